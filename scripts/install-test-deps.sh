@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages the full test suite drives for real, only when missing:
+# pypy3 (capture on PyPy), chromium (viewer end-to-end tests), postgresql (server store),
+# graphviz (checks our DOT output with `dot`). Debian/Ubuntu only; needs root or sudo.
+set -euo pipefail
+
+need=()
+command -v pypy3 >/dev/null 2>&1 || need+=(pypy3)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test dependencies: all present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+echo "test dependencies: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "test dependencies: installed ${need[*]}"

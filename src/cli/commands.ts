@@ -1,0 +1,10 @@
+/**
+ * Every command, one line each. A command module exports a function that adds
+ * itself to the commander program; `setExitCode` lets it report a code
+ * without calling process.exit (tests run main() in-process).
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,115 @@
+/**
+ * Growable typed-array columns and an integer-pair hash map: the building
+ * blocks the ProfileBuilder uses so that millions of samples stay in flat
+ * memory instead of millions of small objects.
+ */
+
+type TypedArray = Int32Array | Uint8Array | Float64Array;
+type TypedArrayCtor<T extends TypedArray> = { new (length: number): T };
+
+export class GrowableColumn<T extends TypedArray> {
+  data: T;
+  length = 0;
+  private readonly ctor: TypedArrayCtor<T>;
+
+  constructor(ctor: TypedArrayCtor<T>, initialCapacity = 1024) {
+    this.ctor = ctor;
+    this.data = new ctor(initialCapacity);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length++] = value;
+  }
+
+  get(i: number): number {
+    return this.data[i];
+  }
+
+  private grow(minCapacity: number): void {
+    let capacity = this.data.length * 2;
+    if (capacity < minCapacity) capacity = minCapacity;
+    const next = new this.ctor(capacity);
+    next.set(this.data as never);
+    this.data = next;
+  }
+
+  /** A right-sized copy (the builder hands these to the finished Profile). */
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
+/**
+ * Open-addressing hash map from a pair of non-negative-or--1 int32 keys to an
+ * int32 value. Used to intern stacks by (prefix, frame): far faster than a Map
+ * with composite keys on the hot path of every reader.
+ */
+export class IntPairMap {
+  private keysA: Int32Array;
+  private keysB: Int32Array;
+  private values: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(initialCapacity = 1 << 12) {
+    let capacity = 1;
+    while (capacity < initialCapacity * 2) capacity <<= 1;
+    this.keysA = new Int32Array(capacity);
+    this.keysB = new Int32Array(capacity);
+    this.values = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+  }
+
+  private static hash(a: number, b: number): number {
+    let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h;
+  }
+
+  get(a: number, b: number): number {
+    let slot = IntPairMap.hash(a, b) & this.mask;
+    for (;;) {
+      const v = this.values[slot];
+      if (v === -1) return -1;
+      if (this.keysA[slot] === a && this.keysB[slot] === b) return v;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** Sets a value (>= 0) for a key pair. */
+  set(a: number, b: number, value: number): void {
+    if ((this.size + 1) * 2 > this.values.length) this.rehash();
+    let slot = IntPairMap.hash(a, b) & this.mask;
+    for (;;) {
+      const v = this.values[slot];
+      if (v === -1) {
+        this.keysA[slot] = a;
+        this.keysB[slot] = b;
+        this.values[slot] = value;
+        this.size++;
+        return;
+      }
+      if (this.keysA[slot] === a && this.keysB[slot] === b) {
+        this.values[slot] = value;
+        return;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private rehash(): void {
+    const { keysA, keysB, values } = this;
+    const capacity = values.length * 2;
+    this.keysA = new Int32Array(capacity);
+    this.keysB = new Int32Array(capacity);
+    this.values = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+    this.size = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] !== -1) this.set(keysA[i], keysB[i], values[i]);
+    }
+  }
+}

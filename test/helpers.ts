@@ -1,0 +1,24 @@
+/** Paths every test uses: the project root and the team's shared fixtures beside it. */
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const sharedFixtures = resolve(projectRoot, '../shared/fixtures');
+
+/** Absolute path of a file under ../shared/fixtures, e.g. fixture('vmprof/example.prof'). */
+export function fixture(relative: string): string {
+  return resolve(sharedFixtures, relative);
+}
+
+export function fixtureBytes(relative: string): Uint8Array {
+  return new Uint8Array(readFileSync(fixture(relative)));
+}
+
+/** Absolute path of a file in the project's own test data (test/data/...). */
+export function testData(relative: string): string {
+  return resolve(projectRoot, 'test/data', relative);
+}
+
+/** Where tests may write artefacts CI keeps (screenshots, outputs). */
+export const testOutput = resolve(projectRoot, 'test-output');
