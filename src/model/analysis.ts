@@ -1,0 +1,424 @@
+/**
+ * Pure analyses of a Profile, shared by the CLI, the server and the browser.
+ *
+ * Everything starts from per-stack weights (`stackWeights`): the summed sample
+ * weight of each stack index after thread, time-range and idle selection. The
+ * trees and tables below are loops over the stack table, which lists parents
+ * before children (see profile.ts), so no analysis recurses, whatever the depth
+ * of the profiled program's stacks.
+ */
+import { GrowableColumn, IntPairMap } from './columns.js';
+import { CATEGORY_IDLE, type FuncIndex, type Profile, type StackIndex, type ThreadIndex } from './profile.js';
+
+export interface SampleFilter {
+  /** Threads to include (indices into profile.threads); all when absent or empty. */
+  threads?: ThreadIndex[];
+  /** Keep samples with startTime <= time < endTime (ms since profile start). */
+  startTime?: number;
+  endTime?: number;
+  /** Drop samples whose innermost frame is in the idle category (waiting, sleeping). */
+  hideIdle?: boolean;
+}
+
+/** First sample index with time >= t (samples are in time order). */
+export function lowerBoundTime(times: Float64Array, length: number, t: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** True for stacks whose innermost frame is idle. */
+export function idleStacks(profile: Profile): Uint8Array {
+  const { stacks, frames } = profile;
+  const idle = new Uint8Array(stacks.length);
+  for (let s = 0; s < stacks.length; s++) idle[s] = frames.category[stacks.frame[s]] === CATEGORY_IDLE ? 1 : 0;
+  return idle;
+}
+
+/** Summed sample weight per stack index for the selected samples. */
+export function stackWeights(profile: Profile, filter: SampleFilter = {}): Float64Array {
+  const weights = new Float64Array(profile.stacks.length);
+  const threads = filter.threads && filter.threads.length > 0 ? filter.threads : profile.threads.map((_, i) => i);
+  const idle = filter.hideIdle ? idleStacks(profile) : null;
+  for (const t of threads) {
+    const samples = profile.threads[t]?.samples;
+    if (!samples) continue;
+    const from = filter.startTime === undefined ? 0 : lowerBoundTime(samples.time, samples.length, filter.startTime);
+    const to = filter.endTime === undefined ? samples.length : lowerBoundTime(samples.time, samples.length, filter.endTime);
+    const { stack, weight } = samples;
+    for (let i = from; i < to; i++) {
+      const s = stack[i];
+      if (s < 0) continue;
+      if (idle !== null && idle[s] === 1) continue;
+      weights[s] += weight[i];
+    }
+  }
+  return weights;
+}
+
+/** Sum of weights: the 100% every percentage is relative to. */
+export function totalWeight(weights: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += weights[i];
+  return total;
+}
+
+/** Inclusive weight per stack: its own weight plus all its descendants'. */
+export function stackTotals(profile: Profile, weights: Float64Array): Float64Array {
+  const totals = Float64Array.from(weights);
+  const prefix = profile.stacks.prefix;
+  for (let s = totals.length - 1; s >= 0; s--) {
+    const p = prefix[s];
+    if (p >= 0) totals[p] += totals[s];
+  }
+  return totals;
+}
+
+/**
+ * A call tree: nodes are functions along a call path (frames of the same
+ * function at different lines merge). Nodes are numbered in depth-first
+ * pre-order with children sorted by total weight, heaviest first, so a
+ * parent's index is always below its children's and a flame graph can be laid
+ * out in one forward pass.
+ */
+export interface CallTree {
+  length: number;
+  func: Int32Array;
+  parent: Int32Array; // -1 for roots
+  depth: Int32Array; // 0 for roots
+  self: Float64Array;
+  total: Float64Array;
+  /** Children of node n are children[childStart[n] .. childStart[n] + childCount[n]). */
+  childStart: Int32Array;
+  childCount: Int32Array;
+  children: Int32Array;
+  roots: Int32Array;
+  /** Sum of the roots' totals. */
+  rootTotal: number;
+  /** For a top-down tree: the node of each stack (-1 when the stack has no weight). Empty for bottom-up trees. */
+  stackToNode: Int32Array;
+}
+
+class TreeAccumulator {
+  func = new GrowableColumn(Int32Array);
+  parent = new GrowableColumn(Int32Array);
+  self = new GrowableColumn(Float64Array);
+  total = new GrowableColumn(Float64Array);
+  private index = new IntPairMap(1 << 12);
+
+  node(parent: number, func: FuncIndex): number {
+    let n = this.index.get(parent, func);
+    if (n === -1) {
+      n = this.func.length;
+      this.func.push(func);
+      this.parent.push(parent);
+      this.self.push(0);
+      this.total.push(0);
+      this.index.set(parent, func, n);
+    }
+    return n;
+  }
+
+  /**
+   * Sorts children by total (desc) and renumbers nodes in depth-first
+   * pre-order. `parentsFirst` says every node's parent has a smaller index,
+   * which both callers guarantee.
+   */
+  finish(): { tree: Omit<CallTree, 'stackToNode'>; newIndexOf: Int32Array } {
+    const n = this.func.length;
+    const func = this.func.data;
+    const parent = this.parent.data;
+    const self = this.self.data;
+    const total = this.total.data;
+
+    // Children lists (CSR) in the old numbering.
+    const count = new Int32Array(n + 1);
+    let rootCount = 0;
+    for (let i = 0; i < n; i++) {
+      if (parent[i] < 0) rootCount++;
+      else count[parent[i]]++;
+    }
+    const start = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) start[i + 1] = start[i] + count[i];
+    const fill = start.slice(0, n);
+    const kids = new Int32Array(Math.max(0, n - rootCount));
+    const roots: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (parent[i] < 0) roots.push(i);
+      else kids[fill[parent[i]]++] = i;
+    }
+    const byTotalDesc = (a: number, b: number) => total[b] - total[a] || func[a] - func[b];
+    roots.sort(byTotalDesc);
+    for (let i = 0; i < n; i++) {
+      if (count[i] > 1) {
+        const sorted = Array.from(kids.subarray(start[i], start[i] + count[i])).sort(byTotalDesc);
+        kids.set(sorted, start[i]);
+      }
+    }
+
+    // Depth-first pre-order renumbering with an explicit stack.
+    const newIndexOf = new Int32Array(n);
+    const order = new Int32Array(n);
+    const work: number[] = [];
+    for (let r = roots.length - 1; r >= 0; r--) work.push(roots[r]);
+    let next = 0;
+    while (work.length > 0) {
+      const old = work.pop()!;
+      newIndexOf[old] = next;
+      order[next++] = old;
+      for (let k = start[old] + count[old] - 1; k >= start[old]; k--) work.push(kids[k]);
+    }
+
+    const tree = {
+      length: n,
+      func: new Int32Array(n),
+      parent: new Int32Array(n),
+      depth: new Int32Array(n),
+      self: new Float64Array(n),
+      total: new Float64Array(n),
+      childStart: new Int32Array(n),
+      childCount: new Int32Array(n),
+      children: new Int32Array(kids.length),
+      roots: Int32Array.from(roots, (r) => newIndexOf[r]),
+      rootTotal: 0,
+    };
+    let childFill = 0;
+    for (let i = 0; i < n; i++) {
+      const old = order[i];
+      tree.func[i] = func[old];
+      const p = parent[old];
+      tree.parent[i] = p < 0 ? -1 : newIndexOf[p];
+      tree.depth[i] = p < 0 ? 0 : tree.depth[newIndexOf[p]] + 1;
+      tree.self[i] = self[old];
+      tree.total[i] = total[old];
+      tree.childStart[i] = childFill;
+      tree.childCount[i] = count[old];
+      for (let k = start[old]; k < start[old] + count[old]; k++) tree.children[childFill++] = newIndexOf[kids[k]];
+    }
+    for (const r of tree.roots) tree.rootTotal += tree.total[r];
+    return { tree, newIndexOf };
+  }
+}
+
+/** The top-down call tree of the weighted stacks (stacks with no weight are left out). */
+export function callTreeTopDown(profile: Profile, weights: Float64Array): CallTree {
+  const { stacks, frames } = profile;
+  const totals = stackTotals(profile, weights);
+  const acc = new TreeAccumulator();
+  const nodeOfStack = new Int32Array(stacks.length).fill(-1);
+  for (let s = 0; s < stacks.length; s++) {
+    if (totals[s] === 0) continue;
+    const p = stacks.prefix[s];
+    const parentNode = p < 0 ? -1 : nodeOfStack[p];
+    const node = acc.node(parentNode, frames.func[stacks.frame[s]]);
+    nodeOfStack[s] = node;
+    acc.self.data[node] += weights[s];
+  }
+  // Totals: children before parents, i.e. backwards over creation order (parents are created first).
+  const self = acc.self.data;
+  const total = acc.total.data;
+  const parent = acc.parent.data;
+  for (let i = acc.func.length - 1; i >= 0; i--) {
+    total[i] += self[i];
+    if (parent[i] >= 0) total[parent[i]] += total[i];
+  }
+  const { tree, newIndexOf } = acc.finish();
+  const stackToNode = new Int32Array(stacks.length);
+  for (let s = 0; s < stacks.length; s++) stackToNode[s] = nodeOfStack[s] < 0 ? -1 : newIndexOf[nodeOfStack[s]];
+  return { ...tree, stackToNode };
+}
+
+/**
+ * The bottom-up (inverted) tree: roots are the functions where samples were
+ * taken (their self time), children are their callers. A root's self equals its
+ * total; deeper nodes carry only totals.
+ */
+export function callTreeBottomUp(profile: Profile, weights: Float64Array): CallTree {
+  const { stacks, frames } = profile;
+  const acc = new TreeAccumulator();
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    let node = -1;
+    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
+      node = acc.node(node, frames.func[stacks.frame[cur]]);
+      acc.total.data[node] += w;
+      if (cur === s) acc.self.data[node] += w;
+    }
+  }
+  const { tree } = acc.finish();
+  return { ...tree, stackToNode: new Int32Array(0) };
+}
+
+export interface FunctionCosts {
+  /** Indexed by FuncIndex: weight of samples whose innermost frame is the function. */
+  self: Float64Array;
+  /** Indexed by FuncIndex: weight of samples with the function anywhere on the stack, counted once per sample. */
+  total: Float64Array;
+}
+
+/** Self and total per function; a recursive function counts once per sample. */
+export function functionTable(profile: Profile, weights: Float64Array): FunctionCosts {
+  const { stacks, frames, funcs } = profile;
+  const self = new Float64Array(funcs.length);
+  const total = new Float64Array(funcs.length);
+  const seenAt = new Int32Array(funcs.length).fill(-1);
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    self[frames.func[stacks.frame[s]]] += w;
+    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
+      const f = frames.func[stacks.frame[cur]];
+      if (seenAt[f] === s) continue;
+      seenAt[f] = s;
+      total[f] += w;
+    }
+  }
+  return { self, total };
+}
+
+/** Function indices ordered by a cost column, heaviest first, leaving out zero rows. */
+export function functionsByCost(costs: Float64Array): number[] {
+  const out: number[] = [];
+  for (let f = 0; f < costs.length; f++) if (costs[f] > 0) out.push(f);
+  return out.sort((a, b) => costs[b] - costs[a] || a - b);
+}
+
+export interface LineCost {
+  self: number;
+  total: number;
+}
+
+/**
+ * Per-line costs inside each function: `self` where the line was the innermost
+ * frame, `total` where it was on the stack (once per sample). Line 0 collects
+ * frames without line information.
+ */
+export function lineCosts(profile: Profile, weights: Float64Array): Map<FuncIndex, Map<number, LineCost>> {
+  const { stacks, frames } = profile;
+  const result = new Map<FuncIndex, Map<number, LineCost>>();
+  const cost = (f: number, line: number): LineCost => {
+    let lines = result.get(f);
+    if (!lines) result.set(f, (lines = new Map()));
+    let c = lines.get(line);
+    if (!c) lines.set(line, (c = { self: 0, total: 0 }));
+    return c;
+  };
+  const seen = new Set<number>();
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    seen.clear();
+    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
+      const frame = stacks.frame[cur];
+      const f = frames.func[frame];
+      const line = frames.line[frame];
+      const c = cost(f, line);
+      if (cur === s) c.self += w;
+      const key = f * 2097152 + line; // exact: funcs < 2^31, lines < 2^21
+      if (seen.has(key)) continue;
+      seen.add(key);
+      c.total += w;
+    }
+  }
+  return result;
+}
+
+export interface CallersAndCallees {
+  self: number;
+  total: number;
+  /** Direct callers with the weight of samples where they called the function (once per sample). */
+  callers: { func: FuncIndex; weight: number }[];
+  /** Direct callees with the weight of samples where the function called them (once per sample). */
+  callees: { func: FuncIndex; weight: number }[];
+}
+
+/** The sandwich of one function: who calls it and whom it calls, with weights. */
+export function callersAndCallees(profile: Profile, weights: Float64Array, func: FuncIndex): CallersAndCallees {
+  const { stacks, frames } = profile;
+  const callers = new Map<FuncIndex, number>();
+  const callees = new Map<FuncIndex, number>();
+  let self = 0;
+  let total = 0;
+  const seenCallers = new Set<number>();
+  const seenCallees = new Set<number>();
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    let found = false;
+    seenCallers.clear();
+    seenCallees.clear();
+    let child = -1; // the function called by `cur`, walking from leaf to root
+    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
+      const f = frames.func[stacks.frame[cur]];
+      if (f === func) {
+        found = true;
+        if (cur === s) self += w;
+        const p = stacks.prefix[cur];
+        if (p >= 0) {
+          const caller = frames.func[stacks.frame[p]];
+          if (!seenCallers.has(caller)) {
+            seenCallers.add(caller);
+            callers.set(caller, (callers.get(caller) ?? 0) + w);
+          }
+        }
+        if (child >= 0 && !seenCallees.has(child)) {
+          seenCallees.add(child);
+          callees.set(child, (callees.get(child) ?? 0) + w);
+        }
+      }
+      child = f;
+    }
+    if (found) total += w;
+  }
+  const sorted = (m: Map<number, number>) =>
+    [...m].map(([f, weight]) => ({ func: f, weight })).sort((a, b) => b.weight - a.weight || a.func - b.func);
+  return { self, total, callers: sorted(callers), callees: sorted(callees) };
+}
+
+/** Functions along a stack, root first. */
+export function stackFuncs(profile: Profile, stack: StackIndex): FuncIndex[] {
+  const out: FuncIndex[] = [];
+  for (let cur = stack; cur >= 0; cur = profile.stacks.prefix[cur]) out.push(profile.frames.func[profile.stacks.frame[cur]]);
+  return out.reverse();
+}
+
+/** Functions whose name or file matches: a substring (case-insensitive) or a RegExp. */
+export function matchingFunctions(profile: Profile, query: string | RegExp): Uint8Array {
+  const { funcs, strings } = profile;
+  const match = new Uint8Array(funcs.length);
+  const lower = typeof query === 'string' ? query.toLowerCase() : '';
+  for (let f = 0; f < funcs.length; f++) {
+    const name = strings[funcs.name[f]];
+    const file = funcs.file[f] < 0 ? '' : strings[funcs.file[f]];
+    if (typeof query === 'string') {
+      match[f] = name.toLowerCase().includes(lower) || file.toLowerCase().includes(lower) ? 1 : 0;
+    } else {
+      query.lastIndex = 0;
+      const hit = query.test(name);
+      query.lastIndex = 0;
+      match[f] = hit || query.test(file) ? 1 : 0;
+    }
+  }
+  return match;
+}
+
+/** Weight of samples with a matching function anywhere on their stack (each sample once). */
+export function matchedWeight(profile: Profile, weights: Float64Array, match: Uint8Array): number {
+  const { stacks, frames } = profile;
+  const hit = new Uint8Array(stacks.length);
+  let sum = 0;
+  for (let s = 0; s < stacks.length; s++) {
+    const p = stacks.prefix[s];
+    hit[s] = (p >= 0 && hit[p]) || match[frames.func[stacks.frame[s]]] ? 1 : 0;
+    if (hit[s]) sum += weights[s];
+  }
+  return sum;
+}
+
+export { applyTransform, applyTransforms, type Transform } from './transforms.js';

@@ -1,0 +1,167 @@
+/**
+ * View transforms: each maps every stack of a Profile to a new stack (or to
+ * "dropped") and returns a new Profile sharing the strings, functions and
+ * frames of the original. The stack table is rebuilt in one forward pass
+ * (parents first), so transforms are iterative and O(stacks + samples).
+ *
+ * A dropped sample keeps its time but gets stack -1, which every analysis
+ * ignores: percentages after "focus on f" are relative to the samples that
+ * contain f, as in the Firefox Profiler.
+ */
+import { GrowableColumn, IntPairMap } from './columns.js';
+import { callTreeTopDown, stackWeights, totalWeight } from './analysis.js';
+import type { FuncIndex, Profile, StackIndex } from './profile.js';
+
+export type Transform =
+  /** Keep only samples containing f; re-root them at the outermost call of f. */
+  | { type: 'focus-function'; func: FuncIndex }
+  /** Keep only samples whose root-first function path starts with `path`; re-root at its last element. */
+  | { type: 'focus-subtree'; path: FuncIndex[] }
+  /** Remove f's frames; its time goes to its caller. */
+  | { type: 'merge-function'; func: FuncIndex }
+  /** Fold direct self-calls of f (f -> f -> f becomes f); every function when func is -1. */
+  | { type: 'collapse-recursion'; func: FuncIndex }
+  /** Cut call-tree nodes below `percent` of the total; their time goes to the nearest kept ancestor. */
+  | { type: 'drop-below'; percent: number }
+  /** Merge every function whose file matches the regular expression (e.g. the standard library). */
+  | { type: 'merge-files'; pattern: string };
+
+const DROPPED = -2;
+
+class StackRebuilder {
+  frame = new GrowableColumn(Int32Array);
+  prefix = new GrowableColumn(Int32Array);
+  depth = new GrowableColumn(Int32Array);
+  private index = new IntPairMap(1 << 12);
+
+  stack(prefix: StackIndex, frame: number): StackIndex {
+    let s = this.index.get(prefix, frame);
+    if (s === -1) {
+      s = this.frame.length;
+      this.frame.push(frame);
+      this.prefix.push(prefix);
+      this.depth.push(prefix < 0 ? 1 : this.depth.get(prefix) + 1);
+      this.index.set(prefix, frame, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * Rebuilds the stack table. `decide(s, parentNew)` returns the new stack for old
+ * stack s given its parent's new stack: DROPPED, `parentNew` (skip this frame),
+ * or `rebuild.stack(parentNew, frame)`.
+ */
+function remapStacks(
+  profile: Profile,
+  decide: (s: StackIndex, parentNew: StackIndex, rebuild: StackRebuilder) => StackIndex,
+): Profile {
+  const { stacks } = profile;
+  const rebuild = new StackRebuilder();
+  const mapped = new Int32Array(stacks.length);
+  for (let s = 0; s < stacks.length; s++) {
+    const p = stacks.prefix[s];
+    const parentNew = p < 0 ? -1 : mapped[p];
+    mapped[s] = parentNew === DROPPED ? DROPPED : decide(s, parentNew, rebuild);
+  }
+  const threads = profile.threads.map((t) => {
+    const old = t.samples.stack;
+    const stack = new Int32Array(old.length);
+    for (let i = 0; i < old.length; i++) {
+      const m = old[i] < 0 ? -1 : mapped[old[i]];
+      stack[i] = m === DROPPED ? -1 : m;
+    }
+    return { ...t, samples: { ...t.samples, stack } };
+  });
+  return {
+    ...profile,
+    stacks: {
+      length: rebuild.frame.length,
+      frame: rebuild.frame.finish(),
+      prefix: rebuild.prefix.finish(),
+      depth: rebuild.depth.finish(),
+    },
+    threads,
+  };
+}
+
+function funcOf(profile: Profile, s: StackIndex): FuncIndex {
+  return profile.frames.func[profile.stacks.frame[s]];
+}
+
+export function applyTransform(profile: Profile, transform: Transform): Profile {
+  const { stacks } = profile;
+  switch (transform.type) {
+    case 'focus-function': {
+      // A stack is "inside" once the focused function has appeared on it.
+      const inside = new Uint8Array(stacks.length);
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const p = stacks.prefix[s];
+        if (p >= 0 && inside[p]) {
+          inside[s] = 1;
+          return rebuild.stack(parentNew, stacks.frame[s]);
+        }
+        if (funcOf(profile, s) === transform.func) {
+          inside[s] = 1;
+          return rebuild.stack(-1, stacks.frame[s]);
+        }
+        return -1; // not inside yet: cut this frame; a sample that never reaches f ends with no stack
+      });
+    }
+    case 'focus-subtree': {
+      const path = transform.path;
+      if (path.length === 0) return profile;
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const depth = stacks.depth[s];
+        if (depth < path.length) return funcOf(profile, s) === path[depth - 1] ? -1 : DROPPED;
+        if (depth === path.length) return funcOf(profile, s) === path[depth - 1] ? rebuild.stack(-1, stacks.frame[s]) : DROPPED;
+        return rebuild.stack(parentNew, stacks.frame[s]);
+      });
+    }
+    case 'merge-function':
+      return remapStacks(profile, (s, parentNew, rebuild) =>
+        funcOf(profile, s) === transform.func ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
+      );
+    case 'merge-files': {
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(transform.pattern);
+      } catch {
+        return profile;
+      }
+      const merged = new Uint8Array(profile.funcs.length);
+      for (let f = 0; f < profile.funcs.length; f++) {
+        const file = profile.funcs.file[f];
+        merged[f] = file >= 0 && pattern.test(profile.strings[file]) ? 1 : 0;
+      }
+      return remapStacks(profile, (s, parentNew, rebuild) =>
+        merged[funcOf(profile, s)] ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
+      );
+    }
+    case 'collapse-recursion':
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const f = funcOf(profile, s);
+        const p = stacks.prefix[s];
+        const recursive = p >= 0 && funcOf(profile, p) === f && (transform.func < 0 || transform.func === f);
+        // The new parent's frame may be a different line of f: keep the outermost frame.
+        return recursive ? parentNew : rebuild.stack(parentNew, stacks.frame[s]);
+      });
+    case 'drop-below': {
+      const weights = stackWeights(profile);
+      const threshold = (totalWeight(weights) * transform.percent) / 100;
+      const tree = callTreeTopDown(profile, weights);
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const node = tree.stackToNode[s];
+        if (node >= 0 && tree.total[node] < threshold) return parentNew;
+        return rebuild.stack(parentNew, stacks.frame[s]);
+      });
+    }
+  }
+}
+
+/** Applies transforms in order (the breadcrumbs of a view). */
+export function applyTransforms(profile: Profile, transforms: readonly Transform[]): Profile {
+  let out = profile;
+  for (const t of transforms) out = applyTransform(out, t);
+  return out;
+}
