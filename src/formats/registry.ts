@@ -35,6 +35,12 @@ export interface Format {
    */
   readStream?(chunks: AsyncIterable<Uint8Array>, options?: ReadOptions): Promise<Profile>;
   write?(profile: Profile, options?: WriteOptions): Uint8Array | string;
+  /**
+   * The same output as `write`, in pieces, for outputs too big to hold as one
+   * string (a Firefox JSON of a 300 MB VMProf file): `convert` writes each
+   * piece to the file as it comes.
+   */
+  writeChunks?(profile: Profile, options?: WriteOptions): Iterable<Uint8Array | string>;
 }
 
 const formats: Format[] = [];
