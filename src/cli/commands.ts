@@ -4,7 +4,12 @@
  * without calling process.exit (tests run main() in-process).
  */
 import type { Command } from 'commander';
+import { registerView } from './view.js';
+import { registerReport } from './report.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerView,
+  registerReport,
+];

@@ -1,0 +1,38 @@
+/** `pyrometer report FILE… -o report.html`: a self-contained HTML viewer of the profiles. */
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { RegisterCommand } from './commands.js';
+import { asCliError, CliError } from './errors.js';
+import { UnknownFormatError } from '../formats/errors.js';
+import { readProfileFile } from '../view-server/load.js';
+import { renderReport } from '../report/html.js';
+
+export const registerReport: RegisterCommand = (program: Command) => {
+  program
+    .command('report')
+    .description('write a self-contained HTML report (viewer and data inlined, works offline)')
+    .argument('<files...>', 'profile files (any format pyrometer reads)')
+    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .option('--no-sources', 'do not embed the source files the profile names')
+    .action(async (files: string[], opts: { output: string; sources: boolean }) => {
+      if (!opts.output.toLowerCase().endsWith('.html') && !opts.output.toLowerCase().endsWith('.htm')) {
+        throw new CliError(`the report is HTML: give an output name ending in .html, not "${opts.output}"`, 2);
+      }
+      const profiles = [];
+      for (const file of files) {
+        try {
+          profiles.push({ name: basename(file), profile: await readProfileFile(file) });
+        } catch (err) {
+          throw err instanceof UnknownFormatError ? asCliError(err) : asCliError(err, file);
+        }
+      }
+      const html = await renderReport(profiles, { sources: opts.sources });
+      try {
+        await writeFile(opts.output, html);
+      } catch (err) {
+        throw asCliError(err);
+      }
+      process.stdout.write(`pyrometer: wrote ${opts.output} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)\n`);
+    });
+};

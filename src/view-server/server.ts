@@ -1,0 +1,124 @@
+/**
+ * The local server behind `pyrometer view`: bound to 127.0.0.1, it serves the
+ * viewer, the loaded profiles (serialized model) and the source files those
+ * profiles name — nothing else. Source paths must match one of the profile's
+ * file strings exactly, so no path built by a client (`../../etc/passwd`)
+ * ever reaches the file system. Requests whose Host is not this loopback
+ * address are refused (a defence against DNS rebinding).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Profile } from '../model/profile.js';
+import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
+import { readViewerAsset, type ViewerAsset } from './assets.js';
+
+export interface ViewedProfile {
+  name: string;
+  profile: Profile;
+}
+
+export interface ViewServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Source files larger than this are not served (a profile names source, not data files). */
+const MAX_SOURCE_BYTES = 8 << 20;
+
+const ASSET_TYPES: Record<ViewerAsset, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+};
+
+/** The file names a profile records: the only paths its source view may read. */
+export function profileFiles(profile: Profile): Set<string> {
+  const files = new Set<string>();
+  for (let f = 0; f < profile.funcs.length; f++) {
+    const s = profile.funcs.file[f];
+    if (s >= 0) files.add(profile.strings[s]);
+  }
+  return files;
+}
+
+export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
+  const host = options.host ?? '127.0.0.1';
+  const models = new Map<number, Uint8Array>();
+  const files = profiles.map((p) => profileFiles(p.profile));
+  const assets = new Map<ViewerAsset, string>();
+  for (const name of Object.keys(ASSET_TYPES) as ViewerAsset[]) assets.set(name, readViewerAsset(name));
+  let port = 0;
+
+  const send = (res: ServerResponse, status: number, type: string, body: string | Uint8Array): void => {
+    res.writeHead(status, {
+      'content-type': type,
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  };
+  const notFound = (res: ServerResponse, what = 'not found'): void => send(res, 404, 'text/plain; charset=utf-8', `${what}\n`);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const allowedHosts = [`${host}:${port}`, `localhost:${port}`];
+    if (!allowedHosts.includes(req.headers.host ?? '')) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    }
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const path = url.pathname;
+    if (path === '/' || path === '/index.html') return send(res, 200, ASSET_TYPES['index.html'], assets.get('index.html')!);
+    if (path === '/app.js' || path === '/app.css') {
+      const name = path.slice(1) as ViewerAsset;
+      return send(res, 200, ASSET_TYPES[name], assets.get(name)!);
+    }
+    if (path === '/api/profiles') {
+      const list = profiles.map((p, i) => ({ name: p.name, model: `api/profiles/${i}/model`, source: `api/profiles/${i}/source?path=` }));
+      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify(list));
+    }
+    const m = /^\/api\/profiles\/(\d{1,6})\/(model|source)$/.exec(path);
+    if (!m) return notFound(res);
+    const index = Number(m[1]);
+    if (index >= profiles.length) return notFound(res, 'no such profile');
+    if (m[2] === 'model') {
+      let model = models.get(index);
+      if (!model) models.set(index, (model = serializeProfile(profiles[index].profile)));
+      return send(res, 200, SERIALIZED_MODEL_MEDIA_TYPE, model);
+    }
+    const file = url.searchParams.get('path') ?? '';
+    if (!files[index].has(file)) return notFound(res, 'this file is not named by the profile');
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return notFound(res, 'not a regular file');
+      if (info.size > MAX_SOURCE_BYTES) return notFound(res, 'file too large to show');
+      return send(res, 200, 'text/plain; charset=utf-8', await readFile(file));
+    } catch {
+      return notFound(res, 'file not readable on this machine');
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolvePromise());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    close: () => new Promise<void>((resolvePromise) => {
+      server.closeAllConnections();
+      server.close(() => resolvePromise());
+    }),
+  };
+}

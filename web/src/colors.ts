@@ -1,0 +1,81 @@
+/**
+ * Frame colours: by kind (Python, native, JIT, GC, other, idle) or by module.
+ * Colours are small palettes indexed per function, so the renderer batches
+ * rectangles by colour and sets fillStyle once per batch.
+ */
+import type { Profile } from '../../src/model/profile.js';
+
+export const KIND_LABELS = ['Python', 'native', 'JIT', 'GC', 'other'];
+/** Base hues per function kind (FUNCTION_KINDS order). */
+const KIND_HUES = [210, 30, 130, 0, 270];
+const SHADES = 4;
+const MODULE_HUES = [210, 30, 130, 0, 270, 180, 50, 320, 95, 240, 15, 160];
+
+export interface Palette {
+  /** fillStyle per colour index. The last one is the dimmed colour for search non-matches. */
+  fills: string[];
+  dimmed: number;
+  /** Colour index of each function. */
+  funcColor: Uint8Array;
+  legend: { label: string; color: string }[];
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function hsl(h: number, s: number, l: number): string {
+  return `hsl(${h} ${s}% ${l}%)`;
+}
+
+/** The module a function belongs to: its file's directory-less stem, or the dotted prefix of its name. */
+export function moduleOf(profile: Profile, func: number): string {
+  const file = profile.funcs.file[func];
+  if (file >= 0) {
+    const path = profile.strings[file];
+    const parts = path.split(/[\\/]/);
+    const siteIndex = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+    if (siteIndex >= 0 && siteIndex + 1 < parts.length) return parts[siteIndex + 1].replace(/\.py$/, '');
+    const libIndex = parts.findIndex((p) => /^python\d/.test(p) || p === 'lib-python' || p === 'lib_pypy');
+    if (libIndex >= 0) return 'stdlib';
+    return parts[parts.length - 1] || path;
+  }
+  const name = profile.strings[profile.funcs.name[func]];
+  const dot = name.indexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name.split(/[:\s]/)[0] || '(unknown)';
+}
+
+export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: boolean, funcWeight?: Float64Array): Palette {
+  const fills: string[] = [];
+  const funcColor = new Uint8Array(profile.funcs.length);
+  const legend: { label: string; color: string }[] = [];
+  const sat = dark ? 45 : 60;
+  const light = dark ? [36, 31, 41, 27] : [72, 66, 78, 62];
+  if (colorBy === 'kind') {
+    for (let k = 0; k < KIND_HUES.length; k++) {
+      for (let s = 0; s < SHADES; s++) fills.push(hsl(KIND_HUES[k], k === 4 ? 5 : sat, light[s]));
+      legend.push({ label: KIND_LABELS[k], color: fills[k * SHADES] });
+    }
+    for (let f = 0; f < profile.funcs.length; f++) {
+      const kind = Math.min(profile.funcs.kind[f], KIND_HUES.length - 1);
+      funcColor[f] = kind * SHADES + (hash(profile.strings[profile.funcs.name[f]]) % SHADES);
+    }
+  } else {
+    const modules = new Map<string, number>();
+    const weightOf = new Map<string, number>();
+    for (let f = 0; f < profile.funcs.length; f++) {
+      const m = moduleOf(profile, f);
+      let index = modules.get(m);
+      if (index === undefined) { index = modules.size; modules.set(m, index); }
+      weightOf.set(m, (weightOf.get(m) ?? 0) + (funcWeight ? funcWeight[f] : 0));
+      funcColor[f] = hash(m) % MODULE_HUES.length;
+    }
+    for (let i = 0; i < MODULE_HUES.length; i++) fills.push(hsl(MODULE_HUES[i], sat, light[i % 2]));
+    const top = [...weightOf].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    for (const [m] of top) legend.push({ label: m, color: fills[hash(m) % MODULE_HUES.length] });
+  }
+  fills.push(dark ? '#3a3d42' : '#e4e4e4');
+  return { fills, dimmed: fills.length - 1, funcColor, legend };
+}

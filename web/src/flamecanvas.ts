@@ -1,0 +1,471 @@
+/**
+ * The canvas renderer for the flame graph and the stack chart: the product's
+ * hot path. It is devicePixelRatio-aware, culls whole subtrees narrower than
+ * half a pixel (flame graph) and boxes outside the time window (stack chart,
+ * binary search per row), batches rectangles by colour (one fill per colour),
+ * and fits labels with cached text widths. Drawing is coalesced into one
+ * requestAnimationFrame, so wheel and drag events never draw twice a frame.
+ */
+import type { FlameLayout, StackChart } from './layout.js';
+import { firstBoxEndingAfter, hitTestFlame, hitTestStackChart } from './layout.js';
+import type { Palette } from './colors.js';
+
+export const ROW_HEIGHT = 18;
+const AXIS_HEIGHT = 22;
+const FONT = '11px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace';
+const MIN_TEXT_WIDTH = 22;
+
+export interface Hit {
+  /** Flame graph: call tree node. Stack chart: row and box index. */
+  node: number;
+  row: number;
+  func: number;
+  /** Stack chart only: the stack index of the box. */
+  stack: number;
+  start: number;
+  end: number;
+}
+
+export interface FlameCanvasCallbacks {
+  onHover(hit: Hit | null, clientX: number, clientY: number): void;
+  onClick(hit: Hit | null): void;
+  onDoubleClick?(hit: Hit | null): void;
+  /** Stack chart: a time range was dragged out on the axis (or with shift). */
+  onRangeSelect?(start: number, end: number): void;
+  onViewportChange?(x0: number, x1: number): void;
+  /** Called after each paint with the paint's duration in ms (the bench and tests read it). */
+  onPaint?(ms: number): void;
+}
+
+interface Theme {
+  text: string;
+  background: string;
+  axis: string;
+  selection: string;
+  highlight: string;
+}
+
+export class FlameCanvas {
+  readonly canvas: HTMLCanvasElement;
+  private ctx: CanvasRenderingContext2D;
+  private width = 0;
+  private height = 0;
+  private dpr = 1;
+  mode: 'flame' | 'stack' = 'flame';
+  icicle = false;
+  flame: FlameLayout | null = null;
+  chart: StackChart | null = null;
+  /** The function of every stack (stack chart labels). */
+  stackFunc: Int32Array = new Int32Array(0);
+  palette: Palette | null = null;
+  match: Uint8Array | null = null;
+  selectedFunc = -1;
+  names: string[] = [];
+  private textWidth = new Float32Array(0);
+  private charWidth = 7;
+  /** Visible window in layout units (weight for the flame graph, ms for the stack chart). */
+  x0 = 0;
+  x1 = 1;
+  private minX = 0;
+  private maxX = 1;
+  scrollTop = 0;
+  private pending = false;
+  private theme: Theme = { text: '#111', background: '#fff', axis: '#666', selection: 'rgba(60,120,220,0.18)', highlight: '#000' };
+  /** Selected range shown on the stack chart axis. */
+  range: [number, number] | null = null;
+  private dragging: { x: number; y: number; x0: number; x1: number; scroll: number; moved: boolean; select: boolean } | null = null;
+  private hovered: Hit | null = null;
+  private buckets: Float32Array[] = [];
+  private bucketLength: Int32Array = new Int32Array(0);
+  private labels: { x: number; y: number; w: number; func: number }[] = [];
+
+  constructor(private readonly container: HTMLElement, private readonly callbacks: FlameCanvasCallbacks) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'flame-canvas';
+    this.canvas.tabIndex = 0;
+    container.appendChild(this.canvas);
+    const ctx = this.canvas.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('canvas 2d context unavailable');
+    this.ctx = ctx;
+    new ResizeObserver(() => this.resize()).observe(container);
+    this.installEvents();
+    this.resize();
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.requestDraw();
+  }
+
+  setNames(names: string[]): void {
+    this.names = names;
+    this.textWidth = new Float32Array(names.length).fill(-1);
+    this.ctx.font = FONT;
+    this.charWidth = this.ctx.measureText('M').width || 7;
+  }
+
+  /** Shows a flame graph layout; keeps the viewport when `keepView`. */
+  showFlame(layout: FlameLayout, keepView = false): void {
+    this.mode = 'flame';
+    this.flame = layout;
+    this.chart = null;
+    this.minX = 0;
+    this.maxX = Math.max(layout.width, 1e-9);
+    if (!keepView || this.x1 > this.maxX || this.x0 < 0) { this.x0 = 0; this.x1 = this.maxX; this.scrollTop = 0; }
+    this.requestDraw();
+  }
+
+  showStackChart(chart: StackChart, stackFunc: Int32Array, keepView = false): void {
+    this.mode = 'stack';
+    this.chart = chart;
+    this.flame = null;
+    this.stackFunc = stackFunc;
+    this.minX = chart.startTime;
+    this.maxX = Math.max(chart.endTime, chart.startTime + 1e-6);
+    if (!keepView || this.x0 < this.minX || this.x1 > this.maxX) { this.x0 = this.minX; this.x1 = this.maxX; this.scrollTop = 0; }
+    this.requestDraw();
+  }
+
+  setViewport(x0: number, x1: number): void {
+    const span = this.maxX - this.minX;
+    const minSpan = span * 1e-7;
+    if (x1 - x0 < minSpan) { const c = (x0 + x1) / 2; x0 = c - minSpan / 2; x1 = c + minSpan / 2; }
+    if (x1 - x0 > span) { x0 = this.minX; x1 = this.maxX; }
+    if (x0 < this.minX) { x1 += this.minX - x0; x0 = this.minX; }
+    if (x1 > this.maxX) { x0 -= x1 - this.maxX; x1 = this.maxX; }
+    this.x0 = Math.max(this.minX, x0);
+    this.x1 = x1;
+    this.callbacks.onViewportChange?.(this.x0, this.x1);
+    this.requestDraw();
+  }
+
+  /** Zooms by `factor` (<1 zooms in) around the fraction `at` (0..1) of the width. */
+  zoom(factor: number, at = 0.5): void {
+    const span = this.x1 - this.x0;
+    const pivot = this.x0 + span * at;
+    this.setViewport(pivot - (pivot - this.x0) * factor, pivot + (this.x1 - pivot) * factor);
+  }
+
+  /** Pans by a fraction of the visible width. */
+  pan(fraction: number): void {
+    const d = (this.x1 - this.x0) * fraction;
+    this.setViewport(this.x0 + d, this.x1 + d);
+  }
+
+  scrollBy(dy: number): void {
+    const rows = this.mode === 'flame' ? this.flame?.rows ?? 0 : this.chart?.rows.length ?? 0;
+    const content = rows * ROW_HEIGHT + AXIS_HEIGHT + 8;
+    this.scrollTop = Math.max(0, Math.min(Math.max(0, content - this.height), this.scrollTop + dy));
+    this.requestDraw();
+  }
+
+  resetView(): void {
+    this.setViewport(this.minX, this.maxX);
+    this.scrollTop = 0;
+  }
+
+  resize(): void {
+    const rect = this.container.getBoundingClientRect();
+    this.dpr = window.devicePixelRatio || 1;
+    this.width = Math.max(1, Math.floor(rect.width));
+    this.height = Math.max(1, Math.floor(rect.height));
+    this.canvas.style.width = `${this.width}px`;
+    this.canvas.style.height = `${this.height}px`;
+    this.canvas.width = Math.round(this.width * this.dpr);
+    this.canvas.height = Math.round(this.height * this.dpr);
+    this.requestDraw();
+  }
+
+  requestDraw(): void {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  private rowY(depth: number): number {
+    if (this.mode === 'stack' || this.icicle) return AXIS_HEIGHT * (this.mode === 'stack' ? 1 : 0) + depth * ROW_HEIGHT - this.scrollTop;
+    return this.height - (depth + 1) * ROW_HEIGHT + this.scrollTop;
+  }
+
+  private rowAt(y: number): number {
+    if (this.mode === 'stack') return Math.floor((y - AXIS_HEIGHT + this.scrollTop) / ROW_HEIGHT);
+    if (this.icicle) return Math.floor((y + this.scrollTop) / ROW_HEIGHT);
+    return Math.floor((this.height + this.scrollTop - y) / ROW_HEIGHT);
+  }
+
+  private ensureBuckets(n: number): void {
+    if (this.buckets.length === n) return;
+    this.buckets = Array.from({ length: n }, () => new Float32Array(4 * 1024));
+    this.bucketLength = new Int32Array(n);
+  }
+
+  private pushRect(color: number, x: number, y: number, w: number): void {
+    let b = this.buckets[color];
+    const len = this.bucketLength[color];
+    if (len + 3 > b.length) {
+      const next = new Float32Array(b.length * 2);
+      next.set(b);
+      this.buckets[color] = b = next;
+    }
+    b[len] = x; b[len + 1] = y; b[len + 2] = w;
+    this.bucketLength[color] = len + 3;
+  }
+
+  private colorOf(func: number): number {
+    const palette = this.palette!;
+    if (this.match && this.match[func] === 0) return palette.dimmed;
+    return palette.funcColor[func];
+  }
+
+  draw(): void {
+    const t0 = performance.now();
+    const { ctx } = this;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.fillStyle = this.theme.background;
+    ctx.fillRect(0, 0, this.width, this.height);
+    if (!this.palette) return;
+    this.ensureBuckets(this.palette.fills.length);
+    this.bucketLength.fill(0);
+    this.labels.length = 0;
+    let selected: { x: number; y: number; w: number }[] = [];
+    if (this.mode === 'flame' && this.flame) selected = this.collectFlame();
+    else if (this.mode === 'stack' && this.chart) selected = this.collectStackChart();
+    // One path and one fill per colour.
+    const h = ROW_HEIGHT - 1;
+    for (let c = 0; c < this.buckets.length; c++) {
+      const len = this.bucketLength[c];
+      if (len === 0) continue;
+      const b = this.buckets[c];
+      ctx.fillStyle = this.palette.fills[c];
+      ctx.beginPath();
+      for (let i = 0; i < len; i += 3) ctx.rect(b[i], b[i + 1], b[i + 2], h);
+      ctx.fill();
+    }
+    ctx.font = FONT;
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = this.theme.text;
+    for (const label of this.labels) this.drawLabel(label.func, label.x, label.y, label.w);
+    if (selected.length > 0) {
+      ctx.strokeStyle = this.theme.highlight;
+      ctx.lineWidth = 1.5;
+      for (const r of selected) ctx.strokeRect(r.x + 0.75, r.y + 0.75, Math.max(0, r.w - 1.5), h - 1.5);
+    }
+    if (this.mode === 'stack') this.drawAxis();
+    this.callbacks.onPaint?.(performance.now() - t0);
+  }
+
+  private drawLabel(func: number, x: number, y: number, w: number): void {
+    const name = this.names[func] ?? '';
+    let width = this.textWidth[func];
+    if (width < 0) { width = this.ctx.measureText(name).width; this.textWidth[func] = width; }
+    const avail = w - 6;
+    const left = Math.max(x, 0) + 3;
+    if (width <= avail) {
+      this.ctx.fillText(name, left, y + ROW_HEIGHT / 2);
+      return;
+    }
+    const perChar = name.length > 0 ? width / name.length : this.charWidth;
+    const chars = Math.floor((avail - this.charWidth) / perChar);
+    if (chars < 2) return;
+    this.ctx.fillText(`${name.slice(0, chars)}…`, left, y + ROW_HEIGHT / 2);
+  }
+
+  private collectFlame(): { x: number; y: number; w: number }[] {
+    const layout = this.flame!;
+    const { tree, x: nodeX, subtreeEnd } = layout;
+    const scale = this.width / (this.x1 - this.x0);
+    const x0 = this.x0;
+    const x1 = this.x1;
+    const minWidth = 0.5 / scale;
+    const selected: { x: number; y: number; w: number }[] = [];
+    const n = tree.length;
+    for (let i = 0; i < n;) {
+      const w = tree.total[i];
+      const left = nodeX[i];
+      if (w < minWidth || left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
+      const depth = tree.depth[i];
+      const y = this.rowY(depth);
+      if (y > this.height || y + ROW_HEIGHT < 0) { i++; continue; }
+      const px = (left - x0) * scale;
+      const pw = w * scale;
+      const clippedX = Math.max(px, -2);
+      const clippedW = Math.min(px + pw, this.width + 2) - clippedX;
+      const func = tree.func[i];
+      this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (pw > 3 ? 1 : 0), 0.5));
+      if (clippedW >= MIN_TEXT_WIDTH) this.labels.push({ x: clippedX, y, w: clippedW, func });
+      if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
+      i++;
+    }
+    return selected;
+  }
+
+  private collectStackChart(): { x: number; y: number; w: number }[] {
+    const chart = this.chart!;
+    const scale = this.width / (this.x1 - this.x0);
+    const selected: { x: number; y: number; w: number }[] = [];
+    for (let d = 0; d < chart.rows.length; d++) {
+      const y = this.rowY(d);
+      if (y + ROW_HEIGHT < AXIS_HEIGHT || y > this.height) continue;
+      const row = chart.rows[d];
+      let lastPixel = -Infinity;
+      for (let i = firstBoxEndingAfter(row, this.x0); i < row.length; i++) {
+        const start = row.start[i];
+        if (start >= this.x1) break;
+        const end = row.end[i];
+        const px = (start - this.x0) * scale;
+        const pxEnd = (end - this.x0) * scale;
+        // Sub-pixel boxes: draw at most one per pixel column.
+        if (pxEnd - px < 1 && Math.floor(pxEnd) <= lastPixel) continue;
+        lastPixel = Math.floor(pxEnd);
+        const clippedX = Math.max(px, -2);
+        const clippedW = Math.min(pxEnd, this.width + 2) - clippedX;
+        const func = this.stackFunc[row.stack[i]];
+        this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (clippedW > 3 ? 1 : 0), 1));
+        if (clippedW >= MIN_TEXT_WIDTH) this.labels.push({ x: clippedX, y, w: clippedW, func });
+        if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
+      }
+    }
+    return selected;
+  }
+
+  private drawAxis(): void {
+    const { ctx } = this;
+    ctx.fillStyle = this.theme.background;
+    ctx.fillRect(0, 0, this.width, AXIS_HEIGHT);
+    const span = this.x1 - this.x0;
+    const scale = this.width / span;
+    if (this.range) {
+      const a = (this.range[0] - this.x0) * scale;
+      const b = (this.range[1] - this.x0) * scale;
+      ctx.fillStyle = this.theme.selection;
+      ctx.fillRect(a, 0, b - a, this.height);
+    }
+    const rough = span / Math.max(1, this.width / 110);
+    const pow = Math.pow(10, Math.floor(Math.log10(rough)));
+    const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= rough) ?? pow * 10;
+    ctx.strokeStyle = this.theme.axis;
+    ctx.fillStyle = this.theme.axis;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let t = Math.ceil(this.x0 / step) * step; t <= this.x1; t += step) {
+      const x = Math.round((t - this.x0) * scale) + 0.5;
+      ctx.moveTo(x, AXIS_HEIGHT - 6);
+      ctx.lineTo(x, AXIS_HEIGHT);
+      const label = t >= 1000 ? `${(t / 1000).toFixed(step >= 1000 ? 0 : step >= 100 ? 1 : 2)} s` : `${t.toFixed(step >= 1 ? 0 : 2)} ms`;
+      ctx.fillText(label, x + 3, 8);
+    }
+    ctx.moveTo(0, AXIS_HEIGHT - 0.5);
+    ctx.lineTo(this.width, AXIS_HEIGHT - 0.5);
+    ctx.stroke();
+  }
+
+  hitAt(clientX: number, clientY: number): Hit | null {
+    const rect = this.canvas.getBoundingClientRect();
+    const px = clientX - rect.left;
+    const py = clientY - rect.top;
+    const u = this.x0 + (px / this.width) * (this.x1 - this.x0);
+    const row = this.rowAt(py);
+    if (this.mode === 'flame' && this.flame) {
+      const node = hitTestFlame(this.flame, u, row);
+      if (node < 0) return null;
+      const t = this.flame.tree;
+      return { node, row, func: t.func[node], stack: -1, start: this.flame.x[node], end: this.flame.x[node] + t.total[node] };
+    }
+    if (this.mode === 'stack' && this.chart && py > AXIS_HEIGHT) {
+      const box = hitTestStackChart(this.chart, u, row);
+      if (box < 0) return null;
+      const r = this.chart.rows[row];
+      return { node: box, row, func: this.stackFunc[r.stack[box]], stack: r.stack[box], start: r.start[box], end: r.end[box] };
+    }
+    return null;
+  }
+
+  /** Where a node is on screen (CSS px, relative to the canvas), for tests and keyboard focus. */
+  flameNodeRect(node: number): { x: number; y: number; w: number } | null {
+    if (!this.flame) return null;
+    const scale = this.width / (this.x1 - this.x0);
+    return { x: (this.flame.x[node] - this.x0) * scale, y: this.rowY(this.flame.tree.depth[node]), w: this.flame.tree.total[node] * scale };
+  }
+
+  private installEvents(): void {
+    const c = this.canvas;
+    c.addEventListener('wheel', (e) => {
+      e.preventDefault();
+      const rect = c.getBoundingClientRect();
+      const at = (e.clientX - rect.left) / this.width;
+      if (e.ctrlKey || e.metaKey || Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey) {
+        if (e.ctrlKey || e.metaKey || this.mode === 'flame' || this.mode === 'stack') {
+          this.zoom(Math.exp(e.deltaY * 0.002), at);
+        }
+      } else {
+        this.pan((e.shiftKey ? e.deltaY : e.deltaX) / this.width);
+      }
+    }, { passive: false });
+    c.addEventListener('mousedown', (e) => {
+      if (e.button !== 0) return;
+      const rect = c.getBoundingClientRect();
+      const y = e.clientY - rect.top;
+      const select = this.mode === 'stack' && (e.shiftKey || y < AXIS_HEIGHT);
+      this.dragging = { x: e.clientX, y: e.clientY, x0: this.x0, x1: this.x1, scroll: this.scrollTop, moved: false, select };
+    });
+    window.addEventListener('mousemove', (e) => {
+      const d = this.dragging;
+      if (d) {
+        const dx = e.clientX - d.x;
+        const dy = e.clientY - d.y;
+        if (Math.abs(dx) + Math.abs(dy) > 3) d.moved = true;
+        if (!d.moved) return;
+        const perPx = (d.x1 - d.x0) / this.width;
+        if (d.select) {
+          const rect = c.getBoundingClientRect();
+          const a = d.x0 + (d.x - rect.left) * perPx;
+          const b = d.x0 + (e.clientX - rect.left) * perPx;
+          this.range = [Math.min(a, b), Math.max(a, b)];
+          this.requestDraw();
+        } else {
+          this.setViewport(d.x0 - dx * perPx, d.x1 - dx * perPx);
+          this.scrollTop = d.scroll;
+          this.scrollBy(this.mode === 'flame' && !this.icicle ? dy : -dy);
+        }
+        return;
+      }
+      if (e.target !== c) {
+        if (this.hovered) { this.hovered = null; this.callbacks.onHover(null, 0, 0); }
+        return;
+      }
+      const hit = this.hitAt(e.clientX, e.clientY);
+      this.hovered = hit;
+      this.callbacks.onHover(hit, e.clientX, e.clientY);
+    });
+    window.addEventListener('mouseup', (e) => {
+      const d = this.dragging;
+      this.dragging = null;
+      if (!d) return;
+      if (d.moved && d.select && this.range) {
+        this.callbacks.onRangeSelect?.(this.range[0], this.range[1]);
+        return;
+      }
+      if (!d.moved && e.target === c) this.callbacks.onClick(this.hitAt(e.clientX, e.clientY));
+    });
+    c.addEventListener('dblclick', (e) => this.callbacks.onDoubleClick?.(this.hitAt(e.clientX, e.clientY)));
+    c.addEventListener('mouseleave', () => { if (!this.dragging) { this.hovered = null; this.callbacks.onHover(null, 0, 0); } });
+    c.addEventListener('keydown', (e) => {
+      const handled = ((): boolean => {
+        switch (e.key) {
+          case '+': case '=': this.zoom(0.8); return true;
+          case '-': case '_': this.zoom(1.25); return true;
+          case 'ArrowLeft': this.pan(-0.1); return true;
+          case 'ArrowRight': this.pan(0.1); return true;
+          case 'ArrowUp': this.scrollBy(this.mode === 'flame' && !this.icicle ? ROW_HEIGHT * 3 : -ROW_HEIGHT * 3); return true;
+          case 'ArrowDown': this.scrollBy(this.mode === 'flame' && !this.icicle ? -ROW_HEIGHT * 3 : ROW_HEIGHT * 3); return true;
+          case '0': case 'Escape': this.resetView(); return true;
+          default: return false;
+        }
+      })();
+      if (handled) e.preventDefault();
+    });
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The viewer's state that a link must reproduce, and its encoding in the URL
+ * hash (`#v=flame&t=0,2&r=120.5-900&tf=focus:12~merge:3&s=parse&f=7`).
+ * Pure: unit-tested in test/web/state.test.ts.
+ */
+
+export type ViewName = 'flame' | 'stack' | 'tree' | 'functions' | 'sandwich' | 'source';
+export const VIEW_NAMES: readonly ViewName[] = ['flame', 'stack', 'tree', 'functions', 'sandwich', 'source'];
+
+/** A transform as the viewer keeps it; `hide-stdlib` expands to merges when applied. */
+export type ViewTransform =
+  | { type: 'focus-function'; func: number }
+  | { type: 'merge-function'; func: number }
+  | { type: 'collapse-recursion'; func: number }
+  | { type: 'hide-stdlib' };
+
+export interface ViewState {
+  /** Which loaded profile (index in the list). */
+  profile: number;
+  view: ViewName;
+  /** Selected thread indices; empty means all threads merged. */
+  threads: number[];
+  /** Selected time range in ms, or null for the whole profile. */
+  range: [number, number] | null;
+  transforms: ViewTransform[];
+  search: string;
+  regex: boolean;
+  /** Selected function (index in the profile's function table), -1 for none. */
+  func: number;
+  inverted: boolean;
+  icicle: boolean;
+  hideIdle: boolean;
+  colorBy: 'kind' | 'module';
+  theme: 'light' | 'dark';
+}
+
+export function defaultState(): ViewState {
+  return {
+    profile: 0,
+    view: 'flame',
+    threads: [],
+    range: null,
+    transforms: [],
+    search: '',
+    regex: false,
+    func: -1,
+    inverted: false,
+    icicle: false,
+    hideIdle: false,
+    colorBy: 'kind',
+    theme: 'light',
+  };
+}
+
+const TRANSFORM_CODES: Record<string, ViewTransform['type']> = {
+  focus: 'focus-function',
+  merge: 'merge-function',
+  rec: 'collapse-recursion',
+  stdlib: 'hide-stdlib',
+};
+
+function transformCode(t: ViewTransform): string {
+  switch (t.type) {
+    case 'focus-function': return `focus:${t.func}`;
+    case 'merge-function': return `merge:${t.func}`;
+    case 'collapse-recursion': return `rec:${t.func}`;
+    case 'hide-stdlib': return 'stdlib';
+  }
+}
+
+/** Encodes only what differs from the defaults, so plain links stay short. */
+export function encodeState(state: ViewState): string {
+  const d = defaultState();
+  const p = new URLSearchParams();
+  if (state.profile !== d.profile) p.set('p', String(state.profile));
+  if (state.view !== d.view) p.set('v', state.view);
+  if (state.threads.length > 0) p.set('t', state.threads.join(','));
+  if (state.range) p.set('r', `${round(state.range[0])}_${round(state.range[1])}`);
+  if (state.transforms.length > 0) p.set('tf', state.transforms.map(transformCode).join('~'));
+  if (state.search) p.set('s', state.search);
+  if (state.regex) p.set('re', '1');
+  if (state.func >= 0) p.set('f', String(state.func));
+  if (state.inverted) p.set('inv', '1');
+  if (state.icicle) p.set('ici', '1');
+  if (state.hideIdle) p.set('idle', '0');
+  if (state.colorBy !== d.colorBy) p.set('c', state.colorBy);
+  if (state.theme !== d.theme) p.set('th', state.theme);
+  return p.toString();
+}
+
+function round(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}
+
+function nonNegativeInt(s: string | null): number | null {
+  if (s === null || !/^\d{1,9}$/.test(s)) return null;
+  return Number(s);
+}
+
+/** Decodes a hash (with or without '#'); anything malformed falls back to its default. */
+export function decodeState(hash: string): ViewState {
+  const state = defaultState();
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  const profile = nonNegativeInt(p.get('p'));
+  if (profile !== null) state.profile = profile;
+  const view = p.get('v');
+  if (view && (VIEW_NAMES as readonly string[]).includes(view)) state.view = view as ViewName;
+  const threads = p.get('t');
+  if (threads) {
+    state.threads = threads.split(',').map((s) => nonNegativeInt(s)).filter((n): n is number => n !== null);
+  }
+  const range = p.get('r');
+  if (range) {
+    const m = /^(-?[\d.]+)_(-?[\d.]+)$/.exec(range);
+    if (m) {
+      const a = Number(m[1]);
+      const b = Number(m[2]);
+      if (Number.isFinite(a) && Number.isFinite(b) && b > a) state.range = [a, b];
+    }
+  }
+  const tf = p.get('tf');
+  if (tf) {
+    for (const part of tf.split('~')) {
+      const [code, arg] = part.split(':');
+      const type = TRANSFORM_CODES[code];
+      if (!type) continue;
+      if (type === 'hide-stdlib') {
+        state.transforms.push({ type });
+        continue;
+      }
+      const func = nonNegativeInt(arg ?? null);
+      if (func !== null) state.transforms.push({ type, func });
+    }
+  }
+  state.search = p.get('s') ?? '';
+  state.regex = p.get('re') === '1';
+  const func = nonNegativeInt(p.get('f'));
+  if (func !== null) state.func = func;
+  state.inverted = p.get('inv') === '1';
+  state.icicle = p.get('ici') === '1';
+  state.hideIdle = p.get('idle') === '0';
+  const color = p.get('c');
+  if (color === 'module' || color === 'kind') state.colorBy = color;
+  const theme = p.get('th');
+  if (theme === 'dark' || theme === 'light') state.theme = theme;
+  return state;
+}

@@ -1,0 +1,113 @@
+/**
+ * The analyses one view state needs, computed lazily and cached: the viewer
+ * reads the shared model analyses (src/model/analysis.ts), never a format.
+ */
+import type { Profile } from '../../src/model/profile.js';
+import { CATEGORY_JIT } from '../../src/model/profile.js';
+import {
+  applyTransforms,
+  callTreeBottomUp,
+  callTreeTopDown,
+  functionTable,
+  lineCosts,
+  matchedWeight,
+  matchingFunctions,
+  stackWeights,
+  totalWeight,
+  type CallTree,
+  type FunctionCosts,
+  type LineCost,
+  type Transform,
+} from '../../src/model/analysis.js';
+import type { ViewState, ViewTransform } from './state.js';
+import { layoutFlame, type FlameLayout } from './layout.js';
+
+/** Files of the Python standard library (CPython and PyPy layouts), not site-packages. */
+export const STDLIB_PATTERN = String.raw`(^|[\\/])(lib-python[\\/][\d.]+|lib_pypy|python\d(\.\d+)?)[\\/](?!site-packages|dist-packages)|^<frozen `;
+
+export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
+  return transforms.map((t) => (t.type === 'hide-stdlib' ? { type: 'merge-files', pattern: STDLIB_PATTERN } : t));
+}
+
+/** Compiles the search box: a case-insensitive RegExp in regex mode, else a plain substring. Null when empty or invalid. */
+export function compileSearch(search: string, regex: boolean): string | RegExp | null {
+  if (!search) return null;
+  if (!regex) return search;
+  try {
+    return new RegExp(search, 'i');
+  } catch {
+    return null;
+  }
+}
+
+export class ViewModel {
+  readonly profile: Profile;
+  readonly weights: Float64Array;
+  readonly total: number;
+  private topDownTree: CallTree | null = null;
+  private bottomUpTree: CallTree | null = null;
+  private flame: FlameLayout | null = null;
+  private funcs: FunctionCosts | null = null;
+  private lineData: Map<number, Map<number, LineCost>> | null = null;
+  private jit: Float64Array | null = null;
+  readonly match: Uint8Array | null;
+  readonly matchWeight: number;
+
+  constructor(readonly base: Profile, state: ViewState, transformed?: Profile) {
+    this.profile = transformed ?? applyTransforms(base, toModelTransforms(state.transforms));
+    this.weights = stackWeights(this.profile, {
+      threads: state.threads.filter((t) => t < base.threads.length),
+      startTime: state.range?.[0],
+      endTime: state.range?.[1],
+      hideIdle: state.hideIdle,
+    });
+    this.total = totalWeight(this.weights);
+    const query = compileSearch(state.search, state.regex);
+    this.match = query === null ? null : matchingFunctions(this.profile, query);
+    this.matchWeight = this.match ? matchedWeight(this.profile, this.weights, this.match) : 0;
+  }
+
+  get unit(): string {
+    return this.profile.meta.weightUnit;
+  }
+
+  topDown(): CallTree {
+    return (this.topDownTree ??= callTreeTopDown(this.profile, this.weights));
+  }
+
+  bottomUp(): CallTree {
+    return (this.bottomUpTree ??= callTreeBottomUp(this.profile, this.weights));
+  }
+
+  flameLayout(): FlameLayout {
+    return (this.flame ??= layoutFlame(this.topDown()));
+  }
+
+  functions(): FunctionCosts {
+    return (this.funcs ??= functionTable(this.profile, this.weights));
+  }
+
+  lines(): Map<number, Map<number, LineCost>> {
+    return (this.lineData ??= lineCosts(this.profile, this.weights));
+  }
+
+  /** Per function: self weight spent in JIT-compiled frames (PyPy), to show each function's JIT share. */
+  jitSelf(): Float64Array {
+    if (this.jit) return this.jit;
+    const { stacks, frames, funcs } = this.profile;
+    const jit = new Float64Array(funcs.length);
+    for (let s = 0; s < stacks.length; s++) {
+      const w = this.weights[s];
+      if (w === 0) continue;
+      const frame = stacks.frame[s];
+      if (frames.category[frame] === CATEGORY_JIT) jit[frames.func[frame]] += w;
+    }
+    return (this.jit = jit);
+  }
+
+  hasJit(): boolean {
+    const jit = this.jitSelf();
+    for (let i = 0; i < jit.length; i++) if (jit[i] > 0) return true;
+    return false;
+  }
+}
