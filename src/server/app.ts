@@ -1,0 +1,72 @@
+/**
+ * Builds the profile server's fastify app: vmprof's upload API, our /api/v1,
+ * and the pages. Bodies are not parsed by fastify: every route gets the raw
+ * request stream (a catch-all content-type parser hands it over) and either
+ * streams it to the spool or reads a small bounded body. This is what lets the
+ * vmprof client's quirks through (an empty body sent as application/json to
+ * freeze, a profile with no Content-Type) and keeps uploads out of memory.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UploadError } from './ingest.js';
+import { sendError, type AccessPolicy } from './http.js';
+import { defaultParser, ProfileService, type ProfileParser } from './service.js';
+import type { Store } from './store/store.js';
+import { registerVmprofRoutes } from './routes/vmprof.js';
+import { registerApiRoutes } from './routes/api.js';
+import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
+
+export interface ServerOptions {
+  store: Store;
+  /** Where uploads are spooled while they are received and parsed. Emptied at start. */
+  spoolDir: string;
+  maxUploadBytes?: number;
+  /** Uploads and deletes need a token. */
+  requireToken?: boolean;
+  /** Listing and viewing need a token too (implies requireToken). */
+  privateView?: boolean;
+  /** The built viewer (web/dist); null shows summary pages; undefined finds it beside the package. */
+  viewerDir?: string | null;
+  /** Reads uploads; tests and benchmarks may pass their own. */
+  parser?: ProfileParser;
+  logger?: boolean;
+}
+
+export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const policy: AccessPolicy = { requireToken: Boolean(options.requireToken || options.privateView), privateView: Boolean(options.privateView) };
+  await mkdir(options.spoolDir, { recursive: true, mode: 0o700 });
+  // Whatever a killed server left half-received is garbage now (nothing in it was ever stored).
+  for (const entry of await readdir(options.spoolDir)) await rm(join(options.spoolDir, entry), { recursive: true, force: true });
+
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    ignoreTrailingSlash: true,
+    ignoreDuplicateSlashes: true,
+    bodyLimit: maxUploadBytes,
+    // Profiles of long runs take a while to arrive over slow links.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const service = new ProfileService(options.store, options.spoolDir, maxUploadBytes, options.parser ?? defaultParser);
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof UploadError) return sendError(reply, err.statusCode, err.message);
+    const status = (err as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(reply, status, (err as Error).message);
+    request.log.error({ err }, 'request failed');
+    return sendError(reply, 500, 'internal server error (see the server log)');
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, `no route for ${request.method} ${request.url.split('?')[0]}`));
+
+  registerVmprofRoutes(app, service, policy);
+  registerApiRoutes(app, service, policy);
+  registerPageRoutes(app, service, policy, options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir);
+  return app;
+}

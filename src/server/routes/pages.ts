@@ -1,0 +1,173 @@
+/**
+ * Browser pages: the profile list at `/` (which also resolves vmprof's
+ * `/#/<runtime id>` links), `/profiles/<id>` (the viewer, or a summary when
+ * the viewer is not built), `/jitlogs/<jid>` (vmprof's `#/<jid>/traces` links),
+ * the login form for private servers, and the viewer's static files under
+ * `/viewer/`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import { deserializeProfile } from '../../model/serialize.js';
+import type { Profile } from '../../model/profile.js';
+import { TOKEN_COOKIE } from '../auth.js';
+import { checkId, isAuthorized, smallBody, tokenIsValid, type AccessPolicy } from '../http.js';
+import { UploadError } from '../ingest.js';
+import { listPage, loginPage, notFoundPage, PAGE_CSP, PAGES_SCRIPT, profileFallbackPage, type ProfileSummary } from '../pages.js';
+import type { ProfileService } from '../service.js';
+import { readBlobBytes } from '../store/store.js';
+import { parseFilters } from './vmprof.js';
+import { gunzipSync } from 'node:zlib';
+
+const PAGE_SIZE = 50;
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+/**
+ * Resolves a request path inside `root`, or null: no `..`, no NUL, no
+ * backslashes, no absolute paths, nothing that lands outside the root.
+ */
+export function safeJoin(root: string, requestPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(requestPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null;
+  const parts = decoded.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) return null;
+  const full = resolve(root, ...parts);
+  const base = resolve(root);
+  return full === base || full.startsWith(base + sep) ? full : null;
+}
+
+async function summarize(profile: Profile): Promise<ProfileSummary> {
+  const { stackWeights, functionTable } = await import('../../model/analysis.js');
+  const weights = stackWeights(profile);
+  const table = functionTable(profile, weights);
+  let totalWeight = 0;
+  for (const t of profile.threads) for (let i = 0; i < t.samples.length; i++) totalWeight += t.samples.weight[i];
+  const order = Array.from({ length: profile.funcs.length }, (_, i) => i).sort((a, b) => table.self[b] - table.self[a]).slice(0, 30);
+  return {
+    topFunctions: order.filter((f) => table.self[f] > 0 || table.total[f] > 0).map((f) => ({
+      name: profile.strings[profile.funcs.name[f]],
+      file: profile.funcs.file[f] < 0 ? '' : profile.strings[profile.funcs.file[f]],
+      line: profile.funcs.line[f],
+      self: table.self[f],
+      total: table.total[f],
+    })),
+    totalWeight,
+    weightUnit: profile.meta.weightUnit,
+    warnings: profile.meta.warnings,
+  };
+}
+
+export function registerPageRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff').send(body);
+
+  /** On a private server, pages ask for a token instead of answering. */
+  const mayView = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    if (!policy.privateView || (await isAuthorized(service, request))) return true;
+    html(reply, 401, loginPage());
+    return false;
+  };
+
+  app.get('/assets/pyrometer-server.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(PAGES_SCRIPT));
+
+  app.get('/', async (request, reply) => {
+    if (!(await mayView(request, reply))) return reply;
+    const query = request.query as Record<string, string | undefined>;
+    let filters;
+    try {
+      filters = parseFilters(query);
+    } catch (err) {
+      if (err instanceof UploadError) return html(reply, 400, notFoundPage(err.message));
+      throw err;
+    }
+    const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(1, Number(query.page)) : 1;
+    const result = await service.store.list({ ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    const shown = { q: query.q, interpreter: query.interpreter, from: query.from, to: query.to };
+    return html(reply, 200, listPage({ rows: result.rows, count: result.count, page, pageSize: PAGE_SIZE, filters: shown, interpreters: ['cpython', 'pypy'] }));
+  });
+
+  app.get('/profiles/:id', async (request, reply) => {
+    if (!(await mayView(request, reply))) return reply;
+    let id: string;
+    try {
+      id = checkId((request.params as Record<string, string>).id);
+    } catch (err) {
+      return html(reply, 400, notFoundPage((err as Error).message));
+    }
+    const row = await service.store.getProfile(id);
+    if (!row || !row.hasProfile) return html(reply, 404, notFoundPage(`There is no profile ${id}.`));
+    if (viewerDir) {
+      // The seam with the viewer (web/src/loader.ts): it loads `?profile=<url>`, here our serialized model.
+      const params = new URLSearchParams({ profile: `/api/v1/profiles/${id}/model` });
+      return reply.redirect(`/viewer/?${params}`, 302);
+    }
+    const attachments = await service.store.listAttachments(id);
+    let summary: ProfileSummary | null = null;
+    try {
+      summary = await summarize(deserializeProfile(gunzipSync(await readBlobBytes(service.store, row.modelBlob!))));
+    } catch (err) {
+      request.log.warn({ err }, 'profile summary failed');
+    }
+    return html(reply, 200, profileFallbackPage(row, attachments, summary));
+  });
+
+  app.get('/jitlogs/:id', async (request, reply) => {
+    if (!(await mayView(request, reply))) return reply;
+    const attachment = await service.store.getAttachment(checkId((request.params as Record<string, string>).id));
+    if (!attachment) return html(reply, 404, notFoundPage('There is no such jitlog.'));
+    return reply.redirect(`/profiles/${attachment.profileId}`, 302);
+  });
+
+  app.get('/login', async (_request, reply) => html(reply, 200, loginPage()));
+
+  app.post('/login', async (request, reply) => {
+    const form = new URLSearchParams(await smallBody(request, 4096));
+    const token = (form.get('token') ?? '').trim();
+    if (!(await tokenIsValid(service, token))) return html(reply, 401, loginPage('That token is not valid.'));
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    reply.header('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000${secure}`);
+    return reply.redirect('/', 303);
+  });
+
+  app.get('/viewer', async (_request, reply) => reply.redirect('/viewer/', 301));
+  app.get('/viewer/*', async (request, reply) => {
+    if (!viewerDir) return html(reply, 404, notFoundPage('The viewer is not built on this server.'));
+    const rest = (request.params as Record<string, string>)['*'] || 'index.html';
+    const path = safeJoin(viewerDir, rest);
+    if (!path) return html(reply, 400, notFoundPage('That path is not allowed.'));
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      return html(reply, 404, notFoundPage('No such file.'));
+    }
+    if (!info.isFile()) return html(reply, 404, notFoundPage('No such file.'));
+    return reply
+      .type(MIME[extname(path)] ?? 'application/octet-stream')
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Cache-Control', 'no-cache')
+      .send(await readFile(path));
+  });
+}
+
+/** web/dist beside the package (src/server/routes -> ../../../web/dist, same from dist/). */
+export function defaultViewerDir(): string | null {
+  const dir = join(new URL('.', import.meta.url).pathname, '..', '..', '..', 'web', 'dist');
+  return existsSync(join(dir, 'index.html')) ? resolve(dir) : null;
+}
