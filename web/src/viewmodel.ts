@@ -23,7 +23,7 @@ import type { ViewState, ViewTransform } from './state.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
 
 /** Files of the Python standard library (CPython and PyPy layouts), not site-packages. */
-export const STDLIB_PATTERN = String.raw`(^|[\\/])(lib-python[\\/][\d.]+|lib_pypy|python\d(\.\d+)?)[\\/](?!site-packages|dist-packages)|^<frozen `;
+export const STDLIB_PATTERN = String.raw`(^|[\\/])(lib-python[\\/][\d.]+|lib_pypy|(?:pypy|python)\d(\.\d+)?)[\\/](?!site-packages|dist-packages)|^<frozen `;
 
 export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
   return transforms.map((t) => (t.type === 'hide-stdlib' ? { type: 'merge-files', pattern: STDLIB_PATTERN } : t));

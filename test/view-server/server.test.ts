@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { startViewServer } from '../../src/view-server/server.js';
+import { deserializeProfile } from '../../src/model/serialize.js';
+import { funcName } from '../../src/model/profile.js';
+import { BUSY_PY, busyProfile } from '../web/synthetic.js';
+
+/** A raw GET (fetch would normalise the path and the Host header away). */
+function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('serves the viewer, the profile list and the model', async () => {
+  const server = await startViewServer([{ name: 'busy.prof', profile: busyProfile() }]);
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const index = await get(server.port, '/');
+    assert.equal(index.status, 200);
+    assert.match(index.body.toString(), /<script src="app.js">/);
+    assert.equal((await get(server.port, '/app.js')).status, 200);
+    const list = JSON.parse((await get(server.port, '/api/profiles')).body.toString());
+    assert.deepEqual(list, [{ name: 'busy.prof', model: 'api/profiles/0/model', source: 'api/profiles/0/source?path=' }]);
+    const model = await get(server.port, '/api/profiles/0/model');
+    const p = deserializeProfile(new Uint8Array(model.body));
+    assert.equal(p.threads[0].samples.length, 900);
+    assert.ok(Array.from({ length: p.funcs.length }, (_, f) => funcName(p, f)).includes('score'));
+  } finally {
+    await server.close();
+  }
+});
+
+test('serves a source file only when the profile names exactly that path', async () => {
+  const server = await startViewServer([{ name: 'busy.prof', profile: busyProfile() }]);
+  try {
+    const ok = await get(server.port, `/api/profiles/0/source?path=${encodeURIComponent(BUSY_PY)}`);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.toString(), readFileSync(BUSY_PY, 'utf8'));
+    const attempts = [
+      `/api/profiles/0/source?path=${encodeURIComponent('/etc/passwd')}`,
+      `/api/profiles/0/source?path=${encodeURIComponent(`${BUSY_PY}/../../../../package.json`)}`,
+      `/api/profiles/0/source?path=${encodeURIComponent(BUSY_PY.replace('viewer/', 'viewer/./'))}`,
+      '/api/profiles/0/source',
+      '/api/profiles/1/source?path=x',
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/web/dist/app.js/../../../package.json',
+      '/package.json',
+      '/src/cli/main.ts',
+    ];
+    for (const path of attempts) {
+      const res = await get(server.port, path);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.body.toString(), /root:|"name": "pyrometer"/, path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('refuses foreign Host headers and non-GET methods', async () => {
+  const server = await startViewServer([{ name: 'busy.prof', profile: busyProfile() }]);
+  try {
+    assert.equal((await get(server.port, '/api/profiles', { host: 'evil.example:80' })).status, 421);
+    assert.equal((await get(server.port, '/', { host: `localhost:${server.port}` })).status, 200);
+    assert.equal((await get(server.port, '/api/profiles', {}, 'POST')).status, 405);
+    assert.equal((await get(server.port, '/api/profiles', {}, 'DELETE')).status, 405);
+  } finally {
+    await server.close();
+  }
+});
