@@ -4,7 +4,13 @@
  */
 import { registerFormat } from './registry.js';
 import { vmprofFormat } from './vmprof/index.js';
+import { pstatsFormat } from './pstats/index.js';
+import { callgrindFormat } from './callgrind/index.js';
+import { firefoxFormat } from './firefox/index.js';
 
 registerFormat(vmprofFormat);
+registerFormat(pstatsFormat);
+registerFormat(callgrindFormat);
+registerFormat(firefoxFormat);
 
 export * from './registry.js';

@@ -1,0 +1,267 @@
+/**
+ * cProfile / profile statistics (`.pstats`, `.prof` from `python -m cProfile -o`).
+ *
+ * Layout: one `marshal.dump` of a dict (see marshal.ts). Keys are
+ * `(filename, firstlineno, funcname)`; built-ins use `('~', 0, '<built-in method ...>')`.
+ * Values are `(cc, nc, tt, ct, callers)`: primitive (non-recursive) calls, all
+ * calls, self time and cumulative time in seconds, and `callers`, a dict from
+ * caller key to `(nc, cc, tt, ct)` for the calls made from that caller (the first
+ * two swapped relative to the outer tuple). The pure-Python `profile` module
+ * stores a plain call count there instead of a tuple.
+ *
+ * What the reader makes of it:
+ * - `attachments.pstats`: the exact table (every row, every caller edge, times in
+ *   seconds as pstats prints them). This is the truth; use it for tables.
+ * - samples: a call tree derived from the caller graph (derived-call-tree.ts),
+ *   weights in ms, `meta.approximateCallTree = true`: pstats has no call paths.
+ *   For `profile`-module files the per-edge time is unknown, so a callee's
+ *   cumulative time is split over its callers in proportion to their call counts.
+ */
+import { ProfileBuilder } from '../../model/builder.js';
+import type { FuncIndex, Profile } from '../../model/profile.js';
+import { ProfileFormatError } from '../errors.js';
+import type { Format } from '../registry.js';
+import { emitDerivedCallTree } from '../derived-call-tree.js';
+import { MarshalDict, MarshalReader, type MarshalValue } from './marshal.js';
+
+const FORMAT = 'pstats';
+
+export interface PstatsCaller {
+  /** The calling function (index into profile.funcs). */
+  func: FuncIndex;
+  calls: number;
+  /** null in `profile`-module files, which record only a call count per caller. */
+  primitiveCalls: number | null;
+  tottime: number | null;
+  cumtime: number | null;
+}
+
+export interface PstatsRow {
+  func: FuncIndex;
+  file: string;
+  line: number;
+  name: string;
+  /** All calls, recursive ones included (the number before the '/' pstats prints). */
+  calls: number;
+  /** Calls that were not recursive. */
+  primitiveCalls: number;
+  /** Seconds in the function itself. */
+  tottime: number;
+  /** Seconds in the function and everything it called. */
+  cumtime: number;
+  callers: PstatsCaller[];
+}
+
+export interface PstatsTable {
+  timeUnit: 's';
+  /** 'cProfile' when callers carry times, 'profile' when they carry only call counts. */
+  variant: 'cProfile' | 'profile';
+  totalCalls: number;
+  primitiveCalls: number;
+  /** Sum of tottime: the run time pstats prints ("... function calls in X seconds"). */
+  totalTime: number;
+  rows: PstatsRow[];
+}
+
+interface Key {
+  file: string;
+  line: number;
+  name: string;
+}
+
+function describe(v: MarshalValue): string {
+  if (v === null) return 'None';
+  if (Array.isArray(v)) return `a ${v.length}-tuple`;
+  if (v instanceof MarshalDict) return 'a dict';
+  if (v instanceof Uint8Array) return 'bytes';
+  return typeof v;
+}
+
+/** The `profile` module keys its own pseudo-frame by a code object instead of a name. */
+function codeName(v: MarshalValue): string | null {
+  if (v !== null && typeof v === 'object' && 'code' in v) {
+    const c = v.code;
+    return `<code object ${c.name} (${c.filename}:${c.firstLineNumber})>`;
+  }
+  return null;
+}
+
+function asKey(v: MarshalValue, offset: number, what: string): Key {
+  if (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number') {
+    const name = codeName(v[2]);
+    if (name !== null) return { file: v[0], line: v[1], name };
+  }
+  if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'string' || typeof v[1] !== 'number' || typeof v[2] !== 'string') {
+    throw new ProfileFormatError(FORMAT, `${what}: expected a (filename, line, function) tuple, found ${describe(v)}`, offset);
+  }
+  return { file: v[0], line: v[1], name: v[2] };
+}
+
+function num(v: MarshalValue, offset: number, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new ProfileFormatError(FORMAT, `${what}: expected a number, found ${describe(v)}`, offset);
+}
+
+const keyString = (k: Key): string => `${k.file}\u0000${k.line}\u0000${k.name}`;
+
+export function readPstats(bytes: Uint8Array): Profile {
+  if (bytes.length === 0) throw new ProfileFormatError(FORMAT, 'empty input', 0);
+  const reader = new MarshalReader(bytes, FORMAT);
+  const top = reader.read();
+  if (!(top instanceof MarshalDict)) {
+    throw new ProfileFormatError(FORMAT, `expected a marshalled dict, found ${describe(top)}`, 0);
+  }
+  if (!reader.atEnd) throw new ProfileFormatError(FORMAT, `${bytes.length - reader.offset} unexpected bytes after the statistics dict`, reader.offset);
+
+  const builder = new ProfileBuilder(FORMAT, {
+    weightUnit: 'ms',
+    approximateCallTree: true,
+    interpreter: '',
+  });
+  const funcOf = new Map<string, FuncIndex>();
+  const intern = (k: Key): FuncIndex => {
+    const s = keyString(k);
+    let f = funcOf.get(s);
+    if (f === undefined) {
+      // cProfile writes built-ins as ('~', 0, name); the profile module as ('', 0, name).
+      const builtin = k.file === '~' || (k.file === '' && k.line === 0);
+      f = builder.func(k.name, builtin ? '' : k.file, builtin ? 0 : k.line, builtin ? 'native' : 'python');
+      funcOf.set(s, f);
+    }
+    return f;
+  };
+
+  const rows: PstatsRow[] = [];
+  let sawTupleCallers = false;
+  let sawIntCallers = false;
+  for (let i = 0; i < top.keys.length; i++) {
+    const offset = top.offsets[i];
+    const key = asKey(top.keys[i], offset, `entry ${i + 1}`);
+    const where = `entry ${i + 1} (${key.file}:${key.line} ${key.name})`;
+    const value = top.values[i];
+    if (!Array.isArray(value) || value.length !== 5 || !(value[4] instanceof MarshalDict)) {
+      throw new ProfileFormatError(FORMAT, `${where}: expected (cc, nc, tt, ct, callers), found ${describe(value)}`, offset);
+    }
+    const callersDict = value[4] as MarshalDict;
+    const row: PstatsRow = {
+      func: intern(key),
+      file: key.file,
+      line: key.line,
+      name: key.name,
+      primitiveCalls: num(value[0], offset, where),
+      calls: num(value[1], offset, where),
+      tottime: num(value[2], offset, where),
+      cumtime: num(value[3], offset, where),
+      callers: [],
+    };
+    for (let j = 0; j < callersDict.keys.length; j++) {
+      const cOffset = callersDict.offsets[j];
+      const caller = intern(asKey(callersDict.keys[j], cOffset, `${where}, caller ${j + 1}`));
+      const cv = callersDict.values[j];
+      if (Array.isArray(cv) && cv.length === 4) {
+        sawTupleCallers = true;
+        row.callers.push({
+          func: caller,
+          calls: num(cv[0], cOffset, where),
+          primitiveCalls: num(cv[1], cOffset, where),
+          tottime: num(cv[2], cOffset, where),
+          cumtime: num(cv[3], cOffset, where),
+        });
+      } else if (typeof cv === 'number' || typeof cv === 'bigint') {
+        sawIntCallers = true;
+        row.callers.push({ func: caller, calls: Number(cv), primitiveCalls: null, tottime: null, cumtime: null });
+      } else {
+        throw new ProfileFormatError(FORMAT, `${where}, caller ${j + 1}: expected (nc, cc, tt, ct) or a call count, found ${describe(cv)}`, cOffset);
+      }
+    }
+    rows.push(row);
+  }
+
+  // Callers may name functions that have no row of their own (a profiler enabled
+  // mid-call): they exist in the function table with zero cost.
+  const funcCount = builder.funcCount;
+  const self = new Float64Array(funcCount);
+  const total = new Float64Array(funcCount);
+  const edgeCaller: number[] = [];
+  const edgeCallee: number[] = [];
+  const edgeCost: number[] = [];
+  let totalCalls = 0;
+  let primitiveCalls = 0;
+  let totalTime = 0;
+  for (const row of rows) {
+    self[row.func] += row.tottime * 1000;
+    total[row.func] += row.cumtime * 1000;
+    totalCalls += row.calls;
+    primitiveCalls += row.primitiveCalls;
+    totalTime += row.tottime;
+    // Without per-caller times, split the cumulative time by call counts; direct
+    // recursive calls are left out since the outermost call's time includes them.
+    const countSum = row.callers.reduce((s, c) => s + (c.func === row.func ? 0 : c.calls), 0);
+    for (const c of row.callers) {
+      const cost = c.cumtime !== null ? c.cumtime * 1000 : countSum > 0 && c.func !== row.func ? (row.cumtime * 1000 * c.calls) / countSum : 0;
+      edgeCaller.push(c.func);
+      edgeCallee.push(row.func);
+      edgeCost.push(cost);
+    }
+  }
+
+  const thread = builder.thread('0', 'main');
+  const frames = new Int32Array(funcCount).fill(-1);
+  emitDerivedCallTree(
+    builder,
+    thread,
+    {
+      funcCount,
+      self,
+      total,
+      edgeCaller: Int32Array.from(edgeCaller),
+      edgeCallee: Int32Array.from(edgeCallee),
+      edgeCost: Float64Array.from(edgeCost),
+    },
+    (f) => (frames[f] >= 0 ? frames[f] : (frames[f] = builder.frame(f))),
+  );
+
+  const variant = sawIntCallers && !sawTupleCallers ? 'profile' : 'cProfile';
+  builder.meta.extra.variant = variant;
+  builder.meta.extra.totalCalls = String(totalCalls);
+  builder.meta.extra.primitiveCalls = String(primitiveCalls);
+  builder.meta.extra.totalSeconds = String(totalTime);
+  builder.warn('pstats records no call paths: the call tree is reconstructed from caller/callee totals (exact numbers are in the function table)');
+  const table: PstatsTable = { timeUnit: 's', variant, totalCalls, primitiveCalls, totalTime, rows };
+  builder.attachments.pstats = table;
+  return builder.build();
+}
+
+/**
+ * A marshalled dict ('{', 0x7b, or 0xfb with the reference flag) whose first key
+ * is a 3-tuple starting with a string: `{` `)` 3 <string type>, or the long tuple
+ * form `{` `(` int32 3 <string type>. An empty stats dict is just `{0`.
+ */
+export function sniffPstats(head: Uint8Array): boolean {
+  if (head.length < 2 || (head[0] !== 0x7b && head[0] !== 0xfb)) return false;
+  if (head[1] === 0x30) return head.length === 2;
+  const tuple = head[1] & 0x7f;
+  let filenameAt: number;
+  if (tuple === 0x29 /* ) */) {
+    if (head.length > 2 && head[2] !== 3) return false;
+    filenameAt = 3;
+  } else if (tuple === 0x28 /* ( */) {
+    if (head.length >= 6 && (head[2] !== 3 || head[3] !== 0 || head[4] !== 0 || head[5] !== 0)) return false;
+    filenameAt = 6;
+  } else {
+    return false;
+  }
+  if (head.length <= filenameAt) return true;
+  // The filename: any string type (u, a, t, A, z, Z, s), with or without the reference flag.
+  return 'uatAzZs'.includes(String.fromCharCode(head[filenameAt] & 0x7f));
+}
+
+export const pstatsFormat: Format = {
+  name: FORMAT,
+  description: 'cProfile / profile statistics (marshal dict, python -m cProfile -o)',
+  extensions: ['pstats', 'cprof', 'cprofile'],
+  sniff: (head) => sniffPstats(head),
+  read: (bytes) => readPstats(bytes),
+};
