@@ -1,0 +1,199 @@
+/**
+ * Node-side loading of a profile file: the one entry point the CLI and the
+ * server use (the readers in formats/<fmt> are pure: bytes in, Profile out).
+ *
+ *   file ──► fs read stream (1 MiB chunks, progress) ──► gunzip if it starts 1f 8b
+ *        ──► first 64 KiB peeked for sniffing ──► reader
+ *
+ * - Content decides the format (formats/registry.ts sniffFormat); the file
+ *   name only breaks ties. `format` forces a reader.
+ * - Formats with a streaming reader get the chunks as they arrive once the
+ *   file is big (memory stays proportional to distinct stacks, not input size);
+ *   everything else gets one Uint8Array (never one giant string).
+ * - Serialized models (model/serialize.ts, the server's storage form) load too.
+ * - A corrupt gzip stream is a ProfileFormatError('gzip', …); a missing or
+ *   unreadable file is the fs error itself (with `path`), which the CLI prints
+ *   as one line.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { Profile } from '../model/profile.js';
+import { deserializeProfile, isSerializedProfile } from '../model/serialize.js';
+import { formatByName, sniffFormat, type Format } from './all.js';
+import { ProfileFormatError, UnknownFormatError } from './errors.js';
+
+export interface LoadOptions {
+  /** Use this reader (a format name or extension) instead of sniffing. */
+  format?: string;
+  /** The name to sniff with when `path` does not carry it (e.g. an upload spool file). */
+  fileName?: string;
+  /** Called as the file is read: bytes of the file read so far (compressed bytes for .gz) and its size. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Files larger than this go to a format's streaming reader when it has one (default 16 MiB). */
+  streamThreshold?: number;
+}
+
+const SNIFF_BYTES = 64 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+const DEFAULT_STREAM_THRESHOLD = 16 * 1024 * 1024;
+
+function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** Raw file chunks with progress reporting. */
+async function* fileChunks(path: string, size: number, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
+  let read = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+    const bytes = chunk as Buffer;
+    read += bytes.length;
+    onProgress?.(read, size);
+    yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
+
+/** Decompressed chunks of a gzip file; zlib failures become one ProfileFormatError. */
+async function* gunzipChunks(path: string, size: number, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
+  let read = 0;
+  const source = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  source.on('data', (chunk) => {
+    read += (chunk as Buffer).length;
+    onProgress?.(read, size);
+  });
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  source.on('error', (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+  let produced = 0;
+  try {
+    for await (const chunk of gunzip) {
+      const bytes = chunk as Buffer;
+      produced += bytes.length;
+      yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+      const what = e.code === 'Z_BUF_ERROR' ? 'the gzip stream ends too early (truncated file)' : `corrupt gzip data (${e.message})`;
+      throw new ProfileFormatError('gzip', `${what} after ${produced} decompressed bytes`, read);
+    }
+    throw err;
+  } finally {
+    source.destroy();
+  }
+}
+
+/** Concatenates chunks into one fresh Uint8Array (offset 0, own buffer: readers may make DataViews of it). */
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Reads up to `SNIFF_BYTES` from a chunk iterator, keeping what it read so the reader still sees everything. */
+async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; peeked: Uint8Array[]; done: boolean }> {
+  const peeked: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    // fs and zlib hand out a fresh region per chunk, so keeping references is safe.
+    peeked.push(next.value);
+    length += next.value.length;
+  }
+  const head = concat(peeked, length).subarray(0, Math.min(length, SNIFF_BYTES));
+  return { head, peeked, done };
+}
+
+async function* replay(peeked: Uint8Array[], rest: AsyncIterator<Uint8Array>, done: boolean): AsyncGenerator<Uint8Array> {
+  for (const c of peeked) yield c;
+  if (done) return;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    total += c.length;
+  }
+  return concat(parts, total);
+}
+
+function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Format {
+  if (forced) {
+    const format = formatByName(forced);
+    if (!format || (!format.read && !format.readStream)) {
+      throw new UnknownFormatError(`${source} (no reader called "${forced}")`);
+    }
+    return format;
+  }
+  const format = sniffFormat(head, fileName);
+  if (!format || (!format.read && !format.readStream)) throw new UnknownFormatError(source);
+  return format;
+}
+
+/** Loads a profile file of any format pyrometer reads (gzip-compressed or not). */
+export async function loadProfile(path: string, options: LoadOptions = {}): Promise<Profile> {
+  const info = await stat(path);
+  if (info.isDirectory()) {
+    throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
+  }
+  const fileName = basename(options.fileName ?? path);
+  // Open once to look at the magic, then stream through gunzip when needed.
+  const raw = fileChunks(path, info.size, options.onProgress);
+  const rawPeek = await peek(raw);
+  let chunks: AsyncIterator<Uint8Array>;
+  let sniff: { head: Uint8Array; peeked: Uint8Array[]; done: boolean };
+  if (isGzip(rawPeek.head)) {
+    await raw.return(undefined);
+    chunks = gunzipChunks(path, info.size, options.onProgress);
+    sniff = await peek(chunks);
+  } else {
+    chunks = raw;
+    sniff = rawPeek;
+  }
+  const all = replay(sniff.peeked, chunks, sniff.done);
+  if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all));
+  const format = pickFormat(sniff.head, fileName, options.format, path);
+  const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
+  if (format.readStream && (!format.read || info.size > threshold)) {
+    return format.readStream(all, { fileName });
+  }
+  return format.read!(await collect(all), { fileName });
+}
+
+/** Parses bytes already in memory (gzip undone here too): for uploads and tests. */
+export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?: string): Promise<Profile> {
+  let data = bytes;
+  if (isGzip(data)) {
+    const { gunzipSync } = await import('node:zlib');
+    try {
+      data = new Uint8Array(gunzipSync(data));
+    } catch (err) {
+      throw new ProfileFormatError('gzip', `corrupt gzip data (${(err as Error).message})`, -1);
+    }
+  }
+  if (isSerializedProfile(data)) return deserializeProfile(data);
+  const f = pickFormat(data.subarray(0, SNIFF_BYTES), basename(fileName), format, fileName || 'the input');
+  if (f.read) return f.read(data, { fileName: basename(fileName) });
+  const one = data;
+  async function* single(): AsyncGenerator<Uint8Array> {
+    yield one;
+  }
+  return f.readStream!(single(), { fileName: basename(fileName) });
+}
