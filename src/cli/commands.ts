@@ -6,10 +6,16 @@
 import type { Command } from 'commander';
 import { registerView } from './view.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
+import { registerUpload } from './upload.js';
+import { registerToken } from './token.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerView,
   registerReport,
+  registerServe,
+  registerUpload,
+  registerToken,
 ];

@@ -26,11 +26,10 @@ import { StoreConflictError } from './store/store.js';
 /** Reads a spooled, uncompressed profile file. `fileName` is the client's name for it (a sniffing hint). */
 export type ProfileParser = (path: string, fileName: string) => Promise<Profile>;
 
-export const defaultParser: ProfileParser = async (path) => {
+export const defaultParser: ProfileParser = async (path, fileName) => {
   // Loaded on first use: the readers are the bulk of the code and `pyrometer token` never needs them.
-  // The spool file carries the client's file name, so the loader gets that hint from the path.
   const { loadProfile } = await import('../formats/load.js');
-  return loadProfile(path);
+  return loadProfile(path, { fileName });
 };
 
 export interface UploadBody {

@@ -16,6 +16,7 @@ import { checkId, isAuthorized, smallBody, tokenIsValid, type AccessPolicy } fro
 import { UploadError } from '../ingest.js';
 import { listPage, loginPage, notFoundPage, PAGE_CSP, PAGES_SCRIPT, profileFallbackPage, type ProfileSummary } from '../pages.js';
 import type { ProfileService } from '../service.js';
+import { webDistDir } from '../../view-server/assets.js';
 import { readBlobBytes } from '../store/store.js';
 import { parseFilters } from './vmprof.js';
 import { gunzipSync } from 'node:zlib';
@@ -166,8 +167,8 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
   });
 }
 
-/** web/dist beside the package (src/server/routes -> ../../../web/dist, same from dist/). */
+/** The built viewer beside the package, when it is built. */
 export function defaultViewerDir(): string | null {
-  const dir = join(new URL('.', import.meta.url).pathname, '..', '..', '..', 'web', 'dist');
-  return existsSync(join(dir, 'index.html')) ? resolve(dir) : null;
+  const dir = webDistDir();
+  return existsSync(join(dir, 'index.html')) ? dir : null;
 }

@@ -1,0 +1,105 @@
+/**
+ * `pyrometer serve`: the profile server (vmprof.com's replacement). SQLite in
+ * a data directory by default, PostgreSQL with `--db postgres://…`; the real
+ * vmprof client uploads to it unchanged.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import type { RegisterCommand } from './commands.js';
+import { CliError } from './errors.js';
+import { buildApp, DEFAULT_MAX_UPLOAD_BYTES } from '../server/app.js';
+import { defaultDataDir, isPostgresUrl, openStore } from '../server/store/open.js';
+
+/** "512MB", "1G", "300k", "1048576" -> bytes (binary units: 1 MB = 1 MiB, as people mean for limits). */
+export function parseSize(value: string, option = '--max-upload'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(value);
+  if (!m) throw new CliError(`${option} must be a size like 512MB or 2G, not "${value}"`, 2);
+  const scale = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const bytes = Math.floor(Number(m[1]) * scale);
+  if (bytes < 1024) throw new CliError(`${option} must be at least 1KB`, 2);
+  return bytes;
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`--port must be a number from 0 to 65535, not "${value}"`, 2);
+  return n;
+}
+
+export interface StoreCliOptions {
+  db?: string;
+  data?: string;
+}
+
+/** The --db/--data pair every store-using command takes. */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option('--db <file|url>', 'SQLite database file, or a postgres:// URL (default: <data>/pyrometer.db; env PYROMETER_DB)')
+    .option('--data <dir>', 'data directory: SQLite database and upload spool (default: ~/.local/share/pyrometer; env PYROMETER_DATA)');
+}
+
+export async function openCliStore(options: StoreCliOptions) {
+  try {
+    return await openStore({ db: options.db, dataDir: options.data });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = options.db && isPostgresUrl(options.db) ? 'PostgreSQL' : 'the database';
+    throw new CliError(`cannot open ${where}: ${e.message}`);
+  }
+}
+
+export const registerServe: RegisterCommand = (program: Command) => {
+  addStoreOptions(
+    program
+      .command('serve')
+      .description('run the profile server: a team\'s profile list and viewer; the vmprof client (--web) uploads to it unchanged')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--port <port>', 'port to listen on', parsePort, 8000),
+  )
+    .option('--max-upload <size>', 'largest upload accepted, after decompression', (v) => parseSize(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
+    .option('--private', 'viewing needs a token too (implies --require-token)')
+    .option('--log', 'log every request')
+    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload: number; requireToken?: boolean; private?: boolean; log?: boolean }) => {
+      const dataDir = opts.data ?? defaultDataDir();
+      const store = await openCliStore({ db: opts.db, data: dataDir });
+      const app = await buildApp({
+        store,
+        spoolDir: join(dataDir, 'spool'),
+        maxUploadBytes: opts.maxUpload,
+        requireToken: opts.requireToken,
+        privateView: opts.private,
+        logger: Boolean(opts.log),
+      });
+      let address: string;
+      try {
+        address = await app.listen({ host: opts.host, port: opts.port });
+      } catch (err) {
+        await store.close();
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE') throw new CliError(`port ${opts.port} is already in use on ${opts.host} (pick another with --port)`);
+        if (e.code === 'EACCES') throw new CliError(`not allowed to listen on port ${opts.port}`);
+        if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new CliError(`cannot listen on ${opts.host}: no such local address`);
+        throw err;
+      }
+      const url = address.replace('://[::1]', '://localhost');
+      const out = process.stdout;
+      out.write(`pyrometer: serving profiles at ${url}  (${store.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${store.location})\n`);
+      out.write(`  upload:  pyrometer upload FILE --server ${url}\n`);
+      out.write(`  vmprof:  python -m vmprof --web --web-url ${url} app.py\n`);
+      const loopback = /^(127\.|::1$|localhost$)/.test(opts.host);
+      if (!loopback && !opts.requireToken && !opts.private) {
+        process.stderr.write('pyrometer: warning: listening beyond this machine without --require-token: anyone who can reach it can upload and delete\n');
+      }
+      out.write('Press Ctrl-C to stop.\n');
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void app.close().then(() => store.close()).then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+};
