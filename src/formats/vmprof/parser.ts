@@ -1,0 +1,881 @@
+/**
+ * The incremental VMProf parser behind both `read(bytes)` and `readStream(chunks)`.
+ * The layout itself is described in index.ts; this file is about how it is read fast.
+ *
+ * - Bytes arrive in chunks of any size. Records are parsed straight out of each chunk
+ *   with a DataView; a record split across chunks is completed in a small carry buffer
+ *   that only ever holds part of ONE record (at most a 64Ki-entry stack), so memory
+ *   does not grow with the file and offsets are plain numbers (files > 2 GiB work).
+ * - Stacks are cached by their raw bytes: a hash over the record's address words finds
+ *   an earlier identical stack (confirmed by comparing the bytes), and the sample reuses
+ *   its stack without walking the frames again. The cache keeps the raw bytes of each
+ *   distinct stack in one arena, capped (STACK_CACHE_BYTES): beyond it stacks are
+ *   walked every time, which is slower but still exact.
+ * - Names may arrive after the stacks that use them (0x08 records are written at the
+ *   end), so frames are first interned as "proto frames" (address id, line, kind) in a
+ *   proto stack tree; functions, frames and stacks are made with ProfileBuilder at the
+ *   end, when every name is known. Samples go to the builder as they are read, holding
+ *   proto stack ids, and are renumbered in place once the real stack table exists.
+ * - 64-bit addresses are kept as two uint32 halves; they are combined into one exact
+ *   JS number only below 2^53 and into a string key above (legacy PyPy files tag their
+ *   code ids with 0x77 in the top byte), and only when a new stack is walked.
+ */
+import { ProfileBuilder } from '../../model/builder.js';
+import type { Counter, FunctionKind, Category, Profile } from '../../model/profile.js';
+import { IntPairMap } from '../../model/columns.js';
+import { ProfileFormatError } from '../errors.js';
+
+const FORMAT = 'vmprof';
+
+export const MARKER_STACKTRACE = 0x01;
+export const MARKER_VIRTUAL_IP = 0x02;
+export const MARKER_TRAILER = 0x03;
+export const MARKER_INTERP_NAME = 0x04;
+export const MARKER_HEADER = 0x05;
+export const MARKER_TIME_N_ZONE = 0x06;
+export const MARKER_META = 0x07;
+export const MARKER_NATIVE_SYMBOLS = 0x08;
+
+export const FLAG_MEMORY = 0x01;
+export const FLAG_LINES = 0x02;
+export const FLAG_NATIVE = 0x04;
+export const FLAG_RPYTHON = 0x08;
+export const FLAG_REAL_TIME = 0x10;
+
+export const TAG_CODE = 1;
+export const TAG_BLACKHOLE = 2;
+export const TAG_JITTED = 3;
+export const TAG_JITTING = 4;
+export const TAG_GC = 5;
+export const TAG_ASSEMBLER = 6;
+export const TAG_NATIVE = 7;
+
+/** vmprof-python refuses deeper stacks too; a larger depth word means a corrupt file. */
+export const MAX_DEPTH = 1 << 16;
+/** META keys and values, names of code objects: longer means a corrupt length word. */
+const MAX_STRING = 1 << 24;
+/** Raw bytes of distinct stacks kept for the stack cache. */
+const STACK_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** Proto frame kinds: what a stack entry was, before names are known. */
+const P_PLAIN = 0; // untagged entry (CPython, legacy files): Python code, or native if odd / named n:
+const P_CODE = 1; // PyPy CODE
+const P_JITTED = 2; // PyPy JITTED: Python function running as JIT code
+const P_NATIVE = 3; // PyPy NATIVE tag
+const P_ASSEMBLER = 4; // PyPy ASSEMBLER without JITTED entries
+const P_BLACKHOLE = 5;
+const P_JITTING = 6;
+const P_GC = 7;
+const P_OTHER_TAG = 8; // unknown PyPy kind; the kind number is kept as the "line"
+
+const RECORD_NAMES: Record<number, string> = {
+  1: 'stack', 2: 'code name', 3: 'trailer', 4: 'interpreter name', 5: 'header', 6: 'start time', 7: 'meta', 8: 'native symbol',
+};
+
+const utf8 = new TextDecoder('utf-8');
+const TWO_32 = 4294967296;
+
+function hex(lo: number, hi: number): string {
+  const h = hi >>> 0;
+  const l = (lo >>> 0).toString(16);
+  return h === 0 ? `0x${l}` : `0x${h.toString(16)}${l.padStart(8, '0')}`;
+}
+
+/** Thrown inside the parser when a record needs more bytes than the buffer holds. */
+const NEED_MORE = -1;
+
+export interface NameParts {
+  kind: 'python' | 'native' | 'other';
+  name: string;
+  line: number;
+  file: string;
+}
+
+/** Splits `py:func:line:file` / `n:symbol:line:file` (the file may contain ':'). */
+export function parseCodeName(text: string): NameParts {
+  const a = text.indexOf(':');
+  const b = a < 0 ? -1 : text.indexOf(':', a + 1);
+  const c = b < 0 ? -1 : text.indexOf(':', b + 1);
+  if (a < 0 || b < 0) return { kind: 'other', name: text, line: 0, file: '' };
+  const lang = text.slice(0, a);
+  const name = text.slice(a + 1, b);
+  const lineText = c < 0 ? text.slice(b + 1) : text.slice(b + 1, c);
+  let file = c < 0 ? '' : text.slice(c + 1);
+  const line = /^\d+$/.test(lineText) ? Math.min(Number(lineText), 0x7fffffff) : 0;
+  if (file === '-') file = '';
+  const kind = lang === 'py' ? 'python' : lang === 'n' ? 'native' : 'other';
+  return { kind, name: kind === 'other' ? text : name, line, file };
+}
+
+/** Grows a Uint32Array/Int32Array column. */
+function grow<T extends Int32Array | Uint32Array | Uint8Array>(a: T, min: number): T {
+  let cap = a.length * 2;
+  if (cap < min) cap = min;
+  const next = new (a.constructor as { new (n: number): T })(cap);
+  next.set(a as never);
+  return next;
+}
+
+export class VmprofParser {
+  // --- layout, from the static header and the 0x05 header ---
+  private wordSize = 0;
+  private addrSize = 0;
+  private win64 = false;
+  private periodUsec = 0;
+  private version = 0;
+  private flags = 0;
+  private sawHeader = false;
+  private legacy = false; // a 0x04 interpreter-name record instead of 0x05
+  private rpython = false;
+  private memory = false;
+  private lines = false;
+  private hasThread = false;
+  private timedSamples = false; // version 7
+  private interpreter = '';
+  private startTime = 0;
+  private endTime = 0;
+  private readonly extra: Record<string, string> = {};
+
+  // --- stream position ---
+  /** Absolute offset of the first byte not yet consumed (carry bytes are not consumed). */
+  private consumed = 0;
+  private state: 'static' | 'records' | 'done' = 'static';
+  private get done(): boolean {
+    return this.state === 'done';
+  }
+  private carry = new Uint8Array(256);
+  private carryLen = 0;
+  /** Bytes the pending record needs from its start (valid when carryLen > 0). */
+  private need = 0;
+  private bytesAfterTrailer = 0;
+
+  // --- names ---
+  private readonly codeNames = new Map<number | string, string>();
+  private readonly nativeNames = new Map<number | string, string>();
+
+  // --- addresses seen in stacks ---
+  private readonly addrIdByNumber = new Map<number, number>();
+  private readonly addrIdByString = new Map<string, number>();
+  private addrLo = new Uint32Array(1024);
+  private addrHi = new Uint32Array(1024);
+  private addrCount = 0;
+
+  // --- proto frames and proto stacks ---
+  private readonly protoFrameIndex = new IntPairMap(1 << 12);
+  private protoFrameAddr = new Int32Array(1024); // addr id, -1 for none
+  private protoFrameLine = new Int32Array(1024);
+  private protoFrameKind = new Uint8Array(1024);
+  private protoFrameCount = 0;
+  private readonly protoStackIndex = new IntPairMap(1 << 14);
+  private protoStackPrefix = new Int32Array(4096);
+  private protoStackFrame = new Int32Array(4096);
+  private protoStackCount = 0;
+  private walkFrames = new Int32Array(256);
+
+  // --- stack cache: raw stack bytes -> proto stack ---
+  private cacheSlots = new Int32Array(1 << 14); // entry + 1, 0 = empty
+  private cacheMask = (1 << 14) - 1;
+  private cacheHash = new Int32Array(4096);
+  private cacheOffset = new Int32Array(4096);
+  private cacheLength = new Int32Array(4096);
+  private cacheStack = new Int32Array(4096);
+  private cacheCount = 0;
+  private arena = new Uint8Array(1 << 16);
+  private arenaView = new DataView(this.arena.buffer);
+  private arenaUsed = 0;
+
+  // --- samples ---
+  readonly builder = new ProfileBuilder(FORMAT);
+  private sampleIndex = 0;
+  private lastThreadLo = -1;
+  private lastThreadHi = -1;
+  private lastThread = -1;
+  private readonly threadByKey = new Map<number | string, number>();
+  private readonly threadIds: string[] = [];
+  private firstSampleTime = NaN;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.state === 'done') {
+      this.bytesAfterTrailer += chunk.length;
+      return;
+    }
+    let pos = 0;
+    // Complete a record that started in an earlier chunk, feeding only the bytes it needs.
+    while (this.carryLen > 0 && pos < chunk.length) {
+      const take = Math.min(chunk.length - pos, this.need - this.carryLen);
+      if (this.carryLen + take > this.carry.length) this.carry = grow(this.carry, this.carryLen + take);
+      this.carry.set(chunk.subarray(pos, pos + take), this.carryLen);
+      this.carryLen += take;
+      pos += take;
+      if (this.carryLen < this.need) return;
+      const carry = this.carry;
+      const used = this.parse(carry, new DataView(carry.buffer, carry.byteOffset, this.carryLen), 0, this.carryLen);
+      if (used === this.carryLen) {
+        this.consumed += used;
+        this.carryLen = 0;
+      } else if (used !== 0) {
+        // Cannot happen: the carry holds at most one record. Keep the remainder anyway.
+        this.carry.copyWithin(0, used, this.carryLen);
+        this.carryLen -= used;
+        this.consumed += used;
+      }
+      if (this.done) {
+        this.bytesAfterTrailer += chunk.length - pos;
+        return;
+      }
+    }
+    if (pos >= chunk.length) return;
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const used = this.parse(chunk, view, pos, chunk.length);
+    this.consumed += used - pos;
+    if (this.done) {
+      this.bytesAfterTrailer += chunk.length - used;
+      return;
+    }
+    const rest = chunk.length - used;
+    if (rest > 0) {
+      if (rest > this.carry.length) this.carry = grow(this.carry, Math.max(rest, this.need));
+      this.carry.set(chunk.subarray(used), 0);
+      this.carryLen = rest;
+    }
+  }
+
+  /**
+   * Parses whole records from buf[start, end). Returns where it stopped: at `end`, at
+   * the start of an incomplete record (this.need says how many bytes that record
+   * needs), or just after the trailer.
+   */
+  private parse(buf: Uint8Array, view: DataView, start: number, end: number): number {
+    // buffers always begin at the first unconsumed byte: buf[start] is at file offset `consumed`
+    this.base = this.consumed - start;
+    let pos = start;
+    if (this.state === 'static') {
+      const n = this.parseStaticHeader(buf, view, pos, end);
+      if (n === NEED_MORE) return pos;
+      pos = n;
+      this.state = 'records';
+    }
+    while (pos < end) {
+      const marker = buf[pos];
+      let next: number;
+      if (marker === MARKER_STACKTRACE) next = this.parseStack(buf, view, pos, end);
+      else next = this.parseOther(marker, buf, view, pos, end);
+      if (next === NEED_MORE) return pos;
+      pos = next;
+      if (this.state === 'done') return pos;
+    }
+    return pos;
+  }
+
+  /** File offset of position 0 of the buffer being parsed. */
+  private base = 0;
+
+  private fail(expected: string, positionInBuffer: number): never {
+    throw new ProfileFormatError(FORMAT, expected, this.base + positionInBuffer);
+  }
+
+  private parseStaticHeader(buf: Uint8Array, view: DataView, pos: number, end: number): number {
+    const avail = end - pos;
+    if (avail < 5) return this.needBytes(5);
+    if (buf[pos + 4] === 3) {
+      this.wordSize = 4;
+      this.addrSize = 4;
+    } else {
+      if (avail < 9) return this.needBytes(9);
+      if (buf[pos + 8] !== 3) this.fail('a VMProf header (words 0, 3, 0, period, flags)', pos);
+      this.wordSize = 8;
+      this.addrSize = 8;
+    }
+    const w = this.wordSize;
+    if (avail < 5 * w) return this.needBytes(5 * w);
+    for (let i = 0; i < 3 * w; i++) {
+      if (buf[pos + i] !== (i === w ? 3 : 0)) this.fail('a VMProf header (words 0, 3, 0, period, flags)', pos + i);
+    }
+    const period = this.word(view, pos + 3 * w);
+    const last = this.word(view, pos + 4 * w);
+    if (period < 0 || (last !== 0 && last !== 1)) {
+      this.fail('a VMProf header (a sampling period, then 0 or 1 for 64-bit Windows)', pos + 3 * w);
+    }
+    this.periodUsec = period;
+    if (w === 4 && last === 1) {
+      this.win64 = true;
+      this.addrSize = 8;
+    }
+    return pos + 5 * w;
+  }
+
+  private needBytes(n: number): number {
+    this.need = n;
+    return NEED_MORE;
+  }
+
+  /** A word as a non-negative-or-negative JS number; exact for the sizes words hold (counts, lengths). */
+  private word(view: DataView, p: number): number {
+    if (this.wordSize === 4) return view.getInt32(p, true);
+    const lo = view.getUint32(p, true);
+    const hi = view.getInt32(p + 4, true);
+    return hi * TWO_32 + lo;
+  }
+
+  private parseOther(marker: number, buf: Uint8Array, view: DataView, pos: number, end: number): number {
+    const avail = end - pos;
+    const w = this.wordSize;
+    const a = this.addrSize;
+    switch (marker) {
+      case MARKER_VIRTUAL_IP:
+      case MARKER_NATIVE_SYMBOLS: {
+        if (avail < 1 + a + w) return this.needBytes(1 + a + w);
+        const len = this.word(view, pos + 1 + a);
+        if (len < 0 || len > MAX_STRING) this.fail(`a name length (0 to ${MAX_STRING}) in a ${RECORD_NAMES[marker]} record`, pos + 1 + a);
+        const size = 1 + a + w + len;
+        if (avail < size) return this.needBytes(size);
+        const lo = view.getUint32(pos + 1, true);
+        const hi = a === 8 ? view.getUint32(pos + 5, true) : view.getInt32(pos + 1, true) < 0 ? 0xffffffff : 0;
+        const name = utf8.decode(buf.subarray(pos + 1 + a + w, pos + size));
+        const key = this.addrKey(lo, hi);
+        const map = marker === MARKER_VIRTUAL_IP ? this.codeNames : this.nativeNames;
+        // vmprof-python keeps the greatest (uid, name) pair for a uid; do the same.
+        const old = map.get(key);
+        if (old === undefined || name > old) map.set(key, name);
+        return pos + size;
+      }
+      case MARKER_HEADER: {
+        if (avail < 4) return this.needBytes(4);
+        const version = (buf[pos + 1] << 8) | buf[pos + 2];
+        if (this.sawHeader) this.fail('one header record (found a second one)', pos);
+        if (version > 7) this.fail(`a header version from 0 to 7, found ${version}`, pos + 1);
+        const flagBytes = version >= 4 ? 1 : 0;
+        if (avail < 4 + flagBytes) return this.needBytes(4 + flagBytes);
+        const len = buf[pos + 3 + flagBytes];
+        const size = 4 + flagBytes + len;
+        if (avail < size) return this.needBytes(size);
+        this.sawHeader = true;
+        this.version = version;
+        this.flags = flagBytes ? buf[pos + 3] : 0;
+        this.interpreter = utf8.decode(buf.subarray(pos + 4 + flagBytes, pos + size));
+        this.applyLayout();
+        return pos + size;
+      }
+      case MARKER_INTERP_NAME: {
+        if (avail < 2) return this.needBytes(2);
+        const size = 2 + buf[pos + 1];
+        if (avail < size) return this.needBytes(size);
+        this.legacy = !this.sawHeader;
+        this.interpreter = utf8.decode(buf.subarray(pos + 2, pos + size));
+        this.applyLayout();
+        return pos + size;
+      }
+      case MARKER_TIME_N_ZONE: {
+        if (avail < 25) return this.needBytes(25);
+        this.startTime = this.readTime(view, pos + 1);
+        return pos + 25;
+      }
+      case MARKER_META: {
+        if (avail < 1 + w) return this.needBytes(1 + w);
+        const klen = this.word(view, pos + 1);
+        if (klen < 0 || klen > MAX_STRING) this.fail('a meta key length', pos + 1);
+        if (avail < 1 + 2 * w + klen) return this.needBytes(1 + 2 * w + klen);
+        const vlen = this.word(view, pos + 1 + w + klen);
+        if (vlen < 0 || vlen > MAX_STRING) this.fail('a meta value length', pos + 1 + w + klen);
+        const size = 1 + 2 * w + klen + vlen;
+        if (avail < size) return this.needBytes(size);
+        const key = utf8.decode(buf.subarray(pos + 1 + w, pos + 1 + w + klen));
+        const value = utf8.decode(buf.subarray(pos + 1 + 2 * w + klen, pos + size));
+        this.extra[key] = value;
+        return pos + size;
+      }
+      case MARKER_TRAILER: {
+        if (this.version >= 5) {
+          if (avail < 25) return this.needBytes(25);
+          this.endTime = this.readTime(view, pos + 1);
+          this.state = 'done';
+          return pos + 25;
+        }
+        this.state = 'done';
+        return pos + 1;
+      }
+      default:
+        return this.fail(`a record marker (0x01 to 0x08), found 0x${marker.toString(16).padStart(2, '0')}`, pos);
+    }
+  }
+
+  /** `i64 seconds, i64 microseconds, 8 bytes zone` as ms since the epoch. */
+  private readTime(view: DataView, p: number): number {
+    const sec = Number(view.getBigInt64(p, true));
+    const usec = Number(view.getBigInt64(p + 8, true));
+    const ms = sec * 1000 + usec / 1000;
+    return Number.isFinite(ms) && ms > 0 && ms < 1e15 ? ms : 0;
+  }
+
+  private applyLayout(): void {
+    const v = this.version;
+    this.hasThread = v >= 1;
+    this.memory = v >= 4 ? (this.flags & FLAG_MEMORY) !== 0 : v === 3;
+    this.lines = v >= 4 && (this.flags & FLAG_LINES) !== 0;
+    this.rpython = (v >= 4 && (this.flags & FLAG_RPYTHON) !== 0) || (this.sawHeader && this.interpreter === 'pypy');
+    this.timedSamples = v >= 7;
+    // A stack's meaning depends on the layout: forget stacks cached under another one.
+    this.cacheSlots.fill(0);
+    this.cacheCount = 0;
+    this.arenaUsed = 0;
+  }
+
+  private addrKey(lo: number, hi: number): number | string {
+    return hi < 0x200000 ? hi * TWO_32 + lo : `${hi}:${lo}`;
+  }
+
+  private parseStack(buf: Uint8Array, view: DataView, pos: number, end: number): number {
+    const avail = end - pos;
+    const w = this.wordSize;
+    const a = this.addrSize;
+    const countSize = this.timedSamples ? 8 : w;
+    const head = 1 + countSize + w;
+    if (avail < head) return this.needBytes(head);
+    const depth = this.word(view, pos + 1 + countSize);
+    if (depth < 0 || depth > MAX_DEPTH) this.fail(`a stack depth (0 to ${MAX_DEPTH})`, pos + 1 + countSize);
+    const entries = pos + head;
+    const entriesEnd = entries + depth * a;
+    const size = head + depth * a + (this.hasThread ? a : 0) + (this.memory ? a : 0);
+    if (avail < size) return this.needBytes(size);
+
+    let weight = 1;
+    let time: number;
+    if (this.timedSamples) {
+      const t = view.getFloat64(pos + 1, true);
+      if (Number.isNaN(this.firstSampleTime)) {
+        // times are relative to META start_time_offset (same clock), else to the first sample
+        const start = Number(this.extra.start_time_offset ?? NaN);
+        this.firstSampleTime = Number.isFinite(start) ? start : t;
+      }
+      time = Number.isFinite(t) ? (t - this.firstSampleTime) * 1000 : this.sampleIndex * (this.periodUsec / 1000);
+    } else {
+      weight = this.word(view, pos + 1);
+      if (weight < 1 || weight > 0x7fffffff) this.fail('a sample count of at least 1', pos + 1);
+      time = this.sampleIndex * (this.periodUsec / 1000);
+    }
+
+    let stack = this.cachedStack(view, entries, entriesEnd);
+    if (stack === -2) stack = this.walkStack(view, entries, depth, buf);
+
+    let p = entriesEnd;
+    let thread: number;
+    if (this.hasThread) {
+      const lo = view.getUint32(p, true);
+      const hi = a === 8 ? view.getUint32(p + 4, true) : 0;
+      p += a;
+      if (lo === this.lastThreadLo && hi === this.lastThreadHi) thread = this.lastThread;
+      else thread = this.threadFor(lo, hi);
+    } else {
+      thread = this.lastThreadLo === 0 && this.lastThreadHi === 0 ? this.lastThread : this.threadFor(0, 0);
+    }
+    if (this.memory) {
+      const rss = a === 8 ? view.getUint32(p, true) + view.getInt32(p + 4, true) * TWO_32 : view.getInt32(p, true);
+      this.builder.addSample(thread, stack, time, weight, rss);
+    } else {
+      this.builder.addSample(thread, stack, time, weight);
+    }
+    this.sampleIndex++;
+    return pos + size;
+  }
+
+  private threadFor(lo: number, hi: number): number {
+    const key = this.addrKey(lo, hi);
+    let t = this.threadByKey.get(key);
+    if (t === undefined) {
+      t = this.builder.thread(this.threadId(lo, hi));
+      this.threadByKey.set(key, t);
+      this.threadIds.push(this.threadId(lo, hi));
+    }
+    this.lastThreadLo = lo;
+    this.lastThreadHi = hi;
+    this.lastThread = t;
+    return t;
+  }
+
+  /** Thread ids: pointers (CPython on Unix) in hex, OS ids (Windows) and PyPy's 0 in decimal. */
+  private threadId(lo: number, hi: number): string {
+    if (lo === 0 && hi === 0) return '0';
+    const windows = this.win64 || /^win/i.test(this.extra.os ?? '');
+    if (!windows && this.interpreter !== 'pypy') return hex(lo, hi);
+    return hi === 0 ? String(lo) : (BigInt(hi) * 4294967296n + BigInt(lo)).toString();
+  }
+
+  /** The proto stack of identical raw entries seen before, or -2. */
+  private cachedStack(view: DataView, from: number, to: number): number {
+    // murmur3-style mix over the 32-bit words of the entries
+    let h = to - from;
+    for (let p = from; p < to; p += 4) {
+      let k = Math.imul(view.getUint32(p, true), 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    this.pendingHash = h;
+    const len = to - from;
+    const mask = this.cacheMask;
+    const arena = this.arenaView;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = this.cacheSlots[slot] - 1;
+      if (e < 0) {
+        this.pendingSlot = slot;
+        return -2;
+      }
+      if (this.cacheHash[e] !== h || this.cacheLength[e] !== len) continue;
+      const off = this.cacheOffset[e] - from;
+      let p = from;
+      while (p < to && arena.getUint32(p + off, true) === view.getUint32(p, true)) p += 4;
+      if (p === to) return this.cacheStack[e];
+    }
+  }
+
+  private pendingHash = 0;
+  private pendingSlot = 0;
+
+  private remember(buf: Uint8Array, from: number, to: number, stack: number): void {
+    const len = to - from;
+    if (this.arenaUsed + len > STACK_CACHE_BYTES) return;
+    if (this.arenaUsed + len > this.arena.length) {
+      this.arena = grow(this.arena, this.arenaUsed + len);
+      this.arenaView = new DataView(this.arena.buffer);
+    }
+    this.arena.set(buf.subarray(from, to), this.arenaUsed);
+    const e = this.cacheCount++;
+    if (e >= this.cacheHash.length) {
+      this.cacheHash = grow(this.cacheHash, e + 1);
+      this.cacheOffset = grow(this.cacheOffset, e + 1);
+      this.cacheLength = grow(this.cacheLength, e + 1);
+      this.cacheStack = grow(this.cacheStack, e + 1);
+    }
+    this.cacheHash[e] = this.pendingHash;
+    this.cacheOffset[e] = this.arenaUsed;
+    this.cacheLength[e] = len;
+    this.cacheStack[e] = stack;
+    this.arenaUsed += len;
+    this.cacheSlots[this.pendingSlot] = e + 1;
+    if (this.cacheCount * 2 > this.cacheSlots.length) this.rehashCache();
+  }
+
+  private rehashCache(): void {
+    const size = this.cacheSlots.length * 2;
+    this.cacheSlots = new Int32Array(size);
+    this.cacheMask = size - 1;
+    for (let e = 0; e < this.cacheCount; e++) {
+      let slot = this.cacheHash[e] & this.cacheMask;
+      while (this.cacheSlots[slot] !== 0) slot = (slot + 1) & this.cacheMask;
+      this.cacheSlots[slot] = e + 1;
+    }
+  }
+
+  private addrId(lo: number, hi: number): number {
+    let id: number | undefined;
+    if (hi < 0x200000) {
+      const key = hi * TWO_32 + lo;
+      id = this.addrIdByNumber.get(key);
+      if (id === undefined) {
+        id = this.newAddr(lo, hi);
+        this.addrIdByNumber.set(key, id);
+      }
+    } else {
+      const key = `${hi}:${lo}`;
+      id = this.addrIdByString.get(key);
+      if (id === undefined) {
+        id = this.newAddr(lo, hi);
+        this.addrIdByString.set(key, id);
+      }
+    }
+    return id;
+  }
+
+  private newAddr(lo: number, hi: number): number {
+    const id = this.addrCount++;
+    if (id >= this.addrLo.length) {
+      this.addrLo = grow(this.addrLo, id + 1);
+      this.addrHi = grow(this.addrHi, id + 1);
+    }
+    this.addrLo[id] = lo;
+    this.addrHi[id] = hi;
+    return id;
+  }
+
+  private protoFrame(addr: number, line: number, kind: number): number {
+    const key = addr * 16 + kind; // addr ids stay far below 2^27
+    let f = this.protoFrameIndex.get(key, line);
+    if (f === -1) {
+      f = this.protoFrameCount++;
+      if (f >= this.protoFrameAddr.length) {
+        this.protoFrameAddr = grow(this.protoFrameAddr, f + 1);
+        this.protoFrameLine = grow(this.protoFrameLine, f + 1);
+        this.protoFrameKind = grow(this.protoFrameKind, f + 1);
+      }
+      this.protoFrameAddr[f] = addr;
+      this.protoFrameLine[f] = line;
+      this.protoFrameKind[f] = kind;
+      this.protoFrameIndex.set(key, line, f);
+    }
+    return f;
+  }
+
+  private pushWalk(n: number, frame: number): number {
+    if (n >= this.walkFrames.length) this.walkFrames = grow(this.walkFrames, n + 1);
+    this.walkFrames[n] = frame;
+    return n + 1;
+  }
+
+  /** Reads an address entry: [lo, hi] with hi sign-extended on 4-byte addresses. */
+  private entryLo = 0;
+  private entryHi = 0;
+  private readEntry(view: DataView, p: number): void {
+    this.entryLo = view.getUint32(p, true);
+    this.entryHi = this.addrSize === 8 ? view.getUint32(p + 4, true) : (view.getInt32(p, true) < 0 ? 0xffffffff : 0);
+  }
+
+  /** Turns raw entries (innermost first) into a proto stack, root first; caches it. */
+  private walkStack(view: DataView, from: number, depth: number, buf: Uint8Array): number {
+    const a = this.addrSize;
+    let n = 0;
+    if (this.rpython && depth % 2 === 0) {
+      let previousTag = 0;
+      let previousAddr = -1;
+      for (let k = depth / 2 - 1; k >= 0; k--) {
+        const p = from + 2 * k * a;
+        this.readEntry(view, p);
+        const tagHi = this.entryHi;
+        const tag = tagHi === 0 ? this.entryLo : -1;
+        this.readEntry(view, p + a);
+        const lo = this.entryLo;
+        const hi = this.entryHi;
+        switch (tag) {
+          case TAG_CODE: {
+            const id = this.addrId(lo, hi);
+            n = this.pushWalk(n, this.protoFrame(id, 0, P_CODE));
+            previousAddr = id;
+            break;
+          }
+          case TAG_JITTED: {
+            const id = this.addrId(lo, hi);
+            // The interpreter frame that entered the JIT code and the JIT frame are one call.
+            if (previousTag === TAG_CODE && previousAddr === id) n--;
+            n = this.pushWalk(n, this.protoFrame(id, 0, P_JITTED));
+            previousAddr = id;
+            break;
+          }
+          case TAG_ASSEMBLER:
+            // Machine code of the JITTED entries before it; alone, it is anonymous JIT code.
+            if (previousTag !== TAG_JITTED) n = this.pushWalk(n, this.protoFrame(this.addrId(lo, hi), 0, P_ASSEMBLER));
+            previousAddr = -1;
+            break;
+          case TAG_NATIVE:
+            n = this.pushWalk(n, this.protoFrame(this.addrId(lo, hi), 0, P_NATIVE));
+            previousAddr = -1;
+            break;
+          case TAG_BLACKHOLE:
+            n = this.pushWalk(n, this.protoFrame(-1, 0, P_BLACKHOLE));
+            previousAddr = -1;
+            break;
+          case TAG_JITTING:
+            n = this.pushWalk(n, this.protoFrame(-1, 0, P_JITTING));
+            previousAddr = -1;
+            break;
+          case TAG_GC:
+            n = this.pushWalk(n, this.protoFrame(-1, 0, P_GC));
+            previousAddr = -1;
+            break;
+          default:
+            n = this.pushWalk(n, this.protoFrame(-1, tag >= 0 && tag < 0x7fffffff ? tag : -1, P_OTHER_TAG));
+            previousAddr = -1;
+        }
+        previousTag = tag;
+      }
+    } else if (this.lines && !this.rpython) {
+      // pairs (line, address), innermost first; an odd last entry is an address without a line
+      let k = depth - 1;
+      if (depth % 2 === 1) {
+        this.readEntry(view, from + k * a);
+        n = this.plainEntry(n, this.entryLo, this.entryHi, 0);
+        k--;
+      }
+      for (; k > 0; k -= 2) {
+        this.readEntry(view, from + (k - 1) * a);
+        const lineLo = this.entryLo;
+        const lineHi = this.entryHi;
+        let line = 0;
+        if (lineHi === 0 && lineLo <= 0x7fffffff) line = lineLo;
+        else if (lineHi === 0xffffffff && lineLo >= 0x80000001) line = TWO_32 - lineLo; // negative on disk
+        this.readEntry(view, from + k * a);
+        n = this.plainEntry(n, this.entryLo, this.entryHi, line);
+      }
+    } else {
+      for (let k = depth - 1; k >= 0; k--) {
+        this.readEntry(view, from + k * a);
+        n = this.plainEntry(n, this.entryLo, this.entryHi, 0);
+      }
+    }
+    let stack = -1;
+    for (let i = 0; i < n; i++) {
+      const frame = this.walkFrames[i];
+      let s = this.protoStackIndex.get(stack, frame);
+      if (s === -1) {
+        s = this.protoStackCount++;
+        if (s >= this.protoStackPrefix.length) {
+          this.protoStackPrefix = grow(this.protoStackPrefix, s + 1);
+          this.protoStackFrame = grow(this.protoStackFrame, s + 1);
+        }
+        this.protoStackPrefix[s] = stack;
+        this.protoStackFrame[s] = frame;
+        this.protoStackIndex.set(stack, frame, s);
+      }
+      stack = s;
+    }
+    this.remember(buf, from, from + depth * a, stack);
+    return stack;
+  }
+
+  /** An untagged entry; zero and negative values are not code (vmprof-python treats them as lines). */
+  private plainEntry(n: number, lo: number, hi: number, line: number): number {
+    if ((lo === 0 && hi === 0) || (this.addrSize === 8 ? hi >= 0x80000000 : hi === 0xffffffff)) return n;
+    return this.pushWalk(n, this.protoFrame(this.addrId(lo, hi), line, P_PLAIN));
+  }
+
+  /** Finishes: names frames, builds stacks through the builder, renumbers samples. */
+  finish(): Profile {
+    if (this.state === 'static') {
+      throw new ProfileFormatError(FORMAT, 'a VMProf header (words 0, 3, 0, period, flags); the input is too short', this.consumed + this.carryLen);
+    }
+    const b = this.builder;
+    if (this.carryLen > 0) {
+      const marker = this.carry[0];
+      b.warn(
+        `truncated file: it ends inside a ${RECORD_NAMES[marker] ?? 'record'} record at byte ${this.consumed} ` +
+          `(${this.carryLen} of ${this.need} bytes); every complete record before it was kept`,
+      );
+    } else if (this.state !== 'done') {
+      b.warn('truncated file: no trailer record (the profiled process may have been killed); every complete record was kept');
+    }
+    if (this.bytesAfterTrailer > 0 && !this.legacy) {
+      b.warn(`${this.bytesAfterTrailer} bytes after the trailer were ignored`);
+    }
+
+    const meta = b.meta;
+    meta.interpreter = this.interpreter;
+    meta.formatVersion = this.version;
+    meta.interval = this.periodUsec / 1000;
+    meta.startTime = this.startTime;
+    meta.endTime = this.endTime;
+    meta.weightUnit = 'samples';
+    const flags: string[] = [];
+    if (this.memory) flags.push('memory');
+    if (this.lines) flags.push('lines');
+    if (this.flags & FLAG_NATIVE) flags.push('native');
+    if (this.flags & FLAG_REAL_TIME) flags.push('real-time');
+    if (this.rpython) flags.push('rpython');
+    meta.flags = flags;
+    Object.assign(meta.extra, this.extra);
+    meta.extra.word_size = String(this.wordSize);
+    meta.extra.addr_size = String(this.addrSize);
+
+    this.threadIds.forEach((id, t) => {
+      const name = this.extra[`thread_name:${id}`];
+      if (name !== undefined) b.setThreadName(t, name);
+    });
+    const profileFrames = this.buildFrames();
+    const stackMap = new Int32Array(this.protoStackCount);
+    let identity = true;
+    for (let s = 0; s < this.protoStackCount; s++) {
+      const prefix = this.protoStackPrefix[s];
+      const real = b.stack(prefix < 0 ? -1 : stackMap[prefix], profileFrames[this.protoStackFrame[s]]);
+      stackMap[s] = real;
+      if (real !== s) identity = false;
+    }
+    const profile = b.build();
+    if (!identity) {
+      // Samples were added with proto stack ids; two proto stacks can name the same stack
+      // (e.g. two code objects of one function), so renumber them.
+      for (const thread of profile.threads) {
+        const st = thread.samples.stack;
+        for (let j = 0; j < st.length; j++) if (st[j] >= 0) st[j] = stackMap[st[j]];
+      }
+    }
+    if (this.memory) profile.counters.push(rssCounter(profile));
+    return profile;
+  }
+
+  private buildFrames(): Int32Array {
+    const b = this.builder;
+    const out = new Int32Array(this.protoFrameCount);
+    const funcCache = new Map<string, number>();
+    const fixed = (name: string, kind: FunctionKind): number => {
+      const key = `fixed:${name}`;
+      let f = funcCache.get(key);
+      if (f === undefined) funcCache.set(key, (f = b.func(name, '', 0, kind)));
+      return f;
+    };
+    for (let i = 0; i < this.protoFrameCount; i++) {
+      const kind = this.protoFrameKind[i];
+      const addr = this.protoFrameAddr[i];
+      const line = this.protoFrameLine[i];
+      let func: number;
+      let category: Category | undefined;
+      switch (kind) {
+        case P_BLACKHOLE: func = fixed('<blackhole interpreter>', 'jit'); break;
+        case P_JITTING: func = fixed('<JIT compiler>', 'jit'); break;
+        case P_GC: func = fixed('<GC>', 'gc'); break;
+        case P_OTHER_TAG: func = fixed(`<unknown frame kind ${line}>`, 'other'); break;
+        case P_ASSEMBLER: func = this.namedFunc(addr, 'jit', '<JIT code'); break;
+        case P_NATIVE: func = this.namedFunc(addr, 'native', '<unknown'); break;
+        case P_JITTED: func = this.namedFunc(addr, 'python', '<unknown'); category = 'jit'; break;
+        case P_CODE: func = this.namedFunc(addr, 'python', '<unknown'); break;
+        default: {
+          const lo = this.addrLo[addr];
+          // Untagged: odd addresses are native frames (start address | 1); legacy stacks are native C stacks.
+          func = this.namedFunc(addr, (lo & 1) === 1 || this.legacy ? 'native' : 'python', '<unknown');
+        }
+      }
+      const frameLine = kind === P_OTHER_TAG ? 0 : line;
+      out[i] = category === undefined ? b.frame(func, frameLine) : b.frame(func, frameLine, category);
+    }
+    return out;
+  }
+
+  private namedFunc(addr: number, fallbackKind: FunctionKind, unknownPrefix: string): number {
+    const lo = this.addrLo[addr];
+    const hi = this.addrHi[addr];
+    const key = this.addrKey(lo, hi);
+    const text = this.codeNames.get(key) ?? this.nativeNames.get(key);
+    const b = this.builder;
+    if (text === undefined) return b.func(`${unknownPrefix} ${hex(lo, hi)}>`, '', 0, fallbackKind);
+    const parts = parseCodeName(text);
+    const kind: FunctionKind = fallbackKind === 'jit' ? 'jit' : parts.kind === 'other' ? fallbackKind : parts.kind;
+    return b.func(parts.name, parts.file, parts.line, kind);
+  }
+}
+
+/** The RSS of every sample as one process-wide counter, in time order. */
+function rssCounter(profile: Profile): Counter {
+  const parts = profile.threads.filter((t) => t.samples.rss !== null);
+  let time: Float64Array;
+  let value: Float64Array;
+  if (parts.length === 1) {
+    time = parts[0].samples.time;
+    value = parts[0].samples.rss as Float64Array;
+  } else {
+    const n = parts.reduce((sum, t) => sum + t.samples.length, 0);
+    time = new Float64Array(n);
+    value = new Float64Array(n);
+    const cursor = parts.map(() => 0);
+    for (let i = 0; i < n; i++) {
+      let best = -1;
+      for (let t = 0; t < parts.length; t++) {
+        if (cursor[t] < parts[t].samples.length && (best < 0 || parts[t].samples.time[cursor[t]] < parts[best].samples.time[cursor[best]])) best = t;
+      }
+      time[i] = parts[best].samples.time[cursor[best]];
+      value[i] = (parts[best].samples.rss as Float64Array)[cursor[best]];
+      cursor[best]++;
+    }
+  }
+  return { name: 'RSS', category: 'memory', unit: 'KiB', thread: parts.length === 1 ? profile.threads.indexOf(parts[0]) : -1, time, value };
+}
