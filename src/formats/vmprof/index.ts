@@ -38,9 +38,9 @@
  * - A file cut short (no trailer, half a record) keeps every complete record and says so
  *   in meta.warnings; anything else wrong is one ProfileFormatError with its byte offset.
  *
- * Gzip: this module is pure (browser-safe) and reads uncompressed bytes. Compressed files
- * are inflated before they get here: by the Node loader (src/formats/load.ts) for files and
- * uploads, or by `gunzipIfNeeded` / `vmprofChunksFromFile` in ./node.ts.
+ * Gzip: this module is pure (browser-safe) and reads uncompressed bytes; given gzip bytes it
+ * says so. Compressed files and uploads are inflated by the Node loader (src/formats/load.ts:
+ * loadProfile streams through zlib, loadProfileBytes inflates in memory) before they get here.
  */
 import type { Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
