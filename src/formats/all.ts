@@ -6,13 +6,25 @@ import { registerFormat } from './registry.js';
 import { vmprofFormat } from './vmprof/index.js';
 import { pstatsFormat } from './pstats/index.js';
 import { callgrindFormat } from './callgrind/index.js';
+import { perfFormat } from './perf/index.js';
 import { firefoxFormat } from './firefox/index.js';
 import { dotFormat } from './dot/index.js';
+import { austinFormat } from './austin.js';
+import { speedscopeFormat } from './speedscope.js';
+import { chromeFormat } from './chrome.js';
+import { collapsedFormat } from './collapsed.js';
+import { pprofFormat } from './pprof/index.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
 registerFormat(callgrindFormat);
+registerFormat(perfFormat);
 registerFormat(firefoxFormat);
 registerFormat(dotFormat);
+registerFormat(austinFormat);
+registerFormat(speedscopeFormat);
+registerFormat(chromeFormat);
+registerFormat(collapsedFormat); // lenient text: after every text format with a signature
+registerFormat(pprofFormat); // binary without magic: last
 
 export * from './registry.js';

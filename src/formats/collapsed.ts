@@ -1,0 +1,216 @@
+/**
+ * Collapsed ("folded") stacks: flamegraph.pl's input, py-spy `--format raw`,
+ * stackcollapse-*.pl output.
+ *
+ * Layout: one text line per distinct stack, `frame;frame;frame count`, root
+ * first, the count after the LAST space (frame names may contain spaces). LF
+ * or CRLF endings. No header, no times, no units (counts are samples).
+ *
+ * Frames written by py-spy look like `name (file:line)` (or `name (file)` with
+ * `--nolineno`); those are split into function name, file and line. py-spy's
+ * `--threads` / `--subprocesses` add leading `process 123:"cmd"` and
+ * `thread (0x7F..)` frames: those become separate threads, not frames.
+ *
+ * Invalid lines: like speedscope (whose importer skips any line that does not
+ * match `stack count`), the reader skips them, but does not hide it: one
+ * warning in meta.warnings says how many lines were skipped and where the
+ * first was. `#` comment lines and blank lines are skipped silently. A file
+ * with content but no valid line at all is an error, naming the first line.
+ *
+ * The writer produces flamegraph.pl-compatible lines: integer counts (weights
+ * in ms or us that have fractions are scaled to integer us or ns), one line per
+ * distinct stack (all threads merged), frames as `name (file:line)` when the
+ * file is known so the reader gets the same functions back. `;` and line
+ * breaks inside names are replaced, since the format cannot escape them.
+ */
+import { ProfileBuilder } from '../model/builder.js';
+import type { FrameIndex, Profile } from '../model/profile.js';
+import { ProfileFormatError } from './errors.js';
+import type { Format, ReadOptions, WriteOptions } from './registry.js';
+import { looksBinary, textLines } from './text-lines.js';
+
+const FORMAT = 'collapsed';
+
+/** `stack count`: the count is the last space-separated field (flamegraph.pl accepts decimals). */
+const SAMPLE_LINE = /^(.*\S) +(\d+(?:\.\d+)?)$/;
+/** py-spy frame: `name (file:line)`. */
+const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/;
+/** py-spy frame without line numbers: `name (file)`, where file looks like a path or module file. */
+const PYSPY_FRAME_NO_LINE = /^(.*) \(([^()]*[./][^()]*)\)$/;
+const PYSPY_PROCESS = /^process (\d+):"(.*)"$/;
+const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+)\)(?: "?(.*?)"?)?$/;
+const AUSTIN_LINE = /^P\d+;T/;
+
+export interface ParsedFrameLabel {
+  name: string;
+  file: string;
+  line: number;
+}
+
+/** Splits a py-spy style label `name (file:line)`; plain labels keep file '' and line 0. */
+export function parseFrameLabel(label: string): ParsedFrameLabel {
+  let m = PYSPY_FRAME_WITH_LINE.exec(label);
+  if (m && m[1] !== '') return { name: m[1], file: m[2], line: Number(m[3]) };
+  m = PYSPY_FRAME_NO_LINE.exec(label);
+  if (m && m[1] !== '') return { name: m[1], file: m[2], line: 0 };
+  return { name: label === '' ? '[unknown]' : label, file: '', line: 0 };
+}
+
+export function sniffCollapsed(head: Uint8Array): boolean {
+  if (head.length === 0 || looksBinary(head)) return false;
+  let checked = 0;
+  let valid = 0;
+  for (const { text, offset } of textLines(head)) {
+    // The last line of a truncated head may be cut in the middle.
+    if (offset > 0 && head.indexOf(0x0a, offset) < 0 && head.length >= 64 * 1024) break;
+    const line = text.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('//')) continue;
+    if (AUSTIN_LINE.test(line)) return false;
+    checked++;
+    if (SAMPLE_LINE.test(line) && !line.endsWith(':')) valid++;
+    if (checked >= 20) break;
+  }
+  // Most lines must be samples; a stray invalid line (speedscope's sample has one) is tolerated.
+  return valid > 0 && valid * 3 >= checked * 2;
+}
+
+export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Profile {
+  const builder = new ProfileBuilder(FORMAT, { weightUnit: 'samples' });
+  const frameByLabel = new Map<string, FrameIndex>();
+  const frameOf = (label: string): FrameIndex => {
+    let frame = frameByLabel.get(label);
+    if (frame === undefined) {
+      const { name, file, line } = parseFrameLabel(label);
+      // py-spy labels carry the line being executed; the function's first line is unknown.
+      const func = builder.func(name, file, 0, file === '' ? 'other' : 'python');
+      frame = builder.frame(func, line);
+      frameByLabel.set(label, frame);
+    }
+    return frame;
+  };
+  const threadTime: number[] = [];
+  let defaultThread = -1;
+  let invalid = 0;
+  let firstInvalid: { lineNumber: number; offset: number; text: string } | null = null;
+  let samples = 0;
+  let hugeCount = false;
+
+  for (const { text, lineNumber, offset } of textLines(bytes)) {
+    const trimmed = text.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const m = SAMPLE_LINE.exec(trimmed);
+    const count = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(count)) {
+      invalid++;
+      firstInvalid ??= { lineNumber, offset, text: trimmed };
+      continue;
+    }
+    if (count > Number.MAX_SAFE_INTEGER) hugeCount = true;
+    samples++;
+    if (count === 0) continue;
+    const labels = m[1].split(';');
+    let first = 0;
+    let processId = '';
+    let processName = '';
+    let threadId = '';
+    let threadName = '';
+    const pm = labels.length > 1 ? PYSPY_PROCESS.exec(labels[0]) : null;
+    if (pm) {
+      processId = pm[1];
+      processName = pm[2];
+      first = 1;
+    }
+    const tm = labels.length > first + 1 ? PYSPY_THREAD.exec(labels[first]) : null;
+    if (tm) {
+      threadId = tm[1];
+      threadName = tm[2] ?? '';
+      first++;
+    }
+    let thread: number;
+    if (processId === '' && threadId === '') {
+      if (defaultThread < 0) defaultThread = builder.thread('main', 'main');
+      thread = defaultThread;
+    } else {
+      thread = builder.thread(threadId || 'main', threadName || processName || threadId, processId);
+    }
+    let stack = -1;
+    for (let i = first; i < labels.length; i++) stack = builder.stack(stack, frameOf(labels[i]));
+    const time = threadTime[thread] ?? 0;
+    builder.addSample(thread, stack, time, count);
+    threadTime[thread] = time + count;
+  }
+
+  if (samples === 0 && firstInvalid) {
+    throw new ProfileFormatError(
+      FORMAT,
+      `expected "frame;frame;... count", found ${JSON.stringify(firstInvalid.text.slice(0, 80))}`,
+      firstInvalid.offset,
+      firstInvalid.lineNumber,
+    );
+  }
+  if (samples === 0) builder.warn('no samples: the input is empty');
+  if (invalid > 0 && firstInvalid) {
+    builder.warn(
+      `skipped ${invalid} line${invalid === 1 ? '' : 's'} that ${invalid === 1 ? 'is' : 'are'} not "frames count" (first at line ${firstInvalid.lineNumber})`,
+    );
+  }
+  if (hugeCount) builder.warn('some counts exceed 2^53 and were rounded');
+  return builder.build();
+}
+
+/** Makes a label safe for the one-line, `;`-separated format. */
+function cleanLabel(s: string): string {
+  return s.replace(/[;\r\n]/g, ' ');
+}
+
+/** The collapsed label of a frame: `name (file:line)` when the file is known, else the name. */
+export function frameLabel(profile: Profile, frame: FrameIndex): string {
+  const func = profile.frames.func[frame];
+  const name = profile.strings[profile.funcs.name[func]];
+  const fileIndex = profile.funcs.file[func];
+  if (fileIndex < 0) return cleanLabel(name === '' ? '[unknown]' : name);
+  const line = profile.frames.line[frame] || profile.funcs.line[func];
+  const file = profile.strings[fileIndex].replace(/[()]/g, '_');
+  return cleanLabel(`${name} (${file}${line > 0 ? `:${line}` : ''})`);
+}
+
+/** Scale so that every weight becomes an integer: fractional ms become us, fractional us become ns. */
+function integerScale(profile: Profile, threads: number[]): number {
+  let fractional = false;
+  for (const t of threads) {
+    const w = profile.threads[t].samples.weight;
+    for (let i = 0; i < w.length && !fractional; i++) if (!Number.isInteger(w[i])) fractional = true;
+  }
+  if (!fractional) return 1;
+  return profile.meta.weightUnit === 'ms' || profile.meta.weightUnit === 'us' ? 1000 : 1;
+}
+
+export function writeCollapsed(profile: Profile, options: WriteOptions = {}): string {
+  const threads = options.threads ?? profile.threads.map((_, i) => i);
+  const weights = new Float64Array(profile.stacks.length);
+  for (const t of threads) {
+    const { stack, weight } = profile.threads[t].samples;
+    for (let i = 0; i < stack.length; i++) if (stack[i] >= 0) weights[stack[i]] += weight[i];
+  }
+  const scale = integerScale(profile, threads);
+  // Labels of each stack, built parents first (prefix < stack) without recursion.
+  const labels = new Array<string>(profile.stacks.length);
+  const out: string[] = [];
+  for (let s = 0; s < profile.stacks.length; s++) {
+    const prefix = profile.stacks.prefix[s];
+    const label = frameLabel(profile, profile.stacks.frame[s]);
+    labels[s] = prefix < 0 ? label : `${labels[prefix]};${label}`;
+    const count = Math.round(weights[s] * scale);
+    if (count > 0) out.push(`${labels[s]} ${count}\n`);
+  }
+  return out.join('');
+}
+
+export const collapsedFormat: Format = {
+  name: FORMAT,
+  description: 'Collapsed stacks (flamegraph.pl, py-spy --format raw): "a;b;c 12" lines',
+  extensions: ['collapsed', 'folded', 'txt'],
+  sniff: (head) => sniffCollapsed(head),
+  read: (bytes, options) => readCollapsed(bytes, options),
+  write: (profile, options) => writeCollapsed(profile, options),
+};
