@@ -4,6 +4,8 @@
  * without calling process.exit (tests run main() in-process).
  */
 import type { Command } from 'commander';
+import { registerShow } from './show.js';
+import { registerInfo } from './info.js';
 import { registerView } from './view.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
@@ -13,6 +15,8 @@ import { registerToken } from './token.js';
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
+  registerShow,
+  registerInfo,
   registerView,
   registerReport,
   registerServe,

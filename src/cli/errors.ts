@@ -8,6 +8,23 @@ export class CliError extends Error {
   }
 }
 
+/** A mistake in the command line itself (bad option value, unknown thread): exit code 2. */
+export function usageError(message: string): CliError {
+  return new CliError(message, 2);
+}
+
+const ERRNO_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EMFILE: 'too many open files',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EEXIST: 'already exists',
+};
+
 /** Turns the errors users cause (bad files, missing files) into CliErrors; rethrows real bugs. */
 export function asCliError(err: unknown, what?: string): CliError {
   if (err instanceof CliError) return err;
@@ -16,8 +33,7 @@ export function asCliError(err: unknown, what?: string): CliError {
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && e.path) {
-    const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code;
-    return new CliError(`${e.path}: ${reason}`);
+    return new CliError(`${e.path}: ${ERRNO_REASONS[e.code] ?? e.code}`);
   }
   throw err;
 }

@@ -1,35 +1,135 @@
 /**
  * pyrometer's command line: builds the commander program from one small file
  * per command and turns errors into one-line messages with exit codes
- * (2 = usage, 1 = bad input or failure, the profiled program's own code for `record`).
+ * (0 = fine, 1 = bad input or failure, 2 = usage mistake, 70 = a bug in
+ * pyrometer, the profiled program's own code for `record`).
+ *
+ * Commander prints its own two-line errors; we silence that (outputError) and
+ * print one line instead: what was wrong, a suggestion when commander has one,
+ * and which --help to read.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands.js';
-import { CliError } from './errors.js';
+import { asCliError, CliError } from './errors.js';
+import { sanitize } from '../report/text.js';
 
-export async function main(argv: string[]): Promise<number> {
+/** A commander exit (help, version, usage error) and the command it came from. */
+class CommanderExit extends Error {
+  constructor(readonly error: CommanderError, readonly commandPath: string) {
+    super(error.message);
+  }
+}
+
+export function packageVersion(): string {
+  try {
+    // src/cli/main.ts and dist/cli/main.js are both two levels below the package root.
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const PROGRAM_HELP = `
+Examples:
+  $ pyrometer record -o out.prof -- python3 app.py   record a program (CPython or PyPy)
+  $ pyrometer show out.prof                          top functions in the terminal
+  $ pyrometer show out.prof --tree                   the call tree
+  $ pyrometer info out.prof                          what the file is: format, threads, duration
+  $ pyrometer view out.prof                          the interactive viewer in your browser
+
+Run 'pyrometer <command> --help' for a command's options and examples.
+Colour is used on a terminal only; NO_COLOR=1 turns it off, FORCE_COLOR=1 on.
+`;
+
+/** Applies our error handling to a command and everything below it. */
+function configureTree(command: Command, path: string): void {
+  command
+    .exitOverride((err) => {
+      throw new CommanderExit(err, path);
+    })
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: () => {}, // we print our own one-line message
+    })
+    .showSuggestionAfterError(true);
+  for (const sub of command.commands) configureTree(sub, `${path} ${sub.name()}`);
+}
+
+/** "error: unknown command 'shw'\n(Did you mean show?)" → "unknown command 'shw' (did you mean 'show'?) — see 'pyrometer --help'" */
+export function usageLine(message: string, commandPath: string): string {
+  const [first, ...rest] = message.split('\n');
+  let line = first.replace(/^error:\s*/, '');
+  const suggestion = rest.join(' ').match(/\(Did you mean (.+?)\?\)/);
+  if (suggestion) {
+    const similar = suggestion[1];
+    line += similar.startsWith('one of ') ? ` (did you mean ${similar}?)` : ` (did you mean '${similar}'?)`;
+  }
+  return sanitize(`${line} — see '${commandPath} --help'`);
+}
+
+let pipeGuardInstalled = false;
+
+/** `pyrometer show big.prof | head` closes our stdout early: that is the reader's choice, not an error. */
+function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuardInstalled) return;
+  pipeGuardInstalled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('pyrometer');
-  let exitCode = 0;
   program
     .description('Profile Python programs (CPython and PyPy): record, show, view, convert and share profiles.')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showSuggestionAfterError(true);
-  for (const register of commands) {
-    register(program, (code) => { exitCode = code; });
-  }
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText('after', PROGRAM_HELP);
+  for (const register of commands) register(program, setExitCode);
+  configureTree(program, 'pyrometer');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
+  let exitCode = 0;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2;
-    }
-    if (err instanceof CliError) {
-      process.stderr.write(`pyrometer: ${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
+    return reportError(err);
   }
   return exitCode;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderExit) {
+    const { error } = err;
+    if (error.exitCode === 0) return 0; // --help, --version, `pyrometer help`
+    // Called with no command: commander printed the help to stderr already.
+    if (error.code === 'commander.help') return 2;
+    process.stderr.write(`pyrometer: ${usageLine(error.message, err.commandPath)}\n`);
+    return 2;
+  }
+  let cliError: CliError | null = null;
+  try {
+    cliError = asCliError(err);
+  } catch {
+    // Not something the user caused: a bug in pyrometer.
+  }
+  if (cliError) {
+    process.stderr.write(`pyrometer: ${sanitize(cliError.message)}\n`);
+    return cliError.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(
+    `pyrometer: internal error: ${sanitize(message.split('\n')[0])} (this is a bug; PYROMETER_DEBUG=1 shows where)\n`,
+  );
+  if (process.env.PYROMETER_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return 70;
 }

@@ -1,0 +1,108 @@
+/**
+ * `pyrometer show FILE`: the profile as text — a flat table of functions by
+ * default, the call tree with --tree (bottom-up with --inverted), per-line
+ * costs with --lines, or all of it as JSON with --json.
+ */
+import type { Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import type { RegisterCommand } from './commands.js';
+import { loadForCli } from './load.js';
+import { addSelectionOptions, percentage, positiveInteger, resolveThreads } from './options.js';
+import { terminalRows, terminalStyle } from './terminal.js';
+import { usageError } from './errors.js';
+import { renderFlat } from '../report/flat.js';
+import { renderTree } from '../report/tree.js';
+import { renderLines } from '../report/lines.js';
+import { showJson } from '../report/json.js';
+
+interface ShowOptions {
+  top?: number;
+  sort: string;
+  tree?: boolean;
+  inverted?: boolean;
+  minPercent: number;
+  depth?: number;
+  lines?: boolean;
+  thread?: string[];
+  hideIdle?: boolean;
+  json?: boolean;
+  format?: string;
+}
+
+/** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
+function sourceReader(): (file: string) => string[] | null {
+  const cache = new Map<string, string[] | null>();
+  return (file) => {
+    let lines = cache.get(file);
+    if (lines !== undefined) return lines;
+    lines = null;
+    try {
+      if (statSync(file).size <= 8 * 1024 * 1024) lines = readFileSync(file, 'utf8').split(/\r?\n/);
+    } catch {
+      // Not on this machine (profiles travel): show the numbers without the text.
+    }
+    cache.set(file, lines);
+    return lines;
+  };
+}
+
+const EXAMPLES = `
+Examples:
+  $ pyrometer show out.prof                      the 20 functions with the most self time
+  $ pyrometer show out.prof --top 50 --sort total
+  $ pyrometer show out.prof --tree               call tree, branches under 1% hidden
+  $ pyrometer show out.prof --tree --inverted --depth 4
+                                                 who calls the hottest functions
+  $ pyrometer show out.prof --lines              hottest lines (profile recorded with --lines)
+  $ pyrometer show out.prof --thread MainThread --hide-idle
+  $ pyrometer show out.prof --json | jq '.functions[0]'
+`;
+
+export const registerShow: RegisterCommand = (program: Command) => {
+  const command = program
+    .command('show')
+    .description('print a profile in the terminal: top functions, call tree or hot lines')
+    .argument('<file>', 'a profile file in any format pyrometer reads (gzip-compressed too)')
+    .option('-n, --top <n>', 'how many functions to list (default: 20, fewer on a short terminal)', positiveInteger('--top'))
+    .option('-s, --sort <column>', 'order the table by "self" or "total" time', 'self')
+    .option('--tree', 'print the call tree instead of the table')
+    .option('--inverted', 'bottom-up tree: where time was spent, then who called it (implies --tree)')
+    .option('--min-percent <p>', 'in the tree, hide calls below this share of the total', percentage('--min-percent'), 1)
+    .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
+    .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)');
+  addSelectionOptions(command)
+    .option('--json', 'print a machine-readable summary instead (with the tree when --tree is given)')
+    .option('-f, --format <name>', 'read the file as this format instead of detecting it')
+    .addHelpText('after', EXAMPLES)
+    .action(async (file: string, opts: ShowOptions) => {
+      if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
+      const profile = await loadForCli(file, { format: opts.format });
+      const threads = resolveThreads(profile, opts.thread);
+      const wantTree = !!(opts.tree || opts.inverted);
+      const treeOptions = { threads, hideIdle: opts.hideIdle, inverted: opts.inverted, minPercent: opts.minPercent, depth: opts.depth };
+      if (opts.json) {
+        const summary = showJson(profile, {
+          threads,
+          hideIdle: opts.hideIdle,
+          top: opts.top ?? 20,
+          sort: opts.sort as 'self' | 'total',
+          tree: wantTree ? treeOptions : false,
+        });
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        return;
+      }
+      const style = terminalStyle(process.stdout);
+      const rows = terminalRows(process.stdout);
+      const sections: string[] = [];
+      if (wantTree) sections.push(renderTree(profile, treeOptions, style));
+      if (opts.lines) {
+        sections.push(renderLines(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 5, readSource: sourceReader() }, style));
+      }
+      if (sections.length === 0) {
+        // Default length: 20, or what fits above the prompt on a short terminal.
+        const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 6)) : 20);
+        sections.push(renderFlat(profile, { threads, hideIdle: opts.hideIdle, top, sort: opts.sort as 'self' | 'total' }, style));
+      }
+      process.stdout.write(sections.join('\n'));
+    });
+};

@@ -1,0 +1,131 @@
+/**
+ * What every terminal report shares: the sample selection (threads, idle),
+ * the one-line header, and how a function's location is written.
+ */
+import { stackWeights, totalWeight } from '../model/analysis.js';
+import {
+  type FuncIndex,
+  type Profile,
+  funcFile,
+  funcName,
+  profileDuration,
+  type WeightUnit,
+} from '../model/profile.js';
+import { commonDirectory, ellipsize, formatDuration, formatNumber, sanitize, shortenPath, type Style, wrapParts } from './text.js';
+
+export interface Selection {
+  /** Thread indices to include; all when absent or empty. */
+  threads?: number[];
+  /** Leave out samples whose innermost frame is idle (sleeping, waiting). */
+  hideIdle?: boolean;
+}
+
+export interface Selected {
+  weights: Float64Array;
+  total: number;
+  /** Number of samples selected (not their weight). */
+  samples: number;
+  threads: number[];
+}
+
+export function select(profile: Profile, selection: Selection = {}): Selected {
+  const threads = selection.threads && selection.threads.length > 0 ? selection.threads : profile.threads.map((_, i) => i);
+  const weights = stackWeights(profile, { threads, hideIdle: selection.hideIdle });
+  let samples = 0;
+  for (const t of threads) samples += profile.threads[t]?.samples.length ?? 0;
+  return { weights, total: totalWeight(weights), samples, threads };
+}
+
+export function threadLabel(profile: Profile, thread: number): string {
+  const t = profile.threads[thread];
+  if (!t) return `#${thread}`;
+  if (t.name && t.id && t.name !== t.id) return `${t.name} (${t.id})`;
+  return t.name || t.id || `#${thread}`;
+}
+
+/** How weights are counted, for column headers: "samples", "ms", ... */
+export function unitLabel(unit: WeightUnit): string {
+  return unit;
+}
+
+/** A weight as the column shows it: integers for counts, one decimal for times. */
+export function formatWeight(weight: number, unit: WeightUnit): string {
+  if (unit === 'samples' || unit === 'events' || unit === 'instructions' || unit === 'bytes') return formatNumber(Math.round(weight));
+  return formatNumber(weight, weight >= 100 ? 0 : 1);
+}
+
+export function interpreterLabel(profile: Profile): string {
+  const i = profile.meta.interpreter;
+  const version = profile.meta.extra['interpreter_version'] ?? profile.meta.extra['version'] ?? '';
+  const name = i === 'cpython' ? 'CPython' : i === 'pypy' ? 'PyPy' : i;
+  return sanitize([name, version].filter(Boolean).join(' '));
+}
+
+/** "vmprof · CPython · 12,345 samples · 4.56 s · 3 threads (showing MainThread)" */
+export function headerLine(profile: Profile, selected: Selected, style: Style, extra: string[] = []): string {
+  const parts: string[] = [style.bold(sanitize(profile.meta.format))];
+  const interp = interpreterLabel(profile);
+  if (interp) parts.push(interp);
+  const unit = profile.meta.weightUnit;
+  parts.push(
+    unit === 'samples'
+      ? `${formatNumber(selected.total)} samples`
+      : `${formatNumber(selected.samples)} samples, ${formatWeight(selected.total, unit)} ${unit}`,
+  );
+  parts.push(formatDuration(profileDuration(profile)));
+  const n = profile.threads.length;
+  let threads = `${n} thread${n === 1 ? '' : 's'}`;
+  if (selected.threads.length < n) {
+    threads += ` (showing ${selected.threads.map((t) => sanitize(threadLabel(profile, t))).join(', ')})`;
+  }
+  parts.push(threads);
+  parts.push(...extra);
+  return wrapParts(parts, style.dim(' · '), style.width);
+}
+
+/** Lines that warn the reader before they trust the numbers. */
+export function caveatLines(profile: Profile, style: Style): string[] {
+  const out: string[] = [];
+  if (profile.meta.approximateCallTree) {
+    out.push(style.yellow('note: this format has no call paths; the call tree is reconstructed from caller/callee totals'));
+  }
+  for (const w of profile.meta.warnings) out.push(style.yellow(`warning: ${sanitize(w)}`));
+  return out;
+}
+
+/** Display paths for a set of functions: relative to their common directory, ~ for home. */
+export class PathShortener {
+  readonly common: string;
+  constructor(
+    private readonly profile: Profile,
+    funcs: Iterable<FuncIndex>,
+    private readonly home: string,
+  ) {
+    const files = new Set<string>();
+    for (const f of funcs) {
+      const file = funcFile(profile, f);
+      if (file) files.add(file);
+    }
+    // The header names the directory taken off (note()), so even one file loses nothing.
+    this.common = commonDirectory(files);
+  }
+
+  /** `file:line` for a function, shortened and sanitized ('' when the file is unknown). */
+  location(func: FuncIndex, line = this.profile.funcs.line[func]): string {
+    const file = funcFile(this.profile, func);
+    if (!file) return '';
+    const short = sanitize(shortenPath(file, this.common, this.home));
+    return line > 0 ? `${short}:${line}` : short;
+  }
+
+  /** "files under ~/src/app/" for the header when paths were shortened. */
+  note(style: Style): string {
+    if (!this.common) return '';
+    const prefix = 'paths relative to ';
+    return style.dim(prefix + ellipsize(sanitize(shortenPath(this.common, '', this.home)), style.width - prefix.length, 0.7));
+  }
+}
+
+export function displayName(profile: Profile, func: FuncIndex): string {
+  return sanitize(funcName(profile, func));
+}

@@ -1,0 +1,94 @@
+/**
+ * `pyrometer show --json`: the same numbers as the terminal reports, for
+ * scripts. Names are left as they are (JSON escapes control characters
+ * itself). The tree is a flat node list with parent ids — never nested
+ * objects, which would make a 10,000-deep profile a 10,000-deep JSON document.
+ */
+import type { Profile } from '../model/profile.js';
+import { funcFile, funcName, funcKind } from '../model/profile.js';
+import { select, type Selection } from './common.js';
+import { flatRows, type FlatOptions } from './flat.js';
+import { profileFacts, type ProfileFacts } from './info.js';
+import { buildTree, treeLines, type TreeOptions } from './tree.js';
+
+export interface ShowJson {
+  meta: Omit<ProfileFacts, 'threads'>;
+  totals: { samples: number; weight: number; weightUnit: string; durationMs: number };
+  threads: { index: number; id: string; name: string; samples: number; selected: boolean }[];
+  functions: {
+    name: string;
+    file: string;
+    line: number;
+    kind: string;
+    self: number;
+    total: number;
+    selfPercent: number;
+    totalPercent: number;
+  }[];
+  moreFunctions: number;
+  tree?: {
+    inverted: boolean;
+    minPercent: number;
+    nodes: { id: number; parent: number; depth: number; name: string; file: string; line: number; self: number; total: number }[];
+  };
+}
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeOptions | false }, ): ShowJson {
+  const selection: Selection = { threads: options.threads, hideIdle: options.hideIdle };
+  const selected = select(profile, selection);
+  const facts = profileFacts(profile);
+  const { threads: _threads, ...meta } = facts;
+  void _threads;
+  const { rows, more } = flatRows(profile, selected, options);
+  const total = selected.total;
+  const pct = (x: number) => (total > 0 ? round((100 * x) / total) : 0);
+  const result: ShowJson = {
+    meta,
+    totals: { samples: selected.samples, weight: total, weightUnit: profile.meta.weightUnit, durationMs: facts.durationMs },
+    threads: profile.threads.map((t, index) => ({
+      index,
+      id: t.id,
+      name: t.name,
+      samples: t.samples.length,
+      selected: selected.threads.includes(index),
+    })),
+    functions: rows.map((r) => ({
+      name: funcName(profile, r.func),
+      file: funcFile(profile, r.func),
+      line: profile.funcs.line[r.func],
+      kind: funcKind(profile, r.func),
+      self: r.self,
+      total: r.total,
+      selfPercent: pct(r.self),
+      totalPercent: pct(r.total),
+    })),
+    moreFunctions: more,
+  };
+  if (options.tree) {
+    const tree = buildTree(profile, selected, options.tree.inverted);
+    const lines = treeLines(tree, options.tree);
+    const idOf = new Map<number, number>();
+    const nodes: NonNullable<ShowJson['tree']>['nodes'] = [];
+    for (const line of lines) {
+      if (line.node < 0) continue;
+      const n = line.node;
+      const f = tree.func[n];
+      idOf.set(n, nodes.length);
+      const parent = tree.parent[n];
+      nodes.push({
+        id: nodes.length,
+        parent: parent < 0 ? -1 : idOf.get(parent) ?? -1,
+        depth: line.depth,
+        name: funcName(profile, f),
+        file: funcFile(profile, f),
+        line: profile.funcs.line[f],
+        self: tree.self[n],
+        total: tree.total[n],
+      });
+    }
+    result.tree = { inverted: !!options.tree.inverted, minPercent: options.tree.minPercent ?? 1, nodes };
+  }
+  return result;
+}

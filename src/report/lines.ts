@@ -1,0 +1,103 @@
+/**
+ * `pyrometer show --lines`: where inside the hottest functions the time went.
+ *
+ *   is_prime  primes.py:4   self 61.0%  total 61.0%
+ *        line    self   total
+ *           5   12.0%   12.0%  for d in range(2, n):
+ *           6   49.0%   49.0%      if n % d == 0:
+ *
+ * Needs frames with line numbers (VMProf recorded with --lines, perf, austin,
+ * ...). The source text is shown when the caller can read the file; reading is
+ * the caller's job (`readSource`) so this stays a pure function.
+ */
+import { functionTable, functionsByCost, lineCosts, type LineCost } from '../model/analysis.js';
+import { funcFile, type Profile } from '../model/profile.js';
+import { caveatLines, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
+import { displayWidth, ellipsize, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
+
+export interface LinesOptions extends Selection {
+  /** How many functions to break down (default 5). */
+  top?: number;
+  /** Lines of a source file, or null when it cannot be read. */
+  readSource?: (file: string) => string[] | null;
+}
+
+/** True when some frame carries a line other than its function's first line. */
+export function hasLineData(profile: Profile): boolean {
+  if (profile.meta.flags.includes('lines')) return true;
+  const { frames, funcs } = profile;
+  for (let i = 0; i < frames.length; i++) {
+    const line = frames.line[i];
+    if (line > 0 && line !== funcs.line[frames.func[i]]) return true;
+  }
+  return false;
+}
+
+export const NO_LINE_DATA =
+  'This profile has no line numbers, so there is nothing to break down per line.\n' +
+  'Record one with line data:  pyrometer record --lines -o out.prof -- python3 your_program.py';
+
+/** How many lines of one function are listed at most (the costliest ones, shown in source order). */
+const MAX_LINES_PER_FUNCTION = 25;
+
+export function renderLines(profile: Profile, options: LinesOptions, style: Style): string {
+  const selected = select(profile, options);
+  const out: string[] = [headerLine(profile, selected, style, ['lines'])];
+  out.push(...caveatLines(profile, style));
+  if (!hasLineData(profile)) {
+    out.push('', NO_LINE_DATA);
+    return out.join('\n') + '\n';
+  }
+  if (selected.total <= 0) {
+    out.push('', 'No samples selected.');
+    return out.join('\n') + '\n';
+  }
+  const costs = functionTable(profile, selected.weights);
+  const perLine = lineCosts(profile, selected.weights);
+  // The hottest functions that have any line information.
+  const hot = functionsByCost(costs.self).filter((f) => {
+    const lines = perLine.get(f);
+    return lines !== undefined && [...lines.keys()].some((l) => l > 0);
+  }).slice(0, Math.max(1, options.top ?? 5));
+  const paths = new PathShortener(profile, hot, style.home);
+  if (paths.common) out.push(paths.note(style));
+  const total = selected.total;
+  for (const func of hot) {
+    const lines = perLine.get(func)!;
+    const location = paths.location(func);
+    out.push('');
+    out.push(
+      style.bold(displayName(profile, func)) + (location ? '  ' + style.dim(location) : '') +
+      `   self ${formatPercent(costs.self[func], total)}  total ${formatPercent(costs.total[func], total)}`,
+    );
+    const file = funcFile(profile, func);
+    const source = file && options.readSource ? options.readSource(file) : null;
+    let entries: [number, LineCost][] = [...lines.entries()].filter(([, c]) => c.total > 0);
+    let omitted = 0;
+    if (entries.length > MAX_LINES_PER_FUNCTION) {
+      entries.sort((a, b) => b[1].total - a[1].total || a[0] - b[0]);
+      omitted = entries.length - MAX_LINES_PER_FUNCTION;
+      entries = entries.slice(0, MAX_LINES_PER_FUNCTION);
+    }
+    entries.sort((a, b) => a[0] - b[0]);
+    const lineW = Math.max(4, ...entries.map(([l]) => String(l).length));
+    out.push(style.dim(`  ${padStart('line', lineW)}    self   total`));
+    for (const [line, cost] of entries) {
+      const selfPct = (100 * cost.self) / total;
+      const totalPct = (100 * cost.total) / total;
+      const prefix =
+        `  ${padStart(line > 0 ? String(line) : '?', lineW)}  ` +
+        heat(style, padStart(formatPercent(cost.self, total), 6), selfPct) + '  ' +
+        heat(style, padStart(formatPercent(cost.total, total), 6), totalPct);
+      let text = '';
+      if (line === 0) text = style.dim('(no line number)');
+      else if (source && line <= source.length) {
+        const room = style.width - displayWidth(prefix) - 2;
+        text = ellipsize(sanitize(source[line - 1].replace(/\s+$/, '').replace(/\t/g, '    ')), Math.max(8, room), 0);
+      }
+      out.push((prefix + (text ? '  ' + text : '')).trimEnd());
+    }
+    if (omitted > 0) out.push(style.dim(`  … ${omitted} cheaper line${omitted === 1 ? '' : 's'} not shown`));
+  }
+  return out.join('\n') + '\n';
+}
