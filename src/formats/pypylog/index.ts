@@ -1,0 +1,356 @@
+/**
+ * PyPy's debug log (`PYPYLOG=gc,jit-summary:file pypy3 prog.py`).
+ *
+ * Layout: text lines. Sections open with `[hex timestamp] {category` and close
+ * with `[hex timestamp] category}`; sections nest (`gc-minor` holds
+ * `gc-minor-walkroots`); any other line is free text printed inside the
+ * innermost open section. Timestamps are CPU time-stamp-counter ticks on x86-64
+ * (not nanoseconds), so times need a clock rate: see `tickClock`.
+ *
+ * What the reader makes of it: every section becomes a marker on one thread
+ * (name = category; marker category `gc` for gc-*, `jit` for jit-*, else
+ * `other`; `depth` = nesting level). Marker data holds the raw ticks, the
+ * number of text lines and the first few of them (bounded), and parsed tables for
+ * `jit-summary` (key -> numbers) and `jit-backend-counts` (entry/bridge counters).
+ * Read alone, ticks are converted at a rate estimated from jit-summary's TOTAL
+ * seconds when the log has one, else at a nominal 2.5 GHz (with a warning either way);
+ * `attachPypyLog` re-times the markers against the wall-clock span of the VMProf
+ * profile recorded beside the log and adds them to its main thread.
+ */
+import { ProfileBuilder } from '../../model/builder.js';
+import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
+import { ProfileFormatError } from '../errors.js';
+import type { Format } from '../registry.js';
+
+const FORMAT = 'pypylog';
+
+/** Ticks per ms assumed when nothing better is known: a 2.5 GHz time-stamp counter. */
+export const NOMINAL_TICKS_PER_MS = 2.5e6;
+/** Text lines kept per section (each cut at MAX_LINE_CHARS); the count is always exact. */
+export const MAX_SECTION_LINES = 8;
+const MAX_LINE_CHARS = 240;
+const MAX_BACKEND_COUNTS = 10_000;
+
+const SECTION = /^\[([0-9a-fA-F]+)\] (\{)?([^\s{}]+)(\})?\s*$/;
+
+export interface PypyLogSection {
+  category: string;
+  startTick: number;
+  endTick: number;
+  /** 0 for top-level sections, 1 inside one, ... */
+  depth: number;
+  /** Number of free-text lines directly inside this section. */
+  lineCount: number;
+  /** The first MAX_SECTION_LINES of them. */
+  lines: string[];
+  /** jit-summary: each `key: value(s)` line. */
+  summary?: Record<string, number | number[]>;
+  /** jit-backend-counts: `entry 3:1200`, `bridge 1403...:0`, `TargetToken(...):5`. */
+  counts?: { name: string; count: number }[];
+  /** True when the log ended before the section closed. */
+  unclosed?: true;
+}
+
+export interface PypyLog {
+  firstTick: number;
+  lastTick: number;
+  /** Sections in the order they opened. */
+  sections: PypyLogSection[];
+  /** Free-text lines outside any section. */
+  looseLines: number;
+  warnings: string[];
+}
+
+/** What readPypyLog stores in `profile.attachments.pypylog`. */
+export interface PypyLogInfo {
+  firstTick: number;
+  lastTick: number;
+  /** The rate used to convert ticks to the markers' ms. */
+  ticksPerMs: number;
+  /** True when that rate is a guess or an estimate, not derived from a wall-clock span. */
+  nominalRate: boolean;
+  /** Where the rate came from: the caller's wall-clock span, jit-summary's TOTAL, or the nominal 2.5 GHz. */
+  rateSource: 'span' | 'jit-summary' | 'nominal';
+  sectionCounts: Record<string, number>;
+}
+
+function parseSummaryLine(section: PypyLogSection, text: string): void {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return;
+  const values = text.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(Number);
+  if (values.length === 0 || values.some(Number.isNaN)) return;
+  section.summary ??= {};
+  section.summary[text.slice(0, colon).trim()] = values.length === 1 ? values[0] : values;
+}
+
+function parseCountLine(section: PypyLogSection, text: string): void {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return;
+  const count = Number(text.slice(colon + 1));
+  if (Number.isNaN(count)) return;
+  section.counts ??= [];
+  if (section.counts.length < MAX_BACKEND_COUNTS) section.counts.push({ name: text.slice(0, colon).trim(), count });
+}
+
+/** Parses the log's sections with their raw ticks. Throws ProfileFormatError on input that is not a PyPy log. */
+export function parsePypyLog(bytes: Uint8Array): PypyLog {
+  const text = new TextDecoder('utf-8').decode(bytes);
+  if (text.trim() === '') throw new ProfileFormatError(FORMAT, 'empty input', 0);
+  const sections: PypyLogSection[] = [];
+  const open: PypyLogSection[] = [];
+  const warnings: string[] = [];
+  let firstTick = NaN;
+  let lastTick = NaN;
+  let looseLines = 0;
+  let mismatched = 0;
+  let backwards = 0;
+
+  let pos = 0;
+  let lineNo = 0;
+  const len = text.length;
+  while (pos < len) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
+    let line = text.slice(pos, end);
+    pos = end + 1;
+    lineNo++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const m = line.charCodeAt(0) === 0x5b /* [ */ ? SECTION.exec(line) : null;
+    const opens = m !== null && m[2] === '{' && m[4] === undefined;
+    const closes = m !== null && m[2] === undefined && m[4] === '}';
+    if (!opens && !closes) {
+      if (Number.isNaN(firstTick)) {
+        if (line.trim() === '') continue;
+        const shown = line.length > 60 ? `${line.slice(0, 60)}…` : line;
+        throw new ProfileFormatError(FORMAT, `expected "[hex timestamp] {category", found ${JSON.stringify(shown)}`, -1, lineNo);
+      }
+      const inner = open.at(-1);
+      if (!inner) {
+        looseLines++;
+        continue;
+      }
+      inner.lineCount++;
+      if (inner.lines.length < MAX_SECTION_LINES) inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+      if (inner.category === 'jit-summary') parseSummaryLine(inner, line);
+      else if (inner.category === 'jit-backend-counts') parseCountLine(inner, line);
+      continue;
+    }
+    const tick = parseInt(m![1], 16);
+    if (Number.isNaN(firstTick)) firstTick = tick;
+    if (tick < lastTick) backwards++;
+    else lastTick = tick;
+    const category = m![3];
+    if (opens) {
+      const section: PypyLogSection = { category, startTick: tick, endTick: tick, depth: open.length, lineCount: 0, lines: [] };
+      sections.push(section);
+      open.push(section);
+      continue;
+    }
+    // A close: it ends the innermost open section of that category (and anything left open inside it).
+    let k = open.length - 1;
+    while (k >= 0 && open[k].category !== category) k--;
+    if (k < 0) {
+      mismatched++;
+      continue;
+    }
+    while (open.length > k + 1) {
+      const dangling = open.pop()!;
+      dangling.endTick = tick;
+      dangling.unclosed = true;
+      mismatched++;
+    }
+    open.pop()!.endTick = tick;
+  }
+  if (Number.isNaN(firstTick)) throw new ProfileFormatError(FORMAT, 'no "[timestamp] {category" section found', -1, Math.max(lineNo, 1));
+  if (open.length > 0) {
+    for (const s of open) {
+      s.endTick = lastTick;
+      s.unclosed = true;
+    }
+    warnings.push(`${open.length} section(s) still open at the end of the log (truncated?): closed at its last timestamp`);
+  }
+  if (mismatched > 0) warnings.push(`${mismatched} section end(s) did not match the open section`);
+  if (backwards > 0) warnings.push(`${backwards} timestamp(s) went backwards (several CPUs' counters?)`);
+  return { firstTick, lastTick, sections, looseLines, warnings };
+}
+
+/**
+ * Maps time-stamp-counter ticks to ms since `firstTick`, stretching the log's
+ * tick range [firstTick, lastTick] over `spanMs` of wall-clock time (the span of
+ * the profile recorded beside the log: its end time minus its start time).
+ * This assumes the log covers the same stretch of time as the profile; a PyPy
+ * log also covers interpreter start-up and exit, so times are approximate (on
+ * the fixtures, within about 10%). With no span, the nominal rate is used.
+ */
+export function tickClock(firstTick: number, lastTick: number, spanMs?: number): { ticksPerMs: number; toMs: (tick: number) => number } {
+  const ticks = lastTick - firstTick;
+  const ticksPerMs = spanMs !== undefined && spanMs > 0 && ticks > 0 ? ticks / spanMs : NOMINAL_TICKS_PER_MS;
+  return { ticksPerMs, toMs: (tick: number) => (tick - firstTick) / ticksPerMs };
+}
+
+export function markerCategory(category: string): 'gc' | 'jit' | 'other' {
+  return category.startsWith('gc') ? 'gc' : category.startsWith('jit') ? 'jit' : 'other';
+}
+
+function markerData(s: PypyLogSection): Record<string, unknown> {
+  const data: Record<string, unknown> = { startTick: s.startTick, endTick: s.endTick, lineCount: s.lineCount };
+  if (s.lines.length > 0) data.lines = s.lines;
+  if (s.summary) data.summary = s.summary;
+  if (s.counts) data.counts = s.counts;
+  if (s.unclosed) data.unclosed = true;
+  return data;
+}
+
+/** Reads a PyPy log on its own: markers on one thread, ticks at the nominal rate unless `spanMs` is given. */
+export function readPypyLog(bytes: Uint8Array, spanMs?: number): Profile {
+  const log = parsePypyLog(bytes);
+  const builder = new ProfileBuilder(FORMAT, { interpreter: 'pypy' });
+  for (const w of log.warnings) builder.warn(w);
+  let rateSource: PypyLogInfo['rateSource'] = 'span';
+  let clock = tickClock(log.firstTick, log.lastTick, spanMs);
+  if (!(spanMs !== undefined && spanMs > 0 && log.lastTick > log.firstTick)) {
+    // jit-summary's TOTAL is the seconds from JIT start-up (the start of the log) to
+    // the summary: a measured rate, better than a guess.
+    const summary = log.sections.find((s) => s.category === 'jit-summary' && typeof s.summary?.TOTAL === 'number');
+    const totalSeconds = summary?.summary?.TOTAL as number | undefined;
+    if (summary && totalSeconds && totalSeconds > 0 && summary.startTick > log.firstTick) {
+      const rate = (summary.startTick - log.firstTick) / (totalSeconds * 1000);
+      clock = { ticksPerMs: rate, toMs: (tick: number) => (tick - log.firstTick) / rate };
+      rateSource = 'jit-summary';
+      builder.warn(
+        `PyPy log timestamps are CPU ticks: converted at ${(rate / 1e6).toFixed(2)} GHz, estimated from jit-summary's TOTAL; times are approximate (attach the log to its .prof for wall-clock times)`,
+      );
+    } else {
+      rateSource = 'nominal';
+      builder.warn(
+        'PyPy log timestamps are CPU ticks: converted at a nominal 2.5 GHz, so times are approximate (attach the log to its .prof for wall-clock times)',
+      );
+    }
+  }
+  const nominal = rateSource !== 'span';
+  const thread = builder.thread('0', 'main');
+  const counts: Record<string, number> = {};
+  for (const s of log.sections) {
+    builder.addMarker(thread, s.category, clock.toMs(s.startTick), clock.toMs(s.endTick), markerCategory(s.category), markerData(s), s.depth);
+    counts[s.category] = (counts[s.category] ?? 0) + 1;
+  }
+  builder.meta.extra.ticksPerMs = String(clock.ticksPerMs);
+  builder.meta.extra.sections = String(log.sections.length);
+  if (log.looseLines > 0) builder.meta.extra.looseLines = String(log.looseLines);
+  const info: PypyLogInfo = {
+    firstTick: log.firstTick,
+    lastTick: log.lastTick,
+    ticksPerMs: clock.ticksPerMs,
+    nominalRate: nominal,
+    rateSource,
+    sectionCounts: counts,
+  };
+  builder.attachments.pypylog = info;
+  return builder.build();
+}
+
+/**
+ * Adds a PyPy log's sections as markers to the main thread (the one with the
+ * most samples) of a profile recorded in the same run, typically a PyPy VMProf
+ * profile. Ticks are re-timed with `tickClock` over the profile's span
+ * (meta.endTime - meta.startTime, else its sample duration): the log's first
+ * tick lands at the profile's start and its last at the profile's end.
+ * `log` is a profile from readPypyLog or the result of parsePypyLog.
+ * Returns a new Profile; the inputs are not modified.
+ */
+export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile {
+  const spanMs = profileDuration(profile);
+  const strings = [...profile.strings];
+  const stringIndex = new Map<string, number>();
+  strings.forEach((s, i) => stringIndex.has(s) || stringIndex.set(s, i));
+  const intern = (s: string): number => {
+    let i = stringIndex.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      stringIndex.set(s, i);
+    }
+    return i;
+  };
+
+  type Added = { name: string; category: string; start: number; end: number; depth: number; data: Record<string, unknown> | null };
+  const added: Added[] = [];
+  if ('sections' in log) {
+    const clock = tickClock(log.firstTick, log.lastTick, spanMs);
+    for (const s of log.sections) {
+      added.push({ name: s.category, category: markerCategory(s.category), start: clock.toMs(s.startTick), end: clock.toMs(s.endTick), depth: s.depth, data: markerData(s) });
+    }
+  } else {
+    const info = log.attachments.pypylog as PypyLogInfo | undefined;
+    if (!info) throw new Error('attachPypyLog: the second profile was not read from a PyPy log');
+    const clock = tickClock(info.firstTick, info.lastTick, spanMs);
+    for (const t of log.threads) {
+      for (let i = 0; i < t.markers.length; i++) {
+        const data = t.markers.data[i];
+        // Raw ticks travel in the marker data; fall back to rescaling the ms.
+        const startTick = typeof data?.startTick === 'number' ? data.startTick : info.firstTick + t.markers.start[i] * info.ticksPerMs;
+        const endTick = typeof data?.endTick === 'number' ? data.endTick : info.firstTick + t.markers.end[i] * info.ticksPerMs;
+        added.push({
+          name: log.strings[t.markers.name[i]],
+          category: log.strings[t.markers.category[i]],
+          start: clock.toMs(startTick),
+          end: clock.toMs(endTick),
+          depth: t.markers.depth[i],
+          data,
+        });
+      }
+    }
+  }
+
+  const threads = profile.threads.slice();
+  let main = -1;
+  for (let i = 0; i < threads.length; i++) if (main < 0 || threads[i].samples.length > threads[main].samples.length) main = i;
+  if (main < 0) {
+    const empty = { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null };
+    const noMarkers: MarkerTable = { length: 0, name: new Int32Array(0), start: new Float64Array(0), end: new Float64Array(0), category: new Int32Array(0), depth: new Int32Array(0), data: [] };
+    threads.push({ id: '0', name: 'main', processId: '', samples: empty, markers: noMarkers });
+    main = 0;
+  }
+  const old = threads[main].markers;
+  const n = old.length + added.length;
+  const markers: MarkerTable = {
+    length: n,
+    name: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    category: new Int32Array(n),
+    depth: new Int32Array(n),
+    data: [...old.data],
+  };
+  markers.name.set(old.name);
+  markers.start.set(old.start);
+  markers.end.set(old.end);
+  markers.category.set(old.category);
+  markers.depth.set(old.depth);
+  added.forEach((a, j) => {
+    const i = old.length + j;
+    markers.name[i] = intern(a.name);
+    markers.start[i] = a.start;
+    markers.end[i] = a.end;
+    markers.category[i] = intern(a.category);
+    markers.depth[i] = a.depth;
+    markers.data.push(a.data);
+  });
+  threads[main] = { ...threads[main], markers };
+  const warnings = [...profile.meta.warnings];
+  warnings.push('PyPy log markers are timed by stretching the log\'s tick range over this profile\'s span: approximate');
+  return { ...profile, meta: { ...profile.meta, warnings }, strings, threads };
+}
+
+export function sniffPypyLog(head: Uint8Array): boolean {
+  const text = new TextDecoder('latin1').decode(head.subarray(0, 1024));
+  return /^\[[0-9a-fA-F]+\] \{[^\s{}]+\r?\n/.test(text);
+}
+
+export const pypylogFormat: Format = {
+  name: FORMAT,
+  description: 'PyPy debug log (PYPYLOG=...:file): GC and JIT sections as markers',
+  extensions: ['pypylog', 'log'],
+  sniff: (head) => sniffPypyLog(head),
+  read: (bytes) => readPypyLog(bytes),
+};
