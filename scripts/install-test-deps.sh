@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the full test suite drives for real, only when missing:
 # pypy3 (capture on PyPy), chromium (viewer end-to-end tests), postgresql (server store),
-# graphviz (checks our DOT output with `dot`). Debian/Ubuntu only; needs root or sudo.
+# graphviz (checks our DOT output with `dot`), libxml2-utils (xmllint: our SVG is well-formed XML). Debian/Ubuntu only; needs root or sudo.
 set -euo pipefail
 
 need=()
 command -v pypy3 >/dev/null 2>&1 || need+=(pypy3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi
