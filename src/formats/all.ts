@@ -15,6 +15,7 @@ import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
+import { flameSvgFormat } from './flamegraph-svg/index.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -28,5 +29,6 @@ registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
+registerFormat(flameSvgFormat);
 
 export * from './registry.js';
