@@ -44,8 +44,7 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
 
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
-    ignoreTrailingSlash: true,
-    ignoreDuplicateSlashes: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     bodyLimit: maxUploadBytes,
     // Profiles of long runs take a while to arrive over slow links.
     requestTimeout: 0,

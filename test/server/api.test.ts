@@ -165,9 +165,11 @@ function suite(name: string, openStore: () => Promise<Store>) {
       const body = await json(bad);
       assert.match(body.error, /x\.prof/);
       assert.equal(body.detail, body.error);
-      const truncated = readFileSync(fixture('vmprof/example.prof')).subarray(0, 40);
-      const v1 = await fetch(`${server.base}/api/v1/profiles?name=trunc`, { method: 'POST', headers: { 'Content-Disposition': 'attachment; filename="t.prof"' }, body: truncated });
-      assert.ok(v1.status >= 400 && v1.status < 500, `status ${v1.status}`);
+      // A real VMProf header followed by a record the reader cannot make sense of.
+      const corrupt = Buffer.concat([readFileSync(fixture('vmprof/pypy-primes.prof')).subarray(0, 100), Buffer.from([0xee, 1, 2, 3, 4, 5, 6, 7, 8, 9])]);
+      const v1 = await fetch(`${server.base}/api/v1/profiles?name=corrupt`, { method: 'POST', headers: { 'Content-Disposition': 'attachment; filename="c.prof"' }, body: corrupt });
+      assert.equal(v1.status, 400);
+      assert.match((await json(v1)).error, /^c\.prof: vmprof: .*at byte \d+/);
       assert.equal((await store.list({ limit: 1000, offset: 0 })).count, before);
       assert.equal((await store.getProfile(created.runtime_id))!.hasProfile, false);
       assert.deepEqual(readdirSync(server.spool), [], 'no spool file left behind');

@@ -69,7 +69,7 @@ function stop(child: ChildProcess): Promise<number | null> {
 
 test('--max-upload sizes parse; nonsense is a usage error', () => {
   assert.equal(parseSize('512MB'), 512 << 20);
-  assert.equal(parseSize('2g'), 2 << 30);
+  assert.equal(parseSize('2g'), 2 * 2 ** 30);
   assert.equal(parseSize('300KiB'), 300 << 10);
   assert.throws(() => parseSize('lots'), /size like 512MB/);
 });
