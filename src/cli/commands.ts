@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { registerShow } from './show.js';
 import { registerInfo } from './info.js';
 import { registerView } from './view.js';
+import { registerRecord } from './record.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
@@ -15,6 +16,7 @@ import { registerToken } from './token.js';
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
+  registerRecord,
   registerShow,
   registerInfo,
   registerView,

@@ -1,0 +1,841 @@
+"""pyrometer's in-process agent: starts sampling, then runs the user's program as python would.
+
+Standard library only, Python 3.8+ syntax, CPython and PyPy.
+
+Engines
+- ``vmprof``: PyPy's built-in ``_vmprof`` (and ``_jitlog``) write a genuine VMProf file.
+- ``sampler``: our own sampler (CPython, and PyPy when ``_vmprof`` is missing). It writes the
+  VMProf format, version 6, the way vmprof-python's C extension does (layout below), so one
+  reader serves both interpreters and vmprof-python's own reader reads our files.
+
+VMProf layout written by the sampler (little-endian, word = C long, addr = pointer):
+  5 words ``0, 3, 0, period_usec, 0``
+  0x05 ``u8 0, u8 6, u8 flags, u8 len, "cpython"``       flags: MEMORY 1, LINES 2, REAL_TIME 0x10
+  0x06 ``i64 sec, i64 usec, 8 zero bytes``                start time
+  0x07 ``word klen, key, word vlen, value``               META (keys below; each key once)
+  0x02 ``addr uid, word len, "py:name:firstline:file"``   a code object, before its first stack
+  0x08 ``addr uid, word len, "n:name:line:file"``         a native frame (uid odd), before its first stack
+  0x01 ``word 1, word depth, addr[depth], addr tid[, addr rss_kb]``   one sample, innermost first;
+       with LINES each frame is ``line, uid`` (native frames ``0, uid``)
+  0x03 ``i64 sec, i64 usec, 8 zero bytes``                stop time, end of file
+
+Native frames we write
+- ``n:<idle>:0:-`` on top of a thread that was waiting (not using CPU) when sampled in --wall mode.
+- ``n:NAME:LINE:FILE`` on top of the calling Python frame for time spent in C code: the sampler
+  only runs between bytecodes, so a long ``sorted()``/``re``/``zlib`` call shows up as a thread
+  whose CPU time advanced far more than one sampling interval; that excess is written as samples
+  of this native frame (NAME is the callee's source text when Python 3.11+ positions tell it).
+
+META keys: sampler, mode, rate_hz, pid, ppid, python, implementation, start_monotonic,
+``thread_name:<tid>`` (the thread's name when first seen), ``ts:<n>`` (milliseconds from the
+start at which stack record number n was written, at most every 10 ms: a time axis that
+VMProf v6 otherwise lacks), and at the end: samples, snapshots, duration_s, cpu_s,
+rate_hz_actual (stack snapshots per second of the sampled clock), native_samples, idle_samples.
+"""
+import os
+import signal
+import struct
+import sys
+import threading
+import time
+
+_IS_PYPY = sys.implementation.name == 'pypy'
+_WORD = '<q' if struct.calcsize('l') == 8 else '<i'
+_ADDR = '<q' if struct.calcsize('P') == 8 else '<i'
+_ADDR_CHAR = _ADDR[1]
+
+FLAG_MEMORY = 0x01
+FLAG_LINES = 0x02
+FLAG_REAL_TIME = 0x10
+
+IDLE_UID = 1  # the native `<idle>` frame; other native uids are odd numbers from 3 up
+
+
+def _timeval_record(marker):
+    now = time.time()
+    sec = int(now)
+    return marker + struct.pack('<qq', sec, int((now - sec) * 1e6)) + b'\0' * 8
+
+
+def _string_bytes(s):
+    return s.encode('utf-8', 'surrogateescape')
+
+
+class VMProfWriter:
+    """Buffers complete records and writes them with os.write, so the file holds only whole
+    records at any moment (a killed run leaves a readable file without a trailer)."""
+
+    def __init__(self, fd, period_usec, flags, interpreter):
+        self.fd = fd
+        self.chunks = []
+        self.buffered = 0
+        self.meta_keys = set()
+        name = interpreter.encode()
+        head = struct.pack(_WORD, 0) + struct.pack(_WORD, 3) + struct.pack(_WORD, 0)
+        head += struct.pack(_WORD, period_usec) + struct.pack(_WORD, 0)
+        head += b'\x05\x00\x06' + bytes([flags, len(name)]) + name
+        head += _timeval_record(b'\x06')
+        self.add(head)
+
+    def add(self, record):
+        self.chunks.append(record)
+        self.buffered += len(record)
+        if self.buffered > 1 << 16:
+            self.flush()
+
+    def flush(self):
+        if self.chunks:
+            data = b''.join(self.chunks)
+            self.chunks = []
+            self.buffered = 0
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+    def meta(self, key, value):
+        if key in self.meta_keys:
+            return  # vmprof-python's reader rejects a repeated key
+        self.meta_keys.add(key)
+        k = _string_bytes(key)
+        v = _string_bytes(str(value))
+        self.add(b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v)
+
+    def symbol(self, marker, uid, text):
+        b = _string_bytes(text)
+        self.add(marker + struct.pack(_ADDR, uid) + struct.pack(_WORD, len(b)) + b)
+
+    def close(self):
+        self.add(_timeval_record(b'\x03'))
+        self.flush()
+        os.close(self.fd)
+
+
+def _thread_cpu_clock(native_id):
+    """Linux's per-thread CPU clock id for a kernel thread id (what glibc's
+    pthread_getcpuclockid computes); it fails cleanly for a thread that has gone."""
+    return ((~native_id) << 3) | 6
+
+
+def _call_text(code, lasti):
+    """Source text of the callee at a CALL instruction (3.11+ positions), e.g. `zlib.compress`."""
+    try:
+        positions = list(code.co_positions())
+        line, end_line, col, end_col = positions[lasti // 2]
+        if line is None or col is None:
+            return None
+        import linecache
+        text = linecache.getline(code.co_filename, line)
+        if end_line != line:
+            end_col = len(text)
+        text = text[col:end_col]
+        paren = text.find('(')
+        if paren > 0:
+            text = text[:paren]
+        text = text.strip()
+        return text[:80] if text else None
+    except Exception:
+        return None
+
+
+class _ThreadState:
+    __slots__ = ('thread', 'tid', 'clock', 'last_cpu', 'credit', 'tid_bytes')
+
+
+class Sampler:
+    """Samples every thread's Python stack.
+
+    CPU mode: ITIMER_PROF fires per `period` of process CPU time (in practice per kernel tick, see
+    docs/design.md); its handler runs in the main thread and snapshots all threads. Each thread
+    gets as many samples as the CPU time its own clock advanced since the last snapshot, so busy
+    threads are attributed their own CPU and waiting threads none.
+    Wall mode: a daemon thread wakes every `period` and gives every thread one sample per elapsed
+    period; threads whose CPU clock did not move are marked idle.
+    """
+
+    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids):
+        self.period = 1.0 / rate_hz
+        self.wall = wall
+        self.lines = lines
+        self.memory = memory
+        self.stop_ids = frozenset(stop_code_ids)
+        flags = (FLAG_LINES if lines else 0) | (FLAG_MEMORY if memory else 0) | (FLAG_REAL_TIME if wall else 0)
+        self.writer = VMProfWriter(fd, int(round(self.period * 1e6)), flags,
+                                   'pypy-sampler' if _IS_PYPY else 'cpython')
+        self.codes = {}  # uid -> code object: keeps ids from being reused while we run
+        self.natives = {}  # (code uid, line, name) -> native uid
+        self.next_native = 3
+        self.stacks = {}  # tuple of entries -> encoded record prefix (marker, count, depth, entries)
+        self.threads = {}  # ident -> _ThreadState
+        self.samples = 0
+        self.snapshots = 0
+        self.native_samples = 0
+        self.idle_samples = 0
+        self.last_ts = -1.0
+        self.main_ident = threading.main_thread().ident
+        self.sampler_ident = None
+        # recent snapshot intervals: their median is the usual gap between snapshots (the kernel
+        # tick in CPU mode, the GIL switch interval in wall mode under load); a thread whose CPU
+        # advanced far beyond it was held in C code. Until 16 are known, assume a 100 Hz tick.
+        self.recent = [0.0] * 16
+        self.recent_i = 0
+        self.typical = max(self.period, 0.01)
+        self.call_sites = {}
+        self.statm = None
+        self.page_kb = 4
+        if memory:
+            try:
+                self.statm = os.open('/proc/self/statm', os.O_RDONLY)
+                self.page_kb = os.sysconf('SC_PAGE_SIZE') // 1024
+            except (OSError, ValueError, AttributeError):
+                self.statm = None
+        self.stopped = False
+        self.busy = False
+        self.errors = 0
+        self.last_error = ''
+        self.old_handler = None
+        w = self.writer
+        w.meta('sampler', 'pyrometer')
+        w.meta('mode', 'wall' if wall else 'cpu')
+        w.meta('rate_hz', rate_hz)
+        w.meta('pid', os.getpid())
+        w.meta('ppid', os.getppid())
+        w.meta('implementation', sys.implementation.name)
+        w.meta('python', '%d.%d.%d' % sys.version_info[:3])
+        w.meta('os', sys.platform)
+        w.meta('bits', struct.calcsize('P') * 8)
+        w.symbol(b'\x08', IDLE_UID, 'n:<idle>:0:-')
+
+    # -- clocks ---------------------------------------------------------------------------
+    def _clock_now(self):
+        return time.perf_counter() if self.wall else time.process_time()
+
+    def _thread_state(self, ident):
+        thread = threading._active.get(ident)
+        st = self.threads.get(ident)
+        if st is not None and st.thread is thread:
+            return st
+        st = _ThreadState()
+        st.thread = thread
+        native_id = getattr(thread, 'native_id', None) if thread is not None else None
+        if native_id is None and ident == threading.get_ident():
+            native_id = threading.get_native_id()
+        st.tid = native_id if native_id is not None else ident
+        st.clock = None
+        if native_id is not None and sys.platform.startswith('linux'):
+            st.clock = _thread_cpu_clock(native_id)
+        elif hasattr(time, 'pthread_getcpuclockid'):
+            try:
+                st.clock = time.pthread_getcpuclockid(ident)
+            except OSError:
+                st.clock = None
+        st.last_cpu = 0.0  # a thread's clock starts at its creation: its first delta is its whole CPU so far
+        st.credit = 0.0
+        st.tid_bytes = struct.pack(_ADDR, st.tid)
+        self.threads[ident] = st
+        name = thread.name if thread is not None else ('MainThread' if ident == self.main_ident else 'thread-%d' % st.tid)
+        self.writer.meta('thread_name:%d' % st.tid, name)
+        return st
+
+    # -- encoding -------------------------------------------------------------------------
+    def _announce_code(self, uid, code):
+        self.codes[uid] = code
+        self.writer.symbol(b'\x02', uid, 'py:%s:%d:%s' % (code.co_name, code.co_firstlineno, code.co_filename))
+
+    def _native_uid(self, code, line, lasti):
+        key = (id(code), line)
+        uid = self.natives.get(key)
+        if uid is None:
+            name = None
+            if sys.version_info >= (3, 11) and lasti is not None and lasti >= 0 and self._in_call_at(code, lasti):
+                name = _call_text(code, lasti)
+            uid = self.next_native
+            self.next_native += 2
+            self.natives[key] = uid
+            self.writer.symbol(b'\x08', uid, 'n:%s:%d:%s' % (name or '<C code>', line, code.co_filename))
+        return uid
+
+    def _encode(self, key):
+        depth = len(key)
+        rec = b'\x01' + struct.pack(_WORD, 1) + struct.pack(_WORD, depth) + struct.pack('<%d%s' % (depth, _ADDR_CHAR), *key)
+        self.stacks[key] = rec
+        return rec
+
+    def _walk(self, frame):
+        """Entries innermost first: uids, or (line, uid) pairs in lines mode. Stops at our own frames."""
+        out = []
+        stop = self.stop_ids
+        codes = self.codes
+        lines = self.lines
+        while frame is not None:
+            code = frame.f_code
+            uid = id(code)
+            if uid in stop:
+                break
+            if uid not in codes:
+                self._announce_code(uid, code)
+            if lines:
+                out.append(frame.f_lineno or 0)
+            out.append(uid)
+            frame = frame.f_back
+        return out
+
+    # -- sampling -------------------------------------------------------------------------
+    def _emit(self, st, top, count, native_count, idle):
+        entries = self._walk(top)
+        if not entries:
+            return
+        key = tuple(entries)
+        rec = self.stacks.get(key) or self._encode(key)
+        suffix = st.tid_bytes
+        if self.memory:
+            suffix += struct.pack(_ADDR, self._rss_kb())
+        add = self.writer.add
+        if idle:
+            ikey = ((0, IDLE_UID) if self.lines else (IDLE_UID,)) + key
+            irec = self.stacks.get(ikey) or self._encode(ikey)
+            for _ in range(count):
+                add(irec + suffix)
+            self.idle_samples += count
+            self.samples += count
+            return
+        if native_count > 0:
+            line = top.f_lineno or 0
+            lasti = getattr(top, 'f_lasti', -1)
+            nuid = self._native_uid(top.f_code, line, lasti)
+            nkey = ((0, nuid) if self.lines else (nuid,)) + key
+            nrec = self.stacks.get(nkey) or self._encode(nkey)
+            for _ in range(native_count):
+                add(nrec + suffix)
+            self.native_samples += native_count
+            count -= native_count
+        for _ in range(count):
+            add(rec + suffix)
+        self.samples += native_count + count
+
+    def _in_call(self, frame):
+        """True when the frame stands at a call instruction (3.11+: where a C call returns to the
+        eval loop). Older versions stop at the instruction after the call: assume a call."""
+        if sys.version_info < (3, 11):
+            return True
+        return self._in_call_at(frame.f_code, frame.f_lasti)
+
+    def _in_call_at(self, code, lasti):
+        key = (id(code), lasti)
+        answer = self.call_sites.get(key)
+        if answer is None:
+            import dis
+            try:
+                op = dis.opname[code.co_code[lasti]]
+            except (IndexError, AttributeError):
+                op = ''
+            answer = self.call_sites[key] = op.startswith('CALL') or op == 'PRECALL'
+        return answer
+
+    def _rss_kb(self):
+        if self.statm is None:
+            return 0
+        try:
+            return int(os.pread(self.statm, 64, 0).split()[1]) * self.page_kb
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _note_interval(self, interval):
+        recent = self.recent
+        recent[self.recent_i] = interval
+        self.recent_i = (self.recent_i + 1) & 15
+        if self.recent_i == 0:
+            self.typical = max(sorted(recent)[8], self.period)
+
+    def snapshot(self, main_frame, elapsed):
+        """One look at every thread. `main_frame` replaces the main thread's own frame (the signal
+        handler's); `elapsed` is the sampled clock's advance since the previous snapshot."""
+        self.snapshots += 1
+        self._note_interval(elapsed)
+        frames = sys._current_frames()
+        if main_frame is not None:
+            frames[self.main_ident] = main_frame
+        if self.sampler_ident is not None:
+            frames.pop(self.sampler_ident, None)
+        period = self.period
+        excess_limit = 3 * self.typical
+        samples_before = self.samples
+        for ident, top in frames.items():
+            st = self._thread_state(ident)
+            cpu_delta = None
+            if st.clock is not None:
+                try:
+                    cpu = time.clock_gettime(st.clock)
+                    cpu_delta = cpu - st.last_cpu
+                    st.last_cpu = cpu
+                except OSError:
+                    st.clock = None
+            if self.wall:
+                credit = st.credit + elapsed
+                idle = cpu_delta is not None and cpu_delta < 0.1 * elapsed
+            else:
+                if cpu_delta is None:
+                    # no per-thread clock (not Linux): the process CPU goes to the main thread
+                    if ident != self.main_ident:
+                        continue
+                    cpu_delta = elapsed
+                credit = st.credit + cpu_delta
+                idle = False
+            if credit < period:
+                st.credit = credit
+                continue
+            count = int(credit / period)
+            st.credit = credit - count * period
+            native = 0
+            # Only C code keeps a thread from the eval loop's checks that long. The main thread in
+            # CPU mode runs the handler itself, so its delay proves it; another thread must also
+            # stand at a call (else it may just have been waiting for the handler to get the GIL).
+            if (not idle and cpu_delta is not None and cpu_delta > excess_limit
+                    and ((ident == self.main_ident and not self.wall) or self._in_call(top))):
+                native = min(count, int((cpu_delta - self.typical) / period))
+            self._emit(st, top, count, native, idle)
+        if self.samples != samples_before:
+            now = time.perf_counter()
+            if now - self.last_ts >= 0.01:
+                self.last_ts = now
+                self.writer.meta('ts:%d' % samples_before, '%.3f' % ((now - self.start_wall) * 1000.0))
+
+    # -- control --------------------------------------------------------------------------
+    def start(self):
+        self.start_wall = time.perf_counter()
+        self.start_cpu = time.process_time()
+        self.writer.meta('start_monotonic', '%.6f' % self.start_wall)
+        # the main thread's clock has run since the interpreter started: count from now
+        st = self._thread_state(self.main_ident)
+        if st.clock is not None:
+            try:
+                st.last_cpu = time.clock_gettime(st.clock)
+            except OSError:
+                st.clock = None
+        self.last_clock = self._clock_now()
+        if self.wall:
+            # a bare _thread, not a threading.Thread: threading.enumerate() in the user's program
+            # does not list it, and interpreter shutdown does not wait for it
+            import _thread
+            self.loop_done = _thread.allocate_lock()
+            self.loop_done.acquire()
+            self.sampler_ident = _thread.start_new_thread(self._wall_loop, ())
+        else:
+            self.old_handler = signal.signal(signal.SIGPROF, self._on_sigprof)
+            signal.setitimer(signal.ITIMER_PROF, self.period, self.period)
+
+    def _on_sigprof(self, signum, frame):
+        # a signal arriving while the handler runs would call it again, inside itself: skip it,
+        # the next snapshot accounts for the time
+        if self.stopped or self.busy:
+            return
+        self.busy = True
+        try:
+            now = time.process_time()
+            elapsed = now - self.last_clock
+            self.last_clock = now
+            self.snapshot(frame, elapsed)
+        except Exception as e:
+            self.errors += 1
+            self.last_error = repr(e)  # never let sampling break the user's program
+        finally:
+            self.busy = False
+
+    def _wall_loop(self):
+        try:
+            self._wall_loop_body()
+        finally:
+            self.loop_done.release()
+
+    def _wall_loop_body(self):
+        period = self.period
+        next_t = time.perf_counter() + period
+        while not self.stopped:
+            delay = next_t - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            now = time.perf_counter()
+            next_t = max(next_t + period, now)
+            elapsed = now - self.last_clock
+            self.last_clock = now
+            try:
+                self.snapshot(None, elapsed)
+            except Exception as e:
+                self.errors += 1
+                self.last_error = repr(e)
+            if self.stopped:
+                break
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.wall:
+            if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
+                self.loop_done.acquire(timeout=1.0)
+        else:
+            signal.setitimer(signal.ITIMER_PROF, 0, 0)
+            try:
+                signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
+            except (ValueError, TypeError):
+                pass
+        duration = time.perf_counter() - self.start_wall
+        cpu = time.process_time() - self.start_cpu
+        clock_s = duration if self.wall else cpu
+        w = self.writer
+        w.meta('samples', self.samples)
+        w.meta('snapshots', self.snapshots)
+        w.meta('duration_s', '%.6f' % duration)
+        w.meta('cpu_s', '%.6f' % cpu)
+        w.meta('rate_hz_actual', '%.1f' % (self.snapshots / clock_s if clock_s > 0 else 0.0))
+        w.meta('native_samples', self.native_samples)
+        w.meta('idle_samples', self.idle_samples)
+        if self.errors:
+            w.meta('sampler_errors', '%d %s' % (self.errors, self.last_error))
+        if self.statm is not None:
+            os.close(self.statm)
+        w.close()
+
+
+class PyPyVMProf:
+    """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
+
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path):
+        import _vmprof
+        self._vmprof = _vmprof
+        self.fd = fd
+        self.period = 1.0 / rate_hz
+        self.wall = wall
+        self.memory = memory
+        self.jitlog_fd = None
+        if jitlog_path:
+            import _jitlog
+            self._jitlog = _jitlog
+            self.jitlog_fd = os.open(jitlog_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.stopped = False
+
+    def start(self):
+        self.start_wall = time.perf_counter()
+        if self.jitlog_fd is not None:
+            self._jitlog.enable(self.jitlog_fd)
+        # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy
+        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 0, int(self.wall))
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            self._vmprof.disable()
+        finally:
+            os.close(self.fd)
+            if self.jitlog_fd is not None:
+                self._jitlog.disable()  # closes the fd itself
+
+
+# ---- running the user's program exactly as python would ---------------------------------
+
+class _Options:
+    out = None
+    status_fd = -1
+    rate = 1000.0
+    wall = False
+    lines = False
+    memory = False
+    engine = 'auto'
+    jitlog = None
+
+
+def _parse(argv):
+    opts = _Options()
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == '--':
+            return opts, argv[i + 1:]
+        if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env'):
+            value = argv[i + 1]
+            i += 2
+            if a == '--unset-env':
+                # meant for this interpreter only (PYPYLOG): the program's children must not inherit it
+                os.environ.pop(value, None)
+            elif a == '--out':
+                opts.out = value
+            elif a == '--status-fd':
+                opts.status_fd = int(value)
+            elif a == '--rate':
+                opts.rate = float(value)
+            elif a == '--engine':
+                opts.engine = value
+            else:
+                opts.jitlog = value
+            continue
+        if a == '--wall':
+            opts.wall = True
+        elif a == '--lines':
+            opts.lines = True
+        elif a == '--mem':
+            opts.memory = True
+        else:
+            raise SystemExit('pyrometer agent: unknown option %s' % a)
+        i += 1
+    raise SystemExit('pyrometer agent: missing -- before the program')
+
+
+class _Status:
+    """One-line messages to pyrometer over an inherited pipe: `started ...` or `error ...`."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        if fd >= 0:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                self.fd = -1
+
+    def send(self, line):
+        if self.fd >= 0:
+            try:
+                os.write(self.fd, (line.replace('\n', ' ') + '\n').encode('utf-8', 'replace'))
+            except OSError:
+                pass
+
+    def close(self):
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = -1
+
+
+def _fail(status, message):
+    status.send('error ' + message)
+    status.close()
+    os._exit(2)
+
+
+def _set_path0(entry):
+    """sys.path[0] as python sets it for the target; the agent's own directory goes away."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.path and os.path.abspath(sys.path[0] or '.') == here and sys.path[0] != '':
+        del sys.path[0]
+    if entry is not None and not sys.flags.isolated and not getattr(sys.flags, 'safe_path', False):
+        sys.path.insert(0, entry)
+
+
+def _fresh_main():
+    import types
+    main = types.ModuleType('__main__')
+    main.__dict__['__builtins__'] = sys.modules['builtins']
+    sys.modules['__main__'] = main
+    return main.__dict__
+
+
+def _prepare(target, status):
+    """Returns (code, globals) for the target without running anything of the user's."""
+    if not target:
+        _fail(status, 'nothing to run: give a script, -m module or -c command')
+    first = target[0]
+    if first == '-c':
+        if len(target) < 2:
+            _fail(status, 'argument expected for the -c option')
+        sys.argv[:] = ['-c'] + target[2:]
+        _set_path0('')
+        g = _fresh_main()
+        import importlib.machinery
+        g.update(__loader__=importlib.machinery.BuiltinImporter, __spec__=None, __package__=None, __doc__=None)
+        return compile(target[1], '<string>', 'exec'), g
+    if first == '-m':
+        if len(target) < 2:
+            _fail(status, 'argument expected for the -m option')
+        mod_name = target[1]
+        import runpy
+        _set_path0(os.getcwd())
+        try:
+            import importlib.util
+            if importlib.util.find_spec(mod_name) is None:
+                _fail(status, 'no module named %s' % mod_name)
+            get_details = getattr(runpy, '_get_module_details')
+            if mod_name.startswith('.'):
+                _fail(status, 'relative module names not supported: %s' % mod_name)
+            mod_name, spec, code = get_details(mod_name)
+        except ImportError as e:
+            _fail(status, 'cannot import %s: %s' % (mod_name, e))
+        except Exception as e:  # runpy's _Error and syntax errors in the module
+            _fail(status, '%s: %s' % (mod_name, e))
+        sys.argv[:] = [spec.origin] + target[2:]
+        g = _fresh_main()
+        g.update(__name__='__main__', __file__=spec.origin, __cached__=spec.cached, __doc__=None,
+                 __loader__=spec.loader, __package__=spec.parent, __spec__=spec)
+        return code, g
+    if first == '-':
+        sys.argv[:] = ['-'] + target[1:]
+        _set_path0('')
+        source = sys.stdin.read()
+        g = _fresh_main()
+        g.update(__spec__=None, __package__=None, __doc__=None, __file__='<stdin>')
+        return compile(source, '<stdin>', 'exec'), g
+    path = first
+    if os.path.isdir(path) or not path.endswith('.py') and _is_zip(path):
+        return None, None  # a directory or zip with __main__.py: runpy.run_path does it
+    try:
+        with open(path, 'rb') as f:
+            source = f.read()
+    except OSError as e:
+        _fail(status, "can't open file %r: %s" % (path, e.strerror or e))
+    full = os.path.abspath(path)
+    try:
+        code = compile(source, full if sys.version_info >= (3, 9) else path, 'exec', dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        code = e  # raised when the program would have started, as python reports it
+    sys.argv[:] = list(target)
+    _set_path0(os.path.dirname(os.path.realpath(path)))
+    g = _fresh_main()
+    from importlib.machinery import SourceFileLoader
+    g.update(__file__=full if sys.version_info >= (3, 9) else path, __cached__=None, __doc__=None,
+             __loader__=SourceFileLoader('__main__', full), __package__=None, __spec__=None)
+    return code, g
+
+
+def _is_zip(path):
+    try:
+        import zipfile
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def _run_user_code(code, globals_):
+    exec(code, globals_)
+
+
+_state = {'profiler': None, 'interrupted': False, 'finished': False}
+
+
+def _finish():
+    if _state['finished']:
+        return
+    _state['finished'] = True
+    profiler = _state['profiler']
+    if profiler is not None:
+        # a second Ctrl-C must not cut the profile short
+        try:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+        except (ValueError, OSError):
+            previous = None
+        try:
+            profiler.stop()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _at_exit():
+    _finish()
+    if _state['interrupted']:
+        # what CPython does after an uncaught KeyboardInterrupt: die of SIGINT
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def _on_sigterm(signum, frame):
+    _finish()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _strip_traceback(tb, hidden):
+    while tb is not None and id(tb.tb_frame.f_code) in hidden:
+        tb = tb.tb_next
+    return tb
+
+
+def main(argv):
+    opts, target = _parse(argv)
+    status = _Status(opts.status_fd)
+    prepared = _prepare(target, status)
+    code, globals_ = prepared
+
+    engine = opts.engine
+    if engine == 'auto':
+        engine = 'vmprof' if _IS_PYPY and _has_vmprof() else 'sampler'
+    if engine == 'vmprof' and not _has_vmprof():
+        _fail(status, "this interpreter has no built-in _vmprof module")
+    try:
+        fd = os.open(opts.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError as e:
+        _fail(status, 'cannot write %s: %s' % (opts.out, e.strerror))
+
+    import runpy
+    hidden = {id(_run_user_code.__code__), id(main.__code__)}
+    stop_ids = set(hidden) | _agent_code_ids()
+    for name in ('_run_code', '_run_module_code', 'run_path', 'run_module', '_run_module_as_main'):
+        fn = getattr(runpy, name, None)
+        if fn is not None:
+            hidden.add(id(fn.__code__))
+    if engine == 'vmprof':
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog)
+    else:
+        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids)
+    _state['profiler'] = profiler
+
+    import atexit
+    atexit.register(_at_exit)  # registered before the user's: runs after theirs and after threads end
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        pass
+    status.send('started %s %d.%d.%d %d %s' % (sys.implementation.name, sys.version_info[0],
+                                               sys.version_info[1], sys.version_info[2], os.getpid(), engine))
+    status.close()
+    profiler.start()
+    try:
+        if code is None:
+            runpy.run_path(target[0], run_name='__main__')
+        elif isinstance(code, BaseException):
+            raise code
+        else:
+            _run_user_code(code, globals_)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as e:
+        _state['interrupted'] = True
+        tb = _strip_traceback(e.__traceback__, hidden)
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+        sys.exit(1)  # replaced by death by SIGINT in _at_exit, as CPython does
+    except BaseException as e:
+        tb = _strip_traceback(e.__traceback__, hidden)
+        if e is code:
+            tb = None  # a syntax error in the user's file: python shows no traceback lines
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+        sys.exit(1)
+
+
+def _agent_code_ids():
+    """Every code object of this module: a stack walk stops at the first one, so the sampler
+    never shows itself (e.g. a signal landing while atexit runs our own clean-up)."""
+    import types
+    ids = set()
+    todo = []
+    for value in list(globals().values()):
+        if isinstance(value, types.FunctionType) and value.__module__ == __name__:
+            todo.append(value.__code__)
+        elif isinstance(value, type) and value.__module__ == __name__:
+            for member in vars(value).values():
+                if isinstance(member, types.FunctionType):
+                    todo.append(member.__code__)
+    while todo:
+        code = todo.pop()
+        ids.add(id(code))
+        todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return ids
+
+
+def _has_vmprof():
+    try:
+        import _vmprof  # noqa: F401
+        return True
+    except ImportError:
+        return False

@@ -1,0 +1,160 @@
+/**
+ * Understanding the command after `pyrometer record --`: which interpreter, which of its
+ * own options, and what it runs (a script, `-m module`, `-c command`, or `-` for stdin).
+ *
+ *   python3 -u -X dev -W error app.py --their-args
+ *   └─interp └─ interpreter options ─┘ └─ target ─────┘
+ *
+ * The agent is inserted between the interpreter options and the target, so the options
+ * still apply to the interpreter and the target's argv reaches the program unchanged.
+ * `pyrometer record -- app.py` (no interpreter) runs the script with the interpreter named
+ * on its `#!` line, or python3.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
+import { CliError } from '../cli/errors.js';
+
+export type TargetKind = 'script' | 'module' | 'command' | 'stdin';
+
+export interface TargetCommand {
+  /** The interpreter as the user named it (`python3`, `/opt/pypy/bin/pypy3`). */
+  interpreter: string;
+  /** Interpreter options before the target, e.g. `-u`, `-X dev`. */
+  interpreterOptions: string[];
+  kind: TargetKind;
+  /** Everything from the target on: `app.py args…`, `-m mod args…`, `-c code args…`, `- args…`. */
+  target: string[];
+  /** The script path, module name, or `-c`/`-` for the other kinds. */
+  what: string;
+}
+
+/** Interpreter options that take a value (as the next argument or glued: `-Wignore`, `-Xdev`). */
+const OPTIONS_WITH_VALUE = new Set(['W', 'X', 'Q']);
+/** Single-letter flags CPython and PyPy accept, which may be clustered (`-uB`). */
+const FLAGS = new Set(['b', 'B', 'd', 'E', 'i', 'I', 'O', 'P', 'q', 's', 'S', 'u', 'v', 'x', 'R', 't', '3']);
+/** Long options: `--check-hash-based-pycs` takes a value; the others are plain flags. */
+const LONG_WITH_VALUE = new Set(['--check-hash-based-pycs', '--jit']);
+
+/** Splits a command line (without the `--`) into interpreter, its options and the target. */
+export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): TargetCommand {
+  if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
+  let args = [...argv];
+  if (/\.pyw?$/i.test(args[0])) {
+    // `record -- app.py`: run it with the interpreter its #! line names, or python3
+    args = [...shebangInterpreter(args[0], cwd), ...args];
+  }
+  const interpreter = args[0];
+  const interpreterOptions: string[] = [];
+  let i = 1;
+  while (i < args.length) {
+    const a = args[i];
+    if (a === '-m' || a === '-c') {
+      if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+      const target = args.slice(i);
+      return { interpreter, interpreterOptions, kind: a === '-m' ? 'module' : 'command', target, what: a === '-m' ? args[i + 1] : '-c' };
+    }
+    if (a.startsWith('-m') || a.startsWith('-c')) {
+      // glued: -mpackage.module, -c"print(1)"
+      const target = [a.slice(0, 2), a.slice(2), ...args.slice(i + 1)];
+      return { interpreter, interpreterOptions, kind: a[1] === 'm' ? 'module' : 'command', target, what: a[1] === 'm' ? a.slice(2) : '-c' };
+    }
+    if (a === '-') {
+      return { interpreter, interpreterOptions, kind: 'stdin', target: args.slice(i), what: '-' };
+    }
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a.startsWith('--')) {
+      if (a === '--help' || a === '--version' || a === '-h' || a === '-V') {
+        throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+      }
+      interpreterOptions.push(a);
+      if (LONG_WITH_VALUE.has(a) && i + 1 < args.length) interpreterOptions.push(args[++i]);
+      i++;
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      // a cluster of flags, possibly ending in an option that takes a value
+      let j = 1;
+      let consumedNext = false;
+      for (; j < a.length; j++) {
+        const c = a[j];
+        if (OPTIONS_WITH_VALUE.has(c)) {
+          if (j === a.length - 1) consumedNext = true;
+          break;
+        }
+        if (c === 'h' || c === 'V') throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+        if (c === 'm' || c === 'c') break;
+        if (!FLAGS.has(c)) throw new CliError(`unknown interpreter option ${a} (put pyrometer's own options before --)`, 2);
+      }
+      if (j < a.length && (a[j] === 'm' || a[j] === 'c')) {
+        // `-um mod`: flags, then -m/-c
+        interpreterOptions.push(a.slice(0, j));
+        args[i] = `-${a.slice(j)}`; // looked at again as -m/-c
+        continue;
+      }
+      interpreterOptions.push(a);
+      if (consumedNext) {
+        if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+        interpreterOptions.push(args[++i]);
+      }
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (i >= args.length) {
+    throw new CliError(`${interpreter} would start an interactive prompt: give a script, -m module or -c command to record`, 2);
+  }
+  return { interpreter, interpreterOptions, kind: 'script', target: args.slice(i), what: args[i] };
+}
+
+/** The interpreter named by a script's `#!` line (`/usr/bin/env python3` -> python3), else python3. */
+function shebangInterpreter(script: string, cwd: string): string[] {
+  try {
+    const head = readFileSync(resolve(cwd, script)).subarray(0, 256).toString('utf8');
+    const m = /^#!\s*(\S+)(?:[ \t]+([^\r\n]*))?/.exec(head);
+    if (m) {
+      const [program, rest] = [m[1], (m[2] ?? '').trim()];
+      if (basename(program) === 'env' && rest) {
+        const words = rest.split(/\s+/).filter((w) => w !== '-S');
+        if (words.length > 0) return words;
+      }
+      if (/python|pypy/i.test(basename(program))) return [program, ...(rest ? rest.split(/\s+/) : [])];
+    }
+  } catch {
+    // missing script: reported later, with the interpreter's name
+  }
+  return ['python3'];
+}
+
+/** Resolves a program name like the shell does; undefined when it does not exist. */
+export function findExecutable(name: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const isFile = (p: string) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes('/')) {
+    const p = isAbsolute(name) ? name : resolve(cwd, name);
+    return isFile(p) ? p : undefined;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(isAbsolute(dir) ? dir : resolve(cwd, dir), name);
+    if (isFile(p)) return p;
+  }
+  return undefined;
+}
+
+/** A file name stem for the default output: the script or module name, `python-c` for -c. */
+export function targetStem(command: TargetCommand): string {
+  let stem: string;
+  if (command.kind === 'script') stem = basename(command.what).replace(/\.pyw?$/i, '');
+  else if (command.kind === 'module') stem = command.what.split('.').pop() || 'module';
+  else stem = command.kind === 'command' ? 'python-c' : 'python-stdin';
+  return stem.replace(/[^A-Za-z0-9._-]/g, '_') || 'profile';
+}

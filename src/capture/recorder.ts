@@ -1,0 +1,275 @@
+/**
+ * `record`: runs the user's command under the Python agent (agent/pyrometer_agent.py) and
+ * leaves a finished profile behind.
+ *
+ *   parse command ─► find interpreter ─► probe it (`-c`: is it Python 3.8+? PyPy?)
+ *     ─► spawn  interp [interp options] agent [agent options] -- target…
+ *          stdin/stdout/stderr inherited, fd 3 a pipe for the agent's `started`/`error` line
+ *     ─► forward SIGTERM/SIGHUP/SIGQUIT (and SIGINT when it did not come from the terminal)
+ *     ─► child exits ─► PyPy: strip the agent's frames ─► rename OUT.<pid>.tmp to OUT
+ *
+ * The agent writes only whole records, and the file gets its final name only once the
+ * child has exited, so a reader never sees a half-written profile.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, closeSync, openSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CliError } from '../cli/errors.js';
+import { findExecutable, parseTargetCommand, targetStem, type TargetCommand } from './command.js';
+import { stripAgentFrames } from './strip-agent.js';
+
+export interface RecordOptions {
+  /** Output file; default `<script>-<timestamp>.prof` in `cwd`, never overwriting. */
+  output?: string;
+  /** Allow overwriting an existing output file. */
+  force?: boolean;
+  /** Sample wall-clock time (every thread, idle ones marked) instead of CPU time. */
+  wall?: boolean;
+  /** Record RSS with each sample. */
+  memory?: boolean;
+  /** Record line numbers per frame. */
+  lines?: boolean;
+  /** Samples per second (default 1000). */
+  rate?: number;
+  /** PyPy: also write the PYPYLOG (GC and JIT phases) to OUT.pypylog. */
+  pypylog?: boolean;
+  /** PyPy: also write the JIT log to OUT.jit. */
+  jitlog?: boolean;
+  /** Force an engine: `vmprof` (PyPy's built-in) or `sampler` (ours). */
+  engine?: 'auto' | 'vmprof' | 'sampler';
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** How the program's stdin/stdout/stderr are connected (default: inherited). */
+  stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** Called once the program runs (tests use it to send signals). */
+  onStarted?: (pid: number) => void;
+}
+
+export interface InterpreterInfo {
+  path: string;
+  implementation: string; // "cpython", "pypy"
+  version: string; // "3.11.7"
+  hasVmprof: boolean;
+}
+
+export interface RecordResult {
+  command: TargetCommand;
+  interpreter: InterpreterInfo;
+  engine: string;
+  /** The program's exit code; 128 + signal number when a signal ended it. */
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+  profilePath: string;
+  jitlogPath: string | null;
+  pypylogPath: string | null;
+  wallMs: number;
+}
+
+export const DEFAULT_RATE = 1000;
+
+/** Where the Python agent lives: beside this file in src/, or src/capture/agent from dist/. */
+export function agentPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'agent', 'pyrometer_agent.py'), resolve(here, '../../src/capture/agent/pyrometer_agent.py')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`pyrometer's Python agent is missing (looked beside ${here})`);
+}
+
+const PROBE = [
+  'import sys',
+  "print('pyrometer-probe', sys.implementation.name, '%d.%d.%d' % sys.version_info[:3], end=' ')",
+  'try:\n import _vmprof\n print(1)\nexcept ImportError:\n print(0)',
+].join('\n');
+
+/** Runs `interp -c …` to learn that it is Python 3.8+ and which one; a clear error otherwise. */
+export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
+  const path = findExecutable(interpreter, cwd, env);
+  if (!path) throw new CliError(`${interpreter}: interpreter not found`);
+  try {
+    statSync(path);
+  } catch {
+    throw new CliError(`${interpreter}: interpreter not found`);
+  }
+  const r = spawnSync(path, ['-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') throw new CliError(`${interpreter}: permission denied`);
+    throw new CliError(`${interpreter}: could not run it (${code ?? r.error.message})`);
+  }
+  const m = /pyrometer-probe (\S+) (\d+)\.(\d+)\.(\d+) ([01])/.exec(r.stdout ?? '');
+  if (!m) throw new CliError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
+  const [major, minor] = [Number(m[2]), Number(m[3])];
+  if (major < 3 || (major === 3 && minor < 8)) {
+    throw new CliError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.8 or newer`);
+  }
+  return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
+}
+
+function timestamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
+export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd: string): string {
+  if (options.output) {
+    const out = resolve(cwd, options.output);
+    if (existsSync(out)) {
+      if (statSync(out).isDirectory()) throw new CliError(`${options.output}: is a directory`);
+      if (!options.force) throw new CliError(`${options.output} already exists (use --force to overwrite it)`);
+    }
+    return out;
+  }
+  const base = `${targetStem(command)}-${timestamp()}`;
+  let out = resolve(cwd, `${base}.prof`);
+  for (let n = 2; existsSync(out); n++) out = resolve(cwd, `${base}-${n}.prof`);
+  return out;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** True when this process is in the terminal's foreground process group: then a Ctrl-C reached the child too. */
+function inTerminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const env = { ...(options.env ?? process.env) };
+  const command = parseTargetCommand(argv, cwd);
+  const interpreter = probeInterpreter(command.interpreter, cwd, env);
+  if (command.kind === 'script') {
+    const script = resolve(cwd, command.what);
+    if (!existsSync(script)) throw new CliError(`${command.what}: no such file`);
+  }
+  const rate = options.rate ?? DEFAULT_RATE;
+  if (!(rate > 1 && rate <= 100_000)) throw new CliError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
+  const engine = options.engine && options.engine !== 'auto'
+    ? options.engine
+    : interpreter.implementation === 'pypy' && interpreter.hasVmprof ? 'vmprof' : 'sampler';
+  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new CliError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
+  const isPyPy = interpreter.implementation === 'pypy';
+  if ((options.jitlog || options.pypylog) && !isPyPy) {
+    throw new CliError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
+  }
+
+  const output = chooseOutput(command, options, cwd);
+  const tmp = `${output}.${process.pid}.tmp`;
+  const jitlogTmp = options.jitlog ? `${output}.jit.${process.pid}.tmp` : null;
+  const pypylogTmp = options.pypylog ? `${output}.pypylog.${process.pid}.tmp` : null;
+  try {
+    closeSync(openSync(tmp, 'w'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CliError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
+  }
+  const cleanup = () => {
+    for (const p of [tmp, jitlogTmp, pypylogTmp]) if (p) removeQuietly(p);
+  };
+
+  const agentArgs = ['--out', tmp, '--status-fd', '3', '--rate', String(rate), '--engine', engine];
+  if (options.wall) agentArgs.push('--wall');
+  if (options.lines) agentArgs.push('--lines');
+  if (options.memory) agentArgs.push('--mem');
+  if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
+  if (pypylogTmp) {
+    // PyPy reads PYPYLOG at start-up; the agent removes it from os.environ so children do not inherit it
+    env.PYPYLOG = `gc,jit-summary,jit-backend-counts,jit-tracing,jit-optimize,jit-backend:${pypylogTmp}`;
+    agentArgs.push('--unset-env', 'PYPYLOG');
+  }
+  const args = [...command.interpreterOptions, agentPath(), ...agentArgs, '--', ...command.target];
+  const stdio = options.stdio ?? 'inherit';
+
+  const started = Date.now();
+  const child = spawn(interpreter.path, args, {
+    cwd,
+    env,
+    stdio: [stdio, stdio, stdio, 'pipe'],
+    argv0: command.interpreter,
+  });
+  let status = '';
+  child.stdio[3]?.on('data', (d: Buffer) => {
+    status += d.toString('utf8');
+    if (/^started /m.test(status) && options.onStarted && child.pid !== undefined) {
+      const notify = options.onStarted;
+      options.onStarted = undefined;
+      notify(child.pid);
+    }
+  });
+  child.stdio[3]?.on('error', () => {});
+
+  const forward = (signal: NodeJS.Signals) => {
+    // a Ctrl-C at the terminal reaches the whole foreground process group, the child included
+    if (signal === 'SIGINT' && inTerminalForeground()) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+
+  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    exit = await new Promise((resolvePromise, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolvePromise({ code, signal }));
+    });
+  } catch (err) {
+    cleanup();
+    throw new CliError(`${command.interpreter}: could not run it (${(err as Error).message})`);
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+  const wallMs = Date.now() - started;
+
+  const error = /^error (.*)$/m.exec(status);
+  if (error) {
+    cleanup();
+    throw new CliError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
+  }
+  const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
+  const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
+  if (!/^started /m.test(status)) {
+    cleanup();
+    throw new CliError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
+  }
+
+  if (engine === 'vmprof') {
+    // PyPy's own sampler sees the agent's frames below the program's: take them out
+    const bytes = readFileSync(tmp);
+    const stripped = stripAgentFrames(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), dirname(agentPath()));
+    if (stripped !== null) writeFileSync(tmp, stripped);
+  }
+  renameSync(tmp, output);
+  let jitlogPath: string | null = null;
+  let pypylogPath: string | null = null;
+  if (jitlogTmp && existsSync(jitlogTmp)) {
+    jitlogPath = `${output}.jit`;
+    renameSync(jitlogTmp, jitlogPath);
+  }
+  if (pypylogTmp && existsSync(pypylogTmp)) {
+    pypylogPath = `${output}.pypylog`;
+    renameSync(pypylogTmp, pypylogPath);
+  }
+  return { command, interpreter, engine, exitCode, signal: exit.signal, profilePath: output, jitlogPath, pypylogPath, wallMs };
+}

@@ -1,0 +1,176 @@
+/**
+ * Takes pyrometer's own frames out of a profile written by PyPy's `_vmprof`.
+ *
+ * `_vmprof` samples the whole stack, so every sample of the main thread starts with PyPy's
+ * start-up frames and the agent's (`pyrometer_agent.py <module>` → `main` → `_run_user_code`)
+ * before the program's `<module>`. The program's stacks must look as if it ran alone, the way
+ * our CPython sampler writes them: every entry from the root up to `_run_user_code` (or
+ * runpy's `_run_code`, for directories and zip files) is dropped, and samples taken while
+ * only agent code ran (start-up, shutdown) are dropped whole. Other threads' stacks never
+ * contain agent frames and are copied as they are.
+ *
+ * Works at the record level (the layout is in ../formats/vmprof/index.ts) on the files this
+ * machine's PyPy just wrote: 8-byte words and addresses. Anything else is left untouched
+ * (returns null).
+ */
+const MARKER_STACKTRACE = 0x01;
+const MARKER_VIRTUAL_IP = 0x02;
+const MARKER_TRAILER = 0x03;
+const MARKER_HEADER = 0x05;
+const MARKER_TIME_N_ZONE = 0x06;
+const MARKER_META = 0x07;
+const MARKER_NATIVE_SYMBOLS = 0x08;
+const TAG_CODE = 1;
+const TAG_JITTED = 3;
+
+const utf8 = new TextDecoder('utf-8');
+
+interface Walk {
+  /** Byte ranges of records, in order, with the marker. */
+  records: { marker: number; start: number; end: number }[];
+  memory: boolean;
+  rpython: boolean;
+  version: number;
+}
+
+function walkRecords(bytes: Uint8Array, onName: (uid: bigint, name: string) => void): Walk | null {
+  if (bytes.length < 40) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getBigInt64(8, true) !== 3n) return null; // not 8-byte words
+  const records: Walk['records'] = [];
+  let memory = false;
+  let rpython = false;
+  let version = 0;
+  let pos = 40;
+  while (pos < bytes.length) {
+    const start = pos;
+    const marker = bytes[pos++];
+    const need = (n: number) => pos + n <= bytes.length;
+    switch (marker) {
+      case MARKER_HEADER: {
+        if (!need(3)) return finish();
+        version = (bytes[pos] << 8) | bytes[pos + 1];
+        pos += 2;
+        if (version >= 4) {
+          const flags = bytes[pos++];
+          memory = (flags & 1) !== 0;
+          rpython = (flags & 8) !== 0;
+        } else memory = version === 3;
+        const len = bytes[pos++];
+        if (!need(len)) return finish();
+        const name = utf8.decode(bytes.subarray(pos, pos + len));
+        if (name === 'pypy') rpython = true;
+        pos += len;
+        break;
+      }
+      case MARKER_TIME_N_ZONE:
+      case MARKER_TRAILER:
+        if (!need(24)) return finish();
+        pos += 24;
+        break;
+      case MARKER_META: {
+        if (!need(8)) return finish();
+        const klen = Number(view.getBigInt64(pos, true));
+        pos += 8 + klen;
+        if (!need(8)) return finish();
+        const vlen = Number(view.getBigInt64(pos, true));
+        pos += 8 + vlen;
+        break;
+      }
+      case MARKER_VIRTUAL_IP:
+      case MARKER_NATIVE_SYMBOLS: {
+        if (!need(16)) return finish();
+        const uid = view.getBigInt64(pos, true);
+        const len = Number(view.getBigInt64(pos + 8, true));
+        pos += 16;
+        if (len < 0 || !need(len)) return finish();
+        if (marker === MARKER_VIRTUAL_IP) onName(uid, utf8.decode(bytes.subarray(pos, pos + len)));
+        pos += len;
+        break;
+      }
+      case MARKER_STACKTRACE: {
+        if (!need(16)) return finish();
+        const depth = Number(view.getBigInt64(pos + 8, true));
+        if (depth < 0 || depth > 1 << 16) return null;
+        pos += 16 + depth * 8 + (version >= 1 ? 8 : 0) + (memory ? 8 : 0);
+        break;
+      }
+      default:
+        return null; // something we do not know: leave the file alone
+    }
+    if (pos > bytes.length) return finish();
+    records.push({ marker, start, end: pos });
+    if (marker === MARKER_TRAILER) break;
+  }
+  return finish();
+
+  function finish(): Walk {
+    return { records, memory, rpython, version };
+  }
+}
+
+/** The stripped file, or null when there was nothing to strip or the file is not one we know. */
+export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Array | null {
+  const boundary = new Set<bigint>();
+  const agent = new Set<bigint>();
+  const walk = walkRecords(bytes, (uid, name) => {
+    // py:name:firstline:file — the file may itself contain ':'
+    const m = /^py:([^:]*):\d+:(.*)$/.exec(name);
+    if (!m) return;
+    const [func, file] = [m[1], m[2]];
+    const inAgent = file.startsWith(agentDir);
+    if (inAgent) agent.add(uid);
+    if ((inAgent && func === '_run_user_code') || (func === '_run_code' && /runpy\.py$/.test(file))) boundary.add(uid);
+  });
+  if (walk === null || !walk.rpython || boundary.size === 0) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [bytes.subarray(0, 40)];
+  let changed = false;
+  for (const r of walk.records) {
+    if (r.marker !== MARKER_STACKTRACE) {
+      parts.push(bytes.subarray(r.start, r.end));
+      continue;
+    }
+    const depth = Number(view.getBigInt64(r.start + 9, true));
+    const entries = r.start + 17;
+    // entries are (kind, value) pairs, innermost first: find the outermost boundary frame
+    let cut = -1;
+    let hasAgent = false;
+    for (let i = 0; i + 1 < depth; i += 2) {
+      const kind = view.getBigInt64(entries + i * 8, true);
+      if (kind !== BigInt(TAG_CODE) && kind !== BigInt(TAG_JITTED)) continue;
+      const value = view.getBigInt64(entries + (i + 1) * 8, true);
+      if (boundary.has(value)) cut = i;
+      if (agent.has(value)) hasAgent = true;
+    }
+    if (cut < 0) {
+      if (hasAgent) changed = true; // only the agent ran: not the program's time
+      else parts.push(bytes.subarray(r.start, r.end));
+      continue;
+    }
+    if (cut === 0) {
+      changed = true; // the program had not started its first frame yet
+      continue;
+    }
+    const out = new Uint8Array(17 + cut * 8 + (r.end - (entries + depth * 8)));
+    const outView = new DataView(out.buffer);
+    out.set(bytes.subarray(r.start, r.start + 9), 0); // marker + count
+    outView.setBigInt64(9, BigInt(cut), true);
+    out.set(bytes.subarray(entries, entries + cut * 8), 17);
+    out.set(bytes.subarray(entries + depth * 8, r.end), 17 + cut * 8); // thread id, memory
+    parts.push(out);
+    changed = true;
+  }
+  if (!changed) return null;
+  const last = walk.records.length > 0 ? walk.records[walk.records.length - 1].end : 40;
+  if (last < bytes.length) parts.push(bytes.subarray(last)); // a cut-short tail stays as it was
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const result = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    result.set(p, at);
+    at += p.length;
+  }
+  return result;
+}

@@ -1,0 +1,117 @@
+/**
+ * The few lines `record` prints when the program has finished: how many samples, over how
+ * long, at what rate the sampler really ran, the five hottest functions, and what to run next.
+ * It reads the profile back with the project's one VMProf reader, so what it says is what
+ * `show` and `view` will say.
+ */
+import { relative } from 'node:path';
+import { loadProfile } from '../formats/load.js';
+import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
+import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
+import type { RecordResult } from './recorder.js';
+
+export interface RecordSummary {
+  samples: number;
+  idleSamples: number;
+  durationMs: number;
+  threads: number;
+  /** Stack snapshots per second of the sampled clock, as measured by the agent (null on PyPy's _vmprof). */
+  snapshotRate: number | null;
+  /** Samples per second of the sampled clock. */
+  sampleRate: number;
+  hottest: { name: string; where: string; percent: number }[];
+  warnings: string[];
+}
+
+function isIdle(profile: Profile, func: number): boolean {
+  return funcName(profile, func) === '<idle>';
+}
+
+export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>): RecordSummary {
+  const weights = stackWeights(profile);
+  const table = functionTable(profile, weights);
+  const total = totalWeight(weights);
+  let idle = 0;
+  for (let f = 0; f < profile.funcs.length; f++) if (isIdle(profile, f)) idle += table.self[f];
+  const busy = total - idle;
+  const order: number[] = [];
+  for (let f = 0; f < profile.funcs.length; f++) if (table.self[f] > 0 && !isIdle(profile, f)) order.push(f);
+  order.sort((a, b) => table.self[b] - table.self[a]);
+  const hottest = order.slice(0, 5).map((f) => {
+    const file = funcFile(profile, f);
+    const line = profile.funcs.line[f];
+    let where = file ? `${file.startsWith('/') ? relative(process.cwd(), file) || file : file}${line > 0 ? `:${line}` : ''}` : '';
+    if (where.startsWith('../../')) where = file;
+    return { name: funcName(profile, f), where, percent: busy > 0 ? (100 * table.self[f]) / busy : 0 };
+  });
+  const extra = profile.meta.extra;
+  const durationS = Number(extra.duration_s);
+  const durationMs = Number.isFinite(durationS) && durationS > 0 ? durationS * 1000 : profileDuration(profile) || result.wallMs;
+  const clockS = extra.mode === 'cpu' && Number(extra.cpu_s) > 0 ? Number(extra.cpu_s) : durationMs / 1000;
+  const snapshotRate = extra.rate_hz_actual !== undefined ? Number(extra.rate_hz_actual) : null;
+  return {
+    samples: total,
+    idleSamples: idle,
+    durationMs,
+    threads: profile.threads.length,
+    snapshotRate,
+    sampleRate: clockS > 0 ? total / clockS : 0,
+    hottest,
+    warnings: profile.meta.warnings,
+  };
+}
+
+function quoteArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The printed summary (plain text; the CLI writes it to stderr so the program's stdout stays its own). */
+export function formatSummary(summary: RecordSummary, result: RecordResult, requestedRate: number, mode: { wall?: boolean }): string {
+  const lines: string[] = [];
+  const out = relative(process.cwd(), result.profilePath) || result.profilePath;
+  const interp = `${result.interpreter.implementation === 'pypy' ? 'PyPy' : 'CPython'} ${result.interpreter.version}`;
+  const how = result.exitCode === 0 ? '' : result.signal ? ` (the program was ended by ${result.signal})` : ` (the program exited with code ${result.exitCode})`;
+  lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${(summary.durationMs / 1000).toFixed(2)} s${summary.threads > 1 ? ` over ${summary.threads} threads` : ''}, ${interp}${how}`);
+  const clock = mode.wall ? 'wall-clock' : 'CPU';
+  let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time), ${fmt(summary.sampleRate)} samples/s recorded`;
+  if (summary.snapshotRate !== null) {
+    rate += `; ${fmt(summary.snapshotRate)} stack snapshots/s actually taken`;
+    if (summary.snapshotRate < requestedRate * 0.9) {
+      rate += mode.wall
+        ? ' (the sampler thread waits for the GIL), each weighted by elapsed time'
+        : ' (CPU timers fire at most once per kernel tick), each weighted by measured thread CPU time';
+    }
+  } else {
+    rate += ` (${result.engine === 'vmprof' ? "PyPy's _vmprof" : 'sampler'})`;
+  }
+  lines.push(rate);
+  if (summary.idleSamples > 0) lines.push(`  idle: ${fmt(summary.idleSamples)} samples of threads waiting (hidden below)`);
+  if (summary.hottest.length > 0) {
+    lines.push('  hottest functions (self time):');
+    for (const h of summary.hottest) {
+      lines.push(`    ${h.percent.toFixed(1).padStart(5)}%  ${h.name}${h.where ? `  ${h.where}` : ''}`);
+    }
+  } else {
+    lines.push('  no samples: the program ended before the first one (try a higher --rate or a longer run)');
+  }
+  for (const w of summary.warnings) lines.push(`  note: ${w}`);
+  lines.push(`  profile: ${out}`);
+  if (result.jitlogPath) lines.push(`  JIT log: ${relative(process.cwd(), result.jitlogPath) || result.jitlogPath}`);
+  if (result.pypylogPath) lines.push(`  PyPy log: ${relative(process.cwd(), result.pypylogPath) || result.pypylogPath}`);
+  lines.push(`  next: pyrometer show ${quoteArg(out)}`);
+  lines.push(`        pyrometer view ${quoteArg(out)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Reads the recorded profile back and formats the summary; a profile that fails to read is reported, not thrown. */
+export async function recordSummary(result: RecordResult, requestedRate: number, mode: { wall?: boolean }): Promise<string> {
+  let profile: Profile;
+  try {
+    profile = await loadProfile(result.profilePath, { format: 'vmprof' });
+  } catch (err) {
+    return `pyrometer: wrote ${result.profilePath}, but could not read it back: ${(err as Error).message}\n`;
+  }
+  return formatSummary(summarize(profile, result), result, requestedRate, mode);
+}
