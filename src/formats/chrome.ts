@@ -8,7 +8,7 @@
  *              startTime, endTime, samples: [node id], timeDeltas: [delta from previous] }
  *   legacy   { head: { functionName, url, lineNumber (1-based), id, children: [node] },
  *              startTime, endTime (seconds), samples: [node id], timestamps: [absolute] }
- *              (old Node / Chrome; `timestamps` may have one extra entry: the end)
+ *              (old Node / Chrome; with one extra entry, the first is the start)
  *   trace    [event] or { traceEvents: [event] }: a `Profile` event (args.data.startTime)
  *            and `ProfileChunk` events with the same `id`, pid and tid, each carrying
  *            args.data.cpuProfile { nodes (with `parent`), samples } and args.data.timeDeltas.
@@ -17,7 +17,8 @@
  * the idle category, `(garbage collector)` is a gc function, `(program)` native.
  * Samples keep their times (ms from the first sample, sorted: Chrome's deltas
  * can be negative) and are weighted by the time until the next sample (the last
- * one by the time to `endTime`), as speedscope does, so weights are ms.
+ * one by the time to `endTime`, or the mean interval when there is none), as
+ * speedscope does, so weights are ms.
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { Category, FunctionKind, Profile, StackIndex } from '../model/profile.js';
@@ -51,7 +52,7 @@ export function readChrome(bytes: Uint8Array): Profile {
     } else {
       const o = asObject(root, '$');
       const thread = builder.thread('main', 'main');
-      if (Array.isArray(o.nodes)) readCurrent(builder, thread, o, '$');
+      if (o.nodes !== undefined) readCurrent(builder, thread, o, '$');
       else if (o.head !== undefined) readLegacy(builder, thread, o);
       else throw new JsonShapeError('$: expected "nodes" (a .cpuprofile) or "head" (a legacy profile)');
     }
@@ -180,8 +181,10 @@ function readLegacy(builder: ProfileBuilder, thread: number, o: Record<string, u
   if (timestamps.length < samples.length) throw new JsonShapeError(`$.timestamps: ${timestamps.length} timestamps for ${samples.length} samples`);
   const times = timestamps.map((t, i) => asNumber(t, `$.timestamps[${i}]`));
   const stacks = samples.map((s, i) => stackOf(asNumber(s, `$.samples[${i}]`), `$.samples[${i}]`));
-  const end = times.length > samples.length ? times[times.length - 1] : -1;
-  addTimedSamples(builder, thread, stacks, times.slice(0, samples.length), end);
+  // One timestamp more than samples: the first is the recording's start (speedscope's
+  // legacy sample is laid out so, and its times then match its current-format twin).
+  const sampleTimes = times.length > samples.length ? times.slice(times.length - samples.length) : times;
+  addTimedSamples(builder, thread, stacks, sampleTimes, -1);
 }
 
 function readTraceEvents(builder: ProfileBuilder, root: unknown): void {
