@@ -161,26 +161,26 @@ export class VmprofParser {
   private addrCount = 0;
 
   // --- proto frames and proto stacks ---
-  private readonly protoFrameIndex = new IntPairMap(1 << 12);
+  private readonly protoFrameIndex = new IntPairMap(1 << 8);
   private protoFrameAddr = new Int32Array(1024); // addr id, -1 for none
   private protoFrameLine = new Int32Array(1024);
   private protoFrameKind = new Uint8Array(1024);
   private protoFrameCount = 0;
-  private readonly protoStackIndex = new IntPairMap(1 << 14);
-  private protoStackPrefix = new Int32Array(4096);
-  private protoStackFrame = new Int32Array(4096);
+  private readonly protoStackIndex = new IntPairMap(1 << 10);
+  private protoStackPrefix = new Int32Array(256);
+  private protoStackFrame = new Int32Array(256);
   private protoStackCount = 0;
   private walkFrames = new Int32Array(256);
 
   // --- stack cache: raw stack bytes -> proto stack ---
-  private cacheSlots = new Int32Array(1 << 14); // entry + 1, 0 = empty
-  private cacheMask = (1 << 14) - 1;
-  private cacheHash = new Int32Array(4096);
-  private cacheOffset = new Int32Array(4096);
-  private cacheLength = new Int32Array(4096);
-  private cacheStack = new Int32Array(4096);
+  private cacheSlots = new Int32Array(1 << 10); // entry + 1, 0 = empty
+  private cacheMask = (1 << 10) - 1;
+  private cacheHash = new Int32Array(256);
+  private cacheOffset = new Int32Array(256);
+  private cacheLength = new Int32Array(256);
+  private cacheStack = new Int32Array(256);
   private cacheCount = 0;
-  private arena = new Uint8Array(1 << 16);
+  private arena = new Uint8Array(1 << 12);
   private arenaView = new DataView(this.arena.buffer);
   private arenaUsed = 0;
 

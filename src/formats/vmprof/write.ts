@@ -90,6 +90,11 @@ export class VmprofEncoder {
     if (this.onChunk && this.len >= this.chunkSize) this.flush();
   }
 
+  /** Bytes written so far (without onChunk: the offset of the next record). */
+  get size(): number {
+    return this.len;
+  }
+
   u8(v: number): this {
     this.ensure(1);
     this.buf[this.len++] = v;
