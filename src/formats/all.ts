@@ -8,27 +8,29 @@ import { pstatsFormat } from './pstats/index.js';
 import { callgrindFormat } from './callgrind/index.js';
 import { perfFormat } from './perf/index.js';
 import { pypylogFormat } from './pypylog/index.js';
+import { jitlogFormat } from './jitlog/index.js';
 import { firefoxFormat } from './firefox/index.js';
 import { dotFormat } from './dot/index.js';
+import { flameSvgFormat } from './flamegraph-svg/index.js';
 import { austinFormat } from './austin.js';
 import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
-import { flameSvgFormat } from './flamegraph-svg/index.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
 registerFormat(callgrindFormat);
 registerFormat(perfFormat);
 registerFormat(pypylogFormat);
+registerFormat(jitlogFormat);
 registerFormat(firefoxFormat);
 registerFormat(dotFormat);
+registerFormat(flameSvgFormat);
 registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
-registerFormat(flameSvgFormat);
 
 export * from './registry.js';
