@@ -146,10 +146,14 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     return reply.redirect('/', 303);
   });
 
-  app.get('/viewer', async (_request, reply) => reply.redirect('/viewer/', 301));
-  app.get('/viewer/*', async (request, reply) => {
+  const viewerFile = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!viewerDir) return html(reply, 404, notFoundPage('The viewer is not built on this server.'));
     const rest = (request.params as Record<string, string>)['*'] || 'index.html';
+    if (rest === 'index.html') {
+      // The router treats /viewer and /viewer/ alike; a <base> keeps the page's relative asset URLs right for both.
+      const page = (await readFile(join(viewerDir, 'index.html'), 'utf8')).replace(/<head>/i, '<head><base href="/viewer/">');
+      return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(page);
+    }
     const path = safeJoin(viewerDir, rest);
     if (!path) return html(reply, 400, notFoundPage('That path is not allowed.'));
     let info;
@@ -164,7 +168,9 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'no-cache')
       .send(await readFile(path));
-  });
+  };
+  app.get('/viewer', viewerFile);
+  app.get('/viewer/*', viewerFile);
 }
 
 /** The built viewer beside the package, when it is built. */
