@@ -7,7 +7,8 @@
  *                    bottom (`duration`, `sampling`, `saturation`, `errors`, ...)
  *   sample           `P<pid>;T<iid>:<tid>;<file>:<function>:<line>;... <metric>`
  *                    frames root first; austin 3.0-3.3 wrote `T<tid>` without the
- *                    interpreter id. A thread seen with no Python frame has no frames.
+ *                    interpreter id. A thread seen with no Python frame has no frames
+ *                    (read as one `[no Python frame]` frame, so its time still counts).
  *   metric           wall/cpu: microseconds; memory: bytes allocated (+) or
  *                    released (-) since the previous sample of the thread; full:
  *                    `<us>,<idle 0|1>,<memory delta>`.
@@ -23,7 +24,7 @@
  *   deltas are releases: they are not weights, they go to the memory counter);
  * - full mode weighs by time, marks idle samples with the idle category on their
  *   innermost frame (so "hide idle" works), and adds a per-process memory counter
- *   (running sum of the deltas, bytes);
+ *   (running sum of the deltas in sample-time order, bytes; memory mode too);
  * - `# key: value` lines go to meta.extra; `interval` also sets meta.interval.
  */
 import { ProfileBuilder } from '../model/builder.js';
@@ -36,6 +37,8 @@ const FORMAT = 'austin';
 
 const SAMPLE = /^P(\d+);T([^; ]+)(?:;(.*))? (-?\d+(?:,-?\d+)*)$/;
 const META = /^#\s*([^:]+?)\s*:\s*(.*)$/;
+/** Stands for a sample of a thread that had no Python frame (austin writes no frames at all). */
+const NO_PYTHON_FRAME = '\u0000none';
 const NATIVE_FILE = /\.so(\.|$)|\.dylib$|\.dll$/i;
 
 export function sniffAustin(head: Uint8Array): boolean {
@@ -51,10 +54,10 @@ export function sniffAustin(head: Uint8Array): boolean {
 
 type Mode = 'wall' | 'cpu' | 'memory' | 'full';
 
+/** Memory deltas of one process, with the sample times of the threads that reported them. */
 interface MemoryTrack {
   time: number[];
-  value: number[];
-  current: number;
+  delta: number[];
 }
 
 export function readAustin(bytes: Uint8Array): Profile {
@@ -74,7 +77,9 @@ export function readAustin(bytes: Uint8Array): Profile {
     if (entry !== undefined) return entry;
     let func: number;
     let line = 0;
-    if (text === ':GC:') {
+    if (text === NO_PYTHON_FRAME) {
+      func = builder.func('[no Python frame]', '', 0, 'other');
+    } else if (text === ':GC:') {
       func = builder.func('[GC]', '', 0, 'gc');
     } else if (text === ':INVALID:') {
       func = builder.func('[invalid frame]', '', 0, 'other');
@@ -149,18 +154,14 @@ export function readAustin(bytes: Uint8Array): Profile {
     }
 
     // The stack: cached by its text, then swapped to the idle variant of the innermost frame.
-    const key = framesText ?? '';
+    const key = framesText || NO_PYTHON_FRAME;
     let stack = stackCache.get(key);
     if (stack === undefined) {
       stack = -1;
-      if (key !== '') {
-        for (const part of key.split(';')) {
-          stack = builder.stack(stack, frameOf(part, lineNumber, offset).frame);
-        }
-      }
+      for (const part of key.split(';')) stack = builder.stack(stack, frameOf(part, lineNumber, offset).frame);
       stackCache.set(key, stack);
     }
-    if (idle && stack >= 0) {
+    if (idle) {
       const idleKey = `\u0000idle\u0000${key}`;
       let idleStack = stackCache.get(idleKey);
       if (idleStack === undefined) {
@@ -198,14 +199,16 @@ export function readAustin(bytes: Uint8Array): Profile {
   if (samples === 0) builder.warn('no samples');
   if (freed > 0) meta.extra.bytesReleased = String(freed);
   for (const [pid, track] of memory) {
+    // Deltas of all threads of the process, in time order, summed into a running total.
     const order = track.time.map((_, i) => i).sort((a, b) => track.time[a] - track.time[b] || a - b);
+    let current = 0;
     builder.addCounter({
       name: memory.size > 1 ? `memory (pid ${pid})` : 'memory',
       category: 'memory',
       unit: 'bytes',
       thread: -1,
       time: Float64Array.from(order, (i) => track.time[i]),
-      value: Float64Array.from(order, (i) => track.value[i]),
+      value: Float64Array.from(order, (i) => (current += track.delta[i])),
     });
   }
   return builder.build();
@@ -214,12 +217,11 @@ export function readAustin(bytes: Uint8Array): Profile {
 function trackMemory(memory: Map<string, MemoryTrack>, pid: string, time: number, delta: number): void {
   let track = memory.get(pid);
   if (!track) {
-    track = { time: [], value: [], current: 0 };
+    track = { time: [], delta: [] };
     memory.set(pid, track);
   }
-  track.current += delta;
   track.time.push(time);
-  track.value.push(track.current);
+  track.delta.push(delta);
 }
 
 export const austinFormat: Format = {
