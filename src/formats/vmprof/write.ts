@@ -253,7 +253,8 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     if (c === CATEGORY_JIT || c === CATEGORY_GC) jitOrGc = true;
     if (frames.line[f] > 0) anyLine = true;
   }
-  const rpython = profile.meta.interpreter === 'pypy' || jitOrGc;
+  // PyPy stacks are tagged; readers also take the interpreter name `pypy` to mean tagged stacks
+  const rpython = profile.meta.flags.includes('rpython') || profile.meta.interpreter === 'pypy' || jitOrGc;
   const lines = anyLine && !rpython;
   const memory = threads.some((t) => t.samples.rss !== null);
   const flags = (memory ? FLAG_MEMORY : 0) | (lines ? FLAG_LINES : 0) | (rpython ? FLAG_RPYTHON : 0);
@@ -267,8 +268,13 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     if (k === 'word_size' || k === 'addr_size') continue;
     enc.meta(k, v);
   }
+  const threadIds = threads.map((t, i) => threadIdValue(t.id, i));
+  // thread names are keyed by the id as readers print it: decimal on PyPy/Windows, else a hex pointer
+  const decimalIds = rpython || /^win/i.test(profile.meta.extra.os ?? '');
   threads.forEach((t, i) => {
-    if (t.name) enc.meta(`thread_name:${t.id || String(i + 1)}`, t.name);
+    const v = BigInt(threadIdValue(t.id, i));
+    const id = v === 0n ? '0' : decimalIds ? v.toString() : `0x${v.toString(16)}`;
+    if (t.name) enc.meta(`thread_name:${id}`, t.name);
   });
 
   // uids: 16 * (func + 1); native functions odd (the native-frame mark) outside PyPy mode
@@ -321,7 +327,6 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
   });
   order.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
   const unitMs = TIME_UNIT_MS[profile.meta.weightUnit];
-  const threadIds = threads.map((t, i) => threadIdValue(t.id, i));
   for (const [, ti, i] of order) {
     const t = threads[ti];
     const w = t.samples.weight[i];
