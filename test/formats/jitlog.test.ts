@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { fixtureBytes } from '../helpers.js';
+import { loadProfileBytes } from '../../src/formats/load.js';
 import { parseJitlog, readJitlog, sniffJitlog, type JitLog } from '../../src/formats/jitlog/index.js';
 import { assertFormatError, assertSniffsAs, utf8 } from './format-helpers.js';
 
@@ -180,4 +182,11 @@ test('jitlog: sniffing', () => {
   assert.ok(!sniffJitlog(utf8('\u001e hello')));
   assert.ok(!sniffJitlog(Uint8Array.of(0x1e, 0, 0, 0, 6, 0, 0, 0)));
   assert.ok(!sniffJitlog(fixtureBytes('vmprof/pypy-wordcount.prof')));
+});
+
+test('jitlog: a gzip-compressed upload (the vmprof client names it *.zip) goes through the loader', async () => {
+  const gz = new Uint8Array(gzipSync(fixtureBytes('pypy/pypy-wordcount.prof.jit')));
+  const p = await loadProfileBytes(gz, 'pypy-wordcount.prof.jit.zip');
+  assert.equal(p.meta.format, 'jitlog');
+  assert.equal((p.attachments.jitlog as JitLog).traces.length, 10);
 });
