@@ -35,6 +35,7 @@ import type { FuncIndex, Profile, WeightUnit } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import type { Format } from '../registry.js';
 import { emitDerivedCallTree } from '../derived-call-tree.js';
+import { writeCallgrind } from './write.js';
 
 const FORMAT = 'callgrind';
 
@@ -444,4 +445,5 @@ export const callgrindFormat: Format = {
   extensions: ['callgrind', 'out', 'cachegrind'],
   sniff: (head) => sniffCallgrind(head),
   read: (bytes) => readCallgrind(bytes),
+  write: (profile, options) => writeCallgrind(profile, options),
 };
