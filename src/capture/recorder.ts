@@ -12,12 +12,13 @@
  * child has exited, so a reader never sees a half-written profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../cli/errors.js';
 import { findExecutable, parseTargetCommand, targetStem, type TargetCommand } from './command.js';
+import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
 
 export interface RecordOptions {
@@ -37,6 +38,8 @@ export interface RecordOptions {
   pypylog?: boolean;
   /** PyPy: also write the JIT log to OUT.jit. */
   jitlog?: boolean;
+  /** Also profile Python child processes (subprocess, multiprocessing) into the same profile. */
+  subprocesses?: boolean;
   /** Force an engine: `vmprof` (PyPy's built-in) or `sampler` (ours). */
   engine?: 'auto' | 'vmprof' | 'sampler';
   cwd?: string;
@@ -65,6 +68,10 @@ export interface RecordResult {
   jitlogPath: string | null;
   pypylogPath: string | null;
   wallMs: number;
+  /** Child processes merged into the profile (--subprocesses). */
+  subprocesses: number;
+  /** Things the user should know (children that could not be merged). */
+  notes: string[];
 }
 
 export const DEFAULT_RATE = 1000;
@@ -182,8 +189,11 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     const e = err as NodeJS.ErrnoException;
     throw new CliError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
   }
+  const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
+  if (childDir) mkdirSync(childDir, { recursive: true });
   const cleanup = () => {
     for (const p of [tmp, jitlogTmp, pypylogTmp]) if (p) removeQuietly(p);
+    if (childDir) rmSync(childDir, { recursive: true, force: true });
   };
 
   const agentArgs = ['--out', tmp, '--status-fd', '3', '--rate', String(rate), '--engine', engine];
@@ -191,6 +201,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.lines) agentArgs.push('--lines');
   if (options.memory) agentArgs.push('--mem');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
+  if (childDir) agentArgs.push('--subprocess-dir', childDir);
   if (pypylogTmp) {
     // PyPy reads PYPYLOG at start-up; the agent removes it from os.environ so children do not inherit it
     env.PYPYLOG = `gc,jit-summary,jit-backend-counts,jit-tracing,jit-optimize,jit-backend:${pypylogTmp}`;
@@ -260,6 +271,21 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     const stripped = stripAgentFrames(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), dirname(agentPath()));
     if (stripped !== null) writeFileSync(tmp, stripped);
   }
+  const notes: string[] = [];
+  let subprocesses = 0;
+  if (childDir) {
+    const children = readdirSync(childDir)
+      .filter((name) => /^\d+\.prof$/.test(name))
+      .map((name) => ({ pid: name.replace(/\.prof$/, ''), bytes: new Uint8Array(readFileSync(join(childDir, name))) }))
+      .sort((a, b) => Number(a.pid) - Number(b.pid));
+    if (children.length > 0) {
+      const merged = mergeChildProfiles(new Uint8Array(readFileSync(tmp)), children);
+      writeFileSync(tmp, merged.bytes);
+      subprocesses = merged.merged.length;
+      for (const s of merged.skipped) notes.push(`subprocess ${s.pid} left out: ${s.reason}`);
+    }
+    rmSync(childDir, { recursive: true, force: true });
+  }
   renameSync(tmp, output);
   let jitlogPath: string | null = null;
   let pypylogPath: string | null = null;
@@ -271,5 +297,5 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     pypylogPath = `${output}.pypylog`;
     renameSync(pypylogTmp, pypylogPath);
   }
-  return { command, interpreter, engine, exitCode, signal: exit.signal, profilePath: output, jitlogPath, pypylogPath, wallMs };
+  return { command, interpreter, engine, exitCode, signal: exit.signal, profilePath: output, jitlogPath, pypylogPath, wallMs, subprocesses, notes };
 }

@@ -55,7 +55,8 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
     durationMs,
     threads: profile.threads.length,
     snapshotRate,
-    sampleRate: clockS > 0 ? total / clockS : 0,
+    // the program's own process: children (--subprocesses) have their own clocks
+    sampleRate: clockS > 0 ? (Number(extra.samples) >= 0 && extra.samples !== undefined ? Number(extra.samples) : total) / clockS : 0,
     hottest,
     warnings: profile.meta.warnings,
   };
@@ -96,7 +97,8 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   } else {
     lines.push('  no samples: the program ended before the first one (try a higher --rate or a longer run)');
   }
-  for (const w of summary.warnings) lines.push(`  note: ${w}`);
+  if (result.subprocesses > 0) lines.push(`  subprocesses: ${result.subprocesses} Python child process${result.subprocesses === 1 ? '' : 'es'} merged into the profile`);
+  for (const w of [...summary.warnings, ...result.notes]) lines.push(`  note: ${w}`);
   lines.push(`  profile: ${out}`);
   if (result.jitlogPath) lines.push(`  JIT log: ${relative(process.cwd(), result.jitlogPath) || result.jitlogPath}`);
   if (result.pypylogPath) lines.push(`  PyPy log: ${relative(process.cwd(), result.pypylogPath) || result.pypylogPath}`);

@@ -18,6 +18,7 @@ interface RecordCliOptions {
   rate: number;
   pypylog?: boolean;
   jitlog?: boolean;
+  subprocesses?: boolean;
   engine: 'auto' | 'vmprof' | 'sampler';
 }
 
@@ -48,6 +49,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
     .option('--rate <hz>', 'samples per second', rateOption, DEFAULT_RATE)
     .option('--pypylog', 'PyPy: also write the PyPy log (GC and JIT phases) to <output>.pypylog')
     .option('--jitlog', 'PyPy: also write the JIT log to <output>.jit')
+    .option('--subprocesses', 'also profile the Python processes it starts (subprocess, multiprocessing), into the same profile')
     .option('--engine <engine>', 'auto (PyPy: its built-in _vmprof; CPython: our sampler), vmprof or sampler', (v) => {
       if (v !== 'auto' && v !== 'vmprof' && v !== 'sampler') throw new CliError(`--engine must be auto, vmprof or sampler, not "${v}"`, 2);
       return v;
@@ -63,6 +65,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         rate: opts.rate,
         pypylog: opts.pypylog,
         jitlog: opts.jitlog,
+        subprocesses: opts.subprocesses,
         engine: opts.engine,
       });
       process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));

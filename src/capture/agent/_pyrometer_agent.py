@@ -172,6 +172,8 @@ class Sampler:
         self.idle_samples = 0
         self.last_ts = -1.0
         self.main_ident = threading.main_thread().ident
+        # created by the main thread (at start-up, or in a fork's only thread)
+        self.main_native_id = threading.get_native_id() if hasattr(threading, 'get_native_id') else None
         self.sampler_ident = None
         # recent snapshot intervals: their median is the usual gap between snapshots (the kernel
         # tick in CPU mode, the GIL switch interval in wall mode under load); a thread whose CPU
@@ -216,9 +218,12 @@ class Sampler:
             return st
         st = _ThreadState()
         st.thread = thread
-        native_id = getattr(thread, 'native_id', None) if thread is not None else None
-        if native_id is None and ident == threading.get_ident():
+        if ident == self.main_ident:
+            native_id = self.main_native_id  # threading keeps a stale one after fork on 3.11
+        elif ident == threading.get_ident():
             native_id = threading.get_native_id()
+        else:
+            native_id = getattr(thread, 'native_id', None) if thread is not None else None
         st.tid = native_id if native_id is not None else ident
         st.clock = None
         if native_id is not None and sys.platform.startswith('linux'):
@@ -465,6 +470,23 @@ class Sampler:
             if self.stopped:
                 break
 
+    def forget(self):
+        """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
+        self.stopped = True
+        self.writer.chunks = []
+        if not self.wall:
+            try:
+                signal.setitimer(signal.ITIMER_PROF, 0, 0)
+                signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
+            except (ValueError, TypeError, OSError):
+                pass
+        for fd in (self.writer.fd, self.statm):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
     def stop(self):
         if self.stopped:
             return
@@ -520,6 +542,15 @@ class PyPyVMProf:
         # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy
         self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 0, int(self.wall))
 
+    def forget(self):
+        # _vmprof's timer does not survive fork; its state does, and disable() would write into
+        # the parent's file: leave it alone (forked PyPy children are not profiled)
+        self.stopped = True
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
     def stop(self):
         if self.stopped:
             return
@@ -543,6 +574,7 @@ class _Options:
     memory = False
     engine = 'auto'
     jitlog = None
+    subprocess_dir = None
 
 
 def _parse(argv):
@@ -552,12 +584,14 @@ def _parse(argv):
         a = argv[i]
         if a == '--':
             return opts, argv[i + 1:]
-        if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env'):
+        if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env', '--subprocess-dir'):
             value = argv[i + 1]
             i += 2
             if a == '--unset-env':
                 # meant for this interpreter only (PYPYLOG): the program's children must not inherit it
                 os.environ.pop(value, None)
+            elif a == '--subprocess-dir':
+                opts.subprocess_dir = value
             elif a == '--out':
                 opts.out = value
             elif a == '--status-fd':
@@ -709,7 +743,79 @@ def _run_user_code(code, globals_):
     exec(code, globals_)
 
 
-_state = {'profiler': None, 'interrupted': False, 'finished': False}
+_state = {'profiler': None, 'interrupted': False, 'finished': False, 'atexit': False}
+
+# --subprocesses: children find their settings here (set by the parent agent, inherited through
+# the environment) and the sitecustomize.py in agent/subprocess/ (on PYTHONPATH) starts them.
+SUBPROCESS_ENV = 'PYROMETER_SUBPROCESS'
+
+
+def _subprocess_config():
+    """`dir;rate;flags;engine` -> dict, or None when children are not to be profiled."""
+    value = os.environ.get(SUBPROCESS_ENV)
+    if not value:
+        return None
+    try:
+        directory, rate, flags, engine = value.split(';', 3)
+        return {'dir': directory, 'rate': float(rate), 'wall': 'w' in flags, 'lines': 'l' in flags,
+                'memory': 'm' in flags, 'engine': engine}
+    except ValueError:
+        return None
+
+
+def start_child_profiler():
+    """Starts profiling this (child) process into DIR/<pid>.prof. Called by sitecustomize at
+    start-up and after fork; pyrometer merges the files into the parent's profile."""
+    cfg = _subprocess_config()
+    if cfg is None or _state['profiler'] is not None:
+        return
+    engine = cfg['engine']
+    if engine == 'vmprof' and not _has_vmprof():
+        engine = 'sampler'
+    try:
+        fd = os.open(os.path.join(cfg['dir'], '%d.prof' % os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError:
+        return  # the parent has finished and removed the directory: nothing to add to
+    if engine == 'vmprof':
+        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None)
+    else:
+        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids())
+    _state.update(profiler=profiler, finished=False, interrupted=False)
+    _install_exit_hooks()
+    profiler.start()
+
+
+def _install_exit_hooks():
+    if not _state['atexit']:
+        import atexit
+        atexit.register(_at_exit)
+        _state['atexit'] = True
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        pass
+
+
+def _after_fork_in_child():
+    old = _state['profiler']
+    if old is not None:
+        old.forget()
+    _state.update(profiler=None, finished=False, interrupted=False)
+    if _subprocess_config() is not None and not _IS_PYPY:
+        start_child_profiler()
+        # multiprocessing's forked workers end with os._exit, which skips atexit
+        real_exit = os._exit
+
+        def _exit(code):
+            try:
+                _finish()
+            finally:
+                real_exit(code)
+        os._exit = _exit
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _finish():
@@ -781,12 +887,14 @@ def main(argv):
         profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids)
     _state['profiler'] = profiler
 
-    import atexit
-    atexit.register(_at_exit)  # registered before the user's: runs after theirs and after threads end
-    try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, OSError):
-        pass
+    # atexit registered before the user's handlers: ours runs after theirs and after threads end
+    _install_exit_hooks()
+    if opts.subprocess_dir:
+        flags = ('w' if opts.wall else '') + ('l' if opts.lines else '') + ('m' if opts.memory else '')
+        os.environ[SUBPROCESS_ENV] = '%s;%s;%s;%s' % (opts.subprocess_dir, opts.rate, flags, engine)
+        site_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'subprocess')
+        old = os.environ.get('PYTHONPATH')
+        os.environ['PYTHONPATH'] = site_dir + (os.pathsep + old if old else '')
     status.send('started %s %d.%d.%d %d %s' % (sys.implementation.name, sys.version_info[0],
                                                sys.version_info[1], sys.version_info[2], os.getpid(), engine))
     status.close()

@@ -1,0 +1,108 @@
+/**
+ * A record-level walk over VMProf files this machine just wrote (8-byte words and
+ * addresses, little-endian; the layout is in ../formats/vmprof/index.ts). `record` uses it to
+ * rewrite files, not to read profiles: stripping the agent's frames from PyPy profiles
+ * (strip-agent.ts) and merging child processes into one profile (merge.ts).
+ */
+export const MARKER_STACKTRACE = 0x01;
+export const MARKER_VIRTUAL_IP = 0x02;
+export const MARKER_TRAILER = 0x03;
+export const MARKER_HEADER = 0x05;
+export const MARKER_TIME_N_ZONE = 0x06;
+export const MARKER_META = 0x07;
+export const MARKER_NATIVE_SYMBOLS = 0x08;
+export const TAG_CODE = 1;
+export const TAG_JITTED = 3;
+
+export const utf8 = new TextDecoder('utf-8');
+
+export interface Walk {
+  /** Byte ranges of records, in order, with the marker. */
+  records: { marker: number; start: number; end: number }[];
+  memory: boolean;
+  lines: boolean;
+  rpython: boolean;
+  flags: number;
+  version: number;
+}
+
+export function walkRecords(bytes: Uint8Array, onName: (uid: bigint, name: string) => void = () => {}): Walk | null {
+  if (bytes.length < 40) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getBigInt64(8, true) !== 3n) return null; // not 8-byte words
+  const records: Walk['records'] = [];
+  let memory = false;
+  let rpython = false;
+  let lines = false;
+  let flagBits = 0;
+  let version = 0;
+  let pos = 40;
+  while (pos < bytes.length) {
+    const start = pos;
+    const marker = bytes[pos++];
+    const need = (n: number) => pos + n <= bytes.length;
+    switch (marker) {
+      case MARKER_HEADER: {
+        if (!need(3)) return finish();
+        version = (bytes[pos] << 8) | bytes[pos + 1];
+        pos += 2;
+        if (version >= 4) {
+          const flags = bytes[pos++];
+          flagBits = flags;
+          memory = (flags & 1) !== 0;
+          lines = (flags & 2) !== 0;
+          rpython = (flags & 8) !== 0;
+        } else memory = version === 3;
+        const len = bytes[pos++];
+        if (!need(len)) return finish();
+        const name = utf8.decode(bytes.subarray(pos, pos + len));
+        if (name === 'pypy') rpython = true;
+        pos += len;
+        break;
+      }
+      case MARKER_TIME_N_ZONE:
+      case MARKER_TRAILER:
+        if (!need(24)) return finish();
+        pos += 24;
+        break;
+      case MARKER_META: {
+        if (!need(8)) return finish();
+        const klen = Number(view.getBigInt64(pos, true));
+        pos += 8 + klen;
+        if (!need(8)) return finish();
+        const vlen = Number(view.getBigInt64(pos, true));
+        pos += 8 + vlen;
+        break;
+      }
+      case MARKER_VIRTUAL_IP:
+      case MARKER_NATIVE_SYMBOLS: {
+        if (!need(16)) return finish();
+        const uid = view.getBigInt64(pos, true);
+        const len = Number(view.getBigInt64(pos + 8, true));
+        pos += 16;
+        if (len < 0 || !need(len)) return finish();
+        if (marker === MARKER_VIRTUAL_IP) onName(uid, utf8.decode(bytes.subarray(pos, pos + len)));
+        pos += len;
+        break;
+      }
+      case MARKER_STACKTRACE: {
+        if (!need(16)) return finish();
+        const depth = Number(view.getBigInt64(pos + 8, true));
+        if (depth < 0 || depth > 1 << 16) return null;
+        pos += 16 + depth * 8 + (version >= 1 ? 8 : 0) + (memory ? 8 : 0);
+        break;
+      }
+      default:
+        return null; // something we do not know: leave the file alone
+    }
+    if (pos > bytes.length) return finish();
+    records.push({ marker, start, end: pos });
+    if (marker === MARKER_TRAILER) break;
+  }
+  return finish();
+
+  function finish(): Walk {
+    return { records, memory, lines, rpython, flags: flagBits, version };
+  }
+}
+
