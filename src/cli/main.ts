@@ -8,9 +8,11 @@
  * print one line instead: what was wrong, a suggestion when commander has one,
  * and which --help to read.
  */
+import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands.js';
+import { FALLBACK_EXAMPLES } from './examples.js';
 import { asCliError, CliError } from './errors.js';
 import { sanitize } from '../report/text.js';
 
@@ -54,6 +56,9 @@ function configureTree(command: Command, path: string): void {
       outputError: () => {}, // we print our own one-line message
     })
     .showSuggestionAfterError(true);
+  const examples = FALLBACK_EXAMPLES[path.replace(/^pyrometer ?/, '')];
+  // Commander keeps help texts as 'afterHelp' listeners (a Command is an EventEmitter at run time).
+  if (examples && (command as unknown as EventEmitter).listenerCount('afterHelp') === 0) command.addHelpText('after', examples);
   for (const sub of command.commands) configureTree(sub, `${path} ${sub.name()}`);
 }
 

@@ -17,7 +17,7 @@ type Stream = NodeJS.WriteStream | { isTTY?: boolean; columns?: number; rows?: n
  */
 export function colorEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined) return !['0', 'false', 'no'].includes(env.FORCE_COLOR.toLowerCase());
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return !['0', 'false', 'no'].includes(env.FORCE_COLOR.toLowerCase());
   return !!stream.isTTY && env.TERM !== 'dumb';
 }
 

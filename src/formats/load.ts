@@ -75,7 +75,7 @@ async function* gunzipChunks(path: string, size: number, onProgress?: LoadOption
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
-      const what = e.code === 'Z_BUF_ERROR' ? 'the gzip stream ends too early (truncated file)' : `corrupt gzip data (${e.message})`;
+      const what = e.code === 'Z_BUF_ERROR' ? 'the compressed stream ends too early (truncated file?)' : `corrupt gzip data (${e.message})`;
       throw new ProfileFormatError('gzip', `${what} after ${produced} decompressed bytes`, read);
     }
     throw err;

@@ -67,12 +67,14 @@ export function headerLine(profile: Profile, selected: Selected, style: Style, e
   const interp = interpreterLabel(profile);
   if (interp) parts.push(interp);
   const unit = profile.meta.weightUnit;
-  parts.push(
-    unit === 'samples'
-      ? `${formatNumber(selected.total)} samples`
-      : `${formatNumber(selected.samples)} samples, ${formatWeight(selected.total, unit)} ${unit}`,
-  );
-  parts.push(formatDuration(profileDuration(profile)));
+  if (unit === 'samples') {
+    parts.push(`${formatNumber(selected.total)} samples`, formatDuration(durationMs(profile)));
+  } else if (profileDuration(profile) > 0) {
+    parts.push(`${formatNumber(selected.samples)} samples weighing ${formatWeight(selected.total, unit)} ${unit}`, formatDuration(durationMs(profile)));
+  } else {
+    // No timestamps (pstats, callgrind): the weights are the only measure of time, and "samples" are synthetic.
+    parts.push(`${formatWeight(selected.total, unit)} ${unit} in total`);
+  }
   const n = profile.threads.length;
   let threads = `${n} thread${n === 1 ? '' : 's'}`;
   if (selected.threads.length < n) {
@@ -83,10 +85,28 @@ export function headerLine(profile: Profile, selected: Selected, style: Style, e
   return wrapParts(parts, style.dim(' · '), style.width);
 }
 
+const MS_PER_UNIT: Partial<Record<WeightUnit, number>> = { ms: 1, us: 1e-3, ns: 1e-6 };
+
+/**
+ * How long the profile covers, in ms: its recorded span, or for profiles
+ * without timestamps whose weights are times (pstats, callgrind in ns), the
+ * summed time of all samples.
+ */
+export function durationMs(profile: Profile): number {
+  const span = profileDuration(profile);
+  if (span > 0) return span;
+  const scale = MS_PER_UNIT[profile.meta.weightUnit];
+  if (scale === undefined) return 0;
+  let total = 0;
+  for (const t of profile.threads) for (let i = 0; i < t.samples.length; i++) total += t.samples.weight[i];
+  return total * scale;
+}
+
 /** Lines that warn the reader before they trust the numbers. */
 export function caveatLines(profile: Profile, style: Style): string[] {
   const out: string[] = [];
-  if (profile.meta.approximateCallTree) {
+  // Readers usually say it themselves in a warning; say it once.
+  if (profile.meta.approximateCallTree && !profile.meta.warnings.some((w) => /reconstruct/i.test(w))) {
     out.push(style.yellow('note: this format has no call paths; the call tree is reconstructed from caller/callee totals'));
   }
   for (const w of profile.meta.warnings) out.push(style.yellow(`warning: ${sanitize(w)}`));

@@ -38,7 +38,9 @@ export interface FlatRow {
 /** The rows of the flat table, before any formatting (also used by --json). */
 export function flatRows(profile: Profile, selected: Selected, options: FlatOptions = {}): { rows: FlatRow[]; more: number } {
   const costs = functionTable(profile, selected.weights);
-  const order = functionsByCost(options.sort === 'total' ? costs.total : costs.self);
+  const [primary, secondary] = options.sort === 'total' ? [costs.total, costs.self] : [costs.self, costs.total];
+  // Every function that was on a stack, so callers with no self time (main) still show, last.
+  const order = functionsByCost(costs.total).sort((a, b) => primary[b] - primary[a] || secondary[b] - secondary[a] || a - b);
   const top = Math.max(1, options.top ?? 20);
   const rows = order.slice(0, top).map((func) => ({ func, self: costs.self[func], total: costs.total[func] }));
   return { rows, more: order.length - rows.length };

@@ -3,8 +3,8 @@
  * `profileFacts` gathers everything (also the --json form); `renderInfo`
  * lays it out as aligned "key  value" lines.
  */
-import { type Profile, profileDuration, totalSamples } from '../model/profile.js';
-import { interpreterLabel } from './common.js';
+import { type Profile, totalSamples } from '../model/profile.js';
+import { durationMs, interpreterLabel } from './common.js';
 import { formatDuration, formatKiB, formatNumber, padEnd, sanitize, type Style } from './text.js';
 
 export interface ProfileFacts {
@@ -76,7 +76,7 @@ export function profileFacts(profile: Profile): ProfileFacts {
     frequencyHz: meta.interval > 0 ? 1000 / meta.interval : null,
     startTime: iso(meta.startTime),
     endTime: iso(meta.endTime),
-    durationMs: profileDuration(profile),
+    durationMs: durationMs(profile),
     samples: totalSamples(profile),
     weightUnit: meta.weightUnit,
     totalWeight,
