@@ -367,9 +367,11 @@ export function readCallgrind(bytes: Uint8Array): Profile {
   const funcCount = builder.funcCount;
   const self = new Float64Array(funcCount);
   const total = new Float64Array(funcCount);
+  // One model function can stand for several (object, file, name) triples, e.g. the
+  // same libc source compiled into ld.so and libc.so: their costs add up.
   for (const f of fnList) {
-    self[f.func] = f.self[0];
-    total[f.func] = f.self[0] + f.out[0];
+    self[f.func] += f.self[0];
+    total[f.func] += f.self[0] + f.out[0];
   }
   const edges = [...calls.values()];
   const thread = builder.thread(builder.meta.extra.pid ?? '0', 'main', builder.meta.extra.pid ?? '');
