@@ -78,7 +78,7 @@ test('perf: speedscope samples: cpu field, pid/tid, several processes', () => {
 
 test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty stacks', () => {
   assert.deepEqual(parsePerfHeader('Web Content  4321/4333 [007]  12.500000:   1000 cycles:u: '), {
-    comm: 'Web Content', pid: '4321', tid: '4333', cpu: 7, seconds: 12.5, secondsText: '12.500000', period: 1000, event: 'cycles',
+    comm: 'Web Content', pid: '4321', tid: '4333', cpu: 7, seconds: 12.5, secondsText: '12.500000', period: 1000, event: 'cycles', rest: '',
   });
   const text = [
     '# ========',
@@ -93,9 +93,13 @@ test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty s
     'other 12 1.003000: 1 cpu-clock:',
     '\t    4000 operator()(int, char) const (/bin/prog (deleted))',
     '',
+    'flat 13 1.004000: 1 cycles:  4005d0 hot_loop+0x10 (/bin/flat)', // perf script -F without a call chain
+    'flat 13 1.005000: 1 cycles:  4005d0 hot_loop+0x10 (/bin/flat)',
   ].join('\r\n');
   const p = readPerfScript(utf8(text));
-  assert.deepEqual(p.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`), ['my prog 10/11 2', 'other 12/12 1']);
+  assert.deepEqual(p.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`), ['my prog 10/11 2', 'other 12/12 1', 'flat 13/13 2']);
+  assert.deepEqual(stackFuncs(p, p.threads[2].samples.stack[1]).map((f) => funcName(p, f)), ['hot_loop']);
+  assert.match(p.meta.warnings.join(), /2 different events/);
   const first = stackFuncs(p, p.threads[0].samples.stack[0]);
   assert.deepEqual(first.map((f) => `${funcName(p, f)}|${funcFile(p, f)}|${funcKind(p, f)}`), [
     'main|/bin/prog|native', 'do_syscall_64|[kernel.kallsyms]|native', 'fib|/tmp/fib.py|python',

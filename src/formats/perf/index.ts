@@ -7,7 +7,8 @@
  *   frames  one indented line each, innermost first: `hexaddr symbol[+0xoff] (dso)`;
  *           unknown symbols and dsos print as `[unknown]`; kernel frames live in
  *           `[kernel.kallsyms]` (or other `[kernel...]` dsos) at addresses 0xffff....
- *   Lines starting with `#` are perf's optional header comments.
+ *   Lines starting with `#` are perf's optional header comments. Without `-g`,
+ *   `perf script -F ...,ip,sym,dso` prints the one sampled frame on the header line.
  *
  * What the reader makes of it: one thread per (pid, tid) named after its comm;
  * samples weigh 1 at their time (ms from the first sample); functions are the
@@ -41,6 +42,8 @@ export interface PerfHeader {
   secondsText: string;
   period: number | null;
   event: string;
+  /** Whatever follows the event: `perf script -F ...,ip,sym,dso` prints the sampled frame here. */
+  rest: string;
 }
 
 export function parsePerfHeader(line: string): PerfHeader | null {
@@ -55,6 +58,7 @@ export function parsePerfHeader(line: string): PerfHeader | null {
     secondsText: m[5],
     period: m[6] !== undefined ? Number(m[6]) : null,
     event: m[7],
+    rest: m[9],
   };
 }
 
@@ -82,8 +86,11 @@ export function readPerfScript(bytes: Uint8Array): Profile {
   let sampleTime = 0;
   let inSample = false;
 
+  let headerFrame = -1;
   const flush = () => {
     if (!inSample) return;
+    // Without a call chain, the header itself may name the sampled frame.
+    if (stackBuffer.length === 0 && headerFrame >= 0) stackBuffer.push(headerFrame);
     // Frames were collected innermost first.
     let stack = -1;
     for (let i = stackBuffer.length - 1; i >= 0; i--) stack = builder.stack(stack, stackBuffer[i]);
@@ -188,6 +195,8 @@ export function readPerfScript(bytes: Uint8Array): Profile {
     sampleTime = (whole - firstWhole) * 1000 + (nanos - firstNanos) / 1e6;
     events.set(header.event, (events.get(header.event) ?? 0) + 1);
     if (clockPeriod === null && header.period !== null && /^(cpu|task)-clock$/.test(header.event)) clockPeriod = header.period;
+    const inline = /^([0-9a-fA-F]+)\s+(\S.*)$/.exec(header.rest);
+    headerFrame = inline ? frameOf(inline[1], inline[2]) : -1;
     inSample = true;
   }
   flush();
