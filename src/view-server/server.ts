@@ -90,15 +90,17 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
       if (!model) models.set(index, (model = serializeProfile(profiles[index].profile)));
       return send(res, 200, SERIALIZED_MODEL_MEDIA_TYPE, model);
     }
+    // Source: JSON {path, text} or {path, unavailable: reason}. A path the profile does not name is a 404.
     const file = url.searchParams.get('path') ?? '';
     if (!files[index].has(file)) return notFound(res, 'this file is not named by the profile');
+    const json = (body: object) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ path: file, ...body }));
     try {
       const info = await stat(file);
-      if (!info.isFile()) return notFound(res, 'not a regular file');
-      if (info.size > MAX_SOURCE_BYTES) return notFound(res, 'file too large to show');
-      return send(res, 200, 'text/plain; charset=utf-8', await readFile(file));
+      if (!info.isFile()) return json({ unavailable: `${file} is not a regular file on this machine` });
+      if (info.size > MAX_SOURCE_BYTES) return json({ unavailable: `${file} is too large to show (${info.size} bytes)` });
+      return json({ text: await readFile(file, 'utf8') });
     } catch {
-      return notFound(res, 'file not readable on this machine');
+      return json({ unavailable: `${file} is not readable on this machine (recorded elsewhere, moved or deleted)` });
     }
   };
 

@@ -5,6 +5,11 @@ import { renderReport } from '../../src/report/html.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { BUSY_PY, busyProfile, hostileProfile } from '../web/synthetic.js';
 
+/** The markup with every script element's body removed: what the HTML parser sees as elements. */
+function markupOnly(html: string): string {
+  return html.replace(/(<script[^>]*>)[\s\S]*?(<\/script>)/g, '$1$2');
+}
+
 function dataOf(html: string): { profiles: { name: string; model: string; sources: Record<string, string> }[] } {
   const m = /<script id="pyrometer-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(m, 'the data element is present');
@@ -13,7 +18,10 @@ function dataOf(html: string): { profiles: { name: string; model: string; source
 
 test('the report inlines the viewer, the model and the named sources, with no external references', async () => {
   const html = await renderReport([{ name: 'busy.prof', profile: busyProfile() }]);
-  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  const markup = markupOnly(html);
+  assert.doesNotMatch(markup, /<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  // Inline script bodies cannot end early: the only closing tags are the elements' own.
+  assert.equal(html.match(/<\/script/gi)!.length, 2);
   const data = dataOf(html);
   assert.equal(data.profiles.length, 1);
   const p = deserializeProfile(new Uint8Array(Buffer.from(data.profiles[0].model, 'base64')));
@@ -25,8 +33,10 @@ test('the report inlines the viewer, the model and the named sources, with no ex
 
 test('hostile names never appear as markup in the report', async () => {
   const html = await renderReport([{ name: '<script>alert(1)</script>.prof', profile: hostileProfile() }]);
-  // The only <script> elements are the report's own two.
-  assert.equal(html.match(/<script/g)!.length, 2);
+  // The only <script> elements are the report's own two, and no name became an element.
+  const markup = markupOnly(html);
+  assert.equal(markup.match(/<script/g)!.length, 2);
+  assert.equal(html.match(/<\/script/gi)!.length, 2);
   assert.doesNotMatch(html, /<img src=x/);
   assert.match(html, /<title>&lt;script&gt;alert\(1\)&lt;\/script&gt;.prof — pyrometer<\/title>/);
   assert.equal(dataOf(html).profiles[0].name, '<script>alert(1)</script>.prof');

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { startViewServer } from '../../src/view-server/server.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { funcName } from '../../src/model/profile.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
 import { BUSY_PY, busyProfile } from '../web/synthetic.js';
 
 /** A raw GET (fetch would normalise the path and the Host header away). */
@@ -44,7 +45,7 @@ test('serves a source file only when the profile names exactly that path', async
   try {
     const ok = await get(server.port, `/api/profiles/0/source?path=${encodeURIComponent(BUSY_PY)}`);
     assert.equal(ok.status, 200);
-    assert.equal(ok.body.toString(), readFileSync(BUSY_PY, 'utf8'));
+    assert.deepEqual(JSON.parse(ok.body.toString()), { path: BUSY_PY, text: readFileSync(BUSY_PY, 'utf8') });
     const attempts = [
       `/api/profiles/0/source?path=${encodeURIComponent('/etc/passwd')}`,
       `/api/profiles/0/source?path=${encodeURIComponent(`${BUSY_PY}/../../../../package.json`)}`,
@@ -61,6 +62,17 @@ test('serves a source file only when the profile names exactly that path', async
       const res = await get(server.port, path);
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.body.toString(), /root:|"name": "pyrometer"/, path);
+    }
+    // Named by the profile but missing here: a reason, not an error page.
+    const b = new ProfileBuilder('test');
+    b.addSampleFrames(b.thread('1'), [b.frame(b.func('f', '/no/such/dir/gone.py', 1))], 0);
+    const other = await startViewServer([{ name: 'gone', profile: b.build() }]);
+    try {
+      const gone = await get(other.port, `/api/profiles/0/source?path=${encodeURIComponent('/no/such/dir/gone.py')}`);
+      assert.equal(gone.status, 200);
+      assert.match(JSON.parse(gone.body.toString()).unavailable, /gone\.py is not readable on this machine/);
+    } finally {
+      await other.close();
     }
   } finally {
     await server.close();

@@ -5,7 +5,7 @@
  */
 import type { Profile } from '../../src/model/profile.js';
 import { funcName, profileDuration, totalSamples } from '../../src/model/profile.js';
-import { idleStacks } from '../../src/model/analysis.js';
+import { applyTransforms, idleStacks } from '../../src/model/analysis.js';
 import { h, replaceChildren } from './dom.js';
 import { makePalette, type Palette } from './colors.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';
@@ -14,7 +14,7 @@ import { layoutStackChart, type StackChart } from './layout.js';
 import type { ProfileSource } from './loader.js';
 import { MemoryTrack, memorySeries } from './memory.js';
 import { decodeState, encodeState, VIEW_NAMES, type ViewName, type ViewState, type ViewTransform } from './state.js';
-import { ViewModel } from './viewmodel.js';
+import { toModelTransforms, ViewModel } from './viewmodel.js';
 import { CallTreeView, FunctionTableView, SandwichView, SourceView, funcLocation, type ViewHost } from './views.js';
 
 const VIEW_LABELS: Record<ViewName, string> = {
@@ -31,6 +31,8 @@ export interface TestHooks {
   firstFlamePaint: number | null;
   paints: number;
   lastPaintMs: number;
+  /** When an array, every paint's duration (ms) is appended (the viewer bench sets it). */
+  paintLog: number[] | null;
   ready: boolean;
   error: string | null;
   canvas: FlameCanvas | null;
@@ -52,7 +54,10 @@ export class App implements ViewHost {
   private chart: StackChart | null = null;
   private palette: Palette | null = null;
   private paletteKey = '';
-  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, ready: false, error: null, canvas: null };
+  private threadsOpen = false;
+  private vmKey = '';
+  private searchTimer = 0;
+  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, ready: false, error: null, canvas: null };
 
   private readonly root: HTMLElement;
   private readonly toolbar = h('div', { class: 'toolbar' });
@@ -92,6 +97,7 @@ export class App implements ViewHost {
       onPaint: (ms) => {
         this.hooks.paints++;
         this.hooks.lastPaintMs = ms;
+        this.hooks.paintLog?.push(ms);
         if (this.hooks.firstFlamePaint === null && this.canvas.mode === 'flame' && this.canvas.flame) {
           this.hooks.firstFlamePaint = performance.now();
         }
@@ -163,6 +169,12 @@ export class App implements ViewHost {
   }
 
   private update(patch: Partial<ViewState>): void {
+    if (this.searchTimer !== 0) {
+      // A search still being typed goes along with this change instead of being overwritten by it.
+      clearTimeout(this.searchTimer);
+      this.searchTimer = 0;
+      if (patch.search === undefined) patch = { ...patch, search: this.searchInput.value };
+    }
     this.state = { ...this.state, ...patch };
     const hash = encodeState(this.state);
     history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
@@ -192,7 +204,7 @@ export class App implements ViewHost {
     this.applyTheme();
     let base: Profile;
     try {
-      this.renderToolbar(null);
+      if (!this.profiles.has(this.state.profile)) this.renderToolbar(null);
       base = await this.loadProfile(this.state.profile);
     } catch (err) {
       this.hooks.error = (err as Error).message;
@@ -209,12 +221,17 @@ export class App implements ViewHost {
     }
     const tKey = JSON.stringify(this.state.transforms);
     if (tKey !== this.transformedKey || !this.transformed) {
-      this.transformed = new ViewModel(base, { ...this.state, threads: [], range: null, search: '' }).profile;
+      this.transformed = applyTransforms(base, toModelTransforms(this.state.transforms));
       this.transformedKey = tKey;
       this.chart = null;
     }
-    this.vm = new ViewModel(base, this.state, this.transformed);
+    const vmKey = ViewModel.key(this.state);
+    if (!this.vm || vmKey !== this.vmKey) {
+      this.vm = new ViewModel(base, this.state, this.transformed);
+      this.vmKey = vmKey;
+    }
     const vm = this.vm;
+    vm.setSearch(this.state.search, this.state.regex);
     const pKey = `${this.state.colorBy}|${this.state.theme}|${this.state.profile}`;
     if (pKey !== this.paletteKey) {
       this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', vm.functions().total);
@@ -312,7 +329,8 @@ export class App implements ViewHost {
 
     const threads = vm ? vm.base.threads : [];
     const threadBox = h('details', { class: 'threads' });
-    const summary = h('summary', null, s.threads.length === 0 ? `All threads (${threads.length})` : s.threads.length === 1 ? `Thread: ${threadLabel(vm!.base, s.threads[0])}` : `${s.threads.length} threads`);
+    const summary = h('summary', null, !vm ? 'Threads' : s.threads.length === 0 ? `All threads (${threads.length})`
+      : s.threads.length === 1 && s.threads[0] < threads.length ? `Thread: ${threadLabel(vm.base, s.threads[0])}` : `${s.threads.length} threads`);
     const list = h('div', { class: 'thread-list' });
     const all = h('label', null, h('input', { type: 'checkbox', checked: s.threads.length === 0, onchange: () => this.update({ threads: [] }) }), 'All threads, merged');
     list.append(all);
@@ -325,17 +343,22 @@ export class App implements ViewHost {
       list.append(h('label', null, box, `${threadLabel(vm!.base, i)} — ${formatCount(t.samples.length)} samples`));
     });
     threadBox.append(summary, list);
-    threadBox.open = false;
+    threadBox.open = this.threadsOpen;
+    threadBox.addEventListener('toggle', () => { this.threadsOpen = threadBox.open; });
 
     const idle = h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: s.hideIdle, onchange: (e: Event) => this.update({ hideIdle: (e.target as HTMLInputElement).checked }) }), 'Hide idle');
 
     this.searchInput.value = s.search;
-    this.searchInput.oninput = () => this.update({ search: this.searchInput.value });
+    this.searchInput.oninput = () => {
+      // Debounced: on a million-sample profile every keystroke would otherwise recompute the match.
+      clearTimeout(this.searchTimer);
+      this.searchTimer = window.setTimeout(() => { this.searchTimer = 0; this.update({ search: this.searchInput.value }); }, 120);
+    };
     const regex = h('label', { class: 'check', title: 'Regular expression' }, h('input', { type: 'checkbox', checked: s.regex, onchange: (e: Event) => this.update({ regex: (e.target as HTMLInputElement).checked }) }), '.*');
     if (vm && vm.match) {
       let count = 0;
       for (let i = 0; i < vm.match.length; i++) count += vm.match[i];
-      this.searchInfo.textContent = `${count} functions, ${formatPercent(vm.matchWeight, vm.total)} of total`;
+      this.searchInfo.textContent = `${count} ${count === 1 ? 'function' : 'functions'} match, ${formatPercent(vm.matchWeight, vm.total)} of total`;
     } else {
       this.searchInfo.textContent = s.search && s.regex ? 'invalid regular expression' : '';
     }
@@ -343,15 +366,22 @@ export class App implements ViewHost {
     const colorBy = h('select', { 'aria-label': 'Colour by' }, h('option', { value: 'kind' }, 'Colour: kind'), h('option', { value: 'module' }, 'Colour: module'));
     colorBy.value = s.colorBy;
     colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' }));
-    const icicle = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.icicle), onclick: () => this.update({ icicle: !s.icicle }) }, s.icicle ? 'Icicle' : 'Flame');
-    const invert = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.inverted), onclick: () => this.update({ inverted: !s.inverted }) }, s.inverted ? 'Bottom-up' : 'Top-down');
-    const stdlib = h('button', { type: 'button', class: 'toggle', onclick: () => { if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] }); } }, 'Hide stdlib');
+    const icicle = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.icicle), title: 'Draw the roots at the top (icicle) instead of the bottom', onclick: () => this.update({ icicle: !s.icicle }) }, 'Icicle');
+    const invert = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.inverted), title: 'Call tree bottom-up: start from the functions that spent the time', onclick: () => this.update({ inverted: !s.inverted }) }, 'Inverted');
+    const stdlib = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.transforms.some((t) => t.type === 'hide-stdlib')), onclick: () => { if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] }); } }, 'Hide stdlib');
     const theme = h('button', { type: 'button', class: 'toggle', 'aria-label': 'Toggle dark theme', onclick: () => this.update({ theme: s.theme === 'dark' ? 'light' : 'dark' }) }, s.theme === 'dark' ? '☀ Light' : '☾ Dark');
     const open = this.filePicker('Open…');
+    // Rebuilding the toolbar must not steal the caret from someone typing a search.
+    const typing = document.activeElement === this.searchInput;
+    const caret = [this.searchInput.selectionStart, this.searchInput.selectionEnd];
     replaceChildren(this.toolbar,
       h('span', { class: 'brand' }, 'pyrometer'), profileSelect, threadBox, idle,
       this.searchInput, regex, this.searchInfo, h('span', { class: 'spacer' }),
       icicle, invert, stdlib, colorBy, theme, open);
+    if (typing) {
+      this.searchInput.focus();
+      this.searchInput.setSelectionRange(caret[0], caret[1]);
+    }
   }
 
   private renderCrumbs(vm: ViewModel): void {

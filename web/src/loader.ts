@@ -40,9 +40,11 @@ async function decode(bytes: Uint8Array, name: string): Promise<Profile> {
 async function fetchSource(prefix: string | null, path: string): Promise<string> {
   if (!prefix) throw new Error('this page has no source server: open the profile with `pyrometer view` to see sources');
   const res = await fetch(prefix + encodeURIComponent(path));
-  if (res.status === 404) throw new Error(`${path} is not readable here (missing on this machine or not named by the profile)`);
+  if (res.status === 404) throw new Error(`${path} is not a file this profile names`);
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.text();
+  const body = (await res.json()) as { text?: string; unavailable?: string };
+  if (typeof body.text === 'string') return body.text;
+  throw new Error(body.unavailable ?? `${path} could not be read`);
 }
 
 export function reportSources(): ProfileSource[] | null {

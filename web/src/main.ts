@@ -11,4 +11,9 @@ async function start(): Promise<void> {
 }
 
 window.addEventListener('error', (e) => { if (window.__pyrometer) window.__pyrometer.error = String(e.message); });
+window.addEventListener('unhandledrejection', (e) => {
+  const message = e.reason instanceof Error ? e.reason.message : String(e.reason);
+  if (window.__pyrometer) window.__pyrometer.error = message;
+  console.error(`pyrometer: ${message}`);
+});
 void start();

@@ -50,8 +50,9 @@ export class ViewModel {
   private funcs: FunctionCosts | null = null;
   private lineData: Map<number, Map<number, LineCost>> | null = null;
   private jit: Float64Array | null = null;
-  readonly match: Uint8Array | null;
-  readonly matchWeight: number;
+  match: Uint8Array | null = null;
+  matchWeight = 0;
+  private searchKey = '';
 
   constructor(readonly base: Profile, state: ViewState, transformed?: Profile) {
     this.profile = transformed ?? applyTransforms(base, toModelTransforms(state.transforms));
@@ -62,7 +63,20 @@ export class ViewModel {
       hideIdle: state.hideIdle,
     });
     this.total = totalWeight(this.weights);
-    const query = compileSearch(state.search, state.regex);
+    this.setSearch(state.search, state.regex);
+  }
+
+  /** The state parts that change the weights: a ViewModel is reused while they stay the same. */
+  static key(state: ViewState): string {
+    return JSON.stringify([state.profile, state.transforms, state.threads, state.range, state.hideIdle]);
+  }
+
+  /** Highlights functions matching the search (name or file); cached per query. */
+  setSearch(search: string, regex: boolean): void {
+    const key = `${regex ? 're' : 'sub'}:${search}`;
+    if (key === this.searchKey) return;
+    this.searchKey = key;
+    const query = compileSearch(search, regex);
     this.match = query === null ? null : matchingFunctions(this.profile, query);
     this.matchWeight = this.match ? matchedWeight(this.profile, this.weights, this.match) : 0;
   }

@@ -36,6 +36,7 @@ export class CallTreeView {
   private expanded = new Set<number>();
   private visible: number[] = [];
   private cursor = 0;
+  private shownMatch: Uint8Array | null = null;
 
   constructor(private readonly host: ViewHost) {
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'calltree');
@@ -56,6 +57,11 @@ export class CallTreeView {
 
   show(vm: ViewModel, inverted: boolean): void {
     const tree = inverted ? vm.bottomUp() : vm.topDown();
+    if (tree === this.tree && vm.match === this.shownMatch) {
+      this.list.restyle((i, row) => row.classList.toggle('selected', tree.func[this.visible[i]] === this.host.selectedFunction()));
+      return;
+    }
+    this.shownMatch = vm.match;
     if (tree !== this.tree) {
       this.tree = tree;
       this.vm = vm;
@@ -170,7 +176,6 @@ export class FunctionTableView {
     this.list.element.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest('.vlist-row') as HTMLElement | null;
       if (row) this.host.selectFunction(this.rows[Number(row.dataset.index)]);
-      this.list.refresh();
     });
     this.list.element.addEventListener('dblclick', (e) => {
       const row = (e.target as HTMLElement).closest('.vlist-row') as HTMLElement | null;
@@ -190,7 +195,16 @@ export class FunctionTableView {
       cell('num', vm.hasJit() ? 'JIT %' : ''), sortable('name', 'Function', 'name'));
   }
 
+  private shownKey: unknown[] = [];
+
   show(vm: ViewModel): void {
+    // Same data, only the selection changed: restyle the rows in place (keeps double clicks working).
+    const key = [vm, this.sort, vm.match];
+    if (key.every((k, i) => k === this.shownKey[i])) {
+      this.list.restyle((i, row) => row.classList.toggle('selected', this.rows[i] === this.host.selectedFunction()));
+      return;
+    }
+    this.shownKey = key;
     this.vm = vm;
     const { self, total } = vm.functions();
     const rows: number[] = [];

@@ -29,9 +29,20 @@ export class VirtualList {
 
   /** Re-renders every visible row (data changed). */
   refresh(): void {
-    this.rendered.clear();
-    this.body.replaceChildren();
+    // Re-render in place: row elements keep their identity, so a double click
+    // whose first click changed the selection still lands on the same element.
+    for (const [i, el] of this.rendered) {
+      if (i >= this.count) continue;
+      el.replaceChildren();
+      el.className = 'vlist-row';
+      this.renderRow(i, el as HTMLDivElement);
+    }
     this.update();
+  }
+
+  /** Updates only what `fn` touches (e.g. the selected row's class) on the rows in view. */
+  restyle(fn: (index: number, row: HTMLElement) => void): void {
+    for (const [i, el] of this.rendered) fn(i, el);
   }
 
   scrollToRow(index: number): void {

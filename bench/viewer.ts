@@ -1,0 +1,233 @@
+/**
+ * npm run bench:viewer — how fast the viewer opens and moves on a big profile,
+ * beside speedscope on the same profile in the same run.
+ *
+ * 1. Generates a profile: 1,000,000 samples, 50,000 distinct call-tree nodes,
+ *    stacks up to depth 200 (deterministic PRNG), written as our serialized model
+ *    and as collapsed stacks (a format speedscope reads).
+ * 2. pyrometer: `pyrometer view`'s server on 127.0.0.1, headless Chromium, time
+ *    from navigation to the first painted flame graph (performance.now() after the
+ *    first flame-graph paint, i.e. since navigation start).
+ * 3. speedscope (node_modules/speedscope, served from 127.0.0.1) in its left-heavy
+ *    view (its aggregated flame graph): time from navigation to the first animation
+ *    frame after its flame chart canvas appeared with the profile loaded.
+ * 4. Both: 120 frames of zooming and 120 of panning, one synthetic wheel event per
+ *    animation frame; frame time = interval between animation frames (median, p95).
+ *
+ * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--no-speedscope]
+ * Results: printed, and written to bench/out/viewer.json.
+ */
+import { createServer } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, extname, resolve, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Page } from 'playwright-core';
+import { ProfileBuilder } from '../src/model/builder.js';
+import type { Profile } from '../src/model/profile.js';
+import { writeCollapsed } from '../src/formats/collapsed.js';
+import { startViewServer } from '../src/view-server/server.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'bench/out');
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Mulberry32: a small deterministic PRNG so every run benches the same profile. */
+function prng(seed: number): () => number {
+  return () => {
+    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random call tree of exactly `nodes` nodes: a spine reaching `maxDepth`, the
+ * others attached to random earlier nodes (biased towards recent ones, so depth
+ * varies widely) with sibling functions kept distinct. Every node gets at least
+ * one sample so all of them appear in the call tree; the rest follow a skewed
+ * distribution in runs of consecutive samples, as real programs do.
+ */
+export function generateProfile(samples: number, nodes: number, maxDepth: number): Profile {
+  const rand = prng(42);
+  const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1 });
+  const funcCount = Math.max(100, Math.floor(nodes / 10));
+  const modules = ['app', 'core', 'io', 'net', 'db', 'json', 'parser', 'render', 'util', 'cache'];
+  const funcs: number[] = [];
+  for (let i = 0; i < funcCount; i++) {
+    const kind = i % 17 === 0 ? 'native' : i % 23 === 0 ? 'jit' : i % 97 === 0 ? 'gc' : 'python';
+    funcs.push(b.func(`${modules[i % modules.length]}.fn_${i}`, `${modules[i % modules.length]}/m${i % 50}.py`, 1 + (i % 400), kind));
+  }
+  const stackOf = new Int32Array(nodes);
+  const depth = new Int32Array(nodes);
+  const used = new Map<number, Set<number>>();
+  const t = b.thread('1', 'MainThread');
+  const addNode = (i: number, parent: number): void => {
+    let set = used.get(parent);
+    if (!set) used.set(parent, (set = new Set()));
+    let f = funcs[Math.floor(rand() * funcCount)];
+    while (set.has(f)) f = funcs[Math.floor(rand() * funcCount)];
+    set.add(f);
+    stackOf[i] = b.stack(parent < 0 ? -1 : stackOf[parent], b.frame(f));
+    depth[i] = parent < 0 ? 1 : depth[parent] + 1;
+  };
+  const roots = 3;
+  for (let i = 0; i < roots; i++) addNode(i, -1);
+  let n = roots;
+  // The spine that reaches maxDepth comes last: built first, random attachment would hang most nodes under it.
+  const spineStart = nodes - (maxDepth - 1);
+  for (; n < spineStart; n++) {
+    let parent: number;
+    do {
+      parent = rand() < 0.75 ? n - 1 - Math.floor(rand() * Math.min(n - 1, 50)) : Math.floor(rand() * n);
+    } while (depth[parent] >= maxDepth);
+    addNode(n, parent);
+  }
+  for (; n < nodes; n++) addNode(n, n === spineStart ? 0 : n - 1);
+  let time = 0;
+  for (let i = 0; i < nodes; i++) b.addSample(t, stackOf[i], time++);
+  while (time < samples) {
+    const node = Math.floor(Math.pow(rand(), 3) * nodes);
+    const run = 1 + Math.floor(rand() * 40);
+    for (let k = 0; k < run && time < samples; k++) b.addSample(t, stackOf[node], time++);
+  }
+  return b.build();
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+interface FrameStats { median: number; p95: number; frames: number }
+
+function stats(values: number[]): FrameStats {
+  const s = [...values].sort((a, b) => a - b);
+  return { median: percentile(s, 50), p95: percentile(s, 95), frames: s.length };
+}
+
+/**
+ * In-page driver, kept as source text: functions passed to page.evaluate from
+ * tsx-compiled code would carry its helper calls (__name) into the page.
+ * Dispatches one wheel event per animation frame at the centre of the element;
+ * resolves with the intervals between animation frames.
+ */
+const WHEEL_DRIVER = `({ selector, frames, deltaY, deltaX, ctrlKey }) => new Promise((resolvePromise) => {
+  const el = document.querySelector(selector);
+  const r = el.getBoundingClientRect();
+  const x = r.left + r.width / 2;
+  const y = r.top + r.height / 2;
+  const target = document.elementFromPoint(x, y) || el;
+  const times = [];
+  let i = 0;
+  const step = (ts) => {
+    times.push(ts);
+    if (i++ >= frames) {
+      const intervals = times.slice(1).map((t, k) => t - times[k]);
+      resolvePromise(intervals.slice(1)); // the first interval includes setup
+      return;
+    }
+    const sign = i % 60 < 30 ? 1 : -1; // zoom in then out (or pan right then left)
+    target.dispatchEvent(new WheelEvent('wheel', { deltaY: deltaY * sign, deltaX: deltaX * sign, clientX: x, clientY: y, ctrlKey, bubbles: true, cancelable: true }));
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+})`;
+
+async function driveWheel(page: Page, selector: string, frames: number, deltaY: number, deltaX: number, ctrlKey: boolean): Promise<number[]> {
+  return page.evaluate(`(${WHEEL_DRIVER})(${JSON.stringify({ selector, frames, deltaY, deltaX, ctrlKey })})`) as Promise<number[]>;
+}
+
+async function main(): Promise<void> {
+  const samples = arg('samples', 1_000_000);
+  const nodes = arg('nodes', 50_000);
+  const maxDepth = arg('depth', 200);
+  const withSpeedscope = !process.argv.includes('--no-speedscope');
+  mkdirSync(out, { recursive: true });
+
+  let t0 = performance.now();
+  const profile = generateProfile(samples, nodes, maxDepth);
+  const genMs = performance.now() - t0;
+  let maxStackDepth = 0;
+  let depthSum = 0;
+  for (let s = 0; s < profile.stacks.length; s++) { maxStackDepth = Math.max(maxStackDepth, profile.stacks.depth[s]); depthSum += profile.stacks.depth[s]; }
+  console.log(`profile: ${profile.threads[0].samples.length} samples, ${profile.stacks.length} stacks (call-tree nodes), depth max ${maxStackDepth} mean ${(depthSum / profile.stacks.length).toFixed(1)}, ${profile.funcs.length} functions; generated in ${genMs.toFixed(0)} ms`);
+  t0 = performance.now();
+  const collapsedPath = join(out, 'viewer-bench.collapsed.txt');
+  writeFileSync(collapsedPath, writeCollapsed(profile));
+  console.log(`collapsed export for speedscope: ${(readFileSync(collapsedPath).length / 1048576).toFixed(1)} MiB in ${(performance.now() - t0).toFixed(0)} ms`);
+
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
+  const results: Record<string, unknown> = { samples, nodes: profile.stacks.length, maxDepth: maxStackDepth, chromium: browser.version() };
+  try {
+    // pyrometer
+    const server = await startViewServer([{ name: 'bench', profile }]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
+      const firstPaint = (await page.evaluate('window.__pyrometer.firstFlamePaint')) as number;
+      await page.locator('canvas.flame-canvas').focus();
+      await page.evaluate('window.__pyrometer.paintLog = []');
+      const zoom = await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true);
+      const pan = await driveWheel(page, 'canvas.flame-canvas', 120, 0, 40, false);
+      const draws = (await page.evaluate('window.__pyrometer.paintLog')) as number[];
+      await page.screenshot({ path: join(out, 'viewer-bench-pyrometer.png') });
+      results.pyrometer = { firstFlamePaintMs: Math.round(firstPaint), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
+      await page.close();
+    } finally {
+      await server.close();
+    }
+
+    // speedscope, served from its npm package on loopback
+    if (withSpeedscope) {
+      const dist = join(root, 'node_modules/speedscope/dist/release');
+      if (!existsSync(dist)) throw new Error('node_modules/speedscope is missing (it is a dev dependency)');
+      const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json' };
+      const ss = createServer((req, res) => {
+        const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+        const file = path === '/profile.txt' ? collapsedPath : join(dist, path === '/' ? 'index.html' : path.slice(1));
+        if (!file.startsWith(dist) && file !== collapsedPath) { res.writeHead(404).end(); return; }
+        try {
+          const body = readFileSync(file);
+          res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+        } catch {
+          res.writeHead(404).end();
+        }
+      });
+      await new Promise<void>((r) => ss.listen(0, '127.0.0.1', () => r()));
+      const port = (ss.address() as AddressInfo).port;
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`http://127.0.0.1:${port}/#profileURL=${encodeURIComponent(`http://127.0.0.1:${port}/profile.txt`)}&view=left-heavy&title=bench`);
+        // Loaded when its title names the profile and a flame chart canvas exists; then one more frame to paint.
+        await page.waitForFunction("document.title.includes('bench') && document.querySelectorAll('canvas').length > 0", null, { timeout: 180000, polling: 10 });
+        const firstPaint = (await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))')) as number;
+        await page.waitForTimeout(500);
+        const canvasSelector = 'canvas';
+        const zoom = await driveWheel(page, canvasSelector, 120, 60, 0, true);
+        const pan = await driveWheel(page, canvasSelector, 120, 0, 40, false);
+        await page.screenshot({ path: join(out, 'viewer-bench-speedscope.png') });
+        results.speedscope = { version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version, firstFlamePaintMs: Math.round(firstPaint), zoom: stats(zoom), pan: stats(pan), errors };
+        await page.close();
+      } finally {
+        ss.close();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  writeFileSync(join(out, 'viewer.json'), JSON.stringify(results, null, 2));
+  console.log(JSON.stringify(results, null, 2));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
