@@ -12,6 +12,7 @@ import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
+import { registerConvert } from './convert.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerInfo,
   registerView,
   registerReport,
+  registerConvert,
   registerServe,
   registerUpload,
   registerToken,

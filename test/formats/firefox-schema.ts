@@ -80,7 +80,12 @@ export function validateFirefoxProfile(profile: unknown): string[] {
   if (!isInt(meta.processType)) fail('meta.processType', 'not an integer');
   if (typeof meta.product !== 'string') fail('meta.product', 'not a string');
   if (meta.stackwalk !== 0 && meta.stackwalk !== 1) fail('meta.stackwalk', 'not 0 or 1');
-  if (meta.endTime !== undefined && !isNum(meta.endTime)) fail('meta.endTime', 'not a number');
+  // endTime is absolute (ms since the epoch, like startTime); profiling{Start,End}Time are relative to startTime.
+  if (meta.endTime !== undefined && (!isNum(meta.endTime) || !isNum(meta.startTime) || meta.endTime < meta.startTime)) fail('meta.endTime', 'not a time at or after startTime');
+  for (const key of ['profilingStartTime', 'profilingEndTime'] as const) {
+    if (meta[key] !== undefined && (!isNum(meta[key]) || (meta[key] as number) < 0)) fail(`meta.${key}`, 'not a non-negative number of ms');
+  }
+  if (isNum(meta.profilingStartTime) && isNum(meta.profilingEndTime) && meta.profilingEndTime < meta.profilingStartTime) fail('meta.profilingEndTime', 'before profilingStartTime');
 
   const categories = Array.isArray(meta.categories) ? meta.categories : [];
   if (categories.length === 0) fail('meta.categories', 'missing or empty (frames need categories)');
@@ -247,6 +252,8 @@ export function validateFirefoxProfile(profile: unknown): string[] {
       const counter = object(c, where);
       for (const key of ['name', 'category', 'description', 'pid'] as const) if (typeof counter[key] !== 'string') fail(`${where}.${key}`, 'not a string');
       if (!isInt(counter.mainThreadIndex) || counter.mainThreadIndex < 0 || counter.mainThreadIndex >= threads.length) fail(`${where}.mainThreadIndex`, 'not a thread index');
+      // The profiler files a counter under the process (pid) of a thread; an unknown pid is an error there.
+      if (!threads.some((t) => isObject(t) && t.pid === counter.pid)) fail(`${where}.pid`, `no thread has pid ${JSON.stringify(counter.pid)}`);
       const display = object(counter.display, `${where}.display`);
       if (!GRAPH_TYPES.has(display.graphType as string)) fail(`${where}.display.graphType`, 'bad');
       if (!GRAPH_COLORS.has(display.color as string)) fail(`${where}.display.color`, 'bad');

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { firefoxFormat, FIREFOX_PROCESSED_VERSION } from '../../src/formats/firefox/index.js';
 import { pstatsFormat } from '../../src/formats/pstats/index.js';
 import { callgrindFormat } from '../../src/formats/callgrind/index.js';
+import { vmprofFormat } from '../../src/formats/vmprof/index.js';
+import { attachPypyLog, parsePypyLog } from '../../src/formats/pypylog/index.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 import { fixture } from '../helpers.js';
@@ -95,6 +97,24 @@ test('markers become schema-described thread markers; RSS becomes a memory count
   });
 });
 
+test('a recording span: absolute endTime, relative profiling range; unnamed processes get a shared pid', () => {
+  const b = new ProfileBuilder('synthetic', { interval: 1, startTime: 1_000_000, endTime: 1_000_290.5 });
+  const t = b.thread('7');
+  b.addSampleFrames(t, [b.frame(b.func('f', 'f.py', 1))], 0, 1, 5000);
+  b.addSampleFrames(t, [b.frame(b.func('f', 'f.py', 1))], 1, 1, 5100);
+  b.addMarker(t, 'gc-minor', 200, 250, 'gc-minor');
+  const json = exportJson(b.build());
+  assert.deepEqual(validateFirefoxProfile(json), []);
+  assert.equal(json.meta.endTime, 1_000_290.5);
+  assert.equal(json.meta.profilingStartTime, 0);
+  assert.equal(json.meta.profilingEndTime, 290.5);
+  assert.equal(json.threads[0].pid, '0');
+  assert.equal(json.counters[0].pid, '0');
+  const broken = structuredClone(json);
+  broken.counters[0].pid = '';
+  assert.match(validateFirefoxProfile(broken).join(), /counters\[0\]\.pid/);
+});
+
 test('weights in other units: durations as tracing-ms, bytes as bytes', () => {
   for (const [unit, type, factor] of [['ns', 'tracing-ms', 1e-6], ['bytes', 'bytes', 1], ['samples', 'samples', 1]] as const) {
     const b = new ProfileBuilder('synthetic', { weightUnit: unit });
@@ -126,6 +146,29 @@ test('real fixtures (cProfile, callgrind) export to valid processed profiles', (
     assert.deepEqual(firefoxStacks(json, 0), modelStacks(profile, 0), name);
     assert.equal(json.meta.importedFrom, name);
   }
+});
+
+test('real PyPy VMProf files: RSS as a memory counter, PYPYLOG sections as markers', () => {
+  const read = (path: string) => vmprofFormat.read!(new Uint8Array(readFileSync(fixture(path))));
+  const withMemory = read('vmprof/pypy-primes-mem.prof');
+  const memJson = exportJson(withMemory);
+  assert.deepEqual(validateFirefoxProfile(memJson), []);
+  assert.deepEqual(firefoxStacks(memJson, 0), modelStacks(withMemory, 0));
+  assert.equal(memJson.counters.length, 1);
+  const rss = withMemory.threads[0].samples.rss!;
+  const lastRss = [...rss].filter(Number.isFinite).at(-1)!;
+  assert.equal(memJson.counters[0].samples.count.reduce((a: number, b: number) => a + b, 0), lastRss * 1024);
+
+  const run = attachPypyLog(read('vmprof/pypy-wordcount.prof'), parsePypyLog(new Uint8Array(readFileSync(fixture('pypy/pypy-wordcount.pypylog')))));
+  const json = exportJson(run);
+  assert.deepEqual(validateFirefoxProfile(json), []);
+  const markers = json.threads.reduce((n: number, t: Json) => n + t.markers.length, 0);
+  assert.equal(markers, run.threads.reduce((n, t) => n + t.markers.length, 0));
+  assert.ok(markers > 100);
+  const names = new Set(json.threads.flatMap((t: Json) => t.markers.name.map((n: number) => json.shared.stringArray[n])));
+  assert.ok(names.has('gc-minor') && names.has('jit-tracing'), [...names].join());
+  // The timeline covers the whole run, including log sections after the last sample.
+  assert.ok(json.meta.profilingEndTime >= Math.max(...json.threads[0].markers.endTime));
 });
 
 test('writeChunks streams the same text in bounded pieces', () => {

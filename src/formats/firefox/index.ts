@@ -179,7 +179,7 @@ function memoryCounters(profile: Profile, threadIndices: number[]): unknown[] {
     }
   }
   for (const { time, kib, length, thread, name } of series) {
-    const pid = profile.threads[threadIndices[thread]]?.processId ?? '0';
+    const pid = profile.threads[threadIndices[thread]]?.processId || '0';
     counters.push({
       name,
       category: 'Memory',
@@ -246,7 +246,7 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
       showMarkersInTimeline: markers.length > 0,
       name: thread.name || `Thread ${thread.id}`,
       isMainThread: outIndex === 0,
-      processName: meta.interpreter ? `${meta.interpreter} ${thread.processId}` : undefined,
+      processName: meta.interpreter ? `${meta.interpreter}${thread.processId ? ` ${thread.processId}` : ''}` : undefined,
       pid: thread.processId || '0',
       tid: thread.id,
       samples: {
@@ -279,13 +279,17 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
   for (const warning of meta.warnings) extraEntries.push({ label: 'Warning', format: 'string', value: warning });
 
   const counters = memoryCounters(profile, threadIndices);
-  const endTime = meta.endTime > meta.startTime ? meta.endTime - meta.startTime : undefined;
+  // The recording's span (relative ms): the timeline then covers the whole run, not just
+  // the sampled part (markers from a PyPy log may lie outside the samples).
+  const span = meta.endTime > meta.startTime ? Number(jsonNumber(meta.endTime - meta.startTime)) : undefined;
 
   return {
     meta: {
       interval: meta.interval > 0 ? meta.interval : 1,
       startTime: meta.startTime,
-      endTime: endTime === undefined ? undefined : Number(jsonNumber(endTime)),
+      endTime: span === undefined ? undefined : meta.endTime, // ms since the epoch, like startTime
+      profilingStartTime: span === undefined ? undefined : 0,
+      profilingEndTime: span,
       processType: 0,
       product: 'pyrometer',
       stackwalk: 0,
