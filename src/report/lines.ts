@@ -55,7 +55,8 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
   const costs = functionTable(profile, selected.weights);
   const perLine = lineCosts(profile, selected.weights);
   // The hottest functions that have any line information.
-  const hot = functionsByCost(costs.self).filter((f) => {
+  // By self time, then total: callers with no self time still show where they made their calls.
+  const hot = functionsByCost(costs.total).sort((a, b) => costs.self[b] - costs.self[a] || costs.total[b] - costs.total[a] || a - b).filter((f) => {
     const lines = perLine.get(f);
     return lines !== undefined && [...lines.keys()].some((l) => l > 0);
   }).slice(0, Math.max(1, options.top ?? 5));
