@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { callTreeTopDown, stackWeights } from '../../src/model/analysis.js';
-import { firstBoxEndingAfter, hitTestFlame, hitTestStackChart, layoutFlame, layoutStackChart, pathToRoot } from '../../web/src/layout.js';
+import { firstBoxEndingAfter, functionPaths, hitTestFlame, hitTestStackChart, layoutFlame, layoutStackChart, pathToRoot } from '../../web/src/layout.js';
 
 /** Builds a profile from "a;b;c weight" lines (root first), one sample per weight unit, in order. */
 function fromLines(lines: string[]) {
@@ -104,4 +104,22 @@ test('stack chart treats filtered samples as gaps', () => {
   const middleGap = layoutStackChart(p.stacks, s.stack, s.time, 1, (() => { let i = 0; return (st: number) => (i++ === 1 ? -1 : st); })());
   assert.deepEqual(Array.from(middleGap.rows[0].start), [0, 2]);
   assert.deepEqual(Array.from(middleGap.rows[0].end), [1, 3]);
+});
+
+test('stack chart boxes merge frames of one function at different lines', () => {
+  const b = new ProfileBuilder('test', { interval: 1 });
+  const t = b.thread('1');
+  const main = b.func('main', 'm.py', 1);
+  const f = b.func('f', 'm.py', 10);
+  b.addSampleFrames(t, [b.frame(main, 2), b.frame(f, 11)], 0);
+  b.addSampleFrames(t, [b.frame(main, 2), b.frame(f, 12)], 1);
+  b.addSampleFrames(t, [b.frame(main, 3), b.frame(f, 11)], 2);
+  const p = b.build();
+  assert.equal(p.stacks.length, 5);
+  const paths = functionPaths(p.stacks, p.frames.func);
+  assert.equal(paths.table.length, 2);
+  const s = p.threads[0].samples;
+  const chart = layoutStackChart(paths.table, s.stack, s.time, 1, (st) => (st < 0 ? -1 : paths.nodeOf[st]));
+  assert.deepEqual(chart.rows.map((r) => r.length), [1, 1]);
+  assert.deepEqual([chart.rows[1].start[0], chart.rows[1].end[0], paths.func[chart.rows[1].stack[0]]], [0, 3, f]);
 });

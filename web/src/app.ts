@@ -10,7 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { makePalette, type Palette } from './colors.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { layoutStackChart, type StackChart } from './layout.js';
+import { functionPaths, layoutStackChart, type StackChart } from './layout.js';
 import type { ProfileSource } from './loader.js';
 import { MemoryTrack, memorySeries } from './memory.js';
 import { decodeState, encodeState, VIEW_NAMES, type ViewName, type ViewState, type ViewTransform } from './state.js';
@@ -278,11 +278,13 @@ export class App implements ViewHost {
           const p = vm.profile;
           const samples = p.threads[thread]?.samples;
           const idle = this.state.hideIdle ? idleStacks(p) : null;
+          const paths = functionPaths(p.stacks, p.frames.func);
+          const nodeOf = paths.nodeOf;
           this.chart = samples
-            ? layoutStackChart(p.stacks, samples.stack, samples.time, p.meta.interval, idle ? (s) => (s >= 0 && idle[s] ? -1 : s) : undefined)
+            ? layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) => (s < 0 || (idle && idle[s]) ? -1 : nodeOf[s]))
             : { rows: [], startTime: 0, endTime: 1 };
           this.chartKey = key;
-          this.canvas.showStackChart(this.chart, Int32Array.from(p.stacks.frame, (f) => p.frames.func[f]));
+          this.canvas.showStackChart(this.chart, paths.func);
         } else {
           this.canvas.showStackChart(this.chart, this.canvas.stackFunc, true);
         }
@@ -376,7 +378,7 @@ export class App implements ViewHost {
     const caret = [this.searchInput.selectionStart, this.searchInput.selectionEnd];
     replaceChildren(this.toolbar,
       h('span', { class: 'brand' }, 'pyrometer'), profileSelect, threadBox, idle,
-      this.searchInput, regex, this.searchInfo, h('span', { class: 'spacer' }),
+      this.searchInput, regex, h('span', { class: 'spacer' }),
       icicle, invert, stdlib, colorBy, theme, open);
     if (typing) {
       this.searchInput.focus();
@@ -397,7 +399,7 @@ export class App implements ViewHost {
       items.push(h('span', { class: 'crumb range' }, label,
         h('button', { type: 'button', class: 'remove', 'aria-label': 'Remove range', onclick: () => this.update({ range: null }) }, '×')));
     }
-    replaceChildren(this.crumbs, ...items, this.legend);
+    replaceChildren(this.crumbs, ...items, this.searchInfo, this.legend);
   }
 
   private renderLegend(): void {

@@ -20,7 +20,7 @@ export interface Hit {
   node: number;
   row: number;
   func: number;
-  /** Stack chart only: the stack index of the box. */
+  /** Stack chart only: the function-path node of the box (see layout.functionPaths). */
   stack: number;
   start: number;
   end: number;

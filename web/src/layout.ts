@@ -208,3 +208,34 @@ export function hitTestStackChart(chart: StackChart, time: number, row: number):
   const i = firstBoxEndingAfter(r, time);
   return i < r.length && r.start[i] <= time ? i : -1;
 }
+
+/**
+ * Stacks keyed by function path instead of frame path: frames of one function
+ * at different lines become one node, so the stack chart draws one box while a
+ * function runs, whatever line it is on. Returns a stack-like table of those
+ * nodes, each stack's node, and each node's function.
+ */
+export function functionPaths(stacks: StackTableLike & { frame: Int32Array }, frameFunc: Int32Array): { table: StackTableLike; nodeOf: Int32Array; func: Int32Array } {
+  const n = stacks.length;
+  const nodeOf = new Int32Array(n);
+  const prefix: number[] = [];
+  const depth: number[] = [];
+  const func: number[] = [];
+  const index = new Map<number, number>();
+  for (let s = 0; s < n; s++) {
+    const p = stacks.prefix[s];
+    const parent = p < 0 ? -1 : nodeOf[p];
+    const f = frameFunc[stacks.frame[s]];
+    const key = (parent + 1) * 4294967296 + f; // exact below 2^53: parents and funcs < 2^21 · 2^32
+    let node = index.get(key);
+    if (node === undefined) {
+      node = func.length;
+      index.set(key, node);
+      prefix.push(parent);
+      depth.push(parent < 0 ? 1 : depth[parent] + 1);
+      func.push(f);
+    }
+    nodeOf[s] = node;
+  }
+  return { table: { length: func.length, prefix: Int32Array.from(prefix), depth: Int32Array.from(depth) }, nodeOf, func: Int32Array.from(func) };
+}
