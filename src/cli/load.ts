@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Profile } from '../model/profile.js';
-import { loadProfile } from '../formats/load.js';
+import { loadWithSideFiles } from '../formats/sidefiles.js';
 import { UnknownFormatError } from '../formats/errors.js';
 import { asCliError } from './errors.js';
 import { loadProgress } from './terminal.js';
@@ -12,7 +12,8 @@ export async function loadForCli(path: string, options: { format?: string } = {}
     const size = (await stat(path)).size;
     const progress = loadProgress(`loading ${basename(path)}`, size);
     try {
-      return await loadProfile(path, { format: options.format, onProgress: (done, total) => progress.update(done, total) });
+      // PyPy side files next to the profile (run.prof.jit, run.pypylog) come along.
+      return await loadWithSideFiles(path, { format: options.format, onProgress: (done, total) => progress.update(done, total) });
     } finally {
       progress.stop();
     }

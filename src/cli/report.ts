@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
 import { UnknownFormatError } from '../formats/errors.js';
-import { loadProfile } from '../formats/load.js';
+import { loadWithSideFiles } from '../formats/sidefiles.js';
 import { renderReport } from '../report/html.js';
 
 export const registerReport: RegisterCommand = (program: Command) => {
@@ -22,7 +22,7 @@ export const registerReport: RegisterCommand = (program: Command) => {
       const profiles = [];
       for (const file of files) {
         try {
-          profiles.push({ name: basename(file), profile: await loadProfile(file) });
+          profiles.push({ name: basename(file), profile: await loadWithSideFiles(file) });
         } catch (err) {
           throw err instanceof UnknownFormatError ? asCliError(err) : asCliError(err, file);
         }

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
 import { UnknownFormatError } from '../formats/errors.js';
-import { loadProfile } from '../formats/load.js';
+import { loadWithSideFiles } from '../formats/sidefiles.js';
 import { startViewServer, type ViewServer } from '../view-server/server.js';
 
 /** Opens a URL in the default browser; failures only print a hint (the URL is printed anyway). */
@@ -34,7 +34,7 @@ export async function startView(files: string[], options: ViewOptions = {}): Pro
   const profiles = [];
   for (const file of files) {
     try {
-      profiles.push({ name: basename(file), profile: await loadProfile(file) });
+      profiles.push({ name: basename(file), profile: await loadWithSideFiles(file) });
     } catch (err) {
       throw err instanceof UnknownFormatError ? asCliError(err) : asCliError(err, file);
     }

@@ -105,7 +105,12 @@ class Names {
 const HEADER = /^([A-Za-z][\w-]*):\s*(.*)$/;
 
 function weightUnitFor(event: string): WeightUnit {
-  return /^(Ir|Instructions?|instr)$/i.test(event) ? 'instructions' : 'events';
+  if (/^(Ir|Instructions?|instr)$/i.test(event)) return 'instructions';
+  // The events pyrometer's callgrind writer uses for sampled and timed profiles.
+  if (/^samples$/i.test(event)) return 'samples';
+  if (/^(ms|us|ns)$/.test(event)) return event as WeightUnit;
+  if (/^bytes$/i.test(event)) return 'bytes';
+  return 'events';
 }
 
 export function readCallgrind(bytes: Uint8Array): Profile {
