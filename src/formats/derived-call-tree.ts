@@ -124,7 +124,7 @@ export function emitDerivedCallTree(
   options: DerivedTreeOptions = {},
 ): DerivedTreeResult {
   const maxDepth = options.maxDepth ?? 64;
-  const maxNodes = options.maxNodes ?? 100_000;
+  const maxNodes = options.maxNodes ?? 30_000;
   const minFraction = options.minFraction ?? 1e-5;
   const maxRepeat = options.maxRepeat ?? 2;
   const exactSelf = options.exactSelf ?? true;
@@ -191,6 +191,7 @@ export function emitDerivedCallTree(
 
   let budgetExhausted = false;
   const onPath = new Uint16Array(n);
+  const childBuffer: number[] = [];
   while (heap.size > 0) {
     const node = heap.pop();
     const f = nodeFunc[node];
@@ -203,7 +204,8 @@ export function emitDerivedCallTree(
     for (let p = node; p >= 0; p = nodeParent[p]) onPath[nodeFunc[p]]++;
     let denominator = graph.self[f] > 0 ? graph.self[f] : 0;
     for (let k = start; k < end; k++) if (onPath[outCallee[k]] < maxRepeat) denominator += outCost[k];
-    const children: number[] = [];
+    const children = childBuffer;
+    children.length = 0;
     if (denominator > 0) {
       for (let k = start; k < end; k++) {
         if (onPath[outCallee[k]] >= maxRepeat) continue;

@@ -173,9 +173,19 @@ class Cursor {
   str(): string {
     const n = this.u32();
     this.need(n);
-    const s = this.utf8.decode(this.bytes.subarray(this.pos, this.pos + n));
+    const start = this.pos;
     this.pos += n;
-    return s;
+    // Operation texts are short ASCII: building them directly beats a TextDecoder call.
+    if (n <= 128) {
+      let out = '';
+      for (let i = start; i < start + n; i++) {
+        const b = this.bytes[i];
+        if (b >= 0x80) return this.utf8.decode(this.bytes.subarray(start, start + n));
+        out += String.fromCharCode(b);
+      }
+      return out;
+    }
+    return this.utf8.decode(this.bytes.subarray(start, start + n));
   }
   /** Skips a u32-length blob and returns its length. */
   blob(): number {

@@ -86,22 +86,22 @@ function codeName(v: MarshalValue): string | null {
   return null;
 }
 
-function asKey(v: MarshalValue, offset: number, what: string): Key {
+function asKey(v: MarshalValue, offset: number, what: () => string): Key {
   if (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number') {
     const name = codeName(v[2]);
     if (name !== null) return { file: v[0], line: v[1], name };
   }
   if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'string' || typeof v[1] !== 'number' || typeof v[2] !== 'string') {
-    throw new ProfileFormatError(FORMAT, `${what}: expected a (filename, line, function) tuple, found ${describe(v)}`, offset);
+    throw new ProfileFormatError(FORMAT, `${what()}: expected a (filename, line, function) tuple, found ${describe(v)}`, offset);
   }
   return { file: v[0], line: v[1], name: v[2] };
 }
 
-function num(v: MarshalValue, offset: number, what: string): number {
+function num(v: MarshalValue, offset: number, what: () => string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
-  throw new ProfileFormatError(FORMAT, `${what}: expected a number, found ${describe(v)}`, offset);
+  throw new ProfileFormatError(FORMAT, `${what()}: expected a number, found ${describe(v)}`, offset);
 }
 
 const keyString = (k: Key): string => `${k.file}\u0000${k.line}\u0000${k.name}`;
@@ -138,11 +138,12 @@ export function readPstats(bytes: Uint8Array): Profile {
   let sawIntCallers = false;
   for (let i = 0; i < top.keys.length; i++) {
     const offset = top.offsets[i];
-    const key = asKey(top.keys[i], offset, `entry ${i + 1}`);
-    const where = `entry ${i + 1} (${key.file}:${key.line} ${key.name})`;
+    const key = asKey(top.keys[i], offset, () => `entry ${i + 1}`);
+    // Built only for an error message.
+    const where = () => `entry ${i + 1} (${key.file}:${key.line} ${key.name})`;
     const value = top.values[i];
     if (!Array.isArray(value) || value.length !== 5 || !(value[4] instanceof MarshalDict)) {
-      throw new ProfileFormatError(FORMAT, `${where}: expected (cc, nc, tt, ct, callers), found ${describe(value)}`, offset);
+      throw new ProfileFormatError(FORMAT, `${where()}: expected (cc, nc, tt, ct, callers), found ${describe(value)}`, offset);
     }
     const callersDict = value[4] as MarshalDict;
     const row: PstatsRow = {
@@ -158,7 +159,7 @@ export function readPstats(bytes: Uint8Array): Profile {
     };
     for (let j = 0; j < callersDict.keys.length; j++) {
       const cOffset = callersDict.offsets[j];
-      const caller = intern(asKey(callersDict.keys[j], cOffset, `${where}, caller ${j + 1}`));
+      const caller = intern(asKey(callersDict.keys[j], cOffset, () => `${where()}, caller ${j + 1}`));
       const cv = callersDict.values[j];
       if (Array.isArray(cv) && cv.length === 4) {
         sawTupleCallers = true;
@@ -173,7 +174,7 @@ export function readPstats(bytes: Uint8Array): Profile {
         sawIntCallers = true;
         row.callers.push({ func: caller, calls: Number(cv), primitiveCalls: null, tottime: null, cumtime: null });
       } else {
-        throw new ProfileFormatError(FORMAT, `${where}, caller ${j + 1}: expected (nc, cc, tt, ct) or a call count, found ${describe(cv)}`, cOffset);
+        throw new ProfileFormatError(FORMAT, `${where()}, caller ${j + 1}: expected (nc, cc, tt, ct) or a call count, found ${describe(cv)}`, cOffset);
       }
     }
     rows.push(row);

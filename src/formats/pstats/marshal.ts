@@ -64,6 +64,21 @@ const MAX_DEPTH = 200;
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
+/**
+ * Short ASCII strings (names, file paths: nearly every string in a pstats file)
+ * are built directly; a TextDecoder call costs more than the string itself.
+ */
+function decodeText(bytes: Uint8Array, decoder: TextDecoder): string {
+  if (bytes.length > 128) return decoder.decode(bytes);
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b >= 0x80) return decoder.decode(bytes);
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
+
 export class MarshalReader {
   private pos = 0;
   private readonly view: DataView;
@@ -137,40 +152,37 @@ export class MarshalReader {
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
     const start = this.pos;
     const code = this.u8();
-    const flag = (code & FLAG_REF) !== 0;
-    const type = String.fromCharCode(code & ~FLAG_REF);
     // Reserve the reference slot before reading children, as CPython numbers them.
-    let slot = -1;
-    if (flag) {
-      slot = this.refs.length;
-      this.refs.push(null);
-    }
-    const keep = <T extends MarshalValue>(v: T): T => {
-      if (slot >= 0) this.refs[slot] = v;
-      return v;
-    };
+    const slot = (code & FLAG_REF) !== 0 ? this.refs.push(null) - 1 : -1;
+    const type = code & ~FLAG_REF;
+    let value: MarshalValue;
     switch (type) {
-      case '0':
-        return this.fail('unexpected NULL', start);
-      case 'N':
-        return keep(null);
-      case 'F':
-        return keep(false);
-      case 'T':
-        return keep(true);
-      case 'S':
-        return keep({ special: 'StopIteration' });
-      case '.':
-        return keep({ special: 'Ellipsis' });
-      case 'i':
-        return keep(this.i32());
-      case 'I': {
+      case 0x4e /* N */:
+        value = null;
+        break;
+      case 0x46 /* F */:
+        value = false;
+        break;
+      case 0x54 /* T */:
+        value = true;
+        break;
+      case 0x53 /* S */:
+        value = { special: 'StopIteration' };
+        break;
+      case 0x2e /* . */:
+        value = { special: 'Ellipsis' };
+        break;
+      case 0x69 /* i */:
+        value = this.i32();
+        break;
+      case 0x49 /* I */: {
         this.need(8, 'an int64');
         const v = this.view.getBigInt64(this.pos, true);
         this.pos += 8;
-        return keep(Number.isSafeInteger(Number(v)) ? Number(v) : v);
+        value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
+        break;
       }
-      case 'l': {
+      case 0x6c /* l */: {
         const n = this.i32();
         const count = Math.abs(n);
         this.need(count * 2, 'long digits');
@@ -182,38 +194,48 @@ export class MarshalReader {
         }
         this.pos += count * 2;
         if (n < 0) v = -v;
-        return keep(Number.isSafeInteger(Number(v)) ? Number(v) : v);
+        value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
+        break;
       }
-      case 'f':
-        return keep(this.textFloat());
-      case 'g':
-        return keep(this.f64());
-      case 'x': {
+      case 0x66 /* f */:
+        value = this.textFloat();
+        break;
+      case 0x67 /* g */:
+        value = this.f64();
+        break;
+      case 0x78 /* x */: {
         const real = this.textFloat();
-        return keep({ real, imag: this.textFloat() });
+        value = { real, imag: this.textFloat() };
+        break;
       }
-      case 'y': {
+      case 0x79 /* y */: {
         const real = this.f64();
-        return keep({ real, imag: this.f64() });
+        value = { real, imag: this.f64() };
+        break;
       }
-      case 's':
-        return keep(this.take(this.length('bytes'), 'bytes').slice());
-      case 't':
-      case 'u':
-        return keep(utf8.decode(this.take(this.length('string'), 'a string')));
-      case 'a':
-      case 'A':
-        return keep(latin1.decode(this.take(this.length('string'), 'an ascii string')));
-      case 'z':
-      case 'Z':
-        return keep(latin1.decode(this.take(this.u8(), 'a short ascii string')));
-      case '(':
-      case '[':
-        return this.sequence(this.length('tuple'), keep, depth);
-      case ')':
-        return this.sequence(this.u8(), keep, depth);
-      case '{': {
-        const dict = keep(new MarshalDict());
+      case 0x73 /* s */:
+        value = this.take(this.length('bytes'), 'bytes').slice();
+        break;
+      case 0x74 /* t */:
+      case 0x75 /* u */:
+        value = decodeText(this.take(this.length('string'), 'a string'), utf8);
+        break;
+      case 0x61 /* a */:
+      case 0x41 /* A */:
+        value = decodeText(this.take(this.length('string'), 'an ascii string'), latin1);
+        break;
+      case 0x7a /* z */:
+      case 0x5a /* Z */:
+        value = decodeText(this.take(this.u8(), 'a short ascii string'), latin1);
+        break;
+      case 0x28 /* ( */:
+      case 0x5b /* [ */:
+        return this.sequence(this.length('tuple'), slot, depth);
+      case 0x29 /* ) */:
+        return this.sequence(this.u8(), slot, depth);
+      case 0x7b /* { */: {
+        const dict = new MarshalDict();
+        if (slot >= 0) this.refs[slot] = dict;
         for (;;) {
           this.need(1, 'a dict key');
           if (this.bytes[this.pos] === 0x30 /* '0' NULL */) {
@@ -225,23 +247,28 @@ export class MarshalReader {
           dict.values.push(this.read(depth + 1));
         }
       }
-      case '<':
-      case '>': {
+      case 0x3c /* < */:
+      case 0x3e /* > */: {
         const n = this.length('set');
-        const set = keep(new MarshalSet([], type === '>'));
+        const set = new MarshalSet([], type === 0x3e);
+        if (slot >= 0) this.refs[slot] = set;
         for (let i = 0; i < n; i++) set.items.push(this.read(depth + 1));
         return set;
       }
-      case 'r': {
+      case 0x72 /* r */: {
         const index = this.i32() >>> 0;
         if (index >= this.refs.length) this.fail(`back-reference ${index} to an unknown value (${this.refs.length} known)`, start);
         return this.refs[index];
       }
-      case 'c':
-        return this.readCode(keep, depth, start);
+      case 0x63 /* c */:
+        return this.readCode(slot, depth, start);
+      case 0x30 /* 0 */:
+        return this.fail('unexpected NULL', start);
       default:
         return this.fail(`unknown marshal type byte 0x${code.toString(16).padStart(2, '0')}`, start);
     }
+    if (slot >= 0) this.refs[slot] = value;
+    return value;
   }
 
   /**
@@ -256,8 +283,9 @@ export class MarshalReader {
    * The bytecode (a bytes object, type 's') follows the int32s, which tells the
    * two apart.
    */
-  private readCode(keep: <T extends MarshalValue>(v: T) => T, depth: number, start: number): MarshalCode {
-    const code = keep<MarshalCode>({ code: { name: '', filename: '', firstLineNumber: 0 } });
+  private readCode(slot: number, depth: number, start: number): MarshalCode {
+    const code: MarshalCode = { code: { name: '', filename: '', firstLineNumber: 0 } };
+    if (slot >= 0) this.refs[slot] = code;
     const isBytes = (at: number) => at < this.bytes.length && (this.bytes[at] & 0x7f) === 0x73;
     let ints: number;
     if (isBytes(this.pos + 20)) ints = 5;
@@ -278,10 +306,11 @@ export class MarshalReader {
     return code;
   }
 
-  private sequence(n: number, keep: <T extends MarshalValue>(v: T) => T, depth: number): MarshalValue[] {
+  private sequence(n: number, slot: number, depth: number): MarshalValue[] {
     // Every element takes at least one byte: a length beyond the input is corrupt, not a reason to allocate.
     if (n > this.bytes.length - this.pos) this.fail(`truncated: a sequence of ${n} items cannot fit in the ${this.bytes.length - this.pos} bytes left`);
-    const items = keep<MarshalValue[]>([]);
+    const items: MarshalValue[] = [];
+    if (slot >= 0) this.refs[slot] = items;
     for (let i = 0; i < n; i++) items.push(this.read(depth + 1));
     return items;
   }
