@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:readers`: throughput of the pstats, callgrind, perf script,
+ * PyPy log and jitlog readers, side by side with the reference tools where one
+ * exists on the machine.
+ *
+ * Inputs: the shared fixtures (real files), plus a synthetic pstats file large
+ * enough to time (READERS_BENCH_PSTATS_FUNCS functions, default 20000, each with
+ * 4 callers), written by python3's own marshal. Each reader runs on the same bytes
+ * READERS_BENCH_RUNS times (default 5) after one warm-up; the table shows the
+ * median. Reference tools, run on the same file in the same invocation:
+ * - pstats: CPython's `pstats.Stats(path)` (timed inside python, start-up excluded);
+ * - callgrind: `callgrind_annotate` (wall time of the whole tool, which also prints).
+ * A missing tool is reported as such, never guessed.
+ *
+ * Prints a Markdown table for docs/performance.md.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { readPstats } from '../src/formats/pstats/index.js';
+import { readCallgrind } from '../src/formats/callgrind/index.js';
+import { readPerfScript } from '../src/formats/perf/index.js';
+import { readPypyLog } from '../src/formats/pypylog/index.js';
+import { readJitlog } from '../src/formats/jitlog/index.js';
+import type { Profile } from '../src/model/profile.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = resolve(root, '../shared/fixtures');
+const runs = Number(process.env.READERS_BENCH_RUNS ?? 5);
+const pstatsFuncs = Number(process.env.READERS_BENCH_PSTATS_FUNCS ?? 20000);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(read: () => Profile): number {
+  read();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    read();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+function timeTool(cmd: string, args: string[]): number | null {
+  const ms: number[] = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) {
+    const t0 = performance.now();
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.error || r.status !== 0) return null;
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+const rows: string[] = [];
+const row = (what: string, bytes: number, ours: number, reference: string) => {
+  const mbps = bytes / 1024 / 1024 / (ours / 1000);
+  rows.push(`| ${what} | ${(bytes / 1024).toFixed(0)} KiB | ${ours.toFixed(1)} ms (${mbps.toFixed(1)} MB/s) | ${reference} |`);
+};
+
+const tmp = mkdtempSync(join(tmpdir(), 'pyrometer-readers-'));
+try {
+  // pstats: a synthetic file made by CPython's marshal, and CPython's reader on it.
+  const pstatsPath = join(tmp, 'big.pstats');
+  const gen = spawnSync('python3', ['-c', `
+import marshal, random, sys
+random.seed(1)
+n = ${pstatsFuncs}
+keys = [('/src/mod%d.py' % (i % 300), i, 'f%d' % i) for i in range(n)]
+stats = {}
+for i, k in enumerate(keys):
+    callers = {}
+    for c in random.sample(range(max(1, i)), min(4, max(1, i))) if i else []:
+        callers[keys[c]] = (3, 3, 0.001, 0.002)
+    stats[k] = (3, 3, 0.001, 0.004, callers)
+with open(sys.argv[1], 'wb') as f:
+    marshal.dump(stats, f)
+`, pstatsPath]);
+  if (gen.status === 0) {
+    const bytes = new Uint8Array(readFileSync(pstatsPath));
+    const ours = time(() => readPstats(bytes));
+    const py = spawnSync('python3', ['-c', `
+import pstats, sys, time
+ts = []
+for i in range(${Math.min(runs, 3)}):
+    t0 = time.perf_counter(); pstats.Stats(sys.argv[1]); ts.append(time.perf_counter() - t0)
+ts.sort(); print(ts[len(ts) // 2] * 1000)
+`, pstatsPath], { encoding: 'utf8' });
+    const ref = py.status === 0 ? `CPython pstats.Stats: ${Number(py.stdout).toFixed(1)} ms` : 'python3 pstats failed';
+    row(`pstats, synthetic (${pstatsFuncs} functions x 4 callers)`, bytes.length, ours, ref);
+  } else {
+    rows.push('| pstats | — | — | python3 not available to make the input |');
+  }
+  const wordcount = new Uint8Array(readFileSync(join(fixtures, 'cprofile/cprofile-python3-wordcount.pstats')));
+  row('pstats, cprofile-python3-wordcount.pstats', wordcount.length, time(() => readPstats(wordcount)), '—');
+
+  const cgPath = join(fixtures, 'callgrind/callgrind.python3-tiny.out');
+  const cg = new Uint8Array(readFileSync(cgPath));
+  const annotate = timeTool('callgrind_annotate', ['--inclusive=yes', cgPath]);
+  row('callgrind, CPython running tiny.py', cg.length, time(() => readCallgrind(cg)), annotate === null ? 'callgrind_annotate not installed' : `callgrind_annotate --inclusive=yes: ${annotate.toFixed(1)} ms`);
+
+  const perf = new Uint8Array(readFileSync(join(fixtures, 'perf/perf-python3-primes.txt')));
+  row('perf script, CPython primes (16,532 samples)', perf.length, time(() => readPerfScript(perf)), '—');
+
+  const log = new Uint8Array(readFileSync(join(fixtures, 'pypy/pypy-wordcount.pypylog')));
+  row('PyPy log, word count (1,526 sections)', log.length, time(() => readPypyLog(log)), '—');
+
+  const jit = new Uint8Array(readFileSync(join(fixtures, 'pypy/pypy-wordcount.prof.jit')));
+  row('jitlog, word count (10 traces)', jit.length, time(() => readJitlog(jit)), '—');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+console.log(`Readers (median of ${runs} runs after a warm-up; Node ${process.version})\n`);
+console.log('| input | size | pyrometer | reference tool on the same file |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(r);
