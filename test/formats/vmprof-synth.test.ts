@@ -359,3 +359,20 @@ test('vmprof: bad input is one ProfileFormatError with its offset', () => {
   const badPeriod = new VmprofEncoder({ wordSize: 8 }).word(0).word(3).word(0).word(1000).word(7).bytes();
   assertFormatError(() => readVmprof(badPeriod), 'vmprof', /64-bit Windows/);
 });
+
+test('vmprof synthesized: the stack cache tells apart words that are equal as doubles (+0/-0) and handles NaN patterns', () => {
+  const enc = new VmprofEncoder({ wordSize: 8, addrSize: 8 });
+  enc.staticHeader(1000).header(6, FLAG_RPYTHON, 'pypy');
+  enc.name(MAIN, 'py:main:1:a.py');
+  const negativeZero = 0x8000000000000000n; // -0.0 as a double: equal to +0.0
+  const nan = 0x7ff8000000000001n; // a NaN: never equal to itself as a double
+  for (let i = 0; i < 3; i++) {
+    enc.stack([0n, 0n, 1n, BigInt(MAIN)]);
+    enc.stack([negativeZero, 0n, 1n, BigInt(MAIN)]);
+    enc.stack([1n, nan, 1n, BigInt(MAIN)]);
+  }
+  enc.trailer(0);
+  const p = readVmprof(enc.bytes());
+  const expected = ['main[python] > <unknown frame kind 0>[other]', 'main[python] > <unknown frame kind -1>[other]', 'main[python] > <unknown 0x7ff8000000000001>[python]'];
+  assert.deepEqual(paths(p), [...expected, ...expected, ...expected]);
+});

@@ -154,8 +154,8 @@ export class VmprofParser {
   private readonly nativeNames = new Map<number | string, string>();
 
   // --- addresses seen in stacks ---
-  private readonly addrIdByNumber = new Map<number, number>();
-  private readonly addrIdByString = new Map<string, number>();
+  private readonly addrIndex = new IntPairMap(1 << 8); // (lo, hi) -> address id
+  private readonly plainFrameByAddr = new IntPairMap(1 << 8); // (lo, hi) -> proto frame of a plain entry, line 0
   private addrLo = new Uint32Array(1024);
   private addrHi = new Uint32Array(1024);
   private addrCount = 0;
@@ -181,7 +181,9 @@ export class VmprofParser {
   private cacheStack = new Int32Array(256);
   private cacheCount = 0;
   private arena = new Uint8Array(1 << 12);
-  private arenaView = new DataView(this.arena.buffer);
+  /** The arena as little-endian int32 words (stacks are whole words, stored at word offsets). */
+  private arenaWords = new Int32Array(this.arena.buffer);
+  private arenaDoubles = new Float64Array(this.arena.buffer);
   private arenaUsed = 0;
 
   // --- samples ---
@@ -503,22 +505,25 @@ export class VmprofParser {
 
   /** The proto stack of identical raw entries seen before, or -2. */
   private cachedStack(view: DataView, from: number, to: number): number {
-    // murmur3-style mix over the 32-bit words of the entries
-    let h = to - from;
-    for (let p = from; p < to; p += 4) {
-      let k = Math.imul(view.getUint32(p, true), 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, 0x1b873593);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
+    // The hash reads a sample of the words (the innermost 64 bytes, where stacks differ
+    // most, and a stride through the rest); the byte comparison below then reads them all.
+    // One full pass over the stack, not two.
+    const len = to - from;
+    let h = Math.imul(len, 0x9e3779b1);
+    const dense = Math.min(to, from + 64);
+    for (let p = from; p < dense; p += 4) h = Math.imul(h ^ view.getInt32(p, true), 0x01000193);
+    const step = len > 256 ? ((len >>> 5) & ~3) : 4;
+    for (let p = dense; p < to; p += step) h = Math.imul(h ^ view.getInt32(p, true), 0x01000193);
+    if (to > dense) h = Math.imul(h ^ view.getInt32(to - 4, true), 0x01000193);
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
     this.pendingHash = h;
-    const len = to - from;
     const mask = this.cacheMask;
-    const arena = this.arenaView;
+    const arena = this.arenaDoubles;
+    const words = this.arenaWords;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = this.cacheSlots[slot] - 1;
       if (e < 0) {
@@ -526,10 +531,20 @@ export class VmprofParser {
         return -2;
       }
       if (this.cacheHash[e] !== h || this.cacheLength[e] !== len) continue;
-      const off = this.cacheOffset[e] - from;
+      // Compare 8 bytes at a time as doubles: equal doubles are equal bits except +0/-0
+      // (checked by bits when the value is 0) and NaN (never equal: checked by bits too).
+      const offset = this.cacheOffset[e];
+      const end8 = from + (len & ~7);
+      let q = offset >> 3;
       let p = from;
-      while (p < to && arena.getUint32(p + off, true) === view.getUint32(p, true)) p += 4;
-      if (p === to) return this.cacheStack[e];
+      while (p < end8) {
+        const x = arena[q];
+        const y = view.getFloat64(p, true);
+        if ((x !== y || x === 0) && (words[2 * q] !== view.getInt32(p, true) || words[2 * q + 1] !== view.getInt32(p + 4, true))) break;
+        p += 8;
+        q++;
+      }
+      if (p === end8 && (end8 === to || words[2 * q] === view.getInt32(p, true))) return this.cacheStack[e];
     }
   }
 
@@ -539,9 +554,10 @@ export class VmprofParser {
   private remember(buf: Uint8Array, from: number, to: number, stack: number): void {
     const len = to - from;
     if (this.arenaUsed + len > STACK_CACHE_BYTES) return;
-    if (this.arenaUsed + len > this.arena.length) {
-      this.arena = grow(this.arena, this.arenaUsed + len);
-      this.arenaView = new DataView(this.arena.buffer);
+    if (this.arenaUsed + len + 8 > this.arena.length) {
+      this.arena = grow(this.arena, (this.arenaUsed + len + 15) & ~7); // a whole number of doubles
+      this.arenaWords = new Int32Array(this.arena.buffer);
+      this.arenaDoubles = new Float64Array(this.arena.buffer);
     }
     this.arena.set(buf.subarray(from, to), this.arenaUsed);
     const e = this.cacheCount++;
@@ -555,7 +571,7 @@ export class VmprofParser {
     this.cacheOffset[e] = this.arenaUsed;
     this.cacheLength[e] = len;
     this.cacheStack[e] = stack;
-    this.arenaUsed += len;
+    this.arenaUsed += (len + 7) & ~7; // entries start at 8-byte offsets (read as doubles)
     this.cacheSlots[this.pendingSlot] = e + 1;
     if (this.cacheCount * 2 > this.cacheSlots.length) this.rehashCache();
   }
@@ -572,21 +588,10 @@ export class VmprofParser {
   }
 
   private addrId(lo: number, hi: number): number {
-    let id: number | undefined;
-    if (hi < 0x200000) {
-      const key = hi * TWO_32 + lo;
-      id = this.addrIdByNumber.get(key);
-      if (id === undefined) {
-        id = this.newAddr(lo, hi);
-        this.addrIdByNumber.set(key, id);
-      }
-    } else {
-      const key = `${hi}:${lo}`;
-      id = this.addrIdByString.get(key);
-      if (id === undefined) {
-        id = this.newAddr(lo, hi);
-        this.addrIdByString.set(key, id);
-      }
+    let id = this.addrIndex.get(lo | 0, hi | 0);
+    if (id === -1) {
+      id = this.newAddr(lo, hi);
+      this.addrIndex.set(lo | 0, hi | 0, id);
     }
     return id;
   }
@@ -738,7 +743,14 @@ export class VmprofParser {
   /** An untagged entry; zero and negative values are not code (vmprof-python treats them as lines). */
   private plainEntry(n: number, lo: number, hi: number, line: number): number {
     if ((lo === 0 && hi === 0) || (this.addrSize === 8 ? hi >= 0x80000000 : hi === 0xffffffff)) return n;
-    return this.pushWalk(n, this.protoFrame(this.addrId(lo, hi), line, P_PLAIN));
+    if (line !== 0) return this.pushWalk(n, this.protoFrame(this.addrId(lo, hi), line, P_PLAIN));
+    // the common case, an address without a line: one lookup instead of two
+    let frame = this.plainFrameByAddr.get(lo | 0, hi | 0);
+    if (frame === -1) {
+      frame = this.protoFrame(this.addrId(lo, hi), 0, P_PLAIN);
+      this.plainFrameByAddr.set(lo | 0, hi | 0, frame);
+    }
+    return this.pushWalk(n, frame);
   }
 
   /** Finishes: names frames, builds stacks through the builder, renumbers samples. */
