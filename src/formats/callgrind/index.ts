@@ -33,6 +33,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { FuncIndex, Profile, WeightUnit } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 import { emitDerivedCallTree } from '../derived-call-tree.js';
 import { writeCallgrind } from './write.js';
@@ -451,6 +452,6 @@ export const callgrindFormat: Format = {
   description: 'valgrind callgrind / cachegrind output (callgrind.out.<pid>), also xdebug profiles',
   extensions: ['callgrind', 'out', 'cachegrind'],
   sniff: (head) => sniffCallgrind(head),
-  read: (bytes) => readCallgrind(bytes),
+  read: (bytes) => withFormatErrors(FORMAT, () => readCallgrind(bytes)),
   write: (profile, options) => writeCallgrind(profile, options),
 };

@@ -43,6 +43,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 
 const FORMAT = 'jitlog';
@@ -507,5 +508,5 @@ export const jitlogFormat: Format = {
   description: "PyPy JIT log (_jitlog / JITLOG=file): traces, operations, merge points, counters",
   extensions: ['jit', 'jitlog'],
   sniff: (head) => sniffJitlog(head),
-  read: (bytes) => readJitlog(bytes),
+  read: (bytes) => withFormatErrors(FORMAT, () => readJitlog(bytes)),
 };

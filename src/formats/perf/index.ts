@@ -23,6 +23,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { FrameIndex, Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 
 const FORMAT = 'perf';
@@ -230,5 +231,5 @@ export const perfFormat: Format = {
   description: 'Linux perf script text output (perf record -g; perf script)',
   extensions: ['perf', 'perf.txt', 'perf-script'],
   sniff: (head) => sniffPerfScript(head),
-  read: (bytes) => readPerfScript(bytes),
+  read: (bytes) => withFormatErrors(FORMAT, () => readPerfScript(bytes)),
 };

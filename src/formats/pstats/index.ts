@@ -20,6 +20,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { FuncIndex, Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 import { emitDerivedCallTree } from '../derived-call-tree.js';
 import { MarshalDict, MarshalReader, type MarshalValue } from './marshal.js';
@@ -264,5 +265,5 @@ export const pstatsFormat: Format = {
   description: 'cProfile / profile statistics (marshal dict, python -m cProfile -o)',
   extensions: ['pstats', 'cprof', 'cprofile'],
   sniff: (head) => sniffPstats(head),
-  read: (bytes) => readPstats(bytes),
+  read: (bytes) => withFormatErrors(FORMAT, () => readPstats(bytes)),
 };

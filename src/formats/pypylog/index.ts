@@ -20,6 +20,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 
 const FORMAT = 'pypylog';
@@ -352,5 +353,5 @@ export const pypylogFormat: Format = {
   description: 'PyPy debug log (PYPYLOG=...:file): GC and JIT sections as markers',
   extensions: ['pypylog', 'log'],
   sniff: (head) => sniffPypyLog(head),
-  read: (bytes) => readPypyLog(bytes),
+  read: (bytes) => withFormatErrors(FORMAT, () => readPypyLog(bytes)),
 };
