@@ -21,7 +21,8 @@
  * in ms or us that have fractions are scaled to integer us or ns), one line per
  * distinct stack (all threads merged), frames as `name (file:line)` when the
  * file is known so the reader gets the same functions back. `;` and line
- * breaks inside names are replaced, since the format cannot escape them.
+ * breaks (U+2028/U+2029 too) inside names become spaces, other control
+ * characters U+FFFD: the format cannot escape them.
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { FrameIndex, Profile } from '../model/profile.js';
@@ -32,11 +33,11 @@ import { looksBinary, textLines } from './text-lines.js';
 const FORMAT = 'collapsed';
 
 /** `stack count`: the count is the last space-separated field (flamegraph.pl accepts decimals). */
-const SAMPLE_LINE = /^(.*\S) +(\d+(?:\.\d+)?)$/;
+const SAMPLE_LINE = /^(.*\S) +(\d+(?:\.\d+)?)$/s; // `s`: names may hold U+2028 and other line separators
 /** py-spy frame: `name (file:line)`. */
-const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/;
+const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/s;
 /** py-spy frame without line numbers: `name (file)`, where file looks like a path or module file. */
-const PYSPY_FRAME_NO_LINE = /^(.*) \(([^()]*[./][^()]*)\)$/;
+const PYSPY_FRAME_NO_LINE = /^(.*) \(([^()]*[./][^()]*)\)$/s;
 const PYSPY_PROCESS = /^process (\d+):"(.*)"$/;
 const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+)\)(?: "?(.*?)"?)?$/;
 const AUSTIN_LINE = /^P\d+;T/;
@@ -96,8 +97,9 @@ export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Pr
   let hugeCount = false;
 
   for (const { text, lineNumber, offset } of textLines(bytes)) {
-    const trimmed = text.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    // Only trailing blanks go: a leading tab or space may belong to a frame name.
+    const trimmed = text.replace(/[ \t]+$/, '');
+    if (trimmed.trim() === '' || trimmed.startsWith('#')) continue;
     const m = SAMPLE_LINE.exec(trimmed);
     const count = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(count)) {
@@ -158,9 +160,10 @@ export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Pr
   return builder.build();
 }
 
-/** Makes a label safe for the one-line, `;`-separated format. */
+/** Makes a label safe for the one-line, `;`-separated format (JS readers such as speedscope also break lines at U+2028/U+2029). */
 function cleanLabel(s: string): string {
-  return s.replace(/[;\r\n]/g, ' ');
+  // Control characters would also make the output look binary to sniffers: U+FFFD marks them.
+  return s.replace(/[;\r\n\u2028\u2029\u0085]/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
 }
 
 /** The collapsed label of a frame: `name (file:line)` when the file is known, else the name. */

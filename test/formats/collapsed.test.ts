@@ -5,6 +5,7 @@ import { readCollapsed, writeCollapsed, parseFrameLabel } from '../../src/format
 import { readPstats } from '../../src/formats/pstats/index.js';
 import { funcName, funcFile, type Profile } from '../../src/model/profile.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
+import { syntheticProfile } from './writer-profiles.js';
 import {
   assertExportRoundTrip, assertFormatError, assertNotSniffedAs, assertSniffsAs, multisetTotal, stackMultiset, utf8,
 } from './format-helpers.js';
@@ -106,4 +107,8 @@ test('collapsed: writer escapes separators, scales fractional ms to integer us, 
   // A real profile with fractional ms weights (pstats): counts become us.
   const pstats = readPstats(fixtureBytes('cprofile/cprofile-python3-wordcount.pstats'));
   assertExportRoundTrip(pstats, 'collapsed', { scale: 1000, tolerance: 0.5 * stackMultiset(pstats).size });
+});
+
+test('collapsed: round trip of the shared synthetic profile (hostile names, two threads merged)', () => {
+  assertExportRoundTrip(syntheticProfile(), 'collapsed', { threads: 1 });
 });

@@ -7,6 +7,7 @@ import { readCollapsed } from '../../src/formats/collapsed.js';
 import { readPstats } from '../../src/formats/pstats/index.js';
 import { readSpeedscope } from '../../src/formats/speedscope.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
+import { syntheticProfile } from './writer-profiles.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 import { assertExportRoundTrip, assertFormatError, assertNotSniffedAs, assertSniffsAs, utf8 } from './format-helpers.js';
 
@@ -141,4 +142,9 @@ test('pprof: bad input is one error naming where', () => {
   // Text and JSON are not pprof.
   assertNotSniffedAs(utf8('a;b;c 1\na;b 2\n'.repeat(10)), 'pprof');
   assertNotSniffedAs(utf8('{"nodes": []}'.padEnd(100)), 'pprof');
+});
+
+test('pprof: round trip of the shared synthetic profile (hostile names, two threads by label)', () => {
+  // Sample counts with a 1 ms interval come back as cpu nanoseconds: 1e6 ns per sample.
+  assertExportRoundTrip(syntheticProfile(), 'pprof', { threads: 2, scale: 1e6 });
 });

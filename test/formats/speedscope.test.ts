@@ -6,6 +6,7 @@ import { readCollapsed } from '../../src/formats/collapsed.js';
 import { readPstats } from '../../src/formats/pstats/index.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
+import { syntheticProfile } from './writer-profiles.js';
 import type { Profile } from '../../src/model/profile.js';
 import { assertExportRoundTrip, assertFormatError, assertSniffsAs, multisetTotal, stackMultiset, utf8 } from './format-helpers.js';
 
@@ -118,4 +119,8 @@ test('speedscope: huge weights and deep stacks', () => {
   assert.equal(p.stacks.length, depth);
   assert.equal(multisetTotal(stackMultiset(p)), 1e300);
   assertExportRoundTrip(p, 'speedscope');
+});
+
+test('speedscope: round trip of the shared synthetic profile (hostile names, two threads)', () => {
+  assertExportRoundTrip(syntheticProfile(), 'speedscope', { threads: 2 });
 });

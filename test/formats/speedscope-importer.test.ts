@@ -1,0 +1,129 @@
+/**
+ * Our speedscope, collapsed and pprof output, imported by speedscope itself.
+ *
+ * speedscope ships only a browser bundle (node_modules/speedscope/dist/release),
+ * so this runs it in headless Chromium: the page is opened the way speedscope's
+ * own CLI opens it (`#localProfilePath=...`, which defines
+ * `window.speedscope.loadFileFromBase64`), our file goes through its importer
+ * (its console says which one it picked), and then its "Export" button saves
+ * what it understood as a speedscope JSON download. Reading that back must give
+ * the stacks and totals we wrote.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { projectRoot, testData, fixtureBytes } from '../helpers.js';
+import { readSpeedscope, writeSpeedscope } from '../../src/formats/speedscope.js';
+import { writeCollapsed } from '../../src/formats/collapsed.js';
+import { writePprof } from '../../src/formats/pprof/index.js';
+import { readAustin } from '../../src/formats/austin.js';
+import { readPstats } from '../../src/formats/pstats/index.js';
+import { funcName, type Profile } from '../../src/model/profile.js';
+import { assertSameStacks, stackMultiset, toBaseUnit } from './format-helpers.js';
+import { syntheticProfile } from './writer-profiles.js';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const speedscopeIndex = join(projectRoot, 'node_modules/speedscope/dist/release/index.html');
+let browser: Browser;
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Loads a file into speedscope, returns the importer it chose and speedscope's own export of the result. */
+async function importWithSpeedscope(fileName: string, content: string | Uint8Array): Promise<{ importer: string; exported: Profile }> {
+  const page = await browser.newPage({ acceptDownloads: true });
+  try {
+    const importers: string[] = [];
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      const text = m.text();
+      if (text.startsWith('Importing as ')) importers.push(text.slice('Importing as '.length));
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    // speedscope then tries to load that script (its CLI writes one); we call the loader directly instead.
+    await page.goto(`${pathToFileURL(speedscopeIndex).href}#localProfilePath=nonexistent-profile.js`);
+    await page.waitForFunction(() => (window as unknown as { speedscope?: unknown }).speedscope !== undefined);
+    const base64 = Buffer.from(content).toString('base64');
+    await page.evaluate(([name, data]) => {
+      (window as unknown as { speedscope: { loadFileFromBase64(n: string, d: string): void } }).speedscope.loadFileFromBase64(name, data);
+    }, [fileName, base64] as const);
+    const exportButton = page.getByText(/^\W*Export$/); // the toolbar tab: an emoji, then "Export"
+    await exportButton.waitFor({ timeout: 15000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    const saved = await download.path();
+    assert.deepEqual(errors, [], 'no errors in speedscope');
+    assert.equal(importers.length, 1, `one importer ran: ${importers.join(', ')}`);
+    return { importer: importers[0], exported: readSpeedscope(new Uint8Array(readFileSync(saved))) };
+  } finally {
+    await page.close();
+  }
+}
+
+/** Function-name stacks -> weight in base units (speedscope's pprof import drops files and lines from frame keys it shows). */
+function nameStacks(p: Profile): Map<string, number> {
+  const names: string[] = [];
+  const scale = toBaseUnit(p.meta.weightUnit);
+  const out = new Map<string, number>();
+  for (let s = 0; s < p.stacks.length; s++) {
+    const pre = p.stacks.prefix[s];
+    const n = funcName(p, p.frames.func[p.stacks.frame[s]]);
+    names[s] = pre < 0 ? n : `${names[pre]};${n}`;
+  }
+  for (const t of p.threads) for (let i = 0; i < t.samples.length; i++) {
+    const s = t.samples.stack[i];
+    if (s >= 0 && t.samples.weight[i] > 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i] * scale);
+  }
+  return out;
+}
+
+const profiles: [string, () => Profile][] = [
+  ['synthetic (two threads, hostile names)', syntheticProfile],
+  ['austin wall (three threads, us)', () => readAustin(new Uint8Array(readFileSync(testData('formats/austin/wall.austin'))))],
+  ['pstats (fractional ms)', () => readPstats(fixtureBytes('cprofile/cprofile-python3-primes.pstats'))],
+];
+
+for (const [label, make] of profiles) {
+  test(`speedscope imports our speedscope JSON: ${label}`, async () => {
+    const profile = make();
+    const { importer, exported } = await importWithSpeedscope('out.speedscope.json', writeSpeedscope(profile));
+    assert.equal(importer, 'speedscope json file');
+    // Every thread is a profile in speedscope, with our names, frames, files, lines and weights.
+    assert.deepEqual(exported.threads.map((t) => t.name), profile.threads.map((t) => (t.name || `thread ${t.id}`) + (t.processId ? ` (pid ${t.processId})` : '')));
+    assertSameStacks(stackMultiset(exported), stackMultiset(profile), 1e-9);
+  });
+
+  test(`speedscope imports our collapsed stacks: ${label}`, async () => {
+    const profile = make();
+    const text = writeCollapsed(profile);
+    const { importer, exported } = await importWithSpeedscope('out.collapsed.txt', text);
+    assert.equal(importer, 'collapsed stack format');
+    // speedscope keeps each `name (file:line)` label as one frame name: compare label stacks.
+    // Our writer makes counts integers (fractional ms -> us), so compare with the written counts.
+    const expected = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const m = /^(.*) (\d+)$/s.exec(line);
+      if (m) expected.set(m[1], (expected.get(m[1]) ?? 0) + Number(m[2]));
+    }
+    assertSameStacks(stackMultiset(exported, 1), expected);
+  });
+}
+
+test('speedscope imports our pprof (gzip protobuf)', async () => {
+  for (const profile of [syntheticProfile(), readAustin(new Uint8Array(readFileSync(testData('formats/austin/wall.austin'))))]) {
+    const { importer, exported } = await importWithSpeedscope('out.pb.gz', writePprof(profile));
+    assert.equal(importer, 'protobuf encoded pprof file');
+    // speedscope reads pprof's default sample type (cpu/nanoseconds here), all threads as one profile.
+    assert.equal(exported.threads.length, 1);
+    assert.equal(exported.meta.weightUnit, 'ms');
+    const expected = nameStacks(profile);
+    const scale = profile.meta.weightUnit === 'samples' ? profile.meta.interval : 1;
+    assertSameStacks(nameStacks(exported), new Map([...expected].map(([k, w]) => [k, w * scale])), 1e-6);
+  }
+});
