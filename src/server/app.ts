@@ -11,7 +11,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadError } from './ingest.js';
 import { sendError, type AccessPolicy } from './http.js';
-import { defaultParser, ProfileService, type ProfileParser } from './service.js';
+import { buildModelInProcess, ProfileService } from './service.js';
+import { ParsePool } from './parse-pool.js';
 import type { Store } from './store/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -30,8 +31,8 @@ export interface ServerOptions {
   privateView?: boolean;
   /** The built viewer (web/dist); null shows summary pages; undefined finds it beside the package. */
   viewerDir?: string | null;
-  /** Reads uploads; tests and benchmarks may pass their own. */
-  parser?: ProfileParser;
+  /** Parse uploads in worker threads (default) or on the main thread. */
+  parseInWorkers?: boolean;
   logger?: boolean;
 }
 
@@ -53,7 +54,9 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  const service = new ProfileService(options.store, options.spoolDir, maxUploadBytes, options.parser ?? defaultParser);
+  const pool = options.parseInWorkers === false ? null : new ParsePool();
+  if (pool) app.addHook('onClose', async () => pool.close());
+  const service = new ProfileService(options.store, options.spoolDir, maxUploadBytes, pool ? pool.build : buildModelInProcess);
 
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof UploadError) return sendError(reply, err.statusCode, err.message);

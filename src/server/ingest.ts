@@ -156,7 +156,7 @@ export function safeFileName(name: string | undefined, fallback: string): string
 export async function compressedRaw(spooled: SpooledFile): Promise<{ source: BlobSource; encoding: BlobEncoding }> {
   if (spooled.isGzip) return { source: { path: spooled.path, size: spooled.size }, encoding: 'identity' };
   const path = join(spooled.dir, 'raw.gz');
-  await pipeline(createReadStream(spooled.path), createGzip({ level: 6 }), createWriteStream(path, { flags: 'wx' }));
+  await pipeline(createReadStream(spooled.path), createGzip({ level: 3 }), createWriteStream(path, { flags: 'wx' }));
   return { source: { path, size: (await stat(path)).size }, encoding: 'gzip' };
 }
 

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { Profile } from '../model/profile.js';
 import {
   asParseError,
   compressedRaw,
@@ -20,16 +19,27 @@ import {
   writeModel,
 } from './ingest.js';
 import { parseLegacyUpload } from './legacy.js';
-import type { AttachmentRow, ProfileRow, Store } from './store/store.js';
+import type { AttachmentRow, BlobSource, ProfileRow, Store } from './store/store.js';
 import { StoreConflictError } from './store/store.js';
 
-/** Reads a spooled, uncompressed profile file. `fileName` is the client's name for it (a sniffing hint). */
-export type ProfileParser = (path: string, fileName: string) => Promise<Profile>;
+/** What parsing an upload yields for storage: the listing facts and the gzipped model file. */
+export interface ModelBuild {
+  facts: ReturnType<typeof profileFacts>;
+  model: { source: BlobSource; modelSize: number };
+}
 
-export const defaultParser: ProfileParser = async (path, fileName) => {
+/**
+ * Parses a spooled, uncompressed profile file (`fileName` is the client's name
+ * for it, a sniffing hint) and writes its model into `dir`. In-process below;
+ * the server runs it in worker threads (parse-pool.ts).
+ */
+export type ModelBuilder = (path: string, fileName: string, dir: string) => Promise<ModelBuild>;
+
+export const buildModelInProcess: ModelBuilder = async (path, fileName, dir) => {
   // Loaded on first use: the readers are the bulk of the code and `pyrometer token` never needs them.
   const { loadProfile } = await import('../formats/load.js');
-  return loadProfile(path, { fileName });
+  const profile = await loadProfile(path, { fileName });
+  return { facts: profileFacts(profile), model: await writeModel(profile, dir) };
 };
 
 export interface UploadBody {
@@ -56,7 +66,7 @@ export class ProfileService {
     readonly store: Store,
     private readonly spoolRoot: string,
     readonly maxUploadBytes: number,
-    private readonly parse: ProfileParser = defaultParser,
+    private readonly buildModel: ModelBuilder = buildModelInProcess,
   ) {}
 
   async createRuntime(name: string, vm: string): Promise<string> {
@@ -85,15 +95,16 @@ export class ProfileService {
       // Compress the raw bytes (zlib's thread pool) while the reader parses.
       const rawPromise = compressedRaw(spooled);
       rawPromise.catch(() => {});
-      let profile: Profile;
+      let built: ModelBuild;
       try {
-        profile = await this.parse(plainPath, fileName);
+        built = await this.buildModel(plainPath, fileName, dir);
       } catch (err) {
         throw asParseError(err, fileName);
       }
-      const [raw, model] = await Promise.all([rawPromise, writeModel(profile, dir)]);
+      const { model } = built;
+      const raw = await rawPromise;
       await this.store.storeProfile(id, {
-        ...profileFacts(profile),
+        ...built.facts,
         fileName,
         vm,
         rawSize: spooled.size,

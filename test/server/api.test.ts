@@ -366,3 +366,34 @@ describe('tokens', () => {
     }
   });
 });
+
+describe('viewer seam', () => {
+  test('/profiles/<id> opens the built viewer on the stored model; its files are served, traversal refused', async () => {
+    const viewer = mkdtempSync(join(work, 'viewer-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(viewer, 'index.html'), '<!doctype html><html><head><title>v</title></head><body><script src="app.js"></script></body></html>');
+    writeFileSync(join(viewer, 'app.js'), 'console.log(1)');
+    const store = SqliteStore.open(join(work, 'viewer.db'));
+    const server = await startServer(store, { viewerDir: viewer });
+    try {
+      const up = await json(await fetch(`${server.base}/api/v1/profiles?name=v`, { method: 'POST', headers: { 'Content-Disposition': 'attachment; filename=pypy-primes.prof' }, body: readFileSync(fixture('vmprof/pypy-primes.prof')) }));
+      const page = await fetch(`${server.base}/profiles/${up.id}`, { redirect: 'manual' });
+      assert.equal(page.status, 302);
+      const location = new URL(page.headers.get('location')!, server.base);
+      assert.equal(location.pathname, '/viewer/');
+      assert.equal(location.searchParams.get('profile'), `/api/v1/profiles/${up.id}/model`);
+      for (const path of ['/viewer/', '/viewer']) {
+        const index = await (await fetch(server.base + path)).text();
+        assert.match(index, /<head><base href="\/viewer\/">/);
+      }
+      assert.equal(await (await fetch(`${server.base}/viewer/app.js`)).text(), 'console.log(1)');
+      for (const path of ['/viewer/..%2F..%2Fapi.db', '/viewer/%2e%2e/%2e%2e/package.json', '/viewer/..%5Capp.js']) {
+        const res = await fetch(server.base + path);
+        assert.ok(res.status === 400 || res.status === 404, `${path}: ${res.status}`);
+      }
+    } finally {
+      await server.app.close();
+      await store.close();
+    }
+  });
+});
