@@ -151,18 +151,18 @@ test('a corrupt file: one line naming the format and the byte offset, exit 1', a
 
 test('as a real process: exit codes and no stack trace on bad input', () => {
   const corrupt = spawnCli(['show', file('corrupt.prof')]);
-  assert.equal(corrupt.code, 1);
+  assert.equal(corrupt.code, 1, corrupt.stderr);
   assert.match(oneLine(corrupt.stderr), /vmprof: .*\(at byte \d+\)/);
   assert.doesNotMatch(corrupt.stderr, /\n\s+at /);
   const unknown = spawnCli(['shw']);
-  assert.equal(unknown.code, 2);
+  assert.equal(unknown.code, 2, unknown.stderr);
   assert.match(oneLine(unknown.stderr), /did you mean 'show'/);
   // Piped output has no colour; FORCE_COLOR turns it on.
   const plain = spawnCli(['show', fixture('vmprof/example.prof')]);
-  assert.equal(plain.code, 0);
+  assert.equal(plain.code, 0, plain.stderr);
   assert.doesNotMatch(plain.stdout, /\u001b/);
   const forced = spawnCli(['show', fixture('vmprof/example.prof')], { FORCE_COLOR: '1' });
-  assert.match(forced.stdout, /\u001b\[31m/);
+  assert.match(forced.stdout, /\u001b\[31m/, forced.stderr);
   const disabled = spawnCli(['show', fixture('vmprof/example.prof')], { FORCE_COLOR: '1', NO_COLOR: '1' });
   assert.doesNotMatch(disabled.stdout, /\u001b/);
 });
