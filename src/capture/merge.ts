@@ -7,8 +7,9 @@
  * - a child's code and native uids get its number in bits 48..62 (`uid | k << 48`; user-space
  *   addresses stay below 2^47 and odd/even is kept, so native frames stay native), so equal
  *   addresses in two processes never name each other's functions;
- * - thread ids are kernel thread ids, unique across the processes that ran together; META
- *   `thread_pid:<tid>` says which process each thread belonged to (one process/thread group each);
+ * - thread ids are kernel thread ids, unique across the processes that ran together (PyPy's
+ *   thread id 0 becomes the child's pid); META `thread_pid:<tid>` (0x-hex on CPython, decimal on
+ *   PyPy: as readers print thread ids) says which process each thread belonged to;
  * - a child's other META keys become `process:<pid>:<key>`; its `ts:<n>` time marks are
  *   renumbered to the merged sample numbering and shifted to the parent's clock (via
  *   `start_monotonic`);
@@ -102,7 +103,8 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
     parts.push(metaRecord(key, value));
   };
   const parentPid = parentMeta.get('pid') ?? '';
-  for (const tid of stackThreadIds(parent, parentWalk)) addMeta(`thread_pid:${tid}`, parentPid);
+  const tidKey = (tid: bigint, rpython: boolean) => (rpython ? tid.toString() : `0x${tid.toString(16)}`);
+  for (const tid of stackThreadIds(parent, parentWalk)) addMeta(`thread_pid:${tidKey(tid, parentWalk.rpython)}`, parentPid);
 
   const result: MergeResult = { bytes: parent, merged: [], skipped: [] };
   children.forEach((child, index) => {
@@ -172,7 +174,7 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
           break; // header, start time, trailer: the parent's stand for all
       }
     }
-    for (const tid of stackThreadIds(child.bytes, walk)) addMeta(`thread_pid:${tid === 0n && walk.rpython ? pid : tid}`, pid);
+    for (const tid of stackThreadIds(child.bytes, walk)) addMeta(`thread_pid:${tidKey(tid === 0n && walk.rpython ? BigInt(pid) : tid, walk.rpython)}`, pid);
     result.merged.push(pid);
   });
   addMeta('subprocesses', String(result.merged.length));

@@ -40,8 +40,12 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
   const hottest = order.slice(0, 5).map((f) => {
     const file = funcFile(profile, f);
     const line = profile.funcs.line[f];
-    let where = file ? `${file.startsWith('/') ? relative(process.cwd(), file) || file : file}${line > 0 ? `:${line}` : ''}` : '';
-    if (where.startsWith('../../')) where = file;
+    let shown = file;
+    if (file.startsWith('/')) {
+      const rel = relative(process.cwd(), file);
+      if (rel && !rel.startsWith('..')) shown = rel;
+    }
+    const where = file ? `${shown}${line > 0 ? `:${line}` : ''}` : '';
     return { name: funcName(profile, f), where, percent: busy > 0 ? (100 * table.self[f]) / busy : 0 };
   });
   const extra = profile.meta.extra;

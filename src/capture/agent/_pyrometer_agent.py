@@ -27,7 +27,7 @@ Native frames we write
   of this native frame (NAME is the callee's source text when Python 3.11+ positions tell it).
 
 META keys: sampler, mode, rate_hz, pid, ppid, python, implementation, start_monotonic,
-``thread_name:<tid>`` (the thread's name when first seen), ``ts:<n>`` (milliseconds from the
+``thread_name:0x<tid in hex>`` (the thread's name when first seen; tid = kernel thread id), ``ts:<n>`` (milliseconds from the
 start at which stack record number n was written, at most every 10 ms: a time axis that
 VMProf v6 otherwise lacks), and at the end: samples, snapshots, duration_s, cpu_s,
 rate_hz_actual (stack snapshots per second of the sampled clock), native_samples, idle_samples.
@@ -47,6 +47,12 @@ _ADDR_CHAR = _ADDR[1]
 FLAG_MEMORY = 0x01
 FLAG_LINES = 0x02
 FLAG_REAL_TIME = 0x10
+
+# CPU mode: how often the helper thread checks that the signal handler keeps up (seconds)
+WATCH_PERIOD = 0.02
+
+# the shortest stretch of C code the sampler separates from the calling line (seconds)
+NATIVE_MIN = 0.02
 
 IDLE_UID = 1  # the native `<idle>` frame; other native uids are odd numbers from 3 up
 
@@ -147,7 +153,8 @@ class Sampler:
     CPU mode: ITIMER_PROF fires per `period` of process CPU time (in practice per kernel tick, see
     docs/design.md); its handler runs in the main thread and snapshots all threads. Each thread
     gets as many samples as the CPU time its own clock advanced since the last snapshot, so busy
-    threads are attributed their own CPU and waiting threads none.
+    threads are attributed their own CPU and waiting threads none. A helper thread takes the
+    snapshots while the main thread is blocked and cannot run the handler.
     Wall mode: a daemon thread wakes every `period` and gives every thread one sample per elapsed
     period; threads whose CPU clock did not move are marked idle.
     """
@@ -175,9 +182,9 @@ class Sampler:
         # created by the main thread (at start-up, or in a fork's only thread)
         self.main_native_id = threading.get_native_id() if hasattr(threading, 'get_native_id') else None
         self.sampler_ident = None
-        # recent snapshot intervals: their median is the usual gap between snapshots (the kernel
+        # recent snapshot intervals: the shortest is the usual gap between snapshots (the kernel
         # tick in CPU mode, the GIL switch interval in wall mode under load); a thread whose CPU
-        # advanced far beyond it was held in C code. Until 16 are known, assume a 100 Hz tick.
+        # advanced far beyond it was held in C code. Until one is known, assume a 100 Hz tick.
         self.recent = [0.0] * 16
         self.recent_i = 0
         self.typical = max(self.period, 0.01)
@@ -191,7 +198,9 @@ class Sampler:
             except (OSError, ValueError, AttributeError):
                 self.statm = None
         self.stopped = False
-        self.busy = False
+        import _thread
+        self.lock = _thread.allocate_lock()
+        self.previous_by_handler = False
         self.errors = 0
         self.last_error = ''
         self.old_handler = None
@@ -238,7 +247,8 @@ class Sampler:
         st.tid_bytes = struct.pack(_ADDR, st.tid)
         self.threads[ident] = st
         name = thread.name if thread is not None else ('MainThread' if ident == self.main_ident else 'thread-%d' % st.tid)
-        self.writer.meta('thread_name:%d' % st.tid, name)
+        # keyed like readers print CPython thread ids (0x-hex)
+        self.writer.meta('thread_name:0x%x' % st.tid, name)
         return st
 
     # -- encoding -------------------------------------------------------------------------
@@ -288,7 +298,7 @@ class Sampler:
     def _emit(self, st, top, count, native_count, idle):
         entries = self._walk(top)
         if not entries:
-            return
+            return False
         key = tuple(entries)
         rec = self.stacks.get(key) or self._encode(key)
         suffix = st.tid_bytes
@@ -302,7 +312,7 @@ class Sampler:
                 add(irec + suffix)
             self.idle_samples += count
             self.samples += count
-            return
+            return True
         if native_count > 0:
             line = top.f_lineno or 0
             lasti = getattr(top, 'f_lasti', -1)
@@ -316,6 +326,7 @@ class Sampler:
         for _ in range(count):
             add(rec + suffix)
         self.samples += native_count + count
+        return True
 
     def _in_call(self, frame):
         """True when the frame stands at a call instruction (3.11+: where a C call returns to the
@@ -348,21 +359,43 @@ class Sampler:
         recent = self.recent
         recent[self.recent_i] = interval
         self.recent_i = (self.recent_i + 1) & 15
-        if self.recent_i == 0:
-            self.typical = max(sorted(recent)[8], self.period)
+        # the shortest recent gap: long holds in C must not raise the bar for detecting them
+        self.typical = max(min(x for x in recent if x > 0), self.period)
 
-    def snapshot(self, main_frame, elapsed):
-        """One look at every thread. `main_frame` replaces the main thread's own frame (the signal
-        handler's); `elapsed` is the sampled clock's advance since the previous snapshot."""
+    def snapshot(self, main_frame, usual_gap=0.0):
+        """One look at every thread, unless another look is under way (the signal handler and the
+        helper thread never both run one). `main_frame` replaces the main thread's own frame (the
+        signal handler's); `usual_gap` is how far apart looks of this kind normally are."""
+        if self.stopped or not self.lock.acquire(False):
+            return
+        try:
+            now = self._clock_now()
+            elapsed = now - self.last_clock
+            self.last_clock = now
+            self._snapshot(main_frame, elapsed, usual_gap)
+        except Exception as e:
+            self.errors += 1
+            self.last_error = repr(e)  # never let sampling break the user's program
+        finally:
+            self.lock.release()
+
+    def _snapshot(self, main_frame, elapsed, usual_gap):
         self.snapshots += 1
-        self._note_interval(elapsed)
+        # the usual gap: from the handler's looks that followed one another (helper looks in
+        # between would make gaps look shorter than the timer's)
+        by_handler = main_frame is not None or self.wall
+        if by_handler and self.previous_by_handler:
+            self._note_interval(elapsed)
+        self.previous_by_handler = by_handler
         frames = sys._current_frames()
         if main_frame is not None:
             frames[self.main_ident] = main_frame
         if self.sampler_ident is not None:
             frames.pop(self.sampler_ident, None)
         period = self.period
-        excess_limit = 3 * self.typical
+        # A thread whose CPU advanced far more than looks are usually apart was held in C code.
+        # Gaps jitter by a few ticks anyway: only holds of NATIVE_MIN or more count.
+        excess_limit = max(3 * max(self.typical, usual_gap), NATIVE_MIN)
         samples_before = self.samples
         for ident, top in frames.items():
             st = self._thread_state(ident)
@@ -389,15 +422,17 @@ class Sampler:
                 st.credit = credit
                 continue
             count = int(credit / period)
-            st.credit = credit - count * period
             native = 0
             # Only C code keeps a thread from the eval loop's checks that long. The main thread in
             # CPU mode runs the handler itself, so its delay proves it; another thread must also
             # stand at a call (else it may just have been waiting for the handler to get the GIL).
             if (not idle and cpu_delta is not None and cpu_delta > excess_limit
-                    and ((ident == self.main_ident and not self.wall) or self._in_call(top))):
+                    and ((ident == self.main_ident and main_frame is not None) or self._in_call(top))):
                 native = min(count, int((cpu_delta - self.typical) / period))
-            self._emit(st, top, count, native, idle)
+            if self._emit(st, top, count, native, idle):
+                st.credit = credit - count * period
+            else:
+                st.credit = credit  # the thread was in our own code: its time goes to the next look
         if self.samples != samples_before:
             now = time.perf_counter()
             if now - self.last_ts >= 0.01:
@@ -417,58 +452,58 @@ class Sampler:
             except OSError:
                 st.clock = None
         self.last_clock = self._clock_now()
+        # a bare _thread, not a threading.Thread: threading.enumerate() in the user's program
+        # does not list it, and interpreter shutdown does not wait for it
+        import _thread
+        self.loop_done = _thread.allocate_lock()
+        self.loop_done.acquire()
         if self.wall:
-            # a bare _thread, not a threading.Thread: threading.enumerate() in the user's program
-            # does not list it, and interpreter shutdown does not wait for it
-            import _thread
-            self.loop_done = _thread.allocate_lock()
-            self.loop_done.acquire()
-            self.sampler_ident = _thread.start_new_thread(self._wall_loop, ())
+            self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._wall_step, self.period))
         else:
             self.old_handler = signal.signal(signal.SIGPROF, self._on_sigprof)
             signal.setitimer(signal.ITIMER_PROF, self.period, self.period)
+            # The handler runs in the main thread only. SIGPROF goes to whichever thread burns
+            # CPU, so while the main thread is blocked (join(), queue.get()) and workers compute,
+            # nothing would run it: this helper looks instead when the handler has fallen behind.
+            self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._cpu_step, WATCH_PERIOD))
 
     def _on_sigprof(self, signum, frame):
-        # a signal arriving while the handler runs would call it again, inside itself: skip it,
-        # the next snapshot accounts for the time
-        if self.stopped or self.busy:
-            return
-        self.busy = True
-        try:
-            now = time.process_time()
-            elapsed = now - self.last_clock
-            self.last_clock = now
-            self.snapshot(frame, elapsed)
-        except Exception as e:
-            self.errors += 1
-            self.last_error = repr(e)  # never let sampling break the user's program
-        finally:
-            self.busy = False
+        # a signal arriving while the handler runs calls it again inside itself: the lock in
+        # snapshot() turns that into a no-op, and the next look accounts for the time
+        self.snapshot(frame)
 
-    def _wall_loop(self):
+    def _helper_loop(self, step, period):
         try:
-            self._wall_loop_body()
+            next_t = time.perf_counter() + period
+            while not self.stopped:
+                delay = next_t - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                next_t = max(next_t + period, time.perf_counter())
+                if self.stopped:
+                    break
+                step()
         finally:
             self.loop_done.release()
 
-    def _wall_loop_body(self):
-        period = self.period
-        next_t = time.perf_counter() + period
-        while not self.stopped:
-            delay = next_t - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            now = time.perf_counter()
-            next_t = max(next_t + period, now)
-            elapsed = now - self.last_clock
-            self.last_clock = now
+    def _wall_step(self):
+        # waiting for the GIL is part of the gap between looks
+        self.snapshot(None, sys.getswitchinterval())
+
+    def _cpu_step(self):
+        busy = time.process_time() - self.last_clock
+        if busy < self.typical:
+            return
+        main = self.threads.get(self.main_ident)
+        if main is not None and main.clock is not None:
             try:
-                self.snapshot(None, elapsed)
-            except Exception as e:
-                self.errors += 1
-                self.last_error = repr(e)
-            if self.stopped:
-                break
+                if time.clock_gettime(main.clock) - main.last_cpu > 0.25 * busy:
+                    return  # the main thread runs: the handler keeps up
+            except OSError:
+                pass
+        elif busy < 3 * self.typical:
+            return
+        self.snapshot(None, max(WATCH_PERIOD, sys.getswitchinterval()))
 
     def forget(self):
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
@@ -491,10 +526,9 @@ class Sampler:
         if self.stopped:
             return
         self.stopped = True
-        if self.wall:
-            if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
-                self.loop_done.acquire(timeout=1.0)
-        else:
+        if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
+            self.loop_done.acquire(timeout=1.0)
+        if not self.wall:
             signal.setitimer(signal.ITIMER_PROF, 0, 0)
             try:
                 signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
