@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { fixtureBytes } from '../helpers.js';
+import { fixture, fixtureBytes } from '../helpers.js';
+import { loadProfile, loadProfileBytes } from '../../src/formats/load.js';
 import { decodePprof, pprofProfileType, readPprof, writePprof } from '../../src/formats/pprof/index.js';
 import { readCollapsed } from '../../src/formats/collapsed.js';
 import { readPstats } from '../../src/formats/pstats/index.js';
@@ -147,4 +148,14 @@ test('pprof: bad input is one error naming where', () => {
 test('pprof: round trip of the shared synthetic profile (hostile names, two threads by label)', () => {
   // Sample counts with a 1 ms interval come back as cpu nanoseconds: 1e6 ns per sample.
   assertExportRoundTrip(syntheticProfile(), 'pprof', { threads: 2, scale: 1e6 });
+});
+
+test('pprof: the loader gunzips .pb.gz files and uploads, then sniffs pprof by content', async () => {
+  const fromFile = await loadProfile(fixture('pprof/simple.pb.gz'));
+  assert.equal(fromFile.meta.format, 'pprof');
+  assert.equal(fromFile.threads[0].samples.length, 9);
+  // An upload without a useful name: gzip magic, then content sniffing.
+  const uploaded = await loadProfileBytes(writePprof(fromFile), 'upload.bin');
+  assert.equal(uploaded.meta.format, 'pprof');
+  assert.deepEqual(nameStacks(uploaded), nameStacks(fromFile));
 });
