@@ -8,8 +8,9 @@
  *
  * Frames written by py-spy look like `name (file:line)` (or `name (file)` with
  * `--nolineno`); those are split into function name, file and line. py-spy's
- * `--threads` / `--subprocesses` add leading `process 123:"cmd"` and
- * `thread (0x7F..)` frames: those become separate threads, not frames.
+ * `--threads` / `--subprocesses` add leading `process 123:"cmd"` frames (parents
+ * first) and a `thread (0x7F..)` or `thread (0x7F..): name` frame: those become
+ * separate threads (of the innermost process), not frames.
  *
  * Invalid lines: like speedscope (whose importer skips any line that does not
  * match `stack count`), the reader skips them, but does not hide it: one
@@ -39,7 +40,8 @@ const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/s;
 /** py-spy frame without line numbers: `name (file)`, where file looks like a path or module file. */
 const PYSPY_FRAME_NO_LINE = /^(.*) \(([^()]*[./][^()]*)\)$/s;
 const PYSPY_PROCESS = /^process (\d+):"(.*)"$/;
-const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+)\)(?: "?(.*?)"?)?$/;
+/** py-spy `--threads`: `thread (0x7F..)`, or `thread (0x7F..): name` when the thread has a name. */
+const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+|\d+)\)(?:: (.*))?$/s;
 const AUSTIN_LINE = /^P\d+;T/;
 
 export interface ParsedFrameLabel {
@@ -116,11 +118,11 @@ export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Pr
     let processName = '';
     let threadId = '';
     let threadName = '';
-    const pm = labels.length > 1 ? PYSPY_PROCESS.exec(labels[0]) : null;
-    if (pm) {
+    // `--subprocesses` writes the parent processes first, then the sampled process.
+    for (let pm = PYSPY_PROCESS.exec(labels[0]); pm && first < labels.length - 1; pm = PYSPY_PROCESS.exec(labels[first])) {
       processId = pm[1];
       processName = pm[2];
-      first = 1;
+      first++;
     }
     const tm = labels.length > first + 1 ? PYSPY_THREAD.exec(labels[first]) : null;
     if (tm) {

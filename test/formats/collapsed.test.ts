@@ -54,22 +54,26 @@ test('collapsed: invalid lines are skipped with one warning naming the count and
 
 test('collapsed: py-spy frames become name, file and line; process and thread frames become threads', () => {
   const text = [
-    'process 4242:"python3 primes.py";thread (0x7F3A2B1C0740);<module> (primes.py:30);main (primes.py:25);primes (primes.py:9) 7',
-    'process 4242:"python3 primes.py";thread (0x7F3A2B1C0740);<module> (primes.py:30);main (primes.py:26) 3',
+    'process 4242:"python3 primes.py";thread (0x7F3A2B1C0740): MainThread;<module> (primes.py:30);main (primes.py:25);primes (primes.py:9) 7',
+    'process 4242:"python3 primes.py";thread (0x7F3A2B1C0740): MainThread;<module> (primes.py:30);main (primes.py:26) 3',
     'process 4242:"python3 primes.py";thread (0x7F3A29FFF640);worker (/usr/lib/python3.11/threading.py:1002);run (work.py) 2',
+    'process 1:"bash run.sh";process 4243:"python3 child.py";thread (0x7F0000000001);child (child.py:3) 1',
     '',
   ].join('\n');
   const p = readCollapsed(utf8(text));
-  assert.equal(p.threads.length, 2);
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id]), [['4242', '0x7F3A2B1C0740'], ['4242', '0x7F3A29FFF640']]);
-  assert.equal(p.threads[0].name, 'python3 primes.py');
+  // py-spy's frame forms (src/main.rs: `thread ({id})`, `thread ({id}): {name}`, process frames parents first).
+  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, t.name]), [
+    ['4242', '0x7F3A2B1C0740', 'MainThread'],
+    ['4242', '0x7F3A29FFF640', 'python3 primes.py'],
+    ['4243', '0x7F0000000001', 'python3 child.py'],
+  ]);
   const byName = (name: string) => [...Array(p.funcs.length).keys()].find((f) => funcName(p, f) === name)!;
   assert.equal(funcFile(p, byName('primes')), 'primes.py');
   assert.equal(funcFile(p, byName('run')), 'work.py');
   // `main` ran at two lines: one function, two frames.
   const mainFrames = [...Array(p.frames.length).keys()].filter((f) => p.frames.func[f] === byName('main'));
   assert.deepEqual(mainFrames.map((f) => p.frames.line[f]).sort(), [25, 26]);
-  assert.equal(multisetTotal(stackMultiset(p)), 12);
+  assert.equal(multisetTotal(stackMultiset(p)), 13);
   assert.deepEqual(parseFrameLabel('f (x)'), { name: 'f (x)', file: '', line: 0 }, 'a parenthesis without a path is part of the name');
 });
 
