@@ -22,7 +22,6 @@
  */
 import { ProfileBuilder } from '../../model/builder.js';
 import type { Counter, FunctionKind, Category, Profile } from '../../model/profile.js';
-import { IntPairMap } from '../../model/columns.js';
 import { ProfileFormatError } from '../errors.js';
 
 const FORMAT = 'vmprof';
@@ -107,6 +106,58 @@ export function parseCodeName(text: string): NameParts {
   return { kind, name: kind === 'other' ? text : name, line, file };
 }
 
+/**
+ * Open-addressing map from an int32 pair to an int32 >= 0, keys and value side by side in
+ * one array: one cache line per probe (the walk of a new stack looks up every frame, in
+ * tables that outgrow the CPU cache).
+ */
+class PairTable {
+  private slots: Int32Array; // [a, b, value + 1] per slot; value + 1 === 0 marks empty
+  private mask: number;
+  private size = 0;
+
+  constructor(capacity = 1 << 10) {
+    this.slots = new Int32Array(capacity * 3);
+    this.mask = capacity - 1;
+  }
+
+  private static hash(a: number, b: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 13);
+  }
+
+  get(a: number, b: number): number {
+    const slots = this.slots;
+    for (let i = PairTable.hash(a, b) & this.mask; ; i = (i + 1) & this.mask) {
+      const v = slots[3 * i + 2];
+      if (v === 0) return -1;
+      if (slots[3 * i] === a && slots[3 * i + 1] === b) return v - 1;
+    }
+  }
+
+  /** Adds a pair that is not in the table. */
+  add(a: number, b: number, value: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const slots = this.slots;
+    let i = PairTable.hash(a, b) & this.mask;
+    while (slots[3 * i + 2] !== 0) i = (i + 1) & this.mask;
+    slots[3 * i] = a;
+    slots[3 * i + 1] = b;
+    slots[3 * i + 2] = value + 1;
+    this.size++;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = (old.length / 3) * 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 3) if (old[i + 2] !== 0) this.add(old[i], old[i + 1], old[i + 2] - 1);
+  }
+}
+
 /** Grows a Uint32Array/Int32Array column. */
 function grow<T extends Int32Array | Uint32Array | Uint8Array>(a: T, min: number): T {
   let cap = a.length * 2;
@@ -154,19 +205,19 @@ export class VmprofParser {
   private readonly nativeNames = new Map<number | string, string>();
 
   // --- addresses seen in stacks ---
-  private readonly addrIndex = new IntPairMap(1 << 8); // (lo, hi) -> address id
-  private readonly plainFrameByAddr = new IntPairMap(1 << 8); // (lo, hi) -> proto frame of a plain entry, line 0
+  private readonly addrIndex = new PairTable(); // (lo, hi) -> address id
+  private readonly plainFrameByAddr = new PairTable(); // (lo, hi) -> proto frame of a plain entry, line 0
   private addrLo = new Uint32Array(1024);
   private addrHi = new Uint32Array(1024);
   private addrCount = 0;
 
   // --- proto frames and proto stacks ---
-  private readonly protoFrameIndex = new IntPairMap(1 << 8);
+  private readonly protoFrameIndex = new PairTable();
   private protoFrameAddr = new Int32Array(1024); // addr id, -1 for none
   private protoFrameLine = new Int32Array(1024);
   private protoFrameKind = new Uint8Array(1024);
   private protoFrameCount = 0;
-  private readonly protoStackIndex = new IntPairMap(1 << 10);
+  private readonly protoStackIndex = new PairTable();
   private protoStackPrefix = new Int32Array(256);
   private protoStackFrame = new Int32Array(256);
   private protoStackCount = 0;
@@ -591,7 +642,7 @@ export class VmprofParser {
     let id = this.addrIndex.get(lo | 0, hi | 0);
     if (id === -1) {
       id = this.newAddr(lo, hi);
-      this.addrIndex.set(lo | 0, hi | 0, id);
+      this.addrIndex.add(lo | 0, hi | 0, id);
     }
     return id;
   }
@@ -620,7 +671,7 @@ export class VmprofParser {
       this.protoFrameAddr[f] = addr;
       this.protoFrameLine[f] = line;
       this.protoFrameKind[f] = kind;
-      this.protoFrameIndex.set(key, line, f);
+      this.protoFrameIndex.add(key, line, f);
     }
     return f;
   }
@@ -732,7 +783,7 @@ export class VmprofParser {
         }
         this.protoStackPrefix[s] = stack;
         this.protoStackFrame[s] = frame;
-        this.protoStackIndex.set(stack, frame, s);
+        this.protoStackIndex.add(stack, frame, s);
       }
       stack = s;
     }
@@ -748,7 +799,7 @@ export class VmprofParser {
     let frame = this.plainFrameByAddr.get(lo | 0, hi | 0);
     if (frame === -1) {
       frame = this.protoFrame(this.addrId(lo, hi), 0, P_PLAIN);
-      this.plainFrameByAddr.set(lo | 0, hi | 0, frame);
+      this.plainFrameByAddr.add(lo | 0, hi | 0, frame);
     }
     return this.pushWalk(n, frame);
   }
