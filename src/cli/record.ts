@@ -8,6 +8,7 @@ import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
 import { DEFAULT_RATE, record } from '../capture/recorder.js';
 import { recordSummary } from '../capture/summary.js';
+import { uploadRecording } from './upload.js';
 
 interface RecordCliOptions {
   output?: string;
@@ -20,6 +21,8 @@ interface RecordCliOptions {
   jitlog?: boolean;
   subprocesses?: boolean;
   engine: 'auto' | 'vmprof' | 'sampler';
+  upload?: string;
+  token?: string;
 }
 
 const EXAMPLES = `
@@ -54,6 +57,8 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       if (v !== 'auto' && v !== 'vmprof' && v !== 'sampler') throw new CliError(`--engine must be auto, vmprof or sampler, not "${v}"`, 2);
       return v;
     }, 'auto')
+    .option('--upload <url>', 'then upload the profile and its side files to a `pyrometer serve` at URL')
+    .option('--token <token>', 'upload token for --upload (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN)
     .addHelpText('after', EXAMPLES)
     .action(async (command: string[], opts: RecordCliOptions) => {
       const result = await record(command, {
@@ -70,5 +75,6 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       });
       process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
       setExitCode(result.exitCode);
+      if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, command.join(' '))) && result.exitCode === 0) setExitCode(1);
     });
 };

@@ -60,3 +60,25 @@ export const registerUpload: RegisterCommand = (program: Command, setExitCode) =
       if (failures > 0) setExitCode(1);
     });
 };
+
+/**
+ * `pyrometer record --upload URL`: sends the fresh recording with the side
+ * files it wrote, named after the command line (as vmprof names runs by argv).
+ * Reports on stderr, beside record's own summary. Returns true when it worked.
+ */
+export async function uploadRecording(
+  recording: { profilePath: string; jitlogPath: string | null; pypylogPath: string | null },
+  target: UploadTarget,
+  name: string,
+): Promise<boolean> {
+  const sideFiles = [recording.jitlogPath, recording.pypylogPath].filter((p): p is string => p !== null);
+  try {
+    const uploaded = await uploadProfileFile(target, recording.profilePath, { name: name.slice(0, 255), sideFiles });
+    process.stderr.write(`pyrometer: uploaded: ${uploaded.url}\n`);
+    return true;
+  } catch (err) {
+    const message = err instanceof UploadClientError ? err.message : asCliError(err, recording.profilePath).message;
+    process.stderr.write(`pyrometer: --upload failed (the profile is kept in ${recording.profilePath}): ${message}\n`);
+    return false;
+  }
+}

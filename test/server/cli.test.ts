@@ -6,7 +6,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -140,5 +141,38 @@ test('serve on a fresh data directory; upload with side files; tokens created, r
     assert.equal((await run(['token', 'revoke', '1', '--data', data])).code, 1);
   } finally {
     await stop(locked.child);
+  }
+});
+
+test('record --upload sends the fresh recording; a server killed mid-upload leaves nothing half-stored', async () => {
+  const data = join(work, 'killed');
+  const first = await serve(['--data', data]);
+  const recorded = await run(['record', '--upload', first.url, '-o', join(work, 'rec.prof'), '--', 'python3', fixture('programs/tiny.py')]);
+  assert.equal(recorded.code, 0, recorded.stderr);
+  const link = /uploaded: (http:\S+\/profiles\/([0-9a-f-]+))/.exec(recorded.stderr);
+  assert.ok(link, recorded.stderr);
+  const detail = await (await fetch(`${first.url}/api/v1/profiles/${link[2]}`)).json();
+  assert.equal(detail.name, `python3 ${fixture('programs/tiny.py')}`);
+  assert.ok(Buffer.from(await (await fetch(detail.rawUrl)).arrayBuffer()).equals(readFileSync(join(work, 'rec.prof'))));
+
+  // Half of a profile arrives, then the server dies.
+  const body = readFileSync(fixture('vmprof/vmprof_cpuburn.prof'));
+  const url = new URL(`${first.url}/api/v1/profiles?name=interrupted`);
+  const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { 'Content-Length': String(body.length) } });
+  req.on('error', () => {});
+  req.write(body.subarray(0, body.length >> 1));
+  const spool = join(data, 'spool');
+  for (let i = 0; i < 200 && !(existsSync(spool) && readdirSync(spool).length > 0); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(readdirSync(spool).length > 0, 'the upload was being spooled');
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+
+  const second = await serve(['--data', data]);
+  try {
+    const listed = await (await fetch(`${second.url}/api/v1/profiles?limit=100`)).json();
+    assert.deepEqual(listed.profiles.map((p: { name: string }) => p.name), [`python3 ${fixture('programs/tiny.py')}`]);
+    assert.deepEqual(readdirSync(spool), [], 'the half upload was thrown away at start');
+  } finally {
+    await stop(second.child);
   }
 });
