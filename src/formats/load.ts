@@ -33,11 +33,27 @@ export interface LoadOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Files larger than this go to a format's streaming reader when it has one (default 16 MiB). */
   streamThreshold?: number;
+  /**
+   * Most bytes (after gunzip) to accept, so a zip bomb fails with one clean error
+   * instead of exhausting memory. Default: 1 GiB for input read into memory, no
+   * limit for streaming readers (their memory follows distinct stacks, not size).
+   */
+  maxBytes?: number;
 }
 
 const SNIFF_BYTES = 64 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 const DEFAULT_STREAM_THRESHOLD = 16 * 1024 * 1024;
+/** Bigger than any text a reader could decode into a JS string anyway. */
+const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
+
+function tooBig(maxBytes: number, compressed: boolean): ProfileFormatError {
+  return new ProfileFormatError(
+    compressed ? 'gzip' : 'input',
+    `${compressed ? 'decompressed data' : 'the file'} exceeds the limit of ${maxBytes} bytes (maxBytes)`,
+    maxBytes,
+  );
+}
 
 function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
@@ -55,7 +71,7 @@ async function* fileChunks(path: string, size: number, onProgress?: LoadOptions[
 }
 
 /** Decompressed chunks of a gzip file; zlib failures become one ProfileFormatError. */
-async function* gunzipChunks(path: string, size: number, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
+async function* gunzipChunks(path: string, size: number, onProgress?: LoadOptions['onProgress'], maxBytes = Infinity): AsyncGenerator<Uint8Array> {
   let read = 0;
   const source = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   source.on('data', (chunk) => {
@@ -70,6 +86,7 @@ async function* gunzipChunks(path: string, size: number, onProgress?: LoadOption
     for await (const chunk of gunzip) {
       const bytes = chunk as Buffer;
       produced += bytes.length;
+      if (produced > maxBytes) throw tooBig(maxBytes, true);
       yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
   } catch (err) {
@@ -124,12 +141,13 @@ async function* replay(peeked: Uint8Array[], rest: AsyncIterator<Uint8Array>, do
   }
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes = DEFAULT_MAX_BYTES, compressed = false): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
   for await (const c of chunks) {
     parts.push(c);
     total += c.length;
+    if (total > maxBytes) throw tooBig(maxBytes, compressed);
   }
   return concat(parts, total);
 }
@@ -161,30 +179,33 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
   let sniff: { head: Uint8Array; peeked: Uint8Array[]; done: boolean };
   if (isGzip(rawPeek.head)) {
     await raw.return(undefined);
-    chunks = gunzipChunks(path, info.size, options.onProgress);
+    chunks = gunzipChunks(path, info.size, options.onProgress, options.maxBytes);
     sniff = await peek(chunks);
   } else {
     chunks = raw;
     sniff = rawPeek;
   }
   const all = replay(sniff.peeked, chunks, sniff.done);
-  if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all));
+  const gzipped = chunks !== raw;
+  const inMemoryLimit = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all, inMemoryLimit, gzipped));
   const format = pickFormat(sniff.head, fileName, options.format, path);
   const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
   if (format.readStream && (!format.read || info.size > threshold)) {
     return format.readStream(all, { fileName });
   }
-  return format.read!(await collect(all), { fileName });
+  return format.read!(await collect(all, inMemoryLimit, gzipped), { fileName });
 }
 
 /** Parses bytes already in memory (gzip undone here too): for uploads and tests. */
-export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?: string): Promise<Profile> {
+export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?: string, maxBytes = DEFAULT_MAX_BYTES): Promise<Profile> {
   let data = bytes;
   if (isGzip(data)) {
     const { gunzipSync } = await import('node:zlib');
     try {
-      data = new Uint8Array(gunzipSync(data));
+      data = new Uint8Array(gunzipSync(data, { maxOutputLength: maxBytes }));
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig(maxBytes, true);
       throw new ProfileFormatError('gzip', `corrupt gzip data (${(err as Error).message})`, -1);
     }
   }
