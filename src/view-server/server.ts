@@ -45,7 +45,9 @@ export function profileFiles(profile: Profile): Set<string> {
 
 export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
   const host = options.host ?? '127.0.0.1';
-  const models = new Map<number, Uint8Array>();
+  // Serialized up front: the CLI has parsed the files anyway, and the browser's first request
+  // should not wait for it (it is most of a big profile's time to first paint otherwise).
+  const models = profiles.map((p) => serializeProfile(p.profile));
   const files = profiles.map((p) => profileFiles(p.profile));
   const assets = new Map<ViewerAsset, string>();
   for (const name of Object.keys(ASSET_TYPES) as ViewerAsset[]) assets.set(name, readViewerAsset(name));
@@ -86,9 +88,7 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     const index = Number(m[1]);
     if (index >= profiles.length) return notFound(res, 'no such profile');
     if (m[2] === 'model') {
-      let model = models.get(index);
-      if (!model) models.set(index, (model = serializeProfile(profiles[index].profile)));
-      return send(res, 200, SERIALIZED_MODEL_MEDIA_TYPE, model);
+      return send(res, 200, SERIALIZED_MODEL_MEDIA_TYPE, models[index]);
     }
     // Source: JSON {path, text} or {path, unavailable: reason}. A path the profile does not name is a 404.
     const file = url.searchParams.get('path') ?? '';

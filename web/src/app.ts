@@ -31,6 +31,8 @@ export interface TestHooks {
   firstFlamePaint: number | null;
   paints: number;
   lastPaintMs: number;
+  /** Where the time to a first view went (ms): load = fetch + decode, weights, tree + layout. */
+  timings: Record<string, number>;
   /** When an array, every paint's duration (ms) is appended (the viewer bench sets it). */
   paintLog: number[] | null;
   ready: boolean;
@@ -57,7 +59,7 @@ export class App implements ViewHost {
   private threadsOpen = false;
   private vmKey = '';
   private searchTimer = 0;
-  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, ready: false, error: null, canvas: null };
+  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null };
 
   private readonly root: HTMLElement;
   private readonly toolbar = h('div', { class: 'toolbar' });
@@ -192,7 +194,9 @@ export class App implements ViewHost {
   private async loadProfile(index: number): Promise<Profile> {
     let p = this.profiles.get(index);
     if (!p) {
+      const t0 = performance.now();
       p = await this.sources[index].load();
+      this.hooks.timings.load = performance.now() - t0;
       this.profiles.set(index, p);
     }
     return p;
@@ -227,14 +231,16 @@ export class App implements ViewHost {
     }
     const vmKey = ViewModel.key(this.state);
     if (!this.vm || vmKey !== this.vmKey) {
+      const t0 = performance.now();
       this.vm = new ViewModel(base, this.state, this.transformed);
+      this.hooks.timings.weights = performance.now() - t0;
       this.vmKey = vmKey;
     }
     const vm = this.vm;
     vm.setSearch(this.state.search, this.state.regex);
     const pKey = `${this.state.colorBy}|${this.state.theme}|${this.state.profile}`;
     if (pKey !== this.paletteKey) {
-      this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', vm.functions().total);
+      this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', this.state.colorBy === 'module' ? vm.functions().total : undefined);
       this.paletteKey = pKey;
     }
     this.canvas.palette = this.palette;
@@ -266,8 +272,11 @@ export class App implements ViewHost {
       case 'flame': {
         this.memoryPanel.hidden = true;
         this.canvas.icicle = this.state.icicle;
-        const keep = this.canvas.mode === 'flame' && this.canvas.flame !== null && this.canvas.flame.tree === vm.topDown();
-        this.canvas.showFlame(vm.flameLayout(), keep);
+        const t0 = performance.now();
+        const layout = vm.flameLayout();
+        this.hooks.timings.layout ??= performance.now() - t0;
+        const keep = this.canvas.mode === 'flame' && this.canvas.flame === layout;
+        this.canvas.showFlame(layout, keep);
         this.canvas.range = null;
         break;
       }
