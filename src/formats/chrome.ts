@@ -38,7 +38,9 @@ interface CallNode {
 
 export function sniffChrome(head: Uint8Array): boolean {
   const text = new TextDecoder().decode(head.subarray(0, 16384));
-  if (/^\s*\{\s*"(?:nodes|head)"\s*:/.test(text)) return /"callFrame"|"functionName"/.test(text);
+  // Key order varies (Node writes "nodes" first, sorted dumps start with "endTime").
+  if (/^\s*\{/.test(text) && /"nodes"\s*:\s*\[/.test(text) && /"callFrame"\s*:/.test(text)) return true;
+  if (/^\s*\{/.test(text) && /"head"\s*:\s*\{/.test(text) && /"functionName"\s*:/.test(text)) return true;
   // Trace files: an array of events, or an object with traceEvents, mentioning CPU profile chunks.
   return /^\s*(?:\[|\{\s*"traceEvents")/.test(text) && /"(?:ProfileChunk|Profile)"/.test(new TextDecoder().decode(head));
 }

@@ -100,3 +100,11 @@ test('chrome: bad input is one error', () => {
   shape([{ name: 'Other' }], /no Profile or ProfileChunk events/);
   shape({ something: 1 }, /expected "nodes"/);
 });
+
+test('chrome: sniffed whatever the key order', () => {
+  const p = JSON.parse(new TextDecoder().decode(fixtureBytes('chrome/simple.cpuprofile')));
+  const sorted = Object.fromEntries(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
+  const bytes = utf8(JSON.stringify(sorted, null, 2));
+  assertSniffsAs(bytes, 'chrome');
+  assert.equal(readChrome(bytes).threads[0].samples.length, 29);
+});
