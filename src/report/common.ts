@@ -56,7 +56,9 @@ export function formatWeight(weight: number, unit: WeightUnit): string {
 
 export function interpreterLabel(profile: Profile): string {
   const i = profile.meta.interpreter;
-  const version = profile.meta.extra['interpreter_version'] ?? profile.meta.extra['version'] ?? '';
+  // Only keys that mean the interpreter's version (`version` alone is often the file format's).
+  const { extra } = profile.meta;
+  const version = i ? (extra['python'] ?? extra['python_version'] ?? extra['interpreter_version'] ?? '') : '';
   const name = i === 'cpython' ? 'CPython' : i === 'pypy' ? 'PyPy' : i;
   return sanitize([name, version].filter(Boolean).join(' '));
 }

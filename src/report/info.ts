@@ -5,7 +5,7 @@
  */
 import { type Profile, totalSamples } from '../model/profile.js';
 import { durationMs, interpreterLabel } from './common.js';
-import { formatDuration, formatKiB, formatNumber, padEnd, sanitize, type Style } from './text.js';
+import { displayWidth, ellipsize, formatDuration, formatKiB, formatNumber, padEnd, sanitize, type Style } from './text.js';
 
 export interface ProfileFacts {
   format: string;
@@ -98,6 +98,34 @@ export function profileFacts(profile: Profile): ProfileFacts {
   };
 }
 
+/**
+ * The file's free-form facts, with families of numbered keys (`ts:0`, `ts:4`,
+ * … as the recorder writes hundreds of them) folded into one line each.
+ */
+function groupedExtra(extra: Record<string, string>): [string, string][] {
+  const families = new Map<string, number>();
+  for (const k of Object.keys(extra)) {
+    const colon = k.indexOf(':');
+    if (colon > 0) families.set(k.slice(0, colon), (families.get(k.slice(0, colon)) ?? 0) + 1);
+  }
+  const out: [string, string][] = [];
+  const folded = new Set<string>();
+  for (const [k, v] of Object.entries(extra)) {
+    const colon = k.indexOf(':');
+    const family = colon > 0 ? k.slice(0, colon) : '';
+    if (family && families.get(family)! > 3) {
+      if (!folded.has(family)) {
+        folded.add(family);
+        out.push([`${family}:…`, `${formatNumber(families.get(family)!)} entries (--json lists them)`]);
+      }
+      continue;
+    }
+    const oneLine = v.includes('\n') ? `${v.split('\n')[0]} …` : v;
+    out.push([k, oneLine]);
+  }
+  return out;
+}
+
 export function renderInfo(profile: Profile, style: Style): string {
   const f = profileFacts(profile);
   const rows: [string, string][] = [];
@@ -120,7 +148,6 @@ export function renderInfo(profile: Profile, style: Style): string {
   rows.push(['memory', f.memory ? `${formatKiB(f.memory.minKiB)} – ${formatKiB(f.memory.maxKiB)} RSS` : 'not recorded']);
   rows.push(['markers', formatNumber(f.markers)]);
   if (f.approximateCallTree) rows.push(['call tree', 'reconstructed (the format records no call paths)']);
-  for (const [k, v] of Object.entries(f.extra)) rows.push([sanitize(k), sanitize(v)]);
   const keyW = Math.max(...rows.map(([k]) => k.length));
   const out = rows.map(([k, v]) => `${style.bold(padEnd(k, keyW))}  ${v}`);
 
@@ -132,6 +159,13 @@ export function renderInfo(profile: Profile, style: Style): string {
     const label = t.name ? sanitize(t.name) : style.dim('(unnamed)');
     const process = t.processId ? style.dim(`  pid ${sanitize(t.processId)}`) : '';
     out.push(`  ${padEnd(sanitize(t.id), idW)}  ${formatNumber(t.samples).padStart(countW)}  ${label}${process}`);
+  }
+  const extra = groupedExtra(f.extra).map(([k, v]): [string, string] => [sanitize(k), sanitize(v)]);
+  if (extra.length > 0) {
+    // What the file itself says (VMProf META records, headers): kept apart from the facts above.
+    out.push('', style.bold('recorded in the file'));
+    const extraW = Math.max(...extra.map(([k]) => displayWidth(k)));
+    for (const [k, v] of extra) out.push(`  ${padEnd(k, extraW)}  ${ellipsize(v, Math.max(10, style.width - extraW - 4), 0)}`);
   }
   if (f.warnings.length > 0) {
     out.push('', style.bold(style.yellow(`warnings (${f.warnings.length})`)));
