@@ -273,6 +273,12 @@ describe('viewer in Chromium', () => {
     await page.locator('.memory-panel').waitFor({ state: 'visible' });
     assert.ok(await paintedShare(page) > 0.01);
     await shot(page, 'pypy-memory-stack-chart');
+    // PyPy's JIT share: a column in the function table.
+    await page.getByRole('tab', { name: 'Functions' }).click();
+    await page.locator('.list-header', { hasText: 'JIT %' }).waitFor();
+    const rows = await page.locator('.functable').innerText();
+    assert.match(rows, /\d+(\.\d+)?%\s+\S/);
+    await shot(page, 'pypy-functions-jit');
     await page.close();
   });
 

@@ -240,7 +240,7 @@ export class App implements ViewHost {
     vm.setSearch(this.state.search, this.state.regex);
     const pKey = `${this.state.colorBy}|${this.state.theme}|${this.state.profile}`;
     if (pKey !== this.paletteKey) {
-      this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', this.state.colorBy === 'module' ? vm.functions().total : undefined);
+      this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', this.state.colorBy === 'module' ? vm.functions().total : undefined, vm.mostlyJit());
       this.paletteKey = pKey;
     }
     this.canvas.palette = this.palette;
@@ -486,6 +486,11 @@ export class App implements ViewHost {
       h('div', null, `Total: ${formatWeight(total, vm.unit)} (${formatPercent(total, vm.total)})`),
       h('div', null, `Self: ${formatWeight(self, vm.unit)} (${formatPercent(self, vm.total)})`),
     ];
+    const jit = vm.jitSelf()[hit.func];
+    if (jit > 0) {
+      const ownSelf = vm.functions().self[hit.func];
+      lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
+    }
     if (this.canvas.mode === 'stack') lines.push(h('div', null, `Here: ${formatMs(hit.start)} – ${formatMs(hit.end)} (${formatMs(hit.end - hit.start)})`));
     replaceChildren(this.tooltip, ...lines);
     this.tooltip.hidden = false;

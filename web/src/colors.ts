@@ -47,7 +47,11 @@ export function moduleOf(profile: Profile, func: number): string {
   return dot > 0 ? name.slice(0, dot) : name.split(/[:\s]/)[0] || '(unknown)';
 }
 
-export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: boolean, funcWeight?: Float64Array): Palette {
+/**
+ * `mostlyJit` (kind colouring): functions whose self time was mostly in JIT-compiled
+ * frames (PyPy) take the JIT colour although their kind is Python.
+ */
+export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: boolean, funcWeight?: Float64Array, mostlyJit?: Uint8Array): Palette {
   const fills: string[] = [];
   const funcColor = new Uint8Array(profile.funcs.length);
   const legend: { label: string; color: string }[] = [];
@@ -59,7 +63,7 @@ export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: 
       legend.push({ label: KIND_LABELS[k], color: fills[k * SHADES] });
     }
     for (let f = 0; f < profile.funcs.length; f++) {
-      const kind = Math.min(profile.funcs.kind[f], KIND_HUES.length - 1);
+      const kind = mostlyJit && mostlyJit[f] ? 2 : Math.min(profile.funcs.kind[f], KIND_HUES.length - 1);
       funcColor[f] = kind * SHADES + (hash(profile.strings[profile.funcs.name[f]]) % SHADES);
     }
   } else {

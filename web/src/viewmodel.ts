@@ -119,6 +119,20 @@ export class ViewModel {
     return (this.jit = jit);
   }
 
+  /** Functions whose own (self) time is mostly JIT-compiled code: drawn in the JIT colour. */
+  mostlyJit(): Uint8Array {
+    const { stacks, frames, funcs } = this.profile;
+    const self = new Float64Array(funcs.length);
+    const jit = this.jitSelf();
+    for (let s = 0; s < stacks.length; s++) {
+      const w = this.weights[s];
+      if (w !== 0) self[frames.func[stacks.frame[s]]] += w;
+    }
+    const out = new Uint8Array(funcs.length);
+    for (let f = 0; f < funcs.length; f++) out[f] = self[f] > 0 && jit[f] * 2 >= self[f] ? 1 : 0;
+    return out;
+  }
+
   hasJit(): boolean {
     const jit = this.jitSelf();
     for (let i = 0; i < jit.length; i++) if (jit[i] > 0) return true;
