@@ -1,6 +1,7 @@
 /** Small HTTP helpers shared by the routes: auth checks, ids, request bodies, JSON errors. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import { hashToken, tokenFromHeaders } from './auth.js';
 import { UploadError } from './ingest.js';
 import type { ProfileService, UploadBody } from './service.js';
@@ -55,7 +56,13 @@ export function fileNameFromDisposition(header: unknown): string | undefined {
   return plain ? plain[1].trim() : undefined;
 }
 
-export function uploadBody(request: FastifyRequest, fileName?: string): UploadBody {
+/**
+ * The upload in a request: the raw body (what vmprof-python sends since
+ * 0.4.10), or the `file` part of a multipart/form-data body (what 0.4.0 to
+ * 0.4.9 sent, `requests.post(files={'file': fd})`), streamed either way.
+ */
+export async function uploadBody(request: FastifyRequest, fileName?: string): Promise<UploadBody> {
+  if (/^multipart\/form-data/i.test(String(request.headers['content-type'] ?? ''))) return multipartFile(request, fileName);
   const length = request.headers['content-length'];
   return {
     stream: request.body as Readable,
@@ -106,4 +113,40 @@ export function sendError(reply: FastifyReply, status: number, message: string):
 /** The scheme://host a client used, for absolute links in listings. */
 export function origin(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
+}
+
+/** Resolves once the first file part starts, with that part as the upload stream. */
+function multipartFile(request: FastifyRequest, fileName?: string): Promise<UploadBody> {
+  const raw = request.body as Readable;
+  return new Promise((resolve, reject) => {
+    let parser: BusboyInstance;
+    try {
+      parser = new Busboy({ headers: request.headers as never, limits: { files: 1, fields: 20, parts: 40, fieldSize: 64 * 1024 } });
+    } catch (err) {
+      reject(new UploadError(400, `bad multipart body (${(err as Error).message})`));
+      return;
+    }
+    let found = false;
+    const file = new PassThrough();
+    parser.on('file', (_field: string, stream: Readable, name: string) => {
+      if (found) {
+        stream.resume();
+        return;
+      }
+      found = true;
+      stream.on('error', (err) => file.destroy(err));
+      stream.pipe(file);
+      resolve({ stream: file, fileName: fileName ?? name });
+    });
+    parser.on('error', (err: Error) => {
+      const e = new UploadError(400, `bad multipart body (${err.message})`);
+      if (found) file.destroy(e);
+      else reject(e);
+    });
+    parser.on('finish', () => {
+      if (!found) reject(new UploadError(400, 'the multipart body has no file part'));
+    });
+    raw.on('error', (err) => parser.destroy(err));
+    raw.pipe(parser);
+  });
 }

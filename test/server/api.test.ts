@@ -155,6 +155,22 @@ function suite(name: string, openStore: () => Promise<Store>) {
       assert.match((await json(late)).detail, /frozen/);
     });
 
+    test('vmprof 0.4.0-0.4.9 clients posted the profile as a multipart "file" part; that works too', async () => {
+      const created = await json(await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"argv":"old client","VM":"CPython"}' }));
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(fixture('vmprof/example.prof'))]), '/tmp/tmpq1w2e3');
+      const res = await fetch(`${server.base}/api/runtime/upload/cpu/${created.runtime_id}/add`, { method: 'POST', headers: { 'Content-Disposition': 'attachment; filename=/tmp/tmpq1w2e3' }, body: form });
+      assert.equal(res.status, 200, await res.clone().text());
+      const raw = Buffer.from(await (await fetch(`${server.base}/api/v1/profiles/${created.runtime_id}/raw`)).arrayBuffer());
+      assert.ok(raw.equals(readFileSync(fixture('vmprof/example.prof'))), 'the part, not the multipart body, is the profile');
+      const empty = new FormData();
+      empty.append('note', 'no file here');
+      const again = await json(await fetch(`${server.base}/api/runtime/new`, { method: 'POST', body: '{}' }));
+      const none = await fetch(`${server.base}/api/runtime/upload/cpu/${again.runtime_id}/add`, { method: 'POST', body: empty });
+      assert.equal(none.status, 400);
+      assert.match((await json(none)).error, /no file part/);
+    });
+
     test('a profile that does not parse is refused with a 4xx JSON naming the problem, and nothing is stored', async () => {
       const before = (await store.list({ limit: 1000, offset: 0 })).count;
       const created = await json(await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"argv":"x","VM":"CPython"}' }));

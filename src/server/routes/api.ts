@@ -102,7 +102,7 @@ export function registerApiRoutes(app: FastifyInstance, service: ProfileService,
   app.post('/api/v1/profiles', async (request, reply) => {
     await requireAccess(service, policy, request, 'write');
     const query = request.query as Record<string, string | undefined>;
-    const body = uploadBody(request, query.file);
+    const body = await uploadBody(request, query.file);
     const id = await service.createRuntime(query.name ?? '', query.vm ?? '');
     try {
       const row = await service.ingestProfile(id, body, query.vm || undefined);
@@ -119,7 +119,7 @@ export function registerApiRoutes(app: FastifyInstance, service: ProfileService,
     const kind = (request.params as Record<string, string>).kind;
     if (!(ATTACHMENT_KINDS as readonly string[]).includes(kind)) throw new UploadError(400, `unknown side-file kind "${kind}" (expected ${ATTACHMENT_KINDS.join(' or ')})`);
     const query = request.query as Record<string, string | undefined>;
-    const attachment = await service.ingestAttachment(id, kind as AttachmentKind, uploadBody(request, query.file));
+    const attachment = await service.ingestAttachment(id, kind as AttachmentKind, await uploadBody(request, query.file));
     return reply.code(201).send(attachmentJson(attachment, origin(request)));
   });
 

@@ -89,14 +89,14 @@ export function registerVmprofRoutes(app: FastifyInstance, service: ProfileServi
     await requireAccess(service, policy, request, 'write');
     const id = rid(request);
     const runtime = await service.store.getProfile(id);
-    await service.ingestProfile(id, uploadBody(request), runtime?.vm || undefined);
+    await service.ingestProfile(id, await uploadBody(request), runtime?.vm || undefined);
     return { status: 'ok' };
   });
 
   const uploadJit = async (request: FastifyRequest) => {
     await requireAccess(service, policy, request, 'write');
     const id = rid(request);
-    const body = uploadBody(request);
+    const body = await uploadBody(request);
     // vmprof-server insists on the client's gzip (`*.zip`) naming; we accept plain jitlogs too.
     const attachment = await service.ingestAttachment(id, 'jitlog', body);
     return { status: 'ok', jid: attachment.id };
@@ -114,7 +114,7 @@ export function registerVmprofRoutes(app: FastifyInstance, service: ProfileServi
 
   app.post('/api/log', async (request, reply) => {
     await requireAccess(service, policy, request, 'write');
-    const row = await service.ingestLegacy(uploadBody(request));
+    const row = await service.ingestLegacy(await uploadBody(request));
     // vmprof-server answers with the bare id as a JSON string; old clients strip the quotes.
     return reply.type('application/json').send(JSON.stringify(row.id));
   });
