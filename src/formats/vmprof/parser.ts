@@ -158,6 +158,54 @@ class PairTable {
   }
 }
 
+/** PairTable's sibling for three int32 keys: 16 bytes a slot, four slots a cache line. */
+class TripleTable {
+  private slots: Int32Array; // [a, b, c, value + 1]
+  private mask: number;
+  private size = 0;
+
+  constructor(capacity = 1 << 10) {
+    this.slots = new Int32Array(capacity * 4);
+    this.mask = capacity - 1;
+  }
+
+  private static hash(a: number, b: number, c: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c + 0x7f4a7c15, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 13);
+  }
+
+  get(a: number, b: number, c: number): number {
+    const slots = this.slots;
+    for (let i = TripleTable.hash(a, b, c) & this.mask; ; i = (i + 1) & this.mask) {
+      const v = slots[4 * i + 3];
+      if (v === 0) return -1;
+      if (slots[4 * i] === a && slots[4 * i + 1] === b && slots[4 * i + 2] === c) return v - 1;
+    }
+  }
+
+  add(a: number, b: number, c: number, value: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const slots = this.slots;
+    let i = TripleTable.hash(a, b, c) & this.mask;
+    while (slots[4 * i + 3] !== 0) i = (i + 1) & this.mask;
+    slots[4 * i] = a;
+    slots[4 * i + 1] = b;
+    slots[4 * i + 2] = c;
+    slots[4 * i + 3] = value + 1;
+    this.size++;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = (old.length / 4) * 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 4) if (old[i + 3] !== 0) this.add(old[i], old[i + 1], old[i + 2], old[i + 3] - 1);
+  }
+}
+
 /** Grows a Uint32Array/Int32Array column. */
 function grow<T extends Int32Array | Uint32Array | Uint8Array>(a: T, min: number): T {
   let cap = a.length * 2;
@@ -218,6 +266,7 @@ export class VmprofParser {
   private protoFrameKind = new Uint8Array(1024);
   private protoFrameCount = 0;
   private readonly protoStackIndex = new PairTable();
+  private readonly stackByEntry = new TripleTable(); // (parent proto stack, address lo, hi) -> proto stack
   private protoStackPrefix = new Int32Array(256);
   private protoStackFrame = new Int32Array(256);
   private protoStackCount = 0;
@@ -766,29 +815,53 @@ export class VmprofParser {
         n = this.plainEntry(n, this.entryLo, this.entryHi, line);
       }
     } else {
+      // The common CPython case: every entry is an address. Proto stacks are found by
+      // (parent, raw address) directly: one probe per frame instead of three.
+      let stack = -1;
+      const byEntry = this.stackByEntry;
       for (let k = depth - 1; k >= 0; k--) {
-        this.readEntry(view, from + k * a);
-        n = this.plainEntry(n, this.entryLo, this.entryHi, 0);
+        const p = from + k * a;
+        const lo = view.getInt32(p, true);
+        const hi = a === 8 ? view.getInt32(p + 4, true) : lo >> 31;
+        if ((lo === 0 && hi === 0) || hi < 0) continue; // zero and negative entries are not code
+        let s = byEntry.get(stack, lo, hi);
+        if (s === -1) {
+          const frame = this.protoFrame(this.addrId(lo >>> 0, hi >>> 0), 0, P_PLAIN);
+          s = this.newProtoStack(stack, frame);
+          byEntry.add(stack, lo, hi, s);
+        }
+        stack = s;
       }
+      this.remember(buf, from, from + depth * a, stack);
+      return stack;
     }
     let stack = -1;
     for (let i = 0; i < n; i++) {
       const frame = this.walkFrames[i];
       let s = this.protoStackIndex.get(stack, frame);
       if (s === -1) {
-        s = this.protoStackCount++;
-        if (s >= this.protoStackPrefix.length) {
-          this.protoStackPrefix = grow(this.protoStackPrefix, s + 1);
-          this.protoStackFrame = grow(this.protoStackFrame, s + 1);
-        }
-        this.protoStackPrefix[s] = stack;
-        this.protoStackFrame[s] = frame;
+        s = this.newProtoStack(stack, frame);
         this.protoStackIndex.add(stack, frame, s);
       }
       stack = s;
     }
     this.remember(buf, from, from + depth * a, stack);
     return stack;
+  }
+
+  /**
+   * A new proto stack. Both indexes (by frame, by raw entry) can make one for the same
+   * (parent, frame) only if the layout changed mid-file; ProfileBuilder merges such twins.
+   */
+  private newProtoStack(prefix: number, frame: number): number {
+    const s = this.protoStackCount++;
+    if (s >= this.protoStackPrefix.length) {
+      this.protoStackPrefix = grow(this.protoStackPrefix, s + 1);
+      this.protoStackFrame = grow(this.protoStackFrame, s + 1);
+    }
+    this.protoStackPrefix[s] = prefix;
+    this.protoStackFrame[s] = frame;
+    return s;
   }
 
   /** An untagged entry; zero and negative values are not code (vmprof-python treats them as lines). */
