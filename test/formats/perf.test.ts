@@ -93,6 +93,7 @@ test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty s
     'other 12 1.003000: 1 cpu-clock:',
     '\t    4000 operator()(int, char) const (/bin/prog (deleted))',
     '',
+    'flat 13 [000] 1.0035: PERF_RECORD_MMAP2 13/13: [0x400000(0x1000) @ 0 08:01 42 0]: r-xp /bin/flat', // --show-mmap-events
     'flat 13 1.004000: 1 cycles:  4005d0 hot_loop+0x10 (/bin/flat)', // perf script -F without a call chain
     'flat 13 1.005000: 1 cycles:  4005d0 hot_loop+0x10 (/bin/flat)',
   ].join('\r\n');
@@ -100,6 +101,7 @@ test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty s
   assert.deepEqual(p.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`), ['my prog 10/11 2', 'other 12/12 1', 'flat 13/13 2']);
   assert.deepEqual(stackFuncs(p, p.threads[2].samples.stack[1]).map((f) => funcName(p, f)), ['hot_loop']);
   assert.match(p.meta.warnings.join(), /2 different events/);
+  assert.equal(p.meta.extra.sideBandRecords, '1');
   const first = stackFuncs(p, p.threads[0].samples.stack[0]);
   assert.deepEqual(first.map((f) => `${funcName(p, f)}|${funcFile(p, f)}|${funcKind(p, f)}`), [
     'main|/bin/prog|native', 'do_syscall_64|[kernel.kallsyms]|native', 'fib|/tmp/fib.py|python',

@@ -82,6 +82,7 @@ export function readPerfScript(bytes: Uint8Array): Profile {
   let firstNanos = 0;
   let clockPeriod: number | null = null;
   let skippedLines = 0;
+  let sideBand = 0;
 
   let thread = -1;
   let sampleTime = 0;
@@ -182,6 +183,11 @@ export function readPerfScript(bytes: Uint8Array): Profile {
       throw new ProfileFormatError(FORMAT, `expected a sample header "comm pid time: event:", found ${JSON.stringify(shown)}`, -1, lineNo);
     }
     flush();
+    // Side-band records (perf script --show-mmap-events, --show-task-events, ...) are not samples.
+    if (header.event.startsWith('PERF_RECORD_')) {
+      sideBand++;
+      continue;
+    }
     // Times relative to the first sample from the integer parts of "seconds.fraction",
     // so that 1.002000 - 1.000000 is exactly 2 ms.
     const dot = header.secondsText.indexOf('.');
@@ -208,6 +214,7 @@ export function readPerfScript(bytes: Uint8Array): Profile {
   // cpu-clock / task-clock periods are nanoseconds: the sampling interval.
   if (clockPeriod !== null) builder.meta.interval = clockPeriod / 1e6;
   if (events.size > 1) builder.warn(`samples of ${events.size} different events are mixed in one profile`);
+  if (sideBand > 0) builder.meta.extra.sideBandRecords = String(sideBand);
   if (skippedLines > 0) builder.warn(`${skippedLines} indented lines were not stack frames and were skipped`);
   return builder.build();
 }
