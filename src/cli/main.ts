@@ -14,6 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { commands } from './commands.js';
 import { FALLBACK_EXAMPLES } from './examples.js';
 import { asCliError, CliError } from './errors.js';
+import { setColorChoice } from './terminal.js';
 import { sanitize } from '../report/text.js';
 
 /** A commander exit (help, version, usage error) and the command it came from. */
@@ -41,7 +42,7 @@ Examples:
   $ pyrometer view out.prof                          the interactive viewer in your browser
 
 Run 'pyrometer <command> --help' for a command's options and examples.
-Colour is used on a terminal only; NO_COLOR=1 turns it off, FORCE_COLOR=1 on.
+Colour is used on a terminal only; --no-color or NO_COLOR=1 turns it off, --color or FORCE_COLOR=1 on.
 `;
 
 /** Applies our error handling to a command and everything below it. */
@@ -92,7 +93,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Profile Python programs (CPython and PyPy): record, show, view, convert and share profiles.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .addHelpText('after', PROGRAM_HELP);
+    .option('--color', 'colour the output even when it is not a terminal')
+    .option('--no-color', 'never colour the output')
+    .addHelpText('after', PROGRAM_HELP)
+    .hook('preAction', () => setColorChoice(program.opts().color));
   for (const register of commands) register(program, setExitCode);
   configureTree(program, 'pyrometer');
   return program;
@@ -100,6 +104,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
+  setColorChoice(undefined);
   let exitCode = 0;
   const program = buildProgram((code) => {
     exitCode = code;

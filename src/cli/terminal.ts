@@ -15,7 +15,15 @@ type Stream = NodeJS.WriteStream | { isTTY?: boolean; columns?: number; rows?: n
  * Deliberately not picocolors' own guess, which also turns colour on for any
  * CI=… environment, pipes included.
  */
+let colorChoice: boolean | undefined;
+
+/** `--color` / `--no-color` on the command line: beats the environment and the TTY test (undefined = no choice). */
+export function setColorChoice(choice: boolean | undefined): void {
+  colorChoice = choice;
+}
+
 export function colorEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (colorChoice !== undefined && env === process.env) return colorChoice;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return !['0', 'false', 'no'].includes(env.FORCE_COLOR.toLowerCase());
   return !!stream.isTTY && env.TERM !== 'dumb';

@@ -167,6 +167,19 @@ test('as a real process: exit codes and no stack trace on bad input', () => {
   assert.doesNotMatch(disabled.stdout, /\u001b/);
 });
 
+test('--color and --no-color beat the environment, before or after the command', async () => {
+  const path = fixture('vmprof/example.prof');
+  const forced = await runCli(['show', path, '--color']);
+  assert.match(forced.stdout, /\u001b\[31m/);
+  const before = await runCli(['--color', 'show', path], { NO_COLOR: '1' });
+  assert.match(before.stdout, /\u001b\[/);
+  const off = await runCli(['show', path, '--no-color'], { FORCE_COLOR: '1' });
+  assert.doesNotMatch(off.stdout, /\u001b/);
+  // The choice does not stick to the next run.
+  const next = await runCli(['show', path], { FORCE_COLOR: '1' });
+  assert.match(next.stdout, /\u001b\[/);
+});
+
 test('show on the real VMProf fixtures: a table that fits the width', async () => {
   for (const name of ['example.prof', 'example_with_lines.prof', 'vmprof_cpuburn.prof', 'pypy-primes.prof', 'pypy-wordcount.prof', 'richards.cpython.prof', 'simple_nested.pypy.prof']) {
     for (const columns of ['60', '100']) {
