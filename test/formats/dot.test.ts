@@ -104,7 +104,7 @@ test('thresholds prune small nodes and edges', () => {
   assert.throws(() => dotFormat.write!(syntheticProfile(), { nodeThres: 'lots' }), /--node-thres/);
 });
 
-test('real fixtures: cProfile and callgrind call graphs render, callgrind edges show call counts', () => {
+test('real fixtures: cProfile and callgrind call graphs render with their call counts', () => {
   const cases: [Profile, string][] = [
     [pstatsFormat.read!(new Uint8Array(readFileSync(fixture('cprofile/cprofile-python3-wordcount.pstats')))), 'pstats'],
     [callgrindFormat.read!(new Uint8Array(readFileSync(fixture('callgrind/callgrind.python3-tiny.out')))), 'callgrind'],
@@ -114,6 +114,7 @@ test('real fixtures: cProfile and callgrind call graphs render, callgrind edges 
     const svg = renderSvg(text);
     assert.ok(nodeLabels(text).size > 3, `${name}: a real graph`);
     assert.match(svg, /<svg/);
-    if (name === 'callgrind') assert.match(text, /label="[\d.]+%\\n\d+×"/, 'call counts on edges');
+    assert.match(text, /label="[\d.]+%\\n\d+×"/, `${name}: call counts on edges`);
+    assert.match(text, /\\n\(\d+\.\d\d%\)\\n\d+×"\]/, `${name}: call counts on nodes`);
   }
 });

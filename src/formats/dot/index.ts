@@ -8,7 +8,8 @@
  *     f<caller> -> f<callee> [label="total%\nN×", color, penwidth, arrowsize, labeldistance]; }
  *
  * - Nodes are functions; total counts a sample once however often the function
- *   recurs, self is the innermost frame. Edges are direct calls weighted by the
+ *   recurs, self is the innermost frame. Formats that count calls (cProfile,
+ *   callgrind) show calls (`12×`) on nodes and edges, as gprof2dot does. Edges are direct calls weighted by the
  *   samples in which the caller called the callee (once per sample).
  * - Colours follow gprof2dot's temperature map: hue from blue (0%) through
  *   green and yellow to red (100% of the total), darker for cold nodes; pen
@@ -106,15 +107,29 @@ function callEdges(profile: Profile, weights: Float64Array): Map<number, number>
   return edges;
 }
 
-/** Call counts from formats that record them (callgrind), keyed like callEdges. */
-function recordedCalls(profile: Profile): Map<number, number> {
-  const calls = new Map<number, number>();
-  const data = profile.attachments.callgrind as { calls?: { caller: number; callee: number; calls: number }[] } | undefined;
-  for (const c of data?.calls ?? []) {
-    const key = c.caller * profile.funcs.length + c.callee;
-    calls.set(key, (calls.get(key) ?? 0) + c.calls);
+/**
+ * Call counts from formats that record them (callgrind, cProfile): per edge,
+ * keyed like callEdges, and per function (calls into it).
+ */
+function recordedCalls(profile: Profile): { edges: Map<number, number>; funcs: Map<number, number> } {
+  const edges = new Map<number, number>();
+  const funcs = new Map<number, number>();
+  const n = profile.funcs.length;
+  const callgrind = profile.attachments.callgrind as { calls?: { caller: number; callee: number; calls: number }[] } | undefined;
+  for (const c of callgrind?.calls ?? []) {
+    const key = c.caller * n + c.callee;
+    edges.set(key, (edges.get(key) ?? 0) + c.calls);
+    funcs.set(c.callee, (funcs.get(c.callee) ?? 0) + c.calls);
   }
-  return calls;
+  const pstats = profile.attachments.pstats as { rows?: { func: number; calls: number; callers: { func: number; calls: number }[] }[] } | undefined;
+  for (const row of pstats?.rows ?? []) {
+    funcs.set(row.func, (funcs.get(row.func) ?? 0) + row.calls);
+    for (const c of row.callers) {
+      const key = c.func * n + row.func;
+      edges.set(key, (edges.get(key) ?? 0) + c.calls);
+    }
+  }
+  return { edges, funcs };
 }
 
 export function writeDot(profile: Profile, options: DotOptions = {}): string {
@@ -124,7 +139,7 @@ export function writeDot(profile: Profile, options: DotOptions = {}): string {
   const total = totalWeight(weights);
   const { self, total: totals } = functionTable(profile, weights);
   const edges = callEdges(profile, weights);
-  const calls = recordedCalls(profile);
+  const { edges: calls, funcs: funcCalls } = recordedCalls(profile);
   const unit = profile.meta.weightUnit;
   const share = (w: number) => (total > 0 ? w / total : 0);
 
@@ -145,7 +160,8 @@ export function writeDot(profile: Profile, options: DotOptions = {}): string {
     const line = profile.funcs.line[f];
     const labelLines = [name];
     if (file) labelLines.push(line > 0 ? `${file}:${line}` : file);
-    labelLines.push(percent(weight * 100), `(${percent(share(self[f]) * 100)})`, weightLabel(totals[f], unit));
+    const count = funcCalls.get(f);
+    labelLines.push(percent(weight * 100), `(${percent(share(self[f]) * 100)})`, count === undefined ? weightLabel(totals[f], unit) : `${count}×`);
     const color = temperatureColor(weight);
     const fontsize = Math.max(MIN_FONT, weight * MAX_FONT).toFixed(2);
     // Label lines are joined with DOT's "\n" (centred line break) after escaping each line.
