@@ -1,0 +1,82 @@
+/**
+ * The server's pages in real Chromium: the link the vmprof client prints
+ * (`<host>/#/<runtime id>`) lands in the viewer with that profile loaded from
+ * the stored model, a hostile argv is shown as text, and delete works from the
+ * list. Needs the built viewer (web/dist; `npm test` builds it first).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/server/app.js';
+import { SqliteStore } from '../../src/server/store/sqlite.js';
+import { webDistDir } from '../../src/view-server/assets.js';
+import { fixture } from '../helpers.js';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const work = mkdtempSync(join(tmpdir(), 'pyrometer-browser-'));
+let store: SqliteStore;
+let app: FastifyInstance;
+let base: string;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(join(webDistDir(), 'index.html')), 'the viewer must be built (npm run build:web)');
+  store = SqliteStore.open(join(work, 'db.sqlite'));
+  app = await buildApp({ store, spoolDir: join(work, 'spool'), viewerDir: webDistDir() });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  await store?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function vmprofUpload(argv: string, file: string): Promise<string> {
+  const created = await (await fetch(`${base}/api/runtime/new`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ argv, VM: 'PyPy' }) })).json();
+  const res = await fetch(`${base}/api/runtime/upload/cpu/${created.runtime_id}/add`, { method: 'POST', headers: { 'Content-Disposition': `attachment; filename=${file}` }, body: readFileSync(file) });
+  assert.equal(res.status, 200);
+  await fetch(`${base}/api/runtime/${created.runtime_id}/freeze/`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
+  return created.runtime_id;
+}
+
+test("the vmprof client's printed link opens the profile in the viewer", async () => {
+  const rid = await vmprofUpload('pypy3 wordcount.py', fixture('vmprof/pypy-wordcount.prof'));
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await page.goto(`${base}/#/${rid}`);
+    await page.waitForURL(/\/viewer\/\?profile=/);
+    await page.locator('footer.status', { hasText: 'pypy' }).waitFor({ timeout: 15_000 });
+    assert.match(await page.locator('footer.status').innerText(), /70 samples/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the list shows a hostile argv as text, and deletes from the page', async () => {
+  const hostile = '<img src=x onerror="window.pwned=1">';
+  const rid = await vmprofUpload(hostile, fixture('vmprof/pypy-primes.prof'));
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/?q=${encodeURIComponent('onerror')}`);
+    const row = page.locator(`tr[data-id="${rid}"]`);
+    assert.equal(await row.locator('td.name a').innerText(), hostile);
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    page.once('dialog', (d) => void d.accept());
+    await row.locator('button.delete').click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await fetch(`${base}/api/v1/profiles/${rid}`)).status, 404);
+  } finally {
+    await page.close();
+  }
+});
