@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-function reportError(err: unknown): number {
+export function reportError(err: unknown): number {
   if (err instanceof CommanderExit) {
     const { error } = err;
     if (error.exitCode === 0) return 0; // --help, --version, `pyrometer help`
