@@ -38,7 +38,8 @@ after(async () => {
 
 /** Loads a file into speedscope, returns the importer it chose and speedscope's own export of the result. */
 async function importWithSpeedscope(fileName: string, content: string | Uint8Array): Promise<{ importer: string; exported: Profile }> {
-  const page = await browser.newPage({ acceptDownloads: true });
+  // A small viewport: speedscope renders with WebGL in software here, and pixels cost time.
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 480, height: 320 } });
   try {
     const importers: string[] = [];
     const errors: string[] = [];
