@@ -20,7 +20,7 @@ import {
   type Selected,
   type Selection,
 } from './common.js';
-import { displayWidth, ellipsize, ellipsizePath, formatPercent, heat, padEnd, padStart, splitNameLocation, type Style } from './text.js';
+import { displayWidth, ellipsize, ellipsizePath, formatNumber, formatPercent, heat, padEnd, padStart, splitNameLocation, type Style } from './text.js';
 
 export interface FlatOptions extends Selection {
   /** How many functions to list (default 20). */
@@ -102,6 +102,6 @@ export function renderFlat(profile: Profile, options: FlatOptions, style: Style)
     }
     out.push(line.trimEnd());
   }
-  if (more > 0) out.push(style.dim(`… ${more} more function${more === 1 ? '' : 's'} (--top N to list more)`));
+  if (more > 0) out.push(style.dim(`… ${formatNumber(more)} more function${more === 1 ? '' : 's'} (--top N to list more)`));
   return out.join('\n') + '\n';
 }

@@ -15,7 +15,7 @@
 import { callTreeBottomUp, callTreeTopDown, type CallTree } from '../model/analysis.js';
 import type { Profile } from '../model/profile.js';
 import { caveatLines, displayName, headerLine, PathShortener, select, type Selected, type Selection } from './common.js';
-import { displayWidth, ellipsize, ellipsizePath, formatPercent, heat, padStart, type Style } from './text.js';
+import { displayWidth, ellipsize, ellipsizePath, formatNumber, formatPercent, heat, padStart, type Style } from './text.js';
 
 export interface TreeOptions extends Selection {
   /** Bottom-up: roots are where time was spent, children are their callers. */
@@ -123,7 +123,7 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
     const indentWidth = displayWidth(guides);
     const room = Math.max(8, style.width - fixed - indentWidth);
     if (line.node < 0) {
-      const text = `… ${line.hiddenCount} more below ${options.minPercent ?? 1}%`;
+      const text = `… ${formatNumber(line.hiddenCount)} more below ${options.minPercent ?? 1}%`;
       out.push(padStart(formatPercent(line.hiddenTotal, total), pctW) + GAP + ' '.repeat(pctW) + GAP + style.dim(guides + ellipsize(text, room)));
       continue;
     }
