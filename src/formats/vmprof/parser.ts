@@ -254,7 +254,7 @@ export class VmprofParser {
 
   // --- addresses seen in stacks ---
   private readonly addrIndex = new PairTable(); // (lo, hi) -> address id
-  private readonly plainFrameByAddr = new PairTable(); // (lo, hi) -> proto frame of a plain entry, line 0
+  private plainFrameByAddr = new PairTable(); // (lo, hi) -> proto frame of a plain entry, line 0
   private addrLo = new Uint32Array(1024);
   private addrHi = new Uint32Array(1024);
   private addrCount = 0;
@@ -265,8 +265,8 @@ export class VmprofParser {
   private protoFrameLine = new Int32Array(1024);
   private protoFrameKind = new Uint8Array(1024);
   private protoFrameCount = 0;
-  private readonly protoStackIndex = new PairTable();
-  private readonly stackByEntry = new TripleTable(); // (parent proto stack, address lo, hi) -> proto stack
+  private protoStackIndex = new PairTable();
+  private stackByEntry = new TripleTable(); // (parent proto stack, address lo, hi) -> proto stack
   private protoStackPrefix = new Int32Array(256);
   private protoStackFrame = new Int32Array(256);
   private protoStackCount = 0;
@@ -918,6 +918,9 @@ export class VmprofParser {
       const name = this.extra[`thread_name:${id}`];
       if (name !== undefined) b.setThreadName(t, name);
     });
+    // The stack cache and the walk's indexes are done with: let their memory go before the
+    // builder copies its columns (the peak of a big parse).
+    this.releaseCache();
     const profileFrames = this.buildFrames();
     const stackMap = new Int32Array(this.protoStackCount);
     let identity = true;
@@ -938,6 +941,21 @@ export class VmprofParser {
     }
     if (this.memory) profile.counters.push(rssCounter(profile));
     return profile;
+  }
+
+  private releaseCache(): void {
+    this.arena = new Uint8Array(8);
+    this.arenaWords = new Int32Array(this.arena.buffer);
+    this.arenaDoubles = new Float64Array(this.arena.buffer);
+    this.arenaUsed = 0;
+    this.cacheSlots = new Int32Array(1);
+    this.cacheMask = 0;
+    this.cacheCount = 0;
+    this.cacheHash = this.cacheOffset = this.cacheLength = this.cacheStack = new Int32Array(0);
+    this.carry = new Uint8Array(0);
+    this.stackByEntry = new TripleTable(1);
+    this.protoStackIndex = new PairTable(1);
+    this.plainFrameByAddr = new PairTable(1);
   }
 
   private buildFrames(): Int32Array {
