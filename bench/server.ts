@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProfileBuilder } from '../src/model/builder.js';
@@ -203,6 +203,7 @@ async function main() {
   const children: ChildProcess[] = [];
   let cluster: Awaited<ReturnType<typeof startPgCluster>> | undefined;
   try {
+    const loadBefore = loadavg()[0];
     const data = inputs(work);
     const [, parse100k] = await timed(() => loadProfile(data.big.path));
     const results = [];
@@ -218,11 +219,13 @@ async function main() {
       results.push(await runBackend('PostgreSQL', pg.url, data));
       pg.child.kill('SIGTERM');
     }
-    const report = { date: new Date().toISOString(), node: process.version, parse100kFromRawMs: parse100k, big: { bytes: data.big.bytes.length, samples: 100_000 }, results };
+    const load = { before: loadBefore, after: loadavg()[0] };
+    const report = { date: new Date().toISOString(), node: process.version, load, parse100kFromRawMs: parse100k, big: { bytes: data.big.bytes.length, samples: 100_000 }, results };
     mkdirSync(join(root, 'bench/out'), { recursive: true });
     writeFileSync(join(root, 'bench/out/server.json'), JSON.stringify(report, null, 2));
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     console.log(`inputs: ${data.all.length} files (${data.all.length - 1} real fixtures + a 100k-sample VMProf of ${(data.big.bytes.length / 1024).toFixed(0)} KiB), ${ROUNDS} rounds, ${CLIENTS} concurrent clients`);
+    console.log(`machine load (1-min average, 2 cores): ${load.before.toFixed(1)} at start, ${load.after.toFixed(1)} at end`);
     console.log(`parse the 100k-sample profile from its raw file (what each open would cost without the stored model): ${ms(parse100k)}`);
     console.log('| backend | uploads | uploads/s | upload p50 | upload p99 | open p50 | open p99 | 100k open p50 / p99, 1 client | 100k open p50 / p99, N clients | 100k fetch+decode | lost | bad downloads |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');

@@ -56,7 +56,7 @@ export const registerServe: RegisterCommand = (program: Command) => {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on', parsePort, 8000),
   )
-    .option('--max-upload <size>', 'largest upload accepted, after decompression', (v) => parseSize(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .option('--max-upload <size>', 'largest upload accepted, after decompression', (v) => parseSize(v), '512MB' as unknown as number)
     .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
     .option('--private', 'viewing needs a token too (implies --require-token)')
     .option('--log', 'log every request')
@@ -66,7 +66,7 @@ export const registerServe: RegisterCommand = (program: Command) => {
       const app = await buildApp({
         store,
         spoolDir: join(dataDir, 'spool'),
-        maxUploadBytes: opts.maxUpload,
+        maxUploadBytes: typeof opts.maxUpload === 'number' ? opts.maxUpload : DEFAULT_MAX_UPLOAD_BYTES,
         requireToken: opts.requireToken,
         privateView: opts.private,
         logger: Boolean(opts.log),
