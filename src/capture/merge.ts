@@ -109,6 +109,10 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
   const result: MergeResult = { bytes: parent, merged: [], skipped: [] };
   children.forEach((child, index) => {
     const walk = walkRecords(child.bytes);
+    if (child.bytes.length === 0) {
+      result.skipped.push({ pid: child.pid, reason: 'it had written nothing yet when the program ended (still running?)' });
+      return;
+    }
     if (walk === null) {
       result.skipped.push({ pid: child.pid, reason: 'not a VMProf file this machine wrote' });
       return;

@@ -215,6 +215,7 @@ class Sampler:
         w.meta('os', sys.platform)
         w.meta('bits', struct.calcsize('P') * 8)
         w.symbol(b'\x08', IDLE_UID, 'n:<idle>:0:-')
+        w.flush()  # a file that exists is never empty: a reader sees at least a valid header
 
     # -- clocks ---------------------------------------------------------------------------
     def _clock_now(self):
@@ -694,6 +695,7 @@ def _set_path0(entry):
 def _fresh_main():
     import types
     main = types.ModuleType('__main__')
+    main.__dict__['__annotations__'] = {}  # the interpreter's own __main__ starts with one
     main.__dict__['__builtins__'] = sys.modules['builtins']
     sys.modules['__main__'] = main
     return main.__dict__
@@ -856,6 +858,19 @@ def _finish():
     if _state['finished']:
         return
     _state['finished'] = True
+    _state['finishing'] = True
+    try:
+        _stop_profiler()
+    finally:
+        _state['finishing'] = False
+    signum = _state.get('pending_signal')
+    if signum:
+        # a SIGTERM came while we were writing: die of it now that the profile is complete
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _stop_profiler():
     profiler = _state['profiler']
     if profiler is not None:
         # a second Ctrl-C must not cut the profile short
@@ -881,6 +896,9 @@ def _at_exit():
 
 
 def _on_sigterm(signum, frame):
+    if _state.get('finishing'):
+        _state['pending_signal'] = signum  # let the profile be completed first
+        return
     _finish()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
