@@ -16,7 +16,7 @@
  * Prints a Markdown table for docs/performance.md.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -200,7 +200,8 @@ async function main(): Promise<void> {
     const ours = runOurs(big);
     const total = ours.parseMs + ours.aggregateMs;
     const lines = [
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
+      `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ` +
+        `load average ${loadavg()[0].toFixed(1)} when the parse ended (wall-clock numbers suffer when it exceeds the core count; CPU time less so).`,
       `Input: ${(ours.bytes / MB).toFixed(0)} MB synthetic VMProf (CPython layout, 64-bit, memory words, ${shape.threads} threads, ` +
         `${shape.functions} functions, ${shape.distinctStacks} distinct stacks of depth 20-200 sharing prefixes, ${ours.samples} samples), streamed in 1 MiB chunks.`,
       '',
