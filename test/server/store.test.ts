@@ -161,3 +161,14 @@ contract(
   async () => PostgresStore.open(pgUrl),
 );
 after(() => cluster?.stop());
+
+test('a database from a newer pyrometer is refused with a clear message, not used', async () => {
+  const path = join(work, 'newer.db');
+  const store = SqliteStore.open(path);
+  await store.close();
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(path);
+  db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_SCHEMA_VERSION + 1);
+  db.close();
+  assert.throws(() => SqliteStore.open(path), new RegExp(`schema version ${LATEST_SCHEMA_VERSION + 1} is newer than this pyrometer`));
+});
