@@ -71,7 +71,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)');
   addSelectionOptions(command)
-    .option('--json', 'print a machine-readable summary instead (with the tree when --tree is given)')
+    .option('--json', 'print a machine-readable summary instead (with the tree and lines when --tree / --lines are given)')
     .option('-f, --format <name>', 'read the file as this format instead of detecting it')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: ShowOptions) => {
@@ -87,6 +87,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
           top: opts.top ?? 20,
           sort: opts.sort as 'self' | 'total',
           tree: wantTree ? treeOptions : false,
+          lines: opts.lines,
         });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         return;

@@ -10,6 +10,7 @@ import { select, type Selection } from './common.js';
 import { flatRows, type FlatOptions } from './flat.js';
 import { profileFacts, type ProfileFacts } from './info.js';
 import { buildTree, treeLines, type TreeOptions } from './tree.js';
+import { hasLineData, hotLineFunctions } from './lines.js';
 
 export interface ShowJson {
   meta: Omit<ProfileFacts, 'threads'>;
@@ -26,6 +27,8 @@ export interface ShowJson {
     totalPercent: number;
   }[];
   moreFunctions: number;
+  /** With `lines`: per-line costs of the hottest functions; null when the profile has no line numbers. */
+  lines?: { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[] | null;
   tree?: {
     inverted: boolean;
     minPercent: number;
@@ -35,7 +38,7 @@ export interface ShowJson {
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeOptions | false }, ): ShowJson {
+export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeOptions | false; lines?: boolean }): ShowJson {
   const selection: Selection = { threads: options.threads, hideIdle: options.hideIdle };
   const selected = select(profile, selection);
   const facts = profileFacts(profile);
@@ -66,6 +69,23 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
     })),
     moreFunctions: more,
   };
+  if (options.lines) {
+    if (!hasLineData(profile)) result.lines = null;
+    else {
+      const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
+      result.lines = hot.map((f) => ({
+        name: funcName(profile, f),
+        file: funcFile(profile, f),
+        line: profile.funcs.line[f],
+        self: costs.self[f],
+        total: costs.total[f],
+        lines: [...perLine.get(f)!.entries()]
+          .filter(([, c]) => c.total > 0)
+          .sort((a, b) => a[0] - b[0])
+          .map(([line, c]) => ({ line, self: c.self, total: c.total })),
+      }));
+    }
+  }
   if (options.tree) {
     const tree = buildTree(profile, selected, options.tree.inverted);
     const lines = treeLines(tree, options.tree);

@@ -37,6 +37,21 @@ export const NO_LINE_DATA =
   'This profile has no line numbers, so there is nothing to break down per line.\n' +
   'Record one with line data:  pyrometer record --lines -o out.prof -- python3 your_program.py';
 
+/** The functions to break down: the hottest by self time (then total) that have any line numbers. */
+export function hotLineFunctions(profile: Profile, weights: Float64Array, top: number) {
+  const costs = functionTable(profile, weights);
+  const perLine = lineCosts(profile, weights);
+  // By self time, then total: callers with no self time still show where they made their calls.
+  const hot = functionsByCost(costs.total)
+    .sort((a, b) => costs.self[b] - costs.self[a] || costs.total[b] - costs.total[a] || a - b)
+    .filter((f) => {
+      const lines = perLine.get(f);
+      return lines !== undefined && [...lines.keys()].some((l) => l > 0);
+    })
+    .slice(0, Math.max(1, top));
+  return { costs, perLine, hot };
+}
+
 /** How many lines of one function are listed at most (the costliest ones, shown in source order). */
 const MAX_LINES_PER_FUNCTION = 25;
 
@@ -52,14 +67,7 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     out.push('', 'No samples selected.');
     return out.join('\n') + '\n';
   }
-  const costs = functionTable(profile, selected.weights);
-  const perLine = lineCosts(profile, selected.weights);
-  // The hottest functions that have any line information.
-  // By self time, then total: callers with no self time still show where they made their calls.
-  const hot = functionsByCost(costs.total).sort((a, b) => costs.self[b] - costs.self[a] || costs.total[b] - costs.total[a] || a - b).filter((f) => {
-    const lines = perLine.get(f);
-    return lines !== undefined && [...lines.keys()].some((l) => l > 0);
-  }).slice(0, Math.max(1, options.top ?? 5));
+  const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
   const paths = new PathShortener(profile, hot, style.home);
   if (paths.common) out.push(paths.note(style));
   const total = selected.total;

@@ -246,6 +246,16 @@ test('show --lines: per-line costs when recorded with lines, a hint when not', a
   assert.equal(without.code, 0);
   assert.match(without.stdout, /no line numbers/);
   assert.match(without.stdout, /pyrometer record --lines/);
+  // JSON: per-line self times add up to the function's self time.
+  const json = JSON.parse((await runCli(['show', fixture('vmprof/example_with_lines.prof'), '--lines', '--json', '--top', '3'])).stdout);
+  assert.equal(json.lines.length, 3);
+  for (const f of json.lines) {
+    const selfSum = f.lines.reduce((a: number, l: { self: number }) => a + l.self, 0);
+    assert.ok(Math.abs(selfSum - f.self) < 1e-9, f.name);
+    for (const l of f.lines) assert.ok(l.total <= f.total + 1e-9 && l.total >= l.self);
+  }
+  const noLines = JSON.parse((await runCli(['show', fixture('vmprof/pypy-primes.prof'), '--lines', '--json'])).stdout);
+  assert.equal(noLines.lines, null);
 });
 
 test('show --thread: by id or name, comma-separated; unknown threads are a usage error', async () => {
