@@ -171,6 +171,13 @@ test('real PyPy VMProf files: RSS as a memory counter, PYPYLOG sections as marke
   assert.ok(json.meta.profilingEndTime >= Math.max(...json.threads[0].markers.endTime));
 });
 
+test('a profile without threads still gives a loadable file (one empty thread)', () => {
+  const json = exportJson(new ProfileBuilder('jitlog').build());
+  assert.deepEqual(validateFirefoxProfile(json), []);
+  assert.equal(json.threads.length, 1);
+  assert.equal(json.threads[0].samples.length, 0);
+});
+
 test('writeChunks streams the same text in bounded pieces', () => {
   const b = new ProfileBuilder('synthetic', { interval: 1 });
   const t = b.thread('1');

@@ -365,7 +365,17 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
       },
       sourceLocationTable: { source: [], line: [], column: [], length: 0 },
     },
-    threads,
+    // The profiler refuses a profile without threads: a sample-less input (a bare jitlog) gets one empty thread.
+    threads: threads.length > 0 ? threads : [emptyThread()],
+  };
+}
+
+function emptyThread(): Record<string, unknown> {
+  return {
+    processType: 'default', processStartupTime: 0, processShutdownTime: null, registerTime: 0, unregisterTime: null,
+    pausedRanges: [], name: 'main', isMainThread: true, pid: '0', tid: '0',
+    samples: { stack: [], time: [], weight: null, weightType: 'samples', length: 0 },
+    markers: { data: [], name: [], startTime: [], endTime: [], phase: [], category: [], length: 0 },
   };
 }
 
