@@ -32,7 +32,7 @@ import { FLAG_MEMORY, MARKER_STACKTRACE } from '../src/formats/vmprof/parser.js'
 const MB = 1024 * 1024;
 
 /** Shallow stacks, many samples: mostly sample records of ~60-140 bytes. */
-function generateShallow(path: string, bytes: number): { size: number; samples: number } {
+export function generateShallow(path: string, bytes: number): { size: number; samples: number } {
   let seed = 7;
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

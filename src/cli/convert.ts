@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
 import { allFormats, formatByName, formatForOutputName, type Format, type WriteOptions } from '../formats/all.js';
 import { UnknownFormatError } from '../formats/errors.js';
 import { loadWithSideFiles } from '../formats/sidefiles.js';
@@ -86,11 +87,24 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>): Promise<number> {
+/** Outputs past this size show a "MiB written" counter on a terminal (the total is not known ahead). */
+const WRITE_PROGRESS_BYTES = 16 * 1024 * 1024;
+
+async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>, label: string): Promise<number> {
   let bytes = 0;
-  for (const piece of pieces) {
-    bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
-    if (!stream.write(piece)) await once(stream, 'drain');
+  let bar: cliProgress.SingleBar | null = null;
+  try {
+    for (const piece of pieces) {
+      bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
+      if (!stream.write(piece)) await once(stream, 'drain');
+      if (bar) bar.update(Math.round(bytes / (1024 * 1024)));
+      else if (bytes >= WRITE_PROGRESS_BYTES && process.stderr.isTTY && stream !== process.stdout) {
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
+        bar.start(0, Math.round(bytes / (1024 * 1024)));
+      }
+    }
+  } finally {
+    bar?.stop();
   }
   return bytes;
 }
@@ -99,8 +113,7 @@ async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>)
 async function writeOutput(profile: Profile, format: Format, output: string, options: WriteOptions): Promise<number> {
   const pieces: Iterable<Uint8Array | string> = format.writeChunks ? format.writeChunks(profile, options) : [format.write!(profile, options)];
   if (output === '-') {
-    const n = await writeAll(process.stdout, pieces);
-    return n;
+    return writeAll(process.stdout, pieces, 'standard output');
   }
   const temporary = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   const file = createWriteStream(temporary);
@@ -113,10 +126,10 @@ async function writeOutput(profile: Profile, format: Format, output: string, opt
     if (gzip) {
       const zip = createGzip();
       zip.pipe(file);
-      bytes = await Promise.race([writeAll(zip, pieces), failed]);
+      bytes = await Promise.race([writeAll(zip, pieces, sanitize(basename(output))), failed]);
       zip.end();
     } else {
-      bytes = await Promise.race([writeAll(file, pieces), failed]);
+      bytes = await Promise.race([writeAll(file, pieces, sanitize(basename(output))), failed]);
       file.end();
     }
     await Promise.race([once(file, 'close'), failed]);
