@@ -266,10 +266,10 @@ test('vmprof synthesized: truncation at every byte of a small file', () => {
   }
 });
 
-test('vmprof: truncation at every byte of the first 3 KiB of real files, and of the last 128 bytes', () => {
+test('vmprof: truncation at every byte of the first 2 KiB of real files, and of the last 64 bytes', () => {
   for (const name of ['example.prof', 'vmprof_cpuburn.prof', 'pypy-primes-mem.prof']) {
     const bytes = fixtureBytes(`vmprof/${name}`);
-    const cuts = [...Array(3073).keys(), ...Array.from({ length: 128 }, (_, i) => bytes.length - 128 + i)];
+    const cuts = [...Array(2049).keys(), ...Array.from({ length: 64 }, (_, i) => bytes.length - 64 + i)];
     let previous = 0;
     for (const cut of cuts) {
       let p: Profile;
