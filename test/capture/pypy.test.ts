@@ -1,0 +1,91 @@
+/**
+ * `pyrometer record` on real PyPy (pypy3; CI installs it from Debian): PyPy's built-in
+ * _vmprof writes the profile, --jitlog/--pypylog add the JIT log and the PyPy log beside it,
+ * and the agent's own frames are taken out of the stacks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CATEGORY_JIT, funcName, frameFunc } from '../../src/model/profile.js';
+import { dataPath, filesIn, readProfile, removeDir, runPyrometer, selfByName, totalByName } from './run.js';
+
+test('PyPy: the 80/20 split within 5 points, in a genuine _vmprof profile with JIT frames', async () => {
+  const run = await runPyrometer(['record', '-o', 'p.prof', '--', 'pypy3', dataPath('split.py'), '150', '1500000']);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 'p.prof'));
+    assert.equal(profile.meta.interpreter, 'pypy');
+    assert.ok(profile.meta.flags.includes('rpython'));
+    const self = selfByName(profile);
+    const f = self.get('f') ?? 0;
+    const g = self.get('g') ?? 0;
+    assert.ok(f + g > 150, `enough samples: ${f + g}`);
+    const share = (100 * f) / (f + g);
+    assert.ok(Math.abs(share - 80) <= 5, `f has ${share.toFixed(1)}% of f+g`);
+    // the agent's frames are gone: stacks start at the program's <module>
+    for (let fn = 0; fn < profile.funcs.length; fn++) {
+      const file = profile.strings[profile.funcs.file[fn]] ?? '';
+      if (/pyrometer_agent/.test(file)) {
+        // its code objects are announced, but no sample may use them
+        for (let s = 0; s < profile.stacks.length; s++) assert.notEqual(frameFunc(profile, s), fn, `agent frame ${funcName(profile, fn)} in a stack`);
+      }
+    }
+    const roots = new Set<string>();
+    for (let s = 0; s < profile.stacks.length; s++) if (profile.stacks.prefix[s] === -1) roots.add(funcName(profile, frameFunc(profile, s)));
+    assert.deepEqual([...roots], ['<module>']);
+    // the hot loops ran as JIT code
+    let jitFrames = 0;
+    for (let s = 0; s < profile.stacks.length; s++) if (profile.frames.category[profile.stacks.frame[s]] === CATEGORY_JIT) jitFrames++;
+    assert.ok(jitFrames > 0, 'JIT frames');
+    assert.match(run.stderr, /PyPy 3\.\d+\.\d+/);
+    assert.match(run.stderr, /PyPy's _vmprof/);
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
+test('PyPy: --jitlog and --pypylog write out.prof.jit and out.prof.pypylog beside the profile', async () => {
+  const run = await runPyrometer(['record', '--jitlog', '--pypylog', '-o', 'j.prof', '--', 'pypy3', dataPath('split.py'), '20', '200000']);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(filesIn(run.dir), ['j.prof', 'j.prof.jit', 'j.prof.pypylog']);
+    const jit = readFileSync(join(run.dir, 'j.prof.jit'));
+    assert.equal(jit[0], 0x1e, 'jitlog header marker');
+    const log = readFileSync(join(run.dir, 'j.prof.pypylog'), 'utf8');
+    assert.match(log, /^\[[0-9a-f]+\] \{gc-/m, 'GC sections');
+    assert.match(log, /^\[[0-9a-f]+\] \{jit-tracing/m, 'JIT sections');
+    assert.match(run.stderr, /JIT log: j\.prof\.jit\n\s+PyPy log: j\.prof\.pypylog/);
+    await readProfile(join(run.dir, 'j.prof'));
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
+test('PyPy: --jitlog on CPython is refused before anything runs', async () => {
+  const run = await runPyrometer(['record', '--jitlog', '-o', 'x.prof', '--', 'python3', '-c', 'print("ran")']);
+  try {
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^pyrometer: --jitlog needs PyPy; python3 is cpython\n$/);
+    assert.equal(existsSync(join(run.dir, 'x.prof')), false);
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
+test('PyPy with our own sampler (--engine sampler, the fallback when _vmprof is missing): threads separated and named', async () => {
+  const run = await runPyrometer(['record', '--engine', 'sampler', '-o', 's.prof', '--', 'pypy3', dataPath('threads.py')]);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 's.prof'));
+    assert.equal(profile.meta.extra.implementation, 'pypy');
+    const alpha = profile.threads.findIndex((t) => t.name === 'alpha-worker');
+    const beta = profile.threads.findIndex((t) => t.name === 'beta-worker');
+    assert.ok(alpha >= 0 && beta >= 0, `threads ${profile.threads.map((t) => t.name)}`);
+    assert.ok((totalByName(profile, [alpha]).get('crunch_in_alpha') ?? 0) > 0);
+    assert.equal(totalByName(profile, [alpha]).get('crunch_in_beta') ?? 0, 0);
+  } finally {
+    removeDir(run.dir);
+  }
+});
