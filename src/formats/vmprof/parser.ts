@@ -605,14 +605,14 @@ export class VmprofParser {
 
   /** The proto stack of identical raw entries seen before, or -2. */
   private cachedStack(view: DataView, from: number, to: number): number {
-    // The hash reads a sample of the words (the innermost 64 bytes, where stacks differ
+    // The hash reads a sample of the words (the innermost 32 bytes, where stacks differ
     // most, and a stride through the rest); the byte comparison below then reads them all.
     // One full pass over the stack, not two.
     const len = to - from;
     let h = Math.imul(len, 0x9e3779b1);
-    const dense = Math.min(to, from + 64);
+    const dense = Math.min(to, from + 32);
     for (let p = from; p < dense; p += 4) h = Math.imul(h ^ view.getInt32(p, true), 0x01000193);
-    const step = len > 256 ? ((len >>> 5) & ~3) : 4;
+    const step = len > 128 ? ((len >>> 4) & ~3) : 4;
     for (let p = dense; p < to; p += step) h = Math.imul(h ^ view.getInt32(p, true), 0x01000193);
     if (to > dense) h = Math.imul(h ^ view.getInt32(to - 4, true), 0x01000193);
     h ^= h >>> 16;
