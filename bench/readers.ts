@@ -15,7 +15,7 @@
  * Prints a Markdown table for docs/performance.md.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -117,7 +117,7 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
   rmSync(tmp, { recursive: true, force: true });
 }
 
-console.log(`Readers (median of ${runs} runs after a warm-up; Node ${process.version})\n`);
+console.log(`Readers (median of ${runs} runs after a warm-up; Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
 console.log('| input | size | pyrometer | reference tool on the same file |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(r);

@@ -122,14 +122,27 @@ export function readPstats(bytes: Uint8Array): Profile {
     interpreter: '',
   });
   const funcOf = new Map<string, FuncIndex>();
-  const intern = (k: Key): FuncIndex => {
-    const s = keyString(k);
-    let f = funcOf.get(s);
+  // Marshal back-references make a caller key the very tuple object of an earlier key: look that up first.
+  const funcOfTuple = new Map<MarshalValue, FuncIndex>();
+  // Where we are, for error messages only (built when one is thrown).
+  const at = { entry: 0, key: null as Key | null, caller: -1 };
+  const where = (): string =>
+    `entry ${at.entry + 1}` +
+    (at.key ? ` (${at.key.file}:${at.key.line} ${at.key.name})` : '') +
+    (at.caller >= 0 ? `, caller ${at.caller + 1}` : '');
+  const intern = (tuple: MarshalValue, offset: number, known?: Key): FuncIndex => {
+    let f = funcOfTuple.get(tuple);
     if (f === undefined) {
-      // cProfile writes built-ins as ('~', 0, name); the profile module as ('', 0, name).
-      const builtin = k.file === '~' || (k.file === '' && k.line === 0);
-      f = builder.func(k.name, builtin ? '' : k.file, builtin ? 0 : k.line, builtin ? 'native' : 'python');
-      funcOf.set(s, f);
+      const key = known ?? asKey(tuple, offset, where);
+      const s = keyString(key);
+      f = funcOf.get(s);
+      if (f === undefined) {
+        // cProfile writes built-ins as ('~', 0, name); the profile module as ('', 0, name).
+        const builtin = key.file === '~' || (key.file === '' && key.line === 0);
+        f = builder.func(key.name, builtin ? '' : key.file, builtin ? 0 : key.line, builtin ? 'native' : 'python');
+        funcOf.set(s, f);
+      }
+      funcOfTuple.set(tuple, f);
     }
     return f;
   };
@@ -139,16 +152,19 @@ export function readPstats(bytes: Uint8Array): Profile {
   let sawIntCallers = false;
   for (let i = 0; i < top.keys.length; i++) {
     const offset = top.offsets[i];
-    const key = asKey(top.keys[i], offset, () => `entry ${i + 1}`);
-    // Built only for an error message.
-    const where = () => `entry ${i + 1} (${key.file}:${key.line} ${key.name})`;
+    at.entry = i;
+    at.key = null;
+    at.caller = -1;
+    const key = asKey(top.keys[i], offset, where);
+    at.key = key;
+    const func = intern(top.keys[i], offset, key);
     const value = top.values[i];
     if (!Array.isArray(value) || value.length !== 5 || !(value[4] instanceof MarshalDict)) {
       throw new ProfileFormatError(FORMAT, `${where()}: expected (cc, nc, tt, ct, callers), found ${describe(value)}`, offset);
     }
     const callersDict = value[4] as MarshalDict;
     const row: PstatsRow = {
-      func: intern(key),
+      func,
       file: key.file,
       line: key.line,
       name: key.name,
@@ -160,7 +176,8 @@ export function readPstats(bytes: Uint8Array): Profile {
     };
     for (let j = 0; j < callersDict.keys.length; j++) {
       const cOffset = callersDict.offsets[j];
-      const caller = intern(asKey(callersDict.keys[j], cOffset, () => `${where()}, caller ${j + 1}`));
+      at.caller = j;
+      const caller = intern(callersDict.keys[j], cOffset);
       const cv = callersDict.values[j];
       if (Array.isArray(cv) && cv.length === 4) {
         sawTupleCallers = true;
@@ -175,7 +192,7 @@ export function readPstats(bytes: Uint8Array): Profile {
         sawIntCallers = true;
         row.callers.push({ func: caller, calls: Number(cv), primitiveCalls: null, tottime: null, cumtime: null });
       } else {
-        throw new ProfileFormatError(FORMAT, `${where()}, caller ${j + 1}: expected (nc, cc, tt, ct) or a call count, found ${describe(cv)}`, cOffset);
+        throw new ProfileFormatError(FORMAT, `${where()}: expected (nc, cc, tt, ct) or a call count, found ${describe(cv)}`, cOffset);
       }
     }
     rows.push(row);
