@@ -14,7 +14,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
+import { promisify } from 'node:util';
+import { ModelCache } from '../model-cache.js';
+
+const gunzip = promisify(gunzipCallback);
 import { SERIALIZED_MODEL_MEDIA_TYPE } from '../../model/serialize.js';
 import { UploadError } from '../ingest.js';
 import { checkId, origin, requireAccess, uploadBody, type AccessPolicy } from '../http.js';
@@ -92,6 +96,7 @@ export function attachmentDisposition(fileName: string): string {
 }
 
 export function registerApiRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy): void {
+  const models = new ModelCache(service.store);
   const idParam = (request: FastifyRequest) => checkId((request.params as Record<string, string>).id);
   const loadRow = async (request: FastifyRequest) => {
     const row = await service.store.getProfile(idParam(request));
@@ -154,7 +159,10 @@ export function registerApiRoutes(app: FastifyInstance, service: ProfileService,
     const etag = `"${row.modelBlob}"`;
     reply.header('ETag', etag).header('Cache-Control', policy.privateView ? 'private, max-age=86400' : 'public, max-age=86400');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    return sendBlob(service, request, reply, row.modelBlob!, 'gzip', SERIALIZED_MODEL_MEDIA_TYPE);
+    const stored = await models.get(row.modelBlob!);
+    reply.header('Content-Type', SERIALIZED_MODEL_MEDIA_TYPE).header('Vary', 'Accept-Encoding').header('X-Content-Type-Options', 'nosniff');
+    if (acceptsGzip(request)) return reply.header('Content-Encoding', 'gzip').send(stored);
+    return reply.send(await gunzip(stored));
   });
 
   app.get('/api/v1/profiles/:id/raw', async (request, reply) => {
@@ -178,7 +186,9 @@ export function registerApiRoutes(app: FastifyInstance, service: ProfileService,
 
   app.delete('/api/v1/profiles/:id', async (request) => {
     await requireAccess(service, policy, request, 'write');
-    if (!(await service.store.deleteProfile(idParam(request)))) throw new UploadError(404, 'no such profile');
+    const row = await service.store.getProfile(idParam(request));
+    if (!row || !(await service.store.deleteProfile(row.id))) throw new UploadError(404, 'no such profile');
+    models.forget(row.modelBlob);
     return { status: 'ok' };
   });
 }

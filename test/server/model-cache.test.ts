@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ModelCache } from '../../src/server/model-cache.js';
+import type { Store } from '../../src/server/store/store.js';
+
+/** A store that only serves blobs, counting reads. */
+function blobStore(blobs: Record<string, number>) {
+  const reads: string[] = [];
+  const store = {
+    async *readBlob(blob: string) {
+      reads.push(blob);
+      yield Buffer.alloc(blobs[blob], blob.charCodeAt(0));
+    },
+  } as unknown as Store;
+  return { store, reads };
+}
+
+test('the model cache serves repeat opens from memory and evicts the least recently used past its budget', async () => {
+  const { store, reads } = blobStore({ a: 40, b: 40, c: 40, huge: 500 });
+  const cache = new ModelCache(store, 100);
+  assert.equal((await cache.get('a'))[0], 'a'.charCodeAt(0));
+  await cache.get('a');
+  assert.deepEqual(reads, ['a']);
+  await cache.get('b');
+  await cache.get('a'); // a is now the most recent
+  await cache.get('c'); // 120 bytes > 100: b goes
+  await cache.get('a');
+  await cache.get('b');
+  assert.deepEqual(reads, ['a', 'b', 'c', 'b']);
+  await cache.get('huge');
+  await cache.get('huge');
+  assert.deepEqual(reads.slice(-2), ['huge', 'huge'], 'entries over a quarter of the budget are not kept');
+  cache.forget('a');
+  await cache.get('a');
+  assert.equal(reads.at(-1), 'a');
+});
