@@ -16,14 +16,14 @@ function blobStore(blobs: Record<string, number>) {
 }
 
 test('the model cache serves repeat opens from memory and evicts the least recently used past its budget', async () => {
-  const { store, reads } = blobStore({ a: 40, b: 40, c: 40, huge: 500 });
-  const cache = new ModelCache(store, 100);
+  const { store, reads } = blobStore({ a: 15, b: 15, c: 15, huge: 500 });
+  const cache = new ModelCache(store, 40);
   assert.equal((await cache.get('a'))[0], 'a'.charCodeAt(0));
   await cache.get('a');
   assert.deepEqual(reads, ['a']);
   await cache.get('b');
   await cache.get('a'); // a is now the most recent
-  await cache.get('c'); // 120 bytes > 100: b goes
+  await cache.get('c'); // 45 bytes > 40: b goes
   await cache.get('a');
   await cache.get('b');
   assert.deepEqual(reads, ['a', 'b', 'c', 'b']);
