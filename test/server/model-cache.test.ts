@@ -16,17 +16,18 @@ function blobStore(blobs: Record<string, number>) {
 }
 
 test('the model cache serves repeat opens from memory and evicts the least recently used past its budget', async () => {
-  const { store, reads } = blobStore({ a: 15, b: 15, c: 15, huge: 500 });
+  const { store, reads } = blobStore({ a: 10, b: 10, c: 10, d: 10, e: 10, huge: 500 });
   const cache = new ModelCache(store, 40);
   assert.equal((await cache.get('a'))[0], 'a'.charCodeAt(0));
   await cache.get('a');
   assert.deepEqual(reads, ['a']);
-  await cache.get('b');
+  for (const blob of ['b', 'c', 'd']) await cache.get(blob);
   await cache.get('a'); // a is now the most recent
-  await cache.get('c'); // 45 bytes > 40: b goes
+  await cache.get('e'); // 50 bytes > 40: b, the least recently used, goes
   await cache.get('a');
+  await cache.get('c');
   await cache.get('b');
-  assert.deepEqual(reads, ['a', 'b', 'c', 'b']);
+  assert.deepEqual(reads, ['a', 'b', 'c', 'd', 'e', 'b']);
   await cache.get('huge');
   await cache.get('huge');
   assert.deepEqual(reads.slice(-2), ['huge', 'huge'], 'entries over a quarter of the budget are not kept');
