@@ -164,6 +164,16 @@ async function main(): Promise<void> {
     console.log(`collapsed export for speedscope: ${(readFileSync(collapsedPath).length / 1048576).toFixed(1)} MiB in ${(performance.now() - t0).toFixed(0)} ms`);
   }
 
+  // What `pyrometer view FILE` does before serving: parse the same collapsed export in Node.
+  let cliParseMs: number | null = null;
+  if (withSpeedscope) {
+    const { loadProfile } = await import('../src/formats/load.js');
+    t0 = performance.now();
+    const parsed = await loadProfile(collapsedPath);
+    cliParseMs = Math.round(performance.now() - t0);
+    console.log(`pyrometer reads the collapsed export in Node in ${cliParseMs} ms (${parsed.stacks.length} stacks)`);
+  }
+
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
   // Warm the browser (first renderer process start) so neither viewer pays it.
   const warm = await browser.newPage();
@@ -187,7 +197,7 @@ async function main(): Promise<void> {
       const pan = await driveWheel(page, 'canvas.flame-canvas', 120, 0, 40, false);
       const draws = (await page.evaluate('window.__pyrometer.paintLog')) as number[];
       await page.screenshot({ path: join(out, 'viewer-bench-pyrometer.png') });
-      results.pyrometer = { firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
+      results.pyrometer = { cliParseCollapsedMs: cliParseMs, firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
       await page.close();
     } finally {
       await server.close();

@@ -2,7 +2,8 @@
  * The canvas renderer for the flame graph and the stack chart: the product's
  * hot path. It is devicePixelRatio-aware, culls whole subtrees narrower than
  * half a pixel (flame graph) and boxes outside the time window (stack chart,
- * binary search per row), batches rectangles by colour (one fill per colour),
+ * binary search per row), batches rectangles by colour (fillStyle set once per
+ * colour, then fillRect each: one big path per colour rasterised far slower),
  * and fits labels with cached text widths. Drawing is coalesced into one
  * requestAnimationFrame, so wheel and drag events never draw twice a frame.
  */
@@ -77,7 +78,9 @@ export class FlameCanvas {
   private hovered: Hit | null = null;
   private buckets: Float32Array[] = [];
   private bucketLength: Int32Array = new Int32Array(0);
-  private labels: { x: number; y: number; w: number; func: number }[] = [];
+  /** Labels to draw this frame: x, y, width, func per entry (a reused buffer: no garbage per frame). */
+  private labels = new Float64Array(4 * 1024);
+  private labelCount = 0;
 
   constructor(private readonly container: HTMLElement, private readonly callbacks: FlameCanvasCallbacks) {
     this.canvas = document.createElement('canvas');
@@ -106,6 +109,7 @@ export class FlameCanvas {
 
   /** Shows a flame graph layout; keeps the viewport when `keepView`. */
   showFlame(layout: FlameLayout, keepView = false): void {
+    if (layout !== this.flame) this.hovered = null;
     this.mode = 'flame';
     this.flame = layout;
     this.chart = null;
@@ -116,6 +120,7 @@ export class FlameCanvas {
   }
 
   showStackChart(chart: StackChart, stackFunc: Int32Array, keepView = false): void {
+    if (chart !== this.chart) this.hovered = null;
     this.mode = 'stack';
     this.chart = chart;
     this.flame = null;
@@ -214,6 +219,16 @@ export class FlameCanvas {
     this.bucketLength[color] = len + 3;
   }
 
+  private pushLabel(x: number, y: number, w: number, func: number): void {
+    if ((this.labelCount + 1) * 4 > this.labels.length) {
+      const next = new Float64Array(this.labels.length * 2);
+      next.set(this.labels);
+      this.labels = next;
+    }
+    const i = this.labelCount++ * 4;
+    this.labels[i] = x; this.labels[i + 1] = y; this.labels[i + 2] = w; this.labels[i + 3] = func;
+  }
+
   private colorOf(func: number): number {
     const palette = this.palette!;
     if (this.match && this.match[func] === 0) return palette.dimmed;
@@ -229,29 +244,39 @@ export class FlameCanvas {
     if (!this.palette) return;
     this.ensureBuckets(this.palette.fills.length);
     this.bucketLength.fill(0);
-    this.labels.length = 0;
+    this.labelCount = 0;
     let selected: { x: number; y: number; w: number }[] = [];
     if (this.mode === 'flame' && this.flame) selected = this.collectFlame();
     else if (this.mode === 'stack' && this.chart) selected = this.collectStackChart();
-    // One path and one fill per colour.
+    // Batched by colour: one fillStyle change per colour, then plain fillRects.
     const h = ROW_HEIGHT - 1;
     for (let c = 0; c < this.buckets.length; c++) {
       const len = this.bucketLength[c];
       if (len === 0) continue;
       const b = this.buckets[c];
       ctx.fillStyle = this.palette.fills[c];
-      ctx.beginPath();
-      for (let i = 0; i < len; i += 3) ctx.rect(b[i], b[i + 1], b[i + 2], h);
-      ctx.fill();
+      for (let i = 0; i < len; i += 3) ctx.fillRect(b[i], b[i + 1], b[i + 2], h);
     }
     ctx.font = FONT;
     ctx.textBaseline = 'middle';
     ctx.fillStyle = this.theme.text;
-    for (const label of this.labels) this.drawLabel(label.func, label.x, label.y, label.w);
+    const labels = this.labels;
+    for (let i = 0; i < this.labelCount * 4; i += 4) this.drawLabel(labels[i + 3], labels[i], labels[i + 1], labels[i + 2]);
     if (selected.length > 0) {
       ctx.strokeStyle = this.theme.highlight;
       ctx.lineWidth = 1.5;
       for (const r of selected) ctx.strokeRect(r.x + 0.75, r.y + 0.75, Math.max(0, r.w - 1.5), h - 1.5);
+    }
+    const hover = this.hovered;
+    if (hover) {
+      const scale = this.width / (this.x1 - this.x0);
+      const x = Math.max(-2, (hover.start - this.x0) * scale);
+      const w = Math.min(this.width + 2, (hover.end - this.x0) * scale) - x;
+      ctx.strokeStyle = this.theme.text;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([3, 2]);
+      ctx.strokeRect(x + 0.5, this.rowY(hover.row) + 0.5, Math.max(0, w - 1), h - 1);
+      ctx.setLineDash([]);
     }
     if (this.mode === 'stack') this.drawAxis();
     this.callbacks.onPaint?.(performance.now() - t0);
@@ -295,7 +320,7 @@ export class FlameCanvas {
       const clippedW = Math.min(px + pw, this.width + 2) - clippedX;
       const func = tree.func[i];
       this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (pw > 3 ? 1 : 0), 0.5));
-      if (clippedW >= MIN_TEXT_WIDTH) this.labels.push({ x: clippedX, y, w: clippedW, func });
+      if (clippedW >= MIN_TEXT_WIDTH) this.pushLabel(clippedX, y, clippedW, func);
       if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
       i++;
     }
@@ -324,7 +349,7 @@ export class FlameCanvas {
         const clippedW = Math.min(pxEnd, this.width + 2) - clippedX;
         const func = this.stackFunc[row.stack[i]];
         this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (clippedW > 3 ? 1 : 0), 1));
-        if (clippedW >= MIN_TEXT_WIDTH) this.labels.push({ x: clippedX, y, w: clippedW, func });
+        if (clippedW >= MIN_TEXT_WIDTH) this.pushLabel(clippedX, y, clippedW, func);
         if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
       }
     }
@@ -433,11 +458,13 @@ export class FlameCanvas {
         return;
       }
       if (e.target !== c) {
-        if (this.hovered) { this.hovered = null; this.callbacks.onHover(null, 0, 0); }
+        if (this.hovered) { this.hovered = null; this.requestDraw(); this.callbacks.onHover(null, 0, 0); }
         return;
       }
       const hit = this.hitAt(e.clientX, e.clientY);
+      const changed = (hit?.node ?? -1) !== (this.hovered?.node ?? -1) || (hit?.row ?? -1) !== (this.hovered?.row ?? -1);
       this.hovered = hit;
+      if (changed) this.requestDraw();
       this.callbacks.onHover(hit, e.clientX, e.clientY);
     });
     window.addEventListener('mouseup', (e) => {
@@ -451,7 +478,7 @@ export class FlameCanvas {
       if (!d.moved && e.target === c) this.callbacks.onClick(this.hitAt(e.clientX, e.clientY));
     });
     c.addEventListener('dblclick', (e) => this.callbacks.onDoubleClick?.(this.hitAt(e.clientX, e.clientY)));
-    c.addEventListener('mouseleave', () => { if (!this.dragging) { this.hovered = null; this.callbacks.onHover(null, 0, 0); } });
+    c.addEventListener('mouseleave', () => { if (!this.dragging) { this.hovered = null; this.requestDraw(); this.callbacks.onHover(null, 0, 0); } });
     c.addEventListener('keydown', (e) => {
       const handled = ((): boolean => {
         switch (e.key) {
