@@ -43,15 +43,18 @@ export function threadLabel(profile: Profile, thread: number): string {
   return t.name || t.id || `#${thread}`;
 }
 
-/** How weights are counted, for column headers: "samples", "ms", ... */
+/** How weights are shown: times in ms (µs and ns are unreadably long), counts as they are. */
 export function unitLabel(unit: WeightUnit): string {
-  return unit;
+  return unit === 'us' || unit === 'ns' ? 'ms' : unit;
 }
 
-/** A weight as the column shows it: integers for counts, one decimal for times. */
+const TO_MS: Partial<Record<WeightUnit, number>> = { us: 1e-3, ns: 1e-6 };
+
+/** A weight as the column shows it (in unitLabel's unit): integers for counts, one decimal for small times. */
 export function formatWeight(weight: number, unit: WeightUnit): string {
   if (unit === 'samples' || unit === 'events' || unit === 'instructions' || unit === 'bytes') return formatNumber(Math.round(weight));
-  return formatNumber(weight, weight >= 100 ? 0 : 1);
+  const ms = weight * (TO_MS[unit] ?? 1);
+  return formatNumber(ms, ms >= 100 ? 0 : 1);
 }
 
 export function interpreterLabel(profile: Profile): string {
@@ -72,10 +75,10 @@ export function headerLine(profile: Profile, selected: Selected, style: Style, e
   if (unit === 'samples') {
     parts.push(`${formatNumber(selected.total)} samples`, formatDuration(durationMs(profile)));
   } else if (profileDuration(profile) > 0) {
-    parts.push(`${formatNumber(selected.samples)} samples weighing ${formatWeight(selected.total, unit)} ${unit}`, formatDuration(durationMs(profile)));
+    parts.push(`${formatNumber(selected.samples)} samples weighing ${formatWeight(selected.total, unit)} ${unitLabel(unit)}`, formatDuration(durationMs(profile)));
   } else {
     // No timestamps (pstats, callgrind): the weights are the only measure of time, and "samples" are synthetic.
-    parts.push(`${formatWeight(selected.total, unit)} ${unit} in total`);
+    parts.push(`${formatWeight(selected.total, unit)} ${unitLabel(unit)} in total`);
   }
   const n = profile.threads.length;
   let threads = `${n} thread${n === 1 ? '' : 's'}`;

@@ -14,6 +14,7 @@ import {
   caveatLines,
   displayName,
   formatWeight,
+  unitLabel,
   headerLine,
   PathShortener,
   select,
@@ -63,7 +64,7 @@ export function renderFlat(profile: Profile, options: FlatOptions, style: Style)
   }
   const { rows, more } = flatRows(profile, selected, options);
   const unit = profile.meta.weightUnit;
-  const countHeader = unit === 'samples' ? 'samples' : unit;
+  const countHeader = unitLabel(unit);
   const cells = rows.map((r) => ({
     self: formatPercent(r.self, selected.total),
     total: formatPercent(r.total, selected.total),

@@ -284,3 +284,15 @@ test('json: totals match the samples, the tree is a flat node list', () => {
   // A round trip through JSON text keeps it all.
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
 });
+
+test('weights in ns or µs are shown in ms; profiles without timestamps show their summed time', () => {
+  const b = new ProfileBuilder('pprof', { weightUnit: 'ns' });
+  addStacks(b, ['main;alpha 1'], '1');
+  const p = b.build();
+  // addStacks gives each sample weight 1; make them 2.5 ms in ns.
+  p.threads[0].samples.weight.fill(2_500_000);
+  const out = renderFlat(p, {}, plainStyle(100));
+  assert.match(out, /^pprof · 2\.5 ms in total · 1 thread$/m);
+  assert.match(out, /^\s*self\s+total\s+ms\s+function$/m);
+  assert.match(out, /^\s*100%\s+100%\s+2\.5\s+alpha$/m);
+});
