@@ -133,12 +133,23 @@ def _call_text(code, lasti):
         text = linecache.getline(code.co_filename, line)
         if end_line != line:
             end_col = len(text)
-        text = text[col:end_col]
-        paren = text.find('(')
-        if paren > 0:
-            text = text[:paren]
+        text = text[col:end_col].strip()
+        # the callee is what precedes the argument list: the '(' matching the final ')'
+        if text.endswith(')'):
+            depth = 0
+            for i in range(len(text) - 1, -1, -1):
+                depth += {')': 1, '(': -1}.get(text[i], 0)
+                if depth == 0:
+                    text = text[:i]
+                    break
         text = text.strip()
-        return text[:80] if text else None
+        if not text:
+            return None
+        if len(text) > 40 or '(' in text or ' ' in text:
+            # `(a + b).encode`, `obj.items()[0].get`: keep the called attribute
+            dot = text.rfind('.')
+            text = '<expr>' + text[dot:] if dot >= 0 and text[dot + 1:].isidentifier() else None
+        return text
     except Exception:
         return None
 
