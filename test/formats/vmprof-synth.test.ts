@@ -376,3 +376,15 @@ test('vmprof synthesized: the stack cache tells apart words that are equal as do
   const expected = ['main[python] > <unknown frame kind 0>[other]', 'main[python] > <unknown frame kind -1>[other]', 'main[python] > <unknown 0x7ff8000000000001>[python]'];
   assert.deepEqual(paths(p), [...expected, ...expected, ...expected]);
 });
+
+test('vmprof synthesized: a PyPy stack of odd depth is read as plain addresses, with a warning', () => {
+  const enc = new VmprofEncoder({ wordSize: 8, addrSize: 8 });
+  enc.staticHeader(1000).header(6, FLAG_RPYTHON, 'pypy');
+  enc.name(MAIN, 'py:main:1:a.py');
+  enc.stack([MAIN]);
+  enc.stack([WORK, MAIN, MAIN]);
+  enc.trailer(0);
+  const p = readVmprof(enc.bytes());
+  assert.deepEqual(paths(p), ['main[python]', 'main[python] > main[python] > <unknown 0x2000>[python]']);
+  assert.match(p.meta.warnings.join(), /odd depth/);
+});

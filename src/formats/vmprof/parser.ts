@@ -743,6 +743,9 @@ export class VmprofParser {
   private walkStack(view: DataView, from: number, depth: number, buf: Uint8Array): number {
     const a = this.addrSize;
     let n = 0;
+    if (this.rpython && depth % 2 === 1) {
+      this.builder.warn('PyPy stacks of odd depth (not (kind, value) pairs) were read as untagged addresses');
+    }
     if (this.rpython && depth % 2 === 0) {
       let previousTag = 0;
       let previousAddr = -1;
