@@ -1,8 +1,8 @@
 /**
  * The VMProf writer (`convert --to vmprof`): read a real file, write it, read it back.
  * vmprof-python's reader (git d30caa8) was also run by hand on these written files
- * (2026-11-22): it accepted all of them and gave the same sample counts and hottest
- * functions as for the originals (the numbers in vmprof.test.ts).
+ * (2026-11-22): it accepted all of them and gave the same sample counts, hottest functions,
+ * JIT leaf counts and first RSS values as for the originals (the numbers in vmprof.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
