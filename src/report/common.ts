@@ -9,6 +9,7 @@ import {
   funcFile,
   funcName,
   profileDuration,
+  totalSamples,
   type WeightUnit,
 } from '../model/profile.js';
 import { commonDirectory, ellipsize, formatDuration, formatNumber, sanitize, shortenPath, type Style, wrapParts } from './text.js';
@@ -105,6 +106,19 @@ export function durationMs(profile: Profile): number {
   let total = 0;
   for (const t of profile.threads) for (let i = 0; i < t.samples.length; i++) total += t.samples.weight[i];
   return total * scale;
+}
+
+/** Why there is nothing to show: the file has no samples at all, or the selection left none. */
+export function emptyMessage(profile: Profile, selection: Selection): string {
+  if (totalSamples(profile) === 0) {
+    let markers = 0;
+    for (const t of profile.threads) markers += t.markers.length;
+    return markers > 0
+      ? `This profile has no samples, only ${formatNumber(markers)} timeline marker${markers === 1 ? '' : 's'} (GC, JIT, …): see them with 'pyrometer view' or count them with 'pyrometer info'.`
+      : 'This profile has no samples.';
+  }
+  if (selection.hideIdle) return 'No samples selected: every selected sample was idle (try without --hide-idle).';
+  return 'No samples selected.';
 }
 
 /** Lines that warn the reader before they trust the numbers. */

@@ -12,6 +12,7 @@ import { functionTable, functionsByCost } from '../model/analysis.js';
 import type { Profile } from '../model/profile.js';
 import {
   caveatLines,
+  emptyMessage,
   displayName,
   formatWeight,
   unitLabel,
@@ -59,7 +60,7 @@ export function renderFlat(profile: Profile, options: FlatOptions, style: Style)
   if (paths.common) out.push(paths.note(style));
   out.push(...caveatLines(profile, style));
   if (selected.total <= 0) {
-    out.push('', 'No samples selected' + (options.hideIdle ? ' (all were idle; try without --hide-idle)' : '') + '.');
+    out.push('', emptyMessage(profile, options));
     return out.join('\n') + '\n';
   }
   const { rows, more } = flatRows(profile, selected, options);

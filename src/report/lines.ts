@@ -12,7 +12,7 @@
  */
 import { functionTable, functionsByCost, lineCosts, type LineCost } from '../model/analysis.js';
 import { funcFile, type Profile } from '../model/profile.js';
-import { caveatLines, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
+import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
 import { displayWidth, ellipsize, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
 
 export interface LinesOptions extends Selection {
@@ -59,12 +59,12 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
   const selected = select(profile, options);
   const out: string[] = [headerLine(profile, selected, style, ['lines'])];
   out.push(...caveatLines(profile, style));
-  if (!hasLineData(profile)) {
-    out.push('', NO_LINE_DATA);
+  if (selected.total <= 0) {
+    out.push('', emptyMessage(profile, options));
     return out.join('\n') + '\n';
   }
-  if (selected.total <= 0) {
-    out.push('', 'No samples selected.');
+  if (!hasLineData(profile)) {
+    out.push('', NO_LINE_DATA);
     return out.join('\n') + '\n';
   }
   const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);

@@ -14,7 +14,7 @@
  */
 import { callTreeBottomUp, callTreeTopDown, type CallTree } from '../model/analysis.js';
 import type { Profile } from '../model/profile.js';
-import { caveatLines, displayName, headerLine, PathShortener, select, type Selected, type Selection } from './common.js';
+import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selected, type Selection } from './common.js';
 import { displayWidth, ellipsize, ellipsizePath, formatNumber, formatPercent, heat, padStart, type Style } from './text.js';
 
 export interface TreeOptions extends Selection {
@@ -100,7 +100,7 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
   if (paths.common) out.push(paths.note(style));
   out.push(...caveatLines(profile, style));
   if (tree.rootTotal <= 0) {
-    out.push('', 'No samples selected' + (options.hideIdle ? ' (all were idle; try without --hide-idle)' : '') + '.');
+    out.push('', emptyMessage(profile, options));
     return out.join('\n') + '\n';
   }
   const total = tree.rootTotal;

@@ -296,3 +296,17 @@ test('weights in ns or µs are shown in ms; profiles without timestamps show the
   assert.match(out, /^\s*self\s+total\s+ms\s+function$/m);
   assert.match(out, /^\s*100%\s+100%\s+2\.5\s+alpha$/m);
 });
+
+test('empty results say why: no samples in the file, or none left by the selection', () => {
+  const b = new ProfileBuilder('pypylog', { interpreter: 'pypy' });
+  const t = b.thread('1');
+  b.addMarker(t, 'gc-minor', 0, 1, 'gc');
+  const markersOnly = b.build();
+  for (const out of [renderFlat(markersOnly, {}, plainStyle()), renderTree(markersOnly, {}, plainStyle()), renderLines(markersOnly, {}, plainStyle())]) {
+    assert.match(out, /This profile has no samples, only 1 timeline marker \(/);
+  }
+  const idle = new ProfileBuilder('test', { interval: 1 });
+  const it = idle.thread('1');
+  idle.addSample(it, idle.stackOf([idle.frame(idle.func('sleep', '', 0, 'native'), 0, 'idle')]), 0);
+  assert.match(renderFlat(idle.build(), { hideIdle: true }, plainStyle()), /every selected sample was idle \(try without --hide-idle\)/);
+});
