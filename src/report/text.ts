@@ -46,9 +46,10 @@ export function plainStyle(width = 100): Style {
 }
 
 // C0 controls, DEL, C1 controls, and the bidirectional overrides/isolates that
-// can make a line display differently from what it contains ("Trojan Source").
+// can make a line display differently from what it contains ("Trojan Source"),
+// and the Unicode line/paragraph separators some terminals break lines at.
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Makes a name or path from a profile safe to print: terminal control

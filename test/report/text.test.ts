@@ -23,6 +23,7 @@ test('sanitize turns terminal control characters into visible escapes', () => {
   assert.equal(sanitize('del\u007f'), 'del\\x7f');
   // Bidirectional overrides would make the line display differently from what it contains.
   assert.equal(sanitize('admin\u202Enoitcnuf'), 'admin\\u202enoitcnuf');
+  assert.equal(sanitize('one\u2028two'), 'one\\u2028two');
   // Ordinary Unicode stays as it is.
   assert.equal(sanitize('größe_計算 λ'), 'größe_計算 λ');
   assert.doesNotMatch(sanitize('\u0000\u0001\u001f\u0085'), /[\u0000-\u001f\u0080-\u009f]/);
