@@ -9,9 +9,9 @@
  *    inflated beside it under the same limit; the reader gets the plain file.
  *    The raw upload is kept compressed: gzip uploads as they came, anything
  *    else gzipped here, so a download gives back the exact bytes.
- * 3. The reader (formats/load.ts) parses it; a parse failure is a 400 naming
- *    the problem. The Profile is serialized (model/serialize.ts), gzipped and
- *    written to the spool.
+ * 3. The reader (formats/load.ts, in a worker thread: parse-pool.ts) parses
+ *    it; a parse failure is a 400 naming the problem. The Profile is
+ *    serialized (model/serialize.ts), gzipped and written to the spool.
  * 4. The store inserts raw + model + facts in one transaction.
  * The spool directory of an upload is removed whatever happens; a killed
  * server leaves only spool files, which the next start deletes.
