@@ -19,6 +19,8 @@ import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
+/** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
+export const ABANDONED_RUNTIME_MS = 24 * 3_600_000;
 
 export interface ServerOptions {
   store: Store;
@@ -66,6 +68,13 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     return sendError(reply, 500, 'internal server error (see the server log)');
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, `no route for ${request.method} ${request.url.split('?')[0]}`));
+
+  // Runtimes a vmprof client created but never filled: gone after a day, checked at start and hourly.
+  const sweep = () => options.store.deleteAbandonedRuntimes(Date.now() - ABANDONED_RUNTIME_MS).catch((err) => app.log.warn({ err }, 'sweeping abandoned runtimes failed'));
+  await sweep();
+  const sweeper = setInterval(sweep, 3_600_000);
+  sweeper.unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
 
   registerVmprofRoutes(app, service, policy);
   registerApiRoutes(app, service, policy);

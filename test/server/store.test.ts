@@ -122,6 +122,19 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
       await assert.rejects(store.addAttachment({ id: 'att-2', profileId: 'side-1', kind: 'jitlog', fileName: '', createdAt: 0, size: 1, sha256: '', encoding: 'gzip' }, file('sj2', jit)), StoreConflictError);
     });
 
+    test('runtimes that never got a profile are swept once old; everything else stays', async () => {
+      await store.createRuntime({ id: 'abandoned-old', name: '', vm: '', createdAt: 1 });
+      await store.createRuntime({ id: 'abandoned-new', name: '', vm: '', createdAt: 9_000_000_000_000 });
+      await store.createRuntime({ id: 'filled-old', name: '', vm: '', createdAt: 2 });
+      await store.storeProfile('filled-old', facts(), file('fo-r', randomBytes(5)), file('fo-m', randomBytes(5)));
+      const before = (await store.list({ limit: 1000, offset: 0 })).count;
+      assert.ok((await store.deleteAbandonedRuntimes(1_000_000)) >= 1);
+      assert.equal(await store.getProfile('abandoned-old'), undefined);
+      assert.notEqual(await store.getProfile('abandoned-new'), undefined);
+      assert.notEqual(await store.getProfile('filled-old'), undefined);
+      assert.equal((await store.list({ limit: 1000, offset: 0 })).count, before);
+    });
+
     test('tokens: stored by hash, usable until revoked', async () => {
       const t = await store.createToken('ci', 'hash-1');
       assert.equal((await store.useToken('hash-1'))?.id, t.id);

@@ -208,6 +208,13 @@ export class PostgresStore implements Store {
     });
   }
 
+  async deleteAbandonedRuntimes(createdBefore: number): Promise<number> {
+    const { rows } = await this.pool.query('SELECT id FROM profiles WHERE has_profile = 0 AND created_at < $1', [createdBefore]);
+    let deleted = 0;
+    for (const r of rows) if (await this.deleteProfile(String(r.id))) deleted++;
+    return deleted;
+  }
+
   async *readBlob(blob: string): AsyncIterable<Uint8Array> {
     for (let seq = 0; ; seq++) {
       const { rows } = await this.pool.query('SELECT data FROM blob_chunks WHERE blob = $1 AND seq = $2', [blob, seq]);

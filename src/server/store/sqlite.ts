@@ -180,6 +180,13 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  async deleteAbandonedRuntimes(createdBefore: number): Promise<number> {
+    const ids = (this.db.prepare('SELECT id FROM profiles WHERE has_profile = 0 AND created_at < ?').all(createdBefore) as Row[]).map((r) => String(r.id));
+    let deleted = 0;
+    for (const id of ids) if (await this.deleteProfile(id)) deleted++;
+    return deleted;
+  }
+
   async *readBlob(blob: string): AsyncIterable<Uint8Array> {
     // One query per chunk (not .iterate()): a generator that pauses between
     // chunks must not hold a statement open on the shared connection.

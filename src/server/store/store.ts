@@ -125,6 +125,12 @@ export interface Store {
   list(query: ListQuery): Promise<ListResult>;
   /** Deletes a profile, its side files and all their bytes. False when it did not exist. */
   deleteProfile(id: string): Promise<boolean>;
+  /**
+   * Deletes runtimes created before `createdBefore` that never received a
+   * profile (a vmprof client that died between `runtime/new` and its upload),
+   * with any side files. Returns how many.
+   */
+  deleteAbandonedRuntimes(createdBefore: number): Promise<number>;
   /** The stored bytes of a blob, chunk by chunk, in order. */
   readBlob(blob: string): AsyncIterable<Uint8Array>;
 
