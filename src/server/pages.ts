@@ -164,8 +164,14 @@ export function notFoundPage(what: string): string {
  */
 export const PAGES_SCRIPT = `'use strict';
 (function () {
-  var m = /^#\\/([0-9a-z-]{1,64})(\\/traces)?\\/?$/.exec(location.hash);
-  if (m) { location.replace(m[2] ? '/jitlogs/' + m[1] : '/profiles/' + m[1]); return; }
+  // On load, and when only the fragment changes (a share link pasted while on this page).
+  function followShareLink() {
+    var m = /^#\\/([0-9a-z-]{1,64})(\\/traces)?\\/?$/.exec(location.hash);
+    if (m) location.replace(m[2] ? '/jitlogs/' + m[1] : '/profiles/' + m[1]);
+    return Boolean(m);
+  }
+  window.addEventListener('hashchange', followShareLink);
+  if (followShareLink()) return;
   function status(msg) { var el = document.getElementById('status'); if (el) el.textContent = msg; }
   function authHeaders() {
     var t = sessionStorage.getItem('pyrometer-token');

@@ -80,3 +80,28 @@ test('the list shows a hostile argv as text, and deletes from the page', async (
     await page.close();
   }
 });
+
+test('a private server: the browser signs in with a token once, then the viewer loads the model with its cookie', async () => {
+  const { generateToken, hashToken } = await import('../../src/server/auth.js');
+  const secret = generateToken();
+  await store.createToken('browser', hashToken(secret));
+  const privateApp = await buildApp({ store, spoolDir: join(work, 'spool-private'), viewerDir: webDistDir(), privateView: true });
+  await privateApp.listen({ host: '127.0.0.1', port: 0 });
+  const privateBase = `http://127.0.0.1:${(privateApp.server.address() as { port: number }).port}`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    const rid = await vmprofUpload('private run', fixture('vmprof/pypy-primes.prof'));
+    assert.equal((await fetch(`${privateBase}/api/v1/profiles/${rid}/model`)).status, 401);
+    await page.goto(`${privateBase}/`);
+    await page.locator('input[name="token"]').fill(secret);
+    await page.locator('form button[type="submit"]').click();
+    await page.locator(`tr[data-id="${rid}"]`).waitFor();
+    await page.goto(`${privateBase}/#/${rid}`);
+    await page.waitForURL(/\/viewer\/\?profile=/);
+    await page.locator('footer.status', { hasText: 'pypy' }).waitFor({ timeout: 15_000 });
+  } finally {
+    await context.close();
+    await privateApp.close();
+  }
+});
