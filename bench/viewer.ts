@@ -9,12 +9,13 @@
  *    from navigation to the first painted flame graph (performance.now() after the
  *    first flame-graph paint, i.e. since navigation start).
  * 3. speedscope (node_modules/speedscope, served from 127.0.0.1) in its left-heavy
- *    view (its aggregated flame graph): time from navigation to the first animation
- *    frame after its flame chart canvas appeared with the profile loaded.
+ *    view (its aggregated flame graph): time from navigation to the second animation
+ *    frame after its view switcher (shown once a profile is loaded) and canvas appeared.
  * 4. Both: 120 frames of zooming and 120 of panning, one synthetic wheel event per
  *    animation frame; frame time = interval between animation frames (median, p95).
  *
- * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--no-speedscope]
+ * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--runs N] [--no-speedscope]
+ * Each viewer is measured --runs times (default 3, alternating); the summary is the median over runs.
  * Results: printed, and written to bench/out/viewer.json.
  */
 import { createServer } from 'node:http';
@@ -22,7 +23,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, extname, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Page } from 'playwright-core';
+import { loadavg } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ProfileBuilder } from '../src/model/builder.js';
 import type { Profile } from '../src/model/profile.js';
 import { writeCollapsed } from '../src/formats/collapsed.js';
@@ -143,11 +145,77 @@ async function driveWheel(page: Page, selector: string, frames: number, deltaY: 
   return page.evaluate(`(${WHEEL_DRIVER})(${JSON.stringify({ selector, frames, deltaY, deltaX, ctrlKey })})`) as Promise<number[]>;
 }
 
+interface Run {
+  firstFlamePaintMs: number;
+  zoom: FrameStats;
+  pan: FrameStats;
+  draw?: FrameStats;
+  breakdownMs?: Record<string, number>;
+  errors: string[];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)];
+}
+
+/** Medians over runs of each run's numbers. */
+function summarize(runs: Run[]): Record<string, number> {
+  const out: Record<string, number> = {
+    firstFlamePaintMs: median(runs.map((r) => r.firstFlamePaintMs)),
+    zoomMedianMs: median(runs.map((r) => r.zoom.median)),
+    zoomP95Ms: median(runs.map((r) => r.zoom.p95)),
+    panMedianMs: median(runs.map((r) => r.pan.median)),
+    panP95Ms: median(runs.map((r) => r.pan.p95)),
+  };
+  if (runs[0]?.draw) {
+    out.drawMedianMs = median(runs.map((r) => r.draw!.median));
+    out.drawP95Ms = median(runs.map((r) => r.draw!.p95));
+  }
+  return out;
+}
+
+async function measurePyrometer(browser: Browser, url: string, screenshot: boolean): Promise<Run> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
+  const firstPaint = (await page.evaluate('window.__pyrometer.firstFlamePaint')) as number;
+  const breakdown = (await page.evaluate(`({ ...window.__pyrometer.timings, scriptsReady: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd })`)) as Record<string, number>;
+  await page.locator('canvas.flame-canvas').focus();
+  await page.evaluate('window.__pyrometer.paintLog = []');
+  const zoom = await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true);
+  const pan = await driveWheel(page, 'canvas.flame-canvas', 120, 0, 40, false);
+  const draws = (await page.evaluate('window.__pyrometer.paintLog')) as number[];
+  if (process.env.BENCH_VERBOSE) console.log(JSON.stringify({ zoom: zoom.map(Math.round), pan: pan.map(Math.round), draws: draws.map(Math.round) }));
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-pyrometer.png') });
+  await page.close();
+  return { firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
+}
+
+async function measureSpeedscope(browser: Browser, port: number, screenshot: boolean): Promise<Run> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${port}/#profileURL=${encodeURIComponent(`http://127.0.0.1:${port}/profile.txt`)}&view=left-heavy`);
+  // Loaded once its view switcher (shown only with a profile) and a canvas exist; then two frames to paint.
+  await page.waitForFunction("document.body.innerText.includes('Left Heavy') && document.querySelectorAll('canvas').length > 0", null, { timeout: 180000, polling: 10 });
+  const firstPaint = (await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))')) as number;
+  await page.waitForTimeout(300);
+  const zoom = await driveWheel(page, 'canvas', 120, 60, 0, true);
+  const pan = await driveWheel(page, 'canvas', 120, 0, 40, false);
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-speedscope.png') });
+  await page.close();
+  return { firstFlamePaintMs: Math.round(firstPaint), zoom: stats(zoom), pan: stats(pan), errors };
+}
+
 async function main(): Promise<void> {
   const samples = arg('samples', 1_000_000);
   const nodes = arg('nodes', 50_000);
   const maxDepth = arg('depth', 200);
   const withSpeedscope = !process.argv.includes('--no-speedscope');
+  const runs = arg('runs', 3);
   mkdirSync(out, { recursive: true });
 
   let t0 = performance.now();
@@ -179,69 +247,41 @@ async function main(): Promise<void> {
   const warm = await browser.newPage();
   await warm.goto('about:blank');
   await warm.close();
-  const results: Record<string, unknown> = { samples, nodes: profile.stacks.length, maxDepth: maxStackDepth, chromium: browser.version(), loadAverage: (await import('node:os')).loadavg()[0] };
-  try {
-    // pyrometer
-    const server = await startViewServer([{ name: 'bench', profile }]);
+  const results: Record<string, unknown> = { samples, nodes: profile.stacks.length, maxDepth: maxStackDepth, chromium: browser.version(), runs, loadAverageBefore: loadavg()[0] };
+  const pyrometerRuns: Run[] = [];
+  const speedscopeRuns: Run[] = [];
+  const server = await startViewServer([{ name: 'bench', profile }]);
+  const dist = join(root, 'node_modules/speedscope/dist/release');
+  if (withSpeedscope && !existsSync(dist)) throw new Error('node_modules/speedscope is missing (it is a dev dependency)');
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json' };
+  const ss = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const file = path === '/profile.txt' ? collapsedPath : join(dist, path === '/' ? 'index.html' : path.slice(1));
+    if (!file.startsWith(dist) && file !== collapsedPath) { res.writeHead(404).end(); return; }
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
-      await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
-      const firstPaint = (await page.evaluate('window.__pyrometer.firstFlamePaint')) as number;
-      const breakdown = (await page.evaluate(`({ ...window.__pyrometer.timings, scriptsReady: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd })`)) as Record<string, number>;
-      await page.locator('canvas.flame-canvas').focus();
-      await page.evaluate('window.__pyrometer.paintLog = []');
-      const zoom = await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true);
-      const pan = await driveWheel(page, 'canvas.flame-canvas', 120, 0, 40, false);
-      const draws = (await page.evaluate('window.__pyrometer.paintLog')) as number[];
-      await page.screenshot({ path: join(out, 'viewer-bench-pyrometer.png') });
-      results.pyrometer = { cliParseCollapsedMs: cliParseMs, firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
-      await page.close();
-    } finally {
-      await server.close();
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    } catch {
+      res.writeHead(404).end();
     }
-
-    // speedscope, served from its npm package on loopback
-    if (withSpeedscope) {
-      const dist = join(root, 'node_modules/speedscope/dist/release');
-      if (!existsSync(dist)) throw new Error('node_modules/speedscope is missing (it is a dev dependency)');
-      const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json' };
-      const ss = createServer((req, res) => {
-        const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-        const file = path === '/profile.txt' ? collapsedPath : join(dist, path === '/' ? 'index.html' : path.slice(1));
-        if (!file.startsWith(dist) && file !== collapsedPath) { res.writeHead(404).end(); return; }
-        try {
-          const body = readFileSync(file);
-          res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
-        } catch {
-          res.writeHead(404).end();
-        }
-      });
-      await new Promise<void>((r) => ss.listen(0, '127.0.0.1', () => r()));
-      const port = (ss.address() as AddressInfo).port;
-      try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(`http://127.0.0.1:${port}/#profileURL=${encodeURIComponent(`http://127.0.0.1:${port}/profile.txt`)}&view=left-heavy&title=bench`);
-        // Loaded when its title names the profile and a flame chart canvas exists; then one more frame to paint.
-        await page.waitForFunction("document.title.includes('bench') && document.querySelectorAll('canvas').length > 0", null, { timeout: 180000, polling: 10 });
-        const firstPaint = (await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))')) as number;
-        await page.waitForTimeout(500);
-        const canvasSelector = 'canvas';
-        const zoom = await driveWheel(page, canvasSelector, 120, 60, 0, true);
-        const pan = await driveWheel(page, canvasSelector, 120, 0, 40, false);
-        await page.screenshot({ path: join(out, 'viewer-bench-speedscope.png') });
-        results.speedscope = { version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version, firstFlamePaintMs: Math.round(firstPaint), zoom: stats(zoom), pan: stats(pan), errors };
-        await page.close();
-      } finally {
-        ss.close();
-      }
+  });
+  await new Promise<void>((r) => ss.listen(0, '127.0.0.1', () => r()));
+  const ssPort = (ss.address() as AddressInfo).port;
+  try {
+    // Runs alternate between the two viewers so that load from other work on the machine hits both alike.
+    for (let run = 0; run < runs; run++) {
+      pyrometerRuns.push(await measurePyrometer(browser, server.url, run === runs - 1));
+      if (withSpeedscope) speedscopeRuns.push(await measureSpeedscope(browser, ssPort, run === runs - 1));
+      console.log(`run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph`);
     }
   } finally {
+    await server.close();
+    ss.close();
     await browser.close();
+  }
+  results.loadAverageAfter = loadavg()[0];
+  results.pyrometer = { cliParseCollapsedMs: cliParseMs, summary: summarize(pyrometerRuns), runs: pyrometerRuns };
+  if (withSpeedscope) {
+    results.speedscope = { version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version, summary: summarize(speedscopeRuns), runs: speedscopeRuns };
   }
   writeFileSync(join(out, 'viewer.json'), JSON.stringify(results, null, 2));
   console.log(JSON.stringify(results, null, 2));
