@@ -48,8 +48,10 @@ FLAG_MEMORY = 0x01
 FLAG_LINES = 0x02
 FLAG_REAL_TIME = 0x10
 
-# CPU mode: how often the helper thread checks that the signal handler keeps up (seconds)
+# CPU mode: how often the helper thread checks that the signal handler keeps up (seconds):
+# every WATCH_PERIOD while the main thread is blocked, backing off to WATCH_PERIOD_MAX while not
 WATCH_PERIOD = 0.02
+WATCH_PERIOD_MAX = 0.32
 
 # the shortest stretch of C code the sampler separates from the calling line (seconds)
 NATIVE_MIN = 0.02
@@ -212,6 +214,7 @@ class Sampler:
         import _thread
         self.lock = _thread.allocate_lock()
         self.previous_by_handler = False
+        self.watch_wait = WATCH_PERIOD
         self.errors = 0
         self.last_error = ''
         self.old_handler = None
@@ -485,16 +488,17 @@ class Sampler:
         self.snapshot(frame)
 
     def _helper_loop(self, step, period):
+        # `step` returns the seconds until it wants to run again (None: the usual period)
         try:
             next_t = time.perf_counter() + period
             while not self.stopped:
                 delay = next_t - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                next_t = max(next_t + period, time.perf_counter())
                 if self.stopped:
                     break
-                step()
+                wait = step()
+                next_t = max(next_t + (wait or period), time.perf_counter())
         finally:
             self.loop_done.release()
 
@@ -503,19 +507,26 @@ class Sampler:
         self.snapshot(None, sys.getswitchinterval())
 
     def _cpu_step(self):
+        # Every wake-up takes the GIL from the program, so it backs off (up to WATCH_PERIOD_MAX)
+        # while the handler keeps up, and looks every WATCH_PERIOD while it has to stand in.
         busy = time.process_time() - self.last_clock
+        backoff = min(self.watch_wait * 2, WATCH_PERIOD_MAX)
         if busy < self.typical:
-            return
+            self.watch_wait = backoff
+            return backoff
         main = self.threads.get(self.main_ident)
         if main is not None and main.clock is not None:
             try:
                 if time.clock_gettime(main.clock) - main.last_cpu > 0.25 * busy:
-                    return  # the main thread runs: the handler keeps up
+                    self.watch_wait = backoff
+                    return backoff  # the main thread runs: the handler keeps up
             except OSError:
                 pass
         elif busy < 3 * self.typical:
-            return
+            return None
+        self.watch_wait = WATCH_PERIOD
         self.snapshot(None, max(WATCH_PERIOD, sys.getswitchinterval()))
+        return WATCH_PERIOD
 
     def forget(self):
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""

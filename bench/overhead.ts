@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:overhead`: what recording costs the program.
+ *
+ * Three CPU-bound workloads (the classic primes sieve from ../shared/fixtures/programs/primes.py,
+ * a recursive one and an allocation-heavy one from bench/workloads) run uninstrumented and under
+ * pyrometer's agent, alternating configurations run by run, RUNS times each. Reported: median
+ * CPU time (user + sys of the Python process and its children) and wall time per
+ * configuration, the overhead ratio against the uninstrumented median, and the sampling rate
+ * actually achieved. Side by side: `python3 -m cProfile` on CPython, PyPy's `_vmprof` alone on PyPy.
+ *
+ * The agent is run the way `record` runs it (interpreter, agent, options, --, program), so the
+ * numbers are the program's slowdown; the CLI's own fixed cost (Node start-up, interpreter
+ * probe, reading the profile back for the summary) is measured separately, once per run.
+ *
+ * Options: --runs N (default 5), --only cpython|pypy, --json FILE (default bench/out/overhead.json).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { agentPath } from '../src/capture/recorder.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const RUNS = Number(option('--runs', '5'));
+const ONLY = option('--only', '');
+const JSON_OUT = resolve(root, option('--json', 'bench/out/overhead.json'));
+const measure = join(root, 'bench/workloads/measure.py');
+const scratch = mkdtempSync(join(tmpdir(), 'pyrometer-overhead-'));
+const agent = agentPath();
+
+interface Workload {
+  name: string;
+  /** Program and its arguments per interpreter (sizes for about a second of CPU, primes as published). */
+  argv: Record<'python3' | 'pypy3', string[]>;
+}
+
+const workloads: Workload[] = [
+  {
+    name: 'primes (fixture)',
+    argv: { python3: [resolve(root, '../shared/fixtures/programs/primes.py')], pypy3: [resolve(root, '../shared/fixtures/programs/primes.py')] },
+  },
+  { name: 'recursive', argv: { python3: [join(root, 'bench/workloads/recursive.py'), '4'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] } },
+  { name: 'allocation', argv: { python3: [join(root, 'bench/workloads/alloc.py'), '1'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] } },
+];
+
+interface Config {
+  name: string;
+  /** The command for a workload's argv; `out` is a scratch profile path. */
+  command: (interp: string, program: string[], out: string) => string[];
+  /** Reads the achieved sampling rate (snapshots per CPU second) from the output, if any. */
+  rate?: (out: string, cpuSeconds: number) => number | null;
+}
+
+function metaValue(path: string, key: string): string | null {
+  // META records: 0x07, word klen, key, word vlen, value (64-bit words)
+  const bytes = readFileSync(path);
+  const k = Buffer.from(key);
+  for (let at = bytes.indexOf(k); at >= 0; at = bytes.indexOf(k, at + 1)) {
+    if (at >= 9 && bytes[at - 9] === 0x07 && Number(bytes.readBigInt64LE(at - 8)) === k.length) {
+      const vlen = Number(bytes.readBigInt64LE(at + k.length));
+      return bytes.subarray(at + k.length + 8, at + k.length + 8 + vlen).toString('utf8');
+    }
+  }
+  return null;
+}
+
+function stackRecords(path: string): number {
+  // counts samples the slow but sure way: PyPy files carry no META with the count
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e',
+    `const { loadProfile } = await import(${JSON.stringify(join(root, 'src/formats/load.ts'))});` +
+    `const p = await loadProfile(${JSON.stringify(path)}, { format: 'vmprof' });` +
+    'let n = 0; for (const t of p.threads) n += t.samples.length; console.log(n);'], { cwd: root, encoding: 'utf8', input: '' });
+  return Number(r.stdout.trim());
+}
+
+const agentRun = (rate: number) => (interp: string, program: string[], out: string) => [
+  interp, agent, '--out', out, '--rate', String(rate), '--', ...program,
+];
+
+const cpythonConfigs: Config[] = [
+  { name: 'uninstrumented', command: (i, p) => [i, ...p] },
+  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(metaValue(out, 'rate_hz_actual')) },
+  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(metaValue(out, 'rate_hz_actual')) },
+  { name: 'python3 -m cProfile', command: (i, p, out) => [i, '-m', 'cProfile', '-o', out, ...p] },
+];
+
+const vmprofAlone = [
+  'import _vmprof, os, sys, runpy',
+  'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
+  '_vmprof.enable(fd, float(sys.argv[2]), 0, 0, 0, 0)',
+  'sys.argv = sys.argv[3:]',
+  'try:',
+  "    runpy.run_path(sys.argv[0], run_name='__main__')",
+  'finally:',
+  '    _vmprof.disable()',
+].join('\n');
+
+const pypyConfigs: Config[] = [
+  { name: 'uninstrumented', command: (i, p) => [i, ...p] },
+  { name: 'record (1000 Hz, _vmprof)', command: agentRun(1000), rate: (out, cpu) => stackRecords(out) / cpu },
+  { name: '_vmprof alone (1000 Hz)', command: (i, p, out) => [i, '-c', vmprofAlone, out, '0.001', ...p], rate: (out, cpu) => stackRecords(out) / cpu },
+  { name: 'record --rate 100', command: agentRun(100), rate: (out, cpu) => stackRecords(out) / cpu },
+];
+
+interface Row {
+  interpreter: string;
+  workload: string;
+  config: string;
+  cpu: number[];
+  wall: number[];
+  rates: number[];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function runOnce(command: string[]): { wall: number; cpu: number } {
+  const r = spawnSync('python3', [measure, ...command], { encoding: 'utf8', cwd: scratch });
+  if (r.status !== 0) throw new Error(`measure failed: ${command.join(' ')}\n${r.stderr}`);
+  const m = JSON.parse(r.stdout) as { wall: number; cpu: number; code: number };
+  if (m.code !== 0) throw new Error(`workload failed (${m.code}): ${command.join(' ')}`);
+  return m;
+}
+
+function have(cmd: string): boolean {
+  return spawnSync(cmd, ['-c', 'pass']).status === 0;
+}
+
+const rows: Row[] = [];
+for (const interp of ['python3', 'pypy3'] as const) {
+  if (ONLY && !interp.startsWith(ONLY.replace('cpython', 'python'))) continue;
+  if (!have(interp)) {
+    console.log(`${interp}: not installed, skipped`);
+    continue;
+  }
+  const configs = interp === 'python3' ? cpythonConfigs : pypyConfigs;
+  for (const w of workloads) {
+    const table = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [] as number[], wall: [] as number[], rates: [] as number[] }));
+    for (let run = 0; run < RUNS; run++) {
+      // alternate the configurations inside each round so machine load hits all alike
+      configs.forEach((c, i) => {
+        const out = join(scratch, `out-${i}.prof`);
+        const m = runOnce(c.command(interp, w.argv[interp], out));
+        table[i].cpu.push(m.cpu);
+        table[i].wall.push(m.wall);
+        if (c.rate) {
+          const rate = c.rate(out, m.cpu);
+          if (rate !== null && Number.isFinite(rate)) table[i].rates.push(rate);
+        }
+        rmSync(out, { force: true });
+      });
+    }
+    rows.push(...table);
+    const base = table[0];
+    for (const r of table) {
+      const ratio = median(r.cpu) / median(base.cpu);
+      console.log(
+        `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s  wall ${median(r.wall).toFixed(3)} s  ` +
+          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%` + (r.rates.length ? `  ${median(r.rates).toFixed(0)} snapshots/s` : ''),
+      );
+    }
+  }
+}
+
+// The CLI's fixed cost around the program: `pyrometer record -- python3 -c pass`, minus python3 -c pass.
+const cli = join(root, 'src/cli/main.ts');
+const fixed: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  const start = performance.now();
+  spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(process.argv.slice(1));`,
+    'record', '--force', '-o', join(scratch, 'fixed.prof'), '--', 'python3', '-c', 'pass'], { cwd: scratch, stdio: 'ignore' });
+  const recorded = performance.now() - start;
+  const plainStart = performance.now();
+  spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
+  fixed.push(recorded - (performance.now() - plainStart));
+}
+console.log(`record's fixed cost (Node via tsx, probe, summary): median ${median(fixed).toFixed(0)} ms per run`);
+
+mkdirSync(dirname(JSON_OUT), { recursive: true });
+writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, date: new Date().toISOString(), fixedCostMs: median(fixed), rows }, null, 2));
+rmSync(scratch, { recursive: true, force: true });
+console.log(`wrote ${JSON_OUT}`);
