@@ -1,110 +1,34 @@
 /**
- * End-to-end: `pyrometer view`'s server and the HTML report in real headless
- * Chromium (Debian's), opening real fixtures and synthesized profiles. Every
- * view is visited, visible content is asserted, console errors fail the test,
- * and screenshots of every view go to test-output/screenshots/ (CI keeps them).
+ * End-to-end: the views of `pyrometer view` in real headless Chromium
+ * (Debian's) on a synthesized profile with known numbers, its real source file,
+ * two threads and RSS, plus a PyPy fixture. Every view is visited, visible
+ * content is asserted, console errors fail the test, and screenshots go to
+ * test-output/screenshots/. Fixtures, hostile names, dropped files and the
+ * HTML report are in viewer-files.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { fixture, testData, testOutput } from '../helpers.js';
-import { startView } from '../../src/cli/view.js';
-import type { ViewServer } from '../../src/view-server/server.js';
-import { loadProfile as readProfileFile } from '../../src/formats/load.js';
+import { fixture } from '../helpers.js';
 import { serializeProfile } from '../../src/model/serialize.js';
-import { functionTable, stackWeights, totalWeight } from '../../src/model/analysis.js';
-import { funcName } from '../../src/model/profile.js';
-import { renderReport } from '../../src/report/html.js';
 import { busyProfile } from '../web/synthetic.js';
-
-const screenshots = join(testOutput, 'screenshots');
-const work = join(testOutput, 'viewer');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+import { Harness, hoverTooltip, paintedShare, shot, waitReady, work } from './harness.js';
 
 // Profile list order in the viewer (the order given to `pyrometer view`).
-const BUSY = 0;
-const CPUBURN = 1;
-const HOSTILE = 2;
-const PYPY_MEM = 3;
-const WINDOWS_LINES = 4;
+const PYPY_MEM = 1;
 
-let browser: Browser;
-let server: ViewServer;
-const problems: string[] = [];
-
-async function openPage(hash: string, base = server.url): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  page.setDefaultTimeout(10000);
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => { problems.push(`dialog opened: ${d.message()}`); void d.dismiss(); });
-  await page.goto(`${base}#${hash}`);
-  await waitReady(page);
-  return page;
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => window.__pyrometer?.ready === true, null, { timeout: 15000 });
-  // Two animation frames: the canvas paints in requestAnimationFrame.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(screenshots, `${name}.png`) });
-}
-
-/** Fraction of canvas pixels that differ from the top-left background pixel. */
-async function paintedShare(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const c = document.querySelector('canvas.flame-canvas') as HTMLCanvasElement;
-    const ctx = c.getContext('2d')!;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let painted = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) painted++;
-    return painted / (d.length / 4);
-  });
-}
-
-/** Hovers the canvas point (x, y in CSS px from its top-left) and returns the tooltip text. */
-async function hoverTooltip(page: Page, x: number, y: number): Promise<string> {
-  const box = (await page.locator('canvas.flame-canvas').boundingBox())!;
-  await page.mouse.move(box.x + x, box.y + y);
-  await page.locator('.tooltip').waitFor({ state: 'visible' });
-  return page.locator('.tooltip').innerText();
-}
-
-function hottest(profile: Awaited<ReturnType<typeof readProfileFile>>): { name: string; percent: string } {
-  const w = stackWeights(profile);
-  const { total } = functionTable(profile, w);
-  let best = 0;
-  for (let f = 1; f < total.length; f++) if (total[f] > total[best]) best = f;
-  const p = (total[best] / totalWeight(w)) * 100;
-  return { name: funcName(profile, best), percent: p >= 10 ? `${p.toFixed(1)}%` : `${p.toFixed(2)}%` };
-}
+const harness = new Harness();
+const openPage = (hash: string) => harness.openPage(hash);
 
 describe('viewer in Chromium', () => {
   before(async () => {
-    mkdirSync(screenshots, { recursive: true });
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'busy.pyrmodel'), serializeProfile(busyProfile()));
-    server = await startView([
-      join(work, 'busy.pyrmodel'),
-      fixture('vmprof/vmprof_cpuburn.prof'),
-      testData('viewer/hostile.txt'),
-      fixture('vmprof/pypy-primes-mem.prof'),
-      fixture('vmprof/example_with_lines.prof'),
-    ], { open: false });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    await harness.start([join(work, 'busy.pyrmodel'), fixture('vmprof/pypy-primes-mem.prof')]);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => harness.stop());
 
   test('flame graph: hottest function, tooltip, click to zoom and select, search share', async () => {
     const page = await openPage('');
@@ -218,7 +142,7 @@ describe('viewer in Chromium', () => {
     await shot(page, 'transforms');
     // The link reopens the same view in a fresh page.
     const url = page.url();
-    const again = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const again = harness.watch(await harness.browser.newPage({ viewport: { width: 1280, height: 720 } }));
     await again.goto(url);
     await waitReady(again);
     assert.equal(await again.locator('.crumb').count(), 3);
@@ -247,24 +171,6 @@ describe('viewer in Chromium', () => {
     await page.locator('.functable .vlist-row', { hasText: 'math.sqrt' }).click();
     await page.getByRole('tab', { name: 'Source' }).click();
     await page.locator('.source-unavailable', { hasText: 'records no file for math.sqrt' }).waitFor();
-    await page.close();
-  });
-
-  test('real VMProf fixture: hottest function in the table and tooltip', async () => {
-    const expected = hottest(await readProfileFile(fixture('vmprof/vmprof_cpuburn.prof')));
-    const page = await openPage(`p=${CPUBURN}&v=functions`);
-    await page.locator('.list-header button', { hasText: 'Total' }).click();
-    await waitReady(page);
-    const first = await page.locator('.functable .vlist-row').first().innerText();
-    assert.ok(first.includes(expected.name), `${first} names ${expected.name}`);
-    assert.ok(first.includes(expected.percent), `${first} shows ${expected.percent}`);
-    await shot(page, 'vmprof-functions');
-    await page.getByRole('tab', { name: 'Flame graph' }).click();
-    await waitReady(page);
-    assert.ok(await paintedShare(page) > 0.01);
-    const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
-    assert.match(await hoverTooltip(page, canvas.width / 2, canvas.height - 9), /Total: .*\(\d+(\.\d+)?%\)/);
-    await shot(page, 'vmprof-flame-graph');
     await page.close();
   });
 
@@ -303,81 +209,7 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
-  test('a profile recorded elsewhere says why its source is unavailable', async () => {
-    const page = await openPage(`p=${WINDOWS_LINES}&v=functions`);
-    await page.locator('.list-header button', { hasText: 'Total' }).click();
-    await page.locator('.functable .vlist-row', { hasText: 'example.py' }).first().click();
-    await page.getByRole('tab', { name: 'Source' }).click();
-    await page.locator('.source-unavailable', { hasText: 'example.py is not readable on this machine' }).waitFor();
-    await shot(page, 'source-unavailable');
-    await page.close();
-  });
-
-  test('hostile names are shown as text, never run as markup', async () => {
-    const page = await openPage(`p=${HOSTILE}&v=functions`);
-    const table = await page.locator('.functable').innerText();
-    assert.ok(table.includes('<img src=x onerror=alert(1)>'));
-    assert.ok(table.includes('<script>alert(1)</script>'));
-    assert.ok(table.includes('"><svg onload=alert(2)>'));
-    await shot(page, 'hostile-functions');
-    await page.getByRole('tab', { name: 'Flame graph' }).click();
-    await waitReady(page);
-    const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
-    const tip = await hoverTooltip(page, 20, canvas.height - 27);
-    assert.match(tip, /^<img src=x onerror=alert\(1\)>\n/);
-    await page.getByRole('tab', { name: 'Call tree' }).click();
-    await page.locator('.calltree').focus();
-    await page.keyboard.press('*');
-    await waitReady(page);
-    await shot(page, 'hostile-call-tree');
-    const injected = await page.evaluate(() => ({
-      img: document.querySelectorAll('img, svg').length,
-      scripts: document.querySelectorAll('script').length,
-    }));
-    // No element came from a name; a dialog (alert) would have been recorded as a problem.
-    assert.deepEqual(injected, { img: 0, scripts: 1 });
-    await page.close();
-  });
-
-  test('a picked file (gzip) is parsed in the browser', async () => {
-    const gz = join(work, 'vmprof_cpuburn.prof.gz');
-    writeFileSync(gz, gzipSync(readFileSync(fixture('vmprof/vmprof_cpuburn.prof'))));
-    const page = await openPage('');
-    await page.locator('input[type=file]').first().setInputFiles(gz);
-    await page.locator('.profile-select option', { hasText: 'vmprof_cpuburn.prof.gz' }).waitFor({ state: 'attached' });
-    await waitReady(page);
-    await page.waitForFunction(() => document.querySelector('.status')?.textContent?.includes('vmprof_cpuburn.prof.gz'));
-    assert.match(await page.locator('.status').innerText(), /vmprof/);
-    assert.ok(await paintedShare(page) > 0.01);
-    await shot(page, 'picked-file');
-    await page.close();
-  });
-
-  test('the HTML report opens from file:// with the network off', async () => {
-    const html = await renderReport([{ name: 'busy', profile: busyProfile() }, { name: 'hostile', profile: await readProfileFile(testData('viewer/hostile.txt')) }]);
-    const file = join(work, 'report.html');
-    writeFileSync(file, html);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, offline: true });
-    const requests: string[] = [];
-    context.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
-    const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`report console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`report page error: ${e.message}`));
-    await page.goto(pathToFileURL(file).href);
-    await waitReady(page);
-    assert.ok(await page.evaluate(() => window.__pyrometer.firstFlamePaint !== null));
-    assert.ok(await paintedShare(page) > 0.01);
-    await shot(page, 'report');
-    await page.getByRole('tab', { name: 'Functions' }).click();
-    await page.locator('.functable .vlist-row', { hasText: 'main' }).first().click();
-    await page.getByRole('tab', { name: 'Source' }).click();
-    await page.locator('.src-row[data-line="23"]').waitFor();
-    await shot(page, 'report-source');
-    assert.deepEqual(requests, []);
-    await context.close();
-  });
-
   test('no console errors anywhere', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(harness.problems, []);
   });
 });
