@@ -185,6 +185,22 @@ describe('viewer in Chromium', () => {
     const rows = await page.locator('.functable').innerText();
     assert.match(rows, /\d+(\.\d+)?%\s+\S/);
     await shot(page, 'pypy-functions-jit');
+    // Hide the standard library: runpy's frames (/usr/lib/pypy3.9/runpy.py) merge into their callers.
+    assert.match(await page.locator('.functable').innerText(), /run_path/);
+    await page.getByRole('button', { name: 'Hide stdlib' }).click();
+    await page.locator('.crumb', { hasText: 'Standard library hidden' }).waitFor();
+    await waitReady(page);
+    const kept = await page.locator('.functable').innerText();
+    assert.doesNotMatch(kept, /run_path|_run_module_code|runpy\.py/);
+    assert.match(kept, /primes/);
+    // Colour by module: the legend names the modules instead of the kinds.
+    await page.getByLabel('Colour by').selectOption('module');
+    await page.getByRole('tab', { name: 'Flame graph' }).click();
+    await waitReady(page);
+    const legend = await page.locator('.legend').innerText();
+    assert.match(legend, /primes\.py/);
+    assert.doesNotMatch(legend, /runpy|stdlib/, 'modules with no time in this view are not in the legend');
+    await shot(page, 'pypy-flame-by-module-no-stdlib');
     await page.close();
   });
 

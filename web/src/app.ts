@@ -238,7 +238,8 @@ export class App implements ViewHost {
     }
     const vm = this.vm;
     vm.setSearch(this.state.search, this.state.regex);
-    const pKey = `${this.state.colorBy}|${this.state.theme}|${this.state.profile}`;
+    // The legend and the JIT colouring follow the current selection, so the palette does too.
+    const pKey = `${this.state.colorBy}|${this.state.theme}|${this.vmKey}`;
     if (pKey !== this.paletteKey) {
       this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', this.state.colorBy === 'module' ? vm.functions().total : undefined, vm.mostlyJit());
       this.paletteKey = pKey;

@@ -38,7 +38,7 @@ export function moduleOf(profile: Profile, func: number): string {
     const parts = path.split(/[\\/]/);
     const siteIndex = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
     if (siteIndex >= 0 && siteIndex + 1 < parts.length) return parts[siteIndex + 1].replace(/\.py$/, '');
-    const libIndex = parts.findIndex((p) => /^python\d/.test(p) || p === 'lib-python' || p === 'lib_pypy');
+    const libIndex = parts.findIndex((p) => /^(python|pypy)\d/.test(p) || p === 'lib-python' || p === 'lib_pypy');
     if (libIndex >= 0) return 'stdlib';
     return parts[parts.length - 1] || path;
   }
@@ -77,7 +77,7 @@ export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: 
       funcColor[f] = hash(m) % MODULE_HUES.length;
     }
     for (let i = 0; i < MODULE_HUES.length; i++) fills.push(hsl(MODULE_HUES[i], sat, light[i % 2]));
-    const top = [...weightOf].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const top = [...weightOf].filter(([, w]) => w > 0 || !funcWeight).sort((a, b) => b[1] - a[1]).slice(0, 8);
     for (const [m] of top) legend.push({ label: m, color: fills[hash(m) % MODULE_HUES.length] });
   }
   fills.push(dark ? '#3a3d42' : '#e4e4e4');
