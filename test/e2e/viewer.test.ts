@@ -49,6 +49,13 @@ describe('viewer in Chromium', () => {
     assert.match(page.url(), /[#&]f=\d+/);
     const view = await page.evaluate(() => [window.__pyrometer.canvas!.x0, window.__pyrometer.canvas!.x1]);
     assert.deepEqual(view, [0, 500]);
+    // The zoom is in the link: a fresh page opens zoomed the same way.
+    await page.waitForFunction(() => location.hash.includes('z=0_500'));
+    const zoomed = harness.watch(await harness.browser.newPage({ viewport: { width: 1280, height: 720 } }));
+    await zoomed.goto(page.url());
+    await waitReady(zoomed);
+    assert.deepEqual(await zoomed.evaluate(() => [window.__pyrometer.canvas!.x0, window.__pyrometer.canvas!.x1]), [0, 500]);
+    await zoomed.close();
     // Search: substring, then regex; the share of the total is shown.
     await page.locator('input.search').fill('sqrt');
     await page.locator('.search-info', { hasText: '1 function match, 25.0% of total' }).waitFor();

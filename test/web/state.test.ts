@@ -19,6 +19,7 @@ test('every field survives an encode/decode round trip', () => {
     func: 42,
     inverted: true,
     icicle: true,
+    zoom: [100, 250.5],
     hideIdle: true,
     colorBy: 'module',
     theme: 'dark',

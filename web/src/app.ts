@@ -58,6 +58,9 @@ export class App implements ViewHost {
   private paletteKey = '';
   private threadsOpen = false;
   private vmKey = '';
+  private zoomTimer = 0;
+  /** The encoded state whose zoom the canvas shows (so a re-render does not re-apply an old zoom). */
+  private appliedZoom = '';
   private searchTimer = 0;
   private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null };
 
@@ -95,7 +98,14 @@ export class App implements ViewHost {
       onClick: (hit) => this.onCanvasClick(hit),
       onDoubleClick: (hit) => { if (hit) this.selectFunction(hit.func, 'source'); },
       onRangeSelect: (a, b) => this.update({ range: [a, b] }),
-      onViewportChange: (x0, x1) => { if (this.state.view === 'stack') this.memory.setViewport(x0, x1); },
+      onViewportChange: (x0, x1, whole) => {
+        if (this.state.view === 'stack') this.memory.setViewport(x0, x1);
+        // The zoom goes into the URL without a re-render (debounced: wheel events come at 60 per second).
+        this.state = { ...this.state, zoom: whole ? null : [x0, x1] };
+        this.appliedZoom = encodeState(this.state);
+        clearTimeout(this.zoomTimer);
+        this.zoomTimer = window.setTimeout(() => this.writeHash(), 250);
+      },
       onPaint: (ms) => {
         this.hooks.paints++;
         this.hooks.lastPaintMs = ms;
@@ -170,7 +180,17 @@ export class App implements ViewHost {
     this.update({ func, ...(view ? { view } : {}) });
   }
 
+  private writeHash(): void {
+    const hash = encodeState(this.state);
+    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+  }
+
   private update(patch: Partial<ViewState>): void {
+    // A zoom belongs to one view and one selection: anything that changes them starts unzoomed.
+    if ((patch.view !== undefined && patch.view !== this.state.view) || patch.profile !== undefined || patch.threads !== undefined
+      || patch.transforms !== undefined || patch.range !== undefined || patch.hideIdle !== undefined || patch.inverted !== undefined) {
+      if (patch.zoom === undefined) patch = { ...patch, zoom: null };
+    }
     if (this.searchTimer !== 0) {
       // A search still being typed goes along with this change instead of being overwritten by it.
       clearTimeout(this.searchTimer);
@@ -278,6 +298,7 @@ export class App implements ViewHost {
         this.hooks.timings.layout ??= performance.now() - t0;
         const keep = this.canvas.mode === 'flame' && this.canvas.flame === layout;
         this.canvas.showFlame(layout, keep);
+        this.applyZoom();
         this.canvas.range = null;
         break;
       }
@@ -298,6 +319,7 @@ export class App implements ViewHost {
         } else {
           this.canvas.showStackChart(this.chart, this.canvas.stackFunc, true);
         }
+        this.applyZoom();
         this.canvas.range = this.state.range;
         const series = memorySeries(vm.profile, this.state.threads);
         this.memory.setSeries(series);
@@ -319,6 +341,15 @@ export class App implements ViewHost {
         break;
     }
     this.renderLegend();
+  }
+
+  /** Shows the URL's zoom once (a link reopens the same window); later renders keep the user's own zoom. */
+  private applyZoom(): void {
+    const key = encodeState(this.state);
+    if (key === this.appliedZoom) return;
+    this.appliedZoom = key;
+    if (this.state.zoom) this.canvas.setViewport(this.state.zoom[0], this.state.zoom[1]);
+    else this.canvas.resetView();
   }
 
   /** The thread the stack chart shows: the first selected, else the one with the most samples. */

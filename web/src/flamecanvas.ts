@@ -33,7 +33,8 @@ export interface FlameCanvasCallbacks {
   onDoubleClick?(hit: Hit | null): void;
   /** Stack chart: a time range was dragged out on the axis (or with shift). */
   onRangeSelect?(start: number, end: number): void;
-  onViewportChange?(x0: number, x1: number): void;
+  /** The visible window changed; `whole` when it shows everything (not zoomed). */
+  onViewportChange?(x0: number, x1: number, whole: boolean): void;
   /** Called after each paint with the paint's duration in ms (the bench and tests read it). */
   onPaint?(ms: number): void;
 }
@@ -140,7 +141,8 @@ export class FlameCanvas {
     if (x1 > this.maxX) { x0 -= x1 - this.maxX; x1 = this.maxX; }
     this.x0 = Math.max(this.minX, x0);
     this.x1 = x1;
-    this.callbacks.onViewportChange?.(this.x0, this.x1);
+    const eps = (this.maxX - this.minX) * 1e-9;
+    this.callbacks.onViewportChange?.(this.x0, this.x1, this.x0 <= this.minX + eps && this.x1 >= this.maxX - eps);
     this.requestDraw();
   }
 

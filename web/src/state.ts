@@ -29,6 +29,8 @@ export interface ViewState {
   func: number;
   inverted: boolean;
   icicle: boolean;
+  /** Zoomed window of the flame graph (weight units) or stack chart (ms); null when not zoomed. */
+  zoom: [number, number] | null;
   hideIdle: boolean;
   colorBy: 'kind' | 'module';
   theme: 'light' | 'dark';
@@ -46,6 +48,7 @@ export function defaultState(): ViewState {
     func: -1,
     inverted: false,
     icicle: false,
+    zoom: null,
     hideIdle: false,
     colorBy: 'kind',
     theme: 'light',
@@ -82,6 +85,7 @@ export function encodeState(state: ViewState): string {
   if (state.func >= 0) p.set('f', String(state.func));
   if (state.inverted) p.set('inv', '1');
   if (state.icicle) p.set('ici', '1');
+  if (state.zoom) p.set('z', `${round(state.zoom[0])}_${round(state.zoom[1])}`);
   if (state.hideIdle) p.set('idle', '0');
   if (state.colorBy !== d.colorBy) p.set('c', state.colorBy);
   if (state.theme !== d.theme) p.set('th', state.theme);
@@ -90,6 +94,14 @@ export function encodeState(state: ViewState): string {
 
 function round(n: number): string {
   return String(Math.round(n * 1000) / 1000);
+}
+
+function decodeSpan(s: string | null): [number, number] | null {
+  const m = s ? /^(-?[\d.]+)_(-?[\d.]+)$/.exec(s) : null;
+  if (!m) return null;
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return Number.isFinite(a) && Number.isFinite(b) && b > a ? [a, b] : null;
 }
 
 function nonNegativeInt(s: string | null): number | null {
@@ -109,15 +121,8 @@ export function decodeState(hash: string): ViewState {
   if (threads) {
     state.threads = threads.split(',').map((s) => nonNegativeInt(s)).filter((n): n is number => n !== null);
   }
-  const range = p.get('r');
-  if (range) {
-    const m = /^(-?[\d.]+)_(-?[\d.]+)$/.exec(range);
-    if (m) {
-      const a = Number(m[1]);
-      const b = Number(m[2]);
-      if (Number.isFinite(a) && Number.isFinite(b) && b > a) state.range = [a, b];
-    }
-  }
+  state.range = decodeSpan(p.get('r'));
+  state.zoom = decodeSpan(p.get('z'));
   const tf = p.get('tf');
   if (tf) {
     for (const part of tf.split('~')) {
