@@ -78,6 +78,7 @@ describe('viewer in Chromium', () => {
     const page = await openPage('v=stack');
     await page.locator('.memory-panel').waitFor({ state: 'visible' });
     assert.ok(await paintedShare(page) > 0.01);
+    assert.equal(await page.locator('.chart-thread').innerText(), 'Timeline of MainThread (1)');
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Drag on the time axis across the first third: the parse phase (samples 0..299 at 10 ms).
     await page.mouse.move(canvas.x + 1, canvas.y + 10);

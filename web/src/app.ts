@@ -77,6 +77,7 @@ export class App implements ViewHost {
   private readonly canvasPanel = h('div', { class: 'canvas-panel' });
   private readonly memoryPanel = h('div', { class: 'memory-panel', hidden: true });
   private readonly flameHost = h('div', { class: 'flame-host' });
+  private readonly chartThreadLabel = h('div', { class: 'chart-thread', hidden: true });
   private readonly canvas: FlameCanvas;
   private readonly memory: MemoryTrack;
   private readonly treeView: CallTreeView;
@@ -90,6 +91,7 @@ export class App implements ViewHost {
     window.__pyrometer = this.hooks;
     this.state = decodeState(location_hash());
     this.canvasPanel.append(this.memoryPanel, this.flameHost);
+    this.flameHost.append(this.chartThreadLabel);
     this.searchInput = h('input', { type: 'search', class: 'search', placeholder: 'Search functions (substring or /regex/)', 'aria-label': 'Search functions' });
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
     this.main.append(this.canvasPanel);
@@ -292,6 +294,7 @@ export class App implements ViewHost {
     switch (view) {
       case 'flame': {
         this.memoryPanel.hidden = true;
+        this.chartThreadLabel.hidden = true;
         this.canvas.icicle = this.state.icicle;
         const t0 = performance.now();
         const layout = vm.flameLayout();
@@ -321,6 +324,9 @@ export class App implements ViewHost {
         }
         this.applyZoom();
         this.canvas.range = this.state.range;
+        // The stack chart is one thread's timeline: say which, since the others may be selected too.
+        this.chartThreadLabel.hidden = vm.base.threads.length < 2;
+        this.chartThreadLabel.textContent = `Timeline of ${threadLabel(vm.base, thread)}`;
         const series = memorySeries(vm.profile, this.state.threads);
         this.memory.setSeries(series);
         this.memory.setViewport(this.canvas.x0, this.canvas.x1);
