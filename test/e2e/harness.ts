@@ -65,8 +65,13 @@ export async function shot(page: Page, name: string): Promise<void> {
 /** Fraction of canvas pixels that differ from the top-left background pixel. */
 export async function paintedShare(page: Page): Promise<number> {
   return page.evaluate(() => {
+    // Read a copy: repeated readbacks of the viewer's own canvas make Chromium warn (and slow it down).
     const c = document.querySelector('canvas.flame-canvas') as HTMLCanvasElement;
-    const ctx = c.getContext('2d')!;
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(c, 0, 0);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
     let painted = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) painted++;

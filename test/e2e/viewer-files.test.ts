@@ -83,7 +83,7 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await page.close();
   });
 
-  test('a picked file (gzip) is parsed in the browser', async () => {
+  test('a picked (gzip) or dropped file is parsed in the browser', async () => {
     const gz = join(work, 'vmprof_cpuburn.prof.gz');
     writeFileSync(gz, gzipSync(readFileSync(fixture('vmprof/vmprof_cpuburn.prof'))));
     const page = await harness.openPage('');
@@ -94,6 +94,18 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     assert.match(await page.locator('.status').innerText(), /vmprof/);
     assert.ok(await paintedShare(page) > 0.01);
     await shot(page, 'picked-file');
+    // A dropped file takes the same path: speedscope's own format, read by our reader in the page.
+    const text = readFileSync(fixture('speedscope/simple.speedscope.json'), 'utf8');
+    await page.evaluate((content) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([content], 'simple.speedscope.json', { type: 'application/json' }));
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, text);
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent?.includes('simple.speedscope.json'));
+    await waitReady(page);
+    assert.match(await page.locator('.status').innerText(), /speedscope/);
+    assert.ok(await paintedShare(page) > 0.01);
+    await shot(page, 'dropped-file');
     await page.close();
   });
 
