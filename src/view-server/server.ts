@@ -3,7 +3,8 @@
  * viewer, the loaded profiles (serialized model) and the source files those
  * profiles name — nothing else. Source paths must match one of the profile's
  * file strings exactly, so no path built by a client (`../../etc/passwd`)
- * ever reaches the file system. Requests whose Host is not this loopback
+ * ever reaches the file system, and must look like source code (a profile
+ * naming a key file as a "file" gets nothing). Requests whose Host is not this loopback
  * address are refused (a defence against DNS rebinding).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,6 +13,9 @@ import type { AddressInfo } from 'node:net';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
 import { readViewerAsset, type ViewerAsset } from './assets.js';
+import { isSourceFileName } from './source-files.js';
+
+export { isSourceFileName };
 
 export interface ViewedProfile {
   name: string;
@@ -33,12 +37,12 @@ const ASSET_TYPES: Record<ViewerAsset, string> = {
   'app.css': 'text/css; charset=utf-8',
 };
 
-/** The file names a profile records: the only paths its source view may read. */
+/** The source files a profile names: the only paths its source view may read. */
 export function profileFiles(profile: Profile): Set<string> {
   const files = new Set<string>();
   for (let f = 0; f < profile.funcs.length; f++) {
     const s = profile.funcs.file[f];
-    if (s >= 0) files.add(profile.strings[s]);
+    if (s >= 0 && isSourceFileName(profile.strings[s])) files.add(profile.strings[s]);
   }
   return files;
 }

@@ -54,6 +54,11 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await page.getByRole('tab', { name: 'Source' }).click();
     await page.locator('.source-unavailable', { hasText: 'example.py is not readable on this machine' }).waitFor();
     await shot(page, 'source-unavailable');
+    // A frozen module is not a file: the viewer says so without asking the server.
+    await page.getByRole('tab', { name: 'Functions' }).click();
+    await page.locator('.functable .vlist-row', { hasText: '_read_directory' }).click();
+    await page.getByRole('tab', { name: 'Source' }).click();
+    await page.locator('.source-unavailable', { hasText: '<frozen zipimport> is not a source file' }).waitFor();
     await page.close();
   });
 

@@ -41,3 +41,11 @@ test('hostile names never appear as markup in the report', async () => {
   assert.match(html, /<title>&lt;script&gt;alert\(1\)&lt;\/script&gt;.prof — pyrometer<\/title>/);
   assert.equal(dataOf(html).profiles[0].name, '<script>alert(1)</script>.prof');
 });
+
+test('the report embeds only source files, whatever else the profile names', async () => {
+  const { ProfileBuilder } = await import('../../src/model/builder.js');
+  const b = new ProfileBuilder('test');
+  b.addSampleFrames(b.thread('1'), [b.frame(b.func('main', BUSY_PY, 1)), b.frame(b.func('f', '/etc/passwd', 1)), b.frame(b.func('g', '/etc/hostname', 1))], 0);
+  const data = dataOf(await renderReport([{ name: 'x', profile: b.build() }]));
+  assert.deepEqual(Object.keys(data.profiles[0].sources), [BUSY_PY]);
+});

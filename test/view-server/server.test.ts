@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testOutput } from '../helpers.js';
 import { startViewServer } from '../../src/view-server/server.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { funcName } from '../../src/model/profile.js';
@@ -62,6 +64,20 @@ test('serves a source file only when the profile names exactly that path', async
       const res = await get(server.port, path);
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.body.toString(), /root:|"name": "pyrometer"/, path);
+    }
+    // A profile may name any path as a "file": only source files are served.
+    const secret = join(testOutput, 'viewer-secret.txt');
+    mkdirSync(testOutput, { recursive: true });
+    writeFileSync(secret, 'secret');
+    const named = new ProfileBuilder('test');
+    named.addSampleFrames(named.thread('1'), [named.frame(named.func('f', secret, 1)), named.frame(named.func('g', '/etc/passwd', 1))], 0);
+    const hostile = await startViewServer([{ name: 'named', profile: named.build() }]);
+    try {
+      for (const path of [secret, '/etc/passwd']) {
+        assert.equal((await get(hostile.port, `/api/profiles/0/source?path=${encodeURIComponent(path)}`)).status, 404, path);
+      }
+    } finally {
+      await hostile.close();
     }
     // Named by the profile but missing here: a reason, not an error page.
     const b = new ProfileBuilder('test');

@@ -10,6 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { formatCount, formatPercent, formatWeight } from './format.js';
 import type { ViewModel } from './viewmodel.js';
 import { VirtualList } from './virtuallist.js';
+import { isSourceFileName } from '../../src/view-server/source-files.js';
 
 export interface ViewHost {
   selectFunction(func: number, view?: 'sandwich' | 'source' | 'flame' | 'tree'): void;
@@ -293,6 +294,7 @@ export class SourceView {
     const file = funcFile(vm.profile, func);
     const name = funcName(vm.profile, func);
     if (!file) return this.message(`Source unavailable: the profile records no file for ${name}.`);
+    if (!isSourceFileName(file)) return this.message(`Source unavailable: ${file} is not a source file (only .py, .pyx, .c and similar files are shown).`);
     // Sum line costs of every function in this file.
     const perLine = new Map<number, { self: number; total: number }>();
     const lines = vm.lines();
