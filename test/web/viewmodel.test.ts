@@ -70,3 +70,17 @@ test('JIT share counts self time in JIT frames per function', () => {
   assert.equal(vm.jitSelf()[f], 2);
   assert.equal(vm.functions().self[f], 3);
 });
+
+test('collapse recursion from the URL state folds direct self-calls', () => {
+  const b = new ProfileBuilder('test');
+  const t = b.thread('1');
+  const main = b.frame(b.func('main', 'm.py', 1));
+  const rec = b.func('walk', 'm.py', 5);
+  b.addSampleFrames(t, [main, b.frame(rec), b.frame(rec), b.frame(rec)], 0);
+  const p = b.build();
+  const before = new ViewModel(p, defaultState());
+  assert.equal(before.flameLayout().rows, 4);
+  const after = new ViewModel(p, { ...defaultState(), transforms: [{ type: 'collapse-recursion', func: rec }] });
+  assert.equal(after.flameLayout().rows, 2);
+  assert.equal(after.total, 1);
+});
