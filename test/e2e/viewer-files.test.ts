@@ -7,7 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ProfileBuilder } from '../../src/model/builder.js';
+import { serializeProfile } from '../../src/model/serialize.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -21,11 +23,16 @@ import { Harness, hottest, hoverTooltip, paintedShare, shot, waitReady, work } f
 const CPUBURN = 0;
 const HOSTILE = 1;
 const WINDOWS_LINES = 2;
+const EMPTY = 3;
 
 const harness = new Harness();
 
 describe('viewer in Chromium: fixtures, hostile names, dropped files, report', () => {
-  before(() => harness.start([fixture('vmprof/vmprof_cpuburn.prof'), testData('viewer/hostile.txt'), fixture('vmprof/example_with_lines.prof')]));
+  before(async () => {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'empty.pyrmodel'), serializeProfile(new ProfileBuilder('vmprof').build()));
+    await harness.start([fixture('vmprof/vmprof_cpuburn.prof'), testData('viewer/hostile.txt'), fixture('vmprof/example_with_lines.prof'), join(work, 'empty.pyrmodel')]);
+  });
 
   after(() => harness.stop());
 
@@ -138,6 +145,17 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await context.close();
   });
 
+
+  test('an empty profile opens every view and says it has no samples', async () => {
+    const page = await harness.openPage(`p=${EMPTY}`);
+    await page.locator('.canvas-empty', { hasText: 'This profile has no samples.' }).waitFor();
+    for (const tab of ['Stack chart', 'Call tree', 'Functions', 'Callers / callees', 'Source', 'Flame graph']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await waitReady(page);
+    }
+    await shot(page, 'empty-profile');
+    await page.close();
+  });
 
   test('no console errors anywhere', () => {
     assert.deepEqual(harness.problems, []);

@@ -78,6 +78,7 @@ export class App implements ViewHost {
   private readonly memoryPanel = h('div', { class: 'memory-panel', hidden: true });
   private readonly flameHost = h('div', { class: 'flame-host' });
   private readonly chartThreadLabel = h('div', { class: 'chart-thread', hidden: true });
+  private readonly canvasEmpty = h('div', { class: 'canvas-empty', hidden: true });
   private readonly canvas: FlameCanvas;
   private readonly memory: MemoryTrack;
   private readonly treeView: CallTreeView;
@@ -91,7 +92,7 @@ export class App implements ViewHost {
     window.__pyrometer = this.hooks;
     this.state = decodeState(location_hash());
     this.canvasPanel.append(this.memoryPanel, this.flameHost);
-    this.flameHost.append(this.chartThreadLabel);
+    this.flameHost.append(this.chartThreadLabel, this.canvasEmpty);
     this.searchInput = h('input', { type: 'search', class: 'search', placeholder: 'Search functions (substring or /regex/)', 'aria-label': 'Search functions' });
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
     this.main.append(this.canvasPanel);
@@ -291,6 +292,10 @@ export class App implements ViewHost {
     const panel = panels[view];
     if (this.main.firstChild !== panel || this.main.childNodes.length !== 1) this.main.replaceChildren(panel);
     this.main.dataset.view = view;
+    this.canvasEmpty.hidden = vm.total > 0;
+    this.canvasEmpty.textContent = vm.base.threads.every((t) => t.samples.length === 0)
+      ? 'This profile has no samples.'
+      : 'No samples in this selection: the chosen threads, range, idle filter or focus leave nothing.';
     switch (view) {
       case 'flame': {
         this.memoryPanel.hidden = true;
@@ -546,6 +551,7 @@ function location_hash(): string {
 
 function threadLabel(p: Profile, i: number): string {
   const t = p.threads[i];
+  if (!t) return 'no thread';
   return t.name ? `${t.name} (${t.id})` : `thread ${t.id}`;
 }
 
