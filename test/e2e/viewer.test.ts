@@ -233,6 +233,16 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  test('the ?profile= seam (used by the profile server) loads a model and its sources by URL', async () => {
+    const query = `?profile=${encodeURIComponent('api/profiles/0/model')}&name=busy%20run&source=${encodeURIComponent('api/profiles/0/source?path=')}`;
+    const page = await harness.openPage('v=functions', `${harness.server.url}${query}`);
+    assert.match(await page.locator('.status').innerText(), /^busy run · synthetic/);
+    await page.locator('.functable .vlist-row', { hasText: 'main' }).first().click();
+    await page.getByRole('tab', { name: 'Source' }).click();
+    await page.locator('.src-row[data-line="23"]', { hasText: '80.0%' }).waitFor();
+    await page.close();
+  });
+
   test('no console errors anywhere', () => {
     assert.deepEqual(harness.problems, []);
   });

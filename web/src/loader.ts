@@ -2,7 +2,8 @@
  * Where profiles come from, in order of precedence:
  *  1. an HTML report: a <script id="pyrometer-data" type="application/json"> element holding
  *     {profiles: [{name, model (base64 of the serialized model), sources: {path: text}}]};
- *  2. the page's query: `?profile=URL` (repeatable, optional `&source=URL-prefix`): the seam the
+ *  2. the page's query: `?profile=URL` (repeatable; optional `&name=` per profile, in order, and
+ *     `&source=URL-prefix`): the seam the
  *     profile server uses (`?profile=/api/v1/profiles/<id>/model`); the body may be the serialized
  *     model or any format pyrometer reads;
  *  3. the local view server: `api/profiles` lists the files given to `pyrometer view`;
@@ -67,8 +68,9 @@ export function querySources(search: string): ProfileSource[] | null {
   const urls = params.getAll('profile');
   if (urls.length === 0) return null;
   const sourcePrefix = params.get('source');
-  return urls.map((url) => ({
-    name: decodeURIComponent(url.split('/').filter(Boolean).slice(-2).join('/')) || url,
+  const names = params.getAll('name');
+  return urls.map((url, i) => ({
+    name: names[i] || url.split('?')[0].split('/').filter(Boolean).slice(-2).join('/') || url,
     load: async () => decode(await fetchBytes(url), url),
     readSource: (path: string) => fetchSource(sourcePrefix, path),
   }));
