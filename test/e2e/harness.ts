@@ -37,7 +37,7 @@ export class Harness {
   }
 
   watch(page: Page): Page {
-    page.setDefaultTimeout(10000);
+    page.setDefaultTimeout(20000);
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') this.problems.push(`console ${m.type()}: ${m.text()}`); });
     page.on('pageerror', (e) => this.problems.push(`page error: ${e.message}`));
     page.on('dialog', (d) => { this.problems.push(`dialog opened: ${d.message()}`); void d.dismiss(); });
@@ -53,7 +53,7 @@ export class Harness {
 }
 
 export async function waitReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => window.__pyrometer?.ready === true, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.__pyrometer?.ready === true, null, { timeout: 30000 });
   // Two animation frames: the canvas paints in requestAnimationFrame.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
