@@ -131,6 +131,13 @@ export class App implements ViewHost {
     document.addEventListener('keydown', (e) => {
       if (e.key === '/' && document.activeElement !== this.searchInput) { e.preventDefault(); this.searchInput.focus(); }
     });
+    // The thread list closes when the user clicks anywhere else.
+    document.addEventListener('mousedown', (e) => {
+      if (this.threadsOpen && !(e.target as HTMLElement).closest('.threads')) {
+        this.threadsOpen = false;
+        this.toolbar.querySelector('details.threads')?.removeAttribute('open');
+      }
+    });
     this.installDrop();
     this.applyTheme();
   }
