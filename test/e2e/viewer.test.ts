@@ -225,6 +225,9 @@ describe('viewer in Chromium', () => {
     await page.locator('.status', { hasText: 'selected 40 samples' }).waitFor();
     await waitReady(page);
     await shot(page, 'threads-worker-idle-hidden');
+    // Clicking elsewhere closed the list; open it again to add a thread.
+    assert.equal(await page.locator('details.threads[open]').count(), 0);
+    await page.locator('.threads summary').click();
     await page.locator('.thread-list input[type=checkbox]').nth(1).check();
     await page.locator('.threads summary', { hasText: '2 threads' }).waitFor();
     await page.locator('.status', { hasText: 'selected 940 samples' }).waitFor();
