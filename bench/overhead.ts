@@ -5,14 +5,16 @@
  * a recursive one and an allocation-heavy one from bench/workloads) run uninstrumented and under
  * pyrometer's agent, alternating configurations run by run, RUNS times each. Reported: median
  * CPU time (user + sys of the Python process and its children) and wall time per
- * configuration, the overhead ratio against the uninstrumented median, and the sampling rate
- * actually achieved. Side by side: `python3 -m cProfile` on CPython, PyPy's `_vmprof` alone on PyPy.
+ * configuration, the overhead ratio against the uninstrumented median, the sampler's own CPU
+ * share as it measured itself (META sampler_cpu_s + agent_startup_cpu_s: immune to the machine's
+ * load, which makes end-to-end medians on a shared machine move by several percent), and the
+ * sampling rate actually achieved. Side by side: `python3 -m cProfile` on CPython, PyPy's `_vmprof` alone on PyPy.
  *
  * The agent is run the way `record` runs it (interpreter, agent, options, --, program), so the
  * numbers are the program's slowdown; the CLI's own fixed cost (Node start-up, interpreter
  * probe, reading the profile back for the summary) is measured separately, once per run.
  *
- * Options: --runs N (default 5), --only cpython|pypy, --json FILE (default bench/out/overhead.json).
+ * Options: --runs N (default 5), --only cpython|pypy|fixed, --json FILE (default bench/out/overhead.json).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,7 +57,16 @@ interface Config {
   command: (interp: string, program: string[], out: string) => string[];
   /** Reads the achieved sampling rate (snapshots per CPU second) from the output, if any. */
   rate?: (out: string, cpuSeconds: number) => number | null;
+  /** The sampler's own CPU share, as it measured itself (our sampler only). */
+  own?: (out: string) => number | null;
 }
+
+/** sampler_cpu_s + agent_startup_cpu_s over the program's own CPU: overhead measured from inside. */
+const ownShare = (out: string) => {
+  const own = Number(metaValue(out, 'sampler_cpu_s')) + Number(metaValue(out, 'agent_startup_cpu_s'));
+  const cpu = Number(metaValue(out, 'cpu_s'));
+  return Number.isFinite(own) && cpu > own ? own / (cpu - own) : null;
+};
 
 function metaValue(path: string, key: string): string | null {
   // META records: 0x07, word klen, key, word vlen, value (64-bit words)
@@ -85,8 +96,8 @@ const agentRun = (rate: number) => (interp: string, program: string[], out: stri
 
 const cpythonConfigs: Config[] = [
   { name: 'uninstrumented', command: (i, p) => [i, ...p] },
-  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(metaValue(out, 'rate_hz_actual')) },
-  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(metaValue(out, 'rate_hz_actual')) },
+  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(metaValue(out, 'rate_hz_actual')), own: ownShare },
+  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(metaValue(out, 'rate_hz_actual')), own: ownShare },
   { name: 'python3 -m cProfile', command: (i, p, out) => [i, '-m', 'cProfile', '-o', out, ...p] },
 ];
 
@@ -115,6 +126,7 @@ interface Row {
   cpu: number[];
   wall: number[];
   rates: number[];
+  own: number[];
 }
 
 const median = (xs: number[]) => {
@@ -136,14 +148,14 @@ function have(cmd: string): boolean {
 
 const rows: Row[] = [];
 for (const interp of ['python3', 'pypy3'] as const) {
-  if (ONLY && !interp.startsWith(ONLY.replace('cpython', 'python'))) continue;
+  if (ONLY && (ONLY === 'fixed' || !interp.startsWith(ONLY.replace('cpython', 'python')))) continue;
   if (!have(interp)) {
     console.log(`${interp}: not installed, skipped`);
     continue;
   }
   const configs = interp === 'python3' ? cpythonConfigs : pypyConfigs;
   for (const w of workloads) {
-    const table = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [] as number[], wall: [] as number[], rates: [] as number[] }));
+    const table = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [] as number[], wall: [] as number[], rates: [] as number[], own: [] as number[] }));
     for (let run = 0; run < RUNS; run++) {
       // alternate the configurations inside each round so machine load hits all alike
       configs.forEach((c, i) => {
@@ -151,6 +163,10 @@ for (const interp of ['python3', 'pypy3'] as const) {
         const m = runOnce(c.command(interp, w.argv[interp], out));
         table[i].cpu.push(m.cpu);
         table[i].wall.push(m.wall);
+        if (c.own) {
+          const own = c.own(out);
+          if (own !== null) table[i].own.push(own);
+        }
         if (c.rate) {
           const rate = c.rate(out, m.cpu);
           if (rate !== null && Number.isFinite(rate)) table[i].rates.push(rate);
@@ -164,7 +180,9 @@ for (const interp of ['python3', 'pypy3'] as const) {
       const ratio = median(r.cpu) / median(base.cpu);
       console.log(
         `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s  wall ${median(r.wall).toFixed(3)} s  ` +
-          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%` + (r.rates.length ? `  ${median(r.rates).toFixed(0)} snapshots/s` : ''),
+          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%` +
+          (r.own.length ? `  sampler's own CPU ${(median(r.own) * 100).toFixed(2)}%` : '') +
+          (r.rates.length ? `  ${median(r.rates).toFixed(0)} snapshots/s` : ''),
       );
     }
   }
@@ -172,18 +190,21 @@ for (const interp of ['python3', 'pypy3'] as const) {
 
 // The CLI's fixed cost around the program: `pyrometer record -- python3 -c pass`, minus python3 -c pass.
 const cli = join(root, 'src/cli/main.ts');
+// tsx by path: the scratch directory has no node_modules to resolve it from
+const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const fixed: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   const start = performance.now();
-  spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e',
     `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(process.argv.slice(1));`,
     'record', '--force', '-o', join(scratch, 'fixed.prof'), '--', 'python3', '-c', 'pass'], { cwd: scratch, stdio: 'ignore' });
   const recorded = performance.now() - start;
+  if (r.status !== 0) throw new Error('record -- python3 -c pass failed');
   const plainStart = performance.now();
   spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
   fixed.push(recorded - (performance.now() - plainStart));
 }
-console.log(`record's fixed cost (Node via tsx, probe, summary): median ${median(fixed).toFixed(0)} ms per run`);
+console.log(`record's fixed cost (Node start-up with tsx, interpreter probe, agent start, summary): median ${median(fixed).toFixed(0)} ms of wall time per run`);
 
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, date: new Date().toISOString(), fixedCostMs: median(fixed), rows }, null, 2));

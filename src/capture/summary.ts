@@ -78,7 +78,8 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   const out = relative(process.cwd(), result.profilePath) || result.profilePath;
   const interp = `${result.interpreter.implementation === 'pypy' ? 'PyPy' : 'CPython'} ${result.interpreter.version}`;
   const how = result.exitCode === 0 ? '' : result.signal ? ` (the program was ended by ${result.signal})` : ` (the program exited with code ${result.exitCode})`;
-  lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${(summary.durationMs / 1000).toFixed(2)} s${summary.threads > 1 ? ` over ${summary.threads} threads` : ''}, ${interp}${how}`);
+  const duration = summary.durationMs < 1000 ? `${summary.durationMs.toFixed(summary.durationMs < 10 ? 1 : 0)} ms` : `${(summary.durationMs / 1000).toFixed(2)} s`;
+  lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${summary.threads > 1 ? ` over ${summary.threads} threads` : ''}, ${interp}${how}`);
   const clock = mode.wall ? 'wall-clock' : 'CPU';
   let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time), ${fmt(summary.sampleRate)} samples/s recorded`;
   if (summary.snapshotRate !== null) {

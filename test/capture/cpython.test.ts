@@ -29,12 +29,13 @@ test('CPU mode: a program spending ~80% in f and ~20% in g shows that split with
       const file = profile.strings[profile.funcs.file[fn]] ?? '';
       assert.ok(!/pyrometer_agent|runpy/.test(file), `agent frame in stacks: ${funcName(profile, fn)} ${file}`);
     }
-    // every stack starts at the program's <module>
     const roots = new Set<string>();
     for (let s = 0; s < profile.stacks.length; s++) if (profile.stacks.prefix[s] === -1) roots.add(funcName(profile, frameFunc(profile, s)));
-    assert.deepEqual([...roots], ['<module>']);
+    // the program's <module>, and at most the interpreter's own shutdown (threading._shutdown)
+    assert.ok(roots.has('<module>'));
+    for (const r of roots) assert.ok(r === '<module>' || r === '_shutdown', `root ${r}`);
     // the summary: samples, the hottest functions, the next commands
-    assert.match(run.stderr, /recorded [\d,]+ samples in [\d.]+ s, CPython 3\.\d+\.\d+/);
+    assert.match(run.stderr, /recorded [\d,]+ samples in [\d.]+ m?s, CPython 3\.\d+\.\d+/);
     assert.match(run.stderr, /hottest functions \(self time\):\n\s+[\d.]+%\s+f\s+\S*split\.py:6\n\s+[\d.]+%\s+g\s/);
     assert.match(run.stderr, /stack snapshots\/s actually taken/);
     assert.match(run.stderr, /next: pyrometer show split\.prof\n\s+pyrometer view split\.prof/);

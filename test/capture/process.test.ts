@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataPath, filesIn, readProfile, removeDir, runPyrometer, scratchDir, selfByName, totalByName } from './run.js';
+import { dataPath, filesIn, readProfile, removeDir, runPyrometer, scratchDir, totalByName } from './run.js';
 
 test('argv, cwd, __name__, sys.path[0], __file__ and the environment are what python gives; the agent is invisible', async () => {
   const script = dataPath('behave.py');
@@ -72,7 +72,7 @@ test('sys.exit(3): exit code 3 and a readable profile', async () => {
   try {
     assert.equal(run.code, 3);
     const profile = await readProfile(join(run.dir, 'e.prof'));
-    assert.ok((selfByName(profile).get('burn') ?? 0) > 0);
+    assert.ok((totalByName(profile).get('burn') ?? 0) > 0);
     assert.deepEqual(profile.meta.warnings, []);
     assert.match(run.stderr, /the program exited with code 3/);
     assert.deepEqual(filesIn(run.dir), ['e.prof']); // no temporary files left
@@ -89,7 +89,7 @@ test('an uncaught exception: python\'s own traceback (no pyrometer frames), exit
     assert.match(run.stderr, /ValueError: raised on purpose\n/);
     assert.doesNotMatch(run.stderr, /pyrometer_agent|runpy/);
     const profile = await readProfile(join(run.dir, 'r.prof'));
-    assert.ok((selfByName(profile).get('burn') ?? 0) > 0);
+    assert.ok((totalByName(profile).get('burn') ?? 0) > 0);
   } finally {
     removeDir(run.dir);
   }

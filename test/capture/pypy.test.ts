@@ -33,7 +33,9 @@ test('PyPy: the 80/20 split within 5 points, in a genuine _vmprof profile with J
     }
     const roots = new Set<string>();
     for (let s = 0; s < profile.stacks.length; s++) if (profile.stacks.prefix[s] === -1) roots.add(funcName(profile, frameFunc(profile, s)));
-    assert.deepEqual([...roots], ['<module>']);
+    // the program's <module>, and at most the interpreter's own shutdown (threading._shutdown)
+    assert.ok(roots.has('<module>'));
+    for (const r of roots) assert.ok(r === '<module>' || r === '_shutdown', `root ${r}`);
     // the hot loops ran as JIT code
     let jitFrames = 0;
     for (let s = 0; s < profile.stacks.length; s++) if (profile.frames.category[profile.stacks.frame[s]] === CATEGORY_JIT) jitFrames++;
@@ -75,7 +77,7 @@ test('PyPy: --jitlog on CPython is refused before anything runs', async () => {
 });
 
 test('PyPy with our own sampler (--engine sampler, the fallback when _vmprof is missing): threads separated and named', async () => {
-  const run = await runPyrometer(['record', '--engine', 'sampler', '-o', 's.prof', '--', 'pypy3', dataPath('threads.py')]);
+  const run = await runPyrometer(['record', '--engine', 'sampler', '-o', 's.prof', '--', 'pypy3', dataPath('threads.py'), '150000000']);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 's.prof'));

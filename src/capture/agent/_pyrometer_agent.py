@@ -30,7 +30,9 @@ META keys: sampler, mode, rate_hz, pid, ppid, python, implementation, start_mono
 ``thread_name:0x<tid in hex>`` (the thread's name when first seen; tid = kernel thread id), ``ts:<n>`` (milliseconds from the
 start at which stack record number n was written, at most every 10 ms: a time axis that
 VMProf v6 otherwise lacks), and at the end: samples, snapshots, duration_s, cpu_s,
-rate_hz_actual (stack snapshots per second of the sampled clock), native_samples, idle_samples.
+rate_hz_actual (stack snapshots per second of the sampled clock), native_samples, idle_samples,
+sampler_cpu_s (CPU the sampler spent in its looks), agent_startup_cpu_s (from this module's import
+to the start of sampling; the interpreter's own start-up not included).
 """
 import os
 import signal
@@ -39,7 +41,9 @@ import sys
 import threading
 import time
 
+_AGENT_START_CPU = time.process_time()  # for the agent_startup_cpu_s META
 _IS_PYPY = sys.implementation.name == 'pypy'
+_thread_time = getattr(time, 'thread_time', time.process_time)
 _WORD = '<q' if struct.calcsize('l') == 8 else '<i'
 _ADDR = '<q' if struct.calcsize('P') == 8 else '<i'
 _ADDR_CHAR = _ADDR[1]
@@ -51,7 +55,7 @@ FLAG_REAL_TIME = 0x10
 # CPU mode: how often the helper thread checks that the signal handler keeps up (seconds):
 # every WATCH_PERIOD while the main thread is blocked, backing off to WATCH_PERIOD_MAX while not
 WATCH_PERIOD = 0.02
-WATCH_PERIOD_MAX = 0.32
+WATCH_PERIOD_MAX = 0.08
 
 # the shortest stretch of C code the sampler separates from the calling line (seconds)
 NATIVE_MIN = 0.02
@@ -198,7 +202,7 @@ class Sampler:
         # recent snapshot intervals: the shortest is the usual gap between snapshots (the kernel
         # tick in CPU mode, the GIL switch interval in wall mode under load); a thread whose CPU
         # advanced far beyond it was held in C code. Until one is known, assume a 100 Hz tick.
-        self.recent = [0.0] * 16
+        self.recent = [1e9] * 16  # "unknown" never wins the min() below
         self.recent_i = 0
         self.typical = max(self.period, 0.01)
         self.call_sites = {}
@@ -215,6 +219,7 @@ class Sampler:
         self.lock = _thread.allocate_lock()
         self.previous_by_handler = False
         self.watch_wait = WATCH_PERIOD
+        self.own_cpu = 0.0  # CPU the sampler itself spent in its looks (thread CPU time)
         self.errors = 0
         self.last_error = ''
         self.old_handler = None
@@ -375,7 +380,7 @@ class Sampler:
         recent[self.recent_i] = interval
         self.recent_i = (self.recent_i + 1) & 15
         # the shortest recent gap: long holds in C must not raise the bar for detecting them
-        self.typical = max(min(x for x in recent if x > 0), self.period)
+        self.typical = max(min(recent), self.period)
 
     def snapshot(self, main_frame, usual_gap=0.0):
         """One look at every thread, unless another look is under way (the signal handler and the
@@ -383,6 +388,7 @@ class Sampler:
         signal handler's); `usual_gap` is how far apart looks of this kind normally are."""
         if self.stopped or not self.lock.acquire(False):
             return
+        own_start = _thread_time()
         try:
             now = self._clock_now()
             elapsed = now - self.last_clock
@@ -392,6 +398,7 @@ class Sampler:
             self.errors += 1
             self.last_error = repr(e)  # never let sampling break the user's program
         finally:
+            self.own_cpu += _thread_time() - own_start
             self.lock.release()
 
     def _snapshot(self, main_frame, elapsed, usual_gap):
@@ -438,11 +445,11 @@ class Sampler:
                 continue
             count = int(credit / period)
             native = 0
-            # Only C code keeps a thread from the eval loop's checks that long. The main thread in
-            # CPU mode runs the handler itself, so its delay proves it; another thread must also
-            # stand at a call (else it may just have been waiting for the handler to get the GIL).
-            if (not idle and cpu_delta is not None and cpu_delta > excess_limit
-                    and ((ident == self.main_ident and main_frame is not None) or self._in_call(top))):
+            # Only C code keeps a thread from the eval loop's checks that long, and on 3.11+ a frame
+            # that has just come back from C stands at its call instruction. Both must hold: the
+            # kernel's CPU timer itself sometimes fires late, and a thread may have been waiting
+            # for the GIL rather than running C.
+            if not idle and cpu_delta is not None and cpu_delta > excess_limit and self._in_call(top):
                 native = min(count, int((cpu_delta - self.typical) / period))
             if self._emit(st, top, count, native, idle):
                 st.credit = credit - count * period
@@ -566,6 +573,8 @@ class Sampler:
         w.meta('duration_s', '%.6f' % duration)
         w.meta('cpu_s', '%.6f' % cpu)
         w.meta('rate_hz_actual', '%.1f' % (self.snapshots / clock_s if clock_s > 0 else 0.0))
+        w.meta('sampler_cpu_s', '%.6f' % self.own_cpu)
+        w.meta('agent_startup_cpu_s', '%.6f' % (self.start_cpu - _AGENT_START_CPU))
         w.meta('native_samples', self.native_samples)
         w.meta('idle_samples', self.idle_samples)
         if self.errors:
@@ -578,10 +587,11 @@ class Sampler:
 class PyPyVMProf:
     """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
 
-    def __init__(self, fd, rate_hz, wall, memory, jitlog_path):
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None):
         import _vmprof
         self._vmprof = _vmprof
         self.fd = fd
+        self.path = path
         self.period = 1.0 / rate_hz
         self.wall = wall
         self.memory = memory
@@ -596,8 +606,9 @@ class PyPyVMProf:
         self.start_wall = time.perf_counter()
         if self.jitlog_fd is not None:
             self._jitlog.enable(self.jitlog_fd)
-        # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy
-        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 0, int(self.wall))
+        # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy.
+        # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
+        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 1, int(self.wall))
 
     def forget(self):
         # _vmprof's timer does not survive fork; its state does, and disable() would write into
@@ -613,11 +624,88 @@ class PyPyVMProf:
             return
         self.stopped = True
         try:
+            # as vmprof-python does: stop sampling, name the native frames (0x08 records), then
+            # disable() writes the trailer
+            if self.path is not None and hasattr(self._vmprof, 'stop_sampling'):
+                fd = self._vmprof.stop_sampling()
+                if fd >= 0:
+                    try:
+                        _write_native_symbols(self.path, fd)
+                    except Exception:
+                        pass  # unnamed native frames are still a valid profile
             self._vmprof.disable()
         finally:
             os.close(self.fd)
             if self.jitlog_fd is not None:
                 self._jitlog.disable()  # closes the fd itself
+
+
+def _native_addresses(path):
+    """Addresses of NATIVE (kind 7) entries in a PyPy profile (64-bit words)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    found = set()
+    pos = 40
+    flags = 0
+    n = len(data)
+    while pos < n:
+        marker = data[pos]
+        pos += 1
+        if marker == 5:
+            flags = data[pos + 2]
+            pos += 4 + data[pos + 3]
+        elif marker in (3, 6):
+            pos += 24
+        elif marker == 7:
+            pos += 8 + struct.unpack_from('<q', data, pos)[0]
+            pos += 8 + struct.unpack_from('<q', data, pos)[0]
+        elif marker in (2, 8):
+            pos += 16 + struct.unpack_from('<q', data, pos + 8)[0]
+        elif marker == 1:
+            depth = struct.unpack_from('<q', data, pos + 8)[0]
+            if pos + 16 + 8 * depth > n:
+                break
+            entries = struct.unpack_from('<%dq' % depth, data, pos + 16)
+            for i in range(0, depth - 1, 2):
+                if entries[i] == 7:
+                    found.add(entries[i + 1])
+            pos += 16 + 8 * depth + 8 + (8 if flags & 1 else 0)
+        else:
+            break
+    return found
+
+
+def _write_native_symbols(path, fd):
+    """Names native frames with dladdr (through ctypes): `n:symbol:0:library`."""
+    addresses = _native_addresses(path)
+    if not addresses:
+        return
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [('dli_fname', ctypes.c_char_p), ('dli_fbase', ctypes.c_void_p),
+                    ('dli_sname', ctypes.c_char_p), ('dli_saddr', ctypes.c_void_p)]
+
+    dladdr = ctypes.CDLL(None).dladdr
+    dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+    dladdr.restype = ctypes.c_int
+    records = []
+    for addr in sorted(addresses):
+        info = DlInfo()
+        name, library = None, '-'
+        if dladdr(ctypes.c_void_p(addr), ctypes.byref(info)):
+            if info.dli_sname:
+                name = info.dli_sname.decode('utf-8', 'replace')
+            if info.dli_fname:
+                library = info.dli_fname.decode('utf-8', 'replace')
+        if not name:
+            base = info.dli_fbase or 0
+            name = '<native %s+0x%x>' % (os.path.basename(library), addr - base) if base else '<native 0x%x>' % addr
+        text = ('n:%s:0:%s' % (name.replace(':', ';'), library.replace(':', ';'))).encode('utf-8', 'replace')
+        records.append(b'\x08' + struct.pack(_ADDR, addr) + struct.pack(_WORD, len(text)) + text)
+    data = b''.join(records)
+    while data:
+        data = data[os.write(fd, data):]
 
 
 # ---- running the user's program exactly as python would ---------------------------------
@@ -835,7 +923,8 @@ def start_child_profiler():
     except OSError:
         return  # the parent has finished and removed the directory: nothing to add to
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None)
+        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None,
+                              os.path.join(cfg['dir'], '%d.prof' % os.getpid()))
     else:
         profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids())
     _state.update(profiler=profiler, finished=False, interrupted=False)
@@ -956,7 +1045,7 @@ def main(argv):
         if fn is not None:
             hidden.add(id(fn.__code__))
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog)
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out)
     else:
         profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids)
     _state['profiler'] = profiler
