@@ -118,6 +118,28 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+test('the program killed outright (SIGKILL): the records written so far form a readable profile', async () => {
+  const run = await runPyrometer(['record', '-o', 'k.prof', '--', 'python3', dataPath('behave.py'), 'loop'], {
+    when: {
+      stdout: 'ready',
+      then: (nodePid) => setTimeout(() => {
+        // the interpreter is the recorder's child; SIGKILL leaves it no chance to finish the file
+        const python = spawnSync('pgrep', ['-P', String(nodePid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        process.kill(Number(python), 'SIGKILL');
+      }, 1000),
+    },
+  });
+  try {
+    assert.equal(run.code, 137, run.stderr);
+    const profile = await readProfile(join(run.dir, 'k.prof'));
+    assert.match(profile.meta.warnings.join(' '), /no trailer/);
+    assert.ok((totalByName(profile).get('spin_forever') ?? 0) > 50, 'samples flushed while it ran');
+    assert.deepEqual(filesIn(run.dir), ['k.prof']);
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
 test('missing interpreter, missing script, not a Python interpreter, missing module: one line, non-zero, nothing left', async () => {
   const dir = scratchDir();
   try {

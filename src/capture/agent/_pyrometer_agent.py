@@ -57,6 +57,9 @@ FLAG_REAL_TIME = 0x10
 WATCH_PERIOD = 0.02
 WATCH_PERIOD_MAX = 0.08
 
+# buffered records reach the file at least this often (seconds)
+FLUSH_EVERY = 0.25
+
 # the shortest stretch of C code the sampler separates from the calling line (seconds)
 NATIVE_MIN = 0.02
 
@@ -220,6 +223,7 @@ class Sampler:
         self.previous_by_handler = False
         self.watch_wait = WATCH_PERIOD
         self.own_cpu = 0.0  # CPU the sampler itself spent in its looks (thread CPU time)
+        self.last_flush = time.perf_counter()
         self.errors = 0
         self.last_error = ''
         self.old_handler = None
@@ -460,6 +464,10 @@ class Sampler:
             if now - self.last_ts >= 0.01:
                 self.last_ts = now
                 self.writer.meta('ts:%d' % samples_before, '%.3f' % ((now - self.start_wall) * 1000.0))
+            if now - self.last_flush >= FLUSH_EVERY:
+                # a process killed outright (SIGKILL, OOM) keeps all but the last moments
+                self.last_flush = now
+                self.writer.flush()
 
     # -- control --------------------------------------------------------------------------
     def start(self):
