@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataPath, filesIn, readProfile, removeDir, runPyrometer, scratchDir, totalByName } from './run.js';
 
@@ -118,14 +118,27 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** The first process whose parent is `pid` (from /proc: no procps needed). */
+function childOf(pid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no child of ${pid}`);
+}
+
 test('the program killed outright (SIGKILL): the records written so far form a readable profile', async () => {
   const run = await runPyrometer(['record', '-o', 'k.prof', '--', 'python3', dataPath('behave.py'), 'loop'], {
     when: {
       stdout: 'ready',
       then: (nodePid) => setTimeout(() => {
         // the interpreter is the recorder's child; SIGKILL leaves it no chance to finish the file
-        const python = spawnSync('pgrep', ['-P', String(nodePid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
-        process.kill(Number(python), 'SIGKILL');
+        process.kill(childOf(nodePid), 'SIGKILL');
       }, 1000),
     },
   });
