@@ -104,7 +104,7 @@ const cpythonConfigs: Config[] = [
 const vmprofAlone = [
   'import _vmprof, os, sys, runpy',
   'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
-  '_vmprof.enable(fd, float(sys.argv[2]), 0, 0, 0, 0)',
+  '_vmprof.enable(fd, float(sys.argv[2]), 0, 0, 1, 0)',  // native=1, vmprof-python's default on Linux, as record uses
   'sys.argv = sys.argv[3:]',
   'try:',
   "    runpy.run_path(sys.argv[0], run_name='__main__')",
