@@ -23,6 +23,7 @@ const ERRNO_REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
   EROFS: 'read-only file system',
   EEXIST: 'already exists',
+  ENXIO: 'cannot be opened for reading (a socket?)',
 };
 
 /** Turns the errors users cause (bad files, missing files) into CliErrors; rethrows real bugs. */

@@ -18,6 +18,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Profile } from '../model/profile.js';
 import { deserializeProfile, isSerializedProfile } from '../model/serialize.js';
@@ -59,25 +60,23 @@ function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-/** Raw file chunks with progress reporting. */
-async function* fileChunks(path: string, size: number, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
-  let read = 0;
+/** Raw file chunks with progress reporting; `counter.read` follows the bytes read so far. */
+async function* fileChunks(path: string, size: number, counter: { read: number }, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
     const bytes = chunk as Buffer;
-    read += bytes.length;
-    onProgress?.(read, size);
+    counter.read += bytes.length;
+    onProgress?.(counter.read, size);
     yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
 
-/** Decompressed chunks of a gzip file; zlib failures become one ProfileFormatError. */
-async function* gunzipChunks(path: string, size: number, onProgress?: LoadOptions['onProgress'], maxBytes = Infinity): AsyncGenerator<Uint8Array> {
-  let read = 0;
-  const source = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  source.on('data', (chunk) => {
-    read += (chunk as Buffer).length;
-    onProgress?.(read, size);
-  });
+/**
+ * Decompressed chunks of gzip data; zlib failures become one ProfileFormatError.
+ * Takes the raw chunks already started, not the path again: the input may be a
+ * pipe (/dev/stdin), which cannot be read twice.
+ */
+async function* gunzipChunks(raw: AsyncIterable<Uint8Array>, counter: { read: number }, maxBytes = Infinity): AsyncGenerator<Uint8Array> {
+  const source = Readable.from(raw, { objectMode: false });
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
   source.on('error', (err) => gunzip.destroy(err));
   source.pipe(gunzip);
@@ -93,7 +92,7 @@ async function* gunzipChunks(path: string, size: number, onProgress?: LoadOption
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
       const what = e.code === 'Z_BUF_ERROR' ? 'the compressed stream ends too early (truncated file?)' : `corrupt gzip data (${e.message})`;
-      throw new ProfileFormatError('gzip', `${what} after ${produced} decompressed bytes`, read);
+      throw new ProfileFormatError('gzip', `${what} after ${produced} decompressed bytes`, counter.read);
     }
     throw err;
   } finally {
@@ -172,14 +171,14 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
     throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
   }
   const fileName = basename(options.fileName ?? path);
-  // Open once to look at the magic, then stream through gunzip when needed.
-  const raw = fileChunks(path, info.size, options.onProgress);
+  // Read once: look at the magic, then feed the same bytes through gunzip when needed.
+  const counter = { read: 0 };
+  const raw = fileChunks(path, info.size, counter, options.onProgress);
   const rawPeek = await peek(raw);
   let chunks: AsyncIterator<Uint8Array>;
   let sniff: { head: Uint8Array; peeked: Uint8Array[]; done: boolean };
   if (isGzip(rawPeek.head)) {
-    await raw.return(undefined);
-    chunks = gunzipChunks(path, info.size, options.onProgress, options.maxBytes);
+    chunks = gunzipChunks(replay(rawPeek.peeked, raw, rawPeek.done), counter, options.maxBytes);
     sniff = await peek(chunks);
   } else {
     chunks = raw;

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +290,18 @@ test('gzip-compressed files read like plain ones', async () => {
   const gz = await runCli(['show', file('example.prof.gz'), '--json']);
   assert.equal(gz.code, 0, gz.stderr);
   assert.deepEqual(JSON.parse(gz.stdout).functions, JSON.parse(plain.stdout).functions);
+});
+
+test('a gzip-compressed profile from a pipe (read once, never reopened)', async () => {
+  const fifo = file('pipe.prof.gz');
+  execFileSync('mkfifo', [fifo]);
+  // A writer on the other end, as in `gzip -c run.prof | pyrometer show /dev/stdin`.
+  const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file('example.prof.gz'), fifo], { stdio: 'ignore' });
+  const written = new Promise((resolve) => writer.on('exit', resolve));
+  const r = await runCli(['show', fifo, '--json']);
+  await written;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).functions[0].name, 'function_a');
 });
 
 test('hostile names from a file reach the terminal as text', async () => {
