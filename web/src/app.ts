@@ -10,7 +10,8 @@ import { h, replaceChildren } from './dom.js';
 import { makePalette, type Palette } from './colors.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { functionPaths, layoutStackChart, type StackChart } from './layout.js';
+import { functionPaths, laneOfRow, layoutStackChart, stackLanes, type Lane, type StackChart } from './layout.js';
+import { collectMarkers, categoryLabel, markerAxis, markerDataSummary, MarkerTrack, type MarkerItem } from './markers.js';
 import type { ProfileSource } from './loader.js';
 import { MemoryTrack, memorySeries } from './memory.js';
 import { decodeState, encodeState, VIEW_NAMES, type ViewName, type ViewState, type ViewTransform } from './state.js';
@@ -38,6 +39,7 @@ export interface TestHooks {
   ready: boolean;
   error: string | null;
   canvas: FlameCanvas | null;
+  markers: MarkerTrack | null;
 }
 
 declare global {
@@ -54,6 +56,11 @@ export class App implements ViewHost {
   private transformed: Profile | null = null;
   private chartKey = '';
   private chart: StackChart | null = null;
+  /** Threads shown as stack chart lanes (one lane when fewer than two threads are selected). */
+  private lanes: Lane[] = [];
+  private laneThreads: number[] = [];
+  private markerKey = '';
+  private markerItems: MarkerItem[] = [];
   private palette: Palette | null = null;
   private paletteKey = '';
   private threadsOpen = false;
@@ -62,7 +69,7 @@ export class App implements ViewHost {
   /** The encoded state whose zoom the canvas shows (so a re-render does not re-apply an old zoom). */
   private appliedZoom = '';
   private searchTimer = 0;
-  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null };
+  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null, markers: null };
 
   private readonly root: HTMLElement;
   private readonly toolbar = h('div', { class: 'toolbar' });
@@ -76,11 +83,13 @@ export class App implements ViewHost {
   private readonly searchInfo = h('span', { class: 'search-info' });
   private readonly canvasPanel = h('div', { class: 'canvas-panel' });
   private readonly memoryPanel = h('div', { class: 'memory-panel', hidden: true });
+  private readonly markersPanel = h('div', { class: 'markers-panel', hidden: true });
   private readonly flameHost = h('div', { class: 'flame-host' });
   private readonly chartThreadLabel = h('div', { class: 'chart-thread', hidden: true });
   private readonly canvasEmpty = h('div', { class: 'canvas-empty', hidden: true });
   private readonly canvas: FlameCanvas;
   private readonly memory: MemoryTrack;
+  private readonly markers: MarkerTrack;
   private readonly treeView: CallTreeView;
   private readonly tableView: FunctionTableView;
   private readonly sandwichView: SandwichView;
@@ -91,7 +100,7 @@ export class App implements ViewHost {
     this.root = root;
     window.__pyrometer = this.hooks;
     this.state = decodeState(location_hash());
-    this.canvasPanel.append(this.memoryPanel, this.flameHost);
+    this.canvasPanel.append(this.markersPanel, this.memoryPanel, this.flameHost);
     this.flameHost.append(this.chartThreadLabel, this.canvasEmpty);
     this.searchInput = h('input', { type: 'search', class: 'search', placeholder: 'Search functions (substring or /regex/)', 'aria-label': 'Search functions' });
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
@@ -102,7 +111,7 @@ export class App implements ViewHost {
       onDoubleClick: (hit) => { if (hit) this.selectFunction(hit.func, 'source'); },
       onRangeSelect: (a, b) => this.update({ range: [a, b] }),
       onViewportChange: (x0, x1, whole) => {
-        if (this.state.view === 'stack') this.memory.setViewport(x0, x1);
+        if (this.state.view === 'stack') { this.memory.setViewport(x0, x1); this.markers.setViewport(x0, x1); }
         // The zoom goes into the URL without a re-render (debounced: wheel events come at 60 per second).
         this.state = { ...this.state, zoom: whole ? null : [x0, x1] };
         this.appliedZoom = encodeState(this.state);
@@ -120,6 +129,8 @@ export class App implements ViewHost {
     });
     this.hooks.canvas = this.canvas;
     this.memory = new MemoryTrack(this.memoryPanel);
+    this.markers = new MarkerTrack(this.markersPanel, (item, x, y) => this.showMarkerTooltip(item, x, y));
+    this.hooks.markers = this.markers;
     this.treeView = new CallTreeView(this);
     this.tableView = new FunctionTableView(this);
     this.sandwichView = new SandwichView(this);
@@ -219,6 +230,7 @@ export class App implements ViewHost {
     const v = (name: string) => css.getPropertyValue(name).trim();
     this.canvas.setTheme({ text: v('--frame-text'), background: v('--bg'), axis: v('--muted'), selection: v('--range'), highlight: v('--fg') });
     this.memory.setColors({ line: v('--mem-line'), fill: v('--mem-fill'), text: v('--fg'), background: v('--bg') });
+    this.markers.setColors({ text: v('--frame-text'), background: v('--bg'), outline: v('--fg') }, this.state.theme === 'dark');
   }
 
   private async loadProfile(index: number): Promise<Profile> {
@@ -306,10 +318,11 @@ export class App implements ViewHost {
     switch (view) {
       case 'flame': {
         this.memoryPanel.hidden = true;
+        this.markersPanel.hidden = true;
         this.chartThreadLabel.hidden = true;
         this.canvas.icicle = this.state.icicle;
         const t0 = performance.now();
-        const layout = vm.flameLayout();
+        const layout = vm.flameLayout(this.state.inverted);
         this.hooks.timings.layout ??= performance.now() - t0;
         const keep = this.canvas.mode === 'flame' && this.canvas.flame === layout;
         this.canvas.showFlame(layout, keep);
@@ -318,30 +331,52 @@ export class App implements ViewHost {
         break;
       }
       case 'stack': {
-        const thread = this.chartThread(vm.base);
-        const key = `${thread}|${this.state.hideIdle}|${this.transformedKey}`;
+        const threads = this.chartThreads(vm.base);
+        const key = `${threads.join(',')}|${this.state.hideIdle}|${this.transformedKey}`;
         if (!this.chart || key !== this.chartKey) {
           const p = vm.profile;
-          const samples = p.threads[thread]?.samples;
           const idle = this.state.hideIdle ? idleStacks(p) : null;
           const paths = functionPaths(p.stacks, p.frames.func);
           const nodeOf = paths.nodeOf;
-          this.chart = samples
-            ? layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) => (s < 0 || (idle && idle[s]) ? -1 : nodeOf[s]))
-            : { rows: [], startTime: 0, endTime: 1 };
+          const charts = threads.map((t) => {
+            const samples = p.threads[t]?.samples;
+            return samples
+              ? layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) => (s < 0 || (idle && idle[s]) ? -1 : nodeOf[s]))
+              : { rows: [], startTime: 0, endTime: 1 };
+          });
+          if (charts.length > 1) {
+            // Several threads: one lane each, under a shared time axis.
+            const stacked = stackLanes(charts, threads.map((t) => threadLabel(vm.base, t)));
+            this.chart = stacked.chart;
+            this.lanes = stacked.lanes;
+          } else {
+            this.chart = charts[0] ?? { rows: [], startTime: 0, endTime: 1 };
+            this.lanes = [];
+          }
+          this.laneThreads = threads;
           this.chartKey = key;
-          this.canvas.showStackChart(this.chart, paths.func);
+          this.canvas.showStackChart(this.chart, paths.func, false, this.lanes);
         } else {
-          this.canvas.showStackChart(this.chart, this.canvas.stackFunc, true);
+          this.canvas.showStackChart(this.chart, this.canvas.stackFunc, true, this.lanes);
         }
         this.applyZoom();
         this.canvas.range = this.state.range;
-        // The stack chart is one thread's timeline: say which, since the others may be selected too.
-        this.chartThreadLabel.hidden = vm.base.threads.length < 2;
-        this.chartThreadLabel.textContent = `Timeline of ${threadLabel(vm.base, thread)}`;
+        // One thread's timeline: say which, since the others may be selected too. Lanes carry their own names.
+        this.chartThreadLabel.hidden = vm.base.threads.length < 2 || threads.length > 1;
+        this.chartThreadLabel.textContent = `Timeline of ${threadLabel(vm.base, threads[0] ?? 0)}`;
         const series = memorySeries(vm.profile, this.state.threads);
         this.memory.setSeries(series);
         this.memory.setViewport(this.canvas.x0, this.canvas.x1);
+        // GC and JIT phases (PyPy log markers) of the threads shown, on the same time axis.
+        const markerKey = `${this.state.profile}|${threads.join(',')}`;
+        const runMs = profileDuration(vm.base);
+        const axis = markerAxis(vm.base, runMs);
+        if (markerKey !== this.markerKey) {
+          this.markerKey = markerKey;
+          this.markerItems = collectMarkers(vm.base, threads, axis);
+        }
+        this.markers.setMarkers(this.markerItems, runMs, axis.proportional);
+        this.markers.setViewport(this.canvas.x0, this.canvas.x1);
         this.canvas.resize();
         break;
       }
@@ -370,12 +405,14 @@ export class App implements ViewHost {
     else this.canvas.resetView();
   }
 
-  /** The thread the stack chart shows: the first selected, else the one with the most samples. */
-  private chartThread(p: Profile): number {
-    if (this.state.threads.length > 0 && this.state.threads[0] < p.threads.length) return this.state.threads[0];
+  /** The threads the stack chart shows: every selected one (one lane each), else the one with the most samples. */
+  private chartThreads(p: Profile): number[] {
+    const selected = this.state.threads.filter((t) => t < p.threads.length);
+    if (selected.length > 0) return selected;
+    if (p.threads.length === 0) return [];
     let best = 0;
     for (let t = 1; t < p.threads.length; t++) if (p.threads[t].samples.length > p.threads[best].samples.length) best = t;
-    return best;
+    return [best];
   }
 
   private renderToolbar(vm: ViewModel | null): void {
@@ -428,7 +465,7 @@ export class App implements ViewHost {
     colorBy.value = s.colorBy;
     colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' }));
     const icicle = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.icicle), title: 'Draw the roots at the top (icicle) instead of the bottom', onclick: () => this.update({ icicle: !s.icicle }) }, 'Icicle');
-    const invert = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.inverted), title: 'Call tree bottom-up: start from the functions that spent the time', onclick: () => this.update({ inverted: !s.inverted }) }, 'Inverted');
+    const invert = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.inverted), title: 'Bottom-up flame graph and call tree: start from the functions that spent the time', onclick: () => this.update({ inverted: !s.inverted }) }, 'Inverted');
     const stdlib = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.transforms.some((t) => t.type === 'hide-stdlib')), onclick: () => { if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] }); } }, 'Hide stdlib');
     const theme = h('button', { type: 'button', class: 'toggle', 'aria-label': 'Toggle dark theme', onclick: () => this.update({ theme: s.theme === 'dark' ? 'light' : 'dark' }) }, s.theme === 'dark' ? '☀ Light' : '☾ Dark');
     const open = this.filePicker('Open…');
@@ -541,7 +578,27 @@ export class App implements ViewHost {
       const ownSelf = vm.functions().self[hit.func];
       lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
     }
-    if (this.canvas.mode === 'stack') lines.push(h('div', null, `Here: ${formatMs(hit.start)} – ${formatMs(hit.end)} (${formatMs(hit.end - hit.start)})`));
+    if (this.canvas.mode === 'stack') {
+      const lane = laneOfRow(this.lanes, hit.row);
+      if (lane >= 0) lines.push(h('div', null, `Thread: ${this.lanes[lane].label}`));
+      lines.push(h('div', null, `Here: ${formatMs(hit.start)} – ${formatMs(hit.end)} (${formatMs(hit.end - hit.start)})`));
+    }
+    this.placeTooltip(lines, x, y);
+  }
+
+  private showMarkerTooltip(item: MarkerItem | null, x: number, y: number): void {
+    if (!item || !this.vm) { this.tooltip.hidden = true; return; }
+    const lines: HTMLElement[] = [
+      h('div', { class: 'tt-name' }, item.name || '(unnamed)'),
+      h('div', { class: 'tt-loc' }, `${categoryLabel(item.category)} phase${this.vm.base.threads.length > 1 ? ` · ${threadLabel(this.vm.base, item.thread)}` : ''}`),
+      h('div', null, `Duration: ${formatMs(item.wallEnd - item.wallStart)}`),
+      h('div', null, `Start: ${formatMs(item.wallStart)} · end ${formatMs(item.wallEnd)} into the run`),
+      ...markerDataSummary(item.data).map((l) => h('div', { class: 'tt-data' }, l)),
+    ];
+    this.placeTooltip(lines, x, y);
+  }
+
+  private placeTooltip(lines: HTMLElement[], x: number, y: number): void {
     replaceChildren(this.tooltip, ...lines);
     this.tooltip.hidden = false;
     const tw = this.tooltip.offsetWidth;

@@ -7,8 +7,8 @@
  * and fits labels with cached text widths. Drawing is coalesced into one
  * requestAnimationFrame, so wheel and drag events never draw twice a frame.
  */
-import type { FlameLayout, StackChart } from './layout.js';
-import { firstBoxEndingAfter, hitTestFlame, hitTestStackChart } from './layout.js';
+import type { FlameLayout, Lane, StackChart } from './layout.js';
+import { firstBoxEndingAfter, flameNeighbor, hitTestFlame, hitTestStackChart } from './layout.js';
 import type { Palette } from './colors.js';
 
 export const ROW_HEIGHT = 18;
@@ -57,6 +57,10 @@ export class FlameCanvas {
   icicle = false;
   flame: FlameLayout | null = null;
   chart: StackChart | null = null;
+  /** Stack chart lanes (several threads); empty for one thread. */
+  lanes: Lane[] = [];
+  /** Flame graph node under the keyboard cursor (arrow keys), -1 for none. */
+  focusNode = -1;
   /** The function of every stack (stack chart labels). */
   stackFunc: Int32Array = new Int32Array(0);
   palette: Palette | null = null;
@@ -110,7 +114,7 @@ export class FlameCanvas {
 
   /** Shows a flame graph layout; keeps the viewport when `keepView`. */
   showFlame(layout: FlameLayout, keepView = false): void {
-    if (layout !== this.flame) this.hovered = null;
+    if (layout !== this.flame) { this.hovered = null; this.focusNode = -1; }
     this.mode = 'flame';
     this.flame = layout;
     this.chart = null;
@@ -120,10 +124,11 @@ export class FlameCanvas {
     this.requestDraw();
   }
 
-  showStackChart(chart: StackChart, stackFunc: Int32Array, keepView = false): void {
+  showStackChart(chart: StackChart, stackFunc: Int32Array, keepView = false, lanes: Lane[] = []): void {
     if (chart !== this.chart) this.hovered = null;
     this.mode = 'stack';
     this.chart = chart;
+    this.lanes = lanes;
     this.flame = null;
     this.stackFunc = stackFunc;
     this.minX = chart.startTime;
@@ -280,7 +285,17 @@ export class FlameCanvas {
       ctx.strokeRect(x + 0.5, this.rowY(hover.row) + 0.5, Math.max(0, w - 1), h - 1);
       ctx.setLineDash([]);
     }
-    if (this.mode === 'stack') this.drawAxis();
+    if (this.mode === 'flame' && this.flame && this.focusNode >= 0 && this.focusNode < this.flame.tree.length) {
+      const r = this.flameNodeRect(this.focusNode)!;
+      const x = Math.max(-2, r.x);
+      ctx.strokeStyle = this.theme.highlight;
+      ctx.lineWidth = 2.5;
+      ctx.strokeRect(x + 1.25, r.y + 1.25, Math.max(0, Math.min(r.x + r.w, this.width + 2) - x - 2.5), h - 2.5);
+    }
+    if (this.mode === 'stack') {
+      this.drawLaneHeaders();
+      this.drawAxis();
+    }
     this.callbacks.onPaint?.(performance.now() - t0);
   }
 
@@ -358,6 +373,54 @@ export class FlameCanvas {
     return selected;
   }
 
+  /** Lane names (several threads): a rule and the thread's name in each lane's header row. */
+  private drawLaneHeaders(): void {
+    if (this.lanes.length === 0) return;
+    const { ctx } = this;
+    ctx.font = `600 ${FONT}`;
+    ctx.textBaseline = 'middle';
+    for (const lane of this.lanes) {
+      const y = this.rowY(lane.headerRow);
+      if (y + ROW_HEIGHT < AXIS_HEIGHT || y > this.height) continue;
+      ctx.fillStyle = this.theme.background;
+      ctx.fillRect(0, y, this.width, ROW_HEIGHT);
+      ctx.fillStyle = this.theme.axis;
+      ctx.fillRect(0, y, this.width, 1);
+      ctx.fillStyle = this.theme.text;
+      ctx.fillText(lane.rows > 0 ? lane.label : `${lane.label} (no samples)`, 6, y + ROW_HEIGHT / 2 + 1);
+    }
+    ctx.font = FONT;
+  }
+
+  /** Moves the keyboard cursor in the flame graph, bringing the node into view and telling the host (tooltip). */
+  private moveFocus(move: 'parent' | 'child' | 'prev' | 'next'): void {
+    const layout = this.flame;
+    if (!layout) return;
+    const node = flameNeighbor(layout.tree, this.focusNode, move);
+    if (node < 0) return;
+    this.focusNode = node;
+    const start = layout.x[node];
+    const end = start + layout.tree.total[node];
+    if (end - start > this.x1 - this.x0) this.setViewport(start, end);
+    else if (start < this.x0 || end > this.x1) {
+      const shift = start < this.x0 ? start - this.x0 : end - this.x1;
+      this.setViewport(this.x0 + shift, this.x1 + shift);
+    }
+    const y = this.rowY(layout.tree.depth[node]);
+    if (y < 0) this.scrollBy(this.icicle ? y : -y);
+    else if (y + ROW_HEIGHT > this.height) this.scrollBy(this.icicle ? y + ROW_HEIGHT - this.height : this.height - y - ROW_HEIGHT);
+    this.requestDraw();
+    const r = this.flameNodeRect(node)!;
+    const rect = this.canvas.getBoundingClientRect();
+    this.callbacks.onHover(this.flameHit(node), rect.left + Math.max(0, r.x) + Math.min(r.w, this.width) / 2, rect.top + r.y + ROW_HEIGHT);
+  }
+
+  private flameHit(node: number): Hit {
+    const layout = this.flame!;
+    const t = layout.tree;
+    return { node, row: t.depth[node], func: t.func[node], stack: -1, start: layout.x[node], end: layout.x[node] + t.total[node] };
+  }
+
   private drawAxis(): void {
     const { ctx } = this;
     ctx.fillStyle = this.theme.background;
@@ -397,9 +460,7 @@ export class FlameCanvas {
     const row = this.rowAt(py);
     if (this.mode === 'flame' && this.flame) {
       const node = hitTestFlame(this.flame, u, row);
-      if (node < 0) return null;
-      const t = this.flame.tree;
-      return { node, row, func: t.func[node], stack: -1, start: this.flame.x[node], end: this.flame.x[node] + t.total[node] };
+      return node < 0 ? null : this.flameHit(node);
     }
     if (this.mode === 'stack' && this.chart && py > AXIS_HEIGHT) {
       const box = hitTestStackChart(this.chart, u, row);
@@ -477,12 +538,34 @@ export class FlameCanvas {
         this.callbacks.onRangeSelect?.(this.range[0], this.range[1]);
         return;
       }
-      if (!d.moved && e.target === c) this.callbacks.onClick(this.hitAt(e.clientX, e.clientY));
+      if (!d.moved && e.target === c) {
+        const hit = this.hitAt(e.clientX, e.clientY);
+        // The keyboard cursor continues from the clicked frame.
+        if (this.mode === 'flame') this.focusNode = hit ? hit.node : -1;
+        this.callbacks.onClick(hit);
+      }
     });
     c.addEventListener('dblclick', (e) => this.callbacks.onDoubleClick?.(this.hitAt(e.clientX, e.clientY)));
     c.addEventListener('mouseleave', () => { if (!this.dragging) { this.hovered = null; this.requestDraw(); this.callbacks.onHover(null, 0, 0); } });
     c.addEventListener('keydown', (e) => {
       const handled = ((): boolean => {
+        // Flame graph: arrows walk the graph (up and down as drawn), Enter zooms to and selects the node;
+        // with Shift the arrows pan and scroll as in the stack chart.
+        if (this.mode === 'flame' && this.flame && !e.shiftKey) {
+          const up = this.icicle ? 'parent' : 'child';
+          const down = this.icicle ? 'child' : 'parent';
+          switch (e.key) {
+            case 'ArrowUp': this.moveFocus(up); return true;
+            case 'ArrowDown': this.moveFocus(down); return true;
+            case 'ArrowLeft': this.moveFocus('prev'); return true;
+            case 'ArrowRight': this.moveFocus('next'); return true;
+            case 'Enter':
+              if (this.focusNode < 0) return false;
+              this.callbacks.onClick(this.flameHit(this.focusNode));
+              return true;
+            default: break;
+          }
+        }
         switch (e.key) {
           case '+': case '=': this.zoom(0.8); return true;
           case '-': case '_': this.zoom(1.25); return true;

@@ -10,6 +10,7 @@
 export interface TreeLike {
   length: number;
   func: Int32Array;
+  parent: Int32Array;
   depth: Int32Array;
   total: Float64Array;
   self: Float64Array;
@@ -238,4 +239,152 @@ export function functionPaths(stacks: StackTableLike & { frame: Int32Array }, fr
     nodeOf[s] = node;
   }
   return { table: { length: func.length, prefix: Int32Array.from(prefix), depth: Int32Array.from(depth) }, nodeOf, func: Int32Array.from(func) };
+}
+
+/**
+ * Several threads' stack charts stacked into one chart that shares the time
+ * axis: each lane is a header row (the thread's name goes there) followed by
+ * that thread's rows. The renderer, culling and hit testing stay those of a
+ * single chart; `lanes` says which rows belong to which thread.
+ */
+export interface Lane {
+  label: string;
+  /** The row holding the lane's name; the lane's boxes are rows headerRow+1 .. headerRow+rows. */
+  headerRow: number;
+  rows: number;
+}
+
+export function stackLanes(charts: StackChart[], labels: string[]): { chart: StackChart; lanes: Lane[] } {
+  const empty: StackChartRow = { length: 0, start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+  const rows: StackChartRow[] = [];
+  const lanes: Lane[] = [];
+  let startTime = Infinity;
+  let endTime = -Infinity;
+  charts.forEach((c, i) => {
+    lanes.push({ label: labels[i] ?? '', headerRow: rows.length, rows: c.rows.length });
+    rows.push(empty, ...c.rows);
+    // A thread without samples has a 0..0 span: it must not stretch the shared axis.
+    if (c.rows.length > 0) {
+      startTime = Math.min(startTime, c.startTime);
+      endTime = Math.max(endTime, c.endTime);
+    }
+  });
+  if (!(endTime > startTime)) { startTime = 0; endTime = 1; }
+  return { chart: { rows, startTime, endTime }, lanes };
+}
+
+/** The lane a chart row belongs to (its header row included), or -1. */
+export function laneOfRow(lanes: Lane[], row: number): number {
+  for (let i = lanes.length - 1; i >= 0; i--) if (row >= lanes[i].headerRow) return row <= lanes[i].headerRow + lanes[i].rows ? i : -1;
+  return -1;
+}
+
+/** One marker as the layout reads it (a view of the model's MarkerTable rows of several threads). */
+export interface MarkerInput {
+  start: number;
+  end: number;
+  depth: number;
+  category: string;
+}
+
+/**
+ * Marker rows (GC and JIT phases of PyPy logs): a marker goes to the first row at or
+ * below its nesting depth that is free at its start, so nested sections sit under
+ * their parent and markers of different threads never overlap. Within a row boxes
+ * do not overlap and are sorted by start, hence also by end: culling a time window
+ * is the stack chart's binary search (`firstBoxEndingAfter`).
+ */
+export interface MarkerLayout {
+  rows: { length: number; start: Float64Array; end: Float64Array; /** Index into the input. */ marker: Int32Array }[];
+  /** Category names in order of first appearance; `categoryOf[i]` indexes it. */
+  categories: string[];
+  categoryOf: Int32Array;
+}
+
+export function layoutMarkers(markers: MarkerInput[]): MarkerLayout {
+  const order = markers.map((_, i) => i).sort((a, b) => markers[a].start - markers[b].start || markers[a].depth - markers[b].depth || markers[b].end - markers[a].end);
+  const rowEnd: number[] = [];
+  const rowItems: number[][] = [];
+  const categories: string[] = [];
+  const categoryIndex = new Map<string, number>();
+  const categoryOf = new Int32Array(markers.length);
+  for (const i of order) {
+    const m = markers[i];
+    let c = categoryIndex.get(m.category);
+    if (c === undefined) { c = categories.length; categories.push(m.category); categoryIndex.set(m.category, c); }
+    categoryOf[i] = c;
+    let r = Math.max(0, m.depth);
+    // An instant (end == start) still occupies its start moment.
+    while (r < rowEnd.length && rowEnd[r] > m.start) r++;
+    while (rowEnd.length <= r) { rowEnd.push(-Infinity); rowItems.push([]); }
+    rowEnd[r] = Math.max(m.end, m.start + 1e-9);
+    rowItems[r].push(i);
+  }
+  const rows = rowItems.map((items) => ({
+    length: items.length,
+    start: Float64Array.from(items, (i) => markers[i].start),
+    end: Float64Array.from(items, (i) => markers[i].end),
+    marker: Int32Array.from(items),
+  }));
+  return { rows, categories, categoryOf };
+}
+
+/** The marker box (index into the row) containing `time`, or -1; instants are hit within `slack`. */
+export function hitTestMarkers(layout: MarkerLayout, time: number, row: number, slack = 0): number {
+  const r = layout.rows[row];
+  if (!r) return -1;
+  let best = -1;
+  let bestDistance = Infinity;
+  for (let i = firstBoxEndingAfter(r as StackChartRow, time - slack); i < r.length && r.start[i] <= time + slack; i++) {
+    const distance = time < r.start[i] ? r.start[i] - time : time > r.end[i] ? time - r.end[i] : 0;
+    if (distance < bestDistance) { best = i; bestDistance = distance; }
+  }
+  return best;
+}
+
+/**
+ * Wall-clock time per category: the union of its markers' intervals (nested sections
+ * of one category count once), so "GC 12% of the run" never exceeds 100%.
+ */
+export function markerTimeByCategory(markers: MarkerInput[]): Map<string, number> {
+  const byCategory = new Map<string, [number, number][]>();
+  for (const m of markers) {
+    if (!(m.end > m.start)) continue;
+    let list = byCategory.get(m.category);
+    if (!list) byCategory.set(m.category, (list = []));
+    list.push([m.start, m.end]);
+  }
+  const out = new Map<string, number>();
+  for (const [category, list] of byCategory) {
+    list.sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let [curStart, curEnd] = list[0];
+    for (let i = 1; i < list.length; i++) {
+      const [s, e] = list[i];
+      if (s > curEnd) { total += curEnd - curStart; curStart = s; curEnd = e; } else if (e > curEnd) curEnd = e;
+    }
+    out.set(category, total + curEnd - curStart);
+  }
+  return out;
+}
+
+/**
+ * Keyboard moves in the flame graph: to the parent, the widest child, or the
+ * previous/next sibling (roots are siblings of each other). Returns the node
+ * itself when there is nowhere to go; from no node (-1) every move lands on
+ * the widest root.
+ */
+export function flameNeighbor(tree: TreeLike, node: number, move: 'parent' | 'child' | 'prev' | 'next'): number {
+  if (node < 0 || node >= tree.length) return tree.roots.length > 0 ? tree.roots[0] : -1;
+  switch (move) {
+    case 'parent': return tree.parent[node] >= 0 ? tree.parent[node] : node;
+    case 'child': return tree.childCount[node] > 0 ? tree.children[tree.childStart[node]] : node;
+    default: {
+      const p = tree.parent[node];
+      const list = p < 0 ? tree.roots : tree.children.subarray(tree.childStart[p], tree.childStart[p] + tree.childCount[p]);
+      const at = list.indexOf(node);
+      const next = at + (move === 'next' ? 1 : -1);
+      return next >= 0 && next < list.length ? list[next] : node;
+    }
+  }
 }

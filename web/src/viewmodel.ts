@@ -47,6 +47,7 @@ export class ViewModel {
   private topDownTree: CallTree | null = null;
   private bottomUpTree: CallTree | null = null;
   private flame: FlameLayout | null = null;
+  private invertedFlame: FlameLayout | null = null;
   private funcs: FunctionCosts | null = null;
   private lineData: Map<number, Map<number, LineCost>> | null = null;
   private jit: Float64Array | null = null;
@@ -93,7 +94,9 @@ export class ViewModel {
     return (this.bottomUpTree ??= callTreeBottomUp(this.profile, this.weights));
   }
 
-  flameLayout(): FlameLayout {
+  /** The flame graph: top-down, or bottom-up when inverted (roots are the functions that spent the time). */
+  flameLayout(inverted = false): FlameLayout {
+    if (inverted) return (this.invertedFlame ??= layoutFlame(this.bottomUp()));
     return (this.flame ??= layoutFlame(this.topDown()));
   }
 
