@@ -7,15 +7,18 @@
  *   that only ever holds part of ONE record (at most a 64Ki-entry stack), so memory
  *   does not grow with the file and offsets are plain numbers (files > 2 GiB work).
  * - Stacks are cached by their raw bytes: a hash over the record's address words finds
- *   an earlier identical stack (confirmed by comparing the bytes), and the sample reuses
- *   its stack without walking the frames again. The cache keeps the raw bytes of each
- *   distinct stack in one arena, capped (STACK_CACHE_BYTES): beyond it stacks are
- *   walked every time, which is slower but still exact.
+ *   an earlier identical stack, and the sample reuses it without walking the frames again.
+ *   A hit is always confirmed exactly. Plain stacks (CPython without lines: every entry an
+ *   address) are confirmed against the proto stack tree itself, which keeps each node's raw
+ *   entry: no copy of the record is kept, so the cache costs a few words per distinct stack.
+ *   Other layouts (PyPy's tagged pairs, lines mode) keep the raw bytes of each distinct stack
+ *   in one arena, capped (STACK_CACHE_BYTES): beyond it stacks are walked every time.
  * - Names may arrive after the stacks that use them (0x08 records are written at the
  *   end), so frames are first interned as "proto frames" (address id, line, kind) in a
  *   proto stack tree; functions, frames and stacks are made with ProfileBuilder at the
- *   end, when every name is known. Samples go to the builder as they are read, holding
- *   proto stack ids, and are renumbered in place once the real stack table exists.
+ *   end, when every name is known. Samples are kept in file order in fixed-size blocks
+ *   (thread, proto stack, and RSS, times, weights only when the file has them) and split
+ *   into exact-size columns per thread at the end, proto stacks mapped on the way.
  * - 64-bit addresses are kept as two uint32 halves; they are combined into one exact
  *   JS number only below 2^53 and into a string key above (legacy PyPy files tag their
  *   code ids with 0x77 in the top byte), and only when a new stack is walked.
@@ -55,6 +58,9 @@ export const MAX_DEPTH = 1 << 16;
 const MAX_STRING = 1 << 24;
 /** Raw bytes of distinct stacks kept for the stack cache. */
 const STACK_CACHE_BYTES = 64 * 1024 * 1024;
+/** Samples per block of the sample columns (a power of two). */
+const SAMPLE_BLOCK = 1 << 15;
+const SAMPLE_BLOCK_SHIFT = 15;
 
 /** Proto frame kinds: what a stack entry was, before names are known. */
 const P_PLAIN = 0; // untagged entry (CPython, legacy files): Python code, or native if odd / named n:
@@ -269,6 +275,12 @@ export class VmprofParser {
   private stackByEntry = new TripleTable(); // (parent proto stack, address lo, hi) -> proto stack
   private protoStackPrefix = new Int32Array(256);
   private protoStackFrame = new Int32Array(256);
+  /**
+   * Proto stacks of plain stacks, as the walk made them from raw entries: (lo, hi, parent)
+   * per proto stack, side by side so that checking a record against a cached stack reads
+   * one cache line per frame. Unused by the other layouts.
+   */
+  private plainNodes = new Int32Array(3 * 256);
   private protoStackCount = 0;
   private walkFrames = new Int32Array(256);
 
@@ -295,6 +307,21 @@ export class VmprofParser {
   private readonly threadByKey = new Map<number | string, number>();
   private readonly threadIds: string[] = [];
   private firstSampleTime = NaN;
+  // Samples in file order, in fixed-size blocks: no copies as they grow, and only what the
+  // file says (the thread, the stack, RSS when recorded, times and weights only when the file
+  // has them). finish() splits them into exact-size columns per thread.
+  private sampleBlocks = 0;
+  private blockFill = SAMPLE_BLOCK; // samples in the current block; full = "allocate one"
+  private readonly stackBlocks: Int32Array[] = [];
+  private readonly threadBlocks: (Uint16Array | Int32Array)[] = [];
+  private readonly rssBlocks: Float64Array[] = [];
+  private readonly timeBlocks: Float64Array[] = [];
+  private readonly weightBlocks: Float64Array[] = [];
+  private curStack = new Int32Array(0);
+  private curThread: Uint16Array | Int32Array = new Uint16Array(0);
+  private curRss: Float64Array | null = null;
+  private curTime: Float64Array | null = null;
+  private curWeight: Float64Array | null = null;
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -554,7 +581,7 @@ export class VmprofParser {
     } else {
       weight = this.word(view, pos + 1);
       if (weight < 1 || weight > 0x7fffffff) this.fail('a sample count of at least 1', pos + 1);
-      time = this.sampleIndex * (this.periodUsec / 1000);
+      time = 0; // untimed: computed from the sample's index when needed (untimedSampleTime)
     }
 
     let stack = this.cachedStack(view, entries, entriesEnd);
@@ -571,14 +598,57 @@ export class VmprofParser {
     } else {
       thread = this.lastThreadLo === 0 && this.lastThreadHi === 0 ? this.lastThread : this.threadFor(0, 0);
     }
+    if (this.blockFill === SAMPLE_BLOCK) this.newSampleBlock();
+    const i = this.blockFill++;
+    this.curStack[i] = stack;
+    this.curThread[i] = thread;
     if (this.memory) {
-      const rss = a === 8 ? view.getUint32(p, true) + view.getInt32(p + 4, true) * TWO_32 : view.getInt32(p, true);
-      this.builder.addSample(thread, stack, time, weight, rss);
-    } else {
-      this.builder.addSample(thread, stack, time, weight);
+      if (this.curRss === null) this.startColumn(this.rssBlocks, () => NaN);
+      (this.curRss as Float64Array)[i] = a === 8 ? view.getUint32(p, true) + view.getInt32(p + 4, true) * TWO_32 : view.getInt32(p, true);
+    } else if (this.curRss !== null) {
+      this.curRss[i] = NaN;
     }
+    if (this.timedSamples) {
+      if (this.curTime === null) this.startColumn(this.timeBlocks, (j) => this.untimedSampleTime(j));
+      (this.curTime as Float64Array)[i] = time;
+    } else if (this.curTime !== null) {
+      this.curTime[i] = time;
+    }
+    if (weight !== 1 && this.curWeight === null) this.startColumn(this.weightBlocks, () => 1);
+    if (this.curWeight !== null) this.curWeight[i] = weight;
     this.sampleIndex++;
     return pos + size;
+  }
+
+  /** Time of the sample with this index (counting all threads) in a file without sample times. */
+  private untimedSampleTime(index: number): number {
+    return index * (this.periodUsec / 1000);
+  }
+
+  private newSampleBlock(): void {
+    this.curStack = new Int32Array(SAMPLE_BLOCK);
+    this.curThread = this.threadIds.length > 0xffff ? new Int32Array(SAMPLE_BLOCK) : new Uint16Array(SAMPLE_BLOCK);
+    this.stackBlocks.push(this.curStack);
+    this.threadBlocks.push(this.curThread);
+    if (this.curRss !== null) this.rssBlocks.push((this.curRss = new Float64Array(SAMPLE_BLOCK)));
+    if (this.curTime !== null) this.timeBlocks.push((this.curTime = new Float64Array(SAMPLE_BLOCK)));
+    if (this.curWeight !== null) this.weightBlocks.push((this.curWeight = new Float64Array(SAMPLE_BLOCK)));
+    this.sampleBlocks++;
+    this.blockFill = 0;
+  }
+
+  /** Starts an optional column (RSS, times, weights) on its first use: earlier samples get `fill(index)`. */
+  private startColumn(blocks: Float64Array[], fill: (index: number) => number): void {
+    for (let b = 0; b < this.sampleBlocks; b++) {
+      const block = new Float64Array(SAMPLE_BLOCK);
+      const filled = b === this.sampleBlocks - 1 ? this.blockFill : SAMPLE_BLOCK;
+      for (let j = 0; j < filled; j++) block[j] = fill(b * SAMPLE_BLOCK + j);
+      blocks.push(block);
+    }
+    const current = blocks[blocks.length - 1];
+    if (blocks === this.rssBlocks) this.curRss = current;
+    else if (blocks === this.timeBlocks) this.curTime = current;
+    else this.curWeight = current;
   }
 
   private threadFor(lo: number, hi: number): number {
@@ -588,6 +658,11 @@ export class VmprofParser {
       t = this.builder.thread(this.threadId(lo, hi));
       this.threadByKey.set(key, t);
       this.threadIds.push(this.threadId(lo, hi));
+      if (t === 0x10000) {
+        // More threads than a Uint16 holds: widen the thread column.
+        for (let b = 0; b < this.threadBlocks.length; b++) this.threadBlocks[b] = Int32Array.from(this.threadBlocks[b]);
+        if (this.sampleBlocks > 0) this.curThread = this.threadBlocks[this.sampleBlocks - 1];
+      }
     }
     this.lastThreadLo = lo;
     this.lastThreadHi = hi;
@@ -631,9 +706,13 @@ export class VmprofParser {
         return -2;
       }
       if (this.cacheHash[e] !== h || this.cacheLength[e] !== len) continue;
+      const offset = this.cacheOffset[e];
+      if (offset < 0) {
+        if (this.matchesPlainStack(view, from, to, this.cacheStack[e])) return this.cacheStack[e];
+        continue;
+      }
       // Compare 8 bytes at a time as doubles: equal doubles are equal bits except +0/-0
       // (checked by bits when the value is 0) and NaN (never equal: checked by bits too).
-      const offset = this.cacheOffset[e];
       const end8 = from + (len & ~7);
       let q = offset >> 3;
       let p = from;
@@ -646,6 +725,24 @@ export class VmprofParser {
       }
       if (p === end8 && (end8 === to || words[2 * q] === view.getInt32(p, true))) return this.cacheStack[e];
     }
+  }
+
+  /**
+   * True when the raw entries buf[from, to) (innermost first) are exactly the plain proto
+   * stack `leaf`: the walk from the leaf to the root meets the same non-zero entries.
+   */
+  private matchesPlainStack(view: DataView, from: number, to: number, leaf: number): boolean {
+    const nodes = this.plainNodes;
+    const a = this.addrSize;
+    let s = leaf;
+    for (let p = from; p < to; p += a) {
+      const lo = view.getInt32(p, true);
+      const hi = a === 8 ? view.getInt32(p + 4, true) : lo >> 31;
+      if ((lo === 0 && hi === 0) || hi < 0) continue; // skipped by the walk too
+      if (s < 0 || nodes[3 * s] !== lo || nodes[3 * s + 1] !== hi) return false;
+      s = nodes[3 * s + 2];
+    }
+    return s === -1;
   }
 
   private pendingHash = 0;
@@ -672,6 +769,23 @@ export class VmprofParser {
     this.cacheLength[e] = len;
     this.cacheStack[e] = stack;
     this.arenaUsed += (len + 7) & ~7; // entries start at 8-byte offsets (read as doubles)
+    this.cacheSlots[this.pendingSlot] = e + 1;
+    if (this.cacheCount * 2 > this.cacheSlots.length) this.rehashCache();
+  }
+
+  /** Caches a plain stack: its entries are checked against the proto stacks, not stored. */
+  private rememberPlain(len: number, stack: number): void {
+    const e = this.cacheCount++;
+    if (e >= this.cacheHash.length) {
+      this.cacheHash = grow(this.cacheHash, e + 1);
+      this.cacheOffset = grow(this.cacheOffset, e + 1);
+      this.cacheLength = grow(this.cacheLength, e + 1);
+      this.cacheStack = grow(this.cacheStack, e + 1);
+    }
+    this.cacheHash[e] = this.pendingHash;
+    this.cacheOffset[e] = -1;
+    this.cacheLength[e] = len;
+    this.cacheStack[e] = stack;
     this.cacheSlots[this.pendingSlot] = e + 1;
     if (this.cacheCount * 2 > this.cacheSlots.length) this.rehashCache();
   }
@@ -832,10 +946,15 @@ export class VmprofParser {
           const frame = this.protoFrame(this.addrId(lo >>> 0, hi >>> 0), 0, P_PLAIN);
           s = this.newProtoStack(stack, frame);
           byEntry.add(stack, lo, hi, s);
+          if (3 * s + 3 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 3 * s + 3);
+          this.plainNodes[3 * s] = lo;
+          this.plainNodes[3 * s + 1] = hi;
+          this.plainNodes[3 * s + 2] = stack;
         }
         stack = s;
       }
-      this.remember(buf, from, from + depth * a, stack);
+      // The proto stacks themselves hold these entries: no copy of the record is kept.
+      this.rememberPlain(from + depth * a - from, stack);
       return stack;
     }
     let stack = -1;
@@ -926,24 +1045,109 @@ export class VmprofParser {
     this.releaseCache();
     const profileFrames = this.buildFrames();
     const stackMap = new Int32Array(this.protoStackCount);
-    let identity = true;
     for (let s = 0; s < this.protoStackCount; s++) {
       const prefix = this.protoStackPrefix[s];
-      const real = b.stack(prefix < 0 ? -1 : stackMap[prefix], profileFrames[this.protoStackFrame[s]]);
-      stackMap[s] = real;
-      if (real !== s) identity = false;
+      stackMap[s] = b.stack(prefix < 0 ? -1 : stackMap[prefix], profileFrames[this.protoStackFrame[s]]);
     }
+    this.protoStackPrefix = this.protoStackFrame = this.plainNodes = new Int32Array(0);
     const profile = b.build();
-    if (!identity) {
-      // Samples were added with proto stack ids; two proto stacks can name the same stack
-      // (e.g. two code objects of one function), so renumber them.
-      for (const thread of profile.threads) {
-        const st = thread.samples.stack;
-        for (let j = 0; j < st.length; j++) if (st[j] >= 0) st[j] = stackMap[st[j]];
+    // Counter first: it reads the sample blocks in file order, which fillSamples lets go.
+    const counter = this.memory ? this.rssCounterInFileOrder() : null;
+    this.fillSamples(profile, stackMap);
+    if (this.memory) profile.counters.push(counter ?? rssCounter(profile));
+    return profile;
+  }
+
+  /** Samples in block b (all but the last block are full). */
+  private blockLength(b: number): number {
+    return b === this.sampleBlocks - 1 ? this.blockFill : SAMPLE_BLOCK;
+  }
+
+  /**
+   * Splits the samples (file order) into exact-size columns per thread, proto stacks
+   * mapped to the profile's stacks on the way; sorts a thread whose times go backwards.
+   */
+  private fillSamples(profile: Profile, stackMap: Int32Array): void {
+    const threads = profile.threads;
+    const counts = new Int32Array(threads.length);
+    for (let b = 0; b < this.sampleBlocks; b++) {
+      const th = this.threadBlocks[b];
+      const n = this.blockLength(b);
+      for (let j = 0; j < n; j++) counts[th[j]]++;
+    }
+    const stacks = threads.map((_, t) => new Int32Array(counts[t]));
+    const times = threads.map((_, t) => new Float64Array(counts[t]));
+    const weights = threads.map((_, t) => new Float64Array(counts[t]));
+    const rsses = this.rssBlocks.length > 0 ? threads.map((_, t) => new Float64Array(counts[t])) : null;
+    const cursor = new Int32Array(threads.length);
+    const lastTime = new Float64Array(threads.length).fill(-Infinity);
+    const unordered = new Uint8Array(threads.length);
+    const timed = this.timeBlocks.length > 0;
+    const weighted = this.weightBlocks.length > 0;
+    for (let b = 0; b < this.sampleBlocks; b++) {
+      const th = this.threadBlocks[b];
+      const st = this.stackBlocks[b];
+      const n = this.blockLength(b);
+      for (let j = 0; j < n; j++) {
+        const t = th[j];
+        const k = cursor[t]++;
+        const proto = st[j];
+        stacks[t][k] = proto < 0 ? -1 : stackMap[proto];
+        const time = timed ? this.timeBlocks[b][j] : this.untimedSampleTime(b * SAMPLE_BLOCK + j);
+        times[t][k] = time;
+        if (time < lastTime[t]) unordered[t] = 1;
+        else lastTime[t] = time;
+        weights[t][k] = weighted ? this.weightBlocks[b][j] : 1;
+        if (rsses !== null) rsses[t][k] = this.rssBlocks[b][j];
+      }
+      // let each block go as soon as it is copied
+      this.threadBlocks[b] = this.stackBlocks[b] = new Int32Array(0);
+      if (timed) this.timeBlocks[b] = new Float64Array(0);
+      if (weighted) this.weightBlocks[b] = new Float64Array(0);
+      if (rsses !== null) this.rssBlocks[b] = new Float64Array(0);
+    }
+    this.sampleBlocks = 0;
+    threads.forEach((thread, t) => {
+      let stack = stacks[t];
+      let time = times[t];
+      let weight = weights[t];
+      let rss = rsses === null ? null : rsses[t];
+      if (unordered[t]) {
+        // Keep the "samples are in time order" invariant (version 7 times from several clocks).
+        const order = Array.from({ length: stack.length }, (_, i) => i).sort((x, y) => time[x] - time[y] || x - y);
+        const s0 = stack, w0 = weight, t0 = time, r0 = rss;
+        stack = Int32Array.from(order, (i) => s0[i]);
+        weight = Float64Array.from(order, (i) => w0[i]);
+        time = Float64Array.from(order, (i) => t0[i]);
+        if (r0 !== null) rss = Float64Array.from(order, (i) => r0[i]);
+      }
+      thread.samples = { length: stack.length, stack, time, weight, rss };
+    });
+  }
+
+  /**
+   * The RSS of every sample as one process-wide counter, straight from the blocks when the
+   * file's sample order is time order (always, without version 7 times); else null.
+   */
+  private rssCounterInFileOrder(): Counter | null {
+    if (this.threadIds.length <= 1 || this.rssBlocks.length === 0) return null;
+    const n = this.sampleIndex;
+    const time = new Float64Array(n);
+    const value = new Float64Array(n);
+    const timed = this.timeBlocks.length > 0;
+    let last = -Infinity;
+    for (let b = 0, i = 0; b < this.sampleBlocks; b++) {
+      const len = this.blockLength(b);
+      const rss = this.rssBlocks[b];
+      for (let j = 0; j < len; j++, i++) {
+        const t = timed ? this.timeBlocks[b][j] : this.untimedSampleTime(i);
+        if (!(t > last)) return null; // equal or backward times: merge per thread instead
+        last = t;
+        time[i] = t;
+        value[i] = rss[j];
       }
     }
-    if (this.memory) profile.counters.push(rssCounter(profile));
-    return profile;
+    return { name: 'RSS', category: 'memory', unit: 'KiB', thread: -1, time, value };
   }
 
   private releaseCache(): void {
