@@ -388,3 +388,33 @@ test('vmprof synthesized: a PyPy stack of odd depth is read as plain addresses, 
   assert.deepEqual(paths(p), ['main[python]', 'main[python] > main[python] > <unknown 0x2000>[python]']);
   assert.match(p.meta.warnings.join(), /odd depth/);
 });
+
+test('vmprof synthesized: plain stacks of one length that differ only in words the cache hash skips stay apart', async () => {
+  // The cache hashes a sample of a stack's words; a hit is confirmed entry by entry against
+  // the proto stack tree. Stacks 40 deep that differ in one middle entry hash alike.
+  for (const layout of LAYOUTS) {
+    const enc = new VmprofEncoder(layout);
+    enc.staticHeader(1000).header(6, FLAG_MEMORY, 'cpython');
+    const depth = 40;
+    const base = Array.from({ length: depth }, (_, i) => 0x10000 + i * 0x10);
+    for (let i = 0; i < depth; i++) enc.name(base[i], `py:f${i}:1:a.py`);
+    enc.name(0x90000, 'py:other:1:a.py');
+    const variants = [5, 9, 17, 30].map((at) => base.map((a, i) => (i === at ? 0x90000 : a)));
+    // zero entries are not code: a zero in another place is the same stack
+    const withZero = base.map((a, i) => (i === 3 ? 0 : a));
+    const expected: string[] = [];
+    const pathOf = (innermostFirst: number[]) =>
+      innermostFirst.filter((a) => a !== 0).reverse().map((a) => `${a === 0x90000 ? 'other' : `f${base.indexOf(a)}`}[python]`).join(' > ');
+    for (let round = 0; round < 3; round++) {
+      for (const s of [base, ...variants, withZero]) {
+        enc.stack(s, 7, 100 + round);
+        expected.push(pathOf(s));
+      }
+    }
+    enc.trailer(0);
+    const bytes = enc.bytes();
+    assert.deepEqual(paths(readVmprof(bytes)), expected, `layout ${JSON.stringify(layout)}`);
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 37) }, (_, i) => bytes.subarray(i * 37, (i + 1) * 37));
+    assert.deepEqual(paths(await readVmprofStream(chunks)), expected);
+  }
+});
