@@ -418,3 +418,15 @@ test('vmprof synthesized: plain stacks of one length that differ only in words t
     assert.deepEqual(paths(await readVmprofStream(chunks)), expected);
   }
 });
+
+test('vmprof synthesized: two code objects of one function make one stack, not two', () => {
+  const enc = new VmprofEncoder({ wordSize: 8, addrSize: 8 });
+  enc.staticHeader(1000).header(6, 0, 'cpython');
+  enc.name(MAIN, 'py:main:1:a.py').name(WORK, 'py:main:1:a.py');
+  enc.stack([MAIN]).stack([WORK]).stack([0x3000, MAIN]).stack([0x3000, WORK]);
+  enc.trailer(0);
+  const p = readVmprof(enc.bytes());
+  assert.deepEqual(paths(p), ['main[python]', 'main[python]', 'main[python] > <unknown 0x3000>[python]', 'main[python] > <unknown 0x3000>[python]']);
+  assert.equal(p.stacks.length, 2);
+  assert.deepEqual([...p.threads[0].samples.stack], [0, 0, 1, 1]);
+});

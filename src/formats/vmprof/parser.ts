@@ -283,6 +283,9 @@ export class VmprofParser {
   private plainNodes = new Int32Array(3 * 256);
   private protoStackCount = 0;
   private walkFrames = new Int32Array(256);
+  /** Which index made proto stacks: both only when the layout changed mid-file. */
+  private plainWalks = false;
+  private frameWalks = false;
 
   // --- stack cache: raw stack bytes -> proto stack ---
   private cacheSlots = new Int32Array(1 << 10); // entry + 1, 0 = empty
@@ -946,6 +949,7 @@ export class VmprofParser {
           const frame = this.protoFrame(this.addrId(lo >>> 0, hi >>> 0), 0, P_PLAIN);
           s = this.newProtoStack(stack, frame);
           byEntry.add(stack, lo, hi, s);
+          this.plainWalks = true;
           if (3 * s + 3 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 3 * s + 3);
           this.plainNodes[3 * s] = lo;
           this.plainNodes[3 * s + 1] = hi;
@@ -964,6 +968,7 @@ export class VmprofParser {
       if (s === -1) {
         s = this.newProtoStack(stack, frame);
         this.protoStackIndex.add(stack, frame, s);
+        this.frameWalks = true;
       }
       stack = s;
     }
@@ -1044,18 +1049,51 @@ export class VmprofParser {
     // builder copies its columns (the peak of a big parse).
     this.releaseCache();
     const profileFrames = this.buildFrames();
-    const stackMap = new Int32Array(this.protoStackCount);
-    for (let s = 0; s < this.protoStackCount; s++) {
-      const prefix = this.protoStackPrefix[s];
-      stackMap[s] = b.stack(prefix < 0 ? -1 : stackMap[prefix], profileFrames[this.protoStackFrame[s]]);
+    const direct = this.stacksAreDistinct(profileFrames, b.frameCount);
+    const stackMap = direct ? null : new Int32Array(this.protoStackCount);
+    if (stackMap !== null) {
+      // Two proto stacks may be one stack (two code objects of one function): intern them.
+      for (let s = 0; s < this.protoStackCount; s++) {
+        const prefix = this.protoStackPrefix[s];
+        stackMap[s] = b.stack(prefix < 0 ? -1 : stackMap[prefix], profileFrames[this.protoStackFrame[s]]);
+      }
     }
-    this.protoStackPrefix = this.protoStackFrame = this.plainNodes = new Int32Array(0);
     const profile = b.build();
+    if (direct) profile.stacks = this.stackTable(profileFrames);
+    this.protoStackPrefix = this.protoStackFrame = this.plainNodes = new Int32Array(0);
     // Counter first: it reads the sample blocks in file order, which fillSamples lets go.
     const counter = this.memory ? this.rssCounterInFileOrder() : null;
     this.fillSamples(profile, stackMap);
     if (this.memory) profile.counters.push(counter ?? rssCounter(profile));
     return profile;
+  }
+
+  /**
+   * True when every proto stack is its own stack: one index made them all and no two proto
+   * frames became one frame. Then proto stack s is stack s, and no interning is needed.
+   */
+  private stacksAreDistinct(profileFrames: Int32Array, frameCount: number): boolean {
+    if (this.plainWalks && this.frameWalks) return false;
+    const seen = new Uint8Array(frameCount);
+    for (let i = 0; i < profileFrames.length; i++) {
+      if (seen[profileFrames[i]]) return false;
+      seen[profileFrames[i]] = 1;
+    }
+    return true;
+  }
+
+  /** The stack table straight from the proto stacks (parents come before children). */
+  private stackTable(profileFrames: Int32Array): Profile['stacks'] {
+    const n = this.protoStackCount;
+    const frame = new Int32Array(n);
+    const prefix = this.protoStackPrefix.slice(0, n);
+    const depth = new Int32Array(n);
+    for (let s = 0; s < n; s++) {
+      frame[s] = profileFrames[this.protoStackFrame[s]];
+      const p = prefix[s];
+      depth[s] = p < 0 ? 1 : depth[p] + 1;
+    }
+    return { length: n, frame, prefix, depth };
   }
 
   /** Samples in block b (all but the last block are full). */
@@ -1067,7 +1105,7 @@ export class VmprofParser {
    * Splits the samples (file order) into exact-size columns per thread, proto stacks
    * mapped to the profile's stacks on the way; sorts a thread whose times go backwards.
    */
-  private fillSamples(profile: Profile, stackMap: Int32Array): void {
+  private fillSamples(profile: Profile, stackMap: Int32Array | null): void {
     const threads = profile.threads;
     const counts = new Int32Array(threads.length);
     for (let b = 0; b < this.sampleBlocks; b++) {
@@ -1092,7 +1130,7 @@ export class VmprofParser {
         const t = th[j];
         const k = cursor[t]++;
         const proto = st[j];
-        stacks[t][k] = proto < 0 ? -1 : stackMap[proto];
+        stacks[t][k] = proto < 0 || stackMap === null ? proto : stackMap[proto];
         const time = timed ? this.timeBlocks[b][j] : this.untimedSampleTime(b * SAMPLE_BLOCK + j);
         times[t][k] = time;
         if (time < lastTime[t]) unordered[t] = 1;
