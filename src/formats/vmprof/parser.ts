@@ -164,54 +164,6 @@ class PairTable {
   }
 }
 
-/** PairTable's sibling for three int32 keys: 16 bytes a slot, four slots a cache line. */
-class TripleTable {
-  private slots: Int32Array; // [a, b, c, value + 1]
-  private mask: number;
-  private size = 0;
-
-  constructor(capacity = 1 << 10) {
-    this.slots = new Int32Array(capacity * 4);
-    this.mask = capacity - 1;
-  }
-
-  private static hash(a: number, b: number, c: number): number {
-    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c + 0x7f4a7c15, 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    return h ^ (h >>> 13);
-  }
-
-  get(a: number, b: number, c: number): number {
-    const slots = this.slots;
-    for (let i = TripleTable.hash(a, b, c) & this.mask; ; i = (i + 1) & this.mask) {
-      const v = slots[4 * i + 3];
-      if (v === 0) return -1;
-      if (slots[4 * i] === a && slots[4 * i + 1] === b && slots[4 * i + 2] === c) return v - 1;
-    }
-  }
-
-  add(a: number, b: number, c: number, value: number): void {
-    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
-    const slots = this.slots;
-    let i = TripleTable.hash(a, b, c) & this.mask;
-    while (slots[4 * i + 3] !== 0) i = (i + 1) & this.mask;
-    slots[4 * i] = a;
-    slots[4 * i + 1] = b;
-    slots[4 * i + 2] = c;
-    slots[4 * i + 3] = value + 1;
-    this.size++;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    this.mask = (old.length / 4) * 2 - 1;
-    this.size = 0;
-    for (let i = 0; i < old.length; i += 4) if (old[i + 3] !== 0) this.add(old[i], old[i + 1], old[i + 2], old[i + 3] - 1);
-  }
-}
-
 /** Grows a Uint32Array/Int32Array column. */
 function grow<T extends Int32Array | Uint32Array | Uint8Array>(a: T, min: number): T {
   let cap = a.length * 2;
@@ -272,7 +224,6 @@ export class VmprofParser {
   private protoFrameKind = new Uint8Array(1024);
   private protoFrameCount = 0;
   private protoStackIndex = new PairTable();
-  private stackByEntry = new TripleTable(); // (parent proto stack, address lo, hi) -> proto stack
   private protoStackPrefix = new Int32Array(256);
   private protoStackFrame = new Int32Array(256);
   /**
@@ -281,6 +232,13 @@ export class VmprofParser {
    * one cache line per frame. Unused by the other layouts.
    */
   private plainNodes = new Int32Array(3 * 256);
+  /**
+   * Finds a plain proto stack by (parent, lo, hi): open addressing over proto stack ids
+   * (id + 1, 0 = empty) whose keys are read from plainNodes, so the index costs 4 bytes a slot.
+   */
+  private plainSlots = new Int32Array(1 << 10);
+  private plainSlotsUsed = 0;
+  private pendingPlainSlot = 0;
   private protoStackCount = 0;
   private walkFrames = new Int32Array(256);
   /** Which index made proto stacks: both only when the layout changed mid-file. */
@@ -938,22 +896,16 @@ export class VmprofParser {
       // The common CPython case: every entry is an address. Proto stacks are found by
       // (parent, raw address) directly: one probe per frame instead of three.
       let stack = -1;
-      const byEntry = this.stackByEntry;
       for (let k = depth - 1; k >= 0; k--) {
         const p = from + k * a;
         const lo = view.getInt32(p, true);
         const hi = a === 8 ? view.getInt32(p + 4, true) : lo >> 31;
         if ((lo === 0 && hi === 0) || hi < 0) continue; // zero and negative entries are not code
-        let s = byEntry.get(stack, lo, hi);
+        let s = this.plainChild(stack, lo, hi);
         if (s === -1) {
           const frame = this.protoFrame(this.addrId(lo >>> 0, hi >>> 0), 0, P_PLAIN);
           s = this.newProtoStack(stack, frame);
-          byEntry.add(stack, lo, hi, s);
-          this.plainWalks = true;
-          if (3 * s + 3 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 3 * s + 3);
-          this.plainNodes[3 * s] = lo;
-          this.plainNodes[3 * s + 1] = hi;
-          this.plainNodes[3 * s + 2] = stack;
+          this.addPlainChild(s, stack, lo, hi);
         }
         stack = s;
       }
@@ -974,6 +926,54 @@ export class VmprofParser {
     }
     this.remember(buf, from, from + depth * a, stack);
     return stack;
+  }
+
+  private static plainHash(parent: number, lo: number, hi: number): number {
+    let h = Math.imul(parent, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca6b) ^ Math.imul(hi + 0x7f4a7c15, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 13);
+  }
+
+  /** The plain proto stack (parent, lo, hi), or -1 (then pendingPlainSlot is where it goes). */
+  private plainChild(parent: number, lo: number, hi: number): number {
+    const nodes = this.plainNodes;
+    const slots = this.plainSlots;
+    const mask = slots.length - 1;
+    for (let i = VmprofParser.plainHash(parent, lo, hi) & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) {
+        this.pendingPlainSlot = i;
+        return -1;
+      }
+      const n = 3 * (v - 1);
+      if (nodes[n] === lo && nodes[n + 1] === hi && nodes[n + 2] === parent) return v - 1;
+    }
+  }
+
+  /** Records plain proto stack s = (parent, lo, hi), just after plainChild missed it. */
+  private addPlainChild(s: number, parent: number, lo: number, hi: number): void {
+    this.plainWalks = true;
+    if (3 * s + 3 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 3 * s + 3);
+    this.plainNodes[3 * s] = lo;
+    this.plainNodes[3 * s + 1] = hi;
+    this.plainNodes[3 * s + 2] = parent;
+    this.plainSlots[this.pendingPlainSlot] = s + 1;
+    if (++this.plainSlotsUsed * 2 > this.plainSlots.length) {
+      const old = this.plainSlots;
+      const slots = new Int32Array(old.length * 2);
+      const mask = slots.length - 1;
+      const nodes = this.plainNodes;
+      for (let j = 0; j < old.length; j++) {
+        const v = old[j];
+        if (v === 0) continue;
+        const n = 3 * (v - 1);
+        let i = VmprofParser.plainHash(nodes[n + 2], nodes[n], nodes[n + 1]) & mask;
+        while (slots[i] !== 0) i = (i + 1) & mask;
+        slots[i] = v;
+      }
+      this.plainSlots = slots;
+    }
   }
 
   /**
@@ -1198,7 +1198,7 @@ export class VmprofParser {
     this.cacheCount = 0;
     this.cacheHash = this.cacheOffset = this.cacheLength = this.cacheStack = new Int32Array(0);
     this.carry = new Uint8Array(0);
-    this.stackByEntry = new TripleTable(1);
+    this.plainSlots = new Int32Array(1);
     this.protoStackIndex = new PairTable(1);
     this.plainFrameByAddr = new PairTable(1);
   }
