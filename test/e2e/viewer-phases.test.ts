@@ -79,6 +79,11 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     await waitReady(page);
     await page.waitForFunction((n) => (window.__pyrometer.markers!.painted.gc ?? 0) < n, before);
     await shot(page, 'pypy-phases-zoomed');
+    // The dark theme recolours the track and its summary swatches.
+    await page.getByRole('button', { name: 'Toggle dark theme' }).click();
+    await waitReady(page);
+    assert.ok(await page.evaluate(() => (window.__pyrometer.markers!.painted.jit ?? 0) > 0));
+    await shot(page, 'pypy-phases-dark');
     await page.close();
   });
 
