@@ -57,8 +57,10 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     const track = (await page.locator('canvas.markers-canvas').boundingBox())!;
     const jit = (await page.evaluate(() => window.__pyrometer.markers!.widestBox('jit')))!;
     assert.ok(jit && jit.w > 4, 'a JIT section wide enough to hover');
+    // Straight from a stack chart frame to the section: one move shows the section's tooltip.
+    assert.match(await hoverTooltip(page, 300, 22 + 9), /^entry_point\n/);
     await page.mouse.move(track.x + jit.x + jit.w / 2, track.y + jit.y + 5);
-    await page.locator('.tooltip').waitFor({ state: 'visible' });
+    await page.locator('.tooltip', { hasText: 'JIT phase' }).waitFor();
     const jitTip = await page.locator('.tooltip').innerText();
     assert.match(jitTip, new RegExp(`^${jit.name}\\nJIT phase\\nDuration: [\\d.]+ (ms|µs)\\nStart: [\\d.]+ (ms|µs) · end`));
     await shot(page, 'pypy-phases-jit-tooltip');
@@ -79,6 +81,11 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     await waitReady(page);
     await page.waitForFunction((n) => (window.__pyrometer.markers!.painted.gc ?? 0) < n, before);
     await shot(page, 'pypy-phases-zoomed');
+    // The wheel over the track zooms the shared window too.
+    const span = await page.evaluate(() => window.__pyrometer.canvas!.x1 - window.__pyrometer.canvas!.x0);
+    await page.mouse.move(track.x + track.width / 2, track.y + 4);
+    await page.mouse.wheel(0, -300);
+    await page.waitForFunction((s) => window.__pyrometer.canvas!.x1 - window.__pyrometer.canvas!.x0 < s * 0.9, span);
     // The dark theme recolours the track and its summary swatches.
     await page.getByRole('button', { name: 'Toggle dark theme' }).click();
     await waitReady(page);

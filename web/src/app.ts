@@ -60,6 +60,7 @@ export class App implements ViewHost {
   private lanes: Lane[] = [];
   private laneThreads: number[] = [];
   private markerKey = '';
+  private tooltipOwner: 'canvas' | 'markers' = 'canvas';
   private markerItems: MarkerItem[] = [];
   private palette: Palette | null = null;
   private paletteKey = '';
@@ -106,7 +107,8 @@ export class App implements ViewHost {
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
     this.main.append(this.canvasPanel);
     this.canvas = new FlameCanvas(this.flameHost, {
-      onHover: (hit, x, y) => this.showTooltip(hit, x, y),
+      // Leaving the canvas for the phases track must not hide the track's own tooltip.
+      onHover: (hit, x, y) => { if (hit || this.tooltipOwner === 'canvas') this.showTooltip(hit, x, y); },
       onClick: (hit) => this.onCanvasClick(hit),
       onDoubleClick: (hit) => { if (hit) this.selectFunction(hit.func, 'source'); },
       onRangeSelect: (a, b) => this.update({ range: [a, b] }),
@@ -131,6 +133,14 @@ export class App implements ViewHost {
     this.memory = new MemoryTrack(this.memoryPanel);
     this.markers = new MarkerTrack(this.markersPanel, (item, x, y) => this.showMarkerTooltip(item, x, y));
     this.hooks.markers = this.markers;
+    // The wheel over the phases track zooms and pans the stack chart's window (the track follows it).
+    this.markers.canvas.addEventListener('wheel', (e) => {
+      if (this.state.view !== 'stack') return;
+      e.preventDefault();
+      const rect = this.markers.canvas.getBoundingClientRect();
+      if (Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey) this.canvas.zoom(Math.exp(e.deltaY * 0.002), (e.clientX - rect.left) / rect.width);
+      else this.canvas.pan((e.shiftKey ? e.deltaY : e.deltaX) / rect.width);
+    }, { passive: false });
     this.treeView = new CallTreeView(this);
     this.tableView = new FunctionTableView(this);
     this.sandwichView = new SandwichView(this);
@@ -555,6 +565,7 @@ export class App implements ViewHost {
 
   private showTooltip(hit: Hit | null, x: number, y: number): void {
     const vm = this.vm;
+    this.tooltipOwner = 'canvas';
     if (!hit || !vm) { this.tooltip.hidden = true; return; }
     let self: number;
     let total: number;
@@ -587,6 +598,7 @@ export class App implements ViewHost {
   }
 
   private showMarkerTooltip(item: MarkerItem | null, x: number, y: number): void {
+    this.tooltipOwner = 'markers';
     if (!item || !this.vm) { this.tooltip.hidden = true; return; }
     const lines: HTMLElement[] = [
       h('div', { class: 'tt-name' }, item.name || '(unnamed)'),
