@@ -10,7 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { makePalette, type Palette } from './colors.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { functionPaths, laneOfRow, layoutStackChart, stackLanes, type Lane, type StackChart } from './layout.js';
+import { functionPaths, laneOfRow, layoutStackChart, markerTimeByCategory, stackLanes, type Lane, type StackChart } from './layout.js';
 import { collectMarkers, categoryLabel, markerAxis, markerDataSummary, MarkerTrack, type MarkerItem } from './markers.js';
 import type { ProfileSource } from './loader.js';
 import { MemoryTrack, memorySeries } from './memory.js';
@@ -60,6 +60,8 @@ export class App implements ViewHost {
   private lanes: Lane[] = [];
   private laneThreads: number[] = [];
   private markerKey = '';
+  private phaseBase: Profile | null = null;
+  private phaseText = '';
   private tooltipOwner: 'canvas' | 'markers' = 'canvas';
   private markerItems: MarkerItem[] = [];
   private palette: Palette | null = null;
@@ -551,7 +553,21 @@ export class App implements ViewHost {
       `selected ${formatWeight(vm.total, vm.unit)}`,
     ];
     if (m.approximateCallTree) parts.push('call tree approximated from caller/callee pairs');
+    const phases = this.phaseShares(vm.base);
+    if (phases) parts.push(phases);
     replaceChildren(this.status, parts.filter(Boolean).join(' · '), ...m.warnings.slice(0, 3).map((w) => h('span', { class: 'warning' }, ` ⚠ ${w}`)));
+  }
+
+  /** "GC 18.6% · JIT 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
+  private phaseShares(p: Profile): string {
+    if (this.phaseBase === p) return this.phaseText;
+    this.phaseBase = p;
+    const items = collectMarkers(p, []);
+    const run = profileDuration(p);
+    const totals = markerTimeByCategory(items);
+    const shares = ['gc', 'jit'].filter((c) => totals.has(c)).map((c) => `${categoryLabel(c)} ${formatPercent(totals.get(c)!, run)}`);
+    this.phaseText = shares.length > 0 && run > 0 ? `${shares.join(' · ')} of the run` : '';
+    return this.phaseText;
   }
 
   private onCanvasClick(hit: Hit | null): void {

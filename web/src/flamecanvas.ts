@@ -393,10 +393,10 @@ export class FlameCanvas {
   }
 
   /** Moves the keyboard cursor in the flame graph, bringing the node into view and telling the host (tooltip). */
-  private moveFocus(move: 'parent' | 'child' | 'prev' | 'next'): void {
+  private moveFocus(move: 'parent' | 'child' | 'prev' | 'next' | 'none'): void {
     const layout = this.flame;
     if (!layout) return;
-    const node = flameNeighbor(layout.tree, this.focusNode, move);
+    const node = move === 'none' ? this.focusNode : flameNeighbor(layout.tree, this.focusNode, move);
     if (node < 0) return;
     this.focusNode = node;
     const start = layout.x[node];
@@ -562,6 +562,7 @@ export class FlameCanvas {
             case 'Enter':
               if (this.focusNode < 0) return false;
               this.callbacks.onClick(this.flameHit(this.focusNode));
+              this.moveFocus('none'); // the zoom moved the node: its tooltip follows
               return true;
             default: break;
           }
