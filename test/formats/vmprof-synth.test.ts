@@ -391,22 +391,34 @@ test('vmprof synthesized: a PyPy stack of odd depth is read as plain addresses, 
 
 test('vmprof synthesized: plain stacks of one length that differ only in words the cache hash skips stay apart', async () => {
   // The cache hashes a sample of a stack's words; a hit is confirmed entry by entry against
-  // the proto stack tree. Stacks 40 deep that differ in one middle entry hash alike.
+  // the proto stack tree. Stacks 40 deep that differ in one middle entry hash alike; the
+  // entries include bit patterns that are NaN, infinity and -0 when read as doubles.
+  const NAN = 0x7ff8000000000001n;
+  const INF = 0x7ff0000000000000n;
   for (const layout of LAYOUTS) {
     const enc = new VmprofEncoder(layout);
     enc.staticHeader(1000).header(6, FLAG_MEMORY, 'cpython');
     const depth = 40;
-    const base = Array.from({ length: depth }, (_, i) => 0x10000 + i * 0x10);
-    for (let i = 0; i < depth; i++) enc.name(base[i], `py:f${i}:1:a.py`);
-    enc.name(0x90000, 'py:other:1:a.py');
-    const variants = [5, 9, 17, 30].map((at) => base.map((a, i) => (i === at ? 0x90000 : a)));
-    // zero entries are not code: a zero in another place is the same stack
-    const withZero = base.map((a, i) => (i === 3 ? 0 : a));
+    const base: Address[] = Array.from({ length: depth }, (_, i) => 0x10000 + i * 0x10);
+    const names = new Map<Address, string>(base.map((a, i) => [a, `f${i}`]));
+    names.set(0x90000, 'other');
+    const wide = layout.addrSize === 8;
+    if (wide) {
+      names.set(NAN, 'nan');
+      names.set(INF, 'inf');
+    }
+    for (const [a, n] of names) enc.name(a, `py:${n}:1:a.py`);
+    const variantAt = (at: number, a: Address) => base.map((b, i) => (i === at ? a : b));
+    const variants = [variantAt(5, 0x90000), variantAt(9, 0x90000), variantAt(17, 0x90000), variantAt(30, 0x90000)];
+    if (wide) variants.push(variantAt(5, NAN), variantAt(5, INF), variantAt(9, NAN));
+    // zero and negative entries are not code: a zero or -0 in another place is the same stack
+    const skipped = wide ? 0x8000000000000000n : 0;
+    variants.push(variantAt(3, 0), variantAt(5, skipped));
     const expected: string[] = [];
-    const pathOf = (innermostFirst: number[]) =>
-      innermostFirst.filter((a) => a !== 0).reverse().map((a) => `${a === 0x90000 ? 'other' : `f${base.indexOf(a)}`}[python]`).join(' > ');
+    const pathOf = (innermostFirst: Address[]) =>
+      innermostFirst.filter((a) => names.has(a)).reverse().map((a) => `${names.get(a)}[python]`).join(' > ');
     for (let round = 0; round < 3; round++) {
-      for (const s of [base, ...variants, withZero]) {
+      for (const s of [base, ...variants]) {
         enc.stack(s, 7, 100 + round);
         expected.push(pathOf(s));
       }

@@ -231,7 +231,7 @@ export class VmprofParser {
    * per proto stack, side by side so that checking a record against a cached stack reads
    * one cache line per frame. Unused by the other layouts.
    */
-  private plainNodes = new Int32Array(3 * 256);
+  private plainNodes = new Int32Array(4 * 256); // [lo, hi, parent, last child found + 1] per proto stack
   /**
    * Finds a plain proto stack by (parent, lo, hi): open addressing over proto stack ids
    * (id + 1, 0 = empty) whose keys are read from plainNodes, so the index costs 4 bytes a slot.
@@ -700,8 +700,8 @@ export class VmprofParser {
       const lo = view.getInt32(p, true);
       const hi = a === 8 ? view.getInt32(p + 4, true) : lo >> 31;
       if ((lo === 0 && hi === 0) || hi < 0) continue; // skipped by the walk too
-      if (s < 0 || nodes[3 * s] !== lo || nodes[3 * s + 1] !== hi) return false;
-      s = nodes[3 * s + 2];
+      if (s < 0 || nodes[4 * s] !== lo || nodes[4 * s + 1] !== hi) return false;
+      s = nodes[4 * s + 2];
     }
     return s === -1;
   }
@@ -938,6 +938,22 @@ export class VmprofParser {
   /** The plain proto stack (parent, lo, hi), or -1 (then pendingPlainSlot is where it goes). */
   private plainChild(parent: number, lo: number, hi: number): number {
     const nodes = this.plainNodes;
+    // Most nodes have one child, or a child that was walked last time: try it first.
+    const roots = parent < 0;
+    const hint = (roots ? this.lastRootChild : nodes[4 * parent + 3]) - 1;
+    if (hint >= 0 && nodes[4 * hint] === lo && nodes[4 * hint + 1] === hi) return hint;
+    const found = this.plainLookup(parent, lo, hi);
+    if (found >= 0) {
+      if (roots) this.lastRootChild = found + 1;
+      else nodes[4 * parent + 3] = found + 1;
+    }
+    return found;
+  }
+
+  private lastRootChild = 0;
+
+  private plainLookup(parent: number, lo: number, hi: number): number {
+    const nodes = this.plainNodes;
     const slots = this.plainSlots;
     const mask = slots.length - 1;
     for (let i = VmprofParser.plainHash(parent, lo, hi) & mask; ; i = (i + 1) & mask) {
@@ -946,7 +962,7 @@ export class VmprofParser {
         this.pendingPlainSlot = i;
         return -1;
       }
-      const n = 3 * (v - 1);
+      const n = 4 * (v - 1);
       if (nodes[n] === lo && nodes[n + 1] === hi && nodes[n + 2] === parent) return v - 1;
     }
   }
@@ -954,10 +970,12 @@ export class VmprofParser {
   /** Records plain proto stack s = (parent, lo, hi), just after plainChild missed it. */
   private addPlainChild(s: number, parent: number, lo: number, hi: number): void {
     this.plainWalks = true;
-    if (3 * s + 3 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 3 * s + 3);
-    this.plainNodes[3 * s] = lo;
-    this.plainNodes[3 * s + 1] = hi;
-    this.plainNodes[3 * s + 2] = parent;
+    if (4 * s + 4 > this.plainNodes.length) this.plainNodes = grow(this.plainNodes, 4 * s + 4);
+    this.plainNodes[4 * s] = lo;
+    this.plainNodes[4 * s + 1] = hi;
+    this.plainNodes[4 * s + 2] = parent;
+    if (parent < 0) this.lastRootChild = s + 1;
+    else this.plainNodes[4 * parent + 3] = s + 1;
     this.plainSlots[this.pendingPlainSlot] = s + 1;
     if (++this.plainSlotsUsed * 2 > this.plainSlots.length) {
       const old = this.plainSlots;
@@ -967,7 +985,7 @@ export class VmprofParser {
       for (let j = 0; j < old.length; j++) {
         const v = old[j];
         if (v === 0) continue;
-        const n = 3 * (v - 1);
+        const n = 4 * (v - 1);
         let i = VmprofParser.plainHash(nodes[n + 2], nodes[n], nodes[n + 1]) & mask;
         while (slots[i] !== 0) i = (i + 1) & mask;
         slots[i] = v;
