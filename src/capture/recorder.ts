@@ -265,13 +265,17 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     throw new CliError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
   }
 
+  const notes: string[] = [];
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out
-    const bytes = readFileSync(tmp);
-    const stripped = stripAgentFrames(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), dirname(agentPath()));
-    if (stripped !== null) writeFileSync(tmp, stripped);
+    try {
+      const bytes = readFileSync(tmp);
+      const stripped = stripAgentFrames(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), dirname(agentPath()));
+      if (stripped !== null) writeFileSync(tmp, stripped);
+    } catch (err) {
+      notes.push(`pyrometer's own frames were left in the stacks (${(err as Error).message})`);
+    }
   }
-  const notes: string[] = [];
   let subprocesses = 0;
   if (childDir) {
     const children = readdirSync(childDir)
@@ -279,10 +283,14 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
       .map((name) => ({ pid: name.replace(/\.prof$/, ''), bytes: new Uint8Array(readFileSync(join(childDir, name))) }))
       .sort((a, b) => Number(a.pid) - Number(b.pid));
     if (children.length > 0) {
-      const merged = mergeChildProfiles(new Uint8Array(readFileSync(tmp)), children);
-      writeFileSync(tmp, merged.bytes);
-      subprocesses = merged.merged.length;
-      for (const s of merged.skipped) notes.push(`subprocess ${s.pid} left out: ${s.reason}`);
+      try {
+        const merged = mergeChildProfiles(new Uint8Array(readFileSync(tmp)), children);
+        writeFileSync(tmp, merged.bytes);
+        subprocesses = merged.merged.length;
+        for (const s of merged.skipped) notes.push(`subprocess ${s.pid} left out: ${s.reason}`);
+      } catch (err) {
+        notes.push(`subprocesses left out: ${(err as Error).message}`); // the program's own profile stands
+      }
     }
     rmSync(childDir, { recursive: true, force: true });
   }
