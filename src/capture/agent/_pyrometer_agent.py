@@ -487,6 +487,8 @@ class Sampler:
         import _thread
         self.loop_done = _thread.allocate_lock()
         self.loop_done.acquire()
+        self.wake = _thread.allocate_lock()
+        self.wake.acquire()
         if self.wall:
             self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._wall_step, self.period))
         else:
@@ -508,8 +510,8 @@ class Sampler:
             next_t = time.perf_counter() + period
             while not self.stopped:
                 delay = next_t - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
+                if delay > 0 and self.wake.acquire(True, delay):
+                    break  # stop() released it: no waiting out the rest of a sleep at exit
                 if self.stopped:
                     break
                 wait = step()
@@ -565,6 +567,7 @@ class Sampler:
             return
         self.stopped = True
         if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
+            self.wake.release()
             self.loop_done.acquire(timeout=1.0)
         if not self.wall:
             signal.setitimer(signal.ITIMER_PROF, 0, 0)
