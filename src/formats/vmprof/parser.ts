@@ -613,6 +613,16 @@ export class VmprofParser {
   }
 
   private threadFor(lo: number, hi: number): number {
+    // A small direct-mapped cache in front of the map: samples of a few threads alternate,
+    // and a map keyed by numbers above 2^31 boxes each key.
+    const c = ((lo >>> 12) ^ lo ^ hi) & 15;
+    const cached = this.recentThread[c] - 1;
+    if (cached >= 0 && this.recentThreadLo[c] === (lo | 0) && this.recentThreadHi[c] === (hi | 0)) {
+      this.lastThreadLo = lo;
+      this.lastThreadHi = hi;
+      this.lastThread = cached;
+      return cached;
+    }
     const key = this.addrKey(lo, hi);
     let t = this.threadByKey.get(key);
     if (t === undefined) {
@@ -625,11 +635,18 @@ export class VmprofParser {
         if (this.sampleBlocks > 0) this.curThread = this.threadBlocks[this.sampleBlocks - 1];
       }
     }
+    this.recentThread[c] = t + 1;
+    this.recentThreadLo[c] = lo;
+    this.recentThreadHi[c] = hi;
     this.lastThreadLo = lo;
     this.lastThreadHi = hi;
     this.lastThread = t;
     return t;
   }
+
+  private readonly recentThread = new Int32Array(16); // thread + 1, 0 = empty
+  private readonly recentThreadLo = new Int32Array(16);
+  private readonly recentThreadHi = new Int32Array(16);
 
   /** Thread ids: pointers (CPython on Unix) in hex, OS ids (Windows) and PyPy's 0 in decimal. */
   private threadId(lo: number, hi: number): string {
@@ -977,7 +994,8 @@ export class VmprofParser {
     if (parent < 0) this.lastRootChild = s + 1;
     else this.plainNodes[4 * parent + 3] = s + 1;
     this.plainSlots[this.pendingPlainSlot] = s + 1;
-    if (++this.plainSlotsUsed * 2 > this.plainSlots.length) {
+    // up to 3/4 full: most lookups are answered by the last-child hint before the table
+    if (++this.plainSlotsUsed * 4 > this.plainSlots.length * 3) {
       const old = this.plainSlots;
       const slots = new Int32Array(old.length * 2);
       const mask = slots.length - 1;
@@ -1104,7 +1122,8 @@ export class VmprofParser {
   private stackTable(profileFrames: Int32Array): Profile['stacks'] {
     const n = this.protoStackCount;
     const frame = new Int32Array(n);
-    const prefix = this.protoStackPrefix.slice(0, n);
+    // the proto stacks' own prefix column when it is nearly full, else an exact copy
+    const prefix = this.protoStackPrefix.length - n < n / 8 ? this.protoStackPrefix.subarray(0, n) : this.protoStackPrefix.slice(0, n);
     const depth = new Int32Array(n);
     for (let s = 0; s < n; s++) {
       frame[s] = profileFrames[this.protoStackFrame[s]];
