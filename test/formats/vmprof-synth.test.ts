@@ -442,3 +442,28 @@ test('vmprof synthesized: two code objects of one function make one stack, not t
   assert.equal(p.stacks.length, 2);
   assert.deepEqual([...p.threads[0].samples.stack], [0, 0, 1, 1]);
 });
+
+test('vmprof synthesized: more threads than 16 bits count, across sample blocks, with memory', () => {
+  const enc = new VmprofEncoder({ wordSize: 8, addrSize: 8 });
+  enc.staticHeader(1000).header(6, FLAG_MEMORY, 'cpython');
+  enc.name(MAIN, 'py:main:1:a.py').name(WORK, 'py:work:2:a.py');
+  const threads = 70_000;
+  // thread i gets samples i and threads + i: the second round crosses 2^16 threads mid-block
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < threads; i++) enc.stack(i % 3 === 0 ? [WORK, MAIN] : [MAIN], 0x1000 + i, 1000 * round + (i % 7));
+  }
+  enc.trailer(0);
+  const p = readVmprof(enc.bytes());
+  assert.equal(p.threads.length, threads);
+  for (const i of [0, 1, 65_535, 65_536, 69_999]) {
+    const t = p.threads[i];
+    assert.equal(t.id, `0x${(0x1000 + i).toString(16)}`);
+    assert.equal(t.samples.length, 2);
+    assert.deepEqual([...(t.samples.rss ?? [])], [i % 7, 1000 + (i % 7)]);
+    assert.deepEqual([...t.samples.time], [i, threads + i]);
+    assert.equal(paths({ ...p, threads: [t] })[0], i % 3 === 0 ? 'main[python] > work[python]' : 'main[python]');
+  }
+  const rss = p.counters.find((c) => c.name === 'RSS');
+  assert.equal(rss?.value.length, 2 * threads);
+  assert.equal(rss?.value[threads + 65_536], 1000 + (65_536 % 7));
+});

@@ -164,12 +164,66 @@ class PairTable {
   }
 }
 
-/** Grows a Uint32Array/Int32Array column. */
-function grow<T extends Int32Array | Uint32Array | Uint8Array>(a: T, min: number): T {
+type Column = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array;
+type ColumnType<T extends Column> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+type Resizable = ArrayBuffer & { resizable?: boolean; resize?(byteLength: number): void };
+
+/**
+ * Resizable ArrayBuffers (ES2024: Node 20, current browsers) give their memory back the
+ * moment they are resized to 0, without waiting for a garbage collection. The sample blocks
+ * and the proto stack columns live in them, so that growing one frees the old copy at once
+ * and finish() lets go of them as it builds the model: the peak is the model, not model +
+ * garbage. Arrays read in the hot loops (the stack cache, the plain proto stack nodes) stay
+ * ordinary: Node 20's optimizing compiler reads resizable-backed arrays about 2x slower.
+ */
+const RESIZABLE = (() => {
+  try {
+    const ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable;
+    return new ctor(0, { maxByteLength: 8 }).resizable === true;
+  } catch {
+    return false;
+  }
+})();
+
+/** A zeroed working array; `releasable`: one that release() frees at once. */
+function column<T extends Column>(type: ColumnType<T>, length: number, releasable = false): T {
+  const bytes = length * type.BYTES_PER_ELEMENT;
+  const buffer = RESIZABLE && releasable
+    ? new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(bytes, { maxByteLength: bytes })
+    : new ArrayBuffer(bytes);
+  return new type(buffer, 0, length);
+}
+
+/** Frees a working array's memory now (when resizable); the array must not be used again. */
+function release(a: Column): void {
+  const buffer = a.buffer as Resizable;
+  if (buffer.resizable && buffer.resize) buffer.resize(0);
+}
+
+/**
+ * `block` itself when it is an ordinary array, else a copy in `scratch`: elements of
+ * resizable-backed arrays are slow to read one by one, a bulk copy is not.
+ */
+function readable<T extends Column>(block: Column, scratch: T): T | Column {
+  if ((block.buffer as Resizable).resizable !== true) return block;
+  scratch.set(block as never);
+  return scratch;
+}
+
+/** A releasable copy of a working array. */
+function sealed<T extends Column>(a: T): T {
+  const copy = column(a.constructor as unknown as ColumnType<T>, a.length, true);
+  copy.set(a as never);
+  return copy;
+}
+
+/** Grows a working array (at least doubling); the old one is released. */
+function grow<T extends Column>(a: T, min: number): T {
   let cap = a.length * 2;
   if (cap < min) cap = min;
-  const next = new (a.constructor as { new (n: number): T })(cap);
+  const next = column(a.constructor as unknown as ColumnType<T>, cap, (a.buffer as Resizable).resizable === true);
   next.set(a as never);
+  release(a);
   return next;
 }
 
@@ -213,45 +267,45 @@ export class VmprofParser {
   // --- addresses seen in stacks ---
   private readonly addrIndex = new PairTable(); // (lo, hi) -> address id
   private plainFrameByAddr = new PairTable(); // (lo, hi) -> proto frame of a plain entry, line 0
-  private addrLo = new Uint32Array(1024);
-  private addrHi = new Uint32Array(1024);
+  private addrLo = column(Uint32Array, 1024);
+  private addrHi = column(Uint32Array, 1024);
   private addrCount = 0;
 
   // --- proto frames and proto stacks ---
   private readonly protoFrameIndex = new PairTable();
-  private protoFrameAddr = new Int32Array(1024); // addr id, -1 for none
-  private protoFrameLine = new Int32Array(1024);
-  private protoFrameKind = new Uint8Array(1024);
+  private protoFrameAddr = column(Int32Array, 1024); // addr id, -1 for none
+  private protoFrameLine = column(Int32Array, 1024);
+  private protoFrameKind = column(Uint8Array, 1024);
   private protoFrameCount = 0;
   private protoStackIndex = new PairTable();
-  private protoStackPrefix = new Int32Array(256);
-  private protoStackFrame = new Int32Array(256);
+  private protoStackPrefix = column(Int32Array, 256);
+  private protoStackFrame = column(Int32Array, 256);
   /**
    * Proto stacks of plain stacks, as the walk made them from raw entries: (lo, hi, parent)
    * per proto stack, side by side so that checking a record against a cached stack reads
    * one cache line per frame. Unused by the other layouts.
    */
-  private plainNodes = new Int32Array(4 * 256); // [lo, hi, parent, last child found + 1] per proto stack
+  private plainNodes = column(Int32Array, 4 * 256); // [lo, hi, parent, last child found + 1] per proto stack
   /**
    * Finds a plain proto stack by (parent, lo, hi): open addressing over proto stack ids
    * (id + 1, 0 = empty) whose keys are read from plainNodes, so the index costs 4 bytes a slot.
    */
-  private plainSlots = new Int32Array(1 << 10);
+  private plainSlots = column(Int32Array, 1 << 10);
   private plainSlotsUsed = 0;
   private pendingPlainSlot = 0;
   private protoStackCount = 0;
-  private walkFrames = new Int32Array(256);
+  private walkFrames = column(Int32Array, 256);
   /** Which index made proto stacks: both only when the layout changed mid-file. */
   private plainWalks = false;
   private frameWalks = false;
 
   // --- stack cache: raw stack bytes -> proto stack ---
-  private cacheSlots = new Int32Array(1 << 10); // entry + 1, 0 = empty
+  private cacheSlots = column(Int32Array, 1 << 10); // entry + 1, 0 = empty
   private cacheMask = (1 << 10) - 1;
-  private cacheHash = new Int32Array(256);
-  private cacheOffset = new Int32Array(256);
-  private cacheLength = new Int32Array(256);
-  private cacheStack = new Int32Array(256);
+  private cacheHash = column(Int32Array, 256);
+  private cacheOffset = column(Int32Array, 256);
+  private cacheLength = column(Int32Array, 256);
+  private cacheStack = column(Int32Array, 256);
   private cacheCount = 0;
   private arena = new Uint8Array(1 << 12);
   /** The arena as little-endian int32 words (stacks are whole words, stored at word offsets). */
@@ -586,14 +640,28 @@ export class VmprofParser {
     return index * (this.periodUsec / 1000);
   }
 
+  /**
+   * Samples are written into the current block: ordinary arrays, reused. A full block is
+   * sealed into releasable copies (one memcpy per column per block), which finish() frees
+   * as it builds the model.
+   */
   private newSampleBlock(): void {
-    this.curStack = new Int32Array(SAMPLE_BLOCK);
-    this.curThread = this.threadIds.length > 0xffff ? new Int32Array(SAMPLE_BLOCK) : new Uint16Array(SAMPLE_BLOCK);
+    const last = this.sampleBlocks - 1;
+    if (last >= 0) {
+      this.stackBlocks[last] = sealed(this.curStack);
+      this.threadBlocks[last] = sealed(this.curThread);
+      if (this.curRss !== null) this.rssBlocks[last] = sealed(this.curRss);
+      if (this.curTime !== null) this.timeBlocks[last] = sealed(this.curTime);
+      if (this.curWeight !== null) this.weightBlocks[last] = sealed(this.curWeight);
+    } else {
+      this.curStack = new Int32Array(SAMPLE_BLOCK);
+      this.curThread = this.threadIds.length > 0xffff ? new Int32Array(SAMPLE_BLOCK) : new Uint16Array(SAMPLE_BLOCK);
+    }
     this.stackBlocks.push(this.curStack);
     this.threadBlocks.push(this.curThread);
-    if (this.curRss !== null) this.rssBlocks.push((this.curRss = new Float64Array(SAMPLE_BLOCK)));
-    if (this.curTime !== null) this.timeBlocks.push((this.curTime = new Float64Array(SAMPLE_BLOCK)));
-    if (this.curWeight !== null) this.weightBlocks.push((this.curWeight = new Float64Array(SAMPLE_BLOCK)));
+    if (this.curRss !== null) this.rssBlocks.push(this.curRss);
+    if (this.curTime !== null) this.timeBlocks.push(this.curTime);
+    if (this.curWeight !== null) this.weightBlocks.push(this.curWeight);
     this.sampleBlocks++;
     this.blockFill = 0;
   }
@@ -601,8 +669,9 @@ export class VmprofParser {
   /** Starts an optional column (RSS, times, weights) on its first use: earlier samples get `fill(index)`. */
   private startColumn(blocks: Float64Array[], fill: (index: number) => number): void {
     for (let b = 0; b < this.sampleBlocks; b++) {
-      const block = new Float64Array(SAMPLE_BLOCK);
-      const filled = b === this.sampleBlocks - 1 ? this.blockFill : SAMPLE_BLOCK;
+      const current = b === this.sampleBlocks - 1;
+      const block = current ? new Float64Array(SAMPLE_BLOCK) : column(Float64Array, SAMPLE_BLOCK, true);
+      const filled = current ? this.blockFill : SAMPLE_BLOCK;
       for (let j = 0; j < filled; j++) block[j] = fill(b * SAMPLE_BLOCK + j);
       blocks.push(block);
     }
@@ -631,8 +700,14 @@ export class VmprofParser {
       this.threadIds.push(this.threadId(lo, hi));
       if (t === 0x10000) {
         // More threads than a Uint16 holds: widen the thread column.
-        for (let b = 0; b < this.threadBlocks.length; b++) this.threadBlocks[b] = Int32Array.from(this.threadBlocks[b]);
-        if (this.sampleBlocks > 0) this.curThread = this.threadBlocks[this.sampleBlocks - 1];
+        for (let b = 0; b < this.threadBlocks.length; b++) {
+          const current = b === this.threadBlocks.length - 1;
+          const wide = current ? new Int32Array(SAMPLE_BLOCK) : column(Int32Array, SAMPLE_BLOCK, true);
+          wide.set(this.threadBlocks[b]);
+          release(this.threadBlocks[b]);
+          this.threadBlocks[b] = wide;
+        }
+        this.curThread = this.sampleBlocks > 0 ? this.threadBlocks[this.sampleBlocks - 1] : new Int32Array(SAMPLE_BLOCK);
       }
     }
     this.recentThread[c] = t + 1;
@@ -770,7 +845,8 @@ export class VmprofParser {
 
   private rehashCache(): void {
     const size = this.cacheSlots.length * 2;
-    this.cacheSlots = new Int32Array(size);
+    release(this.cacheSlots);
+    this.cacheSlots = column(Int32Array, size);
     this.cacheMask = size - 1;
     for (let e = 0; e < this.cacheCount; e++) {
       let slot = this.cacheHash[e] & this.cacheMask;
@@ -997,7 +1073,7 @@ export class VmprofParser {
     // up to 3/4 full: most lookups are answered by the last-child hint before the table
     if (++this.plainSlotsUsed * 4 > this.plainSlots.length * 3) {
       const old = this.plainSlots;
-      const slots = new Int32Array(old.length * 2);
+      const slots = column(Int32Array, old.length * 2);
       const mask = slots.length - 1;
       const nodes = this.plainNodes;
       for (let j = 0; j < old.length; j++) {
@@ -1009,6 +1085,7 @@ export class VmprofParser {
         slots[i] = v;
       }
       this.plainSlots = slots;
+      release(old);
     }
   }
 
@@ -1096,7 +1173,10 @@ export class VmprofParser {
     }
     const profile = b.build();
     if (direct) profile.stacks = this.stackTable(profileFrames);
-    this.protoStackPrefix = this.protoStackFrame = this.plainNodes = new Int32Array(0);
+    release(this.protoStackPrefix);
+    release(this.protoStackFrame);
+    release(this.plainNodes);
+    this.protoStackPrefix = this.protoStackFrame = this.plainNodes = column(Int32Array, 0);
     // Counter first: it reads the sample blocks in file order, which fillSamples lets go.
     const counter = this.memory ? this.rssCounterInFileOrder() : null;
     this.fillSamples(profile, stackMap);
@@ -1122,8 +1202,7 @@ export class VmprofParser {
   private stackTable(profileFrames: Int32Array): Profile['stacks'] {
     const n = this.protoStackCount;
     const frame = new Int32Array(n);
-    // the proto stacks' own prefix column when it is nearly full, else an exact copy
-    const prefix = this.protoStackPrefix.length - n < n / 8 ? this.protoStackPrefix.subarray(0, n) : this.protoStackPrefix.slice(0, n);
+    const prefix = this.protoStackPrefix.slice(0, n);
     const depth = new Int32Array(n);
     for (let s = 0; s < n; s++) {
       frame[s] = profileFrames[this.protoStackFrame[s]];
@@ -1145,43 +1224,73 @@ export class VmprofParser {
   private fillSamples(profile: Profile, stackMap: Int32Array | null): void {
     const threads = profile.threads;
     const counts = new Int32Array(threads.length);
+    // thread blocks are all Uint16Array, or all Int32Array once more than 2^16 threads were seen
+    const threadScratch = this.threadIds.length > 0xffff ? new Int32Array(SAMPLE_BLOCK) : new Uint16Array(SAMPLE_BLOCK);
+    const stackScratch = new Int32Array(SAMPLE_BLOCK);
+    const valueScratch = new Float64Array(SAMPLE_BLOCK);
     for (let b = 0; b < this.sampleBlocks; b++) {
-      const th = this.threadBlocks[b];
+      const th = readable(this.threadBlocks[b], threadScratch);
       const n = this.blockLength(b);
       for (let j = 0; j < n; j++) counts[th[j]]++;
     }
+    // One column at a time, each block released once copied: the peak stays near the model.
+    const cursor = new Int32Array(threads.length);
     const stacks = threads.map((_, t) => new Int32Array(counts[t]));
+    for (let b = 0; b < this.sampleBlocks; b++) {
+      const th = readable(this.threadBlocks[b], threadScratch);
+      const st = readable(this.stackBlocks[b], stackScratch);
+      const n = this.blockLength(b);
+      for (let j = 0; j < n; j++) {
+        const t = th[j];
+        const proto = st[j];
+        stacks[t][cursor[t]++] = proto < 0 || stackMap === null ? proto : stackMap[proto];
+      }
+      release(this.stackBlocks[b]);
+    }
+    let rsses: Float64Array[] | null = null;
+    if (this.rssBlocks.length > 0) {
+      const columns = threads.map((_, t) => new Float64Array(counts[t]));
+      cursor.fill(0);
+      for (let b = 0; b < this.sampleBlocks; b++) {
+        const th = readable(this.threadBlocks[b], threadScratch);
+        const rss = readable(this.rssBlocks[b], valueScratch);
+        const n = this.blockLength(b);
+        for (let j = 0; j < n; j++) {
+          const t = th[j];
+          columns[t][cursor[t]++] = rss[j];
+        }
+        release(this.rssBlocks[b]);
+      }
+      rsses = columns;
+    }
     const times = threads.map((_, t) => new Float64Array(counts[t]));
     const weights = threads.map((_, t) => new Float64Array(counts[t]));
-    const rsses = this.rssBlocks.length > 0 ? threads.map((_, t) => new Float64Array(counts[t])) : null;
-    const cursor = new Int32Array(threads.length);
     const lastTime = new Float64Array(threads.length).fill(-Infinity);
     const unordered = new Uint8Array(threads.length);
     const timed = this.timeBlocks.length > 0;
     const weighted = this.weightBlocks.length > 0;
+    cursor.fill(0);
+    const weightScratch = new Float64Array(weighted ? SAMPLE_BLOCK : 0);
     for (let b = 0; b < this.sampleBlocks; b++) {
-      const th = this.threadBlocks[b];
-      const st = this.stackBlocks[b];
+      const th = readable(this.threadBlocks[b], threadScratch);
+      const tb = timed ? readable(this.timeBlocks[b], valueScratch) : valueScratch;
+      const wb = weighted ? readable(this.weightBlocks[b], weightScratch) : weightScratch;
       const n = this.blockLength(b);
       for (let j = 0; j < n; j++) {
         const t = th[j];
         const k = cursor[t]++;
-        const proto = st[j];
-        stacks[t][k] = proto < 0 || stackMap === null ? proto : stackMap[proto];
-        const time = timed ? this.timeBlocks[b][j] : this.untimedSampleTime(b * SAMPLE_BLOCK + j);
+        const time = timed ? tb[j] : this.untimedSampleTime(b * SAMPLE_BLOCK + j);
         times[t][k] = time;
         if (time < lastTime[t]) unordered[t] = 1;
         else lastTime[t] = time;
-        weights[t][k] = weighted ? this.weightBlocks[b][j] : 1;
-        if (rsses !== null) rsses[t][k] = this.rssBlocks[b][j];
+        weights[t][k] = weighted ? wb[j] : 1;
       }
-      // let each block go as soon as it is copied
-      this.threadBlocks[b] = this.stackBlocks[b] = new Int32Array(0);
-      if (timed) this.timeBlocks[b] = new Float64Array(0);
-      if (weighted) this.weightBlocks[b] = new Float64Array(0);
-      if (rsses !== null) this.rssBlocks[b] = new Float64Array(0);
+      release(this.threadBlocks[b]);
+      if (timed) release(this.timeBlocks[b]);
+      if (weighted) release(this.weightBlocks[b]);
     }
     this.sampleBlocks = 0;
+    this.stackBlocks.length = this.threadBlocks.length = this.rssBlocks.length = this.timeBlocks.length = this.weightBlocks.length = 0;
     threads.forEach((thread, t) => {
       let stack = stacks[t];
       let time = times[t];
@@ -1211,11 +1320,14 @@ export class VmprofParser {
     const value = new Float64Array(n);
     const timed = this.timeBlocks.length > 0;
     let last = -Infinity;
+    const rssScratch = new Float64Array(SAMPLE_BLOCK);
+    const timeScratch = new Float64Array(timed ? SAMPLE_BLOCK : 0);
     for (let b = 0, i = 0; b < this.sampleBlocks; b++) {
       const len = this.blockLength(b);
-      const rss = this.rssBlocks[b];
+      const rss = readable(this.rssBlocks[b], rssScratch);
+      const times = timed ? readable(this.timeBlocks[b], timeScratch) : timeScratch;
       for (let j = 0; j < len; j++, i++) {
-        const t = timed ? this.timeBlocks[b][j] : this.untimedSampleTime(i);
+        const t = timed ? times[j] : this.untimedSampleTime(i);
         if (!(t > last)) return null; // equal or backward times: merge per thread instead
         last = t;
         time[i] = t;
@@ -1226,6 +1338,7 @@ export class VmprofParser {
   }
 
   private releaseCache(): void {
+    for (const a of [this.arena, this.cacheSlots, this.cacheHash, this.cacheOffset, this.cacheLength, this.cacheStack, this.plainSlots]) release(a);
     this.arena = new Uint8Array(8);
     this.arenaWords = new Int32Array(this.arena.buffer);
     this.arenaDoubles = new Float64Array(this.arena.buffer);
