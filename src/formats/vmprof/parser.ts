@@ -18,7 +18,9 @@
  *   proto stack tree; functions, frames and stacks are made with ProfileBuilder at the
  *   end, when every name is known. Samples are kept in file order in fixed-size blocks
  *   (thread, proto stack, and RSS, times, weights only when the file has them) and split
- *   into exact-size columns per thread at the end, proto stacks mapped on the way.
+ *   into exact-size columns per thread at the end, proto stacks mapped on the way. Full
+ *   blocks live in resizable ArrayBuffers that are freed (resize(0)) as each column is
+ *   copied, so the model is not built next to garbage awaiting collection.
  * - 64-bit addresses are kept as two uint32 halves; they are combined into one exact
  *   JS number only below 2^53 and into a string key above (legacy PyPy files tag their
  *   code ids with 0x77 in the top byte), and only when a new stack is walked.
