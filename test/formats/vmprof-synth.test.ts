@@ -466,4 +466,12 @@ test('vmprof synthesized: more threads than 16 bits count, across sample blocks,
   const rss = p.counters.find((c) => c.name === 'RSS');
   assert.equal(rss?.value.length, 2 * threads);
   assert.equal(rss?.value[threads + 65_536], 1000 + (65_536 % 7));
+  // The parser's working blocks live in resizable buffers; the model's arrays must not (they are
+  // transferred to and from worker threads and serialized as plain arrays).
+  const views: ArrayBufferView[] = [];
+  for (const table of [p.funcs, p.frames, p.stacks, ...p.threads.slice(0, 3).map((t) => t.samples), ...p.counters]) {
+    for (const v of Object.values(table)) if (ArrayBuffer.isView(v)) views.push(v);
+  }
+  assert.ok(views.length > 10);
+  for (const v of views) assert.notEqual((v.buffer as ArrayBuffer & { resizable?: boolean }).resizable, true);
 });
