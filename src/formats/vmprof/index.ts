@@ -37,6 +37,8 @@
  * - Memory mode: samples.rss (KiB) and a process-wide counter `RSS` (KiB).
  * - A file cut short (no trailer, half a record) keeps every complete record and says so
  *   in meta.warnings; anything else wrong is one ProfileFormatError with its byte offset.
+ * - Files from pyrometer's own sampler (META sampler=pyrometer): pyrometer-meta.ts applies
+ *   their META facts afterwards (idle frames, sample times from `ts:<n>`, process ids).
  *
  * Gzip: this module is pure (browser-safe) and reads uncompressed bytes; given gzip bytes it
  * says so. Compressed files and uploads are inflated by the Node loader (src/formats/load.ts:
@@ -46,6 +48,7 @@ import type { Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import type { Format } from '../registry.js';
 import { VmprofParser } from './parser.js';
+import { applySamplerMeta } from './pyrometer-meta.js';
 import { writeVmprof } from './write.js';
 
 export { VmprofParser, parseCodeName } from './parser.js';
@@ -57,7 +60,7 @@ export function readVmprof(bytes: Uint8Array): Profile {
   }
   const parser = new VmprofParser();
   parser.push(bytes);
-  return parser.finish();
+  return applySamplerMeta(parser.finish());
 }
 
 /** Reads a VMProf file from chunks of any size; memory grows with distinct stacks, not with the file. */
@@ -73,7 +76,7 @@ export async function readVmprofStream(chunks: AsyncIterable<Uint8Array> | Itera
     }
     parser.push(chunk);
   }
-  return parser.finish();
+  return applySamplerMeta(parser.finish());
 }
 
 /** True when the bytes start with a VMProf static header (words 0, 3, 0, period, 0|1) and a record. */

@@ -1,0 +1,243 @@
+/**
+ * What `pyrometer record`'s sampler (src/capture/agent/_pyrometer_agent.py) says in META
+ * records of its VMProf version 6 files, applied to the profile the reader built. Only for
+ * files with META `sampler` = `pyrometer`; any other VMProf file is left as it is.
+ *
+ * META keys used (written by the agent; src/capture/merge.ts rewrites children's keys):
+ * - `ts:<n>` = milliseconds (from the sampler's start) at which stack record n was written;
+ *   n counts the stack records of the whole file, all threads together, from 0. The agent
+ *   writes one at most every 10 ms, for the first record of a look at the threads. Merged
+ *   children's marks are renumbered to the merged file and shifted to the parent's clock.
+ * - `thread_pid:<tid>` = the pid of the process a thread belonged to (merged `--subprocesses`
+ *   files); `<tid>` is spelled as the reader prints thread ids, like `thread_name:<tid>`.
+ * - `duration_s`, `start_monotonic`, `process:<pid>:duration_s`, `process:<pid>:start_monotonic`:
+ *   where each process's run ends on the parent's clock (the last stretch after the last mark).
+ *
+ * What it changes:
+ * - frames of the native function `<idle>` (written as `n:<idle>:0:-` on top of a thread that
+ *   waited) get category `idle`, so "hide idle" filters drop them;
+ * - threads get their `processId` from `thread_pid:<tid>`;
+ * - sample times: version 6 has none, so the reader puts record i at i * period. The record
+ *   number is recovered from that (i = time / period), and the time interpolated between the
+ *   `ts` marks of the same process (records of one process are contiguous in the file).
+ */
+import { CATEGORY_IDLE, KIND_NATIVE, type Profile } from '../../model/profile.js';
+
+/** True when the profile was written by pyrometer's own sampler. */
+export function isSamplerProfile(profile: Profile): boolean {
+  return profile.meta.format === 'vmprof' && profile.meta.extra.sampler === 'pyrometer';
+}
+
+/** Applies the sampler's META facts (idle frames, process ids, sample times) to the profile, in place; returns it. */
+export function applySamplerMeta(profile: Profile): Profile {
+  if (!isSamplerProfile(profile)) return profile;
+  markIdleFrames(profile);
+  assignProcesses(profile);
+  applyTimeMarks(profile);
+  return profile;
+}
+
+function markIdleFrames(profile: Profile): void {
+  const { funcs, frames } = profile;
+  const idleFunc = new Uint8Array(funcs.length);
+  let any = false;
+  for (let f = 0; f < funcs.length; f++) {
+    if (funcs.kind[f] === KIND_NATIVE && profile.strings[funcs.name[f]] === '<idle>') {
+      idleFunc[f] = 1;
+      any = true;
+    }
+  }
+  if (!any) return;
+  // An <idle> frame is always a wait, wherever it is used: recategorize it in place, unless
+  // the idle twin (func, line, idle) already exists; then stacks move to that twin.
+  const idleTwin = new Map<number, number>(); // func * 2^31 + line -> idle frame
+  for (let fr = 0; fr < frames.length; fr++) {
+    if (idleFunc[frames.func[fr]] && frames.category[fr] === CATEGORY_IDLE) idleTwin.set(frames.func[fr] * 2 ** 31 + frames.line[fr], fr);
+  }
+  let remap: Int32Array | null = null;
+  for (let fr = 0; fr < frames.length; fr++) {
+    if (!idleFunc[frames.func[fr]] || frames.category[fr] === CATEGORY_IDLE) continue;
+    const twin = idleTwin.get(frames.func[fr] * 2 ** 31 + frames.line[fr]);
+    if (twin === undefined) {
+      frames.category[fr] = CATEGORY_IDLE;
+      idleTwin.set(frames.func[fr] * 2 ** 31 + frames.line[fr], fr);
+    } else {
+      remap ??= Int32Array.from({ length: frames.length }, (_, i) => i);
+      remap[fr] = twin;
+    }
+  }
+  if (remap !== null) remapStackFrames(profile, remap);
+}
+
+/** Points stacks at other frames, merging stacks that become one (prefix, frame) pair. */
+function remapStackFrames(profile: Profile, remap: Int32Array): void {
+  const old = profile.stacks;
+  const frameCount = profile.frames.length;
+  const newIndex = new Int32Array(old.length);
+  const seen = new Map<number, number>();
+  const frame = new Int32Array(old.length);
+  const prefix = new Int32Array(old.length);
+  const depth = new Int32Array(old.length);
+  let n = 0;
+  for (let s = 0; s < old.length; s++) {
+    const p = old.prefix[s] < 0 ? -1 : newIndex[old.prefix[s]];
+    const fr = remap[old.frame[s]];
+    const key = (p + 1) * frameCount + fr;
+    let to = seen.get(key);
+    if (to === undefined) {
+      to = n++;
+      seen.set(key, to);
+      frame[to] = fr;
+      prefix[to] = p;
+      depth[to] = p < 0 ? 1 : depth[p] + 1;
+    }
+    newIndex[s] = to;
+  }
+  profile.stacks = { length: n, frame: frame.slice(0, n), prefix: prefix.slice(0, n), depth: depth.slice(0, n) };
+  for (const t of profile.threads) {
+    const stack = t.samples.stack;
+    for (let i = 0; i < t.samples.length; i++) if (stack[i] >= 0) stack[i] = newIndex[stack[i]];
+  }
+}
+
+function assignProcesses(profile: Profile): void {
+  const extra = profile.meta.extra;
+  for (const thread of profile.threads) {
+    const pid = extra[`thread_pid:${thread.id}`];
+    if (pid !== undefined && pid !== '') thread.processId = pid;
+  }
+}
+
+interface Segment {
+  processId: string;
+  /** Record numbers of this process's samples lie in [first, last]. */
+  first: number;
+  last: number;
+  /** Where the process's sampling ended, ms from the parent's start; NaN when unknown. */
+  endMs: number;
+  anchorIndex: number[];
+  anchorTime: number[];
+}
+
+function applyTimeMarks(profile: Profile): void {
+  const { meta } = profile;
+  const period = meta.interval;
+  if (!(period > 0) || meta.formatVersion === null || meta.formatVersion >= 7) return;
+  const marks: [number, number][] = [];
+  for (const [key, value] of Object.entries(meta.extra)) {
+    if (!key.startsWith('ts:')) continue;
+    const n = Number(key.slice(3));
+    const ms = Number(value);
+    if (Number.isInteger(n) && n >= 0 && Number.isFinite(ms) && ms >= 0) marks.push([n, ms]);
+  }
+  if (marks.length === 0) return;
+
+  // The record number of every sample, from the reader's i * period times; anything else
+  // (times the reader did not put on that grid) leaves the times alone.
+  const recordOf = (time: number): number => {
+    const i = Math.round(time / period);
+    return Math.abs(i * period - time) <= 1e-6 * Math.max(1, time) ? i : -1;
+  };
+  const records = profile.threads.map((t) => new Float64Array(t.samples.length));
+  const byProcess = new Map<string, Segment>();
+  for (let ti = 0; ti < profile.threads.length; ti++) {
+    const { samples, processId } = profile.threads[ti];
+    let previous = -1;
+    for (let k = 0; k < samples.length; k++) {
+      const i = recordOf(samples.time[k]);
+      if (i < 0 || i <= previous) return;
+      records[ti][k] = previous = i;
+    }
+    if (samples.length === 0) continue;
+    let seg = byProcess.get(processId);
+    if (seg === undefined) {
+      seg = { processId, first: Infinity, last: -Infinity, endMs: NaN, anchorIndex: [], anchorTime: [] };
+      byProcess.set(processId, seg);
+    }
+    seg.first = Math.min(seg.first, records[ti][0]);
+    seg.last = Math.max(seg.last, previous);
+  }
+  let segments = [...byProcess.values()].sort((a, b) => a.first - b.first);
+  if (segments.length === 0) return;
+  const overlapping = segments.some((s, i) => i > 0 && s.first <= segments[i - 1].last);
+  if (overlapping) {
+    // processes interleaved in the file (not how merge.ts writes them): one time line
+    segments = [{ processId: '', first: segments[0].first, last: Math.max(...segments.map((s) => s.last)), endMs: NaN, anchorIndex: [], anchorTime: [] }];
+  }
+  const segmentOf = (record: number): Segment => {
+    let at = segments[0];
+    for (const s of segments) if (s.first <= record) at = s;
+    return at;
+  };
+
+  marks.sort((a, b) => a[0] - b[0]);
+  for (const [n, ms] of marks) {
+    const seg = segmentOf(n);
+    const last = seg.anchorTime.length > 0 ? seg.anchorTime[seg.anchorTime.length - 1] : -Infinity;
+    seg.anchorIndex.push(n);
+    seg.anchorTime.push(Math.max(ms, last));
+  }
+  const extra = meta.extra;
+  const parentStart = Number(extra.start_monotonic);
+  for (const seg of segments) {
+    if (overlapping || seg.processId === '' || seg.processId === extra.pid) {
+      seg.endMs = Number(extra.duration_s) * 1000;
+    } else {
+      const shift = (Number(extra[`process:${seg.processId}:start_monotonic`]) - parentStart) * 1000;
+      seg.endMs = Number(extra[`process:${seg.processId}:duration_s`]) * 1000 + shift;
+    }
+    const count = seg.anchorIndex.length;
+    // the records after the last mark were written before the process stopped sampling
+    if (count > 0 && Number.isFinite(seg.endMs) && seg.endMs > seg.anchorTime[count - 1] && seg.last >= seg.anchorIndex[count - 1]) {
+      seg.anchorIndex.push(seg.last + 1);
+      seg.anchorTime.push(seg.endMs);
+    }
+  }
+
+  const timeOf = (record: number, seg: Segment): number => {
+    const idx = seg.anchorIndex;
+    const ms = seg.anchorTime;
+    const n = idx.length;
+    if (n === 0) return record * period; // no mark for this process: the reader's estimate
+    const rate = n > 1 && idx[n - 1] > idx[0] ? (ms[n - 1] - ms[0]) / (idx[n - 1] - idx[0]) : period;
+    if (record <= idx[0]) return Math.max(0, ms[0] - (idx[0] - record) * rate);
+    if (record >= idx[n - 1]) return ms[n - 1] + (record - idx[n - 1]) * rate;
+    let lo = 0;
+    let hi = n - 1; // idx[lo] < record < idx[hi]
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (idx[mid] <= record) lo = mid;
+      else hi = mid;
+    }
+    return ms[lo] + ((record - idx[lo]) * (ms[hi] - ms[lo])) / (idx[hi] - idx[lo]);
+  };
+
+  profile.threads.forEach((thread, ti) => {
+    const { samples } = thread;
+    let last = 0;
+    for (let k = 0; k < samples.length; k++) {
+      const record = records[ti][k];
+      last = Math.max(last, timeOf(record, segmentOf(record)));
+      samples.time[k] = last;
+    }
+  });
+  for (const counter of profile.counters) {
+    const n = counter.time.length;
+    let sorted = true;
+    for (let k = 0; k < n; k++) {
+      const record = recordOf(counter.time[k]);
+      if (record < 0) continue;
+      counter.time[k] = timeOf(record, segmentOf(record));
+      if (k > 0 && counter.time[k] < counter.time[k - 1]) sorted = false;
+    }
+    if (!sorted) {
+      const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => counter.time[a] - counter.time[b] || a - b);
+      const time = counter.time.slice();
+      const value = counter.value.slice();
+      for (let k = 0; k < n; k++) {
+        counter.time[k] = time[order[k]];
+        counter.value[k] = value[order[k]];
+      }
+    }
+  }
+}
