@@ -697,7 +697,8 @@ export class VmprofParser {
     const key = this.addrKey(lo, hi);
     let t = this.threadByKey.get(key);
     if (t === undefined) {
-      t = this.builder.thread(this.threadId(lo, hi));
+      // Threads are made at the end (finish): the builder's per-thread columns are not used.
+      t = this.threadIds.length;
       this.threadByKey.set(key, t);
       this.threadIds.push(this.threadId(lo, hi));
       if (t === 0x10000) {
@@ -1156,10 +1157,6 @@ export class VmprofParser {
     meta.extra.word_size = String(this.wordSize);
     meta.extra.addr_size = String(this.addrSize);
 
-    this.threadIds.forEach((id, t) => {
-      const name = this.extra[`thread_name:${id}`];
-      if (name !== undefined) b.setThreadName(t, name);
-    });
     // The stack cache and the walk's indexes are done with: let their memory go before the
     // builder copies its columns (the peak of a big parse).
     this.releaseCache();
@@ -1179,6 +1176,13 @@ export class VmprofParser {
     release(this.protoStackFrame);
     release(this.plainNodes);
     this.protoStackPrefix = this.protoStackFrame = this.plainNodes = column(Int32Array, 0);
+    profile.threads = this.threadIds.map((id) => ({
+      id,
+      name: this.extra[`thread_name:${id}`] ?? '',
+      processId: '',
+      samples: { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null }, // fillSamples
+      markers: { length: 0, name: new Int32Array(0), start: new Float64Array(0), end: new Float64Array(0), category: new Int32Array(0), depth: new Int32Array(0), data: [] },
+    }));
     // Counter first: it reads the sample blocks in file order, which fillSamples lets go.
     const counter = this.memory ? this.rssCounterInFileOrder() : null;
     this.fillSamples(profile, stackMap);
