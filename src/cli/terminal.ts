@@ -38,7 +38,7 @@ export function streamWidth(stream: Stream, env: NodeJS.ProcessEnv = process.env
 }
 
 export function terminalStyle(stream: Stream = process.stdout): Style {
-  return makeStyle({ width: streamWidth(stream), color: colorEnabled(stream), home: homedir() });
+  return makeStyle({ width: streamWidth(stream), color: colorEnabled(stream), home: homedir(), cwd: process.cwd() });
 }
 
 /** Rows of the terminal when stdout is one (to fit the default --top), else undefined. */

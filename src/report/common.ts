@@ -139,6 +139,7 @@ export class PathShortener {
     private readonly profile: Profile,
     funcs: Iterable<FuncIndex>,
     private readonly home: string,
+    private readonly cwd = '',
   ) {
     const files = new Set<string>();
     for (const f of funcs) {
@@ -153,7 +154,7 @@ export class PathShortener {
   location(func: FuncIndex, line = this.profile.funcs.line[func]): string {
     const file = funcFile(this.profile, func);
     if (!file) return '';
-    const short = sanitize(shortenPath(file, this.common, this.home));
+    const short = sanitize(shortenPath(file, this.common, this.home, this.cwd));
     return line > 0 ? `${short}:${line}` : short;
   }
 

@@ -55,7 +55,7 @@ const LOCATION_MIN = 12;
 export function renderFlat(profile: Profile, options: FlatOptions, style: Style): string {
   const selected = select(profile, options);
   const out: string[] = [];
-  const paths = new PathShortener(profile, flatRows(profile, selected, options).rows.map((r) => r.func), style.home);
+  const paths = new PathShortener(profile, flatRows(profile, selected, options).rows.map((r) => r.func), style.home, style.cwd);
   out.push(headerLine(profile, selected, style));
   if (paths.common) out.push(paths.note(style));
   out.push(...caveatLines(profile, style));

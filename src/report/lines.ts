@@ -68,7 +68,7 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     return out.join('\n') + '\n';
   }
   const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
-  const paths = new PathShortener(profile, hot, style.home);
+  const paths = new PathShortener(profile, hot, style.home, style.cwd);
   if (paths.common) out.push(paths.note(style));
   const total = selected.total;
   for (const func of hot) {

@@ -22,9 +22,11 @@ export interface Style {
   cyan: Paint;
   /** The user's home directory, shown as ~ in paths ('' = don't abbreviate). */
   home: string;
+  /** The working directory: files under it are shown relative to it ('' = don't). */
+  cwd: string;
 }
 
-export function makeStyle(options: { width?: number; color?: boolean; home?: string } = {}): Style {
+export function makeStyle(options: { width?: number; color?: boolean; home?: string; cwd?: string } = {}): Style {
   const color = options.color ?? false;
   const c = createColors(color);
   return {
@@ -37,6 +39,7 @@ export function makeStyle(options: { width?: number; color?: boolean; home?: str
     green: c.green,
     cyan: c.cyan,
     home: options.home ?? '',
+    cwd: options.cwd ?? '',
   };
 }
 
@@ -260,10 +263,15 @@ export function tildePath(path: string, home: string): string {
 
 /**
  * Shortens file paths for display: relative to `common` (from
- * commonDirectory) when under it, else with ~ for the home directory.
+ * commonDirectory) when under it, else relative to the working directory
+ * when under it, else with ~ for the home directory.
  */
-export function shortenPath(path: string, common: string, home: string): string {
+export function shortenPath(path: string, common: string, home: string, cwd = ''): string {
   if (common && path.startsWith(common) && path.length > common.length) return path.slice(common.length);
+  if (cwd) {
+    const c = cwd.endsWith('/') || cwd.endsWith('\\') ? cwd : `${cwd}/`;
+    if (path.startsWith(c) && path.length > c.length) return path.slice(c.length);
+  }
   return tildePath(path, home);
 }
 

@@ -95,7 +95,7 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
   const tree = buildTree(profile, selected, options.inverted);
   const lines = treeLines(tree, options);
   const shownFuncs = lines.filter((l) => l.node >= 0).map((l) => tree.func[l.node]);
-  const paths = new PathShortener(profile, shownFuncs, style.home);
+  const paths = new PathShortener(profile, shownFuncs, style.home, style.cwd);
   const out: string[] = [headerLine(profile, selected, style, [options.inverted ? 'inverted (callers below)' : 'call tree'])];
   if (paths.common) out.push(paths.note(style));
   out.push(...caveatLines(profile, style));

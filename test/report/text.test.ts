@@ -84,6 +84,10 @@ test('shortenPath: relative to the common directory, else ~ for home', () => {
   assert.equal(shortenPath('/home/anna/x.py', '', '/home/ann'), '/home/anna/x.py', 'a prefix of a name is not the home directory');
   assert.equal(tildePath('/home/ann', '/home/ann/'), '~');
   assert.equal(shortenPath('<frozen zipimport>', '/srv/app/', '/home/ann'), '<frozen zipimport>');
+  // Outside the common directory but under the working directory: relative to it.
+  assert.equal(shortenPath('/work/proj/examples/a.py', '', '/root', '/work/proj'), 'examples/a.py');
+  assert.equal(shortenPath('/work/projx/a.py', '', '/root', '/work/proj'), '/work/projx/a.py');
+  assert.equal(shortenPath('/root/.pyenv/lib/random.py', '', '/root', '/work/proj'), '~/.pyenv/lib/random.py');
 });
 
 test('splitNameLocation gives the name priority and drops the location when there is no room', () => {
