@@ -113,7 +113,8 @@ interface Segment {
   /** Record numbers of this process's samples lie in [first, last]. */
   first: number;
   last: number;
-  /** Where the process's sampling ended, ms from the parent's start; NaN when unknown. */
+  /** Where the process's sampling started and ended, ms from the parent's start; NaN when unknown. */
+  startMs: number;
   endMs: number;
   anchorIndex: number[];
   anchorTime: number[];
@@ -151,7 +152,7 @@ function applyTimeMarks(profile: Profile): void {
     if (samples.length === 0) continue;
     let seg = byProcess.get(processId);
     if (seg === undefined) {
-      seg = { processId, first: Infinity, last: -Infinity, endMs: NaN, anchorIndex: [], anchorTime: [] };
+      seg = { processId, first: Infinity, last: -Infinity, startMs: 0, endMs: NaN, anchorIndex: [], anchorTime: [] };
       byProcess.set(processId, seg);
     }
     seg.first = Math.min(seg.first, records[ti][0]);
@@ -162,7 +163,7 @@ function applyTimeMarks(profile: Profile): void {
   const overlapping = segments.some((s, i) => i > 0 && s.first <= segments[i - 1].last);
   if (overlapping) {
     // processes interleaved in the file (not how merge.ts writes them): one time line
-    segments = [{ processId: '', first: segments[0].first, last: Math.max(...segments.map((s) => s.last)), endMs: NaN, anchorIndex: [], anchorTime: [] }];
+    segments = [{ processId: '', first: segments[0].first, last: Math.max(...segments.map((s) => s.last)), startMs: 0, endMs: NaN, anchorIndex: [], anchorTime: [] }];
   }
   const segmentOf = (record: number): Segment => {
     let at = segments[0];
@@ -185,10 +186,11 @@ function applyTimeMarks(profile: Profile): void {
     } else {
       const shift = (Number(extra[`process:${seg.processId}:start_monotonic`]) - parentStart) * 1000;
       seg.endMs = Number(extra[`process:${seg.processId}:duration_s`]) * 1000 + shift;
+      if (Number.isFinite(shift)) seg.startMs = shift;
     }
     const count = seg.anchorIndex.length;
     // the records after the last mark were written before the process stopped sampling
-    if (count > 0 && Number.isFinite(seg.endMs) && seg.endMs > seg.anchorTime[count - 1] && seg.last >= seg.anchorIndex[count - 1]) {
+    if (count > 0 && Number.isFinite(seg.endMs) && seg.endMs >= seg.anchorTime[count - 1] && seg.last >= seg.anchorIndex[count - 1]) {
       seg.anchorIndex.push(seg.last + 1);
       seg.anchorTime.push(seg.endMs);
     }
@@ -212,13 +214,37 @@ function applyTimeMarks(profile: Profile): void {
     return ms[lo] + ((record - idx[lo]) * (ms[hi] - ms[lo])) / (idx[hi] - idx[lo]);
   };
 
+  // A look at the threads writes, for each thread, one record per period of time (wall or
+  // CPU) the thread was credited since the previous look: a run of consecutive records of one
+  // thread stands for the time just before it was written, not after. So each run of a
+  // thread's records (split where a mark starts a new look) is spread back from the time its
+  // last record was written, by up to one period per record, never before the thread's
+  // previous run ends. With frequent looks a sample sits one period before its look; when
+  // the sampler was starved (one late look with many records), the records still cover the run.
+  const anchorAt = new Set<number>();
+  for (const [n] of marks) anchorAt.add(n);
+  let maxRecord = -1;
+  for (const r of records) if (r.length > 0) maxRecord = Math.max(maxRecord, r[r.length - 1]);
+  const recordTime = new Float64Array(maxRecord + 1).fill(NaN);
   profile.threads.forEach((thread, ti) => {
     const { samples } = thread;
-    let last = 0;
-    for (let k = 0; k < samples.length; k++) {
-      const record = records[ti][k];
-      last = Math.max(last, timeOf(record, segmentOf(record)));
-      samples.time[k] = last;
+    const rec = records[ti];
+    if (samples.length === 0) return;
+    const seg = segmentOf(rec[0]);
+    let previousEnd = Math.max(0, seg.startMs);
+    for (let k = 0; k < samples.length; ) {
+      let end = k + 1;
+      while (end < samples.length && rec[end] === rec[end - 1] + 1 && !anchorAt.has(rec[end])) end++;
+      const count = end - k;
+      const written = Math.max(previousEnd, timeOf(rec[end - 1], seg));
+      const from = Math.min(written, Math.max(previousEnd, Math.min(timeOf(rec[k], seg), written - count * period)));
+      const step = (written - from) / count;
+      for (let j = k; j < end; j++) {
+        samples.time[j] = from + (j - k) * step;
+        recordTime[rec[j]] = samples.time[j];
+      }
+      previousEnd = written;
+      k = end;
     }
   });
   for (const counter of profile.counters) {
@@ -227,7 +253,8 @@ function applyTimeMarks(profile: Profile): void {
     for (let k = 0; k < n; k++) {
       const record = recordOf(counter.time[k]);
       if (record < 0) continue;
-      counter.time[k] = timeOf(record, segmentOf(record));
+      const time = record <= maxRecord ? recordTime[record] : NaN;
+      counter.time[k] = Number.isNaN(time) ? timeOf(record, segmentOf(record)) : time;
       if (k > 0 && counter.time[k] < counter.time[k - 1]) sorted = false;
     }
     if (!sorted) {
