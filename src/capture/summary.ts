@@ -23,19 +23,15 @@ export interface RecordSummary {
   warnings: string[];
 }
 
-function isIdle(profile: Profile, func: number): boolean {
-  return funcName(profile, func) === '<idle>';
-}
-
 export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>): RecordSummary {
-  const weights = stackWeights(profile);
-  const table = functionTable(profile, weights);
-  const total = totalWeight(weights);
-  let idle = 0;
-  for (let f = 0; f < profile.funcs.length; f++) if (isIdle(profile, f)) idle += table.self[f];
-  const busy = total - idle;
+  // the reader gives the sampler's <idle> frames category idle (vmprof/pyrometer-meta.ts)
+  const total = totalWeight(stackWeights(profile));
+  const busyWeights = stackWeights(profile, { hideIdle: true });
+  const table = functionTable(profile, busyWeights);
+  const busy = totalWeight(busyWeights);
+  const idle = total - busy;
   const order: number[] = [];
-  for (let f = 0; f < profile.funcs.length; f++) if (table.self[f] > 0 && !isIdle(profile, f)) order.push(f);
+  for (let f = 0; f < profile.funcs.length; f++) if (table.self[f] > 0) order.push(f);
   order.sort((a, b) => table.self[b] - table.self[a]);
   const hottest = order.slice(0, 5).map((f) => {
     const file = funcFile(profile, f);
