@@ -125,10 +125,11 @@ function applyTimeMarks(profile: Profile): void {
   const period = meta.interval;
   if (!(period > 0) || meta.formatVersion === null || meta.formatVersion >= 7) return;
   const marks: [number, number][] = [];
-  for (const [key, value] of Object.entries(meta.extra)) {
-    if (!key.startsWith('ts:')) continue;
+  const extra = meta.extra;
+  for (const key in extra) {
+    if (key.charCodeAt(0) !== 116 /* t */ || !key.startsWith('ts:')) continue;
     const n = Number(key.slice(3));
-    const ms = Number(value);
+    const ms = Number(extra[key]);
     if (Number.isInteger(n) && n >= 0 && Number.isFinite(ms) && ms >= 0) marks.push([n, ms]);
   }
   if (marks.length === 0) return;
@@ -171,14 +172,14 @@ function applyTimeMarks(profile: Profile): void {
     return at;
   };
 
-  marks.sort((a, b) => a[0] - b[0]);
+  // already in order as the agent and merge.ts write them (META keys keep file order)
+  if (marks.some((m, i) => i > 0 && m[0] < marks[i - 1][0])) marks.sort((a, b) => a[0] - b[0]);
   for (const [n, ms] of marks) {
     const seg = segmentOf(n);
     const last = seg.anchorTime.length > 0 ? seg.anchorTime[seg.anchorTime.length - 1] : -Infinity;
     seg.anchorIndex.push(n);
     seg.anchorTime.push(Math.max(ms, last));
   }
-  const extra = meta.extra;
   const parentStart = Number(extra.start_monotonic);
   for (const seg of segments) {
     if (overlapping || seg.processId === '' || seg.processId === extra.pid) {
@@ -196,7 +197,8 @@ function applyTimeMarks(profile: Profile): void {
     }
   }
 
-  const timeOf = (record: number, seg: Segment): number => {
+  /** When a record was written, from the marks of its process; `from` is a hint (an anchor at or before it). */
+  const writeTime = (record: number, seg: Segment, from = 0): number => {
     const idx = seg.anchorIndex;
     const ms = seg.anchorTime;
     const n = idx.length;
@@ -204,14 +206,16 @@ function applyTimeMarks(profile: Profile): void {
     const rate = n > 1 && idx[n - 1] > idx[0] ? (ms[n - 1] - ms[0]) / (idx[n - 1] - idx[0]) : period;
     if (record <= idx[0]) return Math.max(0, ms[0] - (idx[0] - record) * rate);
     if (record >= idx[n - 1]) return ms[n - 1] + (record - idx[n - 1]) * rate;
-    let lo = 0;
-    let hi = n - 1; // idx[lo] < record < idx[hi]
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (idx[mid] <= record) lo = mid;
-      else hi = mid;
-    }
-    return ms[lo] + ((record - idx[lo]) * (ms[hi] - ms[lo])) / (idx[hi] - idx[lo]);
+    let lo = from;
+    while (idx[lo + 1] <= record) lo++; // idx[lo] <= record < idx[lo + 1]
+    return ms[lo] + ((record - idx[lo]) * (ms[lo + 1] - ms[lo])) / (idx[lo + 1] - idx[lo]);
+  };
+  /** The last anchor at or before the record, searching forward from `from`. */
+  const anchorBefore = (record: number, seg: Segment, from: number): number => {
+    const idx = seg.anchorIndex;
+    let a = from;
+    while (a + 1 < idx.length && idx[a + 1] <= record) a++;
+    return a;
   };
 
   // A look at the threads writes, for each thread, one record per period of time (wall or
@@ -221,8 +225,6 @@ function applyTimeMarks(profile: Profile): void {
   // last record was written, by up to one period per record, never before the thread's
   // previous run ends. With frequent looks a sample sits one period before its look; when
   // the sampler was starved (one late look with many records), the records still cover the run.
-  const anchorAt = new Set<number>();
-  for (const [n] of marks) anchorAt.add(n);
   let maxRecord = -1;
   for (const r of records) if (r.length > 0) maxRecord = Math.max(maxRecord, r[r.length - 1]);
   const recordTime = new Float64Array(maxRecord + 1).fill(NaN);
@@ -231,13 +233,19 @@ function applyTimeMarks(profile: Profile): void {
     const rec = records[ti];
     if (samples.length === 0) return;
     const seg = segmentOf(rec[0]);
+    const idx = seg.anchorIndex;
     let previousEnd = Math.max(0, seg.startMs);
+    let anchor = 0; // cursor into idx: records only grow
     for (let k = 0; k < samples.length; ) {
+      anchor = anchorBefore(rec[k], seg, anchor);
+      const startTime = writeTime(rec[k], seg, anchor);
+      // the run ends where the records stop being consecutive or a mark starts a new look
+      const nextMark = anchor + 1 < idx.length ? idx[anchor + 1] : Infinity;
       let end = k + 1;
-      while (end < samples.length && rec[end] === rec[end - 1] + 1 && !anchorAt.has(rec[end])) end++;
+      while (end < samples.length && rec[end] === rec[end - 1] + 1 && rec[end] !== nextMark) end++;
       const count = end - k;
-      const written = Math.max(previousEnd, timeOf(rec[end - 1], seg));
-      const from = Math.min(written, Math.max(previousEnd, Math.min(timeOf(rec[k], seg), written - count * period)));
+      const written = Math.max(previousEnd, count === 1 ? startTime : writeTime(rec[end - 1], seg, anchor));
+      const from = Math.min(written, Math.max(previousEnd, Math.min(startTime, written - count * period)));
       const step = (written - from) / count;
       for (let j = k; j < end; j++) {
         samples.time[j] = from + (j - k) * step;
@@ -254,7 +262,7 @@ function applyTimeMarks(profile: Profile): void {
       const record = recordOf(counter.time[k]);
       if (record < 0) continue;
       const time = record <= maxRecord ? recordTime[record] : NaN;
-      counter.time[k] = Number.isNaN(time) ? timeOf(record, segmentOf(record)) : time;
+      counter.time[k] = Number.isNaN(time) ? writeTime(record, segmentOf(record)) : time;
       if (k > 0 && counter.time[k] < counter.time[k - 1]) sorted = false;
     }
     if (!sorted) {
