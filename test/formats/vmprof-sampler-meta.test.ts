@@ -197,6 +197,14 @@ test('merged --subprocesses file (merge.ts): each thread gets its pid, children 
   assert.deepEqual(leafs(p, 1), ['nap[python]', '<idle>[idle]', 'nap[python]', 'nap[python]']);
 });
 
+test('merged file from PyPy\'s own _vmprof (no sampler META): threads still get their pids, nothing else changes', () => {
+  const one = (pid: string, tid: number) => samplerFile({ samples: [{ entries: [IDLE, MAIN], tid }], meta: { pid, 'ts:0': '5.000' }, sampler: false });
+  const merged = mergeChildProfiles(one('100', 0x10), [{ pid: '200', bytes: one('200', 0x30) }]);
+  const p = readVmprof(merged.bytes);
+  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, Array.from(t.samples.time)]), [['100', '0x10', [0]], ['200', '0x30', [1]]]);
+  assert.deepEqual(leafs(p, 0), ['<idle>[native]']);
+});
+
 test('real --wall recording: the sleeping thread is idle to hideIdle, and sample times span the run', async () => {
   const run = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
   try {

@@ -1,7 +1,8 @@
 /**
  * What `pyrometer record`'s sampler (src/capture/agent/_pyrometer_agent.py) says in META
  * records of its VMProf version 6 files, applied to the profile the reader built. Only for
- * files with META `sampler` = `pyrometer`; any other VMProf file is left as it is.
+ * files with META `sampler` = `pyrometer`; any other VMProf file is left as it is, but for
+ * the process ids of a merged `--subprocesses` file (META `subprocesses`, PyPy's _vmprof).
  *
  * META keys used (written by the agent; src/capture/merge.ts rewrites children's keys):
  * - `ts:<n>` = milliseconds (from the sampler's start) at which stack record n was written;
@@ -18,8 +19,11 @@
  *   waited) get category `idle`, so "hide idle" filters drop them;
  * - threads get their `processId` from `thread_pid:<tid>`;
  * - sample times: version 6 has none, so the reader puts record i at i * period. The record
- *   number is recovered from that (i = time / period), and the time interpolated between the
- *   `ts` marks of the same process (records of one process are contiguous in the file).
+ *   number is recovered from that (i = time / period); when each record was written is
+ *   interpolated between the `ts` marks of its process (records of one process are contiguous
+ *   in the file, and the process's stop time closes its last stretch); and since a thread's
+ *   run of records from one look stands for the time before that look, each run is spread
+ *   back from its write time (details at the loop below). Times stay non-decreasing per thread.
  */
 import { CATEGORY_IDLE, KIND_NATIVE, type Profile } from '../../model/profile.js';
 
@@ -30,7 +34,11 @@ export function isSamplerProfile(profile: Profile): boolean {
 
 /** Applies the sampler's META facts (idle frames, process ids, sample times) to the profile, in place; returns it. */
 export function applySamplerMeta(profile: Profile): Profile {
-  if (!isSamplerProfile(profile)) return profile;
+  if (!isSamplerProfile(profile)) {
+    // `record --subprocesses` with PyPy's own _vmprof: merge.ts wrote only the process ids
+    if (profile.meta.format === 'vmprof' && profile.meta.extra.subprocesses !== undefined) assignProcesses(profile);
+    return profile;
+  }
   markIdleFrames(profile);
   assignProcesses(profile);
   applyTimeMarks(profile);
