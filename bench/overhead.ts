@@ -124,6 +124,10 @@ interface Row {
   workload: string;
   config: string;
   cpu: number[];
+  /** user and sys CPU, and minor page faults, per run (sys moves with how much memory is freshly faulted in) */
+  user: number[];
+  sys: number[];
+  minflt: number[];
   wall: number[];
   rates: number[];
   own: number[];
@@ -134,10 +138,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function runOnce(command: string[]): { wall: number; cpu: number } {
+interface Measured { wall: number; cpu: number; user: number; sys: number; minflt: number }
+
+function runOnce(command: string[]): Measured {
   const r = spawnSync('python3', [measure, ...command], { encoding: 'utf8', cwd: scratch });
   if (r.status !== 0) throw new Error(`measure failed: ${command.join(' ')}\n${r.stderr}`);
-  const m = JSON.parse(r.stdout) as { wall: number; cpu: number; code: number };
+  const m = JSON.parse(r.stdout) as Measured & { code: number };
   if (m.code !== 0) throw new Error(`workload failed (${m.code}): ${command.join(' ')}`);
   return m;
 }
@@ -155,13 +161,21 @@ for (const interp of ['python3', 'pypy3'] as const) {
   }
   const configs = interp === 'python3' ? cpythonConfigs : pypyConfigs;
   for (const w of workloads) {
-    const table = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [] as number[], wall: [] as number[], rates: [] as number[], own: [] as number[] }));
+    const table: Row[] = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [], user: [], sys: [], minflt: [], wall: [], rates: [], own: [] }));
     for (let run = 0; run < RUNS; run++) {
-      // alternate the configurations inside each round so machine load hits all alike
-      configs.forEach((c, i) => {
+      // every configuration once per round, forwards in even rounds and backwards in odd ones: in a
+      // fixed order a configuration always runs in the same slot (after the long cProfile run, say),
+      // and on a shared machine that slot bias measured larger than the sampler's whole cost
+      const order = configs.map((_, i) => i);
+      if (run % 2 === 1) order.reverse();
+      for (const i of order) {
+        const c = configs[i];
         const out = join(scratch, `out-${i}.prof`);
         const m = runOnce(c.command(interp, w.argv[interp], out));
         table[i].cpu.push(m.cpu);
+        table[i].user.push(m.user);
+        table[i].sys.push(m.sys);
+        table[i].minflt.push(m.minflt);
         table[i].wall.push(m.wall);
         if (c.own) {
           const own = c.own(out);
@@ -172,15 +186,19 @@ for (const interp of ['python3', 'pypy3'] as const) {
           if (rate !== null && Number.isFinite(rate)) table[i].rates.push(rate);
         }
         rmSync(out, { force: true });
-      });
+      }
     }
     rows.push(...table);
     const base = table[0];
     for (const r of table) {
       const ratio = median(r.cpu) / median(base.cpu);
+      // the median of each round's ratio to the uninstrumented run of the same round: runs of one
+      // round are seconds apart, so slow drifts in the machine's load cancel out
+      const paired = median(r.cpu.map((cpu, k) => cpu / base.cpu[k]));
       console.log(
-        `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s  wall ${median(r.wall).toFixed(3)} s  ` +
-          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%` +
+        `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s ` +
+          `(user ${median(r.user).toFixed(3)} sys ${median(r.sys).toFixed(3)})  wall ${median(r.wall).toFixed(3)} s  ` +
+          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%  paired ${((paired - 1) * 100).toFixed(1).padStart(5)}%` +
           (r.own.length ? `  sampler's own CPU ${(median(r.own) * 100).toFixed(2)}%` : '') +
           (r.rates.length ? `  ${median(r.rates).toFixed(0)} snapshots/s` : ''),
       );

@@ -10,4 +10,5 @@ start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({'wall': wall, 'cpu': usage.ru_utime + usage.ru_stime, 'code': done.returncode}))
+print(json.dumps({'wall': wall, 'cpu': usage.ru_utime + usage.ru_stime, 'user': usage.ru_utime, 'sys': usage.ru_stime,
+                  'minflt': usage.ru_minflt, 'code': done.returncode}))
