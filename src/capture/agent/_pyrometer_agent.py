@@ -35,7 +35,9 @@ sampler_cpu_s (CPU the sampler spent in its looks), agent_startup_cpu_s (from th
 to the start of sampling; the interpreter's own start-up not included).
 """
 import os
-import signal
+# the C module under signal.py: the same functions, without signal.py's import of enum (about 4 ms
+# of start-up CPU in an interpreter whose site has not loaded enum already)
+import _signal as signal
 import struct
 import sys
 import threading
@@ -111,6 +113,11 @@ class VMProfWriter:
         if key in self.meta_keys:
             return  # vmprof-python's reader rejects a repeated key
         self.meta_keys.add(key)
+        self.unique_meta(key, value)
+
+    def unique_meta(self, key, value):
+        """A META record whose key the caller knows is new (`ts:<n>`: n only grows), without
+        remembering the key: 100 keys a second would otherwise pile up for the whole run."""
         k = _string_bytes(key)
         v = _string_bytes(str(value))
         self.add(b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v)
@@ -463,7 +470,7 @@ class Sampler:
             now = time.perf_counter()
             if now - self.last_ts >= 0.01:
                 self.last_ts = now
-                self.writer.meta('ts:%d' % samples_before, '%.3f' % ((now - self.start_wall) * 1000.0))
+                self.writer.unique_meta('ts:%d' % samples_before, '%.3f' % ((now - self.start_wall) * 1000.0))
             if now - self.last_flush >= FLUSH_EVERY:
                 # a process killed outright (SIGKILL, OOM) keeps all but the last moments
                 self.last_flush = now
@@ -1048,13 +1055,15 @@ def main(argv):
     except OSError as e:
         _fail(status, 'cannot write %s: %s' % (opts.out, e.strerror))
 
-    import runpy
     hidden = {id(_run_user_code.__code__), id(main.__code__)}
     stop_ids = set(hidden) | _agent_code_ids()
-    for name in ('_run_code', '_run_module_code', 'run_path', 'run_module', '_run_module_as_main'):
-        fn = getattr(runpy, name, None)
-        if fn is not None:
-            hidden.add(id(fn.__code__))
+    if code is None:
+        # only a directory or zip is run through runpy: other programs do not pay for importing it
+        import runpy
+        for name in ('_run_code', '_run_module_code', 'run_path', 'run_module', '_run_module_as_main'):
+            fn = getattr(runpy, name, None)
+            if fn is not None:
+                hidden.add(id(fn.__code__))
     if engine == 'vmprof':
         profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out)
     else:

@@ -4,7 +4,7 @@
 # file only makes that module importable (also under -I, where the script's directory is not on
 # sys.path) and leaves as little as possible behind in the user's process.
 import os
-import signal  # noqa: F401  the agent's stdlib imports, loaded before the cache switch below
+import _signal  # noqa: F401  the agent's stdlib imports, loaded before the cache switch below
 import struct  # noqa: F401
 import sys
 import threading  # noqa: F401
