@@ -6,6 +6,7 @@
  */
 import { relative } from 'node:path';
 import { loadProfile } from '../formats/load.js';
+import { sanitize } from '../report/text.js';
 import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
 import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
 import type { RecordResult } from './recorder.js';
@@ -42,7 +43,7 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
       if (rel && !rel.startsWith('..')) shown = rel;
     }
     const where = file ? `${shown}${line > 0 ? `:${line}` : ''}` : '';
-    return { name: funcName(profile, f), where, percent: busy > 0 ? (100 * table.self[f]) / busy : 0 };
+    return { name: sanitize(funcName(profile, f)), where: sanitize(where), percent: busy > 0 ? (100 * table.self[f]) / busy : 0 };
   });
   const extra = profile.meta.extra;
   const durationS = Number(extra.duration_s);

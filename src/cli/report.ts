@@ -4,8 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
-import { UnknownFormatError } from '../formats/errors.js';
-import { loadWithSideFiles } from '../formats/sidefiles.js';
+import { loadForCli } from './load.js';
 import { renderReport } from '../report/html.js';
 
 export const registerReport: RegisterCommand = (program: Command) => {
@@ -21,11 +20,8 @@ export const registerReport: RegisterCommand = (program: Command) => {
       }
       const profiles = [];
       for (const file of files) {
-        try {
-          profiles.push({ name: basename(file), profile: await loadWithSideFiles(file) });
-        } catch (err) {
-          throw err instanceof UnknownFormatError ? asCliError(err) : asCliError(err, file);
-        }
+        // loadForCli: side files, a progress bar for big files, one-line errors.
+        profiles.push({ name: basename(file), profile: await loadForCli(file) });
       }
       const html = await renderReport(profiles, { sources: opts.sources });
       try {

@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
-import { UnknownFormatError } from '../formats/errors.js';
-import { loadWithSideFiles } from '../formats/sidefiles.js';
+import { loadForCli } from './load.js';
 import { startViewServer, type ViewServer } from '../view-server/server.js';
 
 /** Opens a URL in the default browser; failures only print a hint (the URL is printed anyway). */
@@ -33,11 +32,8 @@ export interface ViewOptions {
 export async function startView(files: string[], options: ViewOptions = {}): Promise<ViewServer> {
   const profiles = [];
   for (const file of files) {
-    try {
-      profiles.push({ name: basename(file), profile: await loadWithSideFiles(file) });
-    } catch (err) {
-      throw err instanceof UnknownFormatError ? asCliError(err) : asCliError(err, file);
-    }
+    // loadForCli: side files, a progress bar for big files, one-line errors.
+    profiles.push({ name: basename(file), profile: await loadForCli(file) });
   }
   try {
     return await startViewServer(profiles, { port: options.port });
