@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
-import { asCliError, CliError } from './errors.js';
+import { CliError } from './errors.js';
 import { loadForCli } from './load.js';
 import { startViewServer, type ViewServer } from '../view-server/server.js';
 
