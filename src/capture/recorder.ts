@@ -169,7 +169,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     if (!existsSync(script)) throw new CliError(`${command.what}: no such file`);
   }
   const rate = options.rate ?? DEFAULT_RATE;
-  if (!(rate > 1 && rate <= 100_000)) throw new CliError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
+  if (!(rate >= 1 && rate <= 100_000)) throw new CliError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
   const engine = options.engine && options.engine !== 'auto'
     ? options.engine
     : interpreter.implementation === 'pypy' && interpreter.hasVmprof ? 'vmprof' : 'sampler';
