@@ -19,7 +19,7 @@ import {
   type StringIndex,
   type ThreadIndex,
 } from './profile.js';
-import { GrowableColumn, IntPairMap } from './columns.js';
+import { GrowableColumn, IntPairMap, StackTableBuilder } from './columns.js';
 
 class ThreadBuilder {
   stack = new GrowableColumn(Int32Array);
@@ -69,10 +69,7 @@ export class ProfileBuilder {
   private readonly frameCategory = new GrowableColumn(Uint8Array);
   private readonly frameIndex = new IntPairMap();
 
-  private readonly stackFrame = new GrowableColumn(Int32Array);
-  private readonly stackPrefix = new GrowableColumn(Int32Array);
-  private readonly stackDepth = new GrowableColumn(Int32Array);
-  private readonly stackIndex = new IntPairMap(1 << 14);
+  private readonly stackTable = new StackTableBuilder();
 
   private readonly threads: ThreadBuilder[] = [];
   private readonly threadIndex = new Map<string, ThreadIndex>();
@@ -129,16 +126,8 @@ export class ProfileBuilder {
 
   /** Interns the stack that is `prefix` (-1 for none) with `frame` on top. */
   stack(prefix: StackIndex, frame: FrameIndex): StackIndex {
-    let i = this.stackIndex.get(prefix, frame);
-    if (i === -1) {
-      if (frame < 0 || frame >= this.frameFunc.length) throw new Error(`stack of unknown frame ${frame}`);
-      i = this.stackFrame.length;
-      this.stackFrame.push(frame);
-      this.stackPrefix.push(prefix);
-      this.stackDepth.push(prefix < 0 ? 1 : this.stackDepth.get(prefix) + 1);
-      this.stackIndex.set(prefix, frame, i);
-    }
-    return i;
+    if (frame < 0 || frame >= this.frameFunc.length) throw new Error(`stack of unknown frame ${frame}`);
+    return this.stackTable.stack(prefix, frame);
   }
 
   /** Interns a whole stack given as frames ordered root first. Returns -1 for an empty list. */
@@ -149,7 +138,7 @@ export class ProfileBuilder {
   }
 
   get stackCount(): number {
-    return this.stackFrame.length;
+    return this.stackTable.length;
   }
 
   get frameCount(): number {
@@ -274,12 +263,7 @@ export class ProfileBuilder {
         line: this.frameLine.finish(),
         category: this.frameCategory.finish(),
       },
-      stacks: {
-        length: this.stackFrame.length,
-        frame: this.stackFrame.finish(),
-        prefix: this.stackPrefix.finish(),
-        depth: this.stackDepth.finish(),
-      },
+      stacks: this.stackTable.finish(),
       threads,
       counters: this.counters,
       attachments: this.attachments,

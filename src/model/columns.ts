@@ -113,3 +113,36 @@ export class IntPairMap {
     }
   }
 }
+
+/**
+ * Builds a stack prefix tree: interns (prefix, frame) pairs so each appears
+ * once, numbering stacks so a prefix always precedes its children. Shared by
+ * ProfileBuilder and the view transforms, which rebuild the table.
+ */
+export class StackTableBuilder {
+  private readonly frame = new GrowableColumn(Int32Array);
+  private readonly prefix = new GrowableColumn(Int32Array);
+  private readonly depth = new GrowableColumn(Int32Array);
+  private readonly index = new IntPairMap(1 << 12);
+
+  get length(): number {
+    return this.frame.length;
+  }
+
+  /** The stack that is `prefix` (-1 for none) with `frame` on top, created on first use. */
+  stack(prefix: number, frame: number): number {
+    let s = this.index.get(prefix, frame);
+    if (s === -1) {
+      s = this.frame.length;
+      this.frame.push(frame);
+      this.prefix.push(prefix);
+      this.depth.push(prefix < 0 ? 1 : this.depth.get(prefix) + 1);
+      this.index.set(prefix, frame, s);
+    }
+    return s;
+  }
+
+  finish(): { length: number; frame: Int32Array; prefix: Int32Array; depth: Int32Array } {
+    return { length: this.frame.length, frame: this.frame.finish(), prefix: this.prefix.finish(), depth: this.depth.finish() };
+  }
+}

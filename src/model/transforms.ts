@@ -8,9 +8,9 @@
  * ignores: percentages after "focus on f" are relative to the samples that
  * contain f, as in the Firefox Profiler.
  */
-import { GrowableColumn, IntPairMap } from './columns.js';
+import { StackTableBuilder } from './columns.js';
 import { callTreeTopDown, stackWeights, totalWeight } from './analysis.js';
-import type { FuncIndex, Profile, StackIndex } from './profile.js';
+import { frameFunc, type FuncIndex, type Profile, type StackIndex } from './profile.js';
 
 export type Transform =
   /** Keep only samples containing f; re-root them at the outermost call of f. */
@@ -28,25 +28,6 @@ export type Transform =
 
 const DROPPED = -2;
 
-class StackRebuilder {
-  frame = new GrowableColumn(Int32Array);
-  prefix = new GrowableColumn(Int32Array);
-  depth = new GrowableColumn(Int32Array);
-  private index = new IntPairMap(1 << 12);
-
-  stack(prefix: StackIndex, frame: number): StackIndex {
-    let s = this.index.get(prefix, frame);
-    if (s === -1) {
-      s = this.frame.length;
-      this.frame.push(frame);
-      this.prefix.push(prefix);
-      this.depth.push(prefix < 0 ? 1 : this.depth.get(prefix) + 1);
-      this.index.set(prefix, frame, s);
-    }
-    return s;
-  }
-}
-
 /**
  * Rebuilds the stack table. `decide(s, parentNew)` returns the new stack for old
  * stack s given its parent's new stack: DROPPED, `parentNew` (skip this frame),
@@ -54,10 +35,10 @@ class StackRebuilder {
  */
 function remapStacks(
   profile: Profile,
-  decide: (s: StackIndex, parentNew: StackIndex, rebuild: StackRebuilder) => StackIndex,
+  decide: (s: StackIndex, parentNew: StackIndex, rebuild: StackTableBuilder) => StackIndex,
 ): Profile {
   const { stacks } = profile;
-  const rebuild = new StackRebuilder();
+  const rebuild = new StackTableBuilder();
   const mapped = new Int32Array(stacks.length);
   for (let s = 0; s < stacks.length; s++) {
     const p = stacks.prefix[s];
@@ -73,20 +54,7 @@ function remapStacks(
     }
     return { ...t, samples: { ...t.samples, stack } };
   });
-  return {
-    ...profile,
-    stacks: {
-      length: rebuild.frame.length,
-      frame: rebuild.frame.finish(),
-      prefix: rebuild.prefix.finish(),
-      depth: rebuild.depth.finish(),
-    },
-    threads,
-  };
-}
-
-function funcOf(profile: Profile, s: StackIndex): FuncIndex {
-  return profile.frames.func[profile.stacks.frame[s]];
+  return { ...profile, stacks: rebuild.finish(), threads };
 }
 
 export function applyTransform(profile: Profile, transform: Transform): Profile {
@@ -101,7 +69,7 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
           inside[s] = 1;
           return rebuild.stack(parentNew, stacks.frame[s]);
         }
-        if (funcOf(profile, s) === transform.func) {
+        if (frameFunc(profile, s) === transform.func) {
           inside[s] = 1;
           return rebuild.stack(-1, stacks.frame[s]);
         }
@@ -113,14 +81,14 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
       if (path.length === 0) return profile;
       return remapStacks(profile, (s, parentNew, rebuild) => {
         const depth = stacks.depth[s];
-        if (depth < path.length) return funcOf(profile, s) === path[depth - 1] ? -1 : DROPPED;
-        if (depth === path.length) return funcOf(profile, s) === path[depth - 1] ? rebuild.stack(-1, stacks.frame[s]) : DROPPED;
+        if (depth < path.length) return frameFunc(profile, s) === path[depth - 1] ? -1 : DROPPED;
+        if (depth === path.length) return frameFunc(profile, s) === path[depth - 1] ? rebuild.stack(-1, stacks.frame[s]) : DROPPED;
         return rebuild.stack(parentNew, stacks.frame[s]);
       });
     }
     case 'merge-function':
       return remapStacks(profile, (s, parentNew, rebuild) =>
-        funcOf(profile, s) === transform.func ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
+        frameFunc(profile, s) === transform.func ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
       );
     case 'merge-files': {
       let pattern: RegExp;
@@ -135,14 +103,14 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
         merged[f] = file >= 0 && pattern.test(profile.strings[file]) ? 1 : 0;
       }
       return remapStacks(profile, (s, parentNew, rebuild) =>
-        merged[funcOf(profile, s)] ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
+        merged[frameFunc(profile, s)] ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
       );
     }
     case 'collapse-recursion':
       return remapStacks(profile, (s, parentNew, rebuild) => {
-        const f = funcOf(profile, s);
+        const f = frameFunc(profile, s);
         const p = stacks.prefix[s];
-        const recursive = p >= 0 && funcOf(profile, p) === f && (transform.func < 0 || transform.func === f);
+        const recursive = p >= 0 && frameFunc(profile, p) === f && (transform.func < 0 || transform.func === f);
         // The new parent's frame may be a different line of f: keep the outermost frame.
         return recursive ? parentNew : rebuild.stack(parentNew, stacks.frame[s]);
       });
