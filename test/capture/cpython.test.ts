@@ -67,6 +67,23 @@ test('threads: each thread has its own samples and its name', async () => {
   }
 });
 
+test('threads: a worker the main thread joins at once is sampled while it runs (the sleeping helper wakes when a thread appears)', async () => {
+  const run = await runPyrometer(['record', '-o', 'w.prof', '--', 'python3', dataPath('one_worker.py')]);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 'w.prof'));
+    const worker = profile.threads.findIndex((t) => t.name === 'lone-worker');
+    assert.ok(worker >= 0, `threads: ${profile.threads.map((t) => t.name)}`);
+    const crunch = selfByName(profile, [worker]).get('crunch_alone') ?? 0;
+    // the worker is most of the ~0.4 s of CPU: without the helper its samples would be lost
+    const cpuMs = Number(profile.meta.extra.cpu_s) * 1000;
+    assert.ok(crunch * 1000 / Number(profile.meta.extra.rate_hz) > cpuMs * 0.5,
+      `crunch_alone has ${crunch} samples of ${cpuMs.toFixed(0)} ms CPU`);
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
 test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at all', async () => {
   const wall = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
   const cpu = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', dataPath('sleeper.py')]);

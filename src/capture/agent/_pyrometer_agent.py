@@ -58,6 +58,11 @@ FLAG_REAL_TIME = 0x10
 # every WATCH_PERIOD while the main thread is blocked, backing off to WATCH_PERIOD_MAX while not
 WATCH_PERIOD = 0.02
 WATCH_PERIOD_MAX = 0.08
+# ...and while the main thread is the only one, it does not check at all: it sleeps until a thread
+# starts (or the handler sees one), waking every ALONE_CHECK just in case. Every wake-up takes the
+# GIL from the program, and on a 2-vCPU VM that costs the program ~0.7% CPU per wake-up a second
+# (docs/performance.md): at WATCH_PERIOD_MAX that alone was +9% on a CPU-bound program.
+ALONE_CHECK = 5.0
 
 # buffered records reach the file at least this often (seconds)
 FLUSH_EVERY = 0.25
@@ -229,6 +234,9 @@ class Sampler:
         self.lock = _thread.allocate_lock()
         self.previous_by_handler = False
         self.watch_wait = WATCH_PERIOD
+        self.helper_alone = False  # the CPU-mode helper sleeps until a second thread appears
+        self.poked = False
+        self.hooked_start = None  # (name, original) of threading's thread-start function we wrap
         self.own_cpu = 0.0  # CPU the sampler itself spent in its looks (thread CPU time)
         self.last_flush = time.perf_counter()
         self.errors = 0
@@ -425,6 +433,9 @@ class Sampler:
             frames[self.main_ident] = main_frame
         if self.sampler_ident is not None:
             frames.pop(self.sampler_ident, None)
+        if self.helper_alone and len(frames) > 1:
+            self.helper_alone = False
+            self._poke_helper()  # a thread the start hook did not see (e.g. started by C code)
         period = self.period
         # A thread whose CPU advanced far more than looks are usually apart was held in C code.
         # Gaps jitter by a few ticks anyway: only holds of NATIVE_MIN or more count.
@@ -504,6 +515,7 @@ class Sampler:
             # The handler runs in the main thread only. SIGPROF goes to whichever thread burns
             # CPU, so while the main thread is blocked (join(), queue.get()) and workers compute,
             # nothing would run it: this helper looks instead when the handler has fallen behind.
+            self._hook_thread_start()
             self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._cpu_step, WATCH_PERIOD))
 
     def _on_sigprof(self, signum, frame):
@@ -524,13 +536,48 @@ class Sampler:
             while not self.stopped:
                 delay = next_t - time.perf_counter()
                 if delay > 0 and self.wake.acquire(True, delay):
-                    break  # stop() released it: no waiting out the rest of a sleep at exit
+                    # released by stop() (no waiting out the rest of a sleep at exit) or by
+                    # _poke_helper() (a thread started): step now
+                    if self.stopped:
+                        break
+                    next_t = time.perf_counter()
                 if self.stopped:
                     break
                 wait = step()
                 next_t = max(next_t + (wait or period), time.perf_counter())
         finally:
             self.loop_done.release()
+
+    def _poke_helper(self):
+        self.poked = True
+        try:
+            self.wake.release()
+        except RuntimeError:
+            pass  # already released: the helper wakes anyway
+
+    def _hook_thread_start(self):
+        # A program that starts workers and joins them at once never lets the handler see them,
+        # and a worker that ends between looks takes its CPU with it: wake the helper as a thread
+        # starts. threading looks its start function up as a module global at every start.
+        name = '_start_joinable_thread' if hasattr(threading, '_start_joinable_thread') else '_start_new_thread'
+        original = getattr(threading, name, None)
+        if original is None:
+            return
+        poke = self._poke_helper
+
+        def start_thread(*args, **kwargs):
+            started = original(*args, **kwargs)
+            poke()
+            return started
+        setattr(threading, name, start_thread)
+        self.hooked_start = (name, original, start_thread)
+
+    def _unhook_thread_start(self):
+        if self.hooked_start is not None:
+            name, original, ours = self.hooked_start
+            if getattr(threading, name, None) is ours:
+                setattr(threading, name, original)
+            self.hooked_start = None
 
     def _wall_step(self):
         # waiting for the GIL is part of the gap between looks
@@ -539,6 +586,14 @@ class Sampler:
     def _cpu_step(self):
         # Every wake-up takes the GIL from the program, so it backs off (up to WATCH_PERIOD_MAX)
         # while the handler keeps up, and looks every WATCH_PERIOD while it has to stand in.
+        # Alone with the main thread it sleeps: blocked, the main thread burns no CPU to sample.
+        poked, self.poked = self.poked, False
+        # (a thread just started may not have a frame yet: after a poke, watch at least once)
+        if not poked and len(sys._current_frames()) <= 2:
+            self.watch_wait = WATCH_PERIOD
+            self.helper_alone = True
+            return ALONE_CHECK
+        self.helper_alone = False
         busy = time.process_time() - self.last_clock
         backoff = min(self.watch_wait * 2, WATCH_PERIOD_MAX)
         if busy < self.typical:
@@ -562,6 +617,7 @@ class Sampler:
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
         self.stopped = True
         self.writer.chunks = []
+        self._unhook_thread_start()
         if not self.wall:
             try:
                 signal.setitimer(signal.ITIMER_PROF, 0, 0)
@@ -579,8 +635,9 @@ class Sampler:
         if self.stopped:
             return
         self.stopped = True
+        self._unhook_thread_start()
         if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
-            self.wake.release()
+            self._poke_helper()
             self.loop_done.acquire(timeout=1.0)
         if not self.wall:
             signal.setitimer(signal.ITIMER_PROF, 0, 0)
