@@ -25,6 +25,15 @@ import { agentPath } from '../src/capture/recorder.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(`usage: npm run bench:overhead -- [--runs N] [--only cpython|pypy|fixed] [--json FILE]
+
+Runs each workload uninstrumented, under \`record\` at 100 Hz and the default rate, and under
+cProfile (CPython) or _vmprof alone (PyPy), alternating, N rounds (default 5).
+example: npm run bench:overhead -- --only cpython --runs 9
+`);
+  process.exit(0);
+}
 const option = (name: string, fallback: string) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
@@ -47,8 +56,8 @@ const workloads: Workload[] = [
     name: 'primes (fixture)',
     argv: { python3: [resolve(root, '../shared/fixtures/programs/primes.py')], pypy3: [resolve(root, '../shared/fixtures/programs/primes.py')] },
   },
-  { name: 'recursive', argv: { python3: [join(root, 'bench/workloads/recursive.py'), '4'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] } },
-  { name: 'allocation', argv: { python3: [join(root, 'bench/workloads/alloc.py'), '1'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] } },
+  { name: 'recursive', argv: { python3: [join(root, 'bench/workloads/recursive.py'), '16'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] } },
+  { name: 'allocation', argv: { python3: [join(root, 'bench/workloads/alloc.py'), '4'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] } },
 ];
 
 interface Config {
