@@ -102,6 +102,30 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * `pyrometer record python3 -u app.py` (no `--`): everything from the program's first word on is
+ * the program's, as with `time` or `nice`, so its options must not be taken for ours. Inserts the
+ * `--` the user left out; `--` already given, or no program word, leaves argv as it is.
+ */
+export function withCommandSeparator(program: Command, argv: string[]): string[] {
+  const isOption = (arg: string) => arg.startsWith('-') && arg !== '-';
+  let at = 0;
+  while (at < argv.length && isOption(argv[at]) && argv[at] !== '--') at++; // --color before the command
+  const record = program.commands.find((c) => c.name() === argv[at]);
+  if (!record || record.name() !== 'record') return argv;
+  const takesValue = new Set<string>();
+  for (const o of record.options) {
+    if (o.required || o.optional) for (const flag of [o.short, o.long]) if (flag) takesValue.add(flag);
+  }
+  for (let i = at + 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return argv;
+    if (!isOption(arg)) return [...argv.slice(0, i), '--', ...argv.slice(i)];
+    if (takesValue.has(arg)) i++; // `-o out.prof`: the value is ours too
+  }
+  return argv;
+}
+
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   setColorChoice(undefined);
@@ -110,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(withCommandSeparator(program, argv), { from: 'user' });
   } catch (err) {
     return reportError(err);
   }

@@ -31,6 +31,7 @@ Examples:
   $ pyrometer record -o run.prof --lines -- python3 -m package.module < input.txt
   $ pyrometer record --wall -- python3 server.py        every thread, sleeping ones too
   $ pyrometer record --jitlog --pypylog -- pypy3 app.py  PyPy: also the JIT log and GC/JIT phases
+  $ pyrometer record python3 -X dev app.py              without --: from python3 on, all is the program's
 `;
 
 function rateOption(value: string): number {
@@ -43,7 +44,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
   program
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
-    .argument('<command...>', 'the program as you would run it, after --: python3 app.py, python3 -m pkg, pypy3 -c …')
+    .argument('<command...>', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …')
     .option('-o, --output <file>', 'profile file (default: <script>-<timestamp>.prof here, never overwriting)')
     .option('--force', 'overwrite the output file if it exists')
     .option('--wall', 'sample wall-clock time: every thread, including sleeping and waiting ones (marked idle)')

@@ -50,6 +50,13 @@ test('-m module and -c command run as python runs them; interpreter options stil
     assert.equal(cmd.stdout, plain.stdout);
     assert.match(cmd.stdout, /^\['-c', 'arg'\] ''/);
     assert.ok(existsSync(join(dir, 'c.prof')));
+
+    // without `--`, the interpreter's options (and the program's -o) are still the program's
+    const flags = 'import sys; print(sys.flags.optimize, sys.flags.dev_mode, sys.argv[1:])';
+    const bare = await runPyrometer(['record', '-o', 'b.prof', 'python3', '-O', '-X', 'dev', '-c', flags, '-o', 'theirs'], { cwd: dir });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(bare.stdout.trim(), "1 True ['-o', 'theirs']");
+    assert.ok(existsSync(join(dir, 'b.prof')));
   } finally {
     removeDir(dir);
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { serializeProfile } from '../../src/model/serialize.js';
-import { buildProgram, packageVersion } from '../../src/cli/main.js';
+import { buildProgram, packageVersion, withCommandSeparator } from '../../src/cli/main.js';
 import { displayWidth } from '../../src/report/text.js';
 import { fixture, projectRoot } from '../helpers.js';
 import { runCli, spawnCli, stopCli } from './run.js';
@@ -80,6 +80,20 @@ test('every command has help with examples', async () => {
     assert.match(r.stdout, new RegExp(`^Usage: pyrometer ${name} `), name);
     assert.match(r.stdout, new RegExp(`Examples:\\n(\\s+\\$ [^\\n]*pyrometer ${name}\\b)`), `${name} --help has examples`);
   }
+});
+
+test('record without --: the program\'s own options stay the program\'s', () => {
+  const program = buildProgram(() => {});
+  const sep = (args: string[]) => withCommandSeparator(program, args);
+  assert.deepEqual(sep(['record', 'python3', '-u', 'app.py', '-o', 'x']), ['record', '--', 'python3', '-u', 'app.py', '-o', 'x']);
+  // our options, and the values of those that take one, come before the program's first word
+  assert.deepEqual(sep(['--color', 'record', '-o', 'out.prof', '--rate', '100', '--wall', 'pypy3', '-m', 'pkg']),
+    ['--color', 'record', '-o', 'out.prof', '--rate', '100', '--wall', '--', 'pypy3', '-m', 'pkg']);
+  assert.deepEqual(sep(['record', '--rate=100', 'python3', 'a.py']), ['record', '--rate=100', '--', 'python3', 'a.py']);
+  // already separated, nothing to run, or another command: unchanged
+  assert.deepEqual(sep(['record', '-o', 'x', '--', 'python3', '-u', 'a.py']), ['record', '-o', 'x', '--', 'python3', '-u', 'a.py']);
+  assert.deepEqual(sep(['record', '--wall']), ['record', '--wall']);
+  assert.deepEqual(sep(['show', 'python3', '-u']), ['show', 'python3', '-u']);
 });
 
 test('--version prints the package version', async () => {
