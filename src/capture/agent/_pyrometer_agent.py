@@ -272,7 +272,7 @@ class Sampler:
         self.watch_wait = WATCH_PERIOD
         self.helper_alone = False  # the CPU-mode helper sleeps until a second thread appears
         self.poked = False
-        self.hooked_start = None  # (name, original) of threading's thread-start function we wrap
+        self.hooked_start = None  # (name, original, ours): threading's thread-start function we wrap
         self.last_flush = time.perf_counter()
         self.errors = 0
         self.last_error = ''
@@ -648,17 +648,22 @@ class Sampler:
         self.snapshot(None, max(WATCH_PERIOD, sys.getswitchinterval()))
         return WATCH_PERIOD
 
+    def _disarm_timer(self):
+        """CPU mode: stop the timer and give SIGPROF back its previous handler."""
+        if self.wall:
+            return
+        try:
+            signal.setitimer(signal.ITIMER_PROF, 0, 0)
+            signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
+        except (ValueError, TypeError, OSError):
+            pass  # not the main thread (a handler cannot be set there), or already torn down
+
     def forget(self):
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
         self.stopped = True
         self.writer.chunks = []
         self._unhook_thread_start()
-        if not self.wall:
-            try:
-                signal.setitimer(signal.ITIMER_PROF, 0, 0)
-                signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
-            except (ValueError, TypeError, OSError):
-                pass
+        self._disarm_timer()
         for fd in (self.writer.fd, self.statm):
             if fd is not None:
                 try:
@@ -674,12 +679,7 @@ class Sampler:
         if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
             self._poke_helper()
             self.loop_done.acquire(timeout=1.0)
-        if not self.wall:
-            signal.setitimer(signal.ITIMER_PROF, 0, 0)
-            try:
-                signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
-            except (ValueError, TypeError):
-                pass
+        self._disarm_timer()
         duration = time.perf_counter() - self.start_wall
         cpu = time.process_time() - self.start_cpu
         clock_s = duration if self.wall else cpu
@@ -1034,13 +1034,13 @@ def start_child_profiler():
     engine = cfg['engine']
     if engine == 'vmprof' and not _has_vmprof():
         engine = 'sampler'
+    path = os.path.join(cfg['dir'], '%d.prof' % os.getpid())
     try:
-        fd = os.open(os.path.join(cfg['dir'], '%d.prof' % os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError:
         return  # the parent has finished and removed the directory: nothing to add to
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None,
-                              os.path.join(cfg['dir'], '%d.prof' % os.getpid()))
+        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path)
     else:
         profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids())
     _state.update(profiler=profiler, finished=False, interrupted=False)
