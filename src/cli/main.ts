@@ -111,8 +111,8 @@ export function withCommandSeparator(program: Command, argv: string[]): string[]
   const isOption = (arg: string) => arg.startsWith('-') && arg !== '-';
   let at = 0;
   while (at < argv.length && isOption(argv[at]) && argv[at] !== '--') at++; // --color before the command
-  const record = program.commands.find((c) => c.name() === argv[at]);
-  if (!record || record.name() !== 'record') return argv;
+  const record = argv[at] === 'record' ? program.commands.find((c) => c.name() === 'record') : undefined;
+  if (!record) return argv;
   const takesValue = new Set<string>();
   for (const o of record.options) {
     if (o.required || o.optional) for (const flag of [o.short, o.long]) if (flag) takesValue.add(flag);

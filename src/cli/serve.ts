@@ -3,7 +3,7 @@
  * a data directory by default, PostgreSQL with `--db postgres://…`; the real
  * vmprof client uploads to it unchanged.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
@@ -56,7 +56,9 @@ export const registerServe: RegisterCommand = (program: Command) => {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on', parsePort, 8000),
   )
-    .option('--max-upload <size>', 'largest upload accepted, after decompression', (v) => parseSize(v), '512MB' as unknown as number)
+    .addOption(new Option('--max-upload <size>', 'largest upload accepted, after decompression')
+      .argParser((v) => parseSize(v))
+      .default(DEFAULT_MAX_UPLOAD_BYTES, '512MB'))
     .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
     .option('--private', 'viewing needs a token too (implies --require-token)')
     .option('--log', 'log every request')
@@ -66,7 +68,7 @@ export const registerServe: RegisterCommand = (program: Command) => {
       const app = await buildApp({
         store,
         spoolDir: join(dataDir, 'spool'),
-        maxUploadBytes: typeof opts.maxUpload === 'number' ? opts.maxUpload : DEFAULT_MAX_UPLOAD_BYTES,
+        maxUploadBytes: opts.maxUpload,
         requireToken: opts.requireToken,
         privateView: opts.private,
         logger: Boolean(opts.log),
