@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentPath } from '../src/capture/recorder.js';
+import { metas, walkRecords } from '../src/capture/vmprof-records.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -72,22 +73,17 @@ interface Config {
 
 /** sampler_cpu_s + agent_startup_cpu_s over the program's own CPU: overhead measured from inside. */
 const ownShare = (out: string) => {
-  const own = Number(metaValue(out, 'sampler_cpu_s')) + Number(metaValue(out, 'agent_startup_cpu_s'));
-  const cpu = Number(metaValue(out, 'cpu_s'));
+  const meta = sampleMeta(out);
+  const own = Number(meta.get('sampler_cpu_s')) + Number(meta.get('agent_startup_cpu_s'));
+  const cpu = Number(meta.get('cpu_s'));
   return Number.isFinite(own) && cpu > own ? own / (cpu - own) : null;
 };
 
-function metaValue(path: string, key: string): string | null {
-  // META records: 0x07, word klen, key, word vlen, value (64-bit words)
+/** The META records of a profile our sampler just wrote (the record walker `record` uses). */
+function sampleMeta(path: string): Map<string, string> {
   const bytes = readFileSync(path);
-  const k = Buffer.from(key);
-  for (let at = bytes.indexOf(k); at >= 0; at = bytes.indexOf(k, at + 1)) {
-    if (at >= 9 && bytes[at - 9] === 0x07 && Number(bytes.readBigInt64LE(at - 8)) === k.length) {
-      const vlen = Number(bytes.readBigInt64LE(at + k.length));
-      return bytes.subarray(at + k.length + 8, at + k.length + 8 + vlen).toString('utf8');
-    }
-  }
-  return null;
+  const walk = walkRecords(bytes);
+  return walk ? metas(bytes, walk) : new Map();
 }
 
 function stackRecords(path: string): number {
@@ -105,8 +101,8 @@ const agentRun = (rate: number) => (interp: string, program: string[], out: stri
 
 const cpythonConfigs: Config[] = [
   { name: 'uninstrumented', command: (i, p) => [i, ...p] },
-  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(metaValue(out, 'rate_hz_actual')), own: ownShare },
-  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(metaValue(out, 'rate_hz_actual')), own: ownShare },
+  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(sampleMeta(out).get('rate_hz_actual')), own: ownShare },
+  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(sampleMeta(out).get('rate_hz_actual')), own: ownShare },
   { name: 'python3 -m cProfile', command: (i, p, out) => [i, '-m', 'cProfile', '-o', out, ...p] },
 ];
 

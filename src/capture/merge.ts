@@ -24,7 +24,8 @@ import {
   MARKER_VIRTUAL_IP,
   TAG_CODE,
   TAG_JITTED,
-  utf8,
+  metas,
+  readMeta,
   walkRecords,
   type Walk,
 } from './vmprof-records.js';
@@ -52,24 +53,6 @@ function metaRecord(key: string, value: string): Uint8Array {
   out.set(k, 9);
   view.setBigInt64(9 + k.length, BigInt(v.length), true);
   out.set(v, 17 + k.length);
-  return out;
-}
-
-function readMeta(bytes: Uint8Array, start: number): [string, string] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const klen = Number(view.getBigInt64(start + 1, true));
-  const key = utf8.decode(bytes.subarray(start + 9, start + 9 + klen));
-  const vlen = Number(view.getBigInt64(start + 9 + klen, true));
-  const value = utf8.decode(bytes.subarray(start + 17 + klen, start + 17 + klen + vlen));
-  return [key, value];
-}
-
-function metas(bytes: Uint8Array, walk: Walk): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const r of walk.records) if (r.marker === MARKER_META) {
-    const [k, v] = readMeta(bytes, r.start);
-    out.set(k, v);
-  }
   return out;
 }
 

@@ -2,7 +2,8 @@
  * A record-level walk over VMProf files this machine just wrote (8-byte words and
  * addresses, little-endian; the layout is in ../formats/vmprof/index.ts). `record` uses it to
  * rewrite files, not to read profiles: stripping the agent's frames from PyPy profiles
- * (strip-agent.ts) and merging child processes into one profile (merge.ts).
+ * (strip-agent.ts) and merging child processes into one profile (merge.ts); bench:overhead
+ * reads the sampler's META from it.
  */
 export const MARKER_STACKTRACE = 0x01;
 export const MARKER_VIRTUAL_IP = 0x02;
@@ -106,3 +107,22 @@ export function walkRecords(bytes: Uint8Array, onName: (uid: bigint, name: strin
   }
 }
 
+/** The key and value of the META record at `start`. */
+export function readMeta(bytes: Uint8Array, start: number): [string, string] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const klen = Number(view.getBigInt64(start + 1, true));
+  const key = utf8.decode(bytes.subarray(start + 9, start + 9 + klen));
+  const vlen = Number(view.getBigInt64(start + 9 + klen, true));
+  const value = utf8.decode(bytes.subarray(start + 17 + klen, start + 17 + klen + vlen));
+  return [key, value];
+}
+
+/** Every META record of a walked file, key to value. */
+export function metas(bytes: Uint8Array, walk: Walk): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of walk.records) if (r.marker === MARKER_META) {
+    const [k, v] = readMeta(bytes, r.start);
+    out.set(k, v);
+  }
+  return out;
+}
