@@ -84,6 +84,24 @@ test('threads: a worker the main thread joins at once is sampled while it runs (
   }
 });
 
+test('threads: a worker started with _thread (unseen by threading) is sampled: quick looks give way to full ones', async () => {
+  const run = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', dataPath('c_thread.py')]);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 'c.prof'));
+    const main = profile.threads.findIndex((t) => t.name === 'MainThread');
+    const others = profile.threads.map((_, i) => i).filter((i) => i !== main);
+    const worker = selfByName(profile, others).get('crunch_behind_threading') ?? 0;
+    const beside = selfByName(profile, [main]).get('main_beside') ?? 0;
+    // the worker runs 3x main_beside's loop beside it: it gets the larger share; a sampler that
+    // kept taking one-thread looks would never see it (its CPU would be lost with it)
+    assert.ok(worker > beside, `crunch_behind_threading ${worker} samples, main_beside ${beside}`);
+    assert.equal(selfByName(profile, [main]).get('crunch_behind_threading') ?? 0, 0, 'the worker\'s time is not the main thread\'s');
+  } finally {
+    removeDir(run.dir);
+  }
+});
+
 test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at all', async () => {
   const wall = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
   const cpu = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', dataPath('sleeper.py')]);

@@ -42,11 +42,13 @@ import struct
 import sys
 import threading
 import time
+from _io import BytesIO as _BytesIO
 from array import array as _array
 
 _AGENT_START_CPU = time.process_time()  # for the agent_startup_cpu_s META
 _IS_PYPY = sys.implementation.name == 'pypy'
 _thread_time = getattr(time, 'thread_time', time.process_time)
+_perf_counter = time.perf_counter
 _WORD = '<q' if struct.calcsize('l') == 8 else '<i'
 _ADDR = '<q' if struct.calcsize('P') == 8 else '<i'
 _ADDR_CHAR = _ADDR[1]
@@ -65,11 +67,22 @@ WATCH_PERIOD_MAX = 0.08
 # (docs/performance.md): at WATCH_PERIOD_MAX that alone was +9% on a CPU-bound program.
 ALONE_CHECK = 5.0
 
-# buffered records reach the file at least this often (seconds)
+# While the main thread is alone, the handler takes quick looks (see Sampler._look_alone) and
+# every QUICK_LOOKS + 1-th a full one, which notices threads started by C code (the start hook
+# only sees threading's)
+QUICK_LOOKS = 15
+
+# buffered records reach the file at least this often (seconds), or once this many bytes wait
 FLUSH_EVERY = 0.25
+FLUSH_SIZE = 1 << 16
 
 # the shortest stretch of C code the sampler separates from the calling line (seconds)
 NATIVE_MIN = 0.02
+
+# who took the previous look: the gap between two looks of the timer's is the kernel tick
+LOOK_BY_HELPER = 0
+LOOK_FULL_BY_HANDLER = 1
+LOOK_QUICK = 2
 
 IDLE_UID = 1  # the native `<idle>` frame; other native uids are odd numbers from 3 up
 
@@ -86,12 +99,16 @@ def _string_bytes(s):
 
 class VMProfWriter:
     """Buffers complete records and writes them with os.write, so the file holds only whole
-    records at any moment (a killed run leaves a readable file without a trailer)."""
+    records at any moment (a killed run leaves a readable file without a trailer).
+
+    The buffer is one growing block outside Python's small-object heap, not a list of record
+    objects: records kept until the next flush were allocated among the program's own objects and
+    kept memory it had just freed from being returned (docs/performance.md)."""
 
     def __init__(self, fd, period_usec, flags, interpreter):
         self.fd = fd
-        self.chunks = []
-        self.buffered = 0
+        self.buffer = _BytesIO()
+        self.write = self.buffer.write  # records go straight in; flush() empties the buffer
         self.meta_keys = set()
         name = interpreter.encode()
         head = struct.pack(_WORD, 0) + struct.pack(_WORD, 3) + struct.pack(_WORD, 0)
@@ -101,19 +118,29 @@ class VMProfWriter:
         self.add(head)
 
     def add(self, record):
-        self.chunks.append(record)
-        self.buffered += len(record)
-        if self.buffered > 1 << 16:
+        self.write(record)
+        if self.buffer.tell() > FLUSH_SIZE:
             self.flush()
 
+    def pending(self):
+        return self.buffer.tell()
+
     def flush(self):
-        if self.chunks:
-            data = b''.join(self.chunks)
-            self.chunks = []
-            self.buffered = 0
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.fd, view):]
+        buffer = self.buffer
+        end = buffer.tell()
+        if end:
+            view = buffer.getbuffer()
+            try:
+                done = 0
+                while done < end:
+                    done += os.write(self.fd, view[done:end])
+            finally:
+                view.release()
+            # rewound, not truncated: the block keeps its size for the next records
+            buffer.seek(0)
+
+    def discard(self):
+        self.buffer.seek(0)
 
     def meta(self, key, value):
         if key in self.meta_keys:
@@ -195,6 +222,12 @@ class _InArray:
         obj.numbers[self.index] = value
 
 
+# Sampler.numbers slots. Code that runs in every look indexes them directly: through the
+# descriptor each access is a Python-level call, which cold costs as much as a clock read.
+(_LAST_CLOCK, _TYPICAL, _OWN_CPU, _LAST_TS, _LAST_FLUSH, _SAMPLES, _SNAPSHOTS, _NATIVE_SAMPLES,
+ _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _SAMPLER_NUMBERS) = range(12)
+
+
 class _ThreadState:
     __slots__ = ('thread', 'tid', 'clock', 'tid_bytes', 'numbers')
     last_cpu = _InArray(0)
@@ -211,23 +244,26 @@ class Sampler:
     docs/design.md); its handler runs in the main thread and snapshots all threads. Each thread
     gets as many samples as the CPU time its own clock advanced since the last snapshot, so busy
     threads are attributed their own CPU and waiting threads none. A helper thread takes the
-    snapshots while the main thread is blocked and cannot run the handler.
+    snapshots while the main thread is blocked and cannot run the handler. While the main thread
+    is alone, the handler takes quick looks (_look_alone): the same accounting for one thread.
     Wall mode: a daemon thread wakes every `period` and gives every thread one sample per elapsed
     period; threads whose CPU clock did not move are marked idle.
     """
 
-    last_clock = _InArray(0)
-    typical = _InArray(1)
-    own_cpu = _InArray(2)  # CPU the sampler itself spent in its looks (thread CPU time)
-    last_ts = _InArray(3)
-    last_flush = _InArray(4)
-    samples = _InArray(5)  # counts are floats here: exact up to 2**53; written out as ints
-    snapshots = _InArray(6)
-    native_samples = _InArray(7)
-    idle_samples = _InArray(8)
+    last_clock = _InArray(_LAST_CLOCK)
+    typical = _InArray(_TYPICAL)
+    own_cpu = _InArray(_OWN_CPU)  # CPU the sampler itself spent in its looks (thread CPU time)
+    last_ts = _InArray(_LAST_TS)
+    last_flush = _InArray(_LAST_FLUSH)
+    samples = _InArray(_SAMPLES)  # counts are floats here: exact up to 2**53; written out as ints
+    snapshots = _InArray(_SNAPSHOTS)
+    native_samples = _InArray(_NATIVE_SAMPLES)
+    idle_samples = _InArray(_IDLE_SAMPLES)
+    marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
+    quick_left = _InArray(_QUICK_LEFT)  # quick looks left before the next full one (_look_alone)
 
     def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids):
-        self.numbers = _array('d', [0.0] * 9)
+        self.numbers = _array('d', [0.0] * _SAMPLER_NUMBERS)
         self.period = 1.0 / rate_hz
         self.wall = wall
         self.lines = lines
@@ -241,11 +277,13 @@ class Sampler:
         self.next_native = 3
         self.stacks = {}  # tuple of entries -> encoded record prefix (marker, count, depth, entries)
         self.threads = {}  # ident -> _ThreadState
+        self.main_state = None  # the main thread's, for quick looks
         self.samples = 0
         self.snapshots = 0
         self.native_samples = 0
         self.idle_samples = 0
         self.last_ts = -1.0
+        self.marks = _array('d', [0.0]) * 512  # (record number, perf_counter) pairs: the ts: METAs
         self.main_ident = threading.main_thread().ident
         # created by the main thread (at start-up, or in a fork's only thread)
         self.main_native_id = threading.get_native_id() if hasattr(threading, 'get_native_id') else None
@@ -268,7 +306,7 @@ class Sampler:
         self.stopped = False
         import _thread
         self.lock = _thread.allocate_lock()
-        self.previous_by_handler = False
+        self.previous_look = LOOK_BY_HELPER  # what took the previous look (LOOK_*), for _note_interval
         self.watch_wait = WATCH_PERIOD
         self.helper_alone = False  # the CPU-mode helper sleeps until a second thread appears
         self.poked = False
@@ -320,6 +358,8 @@ class Sampler:
         st.credit = 0.0
         st.tid_bytes = struct.pack(_ADDR, st.tid)
         self.threads[ident] = st
+        if ident == self.main_ident:
+            self.main_state = st
         name = thread.name if thread is not None else ('MainThread' if ident == self.main_ident else 'thread-%d' % st.tid)
         # keyed like readers print CPython thread ids (0x-hex)
         self.writer.meta('thread_name:0x%x' % st.tid, name)
@@ -378,14 +418,16 @@ class Sampler:
         suffix = st.tid_bytes
         if self.memory:
             suffix += struct.pack(_ADDR, self._rss_kb())
-        add = self.writer.add
+        write = self.writer.write
         if idle:
             ikey = ((0, IDLE_UID) if self.lines else (IDLE_UID,)) + key
             irec = self.stacks.get(ikey) or self._encode(ikey)
             for _ in range(count):
-                add(irec + suffix)
-            self.idle_samples += count
-            self.samples += count
+                write(irec)
+                write(suffix)
+            numbers = self.numbers
+            numbers[_IDLE_SAMPLES] += count
+            numbers[_SAMPLES] += count
             return True
         if native_count > 0:
             line = top.f_lineno or 0
@@ -394,12 +436,14 @@ class Sampler:
             nkey = ((0, nuid) if self.lines else (nuid,)) + key
             nrec = self.stacks.get(nkey) or self._encode(nkey)
             for _ in range(native_count):
-                add(nrec + suffix)
-            self.native_samples += native_count
+                write(nrec)
+                write(suffix)
+            self.numbers[_NATIVE_SAMPLES] += native_count
             count -= native_count
         for _ in range(count):
-            add(rec + suffix)
-        self.samples += native_count + count
+            write(rec)
+            write(suffix)
+        self.numbers[_SAMPLES] += native_count + count
         return True
 
     def _in_call(self, frame):
@@ -431,10 +475,11 @@ class Sampler:
 
     def _note_interval(self, interval):
         recent = self.recent
-        recent[self.recent_i] = interval
-        self.recent_i = (self.recent_i + 1) & 15
+        i = self.recent_i
+        recent[i] = interval
+        self.recent_i = (i + 1) & 15
         # the shortest recent gap: long holds in C must not raise the bar for detecting them
-        self.typical = max(min(recent), self.period)
+        self.numbers[_TYPICAL] = max(min(recent), self.period)
 
     def snapshot(self, main_frame, usual_gap=0.0):
         """One look at every thread, unless another look is under way (the signal handler and the
@@ -455,14 +500,65 @@ class Sampler:
             self.own_cpu += _thread_time() - own_start
             self.lock.release()
 
+    def _look_alone(self, frame):
+        """The handler's look while the main thread is the only one (the helper sleeps, see
+        _cpu_step): _snapshot's accounting for that one thread, without sys._current_frames()
+        and with one clock, the main thread's, read at each end. A look costs little warm (~3 us)
+        but 10-30 times that right after the program ran, in cache and TLB misses: every call,
+        object and clock read left out counts (docs/performance.md). Every QUICK_LOOKS + 1-th
+        look is a full one, which notices threads that C code started behind threading's back."""
+        numbers = self.numbers
+        left = numbers[_QUICK_LEFT]
+        if left <= 0:
+            numbers[_QUICK_LEFT] = QUICK_LOOKS
+            self.snapshot(frame)
+            return
+        numbers[_QUICK_LEFT] = left - 1
+        if self.stopped or not self.lock.acquire(False):
+            return
+        st = self.main_state
+        thread_numbers = st.numbers  # [last_cpu, credit], see _ThreadState
+        cpu = _thread_time()  # the main thread's clock (we are it), and when this look began
+        try:
+            numbers[_SNAPSHOTS] += 1
+            elapsed = cpu - thread_numbers[0]
+            thread_numbers[0] = cpu
+            # the main thread's CPU is the process's here: the same gaps full looks measure
+            if self.previous_look != LOOK_BY_HELPER:
+                self._note_interval(elapsed)
+            self.previous_look = LOOK_QUICK
+            credit = thread_numbers[1] + elapsed
+            period = self.period
+            if credit < period:
+                thread_numbers[1] = credit
+                return
+            count = int(credit / period)
+            native = 0
+            typical = numbers[_TYPICAL]
+            if elapsed > 3 * typical and elapsed > NATIVE_MIN and self._in_call(frame):
+                native = min(count, int((elapsed - typical) / period))
+            samples_before = numbers[_SAMPLES]
+            if self._emit(st, frame, count, native, False):
+                thread_numbers[1] = credit - count * period
+                self._after_samples(samples_before)
+            else:
+                thread_numbers[1] = credit
+        except Exception as e:
+            self.errors += 1
+            self.last_error = repr(e)
+        finally:
+            numbers[_OWN_CPU] += _thread_time() - cpu
+            self.lock.release()
+
     def _snapshot(self, main_frame, elapsed, usual_gap):
         self.snapshots += 1
         # the usual gap: from the handler's looks that followed one another (helper looks in
         # between would make gaps look shorter than the timer's)
+        # (after quick looks, `elapsed` spans them all: they noted their own gaps)
         by_handler = main_frame is not None or self.wall
-        if by_handler and self.previous_by_handler:
+        if by_handler and self.previous_look == LOOK_FULL_BY_HANDLER:
             self._note_interval(elapsed)
-        self.previous_by_handler = by_handler
+        self.previous_look = LOOK_FULL_BY_HANDLER if by_handler else LOOK_BY_HELPER
         frames = sys._current_frames()
         if main_frame is not None:
             frames[self.main_ident] = main_frame
@@ -513,14 +609,38 @@ class Sampler:
             else:
                 st.credit = credit  # the thread was in our own code: its time goes to the next look
         if self.samples != samples_before:
-            now = time.perf_counter()
-            if now - self.last_ts >= 0.01:
-                self.last_ts = now
-                self.writer.unique_meta('ts:%d' % samples_before, '%.3f' % ((now - self.start_wall) * 1000.0))
-            if now - self.last_flush >= FLUSH_EVERY:
-                # a process killed outright (SIGKILL, OOM) keeps all but the last moments
-                self.last_flush = now
-                self.writer.flush()
+            self._after_samples(samples_before)
+
+    def _after_samples(self, samples_before):
+        """Time marks and flushing, after a look that wrote samples starting at `samples_before`."""
+        now = _perf_counter()
+        numbers = self.numbers
+        if now - numbers[_LAST_TS] >= 0.01:
+            numbers[_LAST_TS] = now
+            # formatted at the flush, a batch at a time: formatting two numbers per look touched
+            # more code than the rest of a look (its cost is mostly cache misses, every 10 ms)
+            i = int(numbers[_MARKS_USED])
+            marks = self.marks
+            marks[i] = samples_before
+            marks[i + 1] = now
+            numbers[_MARKS_USED] = i + 2
+            if i + 2 >= len(marks):
+                self.flush()
+                return
+        if now - numbers[_LAST_FLUSH] >= FLUSH_EVERY or self.writer.pending() > FLUSH_SIZE:
+            # a process killed outright (SIGKILL, OOM) keeps all but the last moments
+            self.flush()
+
+    def flush(self):
+        """Pending time marks, then every buffered record, to the file."""
+        self.last_flush = time.perf_counter()
+        marks = self.marks
+        meta = self.writer.unique_meta
+        start = self.start_wall
+        for i in range(0, int(self.marks_used), 2):
+            meta('ts:%d' % marks[i], '%.3f' % ((marks[i + 1] - start) * 1000.0))
+        self.marks_used = 0
+        self.writer.flush()
 
     # -- control --------------------------------------------------------------------------
     def start(self):
@@ -560,7 +680,10 @@ class Sampler:
         # handler surfaces wherever the program happened to be. PyPy 7.3.11 was seen (rarely, in
         # CI) raising UnboundLocalError for `frame` itself when a signal lands mid-call.
         try:
-            self.snapshot(frame)
+            if self.helper_alone:
+                self._look_alone(frame)
+            else:
+                self.snapshot(frame)
         except Exception:
             pass  # one lost look: the next look's elapsed clock accounts for the time
 
@@ -661,7 +784,8 @@ class Sampler:
     def forget(self):
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
         self.stopped = True
-        self.writer.chunks = []
+        self.writer.discard()
+        self.marks_used = 0
         self._unhook_thread_start()
         self._disarm_timer()
         for fd in (self.writer.fd, self.statm):
@@ -683,6 +807,7 @@ class Sampler:
         duration = time.perf_counter() - self.start_wall
         cpu = time.process_time() - self.start_cpu
         clock_s = duration if self.wall else cpu
+        self.flush()
         w = self.writer
         w.meta('samples', int(self.samples))
         w.meta('snapshots', int(self.snapshots))
