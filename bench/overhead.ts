@@ -5,7 +5,8 @@
  * a recursive one and an allocation-heavy one from bench/workloads) run uninstrumented and under
  * pyrometer's agent, alternating configurations run by run, RUNS times each. Reported: median
  * CPU time (user + sys of the Python process and its children) and wall time per
- * configuration, the overhead ratio against the uninstrumented median, the sampler's own CPU
+ * configuration, the overhead: the median over rounds of each round's ratio to the uninstrumented
+ * run of the same round, with a 90% bootstrap interval (and the ratio of the medians), the sampler's own CPU
  * share as it measured itself (META sampler_cpu_s + agent_startup_cpu_s: immune to the machine's
  * load, which makes end-to-end medians on a shared machine move by several percent), and the
  * sampling rate actually achieved. Side by side: `python3 -m cProfile` on CPython, PyPy's `_vmprof` alone on PyPy.
@@ -14,7 +15,8 @@
  * numbers are the program's slowdown; the CLI's own fixed cost (Node start-up, interpreter
  * probe, reading the profile back for the summary) is measured separately, once per run.
  *
- * Options: --runs N (default 5), --only cpython|pypy|fixed, --json FILE (default bench/out/overhead.json).
+ * Options: --runs N (default 5), --only cpython|pypy|fixed, --json FILE (default bench/out/overhead.json);
+ * --pool FILE... reports the rounds of earlier runs' JSON files together instead of running.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,10 +30,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(`usage: npm run bench:overhead -- [--runs N] [--only cpython|pypy|fixed] [--json FILE]
+       npm run bench:overhead -- --pool FILE...
 
 Runs each workload uninstrumented, under \`record\` at 100 Hz and the default rate, and under
 cProfile (CPython) or _vmprof alone (PyPy), alternating, N rounds (default 5).
-example: npm run bench:overhead -- --only cpython --runs 9
+The overhead is the median of the rounds' ratios to the uninstrumented run of the same
+round, with a 90% bootstrap interval. --pool reports earlier runs' --json files together.
+examples: npm run bench:overhead -- --only cpython --runs 9
+          npm run bench:overhead -- --pool bench/out/a.json bench/out/b.json
 `);
   process.exit(0);
 }
@@ -138,6 +144,30 @@ interface Row {
   own: number[];
 }
 
+/**
+ * A 90% bootstrap interval for the median of `xs` (rounds resampled with replacement). This
+ * machine moves a few percent between runs; the interval says how far a median is from telling
+ * 1% from 3%. Seeded, so the same data always gives the same interval.
+ */
+function medianInterval(xs: number[], resamples = 4000): [number, number] {
+  let state = 0x9e3779b9;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const medians = new Float64Array(resamples);
+  const sample = new Array<number>(xs.length);
+  for (let i = 0; i < resamples; i++) {
+    for (let k = 0; k < xs.length; k++) sample[k] = xs[Math.floor(random() * xs.length)];
+    medians[i] = median(sample);
+  }
+  medians.sort();
+  return [medians[Math.floor(resamples * 0.05)], medians[Math.ceil(resamples * 0.95) - 1]];
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -155,6 +185,31 @@ function runOnce(command: string[]): Measured {
 
 function have(cmd: string): boolean {
   return spawnSync(cmd, ['-c', 'pass']).status === 0;
+}
+
+// --pool FILE...: no new runs; the rounds of earlier runs (their --json files) taken together, so that
+// several runs' worth of rounds give one overhead per configuration
+const poolAt = args.indexOf('--pool');
+if (poolAt >= 0) {
+  const pooled = new Map<string, number[]>();
+  for (const file of args.slice(poolAt + 1).filter((a) => !a.startsWith('--'))) {
+    const saved = JSON.parse(readFileSync(resolve(file), 'utf8')) as { rows: Row[] };
+    const bases = new Map<string, Row>();
+    for (const row of saved.rows) if (row.config === 'uninstrumented') bases.set(`${row.interpreter} ${row.workload}`, row);
+    for (const row of saved.rows) {
+      const base = bases.get(`${row.interpreter} ${row.workload}`);
+      if (base === undefined || row === base) continue;
+      const key = `${row.interpreter.padEnd(8)} ${row.workload.padEnd(17)} ${row.config.padEnd(26)}`;
+      pooled.set(key, [...(pooled.get(key) ?? []), ...row.cpu.map((cpu, k) => cpu / base.cpu[k])]);
+    }
+  }
+  for (const [key, ratios] of pooled) {
+    const [low, high] = medianInterval(ratios);
+    const pct = (x: number) => `${((x - 1) * 100).toFixed(1)}%`;
+    console.log(`${key} ${String(ratios.length).padStart(3)} rounds  overhead ${pct(median(ratios)).padStart(6)} (90% interval ${pct(low)} to ${pct(high)})`);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
 }
 
 const rows: Row[] = [];
@@ -199,11 +254,15 @@ for (const interp of ['python3', 'pypy3'] as const) {
       const ratio = median(r.cpu) / median(base.cpu);
       // the median of each round's ratio to the uninstrumented run of the same round: runs of one
       // round are seconds apart, so slow drifts in the machine's load cancel out
-      const paired = median(r.cpu.map((cpu, k) => cpu / base.cpu[k]));
+      const pairedRatios = r.cpu.map((cpu, k) => cpu / base.cpu[k]);
+      const paired = median(pairedRatios);
+      const [low, high] = medianInterval(pairedRatios);
+      const pct = (x: number) => `${((x - 1) * 100).toFixed(1)}%`;
       console.log(
         `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s ` +
           `(user ${median(r.user).toFixed(3)} sys ${median(r.sys).toFixed(3)})  wall ${median(r.wall).toFixed(3)} s  ` +
-          `overhead ${((ratio - 1) * 100).toFixed(1).padStart(5)}%  paired ${((paired - 1) * 100).toFixed(1).padStart(5)}%` +
+          `overhead ${pct(paired).padStart(6)}` +
+          (r === base ? '' : ` (90% interval ${pct(low)} to ${pct(high)}; ratio of medians ${pct(ratio)})`) +
           (r.own.length ? `  sampler's own CPU ${(median(r.own) * 100).toFixed(2)}%` : '') +
           (r.rates.length ? `  ${median(r.rates).toFixed(0)} snapshots/s` : ''),
       );
