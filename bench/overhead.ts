@@ -25,6 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentPath } from '../src/capture/recorder.js';
 import { metas, walkRecords } from '../src/capture/vmprof-records.js';
+import { prng } from '../test/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -48,6 +49,29 @@ const option = (name: string, fallback: string) => {
 const RUNS = Number(option('--runs', '5'));
 const ONLY = option('--only', '');
 const JSON_OUT = resolve(root, option('--json', 'bench/out/overhead.json'));
+// --pool FILE...: no new runs; the rounds of earlier runs (their --json files) taken together, so that
+// several runs' worth of rounds give one overhead per configuration
+const poolAt = args.indexOf('--pool');
+if (poolAt >= 0) {
+  const pooled = new Map<string, number[]>();
+  for (const file of args.slice(poolAt + 1).filter((a) => !a.startsWith('--'))) {
+    const saved = JSON.parse(readFileSync(resolve(file), 'utf8')) as { rows: Row[] };
+    const bases = new Map<string, Row>();
+    for (const row of saved.rows) if (row.config === 'uninstrumented') bases.set(`${row.interpreter} ${row.workload}`, row);
+    for (const row of saved.rows) {
+      const base = bases.get(`${row.interpreter} ${row.workload}`);
+      if (base === undefined || row === base) continue;
+      const key = `${row.interpreter.padEnd(8)} ${row.workload.padEnd(17)} ${row.config.padEnd(26)}`;
+      pooled.set(key, [...(pooled.get(key) ?? []), ...row.cpu.map((cpu, k) => cpu / base.cpu[k])]);
+    }
+  }
+  for (const [key, ratios] of pooled) {
+    const [low, high] = medianInterval(ratios);
+    console.log(`${key} ${String(ratios.length).padStart(3)} rounds  overhead ${pct(median(ratios)).padStart(6)} (90% interval ${pct(low)} to ${pct(high)})`);
+  }
+  process.exit(0);
+}
+
 const measure = join(root, 'bench/workloads/measure.py');
 const scratch = mkdtempSync(join(tmpdir(), 'pyrometer-overhead-'));
 const agent = agentPath();
@@ -71,15 +95,15 @@ interface Config {
   name: string;
   /** The command for a workload's argv; `out` is a scratch profile path. */
   command: (interp: string, program: string[], out: string) => string[];
-  /** Reads the achieved sampling rate (snapshots per CPU second) from the output, if any. */
-  rate?: (out: string, cpuSeconds: number) => number | null;
-  /** The sampler's own CPU share, as it measured itself (our sampler only). */
-  own?: (out: string) => number | null;
+  /**
+   * What the output says: the sampling rate achieved (snapshots per CPU second) and the
+   * sampler's own CPU share as it measured itself (our sampler only).
+   */
+  read?: (out: string, cpuSeconds: number) => { rate: number | null; own: number | null };
 }
 
 /** sampler_cpu_s + agent_startup_cpu_s over the program's own CPU: overhead measured from inside. */
-const ownShare = (out: string) => {
-  const meta = sampleMeta(out);
+const ownShare = (meta: Map<string, string>) => {
   const own = Number(meta.get('sampler_cpu_s')) + Number(meta.get('agent_startup_cpu_s'));
   const cpu = Number(meta.get('cpu_s'));
   return Number.isFinite(own) && cpu > own ? own / (cpu - own) : null;
@@ -101,14 +125,20 @@ function stackRecords(path: string): number {
   return Number(r.stdout.trim());
 }
 
+const readSamplerMeta = (out: string) => {
+  const meta = sampleMeta(out);
+  return { rate: Number(meta.get('rate_hz_actual')), own: ownShare(meta) };
+};
+const readPyPyRate = (out: string, cpu: number) => ({ rate: stackRecords(out) / cpu, own: null });
+
 const agentRun = (rate: number) => (interp: string, program: string[], out: string) => [
   interp, agent, '--out', out, '--rate', String(rate), '--', ...program,
 ];
 
 const cpythonConfigs: Config[] = [
   { name: 'uninstrumented', command: (i, p) => [i, ...p] },
-  { name: 'record --rate 100', command: agentRun(100), rate: (out) => Number(sampleMeta(out).get('rate_hz_actual')), own: ownShare },
-  { name: 'record (1000 Hz)', command: agentRun(1000), rate: (out) => Number(sampleMeta(out).get('rate_hz_actual')), own: ownShare },
+  { name: 'record --rate 100', command: agentRun(100), read: readSamplerMeta },
+  { name: 'record (1000 Hz)', command: agentRun(1000), read: readSamplerMeta },
   { name: 'python3 -m cProfile', command: (i, p, out) => [i, '-m', 'cProfile', '-o', out, ...p] },
 ];
 
@@ -125,9 +155,9 @@ const vmprofAlone = [
 
 const pypyConfigs: Config[] = [
   { name: 'uninstrumented', command: (i, p) => [i, ...p] },
-  { name: 'record (1000 Hz, _vmprof)', command: agentRun(1000), rate: (out, cpu) => stackRecords(out) / cpu },
-  { name: '_vmprof alone (1000 Hz)', command: (i, p, out) => [i, '-c', vmprofAlone, out, '0.001', ...p], rate: (out, cpu) => stackRecords(out) / cpu },
-  { name: 'record --rate 100', command: agentRun(100), rate: (out, cpu) => stackRecords(out) / cpu },
+  { name: 'record (1000 Hz, _vmprof)', command: agentRun(1000), read: readPyPyRate },
+  { name: '_vmprof alone (1000 Hz)', command: (i, p, out) => [i, '-c', vmprofAlone, out, '0.001', ...p], read: readPyPyRate },
+  { name: 'record --rate 100', command: agentRun(100), read: readPyPyRate },
 ];
 
 interface Row {
@@ -150,14 +180,7 @@ interface Row {
  * 1% from 3%. Seeded, so the same data always gives the same interval.
  */
 function medianInterval(xs: number[], resamples = 4000): [number, number] {
-  let state = 0x9e3779b9;
-  const random = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = prng(0x9e3779b9);
   const medians = new Float64Array(resamples);
   const sample = new Array<number>(xs.length);
   for (let i = 0; i < resamples; i++) {
@@ -168,10 +191,15 @@ function medianInterval(xs: number[], resamples = 4000): [number, number] {
   return [medians[Math.floor(resamples * 0.05)], medians[Math.ceil(resamples * 0.95) - 1]];
 }
 
-const median = (xs: number[]) => {
+function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+}
+
+/** A ratio as a signed percentage change: 1.023 -> "2.3%". */
+function pct(ratio: number): string {
+  return `${((ratio - 1) * 100).toFixed(1)}%`;
+}
 
 interface Measured { wall: number; cpu: number; user: number; sys: number; minflt: number }
 
@@ -185,31 +213,6 @@ function runOnce(command: string[]): Measured {
 
 function have(cmd: string): boolean {
   return spawnSync(cmd, ['-c', 'pass']).status === 0;
-}
-
-// --pool FILE...: no new runs; the rounds of earlier runs (their --json files) taken together, so that
-// several runs' worth of rounds give one overhead per configuration
-const poolAt = args.indexOf('--pool');
-if (poolAt >= 0) {
-  const pooled = new Map<string, number[]>();
-  for (const file of args.slice(poolAt + 1).filter((a) => !a.startsWith('--'))) {
-    const saved = JSON.parse(readFileSync(resolve(file), 'utf8')) as { rows: Row[] };
-    const bases = new Map<string, Row>();
-    for (const row of saved.rows) if (row.config === 'uninstrumented') bases.set(`${row.interpreter} ${row.workload}`, row);
-    for (const row of saved.rows) {
-      const base = bases.get(`${row.interpreter} ${row.workload}`);
-      if (base === undefined || row === base) continue;
-      const key = `${row.interpreter.padEnd(8)} ${row.workload.padEnd(17)} ${row.config.padEnd(26)}`;
-      pooled.set(key, [...(pooled.get(key) ?? []), ...row.cpu.map((cpu, k) => cpu / base.cpu[k])]);
-    }
-  }
-  for (const [key, ratios] of pooled) {
-    const [low, high] = medianInterval(ratios);
-    const pct = (x: number) => `${((x - 1) * 100).toFixed(1)}%`;
-    console.log(`${key} ${String(ratios.length).padStart(3)} rounds  overhead ${pct(median(ratios)).padStart(6)} (90% interval ${pct(low)} to ${pct(high)})`);
-  }
-  rmSync(scratch, { recursive: true, force: true });
-  process.exit(0);
 }
 
 const rows: Row[] = [];
@@ -237,12 +240,9 @@ for (const interp of ['python3', 'pypy3'] as const) {
         table[i].sys.push(m.sys);
         table[i].minflt.push(m.minflt);
         table[i].wall.push(m.wall);
-        if (c.own) {
-          const own = c.own(out);
+        if (c.read) {
+          const { rate, own } = c.read(out, m.cpu);
           if (own !== null) table[i].own.push(own);
-        }
-        if (c.rate) {
-          const rate = c.rate(out, m.cpu);
           if (rate !== null && Number.isFinite(rate)) table[i].rates.push(rate);
         }
         rmSync(out, { force: true });
@@ -257,7 +257,6 @@ for (const interp of ['python3', 'pypy3'] as const) {
       const pairedRatios = r.cpu.map((cpu, k) => cpu / base.cpu[k]);
       const paired = median(pairedRatios);
       const [low, high] = medianInterval(pairedRatios);
-      const pct = (x: number) => `${((x - 1) * 100).toFixed(1)}%`;
       console.log(
         `${interp.padEnd(8)} ${w.name.padEnd(17)} ${r.config.padEnd(26)} cpu ${median(r.cpu).toFixed(3)} s ` +
           `(user ${median(r.user).toFixed(3)} sys ${median(r.sys).toFixed(3)})  wall ${median(r.wall).toFixed(3)} s  ` +

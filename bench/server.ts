@@ -29,6 +29,7 @@ import { ProfileBuilder } from '../src/model/builder.js';
 import { writeVmprof } from '../src/formats/vmprof/write.js';
 import { loadProfile } from '../src/formats/load.js';
 import { deserializeProfile } from '../src/model/serialize.js';
+import { prng } from '../test/helpers.js';
 import { startPgCluster } from '../test/server/pg-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,15 +43,6 @@ const CLIENTS = arg('clients', 8);
 const ROUNDS = arg('rounds', 3);
 const OPENS = arg('opens', 60);
 const WITH_POSTGRES = !process.argv.includes('--no-postgres');
-
-function prng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 100k samples over ~4,000 distinct stacks of depth 3-40, skewed like a real program. */
 function bigVmprof(samples: number): Uint8Array {

@@ -29,6 +29,7 @@ import { ProfileBuilder } from '../src/model/builder.js';
 import type { Profile } from '../src/model/profile.js';
 import { writeCollapsed } from '../src/formats/collapsed.js';
 import { startViewServer } from '../src/view-server/server.js';
+import { prng } from '../test/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench/out');
@@ -36,16 +37,6 @@ const out = join(root, 'bench/out');
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** Mulberry32: a small deterministic PRNG so every run benches the same profile. */
-function prng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

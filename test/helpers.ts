@@ -22,3 +22,13 @@ export function testData(relative: string): string {
 
 /** Where tests may write artefacts CI keeps (screenshots, outputs). */
 export const testOutput = resolve(projectRoot, 'test-output');
+
+/** Mulberry32: a small deterministic PRNG, so seeded fuzz tests and benchmarks see the same data every run. */
+export function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

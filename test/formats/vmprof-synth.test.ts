@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureBytes } from '../helpers.js';
+import { fixtureBytes, prng } from '../helpers.js';
 import { assertFormatError } from './format-helpers.js';
 import { readVmprof, readVmprofStream } from '../../src/formats/vmprof/index.js';
 import { VmprofEncoder, type Address } from '../../src/formats/vmprof/write.js';
@@ -294,13 +294,7 @@ test('vmprof: truncation at every byte of the first 2 KiB of real files, and of 
 });
 
 test('vmprof: seeded fuzz over mutated fixtures gives a Profile or one ProfileFormatError', () => {
-  let seed = 0x5eed;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = prng(0x5eed);
   const sources = ['example.prof', 'example_with_lines.prof', 'pypy-primes-mem.prof', 'vmprof_cpuburn.prof', 'simple_nested.pypy.prof'].map(
     (n) => fixtureBytes(`vmprof/${n}`).slice(0, 32 * 1024),
   );
