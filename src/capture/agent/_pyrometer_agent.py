@@ -119,7 +119,7 @@ class VMProfWriter:
 
     def add(self, record):
         self.write(record)
-        if self.buffer.tell() > FLUSH_SIZE:
+        if self.pending() > FLUSH_SIZE:
             self.flush()
 
     def pending(self):
@@ -225,13 +225,16 @@ class _InArray:
 # Sampler.numbers slots. Code that runs in every look indexes them directly: through the
 # descriptor each access is a Python-level call, which cold costs as much as a clock read.
 (_LAST_CLOCK, _TYPICAL, _OWN_CPU, _LAST_TS, _LAST_FLUSH, _SAMPLES, _SNAPSHOTS, _NATIVE_SAMPLES,
- _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _SAMPLER_NUMBERS) = range(12)
+ _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _SAMPLER_NUMBERS) = range(12)  # _QUICK_LEFT: see _look_alone
+
+
+_THREAD_LAST_CPU, _THREAD_CREDIT = 0, 1  # _ThreadState.numbers slots
 
 
 class _ThreadState:
     __slots__ = ('thread', 'tid', 'clock', 'tid_bytes', 'numbers')
-    last_cpu = _InArray(0)
-    credit = _InArray(1)
+    last_cpu = _InArray(_THREAD_LAST_CPU)
+    credit = _InArray(_THREAD_CREDIT)
 
     def __init__(self):
         self.numbers = _array('d', (0.0, 0.0))
@@ -260,7 +263,6 @@ class Sampler:
     native_samples = _InArray(_NATIVE_SAMPLES)
     idle_samples = _InArray(_IDLE_SAMPLES)
     marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
-    quick_left = _InArray(_QUICK_LEFT)  # quick looks left before the next full one (_look_alone)
 
     def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids):
         self.numbers = _array('d', [0.0] * _SAMPLER_NUMBERS)
@@ -517,32 +519,21 @@ class Sampler:
         if self.stopped or not self.lock.acquire(False):
             return
         st = self.main_state
-        thread_numbers = st.numbers  # [last_cpu, credit], see _ThreadState
+        thread_numbers = st.numbers
         cpu = _thread_time()  # the main thread's clock (we are it), and when this look began
         try:
             numbers[_SNAPSHOTS] += 1
-            elapsed = cpu - thread_numbers[0]
-            thread_numbers[0] = cpu
+            elapsed = cpu - thread_numbers[_THREAD_LAST_CPU]
+            thread_numbers[_THREAD_LAST_CPU] = cpu
             # the main thread's CPU is the process's here: the same gaps full looks measure
             if self.previous_look != LOOK_BY_HELPER:
                 self._note_interval(elapsed)
             self.previous_look = LOOK_QUICK
-            credit = thread_numbers[1] + elapsed
-            period = self.period
-            if credit < period:
-                thread_numbers[1] = credit
-                return
-            count = int(credit / period)
-            native = 0
-            typical = numbers[_TYPICAL]
-            if elapsed > 3 * typical and elapsed > NATIVE_MIN and self._in_call(frame):
-                native = min(count, int((elapsed - typical) / period))
             samples_before = numbers[_SAMPLES]
-            if self._emit(st, frame, count, native, False):
-                thread_numbers[1] = credit - count * period
+            self._sample_thread(st, frame, thread_numbers[_THREAD_CREDIT] + elapsed, elapsed,
+                                max(3 * numbers[_TYPICAL], NATIVE_MIN), False)
+            if numbers[_SAMPLES] != samples_before:
                 self._after_samples(samples_before)
-            else:
-                thread_numbers[1] = credit
         except Exception as e:
             self.errors += 1
             self.last_error = repr(e)
@@ -567,7 +558,6 @@ class Sampler:
         if self.helper_alone and len(frames) > 1:
             self.helper_alone = False
             self._poke_helper()  # a thread the start hook did not see (e.g. started by C code)
-        period = self.period
         # A thread whose CPU advanced far more than looks are usually apart was held in C code.
         # Gaps jitter by a few ticks anyway: only holds of NATIVE_MIN or more count.
         excess_limit = max(3 * max(self.typical, usual_gap), NATIVE_MIN)
@@ -593,23 +583,29 @@ class Sampler:
                     cpu_delta = elapsed
                 credit = st.credit + cpu_delta
                 idle = False
-            if credit < period:
-                st.credit = credit
-                continue
-            count = int(credit / period)
-            native = 0
-            # Only C code keeps a thread from the eval loop's checks that long, and on 3.11+ a frame
-            # that has just come back from C stands at its call instruction. Both must hold: the
-            # kernel's CPU timer itself sometimes fires late, and a thread may have been waiting
-            # for the GIL rather than running C.
-            if not idle and cpu_delta is not None and cpu_delta > excess_limit and self._in_call(top):
-                native = min(count, int((cpu_delta - self.typical) / period))
-            if self._emit(st, top, count, native, idle):
-                st.credit = credit - count * period
-            else:
-                st.credit = credit  # the thread was in our own code: its time goes to the next look
+            self._sample_thread(st, top, credit, cpu_delta, excess_limit, idle)
         if self.samples != samples_before:
             self._after_samples(samples_before)
+
+    def _sample_thread(self, st, top, credit, cpu_delta, excess_limit, idle):
+        """Turns a thread's credited time (seconds) into samples of its stack at `top`, keeping
+        what is left under one period for the next look."""
+        period = self.period
+        if credit < period:
+            st.numbers[_THREAD_CREDIT] = credit
+            return
+        count = int(credit / period)
+        native = 0
+        # Only C code keeps a thread from the eval loop's checks that long, and on 3.11+ a frame
+        # that has just come back from C stands at its call instruction. Both must hold: the
+        # kernel's CPU timer itself sometimes fires late, and a thread may have been waiting
+        # for the GIL rather than running C.
+        if not idle and cpu_delta is not None and cpu_delta > excess_limit and self._in_call(top):
+            native = min(count, int((cpu_delta - self.numbers[_TYPICAL]) / period))
+        if self._emit(st, top, count, native, idle):
+            st.numbers[_THREAD_CREDIT] = credit - count * period
+        else:
+            st.numbers[_THREAD_CREDIT] = credit  # the thread was in our own code: its time goes to the next look
 
     def _after_samples(self, samples_before):
         """Time marks and flushing, after a look that wrote samples starting at `samples_before`."""
@@ -624,16 +620,14 @@ class Sampler:
             marks[i] = samples_before
             marks[i + 1] = now
             numbers[_MARKS_USED] = i + 2
-            if i + 2 >= len(marks):
-                self.flush()
-                return
-        if now - numbers[_LAST_FLUSH] >= FLUSH_EVERY or self.writer.pending() > FLUSH_SIZE:
-            # a process killed outright (SIGKILL, OOM) keeps all but the last moments
+        # a process killed outright (SIGKILL, OOM) keeps all but the last moments
+        if (now - numbers[_LAST_FLUSH] >= FLUSH_EVERY or numbers[_MARKS_USED] >= len(self.marks)
+                or self.writer.pending() > FLUSH_SIZE):
             self.flush()
 
     def flush(self):
         """Pending time marks, then every buffered record, to the file."""
-        self.last_flush = time.perf_counter()
+        self.last_flush = _perf_counter()
         marks = self.marks
         meta = self.writer.unique_meta
         start = self.start_wall
