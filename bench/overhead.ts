@@ -1,7 +1,7 @@
 /**
  * `npm run bench:overhead`: what recording costs the program.
  *
- * Three CPU-bound workloads (the classic primes sieve from ../shared/fixtures/programs/primes.py,
+ * Three CPU-bound workloads (the classic primes sieve from test/fixtures/programs/primes.py,
  * a recursive one and an allocation-heavy one from bench/workloads) run uninstrumented and under
  * pyrometer's agent, alternating configurations run by run, RUNS times each. Reported: median
  * CPU time (user + sys of the Python process and its children) and wall time per
@@ -85,7 +85,7 @@ interface Workload {
 const workloads: Workload[] = [
   {
     name: 'primes (fixture)',
-    argv: { python3: [resolve(root, '../shared/fixtures/programs/primes.py')], pypy3: [resolve(root, '../shared/fixtures/programs/primes.py')] },
+    argv: { python3: [resolve(root, 'test/fixtures/programs/primes.py')], pypy3: [resolve(root, 'test/fixtures/programs/primes.py')] },
   },
   { name: 'recursive', argv: { python3: [join(root, 'bench/workloads/recursive.py'), '16'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] } },
   { name: 'allocation', argv: { python3: [join(root, 'bench/workloads/alloc.py'), '4'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] } },

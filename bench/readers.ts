@@ -27,7 +27,7 @@ import { readJitlog } from '../src/formats/jitlog/index.js';
 import type { Profile } from '../src/model/profile.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = resolve(root, '../shared/fixtures');
+const fixtures = resolve(root, 'test/fixtures');
 const runs = Number(process.env.READERS_BENCH_RUNS ?? 5);
 const pstatsFuncs = Number(process.env.READERS_BENCH_PSTATS_FUNCS ?? 20000);
 

@@ -33,7 +33,7 @@ import { prng } from '../test/helpers.js';
 import { startPgCluster } from '../test/server/pg-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = resolve(root, '../shared/fixtures');
+const fixtures = resolve(root, 'test/fixtures');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

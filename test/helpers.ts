@@ -1,14 +1,14 @@
-/** Paths every test uses: the project root and the team's shared fixtures beside it. */
+/** Paths every test uses: the project root and the real-profile fixtures kept in test/fixtures (PROVENANCE.md there). */
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const sharedFixtures = resolve(projectRoot, '../shared/fixtures');
+export const fixturesDir = resolve(projectRoot, 'test/fixtures');
 
-/** Absolute path of a file under ../shared/fixtures, e.g. fixture('vmprof/example.prof'). */
+/** Absolute path of a file under test/fixtures, e.g. fixture('vmprof/example.prof'). */
 export function fixture(relative: string): string {
-  return resolve(sharedFixtures, relative);
+  return resolve(fixturesDir, relative);
 }
 
 export function fixtureBytes(relative: string): Uint8Array {

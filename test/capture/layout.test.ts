@@ -1,6 +1,6 @@
 /**
  * The bytes our CPython sampler writes, checked record by record against the VMProf layout in
- * ../shared/docs/formats.md §1 with a decoder written here from that page (not the project's
+ * docs/formats.md §1 with a decoder written here from that page (not the project's
  * reader), so the files stay readable by vmprof-python's own reader.
  *
  * Cross-check done beside the project (vmprof-python's public source is neither in the project

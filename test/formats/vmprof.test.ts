@@ -1,5 +1,5 @@
 /**
- * The VMProf reader on every real file in ../shared/fixtures/vmprof.
+ * The VMProf reader on every real file in test/fixtures/vmprof.
  *
  * Expected numbers come from vmprof-python's own reader (git d30caa8, 2025-03-25; run on
  * 2026-11-22 with CPython 3.11 beside the project, never from these tests):
