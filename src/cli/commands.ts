@@ -13,11 +13,15 @@ import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
+import { registerAttach } from './attach.js';
+import { registerDump } from './dump.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerRecord,
+  registerAttach,
+  registerDump,
   registerShow,
   registerInfo,
   registerView,

@@ -22,6 +22,7 @@ export const MAX_DEPTH = 100_000;
 const MAX_STRING = 4096;
 const MAX_LINETABLE = 1 << 20;
 const MAX_CHUNK = 64 << 20;
+const BULK_AFTER_FRAMES = 16;
 
 export interface CodeInfo {
   /** A number unique to this code object for the whole run (addresses can be reused). */
@@ -217,10 +218,13 @@ export class PythonReader {
     let steps = 0;
     for (let f = top; f !== 0; ) {
       if (++steps > MAX_DEPTH) throw new TornStack('frame chain too long');
-      for (const c of chunks) {
-        if (!c.loaded && f >= c.start && f < c.end) {
-          this.memory.preload(c.start, c.end - c.start);
-          c.loaded = true;
+      // a shallow stack costs a page read or two; a deep one is read a whole chunk at a time
+      if (steps > BULK_AFTER_FRAMES) {
+        for (const c of chunks) {
+          if (!c.loaded && f >= c.start && f < c.end) {
+            this.memory.preload(c.start, c.end - c.start);
+            c.loaded = true;
+          }
         }
       }
       const b = this.memory.read(f, need);
