@@ -34,6 +34,8 @@ export interface CodeInfo {
   firstLine: number;
   linetable: Uint8Array;
   fingerprint: string;
+  /** Line by instruction offset, filled as offsets are met (deep recursions meet few). */
+  lines: Map<number, number>;
 }
 
 export interface PyFrame {
@@ -189,10 +191,14 @@ export class PythonReader {
     const need = L.frameLasti + 4;
     for (let f = top; f !== 0; ) {
       if (out.length >= MAX_DEPTH) throw new TornStack('frame chain too long');
-      const b = this.memory.read(f, need);
+      const b = out.length > BULK_AFTER_FRAMES ? this.memory.readNear(f, need) : this.memory.read(f, need);
       const code = this.code(u64At(b, L.frameCode));
       const lasti = b.readInt32LE(L.frameLasti);
-      const line = L.minor <= 9 ? lineFromLnotab(code.linetable, code.firstLine, lasti) : lasti < 0 ? code.firstLine : lineFrom310(code.linetable, code.firstLine, lasti * 2);
+      let line = code.lines.get(lasti);
+      if (line === undefined) {
+        line = L.minor <= 9 ? lineFromLnotab(code.linetable, code.firstLine, lasti) : lasti < 0 ? code.firstLine : lineFrom310(code.linetable, code.firstLine, lasti * 2);
+        code.lines.set(lasti, line);
+      }
       out.push({ code, line });
       f = u64At(b, L.frameBack);
     }
@@ -238,7 +244,12 @@ export class PythonReader {
         if (code) {
           const instr = u64At(b, L.iframeInstr);
           const unit = Math.floor((instr - (code.address + (L.codeAdaptive ?? 0))) / 2);
-          out.push({ code, line: lineFromLocations(code.linetable, code.firstLine, unit) });
+          let line = code.lines.get(unit);
+          if (line === undefined) {
+            line = lineFromLocations(code.linetable, code.firstLine, unit);
+            code.lines.set(unit, line);
+          }
+          out.push({ code, line });
         }
       }
       f = previous;
@@ -281,6 +292,7 @@ export class PythonReader {
       firstLine,
       linetable: this.bytes(tablePtr),
       fingerprint,
+      lines: new Map(),
     };
     this.codes.set(address, info);
     this.verified.add(address);

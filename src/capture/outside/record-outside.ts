@@ -13,6 +13,7 @@ import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type Interpr
 import { AttachError } from './errors.js';
 import { SUPPORTED_MINORS } from './layouts.js';
 import { OutsideSampler } from './sampler.js';
+import type { RunTotals } from './sink.js';
 import { VmprofFileSink } from './vmprof-sink.js';
 
 export interface OutsideRecordOptions {
@@ -27,6 +28,11 @@ export interface OutsideRecordOptions {
   env: NodeJS.ProcessEnv;
   stdio?: 'inherit' | 'pipe' | 'ignore';
   onStarted?: (pid: number) => void;
+}
+
+function tornNote(t: RunTotals): string | null {
+  if (t.tornStacks === 0) return null;
+  return `${t.tornStacks} of ${t.tornStacks + t.stackReads} stack reads changed while being read and were dropped (torn_stacks in pyrometer info)`;
 }
 
 /** Why the outside sampler cannot be used for this interpreter (null: it can). */
@@ -104,7 +110,8 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
   const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
   const notes: string[] = [];
   if (s.python === '' && s.lastProblem && totals.samples === 0) notes.push(`could not read the program's Python: ${s.lastProblem.message}`);
-  if (totals.tornStacks > 0) notes.push(`${totals.tornStacks} stack${totals.tornStacks === 1 ? '' : 's'} changed while being read and were dropped`);
+  const torn = tornNote(totals);
+  if (torn) notes.push(torn);
   renameSync(tmp, output);
   return {
     command,
@@ -185,7 +192,8 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
   renameSync(tmp, output);
   const notes: string[] = [];
   if (stoppedBy) notes.push(`stopped by ${stoppedBy}; the process goes on`);
-  if (totals.tornStacks > 0) notes.push(`${totals.tornStacks} stack${totals.tornStacks === 1 ? '' : 's'} changed while being read and were dropped`);
+  const torn = tornNote(totals);
+  if (torn) notes.push(torn);
   const comm = processName(pid);
   return {
     command: { interpreter: comm, interpreterOptions: [], kind: 'script', target: [String(pid)], what: `process ${pid}` },

@@ -5,7 +5,9 @@
  * Each look, per thread: the kernel's facts (state, CPU nanoseconds) first, then the stack only
  * when the thread earned a sample:
  * - CPU mode: a thread earns the CPU it used since the last look (a thread that used none costs
- *   one procfs read and no memory reads); a sample stands for `floor(credit / period)` periods.
+ *   one procfs read and no memory reads); a sample stands for `floor(credit / period)` periods
+ *   and is written only when the thread is running at the look, so CPU used before a wait is
+ *   not charged to the wait (the bias of "CPU since the last look, at the current stack").
  * - wall mode: every thread earns the elapsed time; it is idle when the kernel says it was not
  *   running: under half the elapsed time on CPU (schedstat) and not in state R now (stat) —
  *   never because of who held the GIL.
@@ -50,12 +52,15 @@ interface ProcessState {
   attempts: number;
   threads: Map<number, ThreadState>;
   names: Map<number, string>;
-  namesAt: number;
+  nameMisses: Set<number>;
   done: boolean;
+  /** Counted in totals.processes (once, also across an exec). */
+  counted: boolean;
+  /** A first look was taken since Python was found (threads seen later are new). */
+  looked: boolean;
 }
 
 const CHILD_SCAN_MS = 100;
-const NAME_REFRESH_MS = 500;
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -66,7 +71,7 @@ export class OutsideSampler {
   private lastChildScan = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
+  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, stackReads: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
   /** The first reason Python could not be read in the main process (null once it was). */
   lastProblem: AttachError | null = null;
   python = '';
@@ -77,7 +82,7 @@ export class OutsideSampler {
   }
 
   private addProcess(pid: number): ProcessState {
-    const p: ProcessState = { pid, reader: null, retryAt: 0, attempts: 0, threads: new Map(), names: new Map(), namesAt: -Infinity, done: false };
+    const p: ProcessState = { pid, reader: null, retryAt: 0, attempts: 0, threads: new Map(), names: new Map(), nameMisses: new Set(), done: false, counted: false, looked: false };
     this.processes.set(pid, p);
     return p;
   }
@@ -98,7 +103,8 @@ export class OutsideSampler {
         this.lastProblem = null;
         this.begin();
       }
-      this.totals.processes++;
+      if (!p.counted) this.totals.processes++;
+      p.counted = true;
       return true;
     } catch (err) {
       if (strict || !(err instanceof AttachError)) throw err;
@@ -174,8 +180,9 @@ export class OutsideSampler {
         this.lookAt(p, elapsed, now);
         looked = true;
       } catch {
-        // the process is exiting or has gone: reads fail
+        // reads fail: the process is exiting or gone, or it exec'd (a new image: find Python again)
         if (!processAlive(p.pid)) this.finishProcess(p);
+        else this.reopen(p);
       }
     }
     if (looked) this.totals.looks++;
@@ -203,6 +210,18 @@ export class OutsideSampler {
     p.reader = null;
   }
 
+  private reopen(p: ProcessState): void {
+    for (const t of p.threads.values()) t.kernel.close();
+    p.threads.clear();
+    p.names.clear();
+    p.nameMisses.clear();
+    p.reader?.close();
+    p.reader = null;
+    p.attempts = 0;
+    p.retryAt = 0;
+    p.looked = false;
+  }
+
   private lookAt(p: ProcessState, elapsed: number, now: number): void {
     const reader = p.reader!;
     const o = this.options;
@@ -221,11 +240,14 @@ export class OutsideSampler {
       let st = p.threads.get(t.tid);
       if (!st) {
         const kernel = new KernelThread(p.pid, t.tid);
-        const first = kernel.facts();
-        // a thread's first look earns nothing: its CPU so far was before we watched it
-        st = { kernel, lastCpuNs: first ? first.cpuNs : 0, credit: 0, announced: false };
+        // on the first look at a process its threads' CPU so far was before we watched; a thread
+        // that appears later was born since the last look: all its CPU is new
+        st = { kernel, lastCpuNs: 0, credit: 0, announced: false };
         p.threads.set(t.tid, st);
-        continue;
+        if (!p.looked) {
+          st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
+          continue;
+        }
       }
       const facts = st.kernel.facts();
       if (!facts) continue;
@@ -233,9 +255,13 @@ export class OutsideSampler {
       st.lastCpuNs = facts.cpuNs;
       this.totals.cpuS += cpuMs / 1000;
       if (o.gil && t.tstate !== gilHolder) continue;
-      // idle: the kernel ran it for under half the interval, and (asked only then) it is not running now
-      const idle = o.mode === 'wall' && cpuMs < 0.5 * elapsed && (facts.state || st.kernel.state()) !== 'R';
+      // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure) in state R now
+      const running = cpuMs >= 0.5 * elapsed || (cpuMs > 0 || o.mode === 'wall' ? (facts.state || st.kernel.state()) === 'R' : false);
+      const idle = o.mode === 'wall' && !running;
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
+      // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting
+      // (e.g. for the GIL after a system call) keeps its credit for its next running look
+      if (o.mode === 'cpu' && !running) continue;
       const count = Math.floor(st.credit / this.periodMs);
       if (count <= 0) continue;
       st.credit -= count * this.periodMs;
@@ -247,16 +273,18 @@ export class OutsideSampler {
         this.totals.tornStacks++;
         continue;
       }
+      this.totals.stackReads++;
       if (frames.length === 0) continue; // no Python code on this thread right now
       if (!st.announced) {
         st.announced = true;
-        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, t.tid, t.threadId, now) });
+        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, t.tid, t.threadId) });
       }
       if (o.memory && rss < 0) rss = rssKb(p.pid);
       o.sink.sample({ pid: p.pid, tid: t.tid, frames, count, idle, rssKb: rss < 0 ? 0 : rss, timeMs: now - this.startPerf });
       this.totals.samples += count;
       if (idle) this.totals.idleSamples += count;
     }
+    p.looked = true;
     for (const [tid, st] of p.threads) {
       if (!live.has(tid)) {
         st.kernel.close();
@@ -265,14 +293,16 @@ export class OutsideSampler {
     }
   }
 
-  private threadName(p: ProcessState, tid: number, threadId: number, now: number): string {
-    if (!p.names.has(threadId) && now - p.namesAt >= NAME_REFRESH_MS && p.reader) {
-      p.namesAt = now;
+  private threadName(p: ProcessState, tid: number, threadId: number): string {
+    // read the names again for each thread not seen yet (threads are few; a thread threading
+    // does not know, started with _thread, is looked up once)
+    if (!p.names.has(threadId) && !p.nameMisses.has(threadId) && p.reader) {
       try {
         for (const [id, name] of threadNames(p.reader)) p.names.set(id, name);
       } catch {
-        // threading not imported or not readable: the kernel's names below
+        // threading's objects were changing or are not readable: the kernel's names below
       }
+      if (!p.names.has(threadId)) p.nameMisses.add(threadId);
     }
     const name = p.names.get(threadId);
     if (name) return name;

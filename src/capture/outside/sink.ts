@@ -45,6 +45,8 @@ export interface RunTotals {
   samples: number;
   idleSamples: number;
   looks: number;
+  /** Stacks read whole, and stacks dropped because they changed during the read. */
+  stackReads: number;
   tornStacks: number;
   durationS: number;
   /** CPU time the sampled threads used while sampled. */

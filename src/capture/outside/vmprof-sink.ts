@@ -110,6 +110,7 @@ export class VmprofFileSink implements SampleSink {
       ['rate_hz_actual', (clockS > 0 ? t.looks / t.durationS : 0).toFixed(1)],
       ['sampler_cpu_s', t.samplerCpuS.toFixed(6)],
       ['idle_samples', t.idleSamples],
+      ['stack_reads', t.stackReads],
       ['torn_stacks', t.tornStacks],
     ];
     if (t.processes > 1) m.push(['subprocesses', t.processes - 1]);
