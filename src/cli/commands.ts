@@ -15,6 +15,7 @@ import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
 import { registerAttach } from './attach.js';
 import { registerDump } from './dump.js';
+import { registerTop } from './top.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
@@ -22,6 +23,7 @@ export const commands: RegisterCommand[] = [
   registerRecord,
   registerAttach,
   registerDump,
+  registerTop,
   registerShow,
   registerInfo,
   registerView,
