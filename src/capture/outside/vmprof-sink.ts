@@ -111,6 +111,7 @@ export class VmprofFileSink implements SampleSink {
       ['sampler_cpu_s', t.samplerCpuS.toFixed(6)],
       ['idle_samples', t.idleSamples],
       ['stack_reads', t.stackReads],
+      ['torn_reads', t.tornReads],
       ['torn_stacks', t.tornStacks],
     ];
     if (t.processes > 1) m.push(['subprocesses', t.processes - 1]);
