@@ -17,7 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { allFormats, formatByName, formatForOutputName, type Format, type WriteOptions } from '../formats/all.js';
 import { UnknownFormatError } from '../formats/errors.js';
 import { loadWithSideFiles } from '../formats/sidefiles.js';
@@ -26,7 +26,7 @@ import { sanitize } from '../report/text.js';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError, usageError } from './errors.js';
 import { collectList, percentage, resolveThreads } from './options.js';
-import { loadProgress } from './terminal.js';
+import { cliProgress, loadProgress } from './terminal.js';
 
 interface ConvertOptions {
   output?: string;
@@ -92,14 +92,14 @@ const WRITE_PROGRESS_BYTES = 16 * 1024 * 1024;
 
 async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>, label: string): Promise<number> {
   let bytes = 0;
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   try {
     for (const piece of pieces) {
       bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
       if (!stream.write(piece)) await once(stream, 'drain');
       if (bar) bar.update(Math.round(bytes / (1024 * 1024)));
       else if (bytes >= WRITE_PROGRESS_BYTES && process.stderr.isTTY && stream !== process.stdout) {
-        bar = new cliProgress.SingleBar({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
+        bar = new (cliProgress().SingleBar)({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
         bar.start(0, Math.round(bytes / (1024 * 1024)));
       }
     }

@@ -7,7 +7,6 @@ import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
-import { buildApp, DEFAULT_MAX_UPLOAD_BYTES } from '../server/app.js';
 import { defaultDataDir, isPostgresUrl, openStore } from '../server/store/open.js';
 
 /** "512MB", "1G", "300k", "1048576" -> bytes (binary units: 1 MB = 1 MiB, as people mean for limits). */
@@ -56,15 +55,16 @@ export const registerServe: RegisterCommand = (program: Command) => {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on', parsePort, 8000),
   )
-    .addOption(new Option('--max-upload <size>', 'largest upload accepted, after decompression')
-      .argParser((v) => parseSize(v))
-      .default(DEFAULT_MAX_UPLOAD_BYTES, '512MB'))
+    .addOption(new Option('--max-upload <size>', 'largest upload accepted, after decompression (default: 512MB)')
+      .argParser((v) => parseSize(v)))
     .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
     .option('--private', 'viewing needs a token too (implies --require-token)')
     .option('--log', 'log every request')
-    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload: number; requireToken?: boolean; private?: boolean; log?: boolean }) => {
+    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload?: number; requireToken?: boolean; private?: boolean; log?: boolean }) => {
       const dataDir = opts.data ?? defaultDataDir();
       const store = await openCliStore({ db: opts.db, data: dataDir });
+      // fastify and the server's routes are loaded by this command only (start-up of every other command)
+      const { buildApp } = await import('../server/app.js');
       const app = await buildApp({
         store,
         spoolDir: join(dataDir, 'spool'),
