@@ -18,9 +18,8 @@ import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
-import { allFormats, formatByName, formatForOutputName, type Format, type WriteOptions } from '../formats/all.js';
+import type { Format, WriteOptions } from '../formats/all.js';
 import { UnknownFormatError } from '../formats/errors.js';
-import { loadWithSideFiles } from '../formats/sidefiles.js';
 import type { Profile } from '../model/profile.js';
 import { sanitize } from '../report/text.js';
 import type { RegisterCommand } from './commands.js';
@@ -52,10 +51,18 @@ Examples:
   $ pyrometer convert --list-formats
 `;
 
+/** The readers and writers, loaded when a conversion runs (not at every command's start-up). */
+let formats: typeof import('../formats/all.js');
+let sideFiles: typeof import('../formats/sidefiles.js');
+async function loadFormats(): Promise<void> {
+  formats ??= await import('../formats/all.js');
+  sideFiles ??= await import('../formats/sidefiles.js');
+}
+
 /** The formats table for --list-formats. */
-export function formatsTable(formats: readonly Format[] = allFormats()): string {
+export function formatsTable(list: readonly Format[] = formats.allFormats()): string {
   const rows = [['FORMAT', 'READ', 'WRITE', 'FILE NAMES', 'DESCRIPTION']];
-  for (const f of formats) {
+  for (const f of list) {
     rows.push([f.name, f.read || f.readStream ? 'yes' : '-', f.write ? 'yes' : '-', f.extensions.map((e) => `*.${e}`).join(' '), f.description]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -64,15 +71,15 @@ export function formatsTable(formats: readonly Format[] = allFormats()): string 
 
 /** The writer for an output name (without its `.gz`), or --to. */
 function pickWriter(output: string, to: string | undefined): Format {
-  const writable = allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
+  const writable = formats.allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
   if (to) {
-    const format = formatByName(to);
+    const format = formats.formatByName(to);
     if (!format) throw usageError(`--to: no format called "${sanitize(to)}"; pyrometer writes: ${writable}`);
     if (!format.write) throw usageError(`${format.name} can only be read; pyrometer writes: ${writable}`);
     return format;
   }
   const name = output.replace(/\.gz$/i, '');
-  const format = formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formatForOutputName(output) : undefined);
+  const format = formats.formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formats.formatForOutputName(output) : undefined);
   if (!format) {
     throw usageError(`cannot tell the output format from the name "${sanitize(basename(output))}"; add --to <format> (one of: ${writable})`);
   }
@@ -149,6 +156,7 @@ function humanBytes(n: number): string {
 }
 
 export async function runConvert(input: string | undefined, opts: ConvertOptions): Promise<void> {
+  await loadFormats();
   if (opts.listFormats) {
     process.stdout.write(formatsTable());
     return;
@@ -173,7 +181,7 @@ export async function runConvert(input: string | undefined, opts: ConvertOptions
     const size = (await stat(input)).size;
     const progress = loadProgress(`reading ${basename(input)}`, size);
     try {
-      profile = await loadWithSideFiles(input, {
+      profile = await sideFiles.loadWithSideFiles(input, {
         format: opts.from,
         sideFiles: opts.sideFiles,
         onProgress: (done, total) => progress.update(done, total),

@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
 import { DEFAULT_RATE, record } from '../capture/recorder.js';
-import { recordSummary } from './record-summary.js';
 import { uploadRecording } from './upload.js';
 
 interface RecordCliOptions {
@@ -74,6 +73,8 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         subprocesses: opts.subprocesses,
         engine: opts.engine,
       });
+      // the readers load after the program has run: they are not part of its start-up
+      const { recordSummary } = await import('./record-summary.js');
       process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
       setExitCode(result.exitCode);
       if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, command.join(' '))) && result.exitCode === 0) setExitCode(1);
