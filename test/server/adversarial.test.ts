@@ -76,3 +76,84 @@ describe('adversarial requests to serve', () => {
     await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
   });
 });
+
+function get(port: number, path: string, host: string | null): Promise<{ status: number; body: string }> {
+  const hostLine = host === null ? '' : `Host: ${host}\r\n`;
+  return rawRequest(port, `GET ${path} HTTP/1.1\r\n${hostLine}Connection: close\r\n\r\n`);
+}
+
+describe('the Host header (DNS rebinding)', () => {
+  test('a loopback server answers only requests addressed to a loopback name and its own port', async () => {
+    const server = await startTestServer();
+    try {
+      for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`, `[::1]:${server.port}`]) {
+        assert.equal((await get(server.port, '/api/v1/profiles', host)).status, 200, host);
+      }
+      for (const host of [`evil.example:${server.port}`, `127.0.0.1.evil.example:${server.port}`, 'evil.example', `127.0.0.1:${server.port + 1}`, '127.0.0.1', `localhost:${server.port}@evil`, '', `localhost:${server.port}, evil.example`]) {
+        for (const path of ['/api/v1/profiles', '/', '/api/profile/', '/api/v1/profiles/x/raw']) {
+          const res = await get(server.port, path, host);
+          assert.equal(res.status, 421, `Host "${host}" ${path}: ${res.status}`);
+          assert.match(res.body, /Host/);
+        }
+      }
+      // HTTP/1.1 without a Host header is refused too (by Node already: 400).
+      const bare = await get(server.port, '/api/v1/profiles', null);
+      assert.ok(bare.status === 400 || bare.status === 421, String(bare.status));
+      // Uploads from a rebinding page are refused before anything is stored.
+      const res = await rawPost(server.port, '/api/v1/profiles', { host: `evil.example:${server.port}` }, PROFILE);
+      assert.equal(res.status, 421);
+      assert.equal((await (await fetch(`${server.base}/api/v1/profiles`)).json()).count, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('--allow-host adds names; a server on a non-loopback address answers any name unless names are given', async () => {
+    const named = await startTestServer({ allowedHosts: ['profiles.example'] });
+    try {
+      assert.equal((await get(named.port, '/api/v1/profiles', `profiles.example:${named.port}`)).status, 200);
+      assert.equal((await get(named.port, '/api/v1/profiles', `localhost:${named.port}`)).status, 200);
+      assert.equal((await get(named.port, '/api/v1/profiles', `other.example:${named.port}`)).status, 421);
+    } finally {
+      await named.close();
+    }
+    const open = await startTestServer({ bindHost: '0.0.0.0' });
+    try {
+      assert.equal((await get(open.port, '/api/v1/profiles', `anything.example:${open.port}`)).status, 200);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe('slow clients (slowloris)', () => {
+  test('stalled headers, stalled uploads and trickling uploads are cut off; their spool files go; others are served meanwhile', { timeout: 90_000 }, async () => {
+    const server = await startTestServer({ timeouts: { idleMs: 400, headersMs: 1_000, requestMs: 2_000 } });
+    try {
+      const host = `127.0.0.1:${server.port}`;
+      const uploadHead = (length: number) => `POST /api/v1/profiles?file=slow.txt HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\n\r\n`;
+      const stalled = [
+        ...Array.from({ length: 20 }, () => stalledConnection(server.port, `GET /api/v1/profiles HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `)),
+        ...Array.from({ length: 20 }, () => stalledConnection(server.port, uploadHead(1_000_000) + text)),
+      ];
+      // Trickling: a byte at a time, often enough never to look idle; the whole-request limit ends it.
+      const trickling = Array.from({ length: 10 }, () => stalledConnection(server.port, uploadHead(1_000_000)));
+      const ticker = setInterval(() => { for (const t of trickling) if (!t.socket.destroyed) t.socket.write('a'); }, 100);
+      try {
+        await eventually(() => spoolEntries(server).length > 0, 'the stalled uploads are being spooled');
+        // The server keeps answering everyone else while they hang.
+        await assertAlive(server);
+        const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
+        assert.equal(good.status, 201);
+        const answers = await Promise.all([...stalled, ...trickling].map((c) => c.closed));
+        for (const answer of answers) assert.ok(answer === '' || /^HTTP\/1\.1 (408|400)/.test(answer), JSON.stringify(answer.slice(0, 100)));
+      } finally {
+        clearInterval(ticker);
+      }
+      await eventually(() => spoolEntries(server).length === 0, 'every cut-off upload\'s spool directory is removed');
+      await assertAlive(server);
+    } finally {
+      await server.close();
+    }
+  });
+});
