@@ -13,7 +13,7 @@ import { UploadError } from './ingest.js';
 import { sendError, type AccessPolicy } from './http.js';
 import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from './guards.js';
 import { buildModelInProcess, ProfileService } from './service.js';
-import { ParsePool } from './parse-pool.js';
+import { ParsePool, type ParseLimits } from './parse-pool.js';
 import type { Store } from './store/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -36,6 +36,8 @@ export interface ServerOptions {
   viewerDir?: string | null;
   /** Parse uploads in worker threads (default) or on the main thread. */
   parseInWorkers?: boolean;
+  /** Time and memory a parse may use, and how many run at once (parse-pool.ts). */
+  parseLimits?: Partial<ParseLimits>;
   logger?: boolean;
   /** The address it will listen on: a loopback one answers only loopback Host names (DNS rebinding). Default 127.0.0.1. */
   bindHost?: string;
@@ -78,7 +80,7 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     done(null, payload);
   });
 
-  const pool = options.parseInWorkers === false ? null : new ParsePool();
+  const pool = options.parseInWorkers === false ? null : new ParsePool(options.parseLimits);
   if (pool) app.addHook('onClose', async () => pool.close());
   const service = new ProfileService(options.store, options.spoolDir, maxUploadBytes, pool ? pool.build : buildModelInProcess);
 

@@ -157,3 +157,22 @@ describe('slow clients (slowloris)', () => {
     }
   });
 });
+
+describe('parse limits', () => {
+  test('an upload whose parse needs more than the worker\'s memory is a 422; the next upload is served', { timeout: 120_000 }, async () => {
+    const server = await startTestServer({ parseLimits: { size: 1, memoryMb: 24 } });
+    try {
+      const lines: string[] = [];
+      for (let i = 0; i < 400_000; i++) lines.push(`main;handler_${i};leaf_${i % 977}_${'x'.repeat(60)} 1`);
+      const big = await fetch(`${server.base}/api/v1/profiles?file=big.collapsed`, { method: 'POST', body: gzipSync(lines.join('\n')), headers: { 'content-encoding': 'gzip' } });
+      assert.equal(big.status, 422);
+      assert.match((await big.json()).error, /^big\.collapsed: reading it needed more than the parser's 24 MiB/);
+      const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
+      assert.equal(good.status, 201);
+      assert.equal((await (await fetch(`${server.base}/api/v1/profiles`)).json()).count, 1);
+      await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
+    } finally {
+      await server.close();
+    }
+  });
+});
