@@ -176,3 +176,59 @@ describe('parse limits', () => {
     }
   });
 });
+
+describe('bodies, names and queries', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ maxUploadBytes: 1 << 20 });
+  });
+  after(async () => server.close());
+
+  test('a corrupt compressed body is a 400 naming its encoding, for every encoding', async () => {
+    const garbage = Buffer.from('this is not compressed data at all, not even close');
+    for (const encoding of ['br', 'gzip', 'deflate']) {
+      const res = await rawPost(server.port, '/api/v1/profiles?file=x.txt', { 'content-encoding': encoding }, garbage);
+      assert.equal(res.status, 400, `${encoding}: ${res.body}`);
+      assert.match(JSON.parse(res.body).error, /not valid/);
+    }
+    // Cut short: valid compressed data that stops in the middle.
+    for (const [encoding, bytes] of [['br', brotliCompressSync(PROFILE)], ['gzip', gzipSync(PROFILE)]] as const) {
+      const res = await rawPost(server.port, '/api/v1/profiles?file=x.txt', { 'content-encoding': encoding }, bytes.subarray(0, bytes.length - 4));
+      assert.equal(res.status, 400, `${encoding} cut short: ${res.body}`);
+    }
+    await assertAlive(server);
+  });
+
+  test('zip bombs: a 1 MiB limit holds after gzip and brotli decoding', async () => {
+    const zeros = Buffer.alloc(64 << 20);
+    for (const [encoding, bytes] of [['gzip', gzipSync(zeros, { level: 9 })], ['br', brotliCompressSync(zeros)]] as const) {
+      assert.ok(bytes.length < 200_000, `${encoding} bomb is ${bytes.length} bytes`);
+      const res = await rawPost(server.port, '/api/v1/profiles?file=bomb.txt', { 'content-encoding': encoding }, bytes);
+      assert.equal(res.status, 413, `${encoding}: ${res.body}`);
+    }
+    // A .gz upload is inflated for parsing under the same limit.
+    const res = await rawPost(server.port, '/api/v1/profiles?file=bomb.txt.gz', {}, gzipSync(zeros, { level: 9 }));
+    assert.equal(res.status, 413, res.body);
+    await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
+  });
+
+  test('a file name under 200 characters but over 255 bytes is kept, cut to whole characters', async () => {
+    for (const name of ['é'.repeat(199) + '.txt', '😀'.repeat(150) + '.txt', 'a'.repeat(1000)]) {
+      const res = await fetch(`${server.base}/api/v1/profiles?file=${encodeURIComponent(name)}`, { method: 'POST', body: PROFILE });
+      const body = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(body));
+      assert.ok(Buffer.byteLength(body.fileName) <= 200, body.fileName);
+      assert.ok(name.startsWith(body.fileName), 'a prefix of the name, no broken character');
+    }
+  });
+
+  test('a NUL in the search is a 400, not a silently shorter search', async () => {
+    for (const path of ['/api/v1/profiles?q=simple%00zzz', '/api/profile/?q=a%00', '/?q=a%00b', '/api/v1/profiles?interpreter=%00']) {
+      const res = await fetch(`${server.base}${path}`);
+      assert.equal(res.status, 400, path);
+      assert.match(await res.text(), /NUL/);
+    }
+    const res = await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ argv: 'a\u0000b', VM: 'c\u0000' }) });
+    assert.equal(res.status, 200);
+  });
+});
