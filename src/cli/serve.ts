@@ -59,8 +59,9 @@ export const registerServe: RegisterCommand = (program: Command) => {
       .argParser((v) => parseSize(v)))
     .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
     .option('--private', 'viewing needs a token too (implies --require-token)')
+    .option('--allow-host <name>', 'also answer requests addressed to this host name (a proxy\'s or tunnel\'s); repeatable. On a loopback --host only loopback names are answered, to stop DNS rebinding', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--log', 'log every request')
-    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload?: number; requireToken?: boolean; private?: boolean; log?: boolean }) => {
+    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload?: number; requireToken?: boolean; private?: boolean; log?: boolean; allowHost: string[] }) => {
       const dataDir = opts.data ?? defaultDataDir();
       const store = await openCliStore({ db: opts.db, data: dataDir });
       // fastify and the server's routes are loaded by this command only (start-up of every other command)
@@ -72,6 +73,8 @@ export const registerServe: RegisterCommand = (program: Command) => {
         requireToken: opts.requireToken,
         privateView: opts.private,
         logger: Boolean(opts.log),
+        bindHost: opts.host,
+        allowedHosts: opts.allowHost,
       });
       let address: string;
       try {
