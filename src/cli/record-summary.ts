@@ -79,7 +79,9 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${summary.threads > 1 ? ` over ${summary.threads} threads` : ''}, ${interp}${how}`);
   const clock = mode.wall ? 'wall-clock' : 'CPU';
   let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time), ${fmt(summary.sampleRate)} samples/s recorded`;
-  if (summary.snapshotRate !== null) {
+  if (summary.snapshotRate !== null && result.engine === 'outside') {
+    rate += `; ${fmt(summary.snapshotRate)} looks/s from outside the process (nothing was loaded into the program)`;
+  } else if (summary.snapshotRate !== null) {
     rate += `; ${fmt(summary.snapshotRate)} stack snapshots/s actually taken`;
     if (summary.snapshotRate < requestedRate * 0.9) {
       rate += mode.wall

@@ -22,6 +22,10 @@ interface RecordCliOptions {
   engine: 'auto' | 'vmprof' | 'sampler';
   upload?: string;
   token?: string;
+  inProcess?: boolean;
+  gil?: boolean;
+  pid?: number;
+  duration?: number;
 }
 
 const EXAMPLES = `
@@ -31,6 +35,11 @@ Examples:
   $ pyrometer record --wall -- python3 server.py        every thread, sleeping ones too
   $ pyrometer record --jitlog --pypylog -- pypy3 app.py  PyPy: also the JIT log and GC/JIT phases
   $ pyrometer record python3 -X dev app.py              without --: from python3 on, all is the program's
+  $ pyrometer record --pid 4242 --duration 30           a running CPython process (same as pyrometer attach)
+  $ pyrometer record --in-process -- python3 app.py     CPython: the agent inside the program instead
+
+CPython 3.7–3.13 is sampled from outside the process (its memory read through /proc, nothing
+loaded into it); PyPy, other versions and --in-process use the sampler inside the program.
 `;
 
 function rateOption(value: string): number {
@@ -39,11 +48,58 @@ function rateOption(value: string): number {
   return n;
 }
 
+export function pidOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !(n > 0)) throw new CliError(`a process id is a positive whole number, not "${value}"`, 2);
+  return n;
+}
+
+export function durationOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--duration must be a positive number of seconds, not "${value}"`, 2);
+  return n;
+}
+
+export interface AttachCliOptions {
+  output?: string;
+  force?: boolean;
+  wall?: boolean;
+  mem?: boolean;
+  lines?: boolean;
+  gil?: boolean;
+  rate: number;
+  subprocesses?: boolean;
+  duration?: number;
+  upload?: string;
+  token?: string;
+}
+
+/** `attach PID` and `record --pid PID`: sample, print the summary, upload when asked. */
+export async function attachAndReport(pid: number, opts: AttachCliOptions, setExitCode: (code: number) => void): Promise<void> {
+  const { attachOutside } = await import('../capture/outside/record-outside.js');
+  process.stderr.write(`pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`);
+  const result = await attachOutside(pid, {
+    output: opts.output,
+    force: opts.force,
+    wall: opts.wall,
+    memory: opts.mem,
+    lines: opts.lines,
+    gil: opts.gil,
+    rate: opts.rate,
+    subprocesses: opts.subprocesses,
+    duration: opts.duration,
+    cwd: process.cwd(),
+  });
+  const { recordSummary } = await import('./record-summary.js');
+  process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
+  if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, `process ${pid}`))) setExitCode(1);
+}
+
 export const registerRecord: RegisterCommand = (program: Command, setExitCode) => {
   program
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
-    .argument('<command...>', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …')
+    .argument('[command...]', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …')
     .option('-o, --output <file>', 'profile file (default: <script>-<timestamp>.prof here, never overwriting)')
     .option('--force', 'overwrite the output file if it exists')
     .option('--wall', 'sample wall-clock time: every thread, including sleeping and waiting ones (marked idle)')
@@ -57,10 +113,21 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       if (v !== 'auto' && v !== 'vmprof' && v !== 'sampler') throw new CliError(`--engine must be auto, vmprof or sampler, not "${v}"`, 2);
       return v;
     }, 'auto')
+    .option('--in-process', 'CPython: sample with the agent inside the program instead of from outside (the default)')
+    .option('--gil', 'outside sampler: sample only the thread holding the GIL')
+    .option('--pid <pid>', 'sample a running CPython process instead of starting one (like pyrometer attach)', pidOption)
+    .option('--duration <seconds>', 'with --pid: stop after this many seconds (default: Ctrl-C or the process ends)', durationOption)
     .option('--upload <url>', 'then upload the profile and its side files to a `pyrometer serve` at URL')
     .option('--token <token>', 'upload token for --upload (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN)
     .addHelpText('after', EXAMPLES)
     .action(async (command: string[], opts: RecordCliOptions) => {
+      if (opts.pid !== undefined) {
+        if (command.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
+        await attachAndReport(opts.pid, opts, setExitCode);
+        return;
+      }
+      if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
+      if (command.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
       const result = await record(command, {
         output: opts.output,
         force: opts.force,
@@ -72,6 +139,8 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         jitlog: opts.jitlog,
         subprocesses: opts.subprocesses,
         engine: opts.engine,
+        inProcess: opts.inProcess,
+        gil: opts.gil,
       });
       // the readers load after the program has run: they are not part of its start-up
       const { recordSummary } = await import('./record-summary.js');

@@ -122,7 +122,7 @@ function decode(bytes: Uint8Array): Decoded {
 }
 
 async function recordBytes(extra: string[], program: string[]): Promise<Decoded> {
-  const run = await runPyrometer(['record', ...extra, '-o', 'b.prof', '--', 'python3', ...program]);
+  const run = await runPyrometer(['record', '--in-process', ...extra, '-o', 'b.prof', '--', 'python3', ...program]);
   try {
     assert.equal(run.code, 0, run.stderr);
     return decode(bytesOf(join(run.dir, 'b.prof')));
