@@ -264,7 +264,8 @@ class Sampler:
     idle_samples = _InArray(_IDLE_SAMPLES)
     marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
 
-    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids):
+    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids, native=True):
+        self.native = native  # False: C code time stays on the calling line (vmprof's --no-native)
         self.numbers = _array('d', [0.0] * _SAMPLER_NUMBERS)
         self.period = 1.0 / rate_hz
         self.wall = wall
@@ -600,7 +601,8 @@ class Sampler:
         # that has just come back from C stands at its call instruction. Both must hold: the
         # kernel's CPU timer itself sometimes fires late, and a thread may have been waiting
         # for the GIL rather than running C.
-        if not idle and cpu_delta is not None and cpu_delta > excess_limit and self._in_call(top):
+        if (not idle and self.native and cpu_delta is not None and cpu_delta > excess_limit
+                and self._in_call(top)):
             native = min(count, int((cpu_delta - self.numbers[_TYPICAL]) / period))
         if self._emit(st, top, count, native, idle):
             st.numbers[_THREAD_CREDIT] = credit - count * period
@@ -822,8 +824,9 @@ class Sampler:
 class PyPyVMProf:
     """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
 
-    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None):
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True):
         import _vmprof
+        self.native = native
         self._vmprof = _vmprof
         self.fd = fd
         self.path = path
@@ -843,7 +846,7 @@ class PyPyVMProf:
             self._jitlog.enable(self.jitlog_fd)
         # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy.
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
-        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 1, int(self.wall))
+        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, int(self.native), int(self.wall))
 
     def forget(self):
         # _vmprof's timer does not survive fork; its state does, and disable() would write into
@@ -955,6 +958,7 @@ class _Options:
     engine = 'auto'
     jitlog = None
     subprocess_dir = None
+    native = True
 
 
 def _parse(argv):
@@ -989,6 +993,8 @@ def _parse(argv):
             opts.lines = True
         elif a == '--mem':
             opts.memory = True
+        elif a == '--no-native':
+            opts.native = False
         else:
             raise SystemExit('pyrometer agent: unknown option %s' % a)
         i += 1
@@ -1139,7 +1145,7 @@ def _subprocess_config():
     try:
         directory, rate, flags, engine = value.split(';', 3)
         return {'dir': directory, 'rate': float(rate), 'wall': 'w' in flags, 'lines': 'l' in flags,
-                'memory': 'm' in flags, 'engine': engine}
+                'memory': 'm' in flags, 'native': 'N' not in flags, 'engine': engine}
     except ValueError:
         return None
 
@@ -1159,9 +1165,9 @@ def start_child_profiler():
     except OSError:
         return  # the parent has finished and removed the directory: nothing to add to
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path)
+        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path, cfg['native'])
     else:
-        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids())
+        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids(), cfg['native'])
     _state.update(profiler=profiler, finished=False, interrupted=False)
     _install_exit_hooks()
     profiler.start()
@@ -1282,15 +1288,16 @@ def main(argv):
             if fn is not None:
                 hidden.add(id(fn.__code__))
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out)
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native)
     else:
-        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids)
+        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids, opts.native)
     _state['profiler'] = profiler
 
     # atexit registered before the user's handlers: ours runs after theirs and after threads end
     _install_exit_hooks()
     if opts.subprocess_dir:
-        flags = ('w' if opts.wall else '') + ('l' if opts.lines else '') + ('m' if opts.memory else '')
+        flags = (('w' if opts.wall else '') + ('l' if opts.lines else '') + ('m' if opts.memory else '')
+                 + ('' if opts.native else 'N'))
         os.environ[SUBPROCESS_ENV] = '%s;%s;%s;%s' % (opts.subprocess_dir, opts.rate, flags, engine)
         site_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'subprocess')
         old = os.environ.get('PYTHONPATH')
