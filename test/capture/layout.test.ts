@@ -121,6 +121,26 @@ function decode(bytes: Uint8Array): Decoded {
   return out;
 }
 
+/**
+ * Each record's weight in periods, from the `w:<n>` = `w0,w1,…` META (formats.md): a look writes
+ * a stack once, its weight the periods it stands for; records no `w:` names weigh 1.
+ */
+function weightsOf(d: Decoded): number[] {
+  const weights = d.stacks.map(() => 1);
+  for (const [key, value] of d.meta) {
+    if (!key.startsWith('w:')) continue;
+    const first = Number(key.slice(2));
+    value.split(',').forEach((w, i) => {
+      assert.ok(first + i < weights.length, `w:${first} names only records that exist`);
+      assert.match(w, /^[1-9]\d*$/);
+      weights[first + i] = Number(w);
+    });
+  }
+  return weights;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
 async function recordBytes(extra: string[], program: string[]): Promise<Decoded> {
   const run = await runPyrometer(['record', ...extra, '-o', 'b.prof', '--', 'python3', ...program]);
   try {
@@ -131,7 +151,7 @@ async function recordBytes(extra: string[], program: string[]): Promise<Decoded>
   }
 }
 
-test('CPU mode: header, META, code names before use, one sample per record, thread ids, trailer', async () => {
+test('CPU mode: header, META, code names before use, one record per look and stack, thread ids, trailer', async () => {
   const d = await recordBytes(['--rate', '500'], [dataPath('split.py'), '8', '60000']);
   assert.equal(d.period, 2000, 'period in microseconds from --rate 500');
   assert.equal(d.version, 6);
@@ -141,7 +161,12 @@ test('CPU mode: header, META, code names before use, one sample per record, thre
   assert.equal(d.meta.get('mode'), 'cpu');
   assert.equal(d.meta.get('rate_hz'), '500.0');
   assert.ok(Number(d.meta.get('rate_hz_actual')) > 0);
-  assert.equal(Number(d.meta.get('samples')), d.stacks.length, 'META samples = stack records');
+  assert.equal(Number(d.meta.get('records')), d.stacks.length, 'META records = stack records');
+  const weights = weightsOf(d);
+  assert.equal(Number(d.meta.get('samples')), sum(weights), 'META samples = the records\' weights');
+  // at 500 Hz the CPU timer fires at most once per kernel tick (4 ms here, or 10): looks stand for more than one period
+  assert.ok(weights.some((w) => w > 1), 'some looks weigh more than one period');
+  assert.ok(d.stacks.length < Number(d.meta.get('samples')), 'fewer records than periods: each look written once');
   assert.ok(d.trailer);
   assert.ok(d.stacks.length > 20);
   const tid = d.stacks[0].thread;
@@ -168,7 +193,8 @@ test('--wall: REAL_TIME flag, and idle threads carry the <idle> native frame on 
   const d = await recordBytes(['--wall'], [dataPath('sleeper.py')]);
   assert.equal(d.flags, 0x10);
   assert.equal(d.meta.get('mode'), 'wall');
-  const idle = d.stacks.filter((s) => s.entries[0] === 1n);
+  const weights = weightsOf(d);
+  const idle = d.stacks.flatMap((s, i) => (s.entries[0] === 1n ? [weights[i]] : []));
   assert.ok(idle.length > 0);
-  assert.equal(Number(d.meta.get('idle_samples')), idle.length);
+  assert.equal(Number(d.meta.get('idle_samples')), sum(idle));
 });

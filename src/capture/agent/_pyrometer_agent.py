@@ -225,7 +225,7 @@ class _InArray:
 # Sampler.numbers slots. Code that runs in every look indexes them directly: through the
 # descriptor each access is a Python-level call, which cold costs as much as a clock read.
 (_LAST_CLOCK, _TYPICAL, _OWN_CPU, _LAST_TS, _LAST_FLUSH, _SAMPLES, _SNAPSHOTS, _NATIVE_SAMPLES,
- _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _SAMPLER_NUMBERS) = range(12)  # _QUICK_LEFT: see _look_alone
+ _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _RECORDS, _SAMPLER_NUMBERS) = range(13)  # _QUICK_LEFT: see _look_alone
 
 
 _THREAD_LAST_CPU, _THREAD_CREDIT = 0, 1  # _ThreadState.numbers slots
@@ -263,6 +263,7 @@ class Sampler:
     native_samples = _InArray(_NATIVE_SAMPLES)
     idle_samples = _InArray(_IDLE_SAMPLES)
     marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
+    records = _InArray(_RECORDS)  # stack records written (one per stack a look saw)
 
     def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids, native=True):
         self.native = native  # False: C code time stays on the calling line (vmprof's --no-native)
@@ -287,6 +288,7 @@ class Sampler:
         self.idle_samples = 0
         self.last_ts = -1.0
         self.marks = _array('d', [0.0]) * 512  # (record number, perf_counter) pairs: the ts: METAs
+        self.weights = _array('l')  # the weight (in periods) of each record since the last flush
         self.main_ident = threading.main_thread().ident
         # created by the main thread (at start-up, or in a fork's only thread)
         self.main_native_id = threading.get_native_id() if hasattr(threading, 'get_native_id') else None
@@ -413,22 +415,24 @@ class Sampler:
 
     # -- sampling -------------------------------------------------------------------------
     def _emit(self, st, top, count, native_count, idle):
+        """One record per stack a look saw (at most two: the C-code part and the line), each
+        written once with its weight in periods kept for the `w:<n>` META (see flush)."""
         entries = self._walk(top)
         if not entries:
             return False
         key = tuple(entries)
-        rec = self.stacks.get(key) or self._encode(key)
         suffix = st.tid_bytes
         if self.memory:
             suffix += struct.pack(_ADDR, self._rss_kb())
         write = self.writer.write
+        weights = self.weights
+        numbers = self.numbers
         if idle:
             ikey = ((0, IDLE_UID) if self.lines else (IDLE_UID,)) + key
-            irec = self.stacks.get(ikey) or self._encode(ikey)
-            for _ in range(count):
-                write(irec)
-                write(suffix)
-            numbers = self.numbers
+            write(self.stacks.get(ikey) or self._encode(ikey))
+            write(suffix)
+            weights.append(count)
+            numbers[_RECORDS] += 1
             numbers[_IDLE_SAMPLES] += count
             numbers[_SAMPLES] += count
             return True
@@ -437,16 +441,18 @@ class Sampler:
             lasti = getattr(top, 'f_lasti', -1)
             nuid = self._native_uid(top.f_code, line, lasti)
             nkey = ((0, nuid) if self.lines else (nuid,)) + key
-            nrec = self.stacks.get(nkey) or self._encode(nkey)
-            for _ in range(native_count):
-                write(nrec)
-                write(suffix)
-            self.numbers[_NATIVE_SAMPLES] += native_count
-            count -= native_count
-        for _ in range(count):
-            write(rec)
+            write(self.stacks.get(nkey) or self._encode(nkey))
             write(suffix)
-        self.numbers[_SAMPLES] += native_count + count
+            weights.append(native_count)
+            numbers[_RECORDS] += 1
+            numbers[_NATIVE_SAMPLES] += native_count
+            count -= native_count
+        if count > 0:
+            write(self.stacks.get(key) or self._encode(key))
+            write(suffix)
+            weights.append(count)
+            numbers[_RECORDS] += 1
+        numbers[_SAMPLES] += native_count + count
         return True
 
     def _in_call(self, frame):
@@ -530,11 +536,11 @@ class Sampler:
             if self.previous_look != LOOK_BY_HELPER:
                 self._note_interval(elapsed)
             self.previous_look = LOOK_QUICK
-            samples_before = numbers[_SAMPLES]
+            records_before = numbers[_RECORDS]
             self._sample_thread(st, frame, thread_numbers[_THREAD_CREDIT] + elapsed, elapsed,
                                 max(3 * numbers[_TYPICAL], NATIVE_MIN), False)
-            if numbers[_SAMPLES] != samples_before:
-                self._after_samples(samples_before)
+            if numbers[_RECORDS] != records_before:
+                self._after_samples(records_before)
         except Exception as e:
             self.errors += 1
             self.last_error = repr(e)
@@ -562,7 +568,7 @@ class Sampler:
         # A thread whose CPU advanced far more than looks are usually apart was held in C code.
         # Gaps jitter by a few ticks anyway: only holds of NATIVE_MIN or more count.
         excess_limit = max(3 * max(self.typical, usual_gap), NATIVE_MIN)
-        samples_before = self.samples
+        records_before = self.records
         for ident, top in frames.items():
             st = self._thread_state(ident)
             cpu_delta = None
@@ -585,8 +591,8 @@ class Sampler:
                 credit = st.credit + cpu_delta
                 idle = False
             self._sample_thread(st, top, credit, cpu_delta, excess_limit, idle)
-        if self.samples != samples_before:
-            self._after_samples(samples_before)
+        if self.records != records_before:
+            self._after_samples(records_before)
 
     def _sample_thread(self, st, top, credit, cpu_delta, excess_limit, idle):
         """Turns a thread's credited time (seconds) into samples of its stack at `top`, keeping
@@ -609,8 +615,8 @@ class Sampler:
         else:
             st.numbers[_THREAD_CREDIT] = credit  # the thread was in our own code: its time goes to the next look
 
-    def _after_samples(self, samples_before):
-        """Time marks and flushing, after a look that wrote samples starting at `samples_before`."""
+    def _after_samples(self, records_before):
+        """Time marks and flushing, after a look that wrote records from number `records_before` on."""
         now = _perf_counter()
         numbers = self.numbers
         if now - numbers[_LAST_TS] >= 0.01:
@@ -619,7 +625,7 @@ class Sampler:
             # more code than the rest of a look (its cost is mostly cache misses, every 10 ms)
             i = int(numbers[_MARKS_USED])
             marks = self.marks
-            marks[i] = samples_before
+            marks[i] = records_before
             marks[i + 1] = now
             numbers[_MARKS_USED] = i + 2
         # a process killed outright (SIGKILL, OOM) keeps all but the last moments
@@ -636,6 +642,12 @@ class Sampler:
         for i in range(0, int(self.marks_used), 2):
             meta('ts:%d' % marks[i], '%.3f' % ((marks[i + 1] - start) * 1000.0))
         self.marks_used = 0
+        weights = self.weights
+        if weights:
+            # records of weight 1 need no mark: old files (one record per period) had none
+            if max(weights) > 1:
+                meta('w:%d' % (self.records - len(weights)), ','.join(map(str, weights)))
+            del weights[:]
         self.writer.flush()
 
     # -- control --------------------------------------------------------------------------
@@ -782,6 +794,7 @@ class Sampler:
         self.stopped = True
         self.writer.discard()
         self.marks_used = 0
+        del self.weights[:]
         self._unhook_thread_start()
         self._disarm_timer()
         for fd in (self.writer.fd, self.statm):
@@ -806,6 +819,7 @@ class Sampler:
         self.flush()
         w = self.writer
         w.meta('samples', int(self.samples))
+        w.meta('records', int(self.records))
         w.meta('snapshots', int(self.snapshots))
         w.meta('duration_s', '%.6f' % duration)
         w.meta('cpu_s', '%.6f' % cpu)
