@@ -91,7 +91,7 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   const threads = summary.threads > 1 ? ` over ${summary.threads} threads` : '';
   const seconds = (periods: number) => `${((periods * summary.periodMs) / 1000).toFixed(2)} s`;
   if (weighted) {
-    lines.push(`pyrometer: recorded ${seconds(summary.samples)} of ${clock} time in ${fmt(summary.looks)} looks at the stacks, over ${duration}${threads}, ${interp}${how}`);
+    lines.push(`pyrometer: recorded ${seconds(summary.samples)} of ${clock} time${threads} in ${fmt(summary.looks)} looks at the stacks during ${duration}, ${interp}${how}`);
   } else {
     lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${threads}, ${interp}${how}`);
   }
