@@ -17,7 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
-import { findExecutable, parseTargetCommand, targetStem, type TargetCommand } from './command.js';
+import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
 import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
@@ -33,6 +33,8 @@ export interface RecordOptions {
   memory?: boolean;
   /** Record line numbers per frame. */
   lines?: boolean;
+  /** false: no native (C code) frames (vmprof's --no-native). */
+  native?: boolean;
   /** Samples per second (default 1000). */
   rate?: number;
   /** PyPy: also write the PYPYLOG (GC and JIT phases) to OUT.pypylog. */
@@ -180,6 +182,8 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = { ...(options.env ?? process.env) };
   const command = parseTargetCommand(argv, cwd);
+  const vmprofHint = vmprofModuleHint(command);
+  if (vmprofHint) throw new RecordError(vmprofHint, 2);
   const interpreter = probeInterpreter(command.interpreter, cwd, env);
   if (command.kind === 'script') {
     const script = resolve(cwd, command.what);
@@ -221,6 +225,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.wall) agentArgs.push('--wall');
   if (options.lines) agentArgs.push('--lines');
   if (options.memory) agentArgs.push('--mem');
+  if (options.native === false) agentArgs.push('--no-native');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
   if (childDir) agentArgs.push('--subprocess-dir', childDir);
   if (pypylogTmp) {
