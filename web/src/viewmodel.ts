@@ -32,6 +32,15 @@ export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
 /** Compiles the search box: a case-insensitive RegExp in regex mode, else a plain substring. Null when empty or invalid. */
 export function compileSearch(search: string, regex: boolean): string | RegExp | null {
   if (!search) return null;
+  // `/pattern/` (optionally `/pattern/i`) is a regular expression too, as the search box's placeholder says.
+  const slashed = /^\/(.+)\/([a-z]*)$/.exec(search);
+  if (slashed && !regex) {
+    try {
+      return new RegExp(slashed[1], 'i');
+    } catch {
+      return null;
+    }
+  }
   if (!regex) return search;
   try {
     return new RegExp(search, 'i');
