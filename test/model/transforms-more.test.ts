@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
-import { applyTransforms, stackWeights, totalWeight } from '../../src/model/analysis.js';
+import { stackWeights, totalWeight } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { CATEGORY_NATIVE } from '../../src/model/profile.js';
 import { collapsedStacks, funcNamed, profileFromText } from './profile-text.js';
 

@@ -5,7 +5,8 @@
  */
 import type { Profile } from '../../src/model/profile.js';
 import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/model/profile.js';
-import { applyTransforms, stackWeights, totalWeight } from '../../src/model/analysis.js';
+import { stackWeights, totalWeight } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
 import { makePalette, moduleOf, type Palette } from './colors.js';
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';

@@ -4,7 +4,8 @@
  * ViewModel and reports selections back through the host.
  */
 import type { CallTree } from '../../src/model/analysis.js';
-import { applyTransforms, callersAndCallees } from '../../src/model/analysis.js';
+import { callersAndCallees } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { funcFile, funcName } from '../../src/model/profile.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCount, formatPercent, formatWeight } from './format.js';
@@ -15,7 +16,7 @@ import type { FlameLayout } from './layout.js';
 import type { Palette } from './colors.js';
 import { Memo } from './memo.js';
 import type { ViewState } from './state.js';
-import { isSourceFileName } from '../../src/view-server/source-files.js';
+import { isSourceFileName } from '../../src/model/source-files.js';
 
 export interface ViewHost {
   selectFunction(func: number, view?: 'sandwich' | 'source' | 'flame' | 'tree'): void;
