@@ -7,6 +7,7 @@ import { CATEGORY_JIT } from '../../src/model/profile.js';
 import {
   callTreeBottomUp,
   callTreeTopDown,
+  fileLineCosts,
   functionTable,
   lineCosts,
   matchedWeight,
@@ -58,6 +59,7 @@ export class ViewModel {
   private invertedFlame: FlameLayout | null = null;
   private funcs: FunctionCosts | null = null;
   private lineData: Map<number, Map<number, LineCost>> | null = null;
+  private fileLineData = new Map<number, Map<number, LineCost>>();
   private jit: Float64Array | null = null;
   match: Uint8Array | null = null;
   matchWeight = 0;
@@ -110,6 +112,13 @@ export class ViewModel {
 
   functions(): FunctionCosts {
     return (this.funcs ??= functionTable(this.profile, this.weights));
+  }
+
+  /** Per-line costs of one file (string index), each line once per sample. */
+  fileLines(file: number): Map<number, LineCost> {
+    let lines = this.fileLineData.get(file);
+    if (!lines) this.fileLineData.set(file, (lines = fileLineCosts(this.profile, this.weights, file)));
+    return lines;
   }
 
   lines(): Map<number, Map<number, LineCost>> {

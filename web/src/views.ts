@@ -338,22 +338,11 @@ export class SourceView {
     const name = funcName(vm.profile, func);
     if (!file) return this.message(`Source unavailable: the profile records no file for ${name}.`);
     if (!isSourceFileName(file)) return this.message(`Source unavailable: ${file} is not a source file (only .py, .pyx, .c and similar files are shown).`);
-    // Sum line costs of every function in this file.
-    const perLine = new Map<number, { self: number; total: number }>();
-    const lines = vm.lines();
+    // Line costs of the whole file, each line once per sample (a line two functions share is not counted twice).
     const fileIndex = vm.profile.funcs.file[func];
-    let hasLineData = false;
-    for (const [f, costs] of lines) {
-      if (vm.profile.funcs.file[f] !== fileIndex) continue;
-      for (const [line, c] of costs) {
-        if (line <= 0) continue;
-        hasLineData = true;
-        const acc = perLine.get(line) ?? { self: 0, total: 0 };
-        acc.self += c.self;
-        acc.total += c.total;
-        perLine.set(line, acc);
-      }
-    }
+    const cached = vm.fileLines(fileIndex);
+    const hasLineData = cached.size > 0;
+    const perLine = hasLineData ? cached : new Map<number, { self: number; total: number }>();
     if (!hasLineData) {
       // No per-line samples: fall back to each function's first line with its totals.
       const { self, total } = vm.functions();
