@@ -17,6 +17,8 @@ import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
+import { gcovFormat } from './gcov.js';
+import { lcovFormat } from './lcov.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -30,6 +32,8 @@ registerFormat(flameSvgFormat);
 registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
+registerFormat(gcovFormat);
+registerFormat(lcovFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

@@ -18,6 +18,7 @@ import type { Store } from './store/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
+import { registerCompareRoutes } from './routes/compare.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
 /** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
@@ -102,6 +103,8 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
 
   registerVmprofRoutes(app, service, policy);
   registerApiRoutes(app, service, policy);
-  registerPageRoutes(app, service, policy, options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir);
+  const viewerDir = options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir;
+  registerPageRoutes(app, service, policy, viewerDir);
+  registerCompareRoutes(app, service, policy, viewerDir);
   return app;
 }
