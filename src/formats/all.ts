@@ -15,6 +15,7 @@ import { flameSvgFormat } from './flamegraph-svg/index.js';
 import { austinFormat } from './austin.js';
 import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
+import { traceEventFormat } from './trace-event.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 
@@ -30,6 +31,7 @@ registerFormat(flameSvgFormat);
 registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
+registerFormat(traceEventFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

@@ -1,0 +1,110 @@
+/**
+ * `npm run corpus:speedscope -- DIR`: reads every profile under DIR (a checkout
+ * of speedscope's `sample/profiles/`, or any folder of profiles) with
+ * pyrometer and with speedscope's own importer (the npm package, run in
+ * headless Chromium: test/formats/speedscope-harness.ts), and compares the
+ * totals each shows (the weight of all non-idle samples with a stack, ms for
+ * time units).
+ *
+ * Prints one line per file and a summary: how many of the files in formats
+ * pyrometer claims it read, how many both tools reject, and the largest total
+ * difference. Files in formats pyrometer does not claim (Instruments, JFR,
+ * Haskell, ...), zips and source maps are listed as skipped. Exits 1 when a
+ * claimed file is not read or a total differs by more than --tolerance
+ * (default 0.001 = 0.1%).
+ *
+ * The corpus is not in this repository (its files belong to speedscope);
+ * `fetch` it, or point DIR at the team's copy.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { loadProfile } from '../src/formats/load.js';
+import { SpeedscopeImporter, viewerTotal } from '../test/formats/speedscope-harness.js';
+
+const args = process.argv.slice(2);
+if (args.length === 0 || args.includes('--help')) {
+  console.log('usage: npm run corpus:speedscope -- DIR [--tolerance 0.001] [--only SUBSTRING]\n\nexample: npm run corpus:speedscope -- ~/speedscope/sample/profiles');
+  process.exit(args.length === 0 ? 2 : 0);
+}
+const dir = args[0];
+const tolerance = args.includes('--tolerance') ? Number(args[args.indexOf('--tolerance') + 1]) : 0.001;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
+
+/** Folders of speedscope's corpus in formats pyrometer does not claim. */
+const UNCLAIMED_DIRS = ['Instruments', 'haskell', 'java-flight-recorder', 'papyrus', 'pmcstat', 'stackprof', 'Safari'];
+const UNCLAIMED_FILES = /\.(zip|map|md|grammar)$|(^|\/)\.(DS_Store|gitignore)$|\.v8log\.json/;
+
+function walk(d: string, out: string[] = []): string[] {
+  for (const name of readdirSync(d).sort()) {
+    const p = join(d, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+function claimed(rel: string): boolean {
+  if (UNCLAIMED_FILES.test(rel)) return false;
+  return !UNCLAIMED_DIRS.some((d) => rel.split('/').includes(d));
+}
+
+const files = walk(dir).filter((f) => relative(dir, f).includes(only));
+const importer = new SpeedscopeImporter();
+await importer.start();
+let relevant = 0;
+let read = 0;
+let bothReject = 0;
+let skipped = 0;
+let worst = 0;
+let worstFile = '';
+const failures: string[] = [];
+try {
+  for (const file of files) {
+    const rel = relative(dir, file);
+    if (!claimed(rel)) {
+      skipped++;
+      console.log(`skip  ${rel} (a format pyrometer does not claim)`);
+      continue;
+    }
+    relevant++;
+    let ours: number | null = null;
+    let ourError = '';
+    try {
+      ours = viewerTotal(await loadProfile(file));
+    } catch (e) {
+      ourError = (e as Error).message;
+    }
+    const theirs = await importer.import(basename(file), new Uint8Array(readFileSync(file)));
+    const theirTotal = theirs.exported ? viewerTotal(theirs.exported) : null;
+    if (ours === null) {
+      if (theirTotal === null) {
+        bothReject++;
+        console.log(`both reject  ${rel}: ${ourError}`);
+      } else {
+        failures.push(rel);
+        console.log(`NOT READ  ${rel}: ${ourError} (speedscope: ${theirTotal.toFixed(3)} via ${theirs.importer})`);
+      }
+      continue;
+    }
+    read++;
+    if (theirTotal === null) {
+      console.log(`read  ${rel}: total ${ours.toFixed(3)}; speedscope could not import it (${theirs.errors[0] ?? 'no profile'})`);
+      continue;
+    }
+    const diff = Math.abs(ours - theirTotal) / Math.max(Math.abs(theirTotal), 1e-12);
+    if (diff > worst) {
+      worst = diff;
+      worstFile = rel;
+    }
+    if (diff > tolerance) failures.push(rel);
+    console.log(`${diff > tolerance ? 'DIFF' : 'ok  '}  ${rel}: total ${ours.toFixed(3)}, speedscope ${theirTotal.toFixed(3)} (${(diff * 100).toFixed(4)}%, ${theirs.importer})`);
+  }
+} finally {
+  await importer.stop();
+}
+console.log(`\n${read + bothReject} of ${relevant} files in claimed formats handled: ${read} read, ${bothReject} rejected by both tools; ${skipped} skipped (unclaimed formats)`);
+console.log(`largest total difference against speedscope: ${(worst * 100).toFixed(4)}%${worstFile ? ` (${worstFile})` : ''}`);
+if (failures.length > 0) {
+  console.log(`problems (${failures.length}): ${failures.join(', ')}`);
+  process.exit(1);
+}
