@@ -16,6 +16,7 @@ import { austinFormat } from './austin.js';
 import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { traceEventFormat } from './trace-event.js';
+import { heapProfileFormat } from './heapprofile.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 
@@ -32,6 +33,7 @@ registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
 registerFormat(traceEventFormat);
+registerFormat(heapProfileFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

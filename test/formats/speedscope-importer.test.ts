@@ -104,6 +104,7 @@ test('speedscope imports our pprof (gzip protobuf)', async () => {
 // the time to the profile's end; docs/formats.md says so.)
 const sameTotals: [string, string][] = [
   ['trace-event/node-trace-events.json', 'Trace Event Format profile'],
+  ['node/node-heap-prof.heapprofile', 'Chrome Heap Profile'],
 ];
 for (const [file, expectedImporter] of sameTotals) {
   test(`speedscope shows the totals we read: ${file}`, async () => {
