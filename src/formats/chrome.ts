@@ -15,7 +15,8 @@
  *            and `ProfileChunk` events with the same `id`, pid and tid, each carrying
  *            args.data.cpuProfile { nodes (with `parent`), samples } and args.data.timeDeltas.
  *
- * What the reader makes of it: the `(root)` node is dropped; `(idle)` frames get
+ * What the reader makes of it: the `(root)` node and V8's internal
+ * `native dummy.js` frames are dropped; `(idle)` frames get
  * the idle category, `(garbage collector)` is a gc function, `(program)` native.
  * Samples keep their times (ms from the first sample, sorted: Chrome's deltas
  * can be negative) and are weighted by the time until the next sample (the last
@@ -129,8 +130,8 @@ export function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNo
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const node = chain[i];
-      // The synthetic root is not a frame.
-      if (!(node.parent < 0 && node.name === '(root)')) base = builder.stack(base, frameOf(node));
+      // The synthetic root is not a frame, nor V8's internal "native dummy.js" script (speedscope drops it too).
+      if (!(node.parent < 0 && node.name === '(root)') && node.url !== 'native dummy.js') base = builder.stack(base, frameOf(node));
       stacks.set(node.id, base);
     }
     return base;

@@ -85,3 +85,16 @@ test('chrome: sniffed whatever the key order', () => {
   assertSniffsAs(bytes, 'chrome');
   assert.equal(readChrome(bytes).threads[0].samples.length, 29);
 });
+
+test("chrome: V8's internal `native dummy.js` frames are not frames", () => {
+  const p = readChrome(utf8(JSON.stringify({
+    nodes: [
+      { id: 1, callFrame: { functionName: '(root)', url: '' }, children: [2, 3] },
+      { id: 2, callFrame: { functionName: '', url: 'native dummy.js', lineNumber: 0 } },
+      { id: 3, callFrame: { functionName: 'run', url: 'app.js', lineNumber: 0 } },
+    ],
+    samples: [2, 3], timeDeltas: [0, 10], startTime: 0, endTime: 30,
+  })));
+  assert.deepEqual(stacks(p), { 'run (app.js:1)': 0.02 });
+  assert.equal(p.threads[0].samples.stack[0], -1, 'the dummy-only sample has no stack');
+});
