@@ -14,9 +14,12 @@ import { sendError, type AccessPolicy } from './http.js';
 import { buildModelInProcess, ProfileService } from './service.js';
 import { ParsePool } from './parse-pool.js';
 import type { Store } from './store/store.js';
+import type { SeriesStore } from './series/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import { registerContinuousRoutes } from './routes/continuous.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
 /** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
@@ -36,6 +39,8 @@ export interface ServerOptions {
   /** Parse uploads in worker threads (default) or on the main thread. */
   parseInWorkers?: boolean;
   logger?: boolean;
+  /** Continuous profiling: streamed chunks, Pyroscope's /ingest and the query API. Off when absent. */
+  seriesStore?: SeriesStore;
 }
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
@@ -79,5 +84,16 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   registerVmprofRoutes(app, service, policy);
   registerApiRoutes(app, service, policy);
   registerPageRoutes(app, service, policy, options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir);
+  const series = options.seriesStore;
+  if (series) {
+    registerStreamRoutes(app, service, policy, series);
+    registerContinuousRoutes(app, service, policy, series);
+    // Rows past their resolution's retention: dropped at start and hourly.
+    const expire = () => series.expire(Date.now()).catch((err) => app.log.warn({ err }, 'expiring continuous data failed'));
+    await expire();
+    const expirer = setInterval(expire, 3_600_000);
+    expirer.unref();
+    app.addHook('onClose', async () => clearInterval(expirer));
+  }
   return app;
 }
