@@ -9,8 +9,9 @@ import { CliError } from './errors.js';
 import { DEFAULT_RATE, record } from '../capture/recorder.js';
 import { recordSummary } from '../capture/summary.js';
 import { uploadRecording } from './upload.js';
+import { streamOptionsFrom, addStreamOptions, type StreamCliOptions, startStream } from './stream-options.js';
 
-interface RecordCliOptions {
+interface RecordCliOptions extends StreamCliOptions {
   output?: string;
   force?: boolean;
   wall?: boolean;
@@ -32,6 +33,8 @@ Examples:
   $ pyrometer record --wall -- python3 server.py        every thread, sleeping ones too
   $ pyrometer record --jitlog --pypylog -- pypy3 app.py  PyPy: also the JIT log and GC/JIT phases
   $ pyrometer record python3 -X dev app.py              without --: from python3 on, all is the program's
+  $ pyrometer record --stream http://prof:8000 --service api --label version=1.3 -- python3 server.py
+                                                        continuous profiling: a chunk every 10 s to \`pyrometer serve\`
 `;
 
 function rateOption(value: string): number {
@@ -41,7 +44,7 @@ function rateOption(value: string): number {
 }
 
 export const registerRecord: RegisterCommand = (program: Command, setExitCode) => {
-  program
+  const command = program
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
     .argument('<command...>', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …')
@@ -59,23 +62,32 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       return v;
     }, 'auto')
     .option('--upload <url>', 'then upload the profile and its side files to a `pyrometer serve` at URL')
-    .option('--token <token>', 'upload token for --upload (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN)
+    .option('--token <token>', 'upload token for --upload and --stream (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN);
+  addStreamOptions(command)
     .addHelpText('after', EXAMPLES)
-    .action(async (command: string[], opts: RecordCliOptions) => {
-      const result = await record(command, {
-        output: opts.output,
-        force: opts.force,
-        wall: opts.wall,
-        memory: opts.mem,
-        lines: opts.lines,
-        rate: opts.rate,
-        pypylog: opts.pypylog,
-        jitlog: opts.jitlog,
-        subprocesses: opts.subprocesses,
-        engine: opts.engine,
-      });
+    .action(async (argv: string[], opts: RecordCliOptions) => {
+      const stream = opts.stream ? startStream(streamOptionsFrom(opts, argv, opts.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
+      let result;
+      try {
+        result = await record(argv, {
+          follower: stream?.session,
+          output: opts.output,
+          force: opts.force,
+          wall: opts.wall,
+          memory: opts.mem,
+          lines: opts.lines,
+          rate: opts.rate,
+          pypylog: opts.pypylog,
+          jitlog: opts.jitlog,
+          subprocesses: opts.subprocesses,
+          engine: opts.engine,
+        });
+      } finally {
+        if (stream && !result) await stream.stop();
+      }
       process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
       setExitCode(result.exitCode);
-      if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, command.join(' '))) && result.exitCode === 0) setExitCode(1);
+      if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);
+      if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
     });
 };
