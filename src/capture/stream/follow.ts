@@ -13,15 +13,23 @@
  * is exactly what the finished file would show for that stretch of time. The
  * agent's own frames are taken out of PyPy stacks the way `record` does.
  * Reading is linear: every byte is read once, names are re-read per cut.
+ *
+ * PyPy's `_vmprof` may write a code object's name a little after the first
+ * samples that use it (its sample and name buffers are flushed separately): a
+ * PyPy stack record naming a code id not seen yet is held back until the name
+ * arrives (or HOLD_MS passes, or the file ends), so a piece never shows an
+ * `<unknown>` frame that the finished file names. Our sampler and the outside
+ * sampler write every name before its first use.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
-import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, walkRecords } from '../vmprof-records.js';
+import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../vmprof-records.js';
 
 const READ_BYTES = 1 << 20;
+const HOLD_MS = 30_000;
 const FILE_HEADER_BYTES = 40;
 
 export class VmprofFollower {
@@ -33,6 +41,9 @@ export class VmprofFollower {
   private carry: Uint8Array = new Uint8Array(0);
   private readonly names: Uint8Array[] = [];
   private stacks: Uint8Array[] = [];
+  /** PyPy stack records waiting for a code name, with when they were read. */
+  private held: { record: Uint8Array; since: number }[] = [];
+  private readonly named = new Set<bigint>();
   private rpython = false;
   /** True once the trailer was read: the writer is done. */
   finished = false;
@@ -73,7 +84,11 @@ export class VmprofFollower {
     }
     const lead = concat([this.fileHeader, this.headerRecord ?? new Uint8Array(0)]);
     const buffer = concat([lead, data]);
-    const walk = walkRecords(buffer);
+    if (buffer.length <= lead.length) {
+      this.carry = data;
+      return;
+    }
+    const walk = walkRecords(buffer, (uid) => this.named.add(uid));
     if (walk === null) throw new Error(`${this.path}: not a VMProf file this machine wrote (8-byte words)`);
     this.rpython ||= walk.rpython;
     let end = lead.length;
@@ -82,7 +97,8 @@ export class VmprofFollower {
       const record = buffer.slice(r.start, r.end);
       end = r.end;
       if (r.marker === MARKER_STACKTRACE) {
-        this.stacks.push(record);
+        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, since: Date.now() });
+        else this.stacks.push(record);
         this.stackRecords++;
       } else if (r.marker === MARKER_TRAILER) {
         this.finished = true;
@@ -96,8 +112,27 @@ export class VmprofFollower {
     this.carry = buffer.slice(end);
   }
 
-  /** The stacks collected since the last cut, with their weights; empty when none. */
-  cut(): WeightedStack[] {
+  /** Are the code ids of a PyPy stack record (pairs of tag, value) all named already? */
+  private namesKnown(record: Uint8Array): boolean {
+    const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+    const depth = Number(view.getBigInt64(9, true));
+    for (let i = 0; i + 1 < depth; i += 2) {
+      if (view.getBigInt64(17 + i * 8, true) === BigInt(TAG_CODE) && !this.named.has(view.getBigInt64(17 + (i + 1) * 8, true))) return false;
+    }
+    return true;
+  }
+
+  /** The stacks collected since the last cut, with their weights; empty when none. `final`: the file is complete, hold nothing back. */
+  cut(final = false): WeightedStack[] {
+    if (this.held.length > 0) {
+      const now = Date.now();
+      const still: typeof this.held = [];
+      for (const h of this.held) {
+        if (final || this.finished || now - h.since > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h.record);
+        else still.push(h);
+      }
+      this.held = still;
+    }
     if (this.stacks.length === 0 || !this.fileHeader) return [];
     const parts = [this.fileHeader, ...(this.headerRecord ? [this.headerRecord] : []), ...this.names, ...this.stacks];
     this.stacks = [];

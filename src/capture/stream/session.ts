@@ -56,7 +56,7 @@ export class StreamSession implements ProfileFollower {
     try {
       follower.poll();
       if (!final && now < this.nextCut) return;
-      const stacks = follower.cut();
+      const stacks = follower.cut(final);
       const until = final ? now : this.nextCut;
       if (stacks.length > 0) {
         this.sender.queue({ service: this.options.service, labels: this.labels, from: this.lastCut, until: Math.max(until, this.lastCut + 1), unit: 'samples', kind: this.options.kind, ...chunkBody(stacks) });
