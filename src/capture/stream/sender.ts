@@ -172,8 +172,9 @@ export class ChunkSender {
       if (response.status >= 400 && response.status < 500 && ![401, 408, 429].includes(response.status)) return 'rejected';
       return 'retry';
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      this.counts.lastError = e.cause?.code ?? e.message;
+      if (this.abort.signal.aborted) return 'retry'; // closing: not the server's fault
+      const e = err as Error & { cause?: { code?: string; errors?: { code?: string }[] } };
+      this.counts.lastError = e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message;
       return 'retry';
     }
   }
