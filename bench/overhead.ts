@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentPath } from '../src/capture/recorder.js';
-import { metas, walkRecords } from '../src/capture/vmprof-records.js';
+import { metas, walkRecords } from '../src/formats/vmprof/records.js';
 import { prng } from '../test/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -16,7 +16,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CliError } from '../cli/errors.js';
+import { RecordError } from './errors.js';
 import { findExecutable, parseTargetCommand, targetStem, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
@@ -104,23 +104,23 @@ const PROBE = [
 /** Runs `interp -c …` to learn that it is Python 3.8+ and which one; a clear error otherwise. */
 export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
   const path = findExecutable(interpreter, cwd, env);
-  if (!path) throw new CliError(`${interpreter}: interpreter not found`);
+  if (!path) throw new RecordError(`${interpreter}: interpreter not found`);
   try {
     statSync(path);
   } catch {
-    throw new CliError(`${interpreter}: interpreter not found`);
+    throw new RecordError(`${interpreter}: interpreter not found`);
   }
   const r = spawnSync(path, ['-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new CliError(`${interpreter}: permission denied`);
-    throw new CliError(`${interpreter}: could not run it (${code ?? r.error.message})`);
+    if (code === 'EACCES') throw new RecordError(`${interpreter}: permission denied`);
+    throw new RecordError(`${interpreter}: could not run it (${code ?? r.error.message})`);
   }
   const m = /pyrometer-probe (\S+) (\d+)\.(\d+)\.(\d+) ([01])/.exec(r.stdout ?? '');
-  if (!m) throw new CliError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
+  if (!m) throw new RecordError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
   const [major, minor] = [Number(m[2]), Number(m[3])];
   if (major < 3 || (major === 3 && minor < 8)) {
-    throw new CliError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.8 or newer`);
+    throw new RecordError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.8 or newer`);
   }
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
 }
@@ -135,8 +135,8 @@ export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd
   if (options.output) {
     const out = resolve(cwd, options.output);
     if (existsSync(out)) {
-      if (statSync(out).isDirectory()) throw new CliError(`${options.output}: is a directory`);
-      if (!options.force) throw new CliError(`${options.output} already exists (use --force to overwrite it)`);
+      if (statSync(out).isDirectory()) throw new RecordError(`${options.output}: is a directory`);
+      if (!options.force) throw new RecordError(`${options.output} already exists (use --force to overwrite it)`);
     }
     return out;
   }
@@ -176,17 +176,17 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const interpreter = probeInterpreter(command.interpreter, cwd, env);
   if (command.kind === 'script') {
     const script = resolve(cwd, command.what);
-    if (!existsSync(script)) throw new CliError(`${command.what}: no such file`);
+    if (!existsSync(script)) throw new RecordError(`${command.what}: no such file`);
   }
   const rate = options.rate ?? DEFAULT_RATE;
-  if (!(rate >= 1 && rate <= 100_000)) throw new CliError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
+  if (!(rate >= 1 && rate <= 100_000)) throw new RecordError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
   const engine = options.engine && options.engine !== 'auto'
     ? options.engine
     : interpreter.implementation === 'pypy' && interpreter.hasVmprof ? 'vmprof' : 'sampler';
-  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new CliError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
+  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new RecordError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
   const isPyPy = interpreter.implementation === 'pypy';
   if ((options.jitlog || options.pypylog) && !isPyPy) {
-    throw new CliError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
+    throw new RecordError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
   }
 
   const output = chooseOutput(command, options, cwd);
@@ -197,7 +197,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     closeSync(openSync(tmp, 'w'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new CliError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
+    throw new RecordError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
   }
   const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
   if (childDir) mkdirSync(childDir, { recursive: true });
@@ -258,7 +258,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     });
   } catch (err) {
     cleanup();
-    throw new CliError(`${command.interpreter}: could not run it (${(err as Error).message})`);
+    throw new RecordError(`${command.interpreter}: could not run it (${(err as Error).message})`);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
@@ -267,13 +267,13 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const error = /^error (.*)$/m.exec(status);
   if (error) {
     cleanup();
-    throw new CliError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
+    throw new RecordError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
   }
   const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
   const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
   if (!/^started /m.test(status)) {
     cleanup();
-    throw new CliError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
+    throw new RecordError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
   }
 
   if (options.follower) await options.follower.finish();

@@ -13,6 +13,7 @@ import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
+import { registerDiff } from './diff.js';
 import { registerQuery } from './query.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerRecord,
   registerShow,
   registerInfo,
+  registerDiff,
   registerView,
   registerReport,
   registerConvert,

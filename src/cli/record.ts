@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
 import { DEFAULT_RATE, record } from '../capture/recorder.js';
-import { recordSummary } from '../capture/summary.js';
+import { recordSummary } from './record-summary.js';
 import { uploadRecording } from './upload.js';
 import { streamOptionsFrom, addStreamOptions, type StreamCliOptions, startStream } from './stream-options.js';
 

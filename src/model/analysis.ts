@@ -421,4 +421,3 @@ export function matchedWeight(profile: Profile, weights: Float64Array, match: Ui
   return sum;
 }
 
-export { applyTransform, applyTransforms, type Transform } from './transforms.js';

@@ -23,7 +23,7 @@
  * Bump the version when the layout changes and keep a reader for old versions.
  */
 import type { Counter, MarkerTable, Profile, SampleTable, Thread } from './profile.js';
-import { ProfileFormatError } from '../formats/errors.js';
+import { ProfileFormatError } from './errors.js';
 
 export const SERIALIZED_MODEL_VERSION = 1;
 export const SERIALIZED_MODEL_MAGIC = 'PYRMODEL';

@@ -12,10 +12,8 @@ import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
-import { readViewerAsset, type ViewerAsset } from './assets.js';
-import { isSourceFileName } from './source-files.js';
-
-export { isSourceFileName };
+import { readViewerAsset, type ViewerAsset } from '../assets/viewer.js';
+import { profileFiles } from '../model/source-files.js';
 
 export interface ViewedProfile {
   name: string;
@@ -36,16 +34,6 @@ const ASSET_TYPES: Record<ViewerAsset, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
-
-/** The source files a profile names: the only paths its source view may read. */
-export function profileFiles(profile: Profile): Set<string> {
-  const files = new Set<string>();
-  for (let f = 0; f < profile.funcs.length; f++) {
-    const s = profile.funcs.file[f];
-    if (s >= 0 && isSourceFileName(profile.strings[s])) files.add(profile.strings[s]);
-  }
-  return files;
-}
 
 export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
   const host = options.host ?? '127.0.0.1';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readVmprof, readVmprofStream } from '../../src/formats/vmprof/index.js';
 import { applySamplerMeta } from '../../src/formats/vmprof/pyrometer-meta.js';
 import { VmprofEncoder, type Address } from '../../src/formats/vmprof/write.js';
-import { FLAG_MEMORY, FLAG_REAL_TIME } from '../../src/formats/vmprof/parser.js';
+import { FLAG_MEMORY, FLAG_REAL_TIME } from '../../src/formats/vmprof/records.js';
 import { mergeChildProfiles } from '../../src/capture/merge.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';

@@ -5,7 +5,8 @@
  */
 import type { Profile } from '../../src/model/profile.js';
 import { funcName, profileDuration, totalSamples } from '../../src/model/profile.js';
-import { applyTransforms, idleStacks } from '../../src/model/analysis.js';
+import { idleStacks } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
 import { makePalette, type Palette } from './colors.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';

@@ -5,7 +5,6 @@
 import type { Profile } from '../../src/model/profile.js';
 import { CATEGORY_JIT } from '../../src/model/profile.js';
 import {
-  applyTransforms,
   callTreeBottomUp,
   callTreeTopDown,
   functionTable,
@@ -17,8 +16,8 @@ import {
   type CallTree,
   type FunctionCosts,
   type LineCost,
-  type Transform,
 } from '../../src/model/analysis.js';
+import { applyTransforms, type Transform } from '../../src/model/transforms.js';
 import type { ViewState, ViewTransform } from './state.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
 

@@ -10,7 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { formatCount, formatPercent, formatWeight } from './format.js';
 import type { ViewModel } from './viewmodel.js';
 import { VirtualList } from './virtuallist.js';
-import { isSourceFileName } from '../../src/view-server/source-files.js';
+import { isSourceFileName } from '../../src/model/source-files.js';
 
 export interface ViewHost {
   selectFunction(func: number, view?: 'sandwich' | 'source' | 'flame' | 'tree'): void;

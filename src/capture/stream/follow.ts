@@ -26,7 +26,7 @@ import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
-import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../vmprof-records.js';
+import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
 
 const READ_BYTES = 1 << 20;
 const HOLD_MS = 30_000;

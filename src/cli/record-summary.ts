@@ -9,7 +9,7 @@ import { loadProfile } from '../formats/load.js';
 import { sanitize } from '../report/text.js';
 import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
 import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
-import type { RecordResult } from './recorder.js';
+import type { RecordResult } from '../capture/recorder.js';
 
 export interface RecordSummary {
   samples: number;
