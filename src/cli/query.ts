@@ -88,11 +88,11 @@ export const registerQuery: RegisterCommand = (program: Command) => {
         selection(params, 'b.', opts.from, opts.to, opts.label);
         const diff = await (await get(`${base}/api/v1/continuous/diff?${params}`, opts.token)).json();
         if (opts.json) return void out.write(`${JSON.stringify(diff, null, 2)}\n`);
-        out.write(`baseline ${diff.a.from} .. ${diff.a.to}: ${diff.totalBefore} samples; selection ${diff.b.from} .. ${diff.b.to}: ${diff.totalAfter} samples\n`);
+        out.write(`baseline ${diff.a.from} .. ${diff.a.to}: ${diff.before.total} samples; selection ${diff.b.from} .. ${diff.b.to}: ${diff.after.total} samples\n`);
         out.write('  self before  self after    change  function\n');
-        const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+        const pct = (x: number) => `${x.toFixed(1)}%`;
         for (const f of diff.functions.slice(0, 20)) {
-          out.write(`  ${pct(f.selfBefore).padStart(11)}  ${pct(f.selfAfter).padStart(10)}  ${`${f.selfChange >= 0 ? '+' : ''}${(f.selfChange * 100).toFixed(1)}`.padStart(8)}  ${sanitize(f.func)}\n`);
+          out.write(`  ${pct(f.beforeSelf).padStart(11)}  ${pct(f.afterSelf).padStart(10)}  ${`${f.delta >= 0 ? '+' : ''}${f.delta.toFixed(1)}`.padStart(8)}  ${sanitize(f.name)}${f.file ? ` (${sanitize(f.file)})` : ''}\n`);
         }
         return;
       }

@@ -184,14 +184,16 @@ describe('queries', () => {
     assert.deepEqual(t.points[0], [T0 + 120_000, 15]);
 
     const d = await json(`/api/v1/continuous/diff?service=svc&label=version=1.2&a.${A.replace('&', '&a.')}&b.${B.replace('&', '&b.')}`);
-    const byFunc = Object.fromEntries(d.functions.map((f: { func: string; selfChange: number }) => [f.func, f.selfChange]));
-    assert.ok(Math.abs(byFunc['a (s.py)'] - -0.8) < 1e-9, JSON.stringify(byFunc));
-    assert.ok(Math.abs(byFunc['b (s.py)'] - 0.8) < 1e-9);
-    assert.equal(d.totalBefore, 60);
+    const byFunc = Object.fromEntries(d.functions.map((f: { name: string; delta: number }) => [f.name, f.delta]));
+    assert.ok(Math.abs(byFunc.a - -80) < 1e-9, JSON.stringify(byFunc)); // a: 90% of phase A, 10% of phase B
+    assert.ok(Math.abs(byFunc.b - 80) < 1e-9);
+    assert.equal(d.unit, '%');
+    assert.equal(d.before.total, 60);
+    assert.deepEqual(d.stacks.find((s: { stack: string }) => s.stack === 'main (s.py:1);a (s.py:10)'), { stack: 'main (s.py:1);a (s.py:10)', before: 54, after: 6 });
 
     const v = await json(`/api/v1/continuous/diff?service=svc&from=${T0 + 120_000}&to=${T0 + 240_000}&a.label=version=1.2&b.label=version=1.3`);
-    const change = Object.fromEntries(v.functions.map((f: { func: string; selfChange: number }) => [f.func, f.selfChange]));
-    assert.ok(Math.abs(change['b (s.py)'] - 0.5) < 1e-9 && Math.abs(change['a (s.py)'] + 0.5) < 1e-9, JSON.stringify(change));
+    const change = Object.fromEntries(v.functions.map((f: { name: string; delta: number }) => [f.name, f.delta]));
+    assert.ok(Math.abs(change.b - 50) < 1e-9 && Math.abs(change.a + 50) < 1e-9, JSON.stringify(change));
 
     const top = await json(`/api/v1/continuous/top?service=svc&label=version=1.2&from=${T0 + 120_000}&to=${T0 + 240_000}&n=2`);
     assert.deepEqual(top.series.map((s: { func: string }) => s.func).sort(), ['a (s.py)', 'b (s.py)']);

@@ -7,8 +7,9 @@
  *                                                          (the viewer's input: /viewer/?profile=<this URL>)
  *   GET /api/v1/continuous/functions?…                     its function table (self, total), heaviest first
  *   GET /api/v1/continuous/diff?service&a.from&a.to&a.label…&b.from&b.to&b.label…
- *                                                          biggest changes from selection a to b (shares of
- *                                                          each one's total), and both stacks side by side
+ *                                                          biggest changes from selection a to b, as
+ *                                                          `pyrometer diff` compares files (percent of each
+ *                                                          one's total), and both stacks side by side
  *   GET /api/v1/continuous/top?service&from&to&label…&n=6  top functions' self weight per bucket
  *
  * Times: now, now-1h, -15m, Unix s/ms, ISO dates (series/selector.ts). A
@@ -23,7 +24,7 @@ import { requireAccess, type AccessPolicy } from '../http.js';
 import type { ProfileService } from '../service.js';
 import type { SeriesSelector, SeriesStore } from '../series/store.js';
 import { parseSelector, SelectorError } from '../series/selector.js';
-import { diffStacks, functionWeights, profileFromStacks, topFunctionsOverTime } from '../series/analysis.js';
+import { diffSelections, functionWeights, profileFromStacks, topFunctionsOverTime } from '../series/analysis.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -88,7 +89,8 @@ export function registerContinuousRoutes(app: FastifyInstance, service: ProfileS
     const b = selectorOf(request, 'b.');
     const limit = intParam(request.query as Query, 'limit', 50, 10_000);
     const [before, after] = await Promise.all([series.merged(a), series.merged(b)]);
-    return { a: range(before), b: range(after), ...diffStacks(before.stacks, after.stacks, limit) };
+    const side = (selector: SeriesSelector, merged: typeof before) => ({ stacks: merged.stacks, profile: profileFromStacks(merged.stacks, { service: selector.service, ...merged, labels: selector.labels }) });
+    return { a: range(before), b: range(after), ...diffSelections(side(a, before), side(b, after), limit) };
   });
 
   app.get('/api/v1/continuous/top', async (request) => {

@@ -7,6 +7,7 @@
 import { readCollapsed, parseFrameLabel } from '../../formats/collapsed.js';
 import type { Profile } from '../../model/profile.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
+import { compareFunctions, type Comparison } from '../../model/compare.js';
 
 /** The merged stacks of a selection as a Profile (one thread), with the range in its meta. */
 export function profileFromStacks(stacks: WeightedStack[], meta: { service: string; from: number; to: number; labels?: Record<string, string> }): Profile {
@@ -49,61 +50,34 @@ export function functionWeights(stacks: WeightedStack[]): Map<string, FunctionWe
   return out;
 }
 
-export interface FunctionChange {
-  func: string;
-  /** Shares of each selection's total weight, 0..1. */
-  selfBefore: number;
-  selfAfter: number;
-  totalBefore: number;
-  totalAfter: number;
-  /** selfAfter - selfBefore: what grew (> 0) or shrank. */
-  selfChange: number;
-  totalChange: number;
-}
-
 export interface StackDiff {
   stack: string;
   before: number;
   after: number;
 }
 
-export interface ProfileDiff {
-  totalBefore: number;
-  totalAfter: number;
-  /** Biggest changes first (by |self share change|, then |total share change|). */
-  functions: FunctionChange[];
+export interface SelectionDiff extends Comparison {
   /** Both selections' stacks side by side, for a differential flame graph. */
   stacks: StackDiff[];
 }
 
 const sum = (stacks: WeightedStack[]) => stacks.reduce((n, s) => n + s.weight, 0);
 
-/** Compares two selections by shares of their own totals, so a busier range does not look like a regression. */
-export function diffStacks(before: WeightedStack[], after: WeightedStack[], limit = 50): ProfileDiff {
-  const totalBefore = sum(before);
-  const totalAfter = sum(after);
-  const a = functionWeights(before);
-  const b = functionWeights(after);
-  const share = (n: number, total: number) => (total > 0 ? n / total : 0);
-  const functions: FunctionChange[] = [];
-  for (const func of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(func);
-    const y = b.get(func);
-    const selfBefore = share(x?.self ?? 0, totalBefore);
-    const selfAfter = share(y?.self ?? 0, totalAfter);
-    const totalBeforeShare = share(x?.total ?? 0, totalBefore);
-    const totalAfterShare = share(y?.total ?? 0, totalAfter);
-    functions.push({ func, selfBefore, selfAfter, totalBefore: totalBeforeShare, totalAfter: totalAfterShare, selfChange: selfAfter - selfBefore, totalChange: totalAfterShare - totalBeforeShare });
-  }
-  functions.sort((p, q) => Math.abs(q.selfChange) - Math.abs(p.selfChange) || Math.abs(q.totalChange) - Math.abs(p.totalChange) || p.func.localeCompare(q.func));
+/**
+ * Two selections compared the way `pyrometer diff` compares two files
+ * (model/compare.ts: functions matched by name and file, shares of each
+ * selection's own total, biggest self change first), plus their stacks.
+ */
+export function diffSelections(before: { profile: Profile; stacks: WeightedStack[] }, after: { profile: Profile; stacks: WeightedStack[] }, limit = 50): SelectionDiff {
+  const comparison = compareFunctions(before.profile, after.profile);
   const stacks = new Map<string, StackDiff>();
-  for (const s of before) stacks.set(s.stack, { stack: s.stack, before: s.weight, after: 0 });
-  for (const s of after) {
+  for (const s of before.stacks) stacks.set(s.stack, { stack: s.stack, before: s.weight, after: 0 });
+  for (const s of after.stacks) {
     const d = stacks.get(s.stack);
     if (d) d.after += s.weight;
     else stacks.set(s.stack, { stack: s.stack, before: 0, after: s.weight });
   }
-  return { totalBefore, totalAfter, functions: functions.slice(0, limit), stacks: [...stacks.values()] };
+  return { ...comparison, functions: comparison.functions.slice(0, limit), stacks: [...stacks.values()] };
 }
 
 export interface TopFunctionsOverTime {
