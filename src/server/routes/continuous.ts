@@ -1,5 +1,5 @@
 /**
- * Continuous profiling, query side (JSON API; the page is /continuous):
+ * Continuous profiling, query side: the page /continuous (continuous-page.ts) and its JSON API:
  *
  *   GET /api/v1/continuous/services                        services, their label keys and values, last seen
  *   GET /api/v1/continuous/timeline?service&from&to&label=k=v…   weight per bucket
@@ -20,7 +20,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { gzipSync } from 'node:zlib';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../../model/serialize.js';
 import { UploadError } from '../ingest.js';
-import { requireAccess, type AccessPolicy } from '../http.js';
+import { isAuthorized, requireAccess, type AccessPolicy } from '../http.js';
+import { loginPage, PAGE_CSP } from '../pages.js';
+import { CONTINUOUS_SCRIPT, continuousPage } from '../continuous-page.js';
 import type { ProfileService } from '../service.js';
 import type { SeriesSelector, SeriesStore } from '../series/store.js';
 import { parseSelector, SelectorError } from '../series/selector.js';
@@ -52,6 +54,14 @@ const range = (r: { from: number; to: number; resolutionMs: number }) => ({
 });
 
 export function registerContinuousRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, series: SeriesStore): void {
+  app.get('/continuous', async (request, reply) => {
+    const allowed = !policy.privateView || (await isAuthorized(service, request));
+    return reply.code(allowed ? 200 : 401).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff')
+      .send(allowed ? continuousPage() : loginPage());
+  });
+  app.get('/assets/pyrometer-continuous.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(CONTINUOUS_SCRIPT));
+
   app.get('/api/v1/continuous/services', async (request) => {
     await requireAccess(service, policy, request, 'view');
     const services = await series.services();
