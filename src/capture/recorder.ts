@@ -55,6 +55,16 @@ export interface RecordOptions {
   stdio?: 'inherit' | 'pipe' | 'ignore';
   /** Called once the program runs (tests use it to send signals). */
   onStarted?: (pid: number) => void;
+  /** Reads the profile while it is written (`record --stream`). */
+  follower?: ProfileFollower;
+}
+
+/** Something that reads the profile file as the program writes it. */
+export interface ProfileFollower {
+  /** The program runs and writes `path` (a VMProf file; `engine` is vmprof or sampler). */
+  started(path: string, pid: number, engine: string): void;
+  /** The program has exited and written its last records; the file is rewritten and renamed after this resolves. */
+  finish(): Promise<void>;
 }
 
 export interface InterpreterInfo {
@@ -244,12 +254,13 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     argv0: command.interpreter,
   });
   let status = '';
+  let startedSeen = false;
   child.stdio[3]?.on('data', (d: Buffer) => {
     status += d.toString('utf8');
-    if (/^started /m.test(status) && options.onStarted && child.pid !== undefined) {
-      const notify = options.onStarted;
-      options.onStarted = undefined;
-      notify(child.pid);
+    if (/^started /m.test(status) && child.pid !== undefined && !startedSeen) {
+      startedSeen = true;
+      options.follower?.started(tmp, child.pid, engine);
+      options.onStarted?.(child.pid);
     }
   });
   child.stdio[3]?.on('error', () => {});
@@ -291,6 +302,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     throw new RecordError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
   }
 
+  if (options.follower) await options.follower.finish();
   const notes: string[] = fallbackNote ? [fallbackNote] : [];
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out

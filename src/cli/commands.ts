@@ -17,6 +17,7 @@ import { registerDiff } from './diff.js';
 import { registerAttach } from './attach.js';
 import { registerDump } from './dump.js';
 import { registerTop } from './top.js';
+import { registerQuery } from './query.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
@@ -34,4 +35,5 @@ export const commands: RegisterCommand[] = [
   registerServe,
   registerUpload,
   registerToken,
+  registerQuery,
 ];

@@ -9,6 +9,7 @@ import { CliError } from './errors.js';
 import { record } from '../capture/recorder.js';
 import { defineRecordOptions, resolveRecordOptions, type RecordCliOptions } from './record-options.js';
 import { uploadRecording } from './upload.js';
+import { addStreamOptions, startStream, streamOptionsFrom, type StreamCliOptions } from './stream-options.js';
 
 const EXAMPLES = `
 Examples:
@@ -21,6 +22,8 @@ Examples:
                                                          vmprof's flags work too (= --wall --rate 100)
   $ pyrometer record --pid 4242 --duration 30           a running CPython process (same as pyrometer attach)
   $ pyrometer record --in-process -- python3 app.py     CPython: the agent inside the program instead
+  $ pyrometer record --stream http://prof:8000 --service api --label version=1.3 -- python3 server.py
+                                                         continuous profiling: a chunk every 10 s to \`pyrometer serve\`
 
 CPython 3.7–3.13 is sampled from outside the process (its memory read through /proc, nothing
 loaded into it); PyPy, other versions and --in-process use the sampler inside the program.
@@ -78,13 +81,13 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
     .argument('[command...]', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …');
-  defineRecordOptions(command)
+  addStreamOptions(defineRecordOptions(command))
     .option('--in-process', 'CPython: sample with the agent inside the program instead of from outside (the default)')
     .option('--gil', 'outside sampler: sample only the thread holding the GIL')
     .option('--pid <pid>', 'sample a running CPython process instead of starting one (like pyrometer attach)', pidOption)
     .option('--duration <seconds>', 'with --pid: stop after this many seconds (default: Ctrl-C or the process ends)', durationOption)
     .addHelpText('after', EXAMPLES)
-    .action(async (argv: string[], opts: RecordCliOptions & { inProcess?: boolean; gil?: boolean; pid?: number; duration?: number }) => {
+    .action(async (argv: string[], opts: RecordCliOptions & StreamCliOptions & { inProcess?: boolean; gil?: boolean; pid?: number; duration?: number }) => {
       const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
       if (opts.pid !== undefined) {
         if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
@@ -97,11 +100,18 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       }
       if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
       if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
-      const result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil });
+      const stream = opts.stream ? startStream(streamOptionsFrom({ ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN }, argv, resolved.record.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
+      let result;
+      try {
+        result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });
+      } finally {
+        if (stream && !result) await stream.stop();
+      }
       // the readers load after the program has run: they are not part of its start-up
       const { recordSummary } = await import('./record-summary.js');
       process.stderr.write(await recordSummary(result, resolved.rate, { wall: resolved.record.wall }));
       setExitCode(result.exitCode);
+      if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);
       if (resolved.upload && !(await uploadRecording(result, resolved.upload, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
     });
 };

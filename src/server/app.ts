@@ -15,10 +15,13 @@ import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIREC
 import { buildModelInProcess, ProfileService } from './service.js';
 import { ParsePool, type ParseLimits } from './parse-pool.js';
 import type { Store } from './store/store.js';
+import type { SeriesStore } from './series/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
 import { registerCompareRoutes } from './routes/compare.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import { registerContinuousRoutes } from './routes/continuous.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
 /** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
@@ -46,6 +49,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** How long a client may take (slow clients are cut off and their spool files removed). */
   timeouts?: Partial<ClientTimeouts>;
+  /** Continuous profiling: streamed chunks, Pyroscope's /ingest and the query API. Off when absent. */
+  seriesStore?: SeriesStore;
 }
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
@@ -106,5 +111,16 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   const viewerDir = options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir;
   registerPageRoutes(app, service, policy, viewerDir);
   registerCompareRoutes(app, service, policy, viewerDir);
+  const series = options.seriesStore;
+  if (series) {
+    registerStreamRoutes(app, service, policy, series);
+    registerContinuousRoutes(app, service, policy, series);
+    // Rows past their resolution's retention: dropped at start and hourly.
+    const expire = () => series.expire(Date.now()).catch((err) => app.log.warn({ err }, 'expiring continuous data failed'));
+    await expire();
+    const expirer = setInterval(expire, 3_600_000);
+    expirer.unref();
+    app.addHook('onClose', async () => clearInterval(expirer));
+  }
   return app;
 }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { RecordError } from '../errors.js';
 import type { TargetCommand } from '../command.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type RecordResult } from '../recorder.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from '../recorder.js';
 import { AttachError } from './errors.js';
 import { SUPPORTED_MINORS } from './layouts.js';
 import { OutsideSampler } from './sampler.js';
@@ -28,6 +28,8 @@ export interface OutsideRecordOptions {
   env: NodeJS.ProcessEnv;
   stdio?: 'inherit' | 'pipe' | 'ignore';
   onStarted?: (pid: number) => void;
+  /** Reads the profile while it is written (`record --stream`). */
+  follower?: ProfileFollower;
 }
 
 function tornNote(t: RunTotals): string | null {
@@ -81,6 +83,7 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
   }
   const s = sampler(child.pid, options, tmp);
   s.start(() => {});
+  options.follower?.started(tmp, child.pid, 'outside');
   options.onStarted?.(child.pid);
   const forward = (signal: NodeJS.Signals) => {
     if (signal === 'SIGINT' && inTerminalForeground()) return;
@@ -105,6 +108,7 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
     for (const sig of FORWARDED) process.off(sig, forward);
   }
   const totals = s.stop();
+  if (options.follower) await options.follower.finish();
   const wallMs = Date.now() - started;
   const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
   const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
