@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { RecordError } from '../errors.js';
 import type { TargetCommand } from '../command.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from '../recorder.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from '../child.js';
 import { AttachError } from './errors.js';
 import { SUPPORTED_MINORS } from './layouts.js';
 import { OutsideSampler } from './sampler.js';
