@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { CliError } from '../../cli/errors.js';
+import { RecordError } from '../errors.js';
 import type { TargetCommand } from '../command.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type RecordResult } from '../recorder.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from '../child.js';
 import { AttachError } from './errors.js';
 import { SUPPORTED_MINORS } from './layouts.js';
 import { OutsideSampler } from './sampler.js';
@@ -28,6 +28,8 @@ export interface OutsideRecordOptions {
   env: NodeJS.ProcessEnv;
   stdio?: 'inherit' | 'pipe' | 'ignore';
   onStarted?: (pid: number) => void;
+  /** Reads the profile while it is written (`record --stream`). */
+  follower?: ProfileFollower;
 }
 
 function tornNote(t: RunTotals): string | null {
@@ -77,10 +79,11 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
   const spawnError = new Promise<Error>((resolveError) => child.once('error', resolveError));
   if (child.pid === undefined) {
     removeQuietly(tmp);
-    throw new CliError(`${command.interpreter}: could not run it (${(await spawnError).message})`);
+    throw new RecordError(`${command.interpreter}: could not run it (${(await spawnError).message})`);
   }
   const s = sampler(child.pid, options, tmp);
   s.start(() => {});
+  options.follower?.started(tmp, child.pid, 'outside');
   options.onStarted?.(child.pid);
   const forward = (signal: NodeJS.Signals) => {
     if (signal === 'SIGINT' && inTerminalForeground()) return;
@@ -100,11 +103,12 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
   } catch (err) {
     s.stop();
     removeQuietly(tmp);
-    throw new CliError(`${command.interpreter}: could not run it (${(err as Error).message})`);
+    throw new RecordError(`${command.interpreter}: could not run it (${(err as Error).message})`);
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
   }
   const totals = s.stop();
+  if (options.follower) await options.follower.finish();
   const wallMs = Date.now() - started;
   const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
   const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
@@ -150,8 +154,8 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
   if (options.output) {
     output = resolve(options.cwd, options.output);
     if (existsSync(output)) {
-      if (statSync(output).isDirectory()) throw new CliError(`${options.output}: is a directory`);
-      if (!options.force) throw new CliError(`${options.output} already exists (use --force to overwrite it)`);
+      if (statSync(output).isDirectory()) throw new RecordError(`${options.output}: is a directory`);
+      if (!options.force) throw new RecordError(`${options.output} already exists (use --force to overwrite it)`);
     }
   } else {
     const base = `${processName(pid)}-${pid}-${timestamp()}`;
@@ -165,9 +169,9 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
     s.attachNow();
   } catch (err) {
     removeQuietly(tmp);
-    if (err instanceof AttachError) throw new CliError(err.message);
+    if (err instanceof AttachError) throw new RecordError(err.message);
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'ENOENT') throw new CliError(`cannot write ${options.output ?? output}: ${e.code === 'EACCES' ? 'permission denied' : 'no such directory'}`);
+    if (e.code === 'EACCES' || e.code === 'ENOENT') throw new RecordError(`cannot write ${options.output ?? output}: ${e.code === 'EACCES' ? 'permission denied' : 'no such directory'}`);
     throw err;
   }
   const started = Date.now();
