@@ -12,7 +12,9 @@ import { parseMaps } from '../../src/capture/outside/maps.js';
 import { layoutFor, SUPPORTED_MINORS } from '../../src/capture/outside/layouts.js';
 import { unsupportedMessage } from '../../src/capture/outside/target.js';
 import { cpythons, pyenvPython } from './interpreters.js';
-import { dataPath, removeDir, runPyrometer } from './run.js';
+import { join } from 'node:path';
+import { KIND_PYTHON } from '../../src/model/profile.js';
+import { dataPath, readProfile, removeDir, runPyrometer } from './run.js';
 
 // Every instruction offset of every code object in a module, with the line CPython gives it.
 const LINES_PROBE = `
@@ -183,5 +185,28 @@ test('dump: a sleeping server (Debian static python3 or the first CPython): acce
     removeDir(r.dir);
   } finally {
     proc.kill();
+  }
+});
+
+test('record --wall --gil --lines --mem from outside: only GIL holders, a line on every frame, RSS on every sample', async () => {
+  const py = cpythons().at(-1)!;
+  const run = await runPyrometer(['record', '--wall', '--gil', '--lines', '--mem', '--rate', '200', '-o', 'g.prof', '--', py.path, dataPath('outside/mixed.py'), '1']);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 'g.prof'));
+    assert.equal(profile.meta.extra.gil_only, '1');
+    const byName = new Map(profile.threads.map((t) => [t.name, t.samples.length]));
+    assert.ok((byName.get('MainThread') ?? 0) > 20, `main thread samples: ${byName.get('MainThread')}`);
+    // a thread blocked in lock.acquire never holds the GIL
+    assert.equal(byName.get('locked') ?? 0, 0);
+    for (let f = 0; f < profile.frames.length; f++) {
+      if (profile.funcs.kind[profile.frames.func[f]] === KIND_PYTHON) assert.ok(profile.frames.line[f] > 0, `frame ${f} has no line`);
+    }
+    for (const t of profile.threads) {
+      assert.ok(t.samples.rss, `${t.name} has RSS`);
+      for (let i = 0; i < t.samples.length; i++) assert.ok(t.samples.rss[i] > 1000, `RSS ${t.samples.rss[i]} KiB`);
+    }
+  } finally {
+    removeDir(run.dir);
   }
 });

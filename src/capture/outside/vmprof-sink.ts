@@ -70,7 +70,7 @@ export class VmprofFileSink implements SampleSink {
 
   thread(thread: ThreadInfo): void {
     this.enc.meta(`thread_name:0x${thread.tid.toString(16)}`, thread.name);
-    if (thread.pid !== this.run.pid) this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
+    this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
   }
 
   meta(key: string, value: string): void {
