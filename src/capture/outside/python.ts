@@ -188,6 +188,23 @@ export class PythonReader {
     }
   }
 
+  /**
+   * The stack, read again (from a fresh look) when a read was torn, up to `attempts` reads;
+   * null when every one was torn. `onTorn` is called for each torn read.
+   */
+  stackWithRetries(tstate: number, attempts: number, onTorn: () => void = () => {}): PyFrame[] | null {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        return this.stack(tstate);
+      } catch (err) {
+        if (!(err instanceof TornStack)) throw err;
+        onTorn();
+        this.newLook();
+      }
+    }
+    return null;
+  }
+
   private walkFrameObjects(top: number): PyFrame[] {
     const L = this.layout;
     const out: PyFrame[] = [];

@@ -20,7 +20,7 @@
  */
 import { AttachError } from './errors.js';
 import { childProcesses, KernelThread, processAlive, rssKb } from './kernel.js';
-import { type PyFrame, PythonReader, TornStack } from './python.js';
+import { PythonReader } from './python.js';
 import type { RunTotals, SampleSink } from './sink.js';
 import { locatePython } from './target.js';
 import { threadNames } from './thread-names.js';
@@ -268,17 +268,8 @@ export class OutsideSampler {
       const count = Math.floor(st.credit / this.periodMs);
       if (count <= 0) continue;
       st.credit -= count * this.periodMs;
-      let frames: PyFrame[] | null = null;
       // a stack that changed while being read is read once more, then dropped
-      for (let attempt = 0; attempt < 2 && frames === null; attempt++) {
-        try {
-          frames = reader.stack(t.tstate);
-        } catch (err) {
-          if (!(err instanceof TornStack)) throw err;
-          this.totals.tornReads++;
-          reader.newLook();
-        }
-      }
+      const frames = reader.stackWithRetries(t.tstate, 2, () => this.totals.tornReads++);
       if (frames === null) {
         this.totals.tornStacks++;
         continue;
