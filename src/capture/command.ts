@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
-import { CliError } from '../cli/errors.js';
+import { RecordError } from './errors.js';
 
 export type TargetKind = 'script' | 'module' | 'command' | 'stdin';
 
@@ -37,7 +37,7 @@ const LONG_WITH_VALUE = new Set(['--check-hash-based-pycs', '--jit']);
 
 /** Splits a command line (without the `--`) into interpreter, its options and the target. */
 export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): TargetCommand {
-  if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
+  if (argv.length === 0) throw new RecordError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
   let args = [...argv];
   if (/\.pyw?$/i.test(args[0])) {
     // `record -- app.py`: run it with the interpreter its #! line names, or python3
@@ -49,7 +49,7 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
   while (i < args.length) {
     const a = args[i];
     if (a === '-m' || a === '-c') {
-      if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+      if (i + 1 >= args.length) throw new RecordError(`${interpreter} ${a} needs an argument`, 2);
       const target = args.slice(i);
       return { interpreter, interpreterOptions, kind: a === '-m' ? 'module' : 'command', target, what: a === '-m' ? args[i + 1] : '-c' };
     }
@@ -67,7 +67,7 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
     }
     if (a.startsWith('--')) {
       if (a === '--help' || a === '--version' || a === '-h' || a === '-V') {
-        throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+        throw new RecordError(`${interpreter} ${a} runs no program: nothing to record`, 2);
       }
       interpreterOptions.push(a);
       if (LONG_WITH_VALUE.has(a) && i + 1 < args.length) interpreterOptions.push(args[++i]);
@@ -84,9 +84,9 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
           if (j === a.length - 1) consumedNext = true;
           break;
         }
-        if (c === 'h' || c === 'V') throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+        if (c === 'h' || c === 'V') throw new RecordError(`${interpreter} ${a} runs no program: nothing to record`, 2);
         if (c === 'm' || c === 'c') break;
-        if (!FLAGS.has(c)) throw new CliError(`unknown interpreter option ${a} (put pyrometer's own options before --)`, 2);
+        if (!FLAGS.has(c)) throw new RecordError(`unknown interpreter option ${a} (put pyrometer's own options before --)`, 2);
       }
       if (j < a.length && (a[j] === 'm' || a[j] === 'c')) {
         // `-um mod`: flags, then -m/-c
@@ -96,7 +96,7 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
       }
       interpreterOptions.push(a);
       if (consumedNext) {
-        if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+        if (i + 1 >= args.length) throw new RecordError(`${interpreter} ${a} needs an argument`, 2);
         interpreterOptions.push(args[++i]);
       }
       i++;
@@ -105,7 +105,7 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
     break;
   }
   if (i >= args.length) {
-    throw new CliError(`${interpreter} would start an interactive prompt: give a script, -m module or -c command to record`, 2);
+    throw new RecordError(`${interpreter} would start an interactive prompt: give a script, -m module or -c command to record`, 2);
   }
   return { interpreter, interpreterOptions, kind: 'script', target: args.slice(i), what: args[i] };
 }
@@ -157,4 +157,51 @@ export function targetStem(command: TargetCommand): string {
   else if (command.kind === 'module') stem = command.what.split('.').pop() || 'module';
   else stem = command.kind === 'command' ? 'python-c' : 'python-stdin';
   return stem.replace(/[^A-Za-z0-9._-]/g, '_') || 'profile';
+}
+
+/** vmprof's own command-line options (`python -m vmprof [these] program args`) and whether they take a value. */
+const VMPROF_OPTIONS: Record<string, { value: boolean; ours?: string }> = {
+  '--period': { value: true },
+  '-p': { value: true, ours: '--period' },
+  '--mem': { value: false },
+  '--lines': { value: false },
+  '--jitlog': { value: false },
+  '--no-native': { value: false },
+  '-n': { value: false, ours: '--no-native' },
+  '--web': { value: false },
+  '--web-url': { value: true },
+  '--web-auth': { value: true },
+  '--config': { value: true },
+  '--output': { value: true, ours: '-o' },
+  '-o': { value: true },
+};
+
+/**
+ * `pyrometer record -- python3 -m vmprof [options] app.py args`: vmprof is not needed under
+ * pyrometer (and need not be installed). The one-line hint with the command that does the same;
+ * null when the command does not run vmprof's command line.
+ */
+export function vmprofModuleHint(command: TargetCommand): string | null {
+  if (command.kind !== 'module' || command.what !== 'vmprof') return null;
+  const rest = command.target.slice(2);
+  const ours: string[] = [];
+  let module = false;
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '-m') {
+      module = true;
+      continue;
+    }
+    const [name, glued] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const known = VMPROF_OPTIONS[name];
+    if (!known) break;
+    ours.push(known.ours ?? name);
+    if (known.value) ours.push(glued ?? rest[++i] ?? '');
+  }
+  const program = rest.slice(i);
+  const run = [command.interpreter, ...command.interpreterOptions, ...(module ? ['-m'] : []), ...program];
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const equivalent = ['pyrometer', 'record', ...ours, '--', ...run].map(quote).join(' ');
+  return `no need for python -m vmprof under pyrometer record (it samples the program itself): run \`${equivalent}\``;
 }

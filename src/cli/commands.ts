@@ -13,17 +13,27 @@ import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
+import { registerDiff } from './diff.js';
+import { registerAttach } from './attach.js';
+import { registerDump } from './dump.js';
+import { registerTop } from './top.js';
+import { registerQuery } from './query.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerRecord,
+  registerAttach,
+  registerDump,
+  registerTop,
   registerShow,
   registerInfo,
+  registerDiff,
   registerView,
   registerReport,
   registerConvert,
   registerServe,
   registerUpload,
   registerToken,
+  registerQuery,
 ];

@@ -5,11 +5,11 @@
  * embedded when they are readable now (bounded in size), so the source view
  * works on another machine too.
  */
-import { readSourceFile } from '../view-server/read-source.js';
+import { readSourceFile } from '../assets/source-file.js';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile } from '../model/serialize.js';
-import { readViewerAsset } from '../view-server/assets.js';
-import { profileFiles } from '../view-server/server.js';
+import { readViewerAsset } from '../assets/viewer.js';
+import { isSourceFileName, profileFiles } from '../model/source-files.js';
 
 export interface ReportProfile {
   name: string;
@@ -44,7 +44,7 @@ function escapeHtmlText(s: string): string {
 async function readSources(report: ReportProfile, budget: { left: number }): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const file of profileFiles(report.profile)) {
-    const read = await readSourceFile(file, report.sourceDir, Math.min(MAX_ONE_SOURCE, budget.left));
+    const read = await readSourceFile(file, report.sourceDir, Math.min(MAX_ONE_SOURCE, budget.left), isSourceFileName);
     // Not readable here (or not safe to read): the viewer says the source was not included.
     if (!('text' in read)) continue;
     out[file] = read.text;

@@ -11,13 +11,17 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadError } from './ingest.js';
 import { sendError, type AccessPolicy } from './http.js';
-import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from './guards.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from '../net/guards.js';
 import { buildModelInProcess, ProfileService } from './service.js';
 import { ParsePool, type ParseLimits } from './parse-pool.js';
 import type { Store } from './store/store.js';
+import type { SeriesStore } from './series/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
+import { registerCompareRoutes } from './routes/compare.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import { registerContinuousRoutes } from './routes/continuous.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
 /** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
@@ -47,6 +51,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** How long a client may take (slow clients are cut off and their spool files removed). */
   timeouts?: Partial<ClientTimeouts>;
+  /** Continuous profiling: streamed chunks, Pyroscope's /ingest and the query API. Off when absent. */
+  seriesStore?: SeriesStore;
 }
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
@@ -107,6 +113,19 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
 
   registerVmprofRoutes(app, service, policy);
   registerApiRoutes(app, service, policy);
-  registerPageRoutes(app, service, policy, options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir);
+  const viewerDir = options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir;
+  registerPageRoutes(app, service, policy, viewerDir);
+  registerCompareRoutes(app, service, policy, viewerDir);
+  const series = options.seriesStore;
+  if (series) {
+    registerStreamRoutes(app, service, policy, series);
+    registerContinuousRoutes(app, service, policy, series);
+    // Rows past their resolution's retention: dropped at start and hourly.
+    const expire = () => series.expire(Date.now()).catch((err) => app.log.warn({ err }, 'expiring continuous data failed'));
+    await expire();
+    const expirer = setInterval(expire, 3_600_000);
+    expirer.unref();
+    app.addHook('onClose', async () => clearInterval(expirer));
+  }
   return app;
 }

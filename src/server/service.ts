@@ -18,7 +18,7 @@ import {
   UploadError,
   writeModel,
 } from './ingest.js';
-import { parseLegacyUpload } from './legacy.js';
+import { parseLegacyUpload } from '../formats/vmprof/legacy-json.js';
 import type { AttachmentRow, BlobSource, ProfileRow, Store } from './store/store.js';
 import { StoreConflictError } from './store/store.js';
 

@@ -11,12 +11,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
-import { readViewerAsset, type ViewerAsset } from './assets.js';
-import { isSourceFileName } from './source-files.js';
-import { readSourceFile } from './read-source.js';
-import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../server/guards.js';
-
-export { isSourceFileName };
+import { readViewerAsset, type ViewerAsset } from '../assets/viewer.js';
+import { isSourceFileName, profileFiles } from '../model/source-files.js';
+import { readSourceFile } from '../assets/source-file.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../net/guards.js';
 
 export interface ViewedProfile {
   name: string;
@@ -39,16 +37,6 @@ const ASSET_TYPES: Record<ViewerAsset, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
-
-/** The source files a profile names: the only paths its source view may read. */
-export function profileFiles(profile: Profile): Set<string> {
-  const files = new Set<string>();
-  for (let f = 0; f < profile.funcs.length; f++) {
-    const s = profile.funcs.file[f];
-    if (s >= 0 && isSourceFileName(profile.strings[s])) files.add(profile.strings[s]);
-  }
-  return files;
-}
 
 export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
   const host = options.host ?? '127.0.0.1';
@@ -101,7 +89,7 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     const file = url.searchParams.get('path') ?? '';
     if (!files[index].has(file)) return notFound(res, 'this file is not named by the profile');
     const json = (body: object) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ path: file, ...body }));
-    const read = await readSourceFile(file, profiles[index].sourceDir, MAX_SOURCE_BYTES);
+    const read = await readSourceFile(file, profiles[index].sourceDir, MAX_SOURCE_BYTES, isSourceFileName);
     return 'text' in read ? json({ text: read.text }) : json(read);
   };
 
