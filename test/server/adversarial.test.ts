@@ -8,8 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { fixture } from '../helpers.js';
-import { eventually, rawPost, spoolEntries, startTestServer, type TestServer } from './hostile-client.js';
+import { eventually, rawPost, rawRequest, spoolEntries, stalledConnection, startTestServer, type TestServer } from './hostile-client.js';
 
 const PROFILE = readFileSync(fixture('collapsed/simple.txt'));
 
