@@ -84,6 +84,23 @@ async function post(url: string, target: UploadTarget, path: string | null, file
   return json;
 }
 
+/**
+ * A link the server sent, as a normalised http(s) URL (control characters percent-encoded by the
+ * URL parser), or our own link to the profile: whatever a server answers, what we print cannot
+ * drive the terminal.
+ */
+function profileLink(value: unknown, base: string, id: unknown): string {
+  if (typeof value === 'string') {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    } catch {
+      /* not a URL: our own link below */
+    }
+  }
+  return `${base}/profiles/${encodeURIComponent(String(id))}`;
+}
+
 /** Uploads one profile with its side files; the runtime is frozen at the end. */
 export async function uploadProfileFile(target: UploadTarget, file: string, options: { name?: string; sideFiles?: string[] } = {}): Promise<UploadedProfile> {
   const base = baseUrl(target.server);
@@ -96,5 +113,5 @@ export async function uploadProfileFile(target: UploadTarget, file: string, opti
     sideFiles.push(side);
   }
   await post(`${base}/api/v1/profiles/${encodeURIComponent(profile.id)}/freeze`, target, null);
-  return { id: profile.id, url: profile.url, shareUrl: profile.shareUrl, samples: profile.samples, format: profile.format, sideFiles };
+  return { id: profile.id, url: profileLink(profile.url, base, profile.id), shareUrl: profileLink(profile.shareUrl, base, profile.id), samples: profile.samples, format: profile.format, sideFiles };
 }
