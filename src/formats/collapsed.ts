@@ -77,8 +77,18 @@ export function parseFrameLabel(label: string): ParsedFrameLabel {
   return { name: label === '' ? '[unknown]' : label, file: '', line: 0 };
 }
 
+/** The start of a very long stack line: many `;`-separated frames, none empty, not another format's text. */
+function looksLikeCutStack(text: string): boolean {
+  const line = text.trimStart();
+  if (/^[{[<#]/.test(line) || AUSTIN_LINE.test(line)) return false;
+  const frames = line.split(';');
+  return frames.length >= 16 && frames.slice(0, -1).every((f) => f.trim() !== '');
+}
+
 export function sniffCollapsed(head: Uint8Array): boolean {
   if (head.length === 0 || looksBinary(head)) return false;
+  // A first line longer than the head (a deep stack): judged by its frames, its count being out of sight.
+  if (head.length >= 64 * 1024 && head.indexOf(0x0a) < 0) return looksLikeCutStack(new TextDecoder('utf-8').decode(head));
   let checked = 0;
   let valid = 0;
   for (const { text, offset } of textLines(head)) {
