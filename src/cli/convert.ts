@@ -70,7 +70,7 @@ export function formatsTable(list: readonly Format[] = formats.allFormats()): st
 }
 
 /** The writer for an output name (without its `.gz`), or --to. */
-function pickWriter(output: string, to: string | undefined): Format {
+export function pickWriter(output: string, to: string | undefined): Format {
   const writable = formats.allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
   if (to) {
     const format = formats.formatByName(to);
@@ -117,7 +117,7 @@ async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>,
 }
 
 /** Writes the profile to `output` ('-' = stdout), gzipping when the name ends in .gz (and the format is not already gzip). */
-async function writeOutput(profile: Profile, format: Format, output: string, options: WriteOptions): Promise<number> {
+export async function writeOutput(profile: Profile, format: Format, output: string, options: WriteOptions): Promise<number> {
   const pieces: Iterable<Uint8Array | string> = format.writeChunks ? format.writeChunks(profile, options) : [format.write!(profile, options)];
   if (output === '-') {
     return writeAll(process.stdout, pieces, 'standard output');

@@ -211,7 +211,7 @@ test('real --wall recording: the sleeping thread is idle to hideIdle, and sample
     }
     const mainTimes = p.threads[main].samples;
     assert.ok(mainTimes.time[mainTimes.length - 1] > 0.8 * durationMs, 'the computing thread runs to the end');
-    assert.match(run.stderr, /idle: [\d,]+ samples of threads waiting/);
+    assert.match(run.stderr, /idle: [\d.]+ s of threads waiting/);
   } finally {
     removeDir(run.dir);
   }
