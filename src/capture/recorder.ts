@@ -12,11 +12,12 @@
  * child has exited, so a reader never sees a half-written profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp } from './process.js';
 import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
@@ -132,10 +133,6 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
 }
 
-export function timestamp(d = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
 
 /** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
 export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd: string): string {
@@ -165,28 +162,8 @@ function writableOrThrow(output: string, asGiven: string | undefined): string {
   return tmp;
 }
 
-export function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
 
-/** True when this process is in the terminal's foreground process group: then a Ctrl-C reached the child too. */
-export function inTerminalForeground(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pgrp = Number(fields[2]);
-    const tpgid = Number(fields[5]);
-    return tpgid > 0 && tpgid === pgrp;
-  } catch {
-    return false;
-  }
-}
 
-export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
