@@ -28,7 +28,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ProfileBuilder } from '../src/model/builder.js';
 import type { Profile } from '../src/model/profile.js';
 import { writeCollapsed } from '../src/formats/collapsed.js';
-import { startViewServer } from '../src/server/view-server.js';
+import { startViewServer } from '../src/view-server/server.js';
 import { prng } from '../test/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

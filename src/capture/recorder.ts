@@ -17,11 +17,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp } from './process.js';
 import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
 import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from './child.js';
+
+export { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult };
 
 export interface RecordOptions {
   /** Output file; default `<script>-<timestamp>.prof` in `cwd`, never overwriting. */
@@ -58,38 +60,6 @@ export interface RecordOptions {
   onStarted?: (pid: number) => void;
   /** Reads the profile while it is written (`record --stream`). */
   follower?: ProfileFollower;
-}
-
-/** Something that reads the profile file as the program writes it. */
-export interface ProfileFollower {
-  /** The program runs and writes `path` (a VMProf file; `engine` is vmprof or sampler). */
-  started(path: string, pid: number, engine: string): void;
-  /** The program has exited and written its last records; the file is rewritten and renamed after this resolves. */
-  finish(): Promise<void>;
-}
-
-export interface InterpreterInfo {
-  path: string;
-  implementation: string; // "cpython", "pypy"
-  version: string; // "3.11.7"
-  hasVmprof: boolean;
-}
-
-export interface RecordResult {
-  command: TargetCommand;
-  interpreter: InterpreterInfo;
-  engine: string;
-  /** The program's exit code; 128 + signal number when a signal ended it. */
-  exitCode: number;
-  signal: NodeJS.Signals | null;
-  profilePath: string;
-  jitlogPath: string | null;
-  pypylogPath: string | null;
-  wallMs: number;
-  /** Child processes merged into the profile (--subprocesses). */
-  subprocesses: number;
-  /** Things the user should know (children that could not be merged). */
-  notes: string[];
 }
 
 export const DEFAULT_RATE = 1000;
@@ -133,7 +103,6 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
 }
 
-
 /** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
 export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd: string): string {
   if (options.output) {
@@ -161,9 +130,6 @@ function writableOrThrow(output: string, asGiven: string | undefined): string {
   }
   return tmp;
 }
-
-
-
 
 export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
   const cwd = resolve(options.cwd ?? process.cwd());

@@ -11,7 +11,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadError } from './ingest.js';
 import { sendError, type AccessPolicy } from './http.js';
-import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from './guards.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from '../net/guards.js';
 import { buildModelInProcess, ProfileService } from './service.js';
 import { ParsePool, type ParseLimits } from './parse-pool.js';
 import type { Store } from './store/store.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { testOutput } from '../helpers.js';
 import { startView } from '../../src/cli/view.js';
-import type { ViewServer } from '../../src/server/view-server.js';
+import type { ViewServer } from '../../src/view-server/server.js';
 import { functionTable, stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 

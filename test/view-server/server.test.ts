@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testOutput } from '../helpers.js';
-import { startViewServer } from '../../src/server/view-server.js';
+import { startViewServer } from '../../src/view-server/server.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { funcName } from '../../src/model/profile.js';
 import { ProfileBuilder } from '../../src/model/builder.js';

@@ -14,7 +14,7 @@ import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
 import { mediaTypeOf, readViewerAsset, VIEWER_ASSETS, type ViewerAsset } from '../assets/viewer.js';
 import { profileFiles } from '../model/source-files.js';
-import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from './guards.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../net/guards.js';
 
 export interface ViewedProfile {
   name: string;
