@@ -13,6 +13,7 @@ import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
+import { registerAgentPath } from './agent-path.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   registerServe,
   registerUpload,
   registerToken,
+  registerAgentPath,
 ];
