@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { generate } from './parse.js';
 import { VmprofEncoder } from '../src/formats/vmprof/write.js';
-import { FLAG_MEMORY, MARKER_STACKTRACE } from '../src/formats/vmprof/parser.js';
+import { FLAG_MEMORY, MARKER_STACKTRACE } from '../src/formats/vmprof/records.js';
 
 const MB = 1024 * 1024;
 

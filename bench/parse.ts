@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VmprofEncoder } from '../src/formats/vmprof/write.js';
-import { FLAG_MEMORY, MARKER_STACKTRACE } from '../src/formats/vmprof/parser.js';
+import { FLAG_MEMORY, MARKER_STACKTRACE } from '../src/formats/vmprof/records.js';
 
 const MB = 1024 * 1024;
 

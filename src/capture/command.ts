@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
-import { CliError } from '../cli/errors.js';
+import { RecordError } from './errors.js';
 
 export type TargetKind = 'script' | 'module' | 'command' | 'stdin';
 
@@ -39,7 +39,7 @@ const LONG_WITH_VALUE = new Set(['--check-hash-based-pycs', '--jit']);
 
 /** Splits a command line (without the `--`) into interpreter, its options and the target. */
 export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): TargetCommand {
-  if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
+  if (argv.length === 0) throw new RecordError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
   let args = [...argv];
   const envAssignments: Record<string, string> = {};
   if (basename(args[0]) === 'env' && args.length > 1) {
@@ -67,12 +67,12 @@ function envCommand(args: string[], assignments: Record<string, string>): string
     if (a === '-S' || a === '--split-string') return [...(args[i + 1] ?? '').split(/\s+/).filter(Boolean), ...args.slice(i + 2)];
     if (a.startsWith('-S') && a.length > 2) return [...a.slice(2).split(/\s+/).filter(Boolean), ...args.slice(i + 1)];
     if (a === '--') continue;
-    if (a.startsWith('-')) throw new CliError(`env ${a}: pyrometer record runs env's command itself and knows only NAME=value and -S; put the interpreter first (\`pyrometer record -- python3 app.py\`)`, 2);
+    if (a.startsWith('-')) throw new RecordError(`env ${a}: pyrometer record runs env's command itself and knows only NAME=value and -S; put the interpreter first (\`pyrometer record -- python3 app.py\`)`, 2);
     const eq = a.indexOf('=');
     if (eq <= 0) break;
     assignments[a.slice(0, eq)] = a.slice(eq + 1);
   }
-  if (i >= args.length) throw new CliError('env with no command: nothing to record', 2);
+  if (i >= args.length) throw new RecordError('env with no command: nothing to record', 2);
   return args.slice(i);
 }
 
@@ -83,7 +83,7 @@ function parseInterpreterCommand(args: string[]): TargetCommand {
   while (i < args.length) {
     const a = args[i];
     if (a === '-m' || a === '-c') {
-      if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+      if (i + 1 >= args.length) throw new RecordError(`${interpreter} ${a} needs an argument`, 2);
       const target = args.slice(i);
       return { interpreter, interpreterOptions, kind: a === '-m' ? 'module' : 'command', target, what: a === '-m' ? args[i + 1] : '-c' };
     }
@@ -101,7 +101,7 @@ function parseInterpreterCommand(args: string[]): TargetCommand {
     }
     if (a.startsWith('--')) {
       if (a === '--help' || a === '--version' || a === '-h' || a === '-V') {
-        throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+        throw new RecordError(`${interpreter} ${a} runs no program: nothing to record`, 2);
       }
       interpreterOptions.push(a);
       if (LONG_WITH_VALUE.has(a) && i + 1 < args.length) interpreterOptions.push(args[++i]);
@@ -118,9 +118,9 @@ function parseInterpreterCommand(args: string[]): TargetCommand {
           if (j === a.length - 1) consumedNext = true;
           break;
         }
-        if (c === 'h' || c === 'V') throw new CliError(`${interpreter} ${a} runs no program: nothing to record`, 2);
+        if (c === 'h' || c === 'V') throw new RecordError(`${interpreter} ${a} runs no program: nothing to record`, 2);
         if (c === 'm' || c === 'c') break;
-        if (!FLAGS.has(c)) throw new CliError(`unknown interpreter option ${a} (put pyrometer's own options before --)`, 2);
+        if (!FLAGS.has(c)) throw new RecordError(`unknown interpreter option ${a} (put pyrometer's own options before --)`, 2);
       }
       if (j < a.length && (a[j] === 'm' || a[j] === 'c')) {
         // `-um mod`: flags, then -m/-c
@@ -130,7 +130,7 @@ function parseInterpreterCommand(args: string[]): TargetCommand {
       }
       interpreterOptions.push(a);
       if (consumedNext) {
-        if (i + 1 >= args.length) throw new CliError(`${interpreter} ${a} needs an argument`, 2);
+        if (i + 1 >= args.length) throw new RecordError(`${interpreter} ${a} needs an argument`, 2);
         interpreterOptions.push(args[++i]);
       }
       i++;
@@ -139,7 +139,7 @@ function parseInterpreterCommand(args: string[]): TargetCommand {
     break;
   }
   if (i >= args.length) {
-    throw new CliError(`${interpreter} would start an interactive prompt: give a script, -m module or -c command to record`, 2);
+    throw new RecordError(`${interpreter} would start an interactive prompt: give a script, -m module or -c command to record`, 2);
   }
   return { interpreter, interpreterOptions, kind: 'script', target: args.slice(i), what: args[i] };
 }

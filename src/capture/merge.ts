@@ -28,7 +28,7 @@ import {
   readMeta,
   walkRecords,
   type Walk,
-} from './vmprof-records.js';
+} from '../formats/vmprof/records.js';
 
 export interface ChildProfile {
   pid: string;

@@ -12,15 +12,19 @@
  * child has exited, so a reader never sees a half-written profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CliError } from '../cli/errors.js';
+import { RecordError } from './errors.js';
 import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
-import { walkRecords } from './vmprof-records.js';
+import { walkRecords } from '../formats/vmprof/records.js';
+import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from './child.js';
+
+export { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult };
 
 export interface RecordOptions {
   /** Output file; default `<script>-<timestamp>.prof` in `cwd`, never overwriting. */
@@ -45,6 +49,10 @@ export interface RecordOptions {
   subprocesses?: boolean;
   /** Force an engine: `vmprof` (PyPy's built-in) or `sampler` (ours). */
   engine?: 'auto' | 'vmprof' | 'sampler';
+  /** CPython: sample with the in-process agent instead of from outside the process. */
+  inProcess?: boolean;
+  /** Outside sampler: only the thread holding the GIL. */
+  gil?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** How the program's stdin/stdout/stderr are connected (default: inherited). */
@@ -53,30 +61,8 @@ export interface RecordOptions {
   rawArgv?: Buffer[];
   /** Called once the program runs (tests use it to send signals). */
   onStarted?: (pid: number) => void;
-}
-
-export interface InterpreterInfo {
-  path: string;
-  implementation: string; // "cpython", "pypy"
-  version: string; // "3.11.7"
-  hasVmprof: boolean;
-}
-
-export interface RecordResult {
-  command: TargetCommand;
-  interpreter: InterpreterInfo;
-  engine: string;
-  /** The program's exit code; 128 + signal number when a signal ended it. */
-  exitCode: number;
-  signal: NodeJS.Signals | null;
-  profilePath: string;
-  jitlogPath: string | null;
-  pypylogPath: string | null;
-  wallMs: number;
-  /** Child processes merged into the profile (--subprocesses). */
-  subprocesses: number;
-  /** Things the user should know (children that could not be merged). */
-  notes: string[];
+  /** Reads the profile while it is written (`record --stream`). */
+  follower?: ProfileFollower;
 }
 
 export const DEFAULT_RATE = 1000;
@@ -135,30 +121,25 @@ const PROBE = [
 /** Runs `interp -c …` to learn that it is Python 3.8+ and which one; a clear error otherwise. */
 export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
   const path = findExecutable(interpreter, cwd, env);
-  if (!path) throw new CliError(`${interpreter}: interpreter not found`);
+  if (!path) throw new RecordError(`${interpreter}: interpreter not found`);
   try {
     statSync(path);
   } catch {
-    throw new CliError(`${interpreter}: interpreter not found`);
+    throw new RecordError(`${interpreter}: interpreter not found`);
   }
   const r = spawnSync(path, ['-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new CliError(`${interpreter}: permission denied`);
-    throw new CliError(`${interpreter}: could not run it (${code ?? r.error.message})`);
+    if (code === 'EACCES') throw new RecordError(`${interpreter}: permission denied`);
+    throw new RecordError(`${interpreter}: could not run it (${code ?? r.error.message})`);
   }
   const m = /pyrometer-probe (\S+) (\d+)\.(\d+)\.(\d+) ([01])/.exec(r.stdout ?? '');
-  if (!m) throw new CliError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
+  if (!m) throw new RecordError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
   const [major, minor] = [Number(m[2]), Number(m[3])];
-  if (major < 3 || (major === 3 && minor < 8)) {
-    throw new CliError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.8 or newer`);
+  if (major < 3 || (major === 3 && minor < 7)) {
+    throw new RecordError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.7 or newer (3.8 for PyPy and --in-process)`);
   }
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
-}
-
-function timestamp(d = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 /** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
@@ -166,8 +147,8 @@ export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd
   if (options.output) {
     const out = resolve(cwd, options.output);
     if (existsSync(out)) {
-      if (statSync(out).isDirectory()) throw new CliError(`${options.output}: is a directory`);
-      if (!options.force) throw new CliError(`${options.output} already exists (use --force to overwrite it)`);
+      if (statSync(out).isDirectory()) throw new RecordError(`${options.output}: is a directory`);
+      if (!options.force) throw new RecordError(`${options.output} already exists (use --force to overwrite it)`);
     }
     return out;
   }
@@ -177,28 +158,17 @@ export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd
   return out;
 }
 
-function removeQuietly(path: string): void {
+/** Creates OUT.<pid>.tmp (proving the place is writable) and returns its path. */
+function writableOrThrow(output: string, asGiven: string | undefined): string {
+  const tmp = `${output}.${process.pid}.tmp`;
   try {
-    unlinkSync(path);
-  } catch {
-    // already gone
+    closeSync(openSync(tmp, 'w'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new RecordError(`cannot write ${asGiven ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
   }
+  return tmp;
 }
-
-/** True when this process is in the terminal's foreground process group: then a Ctrl-C reached the child too. */
-function inTerminalForeground(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pgrp = Number(fields[2]);
-    const tpgid = Number(fields[5]);
-    return tpgid > 0 && tpgid === pgrp;
-  } catch {
-    return false;
-  }
-}
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
@@ -206,35 +176,44 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const command = parseTargetCommand(argv, cwd, env);
   Object.assign(env, command.envAssignments);
   const vmprofHint = vmprofModuleHint(command);
-  if (vmprofHint) throw new CliError(vmprofHint, 2);
+  if (vmprofHint) throw new RecordError(vmprofHint, 2);
   const interpreter = probeInterpreter(command.interpreter, cwd, env);
   const rawTarget = rawArguments(argv, command.target, options.rawArgv);
   if (command.kind === 'script') {
     // the bytes of a non-UTF-8 name when we have them (Node decoded argv as UTF-8)
     const script = rawTarget ? Buffer.concat([Buffer.from(`${cwd}/`), rawTarget[0]]) : resolve(cwd, command.what);
-    if (!existsSync(script)) throw new CliError(`${command.what}: no such file`);
+    if (!existsSync(script)) throw new RecordError(`${command.what}: no such file`);
   }
   const rate = options.rate ?? DEFAULT_RATE;
-  if (!(rate >= 1 && rate <= 100_000)) throw new CliError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
+  if (!(rate >= 1 && rate <= 100_000)) throw new RecordError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
   const engine = options.engine && options.engine !== 'auto'
     ? options.engine
     : interpreter.implementation === 'pypy' && interpreter.hasVmprof ? 'vmprof' : 'sampler';
-  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new CliError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
+  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new RecordError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
   const isPyPy = interpreter.implementation === 'pypy';
   if ((options.jitlog || options.pypylog) && !isPyPy) {
-    throw new CliError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
+    throw new RecordError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
+  }
+  // CPython is sampled from outside the process unless asked otherwise or not possible
+  // (arguments that are not UTF-8 reach the program as bytes only through the agent)
+  const outsideProblem = engine === 'sampler' && !options.inProcess
+    ? rawTarget !== null ? 'arguments that are not UTF-8 reach the program as typed only this way' : outsideUnavailable(interpreter)
+    : 'in-process';
+  const fallbackNote = outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
+  if (outsideProblem !== null && interpreter.version.startsWith('3.7.')) {
+    throw new RecordError(`${command.interpreter} is Python ${interpreter.version}; sampling from inside needs Python 3.8 or newer (from outside: 3.7 too)`);
   }
 
+  // a program written for vmprof finds our vmprof module, whichever sampler runs (children inherit it)
+  env.PYTHONPATH = env.PYTHONPATH ? `${apiPath()}${delimiter}${env.PYTHONPATH}` : apiPath();
   const output = chooseOutput(command, options, cwd);
-  const tmp = `${output}.${process.pid}.tmp`;
+  if (outsideProblem === null) {
+    writableOrThrow(output, options.output);
+    return recordOutside(command, interpreter, { ...options, output, rate, cwd, env });
+  }
+  const tmp = writableOrThrow(output, options.output);
   const jitlogTmp = options.jitlog ? `${output}.jit.${process.pid}.tmp` : null;
   const pypylogTmp = options.pypylog ? `${output}.pypylog.${process.pid}.tmp` : null;
-  try {
-    closeSync(openSync(tmp, 'w'));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CliError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
-  }
   const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
   if (childDir) mkdirSync(childDir, { recursive: true });
   const cleanup = () => {
@@ -256,8 +235,6 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     env.PYPYLOG = `gc,jit-summary,jit-backend-counts,jit-tracing,jit-optimize,jit-backend:${pypylogTmp}`;
     agentArgs.push('--unset-env', 'PYPYLOG');
   }
-  // a program written for vmprof finds our vmprof module (children inherit it too)
-  env.PYTHONPATH = env.PYTHONPATH ? `${apiPath()}${delimiter}${env.PYTHONPATH}` : apiPath();
   const args = [...command.interpreterOptions, agentPath(), ...agentArgs, '--', ...command.target];
   const stdio = options.stdio ?? 'inherit';
 
@@ -269,12 +246,13 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     argv0: command.interpreter,
   });
   let status = '';
+  let startedSeen = false;
   child.stdio[3]?.on('data', (d: Buffer) => {
     status += d.toString('utf8');
-    if (/^started /m.test(status) && options.onStarted && child.pid !== undefined) {
-      const notify = options.onStarted;
-      options.onStarted = undefined;
-      notify(child.pid);
+    if (/^started /m.test(status) && child.pid !== undefined && !startedSeen) {
+      startedSeen = true;
+      options.follower?.started(tmp, child.pid, engine);
+      options.onStarted?.(child.pid);
     }
   });
   child.stdio[3]?.on('error', () => {});
@@ -298,7 +276,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     });
   } catch (err) {
     cleanup();
-    throw new CliError(`${command.interpreter}: could not run it (${(err as Error).message})`);
+    throw new RecordError(`${command.interpreter}: could not run it (${(err as Error).message})`);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
@@ -307,16 +285,17 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const error = /^error (.*)$/m.exec(status);
   if (error) {
     cleanup();
-    throw new CliError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
+    throw new RecordError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
   }
   const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
   const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
   if (!/^started /m.test(status)) {
     cleanup();
-    throw new CliError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
+    throw new RecordError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
   }
 
-  const notes: string[] = [];
+  if (options.follower) await options.follower.finish();
+  const notes: string[] = fallbackNote ? [fallbackNote] : [];
   if (engine === 'vmprof' && options.lines) {
     // PyPy's _vmprof takes lines=1 but 7.3 records none: say so rather than drop it silently
     const head = new Uint8Array(readFileSync(tmp).subarray(0, 4096));

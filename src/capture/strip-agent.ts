@@ -13,17 +13,16 @@
  * machine's PyPy just wrote: 8-byte words and addresses. Anything else is left untouched
  * (returns null).
  */
-import { MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from './vmprof-records.js';
+import { parseCodeName } from '../formats/vmprof/names.js';
+import { MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from '../formats/vmprof/records.js';
 
 /** The stripped file, or null when there was nothing to strip or the file is not one we know. */
 export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Array | null {
   const boundary = new Set<bigint>();
   const agent = new Set<bigint>();
   const walk = walkRecords(bytes, (uid, name) => {
-    // py:name:firstline:file — the file may itself contain ':'
-    const m = /^py:([^:]*):\d+:(.*)$/.exec(name);
-    if (!m) return;
-    const [func, file] = [m[1], m[2]];
+    const { kind, name: func, file } = parseCodeName(name);
+    if (kind !== 'python') return;
     const inAgent = file.startsWith(agentDir);
     if (inAgent) agent.add(uid);
     if ((inAgent && func === '_run_user_code') || (func === '_run_code' && /runpy\.py$/.test(file))) boundary.add(uid);

@@ -14,13 +14,22 @@ import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
 import { registerAgentPath } from './agent-path.js';
+import { registerDiff } from './diff.js';
+import { registerAttach } from './attach.js';
+import { registerDump } from './dump.js';
+import { registerTop } from './top.js';
+import { registerQuery } from './query.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerRecord,
+  registerAttach,
+  registerDump,
+  registerTop,
   registerShow,
   registerInfo,
+  registerDiff,
   registerView,
   registerReport,
   registerConvert,
@@ -28,4 +37,5 @@ export const commands: RegisterCommand[] = [
   registerUpload,
   registerToken,
   registerAgentPath,
+  registerQuery,
 ];

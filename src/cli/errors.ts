@@ -1,3 +1,4 @@
+import { RecordError } from '../capture/errors.js';
 import { ProfileFormatError, UnknownFormatError } from '../formats/errors.js';
 
 /** An error the CLI prints as one line (no stack trace) with its own exit code. */
@@ -29,6 +30,7 @@ const ERRNO_REASONS: Record<string, string> = {
 /** Turns the errors users cause (bad files, missing files) into CliErrors; rethrows real bugs. */
 export function asCliError(err: unknown, what?: string): CliError {
   if (err instanceof CliError) return err;
+  if (err instanceof RecordError) return new CliError(err.message, err.exitCode);
   if (err instanceof ProfileFormatError || err instanceof UnknownFormatError) {
     return new CliError(what ? `${what}: ${err.message}` : err.message);
   }

@@ -8,8 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile } from '../model/serialize.js';
-import { readViewerAsset } from '../view-server/assets.js';
-import { profileFiles } from '../view-server/server.js';
+import { readViewerAsset } from '../assets/viewer.js';
+import { profileFiles } from '../model/source-files.js';
 
 export interface ReportProfile {
   name: string;

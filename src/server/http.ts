@@ -128,20 +128,26 @@ function multipartFile(request: FastifyRequest, fileName?: string): Promise<Uplo
     }
     let found = false;
     const file = new PassThrough();
+    // Whoever reads the upload attaches later (after the runtime checks) or has already finished
+    // (a complete part followed by a broken boundary): an 'error' with no listener would kill the server.
+    // The reader still sees the error, through the stream's errored state.
+    file.on('error', () => {});
+    const malformed = (err: Error) => new UploadError(400, `bad multipart body (${err.message})`);
     parser.on('file', (_field: string, stream: Readable, name: string) => {
       if (found) {
         stream.resume();
         return;
       }
       found = true;
-      stream.on('error', (err) => file.destroy(err));
+      stream.on('error', (err) => file.destroy(malformed(err)));
       stream.pipe(file);
       resolve({ stream: file, fileName: fileName ?? name });
     });
     parser.on('error', (err: Error) => {
-      const e = new UploadError(400, `bad multipart body (${err.message})`);
-      if (found) file.destroy(e);
-      else reject(e);
+      raw.unpipe(parser);
+      raw.resume(); // drain the rest so the 400 can be sent on this connection
+      if (found) file.destroy(malformed(err));
+      else reject(malformed(err));
     });
     parser.on('finish', () => {
       if (!found) reject(new UploadError(400, 'the multipart body has no file part'));

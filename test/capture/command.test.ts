@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTargetCommand, targetStem } from '../../src/capture/command.js';
-import { CliError } from '../../src/cli/errors.js';
+import { RecordError } from '../../src/capture/errors.js';
 import { dataPath } from './run.js';
 
 test('script, -m, -c and - targets; interpreter options stay before the agent', () => {
@@ -39,6 +39,6 @@ test('a bare script runs with the interpreter its #! line names', () => {
 
 test('nothing to run, an interactive prompt, --version, unknown options: usage errors', () => {
   for (const argv of [[], ['python3'], ['python3', '-u'], ['python3', '--version'], ['python3', '-V'], ['python3', '-Z', 'a.py'], ['python3', '-m']]) {
-    assert.throws(() => parseTargetCommand(argv), (e: unknown) => e instanceof CliError && e.exitCode === 2, argv.join(' '));
+    assert.throws(() => parseTargetCommand(argv), (e: unknown) => e instanceof RecordError && e.exitCode === 2, argv.join(' '));
   }
 });

@@ -30,7 +30,8 @@ function plainRun(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.
 }
 
 async function sameAsPlain(argv: string[], check?: (run: RecordRun, stderr: string) => Promise<void>) {
-  const run = await runPyrometer(['record', '-o', 'out.prof', '--', ...argv]);
+  // CPython's default sampler works from outside the process: the in-process agent is what is hardened here
+  const run = await runPyrometer(['record', '--in-process', '-o', 'out.prof', '--', ...argv]);
   try {
     const plain = plainRun(argv, run.dir);
     assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: programStderr(run.stderr) }, plain, `${argv.join(' ')}: as a plain run\n${run.stderr}`);
@@ -110,6 +111,7 @@ function recordWithBytes(python: string, dir: string): Promise<{ code: number | 
     SCRIPT: script,
     PY: python,
   };
+  // no --in-process: record takes the agent itself for such arguments
   const sh = `exec "$NODE" --import "$TSX" --input-type=module -e "$SCRIPT" record -o out.prof -- "$PY" "$(printf 'caf\\351.py')" "$(printf 'x\\377')"`;
   const child = spawn('/bin/sh', ['-c', sh], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

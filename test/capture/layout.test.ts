@@ -18,7 +18,7 @@ import { bytesOf, dataPath, removeDir, runPyrometer } from './run.js';
 import { decode, sum, weightsOf, type Decoded } from './vmprof-decode.js';
 
 async function recordBytes(extra: string[], program: string[]): Promise<Decoded> {
-  const run = await runPyrometer(['record', ...extra, '-o', 'b.prof', '--', 'python3', ...program]);
+  const run = await runPyrometer(['record', '--in-process', ...extra, '-o', 'b.prof', '--', 'python3', ...program]);
   try {
     assert.equal(run.code, 0, run.stderr);
     return decode(bytesOf(join(run.dir, 'b.prof')));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureBytes } from '../helpers.js';
+import { fixtureBytes, prng } from '../helpers.js';
 import { readPerfScript, sniffPerfScript, parsePerfHeader } from '../../src/formats/perf/index.js';
 import { functionTable, functionsByCost, stackWeights, stackFuncs } from '../../src/model/analysis.js';
 import { CATEGORY_KERNEL, funcFile, funcKind, funcName, totalSamples, type Profile } from '../../src/model/profile.js';
@@ -130,4 +130,32 @@ test('perf: sniffing', () => {
   assert.ok(!sniffPerfScript(utf8('main;foo;bar 12\n')));
   assert.ok(!sniffPerfScript(utf8('[216bcf7ccf2] {gc-minor\n')));
   assertNotSniffedAs(fixtureBytes('collapsed/simple.txt'), 'perf');
+});
+
+// The header used to be one regex; kept here only as the oracle the hand-written parser must agree with.
+const OLD_HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s*(?:(\d+)\s+)?([^\s:]+)(\S*)\s*(.*)$/;
+
+test('perf: the header parser reads every short line exactly as the old regex did', () => {
+  const random = prng(7);
+  const pieces = ['a', 'a b', '1', '12', '-3', '1/2', '[2]', '[x]', '1.5:', '0.25:', ':', ' ', '  ', '\t', 'cycles', 'cycles:', 'x:u:', '7/8', 'ff', ' 12 ', ' 1.5: '];
+  let headers = 0;
+  for (let i = 0; i < 100_000; i++) {
+    let line = '';
+    const count = 1 + Math.floor(random() * 12);
+    for (let j = 0; j < count; j++) line += pieces[Math.floor(random() * pieces.length)];
+    const m = OLD_HEADER.exec(line);
+    const expected = m
+      ? { comm: m[1], pid: m[2], tid: m[3] ?? m[2], cpu: m[4] !== undefined ? Number(m[4]) : null, seconds: Number(m[5]), secondsText: m[5], period: m[6] !== undefined ? Number(m[6]) : null, event: m[7], rest: m[9] }
+      : null;
+    if (m) headers++;
+    assert.deepEqual(parsePerfHeader(line), expected, JSON.stringify(line));
+  }
+  assert.ok(headers > 1000, `only ${headers} of the random lines were headers`);
+});
+
+test('perf: a non-space followed by 250 KB of spaces is refused at once (was quadratic: ~15 min)', () => {
+  const hostile = 'x' + ' '.repeat(250_000) + '\n';
+  assertFormatError(() => readPerfScript(utf8(hostile)), 'perf', /expected a sample header/);
+  assert.equal(parsePerfHeader('x' + ' '.repeat(250_000) + '1 1.0'), null);
+  assert.equal(sniffPerfScript(utf8(hostile)), false);
 });

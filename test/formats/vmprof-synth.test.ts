@@ -9,7 +9,7 @@ import { fixtureBytes, prng } from '../helpers.js';
 import { assertFormatError } from './format-helpers.js';
 import { readVmprof, readVmprofStream } from '../../src/formats/vmprof/index.js';
 import { VmprofEncoder, type Address } from '../../src/formats/vmprof/write.js';
-import { FLAG_LINES, FLAG_MEMORY, FLAG_NATIVE, FLAG_REAL_TIME, FLAG_RPYTHON } from '../../src/formats/vmprof/parser.js';
+import { FLAG_LINES, FLAG_MEMORY, FLAG_NATIVE, FLAG_REAL_TIME, FLAG_RPYTHON } from '../../src/formats/vmprof/records.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { functionTable, stackWeights } from '../../src/model/analysis.js';
 import { CATEGORIES, FUNCTION_KINDS, type Profile, totalSamples } from '../../src/model/profile.js';

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import {
-  applyTransforms,
   callTreeBottomUp,
   callTreeTopDown,
   callersAndCallees,
@@ -14,6 +13,7 @@ import {
   totalWeight,
   type CallTree,
 } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import type { Profile } from '../../src/model/profile.js';
 import { collapsedStacks, funcNamed, profileFromText } from './profile-text.js';
 

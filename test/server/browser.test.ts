@@ -13,7 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
-import { webDistDir } from '../../src/view-server/assets.js';
+import { webDistDir } from '../../src/assets/viewer.js';
 import { fixture } from '../helpers.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];

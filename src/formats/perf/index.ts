@@ -28,8 +28,6 @@ import type { Format } from '../registry.js';
 
 const FORMAT = 'perf';
 
-/** comm, pid, optional tid, optional cpu, seconds, optional period, event and anything after it. */
-const HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s*(?:(\d+)\s+)?([^\s:]+)(\S*)\s*(.*)$/;
 /** An indented frame line: address, then symbol and dso. */
 const FRAME = /^\s+([0-9a-fA-F]+)\s+(.*)$/;
 
@@ -47,20 +45,81 @@ export interface PerfHeader {
   rest: string;
 }
 
+/** Whitespace-separated tokens of a line, as [start, end) offsets: one linear scan. */
+function tokenSpans(line: string): number[] {
+  const spans: number[] = [];
+  const token = /\S+/g;
+  for (let m = token.exec(line); m; m = token.exec(line)) spans.push(m.index, m.index + m[0].length);
+  return spans;
+}
+
+const PID = /^-?\d+(?:\/-?\d+)?$/;
+const CPU = /^\[\d+\]$/;
+const SECONDS = /^\d+\.\d+:/;
+
+/**
+ * A sample header, or null. Hand-written rather than one regex: with a comm
+ * that may contain spaces, a single pattern backtracks quadratically (or worse)
+ * on lines like "x" + 60 KB of spaces. Here each token is looked at a bounded
+ * number of times, so the work is linear in the line. The leftmost reading
+ * wins: the comm is the shortest prefix after which "pid [cpu] seconds:" follows.
+ */
 export function parsePerfHeader(line: string): PerfHeader | null {
-  const m = HEADER.exec(line);
-  if (!m) return null;
-  return {
-    comm: m[1],
-    pid: m[2],
-    tid: m[3] ?? m[2],
-    cpu: m[4] !== undefined ? Number(m[4]) : null,
-    seconds: Number(m[5]),
-    secondsText: m[5],
-    period: m[6] !== undefined ? Number(m[6]) : null,
-    event: m[7],
-    rest: m[9],
-  };
+  const spans = tokenSpans(line);
+  const count = spans.length / 2;
+  if (count < 3 || spans[0] !== 0) return null;
+  const text = (i: number) => line.slice(spans[2 * i], spans[2 * i + 1]);
+  for (let p = 1; p + 1 < count; p++) {
+    const pidText = text(p);
+    if (!PID.test(pidText)) continue;
+    let s = p + 1;
+    let cpu: number | null = null;
+    const cpuText = text(s);
+    if (CPU.test(cpuText) && s + 1 < count) {
+      cpu = Number(cpuText.slice(1, -1));
+      s++;
+    }
+    const stamp = SECONDS.exec(text(s));
+    if (!stamp) continue;
+    const tail = headerTail(line, spans, s, stamp[0].length);
+    if (!tail) continue;
+    const slash = pidText.indexOf('/');
+    const secondsText = stamp[0].slice(0, -1);
+    return {
+      comm: line.slice(0, spans[2 * p - 1]),
+      pid: slash < 0 ? pidText : pidText.slice(0, slash),
+      tid: slash < 0 ? pidText : pidText.slice(slash + 1),
+      cpu,
+      seconds: Number(secondsText),
+      secondsText,
+      ...tail,
+    };
+  }
+  return null;
+}
+
+/** After "seconds:": an optional period, the event (up to a ':' or space), its modifiers, and the rest of the line. */
+function headerTail(line: string, spans: number[], stampToken: number, stampLength: number): { period: number | null; event: string; rest: string } | null {
+  const count = spans.length / 2;
+  // The event may follow the colon directly ("1.5:cycles:") or be the next token.
+  let t = stampToken;
+  let at = spans[2 * t] + stampLength;
+  if (at === spans[2 * t + 1]) {
+    t++;
+    if (t >= count) return null;
+    at = spans[2 * t];
+  }
+  let period: number | null = null;
+  const first = line.slice(at, spans[2 * t + 1]);
+  if (/^\d+$/.test(first) && t + 1 < count && line.charCodeAt(spans[2 * t + 2]) !== 58 /* : */) {
+    period = Number(first);
+    t++;
+    at = spans[2 * t];
+  }
+  const word = line.slice(at, spans[2 * t + 1]);
+  const colon = word.indexOf(':');
+  if (colon === 0) return null;
+  return { period, event: colon < 0 ? word : word.slice(0, colon), rest: t + 1 < count ? line.slice(spans[2 * t + 2]) : '' };
 }
 
 function isKernel(address: string, dso: string): boolean {

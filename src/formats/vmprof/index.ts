@@ -51,7 +51,8 @@ import { VmprofParser } from './parser.js';
 import { applySamplerMeta } from './pyrometer-meta.js';
 import { writeVmprof } from './write.js';
 
-export { VmprofParser, parseCodeName } from './parser.js';
+export { VmprofParser } from './parser.js';
+export { parseCodeName } from './names.js';
 
 /** Reads a whole (uncompressed) VMProf file. */
 export function readVmprof(bytes: Uint8Array): Profile {

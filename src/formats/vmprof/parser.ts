@@ -28,34 +28,34 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { Counter, FunctionKind, Category, Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { parseCodeName } from './names.js';
+import {
+  FLAG_LINES,
+  FLAG_MEMORY,
+  FLAG_NATIVE,
+  FLAG_REAL_TIME,
+  FLAG_RPYTHON,
+  MARKER_HEADER,
+  MARKER_INTERP_NAME,
+  MARKER_META,
+  MARKER_NATIVE_SYMBOLS,
+  MARKER_STACKTRACE,
+  MARKER_TIME_N_ZONE,
+  MARKER_TRAILER,
+  MARKER_VIRTUAL_IP,
+  MAX_DEPTH,
+  TAG_ASSEMBLER,
+  TAG_BLACKHOLE,
+  TAG_CODE,
+  TAG_GC,
+  TAG_JITTED,
+  TAG_JITTING,
+  TAG_NATIVE,
+  utf8,
+} from './records.js';
 
 const FORMAT = 'vmprof';
 
-export const MARKER_STACKTRACE = 0x01;
-export const MARKER_VIRTUAL_IP = 0x02;
-export const MARKER_TRAILER = 0x03;
-export const MARKER_INTERP_NAME = 0x04;
-export const MARKER_HEADER = 0x05;
-export const MARKER_TIME_N_ZONE = 0x06;
-export const MARKER_META = 0x07;
-export const MARKER_NATIVE_SYMBOLS = 0x08;
-
-export const FLAG_MEMORY = 0x01;
-export const FLAG_LINES = 0x02;
-export const FLAG_NATIVE = 0x04;
-export const FLAG_RPYTHON = 0x08;
-export const FLAG_REAL_TIME = 0x10;
-
-export const TAG_CODE = 1;
-export const TAG_BLACKHOLE = 2;
-export const TAG_JITTED = 3;
-export const TAG_JITTING = 4;
-export const TAG_GC = 5;
-export const TAG_ASSEMBLER = 6;
-export const TAG_NATIVE = 7;
-
-/** vmprof-python refuses deeper stacks too; a larger depth word means a corrupt file. */
-export const MAX_DEPTH = 1 << 16;
 /** META keys and values, names of code objects: longer means a corrupt length word. */
 const MAX_STRING = 1 << 24;
 /** Raw bytes of distinct stacks kept for the stack cache. */
@@ -79,7 +79,6 @@ const RECORD_NAMES: Record<number, string> = {
   1: 'stack', 2: 'code name', 3: 'trailer', 4: 'interpreter name', 5: 'header', 6: 'start time', 7: 'meta', 8: 'native symbol',
 };
 
-const utf8 = new TextDecoder('utf-8');
 const TWO_32 = 4294967296;
 
 function hex(lo: number, hi: number): string {
@@ -90,29 +89,6 @@ function hex(lo: number, hi: number): string {
 
 /** Thrown inside the parser when a record needs more bytes than the buffer holds. */
 const NEED_MORE = -1;
-
-export interface NameParts {
-  kind: 'python' | 'native' | 'other';
-  name: string;
-  line: number;
-  file: string;
-}
-
-/** Splits `py:func:line:file` / `n:symbol:line:file` (the file may contain ':'). */
-export function parseCodeName(text: string): NameParts {
-  const a = text.indexOf(':');
-  const b = a < 0 ? -1 : text.indexOf(':', a + 1);
-  const c = b < 0 ? -1 : text.indexOf(':', b + 1);
-  if (a < 0 || b < 0) return { kind: 'other', name: text, line: 0, file: '' };
-  const lang = text.slice(0, a);
-  const name = text.slice(a + 1, b);
-  const lineText = c < 0 ? text.slice(b + 1) : text.slice(b + 1, c);
-  let file = c < 0 ? '' : text.slice(c + 1);
-  const line = /^\d+$/.test(lineText) ? Math.min(Number(lineText), 0x7fffffff) : 0;
-  if (file === '-') file = '';
-  const kind = lang === 'py' ? 'python' : lang === 'n' ? 'native' : 'other';
-  return { kind, name: kind === 'other' ? text : name, line, file };
-}
 
 /**
  * Open-addressing map from an int32 pair to an int32 >= 0, keys and value side by side in

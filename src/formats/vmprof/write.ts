@@ -29,7 +29,7 @@ import {
   TAG_GC,
   TAG_JITTED,
   TAG_NATIVE,
-} from './parser.js';
+} from './records.js';
 
 export type Address = number | bigint;
 

@@ -16,7 +16,7 @@ import { checkId, isAuthorized, smallBody, tokenIsValid, type AccessPolicy } fro
 import { UploadError } from '../ingest.js';
 import { listPage, loginPage, notFoundPage, PAGE_CSP, PAGES_SCRIPT, profileFallbackPage, type ProfileSummary } from '../pages.js';
 import type { ProfileService } from '../service.js';
-import { webDistDir } from '../../view-server/assets.js';
+import { webDistDir } from '../../assets/viewer.js';
 import { readBlobBytes } from '../store/store.js';
 import { parseFilters } from './vmprof.js';
 import { gunzipSync } from 'node:zlib';

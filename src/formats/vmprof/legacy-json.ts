@@ -11,9 +11,10 @@
  * `"addresses": {addr: name}` table. Both become a Profile whose samples carry
  * the self counts as weights.
  */
-import { ProfileBuilder } from '../model/builder.js';
-import type { FunctionKind, Profile } from '../model/profile.js';
-import { ProfileFormatError } from '../formats/errors.js';
+import { ProfileBuilder } from '../../model/builder.js';
+import type { Profile } from '../../model/profile.js';
+import { ProfileFormatError } from '../errors.js';
+import { parseCodeName } from './names.js';
 
 const FORMAT = 'vmprof-legacy-json';
 
@@ -21,14 +22,6 @@ export interface LegacyUpload {
   vm: string;
   argv: string;
   profile: Profile;
-}
-
-/** `py:func:line:file` -> parts; the file may itself contain ':' (Windows drives). */
-function parseVmprofName(name: string): { name: string; file: string; line: number; kind: FunctionKind } {
-  const m = /^(py|n|jit|cpython|pypy):([^:]*):(\d*):(.*)$/s.exec(name);
-  if (!m) return { name, file: '', line: 0, kind: 'other' };
-  const kind: FunctionKind = m[1] === 'n' ? 'native' : m[1] === 'jit' ? 'jit' : 'python';
-  return { name: m[2], file: m[4] === '-' ? '' : m[4], line: Number(m[3] || 0), kind };
 }
 
 function fail(detail: string): never {
@@ -47,7 +40,7 @@ export function parseLegacyUpload(json: unknown): LegacyUpload {
   const frame = (vmprofName: string): number => {
     let f = frameOf.get(vmprofName);
     if (f === undefined) {
-      const p = parseVmprofName(vmprofName);
+      const p = parseCodeName(vmprofName);
       f = b.frame(b.func(p.name, p.file, p.line, p.kind));
       frameOf.set(vmprofName, f);
     }

@@ -9,7 +9,7 @@ import { loadProfile } from '../formats/load.js';
 import { sanitize } from '../report/text.js';
 import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
 import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
-import type { RecordResult } from './recorder.js';
+import type { RecordResult } from '../capture/recorder.js';
 
 export interface RecordSummary {
   /** Weighted samples: periods of the sampled clock. */
@@ -104,6 +104,9 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
         ? ' (the sampler thread waits for the GIL), each weighted by elapsed time'
         : ' (CPU timers fire at most once per kernel tick), each weighted by measured thread CPU time';
     }
+    if (result.engine === 'outside') rate += ' from outside the process (nothing was loaded into the program)';
+  } else if (summary.snapshotRate !== null && result.engine === 'outside') {
+    rate += `; ${fmt(summary.snapshotRate)} looks/s from outside the process (nothing was loaded into the program)`;
   } else if (summary.snapshotRate !== null) {
     rate += `; ${fmt(summary.snapshotRate)} stack snapshots/s actually taken`;
     if (summary.snapshotRate < requestedRate * 0.9) {

@@ -1,19 +1,35 @@
 /**
- * A record-level walk over VMProf files this machine just wrote (8-byte words and
- * addresses, little-endian; the layout is in ../formats/vmprof/index.ts). `record` uses it to
- * rewrite files, not to read profiles: stripping the agent's frames from PyPy profiles
- * (strip-agent.ts) and merging child processes into one profile (merge.ts); bench:overhead
- * reads the sampler's META from it.
+ * VMProf's record markers, header flags and PyPy's stack entry tags (the layout is in index.ts),
+ * and a record-level walk over files this machine just wrote (8-byte words and addresses,
+ * little-endian). The walk is for rewriting files, not reading profiles: `record` strips the
+ * agent's frames from PyPy profiles (capture/strip-agent.ts) and merges child processes into
+ * one profile (capture/merge.ts); bench:overhead reads the sampler's META from it.
  */
 export const MARKER_STACKTRACE = 0x01;
 export const MARKER_VIRTUAL_IP = 0x02;
 export const MARKER_TRAILER = 0x03;
+export const MARKER_INTERP_NAME = 0x04;
 export const MARKER_HEADER = 0x05;
 export const MARKER_TIME_N_ZONE = 0x06;
 export const MARKER_META = 0x07;
 export const MARKER_NATIVE_SYMBOLS = 0x08;
+
+export const FLAG_MEMORY = 0x01;
+export const FLAG_LINES = 0x02;
+export const FLAG_NATIVE = 0x04;
+export const FLAG_RPYTHON = 0x08;
+export const FLAG_REAL_TIME = 0x10;
+
 export const TAG_CODE = 1;
+export const TAG_BLACKHOLE = 2;
 export const TAG_JITTED = 3;
+export const TAG_JITTING = 4;
+export const TAG_GC = 5;
+export const TAG_ASSEMBLER = 6;
+export const TAG_NATIVE = 7;
+
+/** vmprof-python refuses deeper stacks too; a larger depth word means a corrupt file. */
+export const MAX_DEPTH = 1 << 16;
 
 export const utf8 = new TextDecoder('utf-8');
 
@@ -50,9 +66,9 @@ export function walkRecords(bytes: Uint8Array, onName: (uid: bigint, name: strin
         if (version >= 4) {
           const flags = bytes[pos++];
           flagBits = flags;
-          memory = (flags & 1) !== 0;
-          lines = (flags & 2) !== 0;
-          rpython = (flags & 8) !== 0;
+          memory = (flags & FLAG_MEMORY) !== 0;
+          lines = (flags & FLAG_LINES) !== 0;
+          rpython = (flags & FLAG_RPYTHON) !== 0;
         } else memory = version === 3;
         const len = bytes[pos++];
         if (!need(len)) return finish();
@@ -89,7 +105,7 @@ export function walkRecords(bytes: Uint8Array, onName: (uid: bigint, name: strin
       case MARKER_STACKTRACE: {
         if (!need(16)) return finish();
         const depth = Number(view.getBigInt64(pos + 8, true));
-        if (depth < 0 || depth > 1 << 16) return null;
+        if (depth < 0 || depth > MAX_DEPTH) return null;
         pos += 16 + depth * 8 + (version >= 1 ? 8 : 0) + (memory ? 8 : 0);
         break;
       }

@@ -1,12 +1,13 @@
 /**
- * The built viewer (web/dist, made by `npm run build:web`). Both the view
- * server and the HTML report read it from here; so can the profile server.
+ * The built viewer (web/dist, made by `npm run build:web`): the view server, the HTML report
+ * and the profile server all read it from here. A leaf: it imports nothing of ours, so every
+ * layer above formats/ may use it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** web/dist: two levels up from src/view-server (tsx) and from dist/view-server (built). */
+/** web/dist: two levels up from src/assets (tsx) and from dist/assets (built). */
 export function webDistDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
