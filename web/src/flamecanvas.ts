@@ -376,7 +376,7 @@ export class FlameCanvas {
 
   private collectFlame(): { x: number; y: number; w: number }[] {
     const layout = this.flame!;
-    const { tree, x: nodeX, subtreeEnd } = layout;
+    const { tree, x: nodeX, subtreeEnd, deepest } = layout;
     const scale = this.width / (this.x1 - this.x0);
     const x0 = this.x0;
     const x1 = this.x1;
@@ -406,13 +406,17 @@ export class FlameCanvas {
       if (left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
       const depth = tree.depth[i];
       if (w < minWidth) {
-        // Contiguous with the open run at this depth (siblings and cousins touch): extend it.
-        if (this.runEnd[depth] !== -Infinity && left - this.runEnd[depth] <= minWidth) this.runEnd[depth] = left + w;
-        else {
-          flushRun(depth);
-          this.runStart[depth] = left;
-          this.runEnd[depth] = left + w;
-          this.runColor[depth] = nodeColor ? nodeColor[i] : this.colorOf(tree.func[i]);
+        // The subtree joins the open runs of its rows (contiguous with them: siblings and cousins
+        // touch), down to its deepest row; a gap starts new runs.
+        const color = nodeColor ? nodeColor[i] : this.colorOf(tree.func[i]);
+        for (let d = depth; d <= deepest[i]; d++) {
+          if (this.runEnd[d] !== -Infinity && left - this.runEnd[d] <= minWidth) this.runEnd[d] = left + w;
+          else {
+            flushRun(d);
+            this.runStart[d] = left;
+            this.runEnd[d] = left + w;
+            this.runColor[d] = color;
+          }
         }
         i = subtreeEnd[i];
         continue;
