@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { CliError, usageError } from './errors.js';
 import { loadForCli } from './load.js';
-import { startViewServer, type ViewServer } from '../view-server/server.js';
+import type { ViewServer } from '../view-server/server.js';
 
 /** Opens a URL in the default browser; failures only print a hint (the URL is printed anyway). */
 function openBrowser(url: string): void {
@@ -36,6 +36,7 @@ export async function startView(files: string[], options: ViewOptions = {}): Pro
     profiles.push({ name: basename(file), profile: await loadForCli(file) });
   }
   try {
+    const { startViewServer } = await import('../view-server/server.js');
     return await startViewServer(profiles, { port: options.port });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -48,7 +48,7 @@ export function layout(title: string, body: string): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${text(title)} · pyrometer</title><style>${STYLE}</style>
 <script src="/assets/pyrometer-server.js" defer></script></head>
-<body><header><a href="/">pyrometer</a><span class="muted">profiles</span></header><main>${body}</main></body></html>`;
+<body><header><a href="/">pyrometer</a><span class="muted">profiles</span><a href="/continuous">continuous</a></header><main>${body}</main></body></html>`;
 }
 
 function formatDuration(ms: number): string {
