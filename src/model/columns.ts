@@ -43,22 +43,27 @@ export class GrowableColumn<T extends TypedArray> {
 /**
  * Open-addressing hash map from a pair of non-negative-or--1 int32 keys to an
  * int32 value. Used to intern stacks by (prefix, frame): far faster than a Map
- * with composite keys on the hot path of every reader.
+ * with composite keys on the hot path of every reader. Each slot's two keys and
+ * value sit side by side (16 bytes, four slots to a cache line): a lookup in a
+ * table of millions costs one cache miss, not three.
  */
 export class IntPairMap {
-  private keysA: Int32Array;
-  private keysB: Int32Array;
-  private values: Int32Array;
+  /** Slot i: [keyA, keyB, value, unused] at 4i; value -1 marks an empty slot. */
+  private table: Int32Array;
   private mask: number;
   size = 0;
 
   constructor(initialCapacity = 1 << 12) {
     let capacity = 1;
     while (capacity < initialCapacity * 2) capacity <<= 1;
-    this.keysA = new Int32Array(capacity);
-    this.keysB = new Int32Array(capacity);
-    this.values = new Int32Array(capacity).fill(-1);
+    this.table = IntPairMap.emptyTable(capacity);
     this.mask = capacity - 1;
+  }
+
+  private static emptyTable(capacity: number): Int32Array {
+    const table = new Int32Array(capacity * 4);
+    for (let i = 2; i < table.length; i += 4) table[i] = -1;
+    return table;
   }
 
   private static hash(a: number, b: number): number {
@@ -70,46 +75,57 @@ export class IntPairMap {
   }
 
   get(a: number, b: number): number {
+    const table = this.table;
     let slot = IntPairMap.hash(a, b) & this.mask;
     for (;;) {
-      const v = this.values[slot];
+      const at = slot << 2;
+      const v = table[at + 2];
       if (v === -1) return -1;
-      if (this.keysA[slot] === a && this.keysB[slot] === b) return v;
+      if (table[at] === a && table[at + 1] === b) return v;
       slot = (slot + 1) & this.mask;
     }
   }
 
   /** Sets a value (>= 0) for a key pair. */
   set(a: number, b: number, value: number): void {
-    if ((this.size + 1) * 2 > this.values.length) this.rehash();
+    this.insert(a, b, value, true);
+  }
+
+  /** The value of a key pair; when absent, stores `value` (>= 0) for it and returns -1. One probe sequence for both. */
+  getOrSet(a: number, b: number, value: number): number {
+    return this.insert(a, b, value, false);
+  }
+
+  private insert(a: number, b: number, value: number, overwrite: boolean): number {
+    if ((this.size + 1) * 2 > this.mask + 1) this.rehash();
+    const table = this.table;
     let slot = IntPairMap.hash(a, b) & this.mask;
     for (;;) {
-      const v = this.values[slot];
+      const at = slot << 2;
+      const v = table[at + 2];
       if (v === -1) {
-        this.keysA[slot] = a;
-        this.keysB[slot] = b;
-        this.values[slot] = value;
+        table[at] = a;
+        table[at + 1] = b;
+        table[at + 2] = value;
         this.size++;
-        return;
+        return -1;
       }
-      if (this.keysA[slot] === a && this.keysB[slot] === b) {
-        this.values[slot] = value;
-        return;
+      if (table[at] === a && table[at + 1] === b) {
+        if (overwrite) table[at + 2] = value;
+        return v;
       }
       slot = (slot + 1) & this.mask;
     }
   }
 
   private rehash(): void {
-    const { keysA, keysB, values } = this;
-    const capacity = values.length * 2;
-    this.keysA = new Int32Array(capacity);
-    this.keysB = new Int32Array(capacity);
-    this.values = new Int32Array(capacity).fill(-1);
+    const old = this.table;
+    const capacity = (this.mask + 1) * 2;
+    this.table = IntPairMap.emptyTable(capacity);
     this.mask = capacity - 1;
     this.size = 0;
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] !== -1) this.set(keysA[i], keysB[i], values[i]);
+    for (let at = 0; at < old.length; at += 4) {
+      if (old[at + 2] !== -1) this.insert(old[at], old[at + 1], old[at + 2], true);
     }
   }
 }

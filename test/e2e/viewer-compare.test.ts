@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { fixture, testData } from '../helpers.js';
 import { serializeProfile } from '../../src/model/serialize.js';
 import { beforeAfterProfiles, busyProfile, comprehensionProfile, manyLeavesProfile, manyThreadsProfile } from '../web/synthetic.js';
-import { Harness, hoverTooltip, paintedShare, rootRowY, shot, waitReady, work } from './harness.js';
+import { Harness, paintedShare, rootRowY, shot, waitReady, work } from './harness.js';
 
 const BEFORE = 0;
 const AFTER = 1;

@@ -86,7 +86,8 @@ export class CompareView implements View {
     this.canvas = new FlameCanvas(this.canvasHost, {
       onHover: (hit, x, y) => this.tooltip(hit, x, y),
       onClick: (hit) => { if (hit && this.shown) this.canvas.setViewport(hit.start, hit.end); else this.canvas.resetView(); },
-      onPaint: (ms) => this.host.timing('comparePaint', ms),
+      // When the differential flame graph first appeared (ms since navigation; bench:viewer reads it).
+      onPaint: () => this.host.timing('firstComparePaint', performance.now()),
     });
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'compare-table');
     const cols = h('div', { class: 'list-header compare-cols' },

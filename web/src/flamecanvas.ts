@@ -458,6 +458,15 @@ export class FlameCanvas {
       if (y + ROW_HEIGHT < AXIS_HEIGHT || y > this.height) continue;
       const row = chart.rows[d];
       let lastPixel = -Infinity;
+      // Narrow boxes (under 3 px) of one colour that touch are drawn as one rectangle: zoomed out, a
+      // row of a big profile would otherwise be a thousand 1-px fillRects a frame.
+      let runColor = -1;
+      let runX = 0;
+      let runEnd = 0;
+      const flush = () => {
+        if (runColor >= 0) this.pushRect(runColor, runX, y, Math.max(runEnd - runX, 1));
+        runColor = -1;
+      };
       for (let i = firstBoxEndingAfter(row, this.x0); i < row.length; i++) {
         const start = row.start[i];
         if (start >= this.x1) break;
@@ -475,10 +484,24 @@ export class FlameCanvas {
         const clippedX = Math.max(px, -2);
         const clippedW = Math.min(pxEnd, this.width + 2) - clippedX;
         const func = this.stackFunc[row.stack[i]];
-        this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (clippedW > 3 ? 1 : 0), 1));
+        const color = this.colorOf(func);
+        if (clippedW < 3) {
+          const x = Math.floor(clippedX);
+          if (color === runColor && x <= runEnd + 1) runEnd = Math.max(runEnd, x + Math.max(1, Math.ceil(clippedW)));
+          else {
+            flush();
+            runColor = color;
+            runX = x;
+            runEnd = x + Math.max(1, Math.ceil(clippedW));
+          }
+        } else {
+          flush();
+          this.pushRect(color, clippedX, y, clippedW - 1);
+        }
         if (clippedW >= MIN_TEXT_WIDTH) this.pushLabel(clippedX, y, clippedW, func);
         if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
       }
+      flush();
     }
     return selected;
   }
