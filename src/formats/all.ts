@@ -17,6 +17,7 @@ import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { traceEventFormat } from './trace-event.js';
 import { heapProfileFormat } from './heapprofile.js';
+import { pyinstrumentFormat } from './pyinstrument.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 
@@ -34,6 +35,7 @@ registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
 registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
+registerFormat(pyinstrumentFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 
