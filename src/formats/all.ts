@@ -18,11 +18,13 @@ import { chromeFormat } from './chrome.js';
 import { traceEventFormat } from './trace-event.js';
 import { heapProfileFormat } from './heapprofile.js';
 import { pyinstrumentFormat } from './pyinstrument.js';
+import { lprofFormat } from './lprof.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
+registerFormat(lprofFormat);
 registerFormat(callgrindFormat);
 registerFormat(perfFormat);
 registerFormat(pypylogFormat);
