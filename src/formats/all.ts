@@ -19,6 +19,7 @@ import { traceEventFormat } from './trace-event.js';
 import { heapProfileFormat } from './heapprofile.js';
 import { pyinstrumentFormat } from './pyinstrument.js';
 import { lprofFormat } from './lprof.js';
+import { scaleneFormat } from './scalene.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 
@@ -38,6 +39,7 @@ registerFormat(chromeFormat);
 registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
 registerFormat(pyinstrumentFormat);
+registerFormat(scaleneFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 
