@@ -22,6 +22,8 @@ import { lprofFormat } from './lprof.js';
 import { scaleneFormat } from './scalene.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
+import { gcovFormat } from './gcov.js';
+import { lcovFormat } from './lcov.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -36,6 +38,8 @@ registerFormat(flameSvgFormat);
 registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
+registerFormat(gcovFormat);
+registerFormat(lcovFormat);
 registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
 registerFormat(pyinstrumentFormat);

@@ -190,23 +190,32 @@ function integerScale(profile: Profile, threads: number[]): number {
   return profile.meta.weightUnit === 'ms' || profile.meta.weightUnit === 'us' ? 1000 : 1;
 }
 
-export function writeCollapsed(profile: Profile, options: WriteOptions = {}): string {
-  const threads = options.threads ?? profile.threads.map((_, i) => i);
+/** Every stack with weight, as collapsed text (`a;b;c`) and its summed weight over the given threads (all by default). */
+export function collapsedStacks(profile: Profile, threads: number[] = profile.threads.map((_, i) => i)): { stack: string; weight: number }[] {
   const weights = new Float64Array(profile.stacks.length);
   for (const t of threads) {
     const { stack, weight } = profile.threads[t].samples;
     for (let i = 0; i < stack.length; i++) if (stack[i] >= 0) weights[stack[i]] += weight[i];
   }
-  const scale = integerScale(profile, threads);
   // Labels of each stack, built parents first (prefix < stack) without recursion.
   const labels = new Array<string>(profile.stacks.length);
-  const out: string[] = [];
+  const out: { stack: string; weight: number }[] = [];
   for (let s = 0; s < profile.stacks.length; s++) {
     const prefix = profile.stacks.prefix[s];
     const label = frameLabel(profile, profile.stacks.frame[s]);
     labels[s] = prefix < 0 ? label : `${labels[prefix]};${label}`;
-    const count = Math.round(weights[s] * scale);
-    if (count > 0) out.push(`${labels[s]} ${count}\n`);
+    if (weights[s] > 0) out.push({ stack: labels[s], weight: weights[s] });
+  }
+  return out;
+}
+
+export function writeCollapsed(profile: Profile, options: WriteOptions = {}): string {
+  const threads = options.threads ?? profile.threads.map((_, i) => i);
+  const scale = integerScale(profile, threads);
+  const out: string[] = [];
+  for (const { stack, weight } of collapsedStacks(profile, threads)) {
+    const count = Math.round(weight * scale);
+    if (count > 0) out.push(`${stack} ${count}\n`);
   }
   return out.join('');
 }

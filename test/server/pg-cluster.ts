@@ -32,7 +32,7 @@ function findBinDir(): string {
   throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: run `npm run test:deps` (installs the Debian postgresql package)');
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

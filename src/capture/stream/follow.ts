@@ -1,0 +1,160 @@
+/**
+ * Follows a VMProf file while it is being written and cuts it into pieces:
+ * one design for every capture path, since PyPy's `_vmprof`, our in-process
+ * sampler and the outside sampler all write one (our sampler flushes whole
+ * records every 0.25 s; PyPy's `_vmprof` writes each sample as it is taken).
+ *
+ * Each `poll()` reads what the file gained, walks the complete records
+ * (vmprof-records.ts; a record cut by the end of the read waits for the
+ * next), keeps the header and every name/META record (what later samples
+ * refer to: bounded by the program's code, not its run time) and collects the
+ * stack records. `cut()` makes a small VMProf file of header + names + the
+ * stacks since the last cut and reads it with the ordinary reader, so a piece
+ * is exactly what the finished file would show for that stretch of time. The
+ * agent's own frames are taken out of PyPy stacks the way `record` does.
+ * Reading is linear: every byte is read once, names are re-read per cut.
+ *
+ * PyPy's `_vmprof` may write a code object's name a little after the first
+ * samples that use it (its sample and name buffers are flushed separately): a
+ * PyPy stack record naming a code id not seen yet is held back until the name
+ * arrives (or HOLD_MS passes, or the file ends), so a piece never shows an
+ * `<unknown>` frame that the finished file names. Our sampler and the outside
+ * sampler write every name before its first use.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { collapsedStacks } from '../../formats/collapsed.js';
+import { readVmprof } from '../../formats/vmprof/index.js';
+import type { WeightedStack } from '../../formats/stream-chunk.js';
+import { stripAgentFrames } from '../strip-agent.js';
+import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
+
+const READ_BYTES = 1 << 20;
+const HOLD_MS = 30_000;
+const FILE_HEADER_BYTES = 40;
+
+export class VmprofFollower {
+  private fd: number | null = null;
+  private offset = 0;
+  private fileHeader: Uint8Array | null = null;
+  /** The 0x05 header record: walks of later bytes need it to know the record layout. */
+  private headerRecord: Uint8Array | null = null;
+  private carry: Uint8Array = new Uint8Array(0);
+  private readonly names: Uint8Array[] = [];
+  private stacks: Uint8Array[] = [];
+  /** PyPy stack records waiting for a code name, with when they were read. */
+  private held: { record: Uint8Array; since: number }[] = [];
+  private readonly named = new Set<bigint>();
+  private rpython = false;
+  /** True once the trailer was read: the writer is done. */
+  finished = false;
+  /** Samples records read so far (for reports). */
+  stackRecords = 0;
+
+  constructor(private readonly path: string, private readonly agentDir?: string) {}
+
+  /** Reads what the file gained since the last poll; false while the file does not exist yet. */
+  poll(): boolean {
+    if (this.fd === null) {
+      try {
+        this.fd = openSync(this.path, 'r');
+      } catch {
+        return false;
+      }
+    }
+    const size = fstatSync(this.fd).size;
+    while (this.offset < size && !this.finished) {
+      const buffer = new Uint8Array(Math.min(READ_BYTES, size - this.offset));
+      const n = readSync(this.fd, buffer, 0, buffer.length, this.offset);
+      if (n <= 0) break;
+      this.offset += n;
+      this.consume(buffer.subarray(0, n));
+    }
+    return true;
+  }
+
+  private consume(bytes: Uint8Array): void {
+    let data = concat([this.carry, bytes]);
+    if (!this.fileHeader) {
+      if (data.length < FILE_HEADER_BYTES) {
+        this.carry = data;
+        return;
+      }
+      this.fileHeader = data.slice(0, FILE_HEADER_BYTES);
+      data = data.subarray(FILE_HEADER_BYTES);
+    }
+    const lead = concat([this.fileHeader, this.headerRecord ?? new Uint8Array(0)]);
+    const buffer = concat([lead, data]);
+    if (buffer.length <= lead.length) {
+      this.carry = data;
+      return;
+    }
+    const walk = walkRecords(buffer, (uid) => this.named.add(uid));
+    if (walk === null) throw new Error(`${this.path}: not a VMProf file this machine wrote (8-byte words)`);
+    this.rpython ||= walk.rpython;
+    let end = lead.length;
+    for (const r of walk.records) {
+      if (r.start < lead.length) continue; // the header record we put in front
+      const record = buffer.slice(r.start, r.end);
+      end = r.end;
+      if (r.marker === MARKER_STACKTRACE) {
+        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, since: Date.now() });
+        else this.stacks.push(record);
+        this.stackRecords++;
+      } else if (r.marker === MARKER_TRAILER) {
+        this.finished = true;
+      } else if (r.marker === MARKER_HEADER) {
+        this.headerRecord = record;
+      } else if (r.marker !== MARKER_META || !readMeta(buffer, r.start)[0].startsWith('ts:')) {
+        // Names, start time, META (not the time marks: they count records of the whole file).
+        this.names.push(record);
+      }
+    }
+    this.carry = buffer.slice(end);
+  }
+
+  /** Are the code ids of a PyPy stack record (pairs of tag, value) all named already? */
+  private namesKnown(record: Uint8Array): boolean {
+    const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+    const depth = Number(view.getBigInt64(9, true));
+    for (let i = 0; i + 1 < depth; i += 2) {
+      if (view.getBigInt64(17 + i * 8, true) === BigInt(TAG_CODE) && !this.named.has(view.getBigInt64(17 + (i + 1) * 8, true))) return false;
+    }
+    return true;
+  }
+
+  /** The stacks collected since the last cut, with their weights; empty when none. `final`: the file is complete, hold nothing back. */
+  cut(final = false): WeightedStack[] {
+    if (this.held.length > 0) {
+      const now = Date.now();
+      const still: typeof this.held = [];
+      for (const h of this.held) {
+        if (final || this.finished || now - h.since > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h.record);
+        else still.push(h);
+      }
+      this.held = still;
+    }
+    if (this.stacks.length === 0 || !this.fileHeader) return [];
+    const parts = [this.fileHeader, ...(this.headerRecord ? [this.headerRecord] : []), ...this.names, ...this.stacks];
+    this.stacks = [];
+    let bytes = concat(parts);
+    if (this.rpython && this.agentDir) bytes = stripAgentFrames(bytes, this.agentDir) ?? bytes;
+    return collapsedStacks(readVmprof(bytes));
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

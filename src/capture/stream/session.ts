@@ -1,0 +1,83 @@
+/**
+ * `--stream`: follows the profile a capture writes (follow.ts) and sends
+ * what was sampled every interval as one chunk (sender.ts). Intervals are cut
+ * on multiples of the interval since the epoch, so with the default 10 s each
+ * chunk fills one 10 s bucket of the store exactly.
+ */
+import { hostname } from 'node:os';
+import { chunkBody } from '../../formats/stream-chunk.js';
+import type { ProfileFollower } from '../recorder.js';
+import { VmprofFollower } from './follow.js';
+import { ChunkSender, type SenderCounts, type SenderOptions } from './sender.js';
+
+export interface StreamOptions extends SenderOptions {
+  service: string;
+  /** Added to host and pid (which they may override). */
+  labels: Record<string, string>;
+  intervalMs: number;
+  /** cpu or wall: what the samples measure. */
+  kind: string;
+  /** The agent's directory: its frames are taken out of PyPy stacks. */
+  agentDir?: string;
+}
+
+/** How often the file is read between cuts: keeps each read small. */
+const POLL_MS = 1000;
+
+export class StreamSession implements ProfileFollower {
+  private follower: VmprofFollower | null = null;
+  private readonly sender: ChunkSender;
+  private labels: Record<string, string>;
+  private timer: NodeJS.Timeout | null = null;
+  private lastCut = 0;
+  private nextCut = 0;
+  /** A problem reading the profile (the capture goes on; the report says it). */
+  error = '';
+
+  constructor(private readonly options: StreamOptions) {
+    this.sender = new ChunkSender(options);
+    this.labels = { host: hostname(), ...options.labels };
+    this.sender.kick(); // chunks an earlier run left behind
+  }
+
+  started(path: string, pid: number): void {
+    this.labels = { host: this.labels.host, pid: String(pid), ...this.options.labels };
+    this.follower = new VmprofFollower(path, this.options.agentDir);
+    this.lastCut = Date.now();
+    this.nextCut = (Math.floor(this.lastCut / this.options.intervalMs) + 1) * this.options.intervalMs;
+    this.timer = setInterval(() => this.tick(false), Math.min(POLL_MS, this.options.intervalMs));
+    this.timer.unref();
+  }
+
+  private tick(final: boolean): void {
+    const follower = this.follower;
+    if (!follower || this.error) return;
+    const now = Date.now();
+    try {
+      follower.poll();
+      if (!final && now < this.nextCut) return;
+      const stacks = follower.cut(final);
+      const until = final ? now : this.nextCut;
+      if (stacks.length > 0) {
+        this.sender.queue({ service: this.options.service, labels: this.labels, from: this.lastCut, until: Math.max(until, this.lastCut + 1), unit: 'samples', kind: this.options.kind, ...chunkBody(stacks) });
+      }
+      this.lastCut = until;
+      while (this.nextCut <= now) this.nextCut += this.options.intervalMs;
+    } catch (err) {
+      this.error = (err as Error).message;
+    }
+  }
+
+  async finish(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.tick(true);
+    this.follower?.close();
+  }
+
+  /** Stops after trying to deliver the buffer for up to `waitMs`. */
+  async close(waitMs: number): Promise<SenderCounts> {
+    if (this.timer) await this.finish();
+    return this.sender.close(waitMs);
+  }
+}

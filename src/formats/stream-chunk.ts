@@ -1,0 +1,179 @@
+/**
+ * The stream chunk: what a running program sends to `pyrometer serve` every
+ * `--interval` seconds (record/attach `--stream`), and what the continuous
+ * store keeps. Pure (no Node APIs): the sender, the server and tests share it.
+ *
+ * Layout: gzip of one JSON object (media type `application/vnd.pyrometer.chunk`):
+ *
+ *   { "pyrometerChunk": 1,
+ *     "service": "api", "labels": {"host": "h1", "pid": "123", ...},
+ *     "from": 1764700000000, "until": 1764700010000,     ms since the epoch, from < until
+ *     "unit": "samples" | "ms" | ..., "kind": "cpu" | "wall" | "",
+ *     "sender": "3f0c…", "seq": 17,                         idempotency: a resent chunk is stored once
+ *     "frames": ["main (app.py:10)", "work (app.py:3)"],   collapsed labels, each distinct label once
+ *     "stacks": [[0, 1], [0]],                              root first, indices into frames
+ *     "weights": [12, 3] }                                  one per stack, > 0
+ *
+ * Frames are collapsed (folded) labels, `name (file:line)`: the same text
+ * Pyroscope's folded ingest carries and our collapsed reader splits back into
+ * functions, so a stored stack is one string (labels joined by ';', which a
+ * label never contains). gzip of this JSON is within a few percent of a binary
+ * layout for real chunks (frame text dominates) and needs no schema to read.
+ */
+import { gunzipSync, gzipSync } from 'fflate';
+import { collapsedStacks } from './collapsed.js';
+import { ProfileFormatError } from './errors.js';
+import type { Profile } from '../model/profile.js';
+
+export const STREAM_CHUNK_MEDIA_TYPE = 'application/vnd.pyrometer.chunk';
+export const STREAM_CHUNK_VERSION = 1;
+const FORMAT = 'stream-chunk';
+
+/** Label keys and values: what Pyroscope allows, so series names survive a trip through either API. */
+export const LABEL_KEY = /^[a-zA-Z_][a-zA-Z0-9_.]{0,63}$/;
+export const MAX_LABEL_VALUE = 256;
+export const MAX_LABELS = 32;
+export const SERVICE_NAME = /^[a-zA-Z0-9_.\-/:]{1,128}$/;
+
+export interface StreamChunk {
+  service: string;
+  labels: Record<string, string>;
+  from: number;
+  until: number;
+  unit: string;
+  kind: string;
+  sender: string;
+  seq: number;
+  frames: string[];
+  stacks: number[][];
+  weights: number[];
+}
+
+/** One stack of a chunk as the store keeps it: labels joined by ';', root first. */
+export interface WeightedStack {
+  stack: string;
+  weight: number;
+}
+
+export function encodeChunk(chunk: StreamChunk): Uint8Array {
+  const json = JSON.stringify({ pyrometerChunk: STREAM_CHUNK_VERSION, ...chunk });
+  return gzipSync(new TextEncoder().encode(json), { level: 6 });
+}
+
+/** Decodes and checks a chunk; every problem is one ProfileFormatError naming what is wrong. */
+export function decodeChunk(bytes: Uint8Array): StreamChunk {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
+  } catch (err) {
+    throw new ProfileFormatError(FORMAT, `not a gzip-compressed UTF-8 chunk (${(err as Error).message})`, 0);
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ProfileFormatError(FORMAT, `the chunk is not valid JSON (${(err as Error).message})`, 0);
+  }
+  if (!value || typeof value !== 'object' || value.pyrometerChunk !== STREAM_CHUNK_VERSION) {
+    throw new ProfileFormatError(FORMAT, `not a version ${STREAM_CHUNK_VERSION} pyrometer chunk (no "pyrometerChunk": ${STREAM_CHUNK_VERSION})`, 0);
+  }
+  const fail = (what: string): never => {
+    throw new ProfileFormatError(FORMAT, what, 0);
+  };
+  const service = typeof value.service === 'string' ? value.service : fail('"service" must be a string');
+  const labels = checkLabels(value.labels ?? {}, fail);
+  const from = Number(value.from);
+  const until = Number(value.until);
+  if (!Number.isFinite(from) || !Number.isFinite(until) || from <= 0 || until < from) fail('"from" and "until" must be ms since the epoch with from <= until');
+  const frames = Array.isArray(value.frames) && value.frames.every((f) => typeof f === 'string') ? (value.frames as string[]) : fail('"frames" must be an array of strings');
+  const stacks = Array.isArray(value.stacks) ? (value.stacks as unknown[]) : fail('"stacks" must be an array');
+  const weights = Array.isArray(value.weights) ? (value.weights as unknown[]) : fail('"weights" must be an array');
+  if (stacks.length !== weights.length) fail('"stacks" and "weights" must have the same length');
+  for (let i = 0; i < stacks.length; i++) {
+    const s = stacks[i];
+    if (!Array.isArray(s) || s.length === 0 || !s.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length)) fail(`stack ${i} must be a non-empty array of frame indices`);
+    const w = weights[i];
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail(`weight ${i} must be a number >= 0`);
+  }
+  checkService(service, fail);
+  const seq = value.seq === undefined ? 0 : Number(value.seq);
+  if (!Number.isSafeInteger(seq) || seq < 0) fail('"seq" must be a whole number >= 0');
+  const sender = value.sender === undefined ? '' : String(value.sender);
+  if (sender.length > 64) fail('"sender" is longer than 64 characters');
+  return {
+    service,
+    labels,
+    from,
+    until,
+    unit: typeof value.unit === 'string' ? value.unit : 'samples',
+    kind: typeof value.kind === 'string' ? value.kind : '',
+    sender,
+    seq,
+    frames: frames.map(cleanFrame),
+    stacks: stacks as number[][],
+    weights: weights as number[],
+  };
+}
+
+export function checkService(service: string, fail: (what: string) => never): string {
+  if (!SERVICE_NAME.test(service)) fail(`the service name ${JSON.stringify(service.slice(0, 80))} must be 1-128 letters, digits or _ . - / :`);
+  return service;
+}
+
+export function checkLabels(labels: unknown, fail: (what: string) => never): Record<string, string> {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) fail('"labels" must be an object of strings');
+  const out: Record<string, string> = {};
+  const entries = Object.entries(labels as Record<string, unknown>);
+  if (entries.length > MAX_LABELS) fail(`at most ${MAX_LABELS} labels`);
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY.test(k)) fail(`label key ${JSON.stringify(k.slice(0, 80))} must be a letter or _ then letters, digits, _ or . (at most 64)`);
+    if (typeof v !== 'string' || v.length > MAX_LABEL_VALUE) fail(`label ${k} must be a string of at most ${MAX_LABEL_VALUE} characters`);
+    out[k] = v as string;
+  }
+  return out;
+}
+
+/** A frame label as stored: ';' separates frames and line breaks separate stacks, so neither may be inside one. */
+export function cleanFrame(label: string): string {
+  const clean = label.replace(/[;\r\n]/g, ' ');
+  return clean === '' ? '[unknown]' : clean;
+}
+
+/** The chunk's stacks as stored: `a;b;c` text and weight, identical stacks summed, zero weights dropped. */
+export function chunkStacks(chunk: StreamChunk): WeightedStack[] {
+  const sums = new Map<string, number>();
+  for (let i = 0; i < chunk.stacks.length; i++) {
+    const w = chunk.weights[i];
+    if (!(w > 0)) continue;
+    const text = chunk.stacks[i].map((f) => chunk.frames[f]).join(';');
+    sums.set(text, (sums.get(text) ?? 0) + w);
+  }
+  return [...sums].map(([stack, weight]) => ({ stack, weight }));
+}
+
+/** Builds a chunk's frames/stacks/weights from weighted `a;b;c` stacks. */
+export function chunkBody(stacks: Iterable<WeightedStack>): Pick<StreamChunk, 'frames' | 'stacks' | 'weights'> {
+  const frames: string[] = [];
+  const frameIndex = new Map<string, number>();
+  const out: number[][] = [];
+  const weights: number[] = [];
+  for (const { stack, weight } of stacks) {
+    if (!(weight > 0)) continue;
+    out.push(stack.split(';').map((label) => {
+      let i = frameIndex.get(label);
+      if (i === undefined) {
+        i = frames.length;
+        frames.push(label);
+        frameIndex.set(label, i);
+      }
+      return i;
+    }));
+    weights.push(weight);
+  }
+  return { frames, stacks: out, weights };
+}
+
+/** Every stack of a profile with its summed weight (all threads), as stored. */
+export function profileStacks(profile: Profile): WeightedStack[] {
+  return collapsedStacks(profile);
+}

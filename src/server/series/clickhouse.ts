@@ -1,0 +1,373 @@
+/**
+ * The continuous store on ClickHouse (`serve --store clickhouse://…`), for
+ * more services than one SQLite file takes. Written for ClickHouse 18.16
+ * (Debian bookworm) and up: no query parameters (18.16 refuses them: values
+ * are numbers we made or escaped literals), no TTL clause (19.6+), no
+ * transactions.
+ *
+ * Tables, in database D (created on every listed server):
+ *   cp_series_local   ReplacingMergeTree(last_seen) ORDER BY id
+ *   cp_stacks_local   ReplacingMergeTree ORDER BY id: stacks deduplicated by their 64-bit hash
+ *   cp_samples_10s_local, _1m_local, _1h_local
+ *                     SummingMergeTree(weight), PARTITION BY day, ORDER BY (series, bucket, stack):
+ *                     a query of one service's range reads one contiguous slice of the key.
+ *                     Chunks are inserted at 10 s; two materialized views roll them up into
+ *                     1 min and 1 h as they arrive, on the shard that received them.
+ *   cp_chunks_local   ReplacingMergeTree ORDER BY (sender, seq): chunks already stored
+ * With `?cluster=NAME` (a cluster in the servers' <remote_servers>), each table
+ * also gets a Distributed table without the `_local` suffix over all shards:
+ * samples and series sharded by series id (a series' rows and its rollups stay
+ * on one shard), stacks by stack id; inserts go through the Distributed tables
+ * synchronously (insert_distributed_sync), so an acknowledged chunk is on its shard.
+ *
+ * Retention: day partitions older than each resolution keeps are dropped
+ * (`expire`, hourly from the server): the same effect as TTL on servers that
+ * lack it, and cheaper (no merge rewrites).
+ *
+ * Batching: ClickHouse wants few large inserts, not one per chunk. Chunks that
+ * arrive together wait up to BATCH_MS and go out as one INSERT per table; each
+ * ingest() resolves when its batch is written. A chunk is marked stored after
+ * its samples: a server lost between the two writes means the sender resends and
+ * that chunk counts twice (at least once; SQLite is exactly once).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { chunkStacks, type StreamChunk } from '../../formats/stream-chunk.js';
+import {
+  bucketOf,
+  bucketRange,
+  type BucketStacks,
+  chooseResolution,
+  chunkTime,
+  collectLabels,
+  DEFAULT_RETENTION_MS,
+  hashId,
+  type IngestResult,
+  keepMs,
+  labelsMatch,
+  type MergedStacks,
+  RESOLUTIONS_MS,
+  type ResolutionMs,
+  type SeriesSelector,
+  type SeriesStore,
+  seriesKey,
+  type ServiceInfo,
+  type Timeline,
+} from './store.js';
+
+const BATCH_MS = 50;
+const BATCH_ROWS = 200_000;
+const SUFFIX: Record<ResolutionMs, string> = { 10_000: '10s', 60_000: '1m', 3_600_000: '1h' };
+
+export interface ClickHouseLocation {
+  /** http://host:port of each server; the first takes queries and inserts. */
+  servers: string[];
+  database: string;
+  cluster: string | null;
+  user: string;
+  password: string;
+}
+
+/** clickhouse://[user[:password]@]host:port[,host:port…]/database[?cluster=NAME] */
+export function parseClickHouseUrl(url: string): ClickHouseLocation {
+  const m = /^clickhouse:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([A-Za-z0-9_]*))?(?:\?(.*))?$/i.exec(url);
+  if (!m) throw new Error(`not a ClickHouse URL: expected clickhouse://host:8123/database[?cluster=NAME], got ${JSON.stringify(url)}`);
+  const servers = m[3].split(',').map((hostPort) => {
+    if (!/^[A-Za-z0-9.\-[\]:]+$/.test(hostPort)) throw new Error(`bad ClickHouse host "${hostPort}"`);
+    return `http://${/:\d+$/.test(hostPort) ? hostPort : `${hostPort}:8123`}`;
+  });
+  const params = new URLSearchParams(m[5] ?? '');
+  const cluster = params.get('cluster');
+  if (cluster !== null && !/^[A-Za-z0-9_]+$/.test(cluster)) throw new Error(`bad ClickHouse cluster name "${cluster}"`);
+  return { servers, database: m[4] || 'pyrometer', cluster, user: decodeURIComponent(m[1] ?? 'default') || 'default', password: decodeURIComponent(m[2] ?? '') };
+}
+
+/** A string as a ClickHouse literal. */
+function literal(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+interface Pending {
+  chunk: StreamChunk;
+  resolve: (result: IngestResult) => void;
+  reject: (err: Error) => void;
+}
+
+export class ClickHouseSeriesStore implements SeriesStore {
+  readonly kind = 'clickhouse' as const;
+  readonly location: string;
+  private pending: Pending[] = [];
+  private pendingRows = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  /** Stack and series ids already written (ReplacingMergeTree would merge repeats; this saves sending them). */
+  private readonly knownStacks = new Set<bigint>();
+
+  private constructor(
+    private readonly client: ClickHouseClient,
+    private readonly shards: ClickHouseClient[],
+    private readonly where: ClickHouseLocation,
+    readonly retentionMs: number,
+  ) {
+    this.location = `clickhouse ${where.servers.join(',')}/${where.database}${where.cluster ? ` cluster ${where.cluster}` : ''}`;
+  }
+
+  static async open(url: string, retentionMs = DEFAULT_RETENTION_MS): Promise<ClickHouseSeriesStore> {
+    const where = parseClickHouseUrl(url);
+    // Loaded here, not at the top: only a server using this store pays for the client.
+    const { createClient } = await import('@clickhouse/client');
+    const make = (server: string) => createClient({ url: server, username: where.user, password: where.password, log: { level: 127 }, request_timeout: 60_000 });
+    const shards = where.servers.map(make);
+    const store = new ClickHouseSeriesStore(shards[0], shards, where, retentionMs);
+    try {
+      await store.createTables();
+    } catch (err) {
+      await Promise.all(shards.map((c) => c.close()));
+      throw err;
+    }
+    return store;
+  }
+
+  /** The table queries and inserts use: the Distributed one on a cluster, else the local one. */
+  private table(name: string): string {
+    return `${this.where.database}.${name}${this.where.cluster ? '' : '_local'}`;
+  }
+
+  private async createTables(): Promise<void> {
+    const d = this.where.database;
+    const day = 'toYYYYMMDD(toDateTime(intDiv(bucket, 1000)))';
+    for (const shard of this.shards) {
+      const run = (query: string) => shard.command({ query });
+      await run(`CREATE DATABASE IF NOT EXISTS ${d}`);
+      await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_series_local (id UInt64, service String, labels String, last_seen UInt64) ENGINE = ReplacingMergeTree(last_seen) ORDER BY id`);
+      await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_stacks_local (id UInt64, stack String) ENGINE = ReplacingMergeTree ORDER BY id`);
+      await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_chunks_local (sender String, seq UInt64, received_at UInt64) ENGINE = ReplacingMergeTree ORDER BY (sender, seq)`);
+      for (const r of RESOLUTIONS_MS) {
+        await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_samples_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64) ENGINE = SummingMergeTree(weight) PARTITION BY ${day} ORDER BY (series, bucket, stack)`);
+      }
+      for (const r of RESOLUTIONS_MS.slice(1)) {
+        await run(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${d}.cp_rollup_${SUFFIX[r]} TO ${d}.cp_samples_${SUFFIX[r]}_local AS SELECT series, intDiv(bucket, ${r}) * ${r} AS bucket, stack, weight FROM ${d}.cp_samples_10s_local`);
+      }
+      const cluster = this.where.cluster;
+      if (cluster) {
+        const distributed = (name: string, key: string) =>
+          run(`CREATE TABLE IF NOT EXISTS ${d}.${name} AS ${d}.${name}_local ENGINE = Distributed(${cluster}, ${d}, ${name}_local, ${key})`);
+        await distributed('cp_series', 'id');
+        await distributed('cp_stacks', 'id');
+        await distributed('cp_chunks', 'cityHash64(sender)');
+        for (const r of RESOLUTIONS_MS) await distributed(`cp_samples_${SUFFIX[r]}`, 'series');
+      }
+    }
+  }
+
+  ingest(chunk: StreamChunk): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ chunk, resolve, reject });
+      this.pendingRows += chunk.stacks.length;
+      if (this.pendingRows >= BATCH_ROWS) this.flushSoon(0);
+      else this.flushSoon(BATCH_MS);
+    });
+  }
+
+  private flushSoon(delay: number): void {
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const batch = this.pending;
+      this.pending = [];
+      this.pendingRows = 0;
+      // One batch at a time: a chunk's mark must not be checked while an earlier copy is being written.
+      this.flushing = this.flushing.then(() => this.writeBatch(batch));
+    }, delay);
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.writeChunks(batch.map((p) => p.chunk));
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+    }
+  }
+
+  private async writeChunks(chunks: StreamChunk[]): Promise<IngestResult[]> {
+    const settings = { insert_distributed_sync: 1 } as Record<string, unknown>;
+    const insert = (table: string, values: Record<string, unknown>[]) =>
+      values.length === 0 ? Promise.resolve() : this.client.insert({ table: this.table(table), values, format: 'JSONEachRow', clickhouse_settings: settings as never });
+    // Marks of chunks already stored (and repeats within this batch).
+    const marked = new Set<string>();
+    const withSender = chunks.filter((c) => c.sender);
+    if (withSender.length > 0) {
+      // A superset (every sender x every seq), narrowed to exact pairs below: tuple IN lists vary across versions.
+      const senders = [...new Set(withSender.map((c) => literal(c.sender)))].join(', ');
+      const seqs = [...new Set(withSender.map((c) => c.seq))].join(', ');
+      const rows = await this.rows<{ sender: string; seq_text: string }>(`SELECT sender, toString(seq) AS seq_text FROM ${this.table('cp_chunks')} WHERE sender IN (${senders}) AND seq IN (${seqs})`);
+      for (const r of rows) marked.add(`${r.sender}\n${r.seq_text}`);
+    }
+    const results: IngestResult[] = [];
+    const series: Record<string, unknown>[] = [];
+    const stacks: Record<string, unknown>[] = [];
+    const samples: Record<string, unknown>[] = [];
+    const marks: Record<string, unknown>[] = [];
+    const newStacks: bigint[] = [];
+    for (const chunk of chunks) {
+      const key = `${chunk.sender}\n${chunk.seq}`;
+      if (chunk.sender && marked.has(key)) {
+        results.push({ stored: false, samples: 0, stacks: 0 });
+        continue;
+      }
+      if (chunk.sender) {
+        marked.add(key);
+        marks.push({ sender: chunk.sender, seq: String(chunk.seq), received_at: String(Date.now()) });
+      }
+      const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
+      series.push({ id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) });
+      const bucket = String(bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]));
+      let total = 0;
+      const rows = chunkStacks(chunk);
+      for (const { stack, weight } of rows) {
+        const id = hashId(stack);
+        if (!this.knownStacks.has(id)) {
+          this.knownStacks.add(id);
+          newStacks.push(id);
+          stacks.push({ id: id.toString(), stack });
+        }
+        samples.push({ series: seriesId, bucket, stack: id.toString(), weight });
+        total += weight;
+      }
+      results.push({ stored: true, samples: total, stacks: rows.length });
+    }
+    try {
+      // Stacks and series first: a sample never refers to a stack that is not there.
+      await Promise.all([insert('cp_stacks', stacks), insert('cp_series', series)]);
+      await insert('cp_samples_10s', samples);
+      await insert('cp_chunks', marks);
+    } catch (err) {
+      for (const id of newStacks) this.knownStacks.delete(id);
+      throw err;
+    }
+    return results;
+  }
+
+  private async rows<T>(query: string): Promise<T[]> {
+    return (await this.client.query({ query, format: 'JSONEachRow' })).json<T>();
+  }
+
+  private async seriesRows(service?: string): Promise<{ id: string; service: string; labels: Record<string, string>; lastSeen: number }[]> {
+    const where = service === undefined ? '' : `WHERE service = ${literal(service)}`;
+    // Aliases never reuse a column's name: ClickHouse resolves aliases in WHERE too.
+    const rows = await this.rows<{ id_text: string; service_name: string; labels_json: string; seen: string }>(
+      `SELECT toString(id) AS id_text, any(service) AS service_name, any(labels) AS labels_json, max(last_seen) AS seen FROM ${this.table('cp_series')} ${where} GROUP BY id`,
+    );
+    return rows.map((r) => ({ id: r.id_text, service: r.service_name, labels: JSON.parse(r.labels_json), lastSeen: Number(r.seen) }));
+  }
+
+  async services(): Promise<ServiceInfo[]> {
+    const byService = new Map<string, ServiceInfo>();
+    for (const s of await this.seriesRows()) {
+      let info = byService.get(s.service);
+      if (!info) byService.set(s.service, (info = { service: s.service, series: 0, lastSeen: 0, labels: {} }));
+      info.series++;
+      info.lastSeen = Math.max(info.lastSeen, s.lastSeen);
+      collectLabels(info.labels, s.labels);
+    }
+    return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  private async plan(selector: SeriesSelector) {
+    const resolutionMs = chooseResolution(selector, this.retentionMs);
+    const ids = (await this.seriesRows(selector.service)).filter((s) => labelsMatch(s.labels, selector.labels)).map((s) => s.id);
+    const range = bucketRange(selector, resolutionMs);
+    const where = `series IN (${ids.join(',')}) AND bucket >= ${range.from} AND bucket < ${range.to}`;
+    return { resolutionMs, ...range, where: ids.length === 0 ? null : where, table: this.table(`cp_samples_${SUFFIX[resolutionMs]}`) };
+  }
+
+  /** Stack texts of ids, looked up in one query. */
+  private async stackTexts(ids: string[]): Promise<Map<string, string>> {
+    const texts = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const part = ids.slice(i, i + 20_000);
+      const rows = await this.rows<{ id_text: string; stack_text: string }>(`SELECT toString(id) AS id_text, any(stack) AS stack_text FROM ${this.table('cp_stacks')} WHERE id IN (${part.join(',')}) GROUP BY id`);
+      for (const r of rows) texts.set(r.id_text, r.stack_text);
+    }
+    return texts;
+  }
+
+  async merged(selector: SeriesSelector): Promise<MergedStacks> {
+    const { resolutionMs, from, to, where, table } = await this.plan(selector);
+    if (!where) return { resolutionMs, from, to, stacks: [] };
+    const rows = await this.rows<{ stack_id: string; total: number }>(`SELECT toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY stack`);
+    const texts = await this.stackTexts(rows.map((r) => r.stack_id));
+    return { resolutionMs, from, to, stacks: rows.filter((r) => texts.has(r.stack_id)).map((r) => ({ stack: texts.get(r.stack_id)!, weight: Number(r.total) })) };
+  }
+
+  async timeline(selector: SeriesSelector): Promise<Timeline> {
+    const { resolutionMs, from, to, where, table } = await this.plan(selector);
+    if (!where) return { resolutionMs, from, to, points: [] };
+    const rows = await this.rows<{ t: string; total: number }>(`SELECT bucket AS t, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket ORDER BY bucket`);
+    return { resolutionMs, from, to, points: rows.map((r) => ({ time: Number(r.t), weight: Number(r.total) })) };
+  }
+
+  async bucketStacks(selector: SeriesSelector): Promise<BucketStacks> {
+    const { resolutionMs, from, to, where, table } = await this.plan(selector);
+    if (!where) return { resolutionMs, from, to, buckets: [] };
+    const rows = await this.rows<{ t: string; stack_id: string; total: number }>(
+      `SELECT bucket AS t, toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket, stack ORDER BY bucket`,
+    );
+    const texts = await this.stackTexts([...new Set(rows.map((r) => r.stack_id))]);
+    const buckets: BucketStacks['buckets'] = [];
+    for (const r of rows) {
+      const time = Number(r.t);
+      const text = texts.get(r.stack_id);
+      if (text === undefined) continue;
+      if (buckets.length === 0 || buckets[buckets.length - 1].time !== time) buckets.push({ time, stacks: [] });
+      buckets[buckets.length - 1].stacks.push({ stack: text, weight: Number(r.total) });
+    }
+    return { resolutionMs, from, to, buckets };
+  }
+
+  async expire(now: number): Promise<void> {
+    const d = this.where.database;
+    for (const shard of this.shards) {
+      for (const r of RESOLUTIONS_MS) {
+        const keep = keepMs(r, this.retentionMs);
+        if (!Number.isFinite(keep)) continue;
+        // Whole days older than the cut-off: partitions are YYYYMMDD of the bucket's UTC day.
+        const cut = new Date(now - keep).toISOString().slice(0, 10).replace(/-/g, '');
+        const table = `cp_samples_${SUFFIX[r]}_local`;
+        const old = await (await shard.query({ query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(d)} AND table = ${literal(table)} AND active AND partition < ${literal(cut)}`, format: 'JSONEachRow' })).json<{ partition: string }>();
+        for (const p of old) if (/^\d{8}$/.test(p.partition)) await shard.command({ query: `ALTER TABLE ${d}.${table} DROP PARTITION ${p.partition}` });
+      }
+    }
+  }
+
+  async diskBytes(): Promise<number> {
+    let total = 0;
+    for (const shard of this.shards) {
+      const rows = await (await shard.query({ query: `SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = ${literal(this.where.database)} AND active AND table LIKE 'cp_%'`, format: 'JSONEachRow' })).json<{ bytes: string }>();
+      total += Number(rows[0]?.bytes ?? 0);
+    }
+    return total;
+  }
+
+  /** Merges parts now (tests and benches measure the merged state). */
+  async optimize(): Promise<void> {
+    for (const shard of this.shards) {
+      for (const name of ['cp_series', 'cp_stacks', 'cp_chunks', ...RESOLUTIONS_MS.map((r) => `cp_samples_${SUFFIX[r]}`)]) {
+        await shard.command({ query: `OPTIMIZE TABLE ${this.where.database}.${name}_local FINAL` });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      const batch = this.pending;
+      this.pending = [];
+      this.flushing = this.flushing.then(() => this.writeBatch(batch));
+    }
+    await this.flushing;
+    await Promise.all(this.shards.map((c) => c.close()));
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The continuous-profiling store: stacks streamed by running services, kept as
+ * time series, behind one interface with two backends (sqlite.ts, embedded in
+ * the database `serve` already has; clickhouse.ts, for scale). Both pass the
+ * same tests (test/server/series-store.test.ts).
+ *
+ * Data model (both backends):
+ *   series   one per (service, label set): id = 64-bit hash of the canonical text
+ *   stacks   one per distinct stack text (`a;b;c`, root first): id = 64-bit hash
+ *   samples  (series, bucket start, stack, weight) at three resolutions, 10 s,
+ *            1 min and 1 h, every chunk added to all three when it arrives
+ *            (the rollup is done at write time, so no job has to catch up and
+ *            a query reads one table). Each resolution has its own retention:
+ *            10 s rows for a day, 1 min rows for 8 days, 1 h rows for
+ *            `retention` (default 30 days); never longer than `retention`.
+ *   chunks   (sender, seq) of every stored chunk, so a chunk resent after a
+ *            lost acknowledgement is stored once.
+ *
+ * A query picks the finest resolution that still holds its start and gives at
+ * most MAX_BUCKETS buckets, and widens the range to whole buckets of it.
+ */
+import { createHash } from 'node:crypto';
+import type { StreamChunk, WeightedStack } from '../../formats/stream-chunk.js';
+
+export const RESOLUTIONS_MS = [10_000, 60_000, 3_600_000] as const;
+export type ResolutionMs = (typeof RESOLUTIONS_MS)[number];
+/** How long each resolution is kept at most (capped by the store's retention). */
+export const RESOLUTION_KEEP_MS: Record<ResolutionMs, number> = { 10_000: 86_400_000, 60_000: 8 * 86_400_000, 3_600_000: Infinity };
+export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+/** A query reads at most this many buckets per series: 1 h at 10 s, 12 h at 1 min. */
+export const MAX_BUCKETS = 720;
+
+export interface SeriesSelector {
+  service: string;
+  /** Exact matches; a series must have every one of these labels. */
+  labels?: Record<string, string>;
+  /** ms since the epoch; [from, to). */
+  from: number;
+  to: number;
+  /** Force a resolution (tests, benches); otherwise chosen from the range. */
+  resolutionMs?: ResolutionMs;
+}
+
+export interface MergedStacks {
+  /** The range actually read: whole buckets of the resolution. */
+  from: number;
+  to: number;
+  resolutionMs: ResolutionMs;
+  stacks: WeightedStack[];
+}
+
+export interface TimelinePoint {
+  time: number; // bucket start, ms since the epoch
+  weight: number;
+}
+
+export interface Timeline {
+  from: number;
+  to: number;
+  resolutionMs: ResolutionMs;
+  points: TimelinePoint[];
+}
+
+/** Stacks of each bucket, for "top functions over time". */
+export interface BucketStacks {
+  from: number;
+  to: number;
+  resolutionMs: ResolutionMs;
+  buckets: { time: number; stacks: WeightedStack[] }[];
+}
+
+export interface ServiceInfo {
+  service: string;
+  series: number;
+  lastSeen: number; // ms since the epoch of the newest chunk's end
+  labels: Record<string, string[]>; // every label key with its values
+}
+
+export interface IngestResult {
+  /** False when this (sender, seq) was already stored: nothing was added. */
+  stored: boolean;
+  samples: number;
+  stacks: number;
+}
+
+export interface SeriesStore {
+  readonly kind: 'sqlite' | 'clickhouse';
+  readonly location: string;
+  readonly retentionMs: number;
+  /** Adds one chunk. Resolves only once the chunk is durable: that is what a sender's acknowledgement means. */
+  ingest(chunk: StreamChunk): Promise<IngestResult>;
+  services(): Promise<ServiceInfo[]>;
+  merged(selector: SeriesSelector): Promise<MergedStacks>;
+  timeline(selector: SeriesSelector): Promise<Timeline>;
+  bucketStacks(selector: SeriesSelector): Promise<BucketStacks>;
+  /** Drops rows older than each resolution keeps. */
+  expire(now: number): Promise<void>;
+  /** Bytes on disk of the samples and stacks (for the bench). */
+  diskBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A 64-bit id from text: the first 8 bytes of its SHA-256, unsigned. */
+export function hashId(text: string): bigint {
+  return createHash('sha256').update(text, 'utf8').digest().readBigUInt64LE(0);
+}
+
+/** The canonical text of a series: service, then labels sorted by key. */
+export function seriesKey(service: string, labels: Record<string, string>): string {
+  const keys = Object.keys(labels).sort();
+  return JSON.stringify([service, ...keys.map((k) => [k, labels[k]])]);
+}
+
+export function bucketOf(time: number, resolution: number): number {
+  return Math.floor(time / resolution) * resolution;
+}
+
+/** Where a chunk lands: the bucket holding the middle of its time range. */
+export function chunkTime(chunk: Pick<StreamChunk, 'from' | 'until'>): number {
+  return Math.floor((chunk.from + chunk.until) / 2);
+}
+
+export function keepMs(resolution: ResolutionMs, retentionMs: number): number {
+  return Math.min(RESOLUTION_KEEP_MS[resolution], retentionMs);
+}
+
+/** The resolution a query reads: the finest that still holds `from` and gives at most MAX_BUCKETS buckets. */
+export function chooseResolution(selector: SeriesSelector, retentionMs: number, now = Date.now()): ResolutionMs {
+  if (selector.resolutionMs) return selector.resolutionMs;
+  for (const r of RESOLUTIONS_MS) {
+    if (now - selector.from > keepMs(r, retentionMs)) continue;
+    if ((selector.to - selector.from) / r <= MAX_BUCKETS) return r;
+  }
+  return RESOLUTIONS_MS[RESOLUTIONS_MS.length - 1];
+}
+
+/** The range widened to whole buckets. */
+export function bucketRange(selector: SeriesSelector, resolution: number): { from: number; to: number } {
+  return { from: bucketOf(selector.from, resolution), to: Math.ceil(selector.to / resolution) * resolution };
+}
+
+/** Does a series' labels satisfy the selector's? */
+export function labelsMatch(labels: Record<string, string>, wanted: Record<string, string> | undefined): boolean {
+  if (!wanted) return true;
+  for (const [k, v] of Object.entries(wanted)) if (labels[k] !== v) return false;
+  return true;
+}
+
+/** Adds one service's series labels into a key -> sorted values map. */
+export function collectLabels(target: Record<string, string[]>, labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    const values = (target[k] ??= []);
+    if (!values.includes(v)) {
+      values.push(v);
+      values.sort();
+    }
+  }
+}
+
+/** Sums weights of equal stack texts. */
+export function sumStacks(rows: Iterable<{ stack: string; weight: number }>): WeightedStack[] {
+  const sums = new Map<string, number>();
+  for (const r of rows) sums.set(r.stack, (sums.get(r.stack) ?? 0) + r.weight);
+  return [...sums].map(([stack, weight]) => ({ stack, weight }));
+}

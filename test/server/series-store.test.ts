@@ -1,0 +1,135 @@
+/**
+ * The continuous store contract, run against SQLite and real ClickHouse
+ * servers (one, and two as a 2-shard Distributed cluster: test/server/clickhouse-cluster.ts).
+ * Same calls, same answers.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chunkBody, type StreamChunk } from '../../src/formats/stream-chunk.js';
+import { SqliteSeriesStore } from '../../src/server/series/sqlite.js';
+import { ClickHouseSeriesStore } from '../../src/server/series/clickhouse.js';
+import { type SeriesStore } from '../../src/server/series/store.js';
+import { startClickHouse, type ClickHouseCluster } from './clickhouse-cluster.js';
+
+const work = mkdtempSync(join(tmpdir(), 'pyrometer-series-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const HOUR = 3_600_000;
+/** Two hours ago, on an hour boundary: every resolution still holds it. */
+const BASE = Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR;
+
+function chunk(over: Partial<StreamChunk> & { at: number; stacks: Record<string, number> }): StreamChunk {
+  const { at, stacks, ...rest } = over;
+  return {
+    service: 'api', labels: { host: 'h1', version: '1.2' }, from: at, until: at + 10_000, unit: 'samples', kind: 'cpu', sender: '', seq: 0,
+    ...chunkBody(Object.entries(stacks).map(([stack, weight]) => ({ stack, weight }))),
+    ...rest,
+  };
+}
+
+const asObject = (stacks: { stack: string; weight: number }[]) => Object.fromEntries(stacks.map((s) => [s.stack, s.weight]).sort());
+
+function contract(name: string, open: () => Promise<SeriesStore>) {
+  describe(name, () => {
+    let store: SeriesStore;
+    before(async () => {
+      store = await open();
+      // Phase A then phase B in one series, one chunk per 10 s; a second series (another version) all along.
+      const chunks: StreamChunk[] = [];
+      for (let i = 0; i < 12; i++) {
+        const at = BASE + i * 10_000;
+        chunks.push(chunk({ at, sender: 's1', seq: i, stacks: i < 6 ? { 'main (app.py:1);a (app.py:5)': 10, 'main (app.py:1)': 1 } : { 'main (app.py:1);b (app.py:9)': 10, 'main (app.py:1)': 1 } }));
+        chunks.push(chunk({ at, labels: { host: 'h2', version: '1.3' }, stacks: { 'main (app.py:1);b (app.py:9)': 4 } }));
+      }
+      const results = await Promise.all(chunks.map((c) => store.ingest(c)));
+      assert.ok(results.every((r) => r.stored));
+      if (store instanceof ClickHouseSeriesStore) await store.optimize();
+    });
+    after(async () => { await store.close(); });
+
+    test('a range of one phase merges to that phase\'s stacks', async () => {
+      const phaseA = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + 60_000 });
+      assert.equal(phaseA.resolutionMs, 10_000);
+      assert.deepEqual(asObject(phaseA.stacks), { 'main (app.py:1)': 6, 'main (app.py:1);a (app.py:5)': 60 });
+      const phaseB = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE + 60_000, to: BASE + 120_000 });
+      assert.deepEqual(asObject(phaseB.stacks), { 'main (app.py:1)': 6, 'main (app.py:1);b (app.py:9)': 60 });
+    });
+
+    test('label filters select series; no filter merges them', async () => {
+      const all = await store.merged({ service: 'api', from: BASE, to: BASE + 120_000 });
+      assert.deepEqual(asObject(all.stacks), { 'main (app.py:1)': 12, 'main (app.py:1);a (app.py:5)': 60, 'main (app.py:1);b (app.py:9)': 108 });
+      const h2 = await store.merged({ service: 'api', labels: { host: 'h2' }, from: BASE, to: BASE + 120_000 });
+      assert.deepEqual(asObject(h2.stacks), { 'main (app.py:1);b (app.py:9)': 48 });
+      assert.deepEqual((await store.merged({ service: 'api', labels: { host: 'nope' }, from: BASE, to: BASE + 120_000 })).stacks, []);
+      assert.deepEqual((await store.merged({ service: 'other', from: BASE, to: BASE + 120_000 })).stacks, []);
+    });
+
+    test('a resent chunk (same sender and seq) is stored once', async () => {
+      const again = await store.ingest(chunk({ at: BASE, sender: 's1', seq: 3, stacks: { 'main (app.py:1);a (app.py:5)': 1000 } }));
+      assert.equal(again.stored, false);
+      const phaseA = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + 60_000 });
+      assert.equal(asObject(phaseA.stacks)['main (app.py:1);a (app.py:5)'], 60);
+    });
+
+    test('timeline: weight per 10 s bucket', async () => {
+      const t = await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000 });
+      assert.equal(t.points.length, 12);
+      assert.deepEqual(t.points[0], { time: BASE, weight: 15 });
+      assert.deepEqual(t.points[11], { time: BASE + 110_000, weight: 15 });
+    });
+
+    test('rollups: 1 min and 1 h buckets hold the same sums', async () => {
+      const minute = await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 60_000 });
+      assert.deepEqual(minute.points, [{ time: BASE, weight: 90 }, { time: BASE + 60_000, weight: 90 }]);
+      const hour = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + HOUR, resolutionMs: 3_600_000 });
+      assert.deepEqual(asObject(hour.stacks), { 'main (app.py:1)': 12, 'main (app.py:1);a (app.py:5)': 60, 'main (app.py:1);b (app.py:9)': 60 });
+      // A 7-day range reads hours without being told.
+      const week = await store.timeline({ service: 'api', from: BASE - 7 * 24 * HOUR + HOUR, to: BASE + HOUR });
+      assert.equal(week.resolutionMs, 3_600_000);
+      assert.deepEqual(week.points, [{ time: BASE, weight: 180 }]);
+    });
+
+    test('stacks per bucket for top functions over time', async () => {
+      const b = await store.bucketStacks({ service: 'api', labels: { version: '1.2' }, from: BASE + 50_000, to: BASE + 70_000 });
+      assert.deepEqual(b.buckets.map((x) => [x.time, asObject(x.stacks)]), [
+        [BASE + 50_000, { 'main (app.py:1)': 1, 'main (app.py:1);a (app.py:5)': 10 }],
+        [BASE + 60_000, { 'main (app.py:1)': 1, 'main (app.py:1);b (app.py:9)': 10 }],
+      ]);
+    });
+
+    test('services list their label values', async () => {
+      const services = await store.services();
+      assert.equal(services.length, 1);
+      assert.equal(services[0].service, 'api');
+      assert.equal(services[0].series, 2);
+      assert.deepEqual(services[0].labels, { host: ['h1', 'h2'], version: ['1.2', '1.3'] });
+      assert.equal(services[0].lastSeen, BASE + 120_000);
+    });
+
+    test('expiry drops each resolution after its own retention', async () => {
+      assert.ok((await store.diskBytes()) > 0);
+      await store.expire(BASE + 2 * 86_400_000); // two days later: 10 s rows gone, 1 min and 1 h kept
+      assert.deepEqual((await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 10_000 })).points, []);
+      assert.equal((await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 60_000 })).points.length, 2);
+      await store.expire(BASE + 40 * 86_400_000); // past the 30-day retention: nothing left
+      assert.deepEqual((await store.merged({ service: 'api', from: BASE, to: BASE + HOUR, resolutionMs: 3_600_000 })).stacks, []);
+    });
+  });
+}
+
+contract('SQLite', async () => new SqliteSeriesStore(join(work, 'series.db')));
+
+let single: ClickHouseCluster;
+let sharded: ClickHouseCluster;
+before(async () => {
+  [single, sharded] = await Promise.all([startClickHouse(1), startClickHouse(2)]);
+});
+after(() => {
+  single?.stop();
+  sharded?.stop();
+});
+contract('ClickHouse, one server', async () => ClickHouseSeriesStore.open(single.url('pyrometer_test')));
+contract('ClickHouse, 2 shards (Distributed)', async () => ClickHouseSeriesStore.open(sharded.url('pyrometer_test')));
