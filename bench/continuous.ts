@@ -163,6 +163,7 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
     await Promise.all(Array.from({ length: SERVICES }, (_, s) => hourStore.ingest(chunkOf(s, hourStart + t * 10_000, chunkStacks(s), seq++))));
   }
   const hourLoad = (performance.now() - loadStarted) / 1000;
+  console.log(`  ${label} loaded 1 hour of ${SERVICES} services (${360 * SERVICES} chunks) in ${hourLoad.toFixed(1)} s`);
   if (hourStore instanceof ClickHouseSeriesStore) await hourStore.optimize();
   const diskBytes = await hourStore.diskBytes();
   const samples = 360 * SERVICES * SAMPLES_PER_CHUNK;
@@ -174,6 +175,7 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
       weekStore.ingest(chunkOf(s, weekStart + h * 3_600_000 + 1_790_000, pools[s].map((stack, i) => ({ stack, weight: 1 + ((i * 7919) % 360) })), seq++))));
   }
   if (weekStore instanceof ClickHouseSeriesStore) await weekStore.optimize();
+  console.log(`  ${label} loaded 7 days of ${SERVICES} services`);
 
   const latencies = async (store: SeriesStore, from: number, to: number) => {
     const app = await buildApp({ store: SqliteStore.open(join(work, `${label}-${from}-profiles.db`)), spoolDir: join(work, `spool-${label}-${from}`), viewerDir: null, parseInWorkers: false, seriesStore: store });
