@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentPath } from '../src/capture/recorder.js';
 import { metas, walkRecords } from '../src/formats/vmprof/records.js';
-import { prng } from '../test/helpers.js';
+import { median, medianInterval } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -172,28 +172,6 @@ interface Row {
   wall: number[];
   rates: number[];
   own: number[];
-}
-
-/**
- * A 90% bootstrap interval for the median of `xs` (rounds resampled with replacement). This
- * machine moves a few percent between runs; the interval says how far a median is from telling
- * 1% from 3%. Seeded, so the same data always gives the same interval.
- */
-function medianInterval(xs: number[], resamples = 4000): [number, number] {
-  const random = prng(0x9e3779b9);
-  const medians = new Float64Array(resamples);
-  const sample = new Array<number>(xs.length);
-  for (let i = 0; i < resamples; i++) {
-    for (let k = 0; k < xs.length; k++) sample[k] = xs[Math.floor(random() * xs.length)];
-    medians[i] = median(sample);
-  }
-  medians.sort();
-  return [medians[Math.floor(resamples * 0.05)], medians[Math.ceil(resamples * 0.95) - 1]];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** A ratio as a signed percentage change: 1.023 -> "2.3%". */

@@ -2,8 +2,9 @@
 # Installs the system packages the full test suite drives for real, only when missing:
 # pypy3 (capture on PyPy), chromium (viewer end-to-end tests), postgresql (server store),
 # graphviz (checks our DOT output with `dot`), libxml2-utils (xmllint: our SVG is well-formed XML),
-# valgrind (callgrind_annotate reads our callgrind output), clickhouse-server (the continuous store's
-# ClickHouse backend; the tests start their own servers from scripts/clickhouse/). Debian/Ubuntu only; needs root or sudo.
+# valgrind (callgrind_annotate reads our callgrind output), gcc and lcov (real gcov/lcov coverage files),
+# clickhouse-server (the continuous store's ClickHouse backend; the tests start their own servers from
+# scripts/clickhouse/). Debian/Ubuntu only; needs root or sudo.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v callgrind_annotate >/dev/null 2>&1 || need+=(valgrind)
+command -v gcov >/dev/null 2>&1 || need+=(gcc)
+command -v lcov >/dev/null 2>&1 || need+=(lcov)
 command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)

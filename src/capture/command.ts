@@ -158,3 +158,50 @@ export function targetStem(command: TargetCommand): string {
   else stem = command.kind === 'command' ? 'python-c' : 'python-stdin';
   return stem.replace(/[^A-Za-z0-9._-]/g, '_') || 'profile';
 }
+
+/** vmprof's own command-line options (`python -m vmprof [these] program args`) and whether they take a value. */
+const VMPROF_OPTIONS: Record<string, { value: boolean; ours?: string }> = {
+  '--period': { value: true },
+  '-p': { value: true, ours: '--period' },
+  '--mem': { value: false },
+  '--lines': { value: false },
+  '--jitlog': { value: false },
+  '--no-native': { value: false },
+  '-n': { value: false, ours: '--no-native' },
+  '--web': { value: false },
+  '--web-url': { value: true },
+  '--web-auth': { value: true },
+  '--config': { value: true },
+  '--output': { value: true, ours: '-o' },
+  '-o': { value: true },
+};
+
+/**
+ * `pyrometer record -- python3 -m vmprof [options] app.py args`: vmprof is not needed under
+ * pyrometer (and need not be installed). The one-line hint with the command that does the same;
+ * null when the command does not run vmprof's command line.
+ */
+export function vmprofModuleHint(command: TargetCommand): string | null {
+  if (command.kind !== 'module' || command.what !== 'vmprof') return null;
+  const rest = command.target.slice(2);
+  const ours: string[] = [];
+  let module = false;
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '-m') {
+      module = true;
+      continue;
+    }
+    const [name, glued] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const known = VMPROF_OPTIONS[name];
+    if (!known) break;
+    ours.push(known.ours ?? name);
+    if (known.value) ours.push(glued ?? rest[++i] ?? '');
+  }
+  const program = rest.slice(i);
+  const run = [command.interpreter, ...command.interpreterOptions, ...(module ? ['-m'] : []), ...program];
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const equivalent = ['pyrometer', 'record', ...ours, '--', ...run].map(quote).join(' ');
+  return `no need for python -m vmprof under pyrometer record (it samples the program itself): run \`${equivalent}\``;
+}

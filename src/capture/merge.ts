@@ -12,7 +12,7 @@
  *   PyPy: as readers print thread ids) says which process each thread belonged to;
  * - a child's other META keys become `process:<pid>:<key>`; its `ts:<n>` time marks are
  *   renumbered to the merged sample numbering and shifted to the parent's clock (via
- *   `start_monotonic`);
+ *   `start_monotonic`), its `w:<n>` record weights renumbered the same way;
  * - its header, start time and trailer are dropped. A child whose header flags differ from the
  *   parent's (another interpreter, another engine) cannot share the file and is reported.
  */
@@ -119,6 +119,7 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
           const [key, value] = readMeta(child.bytes, r.start);
           if (key.startsWith('thread_name:')) addMeta(key, value);
           else if (key.startsWith('ts:')) addMeta(`ts:${Number(key.slice(3)) + firstSample}`, (Number(value) + shiftMs).toFixed(3));
+          else if (key.startsWith('w:')) addMeta(`w:${Number(key.slice(2)) + firstSample}`, value); // weights of records from n on
           else addMeta(`process:${pid}:${key}`, value);
           break;
         }

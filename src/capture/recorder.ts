@@ -12,14 +12,18 @@
  * child has exited, so a reader never sees a half-written profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
-import { findExecutable, parseTargetCommand, targetStem, type TargetCommand } from './command.js';
+import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
+import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
+import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from './child.js';
+
+export { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult };
 
 export interface RecordOptions {
   /** Output file; default `<script>-<timestamp>.prof` in `cwd`, never overwriting. */
@@ -32,6 +36,8 @@ export interface RecordOptions {
   memory?: boolean;
   /** Record line numbers per frame. */
   lines?: boolean;
+  /** false: no native (C code) frames (vmprof's --no-native). */
+  native?: boolean;
   /** Samples per second (default 1000). */
   rate?: number;
   /** PyPy: also write the PYPYLOG (GC and JIT phases) to OUT.pypylog. */
@@ -42,6 +48,10 @@ export interface RecordOptions {
   subprocesses?: boolean;
   /** Force an engine: `vmprof` (PyPy's built-in) or `sampler` (ours). */
   engine?: 'auto' | 'vmprof' | 'sampler';
+  /** CPython: sample with the in-process agent instead of from outside the process. */
+  inProcess?: boolean;
+  /** Outside sampler: only the thread holding the GIL. */
+  gil?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** How the program's stdin/stdout/stderr are connected (default: inherited). */
@@ -50,38 +60,6 @@ export interface RecordOptions {
   onStarted?: (pid: number) => void;
   /** Reads the profile while it is written (`record --stream`). */
   follower?: ProfileFollower;
-}
-
-/** Something that reads the profile file as the program writes it. */
-export interface ProfileFollower {
-  /** The program runs and writes `path` (a VMProf file; `engine` is vmprof or sampler). */
-  started(path: string, pid: number, engine: string): void;
-  /** The program has exited and written its last records; the file is rewritten and renamed after this resolves. */
-  finish(): Promise<void>;
-}
-
-export interface InterpreterInfo {
-  path: string;
-  implementation: string; // "cpython", "pypy"
-  version: string; // "3.11.7"
-  hasVmprof: boolean;
-}
-
-export interface RecordResult {
-  command: TargetCommand;
-  interpreter: InterpreterInfo;
-  engine: string;
-  /** The program's exit code; 128 + signal number when a signal ended it. */
-  exitCode: number;
-  signal: NodeJS.Signals | null;
-  profilePath: string;
-  jitlogPath: string | null;
-  pypylogPath: string | null;
-  wallMs: number;
-  /** Child processes merged into the profile (--subprocesses). */
-  subprocesses: number;
-  /** Things the user should know (children that could not be merged). */
-  notes: string[];
 }
 
 export const DEFAULT_RATE = 1000;
@@ -119,15 +97,10 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   const m = /pyrometer-probe (\S+) (\d+)\.(\d+)\.(\d+) ([01])/.exec(r.stdout ?? '');
   if (!m) throw new RecordError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
   const [major, minor] = [Number(m[2]), Number(m[3])];
-  if (major < 3 || (major === 3 && minor < 8)) {
-    throw new RecordError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.8 or newer`);
+  if (major < 3 || (major === 3 && minor < 7)) {
+    throw new RecordError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.7 or newer (3.8 for PyPy and --in-process)`);
   }
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
-}
-
-function timestamp(d = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 /** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
@@ -146,33 +119,24 @@ export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd
   return out;
 }
 
-function removeQuietly(path: string): void {
+/** Creates OUT.<pid>.tmp (proving the place is writable) and returns its path. */
+function writableOrThrow(output: string, asGiven: string | undefined): string {
+  const tmp = `${output}.${process.pid}.tmp`;
   try {
-    unlinkSync(path);
-  } catch {
-    // already gone
+    closeSync(openSync(tmp, 'w'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new RecordError(`cannot write ${asGiven ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
   }
+  return tmp;
 }
-
-/** True when this process is in the terminal's foreground process group: then a Ctrl-C reached the child too. */
-function inTerminalForeground(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pgrp = Number(fields[2]);
-    const tpgid = Number(fields[5]);
-    return tpgid > 0 && tpgid === pgrp;
-  } catch {
-    return false;
-  }
-}
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = { ...(options.env ?? process.env) };
   const command = parseTargetCommand(argv, cwd);
+  const vmprofHint = vmprofModuleHint(command);
+  if (vmprofHint) throw new RecordError(vmprofHint, 2);
   const interpreter = probeInterpreter(command.interpreter, cwd, env);
   if (command.kind === 'script') {
     const script = resolve(cwd, command.what);
@@ -188,17 +152,21 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if ((options.jitlog || options.pypylog) && !isPyPy) {
     throw new RecordError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
   }
+  // CPython is sampled from outside the process unless asked otherwise or not possible
+  const outsideProblem = engine === 'sampler' && !options.inProcess ? outsideUnavailable(interpreter) : 'in-process';
+  const fallbackNote = outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
+  if (outsideProblem !== null && interpreter.version.startsWith('3.7.')) {
+    throw new RecordError(`${command.interpreter} is Python ${interpreter.version}; sampling from inside needs Python 3.8 or newer (from outside: 3.7 too)`);
+  }
 
   const output = chooseOutput(command, options, cwd);
-  const tmp = `${output}.${process.pid}.tmp`;
+  if (outsideProblem === null) {
+    writableOrThrow(output, options.output);
+    return recordOutside(command, interpreter, { ...options, output, rate, cwd, env });
+  }
+  const tmp = writableOrThrow(output, options.output);
   const jitlogTmp = options.jitlog ? `${output}.jit.${process.pid}.tmp` : null;
   const pypylogTmp = options.pypylog ? `${output}.pypylog.${process.pid}.tmp` : null;
-  try {
-    closeSync(openSync(tmp, 'w'));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new RecordError(`cannot write ${options.output ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
-  }
   const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
   if (childDir) mkdirSync(childDir, { recursive: true });
   const cleanup = () => {
@@ -210,6 +178,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.wall) agentArgs.push('--wall');
   if (options.lines) agentArgs.push('--lines');
   if (options.memory) agentArgs.push('--mem');
+  if (options.native === false) agentArgs.push('--no-native');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
   if (childDir) agentArgs.push('--subprocess-dir', childDir);
   if (pypylogTmp) {
@@ -277,7 +246,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   }
 
   if (options.follower) await options.follower.finish();
-  const notes: string[] = [];
+  const notes: string[] = fallbackNote ? [fallbackNote] : [];
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out
     try {

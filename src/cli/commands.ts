@@ -14,12 +14,18 @@ import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
 import { registerDiff } from './diff.js';
+import { registerAttach } from './attach.js';
+import { registerDump } from './dump.js';
+import { registerTop } from './top.js';
 import { registerQuery } from './query.js';
 
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerRecord,
+  registerAttach,
+  registerDump,
+  registerTop,
   registerShow,
   registerInfo,
   registerDiff,

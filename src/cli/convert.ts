@@ -17,16 +17,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { allFormats, formatByName, formatForOutputName, type Format, type WriteOptions } from '../formats/all.js';
+import type { SingleBar } from 'cli-progress';
+import type { Format, WriteOptions } from '../formats/all.js';
 import { UnknownFormatError } from '../formats/errors.js';
-import { loadWithSideFiles } from '../formats/sidefiles.js';
 import type { Profile } from '../model/profile.js';
 import { sanitize } from '../report/text.js';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError, usageError } from './errors.js';
 import { collectList, percentage, resolveThreads } from './options.js';
-import { loadProgress } from './terminal.js';
+import { cliProgress, loadProgress } from './terminal.js';
 
 interface ConvertOptions {
   output?: string;
@@ -52,10 +51,18 @@ Examples:
   $ pyrometer convert --list-formats
 `;
 
+/** The readers and writers, loaded when a conversion runs (not at every command's start-up). */
+let formats: typeof import('../formats/all.js');
+let sideFiles: typeof import('../formats/sidefiles.js');
+async function loadFormats(): Promise<void> {
+  formats ??= await import('../formats/all.js');
+  sideFiles ??= await import('../formats/sidefiles.js');
+}
+
 /** The formats table for --list-formats. */
-export function formatsTable(formats: readonly Format[] = allFormats()): string {
+export function formatsTable(list: readonly Format[] = formats.allFormats()): string {
   const rows = [['FORMAT', 'READ', 'WRITE', 'FILE NAMES', 'DESCRIPTION']];
-  for (const f of formats) {
+  for (const f of list) {
     rows.push([f.name, f.read || f.readStream ? 'yes' : '-', f.write ? 'yes' : '-', f.extensions.map((e) => `*.${e}`).join(' '), f.description]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -64,15 +71,15 @@ export function formatsTable(formats: readonly Format[] = allFormats()): string 
 
 /** The writer for an output name (without its `.gz`), or --to. */
 export function pickWriter(output: string, to: string | undefined): Format {
-  const writable = allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
+  const writable = formats.allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
   if (to) {
-    const format = formatByName(to);
+    const format = formats.formatByName(to);
     if (!format) throw usageError(`--to: no format called "${sanitize(to)}"; pyrometer writes: ${writable}`);
     if (!format.write) throw usageError(`${format.name} can only be read; pyrometer writes: ${writable}`);
     return format;
   }
   const name = output.replace(/\.gz$/i, '');
-  const format = formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formatForOutputName(output) : undefined);
+  const format = formats.formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formats.formatForOutputName(output) : undefined);
   if (!format) {
     throw usageError(`cannot tell the output format from the name "${sanitize(basename(output))}"; add --to <format> (one of: ${writable})`);
   }
@@ -92,14 +99,14 @@ const WRITE_PROGRESS_BYTES = 16 * 1024 * 1024;
 
 async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>, label: string): Promise<number> {
   let bytes = 0;
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   try {
     for (const piece of pieces) {
       bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
       if (!stream.write(piece)) await once(stream, 'drain');
       if (bar) bar.update(Math.round(bytes / (1024 * 1024)));
       else if (bytes >= WRITE_PROGRESS_BYTES && process.stderr.isTTY && stream !== process.stdout) {
-        bar = new cliProgress.SingleBar({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
+        bar = new (cliProgress().SingleBar)({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
         bar.start(0, Math.round(bytes / (1024 * 1024)));
       }
     }
@@ -149,6 +156,7 @@ function humanBytes(n: number): string {
 }
 
 export async function runConvert(input: string | undefined, opts: ConvertOptions): Promise<void> {
+  await loadFormats();
   if (opts.listFormats) {
     process.stdout.write(formatsTable());
     return;
@@ -173,7 +181,7 @@ export async function runConvert(input: string | undefined, opts: ConvertOptions
     const size = (await stat(input)).size;
     const progress = loadProgress(`reading ${basename(input)}`, size);
     try {
-      profile = await loadWithSideFiles(input, {
+      profile = await sideFiles.loadWithSideFiles(input, {
         format: opts.from,
         sideFiles: opts.sideFiles,
         onProgress: (done, total) => progress.update(done, total),

@@ -7,7 +7,9 @@ export const FALLBACK_EXAMPLES: Record<string, string> = {
   view: `
 Examples:
   $ pyrometer view out.prof                 open the viewer in your browser
-  $ pyrometer view before.prof after.prof   several profiles, to switch or compare
+  $ pyrometer view before.prof after.prof   several profiles, to switch between (Compare button)
+  $ pyrometer view before.prof after.prof --compare
+                                            open straight in the Compare view (differential flame graph)
   $ pyrometer view out.prof --no-open --port 8080
 `,
   report: `

@@ -12,7 +12,12 @@ import { funcFile, funcName, profileDuration, type Profile } from '../model/prof
 import type { RecordResult } from '../capture/recorder.js';
 
 export interface RecordSummary {
+  /** Weighted samples: periods of the sampled clock. */
   samples: number;
+  /** Stack records in the file: one per stack a look saw (each weighted), or one per sample (PyPy's _vmprof). */
+  looks: number;
+  /** Milliseconds per sample (the period). */
+  periodMs: number;
   idleSamples: number;
   durationMs: number;
   threads: number;
@@ -50,8 +55,12 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
   const durationMs = Number.isFinite(durationS) && durationS > 0 ? durationS * 1000 : profileDuration(profile) || result.wallMs;
   const clockS = extra.mode === 'cpu' && Number(extra.cpu_s) > 0 ? Number(extra.cpu_s) : durationMs / 1000;
   const snapshotRate = extra.rate_hz_actual !== undefined ? Number(extra.rate_hz_actual) : null;
+  let looks = 0;
+  for (const t of profile.threads) looks += t.samples.length;
   return {
     samples: total,
+    looks,
+    periodMs: profile.meta.interval,
     idleSamples: idle,
     durationMs,
     threads: profile.threads.length,
@@ -76,10 +85,28 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   const interp = `${result.interpreter.implementation === 'pypy' ? 'PyPy' : 'CPython'} ${result.interpreter.version}`;
   const how = result.exitCode === 0 ? '' : result.signal ? ` (the program was ended by ${result.signal})` : ` (the program exited with code ${result.exitCode})`;
   const duration = summary.durationMs < 1000 ? `${summary.durationMs.toFixed(summary.durationMs < 10 ? 1 : 0)} ms` : `${(summary.durationMs / 1000).toFixed(2)} s`;
-  lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${summary.threads > 1 ? ` over ${summary.threads} threads` : ''}, ${interp}${how}`);
   const clock = mode.wall ? 'wall-clock' : 'CPU';
-  let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time), ${fmt(summary.sampleRate)} samples/s recorded`;
-  if (summary.snapshotRate !== null) {
+  // each look is one record weighted by the time it stands for: never call the looks "samples"
+  const weighted = summary.looks !== summary.samples;
+  const threads = summary.threads > 1 ? ` over ${summary.threads} threads` : '';
+  const seconds = (periods: number) => `${((periods * summary.periodMs) / 1000).toFixed(2)} s`;
+  if (weighted) {
+    lines.push(`pyrometer: recorded ${seconds(summary.samples)} of ${clock} time${threads} in ${fmt(summary.looks)} looks at the stacks during ${duration}, ${interp}${how}`);
+  } else {
+    lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${threads}, ${interp}${how}`);
+  }
+  let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time)` + (weighted ? '' : `, ${fmt(summary.sampleRate)} samples/s recorded`);
+  if (weighted && summary.snapshotRate !== null) {
+    rate += `; ${fmt(summary.snapshotRate)} looks/s actually taken`;
+    if (summary.snapshotRate < requestedRate * 0.9) {
+      rate += mode.wall
+        ? ' (the sampler thread waits for the GIL), each weighted by elapsed time'
+        : ' (CPU timers fire at most once per kernel tick), each weighted by measured thread CPU time';
+    }
+    if (result.engine === 'outside') rate += ' from outside the process (nothing was loaded into the program)';
+  } else if (summary.snapshotRate !== null && result.engine === 'outside') {
+    rate += `; ${fmt(summary.snapshotRate)} looks/s from outside the process (nothing was loaded into the program)`;
+  } else if (summary.snapshotRate !== null) {
     rate += `; ${fmt(summary.snapshotRate)} stack snapshots/s actually taken`;
     if (summary.snapshotRate < requestedRate * 0.9) {
       rate += mode.wall
@@ -90,7 +117,9 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
     rate += ` (${result.engine === 'vmprof' ? "PyPy's _vmprof" : 'sampler'})`;
   }
   lines.push(rate);
-  if (summary.idleSamples > 0) lines.push(`  idle: ${fmt(summary.idleSamples)} samples of threads waiting (hidden below)`);
+  if (summary.idleSamples > 0) {
+    lines.push(`  idle: ${weighted ? seconds(summary.idleSamples) : `${fmt(summary.idleSamples)} samples`} of threads waiting (hidden below)`);
+  }
   if (summary.hottest.length > 0) {
     lines.push('  hottest functions (self time):');
     for (const h of summary.hottest) {

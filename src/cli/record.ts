@@ -6,25 +6,10 @@
 import type { Command } from 'commander';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
-import { DEFAULT_RATE, record } from '../capture/recorder.js';
-import { recordSummary } from './record-summary.js';
+import { record } from '../capture/recorder.js';
+import { defineRecordOptions, resolveRecordOptions, type RecordCliOptions } from './record-options.js';
 import { uploadRecording } from './upload.js';
-import { streamOptionsFrom, addStreamOptions, type StreamCliOptions, startStream } from './stream-options.js';
-
-interface RecordCliOptions extends StreamCliOptions {
-  output?: string;
-  force?: boolean;
-  wall?: boolean;
-  mem?: boolean;
-  lines?: boolean;
-  rate: number;
-  pypylog?: boolean;
-  jitlog?: boolean;
-  subprocesses?: boolean;
-  engine: 'auto' | 'vmprof' | 'sampler';
-  upload?: string;
-  token?: string;
-}
+import { addStreamOptions, startStream, streamOptionsFrom, type StreamCliOptions } from './stream-options.js';
 
 const EXAMPLES = `
 Examples:
@@ -33,61 +18,100 @@ Examples:
   $ pyrometer record --wall -- python3 server.py        every thread, sleeping ones too
   $ pyrometer record --jitlog --pypylog -- pypy3 app.py  PyPy: also the JIT log and GC/JIT phases
   $ pyrometer record python3 -X dev app.py              without --: from python3 on, all is the program's
+  $ pyrometer record -r --period 0.01 -o out.prof -- python3 app.py
+                                                         vmprof's flags work too (= --wall --rate 100)
+  $ pyrometer record --pid 4242 --duration 30           a running CPython process (same as pyrometer attach)
+  $ pyrometer record --in-process -- python3 app.py     CPython: the agent inside the program instead
   $ pyrometer record --stream http://prof:8000 --service api --label version=1.3 -- python3 server.py
-                                                        continuous profiling: a chunk every 10 s to \`pyrometer serve\`
+                                                         continuous profiling: a chunk every 10 s to \`pyrometer serve\`
+
+CPython 3.7–3.13 is sampled from outside the process (its memory read through /proc, nothing
+loaded into it); PyPy, other versions and --in-process use the sampler inside the program.
 `;
 
-function rateOption(value: string): number {
+export function pidOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 100_000) throw new CliError(`--rate must be a number of samples per second from 1 to 100000, not "${value}"`, 2);
+  if (!/^\d+$/.test(value) || !(n > 0)) throw new CliError(`a process id is a positive whole number, not "${value}"`, 2);
   return n;
+}
+
+export function durationOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--duration must be a positive number of seconds, not "${value}"`, 2);
+  return n;
+}
+
+export interface AttachCliOptions {
+  output?: string;
+  force?: boolean;
+  wall?: boolean;
+  mem?: boolean;
+  lines?: boolean;
+  gil?: boolean;
+  rate: number;
+  subprocesses?: boolean;
+  duration?: number;
+  upload?: string;
+  token?: string;
+}
+
+/** `attach PID` and `record --pid PID`: sample, print the summary, upload when asked. */
+export async function attachAndReport(pid: number, opts: AttachCliOptions, setExitCode: (code: number) => void): Promise<void> {
+  const { attachOutside } = await import('../capture/outside/record-outside.js');
+  process.stderr.write(`pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`);
+  const result = await attachOutside(pid, {
+    output: opts.output,
+    force: opts.force,
+    wall: opts.wall,
+    memory: opts.mem,
+    lines: opts.lines,
+    gil: opts.gil,
+    rate: opts.rate,
+    subprocesses: opts.subprocesses,
+    duration: opts.duration,
+    cwd: process.cwd(),
+  });
+  const { recordSummary } = await import('./record-summary.js');
+  process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
+  if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, `process ${pid}`))) setExitCode(1);
 }
 
 export const registerRecord: RegisterCommand = (program: Command, setExitCode) => {
   const command = program
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
-    .argument('<command...>', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …')
-    .option('-o, --output <file>', 'profile file (default: <script>-<timestamp>.prof here, never overwriting)')
-    .option('--force', 'overwrite the output file if it exists')
-    .option('--wall', 'sample wall-clock time: every thread, including sleeping and waiting ones (marked idle)')
-    .option('--mem', 'record the resident set size (RSS) with each sample')
-    .option('--lines', 'record the line number of every frame')
-    .option('--rate <hz>', 'samples per second', rateOption, DEFAULT_RATE)
-    .option('--pypylog', 'PyPy: also write the PyPy log (GC and JIT phases) to <output>.pypylog')
-    .option('--jitlog', 'PyPy: also write the JIT log to <output>.jit')
-    .option('--subprocesses', 'also profile the Python processes it starts (subprocess, multiprocessing), into the same profile')
-    .option('--engine <engine>', 'auto (PyPy: its built-in _vmprof; CPython: our sampler), vmprof or sampler', (v) => {
-      if (v !== 'auto' && v !== 'vmprof' && v !== 'sampler') throw new CliError(`--engine must be auto, vmprof or sampler, not "${v}"`, 2);
-      return v;
-    }, 'auto')
-    .option('--upload <url>', 'then upload the profile and its side files to a `pyrometer serve` at URL')
-    .option('--token <token>', 'upload token for --upload and --stream (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN);
-  addStreamOptions(command)
+    .argument('[command...]', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …');
+  addStreamOptions(defineRecordOptions(command))
+    .option('--in-process', 'CPython: sample with the agent inside the program instead of from outside (the default)')
+    .option('--gil', 'outside sampler: sample only the thread holding the GIL')
+    .option('--pid <pid>', 'sample a running CPython process instead of starting one (like pyrometer attach)', pidOption)
+    .option('--duration <seconds>', 'with --pid: stop after this many seconds (default: Ctrl-C or the process ends)', durationOption)
     .addHelpText('after', EXAMPLES)
-    .action(async (argv: string[], opts: RecordCliOptions) => {
-      const stream = opts.stream ? startStream(streamOptionsFrom(opts, argv, opts.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
+    .action(async (argv: string[], opts: RecordCliOptions & StreamCliOptions & { inProcess?: boolean; gil?: boolean; pid?: number; duration?: number }) => {
+      const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
+      if (opts.pid !== undefined) {
+        if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
+        const r = resolved.record;
+        await attachAndReport(opts.pid, {
+          output: r.output, force: r.force, wall: r.wall, mem: r.memory, lines: r.lines, gil: opts.gil, rate: resolved.rate,
+          subprocesses: r.subprocesses, duration: opts.duration, upload: resolved.upload?.server, token: resolved.upload?.token,
+        }, setExitCode);
+        return;
+      }
+      if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
+      if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
+      const stream = opts.stream ? startStream(streamOptionsFrom({ ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN }, argv, resolved.record.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
       let result;
       try {
-        result = await record(argv, {
-          follower: stream?.session,
-          output: opts.output,
-          force: opts.force,
-          wall: opts.wall,
-          memory: opts.mem,
-          lines: opts.lines,
-          rate: opts.rate,
-          pypylog: opts.pypylog,
-          jitlog: opts.jitlog,
-          subprocesses: opts.subprocesses,
-          engine: opts.engine,
-        });
+        result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });
       } finally {
         if (stream && !result) await stream.stop();
       }
-      process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
+      // the readers load after the program has run: they are not part of its start-up
+      const { recordSummary } = await import('./record-summary.js');
+      process.stderr.write(await recordSummary(result, resolved.rate, { wall: resolved.record.wall }));
       setExitCode(result.exitCode);
       if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);
-      if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
+      if (resolved.upload && !(await uploadRecording(result, resolved.upload, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
     });
 };

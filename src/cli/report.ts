@@ -5,7 +5,6 @@ import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
 import { loadForCli } from './load.js';
-import { renderReport } from '../report/html.js';
 
 export const registerReport: RegisterCommand = (program: Command) => {
   program
@@ -23,6 +22,7 @@ export const registerReport: RegisterCommand = (program: Command) => {
         // loadForCli: side files, a progress bar for big files, one-line errors.
         profiles.push({ name: basename(file), profile: await loadForCli(file) });
       }
+      const { renderReport } = await import('../report/html.js');
       const html = await renderReport(profiles, { sources: opts.sources });
       try {
         await writeFile(opts.output, html);

@@ -7,9 +7,7 @@ import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
-import { buildApp, DEFAULT_MAX_UPLOAD_BYTES } from '../server/app.js';
 import { defaultDataDir, isPostgresUrl, openStore } from '../server/store/open.js';
-import { isClickHouseUrl, openSeriesStore } from '../server/series/open.js';
 import { DEFAULT_RETENTION_MS } from '../server/series/store.js';
 
 /** "512MB", "1G", "300k", "1048576" -> bytes (binary units: 1 MB = 1 MiB, as people mean for limits). */
@@ -67,19 +65,21 @@ export const registerServe: RegisterCommand = (program: Command) => {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on', parsePort, 8000),
   )
-    .addOption(new Option('--max-upload <size>', 'largest upload accepted, after decompression')
-      .argParser((v) => parseSize(v))
-      .default(DEFAULT_MAX_UPLOAD_BYTES, '512MB'))
+    .addOption(new Option('--max-upload <size>', 'largest upload accepted, after decompression (default: 512MB)')
+      .argParser((v) => parseSize(v)))
     .option('--require-token', 'uploads and deletes need a token (`pyrometer token create`)')
     .option('--private', 'viewing needs a token too (implies --require-token)')
+    .option('--allow-host <name>', 'also answer requests addressed to this host name (a proxy\'s or tunnel\'s); repeatable. On a loopback --host only loopback names are answered, to stop DNS rebinding', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--store <file|url>', 'continuous profiling store: clickhouse://host:8123/db[?cluster=NAME], or an SQLite file (default: the --db SQLite file)')
     .addOption(new Option('--retention <duration>', 'keep streamed profiles this long (10 s detail for 1 day, 1 min for 8 days, 1 h after)')
       .argParser((v) => parseDuration(v, '--retention'))
       .default(DEFAULT_RETENTION_MS, '30d'))
     .option('--log', 'log every request')
-    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload: number; requireToken?: boolean; private?: boolean; log?: boolean; store?: string; retention: number }) => {
+    .action(async (opts: StoreCliOptions & { host: string; port: number; maxUpload?: number; requireToken?: boolean; private?: boolean; log?: boolean; allowHost: string[]; store?: string; retention: number }) => {
       const dataDir = opts.data ?? defaultDataDir();
       const store = await openCliStore({ db: opts.db, data: dataDir });
+      // the continuous store's drivers load with this command only
+      const { isClickHouseUrl, openSeriesStore } = await import('../server/series/open.js');
       let seriesStore;
       try {
         seriesStore = await openSeriesStore({ store: opts.store, profileDb: store.kind === 'sqlite' ? store.location : undefined, dataDir, retentionMs: opts.retention });
@@ -88,6 +88,8 @@ export const registerServe: RegisterCommand = (program: Command) => {
         const where = opts.store && isClickHouseUrl(opts.store) ? 'ClickHouse' : 'the continuous store';
         throw new CliError(`cannot open ${where}: ${(err as Error).message}${where === 'ClickHouse' ? ' (is clickhouse-server running? see scripts/clickhouse/)' : ''}`);
       }
+      // fastify and the server's routes are loaded by this command only (start-up of every other command)
+      const { buildApp } = await import('../server/app.js');
       const app = await buildApp({
         seriesStore,
         store,
@@ -96,6 +98,8 @@ export const registerServe: RegisterCommand = (program: Command) => {
         requireToken: opts.requireToken,
         privateView: opts.private,
         logger: Boolean(opts.log),
+        bindHost: opts.host,
+        allowedHosts: opts.allowHost,
       });
       let address: string;
       try {

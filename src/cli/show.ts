@@ -27,6 +27,8 @@ interface ShowOptions {
   hideIdle?: boolean;
   json?: boolean;
   format?: string;
+  prune_percent?: number;
+  prune_level?: number;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -56,6 +58,7 @@ Examples:
   $ pyrometer show out.prof --lines              hottest lines (profile recorded with --lines)
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
+  $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
 `;
 
 export const registerShow: RegisterCommand = (program: Command) => {
@@ -63,18 +66,28 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .command('show')
     .description('print a profile in the terminal: top functions, call tree or hot lines')
     .argument('<file>', 'a profile file in any format pyrometer reads (gzip-compressed too)')
+    .argument('[view]', "vmprofshow's spelling: flat (the default), tree (= --tree) or lines (= --lines)")
     .option('-n, --top <n>', 'how many functions to list (default: 20, fewer on a short terminal)', positiveInteger('--top'))
     .option('-s, --sort <column>', 'order the table by "self" or "total" time', 'self')
     .option('--tree', 'print the call tree instead of the table')
     .option('--inverted', 'bottom-up tree: where time was spent, then who called it (implies --tree)')
     .option('--min-percent <p>', 'in the tree, hide calls below this share of the total', percentage('--min-percent'), 1)
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
-    .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)');
+    .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
+    .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
+    .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));
   addSelectionOptions(command)
     .option('--json', 'print a machine-readable summary instead (with the tree and lines when --tree / --lines are given)')
     .option('-f, --format <name>', 'read the file as this format instead of detecting it')
     .addHelpText('after', EXAMPLES)
-    .action(async (file: string, opts: ShowOptions) => {
+    .action(async (file: string, view: string | undefined, opts: ShowOptions) => {
+      if (view !== undefined && view !== 'flat' && view !== 'tree' && view !== 'lines') {
+        throw usageError(`the view after the file is flat, tree or lines (as vmprofshow takes them), not "${view}"`);
+      }
+      if (view === 'tree') opts.tree = true;
+      if (view === 'lines') opts.lines = true;
+      if (opts.prune_percent !== undefined) opts.minPercent = opts.prune_percent;
+      if (opts.prune_level !== undefined) opts.depth = opts.prune_level;
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
       const profile = await loadForCli(file, { format: opts.format });
       const threads = resolveThreads(profile, opts.thread);

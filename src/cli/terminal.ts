@@ -4,8 +4,13 @@
  * themselves; they get a Style built here.
  */
 import { homedir } from 'node:os';
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import { makeStyle, type Style } from '../report/text.js';
+
+/** cli-progress, loaded when a bar is first shown (most runs show none: small files, no TTY). */
+export function cliProgress(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress');
+}
 
 type Stream = NodeJS.WriteStream | { isTTY?: boolean; columns?: number; rows?: number };
 
@@ -57,7 +62,7 @@ export interface Progress {
 /** A progress bar on stderr when it is a terminal and the file is big; otherwise a no-op. */
 export function loadProgress(label: string, size: number, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY || size < PROGRESS_MIN_BYTES) return { update() {}, stop() {} };
-  const bar = new cliProgress.SingleBar(
+  const bar = new (cliProgress().SingleBar)(
     {
       stream,
       format: `${label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')} [{bar}] {percentage}% {value}/{total} MiB, {eta_formatted} left`,
@@ -65,7 +70,7 @@ export function loadProgress(label: string, size: number, stream: NodeJS.WriteSt
       clearOnComplete: true,
       etaBuffer: 20,
     },
-    cliProgress.Presets.shades_classic,
+    cliProgress().Presets.shades_classic,
   );
   const mib = (n: number) => Math.round(n / (1024 * 1024));
   bar.start(mib(size), 0);

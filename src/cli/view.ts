@@ -7,9 +7,9 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { RegisterCommand } from './commands.js';
-import { CliError } from './errors.js';
+import { CliError, usageError } from './errors.js';
 import { loadForCli } from './load.js';
-import { startViewServer, type ViewServer } from '../view-server/server.js';
+import type { ViewServer } from '../view-server/server.js';
 
 /** Opens a URL in the default browser; failures only print a hint (the URL is printed anyway). */
 function openBrowser(url: string): void {
@@ -36,6 +36,7 @@ export async function startView(files: string[], options: ViewOptions = {}): Pro
     profiles.push({ name: basename(file), profile: await loadForCli(file) });
   }
   try {
+    const { startViewServer } = await import('../view-server/server.js');
     return await startViewServer(profiles, { port: options.port });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -56,11 +57,15 @@ export const registerView: RegisterCommand = (program: Command) => {
       return n;
     })
     .option('--no-open', 'do not open a browser, only print the URL')
-    .action(async (files: string[], opts: { port?: number; open: boolean }) => {
+    .option('--compare', 'open the Compare view: the first file is "before", the second "after" (needs two files)')
+    .action(async (files: string[], opts: { port?: number; open: boolean; compare?: boolean }) => {
+      if (opts.compare && files.length !== 2) throw usageError(`--compare takes two files (before and after), not ${files.length}`);
       const server = await startView(files, { port: opts.port, open: opts.open });
-      process.stdout.write(`pyrometer: viewing ${files.length === 1 ? files[0] : `${files.length} profiles`} at ${server.url}\n`);
+      // The viewer's state lives in the URL: profile 1 ("after") shown, profile 0 as "before".
+      const url = opts.compare ? `${server.url}#v=compare&p=1&cmp=0` : server.url;
+      process.stdout.write(`pyrometer: ${opts.compare ? 'comparing' : 'viewing'} ${files.length === 1 ? files[0] : opts.compare ? `${files[0]} (before) and ${files[1]} (after)` : `${files.length} profiles`} at ${url}\n`);
       process.stdout.write('Press Ctrl-C to stop.\n');
-      if (opts.open) openBrowser(server.url);
+      if (opts.open) openBrowser(url);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);

@@ -15,8 +15,12 @@ import { flameSvgFormat } from './flamegraph-svg/index.js';
 import { austinFormat } from './austin.js';
 import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
+import { traceEventFormat } from './trace-event.js';
+import { heapProfileFormat } from './heapprofile.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
+import { gcovFormat } from './gcov.js';
+import { lcovFormat } from './lcov.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -30,6 +34,10 @@ registerFormat(flameSvgFormat);
 registerFormat(austinFormat);
 registerFormat(speedscopeFormat);
 registerFormat(chromeFormat);
+registerFormat(gcovFormat);
+registerFormat(lcovFormat);
+registerFormat(traceEventFormat);
+registerFormat(heapProfileFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

@@ -1,6 +1,8 @@
 /**
  * Chrome / Node CPU profiles (`.cpuprofile`, DevTools Protocol
- * `Profiler.Profile`) and Chrome trace event files carrying CPU profiles.
+ * `Profiler.Profile`). Trace files that carry CPU profiles (`Profile` /
+ * `ProfileChunk` / `CpuProfile` events) are read by trace-event.ts, with the
+ * node and sample helpers exported here.
  *
  * Layouts (all times in microseconds):
  *   current  { nodes: [{ id, callFrame: { functionName, url, lineNumber (0-based),
@@ -13,7 +15,8 @@
  *            and `ProfileChunk` events with the same `id`, pid and tid, each carrying
  *            args.data.cpuProfile { nodes (with `parent`), samples } and args.data.timeDeltas.
  *
- * What the reader makes of it: the `(root)` node is dropped; `(idle)` frames get
+ * What the reader makes of it: the `(root)` node and V8's internal
+ * `native dummy.js` frames are dropped; `(idle)` frames get
  * the idle category, `(garbage collector)` is a gc function, `(program)` native.
  * Samples keep their times (ms from the first sample, sorted: Chrome's deltas
  * can be negative) and are weighted by the time until the next sample (the last
@@ -28,7 +31,7 @@ import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from '.
 
 const FORMAT = 'chrome';
 
-interface CallNode {
+export interface CallNode {
   id: number;
   parent: number; // node id, or -1
   name: string;
@@ -38,26 +41,22 @@ interface CallNode {
 
 export function sniffChrome(head: Uint8Array): boolean {
   const text = new TextDecoder().decode(head.subarray(0, 16384));
+  if (/"traceEvents"\s*:/.test(text)) return false; // a trace: trace-event.ts
   // Key order varies (Node writes "nodes" first, sorted dumps start with "endTime").
   if (/^\s*\{/.test(text) && /"nodes"\s*:\s*\[/.test(text) && /"callFrame"\s*:/.test(text)) return true;
-  if (/^\s*\{/.test(text) && /"head"\s*:\s*\{/.test(text) && /"functionName"\s*:/.test(text)) return true;
-  // Trace files: an array of events, or an object with traceEvents, mentioning CPU profile chunks.
-  return /^\s*(?:\[|\{\s*"traceEvents")/.test(text) && /"(?:ProfileChunk|Profile)"/.test(new TextDecoder().decode(head));
+  // Legacy profiles; a .heapprofile has a head too, but its nodes carry selfSize.
+  return /^\s*\{/.test(text) && /"head"\s*:\s*\{/.test(text) && /"functionName"\s*:/.test(text) && !/"selfSize"\s*:/.test(text);
 }
 
 export function readChrome(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
   try {
     const builder = new ProfileBuilder(FORMAT, { weightUnit: 'ms' });
-    if (Array.isArray(root) || (typeof root === 'object' && root !== null && 'traceEvents' in root)) {
-      readTraceEvents(builder, root);
-    } else {
-      const o = asObject(root, '$');
-      const thread = builder.thread('main', 'main');
-      if (o.nodes !== undefined) readCurrent(builder, thread, o, '$');
-      else if (o.head !== undefined) readLegacy(builder, thread, o);
-      else throw new JsonShapeError('$: expected "nodes" (a .cpuprofile) or "head" (a legacy profile)');
-    }
+    const o = asObject(root, '$');
+    const thread = builder.thread('main', 'main');
+    if (o.nodes !== undefined) readCurrent(builder, thread, o, '$');
+    else if (o.head !== undefined) readLegacy(builder, thread, o);
+    else throw new JsonShapeError('$: expected "nodes" (a .cpuprofile) or "head" (a legacy profile)');
     return builder.build();
   } catch (e) {
     if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
@@ -78,7 +77,7 @@ function nodeFromCallFrame(raw: Record<string, unknown>, cf: Record<string, unkn
 }
 
 /** Reads `nodes` (current layout) into the node map. */
-function collectNodes(nodes: Map<number, CallNode>, rawNodes: unknown[], path: string): void {
+export function collectNodes(nodes: Map<number, CallNode>, rawNodes: unknown[], path: string): void {
   const children: [number, unknown[]][] = [];
   rawNodes.forEach((n, i) => {
     const np = `${path}.nodes[${i}]`;
@@ -95,8 +94,11 @@ function collectNodes(nodes: Map<number, CallNode>, rawNodes: unknown[], path: s
   }
 }
 
+/** What a lenient resolver returns for a sample naming a node that is not in the profile. */
+export const MISSING_NODE = -2;
+
 /** Interns node stacks: parents first, iteratively (node trees can be deep). */
-function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNode>) {
+export function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNode>, lenient = false) {
   const stacks = new Map<number, StackIndex>();
   const frameOf = (node: CallNode) => {
     const name = node.name === '' ? '(anonymous)' : node.name;
@@ -113,7 +115,11 @@ function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNode>) {
     if (known !== undefined) return known;
     const chain: CallNode[] = [];
     let cur = nodes.get(id);
-    if (!cur) throw new JsonShapeError(`${path}: no node with id ${id}`);
+    if (!cur) {
+      // Traces cut short lose nodes their later samples name: drop those samples (as speedscope does).
+      if (lenient) return MISSING_NODE;
+      throw new JsonShapeError(`${path}: no node with id ${id}`);
+    }
     let base: StackIndex = -1;
     while (cur) {
       const k = stacks.get(cur.id);
@@ -124,24 +130,34 @@ function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNode>) {
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const node = chain[i];
-      // The synthetic root is not a frame.
-      if (!(node.parent < 0 && node.name === '(root)')) base = builder.stack(base, frameOf(node));
+      // The synthetic root is not a frame, nor V8's internal "native dummy.js" script (speedscope drops it too).
+      if (!(node.parent < 0 && node.name === '(root)') && node.url !== 'native dummy.js') base = builder.stack(base, frameOf(node));
       stacks.set(node.id, base);
     }
     return base;
   };
 }
 
-/** Adds samples at absolute times (us), weighting each by the time to the next. */
-function addTimedSamples(builder: ProfileBuilder, thread: number, stacks: StackIndex[], timesUs: number[], endUs: number): void {
-  const order = stacks.map((_, i) => i).sort((a, b) => timesUs[a] - timesUs[b] || a - b);
+/**
+ * Adds samples at absolute times (us), weighting each by the time to the next.
+ * Times become ms from `baseUs` (default: the first sample). Samples whose node
+ * was missing (MISSING_NODE) are left out: the sample before them lasts longer.
+ */
+export function addTimedSamples(builder: ProfileBuilder, thread: number, stacks: StackIndex[], timesUs: number[], endUs: number, baseUs = NaN): void {
+  const order = stacks.map((_, i) => i).filter((i) => stacks[i] !== MISSING_NODE).sort((a, b) => timesUs[a] - timesUs[b] || a - b);
+  if (order.length < stacks.length) builder.warn(`${stacks.length - order.length} samples name call tree nodes the profile does not have (a trace cut short?); they were left out`);
   if (order.length === 0) return;
-  const start = timesUs[order[0]];
-  const span = timesUs[order[order.length - 1]] - start;
+  const first = timesUs[order[0]];
+  const start = Number.isNaN(baseUs) ? first : baseUs;
+  const span = timesUs[order[order.length - 1]] - first;
   const meanUs = order.length > 1 ? span / (order.length - 1) : 0;
+  // The last sample lasts until the end, or the last (even dropped) sample, or one mean interval.
+  let tail = -Infinity;
+  for (const t of timesUs) if (t > tail) tail = t;
   order.forEach((i, k) => {
-    const next = k + 1 < order.length ? timesUs[order[k + 1]] : endUs > timesUs[i] ? endUs : timesUs[i] + meanUs;
-    builder.addSample(thread, stacks[i], (timesUs[i] - start) / 1000, (next - timesUs[i]) / 1000);
+    const t = timesUs[i];
+    const next = k + 1 < order.length ? timesUs[order[k + 1]] : endUs > t ? endUs : tail > t ? tail : t + meanUs;
+    builder.addSample(thread, stacks[i], (t - start) / 1000, (next - t) / 1000);
   });
   builder.meta.interval ||= meanUs / 1000;
 }
@@ -189,63 +205,9 @@ function readLegacy(builder: ProfileBuilder, thread: number, o: Record<string, u
   addTimedSamples(builder, thread, stacks, sampleTimes, -1);
 }
 
-function readTraceEvents(builder: ProfileBuilder, root: unknown): void {
-  const events = Array.isArray(root) ? root : asArray(asObject(root, '$').traceEvents, '$.traceEvents');
-  const base = Array.isArray(root) ? '$' : '$.traceEvents';
-  interface Session { pid: string; tid: string; start: number; nodes: Map<number, CallNode>; samples: number[]; deltas: number[] }
-  const sessions = new Map<string, Session>();
-  const threadNames = new Map<string, string>();
-  events.forEach((e, i) => {
-    if (typeof e !== 'object' || e === null) return;
-    const ev = e as Record<string, unknown>;
-    const pid = String(ev.pid ?? '');
-    const tid = String(ev.tid ?? '');
-    const args = (ev.args ?? {}) as Record<string, unknown>;
-    if (ev.name === 'thread_name' && typeof (args as { name?: unknown }).name === 'string') {
-      threadNames.set(`${pid}:${tid}`, (args as { name: string }).name);
-    }
-    if (ev.name !== 'Profile' && ev.name !== 'ProfileChunk') return;
-    const path = `${base}[${i}]`;
-    const key = `${pid}:${String(ev.id ?? '')}`;
-    let session = sessions.get(key);
-    if (!session) {
-      session = { pid, tid, start: 0, nodes: new Map(), samples: [], deltas: [] };
-      sessions.set(key, session);
-    }
-    const data = asObject(args.data ?? {}, `${path}.args.data`);
-    if (ev.name === 'Profile') {
-      session.tid = tid;
-      if (typeof data.startTime === 'number') session.start = data.startTime;
-      return;
-    }
-    const profile = data.cpuProfile === undefined ? {} : asObject(data.cpuProfile, `${path}.args.data.cpuProfile`);
-    if (profile.nodes !== undefined) collectNodes(session.nodes, asArray(profile.nodes, `${path}.args.data.cpuProfile.nodes`), `${path}.args.data.cpuProfile`);
-    const samples = asArray(profile.samples ?? [], `${path}.args.data.cpuProfile.samples`);
-    const deltas = asArray(data.timeDeltas ?? [], `${path}.args.data.timeDeltas`);
-    if (deltas.length !== samples.length) throw new JsonShapeError(`${path}.args.data.timeDeltas: ${deltas.length} deltas for ${samples.length} samples`);
-    samples.forEach((s, k) => {
-      session!.samples.push(asNumber(s, `${path}.args.data.cpuProfile.samples[${k}]`));
-      session!.deltas.push(asNumber(deltas[k], `${path}.args.data.timeDeltas[${k}]`));
-    });
-  });
-  if (sessions.size === 0) throw new JsonShapeError(`${base}: no Profile or ProfileChunk events (not a CPU profile trace)`);
-  for (const s of sessions.values()) {
-    const thread = builder.thread(s.tid, threadNames.get(`${s.pid}:${s.tid}`) ?? '', s.pid);
-    const stackOf = stackResolver(builder, s.nodes);
-    let t = s.start;
-    const times: number[] = [];
-    const stacks = s.samples.map((id, i) => {
-      t += s.deltas[i];
-      times.push(t);
-      return stackOf(id, `${base}: sample ${i} of profile in process ${s.pid}`);
-    });
-    addTimedSamples(builder, thread, stacks, times, -1);
-  }
-}
-
 export const chromeFormat: Format = {
   name: FORMAT,
-  description: 'Chrome / Node CPU profile (.cpuprofile) and Chrome traces with ProfileChunk events',
+  description: 'Chrome / Node CPU profile (.cpuprofile, DevTools Profiler.Profile, legacy head/timestamps)',
   extensions: ['cpuprofile'],
   sniff: (head) => sniffChrome(head),
   read: (bytes) => readChrome(bytes),

@@ -11,6 +11,7 @@
  *   file is big (memory stays proportional to distinct stacks, not input size);
  *   everything else gets one Uint8Array (never one giant string).
  * - Serialized models (model/serialize.ts, the server's storage form) load too.
+ * - UTF-16 text with a byte order mark is transcoded to UTF-8 first (text-encoding.ts).
  * - A corrupt gzip stream is a ProfileFormatError('gzip', …); a missing or
  *   unreadable file is the fs error itself (with `path`), which the CLI prints
  *   as one line.
@@ -24,6 +25,7 @@ import type { Profile } from '../model/profile.js';
 import { deserializeProfile, isSerializedProfile } from '../model/serialize.js';
 import { formatByName, sniffFormat, type Format } from './all.js';
 import { ProfileFormatError, UnknownFormatError } from './errors.js';
+import { utf16Encoding, utf16ToUtf8 } from './text-encoding.js';
 
 export interface LoadOptions {
   /** Use this reader (a format name or extension) instead of sniffing. */
@@ -188,6 +190,7 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
   const gzipped = chunks !== raw;
   const inMemoryLimit = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all, inMemoryLimit, gzipped));
+  if (utf16Encoding(sniff.head)) return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), fileName, options.format, path);
   const format = pickFormat(sniff.head, fileName, options.format, path);
   const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
   if (format.readStream && (!format.read || info.size > threshold)) {
@@ -209,11 +212,15 @@ export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?
     }
   }
   if (isSerializedProfile(data)) return deserializeProfile(data);
-  const f = pickFormat(data.subarray(0, SNIFF_BYTES), basename(fileName), format, fileName || 'the input');
-  if (f.read) return f.read(data, { fileName: basename(fileName) });
-  const one = data;
+  return readBytes(utf16ToUtf8(data), basename(fileName), format, fileName || 'the input');
+}
+
+/** Reads decompressed UTF-8 (or binary) bytes held in memory with the reader that fits. */
+async function readBytes(data: Uint8Array, fileName: string, format: string | undefined, source: string): Promise<Profile> {
+  const f = pickFormat(data.subarray(0, SNIFF_BYTES), fileName, format, source);
+  if (f.read) return f.read(data, { fileName });
   async function* single(): AsyncGenerator<Uint8Array> {
-    yield one;
+    yield data;
   }
-  return f.readStream!(single(), { fileName: basename(fileName) });
+  return f.readStream!(single(), { fileName });
 }

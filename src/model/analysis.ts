@@ -329,6 +329,37 @@ export function lineCosts(profile: Profile, weights: Float64Array): Map<FuncInde
   return result;
 }
 
+/**
+ * Per-line costs of one source file, across all its functions: `self` where a
+ * line of the file was the innermost frame, `total` where it was anywhere on the
+ * stack, once per sample. A line shared by two functions (a list comprehension
+ * and the function around it, on Python 3.11 and older) counts once, so no
+ * line exceeds 100%.
+ */
+export function fileLineCosts(profile: Profile, weights: Float64Array, file: number): Map<number, LineCost> {
+  const { stacks, frames, funcs } = profile;
+  const result = new Map<number, LineCost>();
+  const seen = new Set<number>();
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    seen.clear();
+    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
+      const frame = stacks.frame[cur];
+      if (funcs.file[frames.func[frame]] !== file) continue;
+      const line = frames.line[frame];
+      if (line <= 0) continue;
+      let c = result.get(line);
+      if (!c) result.set(line, (c = { self: 0, total: 0 }));
+      if (cur === s) c.self += w;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      c.total += w;
+    }
+  }
+  return result;
+}
+
 export interface CallersAndCallees {
   self: number;
   total: number;

@@ -135,13 +135,17 @@ function keyCosts(profile: Profile, weights: Float64Array, keyOf: Int32Array, n:
 
 /** Function-level comparison: self and total per matched function, sorted by the absolute self change. */
 export function compareFunctions(before: Profile, after: Profile, options: CompareOptions = {}): Comparison {
-  const normalization = options.normalization ?? 'share';
+  return compareWeighted(before, stackWeights(before, { hideIdle: options.hideIdle }), after, stackWeights(after, { hideIdle: options.hideIdle }), options.normalization ?? 'share');
+}
+
+/** compareFunctions on weights already selected (the viewer's threads, range and idle choice). */
+export function compareWeighted(before: Profile, beforeWeights: Float64Array, after: Profile, afterWeights: Float64Array, normalization: Normalization): Comparison {
   const keys = new FunctionKeys();
-  const sides = [before, after].map((profile, i) => {
-    const weights = stackWeights(profile, { hideIdle: options.hideIdle });
-    const total = totalWeight(weights);
-    const scale = scaleOf(profile, total, normalization, i === 0 ? 'first' : 'second');
-    return { profile, weights, total, scale, keyOf: keys.keysOf(profile) };
+  const sides = [[before, beforeWeights], [after, afterWeights]].map(([profile, weights], i) => {
+    const p = profile as Profile;
+    const w = weights as Float64Array;
+    const total = totalWeight(w);
+    return { profile: p, weights: w, total, scale: scaleOf(p, total, normalization, i === 0 ? 'first' : 'second'), keyOf: keys.keysOf(p) };
   });
   const n = keys.length;
   const costs = sides.map((side) => keyCosts(side.profile, side.weights, side.keyOf, n, side.scale));

@@ -20,12 +20,20 @@
  * caller's business (the server gzips; browsers get it as Content-Encoding).
  *
  * Pure TypeScript, no Node APIs: the browser decodes with the same module.
- * Bump the version when the layout changes and keep a reader for old versions.
+ *
+ * Versions. The server keeps models for good, so every version this code ever wrote stays
+ * readable: a stored header is brought up to the current layout by UPGRADES, one version at a
+ * time, before it is decoded. To change the layout: bump SERIALIZED_MODEL_VERSION, add the
+ * upgrader from the previous version, and keep a model the previous version wrote in
+ * test/data/model/ (serialize.test.ts opens each one there).
+ *   1: the first layout.
+ *   2: the header names the function kinds and frame categories its u8 columns index
+ *      (`kinds`, `categories`), so adding or reordering one later cannot misread old models.
  */
-import type { Counter, MarkerTable, Profile, SampleTable, Thread } from './profile.js';
+import { CATEGORIES, FUNCTION_KINDS, type Counter, type MarkerTable, type Profile, type SampleTable, type Thread } from './profile.js';
 import { ProfileFormatError } from './errors.js';
 
-export const SERIALIZED_MODEL_VERSION = 1;
+export const SERIALIZED_MODEL_VERSION = 2;
 export const SERIALIZED_MODEL_MAGIC = 'PYRMODEL';
 /** The media type the server uses for this form. */
 export const SERIALIZED_MODEL_MEDIA_TYPE = 'application/vnd.pyrometer.model';
@@ -75,6 +83,29 @@ function reviveTyped(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Header upgraders: UPGRADES[v] turns the header of a version-v model into a version v + 1
+ * header. Columns never move, so an upgrade rewrites the header only.
+ */
+const UPGRADES: Record<number, (header: any) => any> = {
+  // Version 1 wrote the kinds and categories of its time; the u8 columns index these lists.
+  1: (h) => ({ ...h, kinds: ['python', 'native', 'jit', 'gc', 'other'], categories: ['python', 'native', 'jit', 'gc', 'other', 'idle', 'kernel'] }),
+};
+
+/**
+ * Maps a stored u8 column onto today's list of names (a stored name we no longer have becomes
+ * `fallback`). The column is returned as it is when the lists agree.
+ */
+function remapNames(column: Uint8Array, stored: unknown, current: readonly string[], fallback: string): Uint8Array {
+  if (!Array.isArray(stored) || (stored.length === current.length && stored.every((name, i) => name === current[i]))) return column;
+  const map = Uint8Array.from(stored, (name) => {
+    const i = current.indexOf(String(name));
+    return i >= 0 ? i : current.indexOf(fallback);
+  });
+  const fallbackIndex = current.indexOf(fallback);
+  return column.map((v) => (v < map.length ? map[v] : fallbackIndex));
+}
+
 /** Profile -> bytes. */
 export function serializeProfile(profile: Profile): Uint8Array {
   const columns: Column[] = [];
@@ -88,6 +119,8 @@ export function serializeProfile(profile: Profile): Uint8Array {
 
   const header = {
     meta: profile.meta,
+    kinds: FUNCTION_KINDS,
+    categories: CATEGORIES,
     strings: profile.strings,
     funcs: {
       length: profile.funcs.length,
@@ -184,8 +217,13 @@ export function deserializeProfile(bytes: Uint8Array): Profile {
   if (!isSerializedProfile(bytes)) fail('missing the PYRMODEL signature', 0);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== SERIALIZED_MODEL_VERSION) {
-    fail(`version ${version} is not supported (this build reads version ${SERIALIZED_MODEL_VERSION})`, 8);
+  if (version < 1 || version > SERIALIZED_MODEL_VERSION) {
+    fail(
+      version > SERIALIZED_MODEL_VERSION
+        ? `version ${version} was written by a newer pyrometer (this one reads versions 1 to ${SERIALIZED_MODEL_VERSION}): upgrade pyrometer`
+        : `version ${version} is not a model version`,
+      8,
+    );
   }
   const headerLength = view.getUint32(12, true);
   if (PREFIX_BYTES + headerLength > bytes.length) fail(`header of ${headerLength} bytes runs past the end`, 12);
@@ -198,6 +236,7 @@ export function deserializeProfile(bytes: Uint8Array): Profile {
   if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.strings) || !Array.isArray(header.threads)) {
     fail('header lacks meta, strings or threads', PREFIX_BYTES);
   }
+  for (let v = version; v < SERIALIZED_MODEL_VERSION; v++) header = UPGRADES[v](header);
   const columnsStart = align8(PREFIX_BYTES + headerLength);
 
   function column(r: ColumnRef, type: ColumnType): any {
@@ -233,14 +272,14 @@ export function deserializeProfile(bytes: Uint8Array): Profile {
     name: column(h.funcs.name, 'i32'),
     file: column(h.funcs.file, 'i32'),
     line: column(h.funcs.line, 'i32'),
-    kind: column(h.funcs.kind, 'u8'),
+    kind: remapNames(column(h.funcs.kind, 'u8'), h.kinds, FUNCTION_KINDS, 'other'),
   };
   checkLength('funcs', funcs.length, funcs.name, funcs.file, funcs.line, funcs.kind);
   const frames = {
     length: h.frames.length,
     func: column(h.frames.func, 'i32'),
     line: column(h.frames.line, 'i32'),
-    category: column(h.frames.category, 'u8'),
+    category: remapNames(column(h.frames.category, 'u8'), h.categories, CATEGORIES, 'other'),
   };
   checkLength('frames', frames.length, frames.func, frames.line, frames.category);
   const stacks = {

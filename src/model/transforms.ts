@@ -24,7 +24,17 @@ export type Transform =
   /** Cut call-tree nodes below `percent` of the total; their time goes to the nearest kept ancestor. */
   | { type: 'drop-below'; percent: number }
   /** Merge every function whose file matches the regular expression (e.g. the standard library). */
-  | { type: 'merge-files'; pattern: string };
+  | { type: 'merge-files'; pattern: string }
+  /** Drop every sample with f anywhere on its stack (the time leaves the profile). */
+  | { type: 'drop-function'; func: FuncIndex }
+  /** Keep only frames of one category (index into CATEGORIES); samples with none of them drop. */
+  | { type: 'focus-category'; category: number }
+  /** Calls inside one file (module or library) collapse into the frame that entered it. */
+  | { type: 'collapse-module'; file: number }
+  /** Remove the frames of one call node (a root-first function path) only; its time goes to its caller. */
+  | { type: 'merge-call-node'; path: FuncIndex[] }
+  /** Keep only samples containing f, cut at its outermost call: what f called becomes f's self time (the callers' half of a sandwich). */
+  | { type: 'cut-below'; func: FuncIndex };
 
 const DROPPED = -2;
 
@@ -36,6 +46,7 @@ const DROPPED = -2;
 function remapStacks(
   profile: Profile,
   decide: (s: StackIndex, parentNew: StackIndex, rebuild: StackTableBuilder) => StackIndex,
+  keep?: Uint8Array,
 ): Profile {
   const { stacks } = profile;
   const rebuild = new StackTableBuilder();
@@ -49,7 +60,7 @@ function remapStacks(
     const old = t.samples.stack;
     const stack = new Int32Array(old.length);
     for (let i = 0; i < old.length; i++) {
-      const m = old[i] < 0 ? -1 : mapped[old[i]];
+      const m = old[i] < 0 || (keep && !keep[old[i]]) ? -1 : mapped[old[i]];
       stack[i] = m === DROPPED ? -1 : m;
     }
     return { ...t, samples: { ...t.samples, stack } };
@@ -114,6 +125,52 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
         // The new parent's frame may be a different line of f: keep the outermost frame.
         return recursive ? parentNew : rebuild.stack(parentNew, stacks.frame[s]);
       });
+    case 'drop-function': {
+      // Dropped as soon as f appears: everything under it goes with it.
+      return remapStacks(profile, (s, parentNew, rebuild) =>
+        frameFunc(profile, s) === transform.func ? DROPPED : rebuild.stack(parentNew, stacks.frame[s]),
+      );
+    }
+    case 'focus-category': {
+      const category = profile.frames.category;
+      return remapStacks(profile, (s, parentNew, rebuild) =>
+        category[stacks.frame[s]] === transform.category ? rebuild.stack(parentNew, stacks.frame[s]) : parentNew,
+      );
+    }
+    case 'collapse-module': {
+      const file = profile.funcs.file;
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const p = stacks.prefix[s];
+        // A frame of the module called from a frame of the same module folds into it.
+        const inside = file[frameFunc(profile, s)] === transform.file && p >= 0 && file[frameFunc(profile, p)] === transform.file;
+        return inside ? parentNew : rebuild.stack(parentNew, stacks.frame[s]);
+      });
+    }
+    case 'merge-call-node': {
+      const path = transform.path;
+      if (path.length === 0) return profile;
+      // How far each stack follows the path from its root: depth d matched means the first d functions agree.
+      const matched = new Int32Array(stacks.length);
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const p = stacks.prefix[s];
+        const upTo = p < 0 ? 0 : matched[p];
+        const depth = stacks.depth[s];
+        matched[s] = upTo === depth - 1 && depth <= path.length && frameFunc(profile, s) === path[depth - 1] ? depth : -1;
+        return matched[s] === path.length ? parentNew : rebuild.stack(parentNew, stacks.frame[s]);
+      });
+    }
+    case 'cut-below': {
+      const inside = new Uint8Array(stacks.length);
+      return remapStacks(profile, (s, parentNew, rebuild) => {
+        const p = stacks.prefix[s];
+        if (p >= 0 && inside[p]) {
+          inside[s] = 1;
+          return parentNew;
+        }
+        if (frameFunc(profile, s) === transform.func) inside[s] = 1;
+        return rebuild.stack(parentNew, stacks.frame[s]);
+      }, inside);
+    }
     case 'drop-below': {
       const weights = stackWeights(profile);
       const threshold = (totalWeight(weights) * transform.percent) / 100;

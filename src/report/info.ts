@@ -23,7 +23,9 @@ export interface ProfileFacts {
   totalWeight: number;
   functions: number;
   stacks: number;
-  threads: { index: number; id: string; name: string; processId: string; samples: number; markers: number }[];
+  /** Samples whose weights are sample counts other than 1: each record is one look standing for `weight` periods (pyrometer's sampler). */
+  weightedLooks: boolean;
+  threads: { index: number; id: string; name: string; processId: string; samples: number; weight: number; markers: number }[];
   memory: { minKiB: number; maxKiB: number } | null;
   markers: number;
   approximateCallTree: boolean;
@@ -80,6 +82,7 @@ export function profileFacts(profile: Profile): ProfileFacts {
     samples: totalSamples(profile),
     weightUnit: meta.weightUnit,
     totalWeight,
+    weightedLooks: meta.weightUnit === 'samples' && totalWeight !== totalSamples(profile),
     functions: profile.funcs.length,
     stacks: profile.stacks.length,
     threads: profile.threads.map((t, index) => ({
@@ -88,6 +91,7 @@ export function profileFacts(profile: Profile): ProfileFacts {
       name: t.name,
       processId: t.processId,
       samples: t.samples.length,
+      weight: t.samples.weight.reduce((a, b) => a + b, 0),
       markers: t.markers.length,
     })),
     memory: maxRss >= minRss ? { minKiB: minRss, maxKiB: maxRss } : null,
@@ -140,10 +144,17 @@ export function renderInfo(profile: Profile, style: Style): string {
   rows.push(['start', f.startTime ?? 'unknown']);
   rows.push(['stop', f.endTime ?? 'unknown']);
   rows.push(['duration', formatDuration(f.durationMs)]);
-  rows.push([
-    'samples',
-    formatNumber(f.samples) + (f.weightUnit !== 'samples' ? ` (weights in ${f.weightUnit}: ${formatNumber(f.totalWeight, 1)})` : ''),
-  ]);
+  if (f.weightedLooks) {
+    // never call the looks "samples": each stands for several periods (vmprof's reader counts looks)
+    const clock = f.extra.mode === 'wall' ? 'wall-clock' : f.extra.mode === 'cpu' ? 'CPU' : 'sampled';
+    rows.push(['looks', `${formatNumber(f.samples)} (stack records, each weighted by the time it stands for)`]);
+    rows.push(['weighted', `${formatNumber(f.totalWeight)} periods` + (f.periodMs !== null ? ` = ${formatDuration(f.totalWeight * f.periodMs)} of ${clock} time` : '')]);
+  } else {
+    rows.push([
+      'samples',
+      formatNumber(f.samples) + (f.weightUnit !== 'samples' ? ` (weights in ${f.weightUnit}: ${formatNumber(f.totalWeight, 1)})` : ''),
+    ]);
+  }
   rows.push(['functions', `${formatNumber(f.functions)} (${formatNumber(f.stacks)} distinct stacks)`]);
   rows.push(['memory', f.memory ? `${formatKiB(f.memory.minKiB)} – ${formatKiB(f.memory.maxKiB)} RSS` : 'not recorded']);
   rows.push(['markers', formatNumber(f.markers)]);
@@ -154,11 +165,13 @@ export function renderInfo(profile: Profile, style: Style): string {
   out.push('', style.bold(`threads (${f.threads.length})`));
   const idW = Math.max(2, ...f.threads.map((t) => sanitize(t.id).length));
   const countW = Math.max(7, ...f.threads.map((t) => formatNumber(t.samples).length));
-  out.push(style.dim(`  ${padEnd('id', idW)}  ${'samples'.padStart(countW)}  name`));
+  const weightW = Math.max(8, ...f.threads.map((t) => formatNumber(t.weight).length));
+  const weightColumn = (text: string) => (f.weightedLooks ? `  ${text.padStart(weightW)}` : '');
+  out.push(style.dim(`  ${padEnd('id', idW)}  ${(f.weightedLooks ? 'looks' : 'samples').padStart(countW)}${weightColumn('weighted')}  name`));
   for (const t of f.threads) {
     const label = t.name ? sanitize(t.name) : style.dim('(unnamed)');
     const process = t.processId ? style.dim(`  pid ${sanitize(t.processId)}`) : '';
-    out.push(`  ${padEnd(sanitize(t.id), idW)}  ${formatNumber(t.samples).padStart(countW)}  ${label}${process}`);
+    out.push(`  ${padEnd(sanitize(t.id), idW)}  ${formatNumber(t.samples).padStart(countW)}${weightColumn(formatNumber(t.weight))}  ${label}${process}`);
   }
   const extra = groupedExtra(f.extra).map(([k, v]): [string, string] => [sanitize(k), sanitize(v)]);
   if (extra.length > 0) {

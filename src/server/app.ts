@@ -11,13 +11,15 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadError } from './ingest.js';
 import { sendError, type AccessPolicy } from './http.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts, MISDIRECTED_MESSAGE, type ClientTimeouts } from '../net/guards.js';
 import { buildModelInProcess, ProfileService } from './service.js';
-import { ParsePool } from './parse-pool.js';
+import { ParsePool, type ParseLimits } from './parse-pool.js';
 import type { Store } from './store/store.js';
 import type { SeriesStore } from './series/store.js';
 import { registerVmprofRoutes } from './routes/vmprof.js';
 import { registerApiRoutes } from './routes/api.js';
 import { defaultViewerDir, registerPageRoutes } from './routes/pages.js';
+import { registerCompareRoutes } from './routes/compare.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerContinuousRoutes } from './routes/continuous.js';
 
@@ -38,13 +40,22 @@ export interface ServerOptions {
   viewerDir?: string | null;
   /** Parse uploads in worker threads (default) or on the main thread. */
   parseInWorkers?: boolean;
+  /** Time and memory a parse may use, and how many run at once (parse-pool.ts). */
+  parseLimits?: Partial<ParseLimits>;
   logger?: boolean;
+  /** The address it will listen on: a loopback one answers only loopback Host names (DNS rebinding). Default 127.0.0.1. */
+  bindHost?: string;
+  /** More Host names to answer to (a tunnel's or proxy's name). */
+  allowedHosts?: string[];
+  /** How long a client may take (slow clients are cut off and their spool files removed). */
+  timeouts?: Partial<ClientTimeouts>;
   /** Continuous profiling: streamed chunks, Pyroscope's /ingest and the query API. Off when absent. */
   seriesStore?: SeriesStore;
 }
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const timeouts: ClientTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const policy: AccessPolicy = { requireToken: Boolean(options.requireToken || options.privateView), privateView: Boolean(options.privateView) };
   await mkdir(options.spoolDir, { recursive: true, mode: 0o700 });
   // Whatever a killed server left half-received is garbage now (nothing in it was ever stored).
@@ -54,14 +65,28 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     logger: options.logger ? { level: 'info' } : false,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     bodyLimit: maxUploadBytes,
-    // Profiles of long runs take a while to arrive over slow links.
-    requestTimeout: 0,
-    connectionTimeout: 0,
+    // A profile of a long run takes a while over a slow link, so the whole-request limit is generous;
+    // a client that stops sending is cut off much sooner.
+    connectionTimeout: timeouts.idleMs,
+    requestTimeout: timeouts.requestMs,
+    http: httpServerTimeouts(timeouts),
+  });
+  const hosts = hostPolicy(options.bindHost ?? '127.0.0.1', options.allowedHosts);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!hostAllowed(hosts, request.headers.host, request.socket.localPort ?? 0)) return sendError(reply, 421, MISDIRECTED_MESSAGE);
+  });
+  // The idle limit counts only while the client is sending: a long parse is not the client's silence.
+  app.addHook('onRequest', async (request) => {
+    const sendsBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    request.raw.socket.setTimeout(sendsBody ? timeouts.idleMs : 0);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    payload.once('end', () => request.raw.socket.setTimeout(0));
+    done(null, payload);
+  });
 
-  const pool = options.parseInWorkers === false ? null : new ParsePool();
+  const pool = options.parseInWorkers === false ? null : new ParsePool(options.parseLimits);
   if (pool) app.addHook('onClose', async () => pool.close());
   const service = new ProfileService(options.store, options.spoolDir, maxUploadBytes, pool ? pool.build : buildModelInProcess);
 
@@ -83,7 +108,9 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
 
   registerVmprofRoutes(app, service, policy);
   registerApiRoutes(app, service, policy);
-  registerPageRoutes(app, service, policy, options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir);
+  const viewerDir = options.viewerDir === undefined ? defaultViewerDir() : options.viewerDir;
+  registerPageRoutes(app, service, policy, viewerDir);
+  registerCompareRoutes(app, service, policy, viewerDir);
   const series = options.seriesStore;
   if (series) {
     registerStreamRoutes(app, service, policy, series);

@@ -124,11 +124,17 @@ export async function spoolUpload(
   const decoder = decoderFor(options.contentEncoding);
   const counter = new LimitedCounter(options.maxBytes, decoder ? 'the decompressed upload' : 'the upload');
   const sink = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  // Whatever the decoder fails on is the body's fault (zlib and brotli name their errors differently).
+  let decodeFailure: unknown;
+  decoder?.once('error', (err) => { decodeFailure = err; });
   try {
     if (decoder) await pipeline(body, decoder, counter, sink);
     else await pipeline(body, counter, sink);
   } catch (err) {
     body.resume();
+    if (err === decodeFailure && !(err instanceof UploadError)) {
+      throw new UploadError(400, `the request body is not valid ${options.contentEncoding} data (${(err as Error).message})`);
+    }
     throw asUploadError(err, 'the request body');
   }
   const head = Buffer.alloc(2);
@@ -145,8 +151,25 @@ export async function spoolUpload(
 export function safeFileName(name: string | undefined, fallback: string): string {
   // Clients send full paths (vmprof sends /tmp/tmpXXXX); keep only the last part, of either separator.
   const last = (name ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = last.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  const cleaned = truncateUtf8(last.replace(/[\u0000-\u001f\u007f]/g, '').trim(), FILE_NAME_MAX_BYTES).trim();
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? fallback : cleaned;
+}
+
+/** File systems limit a name to 255 bytes, not characters; leave room for the `.gz` the spool may add. */
+const FILE_NAME_MAX_BYTES = 200;
+
+/** The longest prefix of `text` that is at most `maxBytes` in UTF-8, cut between code points. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return text.slice(0, end);
 }
 
 /**

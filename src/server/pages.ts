@@ -96,8 +96,10 @@ export function listPage(input: ListPageInput): string {
 </form>`;
   const body = rows.length === 0
     ? `<p class="muted">${count === 0 && !Object.values(filters).some(Boolean) ? 'No profiles yet. Upload one with <code>pyrometer upload FILE --server URL</code> or <code>python -m vmprof --web --web-url URL app.py</code>.' : 'No profile matches.'}</p>`
-    : `<table><thead><tr><th>name</th><th>interpreter</th><th>format</th><th class="num">samples</th><th class="num">duration</th><th>uploaded</th><th></th></tr></thead><tbody>
+    : `<form id="compare" method="get" action="/compare"><button type="submit" title="Tick two profiles, then compare them (the older one is 'before')">Compare selected</button></form>
+<table><thead><tr><th title="compare">⇄</th><th>name</th><th>interpreter</th><th>format</th><th class="num">samples</th><th class="num">duration</th><th>uploaded</th><th></th></tr></thead><tbody>
 ${rows.map((r) => `<tr data-id="${text(r.id)}">
+  <td><input type="checkbox" name="id" value="${text(r.id)}" form="compare" aria-label="compare ${text(r.name || r.fileName || r.id)}"></td>
   <td class="name"><a href="/profiles/${text(r.id)}">${text(r.name || r.fileName || r.id)}</a>${r.fileName && r.name ? `<div class="muted">${text(r.fileName)}</div>` : ''}</td>
   <td>${text(r.interpreter || r.vm)}</td><td>${text(r.format)}</td>
   <td class="num">${r.sampleCount.toLocaleString('en-US')}</td><td class="num">${formatDuration(r.durationMs)}</td>

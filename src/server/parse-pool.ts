@@ -7,11 +7,14 @@
  *
  * Reader errors cross the thread boundary as plain data and are rebuilt as the
  * same ProfileFormatError / UnknownFormatError, so the HTTP answer is the
- * same 400 as in-process parsing. A worker that dies (out of memory on a
- * pathological file) fails its job with a 422 and is replaced.
+ * same 400 as in-process parsing. A worker that dies (out of its memory
+ * limit on a pathological file) or overruns the time limit fails its job with
+ * a 422 and is replaced. A parse that has been running for a while no longer
+ * counts against the pool size, so one slow or stuck upload does not hold
+ * back the others (up to twice the pool size; the time limit ends it).
  */
-import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ProfileFormatError, UnknownFormatError } from '../formats/errors.js';
 import type { ModelBuild, ModelBuilder } from './service.js';
@@ -57,33 +60,77 @@ export function deserializeError(e: SerializedError): Error {
  * bootstrap that registers tsx in the worker first, because a worker does
  * not always inherit the loader (the test runner's processes do not pass it on).
  */
-function startWorker(): Worker {
-  if (!fileURLToPath(import.meta.url).endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url));
+function startWorker(resourceLimits: ResourceLimits): Worker {
+  if (!fileURLToPath(import.meta.url).endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
   const script = new URL('./parse-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`, { eval: true, resourceLimits });
+}
+
+export interface ParseLimits {
+  /** Workers parsing at once (default: one per core beyond the one serving requests, 1 to 4). */
+  size: number;
+  /** A parse taking longer fails with 422 and its worker is replaced. */
+  timeMs: number;
+  /** The V8 heap a worker may use (old generation, MiB); more fails the parse with 422. */
+  memoryMb: number;
+  /** A parse running this long no longer counts against `size`. */
+  slowAfterMs: number;
+}
+
+/** Defaults: a worker may use a share of the machine's memory (2 GiB at most), a parse 5 minutes. */
+export function defaultParseLimits(): ParseLimits {
+  const size = Math.max(1, Math.min(4, availableParallelism() - 1));
+  const memoryMb = Math.max(256, Math.min(2048, Math.floor(totalmem() / (1 << 20) / (2 * (size + 1)))));
+  return { size, timeMs: 5 * 60_000, memoryMb, slowAfterMs: 2_000 };
+}
+
+interface Pending {
+  job: ParseJob;
+  resolve: (r: ModelBuild) => void;
+  reject: (e: unknown) => void;
 }
 
 interface Slot {
   worker: Worker;
-  busy: { job: ParseJob; resolve: (r: ModelBuild) => void; reject: (e: unknown) => void } | null;
+  /** Started and its readers loaded: jobs go only to ready workers. */
+  ready: boolean;
+  busy: (Pending & { startedAt: number; timer: NodeJS.Timeout }) | null;
 }
 
 export class ParsePool {
   private readonly slots: Slot[] = [];
-  private readonly queue: { job: ParseJob; resolve: (r: ModelBuild) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  private retry: NodeJS.Timeout | null = null;
+  readonly limits: ParseLimits;
 
-  /** Default size: one worker per core beyond the one serving requests, at least 1, at most 4. */
-  constructor(readonly size = Math.max(1, Math.min(4, availableParallelism() - 1))) {}
+  constructor(limits: Partial<ParseLimits> = {}) {
+    this.limits = { ...defaultParseLimits(), ...limits };
+  }
+
+  get size(): number {
+    return this.limits.size;
+  }
 
   private spawn(): Slot {
-    const worker = startWorker();
-    const slot: Slot = { worker, busy: null };
-    worker.on('message', (reply: ParseReply) => {
+    const worker = startWorker({ maxOldGenerationSizeMb: this.limits.memoryMb });
+    const slot: Slot = { worker, ready: false, busy: null };
+    const settle = () => {
       const busy = slot.busy;
       slot.busy = null;
+      if (busy) clearTimeout(busy.timer);
+      return busy;
+    };
+    worker.on('message', (reply: ParseReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        worker.unref(); // kept alive only while it has a job (pump refs it)
+        this.pump();
+        return;
+      }
+      const busy = settle();
       worker.unref(); // an idle worker must not keep the process alive
       if (busy) {
         if (reply.ok) busy.resolve(reply.result);
@@ -91,30 +138,65 @@ export class ParsePool {
       }
       this.pump();
     });
-    const die = (err: unknown) => {
-      const busy = slot.busy;
-      slot.busy = null;
+    const die = (reason: string) => {
+      const busy = settle();
       const index = this.slots.indexOf(slot);
       if (index >= 0) this.slots.splice(index, 1);
-      if (busy) busy.reject(new UploadError(422, `${busy.job.fileName}: reading it failed the parser (${(err as Error)?.message ?? err}); the profile is too large or malformed`));
+      if (busy) busy.reject(new UploadError(422, `${busy.job.fileName}: ${reason}; the profile is too large or malformed for this server`));
       if (!this.closed) this.pump();
     };
-    worker.on('error', die);
-    worker.on('exit', (code) => { if (code !== 0 || slot.busy) die(new Error(`worker exited with code ${code}`)); });
-    worker.unref();
+    worker.on('error', (err: Error & { code?: string }) => {
+      die(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `reading it needed more than the parser's ${this.limits.memoryMb} MiB` : `reading it failed the parser (${err.message})`);
+    });
+    worker.on('exit', (code) => { if (code !== 0 || slot.busy) die(`the parser stopped (exit code ${code})`); });
     this.slots.push(slot);
     return slot;
   }
 
+  /** Workers whose job started recently: the ones that count against the pool size. */
+  private activeCount(now: number): number {
+    return this.slots.filter((s) => s.busy === null || now - s.busy.startedAt < this.limits.slowAfterMs).length;
+  }
+
   private pump(): void {
+    if (this.retry) {
+      clearTimeout(this.retry);
+      this.retry = null;
+    }
     while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => s.busy === null);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
-      if (!slot) return;
+      const now = Date.now();
+      const slot = this.slots.find((s) => s.ready && s.busy === null);
+      if (!slot) {
+        // Each worker still starting will take a job when ready.
+        if (this.slots.filter((s) => !s.ready).length >= this.queue.length) return;
+        if (this.activeCount(now) < this.limits.size && this.slots.length < 2 * this.limits.size) {
+          this.spawn();
+          continue;
+        }
+        // Every worker is busy: look again once the youngest job turns slow (a finished job pumps too).
+        if (this.slots.length >= 2 * this.limits.size) return;
+        const youngest = Math.max(...this.slots.map((s) => s.busy?.startedAt ?? 0));
+        this.retry = setTimeout(() => this.pump(), Math.max(10, youngest + this.limits.slowAfterMs - now));
+        this.retry.unref();
+        return;
+      }
       const next = this.queue.shift()!;
-      slot.busy = next;
-      slot.worker.ref(); // a job in flight must
-      slot.worker.postMessage(next.job);
+      const running = slot;
+      const timer = setTimeout(() => {
+        // Ending the worker is the only way to stop synchronous parsing; its exit fails the job.
+        if (running.busy?.job === next.job) {
+          const busy = running.busy;
+          running.busy = null;
+          const index = this.slots.indexOf(running);
+          if (index >= 0) this.slots.splice(index, 1);
+          busy.reject(new UploadError(422, `${next.job.fileName}: reading it took longer than the parser's limit of ${Math.round(this.limits.timeMs / 1000)} s; the profile is too large or malformed for this server`));
+          void running.worker.terminate();
+          this.pump();
+        }
+      }, this.limits.timeMs);
+      running.busy = { ...next, startedAt: now, timer };
+      running.worker.ref(); // a job in flight must
+      running.worker.postMessage(next.job);
     }
   }
 
@@ -128,6 +210,8 @@ export class ParsePool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    for (const s of this.slots) if (s.busy) clearTimeout(s.busy.timer);
     for (const q of this.queue.splice(0)) q.reject(new Error('server shutting down'));
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }

@@ -12,3 +12,7 @@ parentPort!.on('message', async (job: ParseJob) => {
   }
   parentPort!.postMessage(reply);
 });
+
+// The readers loaded before the first job, so a job's time limit measures its parse, not start-up.
+await import('../formats/load.js');
+parentPort!.postMessage({ ready: true });

@@ -71,7 +71,9 @@ export class ProfileService {
 
   async createRuntime(name: string, vm: string): Promise<string> {
     const id = randomUUID();
-    await this.store.createRuntime({ id, name: name.slice(0, NAME_MAX), vm: vm.slice(0, VM_MAX), createdAt: Date.now() });
+    // NUL cannot be stored in PostgreSQL text, and SQLite's text functions stop at it.
+    const clean = (text: string, max: number) => text.replaceAll('\0', '').slice(0, max);
+    await this.store.createRuntime({ id, name: clean(name, NAME_MAX), vm: clean(vm, VM_MAX), createdAt: Date.now() });
     return id;
   }
 

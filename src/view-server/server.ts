@@ -14,6 +14,7 @@ import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
 import { readViewerAsset, type ViewerAsset } from '../assets/viewer.js';
 import { profileFiles } from '../model/source-files.js';
+import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../net/guards.js';
 
 export interface ViewedProfile {
   name: string;
@@ -44,6 +45,7 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
   const assets = new Map<ViewerAsset, string>();
   for (const name of Object.keys(ASSET_TYPES) as ViewerAsset[]) assets.set(name, readViewerAsset(name));
   let port = 0;
+  const hosts = hostPolicy(host);
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Uint8Array): void => {
     res.writeHead(status, {
@@ -58,8 +60,7 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
   const notFound = (res: ServerResponse, what = 'not found'): void => send(res, 404, 'text/plain; charset=utf-8', `${what}\n`);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const allowedHosts = [`${host}:${port}`, `localhost:${port}`];
-    if (!allowedHosts.includes(req.headers.host ?? '')) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host\n');
+    if (!hostAllowed(hosts, req.headers.host, port)) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -96,12 +97,13 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(httpServerTimeouts(DEFAULT_TIMEOUTS), (req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
   });
+  server.setTimeout(DEFAULT_TIMEOUTS.idleMs);
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolvePromise());

@@ -10,7 +10,7 @@ import { CATEGORY_NATIVE, funcName, funcKind, frameFunc } from '../../src/model/
 import { dataPath, readProfile, removeDir, runPyrometer, selfByName, totalByName } from './run.js';
 
 test('CPU mode: a program spending ~80% in f and ~20% in g shows that split within 5 points', async () => {
-  const run = await runPyrometer(['record', '-o', 'split.prof', '--', 'python3', dataPath('split.py'), '40', '60000']);
+  const run = await runPyrometer(['record', '--in-process', '-o', 'split.prof', '--', 'python3', dataPath('split.py'), '40', '60000']);
   try {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), '71999040'); // the program's own output, untouched
@@ -35,9 +35,9 @@ test('CPU mode: a program spending ~80% in f and ~20% in g shows that split with
     assert.ok(roots.has('<module>'));
     for (const r of roots) assert.ok(r === '<module>' || r === '_shutdown', `root ${r}`);
     // the summary: samples, the hottest functions, the next commands
-    assert.match(run.stderr, /recorded [\d,]+ samples in [\d.]+ m?s, CPython 3\.\d+\.\d+/);
+    assert.match(run.stderr, /recorded [\d.]+ s of CPU time in [\d,]+ looks at the stacks during [\d.]+ m?s, CPython 3\.\d+\.\d+/);
     assert.match(run.stderr, /hottest functions \(self time\):\n\s+[\d.]+%\s+f\s+\S*split\.py:6\n\s+[\d.]+%\s+g\s/);
-    assert.match(run.stderr, /stack snapshots\/s actually taken/);
+    assert.match(run.stderr, /looks\/s actually taken/);
     assert.match(run.stderr, /next: pyrometer show split\.prof\n\s+pyrometer view split\.prof/);
   } finally {
     removeDir(run.dir);
@@ -45,7 +45,7 @@ test('CPU mode: a program spending ~80% in f and ~20% in g shows that split with
 });
 
 test('threads: each thread has its own samples and its name', async () => {
-  const run = await runPyrometer(['record', '-o', 't.prof', '--', 'python3', dataPath('threads.py')]);
+  const run = await runPyrometer(['record', '--in-process', '-o', 't.prof', '--', 'python3', dataPath('threads.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 't.prof'));
@@ -68,7 +68,7 @@ test('threads: each thread has its own samples and its name', async () => {
 });
 
 test('threads: a worker the main thread joins at once is sampled while it runs (the sleeping helper wakes when a thread appears)', async () => {
-  const run = await runPyrometer(['record', '-o', 'w.prof', '--', 'python3', dataPath('one_worker.py')]);
+  const run = await runPyrometer(['record', '--in-process', '-o', 'w.prof', '--', 'python3', dataPath('one_worker.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'w.prof'));
@@ -85,7 +85,7 @@ test('threads: a worker the main thread joins at once is sampled while it runs (
 });
 
 test('threads: a worker started with _thread (unseen by threading) is sampled: quick looks give way to full ones', async () => {
-  const run = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', dataPath('c_thread.py')]);
+  const run = await runPyrometer(['record', '--in-process', '-o', 'c.prof', '--', 'python3', dataPath('c_thread.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'c.prof'));
@@ -103,8 +103,8 @@ test('threads: a worker started with _thread (unseen by threading) is sampled: q
 });
 
 test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at all', async () => {
-  const wall = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
-  const cpu = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', dataPath('sleeper.py')]);
+  const wall = await runPyrometer(['record', '--in-process', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
+  const cpu = await runPyrometer(['record', '--in-process', '-o', 'c.prof', '--', 'python3', dataPath('sleeper.py')]);
   try {
     assert.equal(wall.code, 0, wall.stderr);
     assert.equal(cpu.code, 0, cpu.stderr);
@@ -122,7 +122,7 @@ test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at al
     const main = w.threads.findIndex((t) => t.name === 'MainThread');
     const mainSelf = selfByName(w, [main]);
     assert.ok((mainSelf.get('compute') ?? 0) > (mainSelf.get('<idle>') ?? 0));
-    assert.match(wall.stderr, /idle: [\d,]+ samples of threads waiting/);
+    assert.match(wall.stderr, /idle: [\d.]+ s of threads waiting/);
 
     const c = await readProfile(join(cpu.dir, 'c.prof'));
     const cpuNapper = c.threads.findIndex((t) => t.name === 'napper');
@@ -135,7 +135,7 @@ test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at al
 });
 
 test('--lines attributes time to the right line', async () => {
-  const run = await runPyrometer(['record', '--lines', '-o', 'l.prof', '--', 'python3', dataPath('lines.py')]);
+  const run = await runPyrometer(['record', '--in-process', '--lines', '-o', 'l.prof', '--', 'python3', dataPath('lines.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'l.prof'));
@@ -154,7 +154,7 @@ test('--lines attributes time to the right line', async () => {
 });
 
 test('time inside C calls goes to a native frame under the calling line, not to the next line', async () => {
-  const run = await runPyrometer(['record', '--lines', '-o', 'n.prof', '--', 'python3', dataPath('native_calls.py')]);
+  const run = await runPyrometer(['record', '--in-process', '--lines', '-o', 'n.prof', '--', 'python3', dataPath('native_calls.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'n.prof'));
@@ -187,7 +187,7 @@ test('time inside C calls goes to a native frame under the calling line, not to 
 });
 
 test('--mem records the resident set size with each sample', async () => {
-  const run = await runPyrometer(['record', '--mem', '-o', 'm.prof', '--', 'python3', dataPath('split.py'), '10', '60000']);
+  const run = await runPyrometer(['record', '--in-process', '--mem', '-o', 'm.prof', '--', 'python3', dataPath('split.py'), '10', '60000']);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'm.prof'));

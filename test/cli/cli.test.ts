@@ -64,7 +64,7 @@ test('--help lists the commands and ends with examples', async () => {
   assert.equal(r.code, 0);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /^Usage: pyrometer \[options\] \[command\]/);
-  assert.match(r.stdout, /^\s+show \[options\] <file>\s+print a profile/m);
+  assert.match(r.stdout, /^\s+show \[options\] <file> \[view\]\s+print a profile/m);
   assert.match(r.stdout, /^\s+info \[options\] <file>/m);
   assert.match(r.stdout, /Examples:\n\s+\$ pyrometer /);
   assert.match(r.stdout, /pyrometer <command> --help/);

@@ -79,3 +79,15 @@ test('bad input: a missing file and a bad --normalize get one-line errors', asyn
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--normalize takes "share" or "time"/);
 });
+
+test('view --compare prints the Compare view URL; with one file it is a usage error', async () => {
+  const run = await runPyrometer(['view', 'before.prof', 'after.prof', '--compare', '--no-open'], {
+    cwd: dir,
+    when: { stdout: 'Ctrl-C', then: (pid) => process.kill(pid, 'SIGTERM') },
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /comparing before\.prof \(before\) and after\.prof \(after\) at http:\/\/127\.0\.0\.1:\d+\/#v=compare&p=1&cmp=0/);
+  const one = await runPyrometer(['view', 'before.prof', '--compare', '--no-open'], { cwd: dir });
+  assert.equal(one.code, 2);
+  assert.match(one.stderr, /--compare takes two files/);
+});

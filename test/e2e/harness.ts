@@ -79,6 +79,11 @@ export async function paintedShare(page: Page): Promise<number> {
   });
 }
 
+/** The y (CSS px in the canvas) of the middle of the flame graph's root row (a shallow graph sits at the top, a deep one fills the view). */
+export async function rootRowY(page: Page): Promise<number> {
+  return page.evaluate(() => window.__pyrometer.canvas!.flameNodeRect(window.__pyrometer.canvas!.flame!.tree.roots[0])!.y + 9);
+}
+
 /** Hovers the canvas point (x, y in CSS px from its top-left) and returns the tooltip text. */
 export async function hoverTooltip(page: Page, x: number, y: number): Promise<string> {
   const box = (await page.locator('canvas.flame-canvas').boundingBox())!;

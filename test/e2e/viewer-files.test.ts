@@ -17,7 +17,7 @@ import { fixture, testData } from '../helpers.js';
 import { loadProfile } from '../../src/formats/load.js';
 import { renderReport } from '../../src/report/html.js';
 import { busyProfile } from '../web/synthetic.js';
-import { Harness, hottest, hoverTooltip, paintedShare, shot, waitReady, work } from './harness.js';
+import { rootRowY, Harness, hottest, hoverTooltip, paintedShare, shot, waitReady, work } from './harness.js';
 
 // Profile list order in the viewer (the order given to `pyrometer view`).
 const CPUBURN = 0;
@@ -49,7 +49,7 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await waitReady(page);
     assert.ok(await paintedShare(page) > 0.01);
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
-    assert.match(await hoverTooltip(page, canvas.width / 2, canvas.height - 9), /Total: .*\(\d+(\.\d+)?%\)/);
+    assert.match(await hoverTooltip(page, canvas.width / 2, await rootRowY(page)), /Total: .*\(\d+(\.\d+)?%\)/);
     await shot(page, 'vmprof-flame-graph');
     await page.close();
   });
@@ -79,7 +79,7 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await page.getByRole('tab', { name: 'Flame graph' }).click();
     await waitReady(page);
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
-    const tip = await hoverTooltip(page, 20, canvas.height - 27);
+    const tip = await hoverTooltip(page, 20, (await rootRowY(page)) - 18);
     assert.match(tip, /^<img src=x onerror=alert\(1\)>\n/);
     await page.getByRole('tab', { name: 'Call tree' }).click();
     await page.locator('.calltree').focus();

@@ -16,7 +16,7 @@ import { loadWithSideFiles } from '../../src/formats/sidefiles.js';
 import { functionTable, stackWeights } from '../../src/model/analysis.js';
 import { funcName } from '../../src/model/profile.js';
 import { busyProfile } from '../web/synthetic.js';
-import { Harness, hoverTooltip, paintedShare, shot, waitReady } from './harness.js';
+import { Harness, hoverTooltip, paintedShare, rootRowY, shot, waitReady } from './harness.js';
 
 // Profile order in the viewer.
 const WORDCOUNT = 0;
@@ -109,7 +109,7 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     assert.ok(await paintedShare(page) > 0.005);
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Roots are drawn on the bottom row, widest first from the left edge.
-    const tip = await hoverTooltip(page, 20, canvas.height - 9);
+    const tip = await hoverTooltip(page, 20, await rootRowY(page));
     assert.equal(tip.split('\n')[0], funcName(profile, best));
     assert.match(tip, new RegExp(`Total: ${self[best]} samples`));
     // A PyPy function with JIT time says how much of its own time ran as JIT code.
@@ -120,14 +120,14 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     await again.goto(page.url());
     await waitReady(again);
     assert.equal(await again.getByRole('button', { name: 'Inverted' }).getAttribute('aria-pressed'), 'true');
-    assert.equal((await hoverTooltip(again, 20, canvas.height - 9)).split('\n')[0], funcName(profile, best));
+    assert.equal((await hoverTooltip(again, 20, await rootRowY(again))).split('\n')[0], funcName(profile, best));
     await again.close();
     await page.close();
   });
 
   test('several selected threads get one stack chart lane each on a shared time axis', async () => {
-    const page = await harness.openPage(`p=${BUSY}&v=stack&t=0,1`);
-    assert.deepEqual(await page.evaluate(() => window.__pyrometer.canvas!.lanes.map((l) => [l.label, l.headerRow, l.rows])), [['MainThread (1)', 0, 3], ['worker (2)', 4, 2]]);
+    const page = await harness.openPage(`p=${BUSY}&v=stack&t=0,1&idle=1`);
+    assert.deepEqual(await page.evaluate(() => window.__pyrometer.canvas!.lanes.map((l) => [l.label, l.headerRow, l.rows])), [['▾ MainThread (1)', 0, 3], ['▾ worker (2)', 4, 2]]);
     assert.equal(await page.locator('.chart-thread').isHidden(), true, 'the lanes name their threads themselves');
     assert.ok(await paintedShare(page) > 0.01);
     // Row 5 (under the worker's header) is worker_loop; 22 px of axis, 18 px rows.

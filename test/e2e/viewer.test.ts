@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { fixture } from '../helpers.js';
 import { serializeProfile } from '../../src/model/serialize.js';
 import { busyProfile } from '../web/synthetic.js';
-import { Harness, hoverTooltip, paintedShare, shot, waitReady, work } from './harness.js';
+import { Harness, hoverTooltip, paintedShare, rootRowY, shot, waitReady, work } from './harness.js';
 
 // Profile list order in the viewer (the order given to `pyrometer view`).
 const PYPY_MEM = 1;
 
 const harness = new Harness();
-const openPage = (hash: string) => harness.openPage(hash);
+// This suite's numbers count the idle samples too (the viewer hides idle by default: idle=1 shows it).
+const openPage = (hash: string) => harness.openPage(hash ? `idle=1&${hash}` : 'idle=1');
 
 describe('viewer in Chromium', () => {
   before(async () => {
@@ -36,14 +37,14 @@ describe('viewer in Chromium', () => {
     await shot(page, 'flame-graph');
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Roots sit on the bottom row: main is 90% of the samples, from the left edge.
-    const tip = await hoverTooltip(page, 100, canvas.height - 9);
+    const tip = await hoverTooltip(page, 100, await rootRowY(page));
     assert.match(tip, /^main\n/);
     assert.match(tip, /busy\.py:21/);
     assert.match(tip, /Total: 900 samples \(90\.0%\)/);
     assert.match(tip, /Self: 0 samples \(0\.0%\)/);
     await shot(page, 'flame-graph-tooltip');
     // Second row from the bottom, left: score (widest child of main) — click selects it and zooms to it.
-    await page.mouse.click(canvas.x + 50, canvas.y + canvas.height - 27);
+    await page.mouse.click(canvas.x + 50, canvas.y + (await rootRowY(page)) - 18);
     await page.locator('.selection .fn').filter({ hasText: 'score' }).waitFor();
     assert.match(await page.locator('.selection').innerText(), /total 50\.0% · self 25\.0%/);
     assert.match(page.url(), /[#&]f=\d+/);
@@ -137,14 +138,27 @@ describe('viewer in Chromium', () => {
     // Select score through the function table, then open its sandwich.
     await page.getByRole('tab', { name: 'Functions' }).click();
     await page.locator('.functable .vlist-row', { hasText: 'score' }).dblclick();
-    await page.locator('.sandwich-self h3', { hasText: 'score' }).waitFor();
-    const text = await page.locator('.sandwich').innerText();
-    assert.match(text, /Callers\n500\s+50\.0%\s+main/);
-    assert.match(text, /Callees\n250\s+25\.0%\s+math\.sqrt/);
+    await page.locator('.sandwich-self strong', { hasText: 'score' }).waitFor();
+    await waitReady(page);
+    // Callers and callees are flame graphs: score at the root of both, main above it, math.sqrt under it.
+    const layouts = await page.evaluate(() => [...document.querySelectorAll('.sandwich-flame')].map((host) => host.getAttribute('aria-label')));
+    assert.deepEqual(layouts, ['Callers', 'Callees']);
+    const callers = page.locator('.sandwich-flame[aria-label="Callers"] canvas');
+    const callees = page.locator('.sandwich-flame[aria-label="Callees"] canvas');
+    const cb = (await callers.boundingBox())!;
+    const ce = (await callees.boundingBox())!;
+    // Callers: score's row under main (500 of 1,000); the two-row graph sits at the top of its panel.
+    await page.mouse.move(cb.x + 40, cb.y + 8 + 9);
+    await page.locator('.tooltip').waitFor({ state: 'visible' });
+    assert.match(await page.locator('.tooltip').innerText(), /^main\n[\s\S]*500 samples \(50\.0%\)/);
+    // Callees: score on top, math.sqrt (250) under it.
+    await page.mouse.move(ce.x + 40, ce.y + 9 + 18);
+    await page.waitForFunction(() => document.querySelector('.tooltip')!.textContent!.startsWith('math.sqrt'));
+    assert.match(await page.locator('.tooltip').innerText(), /250 samples \(25\.0%\)/);
     await shot(page, 'callers-callees');
     await page.getByRole('button', { name: 'Focus on function' }).click();
     await page.locator('.crumb', { hasText: 'Focus: score' }).waitFor();
-    assert.match(await page.locator('.status').innerText(), /selected 500 samples/);
+    assert.match(await page.locator('.status').innerText(), /shown 500 samples \(50\.0%\)/);
     await page.getByRole('button', { name: 'Merge function' }).click();
     await page.locator('.crumb', { hasText: 'Merge: score' }).waitFor();
     await shot(page, 'transforms');
@@ -159,7 +173,7 @@ describe('viewer in Chromium', () => {
     await page.locator('.crumb', { hasText: 'Merge: score' }).locator('.remove').click();
     await page.locator('.crumb', { hasText: 'Focus: score' }).locator('.remove').click();
     await page.locator('.crumb', { hasText: 'Focus' }).waitFor({ state: 'detached' });
-    assert.match(await page.locator('.status').innerText(), /selected 1,000 samples/);
+    assert.doesNotMatch(await page.locator('.status').innerText(), /shown/);
     await page.close();
   });
 
@@ -220,9 +234,9 @@ describe('viewer in Chromium', () => {
     assert.match(await page.locator('.thread-list').innerText(), /MainThread \(1\) — 900 samples\nworker \(2\) — 100 samples/);
     await boxes.nth(2).check();
     await page.locator('.threads summary', { hasText: 'Thread: worker (2)' }).waitFor();
-    assert.match(await page.locator('.status').innerText(), /selected 100 samples/);
+    assert.match(await page.locator('.status').innerText(), /shown 100 samples/);
     await page.locator('label.check', { hasText: 'Hide idle' }).locator('input').check();
-    await page.locator('.status', { hasText: 'selected 40 samples' }).waitFor();
+    await page.locator('.status', { hasText: 'shown 40 samples' }).waitFor();
     await waitReady(page);
     await shot(page, 'threads-worker-idle-hidden');
     // Clicking elsewhere closed the list; open it again to add a thread.
@@ -230,7 +244,7 @@ describe('viewer in Chromium', () => {
     await page.locator('.threads summary').click();
     await page.locator('.thread-list input[type=checkbox]').nth(1).check();
     await page.locator('.threads summary', { hasText: '2 threads' }).waitFor();
-    await page.locator('.status', { hasText: 'selected 940 samples' }).waitFor();
+    await page.locator('.status', { hasText: 'shown 940 samples' }).waitFor();
     await page.locator('.thread-list input[type=checkbox]').nth(0).check();
     await page.locator('.threads summary', { hasText: 'All threads (2)' }).waitFor();
     await page.close();
@@ -238,7 +252,7 @@ describe('viewer in Chromium', () => {
 
   test('the ?profile= seam (used by the profile server) loads a model and its sources by URL', async () => {
     const query = `?profile=${encodeURIComponent('api/profiles/0/model')}&name=busy%20run&source=${encodeURIComponent('api/profiles/0/source?path=')}`;
-    const page = await harness.openPage('v=functions', `${harness.server.url}${query}`);
+    const page = await harness.openPage('v=functions&idle=1', `${harness.server.url}${query}`);
     assert.match(await page.locator('.status').innerText(), /^busy run · synthetic/);
     await page.locator('.functable .vlist-row', { hasText: 'main' }).first().click();
     await page.getByRole('tab', { name: 'Source' }).click();

@@ -196,3 +196,34 @@ test('callgrind: sniffing', () => {
   assert.ok(!sniffCallgrind(utf8('main;foo 12\n')));
   assertNotSniffedAs(fixtureBytes('perf/simple.linux-perf.txt'), 'callgrind');
 });
+
+test('callgrind: valgrind --compress-pos=yes --dump-instr=yes output (real, /bin/true) sums to its summary line', async () => {
+  const { gunzipSync } = await import('node:zlib');
+  const { readFileSync } = await import('node:fs');
+  const { testData } = await import('../helpers.js');
+  const bytes = new Uint8Array(gunzipSync(readFileSync(testData('formats/callgrind/true.compress-pos.callgrind.out.gz'))));
+  const text = new TextDecoder().decode(bytes);
+  assert.match(text, /^\+\d+ \* \d+$/m, 'positions are compressed: +N for the address, * for the same line');
+  const summary = Number(/^summary: (\d+)$/m.exec(text)![1]);
+  const p = readCallgrind(bytes);
+  assert.deepEqual(data(p).totals, [summary]);
+  assert.ok(!p.meta.warnings.some((w) => /summary/.test(w)), p.meta.warnings.join());
+});
+
+test('callgrind: costs compressed like positions (*, +N, -N) read as their uncompressed twin', () => {
+  // The example of valgrind's format reference, and the same with compressed costs.
+  const example = 'events: Instructions\n\nfl=file1.c\nfn=main\n16 20\ncfn=func1\ncalls=1 50\n16 400\ncfi=file2.c\ncfn=func2\ncalls=3 20\n16 400\n\n' +
+    'fn=func1\n51 100\ncfi=file2.c\ncfn=func2\ncalls=2 20\n51 300\n\nfl=file2.c\nfn=func2\n20 700\n';
+  const plain = utf8(example);
+  const compressed = example
+    .replace('calls=1 50\n16 400', 'calls=1 50\n* 400')
+    .replace('calls=3 20\n16 400', 'calls=3 20\n* *')
+    .replace('51 100', '+35 -300')
+    .replace('20 700', '-31 +400');
+  assert.notEqual(compressed, example);
+  const a = readCallgrind(plain);
+  const b = readCallgrind(utf8(compressed));
+  assert.deepEqual(data(b).functions.map((f) => [f.name, f.self, f.inclusive]), data(a).functions.map((f) => [f.name, f.self, f.inclusive]));
+  assert.match(b.meta.warnings.join(), /relative to the previous cost line/);
+  assertFormatError(() => readCallgrind(utf8('events: Ir\nfn=a\n1 5\n2 -9\n')), 'callgrind', /bad cost "-9"/);
+});

@@ -123,3 +123,6 @@ export function assertExportRoundTrip(
   return back;
 }
 
+
+/** The model's invariants, for reader tests to run on what they read (test/model/invariants.ts). */
+export { assertModelInvariants } from '../model/invariants.js';

@@ -12,11 +12,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { projectRoot, testData, fixtureBytes } from '../helpers.js';
-import { readSpeedscope, writeSpeedscope } from '../../src/formats/speedscope.js';
+import { testData, fixtureBytes } from '../helpers.js';
+import { writeSpeedscope } from '../../src/formats/speedscope.js';
+import { SpeedscopeImporter, viewerTotal } from './speedscope-harness.js';
+import { loadProfile } from '../../src/formats/load.js';
 import { writeCollapsed } from '../../src/formats/collapsed.js';
 import { writePprof } from '../../src/formats/pprof/index.js';
 import { readAustin } from '../../src/formats/austin.js';
@@ -25,46 +24,17 @@ import { funcName, type Profile } from '../../src/model/profile.js';
 import { assertSameStacks, stackMultiset, toBaseUnit } from './format-helpers.js';
 import { syntheticProfile } from './writer-profiles.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-const speedscopeIndex = join(projectRoot, 'node_modules/speedscope/dist/release/index.html');
-let browser: Browser;
+const speedscope = new SpeedscopeImporter();
 
-before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+before(() => speedscope.start());
+after(() => speedscope.stop());
 
 /** Loads a file into speedscope, returns the importer it chose and speedscope's own export of the result. */
 async function importWithSpeedscope(fileName: string, content: string | Uint8Array): Promise<{ importer: string; exported: Profile }> {
-  // A small viewport: speedscope renders with WebGL in software here, and pixels cost time.
-  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 480, height: 320 } });
-  try {
-    const importers: string[] = [];
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      const text = m.text();
-      if (text.startsWith('Importing as ')) importers.push(text.slice('Importing as '.length));
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    // speedscope then tries to load that script (its CLI writes one); we call the loader directly instead.
-    await page.goto(`${pathToFileURL(speedscopeIndex).href}#localProfilePath=nonexistent-profile.js`);
-    await page.waitForFunction(() => (window as unknown as { speedscope?: unknown }).speedscope !== undefined);
-    const base64 = Buffer.from(content).toString('base64');
-    await page.evaluate(([name, data]) => {
-      (window as unknown as { speedscope: { loadFileFromBase64(n: string, d: string): void } }).speedscope.loadFileFromBase64(name, data);
-    }, [fileName, base64] as const);
-    const exportButton = page.getByText(/^\W*Export$/); // the toolbar tab: an emoji, then "Export"
-    await exportButton.waitFor({ timeout: 15000 });
-    const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
-    const saved = await download.path();
-    assert.deepEqual(errors, [], 'no errors in speedscope');
-    assert.equal(importers.length, 1, `one importer ran: ${importers.join(', ')}`);
-    return { importer: importers[0], exported: readSpeedscope(new Uint8Array(readFileSync(saved))) };
-  } finally {
-    await page.close();
-  }
+  const { importer, exported, errors } = await speedscope.import(fileName, content);
+  assert.deepEqual(errors, [], 'no errors in speedscope');
+  assert.ok(exported, 'speedscope exported a profile');
+  return { importer, exported };
 }
 
 /** Function-name stacks -> weight in base units (speedscope's pprof import drops files and lines from frame keys it shows). */
@@ -128,3 +98,22 @@ test('speedscope imports our pprof (gzip protobuf)', async () => {
     assertSameStacks(nameStacks(exported), new Map([...expected].map(([k, w]) => [k, w * scale])), 1e-6);
   }
 });
+
+// Files of the formats we read that speedscope reads too: the totals it shows must be ours.
+// (Chrome CPU profiles are not here: speedscope gives a profile's last sample no time, we give it
+// the time to the profile's end; docs/formats.md says so.)
+const sameTotals: [string, string][] = [
+  ['trace-event/node-trace-events.json', 'Trace Event Format profile'],
+  ['node/node-heap-prof.heapprofile', 'Chrome Heap Profile'],
+];
+for (const [file, expectedImporter] of sameTotals) {
+  test(`speedscope shows the totals we read: ${file}`, async () => {
+    const path = testData(`formats/${file}`);
+    const ours = await loadProfile(path);
+    const { importer, exported } = await importWithSpeedscope(file.split('/').pop()!, new Uint8Array(readFileSync(path)));
+    assert.equal(importer, expectedImporter);
+    const theirs = viewerTotal(exported);
+    assert.ok(theirs > 0);
+    assert.ok(Math.abs(viewerTotal(ours) - theirs) <= 1e-3 * theirs, `ours ${viewerTotal(ours)}, speedscope ${theirs}`);
+  });
+}

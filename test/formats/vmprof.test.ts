@@ -33,6 +33,7 @@ import { CATEGORY_JIT, KIND_NATIVE, KIND_PYTHON, type Profile, totalSamples } fr
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertModelInvariants } from '../model/invariants.js';
 
 interface Expected {
   samples: number;
@@ -106,9 +107,7 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     if (expected.jit !== undefined) assert.equal(jitLeafSamples(profile), expected.jit);
     assert.deepEqual(profile.meta.warnings, [], 'complete files read without warnings');
     assert.equal(profile.meta.interval, 1);
-    // the model's invariants: parents first, times ordered
-    for (let s = 0; s < profile.stacks.length; s++) assert.ok(profile.stacks.prefix[s] < s);
-    for (const t of profile.threads) for (let i = 1; i < t.samples.length; i++) assert.ok(t.samples.time[i] >= t.samples.time[i - 1]);
+    assertModelInvariants(profile, file);
   });
 }
 

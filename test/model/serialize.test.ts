@@ -4,6 +4,13 @@ import { ProfileBuilder } from '../../src/model/builder.js';
 import type { Profile } from '../../src/model/profile.js';
 import { deserializeProfile, isSerializedProfile, serializeProfile } from '../../src/model/serialize.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { CATEGORIES, FUNCTION_KINDS } from '../../src/model/profile.js';
+import { SERIALIZED_MODEL_VERSION } from '../../src/model/serialize.js';
+import { testData } from '../helpers.js';
+import { assertModelInvariants } from './invariants.js';
+import { storedSummary } from './stored-summary.js';
 
 function sampleProfile(): Profile {
   const b = new ProfileBuilder('vmprof', { interpreter: 'pypy', interval: 1, startTime: 1_700_000_000_000, flags: ['memory'] });
@@ -63,11 +70,70 @@ test('malformed bytes raise one ProfileFormatError naming the problem', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['no magic', new TextEncoder().encode('not a model at all, just text'), /signature/],
     ['truncated columns', good.subarray(0, good.length - 9), /runs past the end/],
-    ['future version', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 99, true); return b; })(), /version 99/],
+    ['future version', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 99, true); return b; })(), /version 99 was written by a newer pyrometer/],
+    ['version 0', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 0, true); return b; })(), /version 0 is not a model version/],
     ['header length too large', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(12, 1 << 30, true); return b; })(), /header/],
     ['broken header JSON', (() => { const b = good.slice(); b[16] = 0x7d; return b; })(), /JSON/],
   ];
   for (const [name, bytes, message] of cases) {
     assert.throws(() => deserializeProfile(bytes), (err: unknown) => err instanceof ProfileFormatError && message.test(err.message), name);
+  }
+});
+
+// Models earlier versions wrote (test/data/model/vN-*.pyrmodel.gz), each beside the summary of
+// what that version read back from it. The server keeps models for good: every one must open.
+const stored = readdirSync(testData('model')).filter((f) => f.endsWith('.pyrmodel.gz')).sort();
+
+test('test/data/model keeps a model written by every earlier version', () => {
+  const versions = new Set(stored.map((f) => Number(/^v(\d+)-/.exec(f)?.[1])));
+  for (let v = 1; v < SERIALIZED_MODEL_VERSION; v++) assert.ok(versions.has(v), `no stored model of version ${v}`);
+});
+
+for (const file of stored) {
+  test(`a stored model opens with today's reader: ${file}`, () => {
+    const bytes = new Uint8Array(gunzipSync(readFileSync(testData(`model/${file}`))));
+    const version = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+    assert.equal(version, Number(/^v(\d+)-/.exec(file)![1]), 'the file holds the version its name says');
+    assert.ok(version < SERIALIZED_MODEL_VERSION, 'an old version (else it tests no upgrade)');
+    const profile = deserializeProfile(bytes);
+    assertModelInvariants(profile, file);
+    const expected = JSON.parse(readFileSync(testData(`model/${file.replace('.pyrmodel.gz', '.summary.json')}`), 'utf8'));
+    assert.deepEqual(JSON.parse(JSON.stringify(storedSummary(profile))), expected);
+    // and it round-trips through today's version unchanged
+    assert.deepEqual(storedSummary(deserializeProfile(serializeProfile(profile))), storedSummary(profile));
+  });
+}
+
+/** The model's bytes with its JSON header edited (columns stay where they were). */
+function withHeader(bytes: Uint8Array, edit: (header: any) => any): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const length = view.getUint32(12, true);
+  const header = edit(JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + length))));
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const columnsAt = Math.ceil((16 + length) / 8) * 8;
+  const newColumnsAt = Math.ceil((16 + text.length) / 8) * 8;
+  const out = new Uint8Array(newColumnsAt + bytes.length - columnsAt);
+  out.set(bytes.subarray(0, 16));
+  new DataView(out.buffer).setUint32(12, text.length, true);
+  out.set(text, 16);
+  out.set(bytes.subarray(columnsAt), newColumnsAt);
+  return out;
+}
+
+test('kinds and categories are read by name: a model whose lists differ from today\'s decodes to the same names', () => {
+  const profile = sampleProfile();
+  const bytes = serializeProfile(profile);
+  // A model from a build whose lists were in another order, one with a kind we no longer have.
+  const kinds = [...FUNCTION_KINDS].reverse();
+  const categories = [...CATEGORIES].reverse();
+  const reordered = withHeader(bytes, (h) => ({ ...h, kinds, categories }));
+  const columns = deserializeProfile(reordered);
+  // Columns were written with today's indices; read through the reversed lists they name other things:
+  for (let f = 0; f < profile.funcs.length; f++) assert.equal(FUNCTION_KINDS[columns.funcs.kind[f]], kinds[profile.funcs.kind[f]]);
+  for (let f = 0; f < profile.frames.length; f++) assert.equal(CATEGORIES[columns.frames.category[f]], categories[profile.frames.category[f]]);
+  const unknown = withHeader(bytes, (h) => ({ ...h, kinds: ['cobol', ...FUNCTION_KINDS.slice(1)] }));
+  const read = deserializeProfile(unknown);
+  for (let f = 0; f < profile.funcs.length; f++) {
+    assert.equal(FUNCTION_KINDS[read.funcs.kind[f]], profile.funcs.kind[f] === 0 ? 'other' : FUNCTION_KINDS[profile.funcs.kind[f]]);
   }
 });

@@ -8,9 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { fixture } from '../helpers.js';
-import { eventually, rawPost, rawRequest, spoolEntries, stalledConnection, startTestServer, type TestServer } from './hostile-client.js';
+import { eventually, rawPost, spoolEntries, startTestServer, type TestServer } from './hostile-client.js';
 
 const PROFILE = readFileSync(fixture('collapsed/simple.txt'));
 
@@ -74,5 +73,161 @@ describe('adversarial requests to serve', () => {
     const res = await rawPost(server.port, '/api/v1/profiles', good.headers, good.body);
     assert.equal(res.status, 201, res.body);
     await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
+  });
+});
+
+function get(port: number, path: string, host: string | null): Promise<{ status: number; body: string }> {
+  const hostLine = host === null ? '' : `Host: ${host}\r\n`;
+  return rawRequest(port, `GET ${path} HTTP/1.1\r\n${hostLine}Connection: close\r\n\r\n`);
+}
+
+describe('the Host header (DNS rebinding)', () => {
+  test('a loopback server answers only requests addressed to a loopback name and its own port', async () => {
+    const server = await startTestServer();
+    try {
+      for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`, `[::1]:${server.port}`]) {
+        assert.equal((await get(server.port, '/api/v1/profiles', host)).status, 200, host);
+      }
+      for (const host of [`evil.example:${server.port}`, `127.0.0.1.evil.example:${server.port}`, 'evil.example', `127.0.0.1:${server.port + 1}`, '127.0.0.1', `localhost:${server.port}@evil`, '', `localhost:${server.port}, evil.example`]) {
+        for (const path of ['/api/v1/profiles', '/', '/api/profile/', '/api/v1/profiles/x/raw']) {
+          const res = await get(server.port, path, host);
+          assert.equal(res.status, 421, `Host "${host}" ${path}: ${res.status}`);
+          assert.match(res.body, /Host/);
+        }
+      }
+      // HTTP/1.1 without a Host header is refused too (by Node already: 400).
+      const bare = await get(server.port, '/api/v1/profiles', null);
+      assert.ok(bare.status === 400 || bare.status === 421, String(bare.status));
+      // Uploads from a rebinding page are refused before anything is stored.
+      const res = await rawPost(server.port, '/api/v1/profiles', { host: `evil.example:${server.port}` }, PROFILE);
+      assert.equal(res.status, 421);
+      assert.equal((await (await fetch(`${server.base}/api/v1/profiles`)).json()).count, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('--allow-host adds names; a server on a non-loopback address answers any name unless names are given', async () => {
+    const named = await startTestServer({ allowedHosts: ['profiles.example'] });
+    try {
+      assert.equal((await get(named.port, '/api/v1/profiles', `profiles.example:${named.port}`)).status, 200);
+      assert.equal((await get(named.port, '/api/v1/profiles', `localhost:${named.port}`)).status, 200);
+      assert.equal((await get(named.port, '/api/v1/profiles', `other.example:${named.port}`)).status, 421);
+    } finally {
+      await named.close();
+    }
+    const open = await startTestServer({ bindHost: '0.0.0.0' });
+    try {
+      assert.equal((await get(open.port, '/api/v1/profiles', `anything.example:${open.port}`)).status, 200);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe('slow clients (slowloris)', () => {
+  test('stalled headers, stalled uploads and trickling uploads are cut off; their spool files go; others are served meanwhile', { timeout: 90_000 }, async () => {
+    const server = await startTestServer({ timeouts: { idleMs: 400, headersMs: 1_000, requestMs: 2_000 } });
+    try {
+      const host = `127.0.0.1:${server.port}`;
+      const uploadHead = (length: number) => `POST /api/v1/profiles?file=slow.txt HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\n\r\n`;
+      const stalled = [
+        ...Array.from({ length: 20 }, () => stalledConnection(server.port, `GET /api/v1/profiles HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `)),
+        ...Array.from({ length: 20 }, () => stalledConnection(server.port, uploadHead(1_000_000) + text)),
+      ];
+      // Trickling: a byte at a time, often enough never to look idle; the whole-request limit ends it.
+      const trickling = Array.from({ length: 10 }, () => stalledConnection(server.port, uploadHead(1_000_000)));
+      const ticker = setInterval(() => { for (const t of trickling) if (!t.socket.destroyed) t.socket.write('a'); }, 100);
+      try {
+        await eventually(() => spoolEntries(server).length > 0, 'the stalled uploads are being spooled');
+        // The server keeps answering everyone else while they hang.
+        await assertAlive(server);
+        const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
+        assert.equal(good.status, 201);
+        const answers = await Promise.all([...stalled, ...trickling].map((c) => c.closed));
+        for (const answer of answers) assert.ok(answer === '' || /^HTTP\/1\.1 (408|400)/.test(answer), JSON.stringify(answer.slice(0, 100)));
+      } finally {
+        clearInterval(ticker);
+      }
+      await eventually(() => spoolEntries(server).length === 0, 'every cut-off upload\'s spool directory is removed');
+      await assertAlive(server);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('parse limits', () => {
+  test('an upload whose parse needs more than the worker\'s memory is a 422; the next upload is served', { timeout: 120_000 }, async () => {
+    const server = await startTestServer({ parseLimits: { size: 1, memoryMb: 24 } });
+    try {
+      const lines: string[] = [];
+      for (let i = 0; i < 400_000; i++) lines.push(`main;handler_${i};leaf_${i % 977}_${'x'.repeat(60)} 1`);
+      const big = await fetch(`${server.base}/api/v1/profiles?file=big.collapsed`, { method: 'POST', body: gzipSync(lines.join('\n')), headers: { 'content-encoding': 'gzip' } });
+      assert.equal(big.status, 422);
+      assert.match((await big.json()).error, /^big\.collapsed: reading it needed more than the parser's 24 MiB/);
+      const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
+      assert.equal(good.status, 201);
+      assert.equal((await (await fetch(`${server.base}/api/v1/profiles`)).json()).count, 1);
+      await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('bodies, names and queries', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ maxUploadBytes: 1 << 20 });
+  });
+  after(async () => server.close());
+
+  test('a corrupt compressed body is a 400 naming its encoding, for every encoding', async () => {
+    const garbage = Buffer.from('this is not compressed data at all, not even close');
+    for (const encoding of ['br', 'gzip', 'deflate']) {
+      const res = await rawPost(server.port, '/api/v1/profiles?file=x.txt', { 'content-encoding': encoding }, garbage);
+      assert.equal(res.status, 400, `${encoding}: ${res.body}`);
+      assert.match(JSON.parse(res.body).error, /not valid/);
+    }
+    // Cut short: valid compressed data that stops in the middle.
+    for (const [encoding, bytes] of [['br', brotliCompressSync(PROFILE)], ['gzip', gzipSync(PROFILE)]] as const) {
+      const res = await rawPost(server.port, '/api/v1/profiles?file=x.txt', { 'content-encoding': encoding }, bytes.subarray(0, bytes.length - 4));
+      assert.equal(res.status, 400, `${encoding} cut short: ${res.body}`);
+    }
+    await assertAlive(server);
+  });
+
+  test('zip bombs: a 1 MiB limit holds after gzip and brotli decoding', async () => {
+    const zeros = Buffer.alloc(64 << 20);
+    for (const [encoding, bytes] of [['gzip', gzipSync(zeros, { level: 9 })], ['br', brotliCompressSync(zeros)]] as const) {
+      assert.ok(bytes.length < 200_000, `${encoding} bomb is ${bytes.length} bytes`);
+      const res = await rawPost(server.port, '/api/v1/profiles?file=bomb.txt', { 'content-encoding': encoding }, bytes);
+      assert.equal(res.status, 413, `${encoding}: ${res.body}`);
+    }
+    // A .gz upload is inflated for parsing under the same limit.
+    const res = await rawPost(server.port, '/api/v1/profiles?file=bomb.txt.gz', {}, gzipSync(zeros, { level: 9 }));
+    assert.equal(res.status, 413, res.body);
+    await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
+  });
+
+  test('a file name under 200 characters but over 255 bytes is kept, cut to whole characters', async () => {
+    for (const name of ['é'.repeat(199) + '.txt', '😀'.repeat(150) + '.txt', 'a'.repeat(1000)]) {
+      const res = await fetch(`${server.base}/api/v1/profiles?file=${encodeURIComponent(name)}`, { method: 'POST', body: PROFILE });
+      const body = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(body));
+      assert.ok(Buffer.byteLength(body.fileName) <= 200, body.fileName);
+      assert.ok(name.startsWith(body.fileName), 'a prefix of the name, no broken character');
+    }
+  });
+
+  test('a NUL in the search is a 400, not a silently shorter search', async () => {
+    for (const path of ['/api/v1/profiles?q=simple%00zzz', '/api/profile/?q=a%00', '/?q=a%00b', '/api/v1/profiles?interpreter=%00']) {
+      const res = await fetch(`${server.base}${path}`);
+      assert.equal(res.status, 400, path);
+      assert.match(await res.text(), /NUL/);
+    }
+    const res = await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ argv: 'a\u0000b', VM: 'c\u0000' }) });
+    assert.equal(res.status, 200);
   });
 });

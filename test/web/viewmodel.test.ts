@@ -8,10 +8,10 @@ import { busyProfile } from './synthetic.js';
 
 test('search by substring and by regex reports the matched share of the total', () => {
   const p = busyProfile();
-  const sub = new ViewModel(p, { ...defaultState(), search: 'SCORE' });
+  const sub = new ViewModel(p, { ...defaultState(), hideIdle: false, search: 'SCORE' });
   assert.equal(sub.total, 1000);
   assert.equal(sub.matchWeight, 500);
-  const re = new ViewModel(p, { ...defaultState(), search: '^(parse|report)$', regex: true });
+  const re = new ViewModel(p, { ...defaultState(), hideIdle: false, search: '^(parse|report)$', regex: true });
   assert.equal(re.matchWeight, 400);
   const names = [...re.match!.entries()].filter(([, m]) => m).map(([f]) => funcName(p, f)).sort();
   assert.deepEqual(names, ['parse', 'report']);
@@ -25,9 +25,9 @@ test('an invalid regex matches nothing instead of throwing', () => {
 
 test('thread, range and idle selection change the totals', () => {
   const p = busyProfile();
-  assert.equal(new ViewModel(p, { ...defaultState(), threads: [1] }).total, 100);
+  assert.equal(new ViewModel(p, { ...defaultState(), threads: [1], hideIdle: false }).total, 100);
   assert.equal(new ViewModel(p, { ...defaultState(), threads: [1], hideIdle: true }).total, 40);
-  assert.equal(new ViewModel(p, { ...defaultState(), threads: [0], range: [0, 1000] }).total, 100);
+  assert.equal(new ViewModel(p, { ...defaultState(), threads: [0], range: [0, 1000], hideIdle: false }).total, 100);
 });
 
 test('transforms from the URL state reach the model: focus keeps only samples containing the function', () => {

@@ -4,29 +4,22 @@
  * the ViewModel of the current state.
  */
 import type { Profile } from '../../src/model/profile.js';
-import { funcName, profileDuration, totalSamples } from '../../src/model/profile.js';
-import { idleStacks } from '../../src/model/analysis.js';
+import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/model/profile.js';
+import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
-import { makePalette, type Palette } from './colors.js';
-import { FlameCanvas, type Hit } from './flamecanvas.js';
+import { makePalette, moduleOf, type Palette } from './colors.js';
+import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
+import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { functionPaths, laneOfRow, layoutStackChart, markerTimeByCategory, stackLanes, type Lane, type StackChart } from './layout.js';
-import { collectMarkers, categoryLabel, markerAxis, markerDataSummary, MarkerTrack, type MarkerItem } from './markers.js';
+import { laneOfRow, markerTimeByCategory } from './layout.js';
+import { collectMarkers, categoryLabel, markerDataSummary, type MarkerItem, type MarkerTrack } from './markers.js';
 import type { ProfileSource } from './loader.js';
-import { MemoryTrack, memorySeries } from './memory.js';
-import { decodeState, encodeState, VIEW_NAMES, type ViewName, type ViewState, type ViewTransform } from './state.js';
+import { Memo } from './memo.js';
+import { VIEWS, VIEW_NAMES, type AppHost, type View } from './registry.js';
+import { decodeState, encodeState, type ViewName, type ViewState, type ViewTransform } from './state.js';
 import { toModelTransforms, ViewModel } from './viewmodel.js';
-import { CallTreeView, FunctionTableView, SandwichView, SourceView, funcLocation, type ViewHost } from './views.js';
-
-const VIEW_LABELS: Record<ViewName, string> = {
-  flame: 'Flame graph',
-  stack: 'Stack chart',
-  tree: 'Call tree',
-  functions: 'Functions',
-  sandwich: 'Callers / callees',
-  source: 'Source',
-};
+import { funcLocation } from './views.js';
 
 export interface TestHooks {
   /** performance.now() when the first flame graph was painted (ms since navigation). */
@@ -47,32 +40,21 @@ declare global {
   interface Window { __pyrometer: TestHooks }
 }
 
-export class App implements ViewHost {
+export class App implements AppHost {
   private state: ViewState;
   private sources: ProfileSource[] = [];
   private profiles = new Map<number, Profile>();
-  private base: Profile | null = null;
+  private readonly transformed = new Memo<Profile>();
+  private readonly viewModel = new Memo<ViewModel>();
+  private readonly paletteMemo = new Memo<Palette>();
+  private readonly phaseText = new Memo<string>();
+  private readonly wholeTotal = new Memo<number>();
   private vm: ViewModel | null = null;
-  private transformedKey = '';
-  private transformed: Profile | null = null;
-  private chartKey = '';
-  private chart: StackChart | null = null;
-  /** Threads shown as stack chart lanes (one lane when fewer than two threads are selected). */
-  private lanes: Lane[] = [];
-  private laneThreads: number[] = [];
-  private markerKey = '';
-  private phaseBase: Profile | null = null;
-  private phaseText = '';
   private tooltipOwner: 'canvas' | 'markers' = 'canvas';
-  private markerItems: MarkerItem[] = [];
-  private palette: Palette | null = null;
-  private paletteKey = '';
   private threadsOpen = false;
-  private vmKey = '';
   private zoomTimer = 0;
-  /** The encoded state whose zoom the canvas shows (so a re-render does not re-apply an old zoom). */
-  private appliedZoom = '';
   private searchTimer = 0;
+  private readonly views = new Map<string, View>();
   private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null, markers: null };
 
   private readonly root: HTMLElement;
@@ -85,43 +67,32 @@ export class App implements ViewHost {
   private readonly tooltip = h('div', { class: 'tooltip', role: 'tooltip', hidden: true });
   private readonly legend = h('div', { class: 'legend' });
   private readonly searchInfo = h('span', { class: 'search-info' });
-  private readonly canvasPanel = h('div', { class: 'canvas-panel' });
-  private readonly memoryPanel = h('div', { class: 'memory-panel', hidden: true });
-  private readonly markersPanel = h('div', { class: 'markers-panel', hidden: true });
-  private readonly flameHost = h('div', { class: 'flame-host' });
-  private readonly chartThreadLabel = h('div', { class: 'chart-thread', hidden: true });
-  private readonly canvasEmpty = h('div', { class: 'canvas-empty', hidden: true });
+  readonly canvasArea: CanvasArea;
   private readonly canvas: FlameCanvas;
-  private readonly memory: MemoryTrack;
+  private readonly memory;
   private readonly markers: MarkerTrack;
-  private readonly treeView: CallTreeView;
-  private readonly tableView: FunctionTableView;
-  private readonly sandwichView: SandwichView;
-  private readonly sourceView: SourceView;
   private readonly searchInput: HTMLInputElement;
+  private help: HTMLElement | null = null;
 
   constructor(root: HTMLElement) {
     this.root = root;
     window.__pyrometer = this.hooks;
-    this.state = decodeState(location_hash());
-    this.canvasPanel.append(this.markersPanel, this.memoryPanel, this.flameHost);
-    this.flameHost.append(this.chartThreadLabel, this.canvasEmpty);
+    this.state = decodeState(location_hash(), VIEW_NAMES);
     this.searchInput = h('input', { type: 'search', class: 'search', placeholder: 'Search functions (substring or /regex/)', 'aria-label': 'Search functions' });
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
-    this.main.append(this.canvasPanel);
-    this.canvas = new FlameCanvas(this.flameHost, {
+    this.canvasArea = new CanvasArea({
       // Leaving the canvas for the phases track must not hide the track's own tooltip.
       onHover: (hit, x, y) => { if (hit || this.tooltipOwner === 'canvas') this.showTooltip(hit, x, y); },
       onClick: (hit) => this.onCanvasClick(hit),
       onDoubleClick: (hit) => { if (hit) this.selectFunction(hit.func, 'source'); },
-      onRangeSelect: (a, b) => this.update({ range: [a, b] }),
+      onRangeSelect: (a, b) => this.update({ range: [a, b] }, 'push'),
       onViewportChange: (x0, x1, whole) => {
         if (this.state.view === 'stack') { this.memory.setViewport(x0, x1); this.markers.setViewport(x0, x1); }
         // The zoom goes into the URL without a re-render (debounced: wheel events come at 60 per second).
         this.state = { ...this.state, zoom: whole ? null : [x0, x1] };
-        this.appliedZoom = encodeState(this.state);
+        this.canvasArea.zoomApplied(this.state);
         clearTimeout(this.zoomTimer);
-        this.zoomTimer = window.setTimeout(() => this.writeHash(), 250);
+        this.zoomTimer = window.setTimeout(() => this.writeUrl('replace'), 250);
       },
       onPaint: (ms) => {
         this.hooks.paints++;
@@ -131,10 +102,12 @@ export class App implements ViewHost {
           this.hooks.firstFlamePaint = performance.now();
         }
       },
-    });
+    }, (item, x, y) => this.showMarkerTooltip(item, x, y));
+    this.canvas = this.canvasArea.canvas;
+    this.memory = this.canvasArea.memory;
+    this.markers = this.canvasArea.markers;
+    this.main.append(this.canvasArea.panel);
     this.hooks.canvas = this.canvas;
-    this.memory = new MemoryTrack(this.memoryPanel);
-    this.markers = new MarkerTrack(this.markersPanel, (item, x, y) => this.showMarkerTooltip(item, x, y));
     this.hooks.markers = this.markers;
     // The wheel over the phases track zooms and pans the stack chart's window (the track follows it).
     this.markers.canvas.addEventListener('wheel', (e) => {
@@ -144,17 +117,10 @@ export class App implements ViewHost {
       if (Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey) this.canvas.zoom(Math.exp(e.deltaY * 0.002), (e.clientX - rect.left) / rect.width);
       else this.canvas.pan((e.shiftKey ? e.deltaY : e.deltaX) / rect.width);
     }, { passive: false });
-    this.treeView = new CallTreeView(this);
-    this.tableView = new FunctionTableView(this);
-    this.sandwichView = new SandwichView(this);
-    this.sourceView = new SourceView((path) => this.sources[this.state.profile].readSource(path));
-    window.addEventListener('hashchange', () => {
-      const next = decodeState(location_hash());
-      if (encodeState(next) !== encodeState(this.state)) { this.state = next; void this.render(); }
-    });
-    document.addEventListener('keydown', (e) => {
-      if (e.key === '/' && document.activeElement !== this.searchInput) { e.preventDefault(); this.searchInput.focus(); }
-    });
+    // Back and Forward walk the states the user went through (each change pushed a history entry).
+    window.addEventListener('popstate', () => this.followUrl());
+    window.addEventListener('hashchange', () => this.followUrl());
+    document.addEventListener('keydown', (e) => this.onKey(e));
     // The thread list closes when the user clicks anywhere else.
     document.addEventListener('mousedown', (e) => {
       if (this.threadsOpen && !(e.target as HTMLElement).closest('.threads')) {
@@ -164,6 +130,47 @@ export class App implements ViewHost {
     });
     this.installDrop();
     this.applyTheme();
+  }
+
+  private followUrl(): void {
+    const next = decodeState(location_hash(), VIEW_NAMES);
+    if (encodeState(next) !== encodeState(this.state)) { this.state = next; void this.render(); }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
+    if (e.key === 'Escape' && this.help) { this.toggleHelp(); return; }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === '/') { e.preventDefault(); this.searchInput.focus(); }
+    else if (e.key === '?') { e.preventDefault(); this.toggleHelp(); }
+    else if (/^[1-9]$/.test(e.key)) {
+      const views = this.availableViews();
+      const v = views[Number(e.key) - 1];
+      if (v) this.update({ view: v.name }, 'push');
+    }
+  }
+
+  /** The keyboard shortcuts, shown with `?`. */
+  private toggleHelp(): void {
+    if (this.help) { this.help.remove(); this.help = null; return; }
+    const row = (keys: string[], what: string) => h('tr', null, h('td', null, ...keys.flatMap((k, i) => [i > 0 ? ' ' : '', h('kbd', null, k)])), h('td', null, what));
+    const card = h('div', { class: 'help-card', role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+      h('h3', null, 'Keyboard shortcuts'),
+      h('table', null,
+        row(['?'], 'show or hide this help'),
+        row(['/'], 'search functions (substring, or /regex/)'),
+        row(['1', '…', '7'], 'switch view (in tab order)'),
+        row(['←', '→', '↑', '↓'], 'flame graph: walk frames; stack chart: pan and scroll'),
+        row(['Enter'], 'zoom to and select the frame under the cursor'),
+        row(['+', '-'], 'zoom in, out'),
+        row(['0', 'Esc'], 'reset the zoom'),
+        row(['wheel'], 'zoom (stack chart with several threads: scroll lanes; Ctrl+wheel zooms)'),
+        row(['drag'], 'pan; on the stack chart\'s time axis: select a range'),
+        row(['Back'], 'undo the last view change'),
+      ),
+      h('p', { class: 'muted' }, 'Press ? or Esc to close.'));
+    this.help = h('div', { class: 'help', onclick: (e: Event) => { if (e.target === this.help) this.toggleHelp(); } }, card);
+    document.body.append(this.help);
   }
 
   async open(sources: ProfileSource[]): Promise<void> {
@@ -191,7 +198,8 @@ export class App implements ViewHost {
     const { fileSource } = await import('./loader.js');
     this.sources = [...this.sources, fileSource(file)];
     this.state = { ...this.state, profile: this.sources.length - 1, threads: [], range: null, transforms: [], func: -1 };
-    this.main.replaceChildren(this.canvasPanel);
+    this.main.replaceChildren(this.canvasArea.panel);
+    this.writeUrl('push');
     await this.render();
   }
 
@@ -211,15 +219,40 @@ export class App implements ViewHost {
   }
 
   selectFunction(func: number, view?: ViewName): void {
-    this.update({ func, ...(view ? { view } : {}) });
+    this.update({ func, ...(view ? { view } : {}) }, 'push');
   }
 
-  private writeHash(): void {
+  profileNames(): string[] {
+    return this.sources.map((s) => s.name);
+  }
+
+  readSource(path: string): Promise<string> {
+    return this.sources[this.state.profile].readSource(path);
+  }
+
+  timing(name: string, ms: number): void {
+    this.hooks.timings[name] ??= ms;
+  }
+
+  /** The palette of the current selection (the sandwich's flame graphs use it too). */
+  paletteFor(): Palette | null {
+    return this.canvas.palette;
+  }
+
+  hideTooltip(): void {
+    this.tooltip.hidden = true;
+  }
+
+  /** The one place the URL is written: `push` adds a history entry (Back returns), `replace` amends the current one. */
+  private writeUrl(mode: 'push' | 'replace'): void {
     const hash = encodeState(this.state);
-    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+    if (location_hash() === hash) return;
+    const url = hash ? `#${hash}` : location.pathname + location.search;
+    if (mode === 'push') history.pushState(null, '', url);
+    else history.replaceState(null, '', url);
   }
 
-  private update(patch: Partial<ViewState>): void {
+  update(patch: Partial<ViewState>, mode: 'push' | 'replace' = 'push'): void {
     // A zoom belongs to one view and one selection: anything that changes them starts unzoomed.
     if ((patch.view !== undefined && patch.view !== this.state.view) || patch.profile !== undefined || patch.threads !== undefined
       || patch.transforms !== undefined || patch.range !== undefined || patch.hideIdle !== undefined || patch.inverted !== undefined) {
@@ -232,8 +265,7 @@ export class App implements ViewHost {
       if (patch.search === undefined) patch = { ...patch, search: this.searchInput.value };
     }
     this.state = { ...this.state, ...patch };
-    const hash = encodeState(this.state);
-    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+    this.writeUrl(mode);
     void this.render();
   }
 
@@ -246,20 +278,34 @@ export class App implements ViewHost {
     this.markers.setColors({ text: v('--frame-text'), background: v('--bg'), outline: v('--fg') }, this.state.theme === 'dark');
   }
 
-  private async loadProfile(index: number): Promise<Profile> {
+  async loadProfile(index: number): Promise<Profile> {
     let p = this.profiles.get(index);
     if (!p) {
       const t0 = performance.now();
       p = await this.sources[index].load();
-      this.hooks.timings.load = performance.now() - t0;
+      this.hooks.timings.load ??= performance.now() - t0;
       this.profiles.set(index, p);
     }
     return p;
   }
 
+  private availableViews() {
+    return VIEWS.filter((v) => !v.available || v.available(this));
+  }
+
+  private view(name: string): View {
+    let view = this.views.get(name);
+    if (!view) {
+      const entry = VIEWS.find((v) => v.name === name) ?? VIEWS[0];
+      view = entry.create(this);
+      this.views.set(name, view);
+    }
+    return view;
+  }
+
   private async render(): Promise<void> {
-    const hash = encodeState(this.state);
-    if (location_hash() !== hash) history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+    if (!this.availableViews().some((v) => v.name === this.state.view)) this.state = { ...this.state, view: 'flame' };
+    this.writeUrl('replace');
     this.applyTheme();
     let base: Profile;
     try {
@@ -270,162 +316,37 @@ export class App implements ViewHost {
       this.showEmpty(`Could not open ${this.sources[this.state.profile]?.name ?? 'the profile'}: ${(err as Error).message}`);
       return;
     }
-    if (base !== this.base) {
-      this.base = base;
-      this.transformed = null;
-      this.transformedKey = '';
-      this.chart = null;
-      this.chartKey = '';
+    const state = this.state;
+    const tKey = JSON.stringify(state.transforms);
+    const transformed = this.transformed.get([base, tKey], () => {
       this.canvas.setNames(base.funcs.name.length ? Array.from(base.funcs.name, (s) => base.strings[s]) : []);
-    }
-    const tKey = JSON.stringify(this.state.transforms);
-    if (tKey !== this.transformedKey || !this.transformed) {
-      this.transformed = applyTransforms(base, toModelTransforms(this.state.transforms));
-      this.transformedKey = tKey;
-      this.chart = null;
-    }
-    const vmKey = ViewModel.key(this.state);
-    if (!this.vm || vmKey !== this.vmKey) {
+      return applyTransforms(base, toModelTransforms(state.transforms));
+    });
+    const vm = this.viewModel.get([transformed, ViewModel.key(state)], () => {
       const t0 = performance.now();
-      this.vm = new ViewModel(base, this.state, this.transformed);
-      this.hooks.timings.weights = performance.now() - t0;
-      this.vmKey = vmKey;
-    }
-    const vm = this.vm;
-    vm.setSearch(this.state.search, this.state.regex);
+      const made = new ViewModel(base, state, transformed);
+      this.hooks.timings.weights ??= performance.now() - t0;
+      return made;
+    });
+    this.vm = vm;
+    vm.setSearch(state.search, state.regex);
     // The legend and the JIT colouring follow the current selection, so the palette does too.
-    const pKey = `${this.state.colorBy}|${this.state.theme}|${this.vmKey}`;
-    if (pKey !== this.paletteKey) {
-      this.palette = makePalette(base, this.state.colorBy, this.state.theme === 'dark', this.state.colorBy === 'module' ? vm.functions().total : undefined, vm.mostlyJit());
-      this.paletteKey = pKey;
-    }
-    this.canvas.palette = this.palette;
+    const palette = this.paletteMemo.get([state.colorBy, state.theme, vm.base, vm], () =>
+      makePalette(base, state.colorBy, state.theme === 'dark', state.colorBy === 'module' ? vm.functions().total : undefined, vm.mostlyJit()));
+    this.canvas.palette = palette;
     this.canvas.match = vm.match;
-    this.canvas.selectedFunc = this.state.func;
+    this.canvas.selectedFunc = state.func;
     this.renderToolbar(vm);
     this.renderCrumbs(vm);
     this.renderTabs();
     this.renderSelection(vm);
     this.renderStatus(vm);
-    this.renderView(vm);
+    const view = this.view(state.view);
+    if (this.main.firstChild !== view.element || this.main.childNodes.length !== 1) this.main.replaceChildren(view.element);
+    this.main.dataset.view = state.view;
+    await view.show(vm, state);
+    replaceChildren(this.legend, ...palette.legend.map((l) => h('span', { class: 'legend-item' }, h('i', { style: `background:${l.color}` }), l.label)));
     this.hooks.ready = true;
-  }
-
-  private renderView(vm: ViewModel): void {
-    const view = this.state.view;
-    const panels: Record<ViewName, HTMLElement> = {
-      flame: this.canvasPanel,
-      stack: this.canvasPanel,
-      tree: this.treeView.element,
-      functions: this.tableView.element,
-      sandwich: this.sandwichView.element,
-      source: this.sourceView.element,
-    };
-    const panel = panels[view];
-    if (this.main.firstChild !== panel || this.main.childNodes.length !== 1) this.main.replaceChildren(panel);
-    this.main.dataset.view = view;
-    this.canvasEmpty.hidden = vm.total > 0;
-    this.canvasEmpty.textContent = vm.base.threads.every((t) => t.samples.length === 0)
-      ? 'This profile has no samples.'
-      : 'No samples in this selection: the chosen threads, range, idle filter or focus leave nothing.';
-    switch (view) {
-      case 'flame': {
-        this.memoryPanel.hidden = true;
-        this.markersPanel.hidden = true;
-        this.chartThreadLabel.hidden = true;
-        this.canvas.icicle = this.state.icicle;
-        const t0 = performance.now();
-        const layout = vm.flameLayout(this.state.inverted);
-        this.hooks.timings.layout ??= performance.now() - t0;
-        const keep = this.canvas.mode === 'flame' && this.canvas.flame === layout;
-        this.canvas.showFlame(layout, keep);
-        this.applyZoom();
-        this.canvas.range = null;
-        break;
-      }
-      case 'stack': {
-        const threads = this.chartThreads(vm.base);
-        const key = `${threads.join(',')}|${this.state.hideIdle}|${this.transformedKey}`;
-        if (!this.chart || key !== this.chartKey) {
-          const p = vm.profile;
-          const idle = this.state.hideIdle ? idleStacks(p) : null;
-          const paths = functionPaths(p.stacks, p.frames.func);
-          const nodeOf = paths.nodeOf;
-          const charts = threads.map((t) => {
-            const samples = p.threads[t]?.samples;
-            return samples
-              ? layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) => (s < 0 || (idle && idle[s]) ? -1 : nodeOf[s]))
-              : { rows: [], startTime: 0, endTime: 1 };
-          });
-          if (charts.length > 1) {
-            // Several threads: one lane each, under a shared time axis.
-            const stacked = stackLanes(charts, threads.map((t) => threadLabel(vm.base, t)));
-            this.chart = stacked.chart;
-            this.lanes = stacked.lanes;
-          } else {
-            this.chart = charts[0] ?? { rows: [], startTime: 0, endTime: 1 };
-            this.lanes = [];
-          }
-          this.laneThreads = threads;
-          this.chartKey = key;
-          this.canvas.showStackChart(this.chart, paths.func, false, this.lanes);
-        } else {
-          this.canvas.showStackChart(this.chart, this.canvas.stackFunc, true, this.lanes);
-        }
-        this.applyZoom();
-        this.canvas.range = this.state.range;
-        // One thread's timeline: say which, since the others may be selected too. Lanes carry their own names.
-        this.chartThreadLabel.hidden = vm.base.threads.length < 2 || threads.length > 1;
-        this.chartThreadLabel.textContent = `Timeline of ${threadLabel(vm.base, threads[0] ?? 0)}`;
-        const series = memorySeries(vm.profile, this.state.threads);
-        this.memory.setSeries(series);
-        this.memory.setViewport(this.canvas.x0, this.canvas.x1);
-        // GC and JIT phases (PyPy log markers) of the threads shown, on the same time axis.
-        const markerKey = `${this.state.profile}|${threads.join(',')}`;
-        const runMs = profileDuration(vm.base);
-        const axis = markerAxis(vm.base, runMs);
-        if (markerKey !== this.markerKey) {
-          this.markerKey = markerKey;
-          this.markerItems = collectMarkers(vm.base, threads, axis);
-        }
-        this.markers.setMarkers(this.markerItems, runMs, axis.proportional);
-        this.markers.setViewport(this.canvas.x0, this.canvas.x1);
-        this.canvas.resize();
-        break;
-      }
-      case 'tree':
-        this.treeView.show(vm, this.state.inverted);
-        break;
-      case 'functions':
-        this.tableView.show(vm);
-        break;
-      case 'sandwich':
-        this.sandwichView.show(vm, this.state.func);
-        break;
-      case 'source':
-        void this.sourceView.show(vm, this.state.func);
-        break;
-    }
-    this.renderLegend();
-  }
-
-  /** Shows the URL's zoom once (a link reopens the same window); later renders keep the user's own zoom. */
-  private applyZoom(): void {
-    const key = encodeState(this.state);
-    if (key === this.appliedZoom) return;
-    this.appliedZoom = key;
-    if (this.state.zoom) this.canvas.setViewport(this.state.zoom[0], this.state.zoom[1]);
-    else this.canvas.resetView();
-  }
-
-  /** The threads the stack chart shows: every selected one (one lane each), else the one with the most samples. */
-  private chartThreads(p: Profile): number[] {
-    const selected = this.state.threads.filter((t) => t < p.threads.length);
-    if (selected.length > 0) return selected;
-    if (p.threads.length === 0) return [];
-    let best = 0;
-    for (let t = 1; t < p.threads.length; t++) if (p.threads[t].samples.length > p.threads[best].samples.length) best = t;
-    return [best];
   }
 
   private renderToolbar(vm: ViewModel | null): void {
@@ -463,7 +384,7 @@ export class App implements ViewHost {
     this.searchInput.oninput = () => {
       // Debounced: on a million-sample profile every keystroke would otherwise recompute the match.
       clearTimeout(this.searchTimer);
-      this.searchTimer = window.setTimeout(() => { this.searchTimer = 0; this.update({ search: this.searchInput.value }); }, 120);
+      this.searchTimer = window.setTimeout(() => { this.searchTimer = 0; this.update({ search: this.searchInput.value }, 'replace'); }, 120);
     };
     const regex = h('label', { class: 'check', title: 'Regular expression' }, h('input', { type: 'checkbox', checked: s.regex, onchange: (e: Event) => this.update({ regex: (e.target as HTMLInputElement).checked }) }), '.*');
     if (vm && vm.match) {
@@ -482,11 +403,15 @@ export class App implements ViewHost {
     const stdlib = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.transforms.some((t) => t.type === 'hide-stdlib')), onclick: () => { if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] }); } }, 'Hide stdlib');
     const theme = h('button', { type: 'button', class: 'toggle', 'aria-label': 'Toggle dark theme', onclick: () => this.update({ theme: s.theme === 'dark' ? 'light' : 'dark' }) }, s.theme === 'dark' ? '☀ Light' : '☾ Dark');
     const open = this.filePicker('Open…');
+    // Several profiles loaded: compare the current one ("after") with another ("before").
+    const compare = this.sources.length > 1
+      ? h('button', { type: 'button', class: 'toggle compare-button', 'aria-pressed': String(s.view === 'compare'), title: 'Compare this profile with another loaded one', onclick: () => this.update(s.view === 'compare' ? { view: 'flame' } : { view: 'compare', compare: s.compare >= 0 && s.compare !== s.profile ? s.compare : s.profile === 0 ? 1 : 0 }) }, 'Compare')
+      : null;
     // Rebuilding the toolbar must not steal the caret from someone typing a search.
     const typing = document.activeElement === this.searchInput;
     const caret = [this.searchInput.selectionStart, this.searchInput.selectionEnd];
     replaceChildren(this.toolbar,
-      h('span', { class: 'brand' }, 'pyrometer'), profileSelect, threadBox, idle,
+      h('span', { class: 'brand' }, 'pyrometer'), profileSelect, compare, threadBox, idle,
       this.searchInput, regex, h('span', { class: 'spacer' }),
       icicle, invert, stdlib, colorBy, theme, open);
     if (typing) {
@@ -511,16 +436,9 @@ export class App implements ViewHost {
     replaceChildren(this.crumbs, ...items, this.searchInfo, this.legend);
   }
 
-  private renderLegend(): void {
-    if (!this.palette) return;
-    replaceChildren(this.legend, ...this.palette.legend.map((l) => h('span', { class: 'legend-item' }, h('i', { style: `background:${l.color}` }), l.label)));
-  }
-
   private renderTabs(): void {
-    replaceChildren(this.tabs, ...VIEW_NAMES.map((v) => {
-      const b = h('button', { type: 'button', role: 'tab', class: `tab${v === this.state.view ? ' active' : ''}`, 'aria-selected': String(v === this.state.view), 'data-view': v, onclick: () => this.update({ view: v }) }, VIEW_LABELS[v]);
-      return b;
-    }));
+    replaceChildren(this.tabs, ...this.availableViews().map(({ name, label }) =>
+      h('button', { type: 'button', role: 'tab', class: `tab${name === this.state.view ? ' active' : ''}`, 'aria-selected': String(name === this.state.view), 'data-view': name, onclick: () => this.update({ view: name }) }, label)));
   }
 
   private renderSelection(vm: ViewModel): void {
@@ -538,6 +456,9 @@ export class App implements ViewHost {
       act('Focus on function', { type: 'focus-function', func: f }),
       act('Merge function', { type: 'merge-function', func: f }),
       act('Collapse recursion', { type: 'collapse-recursion', func: f }),
+      act('Drop function', { type: 'drop-function', func: f }),
+      ...(() => { const path = this.selectedPath(vm); return path ? [act('Merge call node', { type: 'merge-call-node', path })] : []; })(),
+      vm.profile.funcs.file[f] >= 0 ? act('Collapse module', { type: 'collapse-module', file: vm.profile.funcs.file[f] }) : null,
       h('button', { type: 'button', onclick: () => this.update({ view: 'sandwich' }) }, 'Callers / callees'),
       h('button', { type: 'button', onclick: () => this.update({ view: 'source' }) }, 'Source'),
       h('button', { type: 'button', class: 'remove', 'aria-label': 'Clear selection', onclick: () => this.update({ func: -1 }) }, '×'));
@@ -545,13 +466,17 @@ export class App implements ViewHost {
 
   private renderStatus(vm: ViewModel): void {
     const m = vm.base.meta;
+    const duration = profileDuration(vm.base);
+    const whole = this.wholeTotal.get([vm.base], () => totalWeight(stackWeights(vm.base)));
     const parts = [
       this.sources[this.state.profile]?.name ?? '',
       m.format + (m.interpreter ? ` · ${m.interpreter}` : ''),
-      `${formatCount(totalSamples(vm.base))} samples`,
+      // Formats without samples (pstats, callgrind) count rows, not samples: say what they weigh instead.
+      m.weightUnit === 'samples' ? `${formatCount(totalSamples(vm.base))} samples` : `${formatWeight(whole, vm.unit)} in total`,
       `${vm.base.threads.length} thread${vm.base.threads.length === 1 ? '' : 's'}`,
-      `duration ${formatMs(profileDuration(vm.base))}`,
-      `selected ${formatWeight(vm.total, vm.unit)}`,
+      // No timestamps (pstats): no timeline to give a duration of.
+      duration > 0 ? `duration ${formatMs(duration)}` : '',
+      vm.total === whole ? '' : `shown ${formatWeight(vm.total, vm.unit)} (${formatPercent(vm.total, whole)})`,
     ];
     if (m.approximateCallTree) parts.push('call tree approximated from caller/callee pairs');
     const phases = this.phaseShares(vm.base);
@@ -561,23 +486,39 @@ export class App implements ViewHost {
 
   /** "GC 18.6% · JIT 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
   private phaseShares(p: Profile): string {
-    if (this.phaseBase === p) return this.phaseText;
-    this.phaseBase = p;
-    const items = collectMarkers(p, []);
-    const run = profileDuration(p);
-    const totals = markerTimeByCategory(items);
-    const shares = ['gc', 'jit'].filter((c) => totals.has(c)).map((c) => `${categoryLabel(c)} ${formatPercent(totals.get(c)!, run)}`);
-    this.phaseText = shares.length > 0 && run > 0 ? `${shares.join(' · ')} of the run` : '';
-    return this.phaseText;
+    return this.phaseText.get([p], () => {
+      const run = profileDuration(p);
+      const totals = markerTimeByCategory(collectMarkers(p, []));
+      const shares = ['gc', 'jit'].filter((c) => totals.has(c)).map((c) => `${categoryLabel(c)} ${formatPercent(totals.get(c)!, run)}`);
+      return shares.length > 0 && run > 0 ? `${shares.join(' · ')} of the run` : '';
+    });
   }
 
   private onCanvasClick(hit: Hit | null): void {
+    if (this.canvas.mode === 'stack' && !hit) {
+      const chart = this.view('stack') as StackChartView;
+      if (chart.toggleLaneAt(this.canvas.clickedRow)) { void this.render(); return; }
+    }
     if (!hit) { this.update({ func: -1 }); return; }
     if (this.canvas.mode === 'flame') {
-      // Click zooms to the frame and selects its function.
+      // Click zooms to the frame and selects its function (and its call node, for "merge call node").
       this.canvas.setViewport(hit.start, hit.end);
+      this.selectedNode = hit.node;
     }
     this.update({ func: hit.func });
+  }
+
+  /** The flame graph node last clicked (its call path is what "Merge call node" removes). */
+  private selectedNode = -1;
+
+  /** Root-first function path of the selected flame graph node, when it is a node of the shown top-down graph. */
+  private selectedPath(vm: ViewModel): number[] | null {
+    const layout = this.canvas.flame;
+    if (this.state.inverted || !layout || this.selectedNode < 0 || this.selectedNode >= layout.tree.length) return null;
+    if (layout !== vm.flameLayout(false) || layout.tree.func[this.selectedNode] !== this.state.func) return null;
+    const path: number[] = [];
+    for (let n = this.selectedNode; n >= 0; n = layout.tree.parent[n]) path.push(layout.tree.func[n]);
+    return path.reverse();
   }
 
   private showTooltip(hit: Hit | null, x: number, y: number): void {
@@ -607,8 +548,9 @@ export class App implements ViewHost {
       lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
     }
     if (this.canvas.mode === 'stack') {
-      const lane = laneOfRow(this.lanes, hit.row);
-      if (lane >= 0) lines.push(h('div', null, `Thread: ${this.lanes[lane].label}`));
+      const lanes = this.canvasArea.lanes;
+      const lane = laneOfRow(lanes, hit.row);
+      if (lane >= 0) lines.push(h('div', null, `Thread: ${lanes[lane].label.replace(/^[▸▾] /, '')}`));
       lines.push(h('div', null, `Here: ${formatMs(hit.start)} – ${formatMs(hit.end)} (${formatMs(hit.end - hit.start)})`));
     }
     this.placeTooltip(lines, x, y);
@@ -627,7 +569,7 @@ export class App implements ViewHost {
     this.placeTooltip(lines, x, y);
   }
 
-  private placeTooltip(lines: HTMLElement[], x: number, y: number): void {
+  placeTooltip(lines: HTMLElement[], x: number, y: number): void {
     replaceChildren(this.tooltip, ...lines);
     this.tooltip.hidden = false;
     const tw = this.tooltip.offsetWidth;
@@ -642,11 +584,6 @@ function location_hash(): string {
   return window.location.hash.replace(/^#/, '');
 }
 
-function threadLabel(p: Profile, i: number): string {
-  const t = p.threads[i];
-  if (!t) return 'no thread';
-  return t.name ? `${t.name} (${t.id})` : `thread ${t.id}`;
-}
 
 function transformLabel(p: Profile, t: ViewTransform): string {
   const name = (f: number) => (f >= 0 && f < p.funcs.length ? funcName(p, f) : `#${f}`);
@@ -654,6 +591,16 @@ function transformLabel(p: Profile, t: ViewTransform): string {
     case 'focus-function': return `Focus: ${name(t.func)}`;
     case 'merge-function': return `Merge: ${name(t.func)}`;
     case 'collapse-recursion': return `Collapse recursion: ${name(t.func)}`;
+    case 'drop-function': return `Drop: ${name(t.func)}`;
+    case 'focus-category': return `Only ${CATEGORIES[t.category] ?? `category ${t.category}`} frames`;
+    case 'collapse-module': return `Collapse module: ${t.file >= 0 && t.file < p.strings.length ? moduleOf(p, fileFunc(p, t.file)) : `#${t.file}`}`;
+    case 'merge-call-node': return `Merge call node: ${t.path.map(name).join(' → ')}`;
     case 'hide-stdlib': return 'Standard library hidden';
   }
+}
+
+/** A function of the given file (for naming a module by one of its functions). */
+function fileFunc(p: Profile, file: number): number {
+  for (let f = 0; f < p.funcs.length; f++) if (p.funcs.file[f] === file) return f;
+  return 0;
 }

@@ -64,6 +64,8 @@ export class FlameCanvas {
   /** The function of every stack (stack chart labels). */
   stackFunc: Int32Array = new Int32Array(0);
   palette: Palette | null = null;
+  /** Flame graph: a colour index per call tree node (the differential flame graph), overriding the palette's per-function colour. */
+  nodeColor: Uint8Array | null = null;
   match: Uint8Array | null = null;
   selectedFunc = -1;
   names: string[] = [];
@@ -87,11 +89,29 @@ export class FlameCanvas {
   private labels = new Float64Array(4 * 1024);
   private labelCount = 0;
 
+  /** A native vertical scrollbar beside the canvas, for graphs taller than the view. */
+  private readonly scrollTrack: HTMLDivElement;
+  private readonly scrollSpacer: HTMLDivElement;
+  private syncingScroll = false;
+
   constructor(private readonly container: HTMLElement, private readonly callbacks: FlameCanvasCallbacks) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'flame-canvas';
     this.canvas.tabIndex = 0;
     container.appendChild(this.canvas);
+    this.scrollTrack = document.createElement('div');
+    this.scrollTrack.className = 'flame-scroll';
+    this.scrollSpacer = document.createElement('div');
+    this.scrollTrack.appendChild(this.scrollSpacer);
+    container.appendChild(this.scrollTrack);
+    this.scrollTrack.addEventListener('scroll', () => {
+      if (this.syncingScroll) { this.syncingScroll = false; return; }
+      const max = this.maxScroll();
+      const pos = this.scrollTrack.scrollTop;
+      // The flame graph grows upwards: scrolled to the bottom of the track is scrollTop 0 (roots in view).
+      this.scrollTop = this.mode === 'flame' && !this.icicle ? Math.max(0, max - pos) : Math.min(max, pos);
+      this.requestDraw();
+    });
     const ctx = this.canvas.getContext('2d', { alpha: false });
     if (!ctx) throw new Error('canvas 2d context unavailable');
     this.ctx = ctx;
@@ -164,11 +184,37 @@ export class FlameCanvas {
     this.setViewport(this.x0 + d, this.x1 + d);
   }
 
+  /** Height of everything there is to draw (CSS px). */
+  private contentHeight(): number {
+    if (this.mode === 'flame') return (this.flame?.rows ?? 0) * ROW_HEIGHT + 8;
+    return (this.chart?.rows.length ?? 0) * ROW_HEIGHT + AXIS_HEIGHT + 8;
+  }
+
+  private maxScroll(): number {
+    return Math.max(0, this.contentHeight() - this.height);
+  }
+
   scrollBy(dy: number): void {
-    const rows = this.mode === 'flame' ? this.flame?.rows ?? 0 : this.chart?.rows.length ?? 0;
-    const content = rows * ROW_HEIGHT + AXIS_HEIGHT + 8;
-    this.scrollTop = Math.max(0, Math.min(Math.max(0, content - this.height), this.scrollTop + dy));
+    this.scrollTop = Math.max(0, Math.min(this.maxScroll(), this.scrollTop + dy));
     this.requestDraw();
+  }
+
+  /** True when there are rows above or below the view. */
+  get scrollable(): boolean {
+    return this.maxScroll() > 0;
+  }
+
+  /** Keeps the native scrollbar's thumb where the canvas is scrolled to. */
+  private syncScrollbar(): void {
+    const max = this.maxScroll();
+    this.scrollTrack.hidden = max <= 0;
+    if (max <= 0) return;
+    this.scrollSpacer.style.height = `${this.contentHeight()}px`;
+    const pos = this.mode === 'flame' && !this.icicle ? max - this.scrollTop : this.scrollTop;
+    if (Math.abs(this.scrollTrack.scrollTop - pos) > 0.5) {
+      this.syncingScroll = true;
+      this.scrollTrack.scrollTop = pos;
+    }
   }
 
   resetView(): void {
@@ -197,15 +243,27 @@ export class FlameCanvas {
     });
   }
 
+  /**
+   * Where the flame graph's roots sit: at the bottom of the view when the graph
+   * is taller than it (scroll up for the rest), else right under the graph's top
+   * row, so a shallow graph is not drawn at the bottom of an empty area.
+   */
+  private flameBase(): number {
+    return Math.min(this.height, this.contentHeight());
+  }
+
   private rowY(depth: number): number {
     if (this.mode === 'stack' || this.icicle) return AXIS_HEIGHT * (this.mode === 'stack' ? 1 : 0) + depth * ROW_HEIGHT - this.scrollTop;
-    return this.height - (depth + 1) * ROW_HEIGHT + this.scrollTop;
+    return this.flameBase() - (depth + 1) * ROW_HEIGHT + this.scrollTop;
   }
+
+  /** The row of the last click (a stack chart lane header has no box, but toggles its lane). */
+  clickedRow = -1;
 
   private rowAt(y: number): number {
     if (this.mode === 'stack') return Math.floor((y - AXIS_HEIGHT + this.scrollTop) / ROW_HEIGHT);
     if (this.icicle) return Math.floor((y + this.scrollTop) / ROW_HEIGHT);
-    return Math.floor((this.height + this.scrollTop - y) / ROW_HEIGHT);
+    return Math.floor((this.flameBase() + this.scrollTop - y) / ROW_HEIGHT);
   }
 
   private ensureBuckets(n: number): void {
@@ -296,6 +354,7 @@ export class FlameCanvas {
       this.drawLaneHeaders();
       this.drawAxis();
     }
+    this.syncScrollbar();
     this.callbacks.onPaint?.(performance.now() - t0);
   }
 
@@ -324,11 +383,41 @@ export class FlameCanvas {
     const minWidth = 0.5 / scale;
     const selected: { x: number; y: number; w: number }[] = [];
     const n = tree.length;
+    const nodeColor = this.nodeColor;
+    // Sub-pixel nodes are not drawn one by one, but neighbours at one depth add up: a run of them
+    // wider than half a pixel is drawn as one box (an inverted graph's many tiny roots, say), in the
+    // colour of its first node. One open run per depth; a gap or a drawn node closes it.
+    if (this.runStart.length < layout.rows) this.growRuns(layout.rows);
+    this.runEnd.fill(-Infinity, 0, layout.rows);
+    const flushRun = (depth: number): void => {
+      const a = this.runStart[depth];
+      const b = this.runEnd[depth];
+      if (b === -Infinity) return;
+      this.runEnd[depth] = -Infinity;
+      if ((b - a) * scale < 0.5) return;
+      const y = this.rowY(depth);
+      if (y > this.height || y + ROW_HEIGHT < 0) return;
+      const px = Math.max((a - x0) * scale, -2);
+      this.pushRect(this.runColor[depth], px, y, Math.max(Math.min((b - x0) * scale, this.width + 2) - px, 0.5));
+    };
     for (let i = 0; i < n;) {
       const w = tree.total[i];
       const left = nodeX[i];
-      if (w < minWidth || left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
+      if (left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
       const depth = tree.depth[i];
+      if (w < minWidth) {
+        // Contiguous with the open run at this depth (siblings and cousins touch): extend it.
+        if (this.runEnd[depth] !== -Infinity && left - this.runEnd[depth] <= minWidth) this.runEnd[depth] = left + w;
+        else {
+          flushRun(depth);
+          this.runStart[depth] = left;
+          this.runEnd[depth] = left + w;
+          this.runColor[depth] = nodeColor ? nodeColor[i] : this.colorOf(tree.func[i]);
+        }
+        i = subtreeEnd[i];
+        continue;
+      }
+      flushRun(depth);
       const y = this.rowY(depth);
       if (y > this.height || y + ROW_HEIGHT < 0) { i++; continue; }
       const px = (left - x0) * scale;
@@ -336,12 +425,24 @@ export class FlameCanvas {
       const clippedX = Math.max(px, -2);
       const clippedW = Math.min(px + pw, this.width + 2) - clippedX;
       const func = tree.func[i];
-      this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (pw > 3 ? 1 : 0), 0.5));
+      const color = nodeColor && !(this.match && this.match[func] === 0) ? nodeColor[i] : this.colorOf(func);
+      this.pushRect(color, clippedX, y, Math.max(clippedW - (pw > 3 ? 1 : 0), 0.5));
       if (clippedW >= MIN_TEXT_WIDTH) this.pushLabel(clippedX, y, clippedW, func);
       if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
       i++;
     }
+    for (let d = 0; d < layout.rows; d++) flushRun(d);
     return selected;
+  }
+
+  private runStart = new Float64Array(0);
+  private runEnd = new Float64Array(0);
+  private runColor = new Uint8Array(0);
+
+  private growRuns(rows: number): void {
+    this.runStart = new Float64Array(rows);
+    this.runEnd = new Float64Array(rows);
+    this.runColor = new Uint8Array(rows);
   }
 
   private collectStackChart(): { x: number; y: number; w: number }[] {
@@ -359,8 +460,13 @@ export class FlameCanvas {
         const end = row.end[i];
         const px = (start - this.x0) * scale;
         const pxEnd = (end - this.x0) * scale;
-        // Sub-pixel boxes: draw at most one per pixel column.
-        if (pxEnd - px < 1 && Math.floor(pxEnd) <= lastPixel) continue;
+        // Sub-pixel boxes: draw at most one per pixel column, and jump over the rest of the column
+        // by binary search (a zoomed-out row of a big profile has millions of boxes).
+        if (pxEnd - px < 1 && Math.floor(pxEnd) <= lastPixel) {
+          const next = firstBoxEndingAfter(row, this.x0 + (lastPixel + 1) / scale);
+          if (next > i + 1) i = next - 1;
+          continue;
+        }
         lastPixel = Math.floor(pxEnd);
         const clippedX = Math.max(px, -2);
         const clippedW = Math.min(pxEnd, this.width + 2) - clippedX;
@@ -484,10 +590,12 @@ export class FlameCanvas {
       e.preventDefault();
       const rect = c.getBoundingClientRect();
       const at = (e.clientX - rect.left) / this.width;
-      if (e.ctrlKey || e.metaKey || Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey) {
-        if (e.ctrlKey || e.metaKey || this.mode === 'flame' || this.mode === 'stack') {
-          this.zoom(Math.exp(e.deltaY * 0.002), at);
-        }
+      const vertical = Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey;
+      if (vertical && !e.ctrlKey && !e.metaKey && this.mode === 'stack' && this.lanes.length > 0 && this.scrollable) {
+        // Several threads' lanes: the wheel scrolls to later lanes; Ctrl+wheel (or the phases track) zooms.
+        this.scrollBy(e.deltaY);
+      } else if (e.ctrlKey || e.metaKey || vertical) {
+        this.zoom(Math.exp(e.deltaY * 0.002), at);
       } else {
         this.pan((e.shiftKey ? e.deltaY : e.deltaX) / this.width);
       }
@@ -540,6 +648,7 @@ export class FlameCanvas {
       }
       if (!d.moved && e.target === c) {
         const hit = this.hitAt(e.clientX, e.clientY);
+        this.clickedRow = this.rowAt(e.clientY - c.getBoundingClientRect().top);
         // The keyboard cursor continues from the clicked frame.
         if (this.mode === 'flame') this.focusNode = hit ? hit.node : -1;
         this.callbacks.onClick(hit);

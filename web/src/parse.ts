@@ -4,6 +4,7 @@
  */
 import type { Profile } from '../../src/model/profile.js';
 import { sniffFormat } from '../../src/formats/all.js';
+import { utf16ToUtf8 } from '../../src/formats/text-encoding.js';
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
@@ -12,6 +13,7 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
 
 export async function parseProfileBytes(bytes: Uint8Array, name: string): Promise<Profile> {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes);
+  bytes = utf16ToUtf8(bytes);
   const format = sniffFormat(bytes.subarray(0, 65536), name);
   if (!format) throw new Error(`${name}: not a profile format pyrometer reads`);
   if (format.read) return format.read(bytes, { fileName: name });

@@ -4,14 +4,18 @@
  * Pure: unit-tested in test/web/state.test.ts.
  */
 
-export type ViewName = 'flame' | 'stack' | 'tree' | 'functions' | 'sandwich' | 'source';
-export const VIEW_NAMES: readonly ViewName[] = ['flame', 'stack', 'tree', 'functions', 'sandwich', 'source'];
+/** A view's name as the registry (registry.ts) lists it; the URL's `v=`. */
+export type ViewName = string;
 
 /** A transform as the viewer keeps it; `hide-stdlib` expands to merges when applied. */
 export type ViewTransform =
   | { type: 'focus-function'; func: number }
   | { type: 'merge-function'; func: number }
   | { type: 'collapse-recursion'; func: number }
+  | { type: 'drop-function'; func: number }
+  | { type: 'focus-category'; category: number }
+  | { type: 'collapse-module'; file: number }
+  | { type: 'merge-call-node'; path: number[] }
   | { type: 'hide-stdlib' };
 
 export interface ViewState {
@@ -34,6 +38,12 @@ export interface ViewState {
   hideIdle: boolean;
   colorBy: 'kind' | 'module';
   theme: 'light' | 'dark';
+  /** Compare view: the "before" profile's index (the current profile is "after"); -1 when not comparing. */
+  compare: number;
+  /** Compare view: share of each total, or absolute time. */
+  diffNorm: 'share' | 'time';
+  /** Compare view: whose shape the differential flame graph draws. */
+  diffShow: 'after' | 'before';
 }
 
 export function defaultState(): ViewState {
@@ -49,9 +59,13 @@ export function defaultState(): ViewState {
     inverted: false,
     icicle: false,
     zoom: null,
-    hideIdle: false,
+    // Idle (sleeping, waiting) samples are hidden unless asked for: a --wall recording is mostly idle.
+    hideIdle: true,
     colorBy: 'kind',
     theme: 'light',
+    compare: -1,
+    diffNorm: 'share',
+    diffShow: 'after',
   };
 }
 
@@ -59,6 +73,10 @@ const TRANSFORM_CODES: Record<string, ViewTransform['type']> = {
   focus: 'focus-function',
   merge: 'merge-function',
   rec: 'collapse-recursion',
+  drop: 'drop-function',
+  cat: 'focus-category',
+  mod: 'collapse-module',
+  mcn: 'merge-call-node',
   stdlib: 'hide-stdlib',
 };
 
@@ -67,6 +85,10 @@ function transformCode(t: ViewTransform): string {
     case 'focus-function': return `focus:${t.func}`;
     case 'merge-function': return `merge:${t.func}`;
     case 'collapse-recursion': return `rec:${t.func}`;
+    case 'drop-function': return `drop:${t.func}`;
+    case 'focus-category': return `cat:${t.category}`;
+    case 'collapse-module': return `mod:${t.file}`;
+    case 'merge-call-node': return `mcn:${t.path.join('.')}`;
     case 'hide-stdlib': return 'stdlib';
   }
 }
@@ -86,9 +108,12 @@ export function encodeState(state: ViewState): string {
   if (state.inverted) p.set('inv', '1');
   if (state.icicle) p.set('ici', '1');
   if (state.zoom) p.set('z', `${round(state.zoom[0])}_${round(state.zoom[1])}`);
-  if (state.hideIdle) p.set('idle', '0');
+  if (!state.hideIdle) p.set('idle', '1');
   if (state.colorBy !== d.colorBy) p.set('c', state.colorBy);
   if (state.theme !== d.theme) p.set('th', state.theme);
+  if (state.compare >= 0) p.set('cmp', String(state.compare));
+  if (state.diffNorm !== d.diffNorm) p.set('dn', state.diffNorm);
+  if (state.diffShow !== d.diffShow) p.set('ds', state.diffShow);
   return p.toString();
 }
 
@@ -109,14 +134,17 @@ function nonNegativeInt(s: string | null): number | null {
   return Number(s);
 }
 
-/** Decodes a hash (with or without '#'); anything malformed falls back to its default. */
-export function decodeState(hash: string): ViewState {
+/**
+ * Decodes a hash (with or without '#'); anything malformed falls back to its
+ * default. `views`: the view names the viewer has (any lower-case name when absent).
+ */
+export function decodeState(hash: string, views?: readonly string[]): ViewState {
   const state = defaultState();
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const profile = nonNegativeInt(p.get('p'));
   if (profile !== null) state.profile = profile;
   const view = p.get('v');
-  if (view && (VIEW_NAMES as readonly string[]).includes(view)) state.view = view as ViewName;
+  if (view && /^[a-z]{1,20}$/.test(view) && (!views || views.includes(view))) state.view = view;
   const threads = p.get('t');
   if (threads) {
     state.threads = threads.split(',').map((s) => nonNegativeInt(s)).filter((n): n is number => n !== null);
@@ -133,8 +161,16 @@ export function decodeState(hash: string): ViewState {
         state.transforms.push({ type });
         continue;
       }
-      const func = nonNegativeInt(arg ?? null);
-      if (func !== null) state.transforms.push({ type, func });
+      if (type === 'merge-call-node') {
+        const path = (arg ?? '').split('.').map((x) => nonNegativeInt(x));
+        if (path.length > 0 && path.every((x) => x !== null)) state.transforms.push({ type, path: path as number[] });
+        continue;
+      }
+      const n = nonNegativeInt(arg ?? null);
+      if (n === null) continue;
+      if (type === 'focus-category') state.transforms.push({ type, category: n });
+      else if (type === 'collapse-module') state.transforms.push({ type, file: n });
+      else state.transforms.push({ type, func: n });
     }
   }
   state.search = p.get('s') ?? '';
@@ -143,10 +179,14 @@ export function decodeState(hash: string): ViewState {
   if (func !== null) state.func = func;
   state.inverted = p.get('inv') === '1';
   state.icicle = p.get('ici') === '1';
-  state.hideIdle = p.get('idle') === '0';
+  state.hideIdle = p.get('idle') !== '1';
   const color = p.get('c');
   if (color === 'module' || color === 'kind') state.colorBy = color;
   const theme = p.get('th');
   if (theme === 'dark' || theme === 'light') state.theme = theme;
+  const compare = nonNegativeInt(p.get('cmp'));
+  if (compare !== null) state.compare = compare;
+  if (p.get('dn') === 'time') state.diffNorm = 'time';
+  if (p.get('ds') === 'before') state.diffShow = 'before';
   return state;
 }

@@ -7,6 +7,7 @@ import { CATEGORY_JIT } from '../../src/model/profile.js';
 import {
   callTreeBottomUp,
   callTreeTopDown,
+  fileLineCosts,
   functionTable,
   lineCosts,
   matchedWeight,
@@ -31,6 +32,15 @@ export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
 /** Compiles the search box: a case-insensitive RegExp in regex mode, else a plain substring. Null when empty or invalid. */
 export function compileSearch(search: string, regex: boolean): string | RegExp | null {
   if (!search) return null;
+  // `/pattern/` (optionally `/pattern/i`) is a regular expression too, as the search box's placeholder says.
+  const slashed = /^\/(.+)\/([a-z]*)$/.exec(search);
+  if (slashed && !regex) {
+    try {
+      return new RegExp(slashed[1], 'i');
+    } catch {
+      return null;
+    }
+  }
   if (!regex) return search;
   try {
     return new RegExp(search, 'i');
@@ -49,6 +59,7 @@ export class ViewModel {
   private invertedFlame: FlameLayout | null = null;
   private funcs: FunctionCosts | null = null;
   private lineData: Map<number, Map<number, LineCost>> | null = null;
+  private fileLineData = new Map<number, Map<number, LineCost>>();
   private jit: Float64Array | null = null;
   match: Uint8Array | null = null;
   matchWeight = 0;
@@ -101,6 +112,13 @@ export class ViewModel {
 
   functions(): FunctionCosts {
     return (this.funcs ??= functionTable(this.profile, this.weights));
+  }
+
+  /** Per-line costs of one file (string index), each line once per sample. */
+  fileLines(file: number): Map<number, LineCost> {
+    let lines = this.fileLineData.get(file);
+    if (!lines) this.fileLineData.set(file, (lines = fileLineCosts(this.profile, this.weights, file)));
+    return lines;
   }
 
   lines(): Map<number, Map<number, LineCost>> {

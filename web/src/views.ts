@@ -5,11 +5,17 @@
  */
 import type { CallTree } from '../../src/model/analysis.js';
 import { callersAndCallees } from '../../src/model/analysis.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { funcFile, funcName } from '../../src/model/profile.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCount, formatPercent, formatWeight } from './format.js';
-import type { ViewModel } from './viewmodel.js';
 import { VirtualList } from './virtuallist.js';
+import { ViewModel } from './viewmodel.js';
+import { FlameCanvas, type Hit } from './flamecanvas.js';
+import type { FlameLayout } from './layout.js';
+import type { Palette } from './colors.js';
+import { Memo } from './memo.js';
+import type { ViewState } from './state.js';
 import { isSourceFileName } from '../../src/model/source-files.js';
 
 export interface ViewHost {
@@ -241,37 +247,74 @@ export class FunctionTableView {
   }
 }
 
-/** Callers and callees of the selected function. */
+/**
+ * Callers and callees of the selected function as two flame graphs (a
+ * sandwich): above, who called it (the function at the bottom, its callers
+ * growing upwards); below, what it called (the function on top, its callees
+ * hanging down). Click a frame to move the sandwich to that function.
+ */
 export class SandwichView {
   readonly element: HTMLDivElement;
+  private readonly summary = h('div', { class: 'sandwich-self' });
+  private readonly empty = h('p', { class: 'empty' });
+  private readonly callersHost = h('div', { class: 'flame-host sandwich-flame', 'aria-label': 'Callers' });
+  private readonly calleesHost = h('div', { class: 'flame-host sandwich-flame', 'aria-label': 'Callees' });
+  private readonly callers: FlameCanvas;
+  private readonly callees: FlameCanvas;
+  private readonly memo = new Memo<{ callers: FlameLayout; callees: FlameLayout }>();
+  private vm: ViewModel | null = null;
 
-  constructor(private readonly host: ViewHost) {
-    this.element = h('div', { class: 'panel-fill sandwich' });
+  constructor(private readonly host: ViewHost & { placeTooltip(lines: HTMLElement[], x: number, y: number): void; hideTooltip(): void; paletteFor(): Palette | null }) {
+    const callbacks = (which: () => FlameCanvas) => ({
+      onHover: (hit: Hit | null, x: number, y: number) => this.tooltip(which(), hit, x, y),
+      onClick: (hit: Hit | null) => { if (hit) this.host.selectFunction(hit.func, 'sandwich'); },
+    });
+    this.callers = new FlameCanvas(this.callersHost, callbacks(() => this.callers));
+    this.callees = new FlameCanvas(this.calleesHost, callbacks(() => this.callees));
+    this.callees.icicle = true;
+    this.element = h('div', { class: 'panel-fill sandwich' }, this.empty,
+      h('div', { class: 'sandwich-flames' }, h('h3', null, 'Callers'), this.callersHost, this.summary, h('h3', null, 'Callees'), this.calleesHost));
   }
 
-  show(vm: ViewModel, func: number): void {
-    if (func < 0 || func >= vm.profile.funcs.length) {
-      replaceChildren(this.element, h('p', { class: 'empty' }, 'Select a function (click it in any view) to see its callers and callees.'));
+  show(vm: ViewModel, state: ViewState): void {
+    const func = state.func;
+    const valid = func >= 0 && func < vm.profile.funcs.length;
+    this.empty.hidden = valid;
+    (this.element.lastElementChild as HTMLElement).hidden = !valid;
+    if (!valid) {
+      this.empty.textContent = 'Select a function (click it in any view) to see its callers and callees.';
       return;
     }
+    this.vm = vm;
+    const layouts = this.memo.get([vm, func], () => {
+      // Both halves start from the view's own transformed profile, with the same threads, range and idle choice.
+      const callersVm = new ViewModel(vm.base, state, applyTransforms(vm.profile, [{ type: 'cut-below', func }]));
+      const calleesVm = new ViewModel(vm.base, state, applyTransforms(vm.profile, [{ type: 'focus-function', func }]));
+      return { callers: callersVm.flameLayout(true), callees: calleesVm.flameLayout(false) };
+    });
     const data = callersAndCallees(vm.profile, vm.weights, func);
-    const table = (title: string, rows: { func: number; weight: number }[]) => h('section', { class: 'sandwich-part' },
-      h('h3', null, title),
-      rows.length === 0 ? h('p', { class: 'empty' }, 'none') : h('div', { class: 'rows' }, ...rows.map((r) => {
-        const el = h('div', { class: 'srow', tabindex: 0 },
-          cell('num', formatCount(r.weight)), cell('num', formatPercent(r.weight, vm.total)),
-          h('span', { class: 'name' }, h('span', { class: 'fn' }, funcName(vm.profile, r.func)), h('span', { class: 'loc' }, funcLocation(vm, r.func))));
-        el.addEventListener('click', () => this.host.selectFunction(r.func, 'sandwich'));
-        el.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.host.selectFunction(r.func, 'sandwich'); });
-        return el;
-      })));
-    replaceChildren(this.element,
-      table('Callers', data.callers),
-      h('section', { class: 'sandwich-self' },
-        h('h3', null, funcName(vm.profile, func)),
-        h('p', { class: 'loc' }, funcLocation(vm, func)),
-        h('p', null, `Total ${formatWeight(data.total, vm.unit)} (${formatPercent(data.total, vm.total)}), self ${formatWeight(data.self, vm.unit)} (${formatPercent(data.self, vm.total)})`)),
-      table('Callees', data.callees));
+    replaceChildren(this.summary,
+      h('strong', null, funcName(vm.profile, func)), ' ', h('span', { class: 'loc' }, funcLocation(vm, func)), ' ',
+      h('span', null, `total ${formatWeight(data.total, vm.unit)} (${formatPercent(data.total, vm.total)}), self ${formatWeight(data.self, vm.unit)} (${formatPercent(data.self, vm.total)})`));
+    const names = Array.from(vm.profile.funcs.name, (s) => vm.profile.strings[s]);
+    for (const [canvas, layout] of [[this.callers, layouts.callers], [this.callees, layouts.callees]] as const) {
+      if (canvas.names.length !== names.length) canvas.setNames(names);
+      canvas.palette = this.host.paletteFor();
+      canvas.selectedFunc = func;
+      canvas.showFlame(layout, canvas.flame === layout);
+      canvas.resize();
+    }
+  }
+
+  private tooltip(canvas: FlameCanvas, hit: Hit | null, x: number, y: number): void {
+    const vm = this.vm;
+    if (!hit || !vm || !canvas.flame) { this.host.hideTooltip(); return; }
+    const t = canvas.flame.tree;
+    this.host.placeTooltip([
+      h('div', { class: 'tt-name' }, funcName(vm.profile, hit.func)),
+      h('div', { class: 'tt-loc' }, funcLocation(vm, hit.func) || '(no file)'),
+      h('div', null, `${canvas === this.callers ? 'Through this call path' : 'Total'}: ${formatWeight(t.total[hit.node], vm.unit)} (${formatPercent(t.total[hit.node], vm.total)})`),
+    ], x, y);
   }
 }
 
@@ -295,22 +338,11 @@ export class SourceView {
     const name = funcName(vm.profile, func);
     if (!file) return this.message(`Source unavailable: the profile records no file for ${name}.`);
     if (!isSourceFileName(file)) return this.message(`Source unavailable: ${file} is not a source file (only .py, .pyx, .c and similar files are shown).`);
-    // Sum line costs of every function in this file.
-    const perLine = new Map<number, { self: number; total: number }>();
-    const lines = vm.lines();
+    // Line costs of the whole file, each line once per sample (a line two functions share is not counted twice).
     const fileIndex = vm.profile.funcs.file[func];
-    let hasLineData = false;
-    for (const [f, costs] of lines) {
-      if (vm.profile.funcs.file[f] !== fileIndex) continue;
-      for (const [line, c] of costs) {
-        if (line <= 0) continue;
-        hasLineData = true;
-        const acc = perLine.get(line) ?? { self: 0, total: 0 };
-        acc.self += c.self;
-        acc.total += c.total;
-        perLine.set(line, acc);
-      }
-    }
+    const cached = vm.fileLines(fileIndex);
+    const hasLineData = cached.size > 0;
+    const perLine = hasLineData ? cached : new Map<number, { self: number; total: number }>();
     if (!hasLineData) {
       // No per-line samples: fall back to each function's first line with its totals.
       const { self, total } = vm.functions();

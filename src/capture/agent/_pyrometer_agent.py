@@ -225,7 +225,7 @@ class _InArray:
 # Sampler.numbers slots. Code that runs in every look indexes them directly: through the
 # descriptor each access is a Python-level call, which cold costs as much as a clock read.
 (_LAST_CLOCK, _TYPICAL, _OWN_CPU, _LAST_TS, _LAST_FLUSH, _SAMPLES, _SNAPSHOTS, _NATIVE_SAMPLES,
- _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _SAMPLER_NUMBERS) = range(12)  # _QUICK_LEFT: see _look_alone
+ _IDLE_SAMPLES, _MARKS_USED, _QUICK_LEFT, _RECORDS, _SAMPLER_NUMBERS) = range(13)  # _QUICK_LEFT: see _look_alone
 
 
 _THREAD_LAST_CPU, _THREAD_CREDIT = 0, 1  # _ThreadState.numbers slots
@@ -263,8 +263,10 @@ class Sampler:
     native_samples = _InArray(_NATIVE_SAMPLES)
     idle_samples = _InArray(_IDLE_SAMPLES)
     marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
+    records = _InArray(_RECORDS)  # stack records written (one per stack a look saw)
 
-    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids):
+    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids, native=True):
+        self.native = native  # False: C code time stays on the calling line (vmprof's --no-native)
         self.numbers = _array('d', [0.0] * _SAMPLER_NUMBERS)
         self.period = 1.0 / rate_hz
         self.wall = wall
@@ -286,6 +288,7 @@ class Sampler:
         self.idle_samples = 0
         self.last_ts = -1.0
         self.marks = _array('d', [0.0]) * 512  # (record number, perf_counter) pairs: the ts: METAs
+        self.weights = _array('l')  # the weight (in periods) of each record since the last flush
         self.main_ident = threading.main_thread().ident
         # created by the main thread (at start-up, or in a fork's only thread)
         self.main_native_id = threading.get_native_id() if hasattr(threading, 'get_native_id') else None
@@ -412,22 +415,24 @@ class Sampler:
 
     # -- sampling -------------------------------------------------------------------------
     def _emit(self, st, top, count, native_count, idle):
+        """One record per stack a look saw (at most two: the C-code part and the line), each
+        written once with its weight in periods kept for the `w:<n>` META (see flush)."""
         entries = self._walk(top)
         if not entries:
             return False
         key = tuple(entries)
-        rec = self.stacks.get(key) or self._encode(key)
         suffix = st.tid_bytes
         if self.memory:
             suffix += struct.pack(_ADDR, self._rss_kb())
         write = self.writer.write
+        weights = self.weights
+        numbers = self.numbers
         if idle:
             ikey = ((0, IDLE_UID) if self.lines else (IDLE_UID,)) + key
-            irec = self.stacks.get(ikey) or self._encode(ikey)
-            for _ in range(count):
-                write(irec)
-                write(suffix)
-            numbers = self.numbers
+            write(self.stacks.get(ikey) or self._encode(ikey))
+            write(suffix)
+            weights.append(count)
+            numbers[_RECORDS] += 1
             numbers[_IDLE_SAMPLES] += count
             numbers[_SAMPLES] += count
             return True
@@ -436,16 +441,18 @@ class Sampler:
             lasti = getattr(top, 'f_lasti', -1)
             nuid = self._native_uid(top.f_code, line, lasti)
             nkey = ((0, nuid) if self.lines else (nuid,)) + key
-            nrec = self.stacks.get(nkey) or self._encode(nkey)
-            for _ in range(native_count):
-                write(nrec)
-                write(suffix)
-            self.numbers[_NATIVE_SAMPLES] += native_count
-            count -= native_count
-        for _ in range(count):
-            write(rec)
+            write(self.stacks.get(nkey) or self._encode(nkey))
             write(suffix)
-        self.numbers[_SAMPLES] += native_count + count
+            weights.append(native_count)
+            numbers[_RECORDS] += 1
+            numbers[_NATIVE_SAMPLES] += native_count
+            count -= native_count
+        if count > 0:
+            write(self.stacks.get(key) or self._encode(key))
+            write(suffix)
+            weights.append(count)
+            numbers[_RECORDS] += 1
+        numbers[_SAMPLES] += native_count + count
         return True
 
     def _in_call(self, frame):
@@ -529,11 +536,11 @@ class Sampler:
             if self.previous_look != LOOK_BY_HELPER:
                 self._note_interval(elapsed)
             self.previous_look = LOOK_QUICK
-            samples_before = numbers[_SAMPLES]
+            records_before = numbers[_RECORDS]
             self._sample_thread(st, frame, thread_numbers[_THREAD_CREDIT] + elapsed, elapsed,
                                 max(3 * numbers[_TYPICAL], NATIVE_MIN), False)
-            if numbers[_SAMPLES] != samples_before:
-                self._after_samples(samples_before)
+            if numbers[_RECORDS] != records_before:
+                self._after_samples(records_before)
         except Exception as e:
             self.errors += 1
             self.last_error = repr(e)
@@ -561,7 +568,7 @@ class Sampler:
         # A thread whose CPU advanced far more than looks are usually apart was held in C code.
         # Gaps jitter by a few ticks anyway: only holds of NATIVE_MIN or more count.
         excess_limit = max(3 * max(self.typical, usual_gap), NATIVE_MIN)
-        samples_before = self.samples
+        records_before = self.records
         for ident, top in frames.items():
             st = self._thread_state(ident)
             cpu_delta = None
@@ -584,8 +591,8 @@ class Sampler:
                 credit = st.credit + cpu_delta
                 idle = False
             self._sample_thread(st, top, credit, cpu_delta, excess_limit, idle)
-        if self.samples != samples_before:
-            self._after_samples(samples_before)
+        if self.records != records_before:
+            self._after_samples(records_before)
 
     def _sample_thread(self, st, top, credit, cpu_delta, excess_limit, idle):
         """Turns a thread's credited time (seconds) into samples of its stack at `top`, keeping
@@ -600,15 +607,16 @@ class Sampler:
         # that has just come back from C stands at its call instruction. Both must hold: the
         # kernel's CPU timer itself sometimes fires late, and a thread may have been waiting
         # for the GIL rather than running C.
-        if not idle and cpu_delta is not None and cpu_delta > excess_limit and self._in_call(top):
+        if (not idle and self.native and cpu_delta is not None and cpu_delta > excess_limit
+                and self._in_call(top)):
             native = min(count, int((cpu_delta - self.numbers[_TYPICAL]) / period))
         if self._emit(st, top, count, native, idle):
             st.numbers[_THREAD_CREDIT] = credit - count * period
         else:
             st.numbers[_THREAD_CREDIT] = credit  # the thread was in our own code: its time goes to the next look
 
-    def _after_samples(self, samples_before):
-        """Time marks and flushing, after a look that wrote samples starting at `samples_before`."""
+    def _after_samples(self, records_before):
+        """Time marks and flushing, after a look that wrote records from number `records_before` on."""
         now = _perf_counter()
         numbers = self.numbers
         if now - numbers[_LAST_TS] >= 0.01:
@@ -617,7 +625,7 @@ class Sampler:
             # more code than the rest of a look (its cost is mostly cache misses, every 10 ms)
             i = int(numbers[_MARKS_USED])
             marks = self.marks
-            marks[i] = samples_before
+            marks[i] = records_before
             marks[i + 1] = now
             numbers[_MARKS_USED] = i + 2
         # a process killed outright (SIGKILL, OOM) keeps all but the last moments
@@ -634,6 +642,12 @@ class Sampler:
         for i in range(0, int(self.marks_used), 2):
             meta('ts:%d' % marks[i], '%.3f' % ((marks[i + 1] - start) * 1000.0))
         self.marks_used = 0
+        weights = self.weights
+        if weights:
+            # records of weight 1 need no mark: old files (one record per period) had none
+            if max(weights) > 1:
+                meta('w:%d' % (self.records - len(weights)), ','.join(map(str, weights)))
+            del weights[:]
         self.writer.flush()
 
     # -- control --------------------------------------------------------------------------
@@ -780,6 +794,7 @@ class Sampler:
         self.stopped = True
         self.writer.discard()
         self.marks_used = 0
+        del self.weights[:]
         self._unhook_thread_start()
         self._disarm_timer()
         for fd in (self.writer.fd, self.statm):
@@ -804,6 +819,7 @@ class Sampler:
         self.flush()
         w = self.writer
         w.meta('samples', int(self.samples))
+        w.meta('records', int(self.records))
         w.meta('snapshots', int(self.snapshots))
         w.meta('duration_s', '%.6f' % duration)
         w.meta('cpu_s', '%.6f' % cpu)
@@ -822,8 +838,9 @@ class Sampler:
 class PyPyVMProf:
     """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
 
-    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None):
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True):
         import _vmprof
+        self.native = native
         self._vmprof = _vmprof
         self.fd = fd
         self.path = path
@@ -843,7 +860,7 @@ class PyPyVMProf:
             self._jitlog.enable(self.jitlog_fd)
         # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy.
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
-        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, 1, int(self.wall))
+        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, int(self.native), int(self.wall))
 
     def forget(self):
         # _vmprof's timer does not survive fork; its state does, and disable() would write into
@@ -955,6 +972,7 @@ class _Options:
     engine = 'auto'
     jitlog = None
     subprocess_dir = None
+    native = True
 
 
 def _parse(argv):
@@ -989,6 +1007,8 @@ def _parse(argv):
             opts.lines = True
         elif a == '--mem':
             opts.memory = True
+        elif a == '--no-native':
+            opts.native = False
         else:
             raise SystemExit('pyrometer agent: unknown option %s' % a)
         i += 1
@@ -1139,7 +1159,7 @@ def _subprocess_config():
     try:
         directory, rate, flags, engine = value.split(';', 3)
         return {'dir': directory, 'rate': float(rate), 'wall': 'w' in flags, 'lines': 'l' in flags,
-                'memory': 'm' in flags, 'engine': engine}
+                'memory': 'm' in flags, 'native': 'N' not in flags, 'engine': engine}
     except ValueError:
         return None
 
@@ -1159,9 +1179,9 @@ def start_child_profiler():
     except OSError:
         return  # the parent has finished and removed the directory: nothing to add to
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path)
+        profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path, cfg['native'])
     else:
-        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids())
+        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids(), cfg['native'])
     _state.update(profiler=profiler, finished=False, interrupted=False)
     _install_exit_hooks()
     profiler.start()
@@ -1282,15 +1302,16 @@ def main(argv):
             if fn is not None:
                 hidden.add(id(fn.__code__))
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out)
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native)
     else:
-        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids)
+        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids, opts.native)
     _state['profiler'] = profiler
 
     # atexit registered before the user's handlers: ours runs after theirs and after threads end
     _install_exit_hooks()
     if opts.subprocess_dir:
-        flags = ('w' if opts.wall else '') + ('l' if opts.lines else '') + ('m' if opts.memory else '')
+        flags = (('w' if opts.wall else '') + ('l' if opts.lines else '') + ('m' if opts.memory else '')
+                 + ('' if opts.native else 'N'))
         os.environ[SUBPROCESS_ENV] = '%s;%s;%s;%s' % (opts.subprocess_dir, opts.rate, flags, engine)
         site_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'subprocess')
         old = os.environ.get('PYTHONPATH')

@@ -12,7 +12,10 @@
  *           (fn, cfn, jfn) and objects (ob, cob) each have their own ids.
  *   costs   `<positions> <cost per event>`: exclusive costs of the current function
  *           at that position; missing trailing costs are 0. Positions may be
- *           relative to the previous cost line's: `+N`, `-N`, `*` (same), or hex `0x..`.
+ *           relative to the previous cost line's: `+N`, `-N`, `*` (same), or hex `0x..`
+ *           (valgrind --compress-pos=yes). Some writers compress costs the same way
+ *           (speedscope's corpus): a cost `*`, `+N` or `-N` is read relative to the
+ *           previous cost line's, with a warning.
  *   calls   `calls=<count> <target position>` and then one cost line giving the
  *           call site's position and the INCLUSIVE cost of those calls. As valgrind
  *           writes them, neither line moves the base of relative positions; `fn=`
@@ -170,6 +173,8 @@ export function readCallgrind(bytes: Uint8Array): Profile {
 
   /** Parses the positions and costs of a cost line into `costs`; returns the line number position. */
   const costs = new Float64Array(64);
+  const lastCosts = new Float64Array(64);
+  let relativeCosts = false;
   const parseCostLine = (line: string, moveBase: boolean): number => {
     let i = 0;
     const n = line.length;
@@ -196,10 +201,19 @@ export function readCallgrind(bytes: Uint8Array): Profile {
       const start = i;
       while (i < n && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
       if (e >= nEvents) fail(`more costs than the ${nEvents} events declared`);
-      const v = parseNumber(line.slice(start, i));
-      if (Number.isNaN(v)) fail(`bad cost ${JSON.stringify(line.slice(start, i))}`);
+      const token = line.slice(start, i);
+      let v: number;
+      // Not in valgrind's format, but in files other tools (and speedscope's corpus) write:
+      // a cost of `*` repeats the previous cost line's, `+N` and `-N` are relative to it.
+      if (token === '*') v = lastCosts[e];
+      else if (token[0] === '-') v = lastCosts[e] - parseNumber(token.slice(1));
+      else if (token[0] === '+') v = lastCosts[e] + parseNumber(token.slice(1));
+      else v = parseNumber(token);
+      if (Number.isNaN(v) || v < 0) fail(`bad cost ${JSON.stringify(token)}`);
+      if (token === '*' || token[0] === '-' || token[0] === '+') relativeCosts = true;
       costs[e++] = v;
     }
+    lastCosts.set(costs.subarray(0, nEvents));
     return lineColumn < 0 ? 0 : sourceLine;
   };
 
@@ -401,6 +415,7 @@ export function readCallgrind(bytes: Uint8Array): Profile {
   if (summary !== null && (summary as number[])[0] !== totals[0]) {
     builder.warn(`the file's summary (${(summary as number[])[0]}) differs from the sum of its costs (${totals[0]})`);
   }
+  if (relativeCosts) builder.warn('costs written relative to the previous cost line (`*`, `+N`, `-N`) were read so; valgrind never writes them');
   builder.warn('callgrind records no call paths: the call tree is reconstructed from call-edge costs (exact costs are in the function table)');
   const data: CallgrindData = {
     events: eventNames,

@@ -1,6 +1,7 @@
 /**
- * Firefox Profiler "processed" profile (export only): a JSON file that
+ * Firefox Profiler "processed" profile: a JSON file that
  * https://profiler.firefox.com opens as it is ("Load a profile from file").
+ * This file writes it; read.ts reads it back (and the gecko format).
  *
  * Layout (processed format version 70, the Firefox Profiler's
  * src/types/profile.ts; docs-developer/CHANGELOG-formats.md lists the changes):
@@ -30,6 +31,7 @@ import {
   type Thread,
 } from '../../model/profile.js';
 import type { Format, WriteOptions } from '../registry.js';
+import { readFirefox, sniffFirefox } from './read.js';
 import { JsonColumn, constantColumn, jsonChunks, jsonNumber, jsonText, numberColumn } from '../json-chunks.js';
 
 /** The processed-format version this writer produces (Firefox Profiler's PROCESSED_PROFILE_VERSION). */
@@ -381,8 +383,10 @@ function emptyThread(): Record<string, unknown> {
 
 export const firefoxFormat: Format = {
   name: 'firefox',
-  description: 'Firefox Profiler processed profile (open at profiler.firefox.com)',
+  description: 'Firefox Profiler processed profile (open at profiler.firefox.com); reads the gecko format too',
   extensions: ['firefox.json', 'gecko.json'],
+  sniff: (head) => sniffFirefox(head),
+  read: (bytes) => readFirefox(bytes),
   write: (profile, options) => jsonText(firefoxProfileTree(profile, options)),
   writeChunks: (profile, options) => jsonChunks(firefoxProfileTree(profile, options)),
 };

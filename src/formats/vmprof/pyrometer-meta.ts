@@ -5,6 +5,10 @@
  * the process ids of a merged `--subprocesses` file (META `subprocesses`, PyPy's _vmprof).
  *
  * META keys used (written by the agent; src/capture/merge.ts rewrites children's keys):
+ * - `w:<n>` = `w0,w1,…`: the weights, in sampling periods, of stack records n, n+1, …: each
+ *   look writes a stack once, weighted by the CPU or wall time it stands for (vmprof's own
+ *   reader, which wants count 1 per record, sees one sample per look). Records no `w:` covers
+ *   weigh 1, so files written before (one record per period) read as they always did.
  * - `ts:<n>` = milliseconds (from the sampler's start) at which stack record n was written;
  *   n counts the stack records of the whole file, all threads together, from 0. The agent
  *   writes one at most every 10 ms, for the first record of a look at the threads. Merged
@@ -15,6 +19,7 @@
  *   where each process's run ends on the parent's clock (the last stretch after the last mark).
  *
  * What it changes:
+ * - samples get their record's weight (`w:<n>`);
  * - frames of the native function `<idle>` (written as `n:<idle>:0:-` on top of a thread that
  *   waited) get category `idle`, so "hide idle" filters drop them;
  * - threads get their `processId` from `thread_pid:<tid>`;
@@ -41,7 +46,8 @@ export function applySamplerMeta(profile: Profile): Profile {
   }
   markIdleFrames(profile);
   assignProcesses(profile);
-  applyTimeMarks(profile);
+  const weights = applyRecordWeights(profile);
+  applyTimeMarks(profile, weights);
   return profile;
 }
 
@@ -128,7 +134,53 @@ interface Segment {
   anchorTime: number[];
 }
 
-function applyTimeMarks(profile: Profile): void {
+/** The record number of a sample from the reader's `i * period` time; -1 when the time is off that grid. */
+function recordNumber(time: number, period: number): number {
+  const i = Math.round(time / period);
+  return Math.abs(i * period - time) <= 1e-6 * Math.max(1, time) ? i : -1;
+}
+
+/**
+ * Gives each sample its record's `w:<n>` weight; returns whether any weight is not 1 (files
+ * from before weights, and PyPy's, have none). Run before applyTimeMarks moves the times off
+ * the record grid.
+ */
+function applyRecordWeights(profile: Profile): boolean {
+  const { extra, interval: period } = profile.meta;
+  if (!(period > 0)) return false;
+  const runs: [number, string][] = [];
+  for (const key in extra) {
+    if (key.charCodeAt(0) !== 119 /* w */ || !key.startsWith('w:')) continue;
+    const n = Number(key.slice(2));
+    if (Number.isInteger(n) && n >= 0) runs.push([n, extra[key]]);
+  }
+  if (runs.length === 0) return false;
+  let records = 0;
+  for (const t of profile.threads) records += t.samples.length;
+  const weightOf = new Float64Array(records).fill(1);
+  for (const [first, list] of runs) {
+    let i = first;
+    for (const text of list.split(',')) {
+      const w = Number(text);
+      if (i < records && Number.isInteger(w) && w >= 1) weightOf[i] = w;
+      i++;
+    }
+  }
+  let any = false;
+  for (const t of profile.threads) {
+    const { time, weight, length } = t.samples;
+    for (let k = 0; k < length; k++) {
+      const i = recordNumber(time[k], period);
+      if (i >= 0 && i < records && weightOf[i] !== 1) {
+        weight[k] = weightOf[i];
+        any = true;
+      }
+    }
+  }
+  return any;
+}
+
+function applyTimeMarks(profile: Profile, weighted: boolean): void {
   const { meta } = profile;
   const period = meta.interval;
   if (!(period > 0) || meta.formatVersion === null || meta.formatVersion >= 7) return;
@@ -144,10 +196,7 @@ function applyTimeMarks(profile: Profile): void {
 
   // The record number of every sample, from the reader's i * period times; anything else
   // (times the reader did not put on that grid) leaves the times alone.
-  const recordOf = (time: number): number => {
-    const i = Math.round(time / period);
-    return Math.abs(i * period - time) <= 1e-6 * Math.max(1, time) ? i : -1;
-  };
+  const recordOf = (time: number): number => recordNumber(time, period);
   const records = profile.threads.map((t) => new Float64Array(t.samples.length));
   const byProcess = new Map<string, Segment>();
   for (let ti = 0; ti < profile.threads.length; ti++) {
@@ -226,13 +275,14 @@ function applyTimeMarks(profile: Profile): void {
     return a;
   };
 
-  // A look at the threads writes, for each thread, one record per period of time (wall or
-  // CPU) the thread was credited since the previous look: a run of consecutive records of one
-  // thread stands for the time just before it was written, not after. So each run of a
-  // thread's records (split where a mark starts a new look) is spread back from the time its
-  // last record was written, by up to one period per record, never before the thread's
-  // previous run ends. With frequent looks a sample sits one period before its look; when
-  // the sampler was starved (one late look with many records), the records still cover the run.
+  // A look at the threads writes, for each thread, its stack once weighted by the periods of
+  // time (wall or CPU) the thread was credited since the previous look (older files: one record
+  // per period): a run of consecutive records of one thread stands for the time just before it
+  // was written, not after. So each run of a thread's records (split where a mark starts a new
+  // look) is spread back from the time its last record was written, by up to one period per
+  // unit of weight, never before the thread's previous run ends. With frequent looks a sample
+  // sits its weight in periods before its look; when the sampler was starved (one late look
+  // standing for a long time), the records still cover the run.
   let maxRecord = -1;
   for (const r of records) if (r.length > 0) maxRecord = Math.max(maxRecord, r[r.length - 1]);
   const recordTime = new Float64Array(maxRecord + 1).fill(NaN);
@@ -240,6 +290,7 @@ function applyTimeMarks(profile: Profile): void {
     const { samples } = thread;
     const rec = records[ti];
     if (samples.length === 0) return;
+    const weight = samples.weight;
     const seg = segmentOf(rec[0]);
     const idx = seg.anchorIndex;
     let previousEnd = Math.max(0, seg.startMs);
@@ -250,13 +301,18 @@ function applyTimeMarks(profile: Profile): void {
       // the run ends where the records stop being consecutive or a mark starts a new look
       const nextMark = anchor + 1 < idx.length ? idx[anchor + 1] : Infinity;
       let end = k + 1;
-      while (end < samples.length && rec[end] === rec[end - 1] + 1 && rec[end] !== nextMark) end++;
-      const count = end - k;
-      const written = Math.max(previousEnd, count === 1 ? startTime : writeTime(rec[end - 1], seg, anchor));
-      const from = Math.min(written, Math.max(previousEnd, Math.min(startTime, written - count * period)));
-      const step = (written - from) / count;
+      let runWeight = weighted ? weight[k] : 1;
+      while (end < samples.length && rec[end] === rec[end - 1] + 1 && rec[end] !== nextMark) {
+        runWeight += weighted ? weight[end] : 1;
+        end++;
+      }
+      const written = Math.max(previousEnd, writeTime(rec[end - 1], seg, anchor));
+      const from = Math.min(written, Math.max(previousEnd, Math.min(startTime, written - runWeight * period)));
+      const step = (written - from) / runWeight;
+      let before = 0; // weight of the run's records before this one
       for (let j = k; j < end; j++) {
-        samples.time[j] = from + (j - k) * step;
+        samples.time[j] = from + before * step;
+        before += weighted ? weight[j] : 1;
         recordTime[rec[j]] = samples.time[j];
       }
       previousEnd = written;

@@ -69,6 +69,10 @@ export function parseFilters(query: Record<string, string | undefined>): { text?
     if (Number.isNaN(ms)) throw new UploadError(400, `${name} must be a date (YYYY-MM-DD) or an ISO time`);
     return dateOnly && endOfDay ? ms + 86_400_000 - 1 : ms;
   };
+  // SQLite's LIKE stops at a NUL (the search would silently narrow) and PostgreSQL text cannot hold one.
+  for (const name of ['q', 'interpreter'] as const) {
+    if (query[name]?.includes('\0')) throw new UploadError(400, `${name} must not contain NUL characters`);
+  }
   const text = query.q?.trim().slice(0, 200) || undefined;
   const interpreter = query.interpreter?.trim().slice(0, 64) || undefined;
   return { text, interpreter, from: time(query.from, 'from', false), to: time(query.to, 'to', true) };

@@ -2,8 +2,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Store } from './store.js';
-import { SqliteStore } from './sqlite.js';
-import { PostgresStore } from './postgres.js';
 
 export interface StoreOptions {
   /** An SQLite file path, or a postgres:// / postgresql:// connection URL. */
@@ -26,6 +24,7 @@ export function isPostgresUrl(db: string): boolean {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dataDir = resolve(options.dataDir ?? defaultDataDir());
   const db = options.db ?? process.env.PYROMETER_DB;
-  if (db && isPostgresUrl(db)) return PostgresStore.open(db);
-  return SqliteStore.open(db ? resolve(db) : join(dataDir, 'pyrometer.db'));
+  // Each driver is loaded only when its store is opened: `pg` and better-sqlite3 cost start-up time.
+  if (db && isPostgresUrl(db)) return (await import('./postgres.js')).PostgresStore.open(db);
+  return (await import('./sqlite.js')).SqliteStore.open(db ? resolve(db) : join(dataDir, 'pyrometer.db'));
 }

@@ -1,0 +1,328 @@
+/**
+ * The outside sampler: looks at a CPython process (and, with `subprocesses`, its Python
+ * children) `rateHz` times a second from this process, and hands weighted stacks to a sink.
+ *
+ * Each look, per thread: the kernel's facts (state, CPU nanoseconds) first, then the stack only
+ * when the thread earned a sample:
+ * - CPU mode: a thread earns the CPU it used since the last look (a thread that used none costs
+ *   one procfs read and no memory reads); a sample stands for `floor(credit / period)` periods
+ *   and is written only when the thread is running at the look, so CPU used before a wait is
+ *   not charged to the wait (the bias of "CPU since the last look, at the current stack").
+ * - wall mode: every thread earns the elapsed time; it is idle when the kernel says it was not
+ *   running: under half the elapsed time on CPU (schedstat) and not in state R now (stat) —
+ *   never because of who held the GIL.
+ * - `gil`: only the thread holding the GIL earns anything.
+ * A torn stack is dropped with its credit and counted.
+ *
+ * The loop runs on the event loop with timers (no busy wait): the sampler uses its own core,
+ * and a late look weighs what it missed.
+ */
+import { AttachError } from './errors.js';
+import { childProcesses, KernelThread, processAlive, rssKb } from './kernel.js';
+import { PythonReader, TornStack } from './python.js';
+import type { RunTotals, SampleSink } from './sink.js';
+import { locatePython } from './target.js';
+import { threadNames } from './thread-names.js';
+
+export interface OutsideOptions {
+  pid: number;
+  mode: 'cpu' | 'wall';
+  rateHz: number;
+  lines?: boolean;
+  memory?: boolean;
+  gil?: boolean;
+  subprocesses?: boolean;
+  sink: SampleSink;
+  /** ppid written to META (the program's parent). */
+  ppid?: number;
+}
+
+interface ThreadState {
+  kernel: KernelThread;
+  lastCpuNs: number;
+  credit: number;
+  announced: boolean;
+}
+
+interface ProcessState {
+  pid: number;
+  reader: PythonReader | null;
+  /** When to try finding Python again (before exec, or before the runtime is up). */
+  retryAt: number;
+  attempts: number;
+  threads: Map<number, ThreadState>;
+  names: Map<number, string>;
+  nameMisses: Set<number>;
+  done: boolean;
+  /** Counted in totals.processes (once, also across an exec). */
+  counted: boolean;
+  /** A first look was taken since Python was found (threads seen later are new). */
+  looked: boolean;
+}
+
+const CHILD_SCAN_MS = 100;
+
+export class OutsideSampler {
+  private readonly processes = new Map<number, ProcessState>();
+  private readonly periodMs: number;
+  private readonly startPerf = performance.now();
+  private readonly startCpu = process.cpuUsage();
+  private lastLook = performance.now();
+  private lastChildScan = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, stackReads: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
+  /** The first reason Python could not be read in the main process (null once it was). */
+  lastProblem: AttachError | null = null;
+  python = '';
+
+  constructor(private readonly options: OutsideOptions) {
+    this.periodMs = 1000 / options.rateHz;
+    this.addProcess(options.pid);
+  }
+
+  private addProcess(pid: number): ProcessState {
+    const p: ProcessState = { pid, reader: null, retryAt: 0, attempts: 0, threads: new Map(), names: new Map(), nameMisses: new Set(), done: false, counted: false, looked: false };
+    this.processes.set(pid, p);
+    return p;
+  }
+
+  /** Finds Python in the process now (attach, dump): throws the AttachError when it cannot. */
+  attachNow(): void {
+    const p = this.processes.get(this.options.pid)!;
+    this.open(p, true);
+  }
+
+  private open(p: ProcessState, strict: boolean): boolean {
+    try {
+      const target = locatePython(p.pid);
+      const reader = new PythonReader(target);
+      p.reader = reader;
+      if (p.pid === this.options.pid) {
+        this.python = target.version;
+        this.lastProblem = null;
+        this.begin();
+      }
+      if (!p.counted) this.totals.processes++;
+      p.counted = true;
+      return true;
+    } catch (err) {
+      if (strict || !(err instanceof AttachError)) throw err;
+      if (p.pid === this.options.pid) this.lastProblem = err;
+      // the process may not have exec'd Python yet, or it is gone or is not Python
+      p.attempts++;
+      if (err.problem === 'no-such-process' || err.problem === 'pypy' || err.problem === 'unsupported-version' || err.problem === 'not-permitted' || (p.pid !== this.options.pid && p.attempts > 20)) p.done = true;
+      p.retryAt = performance.now() + Math.min(50, 2 * p.attempts);
+      return false;
+    }
+  }
+
+  private begun = false;
+
+  private begin(): void {
+    if (this.begun) return;
+    this.begun = true;
+    const o = this.options;
+    this.options.sink.begin({
+      pid: o.pid,
+      ppid: o.ppid ?? process.pid,
+      python: this.python,
+      mode: o.mode,
+      rateHz: o.rateHz,
+      lines: !!o.lines,
+      memory: !!o.memory,
+      gil: !!o.gil,
+      startMs: Date.now() - (performance.now() - this.startPerf),
+    });
+  }
+
+  /** True while the main process lives. */
+  get running(): boolean {
+    return !this.processes.get(this.options.pid)!.done;
+  }
+
+  start(onEnd: () => void): void {
+    let next = performance.now();
+    const tick = () => {
+      if (this.stopped) return;
+      this.look();
+      if (!this.running) {
+        onEnd();
+        return;
+      }
+      next += this.periodMs;
+      const now = performance.now();
+      if (next < now - this.periodMs) next = now; // fell behind: do not rush to catch up
+      this.timer = setTimeout(tick, Math.max(0, next - now));
+    };
+    tick();
+  }
+
+  /** One look at every sampled process. */
+  look(): void {
+    const now = performance.now();
+    const elapsed = now - this.lastLook;
+    this.lastLook = now;
+    if (this.options.subprocesses && now - this.lastChildScan >= CHILD_SCAN_MS) {
+      this.lastChildScan = now;
+      this.scanChildren();
+    }
+    let looked = false;
+    for (const p of this.processes.values()) {
+      if (p.done) continue;
+      if (!p.reader) {
+        if (now < p.retryAt || !this.open(p, false)) {
+          if (!processAlive(p.pid)) p.done = true;
+          continue;
+        }
+      }
+      try {
+        this.lookAt(p, elapsed, now);
+        looked = true;
+      } catch {
+        // reads fail: the process is exiting or gone, or it exec'd (a new image: find Python again)
+        if (!processAlive(p.pid)) this.finishProcess(p);
+        else this.reopen(p);
+      }
+    }
+    if (looked) this.totals.looks++;
+  }
+
+  private scanChildren(): void {
+    const seen = new Set(this.processes.keys());
+    const queue = [...this.processes.values()].filter((p) => !p.done).map((p) => p.pid);
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      for (const child of childProcesses(pid)) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        this.addProcess(child);
+        queue.push(child);
+      }
+    }
+  }
+
+  private finishProcess(p: ProcessState): void {
+    p.done = true;
+    for (const t of p.threads.values()) t.kernel.close();
+    p.threads.clear();
+    p.reader?.close();
+    p.reader = null;
+  }
+
+  private reopen(p: ProcessState): void {
+    for (const t of p.threads.values()) t.kernel.close();
+    p.threads.clear();
+    p.names.clear();
+    p.nameMisses.clear();
+    p.reader?.close();
+    p.reader = null;
+    p.attempts = 0;
+    p.retryAt = 0;
+    p.looked = false;
+  }
+
+  private lookAt(p: ProcessState, elapsed: number, now: number): void {
+    const reader = p.reader!;
+    const o = this.options;
+    reader.newLook();
+    const pythreads = reader.threads();
+    if (pythreads.length === 0) {
+      if (!processAlive(p.pid)) this.finishProcess(p);
+      return;
+    }
+    const gilHolder = o.gil ? reader.gilHolder() : 0;
+    const live = new Set<number>();
+    let rss = -1;
+    for (const t of pythreads) {
+      if (t.tid === 0) continue;
+      live.add(t.tid);
+      let st = p.threads.get(t.tid);
+      if (!st) {
+        const kernel = new KernelThread(p.pid, t.tid);
+        // on the first look at a process its threads' CPU so far was before we watched; a thread
+        // that appears later was born since the last look: all its CPU is new
+        st = { kernel, lastCpuNs: 0, credit: 0, announced: false };
+        p.threads.set(t.tid, st);
+        if (!p.looked) {
+          st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
+          continue;
+        }
+      }
+      const facts = st.kernel.facts();
+      if (!facts) continue;
+      const cpuMs = Math.max(0, (facts.cpuNs - st.lastCpuNs) / 1e6);
+      st.lastCpuNs = facts.cpuNs;
+      this.totals.cpuS += cpuMs / 1000;
+      if (o.gil && t.tstate !== gilHolder) continue;
+      // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure) in state R now
+      const running = cpuMs >= 0.5 * elapsed || (cpuMs > 0 || o.mode === 'wall' ? (facts.state || st.kernel.state()) === 'R' : false);
+      const idle = o.mode === 'wall' && !running;
+      st.credit += o.mode === 'wall' ? elapsed : cpuMs;
+      // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting
+      // (e.g. for the GIL after a system call) keeps its credit for its next running look
+      if (o.mode === 'cpu' && !running) continue;
+      const count = Math.floor(st.credit / this.periodMs);
+      if (count <= 0) continue;
+      st.credit -= count * this.periodMs;
+      let frames;
+      try {
+        frames = reader.stack(t.tstate);
+      } catch (err) {
+        if (!(err instanceof TornStack)) throw err;
+        this.totals.tornStacks++;
+        continue;
+      }
+      this.totals.stackReads++;
+      if (frames.length === 0) continue; // no Python code on this thread right now
+      if (!st.announced) {
+        st.announced = true;
+        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, t.tid, t.threadId) });
+      }
+      if (o.memory && rss < 0) rss = rssKb(p.pid);
+      o.sink.sample({ pid: p.pid, tid: t.tid, frames, count, idle, rssKb: rss < 0 ? 0 : rss, timeMs: now - this.startPerf });
+      this.totals.samples += count;
+      if (idle) this.totals.idleSamples += count;
+    }
+    p.looked = true;
+    for (const [tid, st] of p.threads) {
+      if (!live.has(tid)) {
+        st.kernel.close();
+        p.threads.delete(tid);
+      }
+    }
+  }
+
+  private threadName(p: ProcessState, tid: number, threadId: number): string {
+    // read the names again for each thread not seen yet (threads are few; a thread threading
+    // does not know, started with _thread, is looked up once)
+    if (!p.names.has(threadId) && !p.nameMisses.has(threadId) && p.reader) {
+      try {
+        for (const [id, name] of threadNames(p.reader)) p.names.set(id, name);
+      } catch {
+        // threading's objects were changing or are not readable: the kernel's names below
+      }
+      if (!p.names.has(threadId)) p.nameMisses.add(threadId);
+    }
+    const name = p.names.get(threadId);
+    if (name) return name;
+    if (tid === p.pid) return 'MainThread';
+    const st = p.threads.get(tid);
+    return st?.kernel.comm() || `thread-${tid}`;
+  }
+
+  /** Stops looking; the sink gets its totals. */
+  stop(): RunTotals {
+    if (!this.stopped) {
+      this.stopped = true;
+      if (this.timer) clearTimeout(this.timer);
+      const cpu = process.cpuUsage(this.startCpu);
+      this.totals.durationS = (performance.now() - this.startPerf) / 1000;
+      this.totals.samplerCpuS = (cpu.user + cpu.system) / 1e6;
+      this.begin(); // a program that ended before Python was found still gets a (sample-less) file
+      this.options.sink.end(this.totals);
+      for (const p of this.processes.values()) this.finishProcess(p);
+    }
+    return this.totals;
+  }
+}

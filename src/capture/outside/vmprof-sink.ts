@@ -1,0 +1,122 @@
+/**
+ * The outside sampler's samples as a VMProf version 6 file, laid out as the in-process agent
+ * writes it (src/capture/agent/_pyrometer_agent.py; one reader and `record`'s summary serve
+ * both): META `sampler` = `pyrometer`, thread names keyed `thread_name:0x<tid>`, a
+ * `ts:<record>` mark at most every 10 ms, each sample one record of count 1 (a stack worth n
+ * periods is written n times), the native `<idle>` frame on top of a waiting thread. Records
+ * go to the file as they are made (flushed every 64 KiB and at the end), so a killed run
+ * leaves a readable file.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { VmprofEncoder } from '../../formats/vmprof/write.js';
+import type { CodeInfo } from './python.js';
+import type { RunInfo, RunTotals, Sample, SampleSink, ThreadInfo } from './sink.js';
+
+const FLAG_MEMORY = 1;
+const FLAG_LINES = 2;
+const FLAG_REAL_TIME = 0x10;
+const IDLE_UID = 1;
+
+/** `py:name:firstline:file`, ':' in the name replaced as the readers expect. */
+function codeRecordName(code: CodeInfo): string {
+  return `py:${code.qualname.replace(/:/g, ';')}:${code.firstLine}:${code.file || '-'}`;
+}
+
+export class VmprofFileSink implements SampleSink {
+  private readonly fd: number;
+  private enc!: VmprofEncoder;
+  private run!: RunInfo;
+  private readonly announced = new Set<number>();
+  private records = 0;
+  private lastMarkMs = -Infinity;
+  private entries: number[] = [];
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  begin(run: RunInfo): void {
+    this.run = run;
+    const periodUsec = Math.max(1, Math.round(1e6 / run.rateHz));
+    this.enc = new VmprofEncoder({ wordSize: 8, periodUsec, chunkSize: 1 << 16, onChunk: (chunk) => this.write(chunk) });
+    this.enc.staticHeader(periodUsec);
+    const flags = (run.memory ? FLAG_MEMORY : 0) | (run.lines ? FLAG_LINES : 0) | (run.mode === 'wall' ? FLAG_REAL_TIME : 0);
+    this.enc.header(6, flags, 'cpython');
+    this.enc.startTime(run.startMs);
+    const meta: [string, string | number][] = [
+      ['sampler', 'pyrometer'],
+      ['engine', 'outside'],
+      ['mode', run.mode],
+      ['rate_hz', run.rateHz],
+      ['pid', run.pid],
+      ['ppid', run.ppid],
+      ['implementation', 'cpython'],
+      ['python', run.python],
+      ['os', 'linux'],
+      ['bits', 64],
+      ['start_monotonic', (performance.timeOrigin / 1000 + performance.now() / 1000).toFixed(6)],
+    ];
+    if (run.gil) meta.push(['gil_only', 1]);
+    for (const [k, v] of meta) this.enc.meta(k, String(v));
+    this.enc.nativeSymbol(IDLE_UID, 'n:<idle>:0:-');
+  }
+
+  private write(chunk: Uint8Array): void {
+    let done = 0;
+    while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done);
+  }
+
+  thread(thread: ThreadInfo): void {
+    this.enc.meta(`thread_name:0x${thread.tid.toString(16)}`, thread.name);
+    if (thread.pid !== this.run.pid) this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
+  }
+
+  meta(key: string, value: string): void {
+    this.enc.meta(key, value);
+  }
+
+  sample(s: Sample): void {
+    if (s.timeMs - this.lastMarkMs >= 10) {
+      this.enc.meta(`ts:${this.records}`, s.timeMs.toFixed(3));
+      this.lastMarkMs = s.timeMs;
+    }
+    const e = this.entries;
+    e.length = 0;
+    const lines = this.run.lines;
+    if (s.idle) {
+      if (lines) e.push(0);
+      e.push(IDLE_UID);
+    }
+    for (const f of s.frames) {
+      const uid = f.code.id * 16;
+      if (!this.announced.has(uid)) {
+        this.announced.add(uid);
+        this.enc.name(uid, codeRecordName(f.code));
+      }
+      if (lines) e.push(f.line);
+      e.push(uid);
+    }
+    for (let i = 0; i < s.count; i++) this.enc.stack(e, s.tid, s.rssKb, 1);
+    this.records += s.count;
+  }
+
+  end(t: RunTotals): void {
+    const clockS = this.run.mode === 'cpu' ? t.cpuS : t.durationS;
+    const m: [string, string | number][] = [
+      ['samples', t.samples],
+      ['snapshots', t.looks],
+      ['duration_s', t.durationS.toFixed(6)],
+      ['cpu_s', t.cpuS.toFixed(6)],
+      ['rate_hz_actual', (clockS > 0 ? t.looks / t.durationS : 0).toFixed(1)],
+      ['sampler_cpu_s', t.samplerCpuS.toFixed(6)],
+      ['idle_samples', t.idleSamples],
+      ['stack_reads', t.stackReads],
+      ['torn_stacks', t.tornStacks],
+    ];
+    if (t.processes > 1) m.push(['subprocesses', t.processes - 1]);
+    for (const [k, v] of m) this.enc.meta(k, String(v));
+    this.enc.trailer(Date.now());
+    this.enc.bytes();
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Comparing two stored profiles (the same analysis as `pyrometer diff` and the
+ * viewer's Compare view, src/model/compare.ts):
+ *
+ *   GET /api/v1/compare?before=<id>&after=<id>&normalize=share|time&top=N   JSON
+ *   GET /compare?id=<a>&id=<b>    (the list page's "Compare selected" form; the older one is "before")
+ *   GET /compare/<before>/<after> the viewer's Compare view on both, or a table when the viewer is not built
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { gunzip as gunzipCallback } from 'node:zlib';
+import { promisify } from 'node:util';
+import { compareFunctions, CompareError, type Comparison, type Normalization } from '../../model/compare.js';
+import { deserializeProfile } from '../../model/serialize.js';
+import type { Profile } from '../../model/profile.js';
+import { checkId, isAuthorized, requireAccess, type AccessPolicy } from '../http.js';
+import { UploadError } from '../ingest.js';
+import { layout, loginPage, notFoundPage, PAGE_CSP, text } from '../pages.js';
+import type { ProfileService } from '../service.js';
+import type { ProfileRow } from '../store/store.js';
+import { readBlobBytes } from '../store/store.js';
+
+const gunzip = promisify(gunzipCallback);
+
+async function storedProfile(service: ProfileService, id: string): Promise<{ row: ProfileRow; profile: Profile }> {
+  const row = await service.store.getProfile(checkId(id));
+  if (!row || !row.hasProfile || !row.modelBlob) throw new UploadError(404, `there is no profile ${id}`);
+  return { row, profile: deserializeProfile(new Uint8Array(await gunzip(await readBlobBytes(service.store, row.modelBlob)))) };
+}
+
+function normalization(value: string | undefined): Normalization {
+  if (value === undefined || value === '' || value === 'share') return 'share';
+  if (value === 'time') return 'time';
+  throw new UploadError(400, `normalize takes "share" or "time", not "${value.slice(0, 40)}"`);
+}
+
+async function compareStored(service: ProfileService, before: string, after: string, norm: Normalization): Promise<{ rows: [ProfileRow, ProfileRow]; cmp: Comparison }> {
+  const [a, b] = [await storedProfile(service, before), await storedProfile(service, after)];
+  try {
+    return { rows: [a.row, b.row], cmp: compareFunctions(a.profile, b.profile, { normalization: norm }) };
+  } catch (err) {
+    if (err instanceof CompareError) throw new UploadError(400, err.message);
+    throw err;
+  }
+}
+
+function fmt(v: number, unit: string, signed = false): string {
+  const sign = signed && v > 0 ? '+' : signed && v < 0 ? '−' : '';
+  return `${sign}${Math.abs(v).toFixed(unit === '%' ? 2 : 1)}${unit === '%' ? '%' : ' ms'}`;
+}
+
+function comparePage(rows: [ProfileRow, ProfileRow], cmp: Comparison): string {
+  const label = (r: ProfileRow) => `<a href="/profiles/${text(r.id)}">${text(r.name || r.fileName || r.id)}</a>`;
+  const top = cmp.functions.slice(0, 100).map((f) => `<tr><td class="num">${fmt(f.beforeSelf, cmp.unit)}</td><td class="num">${fmt(f.afterSelf, cmp.unit)}</td><td class="num">${fmt(f.delta, cmp.unit, true)}</td><td class="num">${f.ratio === Infinity ? 'new' : f.beforeSelf === 0 && f.afterSelf === 0 ? '–' : `${f.ratio.toFixed(2)}×`}</td><td class="name">${text(f.name)} <span class="muted">${text(f.file)}</span></td></tr>`).join('\n');
+  return layout('compare', `<h1>Compare</h1><p>before ${label(rows[0])} · after ${label(rows[1])}</p>
+<p class="muted">Self time ${cmp.normalization === 'share' ? "as a share of each profile's own total" : 'in milliseconds'}; functions matched by name and file name. The interactive viewer is not built on this server (web/dist).</p>
+<table><thead><tr><th class="num">before</th><th class="num">after</th><th class="num">delta</th><th class="num">ratio</th><th>function</th></tr></thead><tbody>
+${top}
+</tbody></table>`);
+}
+
+export function registerCompareRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff').send(body);
+
+  app.get('/api/v1/compare', async (request) => {
+    await requireAccess(service, policy, request, 'view');
+    const q = request.query as Record<string, string | undefined>;
+    if (!q.before || !q.after) throw new UploadError(400, 'give two profiles: ?before=<id>&after=<id>');
+    const top = q.top === undefined ? Infinity : Number(q.top);
+    if (!(top > 0)) throw new UploadError(400, 'top takes a whole number above 0');
+    const { rows, cmp } = await compareStored(service, q.before, q.after, normalization(q.normalize));
+    const functions = cmp.functions.slice(0, top).map((f) => ({ ...f, ratio: Number.isFinite(f.ratio) ? f.ratio : null }));
+    return { before: { id: rows[0].id, ...cmp.before }, after: { id: rows[1].id, ...cmp.after }, normalization: cmp.normalization, unit: cmp.unit, functions };
+  });
+
+  const page = async (request: FastifyRequest, reply: FastifyReply, before: string, after: string) => {
+    if (policy.privateView && !(await isAuthorized(service, request))) return html(reply, 401, loginPage());
+    let rows: [ProfileRow, ProfileRow];
+    try {
+      for (const id of [before, after]) checkId(id);
+      const found = [await service.store.getProfile(before), await service.store.getProfile(after)];
+      const missing = [before, after].find((id, i) => !found[i]?.hasProfile);
+      if (missing) return html(reply, 404, notFoundPage(`There is no profile ${missing}.`));
+      rows = found as [ProfileRow, ProfileRow];
+    } catch (err) {
+      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      throw err;
+    }
+    if (viewerDir) {
+      // The viewer's ?profile= seam, twice: profile 0 is "before", profile 1 "after" and shown.
+      const params = new URLSearchParams();
+      for (const r of rows) {
+        params.append('profile', `/api/v1/profiles/${r.id}/model`);
+        params.append('name', r.name || r.fileName || r.id);
+      }
+      return reply.redirect(`/viewer/?${params}#v=compare&p=1&cmp=0`, 302);
+    }
+    try {
+      const { cmp } = await compareStored(service, before, after, 'share');
+      return html(reply, 200, comparePage(rows, cmp));
+    } catch (err) {
+      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      throw err;
+    }
+  };
+
+  app.get('/compare/:before/:after', async (request, reply) => {
+    const p = request.params as Record<string, string>;
+    return page(request, reply, p.before, p.after);
+  });
+
+  app.get('/compare', async (request, reply) => {
+    const raw = (request.query as Record<string, string | string[] | undefined>).id;
+    const ids = Array.isArray(raw) ? raw : raw ? [raw] : [];
+    if (ids.length !== 2) return html(reply, 400, notFoundPage(`Pick exactly two profiles to compare (${ids.length} picked).`));
+    let rows;
+    try {
+      rows = [await service.store.getProfile(checkId(ids[0])), await service.store.getProfile(checkId(ids[1]))];
+    } catch (err) {
+      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      throw err;
+    }
+    // The older upload is "before".
+    const [a, b] = rows[0] && rows[1] && rows[0].createdAt > rows[1].createdAt ? [ids[1], ids[0]] : [ids[0], ids[1]];
+    return reply.redirect(`/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`, 302);
+  });
+}

@@ -1,0 +1,69 @@
+# The outside sampler's "must show" program (every CPython 3.7+), ~1.5 s of wall time:
+# - the main thread: 2 ms of pure Python `work`, then one os.stat('/'), over and over;
+# - four named threads: `sleeper` (time.sleep), `selector` (select.select on a pipe),
+#   `locked` (blocked in lock.acquire) and `async-worker` (an asyncio loop whose coroutine
+#   `crunch` does a little pure Python work between awaits: little, so that it seldom keeps
+#   the main thread waiting for the GIL after an os.stat).
+import asyncio
+import os
+import select
+import sys
+import threading
+import time
+
+DURATION = float(sys.argv[1]) if len(sys.argv) > 1 else 1.5
+stop = threading.Event()
+held = threading.Lock()
+held.acquire()
+
+
+def work():
+    end = time.perf_counter() + 0.002
+    x = 0
+    while time.perf_counter() < end:
+        x += 1
+    return x
+
+
+def sleeper():
+    while not stop.is_set():
+        time.sleep(0.05)
+
+
+def selector():
+    r, w = os.pipe()
+    while not stop.is_set():
+        select.select([r], [], [], 0.05)
+
+
+def locked():
+    held.acquire(timeout=DURATION + 5)
+
+
+async def crunch():
+    total = 0
+    while not stop.is_set():
+        for i in range(3000):
+            total += i % 7
+        await asyncio.sleep(0.02)
+    return total
+
+
+def async_worker():
+    asyncio.run(crunch())
+
+
+threads = [threading.Thread(target=f, name=n, daemon=True) for f, n in
+           [(sleeper, 'sleeper'), (selector, 'selector'), (locked, 'locked'), (async_worker, 'async-worker')]]
+for t in threads:
+    t.start()
+print('ready', flush=True)
+end = time.time() + DURATION
+while time.time() < end:
+    work()
+    os.stat('/')
+stop.set()
+held.release()
+for t in threads:
+    t.join()
+print('done')

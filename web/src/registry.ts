@@ -1,0 +1,56 @@
+/**
+ * The viewer's views, one entry each: adding a view means adding an entry here
+ * (its name is the URL's `v=`, its label the tab's text, `create` builds it once,
+ * `show` is called on every render while it is the current view).
+ */
+import type { Profile } from '../../src/model/profile.js';
+import type { CanvasArea } from './canvas-views.js';
+import type { Palette } from './colors.js';
+import { FlameView, StackChartView } from './canvas-views.js';
+import { CompareView } from './compare-view.js';
+import type { ViewState } from './state.js';
+import type { ViewModel } from './viewmodel.js';
+import { CallTreeView, FunctionTableView, SandwichView, SourceView, type ViewHost } from './views.js';
+
+/** What the app offers its views. */
+export interface AppHost extends ViewHost {
+  readonly canvasArea: CanvasArea;
+  /** Changes the state; `push` makes a history entry (Back returns to the state before). */
+  update(patch: Partial<ViewState>, history?: 'push' | 'replace'): void;
+  profileNames(): string[];
+  loadProfile(index: number): Promise<Profile>;
+  readSource(path: string): Promise<string>;
+  placeTooltip(lines: HTMLElement[], x: number, y: number): void;
+  hideTooltip(): void;
+  timing(name: string, ms: number): void;
+  paletteFor(): Palette | null;
+}
+
+export interface View {
+  readonly element: HTMLElement;
+  show(vm: ViewModel, state: ViewState): void | Promise<void>;
+}
+
+export interface ViewEntry {
+  name: string;
+  label: string;
+  /** When the tab is offered (default: always). */
+  available?(host: AppHost): boolean;
+  create(host: AppHost): View;
+}
+
+export const VIEWS: readonly ViewEntry[] = [
+  { name: 'flame', label: 'Flame graph', create: (host) => new FlameView(host) },
+  { name: 'stack', label: 'Stack chart', create: (host) => new StackChartView(host) },
+  { name: 'tree', label: 'Call tree', create: (host) => adapt(new CallTreeView(host), (v, vm, s) => v.show(vm, s.inverted)) },
+  { name: 'functions', label: 'Functions', create: (host) => adapt(new FunctionTableView(host), (v, vm) => v.show(vm)) },
+  { name: 'sandwich', label: 'Callers / callees', create: (host) => new SandwichView(host) },
+  { name: 'source', label: 'Source', create: (host) => adapt(new SourceView((path) => host.readSource(path)), (v, vm, s) => v.show(vm, s.func)) },
+  { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
+];
+
+export const VIEW_NAMES: readonly string[] = VIEWS.map((v) => v.name);
+
+function adapt<T extends { element: HTMLElement }>(view: T, show: (view: T, vm: ViewModel, state: ViewState) => void | Promise<void>): View {
+  return { element: view.element, show: (vm, state) => show(view, vm, state) };
+}
