@@ -1,6 +1,7 @@
 /**
  * The issue's end-to-end test: three sampled programs (CPython 3.11 and 3.13
- * through our sampler, PyPy through _vmprof) stream to a real `pyrometer serve`
+ * through the outside sampler, `record`'s default on CPython; PyPy through
+ * _vmprof) stream to a real `pyrometer serve`
  * while they run two known phases (phase_a hot for PHASE_S seconds, then
  * phase_b); then a query of each phase's range gives the right hot function,
  * the diff of the two ranges shows phase_a down and phase_b up, the streamed
@@ -10,9 +11,6 @@
  * PHASE_S is 20 s: the shortest phase that always holds one whole 10 s bucket
  * of the store, wherever the phase starts (so each phase's query holds only
  * that phase). The three programs run at once: about 45 s in all.
- *
- * The outside sampler (issue 11) is not in this branch yet: both CPython
- * programs use the in-process agent, which writes the same VMProf file.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
