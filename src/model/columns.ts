@@ -91,6 +91,22 @@ export class IntPairMap {
     }
   }
 
+  /** The value of a key pair; when absent, stores `value` (>= 0) for it and returns -1. One probe sequence for both. */
+  getOrSet(a: number, b: number, value: number): number {
+    const slots = this.slots;
+    for (let i = IntPairMap.hash(a, b) & this.mask; ; i = (i + 1) & this.mask) {
+      const v = slots[3 * i + 2];
+      if (v === 0) {
+        slots[3 * i] = a;
+        slots[3 * i + 1] = b;
+        slots[3 * i + 2] = value + 1;
+        if (++this.size * 2 > this.mask + 1) this.grow();
+        return -1;
+      }
+      if (slots[3 * i] === a && slots[3 * i + 1] === b) return v - 1;
+    }
+  }
+
   private grow(): void {
     const old = this.slots;
     this.slots = new Int32Array(old.length * 2);

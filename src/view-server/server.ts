@@ -8,17 +8,19 @@
  * address are refused (a defence against DNS rebinding).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
 import { mediaTypeOf, readViewerAsset, VIEWER_ASSETS, type ViewerAsset } from '../assets/viewer.js';
-import { profileFiles } from '../model/source-files.js';
+import { isSourceFileName, profileFiles } from '../model/source-files.js';
+import { readSourceFile } from '../assets/source-file.js';
 import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../net/guards.js';
 
 export interface ViewedProfile {
   name: string;
   profile: Profile;
+  /** Where the profile's relative file names are looked up: its file's directory (none: not read). */
+  sourceDir?: string;
 }
 
 export interface ViewServer {
@@ -82,14 +84,8 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     const file = url.searchParams.get('path') ?? '';
     if (!files[index].has(file)) return notFound(res, 'this file is not named by the profile');
     const json = (body: object) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ path: file, ...body }));
-    try {
-      const info = await stat(file);
-      if (!info.isFile()) return json({ unavailable: `${file} is not a regular file on this machine` });
-      if (info.size > MAX_SOURCE_BYTES) return json({ unavailable: `${file} is too large to show (${info.size} bytes)` });
-      return json({ text: await readFile(file, 'utf8') });
-    } catch {
-      return json({ unavailable: `${file} is not readable on this machine (recorded elsewhere, moved or deleted)` });
-    }
+    const read = await readSourceFile(file, profiles[index].sourceDir, MAX_SOURCE_BYTES, isSourceFileName);
+    return 'text' in read ? json({ text: read.text }) : json(read);
   };
 
   const server: Server = createServer(httpServerTimeouts(DEFAULT_TIMEOUTS), (req, res) => {

@@ -107,7 +107,8 @@ class Names {
   }
 }
 
-const HEADER = /^([A-Za-z][\w-]*):\s*(.*)$/;
+// `s`: with `.` unable to cross a line separator, `:\s*(.*)$` backtracked quadratically on blanks.
+const HEADER = /^([A-Za-z][\w-]*):(.*)$/s;
 
 function weightUnitFor(event: string): WeightUnit {
   if (/^(Ir|Instructions?|instr)$/i.test(event)) return 'instructions';

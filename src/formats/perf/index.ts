@@ -30,7 +30,7 @@ import type { Format } from '../registry.js';
 const FORMAT = 'perf';
 
 /** An indented frame line: address, then symbol and dso. */
-const FRAME = /^\s+([0-9a-fA-F]+)\s+(.*)$/;
+const FRAME = /^\s+([0-9a-fA-F]+)\s+(.*)$/s; // `s`: else a line separator inside made `(.*)$` backtrack quadratically
 
 export interface PerfHeader {
   comm: string;
