@@ -12,6 +12,9 @@
 import type { Profile } from '../../model/profile.js';
 import { CATEGORY_GC, CATEGORY_JIT, KIND_GC, KIND_NATIVE } from '../../model/profile.js';
 import type { WriteOptions } from '../registry.js';
+
+/** Most samples writeVmprof writes for a profile that was not sampled (see the period choice there). */
+const MAX_SAMPLES = 1_000_000;
 import {
   FLAG_LINES,
   FLAG_MEMORY,
@@ -259,7 +262,16 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
   const lines = anyLine && !rpython;
   const memory = threads.some((t) => t.samples.rss !== null);
   const flags = (memory ? FLAG_MEMORY : 0) | (lines ? FLAG_LINES : 0) | (rpython ? FLAG_RPYTHON : 0);
-  const periodUsec = Math.max(1, Math.round((profile.meta.interval || 1) * 1000));
+  // VMProf counts samples: a weight becomes that many samples of one period. Profiles that are
+  // not sampled (a trace in ms, a heap profile in bytes) would become billions of samples, so
+  // the period (time) or the weight of one sample (other units) grows to keep them to MAX_SAMPLES.
+  const unitMs = TIME_UNIT_MS[profile.meta.weightUnit];
+  let totalWeight = 0;
+  for (const t of threads) for (let i = 0; i < t.samples.length; i++) totalWeight += Math.max(0, t.samples.weight[i]);
+  let periodUsec = Math.max(1, Math.round((profile.meta.interval || 1) * 1000));
+  let perSample = 1;
+  if (unitMs !== undefined) periodUsec = Math.max(periodUsec, Math.ceil((totalWeight * unitMs * 1000) / MAX_SAMPLES));
+  else perSample = Math.max(1, totalWeight / MAX_SAMPLES);
   const enc = new VmprofEncoder({ wordSize: 8, periodUsec });
   enc.staticHeader(periodUsec);
   enc.header(6, flags, rpython ? 'pypy' : profile.meta.interpreter || 'cpython');
@@ -335,11 +347,10 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     for (let i = 0; i < t.samples.length; i++) order.push([t.samples.time[i], ti, i]);
   });
   order.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
-  const unitMs = TIME_UNIT_MS[profile.meta.weightUnit];
   for (const [, ti, i] of order) {
     const t = threads[ti];
     const w = t.samples.weight[i];
-    const repeats = unitMs !== undefined ? Math.round((w * unitMs * 1000) / periodUsec) : Math.round(w);
+    const repeats = unitMs !== undefined ? Math.round((w * unitMs * 1000) / periodUsec) : Math.round(w / perSample);
     if (repeats <= 0) continue;
     const entries = t.samples.stack[i] >= 0 ? entriesOf(t.samples.stack[i]) : [];
     const rss = t.samples.rss ? t.samples.rss[i] : 0;
