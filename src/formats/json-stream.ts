@@ -76,11 +76,23 @@ export class JsonArrayStream {
     if (!this.seenBom && this.offset === 0 && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
     this.seenBom = true;
     let captureStart = this.capturing ? 0 : -1;
+    let nextBackslash = -1;
     while (i < n) {
       const c = chunk[i];
       if (this.capturing) {
         // Scan to the end of the captured value.
         if (this.inString) {
+          if (!this.escaped && c !== 0x5c && c !== 0x22) {
+            // Jump to the next quote or backslash: most of a trace's bytes are inside strings.
+            // (The next backslash is remembered: searching for a rare byte each time would be quadratic.)
+            if (nextBackslash < i) {
+              nextBackslash = chunk.indexOf(0x5c, i);
+              if (nextBackslash < 0) nextBackslash = n;
+            }
+            const q = chunk.indexOf(0x22, i);
+            i = Math.min(q < 0 ? n : q, nextBackslash);
+            continue;
+          }
           if (this.escaped) this.escaped = false;
           else if (c === 0x5c) this.escaped = true;
           else if (c === 0x22) {
