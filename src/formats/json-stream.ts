@@ -14,6 +14,7 @@
  * accepted, and the caller is told how it ended.
  */
 import { ProfileFormatError } from './errors.js';
+import { concatBytes } from './bytes.js';
 
 const SPACE = new Uint8Array(256);
 for (const c of [0x20, 0x0a, 0x0d, 0x09]) SPACE[c] = 1;
@@ -140,7 +141,7 @@ export class JsonArrayStream {
           continue;
         }
         this.keyParts.push(chunk.subarray(i, end));
-        this.key = this.decoder.decode(concatParts(this.keyParts));
+        this.key = this.decoder.decode(this.keyParts.length === 1 ? this.keyParts[0] : concatBytes(this.keyParts));
         this.keyParts = [];
         this.mode = 'colon';
         i = end + 1;
@@ -230,7 +231,7 @@ export class JsonArrayStream {
 
   private finishCapture(chunk: Uint8Array, start: number, end: number): void {
     if (start >= 0) this.parts.push(chunk.subarray(start, end));
-    const text = this.decoder.decode(concatParts(this.parts));
+    const text = this.decoder.decode(this.parts.length === 1 ? this.parts[0] : concatBytes(this.parts));
     this.parts = [];
     this.capturing = false;
     if (this.captureTarget === 'element') {
@@ -263,17 +264,4 @@ export class JsonArrayStream {
     if (this.mode === 'element' || this.mode === 'after-element') return { complete: false, droppedPartial };
     throw new ProfileFormatError(this.format, 'invalid JSON: unexpected end of input', this.offset);
   }
-}
-
-function concatParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
