@@ -103,6 +103,7 @@ async function* gunzipChunks(raw: AsyncIterable<Uint8Array>, counter: { read: nu
   }
 }
 
+
 /** Reads up to `SNIFF_BYTES` from a chunk iterator, keeping what it read so the reader still sees everything. */
 async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; peeked: Uint8Array[]; done: boolean }> {
   const peeked: Uint8Array[] = [];
@@ -118,7 +119,7 @@ async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8A
     peeked.push(next.value);
     length += next.value.length;
   }
-  const head = concatBytes(peeked, length).subarray(0, Math.min(length, SNIFF_BYTES));
+  const head = concatBytes(peeked).subarray(0, Math.min(length, SNIFF_BYTES));
   return { head, peeked, done };
 }
 
@@ -140,7 +141,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes = DEFAULT_MAX
     total += c.length;
     if (total > maxBytes) throw tooBig(maxBytes, compressed);
   }
-  return concatBytes(parts, total);
+  return concatBytes(parts);
 }
 
 function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Format {

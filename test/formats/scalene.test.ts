@@ -4,7 +4,7 @@ import { readScalene, type ScaleneLine } from '../../src/formats/scalene.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { lineCosts, stackWeights } from '../../src/model/analysis.js';
 import { CATEGORIES, funcName } from '../../src/model/profile.js';
-import { assertExportRoundTrip, assertFormatError, assertSniffsAs, utf8 } from './format-helpers.js';
+import { assertExportRoundTrip, assertFormatError, assertModelInvariants, assertSniffsAs, utf8 } from './format-helpers.js';
 
 /** A LineDetail with every field scalene_json.py writes, zero unless given. */
 function line(lineno: number, text: string, values: Record<string, number> = {}, region = lineno) {
@@ -42,6 +42,7 @@ test('scalene: per-line CPU becomes line costs, split into Python, native and sy
   const bytes = utf8(JSON.stringify(profile, null, 2));
   assertSniffsAs(bytes, 'scalene', 'profile.json');
   const p = readScalene(bytes);
+  assertModelInvariants(p);
   assert.equal(p.meta.weightUnit, 'ms');
   assert.deepEqual(p.meta.flags, ['lines', 'memory']);
   assert.equal(p.meta.startTime, 1_700_000_000_000);

@@ -20,6 +20,7 @@ import {
   FLAG_MEMORY,
   FLAG_RPYTHON,
   MARKER_HEADER,
+  MAX_DEPTH,
   MARKER_INTERP_NAME,
   MARKER_META,
   MARKER_NATIVE_SYMBOLS,
@@ -277,7 +278,9 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
   const start = profile.meta.startTime || 0;
   enc.startTime(start);
   for (const [k, v] of Object.entries(profile.meta.extra)) {
-    if (k === 'word_size' || k === 'addr_size') continue;
+    // Thread names are written from the threads below: a profile read from VMProf has them in
+    // extra too, and vmprof's reader refuses a file with a key twice ("key duplication").
+    if (k === 'word_size' || k === 'addr_size' || k.startsWith('thread_name:')) continue;
     enc.meta(k, v);
   }
   const threadIds = threads.map((t, i) => threadIdValue(t.id, i));
@@ -300,6 +303,7 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
 
   // raw entries per stack, innermost first, computed once per stack
   const encoded = new Map<number, number[]>();
+  let truncatedStacks = 0;
   const entriesOf = (stack: number): number[] => {
     let e = encoded.get(stack);
     if (e) return e;
@@ -328,6 +332,11 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     const width = rpython || lines ? 2 : 1;
     e = [];
     for (let i = out.length - width; i >= 0; i -= width) for (let j = 0; j < width; j++) e.push(out[i + j]);
+    // Readers (ours and vmprof's) refuse deeper stacks: keep the innermost entries, say so once.
+    if (e.length > MAX_DEPTH) {
+      truncatedStacks++;
+      e.length = MAX_DEPTH - (MAX_DEPTH % width);
+    }
     encoded.set(stack, e);
     return e;
   };
@@ -347,6 +356,9 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     const rss = t.samples.rss ? t.samples.rss[i] : 0;
     const rssValue = Number.isFinite(rss) && rss > 0 ? Math.round(rss) : 0;
     for (let r = 0; r < repeats; r++) enc.stack(entries, threadIds[ti], rssValue, 1);
+  }
+  if (truncatedStacks > 0) {
+    options.warn?.(`${truncatedStacks} stack${truncatedStacks > 1 ? 's were' : ' was'} deeper than VMProf's ${MAX_DEPTH} entries: only the innermost ${MAX_DEPTH} were written`);
   }
   const stop = profile.meta.endTime || (start ? start + order.length * (periodUsec / 1000) : 0);
   enc.trailer(stop);
