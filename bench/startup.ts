@@ -4,11 +4,12 @@
  *
  * Each round runs, in a rotating order (so no command always runs first or after a given one):
  * `node -e 0`, `pyrometer --version`, `pyrometer info FILE` on a real 156 KiB VMProf profile,
- * `python3 -c pass` and `pyrometer record -- python3 -c pass`. The table gives each command's
+ * `python3 -c pass`, `pyrometer record -- python3 -c pass` and the same with `--in-process`. The table gives each command's
  * median wall time and its ratio to `node -e 0` measured within the same round (median of the
  * per-round ratios, with a 90% bootstrap interval). record's own share is record minus the bare
  * interpreter in the same round: our start-up, the agent's, and reading the profile back for the
- * summary.
+ * summary. `node: import fastify` is what loading the profile server's HTTP stack alone costs
+ * (the reason `view` keeps its own small node:http server: docs/design.md).
  *
  * `--old DIR` also runs DIR/bin/pyrometer.js (an older build, e.g. a `git archive` of main with
  * its dist/) in the same rounds: before/after from one run. STARTUP_BENCH_ROUNDS (default 15).
@@ -38,10 +39,17 @@ const cli = (base: string, tag: string): Case[] => [
     label: `pyrometer record -- python3 -c pass${tag}`,
     argv: [node, join(base, 'bin/pyrometer.js'), 'record', '-o', join(scratch, `r${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
   },
+  {
+    // the in-process agent's path: probe, agent start-up, summary (issue 12)
+    label: `pyrometer record --in-process -- python3 -c pass${tag}`,
+    argv: [node, join(base, 'bin/pyrometer.js'), 'record', '--in-process', '-o', join(scratch, `i${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
+  },
 ];
 const cases: Case[] = [
   { label: 'node -e 0', argv: [node, '-e', '0'] },
   { label: 'python3 -c pass', argv: [python, '-c', 'pass'] },
+  // what `view` would add to its start-up on the profile server's HTTP stack (docs/design.md)
+  { label: 'node: import fastify', argv: [node, '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'node_modules/fastify/fastify.js'))})`] },
   ...cli(root, ''),
   ...(oldRoot ? cli(oldRoot, ' (old)') : []),
 ];

@@ -29,6 +29,7 @@ import {
   walkRecords,
   type Walk,
 } from '../formats/vmprof/records.js';
+import { concatBytes } from '../formats/bytes.js';
 
 export interface ChildProfile {
   pid: string;
@@ -167,14 +168,6 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
   });
   addMeta('subprocesses', String(result.merged.length));
   if (trailer) parts.push(parent.subarray(trailer.start, trailer.end));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  result.bytes = bytes;
+  result.bytes = concatBytes(parts);
   return result;
 }

@@ -41,7 +41,7 @@ export function durationOption(value: string): number {
   return n;
 }
 
-export interface AttachCliOptions {
+export interface AttachCliOptions extends Partial<StreamCliOptions> {
   output?: string;
   force?: boolean;
   wall?: boolean;
@@ -59,20 +59,30 @@ export interface AttachCliOptions {
 export async function attachAndReport(pid: number, opts: AttachCliOptions, setExitCode: (code: number) => void): Promise<void> {
   const { attachOutside } = await import('../capture/outside/record-outside.js');
   process.stderr.write(`pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`);
-  const result = await attachOutside(pid, {
-    output: opts.output,
-    force: opts.force,
-    wall: opts.wall,
-    memory: opts.mem,
-    lines: opts.lines,
-    gil: opts.gil,
-    rate: opts.rate,
-    subprocesses: opts.subprocesses,
-    duration: opts.duration,
-    cwd: process.cwd(),
-  });
+  const stream = opts.stream
+    ? startStream(streamOptionsFrom({ label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN }, { pid }, opts.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool))
+    : null;
+  let result;
+  try {
+    result = await attachOutside(pid, {
+      output: opts.output,
+      force: opts.force,
+      wall: opts.wall,
+      memory: opts.mem,
+      lines: opts.lines,
+      gil: opts.gil,
+      rate: opts.rate,
+      subprocesses: opts.subprocesses,
+      duration: opts.duration,
+      cwd: process.cwd(),
+      follower: stream?.session,
+    });
+  } finally {
+    if (stream && !result) await stream.stop();
+  }
   const { recordSummary } = await import('./record-summary.js');
   process.stderr.write(await recordSummary(result, opts.rate, { wall: opts.wall }));
+  if (stream && !(await stream.stop())) setExitCode(1);
   if (opts.upload && !(await uploadRecording(result, { server: opts.upload, token: opts.token }, `process ${pid}`))) setExitCode(1);
 }
 
@@ -100,7 +110,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
       }
       if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
       if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
-      const stream = opts.stream ? startStream(streamOptionsFrom({ ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN }, argv, resolved.record.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
+      const stream = opts.stream ? startStream(streamOptionsFrom({ ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN }, { argv }, resolved.record.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
       let result;
       try {
         result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });

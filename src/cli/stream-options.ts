@@ -4,7 +4,7 @@
  * report what was sent when the program ends.
  */
 import { Option, type Command } from 'commander';
-import { rmSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from './errors.js';
 import { parseTargetCommand, targetStem } from '../capture/command.js';
@@ -48,13 +48,23 @@ function bufferOption(value: string): number {
   return n;
 }
 
-export function streamOptionsFrom(opts: StreamCliOptions, argv: string[], kind: string): StreamOptions {
+/** The default --service of `record` (the script or module name) and of `attach` (the process name). */
+export function defaultServiceOf(target: { argv: string[] } | { pid: number }): string {
+  if ('argv' in target) return targetStem(parseTargetCommand(target.argv));
+  try {
+    return readFileSync(`/proc/${target.pid}/comm`, 'utf8').trim().replace(/[^\w.-]/g, '_') || `pid-${target.pid}`;
+  } catch {
+    return `pid-${target.pid}`;
+  }
+}
+
+export function streamOptionsFrom(opts: StreamCliOptions, target: { argv: string[] } | { pid: number }, kind: string): StreamOptions {
   const url = opts.stream!;
   if (!/^https?:\/\/[^/]+/i.test(url)) throw new CliError(`--stream must be the server's http:// or https:// URL, not "${url}"`, 2);
   const fail = (what: string): never => {
     throw new CliError(`--service/--label: ${what}`, 2);
   };
-  const service = checkService(opts.service ?? targetStem(parseTargetCommand(argv)), fail);
+  const service = checkService(opts.service ?? defaultServiceOf(target), fail);
   const labels: Record<string, string> = {};
   for (const item of opts.label) {
     const eq = item.indexOf('=');

@@ -167,6 +167,7 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
   try {
     s = sampler(pid, options, tmp);
     s.attachNow();
+    options.follower?.started(tmp, pid, 'outside');
   } catch (err) {
     removeQuietly(tmp);
     if (err instanceof AttachError) throw new RecordError(err.message);
@@ -193,6 +194,7 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
     options.onAttached?.();
   });
   const totals = s.stop();
+  if (options.follower) await options.follower.finish();
   renameSync(tmp, output);
   const notes: string[] = [];
   if (stoppedBy) notes.push(`stopped by ${stoppedBy}; the process goes on`);

@@ -1,10 +1,12 @@
 /**
  * The embedded continuous store: tables beside the profile store's in the
  * same SQLite file (its own connection, WAL mode, so chunks commit while pages
- * read). One chunk is one transaction: its stacks, its rows at the three
- * resolutions (upserts that add weights) and its (sender, seq) mark commit
- * together, so a chunk is stored exactly once or not at all, and WAL with
- * synchronous=NORMAL keeps every commit through a killed process.
+ * read). A chunk's stacks, its rows at the three resolutions (upserts that add
+ * weights) and its (sender, seq) mark commit in one transaction, so a chunk is
+ * stored exactly once or not at all, and WAL with synchronous=NORMAL keeps
+ * every commit through a killed process. Chunks that arrive together (one
+ * event-loop turn) share one transaction (group commit); each ingest() resolves
+ * after the commit that holds it.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -48,7 +50,9 @@ const signed = (id: bigint) => BigInt.asIntN(64, id);
 export class SqliteSeriesStore implements SeriesStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly insertChunk: (chunk: StreamChunk) => IngestResult;
+  private readonly insertChunks: (chunks: StreamChunk[]) => IngestResult[];
+  /** Stack ids known to be in cp_stacks (saves a statement per stack; reset by expire()). */
+  private readonly knownStacks = new Set<bigint>();
 
   constructor(readonly location: string, readonly retentionMs = DEFAULT_RETENTION_MS) {
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
@@ -64,7 +68,7 @@ export class SqliteSeriesStore implements SeriesStore {
       r,
       add: this.db.prepare(`INSERT INTO ${TABLE[r]} (series, bucket, stack, weight) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET weight = weight + excluded.weight`),
     }));
-    this.insertChunk = this.db.transaction((chunk: StreamChunk): IngestResult => {
+    const insertChunk = (chunk: StreamChunk): IngestResult => {
       if (chunk.sender && seen.run(chunk.sender, chunk.seq, Date.now()).changes === 0) return { stored: false, samples: 0, stacks: 0 };
       const seriesId = signed(hashId(seriesKey(chunk.service, chunk.labels)));
       series.run(seriesId, chunk.service, JSON.stringify(chunk.labels), chunk.until);
@@ -73,16 +77,46 @@ export class SqliteSeriesStore implements SeriesStore {
       const rows = chunkStacks(chunk);
       for (const { stack: text, weight } of rows) {
         const id = signed(hashId(text));
-        stack.run(id, text);
+        if (!this.knownStacks.has(id)) {
+          stack.run(id, text);
+          this.knownStacks.add(id);
+        }
         for (const { r, add } of samples) add.run(seriesId, bucketOf(time, r), id, weight);
         total += weight;
       }
       return { stored: true, samples: total, stacks: rows.length };
+    };
+    const transaction = this.db.transaction((chunks: StreamChunk[]) => chunks.map(insertChunk));
+    this.insertChunks = (chunks) => {
+      try {
+        return transaction(chunks);
+      } catch (err) {
+        this.knownStacks.clear(); // rolled back: some may not be there
+        throw err;
+      }
+    };
+  }
+
+  private queued: { chunk: StreamChunk; resolve: (r: IngestResult) => void; reject: (e: Error) => void }[] = [];
+
+  ingest(chunk: StreamChunk): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.commitQueued());
+      this.queued.push({ chunk, resolve, reject });
     });
   }
 
-  async ingest(chunk: StreamChunk): Promise<IngestResult> {
-    return this.insertChunk(chunk);
+  private commitQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    let results: IngestResult[];
+    try {
+      results = this.insertChunks(batch.map((q) => q.chunk));
+    } catch (err) {
+      for (const q of batch) q.reject(err as Error);
+      return;
+    }
+    batch.forEach((q, i) => q.resolve(results[i]));
   }
 
   private seriesRows(service?: string): { id: bigint; service: string; labels: Record<string, string>; lastSeen: number }[] {
@@ -156,6 +190,7 @@ export class SqliteSeriesStore implements SeriesStore {
       this.db.prepare('DELETE FROM cp_chunks WHERE received_at < ?').run(now - keepMs(10_000, this.retentionMs));
       this.db.prepare(`DELETE FROM cp_stacks WHERE id NOT IN (SELECT stack FROM ${TABLE[3_600_000]})`).run();
     })();
+    this.knownStacks.clear();
   }
 
   async diskBytes(): Promise<number> {
@@ -170,6 +205,7 @@ export class SqliteSeriesStore implements SeriesStore {
   }
 
   async close(): Promise<void> {
+    if (this.queued.length > 0) this.commitQueued();
     this.db.close();
   }
 }

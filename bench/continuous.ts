@@ -1,0 +1,240 @@
+/**
+ * npm run bench:continuous — continuous profiling on SQLite and ClickHouse.
+ *
+ * Workload (deterministic PRNG): 100 simulated services, each with its own pool
+ * of 150 call stacks (depth 4-30, frames `func_N (module_M.py:L)`); a chunk is
+ * 10 s at 100 Hz: 1,000 samples drawn skewed over the pool (~100 distinct stacks).
+ *
+ * 1. Ingest: `pyrometer serve` runs as its own process (SQLite; then
+ *    `--store clickhouse://…` against a throw-away clickhouse-server from
+ *    scripts/clickhouse/). C clients post pre-encoded chunks for 100 services
+ *    (POST /api/v1/stream), and, alternating with it, the same samples as
+ *    Pyroscope's folded format (POST /ingest, what its agents send): chunks/s,
+ *    samples/s, bytes per chunk on the wire, per round; ratio of the two.
+ * 2. Query: a store loaded with 1 hour of 10 s chunks for the 100 services, and
+ *    one loaded with 7 days (one chunk per service per hour holding the whole
+ *    pool: the 1 h table a 7-day query reads has the rows ten-second chunks
+ *    would leave there). Q merged-profile queries (GET
+ *    /api/v1/continuous/profile: what the viewer opens) of random services,
+ *    1-hour and 7-day ranges: p50/p99.
+ * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
+ *    per row of each resolution.
+ *
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse]
+ * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
+ * on a shared machine; rounds alternate our chunks and Pyroscope's format.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chunkBody, encodeChunk, type StreamChunk, type WeightedStack } from '../src/formats/stream-chunk.js';
+import { buildApp } from '../src/server/app.js';
+import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteSeriesStore } from '../src/server/series/sqlite.js';
+import { ClickHouseSeriesStore } from '../src/server/series/clickhouse.js';
+import type { SeriesStore } from '../src/server/series/store.js';
+import { prng } from '../test/helpers.js';
+import { startClickHouse, type ClickHouseCluster } from '../test/server/clickhouse-cluster.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const SERVICES = 100;
+const CHUNKS = arg('chunks', 2000);
+const CLIENTS = arg('clients', 16);
+const ROUNDS = arg('rounds', 3);
+const QUERIES = arg('queries', 60);
+const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
+const POOL = 150;
+const SAMPLES_PER_CHUNK = 1000;
+
+const random = prng(15);
+const pools: string[][] = Array.from({ length: SERVICES }, (_, s) =>
+  Array.from({ length: POOL }, () => {
+    const depth = 4 + Math.floor(random() * random() * 27);
+    const frames = ['main (app.py:1)'];
+    for (let d = 1; d < depth; d++) {
+      const f = Math.floor(random() * (d < 4 ? 10 : 600));
+      frames.push(`func_${f}_${s % 7} (module_${f % 40}.py:${10 + (f % 97) * 3})`);
+    }
+    return frames.join(';');
+  }));
+
+/** One 10 s chunk of a service: SAMPLES_PER_CHUNK samples, skewed over the pool. */
+function chunkStacks(service: number): WeightedStack[] {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < SAMPLES_PER_CHUNK; i++) {
+    const stack = pools[service][Math.floor(POOL * random() ** 2.5)];
+    counts.set(stack, (counts.get(stack) ?? 0) + 1);
+  }
+  return [...counts].map(([stack, weight]) => ({ stack, weight }));
+}
+
+function chunkOf(service: number, at: number, stacks: WeightedStack[], seq: number): StreamChunk {
+  return { service: `svc${service}`, labels: { host: `host${service % 10}`, pid: String(1000 + service) }, from: at, until: at + 10_000, unit: 'samples', kind: 'cpu', sender: `bench-${service}`, seq, ...chunkBody(stacks) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
+}
+
+function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', ...args])}); })`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const onData = (d: Buffer) => {
+      output += d;
+      const m = /serving profiles at (http:\/\/\S+)/.exec(output);
+      if (m) resolvePromise({ url: m[1], child });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+  });
+}
+
+async function post(url: string, body: Uint8Array, contentType: string): Promise<void> {
+  const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
+  await r.arrayBuffer();
+}
+
+interface IngestRound { format: 'chunk' | 'pyroscope-folded'; chunks: number; seconds: number; chunksPerS: number; samplesPerS: number; bytesPerChunk: number }
+
+/** Posts `requests` with C concurrent clients; seconds taken. */
+async function drive(requests: (() => Promise<void>)[]): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (next < requests.length) await requests[next++]();
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+async function ingestBench(label: string, serveArgs: string[]): Promise<IngestRound[]> {
+  const { url, child } = await startServe(serveArgs);
+  const rounds: IngestRound[] = [];
+  try {
+    const base = Math.floor(Date.now() / 10_000) * 10_000 - 3_000_000;
+    let seq = 0;
+    for (let round = 0; round < ROUNDS * 2; round++) {
+      const format = round % 2 === 0 ? 'chunk' : 'pyroscope-folded';
+      // Each round sends fresh chunks (new seq, later times): nothing is a resend.
+      const bodies: Uint8Array[] = [];
+      const urls: string[] = [];
+      for (let i = 0; i < CHUNKS; i++) {
+        const service = i % SERVICES;
+        const at = base + (seq + Math.floor(i / SERVICES)) * 10_000;
+        const stacks = chunkStacks(service);
+        if (format === 'chunk') {
+          bodies.push(encodeChunk(chunkOf(service, at, stacks, seq * SERVICES + i)));
+          urls.push(`${url}/api/v1/stream`);
+        } else {
+          bodies.push(new TextEncoder().encode(stacks.map((s) => `${s.stack} ${s.weight}\n`).join('')));
+          urls.push(`${url}/ingest?name=${encodeURIComponent(`svc${service}.cpu{host=host${service % 10},pid=${1000 + service}}`)}&from=${Math.floor(at / 1000)}&until=${Math.floor(at / 1000) + 10}&format=folded&spyName=bench&sampleRate=100`);
+        }
+      }
+      seq += Math.ceil(CHUNKS / SERVICES) + 1;
+      const contentType = format === 'chunk' ? 'application/vnd.pyrometer.chunk' : 'text/plain';
+      const seconds = await drive(bodies.map((b, i) => () => post(urls[i], b, contentType)));
+      const bytes = bodies.reduce((n, b) => n + b.length, 0);
+      const r = { format, chunks: CHUNKS, seconds, chunksPerS: CHUNKS / seconds, samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds, bytesPerChunk: bytes / CHUNKS } as IngestRound;
+      rounds.push(r);
+      console.log(`  ${label} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk (load ${loadavg()[0].toFixed(1)})`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  return rounds;
+}
+
+/** The 1-hour and 7-day query stores, and latencies of merged-profile queries over HTTP. */
+async function queryBench(label: string, open: (name: string) => Promise<SeriesStore>, work: string) {
+  const now = Date.now();
+  const hourStore = await open('hour');
+  const hourStart = Math.floor((now - 3_600_000) / 10_000) * 10_000;
+  let seq = 0;
+  const loadStarted = performance.now();
+  for (let t = 0; t < 360; t++) {
+    await Promise.all(Array.from({ length: SERVICES }, (_, s) => hourStore.ingest(chunkOf(s, hourStart + t * 10_000, chunkStacks(s), seq++))));
+  }
+  const hourLoad = (performance.now() - loadStarted) / 1000;
+  console.log(`  ${label} loaded 1 hour of ${SERVICES} services (${360 * SERVICES} chunks) in ${hourLoad.toFixed(1)} s`);
+  if (hourStore instanceof ClickHouseSeriesStore) await hourStore.optimize();
+  const diskBytes = await hourStore.diskBytes();
+  const samples = 360 * SERVICES * SAMPLES_PER_CHUNK;
+
+  const weekStore = await open('week');
+  const weekStart = Math.floor((now - 7 * 86_400_000) / 3_600_000) * 3_600_000;
+  for (let h = 0; h < 7 * 24; h++) {
+    await Promise.all(Array.from({ length: SERVICES }, (_, s) =>
+      weekStore.ingest(chunkOf(s, weekStart + h * 3_600_000 + 1_790_000, pools[s].map((stack, i) => ({ stack, weight: 1 + ((i * 7919) % 360) })), seq++))));
+  }
+  if (weekStore instanceof ClickHouseSeriesStore) await weekStore.optimize();
+  console.log(`  ${label} loaded 7 days of ${SERVICES} services`);
+
+  const latencies = async (store: SeriesStore, from: number, to: number) => {
+    const app = await buildApp({ store: SqliteStore.open(join(work, `${label}-${from}-profiles.db`)), spoolDir: join(work, `spool-${label}-${from}`), viewerDir: null, parseInWorkers: false, seriesStore: store });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const times: number[] = [];
+    try {
+      for (let q = 0; q < QUERIES; q++) {
+        const service = Math.floor(random() * SERVICES);
+        const started = performance.now();
+        const r = await fetch(`${base}/api/v1/continuous/profile?service=svc${service}&from=${from}&to=${to}`, { headers: { 'accept-encoding': 'gzip' } });
+        if (!r.ok) throw new Error(`query: HTTP ${r.status}`);
+        await r.arrayBuffer();
+        times.push(performance.now() - started);
+      }
+    } finally {
+      await app.close();
+    }
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: times[times.length - 1] };
+  };
+  const hour = await latencies(hourStore, hourStart, hourStart + 3_600_000);
+  const week = await latencies(weekStore, weekStart, weekStart + 7 * 86_400_000);
+  console.log(`  ${label} 1-hour load: ${hourLoad.toFixed(1)} s; disk ${(diskBytes / 1e6).toFixed(1)} MB = ${(diskBytes / samples).toFixed(3)} bytes/sample`);
+  console.log(`  ${label} query 1 hour: p50 ${hour.p50.toFixed(1)} ms, p99 ${hour.p99.toFixed(1)} ms; 7 days: p50 ${week.p50.toFixed(1)} ms, p99 ${week.p99.toFixed(1)} ms`);
+  await hourStore.close();
+  await weekStore.close();
+  return { hourLoadSeconds: hourLoad, diskBytes, samples, bytesPerSample: diskBytes / samples, hour, week };
+}
+
+function summarize(rounds: IngestRound[]) {
+  const of = (format: string) => rounds.filter((r) => r.format === format).map((r) => r.chunksPerS).sort((a, b) => a - b);
+  const ours = of('chunk');
+  const theirs = of('pyroscope-folded');
+  const ratios = ours.map((v, i) => v / theirs[i]).sort((a, b) => a - b);
+  return { chunkMedian: percentile(ours, 0.5), foldedMedian: percentile(theirs, 0.5), ratioMin: ratios[0], ratioMedian: percentile(ratios, 0.5), ratioMax: ratios[ratios.length - 1] };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'pyrometer-bench-continuous-'));
+const results: Record<string, unknown> = { chunks: CHUNKS, clients: CLIENTS, rounds: ROUNDS, queries: QUERIES, services: SERVICES, samplesPerChunk: SAMPLES_PER_CHUNK, date: new Date().toISOString() };
+let clickhouse: ClickHouseCluster | null = null;
+try {
+  console.log(`bench:continuous — ${SERVICES} services, ${CHUNKS} chunks per round, ${CLIENTS} clients, ${ROUNDS} rounds each format`);
+  const sqliteRounds = await ingestBench('SQLite', ['--port', '0', '--data', join(work, 'sqlite-serve')]);
+  results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
+  results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
+  if (WITH_CLICKHOUSE) {
+    clickhouse = await startClickHouse(1);
+    const chRounds = await ingestBench('ClickHouse', ['--port', '0', '--data', join(work, 'ch-serve'), '--store', clickhouse.url('bench_ingest')]);
+    results.clickhouseIngest = { rounds: chRounds, ...summarize(chRounds) };
+    results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
+  }
+  for (const key of ['sqliteIngest', 'clickhouseIngest']) {
+    const s = results[key] as ReturnType<typeof summarize> | undefined;
+    if (s) console.log(`${key}: chunks ${s.chunkMedian.toFixed(0)}/s vs Pyroscope folded ${s.foldedMedian.toFixed(0)}/s; ratio ${s.ratioMedian.toFixed(2)} [${s.ratioMin.toFixed(2)}, ${s.ratioMax.toFixed(2)}]`);
+  }
+  mkdirSync(join(root, 'bench/out'), { recursive: true });
+  writeFileSync(join(root, 'bench/out/continuous.json'), `${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  clickhouse?.stop();
+  rmSync(work, { recursive: true, force: true });
+}
