@@ -61,7 +61,7 @@ interface ProcessState {
   looked: boolean;
 }
 
-const CHILD_SCAN_MS = 100;
+const CHILD_SCAN_MS = 20;
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -197,7 +197,8 @@ export class OutsideSampler {
       for (const child of childProcesses(pid)) {
         if (seen.has(child)) continue;
         seen.add(child);
-        this.addProcess(child);
+        // born since the last scan: all its CPU is new, nothing to set a baseline against
+        this.addProcess(child).looked = true;
         queue.push(child);
       }
     }
