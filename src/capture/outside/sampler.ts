@@ -112,7 +112,10 @@ export class OutsideSampler {
       if (p.pid === this.options.pid) this.lastProblem = err;
       // the process may not have exec'd Python yet, or it is gone or is not Python
       p.attempts++;
-      if (err.problem === 'no-such-process' || err.problem === 'pypy' || err.problem === 'unsupported-version' || err.problem === 'not-permitted' || (p.pid !== this.options.pid && p.attempts > 20)) p.done = true;
+      // while a process execs, its files and memory can be refused or half there for a moment:
+      // only a final answer, or many failed attempts, ends the search
+      const final = err.problem === 'pypy' || err.problem === 'unsupported-version';
+      if (final || !processAlive(p.pid) || p.attempts > (p.pid === this.options.pid ? 200 : 20)) p.done = true;
       p.retryAt = performance.now() + Math.min(50, 2 * p.attempts);
       return false;
     }
