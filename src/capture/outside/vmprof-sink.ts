@@ -4,8 +4,9 @@
  * both): META `sampler` = `pyrometer`, thread names keyed `thread_name:0x<tid>`, a
  * `ts:<record>` mark at most every 10 ms, each sample one record of count 1 (a stack worth n
  * periods is written n times), the native `<idle>` frame on top of a waiting thread. Records
- * go to the file as they are made (flushed every 64 KiB and at the end), so a killed run
- * leaves a readable file.
+ * go to the file as they are made (flushed every 64 KiB, at least every FLUSH_MS, and at the
+ * end), so a killed run leaves a readable file and `--stream`, which follows the file, sends
+ * each interval's samples in that interval.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { VmprofEncoder } from '../../formats/vmprof/write.js';
@@ -16,6 +17,8 @@ const FLAG_MEMORY = 1;
 const FLAG_LINES = 2;
 const FLAG_REAL_TIME = 0x10;
 const IDLE_UID = 1;
+/** Buffered records reach the file at least this often (as the in-process agent's FLUSH_EVERY). */
+const FLUSH_MS = 250;
 
 /** `py:name:firstline:file`, ':' in the name replaced as the readers expect. */
 function codeRecordName(code: CodeInfo): string {
@@ -29,6 +32,7 @@ export class VmprofFileSink implements SampleSink {
   private readonly announced = new Set<number>();
   private records = 0;
   private lastMarkMs = -Infinity;
+  private lastFlushMs = performance.now();
   private entries: number[] = [];
 
   constructor(path: string) {
@@ -98,6 +102,11 @@ export class VmprofFileSink implements SampleSink {
     }
     for (let i = 0; i < s.count; i++) this.enc.stack(e, s.tid, s.rssKb, 1);
     this.records += s.count;
+    const now = performance.now();
+    if (now - this.lastFlushMs >= FLUSH_MS) {
+      this.lastFlushMs = now;
+      this.enc.flush();
+    }
   }
 
   end(t: RunTotals): void {

@@ -80,7 +80,8 @@ export class VmprofEncoder {
     this.view = new DataView(next.buffer);
   }
 
-  private flush(): void {
+  /** Hands what is buffered to onChunk now (whole records only): a file followed while written stays current. */
+  flush(): void {
     if (this.len === 0 || !this.onChunk) return;
     this.onChunk(this.buf.slice(0, this.len));
     this.len = 0;

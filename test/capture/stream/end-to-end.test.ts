@@ -77,8 +77,9 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
   };
   for (const run of runs) {
     assert.equal(run.code, 0, `${run.service}: ${run.stderr}`);
-    assert.match(run.stderr, new RegExp(`streamed \\d+ chunks of ${run.service} to `), run.stderr);
-    assert.doesNotMatch(run.stderr, /not delivered|dropped|refused|failed/);
+    // Chunks every 2 s over 40 s: the captures' files are written as they go, not at the end.
+    const streamed = new RegExp(`^pyrometer: streamed (\\d+) chunks of ${run.service} to \\S+$`, 'm').exec(run.stderr);
+    assert.ok(streamed && Number(streamed[1]) >= 15, `${run.service}: ${run.stderr}`);
     const t = phaseTimes(run);
     const a = inside(t['a.start'], t['a.end']);
     const b = inside(t['b.start'], t['b.end']);
