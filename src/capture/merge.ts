@@ -28,6 +28,7 @@ import {
   readMeta,
   walkRecords,
   type Walk,
+  concatBytes,
 } from '../formats/vmprof/records.js';
 
 export interface ChildProfile {
@@ -167,14 +168,6 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
   });
   addMeta('subprocesses', String(result.merged.length));
   if (trailer) parts.push(parent.subarray(trailer.start, trailer.end));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  result.bytes = bytes;
+  result.bytes = concatBytes(parts);
   return result;
 }

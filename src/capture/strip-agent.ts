@@ -14,7 +14,7 @@
  * (returns null).
  */
 import { parseCodeName } from '../formats/vmprof/names.js';
-import { MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from '../formats/vmprof/records.js';
+import { concatBytes, MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from '../formats/vmprof/records.js';
 
 /** The stripped file, or null when there was nothing to strip or the file is not one we know. */
 export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Array | null {
@@ -69,13 +69,5 @@ export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Arra
   if (!changed) return null;
   const last = walk.records.length > 0 ? walk.records[walk.records.length - 1].end : 40;
   if (last < bytes.length) parts.push(bytes.subarray(last)); // a cut-short tail stays as it was
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const result = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    result.set(p, at);
-    at += p.length;
-  }
-  return result;
+  return concatBytes(parts);
 }

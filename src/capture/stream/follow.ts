@@ -26,7 +26,7 @@ import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
-import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
+import { concatBytes, MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
 
 const READ_BYTES = 1 << 20;
 const HOLD_MS = 30_000;
@@ -73,7 +73,7 @@ export class VmprofFollower {
   }
 
   private consume(bytes: Uint8Array): void {
-    let data = concat([this.carry, bytes]);
+    let data = concatBytes([this.carry, bytes]);
     if (!this.fileHeader) {
       if (data.length < FILE_HEADER_BYTES) {
         this.carry = data;
@@ -82,8 +82,8 @@ export class VmprofFollower {
       this.fileHeader = data.slice(0, FILE_HEADER_BYTES);
       data = data.subarray(FILE_HEADER_BYTES);
     }
-    const lead = concat([this.fileHeader, this.headerRecord ?? new Uint8Array(0)]);
-    const buffer = concat([lead, data]);
+    const lead = concatBytes([this.fileHeader, this.headerRecord ?? new Uint8Array(0)]);
+    const buffer = concatBytes([lead, data]);
     if (buffer.length <= lead.length) {
       this.carry = data;
       return;
@@ -136,7 +136,7 @@ export class VmprofFollower {
     if (this.stacks.length === 0 || !this.fileHeader) return [];
     const parts = [this.fileHeader, ...(this.headerRecord ? [this.headerRecord] : []), ...this.names, ...this.stacks];
     this.stacks = [];
-    let bytes = concat(parts);
+    let bytes = concatBytes(parts);
     if (this.rpython && this.agentDir) bytes = stripAgentFrames(bytes, this.agentDir) ?? bytes;
     return collapsedStacks(readVmprof(bytes));
   }
@@ -145,16 +145,4 @@ export class VmprofFollower {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
