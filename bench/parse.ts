@@ -19,7 +19,8 @@
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { median, medianInterval } from './stats.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VmprofEncoder } from '../src/formats/vmprof/write.js';
@@ -189,12 +190,51 @@ export async function parseOnly(path: string): Promise<void> {
 /** `taskset -c 0` when it exists: the issue's targets are for one core, so the readers get one. */
 const ONE_CORE = spawnSync('taskset', ['-c', '0', 'true']).status === 0 ? ['taskset', '-c', '0'] : [];
 
-function runOurs(path: string): ParseResult {
-  const self = fileURLToPath(import.meta.url);
-  const argv = [...ONE_CORE, process.execPath, '--import', 'tsx', self, '--parse-only', path];
+/** Parses `path` in a child with this checkout's reader, or with `script` (another checkout's bench/parse.ts). */
+function runOurs(path: string, script = fileURLToPath(import.meta.url)): ParseResult {
+  const argv = [...ONE_CORE, process.execPath, '--import', 'tsx', script, '--parse-only', path];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`parse child failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ParseResult;
+}
+
+/**
+ * `--against DIR`: this checkout's reader and DIR's (an older build: `git archive` of main into
+ * DIR, node_modules linked) on the same file, alternating in each of PARSE_BENCH_ROUNDS rounds
+ * (default 3), so both see the same machine. Per round: old time / new time (> 1: the new one
+ * is faster), wall and CPU; medians with a 90% bootstrap interval.
+ */
+function compareWith(script: string, path: string): string[] {
+  const rounds = Number(process.env.PARSE_BENCH_ROUNDS ?? 3);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const rss: number[] = [];
+  const rows: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ['new', 'old'] : ['old', 'new'];
+    const result: Record<string, ParseResult> = {};
+    for (const which of order) result[which] = which === 'new' ? runOurs(path) : runOurs(path, script);
+    const { new: n, old: o } = result;
+    wall.push((o.parseMs + o.aggregateMs) / (n.parseMs + n.aggregateMs));
+    cpu.push(o.cpuMs / n.cpuMs);
+    rss.push(n.maxRssKiB / o.maxRssKiB);
+    rows.push(`| ${r + 1} | ${mbps(n.bytes, n.parseMs + n.aggregateMs).toFixed(0)} | ${mbps(o.bytes, o.parseMs + o.aggregateMs).toFixed(0)} | ` +
+      `${mbps(n.bytes, n.cpuMs).toFixed(0)} | ${mbps(o.bytes, o.cpuMs).toFixed(0)} | ${(n.maxRssKiB / 1024).toFixed(0)} / ${(o.maxRssKiB / 1024).toFixed(0)} MiB |`);
+  }
+  const ratio = (xs: number[]) => {
+    const [low, high] = medianInterval(xs);
+    return `${median(xs).toFixed(3)} (90% interval ${low.toFixed(3)}–${high.toFixed(3)})`;
+  };
+  return [
+    '',
+    `Before/after, same file, alternating rounds (new = this checkout, old = ${script}):`,
+    '',
+    '| round | new MB/s wall | old MB/s wall | new MB/s CPU | old MB/s CPU | peak RSS new / old |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `old / new time, wall: ${ratio(wall)}; CPU: ${ratio(cpu)} (> 1: the new reader is faster). Peak RSS new / old: ${ratio(rss)}.`,
+  ];
 }
 
 /** vmprof-python's reader, imported from the checkout without its C extension. */
@@ -234,6 +274,8 @@ async function main(): Promise<void> {
     console.error(`generated ${(gen.size / MB).toFixed(0)} MB, ${gen.samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const ours = runOurs(big);
     const total = ours.parseMs + ours.aggregateMs;
+    const against = args.indexOf('--against');
+    const before = against >= 0 ? compareWith(resolve(args[against + 1], 'bench/parse.ts'), big) : [];
     const lines = [
       `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ` +
         `load average ${loadavg()[0].toFixed(1)} when the parse ended (wall-clock numbers suffer when it exceeds the core count; CPU time less so).`,
@@ -286,7 +328,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    console.log(lines.join('\n'));
+    console.log([...lines, ...before].join('\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,8 @@
  * median wall time and its ratio to `node -e 0` measured within the same round (median of the
  * per-round ratios, with a 90% bootstrap interval). record's own share is record minus the bare
  * interpreter in the same round: our start-up, the agent's, and reading the profile back for the
- * summary.
+ * summary. `node: import fastify` is what loading the profile server's HTTP stack alone costs
+ * (the reason `view` keeps its own small node:http server: docs/design.md).
  *
  * `--old DIR` also runs DIR/bin/pyrometer.js (an older build, e.g. a `git archive` of main with
  * its dist/) in the same rounds: before/after from one run. STARTUP_BENCH_ROUNDS (default 15).
@@ -42,6 +43,8 @@ const cli = (base: string, tag: string): Case[] => [
 const cases: Case[] = [
   { label: 'node -e 0', argv: [node, '-e', '0'] },
   { label: 'python3 -c pass', argv: [python, '-c', 'pass'] },
+  // what `view` would add to its start-up on the profile server's HTTP stack (docs/design.md)
+  { label: 'node: import fastify', argv: [node, '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'node_modules/fastify/fastify.js'))})`] },
   ...cli(root, ''),
   ...(oldRoot ? cli(oldRoot, ' (old)') : []),
 ];

@@ -14,6 +14,11 @@
  * 4. Both: 120 frames of zooming and 120 of panning, one synthetic wheel event per
  *    animation frame; frame time = interval between animation frames (median, p95).
  *
+ * 5. pyrometer only (issue 16): the inverted flame graph (opened inverted, and switched to
+ *    inverted on an open page), the Compare view of this profile against a second one of the
+ *    same size (another seed: same functions, other tree) to its first differential flame graph,
+ *    and the stack chart's ctrl+wheel zoom frame times.
+ *
  * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--runs N] [--no-speedscope]
  * Each viewer is measured --runs times (default 3, alternating); the summary is the median over runs.
  * Results: printed, and written to bench/out/viewer.json.
@@ -46,8 +51,8 @@ function arg(name: string, fallback: number): number {
  * one sample so all of them appear in the call tree; the rest follow a skewed
  * distribution in runs of consecutive samples, as real programs do.
  */
-export function generateProfile(samples: number, nodes: number, maxDepth: number): Profile {
-  const rand = prng(42);
+export function generateProfile(samples: number, nodes: number, maxDepth: number, seed = 42): Profile {
+  const rand = prng(seed);
   const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1 });
   const funcCount = Math.max(100, Math.floor(nodes / 10));
   const modules = ['app', 'core', 'io', 'net', 'db', 'json', 'parser', 'render', 'util', 'cache'];
@@ -185,6 +190,61 @@ async function measurePyrometer(browser: Browser, url: string, screenshot: boole
   return { firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
 }
 
+interface ExtraRun {
+  /** Navigation to the first painted flame graph with the URL asking for it inverted. */
+  invertedFirstPaintMs: number;
+  /** On an open page: click on "Inverted" to the inverted flame graph painted. */
+  invertToggleMs: number;
+  /** Navigation to the Compare view's first differential flame graph (both profiles loaded, matched, laid out). */
+  compareFirstPaintMs: number;
+  stackZoom: FrameStats;
+  /** Our stack chart draw calls during that zoom (the rest of a frame is the browser's and the machine's). */
+  stackDraw: FrameStats;
+  errors: string[];
+}
+
+async function measureExtras(browser: Browser, url: string, screenshot: boolean): Promise<ExtraRun> {
+  const errors: string[] = [];
+  const open = async (hash: string): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}#${hash}`);
+    return page;
+  };
+  let page = await open('inv=1');
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
+  const invertedFirstPaintMs = Math.round((await page.evaluate('window.__pyrometer.firstFlamePaint')) as number);
+  await page.close();
+  page = await open('');
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
+  // Bottom-up trees have no stack-to-node map: that is how the page tells the inverted graph is the one painted.
+  const invertToggleMs = (await page.evaluate(`new Promise((resolve) => {
+    const hooks = window.__pyrometer;
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Inverted');
+    const t0 = performance.now();
+    const paints = hooks.paints;
+    button.click();
+    const check = () => (hooks.paints > paints && hooks.canvas.flame && hooks.canvas.flame.tree.stackToNode.length === 0 ? resolve(performance.now() - t0) : requestAnimationFrame(check));
+    requestAnimationFrame(check);
+  })`)) as number;
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-inverted.png') });
+  await page.close();
+  page = await open('v=compare&p=1&cmp=0');
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.timings.firstComparePaint != null', null, { timeout: 180000 });
+  const compareFirstPaintMs = Math.round((await page.evaluate('window.__pyrometer.timings.firstComparePaint')) as number);
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-compare.png') });
+  await page.close();
+  page = await open('v=stack');
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.ready && window.__pyrometer.canvas.mode === "stack"', null, { timeout: 120000 });
+  await page.waitForTimeout(300);
+  await page.evaluate('window.__pyrometer.paintLog = []');
+  const stackZoom = stats(await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true));
+  const stackDraw = stats((await page.evaluate('window.__pyrometer.paintLog')) as number[]);
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-stack.png') });
+  await page.close();
+  return { invertedFirstPaintMs, invertToggleMs: Math.round(invertToggleMs), compareFirstPaintMs, stackZoom, stackDraw, errors };
+}
+
 async function measureSpeedscope(browser: Browser, port: number, screenshot: boolean): Promise<Run> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
   const errors: string[] = [];
@@ -241,7 +301,10 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { samples, nodes: profile.stacks.length, maxDepth: maxStackDepth, chromium: browser.version(), runs, loadAverageBefore: loadavg()[0] };
   const pyrometerRuns: Run[] = [];
   const speedscopeRuns: Run[] = [];
-  const server = await startViewServer([{ name: 'bench', profile }]);
+  const extraRuns: ExtraRun[] = [];
+  // The Compare view's "before": a second profile of the same size and functions, another tree.
+  const second = generateProfile(samples, nodes, maxDepth, 7);
+  const server = await startViewServer([{ name: 'bench', profile }, { name: 'bench-after', profile: second }]);
   const dist = join(root, 'node_modules/speedscope/dist/release');
   if (withSpeedscope && !existsSync(dist)) throw new Error('node_modules/speedscope is missing (it is a dev dependency)');
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json' };
@@ -262,7 +325,9 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       pyrometerRuns.push(await measurePyrometer(browser, server.url, run === runs - 1));
       if (withSpeedscope) speedscopeRuns.push(await measureSpeedscope(browser, ssPort, run === runs - 1));
-      console.log(`run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph`);
+      extraRuns.push(await measureExtras(browser, server.url, run === runs - 1));
+      const x = extraRuns[run];
+      console.log(`run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph; inverted ${x.invertedFirstPaintMs} ms (toggle ${x.invertToggleMs} ms), compare ${x.compareFirstPaintMs} ms, stack zoom p95 ${x.stackZoom.p95.toFixed(1)} ms`);
     }
   } finally {
     await server.close();
@@ -271,6 +336,18 @@ async function main(): Promise<void> {
   }
   results.loadAverageAfter = loadavg()[0];
   results.pyrometer = { cliParseCollapsedMs: cliParseMs, summary: summarize(pyrometerRuns), runs: pyrometerRuns };
+  results.pyrometerIssue16 = {
+    summary: {
+      invertedFirstPaintMs: median(extraRuns.map((r) => r.invertedFirstPaintMs)),
+      invertToggleMs: median(extraRuns.map((r) => r.invertToggleMs)),
+      compareFirstPaintMs: median(extraRuns.map((r) => r.compareFirstPaintMs)),
+      stackZoomMedianMs: median(extraRuns.map((r) => r.stackZoom.median)),
+      stackZoomP95Ms: median(extraRuns.map((r) => r.stackZoom.p95)),
+      stackDrawMedianMs: median(extraRuns.map((r) => r.stackDraw.median)),
+      stackDrawP95Ms: median(extraRuns.map((r) => r.stackDraw.p95)),
+    },
+    runs: extraRuns,
+  };
   if (withSpeedscope) {
     results.speedscope = { version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version, summary: summarize(speedscopeRuns), runs: speedscopeRuns };
   }

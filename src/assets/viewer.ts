@@ -13,6 +13,25 @@ export function webDistDir(): string {
 }
 
 export type ViewerAsset = 'index.html' | 'app.js' | 'app.css';
+export const VIEWER_ASSETS: readonly ViewerAsset[] = ['index.html', 'app.js', 'app.css'];
+
+/** Media types of the files the viewer's hosts serve, by file name ending: the one table. */
+const MEDIA_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+/** The media type to serve a file as: from its name's ending, `application/octet-stream` when unknown. */
+export function mediaTypeOf(fileName: string): string {
+  const dot = fileName.lastIndexOf('.');
+  return (dot >= 0 && MEDIA_TYPES[fileName.slice(dot).toLowerCase()]) || 'application/octet-stream';
+}
 
 export function readViewerAsset(name: ViewerAsset): string {
   const path = join(webDistDir(), name);

@@ -26,6 +26,8 @@ export interface TargetCommand {
   target: string[];
   /** The script path, module name, or `-c`/`-` for the other kinds. */
   what: string;
+  /** `env NAME=value … python3 app.py`: the variables env would have set. */
+  envAssignments?: Record<string, string>;
 }
 
 /** Interpreter options that take a value (as the next argument or glued: `-Wignore`, `-Xdev`). */
@@ -39,10 +41,42 @@ const LONG_WITH_VALUE = new Set(['--check-hash-based-pycs', '--jit']);
 export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): TargetCommand {
   if (argv.length === 0) throw new RecordError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py`', 2);
   let args = [...argv];
+  const envAssignments: Record<string, string> = {};
+  if (basename(args[0]) === 'env' && args.length > 1) {
+    // `record -- /usr/bin/env [NAME=value…] python3 app.py`: what env would run, with its variables
+    args = envCommand(args.slice(1), envAssignments);
+  }
   if (/\.pyw?$/i.test(args[0])) {
     // `record -- app.py`: run it with the interpreter its #! line names, or python3
-    args = [...shebangInterpreter(args[0], cwd), ...args];
+    args = [...(shebangInterpreter(args[0], cwd) ?? []), ...args];
+  } else {
+    // `record -- ./tool` or `record -- pytest`: a script whose #! line names Python
+    const path = findExecutable(args[0], cwd, env);
+    const interpreter = path !== undefined ? shebangInterpreter(path, cwd, null) : null;
+    if (interpreter !== null) args = [...interpreter, path as string, ...args.slice(1)];
   }
+  const parsed = parseInterpreterCommand(args);
+  return Object.keys(envAssignments).length > 0 ? { ...parsed, envAssignments } : parsed;
+}
+
+/** env's own arguments: NAME=value assignments and -S (split string); the rest is the command. */
+function envCommand(args: string[], assignments: Record<string, string>): string[] {
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-S' || a === '--split-string') return [...(args[i + 1] ?? '').split(/\s+/).filter(Boolean), ...args.slice(i + 2)];
+    if (a.startsWith('-S') && a.length > 2) return [...a.slice(2).split(/\s+/).filter(Boolean), ...args.slice(i + 1)];
+    if (a === '--') continue;
+    if (a.startsWith('-')) throw new RecordError(`env ${a}: pyrometer record runs env's command itself and knows only NAME=value and -S; put the interpreter first (\`pyrometer record -- python3 app.py\`)`, 2);
+    const eq = a.indexOf('=');
+    if (eq <= 0) break;
+    assignments[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  if (i >= args.length) throw new RecordError('env with no command: nothing to record', 2);
+  return args.slice(i);
+}
+
+function parseInterpreterCommand(args: string[]): TargetCommand {
   const interpreter = args[0];
   const interpreterOptions: string[] = [];
   let i = 1;
@@ -110,8 +144,11 @@ export function parseTargetCommand(argv: string[], cwd = process.cwd(), env: Nod
   return { interpreter, interpreterOptions, kind: 'script', target: args.slice(i), what: args[i] };
 }
 
-/** The interpreter named by a script's `#!` line (`/usr/bin/env python3` -> python3), else python3. */
-function shebangInterpreter(script: string, cwd: string): string[] {
+/**
+ * The interpreter named by a script's `#!` line (`/usr/bin/env python3` -> python3); else
+ * `otherwise` (python3 for .py files; null: "not a Python script").
+ */
+function shebangInterpreter(script: string, cwd: string, otherwise: string[] | null = ['python3']): string[] | null {
   try {
     const head = readFileSync(resolve(cwd, script)).subarray(0, 256).toString('utf8');
     const m = /^#!\s*(\S+)(?:[ \t]+([^\r\n]*))?/.exec(head);
@@ -119,14 +156,14 @@ function shebangInterpreter(script: string, cwd: string): string[] {
       const [program, rest] = [m[1], (m[2] ?? '').trim()];
       if (basename(program) === 'env' && rest) {
         const words = rest.split(/\s+/).filter((w) => w !== '-S');
-        if (words.length > 0) return words;
+        if (words.length > 0 && (otherwise !== null || /python|pypy/i.test(basename(words[0])))) return words;
       }
       if (/python|pypy/i.test(basename(program))) return [program, ...(rest ? rest.split(/\s+/) : [])];
     }
   } catch {
     // missing script: reported later, with the interpreter's name
   }
-  return ['python3'];
+  return otherwise;
 }
 
 /** Resolves a program name like the shell does; undefined when it does not exist. */

@@ -28,8 +28,8 @@ import {
   readMeta,
   walkRecords,
   type Walk,
-  concatBytes,
 } from '../formats/vmprof/records.js';
+import { concatBytes } from '../formats/bytes.js';
 
 export interface ChildProfile {
   pid: string;

@@ -13,13 +13,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
 import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
+import { walkRecords } from '../formats/vmprof/records.js';
 import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
 import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from './child.js';
 
@@ -56,6 +57,8 @@ export interface RecordOptions {
   env?: NodeJS.ProcessEnv;
   /** How the program's stdin/stdout/stderr are connected (default: inherited). */
   stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** The command's arguments as bytes (default: from /proc/self/cmdline when some are not UTF-8). */
+  rawArgv?: Buffer[];
   /** Called once the program runs (tests use it to send signals). */
   onStarted?: (pid: number) => void;
   /** Reads the profile while it is written (`record --stream`). */
@@ -64,6 +67,37 @@ export interface RecordOptions {
 
 export const DEFAULT_RATE = 1000;
 
+/**
+ * The target's arguments as the bytes they were typed, when some were not UTF-8 (Node decodes
+ * argv as UTF-8, turning such bytes into U+FFFD): from /proc/self/cmdline, whose tail is the
+ * command. Null when every argument is UTF-8, or the bytes cannot be found.
+ */
+export function rawArguments(argv: string[], target: string[], rawArgv?: Buffer[]): Buffer[] | null {
+  if (!target.some((a) => a.includes('\uFFFD'))) return null;
+  let raw = rawArgv;
+  if (raw === undefined) {
+    try {
+      const cmdline = readFileSync('/proc/self/cmdline');
+      raw = [];
+      let start = 0;
+      for (let i = 0; i < cmdline.length; i++) if (cmdline[i] === 0) {
+        raw.push(cmdline.subarray(start, i));
+        start = i + 1;
+      }
+    } catch {
+      return null;
+    }
+  }
+  if (raw.length < argv.length) return null;
+  const tail = raw.slice(raw.length - argv.length);
+  if (tail.some((b, i) => b.toString('utf8') !== argv[i])) return null; // not our command's bytes
+  // the target is argv's tail, but for words record put before it (the #! interpreter)
+  return target.map((word, j) => {
+    const k = argv.length - target.length + j;
+    return k >= 0 && argv[k] === word ? tail[k] : Buffer.from(word);
+  });
+}
+
 /** Where the Python agent lives: beside this file in src/, or src/capture/agent from dist/. */
 export function agentPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -71,6 +105,11 @@ export function agentPath(): string {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error(`pyrometer's Python agent is missing (looked beside ${here})`);
+}
+
+/** The directory of the `vmprof`-compatible module programs may import (agent/api), for PYTHONPATH. */
+export function apiPath(): string {
+  return join(dirname(agentPath()), 'api');
 }
 
 const PROBE = [
@@ -134,12 +173,15 @@ function writableOrThrow(output: string, asGiven: string | undefined): string {
 export async function record(argv: string[], options: RecordOptions = {}): Promise<RecordResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = { ...(options.env ?? process.env) };
-  const command = parseTargetCommand(argv, cwd);
+  const command = parseTargetCommand(argv, cwd, env);
+  Object.assign(env, command.envAssignments);
   const vmprofHint = vmprofModuleHint(command);
   if (vmprofHint) throw new RecordError(vmprofHint, 2);
   const interpreter = probeInterpreter(command.interpreter, cwd, env);
+  const rawTarget = rawArguments(argv, command.target, options.rawArgv);
   if (command.kind === 'script') {
-    const script = resolve(cwd, command.what);
+    // the bytes of a non-UTF-8 name when we have them (Node decoded argv as UTF-8)
+    const script = rawTarget ? Buffer.concat([Buffer.from(`${cwd}/`), rawTarget[0]]) : resolve(cwd, command.what);
     if (!existsSync(script)) throw new RecordError(`${command.what}: no such file`);
   }
   const rate = options.rate ?? DEFAULT_RATE;
@@ -153,12 +195,17 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     throw new RecordError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
   }
   // CPython is sampled from outside the process unless asked otherwise or not possible
-  const outsideProblem = engine === 'sampler' && !options.inProcess ? outsideUnavailable(interpreter) : 'in-process';
+  // (arguments that are not UTF-8 reach the program as bytes only through the agent)
+  const outsideProblem = engine === 'sampler' && !options.inProcess
+    ? rawTarget !== null ? 'arguments that are not UTF-8 reach the program as typed only this way' : outsideUnavailable(interpreter)
+    : 'in-process';
   const fallbackNote = outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
   if (outsideProblem !== null && interpreter.version.startsWith('3.7.')) {
     throw new RecordError(`${command.interpreter} is Python ${interpreter.version}; sampling from inside needs Python 3.8 or newer (from outside: 3.7 too)`);
   }
 
+  // a program written for vmprof finds our vmprof module, whichever sampler runs (children inherit it)
+  env.PYTHONPATH = env.PYTHONPATH ? `${apiPath()}${delimiter}${env.PYTHONPATH}` : apiPath();
   const output = chooseOutput(command, options, cwd);
   if (outsideProblem === null) {
     writableOrThrow(output, options.output);
@@ -181,6 +228,8 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.native === false) agentArgs.push('--no-native');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
   if (childDir) agentArgs.push('--subprocess-dir', childDir);
+  // argv as bytes end to end: names that are not UTF-8 reach the program as they were typed
+  if (rawTarget) agentArgs.push('--target-hex', rawTarget.map((b) => b.toString('hex')).join(','));
   if (pypylogTmp) {
     // PyPy reads PYPYLOG at start-up; the agent removes it from os.environ so children do not inherit it
     env.PYPYLOG = `gc,jit-summary,jit-backend-counts,jit-tracing,jit-optimize,jit-backend:${pypylogTmp}`;
@@ -247,6 +296,11 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
 
   if (options.follower) await options.follower.finish();
   const notes: string[] = fallbackNote ? [fallbackNote] : [];
+  if (engine === 'vmprof' && options.lines) {
+    // PyPy's _vmprof takes lines=1 but 7.3 records none: say so rather than drop it silently
+    const head = new Uint8Array(readFileSync(tmp).subarray(0, 4096));
+    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (${interpreter.version}) records no line numbers; the profile has functions only`);
+  }
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out
     try {

@@ -14,7 +14,8 @@
  * (returns null).
  */
 import { parseCodeName } from '../formats/vmprof/names.js';
-import { concatBytes, MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from '../formats/vmprof/records.js';
+import { MARKER_STACKTRACE, TAG_CODE, TAG_JITTED, walkRecords } from '../formats/vmprof/records.js';
+import { concatBytes } from '../formats/bytes.js';
 
 /** The stripped file, or null when there was nothing to strip or the file is not one we know. */
 export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Array | null {

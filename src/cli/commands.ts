@@ -13,6 +13,7 @@ import { registerServe } from './serve.js';
 import { registerUpload } from './upload.js';
 import { registerToken } from './token.js';
 import { registerConvert } from './convert.js';
+import { registerAgentPath } from './agent-path.js';
 import { registerDiff } from './diff.js';
 import { registerAttach } from './attach.js';
 import { registerDump } from './dump.js';
@@ -35,5 +36,6 @@ export const commands: RegisterCommand[] = [
   registerServe,
   registerUpload,
   registerToken,
+  registerAgentPath,
   registerQuery,
 ];

@@ -202,6 +202,7 @@ export async function runConvert(input: string | undefined, opts: ConvertOptions
   if (opts.minWidth !== undefined) options.minWidth = opts.minWidth;
   if (opts.title !== undefined) options.title = opts.title;
 
+  options.warn = (message: string) => process.stderr.write(`pyrometer: warning: ${sanitize(message)}\n`);
   let bytes: number;
   try {
     bytes = await writeOutput(profile, format, opts.output, options);

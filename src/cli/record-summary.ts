@@ -68,7 +68,8 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
     // the program's own process: children (--subprocesses) have their own clocks
     sampleRate: clockS > 0 ? (Number(extra.samples) >= 0 && extra.samples !== undefined ? Number(extra.samples) : total) / clockS : 0,
     hottest,
-    warnings: profile.meta.warnings,
+    // the program took SIGPROF for itself, or exec'd: the agent wrote when and why sampling stopped
+    warnings: [...profile.meta.warnings, ...(profile.meta.extra.sampling_stopped ? [profile.meta.extra.sampling_stopped] : [])],
   };
 }
 

@@ -1,7 +1,7 @@
 /** `pyrometer report FILE… -o report.html`: a self-contained HTML viewer of the profiles. */
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
 import { loadForCli } from './load.js';
@@ -20,7 +20,7 @@ export const registerReport: RegisterCommand = (program: Command) => {
       const profiles = [];
       for (const file of files) {
         // loadForCli: side files, a progress bar for big files, one-line errors.
-        profiles.push({ name: basename(file), profile: await loadForCli(file) });
+        profiles.push({ name: basename(file), profile: await loadForCli(file), sourceDir: dirname(resolve(file)) });
       }
       const { renderReport } = await import('../report/html.js');
       const html = await renderReport(profiles, { sources: opts.sources });

@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { asCliError, CliError } from './errors.js';
+import { sanitize } from '../report/text.js';
 import { findSideFiles, sideFileKind, uploadProfileFile, UploadClientError, type UploadTarget } from '../server/client.js';
 
 /** Pairs profiles with their side files: named ones go with the profile whose name they extend. */
@@ -37,11 +38,11 @@ export async function uploadFiles(files: string[], target: UploadTarget, name?: 
       }
       const uploaded = await uploadProfileFile(target, file, { name: plan.length === 1 ? name : undefined, sideFiles });
       const extra = uploaded.sideFiles.length ? ` + ${uploaded.sideFiles.length} side file${uploaded.sideFiles.length > 1 ? 's' : ''}` : '';
-      log(`${file}${extra}: ${uploaded.url}\n`);
+      log(`${sanitize(file)}${extra}: ${sanitize(uploaded.url)}\n`);
     } catch (err) {
       failures++;
       const message = err instanceof UploadClientError ? `${file}: ${err.message}` : asCliError(err, file).message;
-      process.stderr.write(`pyrometer: ${message}\n`);
+      process.stderr.write(`pyrometer: ${sanitize(message)}\n`);
     }
   }
   return failures;
@@ -74,11 +75,11 @@ export async function uploadRecording(
   const sideFiles = [recording.jitlogPath, recording.pypylogPath].filter((p): p is string => p !== null);
   try {
     const uploaded = await uploadProfileFile(target, recording.profilePath, { name: name.slice(0, 255), sideFiles });
-    process.stderr.write(`pyrometer: uploaded: ${uploaded.url}\n`);
+    process.stderr.write(`pyrometer: uploaded: ${sanitize(uploaded.url)}\n`);
     return true;
   } catch (err) {
     const message = err instanceof UploadClientError ? err.message : asCliError(err, recording.profilePath).message;
-    process.stderr.write(`pyrometer: --upload failed (the profile is kept in ${recording.profilePath}): ${message}\n`);
+    process.stderr.write(`pyrometer: --upload failed (the profile is kept in ${sanitize(recording.profilePath)}): ${sanitize(message)}\n`);
     return false;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { RegisterCommand } from './commands.js';
 import { CliError, usageError } from './errors.js';
 import { loadForCli } from './load.js';
@@ -33,7 +33,7 @@ export async function startView(files: string[], options: ViewOptions = {}): Pro
   const profiles = [];
   for (const file of files) {
     // loadForCli: side files, a progress bar for big files, one-line errors.
-    profiles.push({ name: basename(file), profile: await loadForCli(file) });
+    profiles.push({ name: basename(file), profile: await loadForCli(file), sourceDir: dirname(resolve(file)) });
   }
   try {
     const { startViewServer } = await import('../view-server/server.js');

@@ -17,6 +17,9 @@ import { speedscopeFormat } from './speedscope.js';
 import { chromeFormat } from './chrome.js';
 import { traceEventFormat } from './trace-event.js';
 import { heapProfileFormat } from './heapprofile.js';
+import { pyinstrumentFormat } from './pyinstrument.js';
+import { lprofFormat } from './lprof.js';
+import { scaleneFormat } from './scalene.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
@@ -24,6 +27,7 @@ import { lcovFormat } from './lcov.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
+registerFormat(lprofFormat);
 registerFormat(callgrindFormat);
 registerFormat(perfFormat);
 registerFormat(pypylogFormat);
@@ -38,6 +42,8 @@ registerFormat(gcovFormat);
 registerFormat(lcovFormat);
 registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
+registerFormat(pyinstrumentFormat);
+registerFormat(scaleneFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

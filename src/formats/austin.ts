@@ -36,7 +36,8 @@ import { looksBinary, textLines } from './text-lines.js';
 const FORMAT = 'austin';
 
 const SAMPLE = /^P(\d+);T([^; ]+)(?:;(.*))? (-?\d+(?:,-?\d+)*)$/;
-const META = /^#\s*([^:]+?)\s*:\s*(.*)$/;
+// One colon split, trimmed in code: `#\s*([^:]+?)\s*:` backtracked polynomially on runs of blanks.
+const META = /^#([^:]*):(.*)$/s;
 /** Stands for a sample of a thread that had no Python frame (austin writes no frames at all). */
 const NO_PYTHON_FRAME = '\u0000none';
 const NATIVE_FILE = /\.so(\.|$)|\.dylib$|\.dll$/i;
@@ -111,9 +112,9 @@ export function readAustin(bytes: Uint8Array): Profile {
     if (line === '') continue;
     if (line.startsWith('#')) {
       const m = META.exec(line);
-      if (m) {
-        const key = m[1];
-        const value = m[2];
+      if (m && m[1].trim() !== '') {
+        const key = m[1].trim();
+        const value = m[2].trim();
         meta.extra[key] = value;
         if (key === 'mode') {
           if (value !== 'wall' && value !== 'cpu' && value !== 'memory' && value !== 'full') {

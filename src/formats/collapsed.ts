@@ -37,8 +37,6 @@ const FORMAT = 'collapsed';
 const SAMPLE_LINE = /^(.*\S) +(\d+(?:\.\d+)?)$/s; // `s`: names may hold U+2028 and other line separators
 /** py-spy frame: `name (file:line)`. */
 const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/s;
-/** py-spy frame without line numbers: `name (file)`, where file looks like a path or module file. */
-const PYSPY_FRAME_NO_LINE = /^(.*) \(([^()]*[./][^()]*)\)$/s;
 const PYSPY_PROCESS = /^process (\d+):"(.*)"$/;
 /** py-spy `--threads`: `thread (0x7F..)`, or `thread (0x7F..): name` when the thread has a name. */
 const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+|\d+)\)(?:: (.*))?$/s;
@@ -51,16 +49,46 @@ export interface ParsedFrameLabel {
 }
 
 /** Splits a py-spy style label `name (file:line)`; plain labels keep file '' and line 0. */
+/**
+ * py-spy frame without line numbers: `name (file)`, where file looks like a path or module
+ * file (holds '.' or '/') and has no parentheses. In code: the regex for it was quadratic.
+ */
+function pyspyFrameWithoutLine(label: string): { name: string; file: string; line: number } | null {
+  if (!label.endsWith(')')) return null;
+  const open = label.lastIndexOf('(');
+  if (open < 2 || label[open - 1] !== ' ') return null;
+  const file = label.slice(open + 1, -1);
+  if (file.includes(')') || !(file.includes('.') || file.includes('/'))) return null;
+  return { name: label.slice(0, open - 1), file, line: 0 };
+}
+
+/** `text` without trailing spaces and tabs (`/[ \t]+$/` is quadratic on a long run of blanks followed by anything else). */
+function trimBlanksEnd(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
 export function parseFrameLabel(label: string): ParsedFrameLabel {
   let m = PYSPY_FRAME_WITH_LINE.exec(label);
   if (m && m[1] !== '') return { name: m[1], file: m[2], line: Number(m[3]) };
-  m = PYSPY_FRAME_NO_LINE.exec(label);
-  if (m && m[1] !== '') return { name: m[1], file: m[2], line: 0 };
+  const noLine = pyspyFrameWithoutLine(label);
+  if (noLine) return noLine;
   return { name: label === '' ? '[unknown]' : label, file: '', line: 0 };
+}
+
+/** The start of a very long stack line: many `;`-separated frames, none empty, not another format's text. */
+function looksLikeCutStack(text: string): boolean {
+  const line = text.trimStart();
+  if (/^[{[<#]/.test(line) || AUSTIN_LINE.test(line)) return false;
+  const frames = line.split(';');
+  return frames.length >= 16 && frames.slice(0, -1).every((f) => f.trim() !== '');
 }
 
 export function sniffCollapsed(head: Uint8Array): boolean {
   if (head.length === 0 || looksBinary(head)) return false;
+  // A first line longer than the head (a deep stack): judged by its frames, its count being out of sight.
+  if (head.length >= 64 * 1024 && head.indexOf(0x0a) < 0) return looksLikeCutStack(new TextDecoder('utf-8').decode(head));
   let checked = 0;
   let valid = 0;
   for (const { text, offset } of textLines(head)) {
@@ -100,7 +128,7 @@ export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Pr
 
   for (const { text, lineNumber, offset } of textLines(bytes)) {
     // Only trailing blanks go: a leading tab or space may belong to a frame name.
-    const trimmed = text.replace(/[ \t]+$/, '');
+    const trimmed = trimBlanksEnd(text);
     if (trimmed.trim() === '' || trimmed.startsWith('#')) continue;
     const m = SAMPLE_LINE.exec(trimmed);
     const count = m ? Number(m[2]) : NaN;

@@ -12,7 +12,18 @@ import type { Format, ReadOptions } from './registry.js';
 import { headLines, looksBinary, textLines } from './text-lines.js';
 
 const FORMAT = 'gcov';
-const LINE = /^\s*([^:]+):\s*(\d+):(.*)$/;
+/**
+ * `count: line:source` split on its first two colons: [whole, count, line, source], or null.
+ * In code: `^\s*([^:]+):\s*(\d+):(.*)$` backtracked quadratically on a line of blanks.
+ */
+function countLine(text: string): [string, string, string, string] | null {
+  const colon = text.indexOf(':');
+  if (colon <= 0) return null;
+  const rest = text.slice(colon + 1);
+  const number = /^\s*(\d+):/.exec(rest);
+  if (!number) return null;
+  return [text, text.slice(0, colon), number[1], rest.slice(number[0].length)];
+}
 const FUNCTION = /^function (.+?) called (\d+)/;
 
 export function sniffGcov(head: Uint8Array): boolean {
@@ -32,7 +43,7 @@ export function readGcov(bytes: Uint8Array, options: ReadOptions = {}): Profile 
     if (fn) { pendingFunction = fn[1]; continue; }
     // Branch, call and block detail lines of `gcov -b`: not line counts.
     if (/^(branch|call|unconditional)\s/.test(text)) continue;
-    const m = LINE.exec(text);
+    const m = countLine(text);
     if (!m) {
       if (bad++ === 0) firstBad = lineNumber;
       continue;

@@ -14,6 +14,7 @@
  * accepted, and the caller is told how it ended.
  */
 import { ProfileFormatError } from './errors.js';
+import { concatBytes } from './bytes.js';
 
 const SPACE = new Uint8Array(256);
 for (const c of [0x20, 0x0a, 0x0d, 0x09]) SPACE[c] = 1;
@@ -254,14 +255,5 @@ export class JsonArrayStream {
 }
 
 function concatParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }

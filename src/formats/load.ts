@@ -26,6 +26,7 @@ import { deserializeProfile, isSerializedProfile } from '../model/serialize.js';
 import { formatByName, sniffFormat, type Format } from './all.js';
 import { ProfileFormatError, UnknownFormatError } from './errors.js';
 import { utf16Encoding, utf16ToUtf8 } from './text-encoding.js';
+import { concatBytes } from './bytes.js';
 
 export interface LoadOptions {
   /** Use this reader (a format name or extension) instead of sniffing. */
@@ -102,16 +103,6 @@ async function* gunzipChunks(raw: AsyncIterable<Uint8Array>, counter: { read: nu
   }
 }
 
-/** Concatenates chunks into one fresh Uint8Array (offset 0, own buffer: readers may make DataViews of it). */
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Reads up to `SNIFF_BYTES` from a chunk iterator, keeping what it read so the reader still sees everything. */
 async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; peeked: Uint8Array[]; done: boolean }> {
@@ -128,7 +119,7 @@ async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8A
     peeked.push(next.value);
     length += next.value.length;
   }
-  const head = concat(peeked, length).subarray(0, Math.min(length, SNIFF_BYTES));
+  const head = concatBytes(peeked).subarray(0, Math.min(length, SNIFF_BYTES));
   return { head, peeked, done };
 }
 
@@ -150,7 +141,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes = DEFAULT_MAX
     total += c.length;
     if (total > maxBytes) throw tooBig(maxBytes, compressed);
   }
-  return concat(parts, total);
+  return concatBytes(parts);
 }
 
 function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Format {

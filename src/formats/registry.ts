@@ -15,6 +15,8 @@ export interface ReadOptions {
 export interface WriteOptions {
   /** Restrict to these threads (indices); all when absent. */
   threads?: number[];
+  /** Told what the output could not hold (a writer's limits); the CLI prints it as a warning. */
+  warn?: (message: string) => void;
   /** Format-specific knobs, e.g. DOT's node threshold. */
   [key: string]: unknown;
 }

@@ -1,7 +1,8 @@
 /**
- * Line-by-line reading of text profiles kept as bytes (collapsed stacks,
- * austin): big inputs are never decoded into one giant string, only one line
- * at a time. Accepts LF and CRLF endings; a final line without a newline counts.
+ * Line-by-line reading of text profiles, the one line loop of the text readers. textLines reads
+ * bytes (collapsed stacks, austin, gcov, lcov): big inputs are never decoded into one giant
+ * string, only one line at a time. StringLines reads a decoded string (callgrind, perf script,
+ * PyPy logs). Both accept LF and CRLF endings; a final line without a newline counts.
  */
 
 export interface TextLine {
@@ -29,6 +30,33 @@ export function* textLines(bytes: Uint8Array): Generator<TextLine> {
     lineNumber++;
     yield { text: decoder.decode(bytes.subarray(start, stop)), lineNumber, offset: start };
     start = next;
+  }
+}
+
+/**
+ * The lines of an already decoded text, for readers whose loop is hot (callgrind, perf script,
+ * PyPy logs): a plain object, not a generator. `next()` gives the next line without its ending
+ * (LF or CRLF), or null at the end; `number` is that line's 1-based number and `last` says it had
+ * no newline (a file cut short).
+ */
+export class StringLines {
+  number = 0;
+  last = false;
+  private pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  next(): string | null {
+    const text = this.text;
+    if (this.pos >= text.length) return null;
+    let end = text.indexOf('\n', this.pos);
+    this.last = end < 0;
+    if (end < 0) end = text.length;
+    const stop = end > this.pos && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
+    const line = text.slice(this.pos, stop);
+    this.pos = end + 1;
+    this.number++;
+    return line;
   }
 }
 

@@ -24,8 +24,9 @@
  *   order; an end event closes the innermost open slice of the same name, a
  *   mismatched end is skipped with a warning; slices still open at the end
  *   close at the thread's last matched event).
- * - Instants become zero-length markers; counters become counters (one per
- *   process, name and series).
+ * - Instants become zero-length markers, async spans ("b"/"e", "S"/"F",
+ *   matched by process, category, id and name) markers on the begin's thread;
+ *   counters become counters (one per process, name and series).
  * - VizTracer names slices `func (file:line)`: those become Python functions
  *   with their file and line; Hermes puts url/line in args.
  * Times are ms from the earliest event. Big files are read as a stream of
@@ -60,7 +61,8 @@ interface ThreadData {
   tid: string;
   slices: SliceColumns;
   xStart: number[]; // X events: index of their begin in `xSlices`
-  instants: { name: string; ts: number; cat: string; args: Record<string, unknown> | null }[];
+  /** Instants (end undefined) and async spans. */
+  instants: { name: string; ts: number; end?: number; cat: string; args: Record<string, unknown> | null }[];
 }
 
 interface CpuSession {
@@ -100,6 +102,7 @@ class TraceReader {
   private readonly sessions = new Map<string, CpuSession>();
   private readonly counters = new Map<string, Counter>();
   private readonly ignored = new Map<string, number>();
+  private readonly asyncOpen = new Map<string, { ts: number; tid: string; args: Record<string, unknown> | null }[]>();
   private minTs = Infinity;
   private count = 0;
   private xEvents = new Map<string, { ts: number; dur: number; name: number; key: number; cat: number; order: number }[]>();
@@ -200,6 +203,30 @@ class TraceReader {
         }
         return;
       }
+      case 'b':
+      case 'S':
+      case 'e':
+      case 'F': {
+        // Async spans: begin and end share (process, category, id, name); the span goes on the begin's thread.
+        const ts = timeOf(ev.ts);
+        if (Number.isNaN(ts)) return;
+        if (ts < this.minTs) this.minTs = ts;
+        const id = idOf(ev.id ?? (typeof ev.id2 === 'object' && ev.id2 !== null ? JSON.stringify(ev.id2) : ''));
+        const key = `${pid}\u0000${typeof ev.cat === 'string' ? ev.cat : ''}\u0000${id}\u0000${name}`;
+        if (ph === 'b' || ph === 'S') {
+          const open = this.asyncOpen.get(key) ?? [];
+          open.push({ ts, tid, args });
+          this.asyncOpen.set(key, open);
+        } else {
+          const begin = this.asyncOpen.get(key)?.pop();
+          if (!begin) {
+            this.ignored.set(`unmatched ${ph}`, (this.ignored.get(`unmatched ${ph}`) ?? 0) + 1);
+            return;
+          }
+          this.thread(pid, begin.tid).instants.push({ name: name || '(async)', ts: begin.ts, end: ts, cat: typeof ev.cat === 'string' ? ev.cat : 'async', args: begin.args });
+        }
+        return;
+      }
       case 'M':
         if (args && typeof args.name === 'string') {
           if (name === 'thread_name') this.threadNames.set(`${pid}\u0000${tid}`, args.name);
@@ -265,7 +292,7 @@ class TraceReader {
       const data = this.thread(pid, tid);
       const thread = builder.thread(tid, this.threadName(pid, tid), pid);
       this.readSlices(builder, thread, data, this.xEvents.get(key) ?? [], base, sliceMode);
-      for (const m of data.instants) builder.addMarker(thread, m.name, (m.ts - base) / 1000, (m.ts - base) / 1000, m.cat, m.args);
+      for (const m of data.instants) builder.addMarker(thread, m.name, (m.ts - base) / 1000, ((m.end ?? m.ts) - base) / 1000, m.cat, m.args);
     }
     for (const c of this.counters.values()) {
       const order = c.time.map((_, i) => i).sort((a, b) => c.time[a] - c.time[b] || a - b);

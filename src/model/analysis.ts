@@ -105,22 +105,40 @@ export interface CallTree {
 }
 
 class TreeAccumulator {
-  func = new GrowableColumn(Int32Array);
-  parent = new GrowableColumn(Int32Array);
-  self = new GrowableColumn(Float64Array);
-  total = new GrowableColumn(Float64Array);
-  private index = new IntPairMap(1 << 12);
+  func: GrowableColumn<Int32Array>;
+  parent: GrowableColumn<Int32Array>;
+  self: GrowableColumn<Float64Array>;
+  total: GrowableColumn<Float64Array>;
+  private index: IntPairMap;
+
+  /** `expected`: about how many nodes there will be (sized up front: no rehash or regrowth on big trees). */
+  constructor(expected = 1 << 12) {
+    const capacity = Math.max(1 << 10, expected);
+    this.func = new GrowableColumn(Int32Array, capacity);
+    this.parent = new GrowableColumn(Int32Array, capacity);
+    this.self = new GrowableColumn(Float64Array, capacity);
+    this.total = new GrowableColumn(Float64Array, capacity);
+    this.index = new IntPairMap(capacity);
+  }
+
+  /** A new node that no later lookup will look for (no hashing). */
+  append(parent: number, func: FuncIndex): number {
+    const n = this.func.length;
+    this.func.push(func);
+    this.parent.push(parent);
+    this.self.push(0);
+    this.total.push(0);
+    return n;
+  }
 
   node(parent: number, func: FuncIndex): number {
-    let n = this.index.get(parent, func);
-    if (n === -1) {
-      n = this.func.length;
-      this.func.push(func);
-      this.parent.push(parent);
-      this.self.push(0);
-      this.total.push(0);
-      this.index.set(parent, func, n);
-    }
+    const n = this.func.length;
+    const found = this.index.getOrSet(parent, func, n);
+    if (found !== -1) return found;
+    this.func.push(func);
+    this.parent.push(parent);
+    this.self.push(0);
+    this.total.push(0);
     return n;
   }
 
@@ -155,9 +173,22 @@ class TreeAccumulator {
     const byTotalDesc = (a: number, b: number) => total[b] - total[a] || func[a] - func[b];
     roots.sort(byTotalDesc);
     for (let i = 0; i < n; i++) {
-      if (count[i] > 1) {
-        const sorted = Array.from(kids.subarray(start[i], start[i] + count[i])).sort(byTotalDesc);
-        kids.set(sorted, start[i]);
+      if (count[i] > 8) {
+        // In place: a typed subarray sorts without allocating an array per node (a million-node tree has as many).
+        kids.subarray(start[i], start[i] + count[i]).sort(byTotalDesc);
+      } else if (count[i] > 1) {
+        // Few children (most nodes): an insertion sort, no call per comparison.
+        const from = start[i];
+        const to = from + count[i];
+        for (let a = from + 1; a < to; a++) {
+          const k = kids[a];
+          let b = a - 1;
+          while (b >= from && (total[kids[b]] < total[k] || (total[kids[b]] === total[k] && func[kids[b]] > func[k]))) {
+            kids[b + 1] = kids[b];
+            b--;
+          }
+          kids[b + 1] = k;
+        }
       }
     }
 
@@ -240,15 +271,62 @@ export function callTreeTopDown(profile: Profile, weights: Float64Array): CallTr
  */
 export function callTreeBottomUp(profile: Profile, weights: Float64Array): CallTree {
   const { stacks, frames } = profile;
-  const acc = new TreeAccumulator();
+  const prefix = stacks.prefix;
+  const funcOf = (stack: number) => frames.func[stacks.frame[stack]];
+  // Most paths of an inverted tree are taken by one stack only, so walks are lazy: a walk that
+  // creates a node stops there and leaves the rest of its callers as a pending chain (the stack
+  // to continue from, and the weight it carries). A later walk through that node expands the
+  // chain one step at a time, only as far as the two share it; whatever is still pending at the
+  // end is appended without any hashing. Hash lookups are then paid for shared paths only
+  // (a million-node inverted tree of 50,000 stacks: about 20 times fewer).
+  let weighted = 0;
+  for (let s = 0; s < stacks.length; s++) if (weights[s] !== 0) weighted++;
+  const acc = new TreeAccumulator(Math.min(weighted * 4, 1 << 24));
+  const pend = new GrowableColumn(Int32Array, Math.min(weighted * 4, 1 << 24));
+  const pendWeight = new GrowableColumn(Float64Array, Math.min(weighted * 4, 1 << 24));
+  /** The node for (parent, func), hashed; a new node gets an empty pending chain. */
+  const child = (parent: number, func: FuncIndex): { node: number; fresh: boolean } => {
+    const before = acc.func.length;
+    const node = acc.node(parent, func);
+    const fresh = node === before;
+    if (fresh) { pend.push(-1); pendWeight.push(0); }
+    return { node, fresh };
+  };
+  /** Materializes the first node of `node`'s pending chain (it has no other child: see below). */
+  const expand = (node: number): void => {
+    const from = pend.data[node];
+    const { node: c } = child(node, funcOf(from));
+    acc.total.data[c] += pendWeight.data[node];
+    pend.data[c] = prefix[from];
+    pendWeight.data[c] = pendWeight.data[node];
+    pend.data[node] = -1;
+  };
   for (let s = 0; s < stacks.length; s++) {
     const w = weights[s];
     if (w === 0) continue;
-    let node = -1;
-    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
-      node = acc.node(node, frames.func[stacks.frame[cur]]);
-      acc.total.data[node] += w;
-      if (cur === s) acc.self.data[node] += w;
+    let node = child(-1, funcOf(s)).node;
+    acc.self.data[node] += w;
+    acc.total.data[node] += w;
+    for (let cur = prefix[s]; cur >= 0; cur = prefix[cur]) {
+      // A node with a pending chain has no materialized child: expand before looking among them.
+      if (pend.data[node] >= 0) expand(node);
+      const next = child(node, funcOf(cur));
+      acc.total.data[next.node] += w;
+      node = next.node;
+      if (next.fresh) {
+        if (prefix[cur] >= 0) { pend.data[node] = prefix[cur]; pendWeight.data[node] = w; }
+        break;
+      }
+    }
+  }
+  // What is still pending is a chain of single callers below its node: append it as it is.
+  const hashed = acc.func.length;
+  for (let n = 0; n < hashed; n++) {
+    const w = pendWeight.data[n];
+    let parent = n;
+    for (let cur = pend.data[n]; cur >= 0; cur = prefix[cur]) {
+      parent = acc.append(parent, funcOf(cur));
+      acc.total.data[parent] += w;
     }
   }
   const { tree } = acc.finish();

@@ -11,9 +11,10 @@ import { displayWidth, ellipsize, formatNumber, padEnd, padStart, sanitize, type
 const GAP = '  ';
 
 export function formatChangeValue(value: number, unit: Comparison['unit'], signed = false): string {
-  const sign = signed && value > 0 ? '+' : signed && value < 0 ? '−' : '';
   const v = Math.abs(value);
   const text = unit === '%' ? `${v.toFixed(1)}%` : `${formatNumber(v, v >= 100 ? 0 : 1)} ms`;
+  // A change that rounds to zero gets no sign.
+  const sign = !signed || /^[0.]+(%| ms)$/.test(text) ? '' : value > 0 ? '+' : '−';
   return sign + text;
 }
 

@@ -5,15 +5,17 @@
  * embedded when they are readable now (bounded in size), so the source view
  * works on another machine too.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readSourceFile } from '../assets/source-file.js';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile } from '../model/serialize.js';
 import { readViewerAsset } from '../assets/viewer.js';
-import { profileFiles } from '../model/source-files.js';
+import { isSourceFileName, profileFiles } from '../model/source-files.js';
 
 export interface ReportProfile {
   name: string;
   profile: Profile;
+  /** Where the profile's relative file names are looked up: its file's directory (none: not read). */
+  sourceDir?: string;
 }
 
 export interface ReportOptions {
@@ -39,17 +41,14 @@ function escapeHtmlText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-async function readSources(profile: Profile, budget: { left: number }): Promise<Record<string, string>> {
+async function readSources(report: ReportProfile, budget: { left: number }): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const file of profileFiles(profile)) {
-    try {
-      const info = await stat(file);
-      if (!info.isFile() || info.size > MAX_ONE_SOURCE || info.size > budget.left) continue;
-      out[file] = await readFile(file, 'utf8');
-      budget.left -= info.size;
-    } catch {
-      // Not readable here: the viewer says the source was not included.
-    }
+  for (const file of profileFiles(report.profile)) {
+    const read = await readSourceFile(file, report.sourceDir, Math.min(MAX_ONE_SOURCE, budget.left), isSourceFileName);
+    // Not readable here (or not safe to read): the viewer says the source was not included.
+    if (!('text' in read)) continue;
+    out[file] = read.text;
+    budget.left -= read.size;
   }
   return out;
 }
@@ -62,7 +61,7 @@ export async function renderReport(profiles: ReportProfile[], options: ReportOpt
     profiles: await Promise.all(profiles.map(async (p) => ({
       name: p.name,
       model: Buffer.from(serializeProfile(p.profile)).toString('base64'),
-      sources: options.sources === false ? {} : await readSources(p.profile, budget),
+      sources: options.sources === false ? {} : await readSources(p, budget),
     }))),
   };
   const title = profiles.length === 1 ? `${profiles[0].name} — pyrometer` : 'pyrometer report';

@@ -26,6 +26,8 @@ import { registerContinuousRoutes } from './routes/continuous.js';
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 << 20;
 /** A runtime with no profile this long after `runtime/new` was abandoned by its client. */
 export const ABANDONED_RUNTIME_MS = 24 * 3_600_000;
+/** On a database other servers may share, a profile-less runtime this old at start-up is abandoned. */
+export const RESTART_GRACE_MS = 10 * 60_000;
 
 export interface ServerOptions {
   store: Store;
@@ -73,7 +75,9 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   });
   const hosts = hostPolicy(options.bindHost ?? '127.0.0.1', options.allowedHosts);
   app.addHook('onRequest', async (request, reply) => {
-    if (!hostAllowed(hosts, request.headers.host, request.socket.localPort ?? 0)) return sendError(reply, 421, MISDIRECTED_MESSAGE);
+    // app.inject() (tests, in-process callers) has no network socket and so no port: nothing to rebind
+    const port = request.socket.localPort;
+    if (port !== undefined && !hostAllowed(hosts, request.headers.host, port)) return sendError(reply, 421, MISDIRECTED_MESSAGE);
   });
   // The idle limit counts only while the client is sending: a long parse is not the client's silence.
   app.addHook('onRequest', async (request) => {
@@ -100,9 +104,12 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, `no route for ${request.method} ${request.url.split('?')[0]}`));
 
   // Runtimes a vmprof client created but never filled: gone after a day, checked at start and hourly.
-  const sweep = () => options.store.deleteAbandonedRuntimes(Date.now() - ABANDONED_RUNTIME_MS).catch((err) => app.log.warn({ err }, 'sweeping abandoned runtimes failed'));
-  await sweep();
-  const sweeper = setInterval(sweep, 3_600_000);
+  const sweep = (before = Date.now() - ABANDONED_RUNTIME_MS) => options.store.deleteAbandonedRuntimes(before).catch((err) => app.log.warn({ err }, 'sweeping abandoned runtimes failed'));
+  // At start, a runtime with no profile is an upload a killed server was receiving: its client got
+  // no answer and starts over. An SQLite file has one server; a PostgreSQL database may be shared by
+  // several, so there only runtimes older than a few minutes (any live upload is newer) go at once.
+  await sweep(options.store.kind === 'sqlite' ? Date.now() : Date.now() - RESTART_GRACE_MS);
+  const sweeper = setInterval(() => sweep(), 3_600_000);
   sweeper.unref();
   app.addHook('onClose', async () => clearInterval(sweeper));
 

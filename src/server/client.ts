@@ -49,7 +49,9 @@ function baseUrl(server: string): string {
     throw new UploadClientError(`${server}: not a server URL (expected e.g. http://127.0.0.1:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UploadClientError(`${server}: only http:// and https:// servers are supported`);
-  return url.toString().replace(/\/+$/, '');
+  let text = url.toString();
+  while (text.endsWith('/')) text = text.slice(0, -1); // not /\/+$/: quadratic on many slashes
+  return text;
 }
 
 async function post(url: string, target: UploadTarget, path: string | null, fileName?: string): Promise<any> {
@@ -82,6 +84,23 @@ async function post(url: string, target: UploadTarget, path: string | null, file
   return json;
 }
 
+/**
+ * A link the server sent, as a normalised http(s) URL (control characters percent-encoded by the
+ * URL parser), or our own link to the profile: whatever a server answers, what we print cannot
+ * drive the terminal.
+ */
+function profileLink(value: unknown, base: string, id: unknown): string {
+  if (typeof value === 'string') {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    } catch {
+      /* not a URL: our own link below */
+    }
+  }
+  return `${base}/profiles/${encodeURIComponent(String(id))}`;
+}
+
 /** Uploads one profile with its side files; the runtime is frozen at the end. */
 export async function uploadProfileFile(target: UploadTarget, file: string, options: { name?: string; sideFiles?: string[] } = {}): Promise<UploadedProfile> {
   const base = baseUrl(target.server);
@@ -94,5 +113,5 @@ export async function uploadProfileFile(target: UploadTarget, file: string, opti
     sideFiles.push(side);
   }
   await post(`${base}/api/v1/profiles/${encodeURIComponent(profile.id)}/freeze`, target, null);
-  return { id: profile.id, url: profile.url, shareUrl: profile.shareUrl, samples: profile.samples, format: profile.format, sideFiles };
+  return { id: profile.id, url: profileLink(profile.url, base, profile.id), shareUrl: profileLink(profile.shareUrl, base, profile.id), samples: profile.samples, format: profile.format, sideFiles };
 }

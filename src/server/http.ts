@@ -42,7 +42,10 @@ export async function requireAccess(service: ProfileService, policy: AccessPolic
 /** The file name from `Content-Disposition: attachment; filename=...` (quoted, unquoted or RFC 5987). */
 export function fileNameFromDisposition(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
+  // The RFC 5987 parameter up to its ';', then matched anchored (a free-floating regex was quadratic).
+  const star = header.toLowerCase().indexOf('filename*');
+  const end = star < 0 ? -1 : header.indexOf(';', star);
+  const extended = star < 0 ? null : /^filename\*\s*=\s*([^'\s]*)'[^']*'(.+)$/is.exec(header.slice(star, end < 0 ? undefined : end));
   if (extended) {
     try {
       return decodeURIComponent(extended[2].trim());

@@ -8,17 +8,19 @@
  * address are refused (a defence against DNS rebinding).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Profile } from '../model/profile.js';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../model/serialize.js';
-import { readViewerAsset, type ViewerAsset } from '../assets/viewer.js';
-import { profileFiles } from '../model/source-files.js';
+import { mediaTypeOf, readViewerAsset, VIEWER_ASSETS, type ViewerAsset } from '../assets/viewer.js';
+import { isSourceFileName, profileFiles } from '../model/source-files.js';
+import { readSourceFile } from '../assets/source-file.js';
 import { DEFAULT_TIMEOUTS, hostAllowed, hostPolicy, httpServerTimeouts } from '../net/guards.js';
 
 export interface ViewedProfile {
   name: string;
   profile: Profile;
+  /** Where the profile's relative file names are looked up: its file's directory (none: not read). */
+  sourceDir?: string;
 }
 
 export interface ViewServer {
@@ -30,11 +32,6 @@ export interface ViewServer {
 /** Source files larger than this are not served (a profile names source, not data files). */
 const MAX_SOURCE_BYTES = 8 << 20;
 
-const ASSET_TYPES: Record<ViewerAsset, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-};
 
 export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
   const host = options.host ?? '127.0.0.1';
@@ -43,7 +40,7 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
   const models = profiles.map((p) => serializeProfile(p.profile));
   const files = profiles.map((p) => profileFiles(p.profile));
   const assets = new Map<ViewerAsset, string>();
-  for (const name of Object.keys(ASSET_TYPES) as ViewerAsset[]) assets.set(name, readViewerAsset(name));
+  for (const name of VIEWER_ASSETS) assets.set(name, readViewerAsset(name));
   let port = 0;
   const hosts = hostPolicy(host);
 
@@ -67,10 +64,10 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     }
     const url = new URL(req.url ?? '/', `http://${host}`);
     const path = url.pathname;
-    if (path === '/' || path === '/index.html') return send(res, 200, ASSET_TYPES['index.html'], assets.get('index.html')!);
+    if (path === '/' || path === '/index.html') return send(res, 200, mediaTypeOf('index.html'), assets.get('index.html')!);
     if (path === '/app.js' || path === '/app.css') {
       const name = path.slice(1) as ViewerAsset;
-      return send(res, 200, ASSET_TYPES[name], assets.get(name)!);
+      return send(res, 200, mediaTypeOf(name), assets.get(name)!);
     }
     if (path === '/api/profiles') {
       const list = profiles.map((p, i) => ({ name: p.name, model: `api/profiles/${i}/model`, source: `api/profiles/${i}/source?path=` }));
@@ -87,14 +84,8 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
     const file = url.searchParams.get('path') ?? '';
     if (!files[index].has(file)) return notFound(res, 'this file is not named by the profile');
     const json = (body: object) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ path: file, ...body }));
-    try {
-      const info = await stat(file);
-      if (!info.isFile()) return json({ unavailable: `${file} is not a regular file on this machine` });
-      if (info.size > MAX_SOURCE_BYTES) return json({ unavailable: `${file} is too large to show (${info.size} bytes)` });
-      return json({ text: await readFile(file, 'utf8') });
-    } catch {
-      return json({ unavailable: `${file} is not readable on this machine (recorded elsewhere, moved or deleted)` });
-    }
+    const read = await readSourceFile(file, profiles[index].sourceDir, MAX_SOURCE_BYTES, isSourceFileName);
+    return 'text' in read ? json({ text: read.text }) : json(read);
   };
 
   const server: Server = createServer(httpServerTimeouts(DEFAULT_TIMEOUTS), (req, res) => {

@@ -113,14 +113,17 @@ test('the two spellings give the same kind of profile (real recordings)', async 
       assert.equal(r.code, 0, r.stderr);
       const p = await loadProfile(join(r.dir, 'out.prof'), { format: 'vmprof' });
       const e = p.meta.extra;
-      return { mode: e.mode, rate: e.rate_hz, memory: p.counters.length > 0, interval: p.meta.interval };
+      return { mode: e.mode, rate: Number(e.rate_hz), memory: p.counters.length > 0, interval: p.meta.interval };
     } finally {
       removeDir(r.dir);
     }
   };
-  const [vmprof, ours] = [await meta(['-r', '--period', '0.01', '--mem']), await meta(['--wall', '--rate', '100', '--mem'])];
-  assert.deepEqual(vmprof, ours);
-  assert.deepEqual(vmprof, { mode: 'wall', rate: '100.0', memory: true, interval: 10 });
+  // from outside the process (CPython's default) and with the in-process agent
+  for (const sampler of [[], ['--in-process']]) {
+    const [vmprof, ours] = [await meta([...sampler, '-r', '--period', '0.01', '--mem']), await meta([...sampler, '--wall', '--rate', '100', '--mem'])];
+    assert.deepEqual(vmprof, ours);
+    assert.deepEqual(vmprof, { mode: 'wall', rate: 100, memory: true, interval: 10 });
+  }
 });
 
 test('show FILE tree|flat|lines: vmprofshow\'s syntax gives what the flags give', async () => {

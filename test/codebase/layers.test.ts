@@ -50,8 +50,9 @@ const wrongWay: [from: string, specifier: string, target: string][] = [
   ['src/report/html.ts', '../view-server/server.js', 'src/view-server/server.ts'],
   ['src/server/routes/pages.ts', '../../view-server/server.js', 'src/view-server/server.ts'],
   ['src/view-server/server.ts', '../server/app.js', 'src/server/app.ts'],
+  ['src/net/guards.ts', '../server/http.js', 'src/server/http.ts'],
   ['src/assets/viewer.ts', '../model/profile.js', 'src/model/profile.ts'],
-  ['web/src/views.ts', '../../src/view-server/source-files.js', 'src/view-server/source-files.ts'],
+  ['web/src/views.ts', '../../src/view-server/server.js', 'src/view-server/server.ts'],
   ['web/src/loader.ts', '../../src/formats/load.js', 'src/formats/load.ts'],
   ['src/formats/pprof/index.ts', 'fastify', ''],
 ];
@@ -70,6 +71,7 @@ const rightWay: [from: string, specifier: string, target: string][] = [
   ['src/formats/vmprof/parser.ts', '../../model/builder.js', 'src/model/builder.ts'],
   ['src/capture/recorder.ts', '../formats/load.js', 'src/formats/load.ts'],
   ['src/report/html.ts', '../assets/viewer.js', 'src/assets/viewer.ts'],
+  ['src/view-server/server.ts', '../net/guards.js', 'src/net/guards.ts'],
   ['src/server/routes/pages.ts', '../../formats/load.js', 'src/formats/load.ts'],
   ['src/cli/main.ts', '../server/app.js', 'src/server/app.ts'],
   ['web/src/views.ts', '../../src/model/source-files.js', 'src/model/source-files.ts'],

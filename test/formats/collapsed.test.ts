@@ -116,3 +116,17 @@ test('collapsed: writer escapes separators, scales fractional ms to integer us, 
 test('collapsed: round trip of the shared synthetic profile (hostile names, two threads merged)', () => {
   assertExportRoundTrip(syntheticProfile(), 'collapsed', { threads: 1 });
 });
+
+test('collapsed: a file whose first line is longer than the 64 KiB sniffing head (a deep stack we wrote) is still recognised', () => {
+  const b = new ProfileBuilder('test');
+  const deep: number[] = [];
+  for (let i = 0; i < 20_000; i++) deep.push(b.frame(b.func(`recurse_${i % 10}`, 'deep.py', 3)));
+  b.addSampleFrames(b.thread('1'), deep, 0);
+  const written = utf8(String(writeCollapsed(b.build())));
+  assert.ok(written.indexOf(0x0a) > 64 * 1024, 'the first line is longer than the head');
+  assertSniffsAs(written, 'collapsed', 'deep.collapsed');
+  assert.equal(readCollapsed(written).stacks.length, 20_000);
+  // A long line of something else is still not taken for a stack.
+  assertNotSniffedAs(utf8(`${'word '.repeat(20_000)}\n`), 'collapsed');
+  assertNotSniffedAs(utf8(`[${'1,'.repeat(40_000)}1]`), 'collapsed');
+});

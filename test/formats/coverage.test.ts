@@ -13,7 +13,7 @@ import { readLcov } from '../../src/formats/lcov.js';
 import { fileLineCosts, functionTable, stackWeights } from '../../src/model/analysis.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 import { testData } from '../helpers.js';
-import { assertFormatError, assertNotSniffedAs, assertSniffsAs, utf8 } from './format-helpers.js';
+import { assertFormatError, assertModelInvariants, assertNotSniffedAs, assertSniffsAs, utf8 } from './format-helpers.js';
 
 let dir = '';
 let gcovBytes: Uint8Array;
@@ -54,6 +54,7 @@ function selfByName(p: Profile): Record<string, number> {
 test('real gcov -b output: counts per line, functions from its "function … called" lines', () => {
   assertSniffsAs(gcovBytes, 'gcov', 'loop.c.gcov');
   const p = readGcov(gcovBytes, { fileName: 'loop.c.gcov' });
+  assertModelInvariants(p);
   assert.equal(p.meta.weightUnit, 'events');
   assert.deepEqual([...lineCounts(p)].sort((a, b) => a[0] - b[0]), [[2, 334], [3, 1], [4, 1], [5, 1001], [6, 1000], [7, 334], [9, 1], [10, 1]]);
   assert.deepEqual(selfByName(p), { square: 334, main: 1 + 1 + 1001 + 1000 + 334 + 1 + 1 });
@@ -63,6 +64,7 @@ test('real gcov -b output: counts per line, functions from its "function … cal
 test('real lcov tracefile: the same counts as gcov, with the absolute source path', () => {
   assertSniffsAs(lcovBytes, 'lcov', 'cov.info');
   const p = readLcov(lcovBytes);
+  assertModelInvariants(p);
   const g = readGcov(gcovBytes);
   assert.deepEqual(lineCounts(p), lineCounts(g));
   assert.deepEqual(selfByName(p), selfByName(g));

@@ -218,3 +218,18 @@ test('trace-event: bad input is one error with a position', () => {
   assertFormatError(() => readTraceEvents(utf8('{"traceEvents": [] "x": 1}')), 'trace-event', /expected ',' or '\}'/);
   assertFormatError(() => readTraceEvents(json({ traceEvents: [{ name: 'ProfileChunk', ph: 'P', args: { data: { cpuProfile: { samples: [1] }, timeDeltas: [] } } }] })), 'trace-event', /0 deltas for 1 samples/);
 });
+
+test('trace-event: async spans (b/e, S/F) become markers on the thread that began them', () => {
+  const p = readTraceEvents(json([
+    { name: 'fetch', ph: 'b', cat: 'net', id: '0x1', pid: 1, tid: 1, ts: 0, args: { url: 'a' } },
+    { name: 'fetch', ph: 'b', cat: 'net', id: '0x2', pid: 1, tid: 1, ts: 100 },
+    { name: 'fetch', ph: 'e', cat: 'net', id: '0x1', pid: 1, tid: 2, ts: 500 },
+    { name: 'fetch', ph: 'e', cat: 'net', id: '0x2', pid: 1, tid: 2, ts: 300 },
+    { name: 'load', ph: 'S', cat: 'x', id: 7, pid: 1, tid: 1, ts: 50 },
+    { name: 'load', ph: 'F', cat: 'x', id: 7, pid: 1, tid: 1, ts: 60 },
+    { name: 'lost', ph: 'e', cat: 'x', id: 9, pid: 1, tid: 1, ts: 70 },
+  ]));
+  assert.deepEqual(markers(p).sort(), [['fetch', 0, 0.5, 0], ['fetch', 0.1, 0.3, 0], ['load', 0.05, 0.06, 0]]);
+  assert.deepEqual(p.threads[0].markers.data.filter(Boolean), [{ url: 'a' }]);
+  assert.match(p.meta.warnings.join(), /1 "unmatched e"/);
+});

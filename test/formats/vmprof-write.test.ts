@@ -78,3 +78,37 @@ test('vmprof writer: weights in ms become samples of the period; threads get ids
   assert.equal(t2.self[byName('work;odd')], 3, "':' in names is written as ';' (as PyPy does)");
   assert.equal(p.funcs.kind[byName('memcpy')], 1);
 });
+
+test('vmprof write: a stack deeper than readers take is cut to its innermost 65536 entries, with a warning; our reader reads it', () => {
+  const b = new ProfileBuilder('test', { interpreter: 'cpython' });
+  const thread = b.thread('1');
+  const deep: number[] = [];
+  for (let i = 0; i < 200_000; i++) deep.push(b.frame(b.func(`f${i % 7}`, 'deep.py', 1 + (i % 7))));
+  b.addSampleFrames(thread, deep, 0);
+  b.addSampleFrames(thread, [deep[0], deep[1]], 1);
+  const profile = b.build();
+  const warnings: string[] = [];
+  const bytes = writeVmprof(profile, { warn: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, ["1 stack was deeper than VMProf's 65536 entries: only the innermost 65536 were written"]);
+  const back = readVmprof(bytes);
+  assert.equal(totalSamples(back), 2);
+  const t = back.threads[0];
+  let depth = 0;
+  for (let s = t.samples.stack[0]; s >= 0; s = back.stacks.prefix[s]) depth++;
+  // One word per frame (no line numbers): the innermost 65536 frames; the leaf is frame 199999, f(199999 % 7) = f2.
+  assert.equal(depth, 65536);
+  assert.equal(back.strings[back.funcs.name[back.frames.func[back.stacks.frame[t.samples.stack[0]]]]], 'f2');
+});
+
+test('vmprof write: thread names read from a VMProf file are written once (vmprof\'s reader refuses a duplicated meta key)', () => {
+  const original = readVmprof(fixtureBytes('vmprof/pypy-threads-realtime.prof'));
+  const b = new ProfileBuilder('test', { interpreter: 'cpython' });
+  b.meta.extra['thread_name:0x10'] = 'worker';
+  const t = b.thread('16', 'worker');
+  b.addSampleFrames(t, [b.frame(b.func('f', 'a.py', 1))], 0);
+  for (const profile of [b.build(), original]) {
+    const text = Buffer.from(writeVmprof(profile)).toString('latin1');
+    const keys = [...text.matchAll(/thread_name:(0x[0-9a-f]+|\d+)/g)].map((m) => m[0]);
+    assert.equal(new Set(keys).size, keys.length, `duplicated: ${keys.join(' ')}`);
+  }
+});

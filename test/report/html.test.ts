@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderReport } from '../../src/report/html.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { BUSY_PY, busyProfile, hostileProfile } from '../web/synthetic.js';
@@ -48,4 +50,25 @@ test('the report embeds only source files, whatever else the profile names', asy
   b.addSampleFrames(b.thread('1'), [b.frame(b.func('main', BUSY_PY, 1)), b.frame(b.func('f', '/etc/passwd', 1)), b.frame(b.func('g', '/etc/hostname', 1))], 0);
   const data = dataOf(await renderReport([{ name: 'x', profile: b.build() }]));
   assert.deepEqual(Object.keys(data.profiles[0].sources), [BUSY_PY]);
+});
+
+test('the report embeds a linked file only when the link leads to source, and relative names only from beside the profile', async () => {
+  const { ProfileBuilder } = await import('../../src/model/builder.js');
+  const dir = mkdtempSync(join(tmpdir(), 'pyrometer-report-links-'));
+  try {
+    writeFileSync(join(dir, 'secret.key'), 'SECRET-KEY-MATERIAL');
+    writeFileSync(join(dir, 'app.py'), 'print("hello")\n');
+    symlinkSync(join(dir, 'secret.key'), join(dir, 'link.py'));
+    symlinkSync(join(dir, 'app.py'), join(dir, 'alias.py'));
+    const b = new ProfileBuilder('test');
+    b.addSampleFrames(b.thread('1'), [join(dir, 'link.py'), join(dir, 'alias.py'), 'app.py'].map((f, i) => b.frame(b.func(`f${i}`, f, 1))), 0);
+    const profile = b.build();
+    const html = await renderReport([{ name: 'x', profile, sourceDir: dir }]);
+    assert.doesNotMatch(html, /SECRET-KEY-MATERIAL/);
+    assert.deepEqual(Object.keys(dataOf(html).profiles[0].sources).sort(), ['app.py', join(dir, 'alias.py')].sort());
+    // No directory given: the relative name is not read from the current directory.
+    assert.deepEqual(Object.keys(dataOf(await renderReport([{ name: 'x', profile }])).profiles[0].sources), [join(dir, 'alias.py')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,9 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { fixture } from '../helpers.js';
-import { eventually, rawPost, spoolEntries, startTestServer, type TestServer } from './hostile-client.js';
+import { generateToken, hashToken } from '../../src/server/auth.js';
+import { eventually, rawPost, rawRequest, spoolEntries, stalledConnection, startTestServer, type TestServer } from './hostile-client.js';
 
 const PROFILE = readFileSync(fixture('collapsed/simple.txt'));
 
@@ -229,5 +233,56 @@ describe('bodies, names and queries', () => {
     }
     const res = await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ argv: 'a\u0000b', VM: 'c\u0000' }) });
     assert.equal(res.status, 200);
+  });
+});
+
+describe('tokens, traversal and markup', () => {
+  test('tokens: missing, unknown, oversized, malformed and revoked ones get a 401, never a 5xx; a private server lists nothing without one', async () => {
+    const server = await startTestServer({ privateView: true });
+    try {
+      const token = generateToken();
+      await server.store.createToken('adversarial', hashToken(token));
+      const upload = (authorization?: string, cookie?: string) =>
+        fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE, headers: { ...(authorization === undefined ? {} : { authorization }), ...(cookie ? { cookie } : {}) } });
+      const refused = [undefined, 'Token', 'Token ', `Token ${'a'.repeat(10_000)}`, 'Token pyr_unknown', `Basic ${Buffer.from('a:b').toString('base64')}`, `Token ${token}x`, `Token ${token.slice(0, -1)}`, 'Token \u00ff\u00fe'];
+      for (const authorization of refused) assert.equal((await upload(authorization)).status, 401, JSON.stringify(authorization?.slice(0, 30)));
+      assert.equal((await upload(undefined, `pyrometer_token=${'x'.repeat(5000)}`)).status, 401);
+      for (const path of ['/api/v1/profiles', '/api/profile/', '/']) assert.equal((await fetch(`${server.base}${path}`)).status, 401, path);
+      assert.equal((await upload(`Token ${token}`)).status, 201);
+      const [row] = await server.store.listTokens();
+      await server.store.revokeToken(row.id);
+      assert.equal((await upload(`Token ${token}`)).status, 401);
+      assert.equal((await fetch(`${server.base}/api/v1/profiles`, { headers: { authorization: `Token ${token}` } })).status, 401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('path traversal in viewer paths and ids is refused; markup in names is shown as text under a CSP', async () => {
+    const viewerDir = mkdtempSync(join(tmpdir(), 'pyrometer-viewer-'));
+    writeFileSync(join(viewerDir, 'index.html'), '<html><head></head><body>viewer</body></html>');
+    writeFileSync(join(viewerDir, 'app.js'), 'console.log(1)');
+    const server = await startTestServer({ viewerDir });
+    try {
+      for (const path of ['/viewer/..%2f..%2fpyrometer.db', '/viewer/%2e%2e/%2e%2e/etc/passwd', '/viewer/..%5c..%5cpyrometer.db', '/viewer/app.js%00.html', '/viewer//etc/passwd', '/api/v1/profiles/..%2f..%2fetc/raw', '/profiles/%2e%2e', '/api/profile/..%2F/']) {
+        const res = await get(server.port, path, `127.0.0.1:${server.port}`);
+        assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
+        assert.doesNotMatch(res.body, /root:|SQLite format/, path);
+      }
+      const name = '<script>alert(1)</script>';
+      const fileName = '<img src=x onerror=alert(1)>.txt';
+      const res = await fetch(`${server.base}/api/v1/profiles?file=${encodeURIComponent(fileName)}&name=${encodeURIComponent(name)}`, { method: 'POST', body: PROFILE });
+      assert.equal(res.status, 201);
+      const page = await fetch(`${server.base}/?q=${encodeURIComponent('"><svg onload=alert(1)>')}`);
+      const html = await page.text();
+      assert.match(page.headers.get('content-security-policy') ?? '', /script-src/);
+      assert.doesNotMatch(html, /<script>alert|<img src=x|<svg onload/);
+      const all = await (await fetch(`${server.base}/`)).text();
+      assert.match(all, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assert.doesNotMatch(all, /<script>alert|<img src=x/);
+    } finally {
+      await server.close();
+      rmSync(viewerDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testOutput } from '../helpers.js';
 import { startViewServer } from '../../src/view-server/server.js';
@@ -104,5 +105,53 @@ test('refuses foreign Host headers and non-GET methods', async () => {
     assert.equal((await get(server.port, '/api/profiles', {}, 'DELETE')).status, 405);
   } finally {
     await server.close();
+  }
+});
+
+/** A directory holding a real source file, a link to it, a link dressed as source to a secret, and a profile naming all three plus a relative name. */
+function linkFarm(): { dir: string; names: { real: string; goodLink: string; badLink: string; relative: string }; profile: ReturnType<ProfileBuilder['build']> } {
+  const dir = mkdtempSync(join(tmpdir(), 'pyrometer-links-'));
+  const secret = join(dir, 'secret.key');
+  writeFileSync(secret, 'SECRET-KEY-MATERIAL');
+  const real = join(dir, 'app.py');
+  writeFileSync(real, 'print("hello")\n');
+  const goodLink = join(dir, 'venv_app.py');
+  symlinkSync(real, goodLink);
+  const badLink = join(dir, 'link.py');
+  symlinkSync(secret, badLink);
+  const relative = 'app.py';
+  const b = new ProfileBuilder('test');
+  b.addSampleFrames(b.thread('1'), [real, goodLink, badLink, relative].map((f, i) => b.frame(b.func(`f${i}`, f, 1))), 0);
+  return { dir, names: { real, goodLink, badLink, relative }, profile: b.build() };
+}
+
+test('the source view follows a link only to a source file, and reads relative names beside the profile, not in the cwd', async () => {
+  const farm = linkFarm();
+  const source = async (port: number, path: string) => JSON.parse((await get(port, `/api/profiles/0/source?path=${encodeURIComponent(path)}`)).body.toString());
+  const server = await startViewServer([{ name: 'links', profile: farm.profile, sourceDir: farm.dir }]);
+  try {
+    assert.equal((await source(server.port, farm.names.real)).text, 'print("hello")\n');
+    assert.equal((await source(server.port, farm.names.goodLink)).text, 'print("hello")\n');
+    const bad = await source(server.port, farm.names.badLink);
+    assert.equal(bad.text, undefined, 'a .py link to a secret is not read');
+    assert.match(bad.unavailable, /link to a file that is not source code/);
+    assert.equal((await source(server.port, farm.names.relative)).text, 'print("hello")\n', 'relative: beside the profile');
+  } finally {
+    await server.close();
+  }
+  // Without the profile's directory a relative name is not looked up in the current directory.
+  const cwdSecret = 'cwd_only.py';
+  const b = new ProfileBuilder('test');
+  b.addSampleFrames(b.thread('1'), [b.frame(b.func('f', cwdSecret, 1))], 0);
+  writeFileSync(join(process.cwd(), cwdSecret), 'IN-THE-CWD\n');
+  const noDir = await startViewServer([{ name: 'rel', profile: b.build() }]);
+  try {
+    const read = await source(noDir.port, cwdSecret);
+    assert.equal(read.text, undefined);
+    assert.match(read.unavailable, /relative name/);
+  } finally {
+    await noDir.close();
+    rmSync(join(process.cwd(), cwdSecret), { force: true });
+    rmSync(farm.dir, { recursive: true, force: true });
   }
 });

@@ -54,3 +54,60 @@ export function hostileProfile(): Profile {
   for (let i = 0; i < 10; i++) b.addSample(t, stack, i);
   return b.build();
 }
+
+/**
+ * Before/after of one program: `compute` takes 200 samples before and 400 after
+ * (twice as slow), `parse` 100 in both; the after run was checked out elsewhere
+ * and compute moved down the file (other path, other line).
+ */
+export function beforeAfterProfiles(): { before: Profile; after: Profile } {
+  const make = (dir: string, computeLine: number, computeSamples: number): Profile => {
+    const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1 });
+    const t = b.thread('1', 'MainThread');
+    const main = b.frame(b.func('main', `${dir}/app.py`, 1));
+    const compute = b.frame(b.func('compute', `${dir}/calc.py`, computeLine));
+    const parse = b.frame(b.func('parse', `${dir}/io.py`, 5));
+    let time = 0;
+    for (let i = 0; i < computeSamples; i++) b.addSampleFrames(t, [main, compute], time++);
+    for (let i = 0; i < 100; i++) b.addSampleFrames(t, [main, parse], time++);
+    return b.build();
+  };
+  return { before: make('/home/dev/app', 10, 200), after: make('/srv/app', 42, 400) };
+}
+
+/**
+ * A list comprehension sharing its line with the function around it (CPython ≤ 3.11
+ * reports both frames at line 23 of busy.py): source heat must not exceed 100%.
+ */
+export function comprehensionProfile(): Profile {
+  const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1, flags: ['lines'] });
+  const t = b.thread('1', 'MainThread');
+  const main = b.func('main', BUSY_PY, 21);
+  const listcomp = b.func('<listcomp>', BUSY_PY, 23);
+  const score = b.func('score', BUSY_PY, 10);
+  const stack = [b.frame(main, 23), b.frame(listcomp, 23), b.frame(score, 13)];
+  for (let i = 0; i < 50; i++) b.addSampleFrames(t, stack, i);
+  return b.build();
+}
+
+/** Many threads with deep stacks (stack chart lanes overflow the view) and `depth`-deep recursion on the first (a deep flame graph). */
+export function manyThreadsProfile(threads = 12, depth = 80): Profile {
+  const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1 });
+  const walk = b.frame(b.func('walk', '/app/tree.py', 3));
+  const leaf = b.frame(b.func('visit', '/app/tree.py', 9));
+  for (let k = 0; k < threads; k++) {
+    const t = b.thread(String(k + 1), `worker-${k}`);
+    const frames = [...Array(k === 0 ? depth : 6).fill(walk), leaf];
+    for (let i = 0; i < 100; i++) b.addSampleFrames(t, frames, i * 2 + k * 0.1);
+  }
+  return b.build();
+}
+
+/** `n` tiny leaf functions under one caller: inverted, each root is far under a pixel wide. */
+export function manyLeavesProfile(n = 20000): Profile {
+  const b = new ProfileBuilder('synthetic', { interpreter: 'cpython', interval: 1 });
+  const t = b.thread('1', 'MainThread');
+  const main = b.frame(b.func('main', '/app/main.py', 1));
+  for (let i = 0; i < n; i++) b.addSampleFrames(t, [main, b.frame(b.func(`leaf_${i}`, '/app/leaves.py', i + 1))], i);
+  return b.build();
+}

@@ -459,6 +459,8 @@ export class App implements AppHost {
       act('Drop function', { type: 'drop-function', func: f }),
       ...(() => { const path = this.selectedPath(vm); return path ? [act('Merge call node', { type: 'merge-call-node', path })] : []; })(),
       vm.profile.funcs.file[f] >= 0 ? act('Collapse module', { type: 'collapse-module', file: vm.profile.funcs.file[f] }) : null,
+      // Categories start with the function kinds (Python, native, JIT, GC, other): the selected function's kind is its usual category.
+      act(`Only ${CATEGORIES[vm.profile.funcs.kind[f]]} frames`, { type: 'focus-category', category: vm.profile.funcs.kind[f] }),
       h('button', { type: 'button', onclick: () => this.update({ view: 'sandwich' }) }, 'Callers / callees'),
       h('button', { type: 'button', onclick: () => this.update({ view: 'source' }) }, 'Source'),
       h('button', { type: 'button', class: 'remove', 'aria-label': 'Clear selection', onclick: () => this.update({ func: -1 }) }, '×'));

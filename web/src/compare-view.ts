@@ -46,9 +46,11 @@ export function diffStep(before: number, after: number): number {
 }
 
 function formatValue(v: number, unit: Comparison['unit'], signed = false): string {
-  const sign = signed && v > 0 ? '+' : signed && v < 0 ? '−' : '';
   const a = Math.abs(v);
-  return sign + (unit === '%' ? `${a.toFixed(a < 10 ? 2 : 1)}%` : `${a >= 100 ? Math.round(a).toLocaleString('en-US') : a.toFixed(1)} ms`);
+  const digits = unit === '%' ? `${a.toFixed(a < 10 ? 2 : 1)}%` : `${a >= 100 ? Math.round(a).toLocaleString('en-US') : a.toFixed(1)} ms`;
+  // A change that rounds to zero gets no sign ("−0.00%" reads as a loss).
+  const sign = !signed || /^[0.]+(%| ms)$/.test(digits) ? '' : v > 0 ? '+' : '−';
+  return sign + digits;
 }
 
 function formatRatio(r: number, before: number, after: number): string {
@@ -84,7 +86,8 @@ export class CompareView implements View {
     this.canvas = new FlameCanvas(this.canvasHost, {
       onHover: (hit, x, y) => this.tooltip(hit, x, y),
       onClick: (hit) => { if (hit && this.shown) this.canvas.setViewport(hit.start, hit.end); else this.canvas.resetView(); },
-      onPaint: (ms) => this.host.timing('comparePaint', ms),
+      // When the differential flame graph first appeared (ms since navigation; bench:viewer reads it).
+      onPaint: () => this.host.timing('firstComparePaint', performance.now()),
     });
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'compare-table');
     const cols = h('div', { class: 'list-header compare-cols' },

@@ -376,7 +376,7 @@ export class FlameCanvas {
 
   private collectFlame(): { x: number; y: number; w: number }[] {
     const layout = this.flame!;
-    const { tree, x: nodeX, subtreeEnd } = layout;
+    const { tree, x: nodeX, subtreeEnd, deepest } = layout;
     const scale = this.width / (this.x1 - this.x0);
     const x0 = this.x0;
     const x1 = this.x1;
@@ -406,13 +406,17 @@ export class FlameCanvas {
       if (left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
       const depth = tree.depth[i];
       if (w < minWidth) {
-        // Contiguous with the open run at this depth (siblings and cousins touch): extend it.
-        if (this.runEnd[depth] !== -Infinity && left - this.runEnd[depth] <= minWidth) this.runEnd[depth] = left + w;
-        else {
-          flushRun(depth);
-          this.runStart[depth] = left;
-          this.runEnd[depth] = left + w;
-          this.runColor[depth] = nodeColor ? nodeColor[i] : this.colorOf(tree.func[i]);
+        // The subtree joins the open runs of its rows (contiguous with them: siblings and cousins
+        // touch), down to its deepest row; a gap starts new runs.
+        const color = nodeColor ? nodeColor[i] : this.colorOf(tree.func[i]);
+        for (let d = depth; d <= deepest[i]; d++) {
+          if (this.runEnd[d] !== -Infinity && left - this.runEnd[d] <= minWidth) this.runEnd[d] = left + w;
+          else {
+            flushRun(d);
+            this.runStart[d] = left;
+            this.runEnd[d] = left + w;
+            this.runColor[d] = color;
+          }
         }
         i = subtreeEnd[i];
         continue;
@@ -454,6 +458,15 @@ export class FlameCanvas {
       if (y + ROW_HEIGHT < AXIS_HEIGHT || y > this.height) continue;
       const row = chart.rows[d];
       let lastPixel = -Infinity;
+      // Narrow boxes (under 3 px) of one colour that touch are drawn as one rectangle: zoomed out, a
+      // row of a big profile would otherwise be a thousand 1-px fillRects a frame.
+      let runColor = -1;
+      let runX = 0;
+      let runEnd = 0;
+      const flush = () => {
+        if (runColor >= 0) this.pushRect(runColor, runX, y, Math.max(runEnd - runX, 1));
+        runColor = -1;
+      };
       for (let i = firstBoxEndingAfter(row, this.x0); i < row.length; i++) {
         const start = row.start[i];
         if (start >= this.x1) break;
@@ -471,10 +484,24 @@ export class FlameCanvas {
         const clippedX = Math.max(px, -2);
         const clippedW = Math.min(pxEnd, this.width + 2) - clippedX;
         const func = this.stackFunc[row.stack[i]];
-        this.pushRect(this.colorOf(func), clippedX, y, Math.max(clippedW - (clippedW > 3 ? 1 : 0), 1));
+        const color = this.colorOf(func);
+        if (clippedW < 3) {
+          const x = Math.floor(clippedX);
+          if (color === runColor && x <= runEnd + 1) runEnd = Math.max(runEnd, x + Math.max(1, Math.ceil(clippedW)));
+          else {
+            flush();
+            runColor = color;
+            runX = x;
+            runEnd = x + Math.max(1, Math.ceil(clippedW));
+          }
+        } else {
+          flush();
+          this.pushRect(color, clippedX, y, clippedW - 1);
+        }
         if (clippedW >= MIN_TEXT_WIDTH) this.pushLabel(clippedX, y, clippedW, func);
         if (func === this.selectedFunc) selected.push({ x: clippedX, y, w: clippedW });
       }
+      flush();
     }
     return selected;
   }

@@ -27,6 +27,8 @@ export interface FlameLayout {
   x: Float64Array;
   /** One past the last node of i's subtree (nodes are in depth-first pre-order). */
   subtreeEnd: Int32Array;
+  /** The deepest depth in i's subtree (sub-pixel subtrees are drawn as runs down to it). */
+  deepest: Int32Array;
   /** Total width: the sum of the roots' totals. */
   width: number;
   /** Number of rows (deepest depth + 1). */
@@ -38,6 +40,7 @@ export function layoutFlame(tree: TreeLike): FlameLayout {
   const n = tree.length;
   const x = new Float64Array(n);
   const subtreeEnd = new Int32Array(n);
+  const deepest = new Int32Array(n);
   let width = 0;
   for (let r = 0; r < tree.roots.length; r++) {
     const root = tree.roots[r];
@@ -60,14 +63,17 @@ export function layoutFlame(tree: TreeLike): FlameLayout {
   // indices than their parent, so a backward pass sees every child's end before its parent.
   for (let i = n - 1; i >= 0; i--) {
     let end = i + 1;
+    let deep = tree.depth[i];
     const start = tree.childStart[i];
     for (let k = start; k < start + tree.childCount[i]; k++) {
-      const e = subtreeEnd[tree.children[k]];
-      if (e > end) end = e;
+      const c = tree.children[k];
+      if (subtreeEnd[c] > end) end = subtreeEnd[c];
+      if (deepest[c] > deep) deep = deepest[c];
     }
     subtreeEnd[i] = end;
+    deepest[i] = deep;
   }
-  return { tree, x, subtreeEnd, width, rows };
+  return { tree, x, subtreeEnd, deepest, width, rows };
 }
 
 /** The node whose rectangle contains (wx, row), or -1. Walks down from the roots: O(depth × siblings). */

@@ -46,6 +46,9 @@ from _io import BytesIO as _BytesIO
 from array import array as _array
 
 _AGENT_START_CPU = time.process_time()  # for the agent_startup_cpu_s META
+# the real functions: _install_guards() puts wrappers in their place for the program's own calls
+_real_signal = signal.signal
+_real_setitimer = signal.setitimer
 _IS_PYPY = sys.implementation.name == 'pypy'
 _thread_time = getattr(time, 'thread_time', time.process_time)
 _perf_counter = time.perf_counter
@@ -93,6 +96,84 @@ def _timeval_record(marker):
     return marker + struct.pack('<qq', sec, int((now - sec) * 1e6)) + b'\0' * 8
 
 
+def _high_fd(fd):
+    """The descriptor moved high (close-on-exec), out of the way of a program that closes or
+    reuses the low ones; `fd` itself when that cannot be done."""
+    try:
+        import fcntl
+        # PyPy 7.3's fcntl lacks the constant (Linux: 1030)
+        dupfd_cloexec = getattr(fcntl, 'F_DUPFD_CLOEXEC', 1030 if sys.platform.startswith('linux') else None)
+        if dupfd_cloexec is None:
+            return fd
+        for low in (1000, 500, 100):
+            try:
+                high = fcntl.fcntl(fd, dupfd_cloexec, low)
+            except OSError:
+                continue
+            os.close(fd)
+            return high
+    except ImportError:
+        pass
+    return fd
+
+
+_protected_fds = set()  # descriptors the program's os.closerange() must not close
+_running = []  # samplers (and PyPy's _vmprof) taking looks in this process: the guards stop them
+
+
+def _give_way(reason):
+    for profiler in list(_running):
+        profiler.give_way(reason)
+
+
+def _install_guards():
+    """Wrappers around what the program may call that would break sampling or be broken by it:
+    - SIGPROF handler or ITIMER_PROF timer of its own: ours stops, theirs works (summary says when);
+    - os.exec*: the profile is completed and the timer stopped first (a timer that survives exec
+      would kill the new program with SIGPROF); what runs after is not profiled;
+    - os.closerange: our descriptors are skipped.
+    The signal module's signal() calls _signal.signal at each call; its setitimer is a copy."""
+    def signal_guard(signalnum, handler):
+        if signalnum == signal.SIGPROF and not isinstance(getattr(handler, '__self__', None), Sampler):
+            _give_way('installed its own SIGPROF handler')
+        return _real_signal(signalnum, handler)
+
+    def setitimer_guard(which, seconds, interval=0.0):
+        if which == signal.ITIMER_PROF:
+            _give_way('set its own ITIMER_PROF timer')
+        return _real_setitimer(which, seconds, interval)
+
+    signal.signal = signal_guard
+    signal.setitimer = setitimer_guard
+    module = sys.modules.get('signal')
+    if module is not None and getattr(module, 'setitimer', None) is _real_setitimer:
+        module.setitimer = setitimer_guard
+    real_closerange = os.closerange
+
+    def closerange_guard(low, high):
+        for fd in sorted(fd for fd in _protected_fds if low <= fd < high):
+            real_closerange(low, fd)
+            low = fd + 1
+        real_closerange(low, high)
+    os.closerange = closerange_guard
+    for name in ('execv', 'execve'):
+        real = getattr(os, name, None)
+        if real is not None:
+            setattr(os, name, _exec_guard(real))
+
+
+def _exec_guard(real):
+    def exec_guard(*args, **kwargs):
+        note = 'the program replaced itself (os.exec*): what it ran after that is not profiled'
+        for profiler in list(_running):
+            if profiler is not _state['profiler']:
+                profiler.stop(note)  # a vmprof.enable()d file: completed too
+        _finish(note)
+        return real(*args, **kwargs)
+    exec_guard.__name__ = real.__name__
+    return exec_guard
+
+
 def _string_bytes(s):
     return s.encode('utf-8', 'surrogateescape')
 
@@ -105,8 +186,9 @@ class VMProfWriter:
     objects: records kept until the next flush were allocated among the program's own objects and
     kept memory it had just freed from being returned (docs/performance.md)."""
 
-    def __init__(self, fd, period_usec, flags, interpreter):
+    def __init__(self, fd, period_usec, flags, interpreter, path=None):
         self.fd = fd
+        self.path = path  # to re-open the file if the program closes our descriptor
         self.buffer = _BytesIO()
         self.write = self.buffer.write  # records go straight in; flush() empties the buffer
         self.meta_keys = set()
@@ -133,7 +215,15 @@ class VMProfWriter:
             try:
                 done = 0
                 while done < end:
-                    done += os.write(self.fd, view[done:end])
+                    try:
+                        done += os.write(self.fd, view[done:end])
+                    except OSError as e:
+                        # the program closed our descriptor (os.closerange(3, ...) before exec,
+                        # a daemon's clean-up): go on in the same file, at its end
+                        if e.errno != 9 or self.path is None:
+                            raise
+                        self.fd = _high_fd(os.open(self.path, os.O_WRONLY | os.O_APPEND))
+                        _protected_fds.add(self.fd)
             finally:
                 view.release()
             # rewound, not truncated: the block keeps its size for the next records
@@ -162,7 +252,10 @@ class VMProfWriter:
     def close(self):
         self.add(_timeval_record(b'\x03'))
         self.flush()
-        os.close(self.fd)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
 
 
 def _thread_cpu_clock(native_id):
@@ -265,7 +358,7 @@ class Sampler:
     marks_used = _InArray(_MARKS_USED)  # numbers in `marks` waiting for the next flush
     records = _InArray(_RECORDS)  # stack records written (one per stack a look saw)
 
-    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids, native=True):
+    def __init__(self, fd, rate_hz, wall, lines, memory, stop_code_ids, native=True, path=None):
         self.native = native  # False: C code time stays on the calling line (vmprof's --no-native)
         self.numbers = _array('d', [0.0] * _SAMPLER_NUMBERS)
         self.period = 1.0 / rate_hz
@@ -275,7 +368,7 @@ class Sampler:
         self.stop_ids = frozenset(stop_code_ids)
         flags = (FLAG_LINES if lines else 0) | (FLAG_MEMORY if memory else 0) | (FLAG_REAL_TIME if wall else 0)
         self.writer = VMProfWriter(fd, int(round(self.period * 1e6)), flags,
-                                   'pypy-sampler' if _IS_PYPY else 'cpython')
+                                   'pypy-sampler' if _IS_PYPY else 'cpython', path)
         self.codes = {}  # uid -> code object: keeps ids from being reused while we run
         self.natives = {}  # (code uid, line, name) -> native uid
         self.next_native = 3
@@ -308,7 +401,12 @@ class Sampler:
                 self.page_kb = os.sysconf('SC_PAGE_SIZE') // 1024
             except (OSError, ValueError, AttributeError):
                 self.statm = None
-        self.stopped = False
+        self.stopped = False  # no more looks
+        self.finished = False  # stop() has written the end of the file
+        self.stop_note = None  # why sampling stopped before the program ended
+        self.gave_way = False  # the program took SIGPROF or ITIMER_PROF for itself
+        self.chained = None  # a Python SIGPROF handler that was there before ours (called after our look)
+        self.old_timer = (0.0, 0.0)
         import _thread
         self.lock = _thread.allocate_lock()
         self.previous_look = LOOK_BY_HELPER  # what took the previous look (LOOK_*), for _note_interval
@@ -673,13 +771,17 @@ class Sampler:
         if self.wall:
             self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._wall_step, self.period))
         else:
-            self.old_handler = signal.signal(signal.SIGPROF, self._on_sigprof)
-            signal.setitimer(signal.ITIMER_PROF, self.period, self.period)
+            self.old_handler = _real_signal(signal.SIGPROF, self._on_sigprof)
+            # another sampler's handler (pyrometer record's, when the program calls vmprof.enable):
+            # it keeps getting its looks from ours, and its timer comes back when we stop
+            self.chained = self.old_handler if callable(self.old_handler) else None
+            self.old_timer = _real_setitimer(signal.ITIMER_PROF, self.period, self.period)
             # The handler runs in the main thread only. SIGPROF goes to whichever thread burns
             # CPU, so while the main thread is blocked (join(), queue.get()) and workers compute,
             # nothing would run it: this helper looks instead when the handler has fallen behind.
             self._hook_thread_start()
             self.sampler_ident = _thread.start_new_thread(self._helper_loop, (self._cpu_step, WATCH_PERIOD))
+        _running.append(self)
 
     def _on_sigprof(self, signum, frame):
         # a signal arriving while the handler runs calls it again inside itself: the lock in
@@ -694,6 +796,9 @@ class Sampler:
                 self.snapshot(frame)
         except Exception:
             pass  # one lost look: the next look's elapsed clock accounts for the time
+        chained = self.chained
+        if chained is not None:
+            chained(signum, frame)
 
     def _helper_loop(self, step, period):
         # `step` returns the seconds until it wants to run again (None: the usual period)
@@ -780,18 +885,35 @@ class Sampler:
         return WATCH_PERIOD
 
     def _disarm_timer(self):
-        """CPU mode: stop the timer and give SIGPROF back its previous handler."""
-        if self.wall:
-            return
+        """CPU mode: stop the timer and give SIGPROF back its previous handler (and the timer
+        back to the sampler we chained to), unless the program has put its own in place."""
+        if self.wall or self.gave_way:
+            return  # no timer, or the program's own handler and timer are in charge now
         try:
-            signal.setitimer(signal.ITIMER_PROF, 0, 0)
-            signal.signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
+            current = signal.getsignal(signal.SIGPROF)
+            if current != self._on_sigprof:
+                return
+            if self.chained is not None and self.old_timer[0] > 0:
+                _real_setitimer(signal.ITIMER_PROF, *self.old_timer)
+            else:
+                _real_setitimer(signal.ITIMER_PROF, 0, 0)
+            _real_signal(signal.SIGPROF, self.old_handler if self.old_handler is not None else signal.SIG_DFL)
         except (ValueError, TypeError, OSError):
             pass  # not the main thread (a handler cannot be set there), or already torn down
 
+    def give_way(self, reason):
+        """The program takes SIGPROF or ITIMER_PROF for itself: our timer goes, theirs works,
+        and the profile says from when it has no samples."""
+        if self.stopped or self.wall:
+            return
+        self._disarm_timer()
+        self.stopped = self.gave_way = True
+        self.stop_note = 'sampling stopped %.3f s into the run: the program %s' % (
+            time.perf_counter() - self.start_wall, reason)
+
     def forget(self):
         """In a forked child: drop the parent's sampler without writing (the parent owns the file)."""
-        self.stopped = True
+        self.stopped = self.finished = True
         self.writer.discard()
         self.marks_used = 0
         del self.weights[:]
@@ -804,10 +926,13 @@ class Sampler:
                 except OSError:
                     pass
 
-    def stop(self):
-        if self.stopped:
+    def stop(self, note=None):
+        if self.finished:
             return
-        self.stopped = True
+        self.stopped = self.finished = True
+        self.stop_note = self.stop_note or note
+        if self in _running:
+            _running.remove(self)
         self._unhook_thread_start()
         if self.sampler_ident is not None and self.sampler_ident != threading.get_ident():
             self._poke_helper()
@@ -828,19 +953,24 @@ class Sampler:
         w.meta('agent_startup_cpu_s', '%.6f' % (self.start_cpu - _AGENT_START_CPU))
         w.meta('native_samples', int(self.native_samples))
         w.meta('idle_samples', int(self.idle_samples))
+        if self.stop_note:
+            w.meta('sampling_stopped', self.stop_note)
         if self.errors:
             w.meta('sampler_errors', '%d %s' % (self.errors, self.last_error))
         if self.statm is not None:
             os.close(self.statm)
         w.close()
+        _protected_fds.discard(w.fd)
 
 
 class PyPyVMProf:
     """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
 
-    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True):
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True, lines=False):
         import _vmprof
         self.native = native
+        self.lines = lines
+        self.stop_note = None
         self._vmprof = _vmprof
         self.fd = fd
         self.path = path
@@ -851,16 +981,24 @@ class PyPyVMProf:
         if jitlog_path:
             import _jitlog
             self._jitlog = _jitlog
-            self.jitlog_fd = os.open(jitlog_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self.jitlog_fd = _high_fd(os.open(jitlog_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+            _protected_fds.add(self.jitlog_fd)
         self.stopped = False
 
     def start(self):
         self.start_wall = time.perf_counter()
         if self.jitlog_fd is not None:
             self._jitlog.enable(self.jitlog_fd)
-        # enable(fileno, period, memory, lines, native, real_time); lines is ignored on PyPy.
+        # enable(fileno, period, memory, lines, native, real_time). PyPy 7.3 takes lines but
+        # records none (no LINES flag in the header): `record` reads the header and says so.
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
-        self._vmprof.enable(self.fd, self.period, int(self.memory), 0, int(self.native), int(self.wall))
+        self._vmprof.enable(self.fd, self.period, int(self.memory), int(self.lines), int(self.native), int(self.wall))
+        _running.append(self)
+
+    def give_way(self, reason):
+        # _vmprof's C handler and timer cannot share SIGPROF: the profile ends here
+        self.stop('sampling stopped %.3f s into the run: the program %s'
+                  % (time.perf_counter() - self.start_wall, reason))
 
     def forget(self):
         # _vmprof's timer does not survive fork; its state does, and disable() would write into
@@ -871,13 +1009,15 @@ class PyPyVMProf:
         except OSError:
             pass
 
-    def stop(self):
+    def stop(self, note=None):
         if self.stopped:
             return
         self.stopped = True
+        if self in _running:
+            _running.remove(self)
         try:
             # as vmprof-python does: stop sampling, name the native frames (0x08 records), then
-            # disable() writes the trailer
+            # disable() writes the trailer (and removes the timer and the handler)
             if self.path is not None and hasattr(self._vmprof, 'stop_sampling'):
                 fd = self._vmprof.stop_sampling()
                 if fd >= 0:
@@ -885,9 +1025,13 @@ class PyPyVMProf:
                         _write_native_symbols(self.path, fd)
                     except Exception:
                         pass  # unnamed native frames are still a valid profile
+                    if note:
+                        k, v = b'sampling_stopped', _string_bytes(note)
+                        os.write(fd, b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v)
             self._vmprof.disable()
         finally:
             os.close(self.fd)
+            _protected_fds.discard(self.fd)
             if self.jitlog_fd is not None:
                 self._jitlog.disable()  # closes the fd itself
 
@@ -973,6 +1117,7 @@ class _Options:
     jitlog = None
     subprocess_dir = None
     native = True
+    target_hex = None
 
 
 def _parse(argv):
@@ -981,8 +1126,13 @@ def _parse(argv):
     while i < len(argv):
         a = argv[i]
         if a == '--':
-            return opts, argv[i + 1:]
-        if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env', '--subprocess-dir'):
+            target = argv[i + 1:]
+            if opts.target_hex is not None:
+                # the target's words as typed, some not UTF-8: as python decodes argv
+                target = [os.fsdecode(bytes.fromhex(h)) for h in opts.target_hex.split(',')]
+            return opts, target
+        if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env', '--subprocess-dir',
+                 '--target-hex'):
             value = argv[i + 1]
             i += 2
             if a == '--unset-env':
@@ -990,6 +1140,8 @@ def _parse(argv):
                 os.environ.pop(value, None)
             elif a == '--subprocess-dir':
                 opts.subprocess_dir = value
+            elif a == '--target-hex':
+                opts.target_hex = value
             elif a == '--out':
                 opts.out = value
             elif a == '--status-fd':
@@ -1175,15 +1327,19 @@ def start_child_profiler():
         engine = 'sampler'
     path = os.path.join(cfg['dir'], '%d.prof' % os.getpid())
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = _high_fd(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
     except OSError:
         return  # the parent has finished and removed the directory: nothing to add to
+    _protected_fds.add(fd)
     if engine == 'vmprof':
         profiler = PyPyVMProf(fd, cfg['rate'], cfg['wall'], cfg['memory'], None, path, cfg['native'])
     else:
-        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids(), cfg['native'])
+        profiler = Sampler(fd, cfg['rate'], cfg['wall'], cfg['lines'], cfg['memory'], _agent_code_ids(), cfg['native'], path)
     _state.update(profiler=profiler, finished=False, interrupted=False)
     _install_exit_hooks()
+    if not _state.get('guards'):
+        _state['guards'] = True
+        _install_guards()
     profiler.start()
 
 
@@ -1202,6 +1358,7 @@ def _after_fork_in_child():
     old = _state['profiler']
     if old is not None:
         old.forget()
+    del _running[:]  # the parent's samplers: none runs in this process
     _state.update(profiler=None, finished=False, interrupted=False)
     if _subprocess_config() is not None and not _IS_PYPY:
         start_child_profiler()
@@ -1220,13 +1377,13 @@ if hasattr(os, 'register_at_fork'):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _finish():
+def _finish(note=None):
     if _state['finished']:
         return
     _state['finished'] = True
     _state['finishing'] = True
     try:
-        _stop_profiler()
+        _stop_profiler(note)
     finally:
         _state['finishing'] = False
     signum = _state.get('pending_signal')
@@ -1236,7 +1393,7 @@ def _finish():
         os.kill(os.getpid(), signum)
 
 
-def _stop_profiler():
+def _stop_profiler(note=None):
     profiler = _state['profiler']
     if profiler is not None:
         # a second Ctrl-C must not cut the profile short
@@ -1245,7 +1402,7 @@ def _stop_profiler():
         except (ValueError, OSError):
             previous = None
         try:
-            profiler.stop()
+            profiler.stop(note)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -1288,9 +1445,10 @@ def main(argv):
     if engine == 'vmprof' and not _has_vmprof():
         _fail(status, "this interpreter has no built-in _vmprof module")
     try:
-        fd = os.open(opts.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = _high_fd(os.open(opts.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
     except OSError as e:
         _fail(status, 'cannot write %s: %s' % (opts.out, e.strerror))
+    _protected_fds.add(fd)
 
     hidden = {id(_run_user_code.__code__), id(main.__code__)}
     stop_ids = set(hidden) | _agent_code_ids()
@@ -1302,9 +1460,9 @@ def main(argv):
             if fn is not None:
                 hidden.add(id(fn.__code__))
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native)
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native, opts.lines)
     else:
-        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids, opts.native)
+        profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids, opts.native, opts.out)
     _state['profiler'] = profiler
 
     # atexit registered before the user's handlers: ours runs after theirs and after threads end
@@ -1319,6 +1477,8 @@ def main(argv):
     status.send('started %s %d.%d.%d %d %s' % (sys.implementation.name, sys.version_info[0],
                                                sys.version_info[1], sys.version_info[2], os.getpid(), engine))
     status.close()
+    _state['guards'] = True
+    _install_guards()
     profiler.start()
     try:
         if code is None:

@@ -3,7 +3,7 @@
  * stack (innermost first), kernel state and name. A torn read is retried a few times.
  */
 import { KernelThread } from './kernel.js';
-import { type PyFrame, PythonReader, TornStack } from './python.js';
+import { type PyFrame, PythonReader } from './python.js';
 import { locatePython } from './target.js';
 import { threadNames } from './thread-names.js';
 
@@ -58,15 +58,7 @@ export function dumpWith(reader: PythonReader, names?: Map<number, string>): Dum
   }
   const threads: DumpedThread[] = [];
   for (const t of reader.threads()) {
-    let frames: PyFrame[] | null = null;
-    for (let attempt = 0; attempt < 5 && frames === null; attempt++) {
-      try {
-        frames = reader.stack(t.tstate);
-      } catch (err) {
-        if (!(err instanceof TornStack)) throw err;
-        reader.newLook();
-      }
-    }
+    const frames = reader.stackWithRetries(t.tstate, 5);
     const kernel = new KernelThread(pid, t.tid);
     const state = t.tid ? kernel.state() : '';
     const comm = t.tid ? kernel.comm() : '';

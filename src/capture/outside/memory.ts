@@ -14,6 +14,12 @@ export class MemoryReadError extends Error {
   }
 }
 
+interface Region {
+  start: number;
+  end: number;
+  bytes: Buffer;
+}
+
 const PAGE = 4096;
 const BLOCK = 1 << 16;
 const TWO_32 = 4294967296;
@@ -24,7 +30,8 @@ export class ProcessMemory {
   private fd: number;
   private readonly pages = new Map<number, Buffer>();
   private readonly blocks = new Map<number, Buffer | null>();
-  private readonly regions: { start: number; end: number; bytes: Buffer }[] = [];
+  private readonly regions: Region[] = [];
+  private lastRegion: Region | null = null;
   /** Reads done through the kernel (a cost counter for the benchmark and `info`). */
   syscalls = 0;
 
@@ -41,6 +48,7 @@ export class ProcessMemory {
     this.pages.clear();
     this.blocks.clear();
     this.regions.length = 0;
+    this.lastRegion = null;
   }
 
   /** Reads straight from the process, bypassing what this look has cached. */
@@ -94,8 +102,13 @@ export class ProcessMemory {
 
   /** `length` bytes at `address` as of this look (a view into a cache: copy it to keep it). */
   read(address: number, length: number): Buffer {
+    const last = this.lastRegion;
+    if (last !== null && address >= last.start && address + length <= last.end) return last.bytes.subarray(address - last.start, address - last.start + length);
     for (const r of this.regions) {
-      if (address >= r.start && address + length <= r.end) return r.bytes.subarray(address - r.start, address - r.start + length);
+      if (address >= r.start && address + length <= r.end) {
+        this.lastRegion = r;
+        return r.bytes.subarray(address - r.start, address - r.start + length);
+      }
     }
     if (!(address > 0 && address + length <= MAX_USER_ADDRESS)) throw new MemoryReadError(address, length, 'bad address');
     const base = address - (address % PAGE);

@@ -23,6 +23,9 @@ const MAX_STRING = 4096;
 const MAX_LINETABLE = 1 << 20;
 const MAX_CHUNK = 64 << 20;
 const BULK_AFTER_FRAMES = 16;
+const MAX_CHUNKS = 8192;
+/** The most read at once: neighbouring chunks are joined up to this size. */
+const MAX_RANGE = 4 << 20;
 
 export interface CodeInfo {
   /** A number unique to this code object for the whole run (addresses can be reused). */
@@ -185,6 +188,23 @@ export class PythonReader {
     }
   }
 
+  /**
+   * The stack, read again (from a fresh look) when a read was torn, up to `attempts` reads;
+   * null when every one was torn. `onTorn` is called for each torn read.
+   */
+  stackWithRetries(tstate: number, attempts: number, onTorn: () => void = () => {}): PyFrame[] | null {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        return this.stack(tstate);
+      } catch (err) {
+        if (!(err instanceof TornStack)) throw err;
+        onTorn();
+        this.newLook();
+      }
+    }
+    return null;
+  }
+
   private walkFrameObjects(top: number): PyFrame[] {
     const L = this.layout;
     const out: PyFrame[] = [];
@@ -207,17 +227,25 @@ export class PythonReader {
 
   private walkInterpreterFrames(tstate: number, top: number): PyFrame[] {
     const L = this.layout;
-    // frames live in the thread's data-stack chunks: read a chunk whole when a frame is in it
+    // frames live in the thread's data-stack chunks (16 KiB each unless a frame needs more, so a
+    // deep recursion has hundreds): chunks next to each other in memory are read as one range
     const chunks: { start: number; end: number; loaded: boolean }[] = [];
     if (L.tstateDatastackChunk !== null) {
       let total = 0;
-      for (let c = this.memory.u64(tstate + L.tstateDatastackChunk); c !== 0 && chunks.length < 64; ) {
-        const head = this.memory.read(c, 16);
+      for (let c = this.memory.u64(tstate + L.tstateDatastackChunk); c !== 0 && chunks.length < MAX_CHUNKS; ) {
+        const head = chunks.length > 2 ? this.memory.readNear(c, 16) : this.memory.read(c, 16);
         const size = u64At(head, 8);
         if (size <= 0 || size > MAX_CHUNK || (total += size) > MAX_CHUNK) break;
         chunks.push({ start: c, end: c + size, loaded: false });
         c = u64At(head, 0);
       }
+      chunks.sort((a, b) => a.start - b.start);
+      let w = 0;
+      for (const c of chunks) {
+        if (w > 0 && c.start <= chunks[w - 1].end && c.end - chunks[w - 1].start <= MAX_RANGE) chunks[w - 1].end = Math.max(chunks[w - 1].end, c.end);
+        else chunks[w++] = c;
+      }
+      chunks.length = w;
     }
     const out: PyFrame[] = [];
     const need = L.iframeOwner + 1;

@@ -34,7 +34,7 @@ export interface OutsideRecordOptions {
 
 function tornNote(t: RunTotals): string | null {
   if (t.tornStacks === 0) return null;
-  return `${t.tornStacks} of ${t.tornStacks + t.stackReads} stack reads changed while being read and were dropped (torn_stacks in pyrometer info)`;
+  return `${t.tornStacks} of ${t.tornStacks + t.stackReads} stacks changed while being read (twice) and were dropped (torn_stacks in pyrometer info)`;
 }
 
 /** Why the outside sampler cannot be used for this interpreter (null: it can). */

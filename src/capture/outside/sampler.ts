@@ -12,14 +12,15 @@
  *   running: under half the elapsed time on CPU (schedstat) and not in state R now (stat) —
  *   never because of who held the GIL.
  * - `gil`: only the thread holding the GIL earns anything.
- * A torn stack is dropped with its credit and counted.
+ * A torn stack (it changed while being read) is read once more, then dropped with its credit
+ * and counted.
  *
  * The loop runs on the event loop with timers (no busy wait): the sampler uses its own core,
  * and a late look weighs what it missed.
  */
 import { AttachError } from './errors.js';
 import { childProcesses, KernelThread, processAlive, rssKb } from './kernel.js';
-import { PythonReader, TornStack } from './python.js';
+import { PythonReader } from './python.js';
 import type { RunTotals, SampleSink } from './sink.js';
 import { locatePython } from './target.js';
 import { threadNames } from './thread-names.js';
@@ -71,7 +72,7 @@ export class OutsideSampler {
   private lastChildScan = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, stackReads: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
+  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, stackReads: 0, tornReads: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
   /** The first reason Python could not be read in the main process (null once it was). */
   lastProblem: AttachError | null = null;
   python = '';
@@ -255,8 +256,10 @@ export class OutsideSampler {
       st.lastCpuNs = facts.cpuNs;
       this.totals.cpuS += cpuMs / 1000;
       if (o.gil && t.tstate !== gilHolder) continue;
-      // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure) in state R now
-      const running = cpuMs >= 0.5 * elapsed || (cpuMs > 0 || o.mode === 'wall' ? (facts.state || st.kernel.state()) === 'R' : false);
+      // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure)
+      // in state R now and on CPU for a part of it (a thread just woken and still waiting for a
+      // CPU on a loaded machine has not run yet: it was waiting)
+      const running = cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
       const idle = o.mode === 'wall' && !running;
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
       // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting
@@ -265,11 +268,9 @@ export class OutsideSampler {
       const count = Math.floor(st.credit / this.periodMs);
       if (count <= 0) continue;
       st.credit -= count * this.periodMs;
-      let frames;
-      try {
-        frames = reader.stack(t.tstate);
-      } catch (err) {
-        if (!(err instanceof TornStack)) throw err;
+      // a stack that changed while being read is read once more, then dropped
+      const frames = reader.stackWithRetries(t.tstate, 2, () => this.totals.tornReads++);
+      if (frames === null) {
         this.totals.tornStacks++;
         continue;
       }

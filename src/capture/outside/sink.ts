@@ -45,8 +45,9 @@ export interface RunTotals {
   samples: number;
   idleSamples: number;
   looks: number;
-  /** Stacks read whole, and stacks dropped because they changed during the read. */
+  /** Stacks read whole; reads that met a stack changing under them; samples dropped for that (after a second read). */
   stackReads: number;
+  tornReads: number;
   tornStacks: number;
   durationS: number;
   /** CPU time the sampled threads used while sampled. */

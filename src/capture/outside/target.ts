@@ -80,6 +80,11 @@ export function locatePython(pid: number): PythonTarget {
     }
   }
   if (!found) {
+    // Python before 3.7 has no _PyRuntime: say which version it is rather than "not Python"
+    for (const path of [...candidates, exe]) {
+      const m = /(?:lib)?python(\d)\.(\d+)/.exec(basename(path));
+      if (m) throw new AttachError('unsupported-version', unsupportedMessage(pid, `${m[1]}.${m[2]}`));
+    }
     const what = exe ? basename(exe) : `process ${pid}`;
     throw new AttachError('not-python', `process ${pid} (${what}) is not a CPython 3 process: no _PyRuntime in ${exe || 'its executable'} or a libpython it loaded`);
   }
@@ -113,7 +118,7 @@ export function locatePython(pid: number): PythonTarget {
       version = `3.${minor}`;
     }
     let layout = layoutFor(minor);
-    if (!layout) throw new AttachError('unsupported-version', `process ${pid} runs Python ${version}, which pyrometer cannot read from outside (supported: ${SUPPORTED_TEXT})`);
+    if (!layout) throw new AttachError('unsupported-version', unsupportedMessage(pid, version));
     if (minor >= 13) layout = withDebugOffsets(memory, runtime, layout, pid, version);
     return { pid, version, minor, layout, runtime, codeType: found.elf.symbols.has('PyCode_Type') ? at('PyCode_Type') : 0, binary: found.path, memory };
   } catch (err) {
@@ -123,6 +128,10 @@ export function locatePython(pid: number): PythonTarget {
     if (code === 'EACCES' || code === 'EPERM' || code === 'EIO') throw new AttachError('not-permitted', notPermittedMessage(pid));
     throw new AttachError('not-python', `process ${pid}: cannot read its Python runtime (${(err as Error).message})`);
   }
+}
+
+export function unsupportedMessage(pid: number, version: string): string {
+  return `process ${pid} runs Python ${version}, which pyrometer cannot read from outside (supported: ${SUPPORTED_TEXT})`;
 }
 
 /** 3.13+: the interpreter's own table of offsets (Include/internal/pycore_runtime.h), preferred to ours. */

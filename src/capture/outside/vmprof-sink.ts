@@ -4,9 +4,8 @@
  * both): META `sampler` = `pyrometer`, thread names keyed `thread_name:0x<tid>`, a
  * `ts:<record>` mark at most every 10 ms, each sample one record of count 1 (a stack worth n
  * periods is written n times), the native `<idle>` frame on top of a waiting thread. Records
- * go to the file as they are made (flushed every 64 KiB, at least every FLUSH_MS, and at the
- * end), so a killed run leaves a readable file and `--stream`, which follows the file, sends
- * each interval's samples in that interval.
+ * go to the file as they are made (whole records, flushed every 64 KiB or 0.25 s and at the
+ * end), so a killed run leaves a readable file and `record --stream` can follow it.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { VmprofEncoder } from '../../formats/vmprof/write.js';
@@ -17,7 +16,6 @@ const FLAG_MEMORY = 1;
 const FLAG_LINES = 2;
 const FLAG_REAL_TIME = 0x10;
 const IDLE_UID = 1;
-/** Buffered records reach the file at least this often (as the in-process agent's FLUSH_EVERY). */
 const FLUSH_MS = 250;
 
 /** `py:name:firstline:file`, ':' in the name replaced as the readers expect. */
@@ -32,7 +30,7 @@ export class VmprofFileSink implements SampleSink {
   private readonly announced = new Set<number>();
   private records = 0;
   private lastMarkMs = -Infinity;
-  private lastFlushMs = performance.now();
+  private lastFlushMs = 0;
   private entries: number[] = [];
 
   constructor(path: string) {
@@ -72,7 +70,7 @@ export class VmprofFileSink implements SampleSink {
 
   thread(thread: ThreadInfo): void {
     this.enc.meta(`thread_name:0x${thread.tid.toString(16)}`, thread.name);
-    if (thread.pid !== this.run.pid) this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
+    this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
   }
 
   meta(key: string, value: string): void {
@@ -102,10 +100,9 @@ export class VmprofFileSink implements SampleSink {
     }
     for (let i = 0; i < s.count; i++) this.enc.stack(e, s.tid, s.rssKb, 1);
     this.records += s.count;
-    const now = performance.now();
-    if (now - this.lastFlushMs >= FLUSH_MS) {
-      this.lastFlushMs = now;
-      this.enc.flush();
+    if (s.timeMs - this.lastFlushMs >= FLUSH_MS) {
+      this.lastFlushMs = s.timeMs;
+      this.enc.bytes(); // with onChunk: writes what is buffered
     }
   }
 
@@ -120,6 +117,7 @@ export class VmprofFileSink implements SampleSink {
       ['sampler_cpu_s', t.samplerCpuS.toFixed(6)],
       ['idle_samples', t.idleSamples],
       ['stack_reads', t.stackReads],
+      ['torn_reads', t.tornReads],
       ['torn_stacks', t.tornStacks],
     ];
     if (t.processes > 1) m.push(['subprocesses', t.processes - 1]);

@@ -26,7 +26,8 @@ import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
-import { concatBytes, MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
+import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
+import { concatBytes } from '../../formats/bytes.js';
 
 const READ_BYTES = 1 << 20;
 const HOLD_MS = 30_000;
@@ -146,3 +147,4 @@ export class VmprofFollower {
     this.fd = null;
   }
 }
+

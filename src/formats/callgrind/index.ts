@@ -36,6 +36,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { FuncIndex, Profile, WeightUnit } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 import { emitDerivedCallTree } from '../derived-call-tree.js';
@@ -106,7 +107,8 @@ class Names {
   }
 }
 
-const HEADER = /^([A-Za-z][\w-]*):\s*(.*)$/;
+// `s`: with `.` unable to cross a line separator, `:\s*(.*)$` backtracked quadratically on blanks.
+const HEADER = /^([A-Za-z][\w-]*):(.*)$/s;
 
 function weightUnitFor(event: string): WeightUnit {
   if (/^(Ir|Instructions?|instr)$/i.test(event)) return 'instructions';
@@ -245,15 +247,9 @@ export function readCallgrind(bytes: Uint8Array): Profile {
     }
   };
 
-  let pos = 0;
-  const len = text.length;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = len;
-    let line = text.slice(pos, end);
-    pos = end + 1;
-    lineNo++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+  const lines = new StringLines(text);
+  for (let line = lines.next(); line !== null; line = lines.next()) {
+    lineNo = lines.number;
     if (line === '' || line[0] === '#') continue;
     const c = line.charCodeAt(0);
     // Cost lines: start with a position (digit, +, -, * or 0x).

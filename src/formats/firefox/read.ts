@@ -317,7 +317,34 @@ function schemaTable(value: unknown, path: string): { rows: unknown[][]; col: (n
   return { rows, col: (name) => (typeof schema[name] === 'number' ? (schema[name] as number) : -1) };
 }
 
-const JS_LOCATION = /^(.*)\s+\((.*?)(?::(\d+))?(?::(\d+))?\)$/;
+/** A trailing `:<digits>` of `text`: [before, digits], or null. */
+function trailingNumber(text: string): [string, string] | null {
+  const colon = text.lastIndexOf(':');
+  if (colon < 0 || !/^\d+$/.test(text.slice(colon + 1))) return null;
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+/**
+ * `name (file[:line[:column]])` as [whole, name, file, line?, column?], or null: what
+ * `^(.*)\s+\((.*?)(?::(\d+))?(?::(\d+))?\)$` matched (line separators
+ * allowed in names), found in linear time: the regex was quadratic.
+ */
+function jsLocation(location: string): [string, string, string, string | undefined, string | undefined] | null {
+  if (!location.endsWith(')')) return null;
+  // The last '(' with a blank before it (the regex's greedy name).
+  let open = location.lastIndexOf('(', location.length - 2);
+  while (open > 0 && !/\s/.test(location[open - 1])) open = location.lastIndexOf('(', open - 1);
+  if (open < 1) return null;
+  let file = location.slice(open + 1, -1);
+  const numbers: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const split = trailingNumber(file);
+    if (!split) break;
+    file = split[0];
+    numbers.unshift(split[1]);
+  }
+  return [location, location.slice(0, open - 1), file, numbers[0], numbers[1]];
+}
 
 function readGecko(o: Row, meta: Row, path: string): Profile {
   const builder = new ProfileBuilder(FORMAT, { weightUnit: 'ms' });
@@ -363,7 +390,7 @@ function readGeckoThread(builder: ProfileBuilder, t: Row, tp: string, offset: nu
   if (locationCol < 0) throw new JsonShapeError(`${tp}.frameTable.schema: no location column`);
   const frameIds = frames.rows.map((row, r) => {
     const location = str(row[locationCol], `${tp}.frameTable.data[${r}][${locationCol}]`);
-    const m = JS_LOCATION.exec(location);
+    const m = jsLocation(location);
     if (m && m[2] !== '') {
       const line = m[3] ? Number(m[3]) : lineCol >= 0 && typeof row[lineCol] === 'number' ? (row[lineCol] as number) : 0;
       return builder.frame(builder.func(m[1], m[2], 0, 'other'), line);

@@ -23,13 +23,14 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import type { FrameIndex, Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 
 const FORMAT = 'perf';
 
 /** An indented frame line: address, then symbol and dso. */
-const FRAME = /^\s+([0-9a-fA-F]+)\s+(.*)$/;
+const FRAME = /^\s+([0-9a-fA-F]+)\s+(.*)$/s; // `s`: else a line separator inside made `(.*)$` backtrack quadratically
 
 export interface PerfHeader {
   comm: string;
@@ -203,17 +204,11 @@ export function readPerfScript(bytes: Uint8Array): Profile {
     return frame;
   };
 
-  let pos = 0;
   let lineNo = 0;
-  const len = text.length;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    const lastLine = end < 0;
-    if (end < 0) end = len;
-    let line = text.slice(pos, end);
-    pos = end + 1;
-    lineNo++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+  const lines = new StringLines(text);
+  for (let line = lines.next(); line !== null; line = lines.next()) {
+    lineNo = lines.number;
+    const lastLine = lines.last;
     if (line.trim() === '') {
       flush();
       continue;

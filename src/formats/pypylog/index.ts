@@ -20,6 +20,7 @@
 import { ProfileBuilder } from '../../model/builder.js';
 import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
+import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 
@@ -106,16 +107,10 @@ export function parsePypyLog(bytes: Uint8Array): PypyLog {
   let mismatched = 0;
   let backwards = 0;
 
-  let pos = 0;
   let lineNo = 0;
-  const len = text.length;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = len;
-    let line = text.slice(pos, end);
-    pos = end + 1;
-    lineNo++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+  const lines = new StringLines(text);
+  for (let line = lines.next(); line !== null; line = lines.next()) {
+    lineNo = lines.number;
     const m = line.charCodeAt(0) === 0x5b /* [ */ ? SECTION.exec(line) : null;
     const opens = m !== null && m[2] === '{' && m[4] === undefined;
     const closes = m !== null && m[2] === undefined && m[4] === '}';

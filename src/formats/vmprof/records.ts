@@ -142,16 +142,3 @@ export function metas(bytes: Uint8Array, walk: Walk): Map<string, string> {
   }
   return out;
 }
-
-/** The parts one after another in one new array (rewritten files are assembled from record slices). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -12,11 +12,15 @@
 import type { Profile } from '../../model/profile.js';
 import { CATEGORY_GC, CATEGORY_JIT, KIND_GC, KIND_NATIVE } from '../../model/profile.js';
 import type { WriteOptions } from '../registry.js';
+
+/** Most samples writeVmprof writes for a profile that was not sampled (see the period choice there). */
+const MAX_SAMPLES = 1_000_000;
 import {
   FLAG_LINES,
   FLAG_MEMORY,
   FLAG_RPYTHON,
   MARKER_HEADER,
+  MAX_DEPTH,
   MARKER_INTERP_NAME,
   MARKER_META,
   MARKER_NATIVE_SYMBOLS,
@@ -80,8 +84,7 @@ export class VmprofEncoder {
     this.view = new DataView(next.buffer);
   }
 
-  /** Hands what is buffered to onChunk now (whole records only): a file followed while written stays current. */
-  flush(): void {
+  private flush(): void {
     if (this.len === 0 || !this.onChunk) return;
     this.onChunk(this.buf.slice(0, this.len));
     this.len = 0;
@@ -259,14 +262,25 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
   const lines = anyLine && !rpython;
   const memory = threads.some((t) => t.samples.rss !== null);
   const flags = (memory ? FLAG_MEMORY : 0) | (lines ? FLAG_LINES : 0) | (rpython ? FLAG_RPYTHON : 0);
-  const periodUsec = Math.max(1, Math.round((profile.meta.interval || 1) * 1000));
+  // VMProf counts samples: a weight becomes that many samples of one period. Profiles that are
+  // not sampled (a trace in ms, a heap profile in bytes) would become billions of samples, so
+  // the period (time) or the weight of one sample (other units) grows to keep them to MAX_SAMPLES.
+  const unitMs = TIME_UNIT_MS[profile.meta.weightUnit];
+  let totalWeight = 0;
+  for (const t of threads) for (let i = 0; i < t.samples.length; i++) totalWeight += Math.max(0, t.samples.weight[i]);
+  let periodUsec = Math.max(1, Math.round((profile.meta.interval || 1) * 1000));
+  let perSample = 1;
+  if (unitMs !== undefined) periodUsec = Math.max(periodUsec, Math.ceil((totalWeight * unitMs * 1000) / MAX_SAMPLES));
+  else perSample = Math.max(1, totalWeight / MAX_SAMPLES);
   const enc = new VmprofEncoder({ wordSize: 8, periodUsec });
   enc.staticHeader(periodUsec);
   enc.header(6, flags, rpython ? 'pypy' : profile.meta.interpreter || 'cpython');
   const start = profile.meta.startTime || 0;
   enc.startTime(start);
   for (const [k, v] of Object.entries(profile.meta.extra)) {
-    if (k === 'word_size' || k === 'addr_size') continue;
+    // Thread names are written from the threads below: a profile read from VMProf has them in
+    // extra too, and vmprof's reader refuses a file with a key twice ("key duplication").
+    if (k === 'word_size' || k === 'addr_size' || k.startsWith('thread_name:')) continue;
     enc.meta(k, v);
   }
   const threadIds = threads.map((t, i) => threadIdValue(t.id, i));
@@ -289,6 +303,7 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
 
   // raw entries per stack, innermost first, computed once per stack
   const encoded = new Map<number, number[]>();
+  let truncatedStacks = 0;
   const entriesOf = (stack: number): number[] => {
     let e = encoded.get(stack);
     if (e) return e;
@@ -317,6 +332,11 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     const width = rpython || lines ? 2 : 1;
     e = [];
     for (let i = out.length - width; i >= 0; i -= width) for (let j = 0; j < width; j++) e.push(out[i + j]);
+    // Readers (ours and vmprof's) refuse deeper stacks: keep the innermost entries, say so once.
+    if (e.length > MAX_DEPTH) {
+      truncatedStacks++;
+      e.length = MAX_DEPTH - (MAX_DEPTH % width);
+    }
     encoded.set(stack, e);
     return e;
   };
@@ -327,16 +347,18 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     for (let i = 0; i < t.samples.length; i++) order.push([t.samples.time[i], ti, i]);
   });
   order.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
-  const unitMs = TIME_UNIT_MS[profile.meta.weightUnit];
   for (const [, ti, i] of order) {
     const t = threads[ti];
     const w = t.samples.weight[i];
-    const repeats = unitMs !== undefined ? Math.round((w * unitMs * 1000) / periodUsec) : Math.round(w);
+    const repeats = unitMs !== undefined ? Math.round((w * unitMs * 1000) / periodUsec) : Math.round(w / perSample);
     if (repeats <= 0) continue;
     const entries = t.samples.stack[i] >= 0 ? entriesOf(t.samples.stack[i]) : [];
     const rss = t.samples.rss ? t.samples.rss[i] : 0;
     const rssValue = Number.isFinite(rss) && rss > 0 ? Math.round(rss) : 0;
     for (let r = 0; r < repeats; r++) enc.stack(entries, threadIds[ti], rssValue, 1);
+  }
+  if (truncatedStacks > 0) {
+    options.warn?.(`${truncatedStacks} stack${truncatedStacks > 1 ? 's were' : ' was'} deeper than VMProf's ${MAX_DEPTH} entries: only the innermost ${MAX_DEPTH} were written`);
   }
   const stop = profile.meta.endTime || (start ? start + order.length * (periodUsec / 1000) : 0);
   enc.trailer(stop);

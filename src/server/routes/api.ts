@@ -67,7 +67,13 @@ export function attachmentJson(a: AttachmentRow, base: string): Record<string, u
 
 function acceptsGzip(request: FastifyRequest): boolean {
   const accept = String(request.headers['accept-encoding'] ?? '');
-  return /(^|,)\s*(gzip|\*)\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[\d.]+)?\s*(,|$)/i.test(accept);
+  // Parsed in code: the one-regex form backtracked quadratically on long runs of blanks.
+  return accept.split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { deserializeProfile } from '../../model/serialize.js';
 import type { Profile } from '../../model/profile.js';
 import { TOKEN_COOKIE } from '../auth.js';
@@ -16,22 +16,12 @@ import { checkId, isAuthorized, smallBody, tokenIsValid, type AccessPolicy } fro
 import { UploadError } from '../ingest.js';
 import { listPage, loginPage, notFoundPage, PAGE_CSP, PAGES_SCRIPT, profileFallbackPage, type ProfileSummary } from '../pages.js';
 import type { ProfileService } from '../service.js';
-import { webDistDir } from '../../assets/viewer.js';
+import { mediaTypeOf, webDistDir } from '../../assets/viewer.js';
 import { readBlobBytes } from '../store/store.js';
 import { parseFilters } from './vmprof.js';
 import { gunzipSync } from 'node:zlib';
 
 const PAGE_SIZE = 50;
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 /**
  * Resolves a request path inside `root`, or null: no `..`, no NUL, no
@@ -164,7 +154,7 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     }
     if (!info.isFile()) return html(reply, 404, notFoundPage('No such file.'));
     return reply
-      .type(MIME[extname(path)] ?? 'application/octet-stream')
+      .type(mediaTypeOf(path))
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'no-cache')
       .send(await readFile(path));
