@@ -12,6 +12,13 @@
  * - callgrind: `callgrind_annotate` (wall time of the whole tool, which also prints).
  * A missing tool is reported as such, never guessed.
  *
+ * Then the trace-event reader on a READERS_BENCH_TRACE_MB (default 100) MB
+ * synthetic Chrome trace (bench/trace-event.ts), beside speedscope's importer
+ * in headless Chromium on the same file: READERS_BENCH_TRACE_ROUNDS (default 3)
+ * rounds, each running both, the order alternating; medians of wall time and
+ * peak RSS, and the per-round speed ratio (median, min-max).
+ * READERS_BENCH_TRACE_MB=0 skips it.
+ *
  * Prints a Markdown table for docs/performance.md.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +32,7 @@ import { readPerfScript } from '../src/formats/perf/index.js';
 import { readPypyLog } from '../src/formats/pypylog/index.js';
 import { readJitlog } from '../src/formats/jitlog/index.js';
 import type { Profile } from '../src/model/profile.js';
+import { measureOurs, measureSpeedscope, writeTrace, type Measurement } from './trace-event.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = resolve(root, 'test/fixtures');
@@ -59,6 +67,11 @@ function timeTool(cmd: string, args: string[]): number | null {
 }
 
 const rows: string[] = [];
+const traceRows: string[] = [];
+
+function speedscopeVersion(): string {
+  return (JSON.parse(readFileSync(resolve(root, 'node_modules/speedscope/package.json'), 'utf8')) as { version: string }).version;
+}
 const row = (what: string, bytes: number, ours: number, reference: string) => {
   const mbps = bytes / 1024 / 1024 / (ours / 1000);
   rows.push(`| ${what} | ${(bytes / 1024).toFixed(0)} KiB | ${ours.toFixed(1)} ms (${mbps.toFixed(1)} MB/s) | ${reference} |`);
@@ -113,6 +126,31 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
 
   const jit = new Uint8Array(readFileSync(join(fixtures, 'pypy/pypy-wordcount.prof.jit')));
   row('jitlog, word count (10 traces)', jit.length, time(() => readJitlog(jit)), '—');
+  const traceMb = Number(process.env.READERS_BENCH_TRACE_MB ?? 100);
+  if (traceMb > 0) {
+    const tracePath = join(tmp, 'bench.trace.json');
+    const size = writeTrace(tracePath, traceMb);
+    const rounds = Number(process.env.READERS_BENCH_TRACE_ROUNDS ?? 3);
+    const ours: Measurement[] = [];
+    const theirs: Measurement[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which runs first, so a drift in the machine's load hits both alike.
+      if (r % 2 === 0) {
+        ours.push(measureOurs(tracePath));
+        theirs.push(await measureSpeedscope(tracePath));
+      } else {
+        theirs.push(await measureSpeedscope(tracePath));
+        ours.push(measureOurs(tracePath));
+      }
+      console.error(`round ${r + 1}: pyrometer ${ours[r].ms.toFixed(0)} ms ${ours[r].peakRssMb.toFixed(0)} MB; speedscope ${theirs[r].ms.toFixed(0)} ms ${theirs[r].peakRssMb.toFixed(0)} MB`);
+    }
+    const mb = size / 1024 / 1024;
+    const ratios = ours.map((o, i) => theirs[i].ms / o.ms).sort((a, b) => a - b);
+    const m = (xs: Measurement[], k: keyof Measurement) => median(xs.map((x) => x[k]));
+    traceRows.push(`| pyrometer (\`loadProfile\`: streamed above 16 MB) | ${mb.toFixed(0)} MB | ${m(ours, 'ms').toFixed(0)} ms (${(mb / (m(ours, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(ours, 'peakRssMb').toFixed(0)} MB (node process) |`);
+    traceRows.push(`| speedscope ${speedscopeVersion()} importer, Chromium | ${mb.toFixed(0)} MB | ${m(theirs, 'ms').toFixed(0)} ms (${(mb / (m(theirs, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(theirs, 'peakRssMb').toFixed(0)} MB (renderer process) |`);
+    traceRows.push(`\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${rounds} rounds)`);
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -121,3 +159,9 @@ console.log(`Readers (median of ${runs} runs after a warm-up; Node ${process.ver
 console.log('| input | size | pyrometer | reference tool on the same file |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (traceRows.length > 0) {
+  console.log('\nTrace Event Format, synthetic (8 threads, nested B/E and X slices, instants, counters):\n');
+  console.log('| reader | size | wall time (median) | peak RSS (median) |');
+  console.log('|---|---|---|---|');
+  for (const r of traceRows) console.log(r);
+}

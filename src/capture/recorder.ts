@@ -118,7 +118,7 @@ const PROBE = [
   'try:\n import _vmprof\n print(1)\nexcept ImportError:\n print(0)',
 ].join('\n');
 
-/** Runs `interp -c …` to learn that it is Python 3.8+ and which one; a clear error otherwise. */
+/** Runs `interp -S -c …` (-S: no site import, half the probe's start-up; the answers do not depend on it) to learn that it is Python 3.8+ and which one; a clear error otherwise. */
 export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
   const path = findExecutable(interpreter, cwd, env);
   if (!path) throw new RecordError(`${interpreter}: interpreter not found`);
@@ -127,7 +127,7 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   } catch {
     throw new RecordError(`${interpreter}: interpreter not found`);
   }
-  const r = spawnSync(path, ['-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(path, ['-S', '-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'EACCES') throw new RecordError(`${interpreter}: permission denied`);

@@ -77,11 +77,23 @@ export class JsonArrayStream {
     if (!this.seenBom && this.offset === 0 && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
     this.seenBom = true;
     let captureStart = this.capturing ? 0 : -1;
+    let nextBackslash = -1;
     while (i < n) {
       const c = chunk[i];
       if (this.capturing) {
         // Scan to the end of the captured value.
         if (this.inString) {
+          if (!this.escaped && c !== 0x5c && c !== 0x22) {
+            // Jump to the next quote or backslash: most of a trace's bytes are inside strings.
+            // (The next backslash is remembered: searching for a rare byte each time would be quadratic.)
+            if (nextBackslash < i) {
+              nextBackslash = chunk.indexOf(0x5c, i);
+              if (nextBackslash < 0) nextBackslash = n;
+            }
+            const q = chunk.indexOf(0x22, i);
+            i = Math.min(q < 0 ? n : q, nextBackslash);
+            continue;
+          }
           if (this.escaped) this.escaped = false;
           else if (c === 0x5c) this.escaped = true;
           else if (c === 0x22) {
@@ -129,7 +141,7 @@ export class JsonArrayStream {
           continue;
         }
         this.keyParts.push(chunk.subarray(i, end));
-        this.key = this.decoder.decode(concatParts(this.keyParts));
+        this.key = this.decoder.decode(this.keyParts.length === 1 ? this.keyParts[0] : concatBytes(this.keyParts));
         this.keyParts = [];
         this.mode = 'colon';
         i = end + 1;
@@ -219,7 +231,7 @@ export class JsonArrayStream {
 
   private finishCapture(chunk: Uint8Array, start: number, end: number): void {
     if (start >= 0) this.parts.push(chunk.subarray(start, end));
-    const text = this.decoder.decode(concatParts(this.parts));
+    const text = this.decoder.decode(this.parts.length === 1 ? this.parts[0] : concatBytes(this.parts));
     this.parts = [];
     this.capturing = false;
     if (this.captureTarget === 'element') {
@@ -252,8 +264,4 @@ export class JsonArrayStream {
     if (this.mode === 'element' || this.mode === 'after-element') return { complete: false, droppedPartial };
     throw new ProfileFormatError(this.format, 'invalid JSON: unexpected end of input', this.offset);
   }
-}
-
-function concatParts(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }

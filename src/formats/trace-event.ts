@@ -393,7 +393,19 @@ class TraceReader {
     }
   }
 
+  private readonly frameOfName = new Map<number, number>();
+
+  /** The frame for a slice name, made once per name (the VizTracer pattern is a regex). */
   private funcFrame(builder: ProfileBuilder, nameId: number): number {
+    let frame = this.frameOfName.get(nameId);
+    if (frame === undefined) {
+      frame = this.makeFrame(builder, nameId);
+      this.frameOfName.set(nameId, frame);
+    }
+    return frame;
+  }
+
+  private makeFrame(builder: ProfileBuilder, nameId: number): number {
     const name = this.strings[nameId];
     const info = this.frameInfo.get(nameId);
     if (info) return builder.frame(builder.func(name, info.file, info.line, 'other'), info.line);

@@ -23,6 +23,8 @@ export interface ThreadFacts {
   state: string;
   /** CPU time used so far, nanoseconds. */
   cpuNs: number;
+  /** Time spent runnable but waiting for a CPU so far, nanoseconds (0 without schedstat). */
+  waitNs: number;
 }
 
 /** Splits /proc/…/stat after the `(comm)` field (comm may hold spaces and parentheses). */
@@ -51,14 +53,15 @@ export class KernelThread {
   facts(): ThreadFacts | null {
     if (this.schedFd >= 0) {
       const sched = preadText(this.schedFd);
-      const ns = sched ? Number(sched.slice(0, sched.indexOf(' '))) : NaN;
-      if (Number.isFinite(ns)) return { state: '', cpuNs: ns };
+      const parts = sched ? sched.split(' ') : [];
+      const ns = Number(parts[0]);
+      if (parts.length > 1 && Number.isFinite(ns)) return { state: '', cpuNs: ns, waitNs: Number(parts[1]) || 0 };
     }
     if (this.statFd < 0) return null;
     const stat = preadText(this.statFd);
     if (stat === null || stat.length === 0) return null;
     const fields = statFields(stat);
-    return { state: fields[0], cpuNs: (Number(fields[11]) + Number(fields[12])) * TICK_NS };
+    return { state: fields[0], cpuNs: (Number(fields[11]) + Number(fields[12])) * TICK_NS, waitNs: 0 };
   }
 
   /** The one-letter state from stat (R running or runnable, S sleeping, D disk wait, …); '' when gone. */

@@ -41,6 +41,7 @@ export interface OutsideOptions {
 interface ThreadState {
   kernel: KernelThread;
   lastCpuNs: number;
+  lastWaitNs: number;
   credit: number;
   announced: boolean;
 }
@@ -243,10 +244,12 @@ export class OutsideSampler {
         const kernel = new KernelThread(p.pid, t.tid);
         // on the first look at a process its threads' CPU so far was before we watched; a thread
         // that appears later was born since the last look: all its CPU is new
-        st = { kernel, lastCpuNs: 0, credit: 0, announced: false };
+        st = { kernel, lastCpuNs: 0, lastWaitNs: 0, credit: 0, announced: false };
         p.threads.set(t.tid, st);
         if (!p.looked) {
-          st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
+          const first = kernel.facts();
+          st.lastCpuNs = first?.cpuNs ?? 0;
+          st.lastWaitNs = first?.waitNs ?? 0;
           continue;
         }
       }
@@ -256,10 +259,12 @@ export class OutsideSampler {
       st.lastCpuNs = facts.cpuNs;
       this.totals.cpuS += cpuMs / 1000;
       if (o.gil && t.tstate !== gilHolder) continue;
+      const waitMs = Math.max(0, (facts.waitNs - st.lastWaitNs) / 1e6);
+      st.lastWaitNs = facts.waitNs;
       // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure)
-      // in state R now and on CPU for a part of it (a thread just woken and still waiting for a
-      // CPU on a loaded machine has not run yet: it was waiting)
-      const running = cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
+      // in state R now having run more than it queued for a CPU (on a loaded machine a thread
+      // preempted at a system call's return sits runnable there: it waits, it does not run)
+      const running = cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && cpuMs >= waitMs && (facts.state || st.kernel.state()) === 'R');
       const idle = o.mode === 'wall' && !running;
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
       // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting
