@@ -40,7 +40,8 @@ if (args.includes('--help')) {
   process.exit(0);
 }
 const ROUNDS = Number(option('--rounds', '3'));
-const PYTHON = option('--python', 'python3');
+// the real executable: a pyenv shim would put a shell (and its short-lived children) between us and Python
+const PYTHON = spawnSync(option('--python', 'python3'), ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const JSON_OUT = resolve(root, option('--json', 'bench/out/outside.json'));
 const measure = join(root, 'bench/workloads/measure.py');
 const workload = [join(root, 'bench/workloads/recursive.py'), '2'];

@@ -4,7 +4,7 @@
  *
  * Each round runs, in a rotating order (so no command always runs first or after a given one):
  * `node -e 0`, `pyrometer --version`, `pyrometer info FILE` on a real 156 KiB VMProf profile,
- * `python3 -c pass` and `pyrometer record -- python3 -c pass`. The table gives each command's
+ * `python3 -c pass`, `pyrometer record -- python3 -c pass` and the same with `--in-process`. The table gives each command's
  * median wall time and its ratio to `node -e 0` measured within the same round (median of the
  * per-round ratios, with a 90% bootstrap interval). record's own share is record minus the bare
  * interpreter in the same round: our start-up, the agent's, and reading the profile back for the
@@ -38,6 +38,11 @@ const cli = (base: string, tag: string): Case[] => [
   {
     label: `pyrometer record -- python3 -c pass${tag}`,
     argv: [node, join(base, 'bin/pyrometer.js'), 'record', '-o', join(scratch, `r${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
+  },
+  {
+    // the in-process agent's path: probe, agent start-up, summary (issue 12)
+    label: `pyrometer record --in-process -- python3 -c pass${tag}`,
+    argv: [node, join(base, 'bin/pyrometer.js'), 'record', '--in-process', '-o', join(scratch, `i${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
   },
 ];
 const cases: Case[] = [

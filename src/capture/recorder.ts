@@ -118,7 +118,7 @@ const PROBE = [
   'try:\n import _vmprof\n print(1)\nexcept ImportError:\n print(0)',
 ].join('\n');
 
-/** Runs `interp -c …` to learn that it is Python 3.8+ and which one; a clear error otherwise. */
+/** Runs `interp -S -c …` (-S: no site import, half the probe's start-up; the answers do not depend on it) to learn that it is Python 3.8+ and which one; a clear error otherwise. */
 export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
   const path = findExecutable(interpreter, cwd, env);
   if (!path) throw new RecordError(`${interpreter}: interpreter not found`);
@@ -127,7 +127,7 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   } catch {
     throw new RecordError(`${interpreter}: interpreter not found`);
   }
-  const r = spawnSync(path, ['-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(path, ['-S', '-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'EACCES') throw new RecordError(`${interpreter}: permission denied`);
@@ -299,7 +299,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (engine === 'vmprof' && options.lines) {
     // PyPy's _vmprof takes lines=1 but 7.3 records none: say so rather than drop it silently
     const head = new Uint8Array(readFileSync(tmp).subarray(0, 4096));
-    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (${interpreter.version}) records no line numbers; the profile has functions only`);
+    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (Python ${interpreter.version}) records no line numbers; the profile has functions only`);
   }
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out

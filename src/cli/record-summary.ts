@@ -5,7 +5,9 @@
  * `show` and `view` will say.
  */
 import { relative } from 'node:path';
-import { loadProfile } from '../formats/load.js';
+import { createReadStream } from 'node:fs';
+// the VMProf reader alone: formats/load.js loads every format's reader (~0.1 s CPU at start-up)
+import { readVmprofStream } from '../formats/vmprof/index.js';
 import { sanitize } from '../report/text.js';
 import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
 import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
@@ -69,7 +71,8 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
     sampleRate: clockS > 0 ? (Number(extra.samples) >= 0 && extra.samples !== undefined ? Number(extra.samples) : total) / clockS : 0,
     hottest,
     // the program took SIGPROF for itself, or exec'd: the agent wrote when and why sampling stopped
-    warnings: [...profile.meta.warnings, ...(profile.meta.extra.sampling_stopped ? [profile.meta.extra.sampling_stopped] : [])],
+    // the agent's notes: sampling stopped early (exec, the program's own SIGPROF), what PyPy cannot do
+    warnings: [...profile.meta.warnings, ...['sampling_stopped', 'sampling_note'].flatMap((k) => (profile.meta.extra[k] ? [profile.meta.extra[k]] : []))],
   };
 }
 
@@ -143,7 +146,7 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
 export async function recordSummary(result: RecordResult, requestedRate: number, mode: { wall?: boolean }): Promise<string> {
   let profile: Profile;
   try {
-    profile = await loadProfile(result.profilePath, { format: 'vmprof' });
+    profile = await readVmprofStream(createReadStream(result.profilePath));
   } catch (err) {
     return `pyrometer: wrote ${result.profilePath}, but could not read it back: ${(err as Error).message}\n`;
   }

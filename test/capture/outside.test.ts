@@ -14,7 +14,7 @@ import { unsupportedMessage } from '../../src/capture/outside/target.js';
 import { cpythons, pyenvPython } from './interpreters.js';
 import { join } from 'node:path';
 import { KIND_PYTHON } from '../../src/model/profile.js';
-import { dataPath, readProfile, removeDir, runPyrometer } from './run.js';
+import { dataPath, projectRoot, readProfile, removeDir, runPyrometer, selfByName } from './run.js';
 
 // Every instruction offset of every code object in a module, with the line CPython gives it.
 const LINES_PROBE = `
@@ -208,5 +208,30 @@ test('record --wall --gil --lines --mem from outside: only GIL holders, a line o
     }
   } finally {
     removeDir(run.dir);
+  }
+});
+
+test('the bundled example: the outside sampler and the in-process agent agree on the top functions', async () => {
+  const example = join(projectRoot, 'examples/hotspots.py');
+  const outside = await runPyrometer(['record', '-o', 'o.prof', '--', 'python3', example]);
+  const inside = await runPyrometer(['record', '--in-process', '-o', 'i.prof', '--', 'python3', example]);
+  try {
+    assert.equal(outside.code, 0, outside.stderr);
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.equal(outside.stdout, inside.stdout);
+    // outside names are qualified (Random.randrange), the agent's are not: compare the last part
+    const top = async (path: string, n: number) => {
+      const self = selfByName(await readProfile(path));
+      const merged = new Map<string, number>();
+      for (const [name, w] of self) if (!name.startsWith('<')) merged.set(name.split('.').pop()!, (merged.get(name.split('.').pop()!) ?? 0) + w);
+      return [...merged].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name]) => name);
+    };
+    const outTop = await top(join(outside.dir, 'o.prof'), 3);
+    const inTop = await top(join(inside.dir, 'i.prof'), 6);
+    assert.equal(outTop[0], 'improve_route');
+    for (const name of outTop) assert.ok(inTop.includes(name), `${name} (outside top 3: ${outTop}) is not in the agent's top 6: ${inTop}`);
+  } finally {
+    removeDir(outside.dir);
+    removeDir(inside.dir);
   }
 });

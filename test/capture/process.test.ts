@@ -140,7 +140,8 @@ function childOf(pid: number): number {
 }
 
 test('the program killed outright (SIGKILL): the records written so far form a readable profile', async () => {
-  const run = await runPyrometer(['record', '-o', 'k.prof', '--', 'python3', dataPath('behave.py'), 'loop'], {
+  // the in-process agent's file (the outside sampler outlives the program and finishes its file)
+  const run = await runPyrometer(['record', '--in-process', '-o', 'k.prof', '--', 'python3', dataPath('behave.py'), 'loop'], {
     when: {
       stdout: 'ready',
       then: (nodePid) => setTimeout(() => {

@@ -32,4 +32,5 @@ test('every regex literal in src/formats, src/server and src/net is safe from su
     }
   }
   assert.deepEqual(unsafe, [], `regexes that can be made slow:\n${unsafe.join('\n')}`);
+  console.log(`ReDoS check: ${unique.size} distinct regexes in ${literals.length} literals, ${unique.size - unsafe.length} safe`);
 });

@@ -43,7 +43,8 @@ declare global {
 export class App implements AppHost {
   private state: ViewState;
   private sources: ProfileSource[] = [];
-  private profiles = new Map<number, Profile>();
+  /** Loads under way or done, so two views asking for one profile share one fetch. */
+  private profiles = new Map<number, Promise<Profile>>();
   private readonly transformed = new Memo<Profile>();
   private readonly viewModel = new Memo<ViewModel>();
   private readonly paletteMemo = new Memo<Palette>();
@@ -278,12 +279,16 @@ export class App implements AppHost {
     this.markers.setColors({ text: v('--frame-text'), background: v('--bg'), outline: v('--fg') }, this.state.theme === 'dark');
   }
 
-  async loadProfile(index: number): Promise<Profile> {
+  loadProfile(index: number): Promise<Profile> {
     let p = this.profiles.get(index);
     if (!p) {
       const t0 = performance.now();
-      p = await this.sources[index].load();
-      this.hooks.timings.load ??= performance.now() - t0;
+      p = this.sources[index].load().then((profile) => {
+        this.hooks.timings.load ??= performance.now() - t0;
+        return profile;
+      });
+      // A failed load is tried again next time.
+      p.catch(() => this.profiles.delete(index));
       this.profiles.set(index, p);
     }
     return p;
@@ -310,6 +315,9 @@ export class App implements AppHost {
     let base: Profile;
     try {
       if (!this.profiles.has(this.state.profile)) this.renderToolbar(null);
+      // Compare needs the other profile too: fetch both at once.
+      const other = this.state.compare;
+      if (this.state.view === 'compare' && other >= 0 && other < this.sources.length) this.loadProfile(other).catch(() => {});
       base = await this.loadProfile(this.state.profile);
     } catch (err) {
       this.hooks.error = (err as Error).message;

@@ -458,8 +458,6 @@ export class FlameCanvas {
       if (y + ROW_HEIGHT < AXIS_HEIGHT || y > this.height) continue;
       const row = chart.rows[d];
       let lastPixel = -Infinity;
-      // Narrow boxes (under 3 px) of one colour that touch are drawn as one rectangle: zoomed out, a
-      // row of a big profile would otherwise be a thousand 1-px fillRects a frame.
       let runColor = -1;
       let runX = 0;
       let runEnd = 0;
@@ -487,8 +485,12 @@ export class FlameCanvas {
         const color = this.colorOf(func);
         if (clippedW < 3) {
           const x = Math.floor(clippedX);
-          if (color === runColor && x <= runEnd + 1) runEnd = Math.max(runEnd, x + Math.max(1, Math.ceil(clippedW)));
-          else {
+          if (runColor >= 0 && x <= runEnd + 1) {
+            // Touching narrow boxes are one rectangle (a thousand 1-px fillRects a row cost 100 ms a
+            // frame): in their colour when they share one, else in the neutral "many small frames" grey.
+            runEnd = Math.max(runEnd, x + Math.max(1, Math.ceil(clippedW)));
+            if (color !== runColor) runColor = this.palette!.dimmed;
+          } else {
             flush();
             runColor = color;
             runX = x;

@@ -3,7 +3,7 @@
  * is loaded into it) and this process reads its memory (sampler.ts). The profile is written
  * progressively to OUT.<pid>.tmp and renamed to OUT once sampling has ended.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -64,10 +64,25 @@ function sampler(pid: number, options: Pick<OutsideRecordOptions, 'wall' | 'memo
   });
 }
 
+/** `-m module`: a missing module is one line and no file, as with the in-process agent. */
+function checkModule(command: TargetCommand, interpreter: InterpreterInfo, options: OutsideRecordOptions, tmp: string): void {
+  const r = spawnSync(interpreter.path, [...command.interpreterOptions.filter((o) => o !== '-u'), '-c', 'import importlib.util, sys\ntry:\n    found = importlib.util.find_spec(sys.argv[1])\nexcept Exception:\n    found = None\nsys.exit(0 if found else 3)', command.what], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: 'ignore',
+    timeout: 30_000,
+  });
+  if (r.status === 3) {
+    removeQuietly(tmp);
+    throw new RecordError(`${command.what}: no module named ${command.what}`);
+  }
+}
+
 /** Runs the command and samples it from outside until it exits. */
 export async function recordOutside(command: TargetCommand, interpreter: InterpreterInfo, options: OutsideRecordOptions): Promise<RecordResult> {
   const output = options.output;
   const tmp = `${output}.${process.pid}.tmp`;
+  if (command.kind === 'module') checkModule(command, interpreter, options, tmp);
   const stdio = options.stdio ?? 'inherit';
   const started = Date.now();
   const child = spawn(interpreter.path, [...command.interpreterOptions, ...command.target], {

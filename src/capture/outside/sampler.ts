@@ -61,7 +61,7 @@ interface ProcessState {
   looked: boolean;
 }
 
-const CHILD_SCAN_MS = 100;
+const CHILD_SCAN_MS = 20;
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -197,7 +197,8 @@ export class OutsideSampler {
       for (const child of childProcesses(pid)) {
         if (seen.has(child)) continue;
         seen.add(child);
-        this.addProcess(child);
+        // born since the last scan: all its CPU is new, nothing to set a baseline against
+        this.addProcess(child).looked = true;
         queue.push(child);
       }
     }
@@ -258,7 +259,9 @@ export class OutsideSampler {
       if (o.gil && t.tstate !== gilHolder) continue;
       // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure)
       // in state R now and on CPU for a part of it (a thread just woken and still waiting for a
-      // CPU on a loaded machine has not run yet: it was waiting)
+      // CPU on a loaded machine has not run yet: it was waiting). On a heavily loaded machine a
+      // thread also sits runnable where it was preempted (often a system call's return): those
+      // looks count as running there, a bias only a quieter machine removes.
       const running = cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
       const idle = o.mode === 'wall' && !running;
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
