@@ -28,7 +28,7 @@ const MAX_CHUNKS = 8192;
 const MAX_RANGE = 4 << 20;
 
 export interface CodeInfo {
-  /** A number unique to this code object for the whole run (addresses can be reused). */
+  /** A number unique to this code object among all processes read (addresses can be reused). */
   id: number;
   address: number;
   name: string;
@@ -54,6 +54,9 @@ export interface PyThread {
   tid: number;
 }
 
+/** Code ids are unique across readers: one run may sample several processes into one file. */
+let nextCodeId = 1;
+
 /** A torn read: the caller drops the stack and counts it. */
 export class TornStack extends Error {}
 
@@ -62,7 +65,6 @@ export class PythonReader {
   readonly memory: ProcessMemory;
   private readonly codes = new Map<number, CodeInfo>();
   private verified = new Set<number>();
-  private nextCodeId = 1;
   private codeType: number;
   /** glibc's struct pthread: where the kernel thread id sits (≤3.10 has no native_thread_id). */
   private pthreadTidOffset = -1;
@@ -312,7 +314,7 @@ export class PythonReader {
     }
     const name = this.string(namePtr);
     const info: CodeInfo = {
-      id: this.nextCodeId++,
+      id: nextCodeId++,
       address,
       name,
       qualname: qualPtr ? this.string(qualPtr) : name,

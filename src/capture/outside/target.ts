@@ -4,7 +4,7 @@
  * (`Py_Version` from 3.11, else the file name), and the layout for that version (3.13+: checked
  * against the `_Py_DebugOffsets` table at the start of `_PyRuntime`).
  */
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readElf, type ElfInfo } from './elf.js';
 import { AttachError, notPermittedMessage } from './errors.js';
@@ -25,6 +25,30 @@ export interface PythonTarget {
 }
 
 const WANTED = ['_PyRuntime', 'Py_Version', 'PyCode_Type'] as const;
+
+/** ELF facts by file (path, size, mtime): children and retries look at the same few files. */
+const elfCache = new Map<string, ElfInfo | Error>();
+
+function elfOf(path: string): ElfInfo {
+  let key = path;
+  try {
+    const st = statSync(path);
+    key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  } catch {
+    // read below reports it
+  }
+  let info = elfCache.get(key);
+  if (info === undefined) {
+    try {
+      info = readElf(path, WANTED);
+    } catch (err) {
+      info = err as Error;
+    }
+    elfCache.set(key, info);
+  }
+  if (info instanceof Error) throw info;
+  return info;
+}
 
 function errnoOf(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? '';
@@ -70,7 +94,7 @@ export function locatePython(pid: number): PythonTarget {
   let found: { path: string; elf: ElfInfo } | null = null;
   for (const path of candidates) {
     try {
-      const elf = readElf(hostPath(pid, path), WANTED);
+      const elf = elfOf(hostPath(pid, path));
       if (elf.symbols.has('_PyRuntime')) {
         found = { path, elf };
         break;
