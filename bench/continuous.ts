@@ -20,7 +20,7 @@
  * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
  *    per row of each resolution.
  *
- * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse]
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite]
  * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
@@ -49,6 +49,7 @@ const CLIENTS = arg('clients', 16);
 const ROUNDS = arg('rounds', 3);
 const QUERIES = arg('queries', 60);
 const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
+const WITH_SQLITE = !process.argv.includes('--no-sqlite');
 const POOL = 150;
 const SAMPLES_PER_CHUNK = 1000;
 
@@ -219,9 +220,11 @@ const results: Record<string, unknown> = { chunks: CHUNKS, clients: CLIENTS, rou
 let clickhouse: ClickHouseCluster | null = null;
 try {
   console.log(`bench:continuous — ${SERVICES} services, ${CHUNKS} chunks per round, ${CLIENTS} clients, ${ROUNDS} rounds each format`);
-  const sqliteRounds = await ingestBench('SQLite', ['--port', '0', '--data', join(work, 'sqlite-serve')]);
-  results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
-  results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
+  if (WITH_SQLITE) {
+    const sqliteRounds = await ingestBench('SQLite', ['--port', '0', '--data', join(work, 'sqlite-serve')]);
+    results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
+    results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
+  }
   if (WITH_CLICKHOUSE) {
     clickhouse = await startClickHouse(1);
     const chRounds = await ingestBench('ClickHouse', ['--port', '0', '--data', join(work, 'ch-serve'), '--store', clickhouse.url('bench_ingest')]);

@@ -17,7 +17,8 @@
  * in headless Chromium on the same file: READERS_BENCH_TRACE_ROUNDS (default 3)
  * rounds, each running both, the order alternating; medians of wall time and
  * peak RSS, and the per-round speed ratio (median, min-max).
- * READERS_BENCH_TRACE_MB=0 skips it.
+ * READERS_BENCH_TRACE_MB=0 skips it; speedscope gets READERS_BENCH_SPEEDSCOPE_TIMEOUT_S
+ * (default 900) per round, after which the row says it gave no profile.
  *
  * Prints a Markdown table for docs/performance.md.
  */
@@ -133,23 +134,38 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
     const rounds = Number(process.env.READERS_BENCH_TRACE_ROUNDS ?? 3);
     const ours: Measurement[] = [];
     const theirs: Measurement[] = [];
+    const timeoutMs = Number(process.env.READERS_BENCH_SPEEDSCOPE_TIMEOUT_S ?? 900) * 1000;
     for (let r = 0; r < rounds; r++) {
       // Alternate which runs first, so a drift in the machine's load hits both alike.
+      const runOurs = () => {
+        ours.push(measureOurs(tracePath));
+        console.error(`round ${r + 1}: pyrometer ${ours[r].ms.toFixed(0)} ms, peak RSS ${ours[r].peakRssMb.toFixed(0)} MB`);
+      };
+      const runTheirs = async () => {
+        theirs.push(await measureSpeedscope(tracePath, timeoutMs));
+        console.error(`round ${r + 1}: speedscope ${theirs[r].failed ?? `${theirs[r].ms.toFixed(0)} ms`}, renderer peak RSS ${theirs[r].peakRssMb.toFixed(0)} MB`);
+      };
       if (r % 2 === 0) {
-        ours.push(measureOurs(tracePath));
-        theirs.push(await measureSpeedscope(tracePath));
+        runOurs();
+        await runTheirs();
       } else {
-        theirs.push(await measureSpeedscope(tracePath));
-        ours.push(measureOurs(tracePath));
+        await runTheirs();
+        runOurs();
       }
-      console.error(`round ${r + 1}: pyrometer ${ours[r].ms.toFixed(0)} ms ${ours[r].peakRssMb.toFixed(0)} MB; speedscope ${theirs[r].ms.toFixed(0)} ms ${theirs[r].peakRssMb.toFixed(0)} MB`);
     }
     const mb = size / 1024 / 1024;
-    const ratios = ours.map((o, i) => theirs[i].ms / o.ms).sort((a, b) => a - b);
-    const m = (xs: Measurement[], k: keyof Measurement) => median(xs.map((x) => x[k]));
+    const m = (xs: Measurement[], k: 'ms' | 'peakRssMb') => median(xs.map((x) => x[k]));
     traceRows.push(`| pyrometer (\`loadProfile\`: streamed above 16 MB) | ${mb.toFixed(0)} MB | ${m(ours, 'ms').toFixed(0)} ms (${(mb / (m(ours, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(ours, 'peakRssMb').toFixed(0)} MB (node process) |`);
-    traceRows.push(`| speedscope ${speedscopeVersion()} importer, Chromium | ${mb.toFixed(0)} MB | ${m(theirs, 'ms').toFixed(0)} ms (${(mb / (m(theirs, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(theirs, 'peakRssMb').toFixed(0)} MB (renderer process) |`);
-    traceRows.push(`\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${rounds} rounds)`);
+    const done = theirs.filter((t) => !t.failed);
+    const version = speedscopeVersion();
+    if (done.length > 0) {
+      traceRows.push(`| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${m(done, 'ms').toFixed(0)} ms (${(mb / (m(done, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(done, 'peakRssMb').toFixed(0)} MB (renderer process) |`);
+      const ratios = done.map((t) => t.ms / ours[theirs.indexOf(t)].ms).sort((a, b) => a - b);
+      traceRows.push(`\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${done.length} rounds)`);
+    }
+    for (const t of theirs.filter((x) => x.failed)) {
+      traceRows.push(`| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | ${t.peakRssMb.toFixed(0)} MB (renderer process, when stopped) |`);
+    }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -69,6 +69,8 @@ export function writeTrace(path: string, megabytes: number): number {
 export interface Measurement {
   ms: number;
   peakRssMb: number;
+  /** Why the reader gave no result (speedscope's error page, or no profile within the time limit). */
+  failed?: string;
 }
 
 /** pyrometer's loader on the file, in a fresh node process. */
@@ -112,7 +114,7 @@ function rendererPeakMb(browserPid: number): number {
 }
 
 /** speedscope's importer on the file in headless Chromium. */
-export async function measureSpeedscope(path: string): Promise<Measurement> {
+export async function measureSpeedscope(path: string, timeoutMs = 900_000): Promise<Measurement> {
   // A browser server: its process id finds the renderer for the peak RSS.
   const browserServer = await chromium.launchServer({
     executablePath: '/usr/bin/chromium',
@@ -127,9 +129,15 @@ export async function measureSpeedscope(path: string): Promise<Measurement> {
     await input.waitFor({ state: 'attached' });
     const t0 = performance.now();
     await input.setInputFiles(path);
-    await page.getByText(/^\W*Export$/).waitFor({ timeout: 600_000 });
+    const failedText = page.getByText(/Something went wrong|Unrecognized format/i).first();
+    const outcome = await Promise.race([
+      page.getByText(/^\W*Export$/).waitFor({ timeout: timeoutMs }).then(() => 'loaded'),
+      failedText.waitFor({ timeout: timeoutMs }).then(() => 'failed'),
+    ]).catch(() => 'timeout');
     const ms = performance.now() - t0;
-    return { ms, peakRssMb: rendererPeakMb(browserServer.process().pid!) };
+    const peakRssMb = rendererPeakMb(browserServer.process().pid!);
+    if (outcome === 'loaded') return { ms, peakRssMb };
+    return { ms, peakRssMb, failed: outcome === 'failed' ? 'speedscope showed an error' : `no profile after ${Math.round(timeoutMs / 1000)} s` };
   } finally {
     await browser.close();
     await browserServer.close();

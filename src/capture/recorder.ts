@@ -299,7 +299,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (engine === 'vmprof' && options.lines) {
     // PyPy's _vmprof takes lines=1 but 7.3 records none: say so rather than drop it silently
     const head = new Uint8Array(readFileSync(tmp).subarray(0, 4096));
-    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (${interpreter.version}) records no line numbers; the profile has functions only`);
+    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (Python ${interpreter.version}) records no line numbers; the profile has functions only`);
   }
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out

@@ -71,7 +71,8 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
     sampleRate: clockS > 0 ? (Number(extra.samples) >= 0 && extra.samples !== undefined ? Number(extra.samples) : total) / clockS : 0,
     hottest,
     // the program took SIGPROF for itself, or exec'd: the agent wrote when and why sampling stopped
-    warnings: [...profile.meta.warnings, ...(profile.meta.extra.sampling_stopped ? [profile.meta.extra.sampling_stopped] : [])],
+    // the agent's notes: sampling stopped early (exec, the program's own SIGPROF), what PyPy cannot do
+    warnings: [...profile.meta.warnings, ...['sampling_stopped', 'sampling_note'].flatMap((k) => (profile.meta.extra[k] ? [profile.meta.extra[k]] : []))],
   };
 }
 

@@ -80,13 +80,17 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     if (port !== undefined && !hostAllowed(hosts, request.headers.host, port)) return sendError(reply, 421, MISDIRECTED_MESSAGE);
   });
   // The idle limit counts only while the client is sending: a long parse is not the client's silence.
+  // (app.inject()'s requests have a stand-in socket without timers: nothing to limit there.)
+  const idleLimit = (socket: { setTimeout?: unknown }, ms: number) => {
+    if (typeof socket.setTimeout === 'function') (socket as import('node:net').Socket).setTimeout(ms);
+  };
   app.addHook('onRequest', async (request) => {
     const sendsBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-    request.raw.socket.setTimeout(sendsBody ? timeouts.idleMs : 0);
+    idleLimit(request.raw.socket, sendsBody ? timeouts.idleMs : 0);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
-    payload.once('end', () => request.raw.socket.setTimeout(0));
+    payload.once('end', () => idleLimit(request.raw.socket, 0));
     done(null, payload);
   });
 

@@ -137,3 +137,18 @@ for (const python of INTERPRETERS) {
     }
   });
 }
+
+test('pypy3 --wall --lines: what PyPy\'s _vmprof cannot do is said, one line each, not dropped silently', async () => {
+  const run = await runPyrometer(['record', '--wall', '--lines', '-o', 'out.prof', '--', 'pypy3', dataPath('sleeper.py')]);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const profile = await readProfile(join(run.dir, 'out.prof'));
+    // PyPy 7.3.11: enable(lines=1) is accepted, no LINES flag is written; no insert_real_time_thread
+    assert.equal(profile.meta.flags.includes('lines'), false);
+    assert.match(run.stderr, /note: --lines: this PyPy's _vmprof \(Python 3\.\d+\.\d+\) records no line numbers/);
+    assert.equal(profile.threads.length, 1);
+    assert.match(run.stderr, /note: --wall: this PyPy's _vmprof samples only the main thread in wall-clock mode/);
+  } finally {
+    removeDir(run.dir);
+  }
+});

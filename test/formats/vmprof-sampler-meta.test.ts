@@ -185,7 +185,7 @@ test('merged file from PyPy\'s own _vmprof (no sampler META): threads still get 
 });
 
 test('real --wall recording: the sleeping thread is idle to hideIdle, and sample times span the run', async () => {
-  const run = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
+  const run = await runPyrometer(['record', '--in-process', '--wall', '-o', 'w.prof', '--', 'python3', dataPath('sleeper.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const p = await readProfile(join(run.dir, 'w.prof'));
@@ -218,7 +218,7 @@ test('real --wall recording: the sleeping thread is idle to hideIdle, and sample
 });
 
 test('real --subprocesses recording: parent, pool worker and subprocess threads are in distinct processes', async () => {
-  const run = await runPyrometer(['record', '--subprocesses', '-o', 'all.prof', '--', 'python3', dataPath('parent_child.py')]);
+  const run = await runPyrometer(['record', '--in-process', '--subprocesses', '-o', 'all.prof', '--', 'python3', dataPath('parent_child.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const p = await readProfile(join(run.dir, 'all.prof'));

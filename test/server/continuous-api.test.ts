@@ -28,12 +28,28 @@ const NOW = Date.now();
 const T0 = Math.floor((NOW - 30 * 60_000) / 60_000) * 60_000; // half an hour ago, on a minute
 
 let app: FastifyInstance;
+let base: string;
 let token: string;
+
+/** One request over a real socket (the server's guards read the socket), answered like fastify's inject. */
+async function request(options: { method: string; url: string; headers?: Record<string, string>; payload?: string | Buffer }) {
+  const response = await fetch(`${base}${options.url}`, { method: options.method, headers: options.headers, body: options.payload });
+  const rawPayload = Buffer.from(await response.arrayBuffer());
+  return {
+    statusCode: response.status,
+    headers: Object.fromEntries(response.headers),
+    rawPayload,
+    body: rawPayload.toString('utf8'),
+    json: () => JSON.parse(rawPayload.toString('utf8')),
+  };
+}
 before(async () => {
   const store = SqliteStore.open(join(work, 'p.db'));
   token = generateToken();
   await store.createToken('test', hashToken(token));
   app = await buildApp({ store, spoolDir: join(work, 'spool'), viewerDir: null, requireToken: true, parseInWorkers: false, seriesStore: new SqliteSeriesStore(join(work, 'p.db')) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });
 after(async () => { await app.close(); });
 
@@ -46,7 +62,7 @@ function chunk(over: Partial<StreamChunk> & { stacks: Record<string, number> }):
 }
 
 async function json(url: string) {
-  const r = await app.inject({ method: 'GET', url, headers: auth() });
+  const r = await request({ method: 'GET', url, headers: auth() });
   assert.equal(r.statusCode, 200, r.body);
   return r.json();
 }
@@ -65,7 +81,7 @@ function multipart(parts: { field: string; file: string; bytes: Uint8Array }[]):
 describe('our chunks', () => {
   test('a chunk is stored once; a resend is acknowledged without adding', async () => {
     const body = Buffer.from(encodeChunk(chunk({ stacks: { 'main (a.py:1);work (a.py:4)': 7 } })));
-    const post = () => app.inject({ method: 'POST', url: '/api/v1/stream', headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' }, payload: body });
+    const post = () => request({ method: 'POST', url: '/api/v1/stream', headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' }, payload: body });
     const first = await post();
     assert.equal(first.statusCode, 200, first.body);
     assert.deepEqual(first.json(), { status: 'ok', stored: true, samples: 7, stacks: 1 });
@@ -76,13 +92,13 @@ describe('our chunks', () => {
   });
 
   test('without a token: 401; bad bytes: one-line 400', async () => {
-    const r = await app.inject({ method: 'POST', url: '/api/v1/stream', payload: Buffer.from(encodeChunk(chunk({ seq: 2, stacks: { a: 1 } }))) });
+    const r = await request({ method: 'POST', url: '/api/v1/stream', payload: Buffer.from(encodeChunk(chunk({ seq: 2, stacks: { a: 1 } }))) });
     assert.equal(r.statusCode, 401);
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from('{"pyrometerChunk": 1, "service": "x y"}') });
+    const bad = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from('{"pyrometerChunk": 1, "service": "x y"}') });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /^stream-chunk: .*must be/);
     assert.doesNotMatch(bad.json().error, /\n/);
-    const notChunk = await app.inject({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from([0x1f, 0x8b, 1, 2, 3]) });
+    const notChunk = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from([0x1f, 0x8b, 1, 2, 3]) });
     assert.equal(notChunk.statusCode, 400);
   });
 });
@@ -92,7 +108,7 @@ describe('Pyroscope /ingest', () => {
   const range = `from=${(from - 10) * 1000}&to=${(from + 20) * 1000}`;
 
   test('folded text (the default format) with labels in the name', async () => {
-    const r = await app.inject({ method: 'POST', url: `/ingest?name=${encodeURIComponent('shop.cpu{env=prod,region=eu}')}&from=${from}&until=${from + 10}&sampleRate=100&spyName=pyspy&units=samples&aggregationType=sum`,
+    const r = await request({ method: 'POST', url: `/ingest?name=${encodeURIComponent('shop.cpu{env=prod,region=eu}')}&from=${from}&until=${from + 10}&sampleRate=100&spyName=pyspy&units=samples&aggregationType=sum`,
       headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'main;checkout;price 100\nmain;checkout;tax 200\nmain;idle 50\n' });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=shop&label=env=prod&${range}`);
@@ -104,7 +120,7 @@ describe('Pyroscope /ingest', () => {
   });
 
   test('lines text: one sample per line', async () => {
-    const r = await app.inject({ method: 'POST', url: `/ingest?name=lines.cpu&from=${from}&until=${from + 10}&format=lines`, headers: auth(), payload: 'a;b\na;b\na;c\n' });
+    const r = await request({ method: 'POST', url: `/ingest?name=lines.cpu&from=${from}&until=${from + 10}&format=lines`, headers: auth(), payload: 'a;b\na;b\na;c\n' });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=lines&${range}`);
     assert.deepEqual(f.functions.map((x: { func: string; self: number }) => [x.func, x.self]), [['b', 2], ['c', 1], ['a', 0]]);
@@ -114,7 +130,7 @@ describe('Pyroscope /ingest', () => {
   const expected = collapsedStacks(readPprof(new Uint8Array(gunzipSync(pprofBytes)))).reduce((n, s) => n + s.weight, 0);
 
   test('pprof as the raw body (format=pprof, gzip as Go writes it)', async () => {
-    const r = await app.inject({ method: 'POST', url: `/ingest?name=gosvc{}&from=${from}&until=${from + 10}&format=pprof`, headers: { ...auth(), 'content-type': 'binary/octet-stream' }, payload: Buffer.from(pprofBytes) });
+    const r = await request({ method: 'POST', url: `/ingest?name=gosvc{}&from=${from}&until=${from + 10}&format=pprof`, headers: { ...auth(), 'content-type': 'binary/octet-stream' }, payload: Buffer.from(pprofBytes) });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=gosvc&${range}`);
     assert.equal(f.total, expected);
@@ -126,25 +142,25 @@ describe('Pyroscope /ingest', () => {
       { field: 'prev_profile', file: 'profile.pprof', bytes: pprofBytes },
       { field: 'sample_type_config', file: 'sample_type_config.json', bytes: new TextEncoder().encode('{"cpu":{"units":"samples"}}') },
     ]);
-    const r = await app.inject({ method: 'POST', url: `/ingest?name=${encodeURIComponent('gomp.cpu{pod=p1}')}&from=${from}&until=${from + 10}&spyName=gospy&sampleRate=100`, headers: { ...auth(), 'content-type': contentType }, payload: body });
+    const r = await request({ method: 'POST', url: `/ingest?name=${encodeURIComponent('gomp.cpu{pod=p1}')}&from=${from}&until=${from + 10}&spyName=gospy&sampleRate=100`, headers: { ...auth(), 'content-type': contentType }, payload: body });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=gomp&label=pod=p1&${range}`);
     assert.equal(f.total, expected);
   });
 
   test('formats we do not read, bad names and bad bodies are clear 4xx errors', async () => {
-    const trie = await app.inject({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}&until=${from + 10}`, headers: { ...auth(), 'content-type': 'binary/octet-stream+trie' }, payload: 'xx' });
+    const trie = await request({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}&until=${from + 10}`, headers: { ...auth(), 'content-type': 'binary/octet-stream+trie' }, payload: 'xx' });
     assert.equal(trie.statusCode, 415);
     assert.match(trie.json().error, /folded, lines or pprof/);
-    const badName = await app.inject({ method: 'POST', url: '/ingest?name=%7Bk%3Dv%7D', headers: auth(), payload: 'a 1' });
+    const badName = await request({ method: 'POST', url: '/ingest?name=%7Bk%3Dv%7D', headers: auth(), payload: 'a 1' });
     assert.equal(badName.statusCode, 400);
-    const badFolded = await app.inject({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}`, headers: auth(), payload: 'a;b twelve\n' });
+    const badFolded = await request({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}`, headers: auth(), payload: 'a;b twelve\n' });
     assert.equal(badFolded.statusCode, 400);
     assert.match(badFolded.json().error, /line 1/);
-    const badPprof = await app.inject({ method: 'POST', url: `/ingest?name=x&format=pprof&from=${from}`, headers: auth(), payload: Buffer.from([0xff, 0xff, 0xff]) });
+    const badPprof = await request({ method: 'POST', url: `/ingest?name=x&format=pprof&from=${from}`, headers: auth(), payload: Buffer.from([0xff, 0xff, 0xff]) });
     assert.equal(badPprof.statusCode, 400);
     const noProfilePart = multipart([{ field: 'other', file: 'x', bytes: new Uint8Array([1]) }]);
-    const np = await app.inject({ method: 'POST', url: `/ingest?name=x&from=${from}`, headers: { ...auth(), 'content-type': noProfilePart.contentType }, payload: noProfilePart.body });
+    const np = await request({ method: 'POST', url: `/ingest?name=x&from=${from}`, headers: { ...auth(), 'content-type': noProfilePart.contentType }, payload: noProfilePart.body });
     assert.equal(np.statusCode, 400);
   });
 });
@@ -157,7 +173,7 @@ describe('queries', () => {
       const phase = i < 6 ? { 'main (s.py:1);a (s.py:10)': 9, 'main (s.py:1);b (s.py:20)': 1 } : { 'main (s.py:1);a (s.py:10)': 1, 'main (s.py:1);b (s.py:20)': 9 };
       for (const c of [chunk({ service: 'svc', seq: i, sender: 'q1', from: at, until: at + 10_000, stacks: phase }),
         chunk({ service: 'svc', seq: i, sender: 'q2', labels: { version: '1.3' }, from: at, until: at + 10_000, stacks: { 'main (s.py:1);b (s.py:20)': 5 } })]) {
-        const r = await app.inject({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from(encodeChunk(c)) });
+        const r = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from(encodeChunk(c)) });
         assert.equal(r.statusCode, 200, r.body);
       }
     }
@@ -166,10 +182,11 @@ describe('queries', () => {
   const B = `from=${T0 + 180_000}&to=${T0 + 240_000}`;
 
   test('the profile of a range opens in every reader: a serialized model', async () => {
-    const r = await app.inject({ method: 'GET', url: `/api/v1/continuous/profile?service=svc&label=version=1.2&${A}`, headers: { ...auth(), 'accept-encoding': 'gzip' } });
+    const r = await request({ method: 'GET', url: `/api/v1/continuous/profile?service=svc&label=version=1.2&${A}`, headers: { ...auth(), 'accept-encoding': 'gzip' } });
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['content-type'], 'application/vnd.pyrometer.model');
-    const profile = deserializeProfile(new Uint8Array(gunzipSync(r.rawPayload)));
+    assert.equal(r.headers['content-encoding'], 'gzip'); // fetch has inflated it
+    const profile = deserializeProfile(new Uint8Array(r.rawPayload));
     let weight = 0;
     for (const t of profile.threads) for (const w of t.samples.weight) weight += w;
     assert.equal(weight, 60);
@@ -208,7 +225,7 @@ describe('queries', () => {
       ['/api/v1/continuous/timeline?service=svc&from=now&to=now-1h', /after/],
       ['/api/v1/continuous/timeline?service=svc&label=novalue', /key=value/],
     ] as const) {
-      const r = await app.inject({ method: 'GET', url, headers: auth() });
+      const r = await request({ method: 'GET', url, headers: auth() });
       assert.equal(r.statusCode, 400, url);
       assert.match(r.json().error, pattern);
     }

@@ -1025,9 +1025,16 @@ class PyPyVMProf:
                         _write_native_symbols(self.path, fd)
                     except Exception:
                         pass  # unnamed native frames are still a valid profile
-                    if note:
-                        k, v = b'sampling_stopped', _string_bytes(note)
-                        os.write(fd, b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v)
+                    metas = {'sampling_stopped': note}
+                    if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
+                        # real-time mode samples registered threads; this _vmprof registers only
+                        # the thread that enabled it, and offers no way to add the others
+                        metas['sampling_note'] = ("--wall: this PyPy's _vmprof samples only the main thread in "
+                                                  "wall-clock mode (it cannot register other threads)")
+                    for key, value in metas.items():
+                        if value:
+                            k, v = _string_bytes(key), _string_bytes(value)
+                            os.write(fd, b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v)
             self._vmprof.disable()
         finally:
             os.close(self.fd)

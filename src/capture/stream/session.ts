@@ -57,7 +57,9 @@ export class StreamSession implements ProfileFollower {
       follower.poll();
       if (!final && now < this.nextCut) return;
       const stacks = follower.cut(final);
-      const until = final ? now : this.nextCut;
+      // The chunk holds what was written until now: a tick that runs late (a loaded machine)
+      // must not label later samples with the earlier boundary.
+      const until = now;
       if (stacks.length > 0) {
         this.sender.queue({ service: this.options.service, labels: this.labels, from: this.lastCut, until: Math.max(until, this.lastCut + 1), unit: 'samples', kind: this.options.kind, ...chunkBody(stacks) });
       }

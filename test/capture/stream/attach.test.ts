@@ -24,7 +24,8 @@ test('attach --stream sends the outside sampler\'s samples of a running process'
   const app = await buildApp({ store: SqliteStore.open(join(work, 'db.sqlite')), spoolDir: join(work, 'spool'), viewerDir: null, parseInWorkers: false, seriesStore: series });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const target = spawn('python3', [testData('continuous/phases.py'), '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Phases longer than the attach: the CLI may take seconds to start on a loaded machine.
+  const target = spawn('python3', [testData('continuous/phases.py'), '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
       target.stdout.on('data', (d: Buffer) => { if (/phase a start/.test(String(d))) resolve(); });

