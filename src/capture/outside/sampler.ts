@@ -115,7 +115,9 @@ export class OutsideSampler {
       // while a process execs, its files and memory can be refused or half there for a moment:
       // only a final answer, or many failed attempts, ends the search
       const final = err.problem === 'pypy' || err.problem === 'unsupported-version';
-      if (final || !processAlive(p.pid) || p.attempts > (p.pid === this.options.pid ? 200 : 20)) p.done = true;
+      // the program itself is waited for as long as it lives (a loaded machine can take seconds to
+      // bring its runtime up); a child that never turns into Python is given up after 20 tries
+      if (final || !processAlive(p.pid) || (p.pid !== this.options.pid && p.attempts > 20)) p.done = true;
       p.retryAt = performance.now() + Math.min(50, 2 * p.attempts);
       return false;
     }

@@ -107,7 +107,13 @@ export function locatePython(pid: number): PythonTarget {
     // Python before 3.7 has no _PyRuntime: say which version it is rather than "not Python"
     for (const path of [...candidates, exe]) {
       const m = /(?:lib)?python(\d)\.(\d+)/.exec(basename(path));
-      if (m) throw new AttachError('unsupported-version', unsupportedMessage(pid, `${m[1]}.${m[2]}`));
+      if (!m) continue;
+      // a version we read, named before its libpython is mapped: the process is still starting (exec,
+      // the dynamic loader): not final, ask again
+      if (layoutFor(Number(m[2])) && m[1] === '3') {
+        throw new AttachError('not-ready', `process ${pid} runs Python ${m[1]}.${m[2]}, whose runtime is not loaded yet`);
+      }
+      throw new AttachError('unsupported-version', unsupportedMessage(pid, `${m[1]}.${m[2]}`));
     }
     const what = exe ? basename(exe) : `process ${pid}`;
     throw new AttachError('not-python', `process ${pid} (${what}) is not a CPython 3 process: no _PyRuntime in ${exe || 'its executable'} or a libpython it loaded`);
