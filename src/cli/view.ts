@@ -63,10 +63,8 @@ export const registerView: RegisterCommand = (program: Command) => {
       const server = await startView(files, { port: opts.port, open: opts.open });
       // The viewer's state lives in the URL: profile 1 ("after") shown, profile 0 as "before".
       const url = opts.compare ? `${server.url}#v=compare&p=1&cmp=0` : server.url;
-      process.stdout.write(`pyrometer: ${opts.compare ? 'comparing' : 'viewing'} ${files.length === 1 ? files[0] : opts.compare ? `${files[0]} (before) and ${files[1]} (after)` : `${files.length} profiles`} at ${url}\n`);
-      process.stdout.write('Press Ctrl-C to stop.\n');
-      if (opts.open) openBrowser(url);
-      await new Promise<void>((resolve) => {
+      // Stop handlers first: whoever reads "Press Ctrl-C" may send the signal at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -75,5 +73,9 @@ export const registerView: RegisterCommand = (program: Command) => {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      process.stdout.write(`pyrometer: ${opts.compare ? 'comparing' : 'viewing'} ${files.length === 1 ? files[0] : opts.compare ? `${files[0]} (before) and ${files[1]} (after)` : `${files.length} profiles`} at ${url}\n`);
+      process.stdout.write('Press Ctrl-C to stop.\n');
+      if (opts.open) openBrowser(url);
+      await stopped;
     });
 };

@@ -77,9 +77,11 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
   };
   for (const run of runs) {
     assert.equal(run.code, 0, `${run.service}: ${run.stderr}`);
-    // Chunks every 2 s over 40 s: the captures' files are written as they go, not at the end.
+    // Chunks every 2 s over 40 s: the captures' files are written as they go, not at the end. Our
+    // samplers flush at least every 0.25 s; PyPy's _vmprof writes its buffer when a block fills, so a
+    // PyPy starved of CPU on a loaded machine grows its file only a few times in 40 s.
     const streamed = new RegExp(`^pyrometer: streamed (\\d+) chunks of ${run.service} to \\S+$`, 'm').exec(run.stderr);
-    assert.ok(streamed && Number(streamed[1]) >= 15, `${run.service}: ${run.stderr}`);
+    assert.ok(streamed && Number(streamed[1]) >= (run.service === 'pypy' ? 3 : 15), `${run.service}: ${run.stderr}`);
     const t = phaseTimes(run);
     const a = inside(t['a.start'], t['a.end']);
     const b = inside(t['b.start'], t['b.end']);
