@@ -63,7 +63,8 @@ const pools: string[][] = Array.from({ length: SERVICES }, (_, s) =>
       frames.push(`func_${f}_${s % 7} (module_${f % 40}.py:${10 + (f % 97) * 3})`);
     }
     return frames.join(';');
-  }));
+  }),
+);
 
 /** One 10 s chunk of a service: SAMPLES_PER_CHUNK samples, skewed over the pool. */
 function chunkStacks(service: number): WeightedStack[] {
@@ -76,7 +77,17 @@ function chunkStacks(service: number): WeightedStack[] {
 }
 
 function chunkOf(service: number, at: number, stacks: WeightedStack[], seq: number): StreamChunk {
-  return { service: `svc${service}`, labels: { host: `host${service % 10}`, pid: String(1000 + service) }, from: at, until: at + 10_000, unit: 'samples', kind: 'cpu', sender: `bench-${service}`, seq, ...chunkBody(stacks) };
+  return {
+    service: `svc${service}`,
+    labels: { host: `host${service % 10}`, pid: String(1000 + service) },
+    from: at,
+    until: at + 10_000,
+    unit: 'samples',
+    kind: 'cpu',
+    sender: `bench-${service}`,
+    seq,
+    ...chunkBody(stacks),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -84,7 +95,16 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', ...args])}); })`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', ...args])}); })`,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const onData = (d: Buffer) => {
@@ -104,15 +124,24 @@ async function post(url: string, body: Uint8Array, contentType: string): Promise
   await r.arrayBuffer();
 }
 
-interface IngestRound { format: 'chunk' | 'pyroscope-folded'; chunks: number; seconds: number; chunksPerS: number; samplesPerS: number; bytesPerChunk: number }
+interface IngestRound {
+  format: 'chunk' | 'pyroscope-folded';
+  chunks: number;
+  seconds: number;
+  chunksPerS: number;
+  samplesPerS: number;
+  bytesPerChunk: number;
+}
 
 /** Posts `requests` with C concurrent clients; seconds taken. */
 async function drive(requests: (() => Promise<void>)[]): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < requests.length) await requests[next++]();
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < requests.length) await requests[next++]();
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
@@ -136,16 +165,27 @@ async function ingestBench(label: string, serveArgs: string[]): Promise<IngestRo
           urls.push(`${url}/api/v1/stream`);
         } else {
           bodies.push(new TextEncoder().encode(stacks.map((s) => `${s.stack} ${s.weight}\n`).join('')));
-          urls.push(`${url}/ingest?name=${encodeURIComponent(`svc${service}.cpu{host=host${service % 10},pid=${1000 + service}}`)}&from=${Math.floor(at / 1000)}&until=${Math.floor(at / 1000) + 10}&format=folded&spyName=bench&sampleRate=100`);
+          urls.push(
+            `${url}/ingest?name=${encodeURIComponent(`svc${service}.cpu{host=host${service % 10},pid=${1000 + service}}`)}&from=${Math.floor(at / 1000)}&until=${Math.floor(at / 1000) + 10}&format=folded&spyName=bench&sampleRate=100`,
+          );
         }
       }
       seq += Math.ceil(CHUNKS / SERVICES) + 1;
       const contentType = format === 'chunk' ? 'application/vnd.pyrometer.chunk' : 'text/plain';
       const seconds = await drive(bodies.map((b, i) => () => post(urls[i], b, contentType)));
       const bytes = bodies.reduce((n, b) => n + b.length, 0);
-      const r = { format, chunks: CHUNKS, seconds, chunksPerS: CHUNKS / seconds, samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds, bytesPerChunk: bytes / CHUNKS } as IngestRound;
+      const r = {
+        format,
+        chunks: CHUNKS,
+        seconds,
+        chunksPerS: CHUNKS / seconds,
+        samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds,
+        bytesPerChunk: bytes / CHUNKS,
+      } as IngestRound;
       rounds.push(r);
-      console.log(`  ${label} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk (load ${loadavg()[0].toFixed(1)})`);
+      console.log(
+        `  ${label} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk (load ${loadavg()[0].toFixed(1)})`,
+      );
     }
   } finally {
     child.kill('SIGTERM');
@@ -161,7 +201,9 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
   let seq = 0;
   const loadStarted = performance.now();
   for (let t = 0; t < 360; t++) {
-    await Promise.all(Array.from({ length: SERVICES }, (_, s) => hourStore.ingest(chunkOf(s, hourStart + t * 10_000, chunkStacks(s), seq++))));
+    await Promise.all(
+      Array.from({ length: SERVICES }, (_, s) => hourStore.ingest(chunkOf(s, hourStart + t * 10_000, chunkStacks(s), seq++))),
+    );
   }
   const hourLoad = (performance.now() - loadStarted) / 1000;
   console.log(`  ${label} loaded 1 hour of ${SERVICES} services (${360 * SERVICES} chunks) in ${hourLoad.toFixed(1)} s`);
@@ -172,14 +214,30 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
   const weekStore = await open('week');
   const weekStart = Math.floor((now - 7 * 86_400_000) / 3_600_000) * 3_600_000;
   for (let h = 0; h < 7 * 24; h++) {
-    await Promise.all(Array.from({ length: SERVICES }, (_, s) =>
-      weekStore.ingest(chunkOf(s, weekStart + h * 3_600_000 + 1_790_000, pools[s].map((stack, i) => ({ stack, weight: 1 + ((i * 7919) % 360) })), seq++))));
+    await Promise.all(
+      Array.from({ length: SERVICES }, (_, s) =>
+        weekStore.ingest(
+          chunkOf(
+            s,
+            weekStart + h * 3_600_000 + 1_790_000,
+            pools[s].map((stack, i) => ({ stack, weight: 1 + ((i * 7919) % 360) })),
+            seq++,
+          ),
+        ),
+      ),
+    );
   }
   if (weekStore instanceof ClickHouseSeriesStore) await weekStore.optimize();
   console.log(`  ${label} loaded 7 days of ${SERVICES} services`);
 
   const latencies = async (store: SeriesStore, from: number, to: number) => {
-    const app = await buildApp({ store: SqliteStore.open(join(work, `${label}-${from}-profiles.db`)), spoolDir: join(work, `spool-${label}-${from}`), viewerDir: null, parseInWorkers: false, seriesStore: store });
+    const app = await buildApp({
+      store: SqliteStore.open(join(work, `${label}-${from}-profiles.db`)),
+      spoolDir: join(work, `spool-${label}-${from}`),
+      viewerDir: null,
+      parseInWorkers: false,
+      seriesStore: store,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const times: number[] = [];
@@ -187,7 +245,9 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
       for (let q = 0; q < QUERIES; q++) {
         const service = Math.floor(random() * SERVICES);
         const started = performance.now();
-        const r = await fetch(`${base}/api/v1/continuous/profile?service=svc${service}&from=${from}&to=${to}`, { headers: { 'accept-encoding': 'gzip' } });
+        const r = await fetch(`${base}/api/v1/continuous/profile?service=svc${service}&from=${from}&to=${to}`, {
+          headers: { 'accept-encoding': 'gzip' },
+        });
         if (!r.ok) throw new Error(`query: HTTP ${r.status}`);
         await r.arrayBuffer();
         times.push(performance.now() - started);
@@ -200,23 +260,45 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
   };
   const hour = await latencies(hourStore, hourStart, hourStart + 3_600_000);
   const week = await latencies(weekStore, weekStart, weekStart + 7 * 86_400_000);
-  console.log(`  ${label} 1-hour load: ${hourLoad.toFixed(1)} s; disk ${(diskBytes / 1e6).toFixed(1)} MB = ${(diskBytes / samples).toFixed(3)} bytes/sample`);
-  console.log(`  ${label} query 1 hour: p50 ${hour.p50.toFixed(1)} ms, p99 ${hour.p99.toFixed(1)} ms; 7 days: p50 ${week.p50.toFixed(1)} ms, p99 ${week.p99.toFixed(1)} ms`);
+  console.log(
+    `  ${label} 1-hour load: ${hourLoad.toFixed(1)} s; disk ${(diskBytes / 1e6).toFixed(1)} MB = ${(diskBytes / samples).toFixed(3)} bytes/sample`,
+  );
+  console.log(
+    `  ${label} query 1 hour: p50 ${hour.p50.toFixed(1)} ms, p99 ${hour.p99.toFixed(1)} ms; 7 days: p50 ${week.p50.toFixed(1)} ms, p99 ${week.p99.toFixed(1)} ms`,
+  );
   await hourStore.close();
   await weekStore.close();
   return { hourLoadSeconds: hourLoad, diskBytes, samples, bytesPerSample: diskBytes / samples, hour, week };
 }
 
 function summarize(rounds: IngestRound[]) {
-  const of = (format: string) => rounds.filter((r) => r.format === format).map((r) => r.chunksPerS).sort((a, b) => a - b);
+  const of = (format: string) =>
+    rounds
+      .filter((r) => r.format === format)
+      .map((r) => r.chunksPerS)
+      .sort((a, b) => a - b);
   const ours = of('chunk');
   const theirs = of('pyroscope-folded');
   const ratios = ours.map((v, i) => v / theirs[i]).sort((a, b) => a - b);
-  return { chunkMedian: percentile(ours, 0.5), foldedMedian: percentile(theirs, 0.5), ratioMin: ratios[0], ratioMedian: percentile(ratios, 0.5), ratioMax: ratios[ratios.length - 1] };
+  return {
+    chunkMedian: percentile(ours, 0.5),
+    foldedMedian: percentile(theirs, 0.5),
+    ratioMin: ratios[0],
+    ratioMedian: percentile(ratios, 0.5),
+    ratioMax: ratios[ratios.length - 1],
+  };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-bench-continuous-'));
-const results: Record<string, unknown> = { chunks: CHUNKS, clients: CLIENTS, rounds: ROUNDS, queries: QUERIES, services: SERVICES, samplesPerChunk: SAMPLES_PER_CHUNK, date: new Date().toISOString() };
+const results: Record<string, unknown> = {
+  chunks: CHUNKS,
+  clients: CLIENTS,
+  rounds: ROUNDS,
+  queries: QUERIES,
+  services: SERVICES,
+  samplesPerChunk: SAMPLES_PER_CHUNK,
+  date: new Date().toISOString(),
+};
 let clickhouse: ClickHouseCluster | null = null;
 try {
   console.log(`bench:continuous — ${SERVICES} services, ${CHUNKS} chunks per round, ${CLIENTS} clients, ${ROUNDS} rounds each format`);
@@ -227,13 +309,23 @@ try {
   }
   if (WITH_CLICKHOUSE) {
     clickhouse = await startClickHouse(1);
-    const chRounds = await ingestBench('ClickHouse', ['--port', '0', '--data', join(work, 'ch-serve'), '--store', clickhouse.url('bench_ingest')]);
+    const chRounds = await ingestBench('ClickHouse', [
+      '--port',
+      '0',
+      '--data',
+      join(work, 'ch-serve'),
+      '--store',
+      clickhouse.url('bench_ingest'),
+    ]);
     results.clickhouseIngest = { rounds: chRounds, ...summarize(chRounds) };
     results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
   }
   for (const key of ['sqliteIngest', 'clickhouseIngest']) {
     const s = results[key] as ReturnType<typeof summarize> | undefined;
-    if (s) console.log(`${key}: chunks ${s.chunkMedian.toFixed(0)}/s vs Pyroscope folded ${s.foldedMedian.toFixed(0)}/s; ratio ${s.ratioMedian.toFixed(2)} [${s.ratioMin.toFixed(2)}, ${s.ratioMax.toFixed(2)}]`);
+    if (s)
+      console.log(
+        `${key}: chunks ${s.chunkMedian.toFixed(0)}/s vs Pyroscope folded ${s.foldedMedian.toFixed(0)}/s; ratio ${s.ratioMedian.toFixed(2)} [${s.ratioMin.toFixed(2)}, ${s.ratioMax.toFixed(2)}]`,
+      );
   }
   mkdirSync(join(root, 'bench/out'), { recursive: true });
   writeFileSync(join(root, 'bench/out/continuous.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -40,8 +40,17 @@ export function generateShallow(path: string, bytes: number): { size: number; sa
   };
   const fd = openSync(path, 'w');
   let written = 0;
-  const enc = new VmprofEncoder({ wordSize: 8, onChunk: (chunk) => { writeSync(fd, chunk); written += chunk.length; } });
-  enc.staticHeader(1000).header(6, FLAG_MEMORY, 'cpython').startTime(Date.UTC(2026, 0, 1));
+  const enc = new VmprofEncoder({
+    wordSize: 8,
+    onChunk: (chunk) => {
+      writeSync(fd, chunk);
+      written += chunk.length;
+    },
+  });
+  enc
+    .staticHeader(1000)
+    .header(6, FLAG_MEMORY, 'cpython')
+    .startTime(Date.UTC(2026, 0, 1));
   const uid = (f: number) => 0x7f0000000000 + f * 0x40;
   for (let f = 0; f < 300; f++) enc.name(uid(f), `py:handler_${f}:${1 + f}:/srv/app/handlers_${f % 13}.py`);
   const pool = Array.from({ length: 500 }, () => {
@@ -55,7 +64,10 @@ export function generateShallow(path: string, bytes: number): { size: number; sa
   let rss = 60_000;
   while (written < bytes) {
     const r = random();
-    enc.bytes_(pool[Math.floor(r * r * pool.length)]).addr(0x55d0c0de0000 + (samples % 2) * 0x1000).addr(rss);
+    enc
+      .bytes_(pool[Math.floor(r * r * pool.length)])
+      .addr(0x55d0c0de0000 + (samples % 2) * 0x1000)
+      .addr(rss);
     rss += Math.floor(random() * 9) - 4;
     samples++;
     if ((samples & 4095) === 0) enc.bytes();
@@ -111,7 +123,12 @@ function run(mode: string, input: string, output: string): RunResult {
   try {
     return JSON.parse(last) as RunResult;
   } catch {
-    return { ms: 0, maxRssKiB: 0, outputBytes: 0, error: `child failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}` };
+    return {
+      ms: 0,
+      maxRssKiB: 0,
+      outputBytes: 0,
+      error: `child failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+    };
   }
 }
 
@@ -124,7 +141,8 @@ async function benchMain(): Promise<void> {
     const shapes = [
       {
         name: 'deep.prof',
-        describe: (n: number) => `deep stacks (bench/parse.ts generator: CPython layout, 64-bit, memory words, 4 threads, 5000 functions, 20000 distinct stacks of depth 20-200, ${n} samples)`,
+        describe: (n: number) =>
+          `deep stacks (bench/parse.ts generator: CPython layout, 64-bit, memory words, 4 threads, 5000 functions, 20000 distinct stacks of depth 20-200, ${n} samples)`,
         make: (path: string) => generate(path, { bytes: sizeMB * MB, functions: 5000, distinctStacks: 20000, threads: 4 }),
       },
       {
@@ -142,7 +160,9 @@ async function benchMain(): Promise<void> {
       const input = join(dir, shape.name);
       const t = performance.now();
       const gen = shape.make(input);
-      console.error(`generated ${shape.name}: ${(gen.size / MB).toFixed(0)} MB, ${gen.samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      console.error(
+        `generated ${shape.name}: ${(gen.size / MB).toFixed(0)} MB, ${gen.samples} samples in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
       const rows: string[] = [];
       const row = (label: string, r: RunResult) => {
         if (r.error) {
@@ -153,7 +173,10 @@ async function benchMain(): Promise<void> {
           `| ${label} | ${(r.ms / 1000).toFixed(1)} s | ${(gen.size / MB / (r.ms / 1000)).toFixed(0)} MB/s | ${(r.outputBytes / MB).toFixed(1)} MiB | ${(r.maxRssKiB / 1024).toFixed(0)} MiB |`,
         );
       };
-      for (const [label, name] of [['Firefox JSON, streamed (writeChunks)', 'out.firefox.json'], ['pprof', 'out.pb.gz']] as const) {
+      for (const [label, name] of [
+        ['Firefox JSON, streamed (writeChunks)', 'out.firefox.json'],
+        ['pprof', 'out.pb.gz'],
+      ] as const) {
         const output = join(dir, name);
         console.error(`  converting to ${name} ...`);
         row(`\`convert -o ${name}\` (${label})`, run('cli', input, output));

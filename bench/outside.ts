@@ -47,17 +47,34 @@ const measure = join(root, 'bench/workloads/measure.py');
 const workload = [join(root, 'bench/workloads/recursive.py'), '2'];
 const scratch = mkdtempSync(join(tmpdir(), 'pyrometer-outside-bench-'));
 
-interface Measured { wall: number; cpu: number }
-interface SamplerCost { cpuS: number; looks: number; samples: number; frames: number; durationS: number }
+interface Measured {
+  wall: number;
+  cpu: number;
+}
+interface SamplerCost {
+  cpuS: number;
+  looks: number;
+  samples: number;
+  frames: number;
+  durationS: number;
+}
 
 /** Counts what passes through, and writes the file as record does. */
 class CountingFileSink implements SampleSink {
   frames = 0;
   constructor(private readonly inner: SampleSink) {}
-  begin(r: RunInfo): void { this.inner.begin(r); }
-  thread(t: ThreadInfo): void { this.inner.thread(t); }
-  meta(k: string, v: string): void { this.inner.meta(k, v); }
-  end(t: RunTotals): void { this.inner.end(t); }
+  begin(r: RunInfo): void {
+    this.inner.begin(r);
+  }
+  thread(t: ThreadInfo): void {
+    this.inner.thread(t);
+  }
+  meta(k: string, v: string): void {
+    this.inner.meta(k, v);
+  }
+  end(t: RunTotals): void {
+    this.inner.end(t);
+  }
   sample(s: Sample): void {
     this.frames += s.frames.length;
     this.inner.sample(s);
@@ -102,7 +119,13 @@ async function runOutside(program: string[], rate: number, mode: 'cpu' | 'wall' 
   await exited;
   return {
     ...parseMeasure(stdout),
-    cost: { cpuS: (used.user + used.system) / 1e6, looks: totals.looks, samples: totals.samples, frames: sink.frames, durationS: totals.durationS },
+    cost: {
+      cpuS: (used.user + used.system) / 1e6,
+      looks: totals.looks,
+      samples: totals.samples,
+      frames: sink.frames,
+      durationS: totals.durationS,
+    },
   };
 }
 
@@ -137,21 +160,29 @@ async function main(): Promise<void> {
       const [lo, hi] = medianInterval(xs);
       return `${fmtPct(median(xs))} (${fmtPct(lo)} … ${fmtPct(hi)})`;
     };
-    lines.push(`| ${c.name} | ${median(mine.map((r) => r.cpu)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('cpu'))} | ${median(mine.map((r) => r.wall)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('wall'))} |`);
+    lines.push(
+      `| ${c.name} | ${median(mine.map((r) => r.cpu)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('cpu'))} | ${median(mine.map((r) => r.wall)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('wall'))} |`,
+    );
   }
-  lines.push('', 'The outside sampler\'s own cost (this process, same runs):', '');
+  lines.push('', "The outside sampler's own cost (this process, same runs):", '');
   lines.push('| rate | looks/s | sampler CPU % of a core | µs per look | µs per sample | µs per frame |');
   lines.push('|---|---|---|---|---|---|');
   for (const rate of [100, 1000]) {
     const costs = rows.filter((r) => r.config === `outside ${rate} Hz`).map((r) => r.cost!);
     const m = (f: (c: SamplerCost) => number) => median(costs.map(f));
-    lines.push(`| ${rate} Hz | ${m((c) => c.looks / c.durationS).toFixed(0)} | ${m((c) => (100 * c.cpuS) / c.durationS).toFixed(1)} | ${m((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.samples)).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(1)} |`);
+    lines.push(
+      `| ${rate} Hz | ${m((c) => c.looks / c.durationS).toFixed(0)} | ${m((c) => (100 * c.cpuS) / c.durationS).toFixed(1)} | ${m((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.samples)).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(1)} |`,
+    );
   }
   // 3. sustained rate on a 50-deep stack
   const deep: SamplerCost[] = [];
-  for (let round = 0; round < Math.max(1, Math.min(ROUNDS, 3)); round++) deep.push((await runOutside([join(root, 'bench/workloads/deep50.py'), '2'], 1000)).cost);
+  for (let round = 0; round < Math.max(1, Math.min(ROUNDS, 3)); round++)
+    deep.push((await runOutside([join(root, 'bench/workloads/deep50.py'), '2'], 1000)).cost);
   const dm = (f: (c: SamplerCost) => number) => median(deep.map(f));
-  lines.push('', `50-deep stack at 1000 Hz asked (${deep.length} runs of 2 s CPU): ${dm((c) => c.looks / c.durationS).toFixed(0)} looks/s, sampler ${dm((c) => (100 * c.cpuS) / c.durationS).toFixed(1)}% of one core, ${dm((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} µs per look, ${dm((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(2)} µs per frame written.`);
+  lines.push(
+    '',
+    `50-deep stack at 1000 Hz asked (${deep.length} runs of 2 s CPU): ${dm((c) => c.looks / c.durationS).toFixed(0)} looks/s, sampler ${dm((c) => (100 * c.cpuS) / c.durationS).toFixed(1)}% of one core, ${dm((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} µs per look, ${dm((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(2)} µs per frame written.`,
+  );
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   writeFileSync(JSON_OUT, JSON.stringify({ python: PYTHON, rounds: ROUNDS, rows, deep, text }, null, 2));

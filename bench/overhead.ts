@@ -67,7 +67,9 @@ if (poolAt >= 0) {
   }
   for (const [key, ratios] of pooled) {
     const [low, high] = medianInterval(ratios);
-    console.log(`${key} ${String(ratios.length).padStart(3)} rounds  overhead ${pct(median(ratios)).padStart(6)} (90% interval ${pct(low)} to ${pct(high)})`);
+    console.log(
+      `${key} ${String(ratios.length).padStart(3)} rounds  overhead ${pct(median(ratios)).padStart(6)} (90% interval ${pct(low)} to ${pct(high)})`,
+    );
   }
   process.exit(0);
 }
@@ -87,8 +89,14 @@ const workloads: Workload[] = [
     name: 'primes (fixture)',
     argv: { python3: [resolve(root, 'test/fixtures/programs/primes.py')], pypy3: [resolve(root, 'test/fixtures/programs/primes.py')] },
   },
-  { name: 'recursive', argv: { python3: [join(root, 'bench/workloads/recursive.py'), '16'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] } },
-  { name: 'allocation', argv: { python3: [join(root, 'bench/workloads/alloc.py'), '4'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] } },
+  {
+    name: 'recursive',
+    argv: { python3: [join(root, 'bench/workloads/recursive.py'), '16'], pypy3: [join(root, 'bench/workloads/recursive.py'), '8'] },
+  },
+  {
+    name: 'allocation',
+    argv: { python3: [join(root, 'bench/workloads/alloc.py'), '4'], pypy3: [join(root, 'bench/workloads/alloc.py'), '6'] },
+  },
 ];
 
 interface Config {
@@ -118,10 +126,18 @@ function sampleMeta(path: string): Map<string, string> {
 
 function stackRecords(path: string): number {
   // counts samples the slow but sure way: PyPy files carry no META with the count
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e',
-    `const { loadProfile } = await import(${JSON.stringify(join(root, 'src/formats/load.ts'))});` +
-    `const p = await loadProfile(${JSON.stringify(path)}, { format: 'vmprof' });` +
-    'let n = 0; for (const t of p.threads) n += t.samples.length; console.log(n);'], { cwd: root, encoding: 'utf8', input: '' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `const { loadProfile } = await import(${JSON.stringify(join(root, 'src/formats/load.ts'))});` +
+        `const p = await loadProfile(${JSON.stringify(path)}, { format: 'vmprof' });` +
+        'let n = 0; for (const t of p.threads) n += t.samples.length; console.log(n);',
+    ],
+    { cwd: root, encoding: 'utf8', input: '' },
+  );
   return Number(r.stdout.trim());
 }
 
@@ -132,7 +148,14 @@ const readSamplerMeta = (out: string) => {
 const readPyPyRate = (out: string, cpu: number) => ({ rate: stackRecords(out) / cpu, own: null });
 
 const agentRun = (rate: number) => (interp: string, program: string[], out: string) => [
-  interp, agent, '--out', out, '--rate', String(rate), '--', ...program,
+  interp,
+  agent,
+  '--out',
+  out,
+  '--rate',
+  String(rate),
+  '--',
+  ...program,
 ];
 
 const cpythonConfigs: Config[] = [
@@ -145,7 +168,7 @@ const cpythonConfigs: Config[] = [
 const vmprofAlone = [
   'import _vmprof, os, sys, runpy',
   'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)',
-  '_vmprof.enable(fd, float(sys.argv[2]), 0, 0, 1, 0)',  // native=1, vmprof-python's default on Linux, as record uses
+  '_vmprof.enable(fd, float(sys.argv[2]), 0, 0, 1, 0)', // native=1, vmprof-python's default on Linux, as record uses
   'sys.argv = sys.argv[3:]',
   'try:',
   "    runpy.run_path(sys.argv[0], run_name='__main__')",
@@ -179,7 +202,13 @@ function pct(ratio: number): string {
   return `${((ratio - 1) * 100).toFixed(1)}%`;
 }
 
-interface Measured { wall: number; cpu: number; user: number; sys: number; minflt: number }
+interface Measured {
+  wall: number;
+  cpu: number;
+  user: number;
+  sys: number;
+  minflt: number;
+}
 
 function runOnce(command: string[]): Measured {
   const r = spawnSync('python3', [measure, ...command], { encoding: 'utf8', cwd: scratch });
@@ -202,7 +231,18 @@ for (const interp of ['python3', 'pypy3'] as const) {
   }
   const configs = interp === 'python3' ? cpythonConfigs : pypyConfigs;
   for (const w of workloads) {
-    const table: Row[] = configs.map((c) => ({ interpreter: interp, workload: w.name, config: c.name, cpu: [], user: [], sys: [], minflt: [], wall: [], rates: [], own: [] }));
+    const table: Row[] = configs.map((c) => ({
+      interpreter: interp,
+      workload: w.name,
+      config: c.name,
+      cpu: [],
+      user: [],
+      sys: [],
+      minflt: [],
+      wall: [],
+      rates: [],
+      own: [],
+    }));
     for (let run = 0; run < RUNS; run++) {
       // every configuration once per round, forwards in even rounds and backwards in odd ones: in a
       // fixed order a configuration always runs in the same slot (after the long cProfile run, say),
@@ -254,16 +294,34 @@ const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url
 const fixed: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   const start = performance.now();
-  const r = spawnSync(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e',
-    `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(process.argv.slice(1));`,
-    'record', '--force', '-o', join(scratch, 'fixed.prof'), '--', 'python3', '-c', 'pass'], { cwd: scratch, stdio: 'ignore' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      tsxLoader,
+      '--input-type=module',
+      '-e',
+      `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(process.argv.slice(1));`,
+      'record',
+      '--force',
+      '-o',
+      join(scratch, 'fixed.prof'),
+      '--',
+      'python3',
+      '-c',
+      'pass',
+    ],
+    { cwd: scratch, stdio: 'ignore' },
+  );
   const recorded = performance.now() - start;
   if (r.status !== 0) throw new Error('record -- python3 -c pass failed');
   const plainStart = performance.now();
   spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
   fixed.push(recorded - (performance.now() - plainStart));
 }
-console.log(`record's fixed cost (Node start-up with tsx, interpreter probe, agent start, summary): median ${median(fixed).toFixed(0)} ms of wall time per run`);
+console.log(
+  `record's fixed cost (Node start-up with tsx, interpreter probe, agent start, summary): median ${median(fixed).toFixed(0)} ms of wall time per run`,
+);
 
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, date: new Date().toISOString(), fixedCostMs: median(fixed), rows }, null, 2));

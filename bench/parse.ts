@@ -58,7 +58,10 @@ export function generate(path: string, o: GenOptions): { size: number; samples: 
       written += chunk.length;
     },
   });
-  enc.staticHeader(1000).header(6, FLAG_MEMORY, 'cpython').startTime(Date.UTC(2026, 0, 1));
+  enc
+    .staticHeader(1000)
+    .header(6, FLAG_MEMORY, 'cpython')
+    .startTime(Date.UTC(2026, 0, 1));
   enc.meta('os', 'linux').meta('bits', '64');
   const uid = (f: number) => 0x7f0000000000 + f * 0x40;
   for (let f = 0; f < o.functions; f++) enc.name(uid(f), `py:function_${f}:${1 + (f % 900)}:/srv/app/module_${f % 97}.py`);
@@ -93,7 +96,10 @@ export function generate(path: string, o: GenOptions): { size: number; samples: 
     // skewed: a few stacks are hot, most are rare
     const r = random();
     const stack = pool[Math.floor(r * r * r * pool.length)];
-    enc.bytes_(stack).addr(threadIds[samples % o.threads]).addr(rss);
+    enc
+      .bytes_(stack)
+      .addr(threadIds[samples % o.threads])
+      .addr(rss);
     rss += Math.floor(random() * 9) - 4;
     samples++;
     if ((samples & 1023) === 0) enc.bytes(); // flush through onChunk
@@ -218,8 +224,10 @@ function compareWith(script: string, path: string): string[] {
     wall.push((o.parseMs + o.aggregateMs) / (n.parseMs + n.aggregateMs));
     cpu.push(o.cpuMs / n.cpuMs);
     rss.push(n.maxRssKiB / o.maxRssKiB);
-    rows.push(`| ${r + 1} | ${mbps(n.bytes, n.parseMs + n.aggregateMs).toFixed(0)} | ${mbps(o.bytes, o.parseMs + o.aggregateMs).toFixed(0)} | ` +
-      `${mbps(n.bytes, n.cpuMs).toFixed(0)} | ${mbps(o.bytes, o.cpuMs).toFixed(0)} | ${(n.maxRssKiB / 1024).toFixed(0)} / ${(o.maxRssKiB / 1024).toFixed(0)} MiB |`);
+    rows.push(
+      `| ${r + 1} | ${mbps(n.bytes, n.parseMs + n.aggregateMs).toFixed(0)} | ${mbps(o.bytes, o.parseMs + o.aggregateMs).toFixed(0)} | ` +
+        `${mbps(n.bytes, n.cpuMs).toFixed(0)} | ${mbps(o.bytes, o.cpuMs).toFixed(0)} | ${(n.maxRssKiB / 1024).toFixed(0)} / ${(o.maxRssKiB / 1024).toFixed(0)} MiB |`,
+    );
   }
   const ratio = (xs: number[]) => {
     const [low, high] = medianInterval(xs);

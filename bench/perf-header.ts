@@ -17,13 +17,26 @@ const OLD_HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d
 function oldParse(line: string) {
   const m = OLD_HEADER.exec(line);
   if (!m) return null;
-  return { comm: m[1], pid: m[2], tid: m[3] ?? m[2], cpu: m[4] !== undefined ? Number(m[4]) : null, seconds: Number(m[5]), secondsText: m[5], period: m[6] !== undefined ? Number(m[6]) : null, event: m[7], rest: m[9] };
+  return {
+    comm: m[1],
+    pid: m[2],
+    tid: m[3] ?? m[2],
+    cpu: m[4] !== undefined ? Number(m[4]) : null,
+    seconds: Number(m[5]),
+    secondsText: m[5],
+    period: m[6] !== undefined ? Number(m[6]) : null,
+    event: m[7],
+    rest: m[9],
+  };
 }
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 9;
 
 const file = readFileSync(fixture('perf/perf-python3-primes.txt'));
-const headers = file.toString('utf8').split('\n').filter((l) => l !== '' && !/^[\s#]/.test(l));
+const headers = file
+  .toString('utf8')
+  .split('\n')
+  .filter((l) => l !== '' && !/^[\s#]/.test(l));
 const REPEAT = 20;
 function time(parse: (line: string) => unknown): number {
   const start = process.hrtime.bigint();
@@ -54,4 +67,6 @@ console.log(`${headers.length} header lines x ${REPEAT}, ${rounds} alternating r
 console.log(`now: median ${median(now).toFixed(1)} ms; before: median ${median(before).toFixed(1)} ms`);
 console.log(`ratio (now / before): ${median(ratios).toFixed(2)} (90% interval ${lo.toFixed(2)}-${hi.toFixed(2)})`);
 const share = (median(now) - median(before)) / median(whole);
-console.log(`the whole reader on the file: median ${median(whole).toFixed(1)} ms; the slower header parse adds ${(100 * share).toFixed(1)}% of it`);
+console.log(
+  `the whole reader on the file: median ${median(whole).toFixed(1)} ms; the slower header parse adds ${(100 * share).toFixed(1)}% of it`,
+);

@@ -82,7 +82,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'pyrometer-readers-'));
 try {
   // pstats: a synthetic file made by CPython's marshal, and CPython's reader on it.
   const pstatsPath = join(tmp, 'big.pstats');
-  const gen = spawnSync('python3', ['-c', `
+  const gen = spawnSync('python3', [
+    '-c',
+    `
 import marshal, random, sys
 random.seed(1)
 n = ${pstatsFuncs}
@@ -95,38 +97,73 @@ for i, k in enumerate(keys):
     stats[k] = (3, 3, 0.001, 0.004, callers)
 with open(sys.argv[1], 'wb') as f:
     marshal.dump(stats, f)
-`, pstatsPath]);
+`,
+    pstatsPath,
+  ]);
   if (gen.status === 0) {
     const bytes = new Uint8Array(readFileSync(pstatsPath));
     const ours = time(() => readPstats(bytes));
-    const py = spawnSync('python3', ['-c', `
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        `
 import pstats, sys, time
 ts = []
 for i in range(${Math.min(runs, 3)}):
     t0 = time.perf_counter(); pstats.Stats(sys.argv[1]); ts.append(time.perf_counter() - t0)
 ts.sort(); print(ts[len(ts) // 2] * 1000)
-`, pstatsPath], { encoding: 'utf8' });
+`,
+        pstatsPath,
+      ],
+      { encoding: 'utf8' },
+    );
     const ref = py.status === 0 ? `CPython pstats.Stats: ${Number(py.stdout).toFixed(1)} ms` : 'python3 pstats failed';
     row(`pstats, synthetic (${pstatsFuncs} functions x 4 callers)`, bytes.length, ours, ref);
   } else {
     rows.push('| pstats | — | — | python3 not available to make the input |');
   }
   const wordcount = new Uint8Array(readFileSync(join(fixtures, 'cprofile/cprofile-python3-wordcount.pstats')));
-  row('pstats, cprofile-python3-wordcount.pstats', wordcount.length, time(() => readPstats(wordcount)), '—');
+  row(
+    'pstats, cprofile-python3-wordcount.pstats',
+    wordcount.length,
+    time(() => readPstats(wordcount)),
+    '—',
+  );
 
   const cgPath = join(fixtures, 'callgrind/callgrind.python3-tiny.out');
   const cg = new Uint8Array(readFileSync(cgPath));
   const annotate = timeTool('callgrind_annotate', ['--inclusive=yes', cgPath]);
-  row('callgrind, CPython running tiny.py', cg.length, time(() => readCallgrind(cg)), annotate === null ? 'callgrind_annotate not installed' : `callgrind_annotate --inclusive=yes: ${annotate.toFixed(1)} ms`);
+  row(
+    'callgrind, CPython running tiny.py',
+    cg.length,
+    time(() => readCallgrind(cg)),
+    annotate === null ? 'callgrind_annotate not installed' : `callgrind_annotate --inclusive=yes: ${annotate.toFixed(1)} ms`,
+  );
 
   const perf = new Uint8Array(readFileSync(join(fixtures, 'perf/perf-python3-primes.txt')));
-  row('perf script, CPython primes (16,532 samples)', perf.length, time(() => readPerfScript(perf)), '—');
+  row(
+    'perf script, CPython primes (16,532 samples)',
+    perf.length,
+    time(() => readPerfScript(perf)),
+    '—',
+  );
 
   const log = new Uint8Array(readFileSync(join(fixtures, 'pypy/pypy-wordcount.pypylog')));
-  row('PyPy log, word count (1,526 sections)', log.length, time(() => readPypyLog(log)), '—');
+  row(
+    'PyPy log, word count (1,526 sections)',
+    log.length,
+    time(() => readPypyLog(log)),
+    '—',
+  );
 
   const jit = new Uint8Array(readFileSync(join(fixtures, 'pypy/pypy-wordcount.prof.jit')));
-  row('jitlog, word count (10 traces)', jit.length, time(() => readJitlog(jit)), '—');
+  row(
+    'jitlog, word count (10 traces)',
+    jit.length,
+    time(() => readJitlog(jit)),
+    '—',
+  );
   const traceMb = Number(process.env.READERS_BENCH_TRACE_MB ?? 100);
   if (traceMb > 0) {
     const tracePath = join(tmp, 'bench.trace.json');
@@ -143,7 +180,9 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
       };
       const runTheirs = async () => {
         theirs.push(await measureSpeedscope(tracePath, timeoutMs));
-        console.error(`round ${r + 1}: speedscope ${theirs[r].failed ?? `${theirs[r].ms.toFixed(0)} ms`}, renderer peak RSS ${theirs[r].peakRssMb.toFixed(0)} MB`);
+        console.error(
+          `round ${r + 1}: speedscope ${theirs[r].failed ?? `${theirs[r].ms.toFixed(0)} ms`}, renderer peak RSS ${theirs[r].peakRssMb.toFixed(0)} MB`,
+        );
       };
       if (r % 2 === 0) {
         runOurs();
@@ -155,23 +194,35 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
     }
     const mb = size / 1024 / 1024;
     const m = (xs: Measurement[], k: 'ms' | 'peakRssMb') => median(xs.map((x) => x[k]));
-    traceRows.push(`| pyrometer (\`loadProfile\`: streamed above 16 MB) | ${mb.toFixed(0)} MB | ${m(ours, 'ms').toFixed(0)} ms (${(mb / (m(ours, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(ours, 'peakRssMb').toFixed(0)} MB (node process) |`);
+    traceRows.push(
+      `| pyrometer (\`loadProfile\`: streamed above 16 MB) | ${mb.toFixed(0)} MB | ${m(ours, 'ms').toFixed(0)} ms (${(mb / (m(ours, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(ours, 'peakRssMb').toFixed(0)} MB (node process) |`,
+    );
     const done = theirs.filter((t) => !t.failed);
     const version = speedscopeVersion();
     if (done.length > 0) {
-      traceRows.push(`| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${m(done, 'ms').toFixed(0)} ms (${(mb / (m(done, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(done, 'peakRssMb').toFixed(0)} MB (renderer process) |`);
+      traceRows.push(
+        `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${m(done, 'ms').toFixed(0)} ms (${(mb / (m(done, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(done, 'peakRssMb').toFixed(0)} MB (renderer process) |`,
+      );
       const ratios = done.map((t) => t.ms / ours[theirs.indexOf(t)].ms).sort((a, b) => a - b);
-      traceRows.push(`\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${done.length} rounds)`);
+      traceRows.push(
+        `\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${done.length} rounds)`,
+      );
     }
     for (const t of theirs.filter((x) => x.failed)) {
-      traceRows.push(`| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | ${t.peakRssMb.toFixed(0)} MB (renderer process, when stopped) |`);
+      traceRows.push(
+        `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | ${t.peakRssMb.toFixed(0)} MB (renderer process, when stopped) |`,
+      );
     }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-console.log(`Readers (median of ${runs} runs after a warm-up; Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+console.log(
+  `Readers (median of ${runs} runs after a warm-up; Node ${process.version}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')})\n`,
+);
 console.log('| input | size | pyrometer | reference tool on the same file |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(r);

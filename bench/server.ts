@@ -47,7 +47,12 @@ const WITH_POSTGRES = !process.argv.includes('--no-postgres');
 /** 100k samples over ~4,000 distinct stacks of depth 3-40, skewed like a real program. */
 function bigVmprof(samples: number): Uint8Array {
   const rand = prng(7);
-  const b = new ProfileBuilder('vmprof', { interpreter: 'cpython', interval: 1, startTime: Date.UTC(2026, 0, 1), endTime: Date.UTC(2026, 0, 1) + samples });
+  const b = new ProfileBuilder('vmprof', {
+    interpreter: 'cpython',
+    interval: 1,
+    startTime: Date.UTC(2026, 0, 1),
+    endTime: Date.UTC(2026, 0, 1) + samples,
+  });
   const funcs = Array.from({ length: 400 }, (_, i) => b.func(`func_${i}`, `/srv/app/module_${i % 40}.py`, 10 + (i % 97) * 3));
   const thread = b.thread('1', 'MainThread');
   const stacks: number[] = [];
@@ -61,14 +66,28 @@ function bigVmprof(samples: number): Uint8Array {
   return writeVmprof(b.build()) as Uint8Array;
 }
 
-interface Input { name: string; path: string; bytes: Buffer }
+interface Input {
+  name: string;
+  path: string;
+  bytes: Buffer;
+}
 
 function inputs(work: string): { all: Input[]; big: Input } {
   const names = [
-    'vmprof/example.prof', 'vmprof/example_with_lines.prof', 'vmprof/vmprof_cpuburn.prof', 'vmprof/richards.cpython.prof',
-    'vmprof/simple_nested.pypy.prof', 'vmprof/pypy-primes.prof', 'vmprof/pypy-primes-mem.prof', 'vmprof/pypy-wordcount.prof',
-    'vmprof/pypy-threads-realtime.prof', 'cprofile/cprofile-python3-wordcount.pstats', 'collapsed/recursion.txt',
-    'callgrind/callgrind.python3-tiny.out', 'speedscope/simple.speedscope.json', 'chrome/node-example.cpuprofile',
+    'vmprof/example.prof',
+    'vmprof/example_with_lines.prof',
+    'vmprof/vmprof_cpuburn.prof',
+    'vmprof/richards.cpython.prof',
+    'vmprof/simple_nested.pypy.prof',
+    'vmprof/pypy-primes.prof',
+    'vmprof/pypy-primes-mem.prof',
+    'vmprof/pypy-wordcount.prof',
+    'vmprof/pypy-threads-realtime.prof',
+    'cprofile/cprofile-python3-wordcount.pstats',
+    'collapsed/recursion.txt',
+    'callgrind/callgrind.python3-tiny.out',
+    'speedscope/simple.speedscope.json',
+    'chrome/node-example.cpuprofile',
   ];
   const all = names.map((n) => ({ name: basename(n), path: join(fixtures, n), bytes: readFileSync(join(fixtures, n)) }));
   const bigPath = join(work, 'synthetic-100k.prof');
@@ -79,7 +98,16 @@ function inputs(work: string): { all: Input[]; big: Input } {
 
 function serve(data: string, db?: string): Promise<{ url: string; child: ChildProcess }> {
   const args = ['serve', '--port', '0', '--data', data, ...(db ? ['--db', db] : [])];
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const onData = (c: Buffer) => {
@@ -106,9 +134,11 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 async function upload(url: string, input: Input): Promise<string> {
   const res = await fetch(`${url}/api/v1/profiles?name=${encodeURIComponent(input.name)}`, {
-    method: 'POST', headers: { 'Content-Disposition': `attachment; filename=${input.name}` }, body: input.bytes,
+    method: 'POST',
+    headers: { 'Content-Disposition': `attachment; filename=${input.name}` },
+    body: input.bytes,
   });
-  const body = await res.json() as { id: string; error?: string };
+  const body = (await res.json()) as { id: string; error?: string };
   if (res.status !== 201) throw new Error(`${input.name}: HTTP ${res.status} ${body.error}`);
   return body.id;
 }
@@ -129,7 +159,9 @@ function open(url: string, id: string): Promise<number> {
         return;
       }
       let bytes = 0;
-      res.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
       res.on('end', () => resolve(bytes));
       res.on('error', reject);
     });
@@ -145,38 +177,44 @@ async function runBackend(label: string, url: string, data: { all: Input[]; big:
   const uploaded: { id: string; input: Input }[] = [];
   let next = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < jobs.length) {
-      const input = jobs[next++];
-      const [id, up] = await timed(() => upload(url, input));
-      uploadTimes.push(up);
-      const [, op] = await timed(() => open(url, id));
-      openTimes.push(op);
-      uploaded.push({ id, input });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < jobs.length) {
+        const input = jobs[next++];
+        const [id, up] = await timed(() => upload(url, input));
+        uploadTimes.push(up);
+        const [, op] = await timed(() => open(url, id));
+        openTimes.push(op);
+        uploaded.push({ id, input });
+      }
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
 
   const bigId = uploaded.find((u) => u.input === data.big)!.id;
   const bigOpens: number[] = [];
   let opened = 0;
   let modelBytes = 0;
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (opened < OPENS) {
-      opened++;
-      const [bytes, t] = await timed(() => open(url, bigId));
-      modelBytes = bytes;
-      bigOpens.push(t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (opened < OPENS) {
+        opened++;
+        const [bytes, t] = await timed(() => open(url, bigId));
+        modelBytes = bytes;
+        bigOpens.push(t);
+      }
+    }),
+  );
   // One client alone: the latency a person opening the profile sees on an idle server.
   const soloOpens: number[] = [];
   for (let i = 0; i < OPENS; i++) soloOpens.push((await timed(() => open(url, bigId)))[1]);
   // One open as the viewer does it: fetch + decode into the Profile.
-  const [, fetchAndDecode] = await timed(async () => deserializeProfile(new Uint8Array(await (await fetch(`${url}/api/v1/profiles/${bigId}/model`)).arrayBuffer())));
+  const [, fetchAndDecode] = await timed(async () =>
+    deserializeProfile(new Uint8Array(await (await fetch(`${url}/api/v1/profiles/${bigId}/model`)).arrayBuffer())),
+  );
 
   // Nothing lost: every upload listed, every raw download identical.
-  const listed = await (await fetch(`${url}/api/v1/profiles?limit=1000`)).json() as { count: number; profiles: { id: string }[] };
+  const listed = (await (await fetch(`${url}/api/v1/profiles?limit=1000`)).json()) as { count: number; profiles: { id: string }[] };
   const listedIds = new Set(listed.profiles.map((p) => p.id));
   let lost = 0;
   let mismatched = 0;
@@ -231,17 +269,30 @@ async function main() {
       pg.child.kill('SIGTERM');
     }
     const load = { before: loadBefore, after: loadavg()[0] };
-    const report = { date: new Date().toISOString(), node: process.version, load, parse100kFromRawMs: parse100k, big: { bytes: data.big.bytes.length, samples: 100_000 }, results };
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      load,
+      parse100kFromRawMs: parse100k,
+      big: { bytes: data.big.bytes.length, samples: 100_000 },
+      results,
+    };
     mkdirSync(join(root, 'bench/out'), { recursive: true });
     writeFileSync(join(root, 'bench/out/server.json'), JSON.stringify(report, null, 2));
     const ms = (v: number) => `${v.toFixed(1)} ms`;
-    console.log(`inputs: ${data.all.length} files (${data.all.length - 1} real fixtures + a 100k-sample VMProf of ${(data.big.bytes.length / 1024).toFixed(0)} KiB), ${ROUNDS} rounds, ${CLIENTS} concurrent clients`);
+    console.log(
+      `inputs: ${data.all.length} files (${data.all.length - 1} real fixtures + a 100k-sample VMProf of ${(data.big.bytes.length / 1024).toFixed(0)} KiB), ${ROUNDS} rounds, ${CLIENTS} concurrent clients`,
+    );
     console.log(`machine load (1-min average, 2 cores): ${load.before.toFixed(1)} at start, ${load.after.toFixed(1)} at end`);
     console.log(`parse the 100k-sample profile from its raw file (what each open would cost without the stored model): ${ms(parse100k)}`);
-    console.log('| backend | uploads | uploads/s | upload p50 | upload p99 | open p50 | open p99 | 100k open p50 / p99, 1 client | 100k open p50 / p99, N clients | 100k fetch+decode | lost | bad downloads |');
+    console.log(
+      '| backend | uploads | uploads/s | upload p50 | upload p99 | open p50 | open p99 | 100k open p50 / p99, 1 client | 100k open p50 / p99, N clients | 100k fetch+decode | lost | bad downloads |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.backend} | ${r.uploads} | ${r.uploadsPerSecond.toFixed(1)} | ${ms(r.uploadP50)} | ${ms(r.uploadP99)} | ${ms(r.openP50)} | ${ms(r.openP99)} | ${ms(r.open100kSoloP50)} / ${ms(r.open100kSoloP99)} | ${ms(r.open100kP50)} / ${ms(r.open100kP99)} | ${ms(r.open100kFetchAndDecodeMs)} | ${r.lost} | ${r.mismatchedDownloads} |`);
+      console.log(
+        `| ${r.backend} | ${r.uploads} | ${r.uploadsPerSecond.toFixed(1)} | ${ms(r.uploadP50)} | ${ms(r.uploadP99)} | ${ms(r.openP50)} | ${ms(r.openP99)} | ${ms(r.open100kSoloP50)} / ${ms(r.open100kSoloP99)} | ${ms(r.open100kP50)} / ${ms(r.open100kP99)} | ${ms(r.open100kFetchAndDecodeMs)} | ${r.lost} | ${r.mismatchedDownloads} |`,
+      );
     }
     const failed = results.some((r) => r.lost > 0 || r.mismatchedDownloads > 0 || r.listed < r.uploads);
     if (failed) {

@@ -30,26 +30,55 @@ const file = join(root, 'test/fixtures/vmprof/pypy-wordcount-opt.prof');
 const python = 'python3';
 const scratch = mkdtempSync(join(tmpdir(), 'pyrometer-startup-'));
 
-interface Case { label: string; argv: string[] }
+interface Case {
+  label: string;
+  argv: string[];
+}
 const node = process.execPath;
 const cli = (base: string, tag: string): Case[] => [
   { label: `pyrometer --version${tag}`, argv: [node, join(base, 'bin/pyrometer.js'), '--version'] },
   { label: `pyrometer info FILE${tag}`, argv: [node, join(base, 'bin/pyrometer.js'), 'info', file] },
   {
     label: `pyrometer record -- python3 -c pass${tag}`,
-    argv: [node, join(base, 'bin/pyrometer.js'), 'record', '-o', join(scratch, `r${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
+    argv: [
+      node,
+      join(base, 'bin/pyrometer.js'),
+      'record',
+      '-o',
+      join(scratch, `r${tag ? 'old' : ''}.prof`),
+      '--force',
+      '--',
+      python,
+      '-c',
+      'pass',
+    ],
   },
   {
     // the in-process agent's path: probe, agent start-up, summary (issue 12)
     label: `pyrometer record --in-process -- python3 -c pass${tag}`,
-    argv: [node, join(base, 'bin/pyrometer.js'), 'record', '--in-process', '-o', join(scratch, `i${tag ? 'old' : ''}.prof`), '--force', '--', python, '-c', 'pass'],
+    argv: [
+      node,
+      join(base, 'bin/pyrometer.js'),
+      'record',
+      '--in-process',
+      '-o',
+      join(scratch, `i${tag ? 'old' : ''}.prof`),
+      '--force',
+      '--',
+      python,
+      '-c',
+      'pass',
+    ],
   },
 ];
 const cases: Case[] = [
   { label: 'node -e 0', argv: [node, '-e', '0'] },
   { label: 'python3 -c pass', argv: [python, '-c', 'pass'] },
   // what `view` would add to its start-up on the profile server's HTTP stack (docs/design.md)
-  { label: 'node: import fastify', argv: [node, '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'node_modules/fastify/fastify.js'))})`] },
+  {
+    label: 'node: import fastify',
+    argv: [node, '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'node_modules/fastify/fastify.js'))})`],
+  },
   ...cli(root, ''),
   ...(oldRoot ? cli(oldRoot, ' (old)') : []),
 ];
@@ -80,11 +109,16 @@ try {
   console.log(`${rounds} rounds, node ${process.version}\n`);
   console.log('| command | median wall | vs `node -e 0`, same round (90% interval) |');
   console.log('|---|---|---|');
-  for (const c of cases) console.log(`| \`${c.label}\` | ${median(per(c.label)).toFixed(0)} ms | ${c.label === 'node -e 0' ? '1' : ratioRow(c.label, 'node -e 0')} |`);
+  for (const c of cases)
+    console.log(
+      `| \`${c.label}\` | ${median(per(c.label)).toFixed(0)} ms | ${c.label === 'node -e 0' ? '1' : ratioRow(c.label, 'node -e 0')} |`,
+    );
   for (const tag of oldRoot ? ['', ' (old)'] : ['']) {
     const own = per(`pyrometer record -- python3 -c pass${tag}`).map((t, i) => t - per('python3 -c pass')[i]);
     const [low, high] = medianInterval(own);
-    console.log(`\nrecord's own share${tag}: ${median(own).toFixed(0)} ms (90% interval ${low.toFixed(0)}–${high.toFixed(0)}) over \`python3 -c pass\` alone`);
+    console.log(
+      `\nrecord's own share${tag}: ${median(own).toFixed(0)} ms (90% interval ${low.toFixed(0)}–${high.toFixed(0)}) over \`python3 -c pass\` alone`,
+    );
   }
   if (oldRoot) {
     console.log('\nnew / old, same round:');

@@ -28,7 +28,7 @@ const MB = 1024 * 1024;
 /** Writes the synthetic trace; returns its size in bytes. */
 export function writeTrace(path: string, megabytes: number): number {
   const rand = prng(19);
-  const names = Array.from({ length: 400 }, (_, i) => `fn_${i} (/app/mod${i % 40}.py:${(i * 7) % 300 + 1})`);
+  const names = Array.from({ length: 400 }, (_, i) => `fn_${i} (/app/mod${i % 40}.py:${((i * 7) % 300) + 1})`);
   const fd = openSync(path, 'w');
   let size = 0;
   let chunk = '[\n';
@@ -58,7 +58,8 @@ export function writeTrace(path: string, megabytes: number): number {
   while (size + chunk.length < target) {
     const t = threads[n++ % threads.length];
     emit(t, 0);
-    if (n % 50 === 0) chunk += `{"ph":"i","name":"tick","s":"t","pid":${t.pid},"tid":${t.tid},"ts":${t.ts}},\n{"ph":"C","name":"heap","pid":${t.pid},"ts":${t.ts},"args":{"used":${Math.floor(rand() * 1e6)}}},\n`;
+    if (n % 50 === 0)
+      chunk += `{"ph":"i","name":"tick","s":"t","pid":${t.pid},"tid":${t.tid},"ts":${t.ts}},\n{"ph":"C","name":"heap","pid":${t.pid},"ts":${t.ts},"args":{"used":${Math.floor(rand() * 1e6)}}},\n`;
   }
   chunk += `{"ph":"M","name":"process_name","pid":100,"args":{"name":"bench"}}\n]\n`;
   flush();
@@ -84,7 +85,11 @@ let n = 0; for (const t of p.threads) n += t.samples.length;
 if (n === 0) throw new Error('no samples');
 console.log(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`pyrometer run failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -131,13 +136,20 @@ export async function measureSpeedscope(path: string, timeoutMs = 900_000): Prom
     await input.setInputFiles(path);
     const failedText = page.getByText(/Something went wrong|Unrecognized format/i).first();
     const outcome = await Promise.race([
-      page.getByText(/^\W*Export$/).waitFor({ timeout: timeoutMs }).then(() => 'loaded'),
+      page
+        .getByText(/^\W*Export$/)
+        .waitFor({ timeout: timeoutMs })
+        .then(() => 'loaded'),
       failedText.waitFor({ timeout: timeoutMs }).then(() => 'failed'),
     ]).catch(() => 'timeout');
     const ms = performance.now() - t0;
     const peakRssMb = rendererPeakMb(browserServer.process().pid!);
     if (outcome === 'loaded') return { ms, peakRssMb };
-    return { ms, peakRssMb, failed: outcome === 'failed' ? 'speedscope showed an error' : `no profile after ${Math.round(timeoutMs / 1000)} s` };
+    return {
+      ms,
+      peakRssMb,
+      failed: outcome === 'failed' ? 'speedscope showed an error' : `no profile after ${Math.round(timeoutMs / 1000)} s`,
+    };
   } finally {
     await browser.close();
     await browserServer.close();

@@ -102,7 +102,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-interface FrameStats { median: number; p95: number; frames: number }
+interface FrameStats {
+  median: number;
+  p95: number;
+  frames: number;
+}
 
 function stats(values: number[]): FrameStats {
   const s = [...values].sort((a, b) => a - b);
@@ -137,7 +141,14 @@ const WHEEL_DRIVER = `({ selector, frames, deltaY, deltaX, ctrlKey }) => new Pro
   requestAnimationFrame(step);
 })`;
 
-async function driveWheel(page: Page, selector: string, frames: number, deltaY: number, deltaX: number, ctrlKey: boolean): Promise<number[]> {
+async function driveWheel(
+  page: Page,
+  selector: string,
+  frames: number,
+  deltaY: number,
+  deltaX: number,
+  ctrlKey: boolean,
+): Promise<number[]> {
   return page.evaluate(`(${WHEEL_DRIVER})(${JSON.stringify({ selector, frames, deltaY, deltaX, ctrlKey })})`) as Promise<number[]>;
 }
 
@@ -178,16 +189,26 @@ async function measurePyrometer(browser: Browser, url: string, screenshot: boole
   await page.goto(url);
   await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
   const firstPaint = (await page.evaluate('window.__pyrometer.firstFlamePaint')) as number;
-  const breakdown = (await page.evaluate(`({ ...window.__pyrometer.timings, scriptsReady: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd })`)) as Record<string, number>;
+  const breakdown = (await page.evaluate(
+    `({ ...window.__pyrometer.timings, scriptsReady: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd })`,
+  )) as Record<string, number>;
   await page.locator('canvas.flame-canvas').focus();
   await page.evaluate('window.__pyrometer.paintLog = []');
   const zoom = await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true);
   const pan = await driveWheel(page, 'canvas.flame-canvas', 120, 0, 40, false);
   const draws = (await page.evaluate('window.__pyrometer.paintLog')) as number[];
-  if (process.env.BENCH_VERBOSE) console.log(JSON.stringify({ zoom: zoom.map(Math.round), pan: pan.map(Math.round), draws: draws.map(Math.round) }));
+  if (process.env.BENCH_VERBOSE)
+    console.log(JSON.stringify({ zoom: zoom.map(Math.round), pan: pan.map(Math.round), draws: draws.map(Math.round) }));
   if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-pyrometer.png') });
   await page.close();
-  return { firstFlamePaintMs: Math.round(firstPaint), breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])), zoom: stats(zoom), pan: stats(pan), draw: stats(draws), errors };
+  return {
+    firstFlamePaintMs: Math.round(firstPaint),
+    breakdownMs: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, Math.round(v)])),
+    zoom: stats(zoom),
+    pan: stats(pan),
+    draw: stats(draws),
+    errors,
+  };
 }
 
 interface ExtraRun {
@@ -235,7 +256,9 @@ async function measureExtras(browser: Browser, url: string, screenshot: boolean)
   if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-compare.png') });
   await page.close();
   page = await open('v=stack');
-  await page.waitForFunction('window.__pyrometer && window.__pyrometer.ready && window.__pyrometer.canvas.mode === "stack"', null, { timeout: 120000 });
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.ready && window.__pyrometer.canvas.mode === "stack"', null, {
+    timeout: 120000,
+  });
   await page.waitForTimeout(300);
   await page.evaluate('window.__pyrometer.paintLog = []');
   const stackZoom = stats(await driveWheel(page, 'canvas.flame-canvas', 120, 60, 0, true));
@@ -251,8 +274,13 @@ async function measureSpeedscope(browser: Browser, port: number, screenshot: boo
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`http://127.0.0.1:${port}/#profileURL=${encodeURIComponent(`http://127.0.0.1:${port}/profile.txt`)}&view=left-heavy`);
   // Loaded once its view switcher (shown only with a profile) and a canvas exist; then two frames to paint.
-  await page.waitForFunction("document.body.innerText.includes('Left Heavy') && document.querySelectorAll('canvas').length > 0", null, { timeout: 180000, polling: 10 });
-  const firstPaint = (await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))')) as number;
+  await page.waitForFunction("document.body.innerText.includes('Left Heavy') && document.querySelectorAll('canvas').length > 0", null, {
+    timeout: 180000,
+    polling: 10,
+  });
+  const firstPaint = (await page.evaluate(
+    'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))',
+  )) as number;
   await page.waitForTimeout(300);
   const zoom = await driveWheel(page, 'canvas', 120, 60, 0, true);
   const pan = await driveWheel(page, 'canvas', 120, 0, 40, false);
@@ -274,13 +302,20 @@ async function main(): Promise<void> {
   const genMs = performance.now() - t0;
   let maxStackDepth = 0;
   let depthSum = 0;
-  for (let s = 0; s < profile.stacks.length; s++) { maxStackDepth = Math.max(maxStackDepth, profile.stacks.depth[s]); depthSum += profile.stacks.depth[s]; }
-  console.log(`profile: ${profile.threads[0].samples.length} samples, ${profile.stacks.length} stacks (call-tree nodes), depth max ${maxStackDepth} mean ${(depthSum / profile.stacks.length).toFixed(1)}, ${profile.funcs.length} functions; generated in ${genMs.toFixed(0)} ms`);
+  for (let s = 0; s < profile.stacks.length; s++) {
+    maxStackDepth = Math.max(maxStackDepth, profile.stacks.depth[s]);
+    depthSum += profile.stacks.depth[s];
+  }
+  console.log(
+    `profile: ${profile.threads[0].samples.length} samples, ${profile.stacks.length} stacks (call-tree nodes), depth max ${maxStackDepth} mean ${(depthSum / profile.stacks.length).toFixed(1)}, ${profile.funcs.length} functions; generated in ${genMs.toFixed(0)} ms`,
+  );
   t0 = performance.now();
   const collapsedPath = join(out, 'viewer-bench.collapsed.txt');
   if (withSpeedscope) {
     writeFileSync(collapsedPath, writeCollapsed(profile));
-    console.log(`collapsed export for speedscope: ${(readFileSync(collapsedPath).length / 1048576).toFixed(1)} MiB in ${(performance.now() - t0).toFixed(0)} ms`);
+    console.log(
+      `collapsed export for speedscope: ${(readFileSync(collapsedPath).length / 1048576).toFixed(1)} MiB in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
   }
 
   // What `pyrometer view FILE` does before serving: parse the same collapsed export in Node.
@@ -293,25 +328,58 @@ async function main(): Promise<void> {
     console.log(`pyrometer reads the collapsed export in Node in ${cliParseMs} ms (${parsed.stacks.length} stacks)`);
   }
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
   // Warm the browser (first renderer process start) so neither viewer pays it.
   const warm = await browser.newPage();
   await warm.goto('about:blank');
   await warm.close();
-  const results: Record<string, unknown> = { samples, nodes: profile.stacks.length, maxDepth: maxStackDepth, chromium: browser.version(), runs, loadAverageBefore: loadavg()[0] };
+  const results: Record<string, unknown> = {
+    samples,
+    nodes: profile.stacks.length,
+    maxDepth: maxStackDepth,
+    chromium: browser.version(),
+    runs,
+    loadAverageBefore: loadavg()[0],
+  };
   const pyrometerRuns: Run[] = [];
   const speedscopeRuns: Run[] = [];
   const extraRuns: ExtraRun[] = [];
   // The Compare view's "before": a second profile of the same size and functions, another tree.
   const second = generateProfile(samples, nodes, maxDepth, 7);
-  const server = await startViewServer([{ name: 'bench', profile }, { name: 'bench-after', profile: second }]);
+  const server = await startViewServer([
+    { name: 'bench', profile },
+    { name: 'bench-after', profile: second },
+  ]);
   const dist = join(root, 'node_modules/speedscope/dist/release');
   if (withSpeedscope && !existsSync(dist)) throw new Error('node_modules/speedscope is missing (it is a dev dependency)');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.txt': 'text/plain',
+    '.wasm': 'application/wasm',
+    '.png': 'image/png',
+    '.ico': 'image/x-icon',
+    '.woff2': 'font/woff2',
+    '.json': 'application/json',
+  };
   const ss = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const file = path === '/profile.txt' ? collapsedPath : join(dist, path === '/' ? 'index.html' : path.slice(1));
-    if (!file.startsWith(dist) && file !== collapsedPath) { res.writeHead(404).end(); return; }
+    if (!file.startsWith(dist) && file !== collapsedPath) {
+      res.writeHead(404).end();
+      return;
+    }
     try {
       res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
     } catch {
@@ -327,7 +395,9 @@ async function main(): Promise<void> {
       if (withSpeedscope) speedscopeRuns.push(await measureSpeedscope(browser, ssPort, run === runs - 1));
       extraRuns.push(await measureExtras(browser, server.url, run === runs - 1));
       const x = extraRuns[run];
-      console.log(`run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph; inverted ${x.invertedFirstPaintMs} ms (toggle ${x.invertToggleMs} ms), compare ${x.compareFirstPaintMs} ms, stack zoom p95 ${x.stackZoom.p95.toFixed(1)} ms`);
+      console.log(
+        `run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph; inverted ${x.invertedFirstPaintMs} ms (toggle ${x.invertToggleMs} ms), compare ${x.compareFirstPaintMs} ms, stack zoom p95 ${x.stackZoom.p95.toFixed(1)} ms`,
+      );
     }
   } finally {
     await server.close();
@@ -349,7 +419,11 @@ async function main(): Promise<void> {
     runs: extraRuns,
   };
   if (withSpeedscope) {
-    results.speedscope = { version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version, summary: summarize(speedscopeRuns), runs: speedscopeRuns };
+    results.speedscope = {
+      version: JSON.parse(readFileSync(join(root, 'node_modules/speedscope/package.json'), 'utf8')).version,
+      summary: summarize(speedscopeRuns),
+      runs: speedscopeRuns,
+    };
   }
   writeFileSync(join(out, 'viewer.json'), JSON.stringify(results, null, 2));
   console.log(JSON.stringify(results, null, 2));

@@ -3,7 +3,9 @@
 import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`pyrometer: internal error: ${err && err.stack ? err.stack : err}\n`);
     process.exitCode = 70;

@@ -27,7 +27,8 @@ import { SpeedscopeImporter, viewerTotal } from '../test/formats/speedscope-harn
 import { CATEGORY_IDLE, funcFile, type Profile } from '../src/model/profile.js';
 
 type UnitClass = 'time' | 'samples' | 'bytes';
-const unitClass = (p: Profile): UnitClass => (p.meta.weightUnit === 'bytes' ? 'bytes' : ['ms', 'us', 'ns'].includes(p.meta.weightUnit) ? 'time' : 'samples');
+const unitClass = (p: Profile): UnitClass =>
+  p.meta.weightUnit === 'bytes' ? 'bytes' : ['ms', 'us', 'ns'].includes(p.meta.weightUnit) ? 'time' : 'samples';
 
 /**
  * Our total on speedscope's view of the file, where speedscope shows less by
@@ -70,7 +71,9 @@ function speedscopeView(p: Profile): number | null {
 
 const args = process.argv.slice(2);
 if (args.length === 0 || args.includes('--help')) {
-  console.log('usage: npm run corpus:speedscope -- DIR [--tolerance 0.001] [--only SUBSTRING]\n\nexample: npm run corpus:speedscope -- ~/speedscope/sample/profiles');
+  console.log(
+    'usage: npm run corpus:speedscope -- DIR [--tolerance 0.001] [--only SUBSTRING]\n\nexample: npm run corpus:speedscope -- ~/speedscope/sample/profiles',
+  );
   process.exit(args.length === 0 ? 2 : 0);
 }
 const dir = args[0];
@@ -149,7 +152,9 @@ try {
     const theirUnit = unitClass(theirs.exported!);
     if (theirUnit !== ourUnit) {
       incomparable++;
-      console.log(`units  ${rel}: ours ${ours.toFixed(3)} (${ourUnit}), speedscope ${theirTotal.toFixed(3)} (${theirUnit}, ${theirs.importer}): not comparable`);
+      console.log(
+        `units  ${rel}: ours ${ours.toFixed(3)} (${ourUnit}), speedscope ${theirTotal.toFixed(3)} (${theirUnit}, ${theirs.importer}): not comparable`,
+      );
       continue;
     }
     const rawDiff = Math.abs(ours - theirTotal) / Math.max(Math.abs(theirTotal), 1e-12);
@@ -162,14 +167,22 @@ try {
     if (rawDiff > worstRaw) worstRaw = rawDiff;
     if (diff > tolerance) failures.push(rel);
     const viewNote = view === null ? '' : `; on speedscope's view ${view.toFixed(3)} (${(diff * 100).toFixed(4)}%)`;
-    console.log(`${diff > tolerance ? 'DIFF' : 'ok  '}  ${rel}: total ${ours.toFixed(3)}, speedscope ${theirTotal.toFixed(3)} (${(rawDiff * 100).toFixed(4)}%${viewNote}, ${theirs.importer})`);
+    console.log(
+      `${diff > tolerance ? 'DIFF' : 'ok  '}  ${rel}: total ${ours.toFixed(3)}, speedscope ${theirTotal.toFixed(3)} (${(rawDiff * 100).toFixed(4)}%${viewNote}, ${theirs.importer})`,
+    );
   }
 } finally {
   await importer.stop();
 }
-console.log(`\n${read + bothReject} of ${relevant} files in claimed formats handled: ${read} read, ${bothReject} rejected by both tools; ${skipped} skipped (unclaimed formats)`);
-console.log(`${compared} compared with speedscope's totals, ${incomparable} in other units than speedscope's (e.g. sample counts against its times)`);
-console.log(`largest total difference against speedscope: ${(worst * 100).toFixed(4)}%${worstFile ? ` (${worstFile})` : ''} (on speedscope's view where it shows less by design); ${(worstRaw * 100).toFixed(4)}% before that`);
+console.log(
+  `\n${read + bothReject} of ${relevant} files in claimed formats handled: ${read} read, ${bothReject} rejected by both tools; ${skipped} skipped (unclaimed formats)`,
+);
+console.log(
+  `${compared} compared with speedscope's totals, ${incomparable} in other units than speedscope's (e.g. sample counts against its times)`,
+);
+console.log(
+  `largest total difference against speedscope: ${(worst * 100).toFixed(4)}%${worstFile ? ` (${worstFile})` : ''} (on speedscope's view where it shows less by design); ${(worstRaw * 100).toFixed(4)}% before that`,
+);
 if (failures.length > 0) {
   console.log(`problems (${failures.length}): ${failures.join(', ')}`);
   process.exit(1);

@@ -16,13 +16,15 @@ function walk(dir, out) {
   return out;
 }
 
-const files = walk(join(root, 'test'), []).sort()
+const files = walk(join(root, 'test'), [])
+  .sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  cwd: root, stdio: 'inherit',
+  cwd: root,
+  stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

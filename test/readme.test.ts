@@ -41,7 +41,9 @@ test('the demo records a program that is in the repository', () => {
 });
 
 test('every command is documented in the README', () => {
-  const names = buildProgram(() => {}).commands.map((c) => c.name()).filter((n) => n !== 'help');
+  const names = buildProgram(() => {})
+    .commands.map((c) => c.name())
+    .filter((n) => n !== 'help');
   for (const name of names) {
     assert.match(readme, new RegExp(`^#{2,4} .*\`pyrometer ${name}\\b`, 'm'), `README has no section for "pyrometer ${name}"`);
   }

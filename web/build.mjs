@@ -23,4 +23,3 @@ await build({
 });
 copyFileSync(join(here, 'src/app.css'), join(out, 'app.css'));
 copyFileSync(join(here, 'src/index.html'), join(out, 'index.html'));
-

@@ -15,9 +15,15 @@ export type SourceRead = { text: string; size: number } | { unavailable: string 
  * `baseDir`: where relative names are looked up (the profile file's directory); none means they are not read.
  * `isSourceFileName`: the rule for names that may be read (model/source-files.ts; assets/ imports nothing of ours).
  */
-export async function readSourceFile(file: string, baseDir: string | undefined, maxBytes: number, isSourceFileName: (path: string) => boolean): Promise<SourceRead> {
+export async function readSourceFile(
+  file: string,
+  baseDir: string | undefined,
+  maxBytes: number,
+  isSourceFileName: (path: string) => boolean,
+): Promise<SourceRead> {
   if (!isSourceFileName(file)) return { unavailable: `${file} is not a source file name` };
-  if (!isAbsolute(file) && baseDir === undefined) return { unavailable: `${file} is a relative name and the profile's directory is not known` };
+  if (!isAbsolute(file) && baseDir === undefined)
+    return { unavailable: `${file} is a relative name and the profile's directory is not known` };
   const named = resolve(baseDir ?? '/', file);
   let target: string;
   try {

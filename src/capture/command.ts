@@ -67,7 +67,11 @@ function envCommand(args: string[], assignments: Record<string, string>): string
     if (a === '-S' || a === '--split-string') return [...(args[i + 1] ?? '').split(/\s+/).filter(Boolean), ...args.slice(i + 2)];
     if (a.startsWith('-S') && a.length > 2) return [...a.slice(2).split(/\s+/).filter(Boolean), ...args.slice(i + 1)];
     if (a === '--') continue;
-    if (a.startsWith('-')) throw new RecordError(`env ${a}: pyrometer record runs env's command itself and knows only NAME=value and -S; put the interpreter first (\`pyrometer record -- python3 app.py\`)`, 2);
+    if (a.startsWith('-'))
+      throw new RecordError(
+        `env ${a}: pyrometer record runs env's command itself and knows only NAME=value and -S; put the interpreter first (\`pyrometer record -- python3 app.py\`)`,
+        2,
+      );
     const eq = a.indexOf('=');
     if (eq <= 0) break;
     assignments[a.slice(0, eq)] = a.slice(eq + 1);
@@ -230,7 +234,8 @@ export function vmprofModuleHint(command: TargetCommand): string | null {
       module = true;
       continue;
     }
-    const [name, glued] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [name, glued] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const known = VMPROF_OPTIONS[name];
     if (!known) break;
     ours.push(known.ours ?? name);

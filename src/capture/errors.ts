@@ -4,7 +4,10 @@
  * (2 for a wrong command line). Lives here, not in cli/, because capture/ raises it.
  */
 export class RecordError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'RecordError';
   }

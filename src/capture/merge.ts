@@ -108,9 +108,10 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
     const tag = BigInt(index + 1) << 48n;
     const view = new DataView(child.bytes.buffer, child.bytes.byteOffset, child.bytes.byteLength);
     const childMeta = metas(child.bytes, walk);
-    const shiftMs = Number.isFinite(parentStart) && Number.isFinite(Number(childMeta.get('start_monotonic')))
-      ? (Number(childMeta.get('start_monotonic')) - parentStart) * 1000
-      : 0;
+    const shiftMs =
+      Number.isFinite(parentStart) && Number.isFinite(Number(childMeta.get('start_monotonic')))
+        ? (Number(childMeta.get('start_monotonic')) - parentStart) * 1000
+        : 0;
     const pid = childMeta.get('pid') ?? child.pid;
     const firstSample = sampleCount;
     for (const r of walk.records) {
@@ -120,7 +121,8 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
           const [key, value] = readMeta(child.bytes, r.start);
           if (key.startsWith('thread_name:')) addMeta(key, value);
           else if (key.startsWith('ts:')) addMeta(`ts:${Number(key.slice(3)) + firstSample}`, (Number(value) + shiftMs).toFixed(3));
-          else if (key.startsWith('w:')) addMeta(`w:${Number(key.slice(2)) + firstSample}`, value); // weights of records from n on
+          else if (key.startsWith('w:'))
+            addMeta(`w:${Number(key.slice(2)) + firstSample}`, value); // weights of records from n on
           else addMeta(`process:${pid}:${key}`, value);
           break;
         }
@@ -163,7 +165,8 @@ export function mergeChildProfiles(parent: Uint8Array, children: ChildProfile[])
           break; // header, start time, trailer: the parent's stand for all
       }
     }
-    for (const tid of stackThreadIds(child.bytes, walk)) addMeta(`thread_pid:${tidKey(tid === 0n && walk.rpython ? BigInt(pid) : tid, walk.rpython)}`, pid);
+    for (const tid of stackThreadIds(child.bytes, walk))
+      addMeta(`thread_pid:${tidKey(tid === 0n && walk.rpython ? BigInt(pid) : tid, walk.rpython)}`, pid);
     result.merged.push(pid);
   });
   addMeta('subprocesses', String(result.merged.length));

@@ -12,7 +12,18 @@
  * child has exited, so a reader never sees a half-written profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +33,15 @@ import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
 import { walkRecords } from '../formats/vmprof/records.js';
 import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from './child.js';
+import {
+  FORWARDED,
+  inTerminalForeground,
+  removeQuietly,
+  timestamp,
+  type InterpreterInfo,
+  type ProfileFollower,
+  type RecordResult,
+} from './child.js';
 
 export { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult };
 
@@ -80,10 +99,11 @@ export function rawArguments(argv: string[], target: string[], rawArgv?: Buffer[
       const cmdline = readFileSync('/proc/self/cmdline');
       raw = [];
       let start = 0;
-      for (let i = 0; i < cmdline.length; i++) if (cmdline[i] === 0) {
-        raw.push(cmdline.subarray(start, i));
-        start = i + 1;
-      }
+      for (let i = 0; i < cmdline.length; i++)
+        if (cmdline[i] === 0) {
+          raw.push(cmdline.subarray(start, i));
+          start = i + 1;
+        }
     } catch {
       return null;
     }
@@ -137,7 +157,9 @@ export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.P
   if (!m) throw new RecordError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
   const [major, minor] = [Number(m[2]), Number(m[3])];
   if (major < 3 || (major === 3 && minor < 7)) {
-    throw new RecordError(`${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.7 or newer (3.8 for PyPy and --in-process)`);
+    throw new RecordError(
+      `${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.7 or newer (3.8 for PyPy and --in-process)`,
+    );
   }
   return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
 }
@@ -165,7 +187,9 @@ function writableOrThrow(output: string, asGiven: string | undefined): string {
     closeSync(openSync(tmp, 'w'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new RecordError(`cannot write ${asGiven ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`);
+    throw new RecordError(
+      `cannot write ${asGiven ?? dirname(output)}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : e.code}`,
+    );
   }
   return tmp;
 }
@@ -186,22 +210,35 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   }
   const rate = options.rate ?? DEFAULT_RATE;
   if (!(rate >= 1 && rate <= 100_000)) throw new RecordError(`--rate must be between 1 and 100000 samples per second, not ${rate}`, 2);
-  const engine = options.engine && options.engine !== 'auto'
-    ? options.engine
-    : interpreter.implementation === 'pypy' && interpreter.hasVmprof ? 'vmprof' : 'sampler';
-  if (engine === 'vmprof' && !interpreter.hasVmprof) throw new RecordError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
+  const engine =
+    options.engine && options.engine !== 'auto'
+      ? options.engine
+      : interpreter.implementation === 'pypy' && interpreter.hasVmprof
+        ? 'vmprof'
+        : 'sampler';
+  if (engine === 'vmprof' && !interpreter.hasVmprof)
+    throw new RecordError(`${command.interpreter} has no built-in _vmprof (only PyPy has)`);
   const isPyPy = interpreter.implementation === 'pypy';
   if ((options.jitlog || options.pypylog) && !isPyPy) {
-    throw new RecordError(`--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`, 2);
+    throw new RecordError(
+      `--${options.jitlog ? 'jitlog' : 'pypylog'} needs PyPy; ${command.interpreter} is ${interpreter.implementation}`,
+      2,
+    );
   }
   // CPython is sampled from outside the process unless asked otherwise or not possible
   // (arguments that are not UTF-8 reach the program as bytes only through the agent)
-  const outsideProblem = engine === 'sampler' && !options.inProcess
-    ? rawTarget !== null ? 'arguments that are not UTF-8 reach the program as typed only this way' : outsideUnavailable(interpreter)
-    : 'in-process';
-  const fallbackNote = outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
+  const outsideProblem =
+    engine === 'sampler' && !options.inProcess
+      ? rawTarget !== null
+        ? 'arguments that are not UTF-8 reach the program as typed only this way'
+        : outsideUnavailable(interpreter)
+      : 'in-process';
+  const fallbackNote =
+    outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
   if (outsideProblem !== null && interpreter.version.startsWith('3.7.')) {
-    throw new RecordError(`${command.interpreter} is Python ${interpreter.version}; sampling from inside needs Python 3.8 or newer (from outside: 3.7 too)`);
+    throw new RecordError(
+      `${command.interpreter} is Python ${interpreter.version}; sampling from inside needs Python 3.8 or newer (from outside: 3.7 too)`,
+    );
   }
 
   // a program written for vmprof finds our vmprof module, whichever sampler runs (children inherit it)
@@ -287,11 +324,14 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     cleanup();
     throw new RecordError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
   }
-  const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
-  const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
+  const signalNumber = exit.signal ? ((osConstants.signals as Record<string, number>)[exit.signal] ?? 0) : 0;
+  const exitCode = exit.signal ? 128 + signalNumber : (exit.code ?? 1);
   if (!/^started /m.test(status)) {
     cleanup();
-    throw new RecordError(`${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`, exitCode || 1);
+    throw new RecordError(
+      `${command.interpreter} stopped before the program started (exit code ${exitCode}); see its message above`,
+      exitCode || 1,
+    );
   }
 
   if (options.follower) await options.follower.finish();
@@ -299,7 +339,8 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (engine === 'vmprof' && options.lines) {
     // PyPy's _vmprof takes lines=1 but 7.3 records none: say so rather than drop it silently
     const head = new Uint8Array(readFileSync(tmp).subarray(0, 4096));
-    if (walkRecords(head)?.lines !== true) notes.push(`--lines: this PyPy's _vmprof (Python ${interpreter.version}) records no line numbers; the profile has functions only`);
+    if (walkRecords(head)?.lines !== true)
+      notes.push(`--lines: this PyPy's _vmprof (Python ${interpreter.version}) records no line numbers; the profile has functions only`);
   }
   if (engine === 'vmprof') {
     // PyPy's own sampler sees the agent's frames below the program's: take them out
@@ -340,5 +381,17 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     pypylogPath = `${output}.pypylog`;
     renameSync(pypylogTmp, pypylogPath);
   }
-  return { command, interpreter, engine, exitCode, signal: exit.signal, profilePath: output, jitlogPath, pypylogPath, wallMs, subprocesses, notes };
+  return {
+    command,
+    interpreter,
+    engine,
+    exitCode,
+    signal: exit.signal,
+    profilePath: output,
+    jitlogPath,
+    pypylogPath,
+    wallMs,
+    subprocesses,
+    notes,
+  };
 }

@@ -50,7 +50,8 @@ export function stripAgentFrames(bytes: Uint8Array, agentDir: string): Uint8Arra
       if (agent.has(value)) hasAgent = true;
     }
     if (cut < 0) {
-      if (hasAgent) changed = true; // only the agent ran: not the program's time
+      if (hasAgent)
+        changed = true; // only the agent ran: not the program's time
       else parts.push(bytes.subarray(r.start, r.end));
       continue;
     }

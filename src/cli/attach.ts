@@ -20,7 +20,8 @@ read its memory: the same user with ptrace allowed, or root / CAP_SYS_PTRACE.
 
 function rateOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 100_000) throw new CliError(`--rate must be a number of samples per second from 1 to 100000, not "${value}"`, 2);
+  if (!Number.isFinite(n) || n < 1 || n > 100_000)
+    throw new CliError(`--rate must be a number of samples per second from 1 to 100000, not "${value}"`, 2);
   return n;
 }
 

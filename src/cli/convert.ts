@@ -63,15 +63,34 @@ async function loadFormats(): Promise<void> {
 export function formatsTable(list: readonly Format[] = formats.allFormats()): string {
   const rows = [['FORMAT', 'READ', 'WRITE', 'FILE NAMES', 'DESCRIPTION']];
   for (const f of list) {
-    rows.push([f.name, f.read || f.readStream ? 'yes' : '-', f.write ? 'yes' : '-', f.extensions.map((e) => `*.${e}`).join(' '), f.description]);
+    rows.push([
+      f.name,
+      f.read || f.readStream ? 'yes' : '-',
+      f.write ? 'yes' : '-',
+      f.extensions.map((e) => `*.${e}`).join(' '),
+      f.description,
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 4 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => (c === 4 ? cell : cell.padEnd(widths[c])))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** The writer for an output name (without its `.gz`), or --to. */
 export function pickWriter(output: string, to: string | undefined): Format {
-  const writable = formats.allFormats().filter((f) => f.write).map((f) => f.name).join(', ');
+  const writable = formats
+    .allFormats()
+    .filter((f) => f.write)
+    .map((f) => f.name)
+    .join(', ');
   if (to) {
     const format = formats.formatByName(to);
     if (!format) throw usageError(`--to: no format called "${sanitize(to)}"; pyrometer writes: ${writable}`);
@@ -79,9 +98,12 @@ export function pickWriter(output: string, to: string | undefined): Format {
     return format;
   }
   const name = output.replace(/\.gz$/i, '');
-  const format = formats.formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formats.formatForOutputName(output) : undefined);
+  const format =
+    formats.formatForOutputName(name) ?? (output.toLowerCase().endsWith('.pb.gz') ? formats.formatForOutputName(output) : undefined);
   if (!format) {
-    throw usageError(`cannot tell the output format from the name "${sanitize(basename(output))}"; add --to <format> (one of: ${writable})`);
+    throw usageError(
+      `cannot tell the output format from the name "${sanitize(basename(output))}"; add --to <format> (one of: ${writable})`,
+    );
   }
   return format;
 }
@@ -106,7 +128,12 @@ async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>,
       if (!stream.write(piece)) await once(stream, 'drain');
       if (bar) bar.update(Math.round(bytes / (1024 * 1024)));
       else if (bytes >= WRITE_PROGRESS_BYTES && process.stderr.isTTY && stream !== process.stdout) {
-        bar = new (cliProgress().SingleBar)({ stream: process.stderr, format: `writing ${label} {value} MiB`, hideCursor: true, clearOnComplete: true });
+        bar = new (cliProgress().SingleBar)({
+          stream: process.stderr,
+          format: `writing ${label} {value} MiB`,
+          hideCursor: true,
+          clearOnComplete: true,
+        });
         bar.start(0, Math.round(bytes / (1024 * 1024)));
       }
     }
@@ -118,7 +145,9 @@ async function writeAll(stream: Writable, pieces: Iterable<Uint8Array | string>,
 
 /** Writes the profile to `output` ('-' = stdout), gzipping when the name ends in .gz (and the format is not already gzip). */
 export async function writeOutput(profile: Profile, format: Format, output: string, options: WriteOptions): Promise<number> {
-  const pieces: Iterable<Uint8Array | string> = format.writeChunks ? format.writeChunks(profile, options) : [format.write!(profile, options)];
+  const pieces: Iterable<Uint8Array | string> = format.writeChunks
+    ? format.writeChunks(profile, options)
+    : [format.write!(profile, options)];
   if (output === '-') {
     return writeAll(process.stdout, pieces, 'standard output');
   }
@@ -209,7 +238,14 @@ export async function runConvert(input: string | undefined, opts: ConvertOptions
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === 'string') {
-      const reason = e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOSPC' ? 'no space left on the device' : e.code === 'EISDIR' ? 'is a directory' : e.code;
+      const reason =
+        e.code === 'EACCES'
+          ? 'permission denied'
+          : e.code === 'ENOSPC'
+            ? 'no space left on the device'
+            : e.code === 'EISDIR'
+              ? 'is a directory'
+              : e.code;
       throw new CliError(`${sanitize(opts.output)}: cannot write (${reason})`);
     }
     throw err;

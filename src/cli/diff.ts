@@ -36,10 +36,11 @@ export const registerDiff: RegisterCommand = (program: Command) => {
     .option('-n, --top <n>', 'how many functions to list', positiveInteger('--top'), 20)
     .option('--normalize <how>', '"share": each function\'s share of its profile\'s total; "time": milliseconds', 'share')
     .option('--hide-idle', 'leave out samples where the thread was idle (waiting, sleeping)')
-    .option('--json', 'print every function\'s before/after/delta/ratio as JSON')
+    .option('--json', "print every function's before/after/delta/ratio as JSON")
     .addHelpText('after', EXAMPLES)
     .action(async (before: string, after: string, opts: DiffOptions) => {
-      if (opts.normalize !== 'share' && opts.normalize !== 'time') throw usageError(`--normalize takes "share" or "time", not "${opts.normalize}"`);
+      if (opts.normalize !== 'share' && opts.normalize !== 'time')
+        throw usageError(`--normalize takes "share" or "time", not "${opts.normalize}"`);
       const profiles = [await loadForCli(before), await loadForCli(after)];
       let cmp;
       try {
@@ -51,7 +52,19 @@ export const registerDiff: RegisterCommand = (program: Command) => {
       if (opts.json) {
         // JSON has no Infinity: a function new in "after" has ratio null.
         const functions = cmp.functions.map((f) => ({ ...f, ratio: Number.isFinite(f.ratio) ? f.ratio : null }));
-        process.stdout.write(JSON.stringify({ before: { file: before, ...cmp.before }, after: { file: after, ...cmp.after }, normalization: cmp.normalization, unit: cmp.unit, functions }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            {
+              before: { file: before, ...cmp.before },
+              after: { file: after, ...cmp.after },
+              normalization: cmp.normalization,
+              unit: cmp.unit,
+              functions,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
         return;
       }
       process.stdout.write(renderDiff(cmp, { top: opts.top, names: [basename(before), basename(after)] }, terminalStyle(process.stdout)));

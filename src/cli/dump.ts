@@ -20,7 +20,7 @@ read its memory: the same user with ptrace allowed, or root / CAP_SYS_PTRACE.
 export const registerDump: RegisterCommand = (program: Command) => {
   program
     .command('dump')
-    .description("print the current Python stack of every thread of a running CPython process (like py-spy dump)")
+    .description('print the current Python stack of every thread of a running CPython process (like py-spy dump)')
     .argument('<pid>', 'the process id', pidOption)
     .option('--json', 'print JSON instead of text')
     .addHelpText('after', EXAMPLES)

@@ -3,7 +3,10 @@ import { ProfileFormatError, UnknownFormatError } from '../formats/errors.js';
 
 /** An error the CLI prints as one line (no stack trace) with its own exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

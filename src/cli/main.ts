@@ -19,7 +19,10 @@ import { sanitize } from '../report/text.js';
 
 /** A commander exit (help, version, usage error) and the command it came from. */
 class CommanderExit extends Error {
-  constructor(readonly error: CommanderError, readonly commandPath: string) {
+  constructor(
+    readonly error: CommanderError,
+    readonly commandPath: string,
+  ) {
     super(error.message);
   }
 }
@@ -161,9 +164,7 @@ export function reportError(err: unknown): number {
     return cliError.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(
-    `pyrometer: internal error: ${sanitize(message.split('\n')[0])} (this is a bug; PYROMETER_DEBUG=1 shows where)\n`,
-  );
+  process.stderr.write(`pyrometer: internal error: ${sanitize(message.split('\n')[0])} (this is a bug; PYROMETER_DEBUG=1 shows where)\n`);
   if (process.env.PYROMETER_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return 70;
 }

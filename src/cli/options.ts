@@ -22,7 +22,12 @@ export function percentage(name: string) {
 
 /** Collects a repeatable option whose values may also be comma-separated. */
 export function collectList(value: string, previous: string[] = []): string[] {
-  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+  return previous.concat(
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** Adds --thread and --hide-idle to a command. */
@@ -62,7 +67,10 @@ export function resolveThreads(profile: Profile, wanted: string[] | undefined): 
       });
     }
     if (!found) {
-      const known = profile.threads.map((t) => (t.name ? `${t.id} (${t.name})` : t.id)).slice(0, 12).join(', ');
+      const known = profile.threads
+        .map((t) => (t.name ? `${t.id} (${t.name})` : t.id))
+        .slice(0, 12)
+        .join(', ');
       throw usageError(`no thread "${sanitize(w)}" in this profile; it has: ${sanitize(known)}${profile.threads.length > 12 ? ', …' : ''}`);
     }
   }

@@ -70,11 +70,19 @@ export const registerQuery: RegisterCommand = (program: Command) => {
     .option('--label <key=value>', 'only series with this label (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('--from <time>', 'start of the range', 'now-1h')
     .option('--to <time>', 'end of the range', 'now')
-    .option('-o, --output <file>', 'write the profile here; the format follows the name (.prof.json, .svg, .pb.gz, .collapsed…); - for stdout')
+    .option(
+      '-o, --output <file>',
+      'write the profile here; the format follows the name (.prof.json, .svg, .pb.gz, .collapsed…); - for stdout',
+    )
     .option('--format <format>', 'output format when the name does not tell (see `pyrometer convert --list-formats`)')
     .option('--diff-from <time>', 'compare with a baseline starting here (prints the biggest changes)')
     .option('--diff-to <time>', 'end of the baseline (default: --from)')
-    .option('--diff-label <key=value>', 'baseline labels instead of --label, e.g. version=1.2 (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '--diff-label <key=value>',
+      'baseline labels instead of --label, e.g. version=1.2 (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option('--json', 'print the function table (or the diff) as JSON')
     .option('--token <token>', 'token, when the server is --private (env PYROMETER_TOKEN)', process.env.PYROMETER_TOKEN)
     .addHelpText('after', EXAMPLES)
@@ -84,15 +92,25 @@ export const registerQuery: RegisterCommand = (program: Command) => {
       const params = new URLSearchParams({ service: opts.service });
       const out = process.stdout;
       if (opts.diffFrom || opts.diffLabel.length > 0) {
-        selection(params, 'a.', opts.diffFrom ?? opts.from, opts.diffTo ?? (opts.diffFrom ? opts.from : opts.to), opts.diffLabel.length ? opts.diffLabel : opts.label);
+        selection(
+          params,
+          'a.',
+          opts.diffFrom ?? opts.from,
+          opts.diffTo ?? (opts.diffFrom ? opts.from : opts.to),
+          opts.diffLabel.length ? opts.diffLabel : opts.label,
+        );
         selection(params, 'b.', opts.from, opts.to, opts.label);
         const diff = await (await get(`${base}/api/v1/continuous/diff?${params}`, opts.token)).json();
         if (opts.json) return void out.write(`${JSON.stringify(diff, null, 2)}\n`);
-        out.write(`baseline ${diff.a.from} .. ${diff.a.to}: ${diff.before.total} samples; selection ${diff.b.from} .. ${diff.b.to}: ${diff.after.total} samples\n`);
+        out.write(
+          `baseline ${diff.a.from} .. ${diff.a.to}: ${diff.before.total} samples; selection ${diff.b.from} .. ${diff.b.to}: ${diff.after.total} samples\n`,
+        );
         out.write('  self before  self after    change  function\n');
         const pct = (x: number) => `${x.toFixed(1)}%`;
         for (const f of diff.functions.slice(0, 20)) {
-          out.write(`  ${pct(f.beforeSelf).padStart(11)}  ${pct(f.afterSelf).padStart(10)}  ${`${f.delta >= 0 ? '+' : ''}${f.delta.toFixed(1)}`.padStart(8)}  ${sanitize(f.name)}${f.file ? ` (${sanitize(f.file)})` : ''}\n`);
+          out.write(
+            `  ${pct(f.beforeSelf).padStart(11)}  ${pct(f.afterSelf).padStart(10)}  ${`${f.delta >= 0 ? '+' : ''}${f.delta.toFixed(1)}`.padStart(8)}  ${sanitize(f.name)}${f.file ? ` (${sanitize(f.file)})` : ''}\n`,
+          );
         }
         return;
       }
@@ -101,7 +119,8 @@ export const registerQuery: RegisterCommand = (program: Command) => {
         const table = await (await get(`${base}/api/v1/continuous/functions?${params}`, opts.token)).json();
         if (opts.json) return void out.write(`${JSON.stringify(table, null, 2)}\n`);
         out.write(`${opts.service} ${table.from} .. ${table.to} (${table.resolutionMs / 1000} s buckets): ${table.total} samples\n`);
-        for (const f of table.functions.slice(0, 25)) out.write(`  ${String(f.self).padStart(10)}  ${String(f.total).padStart(10)}  ${sanitize(f.func)}\n`);
+        for (const f of table.functions.slice(0, 25))
+          out.write(`  ${String(f.self).padStart(10)}  ${String(f.total).padStart(10)}  ${sanitize(f.func)}\n`);
         out.write('  (self, total; -o FILE writes the whole profile)\n');
         return;
       }
@@ -110,6 +129,9 @@ export const registerQuery: RegisterCommand = (program: Command) => {
       const response = await get(`${base}/api/v1/continuous/profile?${params}`, opts.token);
       const profile = deserializeProfile(new Uint8Array(await response.arrayBuffer()));
       const bytes = await writeOutput(profile, format, opts.output, {});
-      if (opts.output !== '-') process.stderr.write(`pyrometer: wrote ${opts.output} (${format.name}, ${bytes} bytes; ${response.headers.get('x-pyrometer-range') ?? ''})\n`);
+      if (opts.output !== '-')
+        process.stderr.write(
+          `pyrometer: wrote ${opts.output} (${format.name}, ${bytes} bytes; ${response.headers.get('x-pyrometer-range') ?? ''})\n`,
+        );
     });
 };

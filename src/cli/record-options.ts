@@ -50,13 +50,15 @@ export interface ResolvedRecordOptions {
 
 function rateOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 100_000) throw new CliError(`--rate must be a number of samples per second from 1 to 100000, not "${value}"`, 2);
+  if (!Number.isFinite(n) || n < 1 || n > 100_000)
+    throw new CliError(`--rate must be a number of samples per second from 1 to 100000, not "${value}"`, 2);
   return n;
 }
 
 function periodOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0.00001 || n > 1) throw new CliError(`--period must be seconds between samples, from 0.00001 to 1 (vmprof's default is 0.00099), not "${value}"`, 2);
+  if (!Number.isFinite(n) || n < 0.00001 || n > 1)
+    throw new CliError(`--period must be seconds between samples, from 0.00001 to 1 (vmprof's default is 0.00099), not "${value}"`, 2);
   return n;
 }
 
@@ -75,14 +77,20 @@ export function defineRecordOptions(command: Command): Command {
     .option('--pypylog', 'PyPy: also write the PyPy log (GC and JIT phases) to <output>.pypylog')
     .option('--jitlog', 'PyPy: also write the JIT log to <output>.jit')
     .option('--subprocesses', 'also profile the Python processes it starts (subprocess, multiprocessing), into the same profile')
-    .addOption(new Option('--engine <engine>', 'auto (PyPy: its built-in _vmprof; CPython: our sampler), vmprof or sampler')
-      .choices(['auto', 'vmprof', 'sampler']).default('auto'))
+    .addOption(
+      new Option('--engine <engine>', 'auto (PyPy: its built-in _vmprof; CPython: our sampler), vmprof or sampler')
+        .choices(['auto', 'vmprof', 'sampler'])
+        .default('auto'),
+    )
     .option('--upload <url>', 'then upload the profile and its side files to a `pyrometer serve` at URL')
     .option('--token <token>', 'upload token for --upload (env PYROMETER_TOKEN)')
     .option('--web', "vmprof's spelling: upload to the server in $PYROMETER_SERVER (or --web-url)")
     .option('--web-url <url>', "vmprof's spelling of --upload URL")
     .option('--web-auth <token>', "vmprof's spelling of --token")
-    .option('--config <file>', "read options from a vmprof INI file ([global] period, mem, lines, web, web-url, web-auth, output, no-native); the command line wins");
+    .option(
+      '--config <file>',
+      'read options from a vmprof INI file ([global] period, mem, lines, web, web-url, web-auth, output, no-native); the command line wins',
+    );
 }
 
 /** Sections and `key = value` (or `key: value`) lines of an INI file, as Python's configparser reads simple ones. */
@@ -152,7 +160,10 @@ function applyConfig(opts: RecordCliOptions, file: string, given: (name: keyof R
         if (!given('output')) out.output = value.trim();
         break;
       default:
-        throw new CliError(`--config ${file}: unknown option "${key}" in [global] (known: period, mem, lines, web, web-url, web-auth, output, no-native)`, 2);
+        throw new CliError(
+          `--config ${file}: unknown option "${key}" in [global] (known: period, mem, lines, web, web-url, web-auth, output, no-native)`,
+          2,
+        );
     }
   }
   return out;
@@ -189,7 +200,8 @@ export function resolveRecordOptions(
   const token = opts.token ?? opts.webAuth ?? env.PYROMETER_TOKEN;
   if (opts.upload || opts.webUrl || opts.web) {
     const server = opts.upload ?? opts.webUrl ?? env.PYROMETER_SERVER;
-    if (!server) throw new CliError('--web uploads to the server named in $PYROMETER_SERVER: set it, or give --web-url URL (or --upload URL)', 2);
+    if (!server)
+      throw new CliError('--web uploads to the server named in $PYROMETER_SERVER: set it, or give --web-url URL (or --upload URL)', 2);
     upload = { server, token };
   }
   return { record, rate, upload };

@@ -72,7 +72,10 @@ export function summarize(profile: Profile, result: Pick<RecordResult, 'wallMs'>
     hottest,
     // the program took SIGPROF for itself, or exec'd: the agent wrote when and why sampling stopped
     // the agent's notes: sampling stopped early (exec, the program's own SIGPROF), what PyPy cannot do
-    warnings: [...profile.meta.warnings, ...['sampling_stopped', 'sampling_note'].flatMap((k) => (profile.meta.extra[k] ? [profile.meta.extra[k]] : []))],
+    warnings: [
+      ...profile.meta.warnings,
+      ...['sampling_stopped', 'sampling_note'].flatMap((k) => (profile.meta.extra[k] ? [profile.meta.extra[k]] : [])),
+    ],
   };
 }
 
@@ -87,19 +90,30 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   const lines: string[] = [];
   const out = relative(process.cwd(), result.profilePath) || result.profilePath;
   const interp = `${result.interpreter.implementation === 'pypy' ? 'PyPy' : 'CPython'} ${result.interpreter.version}`;
-  const how = result.exitCode === 0 ? '' : result.signal ? ` (the program was ended by ${result.signal})` : ` (the program exited with code ${result.exitCode})`;
-  const duration = summary.durationMs < 1000 ? `${summary.durationMs.toFixed(summary.durationMs < 10 ? 1 : 0)} ms` : `${(summary.durationMs / 1000).toFixed(2)} s`;
+  const how =
+    result.exitCode === 0
+      ? ''
+      : result.signal
+        ? ` (the program was ended by ${result.signal})`
+        : ` (the program exited with code ${result.exitCode})`;
+  const duration =
+    summary.durationMs < 1000
+      ? `${summary.durationMs.toFixed(summary.durationMs < 10 ? 1 : 0)} ms`
+      : `${(summary.durationMs / 1000).toFixed(2)} s`;
   const clock = mode.wall ? 'wall-clock' : 'CPU';
   // each look is one record weighted by the time it stands for: never call the looks "samples"
   const weighted = summary.looks !== summary.samples;
   const threads = summary.threads > 1 ? ` over ${summary.threads} threads` : '';
   const seconds = (periods: number) => `${((periods * summary.periodMs) / 1000).toFixed(2)} s`;
   if (weighted) {
-    lines.push(`pyrometer: recorded ${seconds(summary.samples)} of ${clock} time${threads} in ${fmt(summary.looks)} looks at the stacks during ${duration}, ${interp}${how}`);
+    lines.push(
+      `pyrometer: recorded ${seconds(summary.samples)} of ${clock} time${threads} in ${fmt(summary.looks)} looks at the stacks during ${duration}, ${interp}${how}`,
+    );
   } else {
     lines.push(`pyrometer: recorded ${fmt(summary.samples)} samples in ${duration}${threads}, ${interp}${how}`);
   }
-  let rate = `  rate: ${fmt(requestedRate)} Hz requested (${clock} time)` + (weighted ? '' : `, ${fmt(summary.sampleRate)} samples/s recorded`);
+  let rate =
+    `  rate: ${fmt(requestedRate)} Hz requested (${clock} time)` + (weighted ? '' : `, ${fmt(summary.sampleRate)} samples/s recorded`);
   if (weighted && summary.snapshotRate !== null) {
     rate += `; ${fmt(summary.snapshotRate)} looks/s actually taken`;
     if (summary.snapshotRate < requestedRate * 0.9) {
@@ -122,7 +136,9 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   }
   lines.push(rate);
   if (summary.idleSamples > 0) {
-    lines.push(`  idle: ${weighted ? seconds(summary.idleSamples) : `${fmt(summary.idleSamples)} samples`} of threads waiting (hidden below)`);
+    lines.push(
+      `  idle: ${weighted ? seconds(summary.idleSamples) : `${fmt(summary.idleSamples)} samples`} of threads waiting (hidden below)`,
+    );
   }
   if (summary.hottest.length > 0) {
     lines.push('  hottest functions (self time):');
@@ -132,7 +148,10 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   } else {
     lines.push('  no samples: the program ended before the first one (try a higher --rate or a longer run)');
   }
-  if (result.subprocesses > 0) lines.push(`  subprocesses: ${result.subprocesses} Python child process${result.subprocesses === 1 ? '' : 'es'} merged into the profile`);
+  if (result.subprocesses > 0)
+    lines.push(
+      `  subprocesses: ${result.subprocesses} Python child process${result.subprocesses === 1 ? '' : 'es'} merged into the profile`,
+    );
   for (const w of [...summary.warnings, ...result.notes]) lines.push(`  note: ${w}`);
   lines.push(`  profile: ${out}`);
   if (result.jitlogPath) lines.push(`  JIT log: ${relative(process.cwd(), result.jitlogPath) || result.jitlogPath}`);

@@ -58,9 +58,18 @@ export interface AttachCliOptions extends Partial<StreamCliOptions> {
 /** `attach PID` and `record --pid PID`: sample, print the summary, upload when asked. */
 export async function attachAndReport(pid: number, opts: AttachCliOptions, setExitCode: (code: number) => void): Promise<void> {
   const { attachOutside } = await import('../capture/outside/record-outside.js');
-  process.stderr.write(`pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`);
+  process.stderr.write(
+    `pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`,
+  );
   const stream = opts.stream
-    ? startStream(streamOptionsFrom({ label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN }, { pid }, opts.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool))
+    ? startStream(
+        streamOptionsFrom(
+          { label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN },
+          { pid },
+          opts.wall ? 'wall' : 'cpu',
+        ),
+        Boolean(opts.streamSpool),
+      )
     : null;
   let result;
   try {
@@ -90,38 +99,69 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
   const command = program
     .command('record')
     .description('run a Python program (CPython or PyPy) and record a VMProf profile of it; nothing to pip-install')
-    .argument('[command...]', 'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …');
+    .argument(
+      '[command...]',
+      'the program as you would run it (after --, or from its first word on): python3 app.py, python3 -m pkg, pypy3 -c …',
+    );
   addStreamOptions(defineRecordOptions(command))
     .option('--in-process', 'CPython: sample with the agent inside the program instead of from outside (the default)')
     .option('--gil', 'outside sampler: sample only the thread holding the GIL')
     .option('--pid <pid>', 'sample a running CPython process instead of starting one (like pyrometer attach)', pidOption)
     .option('--duration <seconds>', 'with --pid: stop after this many seconds (default: Ctrl-C or the process ends)', durationOption)
     .addHelpText('after', EXAMPLES)
-    .action(async (argv: string[], opts: RecordCliOptions & StreamCliOptions & { inProcess?: boolean; gil?: boolean; pid?: number; duration?: number }) => {
-      const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
-      if (opts.pid !== undefined) {
-        if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
-        const r = resolved.record;
-        await attachAndReport(opts.pid, {
-          output: r.output, force: r.force, wall: r.wall, mem: r.memory, lines: r.lines, gil: opts.gil, rate: resolved.rate,
-          subprocesses: r.subprocesses, duration: opts.duration, upload: resolved.upload?.server, token: resolved.upload?.token,
-        }, setExitCode);
-        return;
-      }
-      if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
-      if (argv.length === 0) throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
-      const stream = opts.stream ? startStream(streamOptionsFrom({ ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN }, { argv }, resolved.record.wall ? 'wall' : 'cpu'), Boolean(opts.streamSpool)) : null;
-      let result;
-      try {
-        result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });
-      } finally {
-        if (stream && !result) await stream.stop();
-      }
-      // the readers load after the program has run: they are not part of its start-up
-      const { recordSummary } = await import('./record-summary.js');
-      process.stderr.write(await recordSummary(result, resolved.rate, { wall: resolved.record.wall }));
-      setExitCode(result.exitCode);
-      if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);
-      if (resolved.upload && !(await uploadRecording(result, resolved.upload, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
-    });
+    .action(
+      async (
+        argv: string[],
+        opts: RecordCliOptions & StreamCliOptions & { inProcess?: boolean; gil?: boolean; pid?: number; duration?: number },
+      ) => {
+        const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
+        if (opts.pid !== undefined) {
+          if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
+          const r = resolved.record;
+          await attachAndReport(
+            opts.pid,
+            {
+              output: r.output,
+              force: r.force,
+              wall: r.wall,
+              mem: r.memory,
+              lines: r.lines,
+              gil: opts.gil,
+              rate: resolved.rate,
+              subprocesses: r.subprocesses,
+              duration: opts.duration,
+              upload: resolved.upload?.server,
+              token: resolved.upload?.token,
+            },
+            setExitCode,
+          );
+          return;
+        }
+        if (opts.duration !== undefined) throw new CliError('--duration needs --pid (a program you start is sampled until it exits)', 2);
+        if (argv.length === 0)
+          throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
+        const stream = opts.stream
+          ? startStream(
+              streamOptionsFrom(
+                { ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN },
+                { argv },
+                resolved.record.wall ? 'wall' : 'cpu',
+              ),
+              Boolean(opts.streamSpool),
+            )
+          : null;
+        let result;
+        try {
+          result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });
+        } finally {
+          if (stream && !result) await stream.stop();
+        }
+        // the readers load after the program has run: they are not part of its start-up
+        const { recordSummary } = await import('./record-summary.js');
+        process.stderr.write(await recordSummary(result, resolved.rate, { wall: resolved.record.wall }));
+        setExitCode(result.exitCode);
+        if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);
+        if (resolved.upload && !(await uploadRecording(result, resolved.upload, argv.join(' '))) && result.exitCode === 0) setExitCode(1);
+      },
+    );
 };

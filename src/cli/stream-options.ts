@@ -30,21 +30,32 @@ export function addStreamOptions(command: Command): Command {
   return command
     .option('--stream <url>', 'continuous profiling: send what was sampled every --interval to a `pyrometer serve` at URL')
     .option('--service <name>', 'with --stream: the service name (default: the script or module name)')
-    .option('--label <key=value>', 'with --stream: a label of this run, e.g. version=1.3 (repeatable; host and pid are added)', (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '--label <key=value>',
+      'with --stream: a label of this run, e.g. version=1.3 (repeatable; host and pid are added)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .addOption(new Option('--interval <seconds>', 'with --stream: seconds per chunk').argParser(intervalOption).default(10_000, '10'))
-    .addOption(new Option('--stream-buffer <chunks>', 'with --stream: chunks kept on disk while the server is away; older ones are dropped').argParser(bufferOption).default(360))
+    .addOption(
+      new Option('--stream-buffer <chunks>', 'with --stream: chunks kept on disk while the server is away; older ones are dropped')
+        .argParser(bufferOption)
+        .default(360),
+    )
     .option('--stream-spool <dir>', 'with --stream: where unsent chunks wait (default: a directory per run under the data directory)');
 }
 
 function intervalOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 3600) throw new CliError(`--interval must be a number of seconds from 1 to 3600, not "${value}"`, 2);
+  if (!Number.isFinite(n) || n < 1 || n > 3600)
+    throw new CliError(`--interval must be a number of seconds from 1 to 3600, not "${value}"`, 2);
   return Math.round(n * 1000);
 }
 
 function bufferOption(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new CliError(`--stream-buffer must be a whole number of chunks from 1 to 1000000, not "${value}"`, 2);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new CliError(`--stream-buffer must be a whole number of chunks from 1 to 1000000, not "${value}"`, 2);
   return n;
 }
 
@@ -52,7 +63,11 @@ function bufferOption(value: string): number {
 export function defaultServiceOf(target: { argv: string[] } | { pid: number }): string {
   if ('argv' in target) return targetStem(parseTargetCommand(target.argv));
   try {
-    return readFileSync(`/proc/${target.pid}/comm`, 'utf8').trim().replace(/[^\w.-]/g, '_') || `pid-${target.pid}`;
+    return (
+      readFileSync(`/proc/${target.pid}/comm`, 'utf8')
+        .trim()
+        .replace(/[^\w.-]/g, '_') || `pid-${target.pid}`
+    );
   } catch {
     return `pid-${target.pid}`;
   }
@@ -73,7 +88,17 @@ export function streamOptionsFrom(opts: StreamCliOptions, target: { argv: string
   }
   checkLabels(labels, fail);
   const spoolDir = opts.streamSpool ?? join(defaultDataDir(), 'streams', `${service}-${process.pid}-${Date.now()}`);
-  return { url, token: opts.token, service, labels, intervalMs: opts.interval, kind, spoolDir, maxBuffered: opts.streamBuffer, agentDir: dirname(agentPath()) };
+  return {
+    url,
+    token: opts.token,
+    service,
+    labels,
+    intervalMs: opts.interval,
+    kind,
+    spoolDir,
+    maxBuffered: opts.streamBuffer,
+    agentDir: dirname(agentPath()),
+  };
 }
 
 export interface RunningStream {
@@ -91,15 +116,19 @@ export function startStream(options: StreamOptions, userSpool: boolean, out: Nod
       stopped ??= (async () => {
         const counts = await session.close(CLOSE_WAIT_MS);
         const problems: string[] = [];
-        if (counts.buffered > 0) problems.push(`${counts.buffered} not delivered, kept in ${options.spoolDir} (${counts.lastError || 'server away'})`);
+        if (counts.buffered > 0)
+          problems.push(`${counts.buffered} not delivered, kept in ${options.spoolDir} (${counts.lastError || 'server away'})`);
         if (counts.droppedFull > 0) problems.push(`${counts.droppedFull} dropped: the buffer was full (--stream-buffer)`);
         if (counts.rejected > 0) problems.push(`${counts.rejected} refused by the server (${counts.lastError})`);
         if (session.error) problems.push(`reading the profile failed: ${session.error}`);
-        out.write(`pyrometer: streamed ${counts.sent} chunk${counts.sent === 1 ? '' : 's'} of ${options.service} to ${options.url}${counts.retries ? ` (${counts.retries} retries)` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}\n`);
+        out.write(
+          `pyrometer: streamed ${counts.sent} chunk${counts.sent === 1 ? '' : 's'} of ${options.service} to ${options.url}${counts.retries ? ` (${counts.retries} retries)` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}\n`,
+        );
         if (counts.buffered === 0) {
           // An empty buffer is not worth keeping (a --stream-spool directory keeps its sender id).
           try {
-            if (!userSpool && readdirSync(options.spoolDir).every((n) => n === 'sender-id')) rmSync(options.spoolDir, { recursive: true, force: true });
+            if (!userSpool && readdirSync(options.spoolDir).every((n) => n === 'sender-id'))
+              rmSync(options.spoolDir, { recursive: true, force: true });
           } catch {
             /* already gone */
           }

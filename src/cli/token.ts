@@ -41,8 +41,13 @@ export const registerToken: RegisterCommand = (program: Command) => {
       }
       process.stdout.write('id  name                  created              last used            state\n');
       for (const r of rows) {
-        const name = r.name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 20).padEnd(20);
-        process.stdout.write(`${String(r.id).padEnd(3)} ${name}  ${when(r.createdAt)}  ${when(r.lastUsedAt).padEnd(19)}  ${r.revokedAt === null ? 'live' : `revoked ${when(r.revokedAt)}`}\n`);
+        const name = r.name
+          .replace(/[\u0000-\u001f\u007f]/g, '?')
+          .slice(0, 20)
+          .padEnd(20);
+        process.stdout.write(
+          `${String(r.id).padEnd(3)} ${name}  ${when(r.createdAt)}  ${when(r.lastUsedAt).padEnd(19)}  ${r.revokedAt === null ? 'live' : `revoked ${when(r.revokedAt)}`}\n`,
+        );
       }
     } finally {
       await store.close();

@@ -16,11 +16,16 @@ export const registerTop: RegisterCommand = (program: Command) => {
     .command('top')
     .description('live view of the hottest functions of a running CPython process, refreshed each second (like py-spy top)')
     .argument('<pid>', 'the process id', pidOption)
-    .option('--rate <hz>', 'samples per second', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 1 || n > 10_000) throw new CliError(`--rate must be from 1 to 10000, not "${v}"`, 2);
-      return n;
-    }, 100)
+    .option(
+      '--rate <hz>',
+      'samples per second',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 1 || n > 10_000) throw new CliError(`--rate must be from 1 to 10000, not "${v}"`, 2);
+        return n;
+      },
+      100,
+    )
     .option('--wall', 'count waiting threads too (their time shows as idle)')
     .option('--once', 'print one refresh and exit (for scripts and tests)')
     .addHelpText('after', EXAMPLES)

@@ -18,16 +18,22 @@ export function planUploads(files: string[]): { file: string; sideFiles: string[
   const named = files.filter((f) => sideFileKind(f) !== null);
   const plan = profiles.map((file) => ({ file, sideFiles: findSideFiles(file) }));
   for (const side of named) {
-    const owner = plan
-      .filter((p) => resolve(side).startsWith(resolve(p.file).replace(/\.(prof|vmprof)$/i, '')))
-      .sort((a, b) => b.file.length - a.file.length)[0] ?? (plan.length === 1 ? plan[0] : undefined);
+    const owner =
+      plan
+        .filter((p) => resolve(side).startsWith(resolve(p.file).replace(/\.(prof|vmprof)$/i, '')))
+        .sort((a, b) => b.file.length - a.file.length)[0] ?? (plan.length === 1 ? plan[0] : undefined);
     if (!owner) throw new CliError(`${side} is a PyPy side file: upload it together with its profile (pyrometer upload x.prof ${side})`, 2);
     if (!owner.sideFiles.some((s) => resolve(s) === resolve(side))) owner.sideFiles.push(side);
   }
   return plan;
 }
 
-export async function uploadFiles(files: string[], target: UploadTarget, name?: string, log = (s: string) => process.stdout.write(s)): Promise<number> {
+export async function uploadFiles(
+  files: string[],
+  target: UploadTarget,
+  name?: string,
+  log = (s: string) => process.stdout.write(s),
+): Promise<number> {
   const plan = planUploads(files);
   let failures = 0;
   for (const { file, sideFiles } of plan) {

@@ -13,7 +13,12 @@ import type { ViewServer } from '../view-server/server.js';
 
 /** Opens a URL in the default browser; failures only print a hint (the URL is printed anyway). */
 function openBrowser(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', () => process.stderr.write(`pyrometer: could not open a browser; open ${url} yourself\n`));
@@ -73,7 +78,9 @@ export const registerView: RegisterCommand = (program: Command) => {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-      process.stdout.write(`pyrometer: ${opts.compare ? 'comparing' : 'viewing'} ${files.length === 1 ? files[0] : opts.compare ? `${files[0]} (before) and ${files[1]} (after)` : `${files.length} profiles`} at ${url}\n`);
+      process.stdout.write(
+        `pyrometer: ${opts.compare ? 'comparing' : 'viewing'} ${files.length === 1 ? files[0] : opts.compare ? `${files[0]} (before) and ${files[1]} (after)` : `${files.length} profiles`} at ${url}\n`,
+      );
       process.stdout.write('Press Ctrl-C to stop.\n');
       if (opts.open) openBrowser(url);
       await stopped;

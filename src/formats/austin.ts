@@ -72,7 +72,12 @@ export function readAustin(bytes: Uint8Array): Profile {
   let samples = 0;
   let freed = 0;
 
-  interface AustinFrame { frame: FrameIndex; func: number; line: number; idle: FrameIndex }
+  interface AustinFrame {
+    frame: FrameIndex;
+    func: number;
+    line: number;
+    idle: FrameIndex;
+  }
   const frameOf = (text: string, lineNumber: number, offset: number): AustinFrame => {
     let entry = frameCache.get(text);
     if (entry !== undefined) return entry;
@@ -89,7 +94,12 @@ export function readAustin(bytes: Uint8Array): Profile {
       const middle = last > 0 ? text.lastIndexOf(':', last - 1) : -1;
       const lineText = text.slice(last + 1);
       if (middle < 0 || !/^\d+$/.test(lineText)) {
-        throw new ProfileFormatError(FORMAT, `expected a frame "<file>:<function>:<line>", found ${JSON.stringify(text.slice(0, 80))}`, offset, lineNumber);
+        throw new ProfileFormatError(
+          FORMAT,
+          `expected a frame "<file>:<function>:<line>", found ${JSON.stringify(text.slice(0, 80))}`,
+          offset,
+          lineNumber,
+        );
       }
       line = Number(lineText);
       const file = text.slice(0, middle);
@@ -118,7 +128,12 @@ export function readAustin(bytes: Uint8Array): Profile {
         meta.extra[key] = value;
         if (key === 'mode') {
           if (value !== 'wall' && value !== 'cpu' && value !== 'memory' && value !== 'full') {
-            throw new ProfileFormatError(FORMAT, `unknown mode ${JSON.stringify(value.slice(0, 40))} (expected wall, cpu, memory or full)`, offset, lineNumber);
+            throw new ProfileFormatError(
+              FORMAT,
+              `unknown mode ${JSON.stringify(value.slice(0, 40))} (expected wall, cpu, memory or full)`,
+              offset,
+              lineNumber,
+            );
           }
           mode = value;
           if (mode === 'memory') meta.weightUnit = 'bytes';
@@ -133,7 +148,12 @@ export function readAustin(bytes: Uint8Array): Profile {
     }
     const m = SAMPLE.exec(line);
     if (!m) {
-      throw new ProfileFormatError(FORMAT, `expected "P<pid>;T<iid>:<tid>;<frames> <metric>", found ${JSON.stringify(line.slice(0, 80))}`, offset, lineNumber);
+      throw new ProfileFormatError(
+        FORMAT,
+        `expected "P<pid>;T<iid>:<tid>;<frames> <metric>", found ${JSON.stringify(line.slice(0, 80))}`,
+        offset,
+        lineNumber,
+      );
     }
     const [, pid, tid, framesText, metricText] = m;
     const metrics = metricText.split(',').map(Number);

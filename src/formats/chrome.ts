@@ -123,7 +123,10 @@ export function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNo
     let base: StackIndex = -1;
     while (cur) {
       const k = stacks.get(cur.id);
-      if (k !== undefined) { base = k; break; }
+      if (k !== undefined) {
+        base = k;
+        break;
+      }
       chain.push(cur);
       if (chain.length > nodes.size) throw new JsonShapeError(`${path}: node ${id} is its own ancestor`);
       cur = cur.parent >= 0 ? nodes.get(cur.parent) : undefined;
@@ -143,9 +146,22 @@ export function stackResolver(builder: ProfileBuilder, nodes: Map<number, CallNo
  * Times become ms from `baseUs` (default: the first sample). Samples whose node
  * was missing (MISSING_NODE) are left out: the sample before them lasts longer.
  */
-export function addTimedSamples(builder: ProfileBuilder, thread: number, stacks: StackIndex[], timesUs: number[], endUs: number, baseUs = NaN): void {
-  const order = stacks.map((_, i) => i).filter((i) => stacks[i] !== MISSING_NODE).sort((a, b) => timesUs[a] - timesUs[b] || a - b);
-  if (order.length < stacks.length) builder.warn(`${stacks.length - order.length} samples name call tree nodes the profile does not have (a trace cut short?); they were left out`);
+export function addTimedSamples(
+  builder: ProfileBuilder,
+  thread: number,
+  stacks: StackIndex[],
+  timesUs: number[],
+  endUs: number,
+  baseUs = NaN,
+): void {
+  const order = stacks
+    .map((_, i) => i)
+    .filter((i) => stacks[i] !== MISSING_NODE)
+    .sort((a, b) => timesUs[a] - timesUs[b] || a - b);
+  if (order.length < stacks.length)
+    builder.warn(
+      `${stacks.length - order.length} samples name call tree nodes the profile does not have (a trace cut short?); they were left out`,
+    );
   if (order.length === 0) return;
   const first = timesUs[order[0]];
   const start = Number.isNaN(baseUs) ? first : baseUs;
@@ -168,7 +184,8 @@ function readCurrent(builder: ProfileBuilder, thread: number, o: Record<string, 
   const stackOf = stackResolver(builder, nodes);
   const samples = asArray(o.samples ?? [], `${path}.samples`);
   const deltas = asArray(o.timeDeltas ?? [], `${path}.timeDeltas`);
-  if (deltas.length !== samples.length) throw new JsonShapeError(`${path}.timeDeltas: ${deltas.length} deltas for ${samples.length} samples`);
+  if (deltas.length !== samples.length)
+    throw new JsonShapeError(`${path}.timeDeltas: ${deltas.length} deltas for ${samples.length} samples`);
   let t = o.startTime === undefined ? 0 : asNumber(o.startTime, `${path}.startTime`);
   const times: number[] = [];
   const stacks = samples.map((s, i) => {
@@ -196,7 +213,8 @@ function readLegacy(builder: ProfileBuilder, thread: number, o: Record<string, u
   const stackOf = stackResolver(builder, nodes);
   const samples = asArray(o.samples ?? [], '$.samples');
   const timestamps = asArray(o.timestamps ?? [], '$.timestamps');
-  if (timestamps.length < samples.length) throw new JsonShapeError(`$.timestamps: ${timestamps.length} timestamps for ${samples.length} samples`);
+  if (timestamps.length < samples.length)
+    throw new JsonShapeError(`$.timestamps: ${timestamps.length} timestamps for ${samples.length} samples`);
   const times = timestamps.map((t, i) => asNumber(t, `$.timestamps[${i}]`));
   const stacks = samples.map((s, i) => stackOf(asNumber(s, `$.samples[${i}]`), `$.samples[${i}]`));
   // One timestamp more than samples: the first is the recording's start (speedscope's

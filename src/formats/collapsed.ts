@@ -219,7 +219,10 @@ function integerScale(profile: Profile, threads: number[]): number {
 }
 
 /** Every stack with weight, as collapsed text (`a;b;c`) and its summed weight over the given threads (all by default). */
-export function collapsedStacks(profile: Profile, threads: number[] = profile.threads.map((_, i) => i)): { stack: string; weight: number }[] {
+export function collapsedStacks(
+  profile: Profile,
+  threads: number[] = profile.threads.map((_, i) => i),
+): { stack: string; weight: number }[] {
   const weights = new Float64Array(profile.stacks.length);
   for (const t of threads) {
     const { stack, weight } = profile.threads[t].samples;

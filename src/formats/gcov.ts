@@ -40,7 +40,10 @@ export function readGcov(bytes: Uint8Array, options: ReadOptions = {}): Profile 
   for (const { text, lineNumber } of textLines(bytes)) {
     if (text.trim() === '') continue;
     const fn = FUNCTION.exec(text);
-    if (fn) { pendingFunction = fn[1]; continue; }
+    if (fn) {
+      pendingFunction = fn[1];
+      continue;
+    }
     // Branch, call and block detail lines of `gcov -b`: not line counts.
     if (/^(branch|call|unconditional)\s/.test(text)) continue;
     const m = countLine(text);
@@ -69,7 +72,8 @@ export function readGcov(bytes: Uint8Array, options: ReadOptions = {}): Profile 
     file.lines.set(line, n);
   }
   if (parsed === 0) throw new ProfileFormatError(FORMAT, 'no "count: line: source" lines: not a gcov file', -1, bad ? firstBad : 1);
-  const warnings = bad > 0 ? [`gcov: skipped ${bad} line${bad === 1 ? '' : 's'} that are not "count: line: source" (first at line ${firstBad})`] : [];
+  const warnings =
+    bad > 0 ? [`gcov: skipped ${bad} line${bad === 1 ? '' : 's'} that are not "count: line: source" (first at line ${firstBad})`] : [];
   return coverageProfile(FORMAT, [file], warnings);
 }
 

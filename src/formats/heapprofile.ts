@@ -42,7 +42,13 @@ export function readHeapProfile(bytes: Uint8Array): Profile {
       const cf = asObject(raw.callFrame, `${path}.callFrame`);
       const id = nextId++; // ids are optional in older files: number the nodes ourselves
       const line = typeof cf.lineNumber === 'number' && cf.lineNumber >= 0 ? cf.lineNumber + 1 : 0;
-      nodes.set(id, { id, parent, name: typeof cf.functionName === 'string' ? cf.functionName : '', url: typeof cf.url === 'string' ? cf.url : '', line });
+      nodes.set(id, {
+        id,
+        parent,
+        name: typeof cf.functionName === 'string' ? cf.functionName : '',
+        url: typeof cf.url === 'string' ? cf.url : '',
+        line,
+      });
       const self = raw.selfSize === undefined ? 0 : asNumber(raw.selfSize, `${path}.selfSize`);
       if (self < 0) throw new JsonShapeError(`${path}.selfSize: negative size ${self}`);
       if (self > 0) sizes.push([id, self]);

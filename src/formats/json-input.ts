@@ -38,7 +38,10 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
   let state = 'value' as State;
   let i = 0;
   const n = text.length;
-  const fail = (expected: string) => ({ offset: i, expected: i >= n ? `unexpected end of input, expected ${expected}` : `expected ${expected}` });
+  const fail = (expected: string) => ({
+    offset: i,
+    expected: i >= n ? `unexpected end of input, expected ${expected}` : `expected ${expected}`,
+  });
   const skipSpace = () => {
     while (i < n && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
   };
@@ -49,7 +52,10 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
     i++; // opening quote
     while (i < n) {
       const c = text.charCodeAt(i);
-      if (c === 0x22) { i++; return true; }
+      if (c === 0x22) {
+        i++;
+        return true;
+      }
       if (c < 0x20) return false;
       if (c === 0x5c) {
         const e = text[i + 1];
@@ -69,10 +75,29 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
     if (i >= n) return fail(state === 'colon' ? "':'" : state === 'after-value' ? "',' or a closing bracket" : 'a value');
     const c = text[i];
     if (state === 'value' || state === 'first-value') {
-      if (state === 'first-value' && c === ']') { containers.pop(); i++; afterValue(); continue; }
-      if (c === '{') { containers.push('{'); i++; state = 'first-key'; continue; }
-      if (c === '[') { containers.push('['); i++; state = 'first-value'; continue; }
-      if (c === '"') { if (!scanString()) return fail('a valid string'); afterValue(); continue; }
+      if (state === 'first-value' && c === ']') {
+        containers.pop();
+        i++;
+        afterValue();
+        continue;
+      }
+      if (c === '{') {
+        containers.push('{');
+        i++;
+        state = 'first-key';
+        continue;
+      }
+      if (c === '[') {
+        containers.push('[');
+        i++;
+        state = 'first-value';
+        continue;
+      }
+      if (c === '"') {
+        if (!scanString()) return fail('a valid string');
+        afterValue();
+        continue;
+      }
       const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
       if (!literal) return fail('a value');
       i += literal[0].length;
@@ -80,7 +105,12 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
       continue;
     }
     if (state === 'key' || state === 'first-key') {
-      if (state === 'first-key' && c === '}') { containers.pop(); i++; afterValue(); continue; }
+      if (state === 'first-key' && c === '}') {
+        containers.pop();
+        i++;
+        afterValue();
+        continue;
+      }
       if (c !== '"') return fail('a quoted key');
       if (!scanString()) return fail('a valid string');
       state = 'colon';
@@ -94,8 +124,17 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
     }
     // after-value
     const top = containers[containers.length - 1];
-    if (c === ',') { i++; state = top === '{' ? 'key' : 'value'; continue; }
-    if ((c === '}' && top === '{') || (c === ']' && top === '[')) { containers.pop(); i++; afterValue(); continue; }
+    if (c === ',') {
+      i++;
+      state = top === '{' ? 'key' : 'value';
+      continue;
+    }
+    if ((c === '}' && top === '{') || (c === ']' && top === '[')) {
+      containers.pop();
+      i++;
+      afterValue();
+      continue;
+    }
     return fail(top === '{' ? "',' or '}'" : "',' or ']'");
   }
 }
@@ -113,7 +152,8 @@ export function asArray(value: unknown, path: string): unknown[] {
 }
 
 export function asNumber(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JsonShapeError(`${path}: expected a number, found ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new JsonShapeError(`${path}: expected a number, found ${describe(value)}`);
   return value;
 }
 

@@ -64,7 +64,12 @@ function isGzip(head: Uint8Array): boolean {
 }
 
 /** Raw file chunks with progress reporting; `counter.read` follows the bytes read so far. */
-async function* fileChunks(path: string, size: number, counter: { read: number }, onProgress?: LoadOptions['onProgress']): AsyncGenerator<Uint8Array> {
+async function* fileChunks(
+  path: string,
+  size: number,
+  counter: { read: number },
+  onProgress?: LoadOptions['onProgress'],
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
     const bytes = chunk as Buffer;
     counter.read += bytes.length;
@@ -102,7 +107,6 @@ async function* gunzipChunks(raw: AsyncIterable<Uint8Array>, counter: { read: nu
     source.destroy();
   }
 }
-
 
 /** Reads up to `SNIFF_BYTES` from a chunk iterator, keeping what it read so the reader still sees everything. */
 async function peek(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; peeked: Uint8Array[]; done: boolean }> {

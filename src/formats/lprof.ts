@@ -71,7 +71,8 @@ export function readLprof(bytes: Uint8Array): Profile {
       const where = `LineStats.timings entry ${k}`;
       if (!(key instanceof PickleTuple) || key.items.length < 3) fail(`${where}: the key is not (filename, first line, function)`);
       const [file, first, name] = (key as PickleTuple).items;
-      if (typeof file !== 'string' || num(first) === null || typeof name !== 'string') fail(`${where}: the key is not (filename, first line, function)`);
+      if (typeof file !== 'string' || num(first) === null || typeof name !== 'string')
+        fail(`${where}: the key is not (filename, first line, function)`);
       const func = builder.func(name as string, file as string, first as number, 'python');
       if (!Array.isArray(list)) fail(`${where}: expected a list of (line, hits, time)`);
       for (const [j, row] of (list as unknown[]).entries()) {
@@ -89,7 +90,9 @@ export function readLprof(bytes: Uint8Array): Profile {
       }
     });
     builder.attachments.lprof = lines;
-    builder.warn('line_profiler records time per line, not call paths: each function is a root, and a line calling another profiled function includes its time');
+    builder.warn(
+      'line_profiler records time per line, not call paths: each function is a root, and a line calling another profiled function includes its time',
+    );
     return builder.build();
   });
 }

@@ -48,7 +48,13 @@ export function readPyinstrument(bytes: Uint8Array): Profile {
     const builder = new ProfileBuilder(FORMAT, { weightUnit: 'ms', interpreter: 'cpython' });
     const session = o.session !== undefined ? asObject(o.session, '$.session') : o;
     readSessionMeta(builder, session);
-    if (Array.isArray(o.frame_records)) readRecords(builder, () => builder.thread('main', 'main'), o.frame_records, Array.isArray(o.start_call_stack) ? o.start_call_stack : []);
+    if (Array.isArray(o.frame_records))
+      readRecords(
+        builder,
+        () => builder.thread('main', 'main'),
+        o.frame_records,
+        Array.isArray(o.start_call_stack) ? o.start_call_stack : [],
+      );
     else if (o.frame_tree !== undefined) readTree(builder, builder.thread('main', 'main'), o.frame_tree, '$.frame_tree', identifierFrame);
     else if (o.root_frame !== undefined) readTree(builder, builder.thread('main', 'main'), o.root_frame, '$.root_frame', renderedFrame);
     else throw new JsonShapeError('$: expected "frame_records" (a session), "root_frame" (JSON output) or "frame_tree" (HTML output)');
@@ -66,12 +72,19 @@ function sessionFromHtml(bytes: Uint8Array): unknown {
   if (at < 0) throw new ProfileFormatError(FORMAT, `an HTML page without pyinstrument's session data ("${HTML_MARKER.trim()}")`, 0);
   const start = at + HTML_MARKER.length;
   const end = text.indexOf(';\n', start);
-  const json = text.slice(start, end < 0 ? undefined : end).trim().replace(/;$/, '');
+  const json = text
+    .slice(start, end < 0 ? undefined : end)
+    .trim()
+    .replace(/;$/, '');
   try {
     return JSON.parse(json);
   } catch {
     const { offset, expected } = jsonSyntaxError(json);
-    throw new ProfileFormatError(FORMAT, `invalid JSON in the page's session data: ${expected}`, new TextEncoder().encode(text.slice(0, start + offset)).length);
+    throw new ProfileFormatError(
+      FORMAT,
+      `invalid JSON in the page's session data: ${expected}`,
+      new TextEncoder().encode(text.slice(0, start + offset)).length,
+    );
   }
 }
 

@@ -43,7 +43,9 @@ export interface ScaleneLine {
 
 export function sniffScalene(head: Uint8Array): boolean {
   const text = new TextDecoder().decode(head);
-  return /^\s*\{/.test(text) && /"elapsed_time_sec"\s*:/.test(text) && /"(?:max_footprint_mb|growth_rate|n_cpu_percent_python)"\s*:/.test(text);
+  return (
+    /^\s*\{/.test(text) && /"elapsed_time_sec"\s*:/.test(text) && /"(?:max_footprint_mb|growth_rate|n_cpu_percent_python)"\s*:/.test(text)
+  );
 }
 
 const numberOr = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
@@ -70,10 +72,15 @@ export function readScalene(bytes: Uint8Array): Profile {
       const fp = `$.files[${JSON.stringify(file)}]`;
       const f = asObject(value, fp);
       // Functions by first line; a line's function is the one its region starts at, else the nearest above.
-      const functions = asArray(f.functions ?? [], `${fp}.functions`).map((fn, i) => {
-        const o = asObject(fn, `${fp}.functions[${i}]`);
-        return { name: typeof o.line === 'string' ? o.line : `function@${String(o.lineno)}`, line: asNumber(o.lineno, `${fp}.functions[${i}].lineno`) };
-      }).sort((a, b) => a.line - b.line);
+      const functions = asArray(f.functions ?? [], `${fp}.functions`)
+        .map((fn, i) => {
+          const o = asObject(fn, `${fp}.functions[${i}]`);
+          return {
+            name: typeof o.line === 'string' ? o.line : `function@${String(o.lineno)}`,
+            line: asNumber(o.lineno, `${fp}.functions[${i}].lineno`),
+          };
+        })
+        .sort((a, b) => a.line - b.line);
       const byLine = new Map(functions.map((fn) => [fn.line, fn.name]));
       const owner = (line: number, region: number): { name: string; line: number } => {
         const named = byLine.get(region);
@@ -103,9 +110,16 @@ export function readScalene(bytes: Uint8Array): Profile {
           cpuMs += ms;
         }
         const entry: ScaleneLine = {
-          file, func: fn.name, line: lineno, cpuMs,
-          mallocMb: numberOr(l.n_malloc_mb), peakMb: numberOr(l.n_peak_mb), avgMb: numberOr(l.n_avg_mb),
-          mallocs: numberOr(l.n_mallocs), pythonFraction: numberOr(l.n_python_fraction), copyMbPerS: numberOr(l.n_copy_mb_s),
+          file,
+          func: fn.name,
+          line: lineno,
+          cpuMs,
+          mallocMb: numberOr(l.n_malloc_mb),
+          peakMb: numberOr(l.n_peak_mb),
+          avgMb: numberOr(l.n_avg_mb),
+          mallocs: numberOr(l.n_mallocs),
+          pythonFraction: numberOr(l.n_python_fraction),
+          copyMbPerS: numberOr(l.n_copy_mb_s),
         };
         if (cpuMs > 0 || entry.mallocMb > 0 || entry.peakMb > 0 || entry.copyMbPerS > 0) lines.push(entry);
       });
@@ -117,7 +131,10 @@ export function readScalene(bytes: Uint8Array): Profile {
         .filter((s): s is [number, number] => Array.isArray(s) && typeof s[0] === 'number' && typeof s[1] === 'number')
         .sort((a, b) => a[0] - b[0]);
       builder.addCounter({
-        name: 'memory footprint', category: 'memory', unit: 'KiB', thread: -1,
+        name: 'memory footprint',
+        category: 'memory',
+        unit: 'KiB',
+        thread: -1,
         time: Float64Array.from(pairs, (p) => p[0] / 1e6),
         value: Float64Array.from(pairs, (p) => p[1] * 1024),
       });

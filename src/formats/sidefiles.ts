@@ -87,7 +87,10 @@ export async function loadWithSideFiles(path: string, options: SideFileOptions =
       options.onSideFile?.(file);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      profile = { ...profile, meta: { ...profile.meta, warnings: [...profile.meta.warnings, `${basename(file.path)}: not attached (${reason})`] } };
+      profile = {
+        ...profile,
+        meta: { ...profile.meta, warnings: [...profile.meta.warnings, `${basename(file.path)}: not attached (${reason})`] },
+      };
     }
   }
   return profile;

@@ -82,7 +82,8 @@ function buildFromJson(rootValue: unknown): Profile {
   });
   const frameAt = (value: unknown, path: string): FrameIndex => {
     const i = asNumber(value, path);
-    if (!Number.isInteger(i) || i < 0 || i >= frames.length) throw new JsonShapeError(`${path}: no frame ${i} (${frames.length} shared frames)`);
+    if (!Number.isInteger(i) || i < 0 || i >= frames.length)
+      throw new JsonShapeError(`${path}: no frame ${i} (${frames.length} shared frames)`);
     return frames[i];
   };
 

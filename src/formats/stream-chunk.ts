@@ -75,7 +75,11 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
     throw new ProfileFormatError(FORMAT, `the chunk is not valid JSON (${(err as Error).message})`, 0);
   }
   if (!value || typeof value !== 'object' || value.pyrometerChunk !== STREAM_CHUNK_VERSION) {
-    throw new ProfileFormatError(FORMAT, `not a version ${STREAM_CHUNK_VERSION} pyrometer chunk (no "pyrometerChunk": ${STREAM_CHUNK_VERSION})`, 0);
+    throw new ProfileFormatError(
+      FORMAT,
+      `not a version ${STREAM_CHUNK_VERSION} pyrometer chunk (no "pyrometerChunk": ${STREAM_CHUNK_VERSION})`,
+      0,
+    );
   }
   const fail = (what: string): never => {
     throw new ProfileFormatError(FORMAT, what, 0);
@@ -84,14 +88,19 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
   const labels = checkLabels(value.labels ?? {}, fail);
   const from = Number(value.from);
   const until = Number(value.until);
-  if (!Number.isFinite(from) || !Number.isFinite(until) || from <= 0 || until < from) fail('"from" and "until" must be ms since the epoch with from <= until');
-  const frames = Array.isArray(value.frames) && value.frames.every((f) => typeof f === 'string') ? (value.frames as string[]) : fail('"frames" must be an array of strings');
+  if (!Number.isFinite(from) || !Number.isFinite(until) || from <= 0 || until < from)
+    fail('"from" and "until" must be ms since the epoch with from <= until');
+  const frames =
+    Array.isArray(value.frames) && value.frames.every((f) => typeof f === 'string')
+      ? (value.frames as string[])
+      : fail('"frames" must be an array of strings');
   const stacks = Array.isArray(value.stacks) ? (value.stacks as unknown[]) : fail('"stacks" must be an array');
   const weights = Array.isArray(value.weights) ? (value.weights as unknown[]) : fail('"weights" must be an array');
   if (stacks.length !== weights.length) fail('"stacks" and "weights" must have the same length');
   for (let i = 0; i < stacks.length; i++) {
     const s = stacks[i];
-    if (!Array.isArray(s) || s.length === 0 || !s.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length)) fail(`stack ${i} must be a non-empty array of frame indices`);
+    if (!Array.isArray(s) || s.length === 0 || !s.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length))
+      fail(`stack ${i} must be a non-empty array of frame indices`);
     const w = weights[i];
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail(`weight ${i} must be a number >= 0`);
   }
@@ -116,7 +125,8 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
 }
 
 export function checkService(service: string, fail: (what: string) => never): string {
-  if (!SERVICE_NAME.test(service)) fail(`the service name ${JSON.stringify(service.slice(0, 80))} must be 1-128 letters, digits or _ . - / :`);
+  if (!SERVICE_NAME.test(service))
+    fail(`the service name ${JSON.stringify(service.slice(0, 80))} must be 1-128 letters, digits or _ . - / :`);
   return service;
 }
 
@@ -126,7 +136,8 @@ export function checkLabels(labels: unknown, fail: (what: string) => never): Rec
   const entries = Object.entries(labels as Record<string, unknown>);
   if (entries.length > MAX_LABELS) fail(`at most ${MAX_LABELS} labels`);
   for (const [k, v] of entries) {
-    if (!LABEL_KEY.test(k)) fail(`label key ${JSON.stringify(k.slice(0, 80))} must be a letter or _ then letters, digits, _ or . (at most 64)`);
+    if (!LABEL_KEY.test(k))
+      fail(`label key ${JSON.stringify(k.slice(0, 80))} must be a letter or _ then letters, digits, _ or . (at most 64)`);
     if (typeof v !== 'string' || v.length > MAX_LABEL_VALUE) fail(`label ${k} must be a string of at most ${MAX_LABEL_VALUE} characters`);
     out[k] = v as string;
   }
@@ -159,15 +170,17 @@ export function chunkBody(stacks: Iterable<WeightedStack>): Pick<StreamChunk, 'f
   const weights: number[] = [];
   for (const { stack, weight } of stacks) {
     if (!(weight > 0)) continue;
-    out.push(stack.split(';').map((label) => {
-      let i = frameIndex.get(label);
-      if (i === undefined) {
-        i = frames.length;
-        frames.push(label);
-        frameIndex.set(label, i);
-      }
-      return i;
-    }));
+    out.push(
+      stack.split(';').map((label) => {
+        let i = frameIndex.get(label);
+        if (i === undefined) {
+          i = frames.length;
+          frames.push(label);
+          frameIndex.set(label, i);
+        }
+        return i;
+      }),
+    );
     weights.push(weight);
   }
   return { frames, stacks: out, weights };

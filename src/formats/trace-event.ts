@@ -223,7 +223,13 @@ class TraceReader {
             this.ignored.set(`unmatched ${ph}`, (this.ignored.get(`unmatched ${ph}`) ?? 0) + 1);
             return;
           }
-          this.thread(pid, begin.tid).instants.push({ name: name || '(async)', ts: begin.ts, end: ts, cat: typeof ev.cat === 'string' ? ev.cat : 'async', args: begin.args });
+          this.thread(pid, begin.tid).instants.push({
+            name: name || '(async)',
+            ts: begin.ts,
+            end: ts,
+            cat: typeof ev.cat === 'string' ? ev.cat : 'async',
+            args: begin.args,
+          });
         }
         return;
       }
@@ -240,7 +246,14 @@ class TraceReader {
 
   private readonly frameInfo = new Map<number, { file: string; line: number }>();
 
-  private cpuProfileEvent(ev: Record<string, unknown>, name: string, pid: string, tid: string, args: Record<string, unknown> | null, where: string): void {
+  private cpuProfileEvent(
+    ev: Record<string, unknown>,
+    name: string,
+    pid: string,
+    tid: string,
+    args: Record<string, unknown> | null,
+    where: string,
+  ): void {
     const data = args && typeof args.data === 'object' && args.data !== null ? (args.data as Record<string, unknown>) : null;
     const key = `${pid}\u0000${ev.id === undefined ? `${pid}:${tid}` : idOf(ev.id)}`;
     let session = this.sessions.get(key);
@@ -263,7 +276,8 @@ class TraceReader {
     // Old timelines keep timeDeltas, startTime and endTime inside cpuProfile; chunks keep deltas beside it.
     const source = name === 'CpuProfile' ? cpu : data;
     const deltas = asArray(source.timeDeltas ?? [], `${where}.timeDeltas`);
-    if (deltas.length !== samples.length) throw new JsonShapeError(`${where}.timeDeltas: ${deltas.length} deltas for ${samples.length} samples`);
+    if (deltas.length !== samples.length)
+      throw new JsonShapeError(`${where}.timeDeltas: ${deltas.length} deltas for ${samples.length} samples`);
     if (name === 'CpuProfile') session.tid = tid;
     if (typeof source.startTime === 'number' && Number.isNaN(session.start)) session.start = source.startTime;
     if (typeof source.endTime === 'number') session.end = source.endTime;
@@ -276,7 +290,8 @@ class TraceReader {
   finish(others: Record<string, unknown>, truncated: boolean, droppedPartial: boolean): Profile {
     const hasCpu = [...this.sessions.values()].some((s) => s.samples.length > 0);
     const builder = new ProfileBuilder(hasCpu ? 'chrome' : FORMAT, { weightUnit: 'ms' });
-    if (truncated) builder.warn(`the trace ends without closing its event list${droppedPartial ? ' (the last, unfinished event was dropped)' : ''}`);
+    if (truncated)
+      builder.warn(`the trace ends without closing its event list${droppedPartial ? ' (the last, unfinished event was dropped)' : ''}`);
     const stackFrames = others.stackFrames;
     const sampleList = others.samples;
     if (Array.isArray(sampleList) && typeof stackFrames === 'object' && stackFrames !== null) {
@@ -292,7 +307,8 @@ class TraceReader {
       const data = this.thread(pid, tid);
       const thread = builder.thread(tid, this.threadName(pid, tid), pid);
       this.readSlices(builder, thread, data, this.xEvents.get(key) ?? [], base, sliceMode);
-      for (const m of data.instants) builder.addMarker(thread, m.name, (m.ts - base) / 1000, ((m.end ?? m.ts) - base) / 1000, m.cat, m.args);
+      for (const m of data.instants)
+        builder.addMarker(thread, m.name, (m.ts - base) / 1000, ((m.end ?? m.ts) - base) / 1000, m.cat, m.args);
     }
     for (const c of this.counters.values()) {
       const order = c.time.map((_, i) => i).sort((a, b) => c.time[a] - c.time[b] || a - b);
@@ -320,7 +336,8 @@ class TraceReader {
 
   private readCpuSessions(builder: ProfileBuilder): void {
     let base = Infinity;
-    for (const s of this.sessions.values()) if (s.samples.length > 0 && Number.isFinite(s.start)) base = Math.min(base, s.start + (s.deltas[0] ?? 0));
+    for (const s of this.sessions.values())
+      if (s.samples.length > 0 && Number.isFinite(s.start)) base = Math.min(base, s.start + (s.deltas[0] ?? 0));
     for (const s of this.sessions.values()) {
       if (s.samples.length === 0) continue;
       const thread = builder.thread(s.tid, this.threadName(s.pid, s.tid), s.pid);
@@ -353,7 +370,8 @@ class TraceReader {
         const parent: unknown = (raw as Record<string, unknown>).parent;
         cur = parent === undefined || parent === null ? undefined : idOf(parent);
       }
-      let top: StackIndex = chain.length > 0 ? stacks.get(idOf((stackFrames[chain[chain.length - 1]] as Record<string, unknown>).parent)) ?? -1 : -1;
+      let top: StackIndex =
+        chain.length > 0 ? (stacks.get(idOf((stackFrames[chain[chain.length - 1]] as Record<string, unknown>).parent)) ?? -1) : -1;
       for (let i = chain.length - 1; i >= 0; i--) {
         const raw = stackFrames[chain[i]] as Record<string, unknown>;
         const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : '(unnamed)';
@@ -443,7 +461,10 @@ class TraceReader {
     // Of X slices starting together the longer one encloses the shorter.
     xs.sort((a, b) => a.ts - b.ts || b.dur - a.dur || a.order - b.order);
     for (const x of xs) {
-      for (const [at, queue] of [[x.ts, begins], [x.ts + x.dur, ends]] as const) {
+      for (const [at, queue] of [
+        [x.ts, begins],
+        [x.ts + x.dur, ends],
+      ] as const) {
         queue.push(ts.length);
         ts.push(at);
         name.push(x.name);
@@ -469,7 +490,15 @@ class TraceReader {
     const close = (t: number) => {
       const top = open.pop()!;
       if (mode === 'markers') {
-        builder.addMarker(thread, this.strings[name[top.event]], (top.start - base) / 1000, (t - base) / 1000, this.strings[cat[top.event]] || 'trace', null, open.length);
+        builder.addMarker(
+          thread,
+          this.strings[name[top.event]],
+          (top.start - base) / 1000,
+          (t - base) / 1000,
+          this.strings[cat[top.event]] || 'trace',
+          null,
+          open.length,
+        );
       }
     };
     const sameKey = (a: number, b: number) => key[a] === key[b] && name[a] === name[b];
@@ -497,11 +526,17 @@ class TraceReader {
         const t0 = ts[ends[ei]];
         let pick = -1;
         for (let j = ei; j < ends.length && ts[ends[j]] === t0 && j < ei + 1024; j++) {
-          if (sameKey(ends[j], top)) { pick = j; break; }
+          if (sameKey(ends[j], top)) {
+            pick = j;
+            break;
+          }
         }
         if (pick < 0) {
           for (let j = ei; j < ends.length && ts[ends[j]] === t0 && j < ei + 1024; j++) {
-            if (name[ends[j]] === name[top]) { pick = j; break; }
+            if (name[ends[j]] === name[top]) {
+              pick = j;
+              break;
+            }
           }
         }
         if (pick > ei) [ends[ei], ends[pick]] = [ends[pick], ends[ei]];

@@ -289,7 +289,10 @@ export function callTreeBottomUp(profile: Profile, weights: Float64Array): CallT
     const before = acc.func.length;
     const node = acc.node(parent, func);
     const fresh = node === before;
-    if (fresh) { pend.push(-1); pendWeight.push(0); }
+    if (fresh) {
+      pend.push(-1);
+      pendWeight.push(0);
+    }
     return { node, fresh };
   };
   /** Materializes the first node of `node`'s pending chain (it has no other child: see below). */
@@ -314,7 +317,10 @@ export function callTreeBottomUp(profile: Profile, weights: Float64Array): CallT
       acc.total.data[next.node] += w;
       node = next.node;
       if (next.fresh) {
-        if (prefix[cur] >= 0) { pend.data[node] = prefix[cur]; pendWeight.data[node] = w; }
+        if (prefix[cur] >= 0) {
+          pend.data[node] = prefix[cur];
+          pendWeight.data[node] = w;
+        }
         break;
       }
     }
@@ -529,4 +535,3 @@ export function matchedWeight(profile: Profile, weights: Float64Array, match: Ui
   }
   return sum;
 }
-

@@ -34,7 +34,11 @@ class ThreadBuilder {
   markerData: (Record<string, unknown> | null)[] = [];
   lastTime = -Infinity;
   unordered = false;
-  constructor(public id: string, public name: string, public processId: string) {}
+  constructor(
+    public id: string,
+    public name: string,
+    public processId: string,
+  ) {}
 }
 
 export function emptyMeta(format: string): ProfileMeta {
@@ -228,7 +232,10 @@ export class ProfileBuilder {
         const order = Array.from({ length: stack.length }, (_, i) => i).sort((a, b) => time[a] - time[b] || a - b);
         stack = Int32Array.from(order, (i) => stack[i]);
         weight = Float64Array.from(order, (i) => weight[i]);
-        if (rss) { const r = rss; rss = Float64Array.from(order, (i) => r[i]); }
+        if (rss) {
+          const r = rss;
+          rss = Float64Array.from(order, (i) => r[i]);
+        }
         time = Float64Array.from(order, (i) => time[i]);
       }
       return {

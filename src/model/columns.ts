@@ -119,7 +119,10 @@ export class IntPairMap {
 // ---- Working arrays that give their memory back at once ----
 
 export type WorkingArray = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array;
-type WorkingArrayType<T extends WorkingArray> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+type WorkingArrayType<T extends WorkingArray> = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  BYTES_PER_ELEMENT: number;
+};
 type Resizable = ArrayBuffer & { resizable?: boolean; resize?(byteLength: number): void };
 
 /**

@@ -24,11 +24,16 @@ export type Normalization = 'share' | 'time';
 export function msPerWeight(profile: Profile): number | null {
   const { weightUnit, interval } = profile.meta;
   switch (weightUnit) {
-    case 'ms': return 1;
-    case 'us': return 1e-3;
-    case 'ns': return 1e-6;
-    case 'samples': return interval > 0 ? interval : null;
-    default: return null;
+    case 'ms':
+      return 1;
+    case 'us':
+      return 1e-3;
+    case 'ns':
+      return 1e-6;
+    case 'samples':
+      return interval > 0 ? interval : null;
+    default:
+      return null;
   }
 }
 
@@ -105,7 +110,9 @@ function scaleOf(profile: Profile, total: number, normalization: Normalization, 
   if (normalization === 'share') return total > 0 ? 100 / total : 0;
   const ms = msPerWeight(profile);
   if (ms === null) {
-    throw new CompareError(`the ${which} profile counts ${profile.meta.weightUnit}, not time: compare by share of total instead (--normalize share)`);
+    throw new CompareError(
+      `the ${which} profile counts ${profile.meta.weightUnit}, not time: compare by share of total instead (--normalize share)`,
+    );
   }
   return ms;
 }
@@ -114,7 +121,13 @@ function scaleOf(profile: Profile, total: number, normalization: Normalization, 
  * Self and total per function key (scaled): like functionTable, but functions
  * sharing a key (one name at two lines of a file) count once per sample.
  */
-function keyCosts(profile: Profile, weights: Float64Array, keyOf: Int32Array, n: number, scale: number): { self: Float64Array; total: Float64Array } {
+function keyCosts(
+  profile: Profile,
+  weights: Float64Array,
+  keyOf: Int32Array,
+  n: number,
+  scale: number,
+): { self: Float64Array; total: Float64Array } {
   const { stacks, frames } = profile;
   const self = new Float64Array(n);
   const total = new Float64Array(n);
@@ -135,13 +148,28 @@ function keyCosts(profile: Profile, weights: Float64Array, keyOf: Int32Array, n:
 
 /** Function-level comparison: self and total per matched function, sorted by the absolute self change. */
 export function compareFunctions(before: Profile, after: Profile, options: CompareOptions = {}): Comparison {
-  return compareWeighted(before, stackWeights(before, { hideIdle: options.hideIdle }), after, stackWeights(after, { hideIdle: options.hideIdle }), options.normalization ?? 'share');
+  return compareWeighted(
+    before,
+    stackWeights(before, { hideIdle: options.hideIdle }),
+    after,
+    stackWeights(after, { hideIdle: options.hideIdle }),
+    options.normalization ?? 'share',
+  );
 }
 
 /** compareFunctions on weights already selected (the viewer's threads, range and idle choice). */
-export function compareWeighted(before: Profile, beforeWeights: Float64Array, after: Profile, afterWeights: Float64Array, normalization: Normalization): Comparison {
+export function compareWeighted(
+  before: Profile,
+  beforeWeights: Float64Array,
+  after: Profile,
+  afterWeights: Float64Array,
+  normalization: Normalization,
+): Comparison {
   const keys = new FunctionKeys();
-  const sides = [[before, beforeWeights], [after, afterWeights]].map(([profile, weights], i) => {
+  const sides = [
+    [before, beforeWeights],
+    [after, afterWeights],
+  ].map(([profile, weights], i) => {
     const p = profile as Profile;
     const w = weights as Float64Array;
     const total = totalWeight(w);
@@ -157,12 +185,22 @@ export function compareWeighted(before: Profile, beforeWeights: Float64Array, af
     const delta = self[1][k] - self[0][k];
     const ratio = self[0][k] > 0 ? self[1][k] / self[0][k] : self[1][k] > 0 ? Infinity : 1;
     functions.push({
-      name: keys.names[k], file: keys.files[k],
-      beforeSelf: self[0][k], afterSelf: self[1][k], beforeTotal: total[0][k], afterTotal: total[1][k],
-      delta, ratio,
+      name: keys.names[k],
+      file: keys.files[k],
+      beforeSelf: self[0][k],
+      afterSelf: self[1][k],
+      beforeTotal: total[0][k],
+      afterTotal: total[1][k],
+      delta,
+      ratio,
     });
   }
-  functions.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || Math.abs(b.afterTotal - b.beforeTotal) - Math.abs(a.afterTotal - a.beforeTotal) || a.name.localeCompare(b.name));
+  functions.sort(
+    (a, b) =>
+      Math.abs(b.delta) - Math.abs(a.delta) ||
+      Math.abs(b.afterTotal - b.beforeTotal) - Math.abs(a.afterTotal - a.beforeTotal) ||
+      a.name.localeCompare(b.name),
+  );
   const describe = (side: (typeof sides)[number]) => {
     const ms = msPerWeight(side.profile);
     return { total: side.total, unit: side.profile.meta.weightUnit, ms: ms === null ? null : side.total * ms };
@@ -176,7 +214,13 @@ export function compareWeighted(before: Profile, beforeWeights: Float64Array, af
  * `otherProfile`), 0 when the other profile never took that path. Both trees'
  * weights stay in their own units; the caller scales them.
  */
-export function matchTreeNodes(tree: CallTree, profile: Profile, otherTree: CallTree, otherProfile: Profile, keys = new FunctionKeys()): Float64Array {
+export function matchTreeNodes(
+  tree: CallTree,
+  profile: Profile,
+  otherTree: CallTree,
+  otherProfile: Profile,
+  keys = new FunctionKeys(),
+): Float64Array {
   const keyOf = keys.keysOf(profile);
   const otherKeyOf = keys.keysOf(otherProfile);
   // Path ids: (parent path id, key) -> id, over the other tree first.
@@ -218,8 +262,12 @@ export interface TreeDiff {
 
 /** Normalised node totals of `tree` and of the same paths in `otherTree`. */
 export function diffTree(
-  tree: CallTree, profile: Profile, total: number,
-  otherTree: CallTree, otherProfile: Profile, otherTotal: number,
+  tree: CallTree,
+  profile: Profile,
+  total: number,
+  otherTree: CallTree,
+  otherProfile: Profile,
+  otherTotal: number,
   normalization: Normalization,
 ): TreeDiff {
   const scale = scaleOf(profile, total, normalization, 'shown');

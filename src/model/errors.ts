@@ -13,10 +13,7 @@ export class ProfileFormatError extends Error {
     /** 1-based line for text formats, or 0. */
     readonly lineNumber = 0,
   ) {
-    super(
-      `${format}: ${detail}` +
-        (lineNumber > 0 ? ` (line ${lineNumber})` : offset >= 0 ? ` (at byte ${offset})` : ''),
-    );
+    super(`${format}: ${detail}` + (lineNumber > 0 ? ` (line ${lineNumber})` : offset >= 0 ? ` (at byte ${offset})` : ''));
     this.name = 'ProfileFormatError';
   }
 }

@@ -63,7 +63,15 @@ const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** JSON replacer/reviver pair that keeps typed arrays inside attachments and marker data. */
 const TYPED_TAG = '$pyrometerTypedArray';
 const TYPED_CTORS: Record<string, { from(values: number[]): ArrayBufferView }> = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
 };
 
 function replaceTyped(_key: string, value: unknown): unknown {
@@ -89,7 +97,11 @@ function reviveTyped(_key: string, value: unknown): unknown {
  */
 const UPGRADES: Record<number, (header: any) => any> = {
   // Version 1 wrote the kinds and categories of its time; the u8 columns index these lists.
-  1: (h) => ({ ...h, kinds: ['python', 'native', 'jit', 'gc', 'other'], categories: ['python', 'native', 'jit', 'gc', 'other', 'idle', 'kernel'] }),
+  1: (h) => ({
+    ...h,
+    kinds: ['python', 'native', 'jit', 'gc', 'other'],
+    categories: ['python', 'native', 'jit', 'gc', 'other', 'idle', 'kernel'],
+  }),
 };
 
 /**
@@ -229,7 +241,10 @@ export function deserializeProfile(bytes: Uint8Array): Profile {
   if (PREFIX_BYTES + headerLength > bytes.length) fail(`header of ${headerLength} bytes runs past the end`, 12);
   let header: any;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)), reviveTyped);
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)),
+      reviveTyped,
+    );
   } catch (err) {
     fail(`header is not valid JSON (${(err as Error).message})`, PREFIX_BYTES);
   }
@@ -308,7 +323,16 @@ export function deserializeProfile(bytes: Uint8Array): Profile {
       depth: column(t.markers.depth, 'i32'),
       data: Array.isArray(t.markers.data) ? t.markers.data : [],
     };
-    checkLength(`thread ${i} markers`, markers.length, markers.name, markers.start, markers.end, markers.category, markers.depth, markers.data);
+    checkLength(
+      `thread ${i} markers`,
+      markers.length,
+      markers.name,
+      markers.start,
+      markers.end,
+      markers.category,
+      markers.depth,
+      markers.data,
+    );
     return { id: String(t.id), name: String(t.name), processId: String(t.processId), samples, markers };
   });
   const counters: Counter[] = (h.counters ?? []).map((c: any): Counter => {

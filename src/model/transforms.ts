@@ -161,15 +161,19 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
     }
     case 'cut-below': {
       const inside = new Uint8Array(stacks.length);
-      return remapStacks(profile, (s, parentNew, rebuild) => {
-        const p = stacks.prefix[s];
-        if (p >= 0 && inside[p]) {
-          inside[s] = 1;
-          return parentNew;
-        }
-        if (frameFunc(profile, s) === transform.func) inside[s] = 1;
-        return rebuild.stack(parentNew, stacks.frame[s]);
-      }, inside);
+      return remapStacks(
+        profile,
+        (s, parentNew, rebuild) => {
+          const p = stacks.prefix[s];
+          if (p >= 0 && inside[p]) {
+            inside[s] = 1;
+            return parentNew;
+          }
+          if (frameFunc(profile, s) === transform.func) inside[s] = 1;
+          return rebuild.stack(parentNew, stacks.frame[s]);
+        },
+        inside,
+      );
     }
     case 'drop-below': {
       const weights = stackWeights(profile);

@@ -55,7 +55,8 @@ export function hostAllowed(policy: HostPolicy, header: string | undefined, port
   return policy.names.has(parsed.name);
 }
 
-export const MISDIRECTED_MESSAGE = 'this server answers only requests addressed to its own name (unexpected Host header); start it with --allow-host NAME to add one';
+export const MISDIRECTED_MESSAGE =
+  'this server answers only requests addressed to its own name (unexpected Host header); start it with --allow-host NAME to add one';
 
 /**
  * How long a client may take. A connection that sends nothing for `idleMs`
@@ -72,7 +73,11 @@ export interface ClientTimeouts {
 export const DEFAULT_TIMEOUTS: ClientTimeouts = { idleMs: 60_000, headersMs: 30_000, requestMs: 30 * 60_000 };
 
 /** node:http server options enforcing `timeouts` (the socket idle timeout is set with server.setTimeout). */
-export function httpServerTimeouts(timeouts: ClientTimeouts): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+export function httpServerTimeouts(timeouts: ClientTimeouts): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
   const headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
   return {
     headersTimeout,

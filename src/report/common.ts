@@ -3,15 +3,7 @@
  * the one-line header, and how a function's location is written.
  */
 import { stackWeights, totalWeight } from '../model/analysis.js';
-import {
-  type FuncIndex,
-  type Profile,
-  funcFile,
-  funcName,
-  profileDuration,
-  totalSamples,
-  type WeightUnit,
-} from '../model/profile.js';
+import { type FuncIndex, type Profile, funcFile, funcName, profileDuration, totalSamples, type WeightUnit } from '../model/profile.js';
 import { commonDirectory, ellipsize, formatDuration, formatNumber, sanitize, shortenPath, type Style, wrapParts } from './text.js';
 
 export interface Selection {
@@ -76,7 +68,10 @@ export function headerLine(profile: Profile, selected: Selected, style: Style, e
   if (unit === 'samples') {
     parts.push(`${formatNumber(selected.total)} samples`, formatDuration(durationMs(profile)));
   } else if (profileDuration(profile) > 0) {
-    parts.push(`${formatNumber(selected.samples)} samples weighing ${formatWeight(selected.total, unit)} ${unitLabel(unit)}`, formatDuration(durationMs(profile)));
+    parts.push(
+      `${formatNumber(selected.samples)} samples weighing ${formatWeight(selected.total, unit)} ${unitLabel(unit)}`,
+      formatDuration(durationMs(profile)),
+    );
   } else {
     // No timestamps (pstats, callgrind): the weights are the only measure of time, and "samples" are synthetic.
     parts.push(`${formatWeight(selected.total, unit)} ${unitLabel(unit)} in total`);

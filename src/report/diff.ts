@@ -31,9 +31,10 @@ export interface DiffTextOptions {
 
 export function renderDiff(cmp: Comparison, options: DiffTextOptions, style: Style): string {
   const out: string[] = [];
-  const how = cmp.normalization === 'share'
-    ? 'self time as a share of each profile\'s own total (--normalize time for milliseconds)'
-    : 'self time in milliseconds';
+  const how =
+    cmp.normalization === 'share'
+      ? "self time as a share of each profile's own total (--normalize time for milliseconds)"
+      : 'self time in milliseconds';
   out.push(`${style.bold('before')} ${sanitize(options.names[0])} · ${style.bold('after')} ${sanitize(options.names[1])}`);
   out.push(style.dim(`Compared by ${how}; functions matched by name and file name.`));
   const rows = cmp.functions.slice(0, options.top);
@@ -54,11 +55,24 @@ export function renderDiff(cmp: Comparison, options: DiffTextOptions, style: Sty
   const [bw, aw, dw, rw] = [w('before', 'before'), w('after', 'after'), w('delta', 'delta'), w('ratio', 'ratio')];
   const fixed = bw + aw + dw + rw + 4 * GAP.length;
   const nameW = Math.max(12, Math.min(Math.max(8, ...cells.map((c) => displayWidth(c.name))), style.width - fixed - 14));
-  out.push('', style.bold([padStart('before', bw), padStart('after', aw), padStart('delta', dw), padStart('ratio', rw), padEnd('function', nameW), 'file'].join(GAP).trimEnd()));
+  out.push(
+    '',
+    style.bold(
+      [padStart('before', bw), padStart('after', aw), padStart('delta', dw), padStart('ratio', rw), padEnd('function', nameW), 'file']
+        .join(GAP)
+        .trimEnd(),
+    ),
+  );
   for (const c of cells) {
     const delta = padStart(c.delta, dw);
-    const line = [padStart(c.before, bw), padStart(c.after, aw), c.grew ? style.red(delta) : style.green(delta), padStart(c.ratio, rw),
-      padEnd(ellipsize(c.name, nameW), nameW), style.dim(ellipsize(c.file, Math.max(8, style.width - fixed - nameW - GAP.length)))].join(GAP);
+    const line = [
+      padStart(c.before, bw),
+      padStart(c.after, aw),
+      c.grew ? style.red(delta) : style.green(delta),
+      padStart(c.ratio, rw),
+      padEnd(ellipsize(c.name, nameW), nameW),
+      style.dim(ellipsize(c.file, Math.max(8, style.width - fixed - nameW - GAP.length))),
+    ].join(GAP);
     out.push(line.trimEnd());
   }
   const more = cmp.functions.length - rows.length;

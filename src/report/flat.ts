@@ -22,7 +22,18 @@ import {
   type Selected,
   type Selection,
 } from './common.js';
-import { displayWidth, ellipsize, ellipsizePath, formatNumber, formatPercent, heat, padEnd, padStart, splitNameLocation, type Style } from './text.js';
+import {
+  displayWidth,
+  ellipsize,
+  ellipsizePath,
+  formatNumber,
+  formatPercent,
+  heat,
+  padEnd,
+  padStart,
+  splitNameLocation,
+  type Style,
+} from './text.js';
 
 export interface FlatOptions extends Selection {
   /** How many functions to list (default 20). */
@@ -55,7 +66,12 @@ const LOCATION_MIN = 12;
 export function renderFlat(profile: Profile, options: FlatOptions, style: Style): string {
   const selected = select(profile, options);
   const out: string[] = [];
-  const paths = new PathShortener(profile, flatRows(profile, selected, options).rows.map((r) => r.func), style.home, style.cwd);
+  const paths = new PathShortener(
+    profile,
+    flatRows(profile, selected, options).rows.map((r) => r.func),
+    style.home,
+    style.cwd,
+  );
   out.push(headerLine(profile, selected, style));
   if (paths.common) out.push(paths.note(style));
   out.push(...caveatLines(profile, style));
@@ -87,15 +103,23 @@ export function renderFlat(profile: Profile, options: FlatOptions, style: Style)
   const showLocation = locW > 0;
 
   const header =
-    padStart('self', selfW) + GAP + padStart('total', totalW) + GAP + padStart(countHeader, countW) + GAP +
+    padStart('self', selfW) +
+    GAP +
+    padStart('total', totalW) +
+    GAP +
+    padStart(countHeader, countW) +
+    GAP +
     (showLocation ? padEnd('function', nameW) + GAP + 'location' : 'function');
   out.push('', style.bold(header.trimEnd()));
   for (const c of cells) {
     const name = ellipsize(c.name, nameW);
     let line =
-      heat(style, padStart(c.self, selfW), c.selfPercent) + GAP +
-      heat(style, padStart(c.total, totalW), c.totalPercent) + GAP +
-      padStart(c.count, countW) + GAP;
+      heat(style, padStart(c.self, selfW), c.selfPercent) +
+      GAP +
+      heat(style, padStart(c.total, totalW), c.totalPercent) +
+      GAP +
+      padStart(c.count, countW) +
+      GAP;
     if (showLocation && c.location) {
       // Paths lose their middle too, but keep more of the end (the file name and line).
       line += padEnd(name, nameW) + GAP + style.dim(ellipsizePath(c.location, locW));

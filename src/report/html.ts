@@ -34,7 +34,10 @@ function escapeScript(js: string): string {
 
 /** JSON safe to put inside <script type="application/json">: '<' never appears literally. */
 function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function escapeHtmlText(s: string): string {
@@ -58,11 +61,13 @@ export async function renderReport(profiles: ReportProfile[], options: ReportOpt
   const css = readViewerAsset('app.css');
   const budget = { left: options.maxSourceBytes ?? 16 << 20 };
   const data = {
-    profiles: await Promise.all(profiles.map(async (p) => ({
-      name: p.name,
-      model: Buffer.from(serializeProfile(p.profile)).toString('base64'),
-      sources: options.sources === false ? {} : await readSources(p, budget),
-    }))),
+    profiles: await Promise.all(
+      profiles.map(async (p) => ({
+        name: p.name,
+        model: Buffer.from(serializeProfile(p.profile)).toString('base64'),
+        sources: options.sources === false ? {} : await readSources(p, budget),
+      })),
+    ),
   };
   const title = profiles.length === 1 ? `${profiles[0].name} — pyrometer` : 'pyrometer report';
   return `<!doctype html>

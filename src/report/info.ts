@@ -148,7 +148,11 @@ export function renderInfo(profile: Profile, style: Style): string {
     // never call the looks "samples": each stands for several periods (vmprof's reader counts looks)
     const clock = f.extra.mode === 'wall' ? 'wall-clock' : f.extra.mode === 'cpu' ? 'CPU' : 'sampled';
     rows.push(['looks', `${formatNumber(f.samples)} (stack records, each weighted by the time it stands for)`]);
-    rows.push(['weighted', `${formatNumber(f.totalWeight)} periods` + (f.periodMs !== null ? ` = ${formatDuration(f.totalWeight * f.periodMs)} of ${clock} time` : '')]);
+    rows.push([
+      'weighted',
+      `${formatNumber(f.totalWeight)} periods` +
+        (f.periodMs !== null ? ` = ${formatDuration(f.totalWeight * f.periodMs)} of ${clock} time` : ''),
+    ]);
   } else {
     rows.push([
       'samples',
@@ -167,11 +171,15 @@ export function renderInfo(profile: Profile, style: Style): string {
   const countW = Math.max(7, ...f.threads.map((t) => formatNumber(t.samples).length));
   const weightW = Math.max(8, ...f.threads.map((t) => formatNumber(t.weight).length));
   const weightColumn = (text: string) => (f.weightedLooks ? `  ${text.padStart(weightW)}` : '');
-  out.push(style.dim(`  ${padEnd('id', idW)}  ${(f.weightedLooks ? 'looks' : 'samples').padStart(countW)}${weightColumn('weighted')}  name`));
+  out.push(
+    style.dim(`  ${padEnd('id', idW)}  ${(f.weightedLooks ? 'looks' : 'samples').padStart(countW)}${weightColumn('weighted')}  name`),
+  );
   for (const t of f.threads) {
     const label = t.name ? sanitize(t.name) : style.dim('(unnamed)');
     const process = t.processId ? style.dim(`  pid ${sanitize(t.processId)}`) : '';
-    out.push(`  ${padEnd(sanitize(t.id), idW)}  ${formatNumber(t.samples).padStart(countW)}${weightColumn(formatNumber(t.weight))}  ${label}${process}`);
+    out.push(
+      `  ${padEnd(sanitize(t.id), idW)}  ${formatNumber(t.samples).padStart(countW)}${weightColumn(formatNumber(t.weight))}  ${label}${process}`,
+    );
   }
   const extra = groupedExtra(f.extra).map(([k, v]): [string, string] => [sanitize(k), sanitize(v)]);
   if (extra.length > 0) {

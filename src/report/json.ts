@@ -28,7 +28,9 @@ export interface ShowJson {
   }[];
   moreFunctions: number;
   /** With `lines`: per-line costs of the hottest functions; null when the profile has no line numbers. */
-  lines?: { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[] | null;
+  lines?:
+    | { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[]
+    | null;
   tree?: {
     inverted: boolean;
     minPercent: number;
@@ -99,7 +101,7 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
       const parent = tree.parent[n];
       nodes.push({
         id: nodes.length,
-        parent: parent < 0 ? -1 : idOf.get(parent) ?? -1,
+        parent: parent < 0 ? -1 : (idOf.get(parent) ?? -1),
         depth: line.depth,
         name: funcName(profile, f),
         file: funcFile(profile, f),

@@ -76,8 +76,9 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     const location = paths.location(func);
     out.push('');
     out.push(
-      style.bold(displayName(profile, func)) + (location ? '  ' + style.dim(location) : '') +
-      `   self ${formatPercent(costs.self[func], total)}  total ${formatPercent(costs.total[func], total)}`,
+      style.bold(displayName(profile, func)) +
+        (location ? '  ' + style.dim(location) : '') +
+        `   self ${formatPercent(costs.self[func], total)}  total ${formatPercent(costs.total[func], total)}`,
     );
     const file = funcFile(profile, func);
     const source = file && options.readSource ? options.readSource(file) : null;
@@ -96,7 +97,8 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
       const totalPct = (100 * cost.total) / total;
       const prefix =
         `  ${padStart(line > 0 ? String(line) : '?', lineW)}  ` +
-        heat(style, padStart(formatPercent(cost.self, total), 6), selfPct) + '  ' +
+        heat(style, padStart(formatPercent(cost.self, total), 6), selfPct) +
+        '  ' +
         heat(style, padStart(formatPercent(cost.total, total), 6), totalPct);
       let text = '';
       if (line === 0) text = style.dim('(no line number)');

@@ -184,7 +184,13 @@ export function padStart(text: string, width: number): string {
  * when both are long, the name gets about 60%.
  * Returns [nameWidth, locationWidth]; locationWidth 0 means "drop the column".
  */
-export function splitNameLocation(nameNatural: number, locationNatural: number, room: number, nameMin = 16, locationMin = 12): [number, number] {
+export function splitNameLocation(
+  nameNatural: number,
+  locationNatural: number,
+  room: number,
+  nameMin = 16,
+  locationMin = 12,
+): [number, number] {
   if (locationNatural <= 0) return [Math.min(nameNatural, room), 0];
   if (nameNatural + locationNatural <= room) return [nameNatural, locationNatural];
   if (room < Math.min(nameNatural, nameMin) + Math.min(locationNatural, locationMin)) return [Math.min(nameNatural, room), 0];

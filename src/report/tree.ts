@@ -81,7 +81,14 @@ export function treeLines(tree: CallTree, options: TreeOptions = {}): TreeLine[]
     }
     const kids = tree.childCount[w.node];
     const atLimit = w.depth + 1 >= maxDepth;
-    lines.push({ node: w.node, depth: w.depth, last: w.last, hiddenCount: 0, hiddenTotal: 0, truncated: atLimit && kids > 0 && visibleChildren(w.node) > 0 });
+    lines.push({
+      node: w.node,
+      depth: w.depth,
+      last: w.last,
+      hiddenCount: 0,
+      hiddenTotal: 0,
+      truncated: atLimit && kids > 0 && visibleChildren(w.node) > 0,
+    });
     if (atLimit || kids === 0) continue;
     pushSiblings(tree.children.subarray(tree.childStart[w.node]), kids, w.depth + 1);
   }
@@ -124,7 +131,9 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
     const room = Math.max(8, style.width - fixed - indentWidth);
     if (line.node < 0) {
       const text = `… ${formatNumber(line.hiddenCount)} more below ${options.minPercent ?? 1}%`;
-      out.push(padStart(formatPercent(line.hiddenTotal, total), pctW) + GAP + ' '.repeat(pctW) + GAP + style.dim(guides + ellipsize(text, room)));
+      out.push(
+        padStart(formatPercent(line.hiddenTotal, total), pctW) + GAP + ' '.repeat(pctW) + GAP + style.dim(guides + ellipsize(text, room)),
+      );
       continue;
     }
     const node = line.node;
@@ -142,8 +151,12 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
     }
     const selfText = options.inverted && line.depth > 0 ? '' : formatPercent(tree.self[node], total);
     out.push(
-      heat(style, padStart(formatPercent(tree.total[node], total), pctW), totalPct) + GAP +
-      heat(style, padStart(selfText, pctW), selfPct) + GAP + guides + label,
+      heat(style, padStart(formatPercent(tree.total[node], total), pctW), totalPct) +
+        GAP +
+        heat(style, padStart(selfText, pctW), selfPct) +
+        GAP +
+        guides +
+        label,
     );
   }
   return out.join('\n') + '\n';

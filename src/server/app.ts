@@ -58,7 +58,10 @@ export interface ServerOptions {
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const timeouts: ClientTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const policy: AccessPolicy = { requireToken: Boolean(options.requireToken || options.privateView), privateView: Boolean(options.privateView) };
+  const policy: AccessPolicy = {
+    requireToken: Boolean(options.requireToken || options.privateView),
+    privateView: Boolean(options.privateView),
+  };
   await mkdir(options.spoolDir, { recursive: true, mode: 0o700 });
   // Whatever a killed server left half-received is garbage now (nothing in it was ever stored).
   for (const entry of await readdir(options.spoolDir)) await rm(join(options.spoolDir, entry), { recursive: true, force: true });
@@ -108,7 +111,8 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, `no route for ${request.method} ${request.url.split('?')[0]}`));
 
   // Runtimes a vmprof client created but never filled: gone after a day, checked at start and hourly.
-  const sweep = (before = Date.now() - ABANDONED_RUNTIME_MS) => options.store.deleteAbandonedRuntimes(before).catch((err) => app.log.warn({ err }, 'sweeping abandoned runtimes failed'));
+  const sweep = (before = Date.now() - ABANDONED_RUNTIME_MS) =>
+    options.store.deleteAbandonedRuntimes(before).catch((err) => app.log.warn({ err }, 'sweeping abandoned runtimes failed'));
   // At start, a runtime with no profile is an upload a killed server was receiving: its client got
   // no answer and starts over. An SQLite file has one server; a PostgreSQL database may be shared by
   // several, so there only runtimes older than a few minutes (any live upload is newer) go at once.

@@ -48,7 +48,8 @@ function baseUrl(server: string): string {
   } catch {
     throw new UploadClientError(`${server}: not a server URL (expected e.g. http://127.0.0.1:8000)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UploadClientError(`${server}: only http:// and https:// servers are supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UploadClientError(`${server}: only http:// and https:// servers are supported`);
   let text = url.toString();
   while (text.endsWith('/')) text = text.slice(0, -1); // not /\/+$/: quadratic on many slashes
   return text;
@@ -102,7 +103,11 @@ function profileLink(value: unknown, base: string, id: unknown): string {
 }
 
 /** Uploads one profile with its side files; the runtime is frozen at the end. */
-export async function uploadProfileFile(target: UploadTarget, file: string, options: { name?: string; sideFiles?: string[] } = {}): Promise<UploadedProfile> {
+export async function uploadProfileFile(
+  target: UploadTarget,
+  file: string,
+  options: { name?: string; sideFiles?: string[] } = {},
+): Promise<UploadedProfile> {
   const base = baseUrl(target.server);
   const params = new URLSearchParams({ name: options.name ?? basename(file) });
   const profile = await post(`${base}/api/v1/profiles?${params}`, target, file, basename(file));
@@ -113,5 +118,12 @@ export async function uploadProfileFile(target: UploadTarget, file: string, opti
     sideFiles.push(side);
   }
   await post(`${base}/api/v1/profiles/${encodeURIComponent(profile.id)}/freeze`, target, null);
-  return { id: profile.id, url: profileLink(profile.url, base, profile.id), shareUrl: profileLink(profile.shareUrl, base, profile.id), samples: profile.samples, format: profile.format, sideFiles };
+  return {
+    id: profile.id,
+    url: profileLink(profile.url, base, profile.id),
+    shareUrl: profileLink(profile.shareUrl, base, profile.id),
+    samples: profile.samples,
+    format: profile.format,
+    sideFiles,
+  };
 }

@@ -13,7 +13,9 @@
 import { layout } from './pages.js';
 
 export function continuousPage(): string {
-  const page = layout('continuous profiling', `
+  const page = layout(
+    'continuous profiling',
+    `
 <h2>Continuous profiling</h2>
 <form class="search" id="cp-form">
   <label>service <select id="cp-service"></select></label>
@@ -31,7 +33,8 @@ export function continuousPage(): string {
 <p><button type="button" id="cp-open">Open A in the viewer</button> <button type="button" id="cp-diff">Diff A → B</button> <span id="status" class="muted"></span></p>
 <div id="cp-diff-out"></div>
 <h3>Top functions over time</h3>
-<div id="cp-top" style="display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:12px"></div>`);
+<div id="cp-top" style="display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:12px"></div>`,
+  );
   return page.replace('</head>', '<script src="/assets/pyrometer-continuous.js" defer></script></head>');
 }
 

@@ -17,7 +17,8 @@ export interface AccessPolicy {
 const ID_PATTERN = /^[0-9a-z-]{1,64}$/;
 
 export function checkId(id: unknown, what = 'id'): string {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw new UploadError(400, `invalid ${what}: ids are lowercase letters, digits and '-'`);
+  if (typeof id !== 'string' || !ID_PATTERN.test(id))
+    throw new UploadError(400, `invalid ${what}: ids are lowercase letters, digits and '-'`);
   return id;
 }
 
@@ -31,12 +32,22 @@ export async function isAuthorized(service: ProfileService, request: FastifyRequ
 }
 
 /** Throws 401 unless the request may do this. */
-export async function requireAccess(service: ProfileService, policy: AccessPolicy, request: FastifyRequest, action: 'write' | 'view'): Promise<void> {
+export async function requireAccess(
+  service: ProfileService,
+  policy: AccessPolicy,
+  request: FastifyRequest,
+  action: 'write' | 'view',
+): Promise<void> {
   const needed = action === 'write' ? policy.requireToken || policy.privateView : policy.privateView;
   if (!needed) return;
   if (await isAuthorized(service, request)) return;
   const token = tokenFromHeaders(request.headers);
-  throw new UploadError(401, token ? 'the token is not valid (revoked or unknown)' : 'this server needs a token: send "Authorization: Token <token>" (create one with `pyrometer token create`)');
+  throw new UploadError(
+    401,
+    token
+      ? 'the token is not valid (revoked or unknown)'
+      : 'this server needs a token: send "Authorization: Token <token>" (create one with `pyrometer token create`)',
+  );
 }
 
 /** The file name from `Content-Disposition: attachment; filename=...` (quoted, unquoted or RFC 5987). */

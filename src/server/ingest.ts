@@ -34,7 +34,10 @@ const gzip = promisify(gzipCallback);
 
 /** An upload problem the client caused: sent back as `statusCode` with a JSON body naming it. */
 export class UploadError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'UploadError';
   }
@@ -59,7 +62,10 @@ export function formatBytes(n: number): string {
 class LimitedCounter extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
-  constructor(private readonly limit: number, private readonly what: string) {
+  constructor(
+    private readonly limit: number,
+    private readonly what: string,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
@@ -89,7 +95,8 @@ function decoderFor(contentEncoding: string | undefined): Transform | null {
 function asUploadError(err: unknown, what: string): unknown {
   if (err instanceof UploadError) return err;
   const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string' && e.code.startsWith('Z_')) return new UploadError(400, `${what} is not valid compressed data (${e.message})`);
+  if (e && typeof e.code === 'string' && e.code.startsWith('Z_'))
+    return new UploadError(400, `${what} is not valid compressed data (${e.message})`);
   if (e && (e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.message === 'aborted')) {
     return new UploadError(400, 'the upload was interrupted before the body ended');
   }
@@ -126,7 +133,9 @@ export async function spoolUpload(
   const sink = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   // Whatever the decoder fails on is the body's fault (zlib and brotli name their errors differently).
   let decodeFailure: unknown;
-  decoder?.once('error', (err) => { decodeFailure = err; });
+  decoder?.once('error', (err) => {
+    decodeFailure = err;
+  });
   try {
     if (decoder) await pipeline(body, decoder, counter, sink);
     else await pipeline(body, counter, sink);
@@ -190,7 +199,12 @@ export async function plainForParsing(spooled: SpooledFile, fileName: string, ma
   await mkdir(join(spooled.dir, 'plain'));
   const path = join(spooled.dir, 'plain', plainName);
   try {
-    await pipeline(createReadStream(spooled.path), createGunzip(), new LimitedCounter(maxBytes, 'the decompressed profile'), createWriteStream(path, { flags: 'wx' }));
+    await pipeline(
+      createReadStream(spooled.path),
+      createGunzip(),
+      new LimitedCounter(maxBytes, 'the decompressed profile'),
+      createWriteStream(path, { flags: 'wx' }),
+    );
   } catch (err) {
     throw asUploadError(err, fileName);
   }
@@ -198,7 +212,12 @@ export async function plainForParsing(spooled: SpooledFile, fileName: string, ma
 }
 
 /** What goes into the listing, from a parsed profile. */
-export function profileFacts(profile: Profile): Pick<ParsedProfileFacts, 'format' | 'interpreter' | 'startTime' | 'stopTime' | 'arch' | 'os' | 'sampleCount' | 'threadCount' | 'durationMs'> {
+export function profileFacts(
+  profile: Profile,
+): Pick<
+  ParsedProfileFacts,
+  'format' | 'interpreter' | 'startTime' | 'stopTime' | 'arch' | 'os' | 'sampleCount' | 'threadCount' | 'durationMs'
+> {
   const meta = profile.meta;
   const extra = meta.extra ?? {};
   const bits = extra.bits ? `${extra.bits}-bit` : '';

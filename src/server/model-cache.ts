@@ -12,7 +12,10 @@ export class ModelCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
 
-  constructor(private readonly store: Store, private readonly budgetBytes = 64 << 20) {}
+  constructor(
+    private readonly store: Store,
+    private readonly budgetBytes = 64 << 20,
+  ) {}
 
   async get(blob: string): Promise<Buffer> {
     const hit = this.entries.get(blob);

@@ -19,7 +19,8 @@ export function text(value: unknown): string {
 }
 
 /** The Content-Security-Policy of every server page. */
-export const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+export const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
@@ -85,7 +86,10 @@ export function listPage(input: ListPageInput): string {
   const { rows, count, page, pageSize, filters } = input;
   const pages = Math.max(1, Math.ceil(count / pageSize));
   const options = ['', ...input.interpreters]
-    .map((i) => `<option value="${text(i)}"${i === (filters.interpreter ?? '') ? ' selected' : ''}>${i ? text(i) : 'any interpreter'}</option>`)
+    .map(
+      (i) =>
+        `<option value="${text(i)}"${i === (filters.interpreter ?? '') ? ' selected' : ''}>${i ? text(i) : 'any interpreter'}</option>`,
+    )
     .join('');
   const search = `<form class="search" method="get" action="/">
   <label>name, argv, file<input type="search" name="q" value="${text(filters.q)}" placeholder="search"></label>
@@ -94,11 +98,14 @@ export function listPage(input: ListPageInput): string {
   <label>to<input type="date" name="to" value="${text(filters.to)}"></label>
   <button type="submit">Search</button>${Object.values(filters).some(Boolean) ? ' <a href="/">clear</a>' : ''}
 </form>`;
-  const body = rows.length === 0
-    ? `<p class="muted">${count === 0 && !Object.values(filters).some(Boolean) ? 'No profiles yet. Upload one with <code>pyrometer upload FILE --server URL</code> or <code>python -m vmprof --web --web-url URL app.py</code>.' : 'No profile matches.'}</p>`
-    : `<form id="compare" method="get" action="/compare"><button type="submit" title="Tick two profiles, then compare them (the older one is 'before')">Compare selected</button></form>
+  const body =
+    rows.length === 0
+      ? `<p class="muted">${count === 0 && !Object.values(filters).some(Boolean) ? 'No profiles yet. Upload one with <code>pyrometer upload FILE --server URL</code> or <code>python -m vmprof --web --web-url URL app.py</code>.' : 'No profile matches.'}</p>`
+      : `<form id="compare" method="get" action="/compare"><button type="submit" title="Tick two profiles, then compare them (the older one is 'before')">Compare selected</button></form>
 <table><thead><tr><th title="compare">⇄</th><th>name</th><th>interpreter</th><th>format</th><th class="num">samples</th><th class="num">duration</th><th>uploaded</th><th></th></tr></thead><tbody>
-${rows.map((r) => `<tr data-id="${text(r.id)}">
+${rows
+  .map(
+    (r) => `<tr data-id="${text(r.id)}">
   <td><input type="checkbox" name="id" value="${text(r.id)}" form="compare" aria-label="compare ${text(r.name || r.fileName || r.id)}"></td>
   <td class="name"><a href="/profiles/${text(r.id)}">${text(r.name || r.fileName || r.id)}</a>${r.fileName && r.name ? `<div class="muted">${text(r.fileName)}</div>` : ''}</td>
   <td>${text(r.interpreter || r.vm)}</td><td>${text(r.format)}</td>
@@ -106,19 +113,25 @@ ${rows.map((r) => `<tr data-id="${text(r.id)}">
   <td><time datetime="${new Date(r.createdAt).toISOString()}">${new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19)} UTC</time></td>
   <td><a href="/profiles/${text(r.id)}">open</a> · <button type="button" class="copy-link" data-link="/#/${text(r.id)}">copy link</button>
     · <a href="/api/v1/profiles/${text(r.id)}/raw">download</a> · <button type="button" class="delete" data-id="${text(r.id)}">delete</button></td>
-</tr>`).join('\n')}
+</tr>`,
+  )
+  .join('\n')}
 </tbody></table>`;
-  const pager = pages > 1
-    ? `<div class="pager">${page > 1 ? `<a href="${text(pageLink(filters, page - 1))}">← newer</a>` : ''}<span class="muted">page ${page} of ${pages} · ${count} profiles</span>${page < pages ? `<a href="${text(pageLink(filters, page + 1))}">older →</a>` : ''}</div>`
-    : `<div class="pager"><span class="muted">${count} profile${count === 1 ? '' : 's'}</span></div>`;
+  const pager =
+    pages > 1
+      ? `<div class="pager">${page > 1 ? `<a href="${text(pageLink(filters, page - 1))}">← newer</a>` : ''}<span class="muted">page ${page} of ${pages} · ${count} profiles</span>${page < pages ? `<a href="${text(pageLink(filters, page + 1))}">older →</a>` : ''}</div>`
+      : `<div class="pager"><span class="muted">${count} profile${count === 1 ? '' : 's'}</span></div>`;
   return layout('profiles', `${search}${body}${pager}<p id="status" class="error" role="status"></p>`);
 }
 
 export function loginPage(message = ''): string {
-  return layout('sign in', `<h1>Sign in</h1>
+  return layout(
+    'sign in',
+    `<h1>Sign in</h1>
 <p>This server shows profiles to token holders only. Paste a token made with <code>pyrometer token create</code>.</p>
 ${message ? `<p class="error">${text(message)}</p>` : ''}
-<form method="post" action="/login"><input type="password" name="token" autocomplete="off" size="50" required autofocus> <button type="submit">Sign in</button></form>`);
+<form method="post" action="/login"><input type="password" name="token" autocomplete="off" size="50" required autofocus> <button type="submit">Sign in</button></form>`,
+  );
 }
 
 export interface ProfileSummary {
@@ -131,28 +144,49 @@ export interface ProfileSummary {
 /** The profile page when the viewer bundle (web/dist) is not built: facts, downloads, and the hottest functions. */
 export function profileFallbackPage(row: ProfileRow, attachments: AttachmentRow[], summary: ProfileSummary | null): string {
   const facts: [string, string][] = [
-    ['name', row.name], ['file', row.fileName], ['format', row.format], ['interpreter', row.interpreter || row.vm],
-    ['samples', row.sampleCount.toLocaleString('en-US')], ['threads', String(row.threadCount)], ['duration', formatDuration(row.durationMs)],
-    ['os', row.os], ['arch', row.arch], ['uploaded', new Date(row.createdAt).toISOString()], ['size', formatSize(row.rawSize)], ['sha256', row.rawSha256],
+    ['name', row.name],
+    ['file', row.fileName],
+    ['format', row.format],
+    ['interpreter', row.interpreter || row.vm],
+    ['samples', row.sampleCount.toLocaleString('en-US')],
+    ['threads', String(row.threadCount)],
+    ['duration', formatDuration(row.durationMs)],
+    ['os', row.os],
+    ['arch', row.arch],
+    ['uploaded', new Date(row.createdAt).toISOString()],
+    ['size', formatSize(row.rawSize)],
+    ['sha256', row.rawSha256],
   ];
-  const top = summary && summary.topFunctions.length
-    ? `<h2>Hottest functions</h2><table><thead><tr><th>function</th><th>file</th><th class="num">self %</th><th class="num">total %</th></tr></thead><tbody>
-${summary.topFunctions.map((f) => `<tr><td class="name"><code>${text(f.name)}</code></td><td class="name">${text(f.file)}${f.line ? `:${f.line}` : ''}</td>
-<td class="num">${summary.totalWeight ? ((100 * f.self) / summary.totalWeight).toFixed(1) : '0'}</td><td class="num">${summary.totalWeight ? ((100 * f.total) / summary.totalWeight).toFixed(1) : '0'}</td></tr>`).join('\n')}
+  const top =
+    summary && summary.topFunctions.length
+      ? `<h2>Hottest functions</h2><table><thead><tr><th>function</th><th>file</th><th class="num">self %</th><th class="num">total %</th></tr></thead><tbody>
+${summary.topFunctions
+  .map(
+    (f) => `<tr><td class="name"><code>${text(f.name)}</code></td><td class="name">${text(f.file)}${f.line ? `:${f.line}` : ''}</td>
+<td class="num">${summary.totalWeight ? ((100 * f.self) / summary.totalWeight).toFixed(1) : '0'}</td><td class="num">${summary.totalWeight ? ((100 * f.total) / summary.totalWeight).toFixed(1) : '0'}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table>`
-    : '';
-  const warnings = summary && summary.warnings.length ? `<h2>Warnings</h2><ul>${summary.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>` : '';
+      : '';
+  const warnings =
+    summary && summary.warnings.length ? `<h2>Warnings</h2><ul>${summary.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>` : '';
   const sides = attachments.length
     ? `<h2>Side files</h2><ul>${attachments.map((a) => `<li>${text(a.kind)}: <a href="/api/v1/attachments/${text(a.id)}/raw">${text(a.fileName)}</a> (${formatSize(a.size)})</li>`).join('')}</ul>`
     : '';
-  return layout(row.name || row.fileName || row.id, `<h1>${text(row.name || row.fileName || row.id)}</h1>
+  return layout(
+    row.name || row.fileName || row.id,
+    `<h1>${text(row.name || row.fileName || row.id)}</h1>
 <p><button type="button" class="copy-link" data-link="/#/${text(row.id)}">copy share link</button>
  · <a href="/api/v1/profiles/${text(row.id)}/raw">download the upload</a>
  · <a href="/api/v1/profiles/${text(row.id)}/model">parsed model</a>
  · <button type="button" class="delete" data-id="${text(row.id)}" data-then="/">delete</button></p>
 <p class="muted">The interactive viewer is not built on this server (web/dist); this is the summary.</p>
-<dl>${facts.filter(([, v]) => v).map(([k, v]) => `<dt>${text(k)}</dt><dd>${text(v)}</dd>`).join('')}</dl>
-${top}${warnings}${sides}<p id="status" class="error" role="status"></p>`);
+<dl>${facts
+      .filter(([, v]) => v)
+      .map(([k, v]) => `<dt>${text(k)}</dt><dd>${text(v)}</dd>`)
+      .join('')}</dl>
+${top}${warnings}${sides}<p id="status" class="error" role="status"></p>`,
+  );
 }
 
 export function notFoundPage(what: string): string {

@@ -27,9 +27,7 @@ export interface ParseJob {
   dir: string;
 }
 
-export type ParseReply =
-  | { id: number; ok: true; result: ModelBuild }
-  | { id: number; ok: false; error: SerializedError };
+export type ParseReply = { id: number; ok: true; result: ModelBuild } | { id: number; ok: false; error: SerializedError };
 
 export type SerializedError =
   | { kind: 'format'; format: string; detail: string; offset: number; lineNumber: number }
@@ -38,7 +36,8 @@ export type SerializedError =
   | { kind: 'other'; message: string; stack?: string };
 
 export function serializeError(err: unknown): SerializedError {
-  if (err instanceof ProfileFormatError) return { kind: 'format', format: err.format, detail: err.detail, offset: err.offset, lineNumber: err.lineNumber };
+  if (err instanceof ProfileFormatError)
+    return { kind: 'format', format: err.format, detail: err.detail, offset: err.offset, lineNumber: err.lineNumber };
   if (err instanceof UnknownFormatError) return { kind: 'unknown', source: err.source };
   if (err instanceof RangeError) return { kind: 'range', message: err.message };
   const e = err as Error;
@@ -64,7 +63,10 @@ function startWorker(resourceLimits: ResourceLimits): Worker {
   if (!fileURLToPath(import.meta.url).endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
   const script = new URL('./parse-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`, { eval: true, resourceLimits });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`, {
+    eval: true,
+    resourceLimits,
+  });
 }
 
 export interface ParseLimits {
@@ -146,9 +148,15 @@ export class ParsePool {
       if (!this.closed) this.pump();
     };
     worker.on('error', (err: Error & { code?: string }) => {
-      die(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `reading it needed more than the parser's ${this.limits.memoryMb} MiB` : `reading it failed the parser (${err.message})`);
+      die(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `reading it needed more than the parser's ${this.limits.memoryMb} MiB`
+          : `reading it failed the parser (${err.message})`,
+      );
     });
-    worker.on('exit', (code) => { if (code !== 0 || slot.busy) die(`the parser stopped (exit code ${code})`); });
+    worker.on('exit', (code) => {
+      if (code !== 0 || slot.busy) die(`the parser stopped (exit code ${code})`);
+    });
     this.slots.push(slot);
     return slot;
   }
@@ -189,7 +197,12 @@ export class ParsePool {
           running.busy = null;
           const index = this.slots.indexOf(running);
           if (index >= 0) this.slots.splice(index, 1);
-          busy.reject(new UploadError(422, `${next.job.fileName}: reading it took longer than the parser's limit of ${Math.round(this.limits.timeMs / 1000)} s; the profile is too large or malformed for this server`));
+          busy.reject(
+            new UploadError(
+              422,
+              `${next.job.fileName}: reading it took longer than the parser's limit of ${Math.round(this.limits.timeMs / 1000)} s; the profile is too large or malformed for this server`,
+            ),
+          );
           void running.worker.terminate();
           this.pump();
         }

@@ -91,7 +91,12 @@ export class ProfileService {
     const fileName = safeFileName(body.fileName, 'profile');
     const dir = await newSpoolDir(this.spoolRoot);
     try {
-      const spooled = await spoolUpload(body.stream, dir, { maxBytes: this.maxUploadBytes, fileName, contentEncoding: body.contentEncoding, contentLength: body.contentLength });
+      const spooled = await spoolUpload(body.stream, dir, {
+        maxBytes: this.maxUploadBytes,
+        fileName,
+        contentEncoding: body.contentEncoding,
+        contentLength: body.contentLength,
+      });
       if (spooled.size === 0) throw new UploadError(400, `${fileName}: the upload is empty`);
       const plainPath = await plainForParsing(spooled, fileName, this.maxUploadBytes);
       // Compress the raw bytes (zlib's thread pool) while the reader parses.
@@ -105,15 +110,20 @@ export class ProfileService {
       }
       const { model } = built;
       const raw = await rawPromise;
-      await this.store.storeProfile(id, {
-        ...built.facts,
-        fileName,
-        vm,
-        rawSize: spooled.size,
-        rawSha256: spooled.sha256,
-        rawEncoding: raw.encoding,
-        modelSize: model.modelSize,
-      }, raw.source, model.source);
+      await this.store.storeProfile(
+        id,
+        {
+          ...built.facts,
+          fileName,
+          vm,
+          rawSize: spooled.size,
+          rawSha256: spooled.sha256,
+          rawEncoding: raw.encoding,
+          modelSize: model.modelSize,
+        },
+        raw.source,
+        model.source,
+      );
     } catch (err) {
       if (err instanceof StoreConflictError) throw new UploadError(409, err.message);
       throw err;
@@ -141,21 +151,29 @@ export class ProfileService {
     const fileName = safeFileName(body.fileName, kind);
     const dir = await newSpoolDir(this.spoolRoot);
     try {
-      const spooled = await spoolUpload(body.stream, dir, { maxBytes: this.maxUploadBytes, fileName, contentEncoding: body.contentEncoding, contentLength: body.contentLength });
+      const spooled = await spoolUpload(body.stream, dir, {
+        maxBytes: this.maxUploadBytes,
+        fileName,
+        contentEncoding: body.contentEncoding,
+        contentLength: body.contentLength,
+      });
       if (spooled.size === 0) throw new UploadError(400, `${fileName}: the upload is empty`);
       const plainPath = await plainForParsing(spooled, fileName, this.maxUploadBytes);
       await checkAttachment(kind, plainPath, fileName);
       const raw = await compressedRaw(spooled);
-      return await this.store.addAttachment({
-        id: randomUUID(),
-        profileId,
-        kind,
-        fileName,
-        createdAt: Date.now(),
-        size: spooled.size,
-        sha256: spooled.sha256,
-        encoding: raw.encoding,
-      }, raw.source);
+      return await this.store.addAttachment(
+        {
+          id: randomUUID(),
+          profileId,
+          kind,
+          fileName,
+          createdAt: Date.now(),
+          size: spooled.size,
+          sha256: spooled.sha256,
+          encoding: raw.encoding,
+        },
+        raw.source,
+      );
     } catch (err) {
       if (err instanceof StoreConflictError) throw new UploadError(409, err.message);
       throw err;
@@ -169,7 +187,12 @@ export class ProfileService {
     const dir = await newSpoolDir(this.spoolRoot);
     try {
       const limit = Math.min(this.maxUploadBytes, LEGACY_JSON_MAX_BYTES);
-      const spooled = await spoolUpload(body.stream, dir, { maxBytes: limit, fileName: 'legacy.json', contentEncoding: body.contentEncoding, contentLength: body.contentLength });
+      const spooled = await spoolUpload(body.stream, dir, {
+        maxBytes: limit,
+        fileName: 'legacy.json',
+        contentEncoding: body.contentEncoding,
+        contentLength: body.contentLength,
+      });
       let json: unknown;
       try {
         json = JSON.parse((await readFile(spooled.path)).toString('utf8'));
@@ -186,14 +209,19 @@ export class ProfileService {
       try {
         const raw = await compressedRaw(spooled);
         const model = await writeModel(legacy.profile, dir);
-        await this.store.storeProfile(id, {
-          ...profileFacts(legacy.profile),
-          fileName: 'legacy-upload.json',
-          rawSize: spooled.size,
-          rawSha256: spooled.sha256,
-          rawEncoding: raw.encoding,
-          modelSize: model.modelSize,
-        }, raw.source, model.source);
+        await this.store.storeProfile(
+          id,
+          {
+            ...profileFacts(legacy.profile),
+            fileName: 'legacy-upload.json',
+            rawSize: spooled.size,
+            rawSha256: spooled.sha256,
+            rawEncoding: raw.encoding,
+            modelSize: model.modelSize,
+          },
+          raw.source,
+          model.source,
+        );
         await this.store.freeze(id);
       } catch (err) {
         await this.store.deleteProfile(id).catch(() => {});
@@ -219,8 +247,10 @@ async function checkAttachment(kind: AttachmentKind, path: string, fileName: str
   }
   if (kind === 'jitlog') {
     // Every jitlog starts with the header marker 0x1e, then a u16 version (formats.md §2).
-    if (n < 3 || head[0] !== 0x1e) throw new UploadError(400, `${fileName}: not a PyPy jitlog (it does not start with the 0x1e header marker)`);
+    if (n < 3 || head[0] !== 0x1e)
+      throw new UploadError(400, `${fileName}: not a PyPy jitlog (it does not start with the 0x1e header marker)`);
   } else if (kind === 'pypylog') {
-    if (n === 0 || head[0] !== 0x5b /* [ */) throw new UploadError(400, `${fileName}: not a PYPYLOG (it does not start with "[timestamp]")`);
+    if (n === 0 || head[0] !== 0x5b /* [ */)
+      throw new UploadError(400, `${fileName}: not a PYPYLOG (it does not start with "[timestamp]")`);
   }
 }

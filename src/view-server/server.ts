@@ -32,7 +32,6 @@ export interface ViewServer {
 /** Source files larger than this are not served (a profile names source, not data files). */
 const MAX_SOURCE_BYTES = 8 << 20;
 
-
 export async function startViewServer(profiles: ViewedProfile[], options: { port?: number; host?: string } = {}): Promise<ViewServer> {
   const host = options.host ?? '127.0.0.1';
   // Serialized up front: the CLI has parsed the files anyway, and the browser's first request
@@ -103,9 +102,10 @@ export async function startViewServer(profiles: ViewedProfile[], options: { port
   return {
     url: `http://${host}:${port}/`,
     port,
-    close: () => new Promise<void>((resolvePromise) => {
-      server.closeAllConnections();
-      server.close(() => resolvePromise());
-    }),
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
   };
 }

@@ -7,7 +7,11 @@ import { dataPath } from './run.js';
 
 test('script, -m, -c and - targets; interpreter options stay before the agent', () => {
   assert.deepEqual(parseTargetCommand(['python3', 'app.py', '--x', '-m']), {
-    interpreter: 'python3', interpreterOptions: [], kind: 'script', target: ['app.py', '--x', '-m'], what: 'app.py',
+    interpreter: 'python3',
+    interpreterOptions: [],
+    kind: 'script',
+    target: ['app.py', '--x', '-m'],
+    what: 'app.py',
   });
   const m = parseTargetCommand(['pypy3', '-u', '-X', 'dev', '-W', 'error', '-m', 'pkg.mod', 'a']);
   assert.deepEqual(m.interpreterOptions, ['-u', '-X', 'dev', '-W', 'error']);
@@ -27,7 +31,10 @@ test('clustered and glued options: -uB, -Wignore, -Xdev, -um mod, -mmod', () => 
   assert.deepEqual(um.interpreterOptions, ['-u']);
   assert.deepEqual(um.target, ['-m', 'http.server', '8000']);
   assert.deepEqual(parseTargetCommand(['python3', '-mjson.tool']).target, ['-m', 'json.tool']);
-  assert.deepEqual(parseTargetCommand(['python3', '--check-hash-based-pycs', 'always', 'a.py']).interpreterOptions, ['--check-hash-based-pycs', 'always']);
+  assert.deepEqual(parseTargetCommand(['python3', '--check-hash-based-pycs', 'always', 'a.py']).interpreterOptions, [
+    '--check-hash-based-pycs',
+    'always',
+  ]);
 });
 
 test('a bare script runs with the interpreter its #! line names', () => {
@@ -38,7 +45,19 @@ test('a bare script runs with the interpreter its #! line names', () => {
 });
 
 test('nothing to run, an interactive prompt, --version, unknown options: usage errors', () => {
-  for (const argv of [[], ['python3'], ['python3', '-u'], ['python3', '--version'], ['python3', '-V'], ['python3', '-Z', 'a.py'], ['python3', '-m']]) {
-    assert.throws(() => parseTargetCommand(argv), (e: unknown) => e instanceof RecordError && e.exitCode === 2, argv.join(' '));
+  for (const argv of [
+    [],
+    ['python3'],
+    ['python3', '-u'],
+    ['python3', '--version'],
+    ['python3', '-V'],
+    ['python3', '-Z', 'a.py'],
+    ['python3', '-m'],
+  ]) {
+    assert.throws(
+      () => parseTargetCommand(argv),
+      (e: unknown) => e instanceof RecordError && e.exitCode === 2,
+      argv.join(' '),
+    );
   }
 });

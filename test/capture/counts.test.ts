@@ -44,7 +44,7 @@ function counts(d: Decoded) {
   return { records: d.stacks.length, threads: Object.fromEntries(threads), leafs: Object.fromEntries(leafs) };
 }
 
-test('vmprof-python\'s count (one sample per look) is what the decoder and info report: --wall', async () => {
+test("vmprof-python's count (one sample per look) is what the decoder and info report: --wall", async () => {
   const d = decoded('pyrometer-sleeper-wall.prof');
   assert.equal(d.version, 6);
   assert.equal(d.period, 5000);
@@ -55,10 +55,10 @@ test('vmprof-python\'s count (one sample per look) is what the decoder and info 
   });
   const profile = await loadProfile(file('pyrometer-sleeper-wall.prof'));
   const facts = profileFacts(profile);
-  assert.equal(facts.samples, 95, 'info: looks = vmprof-python\'s samples');
+  assert.equal(facts.samples, 95, "info: looks = vmprof-python's samples");
   assert.ok(facts.weightedLooks);
   assert.equal(facts.totalWeight, sum(weightsOf(d)), 'weighted periods = the w: weights');
-  assert.equal(facts.totalWeight, Number(profile.meta.extra.samples), 'and the sampler\'s own count');
+  assert.equal(facts.totalWeight, Number(profile.meta.extra.samples), "and the sampler's own count");
   assert.ok(facts.totalWeight > 2 * facts.samples, `${facts.totalWeight} periods in ${facts.samples} looks`);
   // wall-clock time: both threads were there the whole run, so each has about half the weight;
   // the sleeper is all idle, the computing thread mostly busy
@@ -72,7 +72,7 @@ test('vmprof-python\'s count (one sample per look) is what the decoder and info 
   assert.ok(busy(main) > 0.8 * all(main), `the computing thread is busy ${busy(main)} of ${all(main)}`);
 });
 
-test('vmprof-python\'s count is what the decoder and info report: CPU time, the sleeper gets none', async () => {
+test("vmprof-python's count is what the decoder and info report: CPU time, the sleeper gets none", async () => {
   const d = decoded('pyrometer-sleeper-cpu.prof');
   assert.deepEqual(counts(d), { records: 29, threads: { '0x6b6e': 29 }, leafs: { '0x6b6e compute': 29 } });
   const profile = await loadProfile(file('pyrometer-sleeper-cpu.prof'));
@@ -81,7 +81,10 @@ test('vmprof-python\'s count is what the decoder and info report: CPU time, the 
   assert.equal(facts.totalWeight, sum(weightsOf(d)));
   assert.equal(facts.totalWeight, Number(profile.meta.extra.samples));
   // CPU time: the computing thread has it all (the napper, sleeping, was never credited)
-  assert.deepEqual(profile.threads.map((t) => t.name), ['MainThread']);
+  assert.deepEqual(
+    profile.threads.map((t) => t.name),
+    ['MainThread'],
+  );
 });
 
 test('old files, one record per period and no w: marks, read as they always did', async () => {

@@ -30,7 +30,8 @@ test('CPU mode: a program spending ~80% in f and ~20% in g shows that split with
       assert.ok(!/pyrometer_agent|runpy/.test(file), `agent frame in stacks: ${funcName(profile, fn)} ${file}`);
     }
     const roots = new Set<string>();
-    for (let s = 0; s < profile.stacks.length; s++) if (profile.stacks.prefix[s] === -1) roots.add(funcName(profile, frameFunc(profile, s)));
+    for (let s = 0; s < profile.stacks.length; s++)
+      if (profile.stacks.prefix[s] === -1) roots.add(funcName(profile, frameFunc(profile, s)));
     // the program's <module>, and at most the interpreter's own shutdown (threading._shutdown)
     assert.ok(roots.has('<module>'));
     for (const r of roots) assert.ok(r === '<module>' || r === '_shutdown', `root ${r}`);
@@ -77,8 +78,10 @@ test('threads: a worker the main thread joins at once is sampled while it runs (
     const crunch = selfByName(profile, [worker]).get('crunch_alone') ?? 0;
     // the worker is most of the ~0.4 s of CPU: without the helper its samples would be lost
     const cpuMs = Number(profile.meta.extra.cpu_s) * 1000;
-    assert.ok(crunch * 1000 / Number(profile.meta.extra.rate_hz) > cpuMs * 0.5,
-      `crunch_alone has ${crunch} samples of ${cpuMs.toFixed(0)} ms CPU`);
+    assert.ok(
+      (crunch * 1000) / Number(profile.meta.extra.rate_hz) > cpuMs * 0.5,
+      `crunch_alone has ${crunch} samples of ${cpuMs.toFixed(0)} ms CPU`,
+    );
   } finally {
     removeDir(run.dir);
   }
@@ -96,7 +99,7 @@ test('threads: a worker started with _thread (unseen by threading) is sampled: q
     // the worker runs 3x main_beside's loop beside it: it gets the larger share; a sampler that
     // kept taking one-thread looks would never see it (its CPU would be lost with it)
     assert.ok(worker > beside, `crunch_behind_threading ${worker} samples, main_beside ${beside}`);
-    assert.equal(selfByName(profile, [main]).get('crunch_behind_threading') ?? 0, 0, 'the worker\'s time is not the main thread\'s');
+    assert.equal(selfByName(profile, [main]).get('crunch_behind_threading') ?? 0, 0, "the worker's time is not the main thread's");
   } finally {
     removeDir(run.dir);
   }
@@ -109,7 +112,7 @@ test('--wall sees a sleeping thread, marked idle; CPU mode does not see it at al
     assert.equal(wall.code, 0, wall.stderr);
     assert.equal(cpu.code, 0, cpu.stderr);
     const w = await readProfile(join(wall.dir, 'w.prof'));
-    assert.ok(w.meta.flags.includes('real-time') || (w.meta.extra.mode === 'wall'), 'wall mode recorded');
+    assert.ok(w.meta.flags.includes('real-time') || w.meta.extra.mode === 'wall', 'wall mode recorded');
     const napper = w.threads.findIndex((t) => t.name === 'napper');
     assert.ok(napper >= 0, `threads: ${w.threads.map((t) => t.name)}`);
     assert.ok(w.threads[napper].samples.length > 20, 'the sleeping thread is sampled');
@@ -172,11 +175,15 @@ test('time inside C calls goes to a native frame under the calling line, not to 
       assert.equal(profile.frames.category[frame], CATEGORY_NATIVE);
       const parent = profile.stacks.prefix[s];
       const parentFrame = profile.stacks.frame[parent];
-      if (funcName(profile, profile.frames.func[parentFrame]) === 'sort_a_lot' && profile.frames.line[parentFrame] === 14) sortedNative += weights[s];
+      if (funcName(profile, profile.frames.func[parentFrame]) === 'sort_a_lot' && profile.frames.line[parentFrame] === 14)
+        sortedNative += weights[s];
       else sortedElsewhere += weights[s];
     }
     const self = selfByName(profile);
-    assert.ok(sortedNative > 0.5 * (self.get('sort_a_lot') ?? 0) + 20, `sorted() native ${sortedNative}, sort_a_lot self ${self.get('sort_a_lot')}`);
+    assert.ok(
+      sortedNative > 0.5 * (self.get('sort_a_lot') ?? 0) + 20,
+      `sorted() native ${sortedNative}, sort_a_lot self ${self.get('sort_a_lot')}`,
+    );
     assert.equal(sortedElsewhere, 0);
     assert.ok((self.get('zlib.compress') ?? 0) > 5, 'zlib.compress shows as a native frame');
     // the Python function that runs after the sorting is not charged for it

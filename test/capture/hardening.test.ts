@@ -34,7 +34,11 @@ async function sameAsPlain(argv: string[], check?: (run: RecordRun, stderr: stri
   const run = await runPyrometer(['record', '--in-process', '-o', 'out.prof', '--', ...argv]);
   try {
     const plain = plainRun(argv, run.dir);
-    assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: programStderr(run.stderr) }, plain, `${argv.join(' ')}: as a plain run\n${run.stderr}`);
+    assert.deepEqual(
+      { code: run.code, stdout: run.stdout, stderr: programStderr(run.stderr) },
+      plain,
+      `${argv.join(' ')}: as a plain run\n${run.stderr}`,
+    );
     const profile = await readProfile(join(run.dir, 'out.prof'));
     assert.ok(profile.threads.length >= 0);
     await check?.(run, run.stderr);
@@ -102,7 +106,7 @@ test('env options record does not run itself: a clear error', async () => {
  * with argv bytes that are not UTF-8, a shell can.
  */
 function recordWithBytes(python: string, dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = "const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));";
+  const script = 'const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));';
   const env = {
     ...process.env,
     PYROMETER_MAIN: new URL('../../src/cli/main.ts', import.meta.url).href,
@@ -127,7 +131,10 @@ for (const python of INTERPRETERS) {
     try {
       copyFileSync(program('argv_echo.py'), Buffer.concat([Buffer.from(`${dir}/`), Buffer.from('caf\xe9.py', 'latin1')]));
       const recorded = await recordWithBytes(python, dir);
-      const plain = spawnSync('/bin/sh', ['-c', `"$PY" "$(printf 'caf\\351.py')" "$(printf 'x\\377')"`], { cwd: dir, env: { ...process.env, PY: python } });
+      const plain = spawnSync('/bin/sh', ['-c', `"$PY" "$(printf 'caf\\351.py')" "$(printf 'x\\377')"`], {
+        cwd: dir,
+        env: { ...process.env, PY: python },
+      });
       assert.equal(recorded.code, 0, recorded.stderr);
       assert.equal(recorded.stdout, plain.stdout.toString('latin1'));
       assert.equal(recorded.stdout, "[b'caf\\xe9.py', b'x\\xff']\nb'caf\\xe9.py'\n");
@@ -138,7 +145,7 @@ for (const python of INTERPRETERS) {
   });
 }
 
-test('pypy3 --wall --lines: what PyPy\'s _vmprof cannot do is said, one line each, not dropped silently', async () => {
+test("pypy3 --wall --lines: what PyPy's _vmprof cannot do is said, one line each, not dropped silently", async () => {
   const run = await runPyrometer(['record', '--wall', '--lines', '-o', 'out.prof', '--', 'pypy3', dataPath('sleeper.py')]);
   try {
     assert.equal(run.code, 0, run.stderr);

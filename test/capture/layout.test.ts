@@ -39,9 +39,12 @@ test('CPU mode: header, META, code names before use, one record per look and sta
   assert.ok(Number(d.meta.get('rate_hz_actual')) > 0);
   assert.equal(Number(d.meta.get('records')), d.stacks.length, 'META records = stack records');
   const weights = weightsOf(d);
-  assert.equal(Number(d.meta.get('samples')), sum(weights), 'META samples = the records\' weights');
+  assert.equal(Number(d.meta.get('samples')), sum(weights), "META samples = the records' weights");
   // at 500 Hz the CPU timer fires at most once per kernel tick (4 ms here, or 10): looks stand for more than one period
-  assert.ok(weights.some((w) => w > 1), 'some looks weigh more than one period');
+  assert.ok(
+    weights.some((w) => w > 1),
+    'some looks weigh more than one period',
+  );
   assert.ok(d.stacks.length < Number(d.meta.get('samples')), 'fewer records than periods: each look written once');
   assert.ok(d.trailer);
   assert.ok(d.stacks.length > 20);

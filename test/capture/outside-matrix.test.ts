@@ -45,10 +45,12 @@ function workShare(profile: Profile): number {
   for (let i = 0; i < s.length; i++) {
     let inWork = false;
     const stack = pythonStack(profile, s.stack[i]);
-    for (let st = stack; st >= 0 && !inWork; st = profile.stacks.prefix[st]) inWork = funcName(profile, profile.frames.func[profile.stacks.frame[st]]) === 'work';
+    for (let st = stack; st >= 0 && !inWork; st = profile.stacks.prefix[st])
+      inWork = funcName(profile, profile.frames.func[profile.stacks.frame[st]]) === 'work';
     const leaf = stack >= 0 ? profile.frames.func[profile.stacks.frame[stack]] : -1;
     if (inWork) work += s.weight[i];
-    else if (leaf >= 0 && funcName(profile, leaf) === '<module>' && (profile.strings[profile.funcs.file[leaf]] ?? '').endsWith('mixed.py')) rest += s.weight[i];
+    else if (leaf >= 0 && funcName(profile, leaf) === '<module>' && (profile.strings[profile.funcs.file[leaf]] ?? '').endsWith('mixed.py'))
+      rest += s.weight[i];
   }
   assert.ok(work + rest > 20, `enough main-thread samples: ${work} + ${rest}`);
   return work / (work + rest);
@@ -74,7 +76,10 @@ function matrix(py: Interpreter): void {
         // wall time: what the program measured itself (≥ 95% on a quiet machine), within 5 points
         const share = workShare(profile);
         const truth = Number(measured[1]);
-        assert.ok(Math.abs(share - truth) <= 0.05, `wall: work has ${(100 * share).toFixed(1)}% of the samples, ${(100 * truth).toFixed(1)}% of the time`);
+        assert.ok(
+          Math.abs(share - truth) <= 0.05,
+          `wall: work has ${(100 * share).toFixed(1)}% of the samples, ${(100 * truth).toFixed(1)}% of the time`,
+        );
         if (truth >= 0.97) assert.ok(share >= 0.95, `wall: work has ${(100 * share).toFixed(1)}%`);
         for (const name of ['sleeper', 'selector', 'locked']) {
           const { total, idle } = threadSamples(profile, threadIndex(profile, name));
@@ -184,7 +189,10 @@ function matrix(py: Interpreter): void {
         assert.ok(waiter, `threads: ${threads.map((t) => t.name)}`);
         assert.equal(waiter.frames[0].name, 'wait_for_lock');
         const main = threads.find((t) => t.name === 'MainThread')!;
-        assert.deepEqual(main.frames.map((f) => f.name), ['busy_loop', '<module>']);
+        assert.deepEqual(
+          main.frames.map((f) => f.name),
+          ['busy_loop', '<module>'],
+        );
         const text = await runPyrometer(['dump', String(pid)]);
         assert.match(text.stdout, /Thread \d+ \(\w[\w ]*\): "waiter"\n\s+wait_for_lock \(.*server\.py:\d+\)/);
         const att = await runPyrometer(['attach', String(pid), '--duration', '1', '-o', 'a.prof']);

@@ -60,7 +60,12 @@ for (const py of cpythons()) {
     for (const c of codes) {
       const table = Uint8Array.from(c.table);
       for (const [off, line] of c.rows) {
-        const got = minor >= 11 ? lineFromLocations(table, c.first, off) : minor === 10 ? lineFrom310(table, c.first, off * 2) : lineFromLnotab(table, c.first, off);
+        const got =
+          minor >= 11
+            ? lineFromLocations(table, c.first, off)
+            : minor === 10
+              ? lineFrom310(table, c.first, off * 2)
+              : lineFromLnotab(table, c.first, off);
         assert.equal(got, line, `code at line ${c.first}, offset ${off}`);
         checked++;
       }
@@ -83,12 +88,22 @@ test('line tables: synthesized edge cases (negative deltas, no-line ranges, long
   assert.equal(lineFromLocations(Uint8Array.from([0x80 | (12 << 3) | 1, 0, 4]), 20, 1), 22);
   assert.equal(lineFromLocations(Uint8Array.from([0x80 | (12 << 3) | 1, 0, 4]), 20, -1), 20);
   // garbage never throws
-  for (const f of [lineFromLnotab, lineFrom310, lineFromLocations]) assert.equal(typeof f(Uint8Array.from([255, 255, 255, 64, 64]), 1, 3), 'number');
+  for (const f of [lineFromLnotab, lineFrom310, lineFromLocations])
+    assert.equal(typeof f(Uint8Array.from([255, 255, 255, 64, 64]), 1, 3), 'number');
 });
 
 test('maps: addresses, offsets and paths with spaces', () => {
-  const maps = parseMaps('55d0c0a00000-55d0c0a21000 r--p 00001000 fe:00 123   /usr/bin/python3.11\n7f00-7f10 rw-p 00000000 00:00 0 \n7f10-7f20 r-xp 00002000 fe:00 9 /opt/my dir/libpython3.9.so.1.0\n');
-  assert.deepEqual(maps.map((m) => [m.start, m.offset, m.path]), [[0x55d0c0a00000, 0x1000, '/usr/bin/python3.11'], [0x7f00, 0, ''], [0x7f10, 0x2000, '/opt/my dir/libpython3.9.so.1.0']]);
+  const maps = parseMaps(
+    '55d0c0a00000-55d0c0a21000 r--p 00001000 fe:00 123   /usr/bin/python3.11\n7f00-7f10 rw-p 00000000 00:00 0 \n7f10-7f20 r-xp 00002000 fe:00 9 /opt/my dir/libpython3.9.so.1.0\n',
+  );
+  assert.deepEqual(
+    maps.map((m) => [m.start, m.offset, m.path]),
+    [
+      [0x55d0c0a00000, 0x1000, '/usr/bin/python3.11'],
+      [0x7f00, 0, ''],
+      [0x7f10, 0x2000, '/opt/my dir/libpython3.9.so.1.0'],
+    ],
+  );
 });
 
 test('layouts: 3.7 to 3.13, nothing else', () => {
@@ -117,7 +132,12 @@ test('errors: no such process, not Python, PyPy, each one line with exit code 1'
   try {
     const notPython = await runPyrometer(['attach', String(sleeper.pid), '--duration', '1']);
     assert.equal(notPython.code, 1);
-    assert.match(notPython.stderr, new RegExp(`^pyrometer: sampling process ${sleeper.pid}.*\\npyrometer: process ${sleeper.pid} \\(sleep\\) is not a CPython 3 process: no _PyRuntime in \\S*sleep or a libpython it loaded\\n$`));
+    assert.match(
+      notPython.stderr,
+      new RegExp(
+        `^pyrometer: sampling process ${sleeper.pid}.*\\npyrometer: process ${sleeper.pid} \\(sleep\\) is not a CPython 3 process: no _PyRuntime in \\S*sleep or a libpython it loaded\\n$`,
+      ),
+    );
     assert.deepEqual(notPython.stdout, '');
     removeDir(notPython.dir);
   } finally {
@@ -137,7 +157,8 @@ test('errors: no such process, not Python, PyPy, each one line with exit code 1'
 });
 
 test('errors: an unsupported CPython says which versions are supported', async () => {
-  const expected = /^pyrometer: process \d+ runs Python [23]\.\d+[.\d]*, which pyrometer cannot read from outside \(supported: CPython 3\.7, 3\.8, 3\.9, 3\.10, 3\.11, 3\.12, 3\.13\)\n$/;
+  const expected =
+    /^pyrometer: process \d+ runs Python [23]\.\d+[.\d]*, which pyrometer cannot read from outside \(supported: CPython 3\.7, 3\.8, 3\.9, 3\.10, 3\.11, 3\.12, 3\.13\)\n$/;
   assert.match(`pyrometer: ${unsupportedMessage(42, '3.14.0')}\n`, expected);
   // a real one where this machine has one (pyenv 3.6 or 2.7): found by its file name, refused by version
   const old = pyenvPython('3.6') ?? pyenvPython('2.7');
@@ -158,15 +179,36 @@ test('errors: not permitted (another user, no CAP_SYS_PTRACE) says why and what 
   const proc = await startProgram(py.path, [dataPath('outside/server.py'), 'serve']);
   try {
     // the same command as an unprivileged user: the kernel refuses to let it read root's process
-    const script = "const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));";
+    const script = 'const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));';
     const tsx = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', tsx, '--input-type=module', '-e', script, 'dump', String(proc.pid)], {
-      encoding: 'utf8',
-      cwd: '/tmp',
-      env: { ...process.env, PYROMETER_MAIN: new URL('../../src/cli/main.ts', import.meta.url).href },
-    });
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        tsx,
+        '--input-type=module',
+        '-e',
+        script,
+        'dump',
+        String(proc.pid),
+      ],
+      {
+        encoding: 'utf8',
+        cwd: '/tmp',
+        env: { ...process.env, PYROMETER_MAIN: new URL('../../src/cli/main.ts', import.meta.url).href },
+      },
+    );
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^pyrometer: not permitted to read the memory of process ${proc.pid}: the kernel's ptrace rules refuse it \\(run pyrometer as the same user as the program with ptrace allowed.*or as root / with CAP_SYS_PTRACE.*\\)\\n$`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^pyrometer: not permitted to read the memory of process ${proc.pid}: the kernel's ptrace rules refuse it \\(run pyrometer as the same user as the program with ptrace allowed.*or as root / with CAP_SYS_PTRACE.*\\)\\n$`,
+      ),
+    );
   } finally {
     proc.kill();
   }
@@ -180,8 +222,14 @@ test('dump: a sleeping server (Debian static python3 or the first CPython): acce
     const r = await runPyrometer(['dump', String(proc.pid)]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^Process ${proc.pid}: Python 3\\.\\d+`));
-    assert.match(r.stdout, /Thread \d+ \(sleeping\): "MainThread"\n\s+(socket\.)?accept \(.*socket\.py:\d+\)\n\s+<module> \(.*server\.py:31\)/);
-    assert.match(r.stdout, /Thread \d+ \(sleeping\): "waiter"\n\s+wait_for_lock \(.*server\.py:13\)\n\s+(Thread\.)?run \(.*threading\.py:\d+\)/);
+    assert.match(
+      r.stdout,
+      /Thread \d+ \(sleeping\): "MainThread"\n\s+(socket\.)?accept \(.*socket\.py:\d+\)\n\s+<module> \(.*server\.py:31\)/,
+    );
+    assert.match(
+      r.stdout,
+      /Thread \d+ \(sleeping\): "waiter"\n\s+wait_for_lock \(.*server\.py:13\)\n\s+(Thread\.)?run \(.*threading\.py:\d+\)/,
+    );
     removeDir(r.dir);
   } finally {
     proc.kill();
@@ -190,7 +238,21 @@ test('dump: a sleeping server (Debian static python3 or the first CPython): acce
 
 test('record --wall --gil --lines --mem from outside: only GIL holders, a line on every frame, RSS on every sample', async () => {
   const py = cpythons().at(-1)!;
-  const run = await runPyrometer(['record', '--wall', '--gil', '--lines', '--mem', '--rate', '200', '-o', 'g.prof', '--', py.path, dataPath('outside/mixed.py'), '1']);
+  const run = await runPyrometer([
+    'record',
+    '--wall',
+    '--gil',
+    '--lines',
+    '--mem',
+    '--rate',
+    '200',
+    '-o',
+    'g.prof',
+    '--',
+    py.path,
+    dataPath('outside/mixed.py'),
+    '1',
+  ]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const profile = await readProfile(join(run.dir, 'g.prof'));
@@ -223,8 +285,12 @@ test('the bundled example: the outside sampler and the in-process agent agree on
     const top = async (path: string, n: number) => {
       const self = selfByName(await readProfile(path));
       const merged = new Map<string, number>();
-      for (const [name, w] of self) if (!name.startsWith('<')) merged.set(name.split('.').pop()!, (merged.get(name.split('.').pop()!) ?? 0) + w);
-      return [...merged].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name]) => name);
+      for (const [name, w] of self)
+        if (!name.startsWith('<')) merged.set(name.split('.').pop()!, (merged.get(name.split('.').pop()!) ?? 0) + w);
+      return [...merged]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([name]) => name);
     };
     const outTop = await top(join(outside.dir, 'o.prof'), 3);
     const inTop = await top(join(inside.dir, 'i.prof'), 6);

@@ -12,18 +12,23 @@ import { dataPath, filesIn, readProfile, removeDir, runPyrometer, scratchDir, to
 
 test('argv, cwd, __name__, sys.path[0], __file__ and the environment are what python gives; the agent is invisible', async () => {
   const script = dataPath('behave.py');
-  const plain = await runPyrometer(['record', '-o', 'x.prof', '--', 'python3', script, 'echo-env', 'a b', '--flag'], { env: { PYROMETER_TEST_VALUE: 'passed through' } });
+  const plain = await runPyrometer(['record', '-o', 'x.prof', '--', 'python3', script, 'echo-env', 'a b', '--flag'], {
+    env: { PYROMETER_TEST_VALUE: 'passed through' },
+  });
   try {
     assert.equal(plain.code, 0, plain.stderr);
     const lines = plain.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 6), [
-      `[${JSON.stringify(script).replace(/"/g, "'")}, 'echo-env', 'a b', '--flag']`,
-      plain.dir,
-      '__main__',
-      dataPath(''),
-      script,
-      'passed through',
-    ].map((l) => l.replace(/\/$/, '')));
+    assert.deepEqual(
+      lines.slice(0, 6),
+      [
+        `[${JSON.stringify(script).replace(/"/g, "'")}, 'echo-env', 'a b', '--flag']`,
+        plain.dir,
+        '__main__',
+        dataPath(''),
+        script,
+        'passed through',
+      ].map((l) => l.replace(/\/$/, '')),
+    );
     // threading.enumerate() does not list a sampler thread
     assert.equal(lines[6], "['MainThread']");
   } finally {
@@ -43,7 +48,8 @@ test('-m module and -c command run as python runs them; interpreter options stil
     const profile = await readProfile(join(dir, 'm.prof'));
     assert.ok((totalByName(profile).get('busy') ?? 0) > 0, 'the module was profiled');
 
-    const code = 'import sys; print(sys.argv, repr(sys.path[0]), sys.flags.dont_write_bytecode, sorted(k for k in globals() if k != "sys"))';
+    const code =
+      'import sys; print(sys.argv, repr(sys.path[0]), sys.flags.dont_write_bytecode, sorted(k for k in globals() if k != "sys"))';
     const cmd = await runPyrometer(['record', '-o', 'c.prof', '--', 'python3', '-c', code, 'arg'], { cwd: dir });
     assert.equal(cmd.code, 0, cmd.stderr);
     const plain = spawnSync('python3', ['-c', code, 'arg'], { cwd: dir, encoding: 'utf8' });
@@ -88,7 +94,7 @@ test('sys.exit(3): exit code 3 and a readable profile', async () => {
   }
 });
 
-test('an uncaught exception: python\'s own traceback (no pyrometer frames), exit code 1, a readable profile', async () => {
+test("an uncaught exception: python's own traceback (no pyrometer frames), exit code 1, a readable profile", async () => {
   const run = await runPyrometer(['record', '-o', 'r.prof', '--', 'python3', dataPath('behave.py'), 'raise']);
   try {
     assert.equal(run.code, 1);
@@ -144,10 +150,11 @@ test('the program killed outright (SIGKILL): the records written so far form a r
   const run = await runPyrometer(['record', '--in-process', '-o', 'k.prof', '--', 'python3', dataPath('behave.py'), 'loop'], {
     when: {
       stdout: 'ready',
-      then: (nodePid) => setTimeout(() => {
-        // the interpreter is the recorder's child; SIGKILL leaves it no chance to finish the file
-        process.kill(childOf(nodePid), 'SIGKILL');
-      }, 1000),
+      then: (nodePid) =>
+        setTimeout(() => {
+          // the interpreter is the recorder's child; SIGKILL leaves it no chance to finish the file
+          process.kill(childOf(nodePid), 'SIGKILL');
+        }, 1000),
     },
   });
   try {
@@ -217,7 +224,11 @@ test('--subprocesses: children started with multiprocessing (spawn) and subproce
       assert.ok((totals.get(name) ?? 0) >= 5, `${name}: ${totals.get(name)}`);
     }
     // each process keeps its own threads, tagged with its pid
-    const pids = new Set(Object.entries(profile.meta.extra).filter(([k]) => k.startsWith('thread_pid:')).map(([, v]) => v));
+    const pids = new Set(
+      Object.entries(profile.meta.extra)
+        .filter(([k]) => k.startsWith('thread_pid:'))
+        .map(([, v]) => v),
+    );
     assert.ok(pids.size >= 3, `processes: ${[...pids]}`);
     assert.match(run.stderr, /subprocesses: \d+ Python child processes merged/);
     assert.deepEqual(filesIn(run.dir), ['all.prof']);

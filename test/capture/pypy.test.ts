@@ -24,7 +24,10 @@ function jitFrameCount(profile: Awaited<ReturnType<typeof readProfile>>): number
  * main's loop calling f and g is traced and shows them every time. The doubling covers a run cut
  * short by load. Every assertion is then made on that run, unchanged.
  */
-async function recordSplitWithJit(): Promise<{ run: Awaited<ReturnType<typeof runPyrometer>>; profile: Awaited<ReturnType<typeof readProfile>> }> {
+async function recordSplitWithJit(): Promise<{
+  run: Awaited<ReturnType<typeof runPyrometer>>;
+  profile: Awaited<ReturnType<typeof readProfile>>;
+}> {
   let rounds = 3000;
   for (let attempt = 1; ; attempt++) {
     const run = await runPyrometer(['record', '-o', 'p.prof', '--', 'pypy3', dataPath('split.py'), String(rounds), '75000']);
@@ -55,7 +58,8 @@ test('PyPy: the 80/20 split within 5 points, in a genuine _vmprof profile with J
       const file = profile.strings[profile.funcs.file[fn]] ?? '';
       if (/pyrometer_agent/.test(file)) {
         // its code objects are announced, but no sample may use them
-        for (let s = 0; s < profile.stacks.length; s++) assert.notEqual(frameFunc(profile, s), fn, `agent frame ${funcName(profile, fn)} in a stack`);
+        for (let s = 0; s < profile.stacks.length; s++)
+          assert.notEqual(frameFunc(profile, s), fn, `agent frame ${funcName(profile, fn)} in a stack`);
       }
     }
     const roots = new Set<string>();

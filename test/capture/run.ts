@@ -40,7 +40,7 @@ export function removeDir(dir: string): void {
 /** `pyrometer ARGS` in `dir` (a new scratch directory when not given). */
 export function runPyrometer(args: string[], options: RecordRunOptions = {}): Promise<RecordRun> {
   const dir = options.cwd ?? scratchDir();
-  const script = "const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));";
+  const script = 'const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));';
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PYROMETER_MAIN: new URL('../../src/cli/main.ts', import.meta.url).href };
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;

@@ -35,13 +35,20 @@ async function checkOwnFile(path: string, looks: number) {
   const profile = await readProfile(path);
   if (profile.meta.interpreter === 'pypy') {
     // PyPy's own _vmprof wrote it ((kind, value) entries, outside the sampler decoder's scope)
-    assert.equal(profile.threads.reduce((n, t) => n + t.samples.length, 0), looks, 'read_profile counts the records');
+    assert.equal(
+      profile.threads.reduce((n, t) => n + t.samples.length, 0),
+      looks,
+      'read_profile counts the records',
+    );
   } else {
     const d = decode(bytes);
     assert.equal(d.version, 6);
     assert.ok(d.trailer, 'disable() completed the file');
-    assert.equal(d.stacks.length, looks, 'read_profile counts the records vmprof\'s reader counts');
-    assert.ok(d.stacks.every((s) => s.rss !== null), 'memory=True: an RSS word per record');
+    assert.equal(d.stacks.length, looks, "read_profile counts the records vmprof's reader counts");
+    assert.ok(
+      d.stacks.every((s) => s.rss !== null),
+      'memory=True: an RSS word per record',
+    );
   }
   const self = selfByName(profile);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -69,7 +76,10 @@ for (const python of INTERPRETERS) {
     const dir = scratchDir();
     try {
       const r = spawnSync(python, [dataPath('vmprof_style.py'), 'own.prof', ...(python === 'python3' ? ['--lines'] : [])], {
-        cwd: dir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: apiPath() }, timeout: 60_000,
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: apiPath() },
+        timeout: 60_000,
       });
       assert.equal(r.status, 0, r.stderr);
       const rep = report(r.stdout);
@@ -92,10 +102,16 @@ test('agent-path prints the directory holding the vmprof module; python -m vmpro
   } finally {
     stopCli();
   }
-  const hint = spawnSync('python3', ['-m', 'vmprof', '-o', 'x.prof', 'app.py'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: apiPath() } });
+  const hint = spawnSync('python3', ['-m', 'vmprof', '-o', 'x.prof', 'app.py'], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: apiPath() },
+  });
   assert.equal(hint.status, 2);
   assert.equal(hint.stdout, '');
-  assert.match(hint.stderr, /^pyrometer: this vmprof is pyrometer's API module; to profile a program run `pyrometer record -- python3 -o x\.prof app\.py`/);
+  assert.match(
+    hint.stderr,
+    /^pyrometer: this vmprof is pyrometer's API module; to profile a program run `pyrometer record -- python3 -o x\.prof app\.py`/,
+  );
 });
 
 test('vmprof API: Profiler().measure(), enable() arguments checked as vmprof does, is_enabled, read_profile', () => {

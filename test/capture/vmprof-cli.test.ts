@@ -10,7 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { defineRecordOptions, resolveRecordOptions, type RecordCliOptions, type ResolvedRecordOptions } from '../../src/cli/record-options.js';
+import {
+  defineRecordOptions,
+  resolveRecordOptions,
+  type RecordCliOptions,
+  type ResolvedRecordOptions,
+} from '../../src/cli/record-options.js';
 import { parseTargetCommand, vmprofModuleHint } from '../../src/capture/command.js';
 import { loadProfile } from '../../src/formats/load.js';
 import { removeDir, runPyrometer } from './run.js';
@@ -18,7 +23,12 @@ import { testData } from '../helpers.js';
 
 /** What `pyrometer record ARGS -- python3 app.py` would record with, as record.ts resolves it. */
 function resolveArgs(args: string[], env: NodeJS.ProcessEnv = {}): ResolvedRecordOptions {
-  const command = defineRecordOptions(new Command('record').argument('<command...>').exitOverride().configureOutput({ outputError: () => {} }));
+  const command = defineRecordOptions(
+    new Command('record')
+      .argument('<command...>')
+      .exitOverride()
+      .configureOutput({ outputError: () => {} }),
+  );
   command.parse([...args, '--', 'python3', 'app.py'], { from: 'user' });
   const opts = command.opts<RecordCliOptions>();
   return resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli', env);
@@ -38,23 +48,52 @@ const SERVER = { PYROMETER_SERVER: 'http://profiles.example:8000' };
 const TABLE: [string[], string[], NodeJS.ProcessEnv?][] = [
   [['-r'], ['--wall']],
   [['--real-time'], ['--wall']],
-  [['--period', '0.01'], ['--rate', '100']],
-  [['-p', '0.002'], ['--rate', '500']],
+  [
+    ['--period', '0.01'],
+    ['--rate', '100'],
+  ],
+  [
+    ['-p', '0.002'],
+    ['--rate', '500'],
+  ],
   [['--period=0.00099'], ['--rate', String(1 / 0.00099)]],
   [['--mem'], ['--mem']],
   [['--lines'], ['--lines']],
   [['--jitlog'], ['--jitlog']],
-  [['-o', 'x.prof'], ['--output', 'x.prof']],
+  [
+    ['-o', 'x.prof'],
+    ['--output', 'x.prof'],
+  ],
   [['--no-native'], ['-n']],
   [['--web'], ['--upload', SERVER.PYROMETER_SERVER], SERVER],
   [['--web', '--web-auth', 'tok'], ['--upload', SERVER.PYROMETER_SERVER, '--token', 'tok'], SERVER],
-  [['--web-url', 'http://h:1'], ['--upload', 'http://h:1']],
-  [['--web', '--web-url', 'http://h:1', '--web-auth', 't'], ['--upload', 'http://h:1', '--token', 't']],
-  [['-r', '--period', '0.01', '--mem', '--lines'], ['--wall', '--rate', '100', '--mem', '--lines']],
-  [['--config', ini('all.ini', '[global]\nperiod = 0.005\nmem = true\nlines = yes\nno-native = 1\noutput = c.prof\nweb-url = http://h:2\nweb-auth = k\n')],
-    ['--rate', '200', '--mem', '--lines', '--no-native', '-o', 'c.prof', '--upload', 'http://h:2', '--token', 'k']],
+  [
+    ['--web-url', 'http://h:1'],
+    ['--upload', 'http://h:1'],
+  ],
+  [
+    ['--web', '--web-url', 'http://h:1', '--web-auth', 't'],
+    ['--upload', 'http://h:1', '--token', 't'],
+  ],
+  [
+    ['-r', '--period', '0.01', '--mem', '--lines'],
+    ['--wall', '--rate', '100', '--mem', '--lines'],
+  ],
+  [
+    [
+      '--config',
+      ini(
+        'all.ini',
+        '[global]\nperiod = 0.005\nmem = true\nlines = yes\nno-native = 1\noutput = c.prof\nweb-url = http://h:2\nweb-auth = k\n',
+      ),
+    ],
+    ['--rate', '200', '--mem', '--lines', '--no-native', '-o', 'c.prof', '--upload', 'http://h:2', '--token', 'k'],
+  ],
   // the command line wins over the file, as in vmprof
-  [['--config', ini('some.ini', '[global]\nperiod: 0.005\nmem = false\n; a comment\n'), '--period', '0.01', '--mem'], ['--rate', '100', '--mem']],
+  [
+    ['--config', ini('some.ini', '[global]\nperiod: 0.005\nmem = false\n; a comment\n'), '--period', '0.01', '--mem'],
+    ['--rate', '100', '--mem'],
+  ],
   [['--config', ini('web.ini', '[global]\nweb = 1\n')], ['--upload', SERVER.PYROMETER_SERVER], SERVER],
 ];
 
@@ -87,10 +126,15 @@ test('vmprof flags: clear errors for what cannot work', () => {
 
 test('python -m vmprof under record: one line with the equivalent command', () => {
   const hint = (argv: string[]) => vmprofModuleHint(parseTargetCommand(argv));
-  assert.equal(hint(['python3', '-m', 'vmprof', '--period', '0.01', '-o', 'out.prof', 'app.py', '--their-flag']),
-    'no need for python -m vmprof under pyrometer record (it samples the program itself): run `pyrometer record --period 0.01 -o out.prof -- python3 app.py --their-flag`');
+  assert.equal(
+    hint(['python3', '-m', 'vmprof', '--period', '0.01', '-o', 'out.prof', 'app.py', '--their-flag']),
+    'no need for python -m vmprof under pyrometer record (it samples the program itself): run `pyrometer record --period 0.01 -o out.prof -- python3 app.py --their-flag`',
+  );
   assert.match(hint(['pypy3', '-u', '-m', 'vmprof', '-m', 'pkg.main', 'x']) ?? '', /run `pyrometer record -- pypy3 -u -m pkg\.main x`$/);
-  assert.match(hint(['python3', '-m', 'vmprof', '--web', '--web-url=http://h', 'a b.py']) ?? '', /record --web --web-url http:\/\/h -- python3 'a b\.py'`$/);
+  assert.match(
+    hint(['python3', '-m', 'vmprof', '--web', '--web-url=http://h', 'a b.py']) ?? '',
+    /record --web --web-url http:\/\/h -- python3 'a b\.py'`$/,
+  );
   assert.equal(hint(['python3', '-m', 'vmprofx', 'app.py']), null);
   assert.equal(hint(['python3', 'app.py']), null);
 });
@@ -99,7 +143,10 @@ test('record -- python3 -m vmprof app.py: exit 2 with the hint, nothing run', as
   const r = await runPyrometer(['record', '--', 'python3', '-m', 'vmprof', '-p', '0.01', 'app.py']);
   try {
     assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr, 'pyrometer: no need for python -m vmprof under pyrometer record (it samples the program itself): run `pyrometer record --period 0.01 -- python3 app.py`\n');
+    assert.equal(
+      r.stderr,
+      'pyrometer: no need for python -m vmprof under pyrometer record (it samples the program itself): run `pyrometer record --period 0.01 -- python3 app.py`\n',
+    );
   } finally {
     removeDir(r.dir);
   }
@@ -120,13 +167,16 @@ test('the two spellings give the same kind of profile (real recordings)', async 
   };
   // from outside the process (CPython's default) and with the in-process agent
   for (const sampler of [[], ['--in-process']]) {
-    const [vmprof, ours] = [await meta([...sampler, '-r', '--period', '0.01', '--mem']), await meta([...sampler, '--wall', '--rate', '100', '--mem'])];
+    const [vmprof, ours] = [
+      await meta([...sampler, '-r', '--period', '0.01', '--mem']),
+      await meta([...sampler, '--wall', '--rate', '100', '--mem']),
+    ];
     assert.deepEqual(vmprof, ours);
     assert.deepEqual(vmprof, { mode: 'wall', rate: 100, memory: true, interval: 10 });
   }
 });
 
-test('show FILE tree|flat|lines: vmprofshow\'s syntax gives what the flags give', async () => {
+test("show FILE tree|flat|lines: vmprofshow's syntax gives what the flags give", async () => {
   const { runCli, stopCli } = await import('../cli/run.js');
   const { fixture } = await import('../helpers.js');
   try {

@@ -23,7 +23,16 @@ export function decode(bytes: Uint8Array): Decoded {
   assert.equal(bytes[4], 0, 'byte 4 is not 3: 8-byte words');
   assert.equal(bytes[8], 3, 'byte 8 == 3: 8-byte words');
   assert.deepEqual([word(0), word(8), word(16), word(32)], [0n, 3n, 0n, 0n], 'static header 0, 3, 0, period, 0');
-  const out: Decoded = { period: Number(word(24)), version: -1, flags: 0, interpreter: '', meta: new Map(), names: new Map(), stacks: [], trailer: false };
+  const out: Decoded = {
+    period: Number(word(24)),
+    version: -1,
+    flags: 0,
+    interpreter: '',
+    meta: new Map(),
+    names: new Map(),
+    stacks: [],
+    trailer: false,
+  };
   let pos = 40;
   const announced = new Set<bigint>();
   while (pos < bytes.length) {
@@ -129,4 +138,3 @@ export function weightsOf(d: Decoded): number[] {
 }
 
 export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-

@@ -82,13 +82,24 @@ test('every command has help with examples', async () => {
   }
 });
 
-test('record without --: the program\'s own options stay the program\'s', () => {
+test("record without --: the program's own options stay the program's", () => {
   const program = buildProgram(() => {});
   const sep = (args: string[]) => withCommandSeparator(program, args);
   assert.deepEqual(sep(['record', 'python3', '-u', 'app.py', '-o', 'x']), ['record', '--', 'python3', '-u', 'app.py', '-o', 'x']);
   // our options, and the values of those that take one, come before the program's first word
-  assert.deepEqual(sep(['--color', 'record', '-o', 'out.prof', '--rate', '100', '--wall', 'pypy3', '-m', 'pkg']),
-    ['--color', 'record', '-o', 'out.prof', '--rate', '100', '--wall', '--', 'pypy3', '-m', 'pkg']);
+  assert.deepEqual(sep(['--color', 'record', '-o', 'out.prof', '--rate', '100', '--wall', 'pypy3', '-m', 'pkg']), [
+    '--color',
+    'record',
+    '-o',
+    'out.prof',
+    '--rate',
+    '100',
+    '--wall',
+    '--',
+    'pypy3',
+    '-m',
+    'pkg',
+  ]);
   assert.deepEqual(sep(['record', '--rate=100', 'python3', 'a.py']), ['record', '--rate=100', '--', 'python3', 'a.py']);
   // already separated, nothing to run, or another command: unchanged
   assert.deepEqual(sep(['record', '-o', 'x', '--', 'python3', '-u', 'a.py']), ['record', '-o', 'x', '--', 'python3', '-u', 'a.py']);
@@ -196,7 +207,15 @@ test('--color and --no-color beat the environment, before or after the command',
 });
 
 test('show on the real VMProf fixtures: a table that fits the width', async () => {
-  for (const name of ['example.prof', 'example_with_lines.prof', 'vmprof_cpuburn.prof', 'pypy-primes.prof', 'pypy-wordcount.prof', 'richards.cpython.prof', 'simple_nested.pypy.prof']) {
+  for (const name of [
+    'example.prof',
+    'example_with_lines.prof',
+    'vmprof_cpuburn.prof',
+    'pypy-primes.prof',
+    'pypy-wordcount.prof',
+    'richards.cpython.prof',
+    'simple_nested.pypy.prof',
+  ]) {
     for (const columns of ['60', '100']) {
       const r = await runCli(['show', fixture(`vmprof/${name}`)], { COLUMNS: columns });
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
@@ -278,7 +297,10 @@ test('show --thread: by id or name, comma-separated; unknown threads are a usage
   const info = JSON.parse((await runCli(['info', path, '--json'])).stdout);
   const id = info.threads[0].id;
   const one = JSON.parse((await runCli(['show', path, '--json', '--thread', id])).stdout);
-  assert.deepEqual(one.threads.map((t: { selected: boolean }) => t.selected), info.threads.map((_: unknown, i: number) => i === 0));
+  assert.deepEqual(
+    one.threads.map((t: { selected: boolean }) => t.selected),
+    info.threads.map((_: unknown, i: number) => i === 0),
+  );
   const bad = await runCli(['show', path, '--thread', `${id},nosuchthread`]);
   assert.equal(bad.code, 2);
   assert.match(oneLine(bad.stderr), new RegExp(`no thread "nosuchthread" in this profile; it has: ${id}`));

@@ -34,7 +34,10 @@ after(() => {
 
 /** No temporary or partial outputs are left in the directory. */
 function assertNoLeftovers(): void {
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.tmp')),
+    [],
+  );
 }
 
 test('--list-formats prints every format with read and write columns', async () => {
@@ -69,8 +72,13 @@ test('the output name picks the writer; readable outputs load back with the same
   const source = await loadProfile(fixture('vmprof/pypy-wordcount.prof'));
   const expected = totalWeight(stackWeights(source));
   const outputs: [string, string][] = [
-    ['run.dot', 'dot'], ['run.svg', 'svg'], ['run.callgrind', 'callgrind'], ['run.speedscope.json', 'speedscope'],
-    ['run.pb.gz', 'pprof'], ['run.collapsed', 'collapsed'], ['again.prof', 'vmprof'],
+    ['run.dot', 'dot'],
+    ['run.svg', 'svg'],
+    ['run.callgrind', 'callgrind'],
+    ['run.speedscope.json', 'speedscope'],
+    ['run.pb.gz', 'pprof'],
+    ['run.collapsed', 'collapsed'],
+    ['again.prof', 'vmprof'],
   ];
   for (const [name, format] of outputs) {
     const { code, stderr } = await runCli(['convert', file('run.prof'), '-o', file(name), '--no-side-files']);
@@ -93,7 +101,10 @@ test('the output name picks the writer; readable outputs load back with the same
       if (unit === 'samples') assert.equal(got, expected, name);
       else {
         assert.ok(unit in msPer, `${name}: unit ${unit}`);
-        assert.ok(Math.abs(got * msPer[unit] - expected * source.meta.interval) < 1e-6 * expected, `${name}: ${got} ${unit} for ${expected} samples`);
+        assert.ok(
+          Math.abs(got * msPer[unit] - expected * source.meta.interval) < 1e-6 * expected,
+          `${name}: ${got} ${unit} for ${expected} samples`,
+        );
       }
     }
   }
@@ -120,7 +131,10 @@ test('--thread and format options reach the writers', async () => {
   let r = await runCli(['convert', file('synthetic.model'), '-o', file('worker.firefox.json'), '--thread', 'worker <&>']);
   assert.equal(r.code, 0, r.stderr);
   const json = JSON.parse(readFileSync(file('worker.firefox.json'), 'utf8'));
-  assert.deepEqual(json.threads.map((t: { name: string }) => t.name), ['worker <&>']);
+  assert.deepEqual(
+    json.threads.map((t: { name: string }) => t.name),
+    ['worker <&>'],
+  );
 
   r = await runCli(['convert', file('synthetic.model'), '-o', file('all.dot'), '--node-thres', '0', '--edge-thres', '0']);
   assert.equal(r.code, 0, r.stderr);
@@ -136,7 +150,11 @@ test('--thread and format options reach the writers', async () => {
 
 test('mistakes are one-line errors with hints, and leave no output behind', async () => {
   const cases: [string[], number, RegExp][] = [
-    [['convert', file('run.prof'), '-o', file('out.weird')], 2, /cannot tell the output format from the name "out\.weird"; add --to <format> \(one of: .*firefox/],
+    [
+      ['convert', file('run.prof'), '-o', file('out.weird')],
+      2,
+      /cannot tell the output format from the name "out\.weird"; add --to <format> \(one of: .*firefox/,
+    ],
     [['convert', file('run.prof'), '-o', file('out.x'), '--to', 'pstats'], 2, /pstats can only be read; pyrometer writes: /],
     [['convert', file('run.prof'), '-o', file('out.x'), '--to', 'nonsense'], 2, /--to: no format called "nonsense"/],
     [['convert', file('missing.prof'), '-o', file('out.dot')], 1, /missing\.prof: no such file/],

@@ -15,7 +15,10 @@ let dir = '';
 
 before(async () => {
   dir = scratchDir();
-  for (const [out, factor] of [['before.prof', '1'], ['after.prof', '2']]) {
+  for (const [out, factor] of [
+    ['before.prof', '1'],
+    ['after.prof', '2'],
+  ]) {
     const run = await runPyrometer(['record', '-o', out, '--', '/usr/bin/python3', program, factor], { cwd: dir });
     assert.equal(run.code, 0, run.stderr);
   }
@@ -87,7 +90,10 @@ test('view --compare prints the Compare view URL; with one file it is a usage er
     when: { stdout: 'Ctrl-C', then: (pid) => process.kill(pid, 'SIGTERM') },
   });
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /comparing before\.prof \(before\) and after\.prof \(after\) at http:\/\/127\.0\.0\.1:\d+\/#v=compare&p=1&cmp=0/);
+  assert.match(
+    run.stdout,
+    /comparing before\.prof \(before\) and after\.prof \(after\) at http:\/\/127\.0\.0\.1:\d+\/#v=compare&p=1&cmp=0/,
+  );
   const one = await runPyrometer(['view', 'before.prof', '--compare', '--no-open'], { cwd: dir });
   assert.equal(one.code, 2);
   assert.match(one.stderr, /--compare takes two files/);

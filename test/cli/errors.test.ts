@@ -22,13 +22,19 @@ test('asCliError: bad files and fs errors become one-line CliErrors; bugs are re
   const format = asCliError(new ProfileFormatError('vmprof', 'unknown record 0xee', 3034), 'run.prof');
   assert.equal(format.message, 'run.prof: vmprof: unknown record 0xee (at byte 3034)');
   assert.equal(format.exitCode, 1);
-  assert.equal(asCliError(new UnknownFormatError('x.bin')).message, 'x.bin: not a profile format pyrometer can read (see `pyrometer convert --list-formats`)');
+  assert.equal(
+    asCliError(new UnknownFormatError('x.bin')).message,
+    'x.bin: not a profile format pyrometer can read (see `pyrometer convert --list-formats`)',
+  );
   const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/p/x.prof' });
   assert.equal(asCliError(enoent).message, '/p/x.prof: no such file');
   const eacces = Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/root/x' });
   assert.equal(asCliError(eacces).message, '/root/x: permission denied');
   const bug = new TypeError('cannot read properties of undefined');
-  assert.throws(() => asCliError(bug), (e) => e === bug);
+  assert.throws(
+    () => asCliError(bug),
+    (e) => e === bug,
+  );
   const usage = usageError('--top takes a number');
   assert.equal(asCliError(usage), usage);
   assert.equal(usage.exitCode, 2);
@@ -58,7 +64,10 @@ test('reportError: user errors one line with their code; a bug one line, exit 70
   try {
     const bug = captureStderr(() => reportError(new TypeError('cannot read properties of undefined\nsecond line')));
     assert.equal(bug.code, 70);
-    assert.equal(bug.stderr, 'pyrometer: internal error: cannot read properties of undefined (this is a bug; PYROMETER_DEBUG=1 shows where)\n');
+    assert.equal(
+      bug.stderr,
+      'pyrometer: internal error: cannot read properties of undefined (this is a bug; PYROMETER_DEBUG=1 shows where)\n',
+    );
     process.env.PYROMETER_DEBUG = '1';
     const debug = captureStderr(() => reportError(new TypeError('boom')));
     assert.equal(debug.code, 70);

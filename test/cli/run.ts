@@ -63,8 +63,7 @@ export function stopCli(): void {
 
 /** Runs the CLI as its own process (TypeScript through tsx), like the installed `pyrometer`. */
 export function spawnCli(args: string[], env: Record<string, string> = {}): CliResult {
-  const script =
-    "const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));";
+  const script = 'const { main } = await import(process.env.PYROMETER_MAIN); process.exitCode = await main(process.argv.slice(1));';
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv.NO_COLOR;
   delete childEnv.FORCE_COLOR;

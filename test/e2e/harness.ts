@@ -16,7 +16,14 @@ import { funcName, type Profile } from '../../src/model/profile.js';
 
 export const screenshots = join(testOutput, 'screenshots');
 export const work = join(testOutput, 'viewer');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 export class Harness {
   browser!: Browser;
@@ -38,9 +45,14 @@ export class Harness {
 
   watch(page: Page): Page {
     page.setDefaultTimeout(20000);
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') this.problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') this.problems.push(`console ${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => this.problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => { this.problems.push(`dialog opened: ${d.message()}`); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      this.problems.push(`dialog opened: ${d.message()}`);
+      void d.dismiss();
+    });
     return page;
   }
 

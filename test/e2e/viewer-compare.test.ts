@@ -40,20 +40,23 @@ async function tipAt(page: Page, selector: string, x: number, y: number): Promis
 
 /** Share of painted (non-background) pixels along one canvas row, in CSS px. */
 async function paintedAlongRow(page: Page, selector: string, y: number): Promise<number> {
-  return page.evaluate(({ selector, y }) => {
-    const c = document.querySelector(selector) as HTMLCanvasElement;
-    const copy = document.createElement('canvas');
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext('2d', { willReadFrequently: true })!;
-    ctx.drawImage(c, 0, 0);
-    const dpr = c.width / c.clientWidth;
-    const d = ctx.getImageData(0, Math.round(y * dpr), c.width, 1).data;
-    const bg = ctx.getImageData(c.width - 1, c.height - 1, 1, 1).data;
-    let painted = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] !== bg[0] || d[i + 1] !== bg[1] || d[i + 2] !== bg[2]) painted++;
-    return painted / (d.length / 4);
-  }, { selector, y });
+  return page.evaluate(
+    ({ selector, y }) => {
+      const c = document.querySelector(selector) as HTMLCanvasElement;
+      const copy = document.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(c, 0, 0);
+      const dpr = c.width / c.clientWidth;
+      const d = ctx.getImageData(0, Math.round(y * dpr), c.width, 1).data;
+      const bg = ctx.getImageData(c.width - 1, c.height - 1, 1, 1).data;
+      let painted = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== bg[0] || d[i + 1] !== bg[1] || d[i + 2] !== bg[2]) painted++;
+      return painted / (d.length / 4);
+    },
+    { selector, y },
+  );
 }
 
 describe('viewer in Chromium: compare and the rough edges', () => {
@@ -62,23 +65,35 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     mkdirSync(dir, { recursive: true });
     const { before: b, after: a } = beforeAfterProfiles();
     const files: [string, Uint8Array][] = [
-      ['before.pyrmodel', serializeProfile(b)], ['after.pyrmodel', serializeProfile(a)],
-      ['busy.pyrmodel', serializeProfile(busyProfile())], ['listcomp.pyrmodel', serializeProfile(comprehensionProfile())],
-      ['threads.pyrmodel', serializeProfile(manyThreadsProfile())], ['leaves.pyrmodel', serializeProfile(manyLeavesProfile())],
+      ['before.pyrmodel', serializeProfile(b)],
+      ['after.pyrmodel', serializeProfile(a)],
+      ['busy.pyrmodel', serializeProfile(busyProfile())],
+      ['listcomp.pyrmodel', serializeProfile(comprehensionProfile())],
+      ['threads.pyrmodel', serializeProfile(manyThreadsProfile())],
+      ['leaves.pyrmodel', serializeProfile(manyLeavesProfile())],
     ];
     for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
     // Coverage of a real C program: gcc --coverage, run, lcov --capture (absolute source paths).
     // Counts add up across runs in loop.gcda: start from none.
     rmSync(join(dir, 'loop.gcda'), { force: true });
     copyFileSync(testData('coverage/loop.c'), join(dir, 'loop.c'));
-    for (const [cmd, ...args] of [['gcc', '--coverage', '-O0', '-o', 'loop', 'loop.c'], ['./loop'], ['lcov', '--quiet', '--capture', '--directory', '.', '--output-file', 'cov.info']]) {
+    for (const [cmd, ...args] of [
+      ['gcc', '--coverage', '-O0', '-o', 'loop', 'loop.c'],
+      ['./loop'],
+      ['lcov', '--quiet', '--capture', '--directory', '.', '--output-file', 'cov.info'],
+    ]) {
       const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
     }
     await harness.start([
-      join(dir, 'before.pyrmodel'), join(dir, 'after.pyrmodel'),
-      fixture('cprofile/cprofile-python3-primes.pstats'), fixture('vmprof/pypy-primes.prof'),
-      join(dir, 'busy.pyrmodel'), join(dir, 'listcomp.pyrmodel'), join(dir, 'threads.pyrmodel'), join(dir, 'leaves.pyrmodel'),
+      join(dir, 'before.pyrmodel'),
+      join(dir, 'after.pyrmodel'),
+      fixture('cprofile/cprofile-python3-primes.pstats'),
+      fixture('vmprof/pypy-primes.prof'),
+      join(dir, 'busy.pyrmodel'),
+      join(dir, 'listcomp.pyrmodel'),
+      join(dir, 'threads.pyrmodel'),
+      join(dir, 'leaves.pyrmodel'),
       join(dir, 'cov.info'),
     ]);
   });
@@ -92,7 +107,7 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     const first = await page.locator('.compare-table .vlist-row').first().innerText();
     assert.match(first, /66\.7%\s+80\.0%\s+\+13\.3%\s+1\.20×\s+compute\s*calc\.py/);
     assert.match(await page.locator('.compare-note').innerText(), /as a share of each profile's own total/);
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     // The after shape: compute is the widest child of main (row 2 from the top of a 2-row graph).
     const tip = await tipAt(page, '.compare-flame canvas', 100, 8 + 9);
     assert.match(tip, /^compute\nBefore: 66\.7% · after: 80\.0%\nChange: \+13\.3% \(1\.20×\)/);
@@ -117,7 +132,10 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     await page.locator('select.compare-before').selectOption(String(PSTATS));
     await page.waitForFunction((p) => location.hash.includes(`cmp=${p}`), PSTATS);
     await page.locator('.compare-table .vlist-row', { hasText: 'primes' }).first().waitFor();
-    const row = await page.locator('.compare-table .vlist-row', { hasText: /^[\s\S]*\bprimes\b/ }).first().innerText();
+    const row = await page
+      .locator('.compare-table .vlist-row', { hasText: /^[\s\S]*\bprimes\b/ })
+      .first()
+      .innerText();
     assert.match(row, /\d+\.\d+%\s+\d+\.\d+%/, 'primes has a share on both sides');
     await shot(page, 'compare-pstats-vmprof');
     await page.close();
@@ -174,7 +192,11 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     const page = await harness.openPage(`p=${THREADS}&v=stack`);
     const lanes = await page.evaluate(() => window.__pyrometer.canvas!.lanes.length);
     assert.equal(lanes, 12, 'every thread gets a lane when none is chosen');
-    const before = await page.evaluate(() => ({ x0: window.__pyrometer.canvas!.x0, x1: window.__pyrometer.canvas!.x1, top: window.__pyrometer.canvas!.scrollTop }));
+    const before = await page.evaluate(() => ({
+      x0: window.__pyrometer.canvas!.x0,
+      x1: window.__pyrometer.canvas!.x1,
+      top: window.__pyrometer.canvas!.scrollTop,
+    }));
     const box = (await page.locator('canvas.flame-canvas').first().boundingBox())!;
     await page.mouse.move(box.x + 300, box.y + 200);
     await page.mouse.wheel(0, 400);
@@ -216,7 +238,7 @@ describe('viewer in Chromium: compare and the rough edges', () => {
 
   test('flame graph placement: a shallow graph sits at the top; a deep one gets a scrollbar', async () => {
     const page = await harness.openPage(`p=${BUSY}`);
-    assert.ok(await rootRowY(page) < 100, 'three rows drawn near the top, not under an empty area');
+    assert.ok((await rootRowY(page)) < 100, 'three rows drawn near the top, not under an empty area');
     assert.equal(await page.locator('.flame-scroll').first().isHidden(), true);
     await shot(page, 'compare-flame-shallow');
     await page.goto(`${harness.server.url}#p=${THREADS}&t=0`);
@@ -224,7 +246,9 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     const track = page.locator('.flame-scroll').first();
     await track.waitFor({ state: 'visible' });
     const top0 = await page.evaluate(() => window.__pyrometer.canvas!.scrollTop);
-    await track.evaluate((el) => { el.scrollTop = 0; });
+    await track.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await page.waitForFunction((t) => window.__pyrometer.canvas!.scrollTop > t, top0);
     await shot(page, 'compare-flame-deep-scrolled');
     await page.close();

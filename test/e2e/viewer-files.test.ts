@@ -31,7 +31,12 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
   before(async () => {
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'empty.pyrmodel'), serializeProfile(new ProfileBuilder('vmprof').build()));
-    await harness.start([fixture('vmprof/vmprof_cpuburn.prof'), testData('viewer/hostile.txt'), fixture('vmprof/example_with_lines.prof'), join(work, 'empty.pyrmodel')]);
+    await harness.start([
+      fixture('vmprof/vmprof_cpuburn.prof'),
+      testData('viewer/hostile.txt'),
+      fixture('vmprof/example_with_lines.prof'),
+      join(work, 'empty.pyrmodel'),
+    ]);
   });
 
   after(() => harness.stop());
@@ -47,7 +52,7 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await shot(page, 'vmprof-functions');
     await page.getByRole('tab', { name: 'Flame graph' }).click();
     await waitReady(page);
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     assert.match(await hoverTooltip(page, canvas.width / 2, await rootRowY(page)), /Total: .*\(\d+(\.\d+)?%\)/);
     await shot(page, 'vmprof-flame-graph');
@@ -104,7 +109,7 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await waitReady(page);
     await page.waitForFunction(() => document.querySelector('.status')?.textContent?.includes('vmprof_cpuburn.prof.gz'));
     assert.match(await page.locator('.status').innerText(), /vmprof/);
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     await shot(page, 'picked-file');
     // A dropped file takes the same path: speedscope's own format, read by our reader in the page.
     const text = readFileSync(fixture('speedscope/simple.speedscope.json'), 'utf8');
@@ -116,25 +121,32 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     await page.waitForFunction(() => document.querySelector('.status')?.textContent?.includes('simple.speedscope.json'));
     await waitReady(page);
     assert.match(await page.locator('.status').innerText(), /speedscope/);
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     await shot(page, 'dropped-file');
     await page.close();
   });
 
   test('the HTML report opens from file:// with the network off', async () => {
-    const html = await renderReport([{ name: 'busy', profile: busyProfile() }, { name: 'hostile', profile: await loadProfile(testData('viewer/hostile.txt')) }]);
+    const html = await renderReport([
+      { name: 'busy', profile: busyProfile() },
+      { name: 'hostile', profile: await loadProfile(testData('viewer/hostile.txt')) },
+    ]);
     const file = join(work, 'report.html');
     writeFileSync(file, html);
     const context = await harness.browser.newContext({ viewport: { width: 1280, height: 720 }, offline: true });
     const requests: string[] = [];
-    context.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+    context.on('request', (r) => {
+      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+    });
     const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') harness.problems.push(`report console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') harness.problems.push(`report console: ${m.text()}`);
+    });
     page.on('pageerror', (e) => harness.problems.push(`report page error: ${e.message}`));
     await page.goto(pathToFileURL(file).href);
     await waitReady(page);
     assert.ok(await page.evaluate(() => window.__pyrometer.firstFlamePaint !== null));
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     await shot(page, 'report');
     await page.getByRole('tab', { name: 'Functions' }).click();
     await page.locator('.functable .vlist-row', { hasText: 'main' }).first().click();
@@ -144,7 +156,6 @@ describe('viewer in Chromium: fixtures, hostile names, dropped files, report', (
     assert.deepEqual(requests, []);
     await context.close();
   });
-
 
   test('an empty profile opens every view and says it has no samples', async () => {
     const page = await harness.openPage(`p=${EMPTY}`);

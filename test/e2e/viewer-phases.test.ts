@@ -106,7 +106,7 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     await page.getByRole('button', { name: 'Inverted' }).click();
     await page.waitForFunction(() => location.hash.includes('inv=1'));
     await waitReady(page);
-    assert.ok(await paintedShare(page) > 0.005);
+    assert.ok((await paintedShare(page)) > 0.005);
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Roots are drawn on the bottom row, widest first from the left edge.
     const tip = await hoverTooltip(page, 20, await rootRowY(page));
@@ -127,9 +127,12 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
 
   test('several selected threads get one stack chart lane each on a shared time axis', async () => {
     const page = await harness.openPage(`p=${BUSY}&v=stack&t=0,1&idle=1`);
-    assert.deepEqual(await page.evaluate(() => window.__pyrometer.canvas!.lanes.map((l) => [l.label, l.headerRow, l.rows])), [['▾ MainThread (1)', 0, 3], ['▾ worker (2)', 4, 2]]);
+    assert.deepEqual(await page.evaluate(() => window.__pyrometer.canvas!.lanes.map((l) => [l.label, l.headerRow, l.rows])), [
+      ['▾ MainThread (1)', 0, 3],
+      ['▾ worker (2)', 4, 2],
+    ]);
     assert.equal(await page.locator('.chart-thread').isHidden(), true, 'the lanes name their threads themselves');
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     // Row 5 (under the worker's header) is worker_loop; 22 px of axis, 18 px rows.
     const tip = await hoverTooltip(page, 200, 22 + 5 * 18 + 9);
     assert.match(tip, /^worker_loop\n/);

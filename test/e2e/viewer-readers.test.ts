@@ -27,14 +27,18 @@ describe('viewer in Chromium: the new readers', () => {
   });
   after(() => harness.stop());
 
-  for (const [index, expected] of [[0, 'V8.DeserializeIsolate'], [1, 'fib'], [2, 'fib']] as const) {
+  for (const [index, expected] of [
+    [0, 'V8.DeserializeIsolate'],
+    [1, 'fib'],
+    [2, 'fib'],
+  ] as const) {
     test(`view: ${served[index].split('/').pop()} shows ${expected}`, async () => {
       const page = await harness.openPage(`p=${index}&v=functions`);
       await waitReady(page);
       await page.locator('.functable .vlist-row', { hasText: expected }).first().waitFor();
       await page.getByRole('tab', { name: 'Flame graph' }).click();
       await waitReady(page);
-      assert.ok(await paintedShare(page) > 0.01);
+      assert.ok((await paintedShare(page)) > 0.01);
       await shot(page, `readers-view-${index}`);
       await page.close();
     });
@@ -50,14 +54,18 @@ describe('viewer in Chromium: the new readers', () => {
     for (let i = 0; i < text.length; i++) bytes.writeUInt16LE(text.charCodeAt(i), 2 + 2 * i);
     writeFileSync(utf16, bytes);
     const page = await harness.openPage('');
-    for (const [file, format] of [[testData('formats/trace-event/chromium-devtools-trace.json.gz'), 'chrome'], [firefox, 'firefox'], [utf16, 'collapsed']] as const) {
+    for (const [file, format] of [
+      [testData('formats/trace-event/chromium-devtools-trace.json.gz'), 'chrome'],
+      [firefox, 'firefox'],
+      [utf16, 'collapsed'],
+    ] as const) {
       const name = file.split('/').pop()!;
       await page.locator('input[type=file]').first().setInputFiles(file);
       await page.locator('.profile-select option', { hasText: name }).waitFor({ state: 'attached' });
       await page.waitForFunction((n) => document.querySelector('.status')?.textContent?.includes(n), name);
       await waitReady(page);
       assert.match(await page.locator('.status').innerText(), new RegExp(format));
-      assert.ok(await paintedShare(page) > 0.01, `${name} painted`);
+      assert.ok((await paintedShare(page)) > 0.01, `${name} painted`);
       await shot(page, `readers-open-${format}`);
     }
     await page.close();

@@ -33,7 +33,7 @@ describe('viewer in Chromium', () => {
 
   test('flame graph: hottest function, tooltip, click to zoom and select, search share', async () => {
     const page = await openPage('');
-    assert.ok(await paintedShare(page) > 0.01, 'the flame graph painted');
+    assert.ok((await paintedShare(page)) > 0.01, 'the flame graph painted');
     await shot(page, 'flame-graph');
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Roots sit on the bottom row: main is 90% of the samples, from the left edge.
@@ -78,7 +78,7 @@ describe('viewer in Chromium', () => {
   test('stack chart with memory curve; a dragged range filters the other views', async () => {
     const page = await openPage('v=stack');
     await page.locator('.memory-panel').waitFor({ state: 'visible' });
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     assert.equal(await page.locator('.chart-thread').innerText(), 'Timeline of MainThread (1)');
     const canvas = (await page.locator('canvas.flame-canvas').boundingBox())!;
     // Drag on the time axis across the first third: the parse phase (samples 0..299 at 10 ms).
@@ -141,7 +141,9 @@ describe('viewer in Chromium', () => {
     await page.locator('.sandwich-self strong', { hasText: 'score' }).waitFor();
     await waitReady(page);
     // Callers and callees are flame graphs: score at the root of both, main above it, math.sqrt under it.
-    const layouts = await page.evaluate(() => [...document.querySelectorAll('.sandwich-flame')].map((host) => host.getAttribute('aria-label')));
+    const layouts = await page.evaluate(() =>
+      [...document.querySelectorAll('.sandwich-flame')].map((host) => host.getAttribute('aria-label')),
+    );
     assert.deepEqual(layouts, ['Callers', 'Callees']);
     const callers = page.locator('.sandwich-flame[aria-label="Callers"] canvas');
     const callees = page.locator('.sandwich-flame[aria-label="Callees"] canvas');
@@ -199,7 +201,7 @@ describe('viewer in Chromium', () => {
   test('PyPy fixture: memory curve under the stack chart', async () => {
     const page = await openPage(`p=${PYPY_MEM}&v=stack`);
     await page.locator('.memory-panel').waitFor({ state: 'visible' });
-    assert.ok(await paintedShare(page) > 0.01);
+    assert.ok((await paintedShare(page)) > 0.01);
     await shot(page, 'pypy-memory-stack-chart');
     // PyPy's JIT share: a column in the function table.
     await page.getByRole('tab', { name: 'Functions' }).click();

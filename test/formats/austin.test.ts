@@ -38,10 +38,23 @@ test('austin: wall mode, metadata, threads per pid and tid, Windows paths', () =
   assert.equal(p.meta.interval, 0.1);
   assert.equal(p.meta.formatVersion, 3.6);
   assert.deepEqual(p.meta.extra, {
-    austin: '3.6.0', interval: '100', mode: 'wall', python: '3.11.4',
-    duration: '1200', sampling: '99,101,130', saturation: '0/12', errors: '0/12',
+    austin: '3.6.0',
+    interval: '100',
+    mode: 'wall',
+    python: '3.11.4',
+    duration: '1200',
+    sampling: '99,101,130',
+    saturation: '0/12',
+    errors: '0/12',
   });
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id]), [['4317', '0:7f1c2a3b4740'], ['4317', '0:7f1c29fff640'], ['4318', '0:7f1c2a3b4740']]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id]),
+    [
+      ['4317', '0:7f1c2a3b4740'],
+      ['4317', '0:7f1c29fff640'],
+      ['4318', '0:7f1c2a3b4740'],
+    ],
+  );
   // 6 samples, 1200 us; the thread caught without Python frames still counts.
   assert.equal(totalWeight(stackWeights(p)), 1200);
   assert.deepEqual(nameStacks(p), {
@@ -54,7 +67,10 @@ test('austin: wall mode, metadata, threads per pid and tid, Windows paths', () =
   assert.equal(funcFile(p, step), 'C:\\work\\job.py');
   // primes ran at lines 9 (400 us) and 10 (200 us): one function, two frames.
   const primesFrames = [...Array(p.frames.length).keys()].filter((f) => funcName(p, p.frames.func[f]) === 'primes');
-  assert.deepEqual(primesFrames.map((f) => p.frames.line[f]), [9, 10]);
+  assert.deepEqual(
+    primesFrames.map((f) => p.frames.line[f]),
+    [9, 10],
+  );
   // Sample times accumulate per thread (ms).
   assert.deepEqual([...p.threads[0].samples.time], [0, 0.3, 0.5]);
   assertExportRoundTrip(p, 'speedscope', { threads: 3 });
@@ -90,7 +106,10 @@ test('austin: full mode: time weights, idle category, GC frames, memory counter'
 
 test('austin: austin 3.0 thread ids without interpreter id', () => {
   const p = readAustin(data('legacy-thread.austin'));
-  assert.deepEqual(p.threads.map((t) => t.id), ['140234']);
+  assert.deepEqual(
+    p.threads.map((t) => t.id),
+    ['140234'],
+  );
   assert.deepEqual(nameStacks(p), { '<module>;f': 120, '<module>;g': 80 });
 });
 

@@ -146,7 +146,10 @@ test('cProfile fixture converts to a callgrind file callgrind_annotate reads', (
   assert.ok(rows.size > 3);
   // Every function's self cost adds up to valgrind's program total, and primes() is the hot one.
   const total = Number(output.match(/^([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/m)![1].replace(/,/g, ''));
-  assert.equal([...rows.values()].reduce((a, b) => a + b, 0), total);
+  assert.equal(
+    [...rows.values()].reduce((a, b) => a + b, 0),
+    total,
+  );
   assert.equal([...rows.entries()].sort((a, b) => b[1] - a[1])[0][0], 'primes.py:primes');
   const unit = profile.meta.weightUnit;
   assert.match(readFileSync(path, 'utf8'), new RegExp(`^events: ${unit === 'ms' ? '(ms|us|ns)' : '\\w+'}$`, 'm'));

@@ -23,7 +23,9 @@ test('callgrind: the format reference example (three functions, calls with inclu
     assert.deepEqual([fn(p, 'func1').self, fn(p, 'func1').inclusive], [[100], [400]]);
     assert.deepEqual([fn(p, 'func2').self, fn(p, 'func2').inclusive], [[700], [700]]);
     assert.equal(fn(p, 'func2').file, 'file2.c');
-    const calls = data(p).calls.map((c) => `${funcName(p, c.caller)}>${funcName(p, c.callee)} x${c.calls} ${c.inclusive[0]}`).sort();
+    const calls = data(p)
+      .calls.map((c) => `${funcName(p, c.caller)}>${funcName(p, c.callee)} x${c.calls} ${c.inclusive[0]}`)
+      .sort();
     assert.deepEqual(calls, ['func1>func2 x2 300', 'main>func1 x1 400', 'main>func2 x3 400']);
     assert.equal(p.meta.weightUnit, 'instructions');
     assert.equal(p.meta.approximateCallTree, true);
@@ -31,7 +33,13 @@ test('callgrind: the format reference example (three functions, calls with inclu
     const w = stackWeights(p);
     assert.equal(totalWeight(w), 820);
     const paths = new Map<string, number>();
-    for (let s = 0; s < p.stacks.length; s++) paths.set(stackFuncs(p, s).map((f) => funcName(p, f)).join('>'), w[s]);
+    for (let s = 0; s < p.stacks.length; s++)
+      paths.set(
+        stackFuncs(p, s)
+          .map((f) => funcName(p, f))
+          .join('>'),
+        w[s],
+      );
     assert.deepEqual(Object.fromEntries(paths), { main: 20, 'main>func1': 100, 'main>func2': 400, 'main>func1>func2': 300 });
     assert.equal(fn(p, 'main').lines[0].line, 16);
   }
@@ -62,11 +70,14 @@ test('callgrind: CPython running tiny.py agrees with callgrind_annotate', () => 
   assert.deepEqual(d.totals, [153403060]);
   assert.deepEqual(d.summary, [153403060]);
   const bySelf = [...d.functions].sort((a, b) => b.self[0] - a.self[0]).slice(0, 3);
-  assert.deepEqual(bySelf.map((f) => [f.name, f.object, f.self[0]]), [
-    ['_PyEval_EvalFrameDefault', '/usr/bin/python3.11', 60158389],
-    ['PyObject_SetItem', '/usr/bin/python3.11', 11074856],
-    ['0x000000000058a7d0', '/usr/bin/python3.11', 7492334],
-  ]);
+  assert.deepEqual(
+    bySelf.map((f) => [f.name, f.object, f.self[0]]),
+    [
+      ['_PyEval_EvalFrameDefault', '/usr/bin/python3.11', 60158389],
+      ['PyObject_SetItem', '/usr/bin/python3.11', 11074856],
+      ['0x000000000058a7d0', '/usr/bin/python3.11', 7492334],
+    ],
+  );
   assert.equal(fn(p, '(below main)', '/usr/bin/python3.11').inclusive[0], 153192804);
   // `grep -c '^fn=' = 1987` fn= lines name 1980 distinct (object, file, function) triples.
   assert.equal(d.functions.length, 1980);
@@ -111,7 +122,14 @@ test('callgrind: position compression (+N, -N, *, hex) per column, and CRLF', ()
   ].join('\r\n');
   const p = readCallgrind(utf8(text));
   const f = fn(p, 'f');
-  assert.deepEqual(f.lines.map((l) => [l.line, l.self[0]]).sort((a, b) => a[0] - b[0]), [[10, 3], [12, 24], [15, 4]]);
+  assert.deepEqual(
+    f.lines.map((l) => [l.line, l.self[0]]).sort((a, b) => a[0] - b[0]),
+    [
+      [10, 3],
+      [12, 24],
+      [15, 4],
+    ],
+  );
   assert.deepEqual(f.self, [31]);
   assert.deepEqual(f.inclusive, [131]);
   assert.deepEqual(fn(p, 'g').lines, [{ line: 30, self: [100] }]);
@@ -149,7 +167,11 @@ test('callgrind: inlined files (fi/fe), objects (ob/cob) and callee files (cfi)'
   const main = fn(p, 'main');
   assert.deepEqual(main.self, [8, 1]);
   assert.deepEqual(main.inclusive, [24, 1]);
-  assert.deepEqual(main.lines.map((l) => [l.file ?? '', l.line, l.self[0]]).sort(), [['', 3, 5], ['', 4, 1], ['inline.h', 7, 2]]);
+  assert.deepEqual(main.lines.map((l) => [l.file ?? '', l.line, l.self[0]]).sort(), [
+    ['', 3, 5],
+    ['', 4, 1],
+    ['inline.h', 7, 2],
+  ]);
   assert.equal(fn(p, 'helper').file, 'inline.h');
   const memcpy = fn(p, 'memcpy');
   assert.equal(memcpy.object, '/lib/libc.so');
@@ -160,15 +182,34 @@ test('callgrind: inlined files (fi/fe), objects (ob/cob) and callee files (cfi)'
 
 test('callgrind: recursion and cycles stay finite in the derived tree', () => {
   const text = small(
-    ['fl=r.c', 'fn=a', '1 1', 'cfn=b', 'calls=1 1', '1 100', 'cfn=a', 'calls=5 1', '1 50',
-      'fn=b', '2 40', 'cfn=a', 'calls=1 1', '2 60'].join('\n'),
+    [
+      'fl=r.c',
+      'fn=a',
+      '1 1',
+      'cfn=b',
+      'calls=1 1',
+      '1 100',
+      'cfn=a',
+      'calls=5 1',
+      '1 50',
+      'fn=b',
+      '2 40',
+      'cfn=a',
+      'calls=1 1',
+      '2 60',
+    ].join('\n'),
     '# callgrind format\nevents: Ir\n',
   );
   const p = readCallgrind(text);
   // a -> b -> a is shown once around the cycle (a function appears at most twice on a path), and
   // the self-call a -> a is never followed. The tree weighs the exclusive total, 1 + 40.
   const paths: string[] = [];
-  for (let s = 0; s < p.stacks.length; s++) paths.push(stackFuncs(p, s).map((f) => funcName(p, f)).join('>'));
+  for (let s = 0; s < p.stacks.length; s++)
+    paths.push(
+      stackFuncs(p, s)
+        .map((f) => funcName(p, f))
+        .join('>'),
+    );
   assert.deepEqual(paths.sort(), ['a', 'a>b', 'a>b>a', 'a>b>a>b'].slice(0, paths.length));
   assert.ok(Math.abs(totalWeight(stackWeights(p)) - 41) < 1e-9);
   assert.equal(data(p).calls.find((c) => c.caller === c.callee)?.calls, 5);
@@ -178,7 +219,11 @@ test('callgrind: bad input is one ProfileFormatError naming the line', () => {
   assertFormatError(() => readCallgrind(utf8('')), 'callgrind', /empty/);
   assertFormatError(() => readCallgrind(utf8('# callgrind format\nfn=main\n1 2\n')), 'callgrind', /fn= before the events: line \(line 2\)/);
   assertFormatError(() => readCallgrind(utf8('# callgrind format\nversion: 1\n')), 'callgrind', /missing events: line/);
-  assertFormatError(() => readCallgrind(small('fl=a\nfn=(4)\n1 2\n')), 'callgrind', /function name id \(4\) used before it was defined \(line 4\)/);
+  assertFormatError(
+    () => readCallgrind(small('fl=a\nfn=(4)\n1 2\n')),
+    'callgrind',
+    /function name id \(4\) used before it was defined \(line 4\)/,
+  );
   assertFormatError(() => readCallgrind(small('fl=a\nfn=f\n1 2 3 4\n')), 'callgrind', /more costs than the 2 events declared \(line 5\)/);
   assertFormatError(() => readCallgrind(small('fl=a\nfn=f\ncfn=g\ncalls=1 1\n')), 'callgrind', /ends after calls=/);
   assertFormatError(() => readCallgrind(small('fl=a\nfn=f\n1 2x\n')), 'callgrind', /bad cost "2x" \(line 5\)/);
@@ -212,7 +257,8 @@ test('callgrind: valgrind --compress-pos=yes --dump-instr=yes output (real, /bin
 
 test('callgrind: costs compressed like positions (*, +N, -N) read as their uncompressed twin', () => {
   // The example of valgrind's format reference, and the same with compressed costs.
-  const example = 'events: Instructions\n\nfl=file1.c\nfn=main\n16 20\ncfn=func1\ncalls=1 50\n16 400\ncfi=file2.c\ncfn=func2\ncalls=3 20\n16 400\n\n' +
+  const example =
+    'events: Instructions\n\nfl=file1.c\nfn=main\n16 20\ncfn=func1\ncalls=1 50\n16 400\ncfi=file2.c\ncfn=func2\ncalls=3 20\n16 400\n\n' +
     'fn=func1\n51 100\ncfi=file2.c\ncfn=func2\ncalls=2 20\n51 300\n\nfl=file2.c\nfn=func2\n20 700\n';
   const plain = utf8(example);
   const compressed = example
@@ -223,7 +269,10 @@ test('callgrind: costs compressed like positions (*, +N, -N) read as their uncom
   assert.notEqual(compressed, example);
   const a = readCallgrind(plain);
   const b = readCallgrind(utf8(compressed));
-  assert.deepEqual(data(b).functions.map((f) => [f.name, f.self, f.inclusive]), data(a).functions.map((f) => [f.name, f.self, f.inclusive]));
+  assert.deepEqual(
+    data(b).functions.map((f) => [f.name, f.self, f.inclusive]),
+    data(a).functions.map((f) => [f.name, f.self, f.inclusive]),
+  );
   assert.match(b.meta.warnings.join(), /relative to the previous cost line/);
   assertFormatError(() => readCallgrind(utf8('events: Ir\nfn=a\n1 5\n2 -9\n')), 'callgrind', /bad cost "-9"/);
 });

@@ -7,7 +7,13 @@ import { funcName, funcFile, type Profile } from '../../src/model/profile.js';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { syntheticProfile } from './writer-profiles.js';
 import {
-  assertExportRoundTrip, assertFormatError, assertNotSniffedAs, assertSniffsAs, multisetTotal, stackMultiset, utf8,
+  assertExportRoundTrip,
+  assertFormatError,
+  assertNotSniffedAs,
+  assertSniffsAs,
+  multisetTotal,
+  stackMultiset,
+  utf8,
 } from './format-helpers.js';
 
 /** name-only stacks -> weight, for fixtures whose frames are bare names. */
@@ -25,7 +31,9 @@ const cases: { file: string; total: number; stacks?: Record<string, number>; war
   { file: 'collapsed/simple-with-invalids.txt', total: 14, stacks: simple, warnings: 1 },
   // 10 lines of weight 1; "a;b;a;b", "a;b;a;c" and "a;b;a;b;c" appear twice.
   {
-    file: 'collapsed/recursion.txt', total: 10, warnings: 0,
+    file: 'collapsed/recursion.txt',
+    total: 10,
+    warnings: 0,
     stacks: { 'a;a': 1, 'b;b': 1, 'a;b': 1, 'a;b;a;b': 2, 'a;b;a;c': 2, 'a;b;a;b;a;b': 1, 'a;b;a;b;c': 2 },
   },
   // One line, 26 frames a..z, count 1.
@@ -62,11 +70,14 @@ test('collapsed: py-spy frames become name, file and line; process and thread fr
   ].join('\n');
   const p = readCollapsed(utf8(text));
   // py-spy's frame forms (src/main.rs: `thread ({id})`, `thread ({id}): {name}`, process frames parents first).
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, t.name]), [
-    ['4242', '0x7F3A2B1C0740', 'MainThread'],
-    ['4242', '0x7F3A29FFF640', 'python3 primes.py'],
-    ['4243', '0x7F0000000001', 'python3 child.py'],
-  ]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id, t.name]),
+    [
+      ['4242', '0x7F3A2B1C0740', 'MainThread'],
+      ['4242', '0x7F3A29FFF640', 'python3 primes.py'],
+      ['4243', '0x7F0000000001', 'python3 child.py'],
+    ],
+  );
   const byName = (name: string) => [...Array(p.funcs.length).keys()].find((f) => funcName(p, f) === name)!;
   assert.equal(funcFile(p, byName('primes')), 'primes.py');
   assert.equal(funcFile(p, byName('run')), 'work.py');

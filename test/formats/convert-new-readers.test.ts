@@ -49,10 +49,16 @@ test('convert: every new reader to every writer', async () => {
         let written = new Uint8Array(readFileSync(out));
         if (written[0] === 0x1f && written[1] === 0x8b) written = new Uint8Array(gunzipSync(written));
         if (!writer.read && !writer.readStream) continue;
-        assert.equal(sniffFormat(written.subarray(0, 65536), out)?.name, writer.name, `${formatName} -> ${writer.name} sniffs as ${writer.name}`);
+        assert.equal(
+          sniffFormat(written.subarray(0, 65536), out)?.name,
+          writer.name,
+          `${formatName} -> ${writer.name} sniffs as ${writer.name}`,
+        );
         const back = await loadProfile(out);
         // In ms for time (a sample counts one interval), else in the profile's own unit.
-        const inBase = (p: typeof profile) => total(stackMultiset(p)) * (p.meta.weightUnit === 'samples' && p.meta.interval > 0 && profile.meta.weightUnit !== 'samples' ? p.meta.interval : 1);
+        const inBase = (p: typeof profile) =>
+          total(stackMultiset(p)) *
+          (p.meta.weightUnit === 'samples' && p.meta.interval > 0 && profile.meta.weightUnit !== 'samples' ? p.meta.interval : 1);
         const before = inBase(profile);
         const after = inBase(back);
         if (profile.meta.weightUnit === 'bytes' && back.meta.weightUnit !== 'bytes') {

@@ -56,7 +56,19 @@ test('real gcov -b output: counts per line, functions from its "function … cal
   const p = readGcov(gcovBytes, { fileName: 'loop.c.gcov' });
   assertModelInvariants(p);
   assert.equal(p.meta.weightUnit, 'events');
-  assert.deepEqual([...lineCounts(p)].sort((a, b) => a[0] - b[0]), [[2, 334], [3, 1], [4, 1], [5, 1001], [6, 1000], [7, 334], [9, 1], [10, 1]]);
+  assert.deepEqual(
+    [...lineCounts(p)].sort((a, b) => a[0] - b[0]),
+    [
+      [2, 334],
+      [3, 1],
+      [4, 1],
+      [5, 1001],
+      [6, 1000],
+      [7, 334],
+      [9, 1],
+      [10, 1],
+    ],
+  );
   assert.deepEqual(selfByName(p), { square: 334, main: 1 + 1 + 1001 + 1000 + 334 + 1 + 1 });
   assert.equal(p.strings[p.funcs.file[0]], 'loop.c');
 });
@@ -72,16 +84,37 @@ test('real lcov tracefile: the same counts as gcov, with the absolute source pat
 });
 
 test('gcov edge cases: never-run and partly-run lines, CRLF, no function lines, junk lines warned', () => {
-  const text = '        -:    0:Source:/src/a.c\r\n    #####:    3:dead();\r\n    =====:    4:except();\r\n       5*:    5:x = y ? 1 : 2;\r\n      12:    6:loop();\r\nnot a line\r\n';
+  const text =
+    '        -:    0:Source:/src/a.c\r\n    #####:    3:dead();\r\n    =====:    4:except();\r\n       5*:    5:x = y ? 1 : 2;\r\n      12:    6:loop();\r\nnot a line\r\n';
   const p = readGcov(utf8(text));
-  assert.deepEqual([...lineCounts(p)], [[5, 5], [6, 12]]);
+  assert.deepEqual(
+    [...lineCounts(p)],
+    [
+      [5, 5],
+      [6, 12],
+    ],
+  );
   assert.equal(funcName(p, 0), '<a.c>');
   assert.match(p.meta.warnings[0], /skipped 1 line .*line 6/);
   assertFormatError(() => readGcov(utf8('hello\nworld\n')), 'gcov', /not a gcov file/);
 });
 
 test('lcov edge cases: several files, a line listed twice adds up, lines before any function, bad records', () => {
-  const text = ['TN:t', 'SF:/x/a.py', 'FN:10,run', 'DA:1,1', 'DA:11,5', 'DA:11,2', 'DA:12,0', 'end_of_record', 'SF:/x/b.c', 'DA:3,7', 'DA:x,1', 'garbage', 'end_of_record'].join('\n');
+  const text = [
+    'TN:t',
+    'SF:/x/a.py',
+    'FN:10,run',
+    'DA:1,1',
+    'DA:11,5',
+    'DA:11,2',
+    'DA:12,0',
+    'end_of_record',
+    'SF:/x/b.c',
+    'DA:3,7',
+    'DA:x,1',
+    'garbage',
+    'end_of_record',
+  ].join('\n');
   const p = readLcov(utf8(text));
   assert.deepEqual(selfByName(p), { '<a.py>': 1, run: 7, '<b.c>': 7 });
   assert.equal(p.funcs.kind[0], 0, 'a .py file is Python code');

@@ -9,20 +9,56 @@
  */
 
 const CATEGORY_COLORS = new Set([
-  'transparent', 'purple', 'green', 'orange', 'yellow', 'lightblue', 'blue', 'brown', 'magenta', 'red', 'lightred',
-  'darkgrey', 'grey',
+  'transparent',
+  'purple',
+  'green',
+  'orange',
+  'yellow',
+  'lightblue',
+  'blue',
+  'brown',
+  'magenta',
+  'red',
+  'lightred',
+  'darkgrey',
+  'grey',
 ]);
 const WEIGHT_TYPES = new Set(['samples', 'tracing-ms', 'bytes']);
 const GRAPH_TYPES = new Set(['line-accumulated', 'line-rate']);
 const GRAPH_COLORS = new Set(['blue', 'green', 'grey', 'ink', 'magenta', 'orange', 'purple', 'red', 'teal', 'yellow']);
 const DISPLAY_LOCATIONS = new Set([
-  'marker-chart', 'marker-table', 'timeline-overview', 'timeline-memory', 'timeline-ipc', 'timeline-fileio',
-  'timeline-network', 'stack-chart',
+  'marker-chart',
+  'marker-table',
+  'timeline-overview',
+  'timeline-memory',
+  'timeline-ipc',
+  'timeline-fileio',
+  'timeline-network',
+  'stack-chart',
 ]);
 const FIELD_FORMATS = new Set([
-  'url', 'file-path', 'sanitized-string', 'string', 'unique-string', 'flow-id', 'terminating-flow-id', 'duration',
-  'time', 'seconds', 'milliseconds', 'microseconds', 'nanoseconds', 'bytes', 'percentage', 'integer', 'decimal',
-  'pid', 'tid', 'list', 'table', 'number',
+  'url',
+  'file-path',
+  'sanitized-string',
+  'string',
+  'unique-string',
+  'flow-id',
+  'terminating-flow-id',
+  'duration',
+  'time',
+  'seconds',
+  'milliseconds',
+  'microseconds',
+  'nanoseconds',
+  'bytes',
+  'percentage',
+  'integer',
+  'decimal',
+  'pid',
+  'tid',
+  'list',
+  'table',
+  'number',
 ]);
 
 type Json = Record<string, unknown>;
@@ -73,7 +109,8 @@ export function validateFirefoxProfile(profile: unknown): string[] {
 
   const root = object(profile, 'profile');
   const meta = object(root.meta, 'meta');
-  if (meta.preprocessedProfileVersion !== 70) fail('meta.preprocessedProfileVersion', `is ${String(meta.preprocessedProfileVersion)}, expected 70`);
+  if (meta.preprocessedProfileVersion !== 70)
+    fail('meta.preprocessedProfileVersion', `is ${String(meta.preprocessedProfileVersion)}, expected 70`);
   if (!isInt(meta.version)) fail('meta.version', 'not an integer');
   if (!isNum(meta.interval) || meta.interval <= 0) fail('meta.interval', 'not a positive number of ms');
   if (!isNum(meta.startTime)) fail('meta.startTime', 'not a number');
@@ -81,11 +118,13 @@ export function validateFirefoxProfile(profile: unknown): string[] {
   if (typeof meta.product !== 'string') fail('meta.product', 'not a string');
   if (meta.stackwalk !== 0 && meta.stackwalk !== 1) fail('meta.stackwalk', 'not 0 or 1');
   // endTime is absolute (ms since the epoch, like startTime); profiling{Start,End}Time are relative to startTime.
-  if (meta.endTime !== undefined && (!isNum(meta.endTime) || !isNum(meta.startTime) || meta.endTime < meta.startTime)) fail('meta.endTime', 'not a time at or after startTime');
+  if (meta.endTime !== undefined && (!isNum(meta.endTime) || !isNum(meta.startTime) || meta.endTime < meta.startTime))
+    fail('meta.endTime', 'not a time at or after startTime');
   for (const key of ['profilingStartTime', 'profilingEndTime'] as const) {
     if (meta[key] !== undefined && (!isNum(meta[key]) || (meta[key] as number) < 0)) fail(`meta.${key}`, 'not a non-negative number of ms');
   }
-  if (isNum(meta.profilingStartTime) && isNum(meta.profilingEndTime) && meta.profilingEndTime < meta.profilingStartTime) fail('meta.profilingEndTime', 'before profilingStartTime');
+  if (isNum(meta.profilingStartTime) && isNum(meta.profilingEndTime) && meta.profilingEndTime < meta.profilingStartTime)
+    fail('meta.profilingEndTime', 'before profilingStartTime');
 
   const categories = Array.isArray(meta.categories) ? meta.categories : [];
   if (categories.length === 0) fail('meta.categories', 'missing or empty (frames need categories)');
@@ -106,7 +145,8 @@ export function validateFirefoxProfile(profile: unknown): string[] {
       const where = `meta.markerSchema[${i}]`;
       if (!isObject(s) || typeof s.name !== 'string') return fail(where, 'needs a name');
       schemaByName.set(s.name, s);
-      if (!Array.isArray(s.display) || !s.display.every((d) => DISPLAY_LOCATIONS.has(d as string))) fail(`${where}.display`, 'bad display locations');
+      if (!Array.isArray(s.display) || !s.display.every((d) => DISPLAY_LOCATIONS.has(d as string)))
+        fail(`${where}.display`, 'bad display locations');
       if (!Array.isArray(s.fields)) return fail(`${where}.fields`, 'missing');
       s.fields.forEach((f, j) => {
         if (!isObject(f) || typeof f.key !== 'string' || !FIELD_FORMATS.has(f.format as string)) {
@@ -117,37 +157,51 @@ export function validateFirefoxProfile(profile: unknown): string[] {
   }
   if (meta.extra !== undefined) {
     if (!Array.isArray(meta.extra)) fail('meta.extra', 'not an array');
-    else meta.extra.forEach((section, i) => {
-      if (!isObject(section) || typeof section.label !== 'string' || !Array.isArray(section.entries)) return fail(`meta.extra[${i}]`, 'needs label and entries');
-      section.entries.forEach((e, j) => {
-        if (!isObject(e) || typeof e.label !== 'string' || !FIELD_FORMATS.has(e.format as string) || !('value' in e)) {
-          fail(`meta.extra[${i}].entries[${j}]`, 'needs label, format and value');
-        }
+    else
+      meta.extra.forEach((section, i) => {
+        if (!isObject(section) || typeof section.label !== 'string' || !Array.isArray(section.entries))
+          return fail(`meta.extra[${i}]`, 'needs label and entries');
+        section.entries.forEach((e, j) => {
+          if (!isObject(e) || typeof e.label !== 'string' || !FIELD_FORMATS.has(e.format as string) || !('value' in e)) {
+            fail(`meta.extra[${i}].entries[${j}]`, 'needs label, format and value');
+          }
+        });
       });
-    });
   }
 
   if (!Array.isArray(root.libs)) fail('libs', 'missing or not an array');
 
   const shared = object(root.shared, 'shared');
   const strings = Array.isArray(shared.stringArray) ? shared.stringArray : [];
-  if (!Array.isArray(shared.stringArray) || !strings.every((s) => typeof s === 'string')) fail('shared.stringArray', 'not an array of strings');
+  if (!Array.isArray(shared.stringArray) || !strings.every((s) => typeof s === 'string'))
+    fail('shared.stringArray', 'not an array of strings');
   const isString = (v: unknown) => isInt(v) && v >= 0 && v < strings.length;
   const nullable = (check: (v: unknown) => boolean) => (v: unknown) => v === null || check(v);
 
   const resourceCount = table(shared.resourceTable, 'shared.resourceTable', {
-    name: isString, host: nullable(isString), type: (v) => isInt(v) && v >= 0 && v <= 5,
+    name: isString,
+    host: nullable(isString),
+    type: (v) => isInt(v) && v >= 0 && v <= 5,
   });
   const libCount = Array.isArray(root.libs) ? root.libs.length : 0;
   table(shared.nativeSymbols, 'shared.nativeSymbols', {
-    libIndex: (v) => isInt(v) && v >= 0 && v < libCount, address: isInt, name: isString, functionSize: nullable(isInt),
+    libIndex: (v) => isInt(v) && v >= 0 && v < libCount,
+    address: isInt,
+    name: isString,
+    functionSize: nullable(isInt),
   });
   const sourceCount = table(shared.sources, 'shared.sources', {
-    id: nullable((v) => typeof v === 'string'), filename: isString, startLine: isInt, startColumn: isInt,
-    sourceMapURL: nullable(isString), content: nullable((v) => typeof v === 'string'),
+    id: nullable((v) => typeof v === 'string'),
+    filename: isString,
+    startLine: isInt,
+    startColumn: isInt,
+    sourceMapURL: nullable(isString),
+    content: nullable((v) => typeof v === 'string'),
   });
   const locationCount = table(shared.sourceLocationTable, 'shared.sourceLocationTable', {
-    source: (v) => isInt(v) && v >= 0 && v < sourceCount, line: isInt, column: isInt,
+    source: (v) => isInt(v) && v >= 0 && v < sourceCount,
+    line: isInt,
+    column: isInt,
   });
   const isLocation = nullable((v) => isInt(v) && v >= 0 && v < locationCount);
   const funcCount = table(shared.funcTable, 'shared.funcTable', {
@@ -192,7 +246,8 @@ export function validateFirefoxProfile(profile: unknown): string[] {
     const thread = object(t, where);
     for (const key of ['processType', 'name', 'pid'] as const) if (typeof thread[key] !== 'string') fail(`${where}.${key}`, 'not a string');
     for (const key of ['processStartupTime', 'registerTime'] as const) if (!isNum(thread[key])) fail(`${where}.${key}`, 'not a number');
-    for (const key of ['processShutdownTime', 'unregisterTime'] as const) if (thread[key] !== null && !isNum(thread[key])) fail(`${where}.${key}`, 'not a number or null');
+    for (const key of ['processShutdownTime', 'unregisterTime'] as const)
+      if (thread[key] !== null && !isNum(thread[key])) fail(`${where}.${key}`, 'not a number or null');
     if (!Array.isArray(thread.pausedRanges)) fail(`${where}.pausedRanges`, 'not an array');
     if (typeof thread.isMainThread !== 'boolean') fail(`${where}.isMainThread`, 'not a boolean');
     if (typeof thread.tid !== 'string' && !isNum(thread.tid)) fail(`${where}.tid`, 'not a number or string');
@@ -201,17 +256,22 @@ export function validateFirefoxProfile(profile: unknown): string[] {
     if (!WEIGHT_TYPES.has(samples.weightType as string)) fail(`${where}.samples.weightType`, `bad ${String(samples.weightType)}`);
     if (samples.time === undefined && samples.timeDeltas === undefined) fail(`${where}.samples`, 'needs time or timeDeltas');
     let lastTime = -Infinity;
-    table(samples, `${where}.samples`, {
-      stack: nullable((v) => isInt(v) && v >= 0 && v < stackCount),
-      ...(samples.weight === null ? {} : { weight: isNum }),
-    }, {
-      time: (v) => {
-        if (!isNum(v) || v < lastTime) return false;
-        lastTime = v;
-        return true;
+    table(
+      samples,
+      `${where}.samples`,
+      {
+        stack: nullable((v) => isInt(v) && v >= 0 && v < stackCount),
+        ...(samples.weight === null ? {} : { weight: isNum }),
       },
-      timeDeltas: isNum,
-    });
+      {
+        time: (v) => {
+          if (!isNum(v) || v < lastTime) return false;
+          lastTime = v;
+          return true;
+        },
+        timeDeltas: isNum,
+      },
+    );
 
     const markers = object(thread.markers, `${where}.markers`);
     const phases = markers.phase as unknown[];
@@ -230,7 +290,8 @@ export function validateFirefoxProfile(profile: unknown): string[] {
         return (schema.fields as Json[]).every((f) => {
           const value = v[f.key as string];
           if (value === undefined || value === null) return true;
-          if (f.format === 'string' || f.format === 'sanitized-string' || f.format === 'url' || f.format === 'file-path') return typeof value === 'string';
+          if (f.format === 'string' || f.format === 'sanitized-string' || f.format === 'url' || f.format === 'file-path')
+            return typeof value === 'string';
           if (f.format === 'unique-string') return isString(value);
           return isNum(value);
         });
@@ -247,23 +308,29 @@ export function validateFirefoxProfile(profile: unknown): string[] {
 
   if (root.counters !== undefined) {
     if (!Array.isArray(root.counters)) fail('counters', 'not an array');
-    else root.counters.forEach((c, i) => {
-      const where = `counters[${i}]`;
-      const counter = object(c, where);
-      for (const key of ['name', 'category', 'description', 'pid'] as const) if (typeof counter[key] !== 'string') fail(`${where}.${key}`, 'not a string');
-      if (!isInt(counter.mainThreadIndex) || counter.mainThreadIndex < 0 || counter.mainThreadIndex >= threads.length) fail(`${where}.mainThreadIndex`, 'not a thread index');
-      // The profiler files a counter under the process (pid) of a thread; an unknown pid is an error there.
-      if (!threads.some((t) => isObject(t) && t.pid === counter.pid)) fail(`${where}.pid`, `no thread has pid ${JSON.stringify(counter.pid)}`);
-      const display = object(counter.display, `${where}.display`);
-      if (!GRAPH_TYPES.has(display.graphType as string)) fail(`${where}.display.graphType`, 'bad');
-      if (!GRAPH_COLORS.has(display.color as string)) fail(`${where}.display.color`, 'bad');
-      if (typeof display.unit !== 'string' || typeof display.label !== 'string' || !isNum(display.sortWeight)) fail(`${where}.display`, 'needs unit, label, sortWeight');
-      if (display.markerSchemaLocation !== null && !DISPLAY_LOCATIONS.has(display.markerSchemaLocation as string)) fail(`${where}.display.markerSchemaLocation`, 'bad');
-      if (!Array.isArray(display.tooltipRows)) fail(`${where}.display.tooltipRows`, 'not an array');
-      const samples = object(counter.samples, `${where}.samples`);
-      if (samples.time === undefined && samples.timeDeltas === undefined) fail(`${where}.samples`, 'needs time or timeDeltas');
-      table(samples, `${where}.samples`, { count: isNum }, { time: isNum, timeDeltas: isNum, number: isInt });
-    });
+    else
+      root.counters.forEach((c, i) => {
+        const where = `counters[${i}]`;
+        const counter = object(c, where);
+        for (const key of ['name', 'category', 'description', 'pid'] as const)
+          if (typeof counter[key] !== 'string') fail(`${where}.${key}`, 'not a string');
+        if (!isInt(counter.mainThreadIndex) || counter.mainThreadIndex < 0 || counter.mainThreadIndex >= threads.length)
+          fail(`${where}.mainThreadIndex`, 'not a thread index');
+        // The profiler files a counter under the process (pid) of a thread; an unknown pid is an error there.
+        if (!threads.some((t) => isObject(t) && t.pid === counter.pid))
+          fail(`${where}.pid`, `no thread has pid ${JSON.stringify(counter.pid)}`);
+        const display = object(counter.display, `${where}.display`);
+        if (!GRAPH_TYPES.has(display.graphType as string)) fail(`${where}.display.graphType`, 'bad');
+        if (!GRAPH_COLORS.has(display.color as string)) fail(`${where}.display.color`, 'bad');
+        if (typeof display.unit !== 'string' || typeof display.label !== 'string' || !isNum(display.sortWeight))
+          fail(`${where}.display`, 'needs unit, label, sortWeight');
+        if (display.markerSchemaLocation !== null && !DISPLAY_LOCATIONS.has(display.markerSchemaLocation as string))
+          fail(`${where}.display.markerSchemaLocation`, 'bad');
+        if (!Array.isArray(display.tooltipRows)) fail(`${where}.display.tooltipRows`, 'not an array');
+        const samples = object(counter.samples, `${where}.samples`);
+        if (samples.time === undefined && samples.timeDeltas === undefined) fail(`${where}.samples`, 'needs time or timeDeltas');
+        table(samples, `${where}.samples`, { count: isNum }, { time: isNum, timeDeltas: isNum, number: isInt });
+      });
   }
   return problems;
 }

@@ -35,7 +35,8 @@ function modelStacks(profile: Profile, thread: number): (string[] | null)[] {
   return Array.from(samples.stack.subarray(0, samples.length), (s) => {
     if (s < 0) return null;
     const names: string[] = [];
-    for (let cur = s; cur >= 0; cur = profile.stacks.prefix[cur]) names.unshift(funcName(profile, profile.frames.func[profile.stacks.frame[cur]]));
+    for (let cur = s; cur >= 0; cur = profile.stacks.prefix[cur])
+      names.unshift(funcName(profile, profile.frames.func[profile.stacks.frame[cur]]));
     return names;
   });
 }
@@ -48,7 +49,10 @@ test('synthetic profile: valid processed format, every sample stack and name kep
   assert.equal(json.meta.product, 'pyrometer');
   assert.equal(json.meta.interval, 1);
   assert.equal(json.meta.startTime, 1_700_000_000_000);
-  assert.deepEqual(json.meta.categories.map((c: Json) => c.name), ['Python', 'Native', 'JIT', 'GC', 'Other', 'Idle', 'Kernel']);
+  assert.deepEqual(
+    json.meta.categories.map((c: Json) => c.name),
+    ['Python', 'Native', 'JIT', 'GC', 'Other', 'Idle', 'Kernel'],
+  );
   assert.equal(json.threads.length, 2);
   for (let t = 0; t < 2; t++) {
     assert.deepEqual(firefoxStacks(json, t), modelStacks(profile, t), `thread ${t} stacks`);
@@ -64,7 +68,9 @@ test('synthetic profile: valid processed format, every sample stack and name kep
   const workLines = json.shared.frameTable.func.flatMap((f: number, i: number) => (f === work ? [json.shared.frameTable.line[i]] : []));
   assert.deepEqual([...new Set(workLines)].sort(), [12, 14]);
   // The JIT frame of `work` is in the JIT category; the idle frame in Idle.
-  const categoriesOfWork = json.shared.frameTable.func.flatMap((f: number, i: number) => (f === work ? [json.meta.categories[json.shared.frameTable.category[i]].name] : []));
+  const categoriesOfWork = json.shared.frameTable.func.flatMap((f: number, i: number) =>
+    f === work ? [json.meta.categories[json.shared.frameTable.category[i]].name] : [],
+  );
   assert.ok(categoriesOfWork.includes('JIT') && categoriesOfWork.includes('Python'));
 });
 
@@ -75,14 +81,20 @@ test('markers become schema-described thread markers; RSS becomes a memory count
   const names = markers.name.map((n: number) => json.shared.stringArray[n]);
   assert.deepEqual(names, ['gc-minor', 'gc-minor-walkroots', 'jit-tracing', HOSTILE_NAMES[0]]);
   assert.deepEqual(markers.phase, [1, 1, 1, 0]);
-  assert.deepEqual(markers.category.map((c: number) => json.meta.categories[c].name), ['GC', 'GC', 'JIT', 'JIT']);
+  assert.deepEqual(
+    markers.category.map((c: number) => json.meta.categories[c].name),
+    ['GC', 'GC', 'JIT', 'JIT'],
+  );
   assert.equal(markers.data[0].type, 'PyPyLog');
   assert.equal(markers.data[0].freed, 1024);
   assert.equal(markers.data[0].note, 'walk <roots> & "x"');
   assert.equal(markers.data[1].depth, 1);
   assert.equal(json.threads[0].showMarkersInTimeline, true);
   const schema = json.meta.markerSchema.find((s: Json) => s.name === 'PyPyLog');
-  assert.deepEqual(schema.fields.find((f: Json) => f.key === 'freed'), { key: 'freed', format: 'integer' });
+  assert.deepEqual(
+    schema.fields.find((f: Json) => f.key === 'freed'),
+    { key: 'freed', format: 'integer' },
+  );
 
   assert.equal(json.counters.length, 1);
   const counter = json.counters[0];
@@ -116,7 +128,11 @@ test('a recording span: absolute endTime, relative profiling range; unnamed proc
 });
 
 test('weights in other units: durations as tracing-ms, bytes as bytes', () => {
-  for (const [unit, type, factor] of [['ns', 'tracing-ms', 1e-6], ['bytes', 'bytes', 1], ['samples', 'samples', 1]] as const) {
+  for (const [unit, type, factor] of [
+    ['ns', 'tracing-ms', 1e-6],
+    ['bytes', 'bytes', 1],
+    ['samples', 'samples', 1],
+  ] as const) {
     const b = new ProfileBuilder('synthetic', { weightUnit: unit });
     const t = b.thread('1');
     b.addSampleFrames(t, [b.frame(b.func('f', 'f.py', 1))], 0, 3_000_000);
@@ -131,7 +147,10 @@ test('weights in other units: durations as tracing-ms, bytes as bytes', () => {
 test('thread selection keeps only the chosen threads', () => {
   const json = exportJson(syntheticProfile(), { threads: [1] });
   assert.deepEqual(validateFirefoxProfile(json), []);
-  assert.deepEqual(json.threads.map((t: Json) => t.name), ['worker <&>']);
+  assert.deepEqual(
+    json.threads.map((t: Json) => t.name),
+    ['worker <&>'],
+  );
   assert.equal(json.counters, undefined, 'the worker recorded no RSS');
 });
 
@@ -157,13 +176,22 @@ test('real PyPy VMProf files: RSS as a memory counter, PYPYLOG sections as marke
   assert.equal(memJson.counters.length, 1);
   const rss = withMemory.threads[0].samples.rss!;
   const lastRss = [...rss].filter(Number.isFinite).at(-1)!;
-  assert.equal(memJson.counters[0].samples.count.reduce((a: number, b: number) => a + b, 0), lastRss * 1024);
+  assert.equal(
+    memJson.counters[0].samples.count.reduce((a: number, b: number) => a + b, 0),
+    lastRss * 1024,
+  );
 
-  const run = attachPypyLog(read('vmprof/pypy-wordcount.prof'), parsePypyLog(new Uint8Array(readFileSync(fixture('pypy/pypy-wordcount.pypylog')))));
+  const run = attachPypyLog(
+    read('vmprof/pypy-wordcount.prof'),
+    parsePypyLog(new Uint8Array(readFileSync(fixture('pypy/pypy-wordcount.pypylog')))),
+  );
   const json = exportJson(run);
   assert.deepEqual(validateFirefoxProfile(json), []);
   const markers = json.threads.reduce((n: number, t: Json) => n + t.markers.length, 0);
-  assert.equal(markers, run.threads.reduce((n, t) => n + t.markers.length, 0));
+  assert.equal(
+    markers,
+    run.threads.reduce((n, t) => n + t.markers.length, 0),
+  );
   assert.ok(markers > 100);
   const names = new Set(json.threads.flatMap((t: Json) => t.markers.name.map((n: number) => json.shared.stringArray[n])));
   assert.ok(names.has('gc-minor') && names.has('jit-tracing'), [...names].join());
@@ -186,7 +214,10 @@ test('writeChunks streams the same text in bounded pieces', () => {
   const profile = b.build();
   const chunks = [...firefoxFormat.writeChunks!(profile)] as string[];
   assert.ok(chunks.length > 10, `${chunks.length} chunks`);
-  assert.ok(chunks.every((c) => c.length < 200_000), 'no chunk much bigger than the chunk size');
+  assert.ok(
+    chunks.every((c) => c.length < 200_000),
+    'no chunk much bigger than the chunk size',
+  );
   const text = chunks.join('');
   assert.equal(text, firefoxFormat.write!(profile));
   assert.deepEqual(validateFirefoxProfile(JSON.parse(text)), []);
@@ -200,11 +231,46 @@ test('the validator rejects broken profiles (it can fail)', () => {
     return validateFirefoxProfile(j);
   };
   assert.match(broken((j) => j.shared.frameTable.func.push(0)).join(), /frameTable\.func: has/);
-  assert.match(broken((j) => { j.shared.stackTable.frame[0] = 10_000; }).join(), /stackTable\.frame\[0\]/);
-  assert.match(broken((j) => { j.shared.stackTable.prefixOffset[0] = 1; }).join(), /prefixOffset\[0\]/);
-  assert.match(broken((j) => { j.threads[0].samples.stack[3] = -1; }).join(), /samples\.stack\[3\]/);
-  assert.match(broken((j) => { j.meta.categories[0].color = 'pink'; }).join(), /categories\[0\]/);
-  assert.match(broken((j) => { delete j.shared.funcTable.relevantForJS; }).join(), /relevantForJS/);
-  assert.match(broken((j) => { j.threads[0].markers.data[0].type = 'Nope'; }).join(), /markers\.data\[0\]/);
-  assert.match(broken((j) => { j.meta.preprocessedProfileVersion = 69; }).join(), /preprocessedProfileVersion/);
+  assert.match(
+    broken((j) => {
+      j.shared.stackTable.frame[0] = 10_000;
+    }).join(),
+    /stackTable\.frame\[0\]/,
+  );
+  assert.match(
+    broken((j) => {
+      j.shared.stackTable.prefixOffset[0] = 1;
+    }).join(),
+    /prefixOffset\[0\]/,
+  );
+  assert.match(
+    broken((j) => {
+      j.threads[0].samples.stack[3] = -1;
+    }).join(),
+    /samples\.stack\[3\]/,
+  );
+  assert.match(
+    broken((j) => {
+      j.meta.categories[0].color = 'pink';
+    }).join(),
+    /categories\[0\]/,
+  );
+  assert.match(
+    broken((j) => {
+      delete j.shared.funcTable.relevantForJS;
+    }).join(),
+    /relevantForJS/,
+  );
+  assert.match(
+    broken((j) => {
+      j.threads[0].markers.data[0].type = 'Nope';
+    }).join(),
+    /markers\.data\[0\]/,
+  );
+  assert.match(
+    broken((j) => {
+      j.meta.preprocessedProfileVersion = 69;
+    }).join(),
+    /preprocessedProfileVersion/,
+  );
 });

@@ -11,7 +11,14 @@ import { ProfileBuilder } from '../../src/model/builder.js';
 import { fixture, testOutput } from '../helpers.js';
 import { HOSTILE_NAMES, syntheticProfile } from './writer-profiles.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const outDir = join(testOutput, 'flamegraph-svg');
 let browser: Browser;
 
@@ -59,7 +66,10 @@ test('hostile names: well-formed XML, names only as escaped text, rendered as te
   await page.goto(pathToFileURL(path).href);
   const names = await page.$$eval('g.f', (gs) => gs.map((g) => g.getAttribute('data-name')));
   for (const name of HOSTILE_NAMES) {
-    const expected = name.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    const expected = name.replace(
+      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
     assert.ok(names.includes(expected), `kept as text: ${JSON.stringify(expected)}`);
   }
   // Hovering a hostile frame puts its name in the details line as text; nothing runs.
@@ -82,10 +92,17 @@ test('renders a real profile in Chromium: frames laid out, zoom and search work 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(pathToFileURL(path).href);
-  const frames = await page.$$eval('g.f', (gs) => gs.map((g) => {
-    const r = (g as SVGGElement).getBoundingClientRect();
-    return { name: g.getAttribute('data-name'), d: Number(g.getAttribute('data-d')), w: r.width, total: Number(g.getAttribute('data-total')) };
-  }));
+  const frames = await page.$$eval('g.f', (gs) =>
+    gs.map((g) => {
+      const r = (g as SVGGElement).getBoundingClientRect();
+      return {
+        name: g.getAttribute('data-name'),
+        d: Number(g.getAttribute('data-d')),
+        w: r.width,
+        total: Number(g.getAttribute('data-total')),
+      };
+    }),
+  );
   assert.ok(frames.length > 10);
   const all = frames.find((f) => f.d === 0)!;
   assert.equal(all.name, 'all');

@@ -118,11 +118,13 @@ export function assertExportRoundTrip(
   const expected = options.scale === undefined ? stackMultiset(profile) : stackMultiset(profile, options.scale);
   const actual = options.scale === undefined ? stackMultiset(back) : stackMultiset(back, 1);
   assertSameStacks(actual, expected, options.tolerance);
-  assert.ok(Math.abs(multisetTotal(actual) - multisetTotal(expected)) <= Math.max(options.tolerance ?? 0, 1e-9 * multisetTotal(expected)), 'same total');
+  assert.ok(
+    Math.abs(multisetTotal(actual) - multisetTotal(expected)) <= Math.max(options.tolerance ?? 0, 1e-9 * multisetTotal(expected)),
+    'same total',
+  );
   if (options.threads !== undefined) assert.equal(back.threads.length, options.threads, 'thread count');
   return back;
 }
-
 
 /** The model's invariants, for reader tests to run on what they read (test/model/invariants.ts). */
 export { assertModelInvariants } from '../model/invariants.js';

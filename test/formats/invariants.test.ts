@@ -71,6 +71,11 @@ for (const format of allFormats().filter((f) => f.write && (f.read || f.readStre
 const CHECKED_BY_THEIR_OWN_TESTS = new Set(['scalene']);
 
 test('invariants: every reader was reached by a fixture or a round trip', () => {
-  const readers = allFormats().filter((f) => (f.read || f.readStream) && !CHECKED_BY_THEIR_OWN_TESTS.has(f.name)).map((f) => f.name);
-  assert.deepEqual(readers.filter((name) => !reached.has(name)), []);
+  const readers = allFormats()
+    .filter((f) => (f.read || f.readStream) && !CHECKED_BY_THEIR_OWN_TESTS.has(f.name))
+    .map((f) => f.name);
+  assert.deepEqual(
+    readers.filter((name) => !reached.has(name)),
+    [],
+  );
 });

@@ -7,7 +7,11 @@ import { parseJitlog, readJitlog, sniffJitlog, type JitLog } from '../../src/for
 import { assertFormatError, assertSniffsAs, utf8 } from './format-helpers.js';
 
 const stageSizes = (log: JitLog) =>
-  log.traces.map((t) => [t.id, t.type, ...(['noopt', 'opt', 'asm'] as const).map((k) => `${t.stages[k]?.ops.length}/${t.stages[k]?.mergePoints.length}`)]);
+  log.traces.map((t) => [
+    t.id,
+    t.type,
+    ...(['noopt', 'opt', 'asm'] as const).map((k) => `${t.stages[k]?.ops.length}/${t.stages[k]?.mergePoints.length}`),
+  ]);
 
 // Expected trace structure comes from vmprof-python's own jitlog parser, run when this test was written:
 //   python3 -c 'from jitlog.parser import parse_jitlog; f = parse_jitlog(PATH);
@@ -20,7 +24,10 @@ test('jitlog: the PyPy word-count jitlog (version 4): traces, stages, merge poin
   const p = readJitlog(bytes);
   assert.equal(p.meta.format, 'jitlog');
   assert.equal(p.meta.formatVersion, 4);
-  assert.equal(p.threads.reduce((n, t) => n + t.samples.length, 0), 0);
+  assert.equal(
+    p.threads.reduce((n, t) => n + t.samples.length, 0),
+    0,
+  );
   const log = p.attachments.jitlog as JitLog;
   assert.equal(log.machine, 'x86_64');
   assert.equal(log.wordSize, 8);
@@ -41,9 +48,21 @@ test('jitlog: the PyPy word-count jitlog (version 4): traces, stages, merge poin
   // Raw counters: e (trace id): 1:1082 2:256 3:222 4:200274 8:631 10:55 11:1018 12:1;
   // b (fail descr): 140372075938184:1596131 140372075938544:199516 140372076379104:199634 140372075940848:113.
   // Traces 1 and 2 were compiled before the jitlog was enabled, so their counters match no trace.
-  assert.deepEqual(log.traces.map((t) => [t.id, t.entryCount]), [
-    [3, 222], [4, 200274], [5, 1596131], [6, 199516], [7, 199634], [8, 631], [9, 113], [10, 55], [11, 1018], [12, 1],
-  ]);
+  assert.deepEqual(
+    log.traces.map((t) => [t.id, t.entryCount]),
+    [
+      [3, 222],
+      [4, 200274],
+      [5, 1596131],
+      [6, 199516],
+      [7, 199634],
+      [8, 631],
+      [9, 113],
+      [10, 55],
+      [11, 1018],
+      [12, 1],
+    ],
+  );
   assert.equal(log.counters.filter((c) => c.kind === 'entry' && c.trace === null).length, 2);
   const bridge5 = log.traces.find((t) => t.id === 5)!;
   assert.equal(bridge5.descr, 140372075938184);
@@ -52,7 +71,12 @@ test('jitlog: the PyPy word-count jitlog (version 4): traces, stages, merge poin
   // has values {1: '.../collections/__init__.py', 2: 526, 8: '_count_elements', 4: 12, 16: 'STORE_FAST'}, index 31).
   const loop = log.traces.find((t) => t.id === 4)!;
   assert.deepEqual(loop.stages.opt!.mergePoints[0], {
-    opIndex: 31, file: '/usr/lib/pypy3.9/collections/__init__.py', line: 526, scope: '_count_elements', index: 12, opcode: 'STORE_FAST',
+    opIndex: 31,
+    file: '/usr/lib/pypy3.9/collections/__init__.py',
+    line: 526,
+    scope: '_count_elements',
+    index: 12,
+    opcode: 'STORE_FAST',
   });
   assert.equal(loop.label, '_count_elements (/usr/lib/pypy3.9/collections/__init__.py:526)');
   assert.ok(loop.address && loop.address.end > loop.address.start);
@@ -80,33 +104,53 @@ test('jitlog: vmprof-firefox-converter example (one loop entered 8 times)', () =
 /** A small jitlog writer for edge cases, following the layout in src/formats/jitlog/index.ts. */
 class Writer {
   out: number[] = [];
-  u8(...v: number[]) { this.out.push(...v); return this; }
-  u16(v: number) { return this.u8(v & 0xff, v >> 8); }
-  u32(v: number) { return this.u8(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff); }
-  u64(v: number) { return this.u32(v % 0x100000000).u32(Math.floor(v / 0x100000000)); }
-  str(s: string) { const b = utf8(s); return this.u32(b.length).u8(...b); }
-  bytes() { return Uint8Array.from(this.out); }
+  u8(...v: number[]) {
+    this.out.push(...v);
+    return this;
+  }
+  u16(v: number) {
+    return this.u8(v & 0xff, v >> 8);
+  }
+  u32(v: number) {
+    return this.u8(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
+  }
+  u64(v: number) {
+    return this.u32(v % 0x100000000).u32(Math.floor(v / 0x100000000));
+  }
+  str(s: string) {
+    const b = utf8(s);
+    return this.u32(b.length).u8(...b);
+  }
+  bytes() {
+    return Uint8Array.from(this.out);
+  }
 }
 
 function synthetic(version = 4): Writer {
   const w = new Writer();
   w.u8(0x1e).u16(version).u8(0).str('x86_64');
   w.u8(0x12).u16(4).u16(1).str('label').u16(2).str('int_add').u16(3).str('guard_true').u16(4).str('jump');
-  w.u8(0x1b).u64(7).str('loop').u64(0); if (version >= 2) w.str('pypyjit');
+  w.u8(0x1b).u64(7).str('loop').u64(0);
+  if (version >= 2) w.str('pypyjit');
   w.u8(0x18).u64(7);
   w.u8(0x11).str('p0,i1');
   w.u8(0x1d).u16(3).u8(0x1, 115).u8(0x2, 105).u8(0x8, 115); // filename 's', lineno 'i', scope 's'
   w.u8(0x1f).u8(0xff).str('/home/me/prog.py').u8(0).u64(10).u8(0xff).str('main');
   w.u8(0x20).u8(0).str('/home/me/');
   w.u8(0x1f).u8(0x00).str('lib.py').u8(0).u64(11).u8(0xef); // scope: prefix "" (none set) -> ''
-  w.u8(0x14).u16(1).str('None,i1,TargetToken(99)').u64(99); if (version >= 2) w.str('');
-  w.u8(0x13).u16(2).str('i2,i1,1'); if (version >= 2) w.str('');
-  w.u8(0x14).u16(3).str('None,i2,<Guard0x55>').u64(0x55); if (version >= 2) w.str('p0,i2');
+  w.u8(0x14).u16(1).str('None,i1,TargetToken(99)').u64(99);
+  if (version >= 2) w.str('');
+  w.u8(0x13).u16(2).str('i2,i1,1');
+  if (version >= 2) w.str('');
+  w.u8(0x14).u16(3).str('None,i2,<Guard0x55>').u64(0x55);
+  if (version >= 2) w.str('p0,i2');
   w.u8(0x1f).u8(0xef).u8(0).u64(12).u8(0xff).str('main');
-  w.u8(0x1b).u64(8).str('bridge').u64(0x55); if (version >= 2) w.str('pypyjit');
+  w.u8(0x1b).u64(8).str('bridge').u64(0x55);
+  if (version >= 2) w.str('pypyjit');
   w.u8(0x19).u64(8);
   w.u8(0x15).u64(0x1000).u64(0x1040);
-  w.u8(0x13).u16(4).str('None,i2'); if (version >= 2) w.str('');
+  w.u8(0x13).u16(4).str('None,i2');
+  if (version >= 2) w.str('');
   w.u8(0x16).u16(0).str('\u0090\u0090');
   w.u8(0x22).str('/home/me/prog.py').u16(2).u16(10).u8(0).str('def main():').u16(11).u8(4).str('x = 1');
   w.u8(0x1c).u64(7).u8(101).u64(1000); // 'e'
@@ -142,7 +186,15 @@ test('jitlog: every record type, prefix-compressed merge points, versions 1 and 
     assert.equal(bridge.entryCount, 40);
     assert.deepEqual(bridge.address, { start: 0x1000, end: 0x1040 });
     assert.deepEqual(bridge.stages.asm!.ops[0].asm, { offset: 0, size: 4 }); // two U+0090 are 4 UTF-8 bytes
-    assert.deepEqual(log.sourceCode, [{ file: '/home/me/prog.py', lines: [{ line: 10, indent: 0, text: 'def main():' }, { line: 11, indent: 4, text: 'x = 1' }] }]);
+    assert.deepEqual(log.sourceCode, [
+      {
+        file: '/home/me/prog.py',
+        lines: [
+          { line: 10, indent: 0, text: 'def main():' },
+          { line: 11, indent: 4, text: 'x = 1' },
+        ],
+      },
+    ]);
     assert.deepEqual(log.stitches, [{ descr: 0x55, bridgeAddress: 0x1000, trace: 8 }]);
     assert.equal(log.counters.find((c) => c.kind === 'label')!.trace, 7);
     assert.equal(log.truncatedAt, -1);

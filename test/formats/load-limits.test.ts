@@ -13,7 +13,10 @@ const bomb = gzipSync(plain, { level: 9 });
 const limit = 1024 * 1024;
 
 const isLimitError = (format: string) => (e: unknown) =>
-  e instanceof ProfileFormatError && e.format === format && /exceeds the limit of 1048576 bytes/.test(e.message) && !e.message.includes('\n');
+  e instanceof ProfileFormatError &&
+  e.format === format &&
+  /exceeds the limit of 1048576 bytes/.test(e.message) &&
+  !e.message.includes('\n');
 
 test('loader: maxBytes stops a gzip bomb with one error, for files and uploads', async () => {
   assert.ok(bomb.length < plain.length / 100, `bomb is ${bomb.length} bytes`);

@@ -68,7 +68,10 @@ test('errors: unknown content, unknown forced format, truncated gzip, missing fi
   const words = join(dir, 'words.prof');
   writeFileSync(words, 'no profile here\n'.repeat(100));
   await assert.rejects(loadProfile(words), (e) => e instanceof UnknownFormatError && e.message.includes('words.prof'));
-  await assert.rejects(loadProfile(fixture('vmprof/example.prof'), { format: 'nonsense' }), (e) => e instanceof UnknownFormatError && /nonsense/.test(e.message));
+  await assert.rejects(
+    loadProfile(fixture('vmprof/example.prof'), { format: 'nonsense' }),
+    (e) => e instanceof UnknownFormatError && /nonsense/.test(e.message),
+  );
   // Forcing the right format works whatever the name.
   const renamed = join(dir, 'data.bin');
   writeFileSync(renamed, readFileSync(fixture('vmprof/example.prof')));

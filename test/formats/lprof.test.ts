@@ -46,7 +46,11 @@ for (const file of files) {
     const total = ours.reduce((a, l) => a + l.ms, 0);
     const weights = p.threads[0].samples.weight.reduce((a, w) => a + w, 0);
     assert.ok(Math.abs(total - weights) < 1e-9 * total);
-    const fibLines = new Set(Array.from({ length: p.frames.length }, (_, r) => r).filter((r) => funcName(p, p.frames.func[r]) === 'fib').map((r) => p.frames.line[r]));
+    const fibLines = new Set(
+      Array.from({ length: p.frames.length }, (_, r) => r)
+        .filter((r) => funcName(p, p.frames.func[r]) === 'fib')
+        .map((r) => p.frames.line[r]),
+    );
     assert.deepEqual([...fibLines].sort(), [35, 36, 37]);
     assertExportRoundTrip(p, 'speedscope');
   });
@@ -64,9 +68,15 @@ test('pickle: never runs anything; hostile and broken pickles are one clean erro
   const value = readPickle(evil, 'lprof');
   assert.ok(value instanceof PickleObject && value.cls instanceof PickleGlobal && value.cls.fullName === 'os.system');
   assert.ok(!existsSync(marker));
-  assert.throws(() => readLprof(evil), (e) => e instanceof ProfileFormatError && /does not hold a line_profiler LineStats/.test(e.message));
+  assert.throws(
+    () => readLprof(evil),
+    (e) => e instanceof ProfileFormatError && /does not hold a line_profiler LineStats/.test(e.message),
+  );
   const fails = (data: number[] | Uint8Array, pattern: RegExp) =>
-    assert.throws(() => readPickle(data instanceof Uint8Array ? data : new Uint8Array(data), 'lprof'), (e) => e instanceof ProfileFormatError && pattern.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => readPickle(data instanceof Uint8Array ? data : new Uint8Array(data), 'lprof'),
+      (e) => e instanceof ProfileFormatError && pattern.test(e.message) && !e.message.includes('\n'),
+    );
   fails([0x80, 0x05, 0x4b], /ends inside opcode/);
   fails([0x80, 0x05, 0x4b, 0x01], /ends before STOP/);
   fails([0x80, 0x05, 0x51, 0x2e], /opcode 0x51 is not supported/); // BINPERSID
@@ -77,7 +87,10 @@ test('pickle: never runs anything; hostile and broken pickles are one clean erro
   fails([0x80, 0x05, 0x4b, 0x01, 0x73, 0x2e], /stack is empty|SETITEM/);
   fails(bytes('work.py311.lprof').subarray(0, 100), /ends inside opcode|ends before STOP/);
   // Plain data round: tuples, dicts with tuple keys, longs, floats, sets.
-  const py = spawnSync('python3', ['-c', 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps({(1, "a"): [2**70, -5, 1.5, None, True, b"x", frozenset([3])]}, 4))']);
+  const py = spawnSync('python3', [
+    '-c',
+    'import pickle,sys; sys.stdout.buffer.write(pickle.dumps({(1, "a"): [2**70, -5, 1.5, None, True, b"x", frozenset([3])]}, 4))',
+  ]);
   const plain = readPickle(new Uint8Array(py.stdout), 'test') as PickleDict;
   const [key, list] = plain.entries[0];
   assert.deepEqual((key as PickleTuple).items, [1, 'a']);
@@ -88,6 +101,13 @@ test('lprof: other pickles are not sniffed as lprof; a LineStats without timings
   const py = spawnSync('python3', ['-c', 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps({"a": 1}, 4))']);
   assertNotSniffedAs(new Uint8Array(py.stdout), 'lprof');
   // Protocol 2: NEWOBJ of LineStats, BUILD with {"unit": 1.0} only (bytes given one by one: they are not UTF-8).
-  const raw = new Uint8Array([...'\x80\x02cline_profiler.line_profiler\nLineStats\n)\x81}(X\x04\x00\x00\x00unitG?\xf0\x00\x00\x00\x00\x00\x00ub.'].map((c) => c.charCodeAt(0)));
-  assert.throws(() => readLprof(raw), (e) => e instanceof ProfileFormatError && /timings: expected a dict/.test(e.message));
+  const raw = new Uint8Array(
+    [...'\x80\x02cline_profiler.line_profiler\nLineStats\n)\x81}(X\x04\x00\x00\x00unitG?\xf0\x00\x00\x00\x00\x00\x00ub.'].map((c) =>
+      c.charCodeAt(0),
+    ),
+  );
+  assert.throws(
+    () => readLprof(raw),
+    (e) => e instanceof ProfileFormatError && /timings: expected a dict/.test(e.message),
+  );
 });

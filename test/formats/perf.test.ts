@@ -8,7 +8,9 @@ import { assertFormatError, assertNotSniffedAs, assertSniffsAs, utf8 } from './f
 
 function hottestSelf(p: Profile, n: number): string[] {
   const t = functionTable(p, stackWeights(p));
-  return functionsByCost(t.self).slice(0, n).map((f) => `${t.self[f]} ${funcName(p, f)} (${funcFile(p, f) || '[unknown]'})`);
+  return functionsByCost(t.self)
+    .slice(0, n)
+    .map((f) => `${t.self[f]} ${funcName(p, f)} (${funcFile(p, f) || '[unknown]'})`);
 }
 
 function leafCategoryCount(p: Profile, category: number): number {
@@ -32,7 +34,10 @@ test('perf: CPython 3.11 running primes.py (3 MB, kernel and [unknown] frames)',
   assertSniffsAs(bytes, 'perf', 'perf-python3-primes.txt');
   const p = readPerfScript(bytes);
   assert.equal(totalSamples(p), 16532);
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, t.name]), [['9136', '9136', 'python3']]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id, t.name]),
+    [['9136', '9136', 'python3']],
+  );
   assert.deepEqual(hottestSelf(p, 3), [
     '10926 _PyEval_EvalFrameDefault (/usr/bin/python3.11)',
     '2907 [unknown] (/usr/bin/python3.11)',
@@ -57,10 +62,12 @@ test('perf: CPython 3.11 running primes.py (3 MB, kernel and [unknown] frames)',
 test('perf: speedscope samples: cpu field, pid/tid, several processes', () => {
   const forks = readPerfScript(fixtureBytes('perf/forks.linux-perf.txt'));
   assert.equal(totalSamples(forks), 561);
-  assert.deepEqual(
-    forks.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`).sort(),
-    ['forks 10/10 49', 'forks 11/11 50', 'forks 9/9 138', 'swapper 0/0 324'],
-  );
+  assert.deepEqual(forks.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`).sort(), [
+    'forks 10/10 49',
+    'forks 11/11 50',
+    'forks 9/9 138',
+    'swapper 0/0 324',
+  ]);
   assert.deepEqual(hottestSelf(forks, 2), ['325 [unknown] ([kernel.kallsyms])', '93 _Z5alphav (/workdir/forks)']);
 
   const withPid = fixtureBytes('perf/simple-with-pid.linux-perf.txt');
@@ -71,14 +78,23 @@ test('perf: speedscope samples: cpu field, pid/tid, several processes', () => {
 
   const simple = readPerfScript(fixtureBytes('perf/simple.linux-perf.txt'));
   assert.equal(totalSamples(simple), 1);
-  assert.deepEqual(stackFuncs(simple, simple.threads[0].samples.stack[0]).map((f) => funcName(simple, f)), [
-    '[unknown]', '__libc_start_main', 'main', '_Z5deltav', '_Z4betav',
-  ]);
+  assert.deepEqual(
+    stackFuncs(simple, simple.threads[0].samples.stack[0]).map((f) => funcName(simple, f)),
+    ['[unknown]', '__libc_start_main', 'main', '_Z5deltav', '_Z4betav'],
+  );
 });
 
 test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty stacks', () => {
   assert.deepEqual(parsePerfHeader('Web Content  4321/4333 [007]  12.500000:   1000 cycles:u: '), {
-    comm: 'Web Content', pid: '4321', tid: '4333', cpu: 7, seconds: 12.5, secondsText: '12.500000', period: 1000, event: 'cycles', rest: '',
+    comm: 'Web Content',
+    pid: '4321',
+    tid: '4333',
+    cpu: 7,
+    seconds: 12.5,
+    secondsText: '12.500000',
+    period: 1000,
+    event: 'cycles',
+    rest: '',
   });
   const text = [
     '# ========',
@@ -98,14 +114,21 @@ test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty s
     'flat 13 1.005000: 1 cycles:  4005d0 hot_loop+0x10 (/bin/flat)',
   ].join('\r\n');
   const p = readPerfScript(utf8(text));
-  assert.deepEqual(p.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`), ['my prog 10/11 2', 'other 12/12 1', 'flat 13/13 2']);
-  assert.deepEqual(stackFuncs(p, p.threads[2].samples.stack[1]).map((f) => funcName(p, f)), ['hot_loop']);
+  assert.deepEqual(
+    p.threads.map((t) => `${t.name} ${t.processId}/${t.id} ${t.samples.length}`),
+    ['my prog 10/11 2', 'other 12/12 1', 'flat 13/13 2'],
+  );
+  assert.deepEqual(
+    stackFuncs(p, p.threads[2].samples.stack[1]).map((f) => funcName(p, f)),
+    ['hot_loop'],
+  );
   assert.match(p.meta.warnings.join(), /2 different events/);
   assert.equal(p.meta.extra.sideBandRecords, '1');
   const first = stackFuncs(p, p.threads[0].samples.stack[0]);
-  assert.deepEqual(first.map((f) => `${funcName(p, f)}|${funcFile(p, f)}|${funcKind(p, f)}`), [
-    'main|/bin/prog|native', 'do_syscall_64|[kernel.kallsyms]|native', 'fib|/tmp/fib.py|python',
-  ]);
+  assert.deepEqual(
+    first.map((f) => `${funcName(p, f)}|${funcFile(p, f)}|${funcKind(p, f)}`),
+    ['main|/bin/prog|native', 'do_syscall_64|[kernel.kallsyms]|native', 'fib|/tmp/fib.py|python'],
+  );
   assert.equal(p.frames.category[p.stacks.frame[p.stacks.prefix[p.threads[0].samples.stack[0]]]], CATEGORY_KERNEL);
   assert.equal(p.threads[0].samples.stack[1], -1, 'a sample without frames has no stack');
   assert.deepEqual(p.threads[0].samples.time, new Float64Array([0, 2]));
@@ -116,7 +139,11 @@ test('perf: header variants, comm with spaces, Python trampolines, CRLF, empty s
 test('perf: bad input is one ProfileFormatError naming the line; a cut last line is a warning', () => {
   assertFormatError(() => readPerfScript(utf8('')), 'perf', /empty/);
   assertFormatError(() => readPerfScript(utf8('\t  4000 main (/bin/prog)\n')), 'perf', /frame line before any sample header \(line 1\)/);
-  assertFormatError(() => readPerfScript(utf8('a 1 1.0: 1 cpu-clock:\n\t 1 f (x)\n\nhello there\nmore\n')), 'perf', /expected a sample header.*"hello there" \(line 4\)/);
+  assertFormatError(
+    () => readPerfScript(utf8('a 1 1.0: 1 cpu-clock:\n\t 1 f (x)\n\nhello there\nmore\n')),
+    'perf',
+    /expected a sample header.*"hello there" \(line 4\)/,
+  );
   assertFormatError(() => readPerfScript(utf8('# only comments\n')), 'perf', /no sample headers/);
   const full = new TextDecoder().decode(fixtureBytes('perf/forks.linux-perf.txt'));
   const cut = full.slice(0, full.indexOf('forks    10') + 8);
@@ -137,7 +164,29 @@ const OLD_HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d
 
 test('perf: the header parser reads every short line exactly as the old regex did', () => {
   const random = prng(7);
-  const pieces = ['a', 'a b', '1', '12', '-3', '1/2', '[2]', '[x]', '1.5:', '0.25:', ':', ' ', '  ', '\t', 'cycles', 'cycles:', 'x:u:', '7/8', 'ff', ' 12 ', ' 1.5: '];
+  const pieces = [
+    'a',
+    'a b',
+    '1',
+    '12',
+    '-3',
+    '1/2',
+    '[2]',
+    '[x]',
+    '1.5:',
+    '0.25:',
+    ':',
+    ' ',
+    '  ',
+    '\t',
+    'cycles',
+    'cycles:',
+    'x:u:',
+    '7/8',
+    'ff',
+    ' 12 ',
+    ' 1.5: ',
+  ];
   let headers = 0;
   for (let i = 0; i < 100_000; i++) {
     let line = '';
@@ -145,7 +194,17 @@ test('perf: the header parser reads every short line exactly as the old regex di
     for (let j = 0; j < count; j++) line += pieces[Math.floor(random() * pieces.length)];
     const m = OLD_HEADER.exec(line);
     const expected = m
-      ? { comm: m[1], pid: m[2], tid: m[3] ?? m[2], cpu: m[4] !== undefined ? Number(m[4]) : null, seconds: Number(m[5]), secondsText: m[5], period: m[6] !== undefined ? Number(m[6]) : null, event: m[7], rest: m[9] }
+      ? {
+          comm: m[1],
+          pid: m[2],
+          tid: m[3] ?? m[2],
+          cpu: m[4] !== undefined ? Number(m[4]) : null,
+          seconds: Number(m[5]),
+          secondsText: m[5],
+          period: m[6] !== undefined ? Number(m[6]) : null,
+          event: m[7],
+          rest: m[9],
+        }
       : null;
     if (m) headers++;
     assert.deepEqual(parsePerfHeader(line), expected, JSON.stringify(line));

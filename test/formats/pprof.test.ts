@@ -21,10 +21,11 @@ function nameStacks(p: Profile): Map<string, number> {
     names[s] = pre < 0 ? n : `${names[pre]};${n}`;
   }
   const out = new Map<string, number>();
-  for (const t of p.threads) for (let i = 0; i < t.samples.length; i++) {
-    const s = t.samples.stack[i];
-    if (s >= 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i]);
-  }
+  for (const t of p.threads)
+    for (let i = 0; i < t.samples.length; i++) {
+      const s = t.samples.stack[i];
+      if (s >= 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i]);
+    }
   return out;
 }
 
@@ -45,14 +46,22 @@ test('pprof: simple.pb.gz (Go pprof, via speedscope)', () => {
   assert.equal(p.threads.length, 1);
   assert.equal(p.threads[0].samples.length, 9);
   const stacks = nameStacks(p);
-  assert.equal([...stacks.values()].reduce((a, b) => a + b, 0), 1.5e9);
+  assert.equal(
+    [...stacks.values()].reduce((a, b) => a + b, 0),
+    1.5e9,
+  );
   const top = [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 3);
   assert.deepEqual(top, [
     ['runtime.main;main.main;main.gamma', 270000000],
     ['runtime.main;main.main;main.alpha', 260000000],
     ['runtime.main;main.main;main.beta', 250000000],
   ]);
-  assert.equal(stacks.get('runtime.timerproc;runtime.goroutineReady;runtime.goready;runtime.systemstack;runtime.goready.func1;runtime.ready;runtime.wakep;runtime.startm;runtime.notewakeup;runtime.semawakeup;runtime.mach_semrelease;runtime.mach_semaphore_signal'), 10000000);
+  assert.equal(
+    stacks.get(
+      'runtime.timerproc;runtime.goroutineReady;runtime.goready;runtime.systemstack;runtime.goready.func1;runtime.ready;runtime.wakep;runtime.startm;runtime.notewakeup;runtime.semawakeup;runtime.mach_semrelease;runtime.mach_semaphore_signal',
+    ),
+    10000000,
+  );
   // time_nanos 1537130863468834518, duration_nanos 1911739507
   assert.equal(Math.round(p.meta.startTime), 1537130863469);
   assert.equal(Math.round(p.meta.endTime - p.meta.startTime), 1912);
@@ -78,13 +87,19 @@ test('pprof: writer output decodes against profile.proto with the expected table
   const m = decodePprof(new Uint8Array(gunzipSync(gz)));
   const s = (i: number | undefined) => m.string_table[i ?? 0];
   assert.equal(m.string_table[0], '');
-  assert.deepEqual(m.sample_type.map((t) => `${s(t.type)}/${s(t.unit)}`), ['samples/count', 'cpu/nanoseconds']);
+  assert.deepEqual(
+    m.sample_type.map((t) => `${s(t.type)}/${s(t.unit)}`),
+    ['samples/count', 'cpu/nanoseconds'],
+  );
   assert.equal(`${s(m.period_type!.type)}/${s(m.period_type!.unit)}`, 'cpu/nanoseconds');
   assert.equal(m.period, 2_000_000, '2 ms interval in ns');
   assert.equal(m.time_nanos, 1_700_000_000_000 * 1e6);
   assert.equal(m.duration_nanos, 1e9);
   assert.equal(s(m.default_sample_type), 'cpu');
-  assert.deepEqual(m.function.map((f) => [s(f.name), s(f.filename), f.start_line]).sort(), [['<module>', 'app.py', 1], ['work', 'app.py', 10]]);
+  assert.deepEqual(m.function.map((f) => [s(f.name), s(f.filename), f.start_line]).sort(), [
+    ['<module>', 'app.py', 1],
+    ['work', 'app.py', 10],
+  ]);
   assert.equal(m.location.length, 2);
   const fnName = new Map(m.function.map((f) => [f.id, s(f.name)]));
   const loc = new Map(m.location.map((l) => [l.id, `${fnName.get(l.line[0].function_id!)}:${l.line[0].line}`]));
@@ -102,7 +117,13 @@ test('pprof: writer output decodes against profile.proto with the expected table
   // Reading it back: weights are cpu ns, threads come back from the labels, labels are kept.
   const back = readPprof(new Uint8Array(gunzipSync(gz)));
   assert.equal(back.meta.weightUnit, 'ns');
-  assert.deepEqual(back.threads.map((t) => [t.processId, t.id, t.name]), [['99', '1', 'MainThread'], ['99', '2', 'worker']]);
+  assert.deepEqual(
+    back.threads.map((t) => [t.processId, t.id, t.name]),
+    [
+      ['99', '1', 'MainThread'],
+      ['99', '2', 'worker'],
+    ],
+  );
   const labels = (back.attachments.pprof as { labels: unknown[][] }).labels;
   assert.deepEqual(labels[1], [{ 'thread id': '2', 'thread name': 'worker', pid: '99' }]);
 });
@@ -131,11 +152,36 @@ test('pprof: bad input is one error naming where', () => {
   const encode = (o: object) => type.encode(type.fromObject(o)).finish();
   const base = { sample_type: [{ type: 1, unit: 2 }], string_table: ['', 'samples', 'count', 'f'] };
   assert.throws(() => readPprof(encode({ ...base, sample: [{ location_id: [5], value: [1] }] })), /pprof: sample 0 refers to location 5/);
-  assert.throws(() => readPprof(encode({ ...base, sample: [{ location_id: [1], value: [1] }], location: [{ id: 1, line: [{ function_id: 9 }] }] })), /location 1 refers to function 9/);
-  assert.throws(() => readPprof(encode({ ...base, sample: [{ location_id: [], value: [1, 2] }] })), /sample 0 has 2 values for 1 sample types/);
-  assert.throws(() => readPprof(encode({ ...base, function: [{ id: 1, name: 99 }], location: [{ id: 1, line: [{ function_id: 1 }] }], sample: [{ location_id: [1], value: [1] }] })), /function 1 name refers to string 99/);
+  assert.throws(
+    () => readPprof(encode({ ...base, sample: [{ location_id: [1], value: [1] }], location: [{ id: 1, line: [{ function_id: 9 }] }] })),
+    /location 1 refers to function 9/,
+  );
+  assert.throws(
+    () => readPprof(encode({ ...base, sample: [{ location_id: [], value: [1, 2] }] })),
+    /sample 0 has 2 values for 1 sample types/,
+  );
+  assert.throws(
+    () =>
+      readPprof(
+        encode({
+          ...base,
+          function: [{ id: 1, name: 99 }],
+          location: [{ id: 1, line: [{ function_id: 1 }] }],
+          sample: [{ location_id: [1], value: [1] }],
+        }),
+      ),
+    /function 1 name refers to string 99/,
+  );
   // Hostile names are kept as text; an empty profile is empty with a warning.
-  const hostile = readPprof(encode({ ...base, string_table: ['', 'samples', 'count', '<script>x</script>'], function: [{ id: 1, name: 3 }], location: [{ id: 1, line: [{ function_id: 1 }] }], sample: [{ location_id: [1], value: [7] }] }));
+  const hostile = readPprof(
+    encode({
+      ...base,
+      string_table: ['', 'samples', 'count', '<script>x</script>'],
+      function: [{ id: 1, name: 3 }],
+      location: [{ id: 1, line: [{ function_id: 1 }] }],
+      sample: [{ location_id: [1], value: [7] }],
+    }),
+  );
   assert.deepEqual([...nameStacks(hostile)], [['<script>x</script>', 7]]);
   const empty = readPprof(encode(base));
   assert.equal(empty.threads.length, 0);

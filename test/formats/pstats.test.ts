@@ -25,19 +25,28 @@ function hottestStack(p: Profile): string[] {
 const cases = [
   {
     file: 'cprofile/cprofile-python3-primes.pstats',
-    calls: 23139927, primitive: 23139927, seconds: 7.497, rows: 9,
+    calls: 23139927,
+    primitive: 23139927,
+    seconds: 7.497,
+    rows: 9,
     top: { name: 'primes', calls: 40, tottime: 6.468, cumtime: 7.319 },
     hottest: ['<built-in method builtins.exec>', '<module>', 'benchmark', 'primes'],
   },
   {
     file: 'cprofile/cprofile-python3-wordcount.pstats',
-    calls: 1403345, primitive: 1403327, seconds: 0.454, rows: 120,
+    calls: 1403345,
+    primitive: 1403327,
+    seconds: 0.454,
+    rows: 120,
     top: { name: '<built-in method _collections._count_elements>', calls: 200000, tottime: 0.141, cumtime: 0.141 },
     hottest: null,
   },
   {
     file: 'cprofile/cprofile-pypy3-primes.pstats',
-    calls: 23140234, primitive: 23140234, seconds: 1.090, rows: 14,
+    calls: 23140234,
+    primitive: 23140234,
+    seconds: 1.09,
+    rows: 14,
     top: { name: "<method 'append' of 'list' objects>", calls: 23139840, tottime: 0.744, cumtime: 0.744 },
     hottest: ['<built-in function exec>', '<module>', 'benchmark', 'primes', "<method 'append' of 'list' objects>"],
   },
@@ -99,7 +108,10 @@ test('pstats: a profile-module file (callers are plain counts, keys with code ob
   const fib = rowNamed(p, 'fib');
   assert.equal(fib.calls, 13950);
   assert.equal(fib.primitiveCalls, 30);
-  assert.deepEqual(fib.callers.map((c) => [funcName(p, c.func), c.calls, c.cumtime]).sort(), [['fib', 13920, null], ['main', 30, null]]);
+  assert.deepEqual(fib.callers.map((c) => [funcName(p, c.func), c.calls, c.cumtime]).sort(), [
+    ['fib', 13920, null],
+    ['main', 30, null],
+  ]);
   // The profiler's pseudo frame is keyed by a code object.
   assert.ok(t.rows.some((r) => r.name === '<code object <module> (profile-module-recursion.py:1)>'));
   // Direct recursion is folded: fib sits under main only, never under itself.
@@ -130,11 +142,46 @@ test('pstats: marshal back-references, short/interned strings, binary floats, lo
   // {('a.py', 1, 'f'): (1, 1, 0.4, 1.0, {}), ('a.py'<ref>, 2, 'g'): (2, 2, 0.5, 0.5, {('a.py', 1, 'f')<ref>: (2, 2, 0.5, 0.5)})}
   const bytes = m(
     [ch('{', true)],
-    [ch(')', true), 3], shortAscii('a.py', true), [ch('i')], i32(1), [ch('Z')], [1], utf8('f'), // key f: slots 1 (tuple), 2 ('a.py')
-    [ch(')'), 5, ch('i')], i32(1), [ch('i')], i32(1), [ch('g')], f64(0.4), [ch('g')], f64(1.0), [ch('{'), ch('0')],
-    [ch('('), ...i32(3)], [ch('r'), ...i32(2)], [ch('i')], i32(2), [ch('u'), ...i32(1), ...utf8('g')], // key g, filename by reference
-    [ch(')'), 5, ch('i')], i32(2), [ch('i')], i32(2), [ch('g')], f64(0.5), [ch('g')], f64(0.5),
-    [ch('{')], [ch('r'), ...i32(1)], [ch(')'), 4, ch('i')], i32(2), [ch('i')], i32(2), [ch('g')], f64(0.5), [ch('g')], f64(0.5), [ch('0')],
+    [ch(')', true), 3],
+    shortAscii('a.py', true),
+    [ch('i')],
+    i32(1),
+    [ch('Z')],
+    [1],
+    utf8('f'), // key f: slots 1 (tuple), 2 ('a.py')
+    [ch(')'), 5, ch('i')],
+    i32(1),
+    [ch('i')],
+    i32(1),
+    [ch('g')],
+    f64(0.4),
+    [ch('g')],
+    f64(1.0),
+    [ch('{'), ch('0')],
+    [ch('('), ...i32(3)],
+    [ch('r'), ...i32(2)],
+    [ch('i')],
+    i32(2),
+    [ch('u'), ...i32(1), ...utf8('g')], // key g, filename by reference
+    [ch(')'), 5, ch('i')],
+    i32(2),
+    [ch('i')],
+    i32(2),
+    [ch('g')],
+    f64(0.5),
+    [ch('g')],
+    f64(0.5),
+    [ch('{')],
+    [ch('r'), ...i32(1)],
+    [ch(')'), 4, ch('i')],
+    i32(2),
+    [ch('i')],
+    i32(2),
+    [ch('g')],
+    f64(0.5),
+    [ch('g')],
+    f64(0.5),
+    [ch('0')],
     [ch('0')],
   );
   assert.ok(sniffPstats(bytes));
@@ -157,8 +204,16 @@ test('pstats: bad input is one ProfileFormatError with a position', () => {
   assertFormatError(() => readPstats(utf8('{"not": "marshal"}')), 'pstats', /unknown marshal type byte 0x22 .*at byte 1/);
   assertFormatError(() => readPstats(m([ch('['), ...i32(0)])), 'pstats', /expected a marshalled dict/);
   assertFormatError(() => readPstats(m([ch('{')], [ch('r'), ...i32(7)])), 'pstats', /back-reference 7/);
-  assertFormatError(() => readPstats(m([ch('{')], shortAscii('k'), [ch('i'), ...i32(1), ch('0')])), 'pstats', /entry 1: expected a \(filename, line, function\) tuple/);
-  assertFormatError(() => readPstats(m([ch('{'), ch(')'), 3], shortAscii('a'), [ch('i'), ...i32(1)], shortAscii('f'), [ch('N'), ch('0')])), 'pstats', /expected \(cc, nc, tt, ct, callers\), found None/);
+  assertFormatError(
+    () => readPstats(m([ch('{')], shortAscii('k'), [ch('i'), ...i32(1), ch('0')])),
+    'pstats',
+    /entry 1: expected a \(filename, line, function\) tuple/,
+  );
+  assertFormatError(
+    () => readPstats(m([ch('{'), ch(')'), 3], shortAscii('a'), [ch('i'), ...i32(1)], shortAscii('f'), [ch('N'), ch('0')])),
+    'pstats',
+    /expected \(cc, nc, tt, ct, callers\), found None/,
+  );
   assertFormatError(() => readPstats(m(good, [0])), 'pstats', /1 unexpected bytes/);
   // Deeply nested garbage stops at a bound instead of overflowing the stack.
   assertFormatError(() => readPstats(new Uint8Array(100_000).fill(0x5b /* [ */)), 'pstats');

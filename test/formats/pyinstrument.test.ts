@@ -19,10 +19,11 @@ function nameStacks(p: Profile): Map<string, number> {
     const n = funcName(p, p.frames.func[p.stacks.frame[s]]).replace(/^\w+\./, ''); // Worker.run -> run
     names[s] = pre < 0 ? n : `${names[pre]};${n}`;
   }
-  for (const t of p.threads) for (let i = 0; i < t.samples.length; i++) {
-    const s = t.samples.stack[i];
-    if (s >= 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i]);
-  }
+  for (const t of p.threads)
+    for (let i = 0; i < t.samples.length; i++) {
+      const s = t.samples.stack[i];
+      if (s >= 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i]);
+    }
   return out;
 }
 
@@ -72,11 +73,26 @@ test("pyinstrument: the JSON output agrees with pyinstrument's own speedscope ou
 });
 
 test('pyinstrument: bad input is one error', () => {
-  assertFormatError(() => readPyinstrument(utf8('{"frame_records": [[["a\\u0000b.py\\u00001"], 0.1]], "start_call_stack": [')), 'pyinstrument', /unexpected end/);
-  assertFormatError(() => readPyinstrument(utf8('<html><body>pyinstrument</body></html>')), 'pyinstrument', /without pyinstrument's session data/);
-  assertFormatError(() => readPyinstrument(utf8('<html>pyinstrument <script>const sessionData = {"session": [;\n</script>')), 'pyinstrument', /invalid JSON in the page's session data/);
+  assertFormatError(
+    () => readPyinstrument(utf8('{"frame_records": [[["a\\u0000b.py\\u00001"], 0.1]], "start_call_stack": [')),
+    'pyinstrument',
+    /unexpected end/,
+  );
+  assertFormatError(
+    () => readPyinstrument(utf8('<html><body>pyinstrument</body></html>')),
+    'pyinstrument',
+    /without pyinstrument's session data/,
+  );
+  assertFormatError(
+    () => readPyinstrument(utf8('<html>pyinstrument <script>const sessionData = {"session": [;\n</script>')),
+    'pyinstrument',
+    /invalid JSON in the page's session data/,
+  );
   const shape = (value: unknown, pattern: RegExp) =>
-    assert.throws(() => readPyinstrument(utf8(JSON.stringify(value))), (e) => e instanceof ProfileFormatError && pattern.test(e.message));
+    assert.throws(
+      () => readPyinstrument(utf8(JSON.stringify(value))),
+      (e) => e instanceof ProfileFormatError && pattern.test(e.message),
+    );
   shape({ frame_records: [[['a\u0000b.py\u00001'], -1]], start_call_stack: [] }, /negative time/);
   shape({ frame_records: [[[3], 0.1]], start_call_stack: [] }, /frame_records\[0\]\[0\]\[0\]: expected a string/);
   shape({ root_frame: { function: 'f', time: 'x' }, sample_count: 1 }, /root_frame\.time: expected a number/);

@@ -160,7 +160,11 @@ test('pypylog: nesting, unclosed and mismatched sections, text outside sections,
 
 test('pypylog: bad input is one ProfileFormatError naming the line', () => {
   assertFormatError(() => readPypyLog(utf8('')), 'pypylog', /empty/);
-  assertFormatError(() => readPypyLog(utf8('hello\n[10] {gc\n')), 'pypylog', /expected "\[hex timestamp\] \{category", found "hello" \(line 1\)/);
+  assertFormatError(
+    () => readPypyLog(utf8('hello\n[10] {gc\n')),
+    'pypylog',
+    /expected "\[hex timestamp\] \{category", found "hello" \(line 1\)/,
+  );
   assertFormatError(() => readPypyLog(utf8('\n\n[zz] {gc\n')), 'pypylog', /line 3/);
   assertFormatError(() => readPypyLog(fixtureBytes('perf/simple.linux-perf.txt')), 'pypylog', /line 1/);
   // A log cut in the middle of a line keeps everything before it.

@@ -13,11 +13,17 @@ import { projectRoot } from '../helpers.js';
 import { regexLiterals, regexLiteralsUnder } from './regex-literals.js';
 
 test('the regex finder finds literals and skips strings, templates, comments and divisions', () => {
-  const js = "const a = /x+/g; const b = '/not/'; // /nor/\n const c = `/no/${ d / 2 }/`; /* /none/ */ const e = f(/y[/]z/i) / 3; return /w/;";
-  assert.deepEqual(regexLiterals(js).map((r) => `/${r.source}/${r.flags}`), ['/x+/g', '/y[/]z/i', '/w/']);
+  const js =
+    "const a = /x+/g; const b = '/not/'; // /nor/\n const c = `/no/${ d / 2 }/`; /* /none/ */ const e = f(/y[/]z/i) / 3; return /w/;";
+  assert.deepEqual(
+    regexLiterals(js).map((r) => `/${r.source}/${r.flags}`),
+    ['/x+/g', '/y[/]z/i', '/w/'],
+  );
 });
 
-test('every regex literal in src/formats, src/server and src/net is safe from super-linear backtracking', { timeout: 600_000 }, async () => {
+test('every regex literal in src/formats, src/server and src/net is safe from super-linear backtracking', {
+  timeout: 600_000,
+}, async () => {
   const literals = regexLiteralsUnder(projectRoot, ['src/formats', 'src/server', 'src/net']);
   assert.ok(literals.length > 100, `found only ${literals.length} regex literals: the finder is broken`);
   const unique = new Map(literals.map((r) => [`/${r.source}/${r.flags}`, r]));

@@ -15,7 +15,22 @@ export interface RegexLiteral {
   flags: string;
 }
 
-const KEYWORDS_BEFORE_EXPRESSION = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await', 'instanceof']);
+const KEYWORDS_BEFORE_EXPRESSION = new Set([
+  'return',
+  'typeof',
+  'case',
+  'do',
+  'else',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'yield',
+  'await',
+  'instanceof',
+]);
 
 /** Regex literals in a JavaScript text. */
 export function regexLiterals(js: string): { index: number; source: string; flags: string }[] {
@@ -115,7 +130,12 @@ export function regexLiteralsUnder(root: string, dirs: string[]): RegexLiteral[]
       const js = transformSync(original, { loader: 'ts', target: 'es2022' }).code;
       for (const literal of regexLiterals(js)) {
         const at = original.indexOf(`/${literal.source}/`);
-        all.push({ file: relative(root, file), line: at < 0 ? 0 : original.slice(0, at).split('\n').length, source: literal.source, flags: literal.flags });
+        all.push({
+          file: relative(root, file),
+          line: at < 0 ? 0 : original.slice(0, at).split('\n').length,
+          source: literal.source,
+          flags: literal.flags,
+        });
       }
     }
   }

@@ -9,27 +9,80 @@ import { assertExportRoundTrip, assertFormatError, assertModelInvariants, assert
 /** A LineDetail with every field scalene_json.py writes, zero unless given. */
 function line(lineno: number, text: string, values: Record<string, number> = {}, region = lineno) {
   return {
-    lineno, line: text, memory_samples: [], cpu_samples_list: [], async_task_names: [], is_coroutine: false,
-    n_avg_mb: 0, n_copy_mb_s: 0, n_core_utilization: 0, n_cpu_percent_c: 0, n_cpu_percent_python: 0,
-    n_gpu_avg_memory_mb: 0, n_gpu_peak_memory_mb: 0, n_gpu_percent: 0, n_growth_mb: 0, n_peak_mb: 0,
-    n_malloc_mb: 0, n_mallocs: 0, n_python_fraction: 0, n_sys_percent: 0, n_usage_fraction: 0,
-    start_region_line: region, end_region_line: region, start_outermost_loop: lineno, end_outermost_loop: lineno,
+    lineno,
+    line: text,
+    memory_samples: [],
+    cpu_samples_list: [],
+    async_task_names: [],
+    is_coroutine: false,
+    n_avg_mb: 0,
+    n_copy_mb_s: 0,
+    n_core_utilization: 0,
+    n_cpu_percent_c: 0,
+    n_cpu_percent_python: 0,
+    n_gpu_avg_memory_mb: 0,
+    n_gpu_peak_memory_mb: 0,
+    n_gpu_percent: 0,
+    n_growth_mb: 0,
+    n_peak_mb: 0,
+    n_malloc_mb: 0,
+    n_mallocs: 0,
+    n_python_fraction: 0,
+    n_sys_percent: 0,
+    n_usage_fraction: 0,
+    start_region_line: region,
+    end_region_line: region,
+    start_outermost_loop: lineno,
+    end_outermost_loop: lineno,
     ...values,
   };
 }
 
 const profile = {
-  alloc_samples: 3, args: [], elapsed_time_sec: 2, entrypoint_dir: '/app', filename: '/app',
-  growth_rate: 0.5, max_footprint_mb: 120, max_footprint_python_fraction: 0.4, memory: true, program: '/app/work.py',
-  start_time_absolute: 1_700_000_000, gpu: false, gpu_device: '', stacks: [],
-  samples: [[2_000_000, 10], [1_000_000, 5], [1_500_000_000, 120]],
+  alloc_samples: 3,
+  args: [],
+  elapsed_time_sec: 2,
+  entrypoint_dir: '/app',
+  filename: '/app',
+  growth_rate: 0.5,
+  max_footprint_mb: 120,
+  max_footprint_python_fraction: 0.4,
+  memory: true,
+  program: '/app/work.py',
+  start_time_absolute: 1_700_000_000,
+  gpu: false,
+  gpu_device: '',
+  stacks: [],
+  samples: [
+    [2_000_000, 10],
+    [1_000_000, 5],
+    [1_500_000_000, 120],
+  ],
   files: {
     '/app/work.py': {
-      percent_cpu_time: 80, imports: [], leaks: {},
-      functions: [{ ...line(3, 'parse'), n_cpu_percent_python: 50 }, { ...line(10, 'crunch'), n_cpu_percent_c: 25 }],
+      percent_cpu_time: 80,
+      imports: [],
+      leaks: {},
+      functions: [
+        { ...line(3, 'parse'), n_cpu_percent_python: 50 },
+        { ...line(10, 'crunch'), n_cpu_percent_c: 25 },
+      ],
       lines: [
         line(1, 'import json\n', { n_cpu_percent_python: 5 }, 1),
-        line(4, '    data = json.loads(text)\n', { n_cpu_percent_python: 30, n_cpu_percent_c: 10, n_sys_percent: 2, n_malloc_mb: 50, n_peak_mb: 60, n_mallocs: 4, n_python_fraction: 0.25 }, 3),
+        line(
+          4,
+          '    data = json.loads(text)\n',
+          {
+            n_cpu_percent_python: 30,
+            n_cpu_percent_c: 10,
+            n_sys_percent: 2,
+            n_malloc_mb: 50,
+            n_peak_mb: 60,
+            n_mallocs: 4,
+            n_python_fraction: 0.25,
+          },
+          3,
+        ),
         line(5, '    return data\n', { n_cpu_percent_python: 10 }, 3),
         line(12, '    total = sum(x * x for x in data)\n', { n_cpu_percent_c: 25, n_copy_mb_s: 3 }, 10),
         line(20, 'print(total)\n'),
@@ -49,15 +102,31 @@ test('scalene: per-line CPU becomes line costs, split into Python, native and sy
   // 2 s elapsed: 30% of it is 600 ms.
   const costs = lineCosts(p, stackWeights(p));
   const byName = (name: string) => costs.get(Array.from({ length: p.funcs.length }, (_, f) => f).find((f) => funcName(p, f) === name)!)!;
-  assert.deepEqual([...byName('parse')].map(([l, c]) => [l, Math.round(c.self)]).sort(), [[4, 840], [5, 200]]);
-  assert.deepEqual([...byName('crunch')].map(([l, c]) => [l, Math.round(c.self)]), [[12, 500]]);
-  assert.deepEqual([...byName('<module>')].map(([l, c]) => [l, Math.round(c.self)]), [[1, 100]]);
+  assert.deepEqual([...byName('parse')].map(([l, c]) => [l, Math.round(c.self)]).sort(), [
+    [4, 840],
+    [5, 200],
+  ]);
+  assert.deepEqual(
+    [...byName('crunch')].map(([l, c]) => [l, Math.round(c.self)]),
+    [[12, 500]],
+  );
+  assert.deepEqual(
+    [...byName('<module>')].map(([l, c]) => [l, Math.round(c.self)]),
+    [[1, 100]],
+  );
   // Line 4's 42% is three samples: Python, native, system.
-  const line4 = Array.from({ length: p.frames.length }, (_, r) => r).filter((r) => p.frames.line[r] === 4).map((r) => CATEGORIES[p.frames.category[r]]).sort();
+  const line4 = Array.from({ length: p.frames.length }, (_, r) => r)
+    .filter((r) => p.frames.line[r] === 4)
+    .map((r) => CATEGORIES[p.frames.category[r]])
+    .sort();
   assert.deepEqual(line4, ['kernel', 'native', 'python']);
   const mem = (p.attachments.scalene as { lines: ScaleneLine[] }).lines.find((l) => l.line === 4)!;
   assert.deepEqual([mem.func, mem.mallocMb, mem.peakMb, mem.mallocs, mem.pythonFraction], ['parse', 50, 60, 4, 0.25]);
-  assert.equal((p.attachments.scalene as { lines: ScaleneLine[] }).lines.some((l) => l.line === 20), false, 'lines without cost are left out');
+  assert.equal(
+    (p.attachments.scalene as { lines: ScaleneLine[] }).lines.some((l) => l.line === 20),
+    false,
+    'lines without cost are left out',
+  );
   // The footprint samples (ns since the start, MB) in time order, as KiB.
   assert.deepEqual([...p.counters[0].time], [1, 2, 1500]);
   assert.deepEqual([...p.counters[0].value], [5 * 1024, 10 * 1024, 120 * 1024]);
@@ -67,7 +136,10 @@ test('scalene: per-line CPU becomes line costs, split into Python, native and sy
 test('scalene: bad input is one error', () => {
   assertFormatError(() => readScalene(utf8('{"elapsed_time_sec": 1, "files": {')), 'scalene', /unexpected end/);
   const shape = (value: unknown, pattern: RegExp) =>
-    assert.throws(() => readScalene(utf8(JSON.stringify(value))), (e) => e instanceof ProfileFormatError && pattern.test(e.message));
+    assert.throws(
+      () => readScalene(utf8(JSON.stringify(value))),
+      (e) => e instanceof ProfileFormatError && pattern.test(e.message),
+    );
   shape({ elapsed_time_sec: 'x', files: {} }, /elapsed_time_sec: expected a number/);
   shape({ elapsed_time_sec: 1, files: { a: { lines: [line(1, 'x', { n_cpu_percent_python: -3 })] } } }, /negative CPU percentage/);
   shape({ elapsed_time_sec: 1, files: { a: { lines: [{ line: 'x' }] } } }, /lines\[0\]\.lineno: expected a number/);

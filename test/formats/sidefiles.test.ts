@@ -39,7 +39,12 @@ test('side files are found by name next to the profile', () => {
     { path: file('run.prof.jit'), kind: 'jitlog' },
     { path: file('run.pypylog'), kind: 'pypylog' },
   ]);
-  assert.deepEqual(findSideFiles(file('zipped.prof')).map((f) => f.path).sort(), [file('zipped.jitlog.gz'), file('zipped.prof.pypylog.gz')]);
+  assert.deepEqual(
+    findSideFiles(file('zipped.prof'))
+      .map((f) => f.path)
+      .sort(),
+    [file('zipped.jitlog.gz'), file('zipped.prof.pypylog.gz')],
+  );
   assert.deepEqual(findSideFiles(file('alone.prof')), []);
 });
 
@@ -54,11 +59,17 @@ test('loading a PyPy profile attaches its JIT log and its PYPYLOG sections as ma
   assert.ok(jit.traces.length > 0, 'jitlog traces attached');
 
   const zipped = await loadWithSideFiles(file('zipped.prof'));
-  assert.equal(zipped.threads.reduce((n, t) => n + t.markers.length, 0), markers);
+  assert.equal(
+    zipped.threads.reduce((n, t) => n + t.markers.length, 0),
+    markers,
+  );
   assert.equal((zipped.attachments.jitlog as JitLog).traces.length, jit.traces.length);
 
   const without = await loadWithSideFiles(file('run.prof'), { sideFiles: false });
-  assert.equal(without.threads.reduce((n, t) => n + t.markers.length, 0), 0);
+  assert.equal(
+    without.threads.reduce((n, t) => n + t.markers.length, 0),
+    0,
+  );
   assert.equal(without.attachments.jitlog, undefined);
 });
 

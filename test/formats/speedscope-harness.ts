@@ -17,7 +17,14 @@ import { projectRoot } from '../helpers.js';
 import { readSpeedscope } from '../../src/formats/speedscope.js';
 import { CATEGORY_IDLE, type Profile } from '../../src/model/profile.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const speedscopeIndex = join(projectRoot, 'node_modules/speedscope/dist/release/index.html');
 
 export interface SpeedscopeImport {
@@ -62,14 +69,23 @@ export class SpeedscopeImporter {
       await page.goto(`${pathToFileURL(speedscopeIndex).href}#localProfilePath=nonexistent-profile.js`);
       await page.waitForFunction(() => (window as unknown as { speedscope?: unknown }).speedscope !== undefined);
       const base64 = Buffer.from(content).toString('base64');
-      await page.evaluate(([name, data]) => {
-        (window as unknown as { speedscope: { loadFileFromBase64(n: string, d: string): void } }).speedscope.loadFileFromBase64(name, data);
-      }, [fileName, base64] as const);
+      await page.evaluate(
+        ([name, data]) => {
+          (window as unknown as { speedscope: { loadFileFromBase64(n: string, d: string): void } }).speedscope.loadFileFromBase64(
+            name,
+            data,
+          );
+        },
+        [fileName, base64] as const,
+      );
       const exportButton = page.getByText(/^\W*Export$/); // the toolbar tab: an emoji, then "Export"
       const failed = page.getByText(/Something went wrong|Unrecognized format/i);
       const outcome = await Promise.race([
         exportButton.waitFor({ timeout: timeoutMs }).then(() => 'loaded' as const),
-        failed.first().waitFor({ timeout: timeoutMs }).then(() => 'failed' as const),
+        failed
+          .first()
+          .waitFor({ timeout: timeoutMs })
+          .then(() => 'failed' as const),
       ]).catch(() => 'timeout' as const);
       if (outcome !== 'loaded') {
         if (outcome === 'failed') errors.push(((await failed.first().textContent()) ?? 'failed').trim());

@@ -47,10 +47,11 @@ function nameStacks(p: Profile): Map<string, number> {
     const n = funcName(p, p.frames.func[p.stacks.frame[s]]);
     names[s] = pre < 0 ? n : `${names[pre]};${n}`;
   }
-  for (const t of p.threads) for (let i = 0; i < t.samples.length; i++) {
-    const s = t.samples.stack[i];
-    if (s >= 0 && t.samples.weight[i] > 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i] * scale);
-  }
+  for (const t of p.threads)
+    for (let i = 0; i < t.samples.length; i++) {
+      const s = t.samples.stack[i];
+      if (s >= 0 && t.samples.weight[i] > 0) out.set(names[s], (out.get(names[s]) ?? 0) + t.samples.weight[i] * scale);
+    }
   return out;
 }
 
@@ -66,7 +67,10 @@ for (const [label, make] of profiles) {
     const { importer, exported } = await importWithSpeedscope('out.speedscope.json', writeSpeedscope(profile));
     assert.equal(importer, 'speedscope json file');
     // Every thread is a profile in speedscope, with our names, frames, files, lines and weights.
-    assert.deepEqual(exported.threads.map((t) => t.name), profile.threads.map((t) => (t.name || `thread ${t.id}`) + (t.processId ? ` (pid ${t.processId})` : '')));
+    assert.deepEqual(
+      exported.threads.map((t) => t.name),
+      profile.threads.map((t) => (t.name || `thread ${t.id}`) + (t.processId ? ` (pid ${t.processId})` : '')),
+    );
     assertSameStacks(stackMultiset(exported), stackMultiset(profile), 1e-9);
   });
 

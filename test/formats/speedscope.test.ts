@@ -18,10 +18,25 @@ const stacks = (p: Profile) => Object.fromEntries([...stackMultiset(p)].sort());
 // evented (unit none): O a@0 O b@0 O c@0 C c@2 O d@2 C d@6 O c@6 C c@9 C b@14 C a@14 -> a;b;c 2+3, a;b;d 4, a;b 5.
 const sampledMs = { 'a;b': 5000, 'a;b;c': 5000, 'a;b;d': 4000 };
 const cases = [
-  { file: 'speedscope/simple-sampled.speedscope.json', threads: ['simple.speedscope.json'], unit: 'ms', stacks: sampledMs, version: '0.1.2' },
-  { file: 'speedscope/simple.speedscope.json', threads: ['simple.txt'], unit: 'samples', stacks: { 'a;b': 5, 'a;b;c': 5, 'a;b;d': 4 }, version: '0.0.1' },
   {
-    file: 'speedscope/two-sampled.speedscope.json', threads: ['one', 'two'], unit: 'ms', version: undefined,
+    file: 'speedscope/simple-sampled.speedscope.json',
+    threads: ['simple.speedscope.json'],
+    unit: 'ms',
+    stacks: sampledMs,
+    version: '0.1.2',
+  },
+  {
+    file: 'speedscope/simple.speedscope.json',
+    threads: ['simple.txt'],
+    unit: 'samples',
+    stacks: { 'a;b': 5, 'a;b;c': 5, 'a;b;d': 4 },
+    version: '0.0.1',
+  },
+  {
+    file: 'speedscope/two-sampled.speedscope.json',
+    threads: ['one', 'two'],
+    unit: 'ms',
+    version: undefined,
     stacks: { 'a;b': 10000, 'a;b;c': 10000, 'a;b;d': 8000 },
   },
 ];
@@ -33,7 +48,10 @@ for (const c of cases) {
     const p = readSpeedscope(bytes);
     assert.equal(p.meta.format, 'speedscope');
     assert.equal(p.meta.weightUnit, c.unit);
-    assert.deepEqual(p.threads.map((t) => t.name), c.threads);
+    assert.deepEqual(
+      p.threads.map((t) => t.name),
+      c.threads,
+    );
     assert.deepEqual(stacks(p), c.stacks);
     assert.equal(p.meta.extra.version, c.version);
     assert.deepEqual(p.meta.warnings, []);
@@ -59,10 +77,13 @@ test('speedscope: writer emits one sampled profile per thread over shared frames
   const doc = speedscopeDocument(b.build());
   // Frames are numbered as stacks are walked from the leaf.
   assert.deepEqual(doc.shared.frames, [{ name: 'g' }, { name: '<script>alert(1)</script>', file: 'x.py', line: 12 }]);
-  assert.deepEqual(doc.profiles.map((p) => [p.type, p.name, p.unit, p.endValue, p.samples, p.weights]), [
-    ['sampled', 'MainThread (pid 77)', 'milliseconds', 2.5, [[1, 0]], [2.5]],
-    ['sampled', 'worker (pid 77)', 'milliseconds', 1, [[1]], [1]],
-  ]);
+  assert.deepEqual(
+    doc.profiles.map((p) => [p.type, p.name, p.unit, p.endValue, p.samples, p.weights]),
+    [
+      ['sampled', 'MainThread (pid 77)', 'milliseconds', 2.5, [[1, 0]], [2.5]],
+      ['sampled', 'worker (pid 77)', 'milliseconds', 1, [[1]], [1]],
+    ],
+  );
   // Text survives JSON: the hostile name is data, not markup.
   assert.equal(JSON.parse(writeSpeedscope(b.build())).shared.frames[1].name, '<script>alert(1)</script>');
 });
@@ -95,14 +116,38 @@ test('speedscope: bad input is one error naming where', () => {
   assert.equal(e.offset, 200);
   assertFormatError(() => readSpeedscope(utf8('{"$schema": "x", "profiles": [1,}')), 'speedscope', /at byte 32/);
   assertShapeError({ $schema: schema, shared: { frames: [] }, profiles: {} }, /\$\.profiles: expected an array/);
-  assertShapeError({ $schema: schema, shared: { frames: [{ name: 3 }] }, profiles: [] }, /\$\.shared\.frames\[0\]\.name: expected a string/);
+  assertShapeError(
+    { $schema: schema, shared: { frames: [{ name: 3 }] }, profiles: [] },
+    /\$\.shared\.frames\[0\]\.name: expected a string/,
+  );
   const sampled = { type: 'sampled', name: 'x', unit: 'seconds', startValue: 0, endValue: 1 };
-  assertShapeError({ $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, samples: [[0, 5]], weights: [1] }] }, /samples\[0\]\[1\]: no frame 5/);
-  assertShapeError({ $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, samples: [[0]], weights: [] }] }, /0 weights for 1 samples/);
-  assertShapeError({ $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, unit: 'parsecs', samples: [], weights: [] }] }, /unknown unit "parsecs"/);
+  assertShapeError(
+    { $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, samples: [[0, 5]], weights: [1] }] },
+    /samples\[0\]\[1\]: no frame 5/,
+  );
+  assertShapeError(
+    { $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, samples: [[0]], weights: [] }] },
+    /0 weights for 1 samples/,
+  );
+  assertShapeError(
+    { $schema: schema, shared: { frames: [{ name: 'a' }] }, profiles: [{ ...sampled, unit: 'parsecs', samples: [], weights: [] }] },
+    /unknown unit "parsecs"/,
+  );
   const evented = { type: 'evented', name: 'x', unit: 'none', startValue: 0, endValue: 1 };
   assertShapeError(
-    { $schema: schema, shared: { frames: [{ name: 'a' }, { name: 'b' }] }, profiles: [{ ...evented, events: [{ type: 'O', at: 0, frame: 0 }, { type: 'C', at: 1, frame: 1 }] }] },
+    {
+      $schema: schema,
+      shared: { frames: [{ name: 'a' }, { name: 'b' }] },
+      profiles: [
+        {
+          ...evented,
+          events: [
+            { type: 'O', at: 0, frame: 0 },
+            { type: 'C', at: 1, frame: 1 },
+          ],
+        },
+      ],
+    },
     /events\[1\]: closes frame 1, which is not the innermost open frame/,
   );
 });
@@ -113,7 +158,9 @@ test('speedscope: huge weights and deep stacks', () => {
   const deep = {
     $schema: schema,
     shared: { frames: [{ name: 'r' }] },
-    profiles: [{ type: 'sampled', name: 'deep', unit: 'bytes', startValue: 0, endValue: 1e300, samples: [Array(depth).fill(0)], weights: [1e300] }],
+    profiles: [
+      { type: 'sampled', name: 'deep', unit: 'bytes', startValue: 0, endValue: 1e300, samples: [Array(depth).fill(0)], weights: [1e300] },
+    ],
   };
   const p = readSpeedscope(utf8(JSON.stringify(deep)));
   assert.equal(p.stacks.length, depth);

@@ -21,7 +21,10 @@ const collapsed = 'main;parse;λ 3\r\nmain;run 5\n';
 const callgrind = 'events: Ir\nfl=a.c\nfn=main\n1 7\ncfn=f\ncalls=1 2\n1 5\nfn=f\n2 5\n';
 
 test('text-encoding: UTF-16 LE and BE with a BOM read like UTF-8, for every text reader', async () => {
-  for (const [text, format] of [[collapsed, 'collapsed'], [callgrind, 'callgrind']] as const) {
+  for (const [text, format] of [
+    [collapsed, 'collapsed'],
+    [callgrind, 'callgrind'],
+  ] as const) {
     const expected = stackMultiset(await loadProfileBytes(new TextEncoder().encode(text), 'x.txt'));
     for (const endian of ['le', 'be'] as const) {
       const bytes = utf16(text, endian);

@@ -36,7 +36,13 @@ test('trace-event: B/E/X slices are the stacks, weighted by real time, per threa
   const p = readTraceEvents(bytes);
   assert.equal(p.meta.format, 'trace-event');
   assert.equal(p.meta.weightUnit, 'ms');
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, t.name]), [['1', '1', 'app'], ['1', '2', 'worker']]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id, t.name]),
+    [
+      ['1', '1', 'app'],
+      ['1', '2', 'worker'],
+    ],
+  );
   assert.deepEqual(stacks(p), {
     main: 0.3, // 1000-1100, 1400-1500, 1900-2000
     'main;parse': 0.3,
@@ -48,10 +54,13 @@ test('trace-event: B/E/X slices are the stacks, weighted by real time, per threa
   assert.deepEqual([...p.threads[0].samples.time], [0, 0.1, 0.4, 0.5, 0.6, 0.9]);
   assert.deepEqual([...p.threads[1].samples.time], [0.2]);
   assert.deepEqual(markers(p), [['tick', 0.25, 0.25, 0]]);
-  assert.deepEqual(p.counters.map((c) => [c.name, [...c.time], [...c.value]]), [
-    ['heap.used (app, pid 1)', [0, 0.8], [10, 15]],
-    ['heap.total (app, pid 1)', [0, 0.8], [20, 20]],
-  ]);
+  assert.deepEqual(
+    p.counters.map((c) => [c.name, [...c.time], [...c.value]]),
+    [
+      ['heap.used (app, pid 1)', [0, 0.8], [10, 15]],
+      ['heap.total (app, pid 1)', [0, 0.8], [20, 20]],
+    ],
+  );
   assert.deepEqual(p.meta.warnings, []);
   assertExportRoundTrip(p, 'speedscope');
   assertExportRoundTrip(p, 'collapsed', { scale: 1000 });
@@ -59,34 +68,40 @@ test('trace-event: B/E/X slices are the stacks, weighted by real time, per threa
 
 test('trace-event: ends are matched like speedscope matches them', () => {
   // An end that does not match the innermost slice is skipped; same-time ends are reordered to match.
-  const p = readTraceEvents(json([
-    { name: 'a', ph: 'B', pid: 0, tid: 0, ts: 0 },
-    { name: 'b', ph: 'B', pid: 0, tid: 0, ts: 1000 },
-    { name: 'a', ph: 'E', pid: 0, tid: 0, ts: 3000 },
-    { name: 'b', ph: 'E', pid: 0, tid: 0, ts: 3000 },
-    { name: 'zzz', ph: 'E', pid: 0, tid: 0, ts: 3500 },
-    { name: 'c', ph: 'B', pid: 0, tid: 0, ts: 4000 },
-    { name: 'c', ph: 'E', pid: 0, tid: 0, ts: 4000 }, // zero length: opens, then closes
-  ]));
+  const p = readTraceEvents(
+    json([
+      { name: 'a', ph: 'B', pid: 0, tid: 0, ts: 0 },
+      { name: 'b', ph: 'B', pid: 0, tid: 0, ts: 1000 },
+      { name: 'a', ph: 'E', pid: 0, tid: 0, ts: 3000 },
+      { name: 'b', ph: 'E', pid: 0, tid: 0, ts: 3000 },
+      { name: 'zzz', ph: 'E', pid: 0, tid: 0, ts: 3500 },
+      { name: 'c', ph: 'B', pid: 0, tid: 0, ts: 4000 },
+      { name: 'c', ph: 'E', pid: 0, tid: 0, ts: 4000 }, // zero length: opens, then closes
+    ]),
+  );
   assert.deepEqual(stacks(p), { a: 1, 'a;b': 2 });
   assert.deepEqual(p.meta.warnings, ['1 end events matched no open slice of the same name and were skipped']);
   // Slices left open end at the thread's last matched event.
-  const open = readTraceEvents(json([
-    { name: 'a', ph: 'B', pid: 0, tid: 0, ts: 0 },
-    { name: 'b', ph: 'X', pid: 0, tid: 0, ts: 500, dur: 500 },
-  ]));
+  const open = readTraceEvents(
+    json([
+      { name: 'a', ph: 'B', pid: 0, tid: 0, ts: 0 },
+      { name: 'b', ph: 'X', pid: 0, tid: 0, ts: 500, dur: 500 },
+    ]),
+  );
   assert.deepEqual(stacks(open), { a: 0.5, 'a;b': 0.5 });
   assert.match(open.meta.warnings.join(), /1 slices were still open/);
 });
 
 test('trace-event: VizTracer and Hermes names carry files and lines; ts may be strings', () => {
-  const p = readTraceEvents(json({
-    traceEvents: [
-      { name: 'fib (/home/u/fib.py:3)', ph: 'X', pid: 5, tid: 5, ts: '10', dur: 40, cat: 'FEE' },
-      { name: 'run', ph: 'X', pid: 5, tid: 5, ts: '60', dur: 10, args: { url: 'app.js', line: 7, column: 1 } },
-    ],
-    viztracer_metadata: { version: '0.16.0' },
-  }));
+  const p = readTraceEvents(
+    json({
+      traceEvents: [
+        { name: 'fib (/home/u/fib.py:3)', ph: 'X', pid: 5, tid: 5, ts: '10', dur: 40, cat: 'FEE' },
+        { name: 'run', ph: 'X', pid: 5, tid: 5, ts: '60', dur: 10, args: { url: 'app.js', line: 7, column: 1 } },
+      ],
+      viztracer_metadata: { version: '0.16.0' },
+    }),
+  );
   const fib = p.frames.func[p.stacks.frame[0]];
   assert.deepEqual([funcName(p, fib), funcFile(p, fib), p.funcs.line[fib]], ['fib', '/home/u/fib.py', 3]);
   const run = p.frames.func[p.stacks.frame[1]];
@@ -97,26 +112,63 @@ test('trace-event: DevTools traces: CPU profile chunks are the samples, slices b
   const chunkNodes = [
     { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1, scriptId: 0 } },
     { id: 2, parent: 1, callFrame: { functionName: 'main', url: 'https://x/app.js', lineNumber: 0, columnNumber: 0, scriptId: 1 } },
-    { id: 3, parent: 2, callFrame: { functionName: '<img src=x onerror=alert(1)>', url: 'https://x/app.js', lineNumber: 4, columnNumber: 0, scriptId: 1 } },
+    {
+      id: 3,
+      parent: 2,
+      callFrame: { functionName: '<img src=x onerror=alert(1)>', url: 'https://x/app.js', lineNumber: 4, columnNumber: 0, scriptId: 1 },
+    },
   ];
   const events = [
     { name: 'thread_name', ph: 'M', pid: 10, tid: 11, args: { name: 'CrRendererMain' } },
     { name: 'Profile', ph: 'P', id: '0x1', pid: 10, tid: 11, ts: 0, args: { data: { startTime: 5000 } } },
     // Chunks may come from a helper thread: the Profile event names the sampled one.
-    { name: 'ProfileChunk', ph: 'P', id: '0x1', pid: 10, tid: 99, ts: 1, args: { data: { cpuProfile: { nodes: chunkNodes, samples: [2, 3] }, timeDeltas: [100, 100] } } },
-    { name: 'ProfileChunk', ph: 'P', id: '0x1', pid: 10, tid: 99, ts: 2, args: { data: { cpuProfile: { samples: [3, 3, 77] }, timeDeltas: [100, 100, 250] } } },
+    {
+      name: 'ProfileChunk',
+      ph: 'P',
+      id: '0x1',
+      pid: 10,
+      tid: 99,
+      ts: 1,
+      args: { data: { cpuProfile: { nodes: chunkNodes, samples: [2, 3] }, timeDeltas: [100, 100] } },
+    },
+    {
+      name: 'ProfileChunk',
+      ph: 'P',
+      id: '0x1',
+      pid: 10,
+      tid: 99,
+      ts: 2,
+      args: { data: { cpuProfile: { samples: [3, 3, 77] }, timeDeltas: [100, 100, 250] } },
+    },
     { name: 'ProfileChunk', ph: 'P', id: '0x1', pid: 10, tid: 99, ts: 3, args: {} },
     { name: 'RunTask', ph: 'X', pid: 10, tid: 11, ts: 5050, dur: 300, cat: 'toplevel' },
     { name: 'Profile', ph: 'P', id: '0x2', pid: 20, tid: 21, ts: 0, args: { data: { startTime: 5000 } } },
-    { name: 'ProfileChunk', ph: 'P', id: '0x2', pid: 20, tid: 21, ts: 1, args: { data: { cpuProfile: { nodes: chunkNodes.slice(0, 2), samples: [2] }, timeDeltas: [7] } } },
+    {
+      name: 'ProfileChunk',
+      ph: 'P',
+      id: '0x2',
+      pid: 20,
+      tid: 21,
+      ts: 1,
+      args: { data: { cpuProfile: { nodes: chunkNodes.slice(0, 2), samples: [2] }, timeDeltas: [7] } },
+    },
   ];
   const bytes = json({ traceEvents: events });
   assertSniffsAs(bytes, 'trace-event');
   const p = readTraceEvents(bytes);
   assert.equal(p.meta.format, 'chrome');
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, t.name, t.samples.length]), [['10', '11', 'CrRendererMain', 4], ['20', '21', '', 1]]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id, t.name, t.samples.length]),
+    [
+      ['10', '11', 'CrRendererMain', 4],
+      ['20', '21', '', 1],
+    ],
+  );
   // Sample 77 names a node the trace lost: left out, the sample before it lasts until it.
-  assert.deepEqual(stacks(p), { 'main (https://x/app.js:1)': 0.1, 'main (https://x/app.js:1);<img src=x onerror=alert(1)> (https://x/app.js:5)': 0.45 });
+  assert.deepEqual(stacks(p), {
+    'main (https://x/app.js:1)': 0.1,
+    'main (https://x/app.js:1);<img src=x onerror=alert(1)> (https://x/app.js:5)': 0.45,
+  });
   assert.match(p.meta.warnings.join(), /1 samples name call tree nodes the profile does not have/);
   // Both profiles share the trace clock: the second's only sample is at 5007 us, 0.093 ms before the first's first.
   assert.deepEqual([...p.threads[1].samples.time], [0]);
@@ -137,29 +189,42 @@ test('trace-event: an old timeline CpuProfile event carries a whole profile', ()
   };
   const p = readTraceEvents(json([{ name: 'CpuProfile', ph: 'I', pid: 1, tid: 2, ts: 1000, cat: 'x', args: { data: { cpuProfile } } }]));
   assert.deepEqual(stacks(p), { 'go (a.js:2)': 0.05 });
-  assert.deepEqual(p.threads.map((t) => [t.id, t.samples.length]), [['2', 3]]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.id, t.samples.length]),
+    [['2', 3]],
+  );
 });
 
 test('trace-event: samples with stackFrames (the third layout)', () => {
-  const p = readTraceEvents(json({
-    traceEvents: [{ name: 'thread_name', ph: 'M', pid: 1, tid: '7', args: { name: 'js' } }],
-    stackFrames: { 1: { name: 'root', category: 'c' }, 2: { name: 'f', category: 'c', parent: 1 } },
-    samples: [
-      { pid: 1, tid: '7', ts: '1000', sf: 1, weight: '1' },
-      { pid: 1, tid: '7', ts: '1500', sf: 2, weight: '1' },
-      { pid: 1, tid: '7', ts: '1600', sf: 2, weight: '1' },
-    ],
-  }));
+  const p = readTraceEvents(
+    json({
+      traceEvents: [{ name: 'thread_name', ph: 'M', pid: 1, tid: '7', args: { name: 'js' } }],
+      stackFrames: { 1: { name: 'root', category: 'c' }, 2: { name: 'f', category: 'c', parent: 1 } },
+      samples: [
+        { pid: 1, tid: '7', ts: '1000', sf: 1, weight: '1' },
+        { pid: 1, tid: '7', ts: '1500', sf: 2, weight: '1' },
+        { pid: 1, tid: '7', ts: '1600', sf: 2, weight: '1' },
+      ],
+    }),
+  );
   assert.deepEqual(stacks(p), { 'root (c)': 0.5, 'root (c);f (c)': 0.1 });
   assert.equal(p.threads[0].name, 'js');
 });
 
 test('trace-event: a trace cut off mid-way is read up to the cut, with a warning', () => {
   const whole = '[{"name":"a","ph":"X","pid":1,"tid":1,"ts":0,"dur":10},\n{"name":"b","ph":"X","pid":1,"tid":1,"ts":20,"dur":10},';
-  for (const [text, dropped] of [[whole, false], [whole + '\n\n', false], [whole.slice(0, -1), false], [whole + '{"name":"c","ph":"X","pi', true]] as const) {
+  for (const [text, dropped] of [
+    [whole, false],
+    [whole + '\n\n', false],
+    [whole.slice(0, -1), false],
+    [whole + '{"name":"c","ph":"X","pi', true],
+  ] as const) {
     const p = readTraceEvents(utf8(text));
     assert.deepEqual(stacks(p), { a: 0.01, b: 0.01 });
-    assert.equal(p.meta.warnings[0], `the trace ends without closing its event list${dropped ? ' (the last, unfinished event was dropped)' : ''}`);
+    assert.equal(
+      p.meta.warnings[0],
+      `the trace ends without closing its event list${dropped ? ' (the last, unfinished event was dropped)' : ''}`,
+    );
   }
 });
 
@@ -173,7 +238,10 @@ test('trace-event: the streaming reader gives the same profile whatever the chun
     }
     const streamed = await readTraceEventStream(chunks());
     assert.deepEqual(stacks(streamed), stacks(whole), `chunks of ${size}`);
-    assert.deepEqual(streamed.threads.map((t) => t.markers.length), whole.threads.map((t) => t.markers.length));
+    assert.deepEqual(
+      streamed.threads.map((t) => t.markers.length),
+      whole.threads.map((t) => t.markers.length),
+    );
   }
   // The loader streams big files: a tiny threshold forces the streaming path.
   const path = testData('formats/trace-event/node-trace-events.json');
@@ -216,20 +284,33 @@ test('trace-event: bad input is one error with a position', () => {
   assertFormatError(() => readTraceEvents(utf8('[3]')), 'trace-event', /event 0: expected an event object/);
   assertFormatError(() => readTraceEvents(utf8('{"traceEvents": [], "x": ')), 'trace-event', /unexpected end of input/);
   assertFormatError(() => readTraceEvents(utf8('{"traceEvents": [] "x": 1}')), 'trace-event', /expected ',' or '\}'/);
-  assertFormatError(() => readTraceEvents(json({ traceEvents: [{ name: 'ProfileChunk', ph: 'P', args: { data: { cpuProfile: { samples: [1] }, timeDeltas: [] } } }] })), 'trace-event', /0 deltas for 1 samples/);
+  assertFormatError(
+    () =>
+      readTraceEvents(
+        json({ traceEvents: [{ name: 'ProfileChunk', ph: 'P', args: { data: { cpuProfile: { samples: [1] }, timeDeltas: [] } } }] }),
+      ),
+    'trace-event',
+    /0 deltas for 1 samples/,
+  );
 });
 
 test('trace-event: async spans (b/e, S/F) become markers on the thread that began them', () => {
-  const p = readTraceEvents(json([
-    { name: 'fetch', ph: 'b', cat: 'net', id: '0x1', pid: 1, tid: 1, ts: 0, args: { url: 'a' } },
-    { name: 'fetch', ph: 'b', cat: 'net', id: '0x2', pid: 1, tid: 1, ts: 100 },
-    { name: 'fetch', ph: 'e', cat: 'net', id: '0x1', pid: 1, tid: 2, ts: 500 },
-    { name: 'fetch', ph: 'e', cat: 'net', id: '0x2', pid: 1, tid: 2, ts: 300 },
-    { name: 'load', ph: 'S', cat: 'x', id: 7, pid: 1, tid: 1, ts: 50 },
-    { name: 'load', ph: 'F', cat: 'x', id: 7, pid: 1, tid: 1, ts: 60 },
-    { name: 'lost', ph: 'e', cat: 'x', id: 9, pid: 1, tid: 1, ts: 70 },
-  ]));
-  assert.deepEqual(markers(p).sort(), [['fetch', 0, 0.5, 0], ['fetch', 0.1, 0.3, 0], ['load', 0.05, 0.06, 0]]);
+  const p = readTraceEvents(
+    json([
+      { name: 'fetch', ph: 'b', cat: 'net', id: '0x1', pid: 1, tid: 1, ts: 0, args: { url: 'a' } },
+      { name: 'fetch', ph: 'b', cat: 'net', id: '0x2', pid: 1, tid: 1, ts: 100 },
+      { name: 'fetch', ph: 'e', cat: 'net', id: '0x1', pid: 1, tid: 2, ts: 500 },
+      { name: 'fetch', ph: 'e', cat: 'net', id: '0x2', pid: 1, tid: 2, ts: 300 },
+      { name: 'load', ph: 'S', cat: 'x', id: 7, pid: 1, tid: 1, ts: 50 },
+      { name: 'load', ph: 'F', cat: 'x', id: 7, pid: 1, tid: 1, ts: 60 },
+      { name: 'lost', ph: 'e', cat: 'x', id: 9, pid: 1, tid: 1, ts: 70 },
+    ]),
+  );
+  assert.deepEqual(markers(p).sort(), [
+    ['fetch', 0, 0.5, 0],
+    ['fetch', 0.1, 0.3, 0],
+    ['load', 0.05, 0.06, 0],
+  ]);
   assert.deepEqual(p.threads[0].markers.data.filter(Boolean), [{ url: 'a' }]);
   assert.match(p.meta.warnings.join(), /1 "unmatched e"/);
 });

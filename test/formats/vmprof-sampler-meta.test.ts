@@ -31,7 +31,13 @@ interface Sample {
 }
 
 /** A file as the agent writes it: 8-byte words, version 6, the sampler's META keys. */
-function samplerFile(options: { samples: Sample[]; meta: Record<string, string>; flags?: number; sampler?: boolean; periodUsec?: number }): Uint8Array {
+function samplerFile(options: {
+  samples: Sample[];
+  meta: Record<string, string>;
+  flags?: number;
+  sampler?: boolean;
+  periodUsec?: number;
+}): Uint8Array {
   const enc = new VmprofEncoder();
   enc.staticHeader(options.periodUsec ?? 1000);
   enc.header(6, options.flags ?? FLAG_REAL_TIME, 'cpython');
@@ -113,7 +119,14 @@ test('ts:<n> marks: records between marks are interpolated, the last stretch run
   // ten records of two threads, file order; marks at records 0, 4 and 8 (all threads counted)
   const samples: Sample[] = [];
   for (let i = 0; i < 10; i++) samples.push({ entries: [WORK, MAIN], tid: i % 2 === 0 ? 0x10 : 0x20, rss: 1000 + i });
-  const meta = { 'thread_name:0x10': 'a', 'thread_name:0x20': 'b', 'ts:0': '0.000', 'ts:4': '40.000', 'ts:8': '50.000', duration_s: '0.070000' };
+  const meta = {
+    'thread_name:0x10': 'a',
+    'thread_name:0x20': 'b',
+    'ts:0': '0.000',
+    'ts:4': '40.000',
+    'ts:8': '50.000',
+    duration_s: '0.070000',
+  };
   const bytes = samplerFile({ samples, meta, flags: FLAG_REAL_TIME | FLAG_MEMORY });
   // record i was written at 0, 10, 20, 30, 40 (10 ms apart up to mark 4), 42.5, 45, 47.5, 50
   // (2.5 ms apart up to mark 8), then 60 (10 ms apart to the end at 70 ms). Each record stands
@@ -121,12 +134,21 @@ test('ts:<n> marks: records between marks are interpolated, the last stretch run
   const expected = [0, 9, 19, 29, 39, 41.5, 44, 46.5, 49, 59];
   for (const p of [readVmprof(bytes), await readVmprofStream(chunks(bytes, 7))]) {
     assertModelInvariants(p);
-    assert.deepEqual(Array.from(p.threads[threadByName(p, 'a')].samples.time), expected.filter((_, i) => i % 2 === 0));
-    assert.deepEqual(Array.from(p.threads[threadByName(p, 'b')].samples.time), expected.filter((_, i) => i % 2 === 1));
+    assert.deepEqual(
+      Array.from(p.threads[threadByName(p, 'a')].samples.time),
+      expected.filter((_, i) => i % 2 === 0),
+    );
+    assert.deepEqual(
+      Array.from(p.threads[threadByName(p, 'b')].samples.time),
+      expected.filter((_, i) => i % 2 === 1),
+    );
     const rss = p.counters.find((c) => c.name === 'RSS');
     assert.ok(rss);
     assert.deepEqual(Array.from(rss.time), expected);
-    assert.deepEqual(Array.from(rss.value), expected.map((_, i) => 1000 + i));
+    assert.deepEqual(
+      Array.from(rss.value),
+      expected.map((_, i) => 1000 + i),
+    );
   }
   // no marks: the reader's i * period stays
   const plain = readVmprof(samplerFile({ samples, meta: { 'thread_name:0x10': 'a' } }));
@@ -155,32 +177,62 @@ function* chunks(bytes: Uint8Array, size: number): Iterable<Uint8Array> {
 test('merged --subprocesses file (merge.ts): each thread gets its pid, children are timed on their own marks', () => {
   const parent = samplerFile({
     samples: [0, 1, 2, 3].map(() => ({ entries: [WORK, MAIN], tid: 0x10 })),
-    meta: { pid: '100', 'thread_name:0x10': 'MainThread', start_monotonic: '1000.000000', 'ts:0': '0.000', 'ts:2': '20.000', duration_s: '0.040000' },
+    meta: {
+      pid: '100',
+      'thread_name:0x10': 'MainThread',
+      start_monotonic: '1000.000000',
+      'ts:0': '0.000',
+      'ts:2': '20.000',
+      duration_s: '0.040000',
+    },
   });
   const child = samplerFile({
     samples: [0, 1, 2, 3].map((i) => ({ entries: i === 1 ? [IDLE, NAP] : [NAP], tid: 0x30 })),
     // started 2 ms after the parent: its marks are shifted by 2 ms when merged
-    meta: { pid: '200', 'thread_name:0x30': 'MainThread', start_monotonic: '1000.002000', 'ts:0': '3.000', 'ts:2': '13.000', duration_s: '0.030000' },
+    meta: {
+      pid: '200',
+      'thread_name:0x30': 'MainThread',
+      start_monotonic: '1000.002000',
+      'ts:0': '3.000',
+      'ts:2': '13.000',
+      duration_s: '0.030000',
+    },
   });
   const merged = mergeChildProfiles(parent, [{ pid: '200', bytes: child }]);
   assert.deepEqual(merged.merged, ['200']);
   const p = readVmprof(merged.bytes);
   assertModelInvariants(p);
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id]), [['100', '0x10'], ['200', '0x30']]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id]),
+    [
+      ['100', '0x10'],
+      ['200', '0x30'],
+    ],
+  );
   // parent: records 0..3 written at 0, 10 (marks 0 -> 0 ms, 2 -> 20 ms), 20, 30 (stop at 40 ms);
   // each look's run of records spreads over the time since the previous run
   assert.deepEqual(Array.from(p.threads[0].samples.time), [0, 5, 20, 25]);
   // child (started at 2 ms): records 4..7 written at 5, 10 (marks 4 -> 5 ms, 6 -> 15 ms), 15,
   // 23.5 (stop at 2 + 30 ms). The 2 ms shift comes from subtracting seconds as floats: compare to the microsecond.
-  assert.deepEqual(Array.from(p.threads[1].samples.time, (t) => Math.round(t * 1000) / 1000), [5, 7.5, 15, 19.25]);
+  assert.deepEqual(
+    Array.from(p.threads[1].samples.time, (t) => Math.round(t * 1000) / 1000),
+    [5, 7.5, 15, 19.25],
+  );
   assert.deepEqual(leafs(p, 1), ['nap[python]', '<idle>[idle]', 'nap[python]', 'nap[python]']);
 });
 
-test('merged file from PyPy\'s own _vmprof (no sampler META): threads still get their pids, nothing else changes', () => {
-  const one = (pid: string, tid: number) => samplerFile({ samples: [{ entries: [IDLE, MAIN], tid }], meta: { pid, 'ts:0': '5.000' }, sampler: false });
+test("merged file from PyPy's own _vmprof (no sampler META): threads still get their pids, nothing else changes", () => {
+  const one = (pid: string, tid: number) =>
+    samplerFile({ samples: [{ entries: [IDLE, MAIN], tid }], meta: { pid, 'ts:0': '5.000' }, sampler: false });
   const merged = mergeChildProfiles(one('100', 0x10), [{ pid: '200', bytes: one('200', 0x30) }]);
   const p = readVmprof(merged.bytes);
-  assert.deepEqual(p.threads.map((t) => [t.processId, t.id, Array.from(t.samples.time)]), [['100', '0x10', [0]], ['200', '0x30', [1]]]);
+  assert.deepEqual(
+    p.threads.map((t) => [t.processId, t.id, Array.from(t.samples.time)]),
+    [
+      ['100', '0x10', [0]],
+      ['200', '0x30', [1]],
+    ],
+  );
   assert.deepEqual(leafs(p, 0), ['<idle>[native]']);
 });
 
@@ -207,7 +259,10 @@ test('real --wall recording: the sleeping thread is idle to hideIdle, and sample
       const { time, length } = p.threads[t].samples;
       // both threads ran through the middle of the run (start-up and shutdown vary with load)
       assert.ok(time[0] < 0.5 * durationMs, `${p.threads[t].name} starts at ${time[0]} of ${durationMs} ms`);
-      assert.ok(time[length - 1] > 0.5 * durationMs && time[length - 1] <= durationMs + 1, `${p.threads[t].name} ends at ${time[length - 1]} of ${durationMs} ms`);
+      assert.ok(
+        time[length - 1] > 0.5 * durationMs && time[length - 1] <= durationMs + 1,
+        `${p.threads[t].name} ends at ${time[length - 1]} of ${durationMs} ms`,
+      );
     }
     const mainTimes = p.threads[main].samples;
     assert.ok(mainTimes.time[mainTimes.length - 1] > 0.8 * durationMs, 'the computing thread runs to the end');
@@ -218,7 +273,16 @@ test('real --wall recording: the sleeping thread is idle to hideIdle, and sample
 });
 
 test('real --subprocesses recording: parent, pool worker and subprocess threads are in distinct processes', async () => {
-  const run = await runPyrometer(['record', '--in-process', '--subprocesses', '-o', 'all.prof', '--', 'python3', dataPath('parent_child.py')]);
+  const run = await runPyrometer([
+    'record',
+    '--in-process',
+    '--subprocesses',
+    '-o',
+    'all.prof',
+    '--',
+    'python3',
+    dataPath('parent_child.py'),
+  ]);
   try {
     assert.equal(run.code, 0, run.stderr);
     const p = await readProfile(join(run.dir, 'all.prof'));
@@ -247,7 +311,10 @@ test('real --subprocesses recording: parent, pool worker and subprocess threads 
       if (!Number.isFinite(endMs)) continue; // a child killed before it wrote its end
       const first = t.samples.time[0];
       const last = t.samples.time[t.samples.length - 1];
-      assert.ok(first >= startMs - 1 && last <= endMs + 1, `${t.processId}/${t.id}: samples ${first}..${last} ms, sampler ran ${startMs}..${endMs} ms`);
+      assert.ok(
+        first >= startMs - 1 && last <= endMs + 1,
+        `${t.processId}/${t.id}: samples ${first}..${last} ms, sampler ran ${startMs}..${endMs} ms`,
+      );
     }
   } finally {
     removeDir(run.dir);

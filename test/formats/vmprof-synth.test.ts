@@ -114,11 +114,17 @@ for (const layout of LAYOUTS) {
       assert.deepEqual(t.work, { self: 3, total: 3, kind: 'python' });
       assert.deepEqual(t.main, { self: 1, total: 4, kind: 'python' });
       if (version >= 1) {
-        assert.deepEqual(p.threads.map((th) => th.id), layout.addrSize > layout.wordSize ? ['16', '32'] : ['0x10', '0x20']);
+        assert.deepEqual(
+          p.threads.map((th) => th.id),
+          layout.addrSize > layout.wordSize ? ['16', '32'] : ['0x10', '0x20'],
+        );
         assert.equal(p.threads[0].name, 'worker');
         assert.deepEqual(Array.from(p.threads[0].samples.time), version >= 7 ? [0, 500, 1500] : [0, 2, 6]);
       } else {
-        assert.deepEqual(p.threads.map((th) => th.id), ['0']);
+        assert.deepEqual(
+          p.threads.map((th) => th.id),
+          ['0'],
+        );
         assert.deepEqual(Array.from(p.threads[0].samples.time), [0, 2, 4, 6]);
       }
       const memory = version === 3 || version >= 4;
@@ -196,16 +202,55 @@ test('vmprof synthesized: PyPy tagged stacks with every kind', () => {
     enc.name(MAIN, 'py:main:1:a.py').name(WORK, 'py:f:5:a.py').name(0x3000, 'py:g:9:a.py');
     const pairs = (rootFirst: [number, Address][]): Address[] => rootFirst.reverse().flat();
     // CODE main > CODE f > JITTED f > JITTED g > ASSEMBLER: f and g run as JIT code
-    enc.stack(pairs([[1, MAIN], [1, WORK], [3, WORK], [3, 0x3000], [6, 0x7000]]), 0);
-    enc.stack(pairs([[1, MAIN], [5, 0]]), 0);
-    enc.stack(pairs([[1, MAIN], [2, 0], [4, 0], [7, 0x9000], [6, 0x7100]]), 0);
-    enc.stack(pairs([[1, MAIN], [9, 1]]), 0);
-    enc.stack(pairs([[1, MAIN], [3, 0x4444]]), 0);
+    enc.stack(
+      pairs([
+        [1, MAIN],
+        [1, WORK],
+        [3, WORK],
+        [3, 0x3000],
+        [6, 0x7000],
+      ]),
+      0,
+    );
+    enc.stack(
+      pairs([
+        [1, MAIN],
+        [5, 0],
+      ]),
+      0,
+    );
+    enc.stack(
+      pairs([
+        [1, MAIN],
+        [2, 0],
+        [4, 0],
+        [7, 0x9000],
+        [6, 0x7100],
+      ]),
+      0,
+    );
+    enc.stack(
+      pairs([
+        [1, MAIN],
+        [9, 1],
+      ]),
+      0,
+    );
+    enc.stack(
+      pairs([
+        [1, MAIN],
+        [3, 0x4444],
+      ]),
+      0,
+    );
     enc.nativeSymbol(0x9000, 'n:pypy_g_foo:0:-');
     enc.trailer(0);
     const p = readVmprof(enc.bytes());
     assert.deepEqual(p.meta.flags, ['rpython']);
-    assert.deepEqual(p.threads.map((t) => t.id), ['0']);
+    assert.deepEqual(
+      p.threads.map((t) => t.id),
+      ['0'],
+    );
     assert.deepEqual(paths(p), [
       'main[python] > f[jit] > g[jit]',
       'main[python] > <GC>[gc]',
@@ -231,7 +276,10 @@ test('vmprof synthesized: 64-bit addresses above 2^53 stay exact', () => {
   enc.trailer(0);
   const p = readVmprof(enc.bytes());
   assert.deepEqual(paths(p), ['a[python] > <unknown 0x7700000000000118>[python]', 'a[python]']);
-  assert.deepEqual(p.threads.map((t) => t.id), ['0xffffffffffff0000']);
+  assert.deepEqual(
+    p.threads.map((t) => t.id),
+    ['0xffffffffffff0000'],
+  );
 });
 
 test('vmprof synthesized: a header after samples, and identical raw stacks on different threads', () => {
@@ -340,11 +388,20 @@ test('vmprof: streaming in chunks of 1, 7 and 4096 bytes gives the same profile 
 test('vmprof: bad input is one ProfileFormatError with its offset', () => {
   const enc = () => new VmprofEncoder({ wordSize: 8, addrSize: 8 }).staticHeader(1000);
   assertFormatError(() => readVmprof(new Uint8Array(0)), 'vmprof', /header.*too short/);
-  assertFormatError(() => readVmprof(new TextEncoder().encode('hello, this is not a profile at all')), 'vmprof', /VMProf header.*at byte 0/);
+  assertFormatError(
+    () => readVmprof(new TextEncoder().encode('hello, this is not a profile at all')),
+    'vmprof',
+    /VMProf header.*at byte 0/,
+  );
   assertFormatError(() => readVmprof(enc().header(6, 0, 'cpython').u8(0x09).bytes()), 'vmprof', /record marker.*0x09.*at byte 52/);
   assertFormatError(() => readVmprof(enc().header(8, 0, 'cpython').bytes()), 'vmprof', /version from 0 to 7, found 8/);
   assertFormatError(() => readVmprof(enc().header(6, 0, 'x').header(6, 0, 'x').bytes()), 'vmprof', /one header record/);
-  const deep = enc().header(6, 0, 'cpython').u8(1).word(1).word(1 << 20).bytes();
+  const deep = enc()
+    .header(6, 0, 'cpython')
+    .u8(1)
+    .word(1)
+    .word(1 << 20)
+    .bytes();
   assertFormatError(() => readVmprof(deep), 'vmprof', /stack depth.*at byte 61/);
   const zeroCount = enc().header(6, 0, 'cpython').u8(1).word(0).word(0).word(0).bytes();
   assertFormatError(() => readVmprof(zeroCount), 'vmprof', /sample count/);
@@ -367,7 +424,11 @@ test('vmprof synthesized: the stack cache tells apart words that are equal as do
   }
   enc.trailer(0);
   const p = readVmprof(enc.bytes());
-  const expected = ['main[python] > <unknown frame kind 0>[other]', 'main[python] > <unknown frame kind -1>[other]', 'main[python] > <unknown 0x7ff8000000000001>[python]'];
+  const expected = [
+    'main[python] > <unknown frame kind 0>[other]',
+    'main[python] > <unknown frame kind -1>[other]',
+    'main[python] > <unknown 0x7ff8000000000001>[python]',
+  ];
   assert.deepEqual(paths(p), [...expected, ...expected, ...expected]);
 });
 
@@ -410,7 +471,11 @@ test('vmprof synthesized: plain stacks of one length that differ only in words t
     variants.push(variantAt(3, 0), variantAt(5, skipped));
     const expected: string[] = [];
     const pathOf = (innermostFirst: Address[]) =>
-      innermostFirst.filter((a) => names.has(a)).reverse().map((a) => `${names.get(a)}[python]`).join(' > ');
+      innermostFirst
+        .filter((a) => names.has(a))
+        .reverse()
+        .map((a) => `${names.get(a)}[python]`)
+        .join(' > ');
     for (let round = 0; round < 3; round++) {
       for (const s of [base, ...variants]) {
         enc.stack(s, 7, 100 + round);
@@ -432,7 +497,12 @@ test('vmprof synthesized: two code objects of one function make one stack, not t
   enc.stack([MAIN]).stack([WORK]).stack([0x3000, MAIN]).stack([0x3000, WORK]);
   enc.trailer(0);
   const p = readVmprof(enc.bytes());
-  assert.deepEqual(paths(p), ['main[python]', 'main[python]', 'main[python] > <unknown 0x3000>[python]', 'main[python] > <unknown 0x3000>[python]']);
+  assert.deepEqual(paths(p), [
+    'main[python]',
+    'main[python]',
+    'main[python] > <unknown 0x3000>[python]',
+    'main[python] > <unknown 0x3000>[python]',
+  ]);
   assert.equal(p.stacks.length, 2);
   assert.deepEqual([...p.threads[0].samples.stack], [0, 0, 1, 1]);
 });

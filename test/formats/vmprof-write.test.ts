@@ -48,7 +48,14 @@ function summary(p: Profile) {
   };
 }
 
-for (const file of ['example.prof', 'example_with_lines.prof', 'pypy-primes-mem.prof', 'pypy-wordcount.prof', 'vmprof_cpuburn.prof', 'simple_nested.pypy.prof']) {
+for (const file of [
+  'example.prof',
+  'example_with_lines.prof',
+  'pypy-primes-mem.prof',
+  'pypy-wordcount.prof',
+  'vmprof_cpuburn.prof',
+  'simple_nested.pypy.prof',
+]) {
   test(`vmprof writer: ${file} survives a write/read round trip`, () => {
     const original = readVmprof(fixtureBytes(`vmprof/${file}`));
     const written = vmprofFormat.write!(original) as Uint8Array;
@@ -71,7 +78,10 @@ test('vmprof writer: weights in ms become samples of the period; threads get ids
   b.addSampleFrames(t, [main], 8, 0.4); // rounds to no sample
   const p = readVmprof(writeVmprof(b.build()));
   assert.equal(totalSamples(p), 4);
-  assert.deepEqual(p.threads.map((th) => [th.id, th.name]), [['0x1', 'worker']]);
+  assert.deepEqual(
+    p.threads.map((th) => [th.id, th.name]),
+    [['0x1', 'worker']],
+  );
   const t2 = functionTable(p, stackWeights(p));
   const byName = (n: string) => Array.from(p.funcs.name).findIndex((s) => p.strings[s] === n);
   assert.equal(t2.total[byName('main')], 4);
@@ -100,7 +110,7 @@ test('vmprof write: a stack deeper than readers take is cut to its innermost 655
   assert.equal(back.strings[back.funcs.name[back.frames.func[back.stacks.frame[t.samples.stack[0]]]]], 'f2');
 });
 
-test('vmprof write: thread names read from a VMProf file are written once (vmprof\'s reader refuses a duplicated meta key)', () => {
+test("vmprof write: thread names read from a VMProf file are written once (vmprof's reader refuses a duplicated meta key)", () => {
   const original = readVmprof(fixtureBytes('vmprof/pypy-threads-realtime.prof'));
   const b = new ProfileBuilder('test', { interpreter: 'cpython' });
   b.meta.extra['thread_name:0x10'] = 'worker';

@@ -117,7 +117,10 @@ test('vmprof: Win64 files have 4-byte words, 8-byte addresses and decimal OS thr
   assert.equal(p.meta.extra.addr_size, '8');
   assert.equal(p.meta.extra.os, 'win64');
   assert.equal(p.meta.extra.bits, '64');
-  assert.deepEqual(p.threads.map((t) => t.id), ['14348']);
+  assert.deepEqual(
+    p.threads.map((t) => t.id),
+    ['14348'],
+  );
   assert.equal(p.meta.interpreter, 'cpython');
   assert.equal(p.meta.formatVersion, 6);
   // start from the 0x06 record, stop from the trailer (vmprof-python: 07:42:59.831 to 07:43:00.325 UTC)
@@ -143,7 +146,10 @@ test('vmprof: lines mode puts the line of each pair on the frame', () => {
 test('vmprof: native symbols, memory and pointer thread ids (CPython on Linux)', () => {
   const p = readVmprof(fixtureBytes('vmprof/vmprof_cpuburn.prof'));
   assert.deepEqual(p.meta.flags, ['memory', 'lines', 'native']);
-  assert.deepEqual(p.threads.map((t) => t.id), ['0xeb6910']);
+  assert.deepEqual(
+    p.threads.map((t) => t.id),
+    ['0xeb6910'],
+  );
   // 0x08 records are also written for Python code ids: the 0x02 py: names must win
   const [iterate] = funcsNamed(p, '_iterate');
   assert.equal(p.funcs.kind[iterate], KIND_PYTHON);
@@ -185,7 +191,10 @@ test('vmprof: legacy files (0x04 record, raw text after the trailer) parse', () 
   assert.equal(totalOf(nested, 'foo'), 120);
   assert.equal(totalOf(nested, 'bar'), 101);
   // its code ids are tagged 0x70.../0x77... in the top byte: above 2^53, still exact
-  assert.ok(nested.strings.some((s) => /^<unknown 0x77000000000001[0-9a-f]{2}>$/.test(s)), 'exact 64-bit unknown names');
+  assert.ok(
+    nested.strings.some((s) => /^<unknown 0x77000000000001[0-9a-f]{2}>$/.test(s)),
+    'exact 64-bit unknown names',
+  );
 });
 
 test('vmprof: gzip-compressed input through the loader', async () => {

@@ -57,12 +57,20 @@ test('bottom-up tree: roots are leaf functions with their self time', () => {
   assert.equal(
     drawTree(p, tree),
     [
-      'mul 4/4', '  compute 4/0', '    main 4/0',
-      'read 3/3', '  parse 3/0', '    main 3/0',
-      'add 2/2', '  compute 2/0', '    main 2/0',
+      'mul 4/4',
+      '  compute 4/0',
+      '    main 4/0',
+      'read 3/3',
+      '  parse 3/0',
+      '    main 3/0',
+      'add 2/2',
+      '  compute 2/0',
+      '    main 2/0',
       // equal totals keep the order in which the functions were first seen
-      'parse 1/1', '  main 1/0',
-      'compute 1/1', '  main 1/0',
+      'parse 1/1',
+      '  main 1/0',
+      'compute 1/1',
+      '  main 1/0',
       'other 1/1',
     ].join('\n'),
   );

@@ -11,7 +11,10 @@ import { compareFunctions, compareTrees, CompareError } from '../../src/model/co
 import { funcName } from '../../src/model/profile.js';
 
 /** A profile of `main -> name` stacks: [name, file, line, samples] per leaf, at `interval` ms per sample. */
-function profile(leaves: [string, string, number, number][], options: { interval?: number; unit?: 'samples' | 'ms' | 'events'; dir?: string } = {}): Profile {
+function profile(
+  leaves: [string, string, number, number][],
+  options: { interval?: number; unit?: 'samples' | 'ms' | 'events'; dir?: string } = {},
+): Profile {
   const b = new ProfileBuilder('test', { interval: options.interval ?? 1, weightUnit: options.unit ?? 'samples' });
   const dir = options.dir ?? '/home/me/app';
   const thread = b.thread('1', 'MainThread');
@@ -26,8 +29,16 @@ function profile(leaves: [string, string, number, number][], options: { interval
 }
 
 test('a function made 2x slower ranks first with ratio 2 in time; shares are stated per profile', () => {
-  const before = profile([['parse', 'io.py', 10, 100], ['compute', 'calc.py', 20, 100], ['report', 'out.py', 5, 50]]);
-  const after = profile([['parse', 'io.py', 10, 100], ['compute', 'calc.py', 20, 200], ['report', 'out.py', 5, 50]]);
+  const before = profile([
+    ['parse', 'io.py', 10, 100],
+    ['compute', 'calc.py', 20, 100],
+    ['report', 'out.py', 5, 50],
+  ]);
+  const after = profile([
+    ['parse', 'io.py', 10, 100],
+    ['compute', 'calc.py', 20, 200],
+    ['report', 'out.py', 5, 50],
+  ]);
   const time = compareFunctions(before, after, { normalization: 'time' });
   assert.equal(time.unit, 'ms');
   assert.equal(time.functions[0].name, 'compute');
@@ -41,28 +52,49 @@ test('a function made 2x slower ranks first with ratio 2 in time; shares are sta
   assert.equal(share.unit, '%');
   assert.equal(share.functions[0].name, 'compute');
   assert.equal(share.functions[0].beforeSelf, 40); // 100 of 250
-  assert.equal(share.functions[0].afterSelf, 200 / 350 * 100);
+  assert.equal(share.functions[0].afterSelf, (200 / 350) * 100);
   // The others shrank as shares though their time did not change: that is what "share" states.
   assert.ok(share.functions.find((f) => f.name === 'parse')!.delta < 0);
 });
 
 test('matching survives moved lines and different directories; same name in another file stays apart', () => {
-  const before = profile([['compute', 'calc.py', 20, 10], ['helper', 'a.py', 3, 10]], { dir: '/home/me/app' });
-  const after = profile([['compute', 'calc.py', 57, 10], ['helper', 'b.py', 3, 10]], { dir: '/srv/deploy/app' });
+  const before = profile(
+    [
+      ['compute', 'calc.py', 20, 10],
+      ['helper', 'a.py', 3, 10],
+    ],
+    { dir: '/home/me/app' },
+  );
+  const after = profile(
+    [
+      ['compute', 'calc.py', 57, 10],
+      ['helper', 'b.py', 3, 10],
+    ],
+    { dir: '/srv/deploy/app' },
+  );
   const cmp = compareFunctions(before, after);
   const compute = cmp.functions.filter((f) => f.name === 'compute');
   assert.equal(compute.length, 1);
   assert.equal(compute[0].ratio, 1);
   assert.equal(compute[0].file, 'calc.py');
   const helpers = cmp.functions.filter((f) => f.name === 'helper');
-  assert.deepEqual(helpers.map((f) => [f.file, f.ratio]).sort(), [['a.py', 0], ['b.py', Infinity]]);
+  assert.deepEqual(helpers.map((f) => [f.file, f.ratio]).sort(), [
+    ['a.py', 0],
+    ['b.py', Infinity],
+  ]);
   // Windows paths match POSIX ones by file name too.
-  const win = profile([['compute', 'calc.py', 1, 10], ['helper', 'a.py', 3, 10]], { dir: 'C:\\work\\app' });
+  const win = profile(
+    [
+      ['compute', 'calc.py', 1, 10],
+      ['helper', 'a.py', 3, 10],
+    ],
+    { dir: 'C:\\work\\app' },
+  );
   const cross = compareFunctions(before, win);
   assert.equal(cross.functions.find((f) => f.name === 'compute')!.ratio, 1);
 });
 
-test('time normalisation converts each profile\'s unit; a profile without time is refused with advice', () => {
+test("time normalisation converts each profile's unit; a profile without time is refused with advice", () => {
   const samples = profile([['compute', 'calc.py', 1, 100]], { interval: 2 }); // 200 ms
   const b = new ProfileBuilder('pstats-like', { weightUnit: 'ms' });
   const t = b.thread('1');
@@ -74,7 +106,10 @@ test('time normalisation converts each profile\'s unit; a profile without time i
   assert.equal(compute.ratio, 2);
   assert.equal(cmp.before.ms, 200);
   const events = profile([['compute', 'calc.py', 1, 5]], { unit: 'events' });
-  assert.throws(() => compareFunctions(samples, events, { normalization: 'time' }), (e: Error) => e instanceof CompareError && /--normalize share/.test(e.message));
+  assert.throws(
+    () => compareFunctions(samples, events, { normalization: 'time' }),
+    (e: Error) => e instanceof CompareError && /--normalize share/.test(e.message),
+  );
 });
 
 test('a recursive function and two same-named functions of one file count once per sample', () => {
@@ -91,8 +126,21 @@ test('a recursive function and two same-named functions of one file count once p
 });
 
 test('call-path matching: each node of "after" gets the same path\'s total in "before"; new paths get 0', () => {
-  const before = profile([['parse', 'io.py', 10, 30], ['compute', 'calc.py', 20, 70]], { dir: '/a' });
-  const after = profile([['parse', 'io.py', 12, 30], ['compute', 'calc.py', 25, 140], ['cache', 'calc.py', 40, 10]], { dir: '/b' });
+  const before = profile(
+    [
+      ['parse', 'io.py', 10, 30],
+      ['compute', 'calc.py', 20, 70],
+    ],
+    { dir: '/a' },
+  );
+  const after = profile(
+    [
+      ['parse', 'io.py', 12, 30],
+      ['compute', 'calc.py', 25, 140],
+      ['cache', 'calc.py', 40, 10],
+    ],
+    { dir: '/b' },
+  );
   const diff = compareTrees(before, after, { normalization: 'time' });
   const byName = new Map<string, [number, number]>();
   for (let n = 0; n < diff.tree.length; n++) byName.set(funcName(after, diff.tree.func[n]), [diff.shown[n], diff.other[n]]);

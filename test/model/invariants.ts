@@ -16,7 +16,8 @@ export function assertModelInvariants(p: Profile, what = p.meta.format): void {
     ['frames', frames, [frames.func, frames.line, frames.category]],
     ['stacks', stacks, [stacks.frame, stacks.prefix, stacks.depth]],
   ] as const) {
-    for (const c of columns) if (c.length < table.length) fail(`a ${name} column is shorter (${c.length}) than the table (${table.length})`);
+    for (const c of columns)
+      if (c.length < table.length) fail(`a ${name} column is shorter (${c.length}) than the table (${table.length})`);
   }
   const funcKeys = new Set<string>();
   for (let f = 0; f < funcs.length; f++) {
@@ -62,7 +63,8 @@ export function assertModelInvariants(p: Profile, what = p.meta.format): void {
     for (let m = 0; m < markers.length; m++) {
       if (!stringOk(markers.name[m])) fail(`${where}: marker ${m} has name string ${markers.name[m]}`);
       if (!stringOk(markers.category[m])) fail(`${where}: marker ${m} has category string ${markers.category[m]}`);
-      if (!(markers.end[m] >= markers.start[m])) fail(`${where}: marker ${m} ends (${markers.end[m]}) before it starts (${markers.start[m]})`);
+      if (!(markers.end[m] >= markers.start[m]))
+        fail(`${where}: marker ${m} ends (${markers.end[m]}) before it starts (${markers.start[m]})`);
     }
   });
   for (const c of p.counters) {

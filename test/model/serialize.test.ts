@@ -28,14 +28,25 @@ function sampleProfile(): Profile {
   b.addSample(other, s2, 0.5, 3);
   b.addMarker(main, 'gc-minor', 0.1, 0.4, 'gc', { freed: 12 });
   b.addMarker(main, 'jit-tracing', 1, 1, 'jit', null, 1);
-  b.addCounter({ name: 'RSS', category: 'memory', unit: 'KiB', thread: main, time: new Float64Array([0, 2]), value: new Float64Array([1024, 2048]) });
+  b.addCounter({
+    name: 'RSS',
+    category: 'memory',
+    unit: 'KiB',
+    thread: main,
+    time: new Float64Array([0, 2]),
+    value: new Float64Array([1024, 2048]),
+  });
   b.attachments.jitlog = { loops: 3, counts: new Int32Array([5, -1, 7]) };
   return b.build();
 }
 
 function plain(profile: Profile): unknown {
   // Typed arrays compare by type and contents under deepStrictEqual; views and copies are equal.
-  return JSON.parse(JSON.stringify(profile, (_k, v) => (ArrayBuffer.isView(v) ? { type: v.constructor.name, values: Array.from(v as any, (x: number) => (Number.isNaN(x) ? 'NaN' : x)) } : v)));
+  return JSON.parse(
+    JSON.stringify(profile, (_k, v) =>
+      ArrayBuffer.isView(v) ? { type: v.constructor.name, values: Array.from(v as any, (x: number) => (Number.isNaN(x) ? 'NaN' : x)) } : v,
+    ),
+  );
 }
 
 test('a profile survives serialize/deserialize exactly: columns, NaN RSS, markers, counters, typed-array attachments', () => {
@@ -70,19 +81,57 @@ test('malformed bytes raise one ProfileFormatError naming the problem', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['no magic', new TextEncoder().encode('not a model at all, just text'), /signature/],
     ['truncated columns', good.subarray(0, good.length - 9), /runs past the end/],
-    ['future version', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 99, true); return b; })(), /version 99 was written by a newer pyrometer/],
-    ['version 0', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 0, true); return b; })(), /version 0 is not a model version/],
-    ['header length too large', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(12, 1 << 30, true); return b; })(), /header/],
-    ['broken header JSON', (() => { const b = good.slice(); b[16] = 0x7d; return b; })(), /JSON/],
+    [
+      'future version',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(8, 99, true);
+        return b;
+      })(),
+      /version 99 was written by a newer pyrometer/,
+    ],
+    [
+      'version 0',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(8, 0, true);
+        return b;
+      })(),
+      /version 0 is not a model version/,
+    ],
+    [
+      'header length too large',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(12, 1 << 30, true);
+        return b;
+      })(),
+      /header/,
+    ],
+    [
+      'broken header JSON',
+      (() => {
+        const b = good.slice();
+        b[16] = 0x7d;
+        return b;
+      })(),
+      /JSON/,
+    ],
   ];
   for (const [name, bytes, message] of cases) {
-    assert.throws(() => deserializeProfile(bytes), (err: unknown) => err instanceof ProfileFormatError && message.test(err.message), name);
+    assert.throws(
+      () => deserializeProfile(bytes),
+      (err: unknown) => err instanceof ProfileFormatError && message.test(err.message),
+      name,
+    );
   }
 });
 
 // Models earlier versions wrote (test/data/model/vN-*.pyrmodel.gz), each beside the summary of
 // what that version read back from it. The server keeps models for good: every one must open.
-const stored = readdirSync(testData('model')).filter((f) => f.endsWith('.pyrmodel.gz')).sort();
+const stored = readdirSync(testData('model'))
+  .filter((f) => f.endsWith('.pyrmodel.gz'))
+  .sort();
 
 test('test/data/model keeps a model written by every earlier version', () => {
   const versions = new Set(stored.map((f) => Number(/^v(\d+)-/.exec(f)?.[1])));
@@ -120,7 +169,7 @@ function withHeader(bytes: Uint8Array, edit: (header: any) => any): Uint8Array {
   return out;
 }
 
-test('kinds and categories are read by name: a model whose lists differ from today\'s decodes to the same names', () => {
+test("kinds and categories are read by name: a model whose lists differ from today's decodes to the same names", () => {
   const profile = sampleProfile();
   const bytes = serializeProfile(profile);
   // A model from a build whose lists were in another order, one with a kind we no longer have.
@@ -130,7 +179,8 @@ test('kinds and categories are read by name: a model whose lists differ from tod
   const columns = deserializeProfile(reordered);
   // Columns were written with today's indices; read through the reversed lists they name other things:
   for (let f = 0; f < profile.funcs.length; f++) assert.equal(FUNCTION_KINDS[columns.funcs.kind[f]], kinds[profile.funcs.kind[f]]);
-  for (let f = 0; f < profile.frames.length; f++) assert.equal(CATEGORIES[columns.frames.category[f]], categories[profile.frames.category[f]]);
+  for (let f = 0; f < profile.frames.length; f++)
+    assert.equal(CATEGORIES[columns.frames.category[f]], categories[profile.frames.category[f]]);
   const unknown = withHeader(bytes, (h) => ({ ...h, kinds: ['cobol', ...FUNCTION_KINDS.slice(1)] }));
   const read = deserializeProfile(unknown);
   for (let f = 0; f < profile.funcs.length; f++) {

@@ -18,9 +18,18 @@ export function storedSummary(p: Profile) {
   const ffile = (f: number) => (p.funcs.file[f] < 0 ? '' : p.strings[p.funcs.file[f]]);
   return {
     meta: p.meta,
-    funcs: Array.from({ length: p.funcs.length }, (_, f) => `${FUNCTION_KINDS[p.funcs.kind[f]]} ${fname(f)} ${ffile(f)}:${p.funcs.line[f]}`),
-    frames: Array.from({ length: p.frames.length }, (_, f) => `${p.frames.func[f]}:${p.frames.line[f]} ${CATEGORIES[p.frames.category[f]]}`),
-    stacks: { length: p.stacks.length, digest: digest(p.stacks.frame.subarray(0, p.stacks.length), p.stacks.prefix.subarray(0, p.stacks.length)) },
+    funcs: Array.from(
+      { length: p.funcs.length },
+      (_, f) => `${FUNCTION_KINDS[p.funcs.kind[f]]} ${fname(f)} ${ffile(f)}:${p.funcs.line[f]}`,
+    ),
+    frames: Array.from(
+      { length: p.frames.length },
+      (_, f) => `${p.frames.func[f]}:${p.frames.line[f]} ${CATEGORIES[p.frames.category[f]]}`,
+    ),
+    stacks: {
+      length: p.stacks.length,
+      digest: digest(p.stacks.frame.subarray(0, p.stacks.length), p.stacks.prefix.subarray(0, p.stacks.length)),
+    },
     threads: p.threads.map((t) => ({
       id: t.id,
       name: t.name,
@@ -34,7 +43,13 @@ export function storedSummary(p: Profile) {
       ),
       markers: t.markers.length,
     })),
-    counters: p.counters.map((c) => ({ name: c.name, unit: c.unit, thread: c.thread, points: c.time.length, digest: digest(c.time, c.value) })),
+    counters: p.counters.map((c) => ({
+      name: c.name,
+      unit: c.unit,
+      thread: c.thread,
+      points: c.time.length,
+      digest: digest(c.time, c.value),
+    })),
     attachments: Object.keys(p.attachments).sort(),
   };
 }

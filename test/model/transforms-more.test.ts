@@ -31,7 +31,13 @@ test('collapse module folds calls inside one file into the frame that entered it
   const b = new ProfileBuilder('test', { interval: 1 });
   const t = b.thread('1');
   const f = (name: string, file: string) => b.frame(b.func(name, file, 1));
-  const [main, load, scan, token, user] = [f('main', 'app.py', ), f('load', '/lib/json/decoder.py'), f('scan', '/lib/json/decoder.py'), f('token', '/lib/json/decoder.py'), f('hook', 'app.py')];
+  const [main, load, scan, token, user] = [
+    f('main', 'app.py'),
+    f('load', '/lib/json/decoder.py'),
+    f('scan', '/lib/json/decoder.py'),
+    f('token', '/lib/json/decoder.py'),
+    f('hook', 'app.py'),
+  ];
   b.addSampleFrames(t, [main, load, scan, token], 0);
   b.addSampleFrames(t, [main, load, scan, user, load, token], 1);
   const p = b.build();
@@ -41,7 +47,7 @@ test('collapse module folds calls inside one file into the frame that entered it
   assert.deepEqual(Object.fromEntries(collapsedStacks(collapsed)), { 'main;load': 1, 'main;load;hook;load': 1 });
 });
 
-test('merge call node removes one call path\'s frames only', () => {
+test("merge call node removes one call path's frames only", () => {
   const p = profileFromText(`
     main;a;wrap;work 2
     main;b;wrap;work 3

@@ -47,7 +47,11 @@ test('hostile names never appear as markup in the report', async () => {
 test('the report embeds only source files, whatever else the profile names', async () => {
   const { ProfileBuilder } = await import('../../src/model/builder.js');
   const b = new ProfileBuilder('test');
-  b.addSampleFrames(b.thread('1'), [b.frame(b.func('main', BUSY_PY, 1)), b.frame(b.func('f', '/etc/passwd', 1)), b.frame(b.func('g', '/etc/hostname', 1))], 0);
+  b.addSampleFrames(
+    b.thread('1'),
+    [b.frame(b.func('main', BUSY_PY, 1)), b.frame(b.func('f', '/etc/passwd', 1)), b.frame(b.func('g', '/etc/hostname', 1))],
+    0,
+  );
   const data = dataOf(await renderReport([{ name: 'x', profile: b.build() }]));
   assert.deepEqual(Object.keys(data.profiles[0].sources), [BUSY_PY]);
 });
@@ -61,7 +65,11 @@ test('the report embeds a linked file only when the link leads to source, and re
     symlinkSync(join(dir, 'secret.key'), join(dir, 'link.py'));
     symlinkSync(join(dir, 'app.py'), join(dir, 'alias.py'));
     const b = new ProfileBuilder('test');
-    b.addSampleFrames(b.thread('1'), [join(dir, 'link.py'), join(dir, 'alias.py'), 'app.py'].map((f, i) => b.frame(b.func(`f${i}`, f, 1))), 0);
+    b.addSampleFrames(
+      b.thread('1'),
+      [join(dir, 'link.py'), join(dir, 'alias.py'), 'app.py'].map((f, i) => b.frame(b.func(`f${i}`, f, 1))),
+      0,
+    );
     const profile = b.build();
     const html = await renderReport([{ name: 'x', profile, sourceDir: dir }]);
     assert.doesNotMatch(html, /SECRET-KEY-MATERIAL/);

@@ -31,7 +31,13 @@ test('flat table: functions by self time with aligned columns', () => {
   const body = rows.slice(header + 1);
   assert.deepEqual(
     body.map((l) => l.trim().split(/\s+/).slice(0, 3)),
-    [['50.0%', '65.0%', '50'], ['30.0%', '30.0%', '30'], ['15.0%', '15.0%', '15'], ['5.0%', '100%', '5'], ['0.0%', '30.0%', '0']],
+    [
+      ['50.0%', '65.0%', '50'],
+      ['30.0%', '30.0%', '30'],
+      ['15.0%', '15.0%', '15'],
+      ['5.0%', '100%', '5'],
+      ['0.0%', '30.0%', '0'],
+    ],
   );
   // Every row puts the function name at the same column as the header's "function".
   const nameColumn = rows[header].indexOf('function');
@@ -125,7 +131,10 @@ test('tree: guides, percentages, pruning below --min-percent', () => {
     ],
   );
   const pruned = lines(renderTree(profile, { minPercent: 20 }, plainStyle(120)));
-  assert.ok(pruned.some((l) => /15\.0%\s+│  └─ … 1 more below 20%/.test(l)), pruned.join('\n'));
+  assert.ok(
+    pruned.some((l) => /15\.0%\s+│  └─ … 1 more below 20%/.test(l)),
+    pruned.join('\n'),
+  );
   assert.ok(!pruned.some((l) => /\bround\b/.test(l)));
 });
 
@@ -138,7 +147,9 @@ test('tree: --depth cuts levels and marks the cut nodes', () => {
 
 test('tree --inverted: roots are where time was spent, children their callers', () => {
   const out = renderTree(profile, { inverted: true, minPercent: 0 }, plainStyle(120));
-  const body = lines(out).filter((l) => /%/.test(l)).map((l) => l.replace(/\s+\S+\.py:\d+$/, ''));
+  const body = lines(out)
+    .filter((l) => /%/.test(l))
+    .map((l) => l.replace(/\s+\S+\.py:\d+$/, ''));
   assert.equal(body[0], ' 50.0%   50.0%  compute_prices_for_every_customer_segment_and_region');
   assert.equal(body[1], ' 50.0%          └─ main');
   assert.ok(body.includes(' 15.0%   15.0%  round'));
@@ -178,7 +189,17 @@ test('lines: per-line costs with source text when the file is readable', () => {
     'main@/src/app.py:1:9 2',
   ]);
   assert.ok(hasLineData(p));
-  const source = ['def main():', '    pass', 'def work():', '    x = sum(range(1000))', '    return x \u001b[31m', '', '', '    work()', '    work()'];
+  const source = [
+    'def main():',
+    '    pass',
+    'def work():',
+    '    x = sum(range(1000))',
+    '    return x \u001b[31m',
+    '',
+    '',
+    '    work()',
+    '    work()',
+  ];
   const out = renderLines(p, { readSource: (file) => (file === '/src/app.py' ? source : null) }, plainStyle(100));
   assert.match(out, /work\s+app\.py:3\s+self 80\.0%\s+total 80\.0%/);
   assert.match(out, /^\s+4\s+60\.0%\s+60\.0%\s+x = sum\(range\(1000\)\)$/m);
@@ -209,8 +230,14 @@ test('thread selection and idle hiding change the totals', () => {
   assert.equal(all.totals.weight, 11);
   const worker = showJson(p, { threads: [1], hideIdle: true });
   assert.equal(worker.totals.weight, 6);
-  assert.deepEqual(worker.functions.map((f) => f.name), ['crunch', 'worker']);
-  assert.deepEqual(worker.threads.map((t) => t.selected), [false, true]);
+  assert.deepEqual(
+    worker.functions.map((f) => f.name),
+    ['crunch', 'worker'],
+  );
+  assert.deepEqual(
+    worker.threads.map((t) => t.selected),
+    [false, true],
+  );
   const text = renderFlat(p, { threads: [1] }, plainStyle(100));
   assert.match(text, /2 threads \(showing Worker \(12\)\)/);
 });
@@ -240,7 +267,13 @@ test('info: facts of a profile with threads, memory and markers', () => {
   assert.equal(facts.durationMs, 2000);
   assert.deepEqual(facts.memory, { minKiB: 1024, maxKiB: 4096 });
   assert.equal(facts.markers, 1);
-  assert.deepEqual(facts.threads.map((t) => [t.id, t.name, t.samples]), [['100', 'MainThread', 2], ['200', '', 1]]);
+  assert.deepEqual(
+    facts.threads.map((t) => [t.id, t.name, t.samples]),
+    [
+      ['100', 'MainThread', 2],
+      ['200', '', 1],
+    ],
+  );
   const out = renderInfo(p, plainStyle(100));
   assert.match(out, /^format\s+vmprof \(version 4\)$/m);
   assert.match(out, /^interpreter\s+PyPy$/m);
@@ -274,13 +307,16 @@ test('json: totals match the samples, the tree is a flat node list', () => {
   });
   const nodes = json.tree!.nodes;
   assert.equal(nodes.length, 5);
-  assert.deepEqual(nodes.map((n) => [n.name, n.parent, n.total]), [
-    ['main', -1, 100],
-    ['compute_prices_for_every_customer_segment_and_region', 0, 65],
-    ['round', 1, 15],
-    ['load_catalogue', 0, 30],
-    ['parse_row', 3, 30],
-  ]);
+  assert.deepEqual(
+    nodes.map((n) => [n.name, n.parent, n.total]),
+    [
+      ['main', -1, 100],
+      ['compute_prices_for_every_customer_segment_and_region', 0, 65],
+      ['round', 1, 15],
+      ['load_catalogue', 0, 30],
+      ['parse_row', 3, 30],
+    ],
+  );
   // A round trip through JSON text keeps it all.
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
 });
@@ -302,7 +338,11 @@ test('empty results say why: no samples in the file, or none left by the selecti
   const t = b.thread('1');
   b.addMarker(t, 'gc-minor', 0, 1, 'gc');
   const markersOnly = b.build();
-  for (const out of [renderFlat(markersOnly, {}, plainStyle()), renderTree(markersOnly, {}, plainStyle()), renderLines(markersOnly, {}, plainStyle())]) {
+  for (const out of [
+    renderFlat(markersOnly, {}, plainStyle()),
+    renderTree(markersOnly, {}, plainStyle()),
+    renderLines(markersOnly, {}, plainStyle()),
+  ]) {
     assert.match(out, /This profile has no samples, only 1 timeline marker \(/);
   }
   const idle = new ProfileBuilder('test', { interval: 1 });

@@ -21,10 +21,14 @@ test('fuzz: mutated fixtures through every reader, the sniffer and show --json: 
   assert.deepEqual(crashes.slice(0, 10), [], `${crashes.length} crashes`);
   const clean = run.results.filter((r) => r.outcome === 'format-error').length;
   assert.ok(run.results.length > 10_000, `${run.results.length} cases`);
-  console.log(`fuzz (seed ${SEED}): ${run.results.length} cases, ${clean} clean errors, ${run.results.length - clean} read, 0 crashes, 0 hangs`);
+  console.log(
+    `fuzz (seed ${SEED}): ${run.results.length} cases, ${clean} clean errors, ${run.results.length - clean} read, 0 crashes, 0 hangs`,
+  );
 });
 
-test('fuzz: mutated fixtures uploaded to a real server: every answer a 201 or a 4xx, nothing left in the spool', { timeout: 400_000 }, async () => {
+test('fuzz: mutated fixtures uploaded to a real server: every answer a 201 or a 4xx, nothing left in the spool', {
+  timeout: 400_000,
+}, async () => {
   const server = await startTestServer();
   const random = prng(SEED + 1);
   const statuses = new Map<number, number>();
@@ -33,7 +37,13 @@ test('fuzz: mutated fixtures uploaded to a real server: every answer a 201 or a 
     for (const { name, bytes } of fuzzCorpus()) {
       const mutant = mutate(bytes, random);
       const file = encodeURIComponent(name.split('/').pop()!);
-      const created = await (await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"argv":"fuzz","VM":"cpython"}' })).json();
+      const created = await (
+        await fetch(`${server.base}/api/runtime/new`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"argv":"fuzz","VM":"cpython"}',
+        })
+      ).json();
       for (const [path, headers] of [
         [`/api/v1/profiles?file=${file}`, {}],
         [`/api/runtime/upload/cpu/${created.runtime_id}/add`, { 'content-disposition': `attachment; filename=${file}` }],
@@ -49,7 +59,9 @@ test('fuzz: mutated fixtures uploaded to a real server: every answer a 201 or a 
     await eventually(() => spoolEntries(server).length === 0, 'the spool is empty');
     const list = await fetch(`${server.base}/api/v1/profiles`);
     assert.equal(list.status, 200);
-    console.log(`fuzz uploads (seed ${SEED + 1}): ${cases} uploads, statuses ${JSON.stringify(Object.fromEntries(statuses))}, 0 server errors`);
+    console.log(
+      `fuzz uploads (seed ${SEED + 1}): ${cases} uploads, statuses ${JSON.stringify(Object.fromEntries(statuses))}, 0 server errors`,
+    );
   } finally {
     await server.close();
   }

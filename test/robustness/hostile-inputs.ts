@@ -26,7 +26,10 @@ export function hostileInputs(size: number): [name: string, text: string][] {
     ['unclosed JSON arrays', blanks('[')],
     ['unclosed JSON objects', '{"a":'.repeat(size / 5)],
     ['an unclosed JSON string', `{"traceEvents":["${blanks('a')}`],
-    ['JSON with a deep stack', `{"nodes":[${Array.from({ length: 2000 }, (_, i) => `{"id":${i + 1},"callFrame":{"functionName":"f","url":"a.js","lineNumber":1},"children":[${i + 2}]}`).join(',')}],"samples":[2000],"timeDeltas":[1],"startTime":0,"endTime":1}`],
+    [
+      'JSON with a deep stack',
+      `{"nodes":[${Array.from({ length: 2000 }, (_, i) => `{"id":${i + 1},"callFrame":{"functionName":"f","url":"a.js","lineNumber":1},"children":[${i + 2}]}`).join(',')}],"samples":[2000],"timeDeltas":[1],"startTime":0,"endTime":1}`,
+    ],
     ['one long line of digits', blanks('7')],
     ['NULs', blanks('\0')],
     ['CR only line ends', `${'a;b 1\r'.repeat(size / 6)}`],

@@ -64,7 +64,11 @@ export function mutate(input: Uint8Array, random: () => number): Uint8Array {
       bytes = Buffer.concat([bytes.subarray(0, where), junk, bytes.subarray(where)]);
     } else if (kind === 6) {
       const where = at();
-      bytes = Buffer.concat([bytes.subarray(0, where), Buffer.alloc(1 + Math.floor(random() * 4096), random() < 0.5 ? 0x20 : 0x09), bytes.subarray(where)]);
+      bytes = Buffer.concat([
+        bytes.subarray(0, where),
+        Buffer.alloc(1 + Math.floor(random() * 4096), random() < 0.5 ? 0x20 : 0x09),
+        bytes.subarray(where),
+      ]);
     } else {
       // Overwrite a little-endian word: lengths and counts in binary formats.
       const i = at();

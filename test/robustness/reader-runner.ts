@@ -31,10 +31,15 @@ export async function runAllReaders(name: string, bytes: Uint8Array, report: (li
     } else if (format.readStream) {
       let outcome: Outcome;
       try {
-        await format.readStream((async function* () { yield bytes; })());
+        await format.readStream(
+          (async function* () {
+            yield bytes;
+          })(),
+        );
         outcome = 'ok';
       } catch (err) {
-        outcome = err instanceof ProfileFormatError ? 'format-error' : `crash: ${(err as Error)?.stack?.split('\n').slice(0, 4).join(' | ')}`;
+        outcome =
+          err instanceof ProfileFormatError ? 'format-error' : `crash: ${(err as Error)?.stack?.split('\n').slice(0, 4).join(' | ')}`;
       }
       report({ case: `${name} [${format.name}]`, outcome });
     }
@@ -73,7 +78,10 @@ async function showOutcome(main: (args: string[]) => Promise<number>, path: stri
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   process.stdout.write = (() => true) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { stderr += String(s); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  }) as typeof process.stderr.write;
   let code: number;
   try {
     code = await main(['show', '--json', path]);

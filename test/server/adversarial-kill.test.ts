@@ -22,7 +22,16 @@ after(() => {
 
 function serve(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const args = ['serve', '--port', '0', '--data', dataDir];
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`,
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
@@ -40,15 +49,24 @@ function serve(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
 /** A distinct collapsed-stack profile of about 40 KB. */
 function profileText(client: number, seq: number, random: () => number): Buffer {
   const lines: string[] = [];
-  for (let i = 0; i < 800; i++) lines.push(`main;client_${client};upload_${seq};f${Math.floor(random() * 50)};g${i % 17} ${1 + Math.floor(random() * 9)}`);
+  for (let i = 0; i < 800; i++)
+    lines.push(`main;client_${client};upload_${seq};f${Math.floor(random() * 50)};g${i % 17} ${1 + Math.floor(random() * 9)}`);
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-test('kill -9 under 32 concurrent uploads: every acknowledged upload survives, byte-identical; integrity_check ok', { timeout: 240_000 }, async () => {
+test('kill -9 under 32 concurrent uploads: every acknowledged upload survives, byte-identical; integrity_check ok', {
+  timeout: 240_000,
+}, async () => {
   const data = join(work, 'data');
   let server = await serve(data);
   // A vmprof client that created its runtime and was cut off before uploading: gone after the restart.
-  const orphan = await (await fetch(`${server.url}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"argv":"cut off","VM":"cpython"}' })).json();
+  const orphan = await (
+    await fetch(`${server.url}/api/runtime/new`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"argv":"cut off","VM":"cpython"}',
+    })
+  ).json();
 
   const acknowledged = new Map<string, Buffer>();
   let failedAfterKill = 0;
@@ -85,7 +103,11 @@ test('kill -9 under 32 concurrent uploads: every acknowledged upload survives, b
     }
     const list = await (await fetch(`${server.url}/api/v1/profiles?limit=1000`)).json();
     assert.ok(list.count >= acked, `${list.count} listed, ${acked} acknowledged`);
-    assert.equal((await fetch(`${server.url}/api/profile/${orphan.runtime_id}/`)).status, 404, 'the cut-off runtime was removed at start-up');
+    assert.equal(
+      (await fetch(`${server.url}/api/profile/${orphan.runtime_id}/`)).status,
+      404,
+      'the cut-off runtime was removed at start-up',
+    );
     assert.deepEqual(readdirSync(join(data, 'spool')), [], 'no spool file survives the restart');
     const db = new Database(join(data, 'pyrometer.db'), { readonly: true });
     try {

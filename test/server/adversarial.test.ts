@@ -36,7 +36,10 @@ const text = PROFILE.toString('latin1');
 const MULTIPART_SHAPES: [string, { headers: Record<string, string>; body: string }][] = [
   ['a file part with no closing boundary', multipart(B, filePart(text))],
   ['a complete part followed by a broken boundary', multipart(B, `${filePart(text)}\r\n--${B}\r\nbroken`)],
-  ['a complete part, then a part whose headers never end', multipart(B, `${filePart(text)}\r\n--${B}\r\nContent-Disposition: form-data; name="x"`)],
+  [
+    'a complete part, then a part whose headers never end',
+    multipart(B, `${filePart(text)}\r\n--${B}\r\nContent-Disposition: form-data; name="x"`),
+  ],
   ['no boundary parameter', { headers: { 'content-type': 'multipart/form-data' }, body: filePart(text) }],
   ['an empty body', multipart(B, '')],
   ['only the closing boundary', multipart(B, `--${B}--\r\n`)],
@@ -44,11 +47,20 @@ const MULTIPART_SHAPES: [string, { headers: Record<string, string>; body: string
   ['a part with no headers at all', multipart(B, `--${B}\r\n\r\nabc\r\n--${B}--\r\n`)],
   ['a file part whose closing boundary is cut short', multipart(B, `${filePart(text)}\r\n--${B.slice(0, 4)}`)],
   ['a part header line of 100 KB', multipart(B, `--${B}\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\nabc\r\n--${B}--\r\n`)],
-  ['a boundary of 300 characters', multipart('b'.repeat(300), `--${'b'.repeat(300)}\r\n${filePart(text).slice(B.length + 4)}\r\n--${'b'.repeat(300)}--\r\n`)],
+  [
+    'a boundary of 300 characters',
+    multipart('b'.repeat(300), `--${'b'.repeat(300)}\r\n${filePart(text).slice(B.length + 4)}\r\n--${'b'.repeat(300)}--\r\n`),
+  ],
   ['a file part holding no profile', multipart(B, `${filePart('not a profile at all\n')}\r\n--${B}--\r\n`)],
   ['an empty file part', multipart(B, `${filePart('')}\r\n--${B}--\r\n`)],
   ['a body that stops inside the first boundary', multipart(B, `--${B.slice(0, 3)}`)],
-  ['1000 tiny field parts', multipart(B, `${Array.from({ length: 1000 }, (_, i) => `--${B}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`).join('')}--${B}--\r\n`)],
+  [
+    '1000 tiny field parts',
+    multipart(
+      B,
+      `${Array.from({ length: 1000 }, (_, i) => `--${B}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`).join('')}--${B}--\r\n`,
+    ),
+  ],
 ];
 
 describe('adversarial requests to serve', () => {
@@ -63,7 +75,11 @@ describe('adversarial requests to serve', () => {
       for (const path of ['/api/v1/profiles', '/api/runtime/upload/cpu/RID/add']) {
         let target = path;
         if (path.includes('RID')) {
-          const created = await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"argv":"x","VM":"cpython"}' });
+          const created = await fetch(`${server.base}/api/runtime/new`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"argv":"x","VM":"cpython"}',
+          });
           target = path.replace('RID', (await created.json()).runtime_id);
         }
         const res = await rawPost(server.port, target, request.headers, request.body);
@@ -92,7 +108,16 @@ describe('the Host header (DNS rebinding)', () => {
       for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`, `[::1]:${server.port}`]) {
         assert.equal((await get(server.port, '/api/v1/profiles', host)).status, 200, host);
       }
-      for (const host of [`evil.example:${server.port}`, `127.0.0.1.evil.example:${server.port}`, 'evil.example', `127.0.0.1:${server.port + 1}`, '127.0.0.1', `localhost:${server.port}@evil`, '', `localhost:${server.port}, evil.example`]) {
+      for (const host of [
+        `evil.example:${server.port}`,
+        `127.0.0.1.evil.example:${server.port}`,
+        'evil.example',
+        `127.0.0.1:${server.port + 1}`,
+        '127.0.0.1',
+        `localhost:${server.port}@evil`,
+        '',
+        `localhost:${server.port}, evil.example`,
+      ]) {
         for (const path of ['/api/v1/profiles', '/', '/api/profile/', '/api/v1/profiles/x/raw']) {
           const res = await get(server.port, path, host);
           assert.equal(res.status, 421, `Host "${host}" ${path}: ${res.status}`);
@@ -130,18 +155,23 @@ describe('the Host header (DNS rebinding)', () => {
 });
 
 describe('slow clients (slowloris)', () => {
-  test('stalled headers, stalled uploads and trickling uploads are cut off; their spool files go; others are served meanwhile', { timeout: 90_000 }, async () => {
+  test('stalled headers, stalled uploads and trickling uploads are cut off; their spool files go; others are served meanwhile', {
+    timeout: 90_000,
+  }, async () => {
     const server = await startTestServer({ timeouts: { idleMs: 400, headersMs: 1_000, requestMs: 2_000 } });
     try {
       const host = `127.0.0.1:${server.port}`;
-      const uploadHead = (length: number) => `POST /api/v1/profiles?file=slow.txt HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\n\r\n`;
+      const uploadHead = (length: number) =>
+        `POST /api/v1/profiles?file=slow.txt HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\n\r\n`;
       const stalled = [
         ...Array.from({ length: 20 }, () => stalledConnection(server.port, `GET /api/v1/profiles HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `)),
         ...Array.from({ length: 20 }, () => stalledConnection(server.port, uploadHead(1_000_000) + text)),
       ];
       // Trickling: a byte at a time, often enough never to look idle; the whole-request limit ends it.
       const trickling = Array.from({ length: 10 }, () => stalledConnection(server.port, uploadHead(1_000_000)));
-      const ticker = setInterval(() => { for (const t of trickling) if (!t.socket.destroyed) t.socket.write('a'); }, 100);
+      const ticker = setInterval(() => {
+        for (const t of trickling) if (!t.socket.destroyed) t.socket.write('a');
+      }, 100);
       try {
         await eventually(() => spoolEntries(server).length > 0, 'the stalled uploads are being spooled');
         // The server keeps answering everyone else while they hang.
@@ -149,11 +179,12 @@ describe('slow clients (slowloris)', () => {
         const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
         assert.equal(good.status, 201);
         const answers = await Promise.all([...stalled, ...trickling].map((c) => c.closed));
-        for (const answer of answers) assert.ok(answer === '' || /^HTTP\/1\.1 (408|400)/.test(answer), JSON.stringify(answer.slice(0, 100)));
+        for (const answer of answers)
+          assert.ok(answer === '' || /^HTTP\/1\.1 (408|400)/.test(answer), JSON.stringify(answer.slice(0, 100)));
       } finally {
         clearInterval(ticker);
       }
-      await eventually(() => spoolEntries(server).length === 0, 'every cut-off upload\'s spool directory is removed');
+      await eventually(() => spoolEntries(server).length === 0, "every cut-off upload's spool directory is removed");
       await assertAlive(server);
     } finally {
       await server.close();
@@ -162,12 +193,16 @@ describe('slow clients (slowloris)', () => {
 });
 
 describe('parse limits', () => {
-  test('an upload whose parse needs more than the worker\'s memory is a 422; the next upload is served', { timeout: 120_000 }, async () => {
+  test("an upload whose parse needs more than the worker's memory is a 422; the next upload is served", { timeout: 120_000 }, async () => {
     const server = await startTestServer({ parseLimits: { size: 1, memoryMb: 24 } });
     try {
       const lines: string[] = [];
       for (let i = 0; i < 400_000; i++) lines.push(`main;handler_${i};leaf_${i % 977}_${'x'.repeat(60)} 1`);
-      const big = await fetch(`${server.base}/api/v1/profiles?file=big.collapsed`, { method: 'POST', body: gzipSync(lines.join('\n')), headers: { 'content-encoding': 'gzip' } });
+      const big = await fetch(`${server.base}/api/v1/profiles?file=big.collapsed`, {
+        method: 'POST',
+        body: gzipSync(lines.join('\n')),
+        headers: { 'content-encoding': 'gzip' },
+      });
       assert.equal(big.status, 422);
       assert.match((await big.json()).error, /^big\.collapsed: reading it needed more than the parser's 24 MiB/);
       const good = await fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE });
@@ -195,8 +230,16 @@ describe('bodies, names and queries', () => {
       assert.match(JSON.parse(res.body).error, /not valid/);
     }
     // Cut short: valid compressed data that stops in the middle.
-    for (const [encoding, bytes] of [['br', brotliCompressSync(PROFILE)], ['gzip', gzipSync(PROFILE)]] as const) {
-      const res = await rawPost(server.port, '/api/v1/profiles?file=x.txt', { 'content-encoding': encoding }, bytes.subarray(0, bytes.length - 4));
+    for (const [encoding, bytes] of [
+      ['br', brotliCompressSync(PROFILE)],
+      ['gzip', gzipSync(PROFILE)],
+    ] as const) {
+      const res = await rawPost(
+        server.port,
+        '/api/v1/profiles?file=x.txt',
+        { 'content-encoding': encoding },
+        bytes.subarray(0, bytes.length - 4),
+      );
       assert.equal(res.status, 400, `${encoding} cut short: ${res.body}`);
     }
     await assertAlive(server);
@@ -204,7 +247,10 @@ describe('bodies, names and queries', () => {
 
   test('zip bombs: a 1 MiB limit holds after gzip and brotli decoding', async () => {
     const zeros = Buffer.alloc(64 << 20);
-    for (const [encoding, bytes] of [['gzip', gzipSync(zeros, { level: 9 })], ['br', brotliCompressSync(zeros)]] as const) {
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(zeros, { level: 9 })],
+      ['br', brotliCompressSync(zeros)],
+    ] as const) {
       assert.ok(bytes.length < 200_000, `${encoding} bomb is ${bytes.length} bytes`);
       const res = await rawPost(server.port, '/api/v1/profiles?file=bomb.txt', { 'content-encoding': encoding }, bytes);
       assert.equal(res.status, 413, `${encoding}: ${res.body}`);
@@ -231,7 +277,11 @@ describe('bodies, names and queries', () => {
       assert.equal(res.status, 400, path);
       assert.match(await res.text(), /NUL/);
     }
-    const res = await fetch(`${server.base}/api/runtime/new`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ argv: 'a\u0000b', VM: 'c\u0000' }) });
+    const res = await fetch(`${server.base}/api/runtime/new`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ argv: 'a\u0000b', VM: 'c\u0000' }),
+    });
     assert.equal(res.status, 200);
   });
 });
@@ -243,9 +293,24 @@ describe('tokens, traversal and markup', () => {
       const token = generateToken();
       await server.store.createToken('adversarial', hashToken(token));
       const upload = (authorization?: string, cookie?: string) =>
-        fetch(`${server.base}/api/v1/profiles?file=simple.txt`, { method: 'POST', body: PROFILE, headers: { ...(authorization === undefined ? {} : { authorization }), ...(cookie ? { cookie } : {}) } });
-      const refused = [undefined, 'Token', 'Token ', `Token ${'a'.repeat(10_000)}`, 'Token pyr_unknown', `Basic ${Buffer.from('a:b').toString('base64')}`, `Token ${token}x`, `Token ${token.slice(0, -1)}`, 'Token \u00ff\u00fe'];
-      for (const authorization of refused) assert.equal((await upload(authorization)).status, 401, JSON.stringify(authorization?.slice(0, 30)));
+        fetch(`${server.base}/api/v1/profiles?file=simple.txt`, {
+          method: 'POST',
+          body: PROFILE,
+          headers: { ...(authorization === undefined ? {} : { authorization }), ...(cookie ? { cookie } : {}) },
+        });
+      const refused = [
+        undefined,
+        'Token',
+        'Token ',
+        `Token ${'a'.repeat(10_000)}`,
+        'Token pyr_unknown',
+        `Basic ${Buffer.from('a:b').toString('base64')}`,
+        `Token ${token}x`,
+        `Token ${token.slice(0, -1)}`,
+        'Token \u00ff\u00fe',
+      ];
+      for (const authorization of refused)
+        assert.equal((await upload(authorization)).status, 401, JSON.stringify(authorization?.slice(0, 30)));
       assert.equal((await upload(undefined, `pyrometer_token=${'x'.repeat(5000)}`)).status, 401);
       for (const path of ['/api/v1/profiles', '/api/profile/', '/']) assert.equal((await fetch(`${server.base}${path}`)).status, 401, path);
       assert.equal((await upload(`Token ${token}`)).status, 201);
@@ -264,14 +329,26 @@ describe('tokens, traversal and markup', () => {
     writeFileSync(join(viewerDir, 'app.js'), 'console.log(1)');
     const server = await startTestServer({ viewerDir });
     try {
-      for (const path of ['/viewer/..%2f..%2fpyrometer.db', '/viewer/%2e%2e/%2e%2e/etc/passwd', '/viewer/..%5c..%5cpyrometer.db', '/viewer/app.js%00.html', '/viewer//etc/passwd', '/api/v1/profiles/..%2f..%2fetc/raw', '/profiles/%2e%2e', '/api/profile/..%2F/']) {
+      for (const path of [
+        '/viewer/..%2f..%2fpyrometer.db',
+        '/viewer/%2e%2e/%2e%2e/etc/passwd',
+        '/viewer/..%5c..%5cpyrometer.db',
+        '/viewer/app.js%00.html',
+        '/viewer//etc/passwd',
+        '/api/v1/profiles/..%2f..%2fetc/raw',
+        '/profiles/%2e%2e',
+        '/api/profile/..%2F/',
+      ]) {
         const res = await get(server.port, path, `127.0.0.1:${server.port}`);
         assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
         assert.doesNotMatch(res.body, /root:|SQLite format/, path);
       }
       const name = '<script>alert(1)</script>';
       const fileName = '<img src=x onerror=alert(1)>.txt';
-      const res = await fetch(`${server.base}/api/v1/profiles?file=${encodeURIComponent(fileName)}&name=${encodeURIComponent(name)}`, { method: 'POST', body: PROFILE });
+      const res = await fetch(`${server.base}/api/v1/profiles?file=${encodeURIComponent(fileName)}&name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        body: PROFILE,
+      });
       assert.equal(res.status, 201);
       const page = await fetch(`${server.base}/?q=${encodeURIComponent('"><svg onload=alert(1)>')}`);
       const html = await page.text();

@@ -16,7 +16,14 @@ import { SqliteStore } from '../../src/server/store/sqlite.js';
 import { webDistDir } from '../../src/assets/viewer.js';
 import { fixture } from '../helpers.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-browser-'));
 let store: SqliteStore;
 let app: FastifyInstance;
@@ -40,8 +47,18 @@ after(async () => {
 });
 
 async function vmprofUpload(argv: string, file: string): Promise<string> {
-  const created = await (await fetch(`${base}/api/runtime/new`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ argv, VM: 'PyPy' }) })).json();
-  const res = await fetch(`${base}/api/runtime/upload/cpu/${created.runtime_id}/add`, { method: 'POST', headers: { 'Content-Disposition': `attachment; filename=${file}` }, body: readFileSync(file) });
+  const created = await (
+    await fetch(`${base}/api/runtime/new`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ argv, VM: 'PyPy' }),
+    })
+  ).json();
+  const res = await fetch(`${base}/api/runtime/upload/cpu/${created.runtime_id}/add`, {
+    method: 'POST',
+    headers: { 'Content-Disposition': `attachment; filename=${file}` },
+    body: readFileSync(file),
+  });
   assert.equal(res.status, 200);
   await fetch(`${base}/api/runtime/${created.runtime_id}/freeze/`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
   return created.runtime_id;

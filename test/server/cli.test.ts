@@ -28,8 +28,14 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => { stdout += String(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { stderr += String(s); return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string | Uint8Array) => {
+    stdout += String(s);
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await main(args);
     return { code, stdout, stderr };
@@ -41,7 +47,16 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 
 /** Starts `pyrometer serve` in a child and resolves with its URL once it listens. */
 function serve(args: string[]): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', '--port', '0', ...args])}); })`], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', '--port', '0', ...args])}); })`,
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
@@ -56,7 +71,10 @@ function serve(args: string[]): Promise<{ url: string; child: ChildProcess; outp
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${output}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${output}`));
+    });
   });
 }
 
@@ -158,7 +176,13 @@ test('record --upload sends the fresh recording; a server killed mid-upload leav
   // Half of a profile arrives, then the server dies.
   const body = readFileSync(fixture('vmprof/vmprof_cpuburn.prof'));
   const url = new URL(`${first.url}/api/v1/profiles?name=interrupted`);
-  const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { 'Content-Length': String(body.length) } });
+  const req = request({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    method: 'POST',
+    headers: { 'Content-Length': String(body.length) },
+  });
   req.on('error', () => {});
   req.write(body.subarray(0, body.length >> 1));
   const spool = join(data, 'spool');
@@ -170,7 +194,10 @@ test('record --upload sends the fresh recording; a server killed mid-upload leav
   const second = await serve(['--data', data]);
   try {
     const listed = await (await fetch(`${second.url}/api/v1/profiles?limit=100`)).json();
-    assert.deepEqual(listed.profiles.map((p: { name: string }) => p.name), [`python3 ${fixture('programs/tiny.py')}`]);
+    assert.deepEqual(
+      listed.profiles.map((p: { name: string }) => p.name),
+      [`python3 ${fixture('programs/tiny.py')}`],
+    );
     assert.deepEqual(readdirSync(spool), [], 'the half upload was thrown away at start');
   } finally {
     await stop(second.child);

@@ -28,7 +28,11 @@ async function start(viewerDir: string | null, db: string): Promise<string> {
 }
 
 async function upload(server: string, name: string, path: string): Promise<string> {
-  const res = await fetch(`${server}/api/v1/profiles?name=${name}`, { method: 'POST', headers: { 'Content-Disposition': `attachment; filename=${path.split('/').pop()}` }, body: readFileSync(path) });
+  const res = await fetch(`${server}/api/v1/profiles?name=${name}`, {
+    method: 'POST',
+    headers: { 'Content-Disposition': `attachment; filename=${path.split('/').pop()}` },
+    body: readFileSync(path),
+  });
   const body = (await res.json()) as { id: string };
   assert.equal(res.status, 201, JSON.stringify(body));
   return body.id;
@@ -65,14 +69,20 @@ test('JSON: pstats from CPython against pstats from PyPy, matched by name and fi
   assert.equal(primes.file, 'primes.py');
   // Sorted by the absolute change of self time.
   const deltas = body.functions.map((f) => Math.abs(f.afterSelf - f.beforeSelf));
-  assert.deepEqual(deltas, [...deltas].sort((a, b) => b - a));
+  assert.deepEqual(
+    deltas,
+    [...deltas].sort((a, b) => b - a),
+  );
 });
 
 test('JSON: pstats against VMProf by share of total; time works too (samples × interval)', async () => {
   const share = (await (await fetch(`${base}/api/v1/compare?before=${ids.cpython}&after=${ids.vmprof}&top=5`)).json()) as CompareJson;
   assert.equal(share.unit, '%');
   assert.equal(share.functions.length, 5);
-  assert.ok(share.functions.some((f) => f.name === 'primes' && f.beforeSelf > 0 && f.afterSelf > 0), JSON.stringify(share.functions));
+  assert.ok(
+    share.functions.some((f) => f.name === 'primes' && f.beforeSelf > 0 && f.afterSelf > 0),
+    JSON.stringify(share.functions),
+  );
   const time = await fetch(`${base}/api/v1/compare?before=${ids.cpython}&after=${ids.vmprof}&normalize=time`);
   assert.equal(time.status, 200);
 });

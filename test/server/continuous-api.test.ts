@@ -47,18 +47,37 @@ before(async () => {
   const store = SqliteStore.open(join(work, 'p.db'));
   token = generateToken();
   await store.createToken('test', hashToken(token));
-  app = await buildApp({ store, spoolDir: join(work, 'spool'), viewerDir: null, requireToken: true, parseInWorkers: false, seriesStore: new SqliteSeriesStore(join(work, 'p.db')) });
+  app = await buildApp({
+    store,
+    spoolDir: join(work, 'spool'),
+    viewerDir: null,
+    requireToken: true,
+    parseInWorkers: false,
+    seriesStore: new SqliteSeriesStore(join(work, 'p.db')),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });
-after(async () => { await app.close(); });
+after(async () => {
+  await app.close();
+});
 
 const auth = () => ({ authorization: `Bearer ${token}` });
 
 function chunk(over: Partial<StreamChunk> & { stacks: Record<string, number> }): StreamChunk {
   const { stacks, ...rest } = over;
-  return { service: 'web', labels: { version: '1.2' }, from: T0, until: T0 + 10_000, unit: 'samples', kind: 'cpu', sender: 'abc', seq: 1,
-    ...chunkBody(Object.entries(stacks).map(([stack, weight]) => ({ stack, weight }))), ...rest };
+  return {
+    service: 'web',
+    labels: { version: '1.2' },
+    from: T0,
+    until: T0 + 10_000,
+    unit: 'samples',
+    kind: 'cpu',
+    sender: 'abc',
+    seq: 1,
+    ...chunkBody(Object.entries(stacks).map(([stack, weight]) => ({ stack, weight }))),
+    ...rest,
+  };
 }
 
 async function json(url: string) {
@@ -71,7 +90,11 @@ function multipart(parts: { field: string; file: string; bytes: Uint8Array }[]):
   const boundary = 'a1b2c3d4e5f6';
   const pieces: Buffer[] = [];
   for (const p of parts) {
-    pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.file}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    pieces.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.file}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+    );
     pieces.push(Buffer.from(p.bytes), Buffer.from('\r\n'));
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
@@ -81,7 +104,13 @@ function multipart(parts: { field: string; file: string; bytes: Uint8Array }[]):
 describe('our chunks', () => {
   test('a chunk is stored once; a resend is acknowledged without adding', async () => {
     const body = Buffer.from(encodeChunk(chunk({ stacks: { 'main (a.py:1);work (a.py:4)': 7 } })));
-    const post = () => request({ method: 'POST', url: '/api/v1/stream', headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' }, payload: body });
+    const post = () =>
+      request({
+        method: 'POST',
+        url: '/api/v1/stream',
+        headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' },
+        payload: body,
+      });
     const first = await post();
     assert.equal(first.statusCode, 200, first.body);
     assert.deepEqual(first.json(), { status: 'ok', stored: true, samples: 7, stacks: 1 });
@@ -92,9 +121,18 @@ describe('our chunks', () => {
   });
 
   test('without a token: 401; bad bytes: one-line 400', async () => {
-    const r = await request({ method: 'POST', url: '/api/v1/stream', payload: Buffer.from(encodeChunk(chunk({ seq: 2, stacks: { a: 1 } }))) });
+    const r = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      payload: Buffer.from(encodeChunk(chunk({ seq: 2, stacks: { a: 1 } }))),
+    });
     assert.equal(r.statusCode, 401);
-    const bad = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from('{"pyrometerChunk": 1, "service": "x y"}') });
+    const bad = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      headers: auth(),
+      payload: Buffer.from('{"pyrometerChunk": 1, "service": "x y"}'),
+    });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /^stream-chunk: .*must be/);
     assert.doesNotMatch(bad.json().error, /\n/);
@@ -108,29 +146,59 @@ describe('Pyroscope /ingest', () => {
   const range = `from=${(from - 10) * 1000}&to=${(from + 20) * 1000}`;
 
   test('folded text (the default format) with labels in the name', async () => {
-    const r = await request({ method: 'POST', url: `/ingest?name=${encodeURIComponent('shop.cpu{env=prod,region=eu}')}&from=${from}&until=${from + 10}&sampleRate=100&spyName=pyspy&units=samples&aggregationType=sum`,
-      headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'main;checkout;price 100\nmain;checkout;tax 200\nmain;idle 50\n' });
+    const r = await request({
+      method: 'POST',
+      url: `/ingest?name=${encodeURIComponent('shop.cpu{env=prod,region=eu}')}&from=${from}&until=${from + 10}&sampleRate=100&spyName=pyspy&units=samples&aggregationType=sum`,
+      headers: { ...auth(), 'content-type': 'text/plain' },
+      payload: 'main;checkout;price 100\nmain;checkout;tax 200\nmain;idle 50\n',
+    });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=shop&label=env=prod&${range}`);
     assert.equal(f.total, 350);
-    assert.deepEqual(f.functions.map((x: { func: string; self: number }) => [x.func, x.self]), [['tax', 200], ['price', 100], ['idle', 50], ['main', 0], ['checkout', 0]]);
+    assert.deepEqual(
+      f.functions.map((x: { func: string; self: number }) => [x.func, x.self]),
+      [
+        ['tax', 200],
+        ['price', 100],
+        ['idle', 50],
+        ['main', 0],
+        ['checkout', 0],
+      ],
+    );
     const services = await json('/api/v1/continuous/services');
     const shop = services.services.find((s: { service: string }) => s.service === 'shop');
     assert.deepEqual(shop.labels, { env: ['prod'], region: ['eu'] });
   });
 
   test('lines text: one sample per line', async () => {
-    const r = await request({ method: 'POST', url: `/ingest?name=lines.cpu&from=${from}&until=${from + 10}&format=lines`, headers: auth(), payload: 'a;b\na;b\na;c\n' });
+    const r = await request({
+      method: 'POST',
+      url: `/ingest?name=lines.cpu&from=${from}&until=${from + 10}&format=lines`,
+      headers: auth(),
+      payload: 'a;b\na;b\na;c\n',
+    });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=lines&${range}`);
-    assert.deepEqual(f.functions.map((x: { func: string; self: number }) => [x.func, x.self]), [['b', 2], ['c', 1], ['a', 0]]);
+    assert.deepEqual(
+      f.functions.map((x: { func: string; self: number }) => [x.func, x.self]),
+      [
+        ['b', 2],
+        ['c', 1],
+        ['a', 0],
+      ],
+    );
   });
 
   const pprofBytes = fixtureBytes('pprof/simple.pb.gz');
   const expected = collapsedStacks(readPprof(new Uint8Array(gunzipSync(pprofBytes)))).reduce((n, s) => n + s.weight, 0);
 
   test('pprof as the raw body (format=pprof, gzip as Go writes it)', async () => {
-    const r = await request({ method: 'POST', url: `/ingest?name=gosvc{}&from=${from}&until=${from + 10}&format=pprof`, headers: { ...auth(), 'content-type': 'binary/octet-stream' }, payload: Buffer.from(pprofBytes) });
+    const r = await request({
+      method: 'POST',
+      url: `/ingest?name=gosvc{}&from=${from}&until=${from + 10}&format=pprof`,
+      headers: { ...auth(), 'content-type': 'binary/octet-stream' },
+      payload: Buffer.from(pprofBytes),
+    });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=gosvc&${range}`);
     assert.equal(f.total, expected);
@@ -142,14 +210,24 @@ describe('Pyroscope /ingest', () => {
       { field: 'prev_profile', file: 'profile.pprof', bytes: pprofBytes },
       { field: 'sample_type_config', file: 'sample_type_config.json', bytes: new TextEncoder().encode('{"cpu":{"units":"samples"}}') },
     ]);
-    const r = await request({ method: 'POST', url: `/ingest?name=${encodeURIComponent('gomp.cpu{pod=p1}')}&from=${from}&until=${from + 10}&spyName=gospy&sampleRate=100`, headers: { ...auth(), 'content-type': contentType }, payload: body });
+    const r = await request({
+      method: 'POST',
+      url: `/ingest?name=${encodeURIComponent('gomp.cpu{pod=p1}')}&from=${from}&until=${from + 10}&spyName=gospy&sampleRate=100`,
+      headers: { ...auth(), 'content-type': contentType },
+      payload: body,
+    });
     assert.equal(r.statusCode, 200, r.body);
     const f = await json(`/api/v1/continuous/functions?service=gomp&label=pod=p1&${range}`);
     assert.equal(f.total, expected);
   });
 
   test('formats we do not read, bad names and bad bodies are clear 4xx errors', async () => {
-    const trie = await request({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}&until=${from + 10}`, headers: { ...auth(), 'content-type': 'binary/octet-stream+trie' }, payload: 'xx' });
+    const trie = await request({
+      method: 'POST',
+      url: `/ingest?name=x.cpu&from=${from}&until=${from + 10}`,
+      headers: { ...auth(), 'content-type': 'binary/octet-stream+trie' },
+      payload: 'xx',
+    });
     assert.equal(trie.statusCode, 415);
     assert.match(trie.json().error, /folded, lines or pprof/);
     const badName = await request({ method: 'POST', url: '/ingest?name=%7Bk%3Dv%7D', headers: auth(), payload: 'a 1' });
@@ -157,10 +235,20 @@ describe('Pyroscope /ingest', () => {
     const badFolded = await request({ method: 'POST', url: `/ingest?name=x.cpu&from=${from}`, headers: auth(), payload: 'a;b twelve\n' });
     assert.equal(badFolded.statusCode, 400);
     assert.match(badFolded.json().error, /line 1/);
-    const badPprof = await request({ method: 'POST', url: `/ingest?name=x&format=pprof&from=${from}`, headers: auth(), payload: Buffer.from([0xff, 0xff, 0xff]) });
+    const badPprof = await request({
+      method: 'POST',
+      url: `/ingest?name=x&format=pprof&from=${from}`,
+      headers: auth(),
+      payload: Buffer.from([0xff, 0xff, 0xff]),
+    });
     assert.equal(badPprof.statusCode, 400);
     const noProfilePart = multipart([{ field: 'other', file: 'x', bytes: new Uint8Array([1]) }]);
-    const np = await request({ method: 'POST', url: `/ingest?name=x&from=${from}`, headers: { ...auth(), 'content-type': noProfilePart.contentType }, payload: noProfilePart.body });
+    const np = await request({
+      method: 'POST',
+      url: `/ingest?name=x&from=${from}`,
+      headers: { ...auth(), 'content-type': noProfilePart.contentType },
+      payload: noProfilePart.body,
+    });
     assert.equal(np.statusCode, 400);
   });
 });
@@ -170,9 +258,22 @@ describe('queries', () => {
     // Phase A (a hot) for a minute, then phase B (b hot), one chunk per 10 s; version 1.3 runs b more.
     for (let i = 0; i < 12; i++) {
       const at = T0 + 120_000 + i * 10_000;
-      const phase = i < 6 ? { 'main (s.py:1);a (s.py:10)': 9, 'main (s.py:1);b (s.py:20)': 1 } : { 'main (s.py:1);a (s.py:10)': 1, 'main (s.py:1);b (s.py:20)': 9 };
-      for (const c of [chunk({ service: 'svc', seq: i, sender: 'q1', from: at, until: at + 10_000, stacks: phase }),
-        chunk({ service: 'svc', seq: i, sender: 'q2', labels: { version: '1.3' }, from: at, until: at + 10_000, stacks: { 'main (s.py:1);b (s.py:20)': 5 } })]) {
+      const phase =
+        i < 6
+          ? { 'main (s.py:1);a (s.py:10)': 9, 'main (s.py:1);b (s.py:20)': 1 }
+          : { 'main (s.py:1);a (s.py:10)': 1, 'main (s.py:1);b (s.py:20)': 9 };
+      for (const c of [
+        chunk({ service: 'svc', seq: i, sender: 'q1', from: at, until: at + 10_000, stacks: phase }),
+        chunk({
+          service: 'svc',
+          seq: i,
+          sender: 'q2',
+          labels: { version: '1.3' },
+          from: at,
+          until: at + 10_000,
+          stacks: { 'main (s.py:1);b (s.py:20)': 5 },
+        }),
+      ]) {
         const r = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from(encodeChunk(c)) });
         assert.equal(r.statusCode, 200, r.body);
       }
@@ -182,7 +283,11 @@ describe('queries', () => {
   const B = `from=${T0 + 180_000}&to=${T0 + 240_000}`;
 
   test('the profile of a range opens in every reader: a serialized model', async () => {
-    const r = await request({ method: 'GET', url: `/api/v1/continuous/profile?service=svc&label=version=1.2&${A}`, headers: { ...auth(), 'accept-encoding': 'gzip' } });
+    const r = await request({
+      method: 'GET',
+      url: `/api/v1/continuous/profile?service=svc&label=version=1.2&${A}`,
+      headers: { ...auth(), 'accept-encoding': 'gzip' },
+    });
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['content-type'], 'application/vnd.pyrometer.model');
     assert.equal(r.headers['content-encoding'], 'gzip'); // fetch has inflated it
@@ -206,9 +311,14 @@ describe('queries', () => {
     assert.ok(Math.abs(byFunc.b - 80) < 1e-9);
     assert.equal(d.unit, '%');
     assert.equal(d.before.total, 60);
-    assert.deepEqual(d.stacks.find((s: { stack: string }) => s.stack === 'main (s.py:1);a (s.py:10)'), { stack: 'main (s.py:1);a (s.py:10)', before: 54, after: 6 });
+    assert.deepEqual(
+      d.stacks.find((s: { stack: string }) => s.stack === 'main (s.py:1);a (s.py:10)'),
+      { stack: 'main (s.py:1);a (s.py:10)', before: 54, after: 6 },
+    );
 
-    const v = await json(`/api/v1/continuous/diff?service=svc&from=${T0 + 120_000}&to=${T0 + 240_000}&a.label=version=1.2&b.label=version=1.3`);
+    const v = await json(
+      `/api/v1/continuous/diff?service=svc&from=${T0 + 120_000}&to=${T0 + 240_000}&a.label=version=1.2&b.label=version=1.3`,
+    );
     const change = Object.fromEntries(v.functions.map((f: { name: string; delta: number }) => [f.name, f.delta]));
     assert.ok(Math.abs(change.b - 50) < 1e-9 && Math.abs(change.a + 50) < 1e-9, JSON.stringify(change));
 

@@ -20,7 +20,14 @@ import { chunkBody } from '../../src/formats/stream-chunk.js';
 import { testOutput } from '../helpers.js';
 import { paintedShare, waitReady } from '../e2e/harness.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-cp-browser-'));
 const screenshots = join(testOutput, 'screenshots');
 let app: FastifyInstance;
@@ -40,12 +47,30 @@ before(async () => {
     for (const version of ['1.2', '1.3']) {
       const extra = version === '1.3' ? { 'main (app.py:1);<img src=x onerror=alert(1)> (evil.py:1)': 3 } : {};
       await series.ingest({
-        service: 'web', labels: { version }, from: at, until: at + 10_000, unit: 'samples', kind: 'cpu', sender: '', seq: 0,
-        ...chunkBody(Object.entries({ [`main (app.py:1);${hot}`]: 8, 'main (app.py:1);io (app.py:50)': 2, ...extra }).map(([stack, weight]) => ({ stack, weight }))),
+        service: 'web',
+        labels: { version },
+        from: at,
+        until: at + 10_000,
+        unit: 'samples',
+        kind: 'cpu',
+        sender: '',
+        seq: 0,
+        ...chunkBody(
+          Object.entries({ [`main (app.py:1);${hot}`]: 8, 'main (app.py:1);io (app.py:50)': 2, ...extra }).map(([stack, weight]) => ({
+            stack,
+            weight,
+          })),
+        ),
       });
     }
   }
-  app = await buildApp({ store: SqliteStore.open(join(work, 'db.sqlite')), spoolDir: join(work, 'spool'), viewerDir: webDistDir(), parseInWorkers: false, seriesStore: series });
+  app = await buildApp({
+    store: SqliteStore.open(join(work, 'db.sqlite')),
+    spoolDir: join(work, 'spool'),
+    viewerDir: webDistDir(),
+    parseInWorkers: false,
+    seriesStore: series,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -61,7 +86,10 @@ async function openPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
   await page.goto(`${base}/continuous`);
   await page.waitForFunction(() => document.querySelectorAll('#cp-timeline rect').length > 100);
   return page;
@@ -76,7 +104,9 @@ test('timeline, label diff with a differential flame graph, top functions', asyn
   await page.selectOption('#cp-compare-b', '1.3');
   await page.click('#cp-diff');
   await page.waitForSelector('#cp-diff-out table tr:nth-child(2)');
-  const rows = await page.$$eval('#cp-diff-out table tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  const rows = await page.$$eval('#cp-diff-out table tr', (trs) =>
+    trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+  );
   // Only in 1.3: the hostile-named function, shown as its text.
   assert.equal(rows[0][0], '<img src=x onerror=alert(1)>');
   assert.ok(Number(rows[0][4]) > 0);
@@ -100,12 +130,12 @@ test('a dragged range opens in the viewer', async () => {
   await page.mouse.down();
   await page.mouse.move(b.x + b.width * 0.5, b.y + 50, { steps: 5 });
   await page.mouse.up();
-  assert.match(await page.textContent('#cp-selection') ?? '', /^A: \d{4}-/);
+  assert.match((await page.textContent('#cp-selection')) ?? '', /^A: \d{4}-/);
   await page.click('#cp-open');
   await page.waitForURL(/\/viewer\/\?profile=/);
   await waitReady(page);
   await page.screenshot({ path: join(screenshots, 'continuous-viewer.png') });
-  assert.match(await page.textContent('body') ?? '', /web 20\d\d-/); // the selection's name
+  assert.match((await page.textContent('body')) ?? '', /web 20\d\d-/); // the selection's name
   const share = await paintedShare(page);
   assert.ok(share > 0.02, `the flame graph of the selection is drawn (${share}): two levels, main and its callees`);
   await page.close();

@@ -25,7 +25,11 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   return {
-    app, store, port, spool, dir,
+    app,
+    store,
+    port,
+    spool,
+    dir,
     base: `http://127.0.0.1:${port}`,
     close: async () => {
       await app.close();
@@ -73,7 +77,7 @@ export function rawRequest(port: number, request: string | Buffer): Promise<RawR
       if (response) finish(response);
     });
     socket.on('error', (err) => {
-      if (!done) (received.length ? finish(parseResponse(received) ?? { status: 0, head: '', body: '' }) : reject(err));
+      if (!done) received.length ? finish(parseResponse(received) ?? { status: 0, head: '', body: '' }) : reject(err);
     });
     socket.on('close', () => finish(parseResponse(received) ?? { status: 0, head: received.toString('latin1'), body: '' }));
     socket.write(request);
@@ -83,8 +87,15 @@ export function rawRequest(port: number, request: string | Buffer): Promise<RawR
 /** A POST with these headers and body, Host set to the server's own address unless given. */
 export function rawPost(port: number, path: string, headers: Record<string, string>, body: string | Buffer): Promise<RawResponse> {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  const all: Record<string, string> = { host: `127.0.0.1:${port}`, 'content-length': String(bytes.length), connection: 'close', ...headers };
-  const head = `POST ${path} HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  const all: Record<string, string> = {
+    host: `127.0.0.1:${port}`,
+    'content-length': String(bytes.length),
+    connection: 'close',
+    ...headers,
+  };
+  const head = `POST ${path} HTTP/1.1\r\n${Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
   return rawRequest(port, Buffer.concat([Buffer.from(head, 'latin1'), bytes]));
 }
 
@@ -92,7 +103,9 @@ export function rawPost(port: number, path: string, headers: Record<string, stri
 export function stalledConnection(port: number, start: string): { socket: Socket; closed: Promise<string> } {
   const socket = connect(port, '127.0.0.1');
   let received = '';
-  socket.on('data', (chunk) => { received += chunk.toString('latin1'); });
+  socket.on('data', (chunk) => {
+    received += chunk.toString('latin1');
+  });
   const closed = new Promise<string>((resolve) => {
     socket.on('error', () => {});
     socket.on('close', () => resolve(received));

@@ -53,12 +53,21 @@ async function rejection(promise: Promise<unknown>): Promise<UploadError> {
   assert.fail('expected the parse to fail');
 }
 
-test('a parse that never ends does not hold back the next upload, and the time limit ends it with a 422', { timeout: 120_000 }, async () => {
+test('a parse that never ends does not hold back the next upload, and the time limit ends it with a 422', {
+  timeout: 120_000,
+}, async () => {
   const pool = new ParsePool({ size: 1, timeMs: 600_000, slowAfterMs: 200 });
   try {
     let stuckSettled = false;
     const stuck = pool.build(neverEndingInput('stuck.txt'), 'stuck.txt', jobDir());
-    stuck.then(() => { stuckSettled = true; }, () => { stuckSettled = true; });
+    stuck.then(
+      () => {
+        stuckSettled = true;
+      },
+      () => {
+        stuckSettled = true;
+      },
+    );
     const next = await pool.build(fixture('collapsed/simple.txt'), 'simple.txt', jobDir());
     assert.equal(next.facts.format, 'collapsed');
     assert.equal(next.facts.sampleCount, 5);

@@ -24,7 +24,14 @@ const BASE = Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR;
 function chunk(over: Partial<StreamChunk> & { at: number; stacks: Record<string, number> }): StreamChunk {
   const { at, stacks, ...rest } = over;
   return {
-    service: 'api', labels: { host: 'h1', version: '1.2' }, from: at, until: at + 10_000, unit: 'samples', kind: 'cpu', sender: '', seq: 0,
+    service: 'api',
+    labels: { host: 'h1', version: '1.2' },
+    from: at,
+    until: at + 10_000,
+    unit: 'samples',
+    kind: 'cpu',
+    sender: '',
+    seq: 0,
     ...chunkBody(Object.entries(stacks).map(([stack, weight]) => ({ stack, weight }))),
     ...rest,
   };
@@ -41,16 +48,28 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       const chunks: StreamChunk[] = [];
       for (let i = 0; i < 12; i++) {
         const at = BASE + i * 10_000;
-        chunks.push(chunk({ at, sender: 's1', seq: i, stacks: i < 6 ? { 'main (app.py:1);a (app.py:5)': 10, 'main (app.py:1)': 1 } : { 'main (app.py:1);b (app.py:9)': 10, 'main (app.py:1)': 1 } }));
+        chunks.push(
+          chunk({
+            at,
+            sender: 's1',
+            seq: i,
+            stacks:
+              i < 6
+                ? { 'main (app.py:1);a (app.py:5)': 10, 'main (app.py:1)': 1 }
+                : { 'main (app.py:1);b (app.py:9)': 10, 'main (app.py:1)': 1 },
+          }),
+        );
         chunks.push(chunk({ at, labels: { host: 'h2', version: '1.3' }, stacks: { 'main (app.py:1);b (app.py:9)': 4 } }));
       }
       const results = await Promise.all(chunks.map((c) => store.ingest(c)));
       assert.ok(results.every((r) => r.stored));
       if (store instanceof ClickHouseSeriesStore) await store.optimize();
     });
-    after(async () => { await store.close(); });
+    after(async () => {
+      await store.close();
+    });
 
-    test('a range of one phase merges to that phase\'s stacks', async () => {
+    test("a range of one phase merges to that phase's stacks", async () => {
       const phaseA = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + 60_000 });
       assert.equal(phaseA.resolutionMs, 10_000);
       assert.deepEqual(asObject(phaseA.stacks), { 'main (app.py:1)': 6, 'main (app.py:1);a (app.py:5)': 60 });
@@ -60,7 +79,11 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
 
     test('label filters select series; no filter merges them', async () => {
       const all = await store.merged({ service: 'api', from: BASE, to: BASE + 120_000 });
-      assert.deepEqual(asObject(all.stacks), { 'main (app.py:1)': 12, 'main (app.py:1);a (app.py:5)': 60, 'main (app.py:1);b (app.py:9)': 108 });
+      assert.deepEqual(asObject(all.stacks), {
+        'main (app.py:1)': 12,
+        'main (app.py:1);a (app.py:5)': 60,
+        'main (app.py:1);b (app.py:9)': 108,
+      });
       const h2 = await store.merged({ service: 'api', labels: { host: 'h2' }, from: BASE, to: BASE + 120_000 });
       assert.deepEqual(asObject(h2.stacks), { 'main (app.py:1);b (app.py:9)': 48 });
       assert.deepEqual((await store.merged({ service: 'api', labels: { host: 'nope' }, from: BASE, to: BASE + 120_000 })).stacks, []);
@@ -83,9 +106,16 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
 
     test('rollups: 1 min and 1 h buckets hold the same sums', async () => {
       const minute = await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 60_000 });
-      assert.deepEqual(minute.points, [{ time: BASE, weight: 90 }, { time: BASE + 60_000, weight: 90 }]);
+      assert.deepEqual(minute.points, [
+        { time: BASE, weight: 90 },
+        { time: BASE + 60_000, weight: 90 },
+      ]);
       const hour = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + HOUR, resolutionMs: 3_600_000 });
-      assert.deepEqual(asObject(hour.stacks), { 'main (app.py:1)': 12, 'main (app.py:1);a (app.py:5)': 60, 'main (app.py:1);b (app.py:9)': 60 });
+      assert.deepEqual(asObject(hour.stacks), {
+        'main (app.py:1)': 12,
+        'main (app.py:1);a (app.py:5)': 60,
+        'main (app.py:1);b (app.py:9)': 60,
+      });
       // A 7-day range reads hours without being told.
       const week = await store.timeline({ service: 'api', from: BASE - 7 * 24 * HOUR + HOUR, to: BASE + HOUR });
       assert.equal(week.resolutionMs, 3_600_000);
@@ -94,10 +124,13 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
 
     test('stacks per bucket for top functions over time', async () => {
       const b = await store.bucketStacks({ service: 'api', labels: { version: '1.2' }, from: BASE + 50_000, to: BASE + 70_000 });
-      assert.deepEqual(b.buckets.map((x) => [x.time, asObject(x.stacks)]), [
-        [BASE + 50_000, { 'main (app.py:1)': 1, 'main (app.py:1);a (app.py:5)': 10 }],
-        [BASE + 60_000, { 'main (app.py:1)': 1, 'main (app.py:1);b (app.py:9)': 10 }],
-      ]);
+      assert.deepEqual(
+        b.buckets.map((x) => [x.time, asObject(x.stacks)]),
+        [
+          [BASE + 50_000, { 'main (app.py:1)': 1, 'main (app.py:1);a (app.py:5)': 10 }],
+          [BASE + 60_000, { 'main (app.py:1)': 1, 'main (app.py:1);b (app.py:9)': 10 }],
+        ],
+      );
     });
 
     test('services list their label values', async () => {

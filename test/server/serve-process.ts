@@ -11,7 +11,11 @@ export interface ServeProcess {
 /** Starts `pyrometer serve ARGS…` and resolves with its URL once it listens. */
 export function startServe(args: string[]): Promise<ServeProcess> {
   const argv = JSON.stringify(['serve', ...args]);
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${argv}); })`], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${argv}); })`],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${output}`)), 60_000);

@@ -25,16 +25,33 @@ function file(name: string, bytes: Uint8Array) {
 
 function facts(overrides: Partial<ParsedProfileFacts> = {}): ParsedProfileFacts {
   return {
-    fileName: 'app.prof', format: 'vmprof', interpreter: 'cpython', startTime: 1000, stopTime: 3000, arch: '64-bit', os: 'linux',
-    sampleCount: 10, threadCount: 1, durationMs: 2000, rawSize: 5, rawSha256: 'ab', rawEncoding: 'gzip', modelSize: 7, ...overrides,
+    fileName: 'app.prof',
+    format: 'vmprof',
+    interpreter: 'cpython',
+    startTime: 1000,
+    stopTime: 3000,
+    arch: '64-bit',
+    os: 'linux',
+    sampleCount: 10,
+    threadCount: 1,
+    durationMs: 2000,
+    rawSize: 5,
+    rawSha256: 'ab',
+    rawEncoding: 'gzip',
+    modelSize: 7,
+    ...overrides,
   };
 }
 
 function contract(name: string, open: () => Promise<Store>, reopen: () => Promise<Store>) {
   describe(name, () => {
     let store: Store;
-    before(async () => { store = await open(); });
-    after(async () => { await store.close(); });
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store.close();
+    });
 
     test('migrates a fresh database and reopens it unchanged', async () => {
       assert.equal(await (store as SqliteStore | PostgresStore).schemaVersion(), LATEST_SCHEMA_VERSION);
@@ -64,19 +81,30 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
 
     test('an empty file is a one-chunk empty blob', async () => {
       await store.createRuntime({ id: 'empty-1', name: '', vm: '', createdAt: 11 });
-      await store.storeProfile('empty-1', facts({ interpreter: 'pypy' }), file('raw-empty', new Uint8Array(0)), file('model-empty', new Uint8Array(3)));
+      await store.storeProfile(
+        'empty-1',
+        facts({ interpreter: 'pypy' }),
+        file('raw-empty', new Uint8Array(0)),
+        file('model-empty', new Uint8Array(3)),
+      );
       const row = (await store.getProfile('empty-1'))!;
       assert.equal(row.vm, 'pypy', 'a runtime without a VM takes the detected interpreter');
       assert.equal((await readBlobBytes(store, row.rawBlob!)).length, 0);
     });
 
     test('refuses a second profile, a frozen runtime and a missing one, storing nothing', async () => {
-      await assert.rejects(store.storeProfile('blob-1', facts(), file('r2', randomBytes(10)), file('m2', randomBytes(10))), StoreConflictError);
+      await assert.rejects(
+        store.storeProfile('blob-1', facts(), file('r2', randomBytes(10)), file('m2', randomBytes(10))),
+        StoreConflictError,
+      );
       await store.createRuntime({ id: 'frozen-1', name: '', vm: '', createdAt: 12 });
       assert.equal(await store.freeze('frozen-1'), true);
       await assert.rejects(store.storeProfile('frozen-1', facts(), file('r3', randomBytes(10)), file('m3', randomBytes(10))), /frozen/);
       assert.equal((await store.getProfile('frozen-1'))!.hasProfile, false);
-      await assert.rejects(store.storeProfile('missing', facts(), file('r4', randomBytes(10)), file('m4', randomBytes(10))), StoreConflictError);
+      await assert.rejects(
+        store.storeProfile('missing', facts(), file('r4', randomBytes(10)), file('m4', randomBytes(10))),
+        StoreConflictError,
+      );
       assert.equal(await store.freeze('missing'), false);
     });
 
@@ -85,16 +113,30 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
       for (let i = 0; i < names.length; i++) {
         const id = `list-${i}`;
         await store.createRuntime({ id, name: names[i], vm: i === 1 ? 'PyPy' : 'CPython', createdAt: 1_000_000 + i * 86_400_000 });
-        await store.storeProfile(id, facts({ interpreter: i === 1 ? 'pypy' : 'cpython' }), file(`lr${i}`, randomBytes(5)), file(`lm${i}`, randomBytes(5)));
+        await store.storeProfile(
+          id,
+          facts({ interpreter: i === 1 ? 'pypy' : 'cpython' }),
+          file(`lr${i}`, randomBytes(5)),
+          file(`lm${i}`, randomBytes(5)),
+        );
       }
       await store.createRuntime({ id: 'list-noprofile', name: 'python 100%_done.py', vm: '', createdAt: 9_999_999_999 });
       const all = await store.list({ limit: 100, offset: 0 });
       assert.ok(!all.rows.some((r) => r.id === 'list-noprofile'), 'runtimes without a profile are not listed');
       const created = all.rows.map((r) => r.createdAt);
-      assert.deepEqual(created, [...created].sort((a, b) => b - a));
-      assert.deepEqual((await store.list({ text: '100%_', limit: 10, offset: 0 })).rows.map((r) => r.id), ['list-0']);
+      assert.deepEqual(
+        created,
+        [...created].sort((a, b) => b - a),
+      );
+      assert.deepEqual(
+        (await store.list({ text: '100%_', limit: 10, offset: 0 })).rows.map((r) => r.id),
+        ['list-0'],
+      );
       assert.equal((await store.list({ text: '100%x', limit: 10, offset: 0 })).count, 0, '% is literal');
-      assert.deepEqual((await store.list({ text: 'bench', limit: 10, offset: 0 })).rows.map((r) => r.id), ['list-1']);
+      assert.deepEqual(
+        (await store.list({ text: 'bench', limit: 10, offset: 0 })).rows.map((r) => r.id),
+        ['list-1'],
+      );
       const pypy = (await store.list({ interpreter: 'PYPY', limit: 10, offset: 0 })).rows;
       assert.deepEqual(pypy.map((r) => r.id).sort(), ['empty-1', 'list-1']);
       const ranged = await store.list({ text: 'zq', from: 1_000_000 + 86_400_000, to: 1_000_000 + 2 * 86_400_000, limit: 10, offset: 0 });
@@ -102,16 +144,34 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
       assert.equal((await store.list({ text: 'list-', limit: 1, offset: 0 })).count, 0, 'ids are not searched');
       const paged = await store.list({ text: 'ZQ', limit: 2, offset: 2 });
       assert.equal(paged.count, 3);
-      assert.deepEqual(paged.rows.map((r) => r.id), ['list-0']);
+      assert.deepEqual(
+        paged.rows.map((r) => r.id),
+        ['list-0'],
+      );
     });
 
     test('side files are kept with their profile and deleted with it, bytes and all', async () => {
       await store.createRuntime({ id: 'side-1', name: 'x', vm: 'PyPy', createdAt: 20 });
       await store.storeProfile('side-1', facts(), file('sr', randomBytes(50)), file('sm', randomBytes(50)));
       const jit = randomBytes(3000);
-      const a = await store.addAttachment({ id: 'att-1', profileId: 'side-1', kind: 'jitlog', fileName: 'x.jit', createdAt: 21, size: 3000, sha256: 'cd', encoding: 'identity' }, file('sj', jit));
+      const a = await store.addAttachment(
+        {
+          id: 'att-1',
+          profileId: 'side-1',
+          kind: 'jitlog',
+          fileName: 'x.jit',
+          createdAt: 21,
+          size: 3000,
+          sha256: 'cd',
+          encoding: 'identity',
+        },
+        file('sj', jit),
+      );
       assert.deepEqual(await readBlobBytes(store, a.blob), jit);
-      assert.deepEqual((await store.listAttachments('side-1')).map((x) => x.id), ['att-1']);
+      assert.deepEqual(
+        (await store.listAttachments('side-1')).map((x) => x.id),
+        ['att-1'],
+      );
       assert.equal((await store.getAttachment('att-1'))?.kind, 'jitlog');
       const row = (await store.getProfile('side-1'))!;
       assert.equal(await store.deleteProfile('side-1'), true);
@@ -119,7 +179,13 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
       assert.equal(await store.getAttachment('att-1'), undefined);
       for (const blob of [row.rawBlob!, row.modelBlob!, a.blob]) assert.equal((await readBlobBytes(store, blob)).length, 0);
       assert.equal(await store.deleteProfile('side-1'), false);
-      await assert.rejects(store.addAttachment({ id: 'att-2', profileId: 'side-1', kind: 'jitlog', fileName: '', createdAt: 0, size: 1, sha256: '', encoding: 'gzip' }, file('sj2', jit)), StoreConflictError);
+      await assert.rejects(
+        store.addAttachment(
+          { id: 'att-2', profileId: 'side-1', kind: 'jitlog', fileName: '', createdAt: 0, size: 1, sha256: '', encoding: 'gzip' },
+          file('sj2', jit),
+        ),
+        StoreConflictError,
+      );
     });
 
     test('runtimes that never got a profile are swept once old; everything else stays', async () => {
@@ -151,16 +217,25 @@ function contract(name: string, open: () => Promise<Store>, reopen: () => Promis
       for (const id of ids) await store.createRuntime({ id, name: id, vm: '', createdAt: 30 });
       const payloads = ids.map(() => randomBytes(70_000));
       await Promise.all(ids.map((id, i) => store.storeProfile(id, facts(), file(`cr${i}`, payloads[i]), file(`cm${i}`, randomBytes(9)))));
-      for (let i = 0; i < ids.length; i++) assert.deepEqual(await readBlobBytes(store, (await store.getProfile(ids[i]))!.rawBlob!), payloads[i]);
+      for (let i = 0; i < ids.length; i++)
+        assert.deepEqual(await readBlobBytes(store, (await store.getProfile(ids[i]))!.rawBlob!), payloads[i]);
       await store.createRuntime({ id: 'race-1', name: '', vm: '', createdAt: 31 });
-      const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.storeProfile('race-1', facts(), file(`rr${i}`, randomBytes(10)), file(`rm${i}`, randomBytes(10)))));
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) =>
+          store.storeProfile('race-1', facts(), file(`rr${i}`, randomBytes(10)), file(`rm${i}`, randomBytes(10))),
+        ),
+      );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     });
   });
 }
 
 const sqlitePath = join(work, 'sub', 'store.db');
-contract('SQLite store', async () => SqliteStore.open(sqlitePath), async () => SqliteStore.open(sqlitePath));
+contract(
+  'SQLite store',
+  async () => SqliteStore.open(sqlitePath),
+  async () => SqliteStore.open(sqlitePath),
+);
 
 let cluster: PgCluster | undefined;
 let pgUrl = '';

@@ -35,7 +35,15 @@ test('kill -9 during streaming loses no acknowledged chunk; the sender catches u
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   let acknowledgedBeforeKill = -1;
   for (let i = 0; i < CHUNKS; i++) {
-    sender.queue({ service: 'k9', labels: {}, from: T0 + i * 10_000, until: T0 + (i + 1) * 10_000, unit: 'samples', kind: 'cpu', ...chunkBody([{ stack: `main;chunk${i}`, weight: i + 1 }]) });
+    sender.queue({
+      service: 'k9',
+      labels: {},
+      from: T0 + i * 10_000,
+      until: T0 + (i + 1) * 10_000,
+      unit: 'samples',
+      kind: 'cpu',
+      ...chunkBody([{ stack: `main;chunk${i}`, weight: i + 1 }]),
+    });
     if (i === CHUNKS / 3) {
       // Kill while chunks are in flight; the sender keeps making chunks while the server is gone.
       acknowledgedBeforeKill = sender.stats.sent;

@@ -34,23 +34,28 @@ after(() => new Promise<void>((r) => server.close(() => r())));
 async function capture(run: (log: (s: string) => void) => Promise<unknown>): Promise<string> {
   let text = '';
   const err = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string | Uint8Array) => { text += String(s); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    text += String(s);
+    return true;
+  }) as typeof process.stderr.write;
   try {
-    await run((s) => { text += s; });
+    await run((s) => {
+      text += s;
+    });
   } finally {
     process.stderr.write = err;
   }
   return text;
 }
 
-test('a server\'s link with terminal escapes is printed as our own link, escape-free', async () => {
+test("a server's link with terminal escapes is printed as our own link, escape-free", async () => {
   mode = 'link';
   const out = await capture((log) => uploadFiles([fixture('collapsed/simple.txt')], { server: base }, undefined, log));
   assert.ok(!out.includes(ESC), JSON.stringify(out));
   assert.match(out, new RegExp(`simple\\.txt: ${base}/profiles/abc\\n`));
 });
 
-test('a server\'s error message with terminal escapes is printed with the escapes made visible', async () => {
+test("a server's error message with terminal escapes is printed with the escapes made visible", async () => {
   mode = 'error';
   const out = await capture((log) => uploadFiles([fixture('collapsed/simple.txt')], { server: base }, undefined, log));
   assert.ok(!out.includes(ESC), JSON.stringify(out));

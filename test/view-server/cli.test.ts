@@ -17,10 +17,15 @@ async function capture(args: string[]): Promise<{ code: number; out: string; err
 after(() => stopCli());
 
 test('pyrometer view --no-open prints a loopback URL, serves the profile, and stops cleanly on SIGINT', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', ENTRY, 'view', '--no-open', fixture('vmprof/vmprof_cpuburn.prof')], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', ENTRY, 'view', '--no-open', fixture('vmprof/vmprof_cpuburn.prof')], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
@@ -29,8 +34,11 @@ test('pyrometer view --no-open prints a loopback URL, serves the profile, and st
     });
     child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
   });
-  const list = await (await fetch(`${url}api/profiles`)).json() as { name: string }[];
-  assert.deepEqual(list.map((p) => p.name), ['vmprof_cpuburn.prof']);
+  const list = (await (await fetch(`${url}api/profiles`)).json()) as { name: string }[];
+  assert.deepEqual(
+    list.map((p) => p.name),
+    ['vmprof_cpuburn.prof'],
+  );
   assert.equal((await fetch(url)).status, 200);
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGINT');
@@ -64,5 +72,8 @@ test('pyrometer report writes one self-contained HTML file', async () => {
   const html = readFileSync(out, 'utf8');
   assert.match(html, /^<!doctype html>/);
   const data = JSON.parse(/<script id="pyrometer-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]);
-  assert.deepEqual(data.profiles.map((p: { name: string }) => p.name), ['vmprof_cpuburn.prof', 'pypy-primes-mem.prof']);
+  assert.deepEqual(
+    data.profiles.map((p: { name: string }) => p.name),
+    ['vmprof_cpuburn.prof', 'pypy-primes-mem.prof'],
+  );
 });

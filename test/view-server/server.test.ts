@@ -12,12 +12,19 @@ import { ProfileBuilder } from '../../src/model/builder.js';
 import { BUSY_PY, busyProfile } from '../web/synthetic.js';
 
 /** A raw GET (fetch would normalise the path and the Host header away). */
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string; body: Buffer }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; type: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -109,7 +116,11 @@ test('refuses foreign Host headers and non-GET methods', async () => {
 });
 
 /** A directory holding a real source file, a link to it, a link dressed as source to a secret, and a profile naming all three plus a relative name. */
-function linkFarm(): { dir: string; names: { real: string; goodLink: string; badLink: string; relative: string }; profile: ReturnType<ProfileBuilder['build']> } {
+function linkFarm(): {
+  dir: string;
+  names: { real: string; goodLink: string; badLink: string; relative: string };
+  profile: ReturnType<ProfileBuilder['build']>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'pyrometer-links-'));
   const secret = join(dir, 'secret.key');
   writeFileSync(secret, 'SECRET-KEY-MATERIAL');
@@ -121,13 +132,18 @@ function linkFarm(): { dir: string; names: { real: string; goodLink: string; bad
   symlinkSync(secret, badLink);
   const relative = 'app.py';
   const b = new ProfileBuilder('test');
-  b.addSampleFrames(b.thread('1'), [real, goodLink, badLink, relative].map((f, i) => b.frame(b.func(`f${i}`, f, 1))), 0);
+  b.addSampleFrames(
+    b.thread('1'),
+    [real, goodLink, badLink, relative].map((f, i) => b.frame(b.func(`f${i}`, f, 1))),
+    0,
+  );
   return { dir, names: { real, goodLink, badLink, relative }, profile: b.build() };
 }
 
 test('the source view follows a link only to a source file, and reads relative names beside the profile, not in the cwd', async () => {
   const farm = linkFarm();
-  const source = async (port: number, path: string) => JSON.parse((await get(port, `/api/profiles/0/source?path=${encodeURIComponent(path)}`)).body.toString());
+  const source = async (port: number, path: string) =>
+    JSON.parse((await get(port, `/api/profiles/0/source?path=${encodeURIComponent(path)}`)).body.toString());
   const server = await startViewServer([{ name: 'links', profile: farm.profile, sourceDir: farm.dir }]);
   try {
     assert.equal((await source(server.port, farm.names.real)).text, 'print("hello")\n');

@@ -8,7 +8,11 @@ function profileWith(funcs: [string, string, 'python' | 'native' | 'jit' | 'gc']
   const b = new ProfileBuilder('test');
   const t = b.thread('1');
   const ids = funcs.map(([name, file, kind]) => b.func(name, file, 1, kind));
-  b.addSampleFrames(t, ids.map((f) => b.frame(f)), 0);
+  b.addSampleFrames(
+    t,
+    ids.map((f) => b.frame(f)),
+    0,
+  );
   return { profile: b.build(), ids };
 }
 
@@ -20,15 +24,26 @@ test('modules: site-packages package, stdlib, file name, or the dotted prefix of
     ['main', '/home/me/app/main.py', 'python'],
     ['numpy.dot', '', 'native'],
   ]);
-  assert.deepEqual(ids.map((f) => moduleOf(profile, f)), ['requests', 'stdlib', 'stdlib', 'main.py', 'numpy']);
+  assert.deepEqual(
+    ids.map((f) => moduleOf(profile, f)),
+    ['requests', 'stdlib', 'stdlib', 'main.py', 'numpy'],
+  );
 });
 
 test('kind colouring gives each kind its own colours, the legend lists the kinds, and JIT-mostly functions take the JIT colour', () => {
-  const { profile, ids } = profileWith([['a', 'a.py', 'python'], ['b', '', 'native'], ['c', '', 'gc'], ['d', 'd.py', 'python']]);
+  const { profile, ids } = profileWith([
+    ['a', 'a.py', 'python'],
+    ['b', '', 'native'],
+    ['c', '', 'gc'],
+    ['d', 'd.py', 'python'],
+  ]);
   const mostlyJit = new Uint8Array(profile.funcs.length);
   mostlyJit[ids[3]] = 1;
   const p = makePalette(profile, 'kind', false, undefined, mostlyJit);
-  assert.deepEqual(p.legend.map((l) => l.label), ['Python', 'native', 'JIT', 'GC', 'other']);
+  assert.deepEqual(
+    p.legend.map((l) => l.label),
+    ['Python', 'native', 'JIT', 'GC', 'other'],
+  );
   const colourOf = (f: number) => p.fills[p.funcColor[f]];
   const legendColour = (label: string) => p.legend.find((l) => l.label === label)!.color;
   // Same hue family as the legend entry (shades vary by name).
@@ -41,12 +56,19 @@ test('kind colouring gives each kind its own colours, the legend lists the kinds
 });
 
 test('module colouring lists only modules with weight, heaviest first', () => {
-  const { profile, ids } = profileWith([['a', 'x/one.py', 'python'], ['b', 'x/two.py', 'python'], ['c', 'x/three.py', 'python']]);
+  const { profile, ids } = profileWith([
+    ['a', 'x/one.py', 'python'],
+    ['b', 'x/two.py', 'python'],
+    ['c', 'x/three.py', 'python'],
+  ]);
   const weight = new Float64Array(profile.funcs.length);
   weight[ids[0]] = 1;
   weight[ids[1]] = 5;
   const p = makePalette(profile, 'module', true, weight);
-  assert.deepEqual(p.legend.map((l) => l.label), ['two.py', 'one.py']);
+  assert.deepEqual(
+    p.legend.map((l) => l.label),
+    ['two.py', 'one.py'],
+  );
 });
 
 test('numbers are formatted for people', () => {

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { callTreeTopDown, stackWeights } from '../../src/model/analysis.js';
-import { firstBoxEndingAfter, functionPaths, hitTestFlame, hitTestStackChart, layoutFlame, layoutStackChart, pathToRoot } from '../../web/src/layout.js';
+import {
+  firstBoxEndingAfter,
+  functionPaths,
+  hitTestFlame,
+  hitTestStackChart,
+  layoutFlame,
+  layoutStackChart,
+  pathToRoot,
+} from '../../web/src/layout.js';
 
 /** Builds a profile from "a;b;c weight" lines (root first), one sample per weight unit, in order. */
 function fromLines(lines: string[]) {
@@ -52,7 +60,10 @@ test('hit testing finds the rectangle under a point and nothing outside', () => 
   const p = fromLines(['main;a;x 2', 'main;b 5', 'main;a 1', 'other 2']);
   const tree = callTreeTopDown(p, stackWeights(p));
   const layout = layoutFlame(tree);
-  const at = (wx: number, row: number) => { const n = hitTestFlame(layout, wx, row); return n < 0 ? null : names(p, tree, n); };
+  const at = (wx: number, row: number) => {
+    const n = hitTestFlame(layout, wx, row);
+    return n < 0 ? null : names(p, tree, n);
+  };
   assert.equal(at(0, 0), 'main');
   assert.equal(at(7.99, 0), 'main');
   assert.equal(at(8, 0), 'other');
@@ -86,9 +97,22 @@ test('stack chart merges consecutive samples that share a prefix', () => {
   assert.equal(chart.rows.length, 2);
   const funcName = (stack: number) => p.strings[p.funcs.name[p.frames.func[p.stacks.frame[stack]]]];
   const row0 = chart.rows[0];
-  assert.deepEqual(Array.from({ length: row0.length }, (_, i) => [funcName(row0.stack[i]), row0.start[i], row0.end[i]]), [['main', 0, 4], ['other', 4, 5]]);
+  assert.deepEqual(
+    Array.from({ length: row0.length }, (_, i) => [funcName(row0.stack[i]), row0.start[i], row0.end[i]]),
+    [
+      ['main', 0, 4],
+      ['other', 4, 5],
+    ],
+  );
   const row1 = chart.rows[1];
-  assert.deepEqual(Array.from({ length: row1.length }, (_, i) => [funcName(row1.stack[i]), row1.start[i], row1.end[i]]), [['a', 0, 2], ['b', 2, 3], ['a', 3, 4]]);
+  assert.deepEqual(
+    Array.from({ length: row1.length }, (_, i) => [funcName(row1.stack[i]), row1.start[i], row1.end[i]]),
+    [
+      ['a', 0, 2],
+      ['b', 2, 3],
+      ['a', 3, 4],
+    ],
+  );
   assert.equal(firstBoxEndingAfter(row1, 2), 1);
   assert.equal(funcName(row1.stack[hitTestStackChart(chart, 2.5, 1)]), 'b');
   assert.equal(hitTestStackChart(chart, 4.5, 1), -1);
@@ -101,7 +125,16 @@ test('stack chart treats filtered samples as gaps', () => {
   const a = s.stack[0];
   const chart = layoutStackChart(p.stacks, s.stack, s.time, 1, (st) => (st === a && s.time.length > 0 ? -1 : st));
   assert.equal(chart.rows.length, 0);
-  const middleGap = layoutStackChart(p.stacks, s.stack, s.time, 1, (() => { let i = 0; return (st: number) => (i++ === 1 ? -1 : st); })());
+  const middleGap = layoutStackChart(
+    p.stacks,
+    s.stack,
+    s.time,
+    1,
+    (() => {
+      let i = 0;
+      return (st: number) => (i++ === 1 ? -1 : st);
+    })(),
+  );
   assert.deepEqual(Array.from(middleGap.rows[0].start), [0, 2]);
   assert.deepEqual(Array.from(middleGap.rows[0].end), [1, 3]);
 });
@@ -120,6 +153,9 @@ test('stack chart boxes merge frames of one function at different lines', () => 
   assert.equal(paths.table.length, 2);
   const s = p.threads[0].samples;
   const chart = layoutStackChart(paths.table, s.stack, s.time, 1, (st) => (st < 0 ? -1 : paths.nodeOf[st]));
-  assert.deepEqual(chart.rows.map((r) => r.length), [1, 1]);
+  assert.deepEqual(
+    chart.rows.map((r) => r.length),
+    [1, 1],
+  );
   assert.deepEqual([chart.rows[1].start[0], chart.rows[1].end[0], paths.func[chart.rows[1].stack[0]]], [0, 3, f]);
 });

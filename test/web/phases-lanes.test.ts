@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { callTreeBottomUp, callTreeTopDown, stackWeights } from '../../src/model/analysis.js';
 import {
-  flameNeighbor, hitTestMarkers, hitTestStackChart, laneOfRow, layoutFlame, layoutMarkers, layoutStackChart, markerTimeByCategory, stackLanes, type MarkerInput,
+  flameNeighbor,
+  hitTestMarkers,
+  hitTestStackChart,
+  laneOfRow,
+  layoutFlame,
+  layoutMarkers,
+  layoutStackChart,
+  markerTimeByCategory,
+  stackLanes,
+  type MarkerInput,
 } from '../../web/src/layout.js';
 import { collectMarkers, markerAxis, markerDataSummary } from '../../web/src/markers.js';
 
@@ -25,12 +34,18 @@ test('markers: nested sections sit under their parent, overlapping ones of other
   ];
   const layout = layoutMarkers(markers);
   const rowOf = (i: number) => layout.rows.findIndex((r) => Array.from(r.marker).includes(i));
-  assert.deepEqual(markers.map((_, i) => rowOf(i)), [0, 1, 2, 0, 1, 0]);
+  assert.deepEqual(
+    markers.map((_, i) => rowOf(i)),
+    [0, 1, 2, 0, 1, 0],
+  );
   assert.deepEqual(layout.categories, ['jit', 'gc', 'other']);
   assert.deepEqual(Array.from(layout.categoryOf), [0, 1, 1, 1, 1, 2]);
   // Rows never overlap and are sorted by start (hence by end): the binary search culling relies on it.
   for (const r of layout.rows) for (let i = 1; i < r.length; i++) assert.ok(r.start[i] >= r.end[i - 1]);
-  const hit = (t: number, row: number, slack = 0) => { const b = hitTestMarkers(layout, t, row, slack); return b < 0 ? -1 : layout.rows[row].marker[b]; };
+  const hit = (t: number, row: number, slack = 0) => {
+    const b = hitTestMarkers(layout, t, row, slack);
+    return b < 0 ? -1 : layout.rows[row].marker[b];
+  };
   assert.equal(hit(1, 0), 0);
   assert.equal(hit(12.5, 0), 3);
   assert.equal(hit(11, 0), -1);
@@ -43,13 +58,20 @@ test('markers: nested sections sit under their parent, overlapping ones of other
 });
 
 test('markers: time per category is the union of its intervals', () => {
-  const totals = markerTimeByCategory([m(0, 10, 0, 'jit'), m(2, 3, 1, 'gc'), m(2.2, 2.4, 2, 'gc'), m(12, 14, 0, 'gc'), m(13, 15, 0, 'gc'), m(20, 20, 0, 'gc')]);
+  const totals = markerTimeByCategory([
+    m(0, 10, 0, 'jit'),
+    m(2, 3, 1, 'gc'),
+    m(2.2, 2.4, 2, 'gc'),
+    m(12, 14, 0, 'gc'),
+    m(13, 15, 0, 'gc'),
+    m(20, 20, 0, 'gc'),
+  ]);
   assert.equal(totals.get('jit'), 10);
   assert.equal(totals.get('gc'), 1 + 3);
   assert.equal(markerTimeByCategory([]).size, 0);
 });
 
-test('markers are placed on the samples\' span when the samples carry no wall-clock times', () => {
+test("markers are placed on the samples' span when the samples carry no wall-clock times", () => {
   const b = new ProfileBuilder('test', { interval: 1 });
   const t = b.thread('1');
   const f = b.frame(b.func('main', 'm.py', 1));
@@ -66,9 +88,25 @@ test('markers are placed on the samples\' span when the samples carry no wall-cl
 });
 
 test('marker data summary: log lines first, raw ticks left out, control characters flattened', () => {
-  assert.deepEqual(markerDataSummary({ startTick: 1, endTick: 2, lineCount: 5, lines: ['a', 'b\u001b[31m', 'c', 'd'] }), ['a', 'b [31m', 'c', '(5 log lines in all)']);
-  assert.deepEqual(markerDataSummary({ startTick: 1, endTick: 2, lineCount: 0, summary: { 'Tracing': [3, 0.5], 'Backend': 2 } }), ['Tracing: [3,0.5]', 'Backend: 2']);
-  assert.deepEqual(markerDataSummary({ counts: [{ name: 'entry 1', count: 3 }, { name: 'bridge 2', count: 9 }] }), ['counts: 2 entries, most bridge 2 = 9']);
+  assert.deepEqual(markerDataSummary({ startTick: 1, endTick: 2, lineCount: 5, lines: ['a', 'b\u001b[31m', 'c', 'd'] }), [
+    'a',
+    'b [31m',
+    'c',
+    '(5 log lines in all)',
+  ]);
+  assert.deepEqual(markerDataSummary({ startTick: 1, endTick: 2, lineCount: 0, summary: { Tracing: [3, 0.5], Backend: 2 } }), [
+    'Tracing: [3,0.5]',
+    'Backend: 2',
+  ]);
+  assert.deepEqual(
+    markerDataSummary({
+      counts: [
+        { name: 'entry 1', count: 3 },
+        { name: 'bridge 2', count: 9 },
+      ],
+    }),
+    ['counts: 2 entries, most bridge 2 = 9'],
+  );
   assert.deepEqual(markerDataSummary(null), []);
   assert.equal(markerDataSummary({ note: 'x'.repeat(500) })[0].length, 100);
 });
@@ -89,17 +127,27 @@ test('stack lanes: one header row plus its rows per thread, on a shared time axi
   const p = twoThreads();
   const charts = p.threads.map((t) => layoutStackChart(p.stacks, t.samples.stack, t.samples.time, 1));
   const { chart, lanes } = stackLanes(charts, ['MainThread', 'worker', 'idle']);
-  assert.deepEqual(lanes, [{ label: 'MainThread', headerRow: 0, rows: 2 }, { label: 'worker', headerRow: 3, rows: 1 }, { label: 'idle', headerRow: 5, rows: 0 }]);
+  assert.deepEqual(lanes, [
+    { label: 'MainThread', headerRow: 0, rows: 2 },
+    { label: 'worker', headerRow: 3, rows: 1 },
+    { label: 'idle', headerRow: 5, rows: 0 },
+  ]);
   assert.equal(chart.rows.length, 6);
   // The empty thread does not pull the axis to 0.
   assert.deepEqual([chart.startTime, chart.endTime], [10, 23]);
-  const funcAt = (time: number, row: number) => { const i = hitTestStackChart(chart, time, row); return i < 0 ? null : p.strings[p.funcs.name[p.frames.func[p.stacks.frame[chart.rows[row].stack[i]]]]]; };
+  const funcAt = (time: number, row: number) => {
+    const i = hitTestStackChart(chart, time, row);
+    return i < 0 ? null : p.strings[p.funcs.name[p.frames.func[p.stacks.frame[chart.rows[row].stack[i]]]]];
+  };
   assert.equal(funcAt(11, 0), null, 'header rows hold no boxes');
   assert.equal(funcAt(11, 1), 'a');
   assert.equal(funcAt(11, 2), 'x');
   assert.equal(funcAt(21, 4), 'w');
   assert.equal(funcAt(11, 4), null, 'the worker had not started');
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((r) => laneOfRow(lanes, r)), [0, 0, 0, 1, 1, 2, -1]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6].map((r) => laneOfRow(lanes, r)),
+    [0, 0, 0, 1, 1, 2, -1],
+  );
   assert.deepEqual(stackLanes([], []).chart, { rows: [], startTime: 0, endTime: 1 });
 });
 
@@ -130,6 +178,9 @@ test('flame graph keyboard moves: parent, widest child, siblings; the bottom-up 
   const up = layoutFlame(callTreeBottomUp(p, stackWeights(p)));
   const upName = (n: number) => p.strings[p.funcs.name[up.tree.func[n]]];
   assert.deepEqual(Array.from(up.tree.roots, upName), ['leaf', 'c', 'other']);
-  assert.deepEqual(Array.from(up.tree.roots, (r) => up.x[r]), [0, 5, 8]);
+  assert.deepEqual(
+    Array.from(up.tree.roots, (r) => up.x[r]),
+    [0, 5, 8],
+  );
   assert.equal(upName(flameNeighbor(up.tree, up.tree.roots[0], 'child')), 'a');
 });

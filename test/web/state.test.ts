@@ -13,8 +13,16 @@ test('every field survives an encode/decode round trip', () => {
     view: 'source',
     threads: [0, 3],
     range: [12.5, 900.25],
-    transforms: [{ type: 'focus-function', func: 12 }, { type: 'merge-function', func: 3 }, { type: 'collapse-recursion', func: 7 }, { type: 'hide-stdlib' },
-      { type: 'drop-function', func: 5 }, { type: 'focus-category', category: 2 }, { type: 'collapse-module', file: 9 }, { type: 'merge-call-node', path: [0, 4, 2] }],
+    transforms: [
+      { type: 'focus-function', func: 12 },
+      { type: 'merge-function', func: 3 },
+      { type: 'collapse-recursion', func: 7 },
+      { type: 'hide-stdlib' },
+      { type: 'drop-function', func: 5 },
+      { type: 'focus-category', category: 2 },
+      { type: 'collapse-module', file: 9 },
+      { type: 'merge-call-node', path: [0, 4, 2] },
+    ],
     search: 'parse & <b>|x',
     regex: true,
     func: 42,
@@ -33,7 +41,10 @@ test('every field survives an encode/decode round trip', () => {
 });
 
 test('malformed values fall back to defaults instead of throwing', () => {
-  const s = decodeState('v=bogus&t=1,x,-3,2&r=9_3&tf=focus:abc~nope:1~merge:4~mcn:1.x&f=-1&p=zz&c=rainbow&th=neon&cmp=-2&dn=avg', ['flame', 'stack']);
+  const s = decodeState('v=bogus&t=1,x,-3,2&r=9_3&tf=focus:abc~nope:1~merge:4~mcn:1.x&f=-1&p=zz&c=rainbow&th=neon&cmp=-2&dn=avg', [
+    'flame',
+    'stack',
+  ]);
   const d = defaultState();
   assert.equal(s.view, d.view);
   assert.deepEqual(s.threads, [1, 2]);

@@ -13,7 +13,10 @@ test('search by substring and by regex reports the matched share of the total', 
   assert.equal(sub.matchWeight, 500);
   const re = new ViewModel(p, { ...defaultState(), hideIdle: false, search: '^(parse|report)$', regex: true });
   assert.equal(re.matchWeight, 400);
-  const names = [...re.match!.entries()].filter(([, m]) => m).map(([f]) => funcName(p, f)).sort();
+  const names = [...re.match!.entries()]
+    .filter(([, m]) => m)
+    .map(([f]) => funcName(p, f))
+    .sort();
   assert.deepEqual(names, ['parse', 'report']);
 });
 
@@ -55,7 +58,10 @@ test('hide-stdlib merges standard-library frames of CPython and PyPy, not site-p
   b.addSampleFrames(t, [main, lib, mine], 0);
   const vm = new ViewModel(b.build(), { ...defaultState(), transforms: [{ type: 'hide-stdlib' }] });
   const tree = vm.topDown();
-  assert.deepEqual(Array.from(tree.func, (f) => funcName(vm.profile, f)), ['main', 'hook']);
+  assert.deepEqual(
+    Array.from(tree.func, (f) => funcName(vm.profile, f)),
+    ['main', 'hook'],
+  );
 });
 
 test('JIT share counts self time in JIT frames per function', () => {

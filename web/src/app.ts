@@ -37,7 +37,9 @@ export interface TestHooks {
 }
 
 declare global {
-  interface Window { __pyrometer: TestHooks }
+  interface Window {
+    __pyrometer: TestHooks;
+  }
 }
 
 export class App implements AppHost {
@@ -56,7 +58,17 @@ export class App implements AppHost {
   private zoomTimer = 0;
   private searchTimer = 0;
   private readonly views = new Map<string, View>();
-  private readonly hooks: TestHooks = { firstFlamePaint: null, paints: 0, lastPaintMs: 0, paintLog: null, timings: {}, ready: false, error: null, canvas: null, markers: null };
+  private readonly hooks: TestHooks = {
+    firstFlamePaint: null,
+    paints: 0,
+    lastPaintMs: 0,
+    paintLog: null,
+    timings: {},
+    ready: false,
+    error: null,
+    canvas: null,
+    markers: null,
+  };
 
   private readonly root: HTMLElement;
   private readonly toolbar = h('div', { class: 'toolbar' });
@@ -79,31 +91,46 @@ export class App implements AppHost {
     this.root = root;
     window.__pyrometer = this.hooks;
     this.state = decodeState(location_hash(), VIEW_NAMES);
-    this.searchInput = h('input', { type: 'search', class: 'search', placeholder: 'Search functions (substring or /regex/)', 'aria-label': 'Search functions' });
+    this.searchInput = h('input', {
+      type: 'search',
+      class: 'search',
+      placeholder: 'Search functions (substring or /regex/)',
+      'aria-label': 'Search functions',
+    });
     root.append(this.toolbar, this.crumbs, this.tabs, this.selectionBar, this.main, this.status, this.tooltip);
-    this.canvasArea = new CanvasArea({
-      // Leaving the canvas for the phases track must not hide the track's own tooltip.
-      onHover: (hit, x, y) => { if (hit || this.tooltipOwner === 'canvas') this.showTooltip(hit, x, y); },
-      onClick: (hit) => this.onCanvasClick(hit),
-      onDoubleClick: (hit) => { if (hit) this.selectFunction(hit.func, 'source'); },
-      onRangeSelect: (a, b) => this.update({ range: [a, b] }, 'push'),
-      onViewportChange: (x0, x1, whole) => {
-        if (this.state.view === 'stack') { this.memory.setViewport(x0, x1); this.markers.setViewport(x0, x1); }
-        // The zoom goes into the URL without a re-render (debounced: wheel events come at 60 per second).
-        this.state = { ...this.state, zoom: whole ? null : [x0, x1] };
-        this.canvasArea.zoomApplied(this.state);
-        clearTimeout(this.zoomTimer);
-        this.zoomTimer = window.setTimeout(() => this.writeUrl('replace'), 250);
+    this.canvasArea = new CanvasArea(
+      {
+        // Leaving the canvas for the phases track must not hide the track's own tooltip.
+        onHover: (hit, x, y) => {
+          if (hit || this.tooltipOwner === 'canvas') this.showTooltip(hit, x, y);
+        },
+        onClick: (hit) => this.onCanvasClick(hit),
+        onDoubleClick: (hit) => {
+          if (hit) this.selectFunction(hit.func, 'source');
+        },
+        onRangeSelect: (a, b) => this.update({ range: [a, b] }, 'push'),
+        onViewportChange: (x0, x1, whole) => {
+          if (this.state.view === 'stack') {
+            this.memory.setViewport(x0, x1);
+            this.markers.setViewport(x0, x1);
+          }
+          // The zoom goes into the URL without a re-render (debounced: wheel events come at 60 per second).
+          this.state = { ...this.state, zoom: whole ? null : [x0, x1] };
+          this.canvasArea.zoomApplied(this.state);
+          clearTimeout(this.zoomTimer);
+          this.zoomTimer = window.setTimeout(() => this.writeUrl('replace'), 250);
+        },
+        onPaint: (ms) => {
+          this.hooks.paints++;
+          this.hooks.lastPaintMs = ms;
+          this.hooks.paintLog?.push(ms);
+          if (this.hooks.firstFlamePaint === null && this.canvas.mode === 'flame' && this.canvas.flame) {
+            this.hooks.firstFlamePaint = performance.now();
+          }
+        },
       },
-      onPaint: (ms) => {
-        this.hooks.paints++;
-        this.hooks.lastPaintMs = ms;
-        this.hooks.paintLog?.push(ms);
-        if (this.hooks.firstFlamePaint === null && this.canvas.mode === 'flame' && this.canvas.flame) {
-          this.hooks.firstFlamePaint = performance.now();
-        }
-      },
-    }, (item, x, y) => this.showMarkerTooltip(item, x, y));
+      (item, x, y) => this.showMarkerTooltip(item, x, y),
+    );
     this.canvas = this.canvasArea.canvas;
     this.memory = this.canvasArea.memory;
     this.markers = this.canvasArea.markers;
@@ -111,13 +138,18 @@ export class App implements AppHost {
     this.hooks.canvas = this.canvas;
     this.hooks.markers = this.markers;
     // The wheel over the phases track zooms and pans the stack chart's window (the track follows it).
-    this.markers.canvas.addEventListener('wheel', (e) => {
-      if (this.state.view !== 'stack') return;
-      e.preventDefault();
-      const rect = this.markers.canvas.getBoundingClientRect();
-      if (Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey) this.canvas.zoom(Math.exp(e.deltaY * 0.002), (e.clientX - rect.left) / rect.width);
-      else this.canvas.pan((e.shiftKey ? e.deltaY : e.deltaX) / rect.width);
-    }, { passive: false });
+    this.markers.canvas.addEventListener(
+      'wheel',
+      (e) => {
+        if (this.state.view !== 'stack') return;
+        e.preventDefault();
+        const rect = this.markers.canvas.getBoundingClientRect();
+        if (Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey)
+          this.canvas.zoom(Math.exp(e.deltaY * 0.002), (e.clientX - rect.left) / rect.width);
+        else this.canvas.pan((e.shiftKey ? e.deltaY : e.deltaX) / rect.width);
+      },
+      { passive: false },
+    );
     // Back and Forward walk the states the user went through (each change pushed a history entry).
     window.addEventListener('popstate', () => this.followUrl());
     window.addEventListener('hashchange', () => this.followUrl());
@@ -135,16 +167,26 @@ export class App implements AppHost {
 
   private followUrl(): void {
     const next = decodeState(location_hash(), VIEW_NAMES);
-    if (encodeState(next) !== encodeState(this.state)) { this.state = next; void this.render(); }
+    if (encodeState(next) !== encodeState(this.state)) {
+      this.state = next;
+      void this.render();
+    }
   }
 
   private onKey(e: KeyboardEvent): void {
     const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
-    if (e.key === 'Escape' && this.help) { this.toggleHelp(); return; }
+    if (e.key === 'Escape' && this.help) {
+      this.toggleHelp();
+      return;
+    }
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === '/') { e.preventDefault(); this.searchInput.focus(); }
-    else if (e.key === '?') { e.preventDefault(); this.toggleHelp(); }
-    else if (/^[1-9]$/.test(e.key)) {
+    if (e.key === '/') {
+      e.preventDefault();
+      this.searchInput.focus();
+    } else if (e.key === '?') {
+      e.preventDefault();
+      this.toggleHelp();
+    } else if (/^[1-9]$/.test(e.key)) {
       const views = this.availableViews();
       const v = views[Number(e.key) - 1];
       if (v) this.update({ view: v.name }, 'push');
@@ -153,11 +195,20 @@ export class App implements AppHost {
 
   /** The keyboard shortcuts, shown with `?`. */
   private toggleHelp(): void {
-    if (this.help) { this.help.remove(); this.help = null; return; }
-    const row = (keys: string[], what: string) => h('tr', null, h('td', null, ...keys.flatMap((k, i) => [i > 0 ? ' ' : '', h('kbd', null, k)])), h('td', null, what));
-    const card = h('div', { class: 'help-card', role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+    if (this.help) {
+      this.help.remove();
+      this.help = null;
+      return;
+    }
+    const row = (keys: string[], what: string) =>
+      h('tr', null, h('td', null, ...keys.flatMap((k, i) => [i > 0 ? ' ' : '', h('kbd', null, k)])), h('td', null, what));
+    const card = h(
+      'div',
+      { class: 'help-card', role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
       h('h3', null, 'Keyboard shortcuts'),
-      h('table', null,
+      h(
+        'table',
+        null,
         row(['?'], 'show or hide this help'),
         row(['/'], 'search functions (substring, or /regex/)'),
         row(['1', '…', '7'], 'switch view (in tab order)'),
@@ -166,11 +217,21 @@ export class App implements AppHost {
         row(['+', '-'], 'zoom in, out'),
         row(['0', 'Esc'], 'reset the zoom'),
         row(['wheel'], 'zoom (stack chart with several threads: scroll lanes; Ctrl+wheel zooms)'),
-        row(['drag'], 'pan; on the stack chart\'s time axis: select a range'),
+        row(['drag'], "pan; on the stack chart's time axis: select a range"),
         row(['Back'], 'undo the last view change'),
       ),
-      h('p', { class: 'muted' }, 'Press ? or Esc to close.'));
-    this.help = h('div', { class: 'help', onclick: (e: Event) => { if (e.target === this.help) this.toggleHelp(); } }, card);
+      h('p', { class: 'muted' }, 'Press ? or Esc to close.'),
+    );
+    this.help = h(
+      'div',
+      {
+        class: 'help',
+        onclick: (e: Event) => {
+          if (e.target === this.help) this.toggleHelp();
+        },
+      },
+      card,
+    );
     document.body.append(this.help);
   }
 
@@ -182,15 +243,23 @@ export class App implements AppHost {
   }
 
   showEmpty(message: string): void {
-    replaceChildren(this.main, h('div', { class: 'dropzone' },
-      h('p', null, message),
-      h('p', null, 'Drop a profile file here, or ', this.filePicker('choose one'), '.')));
+    replaceChildren(
+      this.main,
+      h(
+        'div',
+        { class: 'dropzone' },
+        h('p', null, message),
+        h('p', null, 'Drop a profile file here, or ', this.filePicker('choose one'), '.'),
+      ),
+    );
     this.hooks.ready = true;
   }
 
   private filePicker(label: string): HTMLElement {
     const input = h('input', { type: 'file', hidden: true, 'aria-label': 'Open a profile file' });
-    input.addEventListener('change', () => { if (input.files?.[0]) void this.openFile(input.files[0]); });
+    input.addEventListener('change', () => {
+      if (input.files?.[0]) void this.openFile(input.files[0]);
+    });
     const button = h('button', { type: 'button', class: 'linklike', onclick: () => input.click() }, label);
     return h('span', null, button, input);
   }
@@ -205,7 +274,10 @@ export class App implements AppHost {
   }
 
   private installDrop(): void {
-    document.addEventListener('dragover', (e) => { e.preventDefault(); this.root.classList.add('dragging'); });
+    document.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      this.root.classList.add('dragging');
+    });
     document.addEventListener('dragleave', () => this.root.classList.remove('dragging'));
     document.addEventListener('drop', (e) => {
       e.preventDefault();
@@ -255,8 +327,15 @@ export class App implements AppHost {
 
   update(patch: Partial<ViewState>, mode: 'push' | 'replace' = 'push'): void {
     // A zoom belongs to one view and one selection: anything that changes them starts unzoomed.
-    if ((patch.view !== undefined && patch.view !== this.state.view) || patch.profile !== undefined || patch.threads !== undefined
-      || patch.transforms !== undefined || patch.range !== undefined || patch.hideIdle !== undefined || patch.inverted !== undefined) {
+    if (
+      (patch.view !== undefined && patch.view !== this.state.view) ||
+      patch.profile !== undefined ||
+      patch.threads !== undefined ||
+      patch.transforms !== undefined ||
+      patch.range !== undefined ||
+      patch.hideIdle !== undefined ||
+      patch.inverted !== undefined
+    ) {
       if (patch.zoom === undefined) patch = { ...patch, zoom: null };
     }
     if (this.searchTimer !== 0) {
@@ -274,7 +353,13 @@ export class App implements AppHost {
     document.documentElement.dataset.theme = this.state.theme;
     const css = getComputedStyle(document.documentElement);
     const v = (name: string) => css.getPropertyValue(name).trim();
-    this.canvas.setTheme({ text: v('--frame-text'), background: v('--bg'), axis: v('--muted'), selection: v('--range'), highlight: v('--fg') });
+    this.canvas.setTheme({
+      text: v('--frame-text'),
+      background: v('--bg'),
+      axis: v('--muted'),
+      selection: v('--range'),
+      highlight: v('--fg'),
+    });
     this.memory.setColors({ line: v('--mem-line'), fill: v('--mem-fill'), text: v('--fg'), background: v('--bg') });
     this.markers.setColors({ text: v('--frame-text'), background: v('--bg'), outline: v('--fg') }, this.state.theme === 'dark');
   }
@@ -340,7 +425,14 @@ export class App implements AppHost {
     vm.setSearch(state.search, state.regex);
     // The legend and the JIT colouring follow the current selection, so the palette does too.
     const palette = this.paletteMemo.get([state.colorBy, state.theme, vm.base, vm], () =>
-      makePalette(base, state.colorBy, state.theme === 'dark', state.colorBy === 'module' ? vm.functions().total : undefined, vm.mostlyJit()));
+      makePalette(
+        base,
+        state.colorBy,
+        state.theme === 'dark',
+        state.colorBy === 'module' ? vm.functions().total : undefined,
+        vm.mostlyJit(),
+      ),
+    );
     this.canvas.palette = palette;
     this.canvas.match = vm.match;
     this.canvas.selectedFunc = state.func;
@@ -353,7 +445,10 @@ export class App implements AppHost {
     if (this.main.firstChild !== view.element || this.main.childNodes.length !== 1) this.main.replaceChildren(view.element);
     this.main.dataset.view = state.view;
     await view.show(vm, state);
-    replaceChildren(this.legend, ...palette.legend.map((l) => h('span', { class: 'legend-item' }, h('i', { style: `background:${l.color}` }), l.label)));
+    replaceChildren(
+      this.legend,
+      ...palette.legend.map((l) => h('span', { class: 'legend-item' }, h('i', { style: `background:${l.color}` }), l.label)),
+    );
     this.hooks.ready = true;
   }
 
@@ -365,14 +460,30 @@ export class App implements AppHost {
       if (i === s.profile) o.selected = true;
       profileSelect.append(o);
     });
-    profileSelect.addEventListener('change', () => this.update({ profile: Number(profileSelect.value), threads: [], range: null, transforms: [], func: -1 }));
+    profileSelect.addEventListener('change', () =>
+      this.update({ profile: Number(profileSelect.value), threads: [], range: null, transforms: [], func: -1 }),
+    );
 
     const threads = vm ? vm.base.threads : [];
     const threadBox = h('details', { class: 'threads' });
-    const summary = h('summary', null, !vm ? 'Threads' : s.threads.length === 0 ? `All threads (${threads.length})`
-      : s.threads.length === 1 && s.threads[0] < threads.length ? `Thread: ${threadLabel(vm.base, s.threads[0])}` : `${s.threads.length} threads`);
+    const summary = h(
+      'summary',
+      null,
+      !vm
+        ? 'Threads'
+        : s.threads.length === 0
+          ? `All threads (${threads.length})`
+          : s.threads.length === 1 && s.threads[0] < threads.length
+            ? `Thread: ${threadLabel(vm.base, s.threads[0])}`
+            : `${s.threads.length} threads`,
+    );
     const list = h('div', { class: 'thread-list' });
-    const all = h('label', null, h('input', { type: 'checkbox', checked: s.threads.length === 0, onchange: () => this.update({ threads: [] }) }), 'All threads, merged');
+    const all = h(
+      'label',
+      null,
+      h('input', { type: 'checkbox', checked: s.threads.length === 0, onchange: () => this.update({ threads: [] }) }),
+      'All threads, merged',
+    );
     list.append(all);
     threads.forEach((t, i) => {
       const box = h('input', { type: 'checkbox', checked: s.threads.includes(i) });
@@ -384,17 +495,40 @@ export class App implements AppHost {
     });
     threadBox.append(summary, list);
     threadBox.open = this.threadsOpen;
-    threadBox.addEventListener('toggle', () => { this.threadsOpen = threadBox.open; });
+    threadBox.addEventListener('toggle', () => {
+      this.threadsOpen = threadBox.open;
+    });
 
-    const idle = h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: s.hideIdle, onchange: (e: Event) => this.update({ hideIdle: (e.target as HTMLInputElement).checked }) }), 'Hide idle');
+    const idle = h(
+      'label',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        checked: s.hideIdle,
+        onchange: (e: Event) => this.update({ hideIdle: (e.target as HTMLInputElement).checked }),
+      }),
+      'Hide idle',
+    );
 
     this.searchInput.value = s.search;
     this.searchInput.oninput = () => {
       // Debounced: on a million-sample profile every keystroke would otherwise recompute the match.
       clearTimeout(this.searchTimer);
-      this.searchTimer = window.setTimeout(() => { this.searchTimer = 0; this.update({ search: this.searchInput.value }, 'replace'); }, 120);
+      this.searchTimer = window.setTimeout(() => {
+        this.searchTimer = 0;
+        this.update({ search: this.searchInput.value }, 'replace');
+      }, 120);
     };
-    const regex = h('label', { class: 'check', title: 'Regular expression' }, h('input', { type: 'checkbox', checked: s.regex, onchange: (e: Event) => this.update({ regex: (e.target as HTMLInputElement).checked }) }), '.*');
+    const regex = h(
+      'label',
+      { class: 'check', title: 'Regular expression' },
+      h('input', {
+        type: 'checkbox',
+        checked: s.regex,
+        onchange: (e: Event) => this.update({ regex: (e.target as HTMLInputElement).checked }),
+      }),
+      '.*',
+    );
     if (vm && vm.match) {
       let count = 0;
       for (let i = 0; i < vm.match.length; i++) count += vm.match[i];
@@ -403,25 +537,99 @@ export class App implements AppHost {
       this.searchInfo.textContent = s.search && s.regex ? 'invalid regular expression' : '';
     }
 
-    const colorBy = h('select', { 'aria-label': 'Colour by' }, h('option', { value: 'kind' }, 'Colour: kind'), h('option', { value: 'module' }, 'Colour: module'));
+    const colorBy = h(
+      'select',
+      { 'aria-label': 'Colour by' },
+      h('option', { value: 'kind' }, 'Colour: kind'),
+      h('option', { value: 'module' }, 'Colour: module'),
+    );
     colorBy.value = s.colorBy;
     colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' }));
-    const icicle = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.icicle), title: 'Draw the roots at the top (icicle) instead of the bottom', onclick: () => this.update({ icicle: !s.icicle }) }, 'Icicle');
-    const invert = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.inverted), title: 'Bottom-up flame graph and call tree: start from the functions that spent the time', onclick: () => this.update({ inverted: !s.inverted }) }, 'Inverted');
-    const stdlib = h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(s.transforms.some((t) => t.type === 'hide-stdlib')), onclick: () => { if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] }); } }, 'Hide stdlib');
-    const theme = h('button', { type: 'button', class: 'toggle', 'aria-label': 'Toggle dark theme', onclick: () => this.update({ theme: s.theme === 'dark' ? 'light' : 'dark' }) }, s.theme === 'dark' ? '☀ Light' : '☾ Dark');
+    const icicle = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle',
+        'aria-pressed': String(s.icicle),
+        title: 'Draw the roots at the top (icicle) instead of the bottom',
+        onclick: () => this.update({ icicle: !s.icicle }),
+      },
+      'Icicle',
+    );
+    const invert = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle',
+        'aria-pressed': String(s.inverted),
+        title: 'Bottom-up flame graph and call tree: start from the functions that spent the time',
+        onclick: () => this.update({ inverted: !s.inverted }),
+      },
+      'Inverted',
+    );
+    const stdlib = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle',
+        'aria-pressed': String(s.transforms.some((t) => t.type === 'hide-stdlib')),
+        onclick: () => {
+          if (!s.transforms.some((t) => t.type === 'hide-stdlib')) this.update({ transforms: [...s.transforms, { type: 'hide-stdlib' }] });
+        },
+      },
+      'Hide stdlib',
+    );
+    const theme = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle',
+        'aria-label': 'Toggle dark theme',
+        onclick: () => this.update({ theme: s.theme === 'dark' ? 'light' : 'dark' }),
+      },
+      s.theme === 'dark' ? '☀ Light' : '☾ Dark',
+    );
     const open = this.filePicker('Open…');
     // Several profiles loaded: compare the current one ("after") with another ("before").
-    const compare = this.sources.length > 1
-      ? h('button', { type: 'button', class: 'toggle compare-button', 'aria-pressed': String(s.view === 'compare'), title: 'Compare this profile with another loaded one', onclick: () => this.update(s.view === 'compare' ? { view: 'flame' } : { view: 'compare', compare: s.compare >= 0 && s.compare !== s.profile ? s.compare : s.profile === 0 ? 1 : 0 }) }, 'Compare')
-      : null;
+    const compare =
+      this.sources.length > 1
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'toggle compare-button',
+              'aria-pressed': String(s.view === 'compare'),
+              title: 'Compare this profile with another loaded one',
+              onclick: () =>
+                this.update(
+                  s.view === 'compare'
+                    ? { view: 'flame' }
+                    : { view: 'compare', compare: s.compare >= 0 && s.compare !== s.profile ? s.compare : s.profile === 0 ? 1 : 0 },
+                ),
+            },
+            'Compare',
+          )
+        : null;
     // Rebuilding the toolbar must not steal the caret from someone typing a search.
     const typing = document.activeElement === this.searchInput;
     const caret = [this.searchInput.selectionStart, this.searchInput.selectionEnd];
-    replaceChildren(this.toolbar,
-      h('span', { class: 'brand' }, 'pyrometer'), profileSelect, compare, threadBox, idle,
-      this.searchInput, regex, h('span', { class: 'spacer' }),
-      icicle, invert, stdlib, colorBy, theme, open);
+    replaceChildren(
+      this.toolbar,
+      h('span', { class: 'brand' }, 'pyrometer'),
+      profileSelect,
+      compare,
+      threadBox,
+      idle,
+      this.searchInput,
+      regex,
+      h('span', { class: 'spacer' }),
+      icicle,
+      invert,
+      stdlib,
+      colorBy,
+      theme,
+      open,
+    );
     if (typing) {
       this.searchInput.focus();
       this.searchInput.setSelectionRange(caret[0], caret[1]);
@@ -430,48 +638,96 @@ export class App implements AppHost {
 
   private renderCrumbs(vm: ViewModel): void {
     const s = this.state;
-    const items: HTMLElement[] = [h('button', { type: 'button', class: 'crumb root', onclick: () => this.update({ transforms: [], range: null }) }, 'Complete profile')];
+    const items: HTMLElement[] = [
+      h('button', { type: 'button', class: 'crumb root', onclick: () => this.update({ transforms: [], range: null }) }, 'Complete profile'),
+    ];
     s.transforms.forEach((t, i) => {
       const label = transformLabel(vm.base, t);
-      items.push(h('span', { class: 'crumb' }, label,
-        h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${label}`, onclick: () => this.update({ transforms: s.transforms.filter((_, k) => k !== i) }) }, '×')));
+      items.push(
+        h(
+          'span',
+          { class: 'crumb' },
+          label,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'remove',
+              'aria-label': `Remove ${label}`,
+              onclick: () => this.update({ transforms: s.transforms.filter((_, k) => k !== i) }),
+            },
+            '×',
+          ),
+        ),
+      );
     });
     if (s.range) {
       const label = `Range ${formatMs(s.range[0])} – ${formatMs(s.range[1])}`;
-      items.push(h('span', { class: 'crumb range' }, label,
-        h('button', { type: 'button', class: 'remove', 'aria-label': 'Remove range', onclick: () => this.update({ range: null }) }, '×')));
+      items.push(
+        h(
+          'span',
+          { class: 'crumb range' },
+          label,
+          h('button', { type: 'button', class: 'remove', 'aria-label': 'Remove range', onclick: () => this.update({ range: null }) }, '×'),
+        ),
+      );
     }
     replaceChildren(this.crumbs, ...items, this.searchInfo, this.legend);
   }
 
   private renderTabs(): void {
-    replaceChildren(this.tabs, ...this.availableViews().map(({ name, label }) =>
-      h('button', { type: 'button', role: 'tab', class: `tab${name === this.state.view ? ' active' : ''}`, 'aria-selected': String(name === this.state.view), 'data-view': name, onclick: () => this.update({ view: name }) }, label)));
+    replaceChildren(
+      this.tabs,
+      ...this.availableViews().map(({ name, label }) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            class: `tab${name === this.state.view ? ' active' : ''}`,
+            'aria-selected': String(name === this.state.view),
+            'data-view': name,
+            onclick: () => this.update({ view: name }),
+          },
+          label,
+        ),
+      ),
+    );
   }
 
   private renderSelection(vm: ViewModel): void {
     const f = this.state.func;
     if (f < 0 || f >= vm.profile.funcs.length) {
-      replaceChildren(this.selectionBar, h('span', { class: 'muted' }, 'Click a frame to select its function; hover for details; wheel to zoom, drag to pan.'));
+      replaceChildren(
+        this.selectionBar,
+        h('span', { class: 'muted' }, 'Click a frame to select its function; hover for details; wheel to zoom, drag to pan.'),
+      );
       return;
     }
     const { self, total } = vm.functions();
     const s = this.state;
-    const act = (label: string, t: ViewTransform) => h('button', { type: 'button', onclick: () => this.update({ transforms: [...s.transforms, t] }) }, label);
-    replaceChildren(this.selectionBar,
-      h('strong', { class: 'fn' }, funcName(vm.profile, f)), h('span', { class: 'loc' }, funcLocation(vm, f)),
+    const act = (label: string, t: ViewTransform) =>
+      h('button', { type: 'button', onclick: () => this.update({ transforms: [...s.transforms, t] }) }, label);
+    replaceChildren(
+      this.selectionBar,
+      h('strong', { class: 'fn' }, funcName(vm.profile, f)),
+      h('span', { class: 'loc' }, funcLocation(vm, f)),
       h('span', null, `total ${formatPercent(total[f], vm.total)} · self ${formatPercent(self[f], vm.total)}`),
       act('Focus on function', { type: 'focus-function', func: f }),
       act('Merge function', { type: 'merge-function', func: f }),
       act('Collapse recursion', { type: 'collapse-recursion', func: f }),
       act('Drop function', { type: 'drop-function', func: f }),
-      ...(() => { const path = this.selectedPath(vm); return path ? [act('Merge call node', { type: 'merge-call-node', path })] : []; })(),
+      ...(() => {
+        const path = this.selectedPath(vm);
+        return path ? [act('Merge call node', { type: 'merge-call-node', path })] : [];
+      })(),
       vm.profile.funcs.file[f] >= 0 ? act('Collapse module', { type: 'collapse-module', file: vm.profile.funcs.file[f] }) : null,
       // Categories start with the function kinds (Python, native, JIT, GC, other): the selected function's kind is its usual category.
       act(`Only ${CATEGORIES[vm.profile.funcs.kind[f]]} frames`, { type: 'focus-category', category: vm.profile.funcs.kind[f] }),
       h('button', { type: 'button', onclick: () => this.update({ view: 'sandwich' }) }, 'Callers / callees'),
       h('button', { type: 'button', onclick: () => this.update({ view: 'source' }) }, 'Source'),
-      h('button', { type: 'button', class: 'remove', 'aria-label': 'Clear selection', onclick: () => this.update({ func: -1 }) }, '×'));
+      h('button', { type: 'button', class: 'remove', 'aria-label': 'Clear selection', onclick: () => this.update({ func: -1 }) }, '×'),
+    );
   }
 
   private renderStatus(vm: ViewModel): void {
@@ -491,7 +747,11 @@ export class App implements AppHost {
     if (m.approximateCallTree) parts.push('call tree approximated from caller/callee pairs');
     const phases = this.phaseShares(vm.base);
     if (phases) parts.push(phases);
-    replaceChildren(this.status, parts.filter(Boolean).join(' · '), ...m.warnings.slice(0, 3).map((w) => h('span', { class: 'warning' }, ` ⚠ ${w}`)));
+    replaceChildren(
+      this.status,
+      parts.filter(Boolean).join(' · '),
+      ...m.warnings.slice(0, 3).map((w) => h('span', { class: 'warning' }, ` ⚠ ${w}`)),
+    );
   }
 
   /** "GC 18.6% · JIT 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
@@ -507,9 +767,15 @@ export class App implements AppHost {
   private onCanvasClick(hit: Hit | null): void {
     if (this.canvas.mode === 'stack' && !hit) {
       const chart = this.view('stack') as StackChartView;
-      if (chart.toggleLaneAt(this.canvas.clickedRow)) { void this.render(); return; }
+      if (chart.toggleLaneAt(this.canvas.clickedRow)) {
+        void this.render();
+        return;
+      }
     }
-    if (!hit) { this.update({ func: -1 }); return; }
+    if (!hit) {
+      this.update({ func: -1 });
+      return;
+    }
     if (this.canvas.mode === 'flame') {
       // Click zooms to the frame and selects its function (and its call node, for "merge call node").
       this.canvas.setViewport(hit.start, hit.end);
@@ -534,7 +800,10 @@ export class App implements AppHost {
   private showTooltip(hit: Hit | null, x: number, y: number): void {
     const vm = this.vm;
     this.tooltipOwner = 'canvas';
-    if (!hit || !vm) { this.tooltip.hidden = true; return; }
+    if (!hit || !vm) {
+      this.tooltip.hidden = true;
+      return;
+    }
     let self: number;
     let total: number;
     if (this.canvas.mode === 'flame' && this.canvas.flame) {
@@ -568,10 +837,17 @@ export class App implements AppHost {
 
   private showMarkerTooltip(item: MarkerItem | null, x: number, y: number): void {
     this.tooltipOwner = 'markers';
-    if (!item || !this.vm) { this.tooltip.hidden = true; return; }
+    if (!item || !this.vm) {
+      this.tooltip.hidden = true;
+      return;
+    }
     const lines: HTMLElement[] = [
       h('div', { class: 'tt-name' }, item.name || '(unnamed)'),
-      h('div', { class: 'tt-loc' }, `${categoryLabel(item.category)} phase${this.vm.base.threads.length > 1 ? ` · ${threadLabel(this.vm.base, item.thread)}` : ''}`),
+      h(
+        'div',
+        { class: 'tt-loc' },
+        `${categoryLabel(item.category)} phase${this.vm.base.threads.length > 1 ? ` · ${threadLabel(this.vm.base, item.thread)}` : ''}`,
+      ),
       h('div', null, `Duration: ${formatMs(item.wallEnd - item.wallStart)}`),
       h('div', null, `Start: ${formatMs(item.wallStart)} · end ${formatMs(item.wallEnd)} into the run`),
       ...markerDataSummary(item.data).map((l) => h('div', { class: 'tt-data' }, l)),
@@ -594,18 +870,25 @@ function location_hash(): string {
   return window.location.hash.replace(/^#/, '');
 }
 
-
 function transformLabel(p: Profile, t: ViewTransform): string {
   const name = (f: number) => (f >= 0 && f < p.funcs.length ? funcName(p, f) : `#${f}`);
   switch (t.type) {
-    case 'focus-function': return `Focus: ${name(t.func)}`;
-    case 'merge-function': return `Merge: ${name(t.func)}`;
-    case 'collapse-recursion': return `Collapse recursion: ${name(t.func)}`;
-    case 'drop-function': return `Drop: ${name(t.func)}`;
-    case 'focus-category': return `Only ${CATEGORIES[t.category] ?? `category ${t.category}`} frames`;
-    case 'collapse-module': return `Collapse module: ${t.file >= 0 && t.file < p.strings.length ? moduleOf(p, fileFunc(p, t.file)) : `#${t.file}`}`;
-    case 'merge-call-node': return `Merge call node: ${t.path.map(name).join(' → ')}`;
-    case 'hide-stdlib': return 'Standard library hidden';
+    case 'focus-function':
+      return `Focus: ${name(t.func)}`;
+    case 'merge-function':
+      return `Merge: ${name(t.func)}`;
+    case 'collapse-recursion':
+      return `Collapse recursion: ${name(t.func)}`;
+    case 'drop-function':
+      return `Drop: ${name(t.func)}`;
+    case 'focus-category':
+      return `Only ${CATEGORIES[t.category] ?? `category ${t.category}`} frames`;
+    case 'collapse-module':
+      return `Collapse module: ${t.file >= 0 && t.file < p.strings.length ? moduleOf(p, fileFunc(p, t.file)) : `#${t.file}`}`;
+    case 'merge-call-node':
+      return `Merge call node: ${t.path.map(name).join(' → ')}`;
+    case 'hide-stdlib':
+      return 'Standard library hidden';
   }
 }
 

@@ -142,11 +142,15 @@ export class StackChartView implements View {
       const charts = threads.map((t) => {
         const samples = p.threads[t]?.samples;
         if (!samples || (threads.length > 1 && this.collapsed.has(t))) return { rows: [], startTime: 0, endTime: 1 };
-        return layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) => (s < 0 || (idle && idle[s]) ? -1 : nodeOf[s]));
+        return layoutStackChart(paths.table, samples.stack, samples.time, p.meta.interval, (s) =>
+          s < 0 || (idle && idle[s]) ? -1 : nodeOf[s],
+        );
       });
       if (charts.length > 1) {
         // Several threads: one lane each, under a shared time axis.
-        const labels = threads.map((t) => `${this.collapsed.has(t) ? '▸' : '▾'} ${threadLabel(vm.base, t)}${this.collapsed.has(t) ? ' (collapsed)' : ''}`);
+        const labels = threads.map(
+          (t) => `${this.collapsed.has(t) ? '▸' : '▾'} ${threadLabel(vm.base, t)}${this.collapsed.has(t) ? ' (collapsed)' : ''}`,
+        );
         const stacked = stackLanes(charts, labels);
         return { chart: stacked.chart, lanes: stacked.lanes, func: paths.func };
       }

@@ -51,7 +51,13 @@ export function moduleOf(profile: Profile, func: number): string {
  * `mostlyJit` (kind colouring): functions whose self time was mostly in JIT-compiled
  * frames (PyPy) take the JIT colour although their kind is Python.
  */
-export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: boolean, funcWeight?: Float64Array, mostlyJit?: Uint8Array): Palette {
+export function makePalette(
+  profile: Profile,
+  colorBy: 'kind' | 'module',
+  dark: boolean,
+  funcWeight?: Float64Array,
+  mostlyJit?: Uint8Array,
+): Palette {
   const fills: string[] = [];
   const funcColor = new Uint8Array(profile.funcs.length);
   const legend: { label: string; color: string }[] = [];
@@ -72,12 +78,18 @@ export function makePalette(profile: Profile, colorBy: 'kind' | 'module', dark: 
     for (let f = 0; f < profile.funcs.length; f++) {
       const m = moduleOf(profile, f);
       let index = modules.get(m);
-      if (index === undefined) { index = modules.size; modules.set(m, index); }
+      if (index === undefined) {
+        index = modules.size;
+        modules.set(m, index);
+      }
       weightOf.set(m, (weightOf.get(m) ?? 0) + (funcWeight ? funcWeight[f] : 0));
       funcColor[f] = hash(m) % MODULE_HUES.length;
     }
     for (let i = 0; i < MODULE_HUES.length; i++) fills.push(hsl(MODULE_HUES[i], sat, light[i % 2]));
-    const top = [...weightOf].filter(([, w]) => w > 0 || !funcWeight).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const top = [...weightOf]
+      .filter(([, w]) => w > 0 || !funcWeight)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8);
     for (const [m] of top) legend.push({ label: m, color: fills[hash(m) % MODULE_HUES.length] });
   }
   fills.push(dark ? '#3a3d42' : '#e4e4e4');

@@ -20,9 +20,15 @@ import type { Palette } from './colors.js';
 /** Diverging colours, faster (blue) to slower (red); index DIFF_STEPS is "unchanged". */
 const DIFF_STEPS = 4;
 const DIFF_FILLS = [
-  'hsl(215 75% 45%)', 'hsl(212 70% 58%)', 'hsl(210 60% 70%)', 'hsl(208 45% 82%)',
+  'hsl(215 75% 45%)',
+  'hsl(212 70% 58%)',
+  'hsl(210 60% 70%)',
+  'hsl(208 45% 82%)',
   'hsl(0 0% 84%)',
-  'hsl(8 65% 82%)', 'hsl(6 72% 70%)', 'hsl(4 76% 58%)', 'hsl(2 80% 46%)',
+  'hsl(8 65% 82%)',
+  'hsl(6 72% 70%)',
+  'hsl(4 76% 58%)',
+  'hsl(2 80% 46%)',
 ];
 const DIMMED = DIFF_FILLS.length;
 
@@ -85,20 +91,38 @@ export class CompareView implements View {
   constructor(private readonly host: AppHost) {
     this.canvas = new FlameCanvas(this.canvasHost, {
       onHover: (hit, x, y) => this.tooltip(hit, x, y),
-      onClick: (hit) => { if (hit && this.shown) this.canvas.setViewport(hit.start, hit.end); else this.canvas.resetView(); },
+      onClick: (hit) => {
+        if (hit && this.shown) this.canvas.setViewport(hit.start, hit.end);
+        else this.canvas.resetView();
+      },
       // When the differential flame graph first appeared (ms since navigation; bench:viewer reads it).
       onPaint: () => this.host.timing('firstComparePaint', performance.now()),
     });
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'compare-table');
-    const cols = h('div', { class: 'list-header compare-cols' },
-      h('span', { class: 'num' }, 'Before'), h('span', { class: 'num' }, 'After'), h('span', { class: 'num' }, 'Delta'), h('span', { class: 'num' }, 'Ratio'), h('span', { class: 'name' }, 'Function (self time, biggest change first)'));
-    this.element = h('div', { class: 'panel-fill compare' }, this.header, this.note, this.canvasHost, h('div', { class: 'compare-list list-panel' }, cols, this.list.element));
+    const cols = h(
+      'div',
+      { class: 'list-header compare-cols' },
+      h('span', { class: 'num' }, 'Before'),
+      h('span', { class: 'num' }, 'After'),
+      h('span', { class: 'num' }, 'Delta'),
+      h('span', { class: 'num' }, 'Ratio'),
+      h('span', { class: 'name' }, 'Function (self time, biggest change first)'),
+    );
+    this.element = h(
+      'div',
+      { class: 'panel-fill compare' },
+      this.header,
+      this.note,
+      this.canvasHost,
+      h('div', { class: 'compare-list list-panel' }, cols, this.list.element),
+    );
   }
 
   async show(vm: ViewModel, state: ViewState): Promise<void> {
     const request = ++this.request;
     const names = this.host.profileNames();
-    const beforeIndex = state.compare >= 0 && state.compare < names.length && state.compare !== state.profile ? state.compare : (state.profile === 0 ? 1 : 0);
+    const beforeIndex =
+      state.compare >= 0 && state.compare < names.length && state.compare !== state.profile ? state.compare : state.profile === 0 ? 1 : 0;
     this.renderHeader(state, names, beforeIndex);
     let before: Profile;
     try {
@@ -110,7 +134,10 @@ export class CompareView implements View {
     if (request !== this.request) return;
     const t0 = performance.now();
     // "Before" is read whole (its own function numbering: the after profile's transforms do not apply), with the same idle choice.
-    const bvm = this.beforeVm.get([before, state.hideIdle], () => new ViewModel(before, { ...state, transforms: [], threads: [], range: null, search: '' }));
+    const bvm = this.beforeVm.get(
+      [before, state.hideIdle],
+      () => new ViewModel(before, { ...state, transforms: [], threads: [], range: null, search: '' }),
+    );
     const norm: Normalization = state.diffNorm;
     const cmp = this.table.get([bvm, vm, norm], () => {
       try {
@@ -144,7 +171,7 @@ export class CompareView implements View {
     }
     this.host.timing('compare', performance.now() - t0);
     this.comparison = cmp;
-    const how = norm === 'share' ? 'as a share of each profile\'s own total' : 'in milliseconds';
+    const how = norm === 'share' ? "as a share of each profile's own total" : 'in milliseconds';
     this.note.textContent = `Compared ${how}; functions and call paths matched by name and file name (lines and directories may differ). Red: grew from before to after; blue: shrank; grey: the same.`;
     this.drawn = state.diffShow;
     if (this.shown !== shown) {
@@ -168,17 +195,38 @@ export class CompareView implements View {
     });
     select.addEventListener('change', () => this.host.update({ compare: Number(select.value) }, 'push'));
     const toggle = (label: string, pressed: boolean, patch: Partial<ViewState>, title: string) =>
-      h('button', { type: 'button', class: 'toggle', 'aria-pressed': String(pressed), title, onclick: () => this.host.update(patch, 'push') }, label);
-    replaceChildren(this.header,
-      h('label', null, 'Before: ', select), h('span', { class: 'compare-after' }, `After: ${names[state.profile] ?? ''}`),
+      h(
+        'button',
+        { type: 'button', class: 'toggle', 'aria-pressed': String(pressed), title, onclick: () => this.host.update(patch, 'push') },
+        label,
+      );
+    replaceChildren(
+      this.header,
+      h('label', null, 'Before: ', select),
+      h('span', { class: 'compare-after' }, `After: ${names[state.profile] ?? ''}`),
       h('span', { class: 'spacer' }),
       h('span', { class: 'muted' }, 'Normalise:'),
-      toggle('Share of total', state.diffNorm === 'share', { diffNorm: 'share' }, 'Each function as a share of its own profile\'s total (works for any two profiles)'),
+      toggle(
+        'Share of total',
+        state.diffNorm === 'share',
+        { diffNorm: 'share' },
+        "Each function as a share of its own profile's total (works for any two profiles)",
+      ),
       toggle('Time', state.diffNorm === 'time', { diffNorm: 'time' }, 'Absolute milliseconds (both profiles must measure time)'),
       h('span', { class: 'muted' }, 'Draw:'),
-      toggle('After', state.diffShow === 'after', { diffShow: 'after' }, 'The after profile\'s call tree, coloured by change'),
-      toggle('Before', state.diffShow === 'before', { diffShow: 'before' }, 'The before profile\'s call tree, coloured by change'),
-      h('span', { class: 'diff-legend' }, h('i', { style: `background:${DIFF_FILLS[0]}` }), 'faster', h('i', { style: `background:${DIFF_FILLS[DIFF_STEPS]}` }), 'same', h('i', { style: `background:${DIFF_FILLS[DIFF_FILLS.length - 1]}` }), 'slower'));
+      toggle('After', state.diffShow === 'after', { diffShow: 'after' }, "The after profile's call tree, coloured by change"),
+      toggle('Before', state.diffShow === 'before', { diffShow: 'before' }, "The before profile's call tree, coloured by change"),
+      h(
+        'span',
+        { class: 'diff-legend' },
+        h('i', { style: `background:${DIFF_FILLS[0]}` }),
+        'faster',
+        h('i', { style: `background:${DIFF_FILLS[DIFF_STEPS]}` }),
+        'same',
+        h('i', { style: `background:${DIFF_FILLS[DIFF_FILLS.length - 1]}` }),
+        'slower',
+      ),
+    );
   }
 
   private renderRow(i: number, row: HTMLDivElement): void {
@@ -188,25 +236,39 @@ export class CompareView implements View {
     row.className = 'vlist-row compare-cols';
     const delta = h('span', { class: `num ${f.delta > 0 ? 'grew' : f.delta < 0 ? 'shrank' : ''}` }, formatValue(f.delta, cmp.unit, true));
     row.append(
-      h('span', { class: 'num' }, formatValue(f.beforeSelf, cmp.unit)), h('span', { class: 'num' }, formatValue(f.afterSelf, cmp.unit)), delta,
+      h('span', { class: 'num' }, formatValue(f.beforeSelf, cmp.unit)),
+      h('span', { class: 'num' }, formatValue(f.afterSelf, cmp.unit)),
+      delta,
       h('span', { class: 'num' }, formatRatio(f.ratio, f.beforeSelf, f.afterSelf)),
-      h('span', { class: 'name' }, h('span', { class: 'fn' }, f.name), h('span', { class: 'loc' }, f.file)));
+      h('span', { class: 'name' }, h('span', { class: 'fn' }, f.name), h('span', { class: 'loc' }, f.file)),
+    );
     row.title = `${f.name} (${f.file || 'no file'})\ntotal: ${formatValue(f.beforeTotal, cmp.unit)} → ${formatValue(f.afterTotal, cmp.unit)}`;
   }
 
   private tooltip(hit: Hit | null, x: number, y: number): void {
     const shown = this.shown;
-    if (!hit || !shown || !this.comparison) { this.host.hideTooltip(); return; }
+    if (!hit || !shown || !this.comparison) {
+      this.host.hideTooltip();
+      return;
+    }
     const unit = this.comparison.unit;
     const { diff } = shown;
     const after = diff.shown[hit.node];
     const other = diff.other[hit.node];
     const [b, a] = this.drawn === 'after' ? [other, after] : [after, other];
     const name = shown.profile.strings[shown.profile.funcs.name[hit.func]];
-    this.host.placeTooltip([
-      h('div', { class: 'tt-name' }, name),
-      h('div', null, `Before: ${formatValue(b, unit)} · after: ${formatValue(a, unit)}`),
-      h('div', null, `Change: ${formatValue(a - b, unit, true)}${b > 0 ? ` (${formatRatio(a / b, b, a)})` : a > 0 ? ' (new call path)' : ''}`),
-    ], x, y);
+    this.host.placeTooltip(
+      [
+        h('div', { class: 'tt-name' }, name),
+        h('div', null, `Before: ${formatValue(b, unit)} · after: ${formatValue(a, unit)}`),
+        h(
+          'div',
+          null,
+          `Change: ${formatValue(a - b, unit, true)}${b > 0 ? ` (${formatRatio(a / b, b, a)})` : a > 0 ? ' (new call path)' : ''}`,
+        ),
+      ],
+      x,
+      y,
+    );
   }
 }

@@ -94,7 +94,10 @@ export class FlameCanvas {
   private readonly scrollSpacer: HTMLDivElement;
   private syncingScroll = false;
 
-  constructor(private readonly container: HTMLElement, private readonly callbacks: FlameCanvasCallbacks) {
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly callbacks: FlameCanvasCallbacks,
+  ) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'flame-canvas';
     this.canvas.tabIndex = 0;
@@ -105,7 +108,10 @@ export class FlameCanvas {
     this.scrollTrack.appendChild(this.scrollSpacer);
     container.appendChild(this.scrollTrack);
     this.scrollTrack.addEventListener('scroll', () => {
-      if (this.syncingScroll) { this.syncingScroll = false; return; }
+      if (this.syncingScroll) {
+        this.syncingScroll = false;
+        return;
+      }
       const max = this.maxScroll();
       const pos = this.scrollTrack.scrollTop;
       // The flame graph grows upwards: scrolled to the bottom of the track is scrollTop 0 (roots in view).
@@ -134,13 +140,20 @@ export class FlameCanvas {
 
   /** Shows a flame graph layout; keeps the viewport when `keepView`. */
   showFlame(layout: FlameLayout, keepView = false): void {
-    if (layout !== this.flame) { this.hovered = null; this.focusNode = -1; }
+    if (layout !== this.flame) {
+      this.hovered = null;
+      this.focusNode = -1;
+    }
     this.mode = 'flame';
     this.flame = layout;
     this.chart = null;
     this.minX = 0;
     this.maxX = Math.max(layout.width, 1e-9);
-    if (!keepView || this.x1 > this.maxX || this.x0 < 0) { this.x0 = 0; this.x1 = this.maxX; this.scrollTop = 0; }
+    if (!keepView || this.x1 > this.maxX || this.x0 < 0) {
+      this.x0 = 0;
+      this.x1 = this.maxX;
+      this.scrollTop = 0;
+    }
     this.requestDraw();
   }
 
@@ -153,17 +166,34 @@ export class FlameCanvas {
     this.stackFunc = stackFunc;
     this.minX = chart.startTime;
     this.maxX = Math.max(chart.endTime, chart.startTime + 1e-6);
-    if (!keepView || this.x0 < this.minX || this.x1 > this.maxX) { this.x0 = this.minX; this.x1 = this.maxX; this.scrollTop = 0; }
+    if (!keepView || this.x0 < this.minX || this.x1 > this.maxX) {
+      this.x0 = this.minX;
+      this.x1 = this.maxX;
+      this.scrollTop = 0;
+    }
     this.requestDraw();
   }
 
   setViewport(x0: number, x1: number): void {
     const span = this.maxX - this.minX;
     const minSpan = span * 1e-7;
-    if (x1 - x0 < minSpan) { const c = (x0 + x1) / 2; x0 = c - minSpan / 2; x1 = c + minSpan / 2; }
-    if (x1 - x0 > span) { x0 = this.minX; x1 = this.maxX; }
-    if (x0 < this.minX) { x1 += this.minX - x0; x0 = this.minX; }
-    if (x1 > this.maxX) { x0 -= x1 - this.maxX; x1 = this.maxX; }
+    if (x1 - x0 < minSpan) {
+      const c = (x0 + x1) / 2;
+      x0 = c - minSpan / 2;
+      x1 = c + minSpan / 2;
+    }
+    if (x1 - x0 > span) {
+      x0 = this.minX;
+      x1 = this.maxX;
+    }
+    if (x0 < this.minX) {
+      x1 += this.minX - x0;
+      x0 = this.minX;
+    }
+    if (x1 > this.maxX) {
+      x0 -= x1 - this.maxX;
+      x1 = this.maxX;
+    }
     this.x0 = Math.max(this.minX, x0);
     this.x1 = x1;
     const eps = (this.maxX - this.minX) * 1e-9;
@@ -280,7 +310,9 @@ export class FlameCanvas {
       next.set(b);
       this.buckets[color] = b = next;
     }
-    b[len] = x; b[len + 1] = y; b[len + 2] = w;
+    b[len] = x;
+    b[len + 1] = y;
+    b[len + 2] = w;
     this.bucketLength[color] = len + 3;
   }
 
@@ -291,7 +323,10 @@ export class FlameCanvas {
       this.labels = next;
     }
     const i = this.labelCount++ * 4;
-    this.labels[i] = x; this.labels[i + 1] = y; this.labels[i + 2] = w; this.labels[i + 3] = func;
+    this.labels[i] = x;
+    this.labels[i + 1] = y;
+    this.labels[i + 2] = w;
+    this.labels[i + 3] = func;
   }
 
   private colorOf(func: number): number {
@@ -361,7 +396,10 @@ export class FlameCanvas {
   private drawLabel(func: number, x: number, y: number, w: number): void {
     const name = this.names[func] ?? '';
     let width = this.textWidth[func];
-    if (width < 0) { width = this.ctx.measureText(name).width; this.textWidth[func] = width; }
+    if (width < 0) {
+      width = this.ctx.measureText(name).width;
+      this.textWidth[func] = width;
+    }
     const avail = w - 6;
     const left = Math.max(x, 0) + 3;
     if (width <= avail) {
@@ -400,10 +438,13 @@ export class FlameCanvas {
       const px = Math.max((a - x0) * scale, -2);
       this.pushRect(this.runColor[depth], px, y, Math.max(Math.min((b - x0) * scale, this.width + 2) - px, 0.5));
     };
-    for (let i = 0; i < n;) {
+    for (let i = 0; i < n; ) {
       const w = tree.total[i];
       const left = nodeX[i];
-      if (left >= x1 || left + w <= x0) { i = subtreeEnd[i]; continue; }
+      if (left >= x1 || left + w <= x0) {
+        i = subtreeEnd[i];
+        continue;
+      }
       const depth = tree.depth[i];
       if (w < minWidth) {
         // The subtree joins the open runs of its rows (contiguous with them: siblings and cousins
@@ -423,7 +464,10 @@ export class FlameCanvas {
       }
       flushRun(depth);
       const y = this.rowY(depth);
-      if (y > this.height || y + ROW_HEIGHT < 0) { i++; continue; }
+      if (y > this.height || y + ROW_HEIGHT < 0) {
+        i++;
+        continue;
+      }
       const px = (left - x0) * scale;
       const pw = w * scale;
       const clippedX = Math.max(px, -2);
@@ -615,20 +659,24 @@ export class FlameCanvas {
 
   private installEvents(): void {
     const c = this.canvas;
-    c.addEventListener('wheel', (e) => {
-      e.preventDefault();
-      const rect = c.getBoundingClientRect();
-      const at = (e.clientX - rect.left) / this.width;
-      const vertical = Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey;
-      if (vertical && !e.ctrlKey && !e.metaKey && this.mode === 'stack' && this.lanes.length > 0 && this.scrollable) {
-        // Several threads' lanes: the wheel scrolls to later lanes; Ctrl+wheel (or the phases track) zooms.
-        this.scrollBy(e.deltaY);
-      } else if (e.ctrlKey || e.metaKey || vertical) {
-        this.zoom(Math.exp(e.deltaY * 0.002), at);
-      } else {
-        this.pan((e.shiftKey ? e.deltaY : e.deltaX) / this.width);
-      }
-    }, { passive: false });
+    c.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const rect = c.getBoundingClientRect();
+        const at = (e.clientX - rect.left) / this.width;
+        const vertical = Math.abs(e.deltaY) > Math.abs(e.deltaX) && !e.shiftKey;
+        if (vertical && !e.ctrlKey && !e.metaKey && this.mode === 'stack' && this.lanes.length > 0 && this.scrollable) {
+          // Several threads' lanes: the wheel scrolls to later lanes; Ctrl+wheel (or the phases track) zooms.
+          this.scrollBy(e.deltaY);
+        } else if (e.ctrlKey || e.metaKey || vertical) {
+          this.zoom(Math.exp(e.deltaY * 0.002), at);
+        } else {
+          this.pan((e.shiftKey ? e.deltaY : e.deltaX) / this.width);
+        }
+      },
+      { passive: false },
+    );
     c.addEventListener('mousedown', (e) => {
       if (e.button !== 0) return;
       const rect = c.getBoundingClientRect();
@@ -658,7 +706,11 @@ export class FlameCanvas {
         return;
       }
       if (e.target !== c) {
-        if (this.hovered) { this.hovered = null; this.requestDraw(); this.callbacks.onHover(null, 0, 0); }
+        if (this.hovered) {
+          this.hovered = null;
+          this.requestDraw();
+          this.callbacks.onHover(null, 0, 0);
+        }
         return;
       }
       const hit = this.hitAt(e.clientX, e.clientY);
@@ -684,7 +736,13 @@ export class FlameCanvas {
       }
     });
     c.addEventListener('dblclick', (e) => this.callbacks.onDoubleClick?.(this.hitAt(e.clientX, e.clientY)));
-    c.addEventListener('mouseleave', () => { if (!this.dragging) { this.hovered = null; this.requestDraw(); this.callbacks.onHover(null, 0, 0); } });
+    c.addEventListener('mouseleave', () => {
+      if (!this.dragging) {
+        this.hovered = null;
+        this.requestDraw();
+        this.callbacks.onHover(null, 0, 0);
+      }
+    });
     c.addEventListener('keydown', (e) => {
       const handled = ((): boolean => {
         // Flame graph: arrows walk the graph (up and down as drawn), Enter zooms to and selects the node;
@@ -693,27 +751,54 @@ export class FlameCanvas {
           const up = this.icicle ? 'parent' : 'child';
           const down = this.icicle ? 'child' : 'parent';
           switch (e.key) {
-            case 'ArrowUp': this.moveFocus(up); return true;
-            case 'ArrowDown': this.moveFocus(down); return true;
-            case 'ArrowLeft': this.moveFocus('prev'); return true;
-            case 'ArrowRight': this.moveFocus('next'); return true;
+            case 'ArrowUp':
+              this.moveFocus(up);
+              return true;
+            case 'ArrowDown':
+              this.moveFocus(down);
+              return true;
+            case 'ArrowLeft':
+              this.moveFocus('prev');
+              return true;
+            case 'ArrowRight':
+              this.moveFocus('next');
+              return true;
             case 'Enter':
               if (this.focusNode < 0) return false;
               this.callbacks.onClick(this.flameHit(this.focusNode));
               this.moveFocus('none'); // the zoom moved the node: its tooltip follows
               return true;
-            default: break;
+            default:
+              break;
           }
         }
         switch (e.key) {
-          case '+': case '=': this.zoom(0.8); return true;
-          case '-': case '_': this.zoom(1.25); return true;
-          case 'ArrowLeft': this.pan(-0.1); return true;
-          case 'ArrowRight': this.pan(0.1); return true;
-          case 'ArrowUp': this.scrollBy(this.mode === 'flame' && !this.icicle ? ROW_HEIGHT * 3 : -ROW_HEIGHT * 3); return true;
-          case 'ArrowDown': this.scrollBy(this.mode === 'flame' && !this.icicle ? -ROW_HEIGHT * 3 : ROW_HEIGHT * 3); return true;
-          case '0': case 'Escape': this.resetView(); return true;
-          default: return false;
+          case '+':
+          case '=':
+            this.zoom(0.8);
+            return true;
+          case '-':
+          case '_':
+            this.zoom(1.25);
+            return true;
+          case 'ArrowLeft':
+            this.pan(-0.1);
+            return true;
+          case 'ArrowRight':
+            this.pan(0.1);
+            return true;
+          case 'ArrowUp':
+            this.scrollBy(this.mode === 'flame' && !this.icicle ? ROW_HEIGHT * 3 : -ROW_HEIGHT * 3);
+            return true;
+          case 'ArrowDown':
+            this.scrollBy(this.mode === 'flame' && !this.icicle ? -ROW_HEIGHT * 3 : ROW_HEIGHT * 3);
+            return true;
+          case '0':
+          case 'Escape':
+            this.resetView();
+            return true;
+          default:
+            return false;
         }
       })();
       if (handled) e.preventDefault();

@@ -16,12 +16,18 @@ export function formatCount(n: number): string {
 /** A weight in the profile's unit: "1,234 samples", "12.5 ms", "3.2 MiB". */
 export function formatWeight(n: number, unit: string): string {
   switch (unit) {
-    case 'ms': return formatMs(n);
-    case 'us': return formatMs(n / 1000);
-    case 'ns': return formatMs(n / 1e6);
-    case 'bytes': return formatBytes(n);
-    case 'samples': return `${formatCount(n)} ${n === 1 ? 'sample' : 'samples'}`;
-    default: return `${formatCount(n)} ${unit}`;
+    case 'ms':
+      return formatMs(n);
+    case 'us':
+      return formatMs(n / 1000);
+    case 'ns':
+      return formatMs(n / 1e6);
+    case 'bytes':
+      return formatBytes(n);
+    case 'samples':
+      return `${formatCount(n)} ${n === 1 ? 'sample' : 'samples'}`;
+    default:
+      return `${formatCount(n)} ${unit}`;
   }
 }
 
@@ -34,6 +40,9 @@ export function formatMs(ms: number): string {
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (Math.abs(n) >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (Math.abs(n) >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }

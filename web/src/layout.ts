@@ -87,7 +87,10 @@ export function hitTestFlame(layout: FlameLayout, wx: number, row: number): numb
     let found = -1;
     for (let k = 0; k < count; k++) {
       const c = candidates[from + k];
-      if (wx >= x[c] && wx < x[c] + tree.total[c]) { found = c; break; }
+      if (wx >= x[c] && wx < x[c] + tree.total[c]) {
+        found = c;
+        break;
+      }
     }
     if (found < 0) return -1;
     if (depth === row) return found;
@@ -137,9 +140,15 @@ class GrowRow {
   push(start: number, end: number, stack: number): void {
     if (this.length === this.start.length) {
       const cap = this.length * 2;
-      const s = new Float64Array(cap); s.set(this.start); this.start = s;
-      const e = new Float64Array(cap); e.set(this.end); this.end = e;
-      const k = new Int32Array(cap); k.set(this.stack); this.stack = k;
+      const s = new Float64Array(cap);
+      s.set(this.start);
+      this.start = s;
+      const e = new Float64Array(cap);
+      e.set(this.end);
+      this.end = e;
+      const k = new Int32Array(cap);
+      k.set(this.stack);
+      this.stack = k;
     }
     this.start[this.length] = start;
     this.end[this.length] = end;
@@ -147,7 +156,12 @@ class GrowRow {
     this.length++;
   }
   finish(): StackChartRow {
-    return { length: this.length, start: this.start.slice(0, this.length), end: this.end.slice(0, this.length), stack: this.stack.slice(0, this.length) };
+    return {
+      length: this.length,
+      start: this.start.slice(0, this.length),
+      end: this.end.slice(0, this.length),
+      stack: this.stack.slice(0, this.length),
+    };
   }
 }
 
@@ -222,7 +236,10 @@ export function hitTestStackChart(chart: StackChart, time: number, row: number):
  * function runs, whatever line it is on. Returns a stack-like table of those
  * nodes, each stack's node, and each node's function.
  */
-export function functionPaths(stacks: StackTableLike & { frame: Int32Array }, frameFunc: Int32Array): { table: StackTableLike; nodeOf: Int32Array; func: Int32Array } {
+export function functionPaths(
+  stacks: StackTableLike & { frame: Int32Array },
+  frameFunc: Int32Array,
+): { table: StackTableLike; nodeOf: Int32Array; func: Int32Array } {
   const n = stacks.length;
   const nodeOf = new Int32Array(n);
   const prefix: number[] = [];
@@ -244,7 +261,11 @@ export function functionPaths(stacks: StackTableLike & { frame: Int32Array }, fr
     }
     nodeOf[s] = node;
   }
-  return { table: { length: func.length, prefix: Int32Array.from(prefix), depth: Int32Array.from(depth) }, nodeOf, func: Int32Array.from(func) };
+  return {
+    table: { length: func.length, prefix: Int32Array.from(prefix), depth: Int32Array.from(depth) },
+    nodeOf,
+    func: Int32Array.from(func),
+  };
 }
 
 /**
@@ -275,7 +296,10 @@ export function stackLanes(charts: StackChart[], labels: string[]): { chart: Sta
       endTime = Math.max(endTime, c.endTime);
     }
   });
-  if (!(endTime > startTime)) { startTime = 0; endTime = 1; }
+  if (!(endTime > startTime)) {
+    startTime = 0;
+    endTime = 1;
+  }
   return { chart: { rows, startTime, endTime }, lanes };
 }
 
@@ -301,14 +325,16 @@ export interface MarkerInput {
  * is the stack chart's binary search (`firstBoxEndingAfter`).
  */
 export interface MarkerLayout {
-  rows: { length: number; start: Float64Array; end: Float64Array; /** Index into the input. */ marker: Int32Array }[];
+  rows: { length: number; start: Float64Array; end: Float64Array /** Index into the input. */; marker: Int32Array }[];
   /** Category names in order of first appearance; `categoryOf[i]` indexes it. */
   categories: string[];
   categoryOf: Int32Array;
 }
 
 export function layoutMarkers(markers: MarkerInput[]): MarkerLayout {
-  const order = markers.map((_, i) => i).sort((a, b) => markers[a].start - markers[b].start || markers[a].depth - markers[b].depth || markers[b].end - markers[a].end);
+  const order = markers
+    .map((_, i) => i)
+    .sort((a, b) => markers[a].start - markers[b].start || markers[a].depth - markers[b].depth || markers[b].end - markers[a].end);
   const rowEnd: number[] = [];
   const rowItems: number[][] = [];
   const categories: string[] = [];
@@ -317,12 +343,19 @@ export function layoutMarkers(markers: MarkerInput[]): MarkerLayout {
   for (const i of order) {
     const m = markers[i];
     let c = categoryIndex.get(m.category);
-    if (c === undefined) { c = categories.length; categories.push(m.category); categoryIndex.set(m.category, c); }
+    if (c === undefined) {
+      c = categories.length;
+      categories.push(m.category);
+      categoryIndex.set(m.category, c);
+    }
     categoryOf[i] = c;
     let r = Math.max(0, m.depth);
     // An instant (end == start) still occupies its start moment.
     while (r < rowEnd.length && rowEnd[r] > m.start) r++;
-    while (rowEnd.length <= r) { rowEnd.push(-Infinity); rowItems.push([]); }
+    while (rowEnd.length <= r) {
+      rowEnd.push(-Infinity);
+      rowItems.push([]);
+    }
     rowEnd[r] = Math.max(m.end, m.start + 1e-9);
     rowItems[r].push(i);
   }
@@ -343,7 +376,10 @@ export function hitTestMarkers(layout: MarkerLayout, time: number, row: number, 
   let bestDistance = Infinity;
   for (let i = firstBoxEndingAfter(r as StackChartRow, time - slack); i < r.length && r.start[i] <= time + slack; i++) {
     const distance = time < r.start[i] ? r.start[i] - time : time > r.end[i] ? time - r.end[i] : 0;
-    if (distance < bestDistance) { best = i; bestDistance = distance; }
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
   }
   return best;
 }
@@ -367,7 +403,11 @@ export function markerTimeByCategory(markers: MarkerInput[]): Map<string, number
     let [curStart, curEnd] = list[0];
     for (let i = 1; i < list.length; i++) {
       const [s, e] = list[i];
-      if (s > curEnd) { total += curEnd - curStart; curStart = s; curEnd = e; } else if (e > curEnd) curEnd = e;
+      if (s > curEnd) {
+        total += curEnd - curStart;
+        curStart = s;
+        curEnd = e;
+      } else if (e > curEnd) curEnd = e;
     }
     out.set(category, total + curEnd - curStart);
   }
@@ -383,8 +423,10 @@ export function markerTimeByCategory(markers: MarkerInput[]): Map<string, number
 export function flameNeighbor(tree: TreeLike, node: number, move: 'parent' | 'child' | 'prev' | 'next'): number {
   if (node < 0 || node >= tree.length) return tree.roots.length > 0 ? tree.roots[0] : -1;
   switch (move) {
-    case 'parent': return tree.parent[node] >= 0 ? tree.parent[node] : node;
-    case 'child': return tree.childCount[node] > 0 ? tree.children[tree.childStart[node]] : node;
+    case 'parent':
+      return tree.parent[node] >= 0 ? tree.parent[node] : node;
+    case 'child':
+      return tree.childCount[node] > 0 ? tree.children[tree.childStart[node]] : node;
     default: {
       const p = tree.parent[node];
       const list = p < 0 ? tree.roots : tree.children.subarray(tree.childStart[p], tree.childStart[p] + tree.childCount[p]);

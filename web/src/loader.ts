@@ -96,6 +96,8 @@ export function fileSource(file: File): ProfileSource {
   return {
     name: file.name,
     load: async () => parseProfileBytes(new Uint8Array(await file.arrayBuffer()), file.name),
-    readSource: async () => { throw new Error('source is not available for a file opened in the browser (open it with `pyrometer view` instead)'); },
+    readSource: async () => {
+      throw new Error('source is not available for a file opened in the browser (open it with `pyrometer view` instead)');
+    },
   };
 }

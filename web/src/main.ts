@@ -10,7 +10,9 @@ async function start(): Promise<void> {
   else app.showEmpty('No profile loaded.');
 }
 
-window.addEventListener('error', (e) => { if (window.__pyrometer) window.__pyrometer.error = String(e.message); });
+window.addEventListener('error', (e) => {
+  if (window.__pyrometer) window.__pyrometer.error = String(e.message);
+});
 window.addEventListener('unhandledrejection', (e) => {
   const message = e.reason instanceof Error ? e.reason.message : String(e.reason);
   if (window.__pyrometer) window.__pyrometer.error = message;

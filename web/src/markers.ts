@@ -8,7 +8,15 @@
 import type { Profile } from '../../src/model/profile.js';
 import { h, replaceChildren } from './dom.js';
 import { formatMs, formatPercent } from './format.js';
-import { firstBoxEndingAfter, hitTestMarkers, layoutMarkers, markerTimeByCategory, type MarkerInput, type MarkerLayout, type StackChartRow } from './layout.js';
+import {
+  firstBoxEndingAfter,
+  hitTestMarkers,
+  layoutMarkers,
+  markerTimeByCategory,
+  type MarkerInput,
+  type MarkerLayout,
+  type StackChartRow,
+} from './layout.js';
 
 export interface MarkerItem extends MarkerInput {
   /** Wall-clock start and end (ms from the run's start) as the profile records them; start/end are on the chart's axis. */
@@ -41,7 +49,11 @@ export function markerAxis(profile: Profile, runMs: number): { offset: number; s
 }
 
 /** The markers of the given threads (all threads when none are given), placed on the chart's axis. */
-export function collectMarkers(profile: Profile, threads: number[], axis: { offset: number; scale: number } = { offset: 0, scale: 1 }): MarkerItem[] {
+export function collectMarkers(
+  profile: Profile,
+  threads: number[],
+  axis: { offset: number; scale: number } = { offset: 0, scale: 1 },
+): MarkerItem[] {
   const chosen = threads.length > 0 ? threads.filter((t) => t < profile.threads.length) : profile.threads.map((_, i) => i);
   const out: MarkerItem[] = [];
   for (const t of chosen) {
@@ -49,9 +61,15 @@ export function collectMarkers(profile: Profile, threads: number[], axis: { offs
     for (let i = 0; i < m.length; i++) {
       const wallEnd = Math.max(m.end[i], m.start[i]);
       out.push({
-        name: profile.strings[m.name[i]] ?? '', category: profile.strings[m.category[i]] ?? '',
-        start: axis.offset + m.start[i] * axis.scale, end: axis.offset + wallEnd * axis.scale, wallStart: m.start[i], wallEnd,
-        depth: m.depth[i], thread: t, data: m.data[i] ?? null,
+        name: profile.strings[m.name[i]] ?? '',
+        category: profile.strings[m.category[i]] ?? '',
+        start: axis.offset + m.start[i] * axis.scale,
+        end: axis.offset + wallEnd * axis.scale,
+        wallStart: m.start[i],
+        wallEnd,
+        depth: m.depth[i],
+        thread: t,
+        data: m.data[i] ?? null,
       });
     }
   }
@@ -124,13 +142,20 @@ export class MarkerTrack {
   /** Boxes painted in the last frame, per category (tests read it). */
   painted: Record<string, number> = {};
 
-  constructor(readonly container: HTMLElement, private readonly onHover: (item: MarkerItem | null, clientX: number, clientY: number) => void) {
+  constructor(
+    readonly container: HTMLElement,
+    private readonly onHover: (item: MarkerItem | null, clientX: number, clientY: number) => void,
+  ) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'markers-canvas';
     container.append(this.summary, this.canvas);
     new ResizeObserver(() => this.requestDraw()).observe(container);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
-    this.canvas.addEventListener('mouseleave', () => { this.hovered = null; this.requestDraw(); this.onHover(null, 0, 0); });
+    this.canvas.addEventListener('mouseleave', () => {
+      this.hovered = null;
+      this.requestDraw();
+      this.onHover(null, 0, 0);
+    });
   }
 
   setColors(colors: { text: string; background: string; outline: string }, dark: boolean): void {
@@ -160,12 +185,32 @@ export class MarkerTrack {
       for (const category of this.layout.categories) {
         const ms = totals.get(category) ?? 0;
         const label = categoryLabel(category);
-        parts.push(h('span', { class: 'markers-share', 'data-category': category },
-          h('i', { style: `background:${categoryColor(category, this.dark)}` }),
-          `${label} ${formatMs(ms)} (${formatPercent(ms, duration)} of the run)`));
+        parts.push(
+          h(
+            'span',
+            { class: 'markers-share', 'data-category': category },
+            h('i', { style: `background:${categoryColor(category, this.dark)}` }),
+            `${label} ${formatMs(ms)} (${formatPercent(ms, duration)} of the run)`,
+          ),
+        );
       }
-      replaceChildren(this.summary, h('strong', null, 'PyPy phases'), ...parts, h('span', { class: 'muted' }, `${items.length.toLocaleString('en-US')} sections`),
-        proportional ? h('span', { class: 'muted', title: 'The samples carry no wall-clock times (evenly spaced by the sampling period), so the phases are placed in proportion over the same run.' }, '· placed in proportion to the samples') : null);
+      replaceChildren(
+        this.summary,
+        h('strong', null, 'PyPy phases'),
+        ...parts,
+        h('span', { class: 'muted' }, `${items.length.toLocaleString('en-US')} sections`),
+        proportional
+          ? h(
+              'span',
+              {
+                class: 'muted',
+                title:
+                  'The samples carry no wall-clock times (evenly spaced by the sampling period), so the phases are placed in proportion over the same run.',
+              },
+              '· placed in proportion to the samples',
+            )
+          : null,
+      );
     }
     this.container.hidden = false;
     this.canvas.style.height = `${Math.min(MAX_ROWS, this.layout!.rows.length) * ROW + 2}px`;
@@ -181,7 +226,10 @@ export class MarkerTrack {
   requestDraw(): void {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
   }
 
   private hitAt(clientX: number, clientY: number): { row: number; box: number } | null {
@@ -197,7 +245,10 @@ export class MarkerTrack {
 
   private hover(e: MouseEvent): void {
     const hit = this.hitAt(e.clientX, e.clientY);
-    if (hit?.row !== this.hovered?.row || hit?.box !== this.hovered?.box) { this.hovered = hit; this.requestDraw(); }
+    if (hit?.row !== this.hovered?.row || hit?.box !== this.hovered?.box) {
+      this.hovered = hit;
+      this.requestDraw();
+    }
     this.onHover(hit ? this.items[this.layout!.rows[hit.row].marker[hit.box]] : null, e.clientX, e.clientY);
   }
 

@@ -27,9 +27,17 @@ export function memorySeries(profile: Profile, threads: number[]): MemorySeries 
     const value: number[] = [];
     for (let i = 0; i < s.length; i++) {
       const v = s.rss[i];
-      if (Number.isFinite(v) && v > 0) { time.push(s.time[i]); value.push(v * 1024); }
+      if (Number.isFinite(v) && v > 0) {
+        time.push(s.time[i]);
+        value.push(v * 1024);
+      }
     }
-    if (time.length > 1) return { time: Float64Array.from(time), value: Float64Array.from(value), label: `RSS (${profile.threads[t].name || profile.threads[t].id})` };
+    if (time.length > 1)
+      return {
+        time: Float64Array.from(time),
+        value: Float64Array.from(value),
+        label: `RSS (${profile.threads[t].name || profile.threads[t].id})`,
+      };
   }
   return null;
 }
@@ -93,7 +101,10 @@ export class MemoryTrack {
       if (x < -1 && i + 1 < s.time.length && (s.time[i + 1] - this.x0) * scale < -1) continue;
       if (x - lastX < 0.5 && i + 1 < s.time.length) continue;
       lastX = x;
-      if (!started) { ctx.moveTo(x, y(s.value[i])); started = true; } else ctx.lineTo(x, y(s.value[i]));
+      if (!started) {
+        ctx.moveTo(x, y(s.value[i]));
+        started = true;
+      } else ctx.lineTo(x, y(s.value[i]));
       if (x > w + 1) break;
     }
     ctx.strokeStyle = this.colors.line;

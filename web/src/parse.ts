@@ -19,7 +19,9 @@ export async function parseProfileBytes(bytes: Uint8Array, name: string): Promis
   if (format.read) return format.read(bytes, { fileName: name });
   if (format.readStream) {
     const data = bytes;
-    async function* one(): AsyncIterable<Uint8Array> { yield data; }
+    async function* one(): AsyncIterable<Uint8Array> {
+      yield data;
+    }
     return format.readStream(one(), { fileName: name });
   }
   throw new Error(`${name}: ${format.name} files cannot be read here`);

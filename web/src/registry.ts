@@ -45,12 +45,19 @@ export const VIEWS: readonly ViewEntry[] = [
   { name: 'tree', label: 'Call tree', create: (host) => adapt(new CallTreeView(host), (v, vm, s) => v.show(vm, s.inverted)) },
   { name: 'functions', label: 'Functions', create: (host) => adapt(new FunctionTableView(host), (v, vm) => v.show(vm)) },
   { name: 'sandwich', label: 'Callers / callees', create: (host) => new SandwichView(host) },
-  { name: 'source', label: 'Source', create: (host) => adapt(new SourceView((path) => host.readSource(path)), (v, vm, s) => v.show(vm, s.func)) },
+  {
+    name: 'source',
+    label: 'Source',
+    create: (host) => adapt(new SourceView((path) => host.readSource(path)), (v, vm, s) => v.show(vm, s.func)),
+  },
   { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
 ];
 
 export const VIEW_NAMES: readonly string[] = VIEWS.map((v) => v.name);
 
-function adapt<T extends { element: HTMLElement }>(view: T, show: (view: T, vm: ViewModel, state: ViewState) => void | Promise<void>): View {
+function adapt<T extends { element: HTMLElement }>(
+  view: T,
+  show: (view: T, vm: ViewModel, state: ViewState) => void | Promise<void>,
+): View {
   return { element: view.element, show: (vm, state) => show(view, vm, state) };
 }

@@ -82,14 +82,22 @@ const TRANSFORM_CODES: Record<string, ViewTransform['type']> = {
 
 function transformCode(t: ViewTransform): string {
   switch (t.type) {
-    case 'focus-function': return `focus:${t.func}`;
-    case 'merge-function': return `merge:${t.func}`;
-    case 'collapse-recursion': return `rec:${t.func}`;
-    case 'drop-function': return `drop:${t.func}`;
-    case 'focus-category': return `cat:${t.category}`;
-    case 'collapse-module': return `mod:${t.file}`;
-    case 'merge-call-node': return `mcn:${t.path.join('.')}`;
-    case 'hide-stdlib': return 'stdlib';
+    case 'focus-function':
+      return `focus:${t.func}`;
+    case 'merge-function':
+      return `merge:${t.func}`;
+    case 'collapse-recursion':
+      return `rec:${t.func}`;
+    case 'drop-function':
+      return `drop:${t.func}`;
+    case 'focus-category':
+      return `cat:${t.category}`;
+    case 'collapse-module':
+      return `mod:${t.file}`;
+    case 'merge-call-node':
+      return `mcn:${t.path.join('.')}`;
+    case 'hide-stdlib':
+      return 'stdlib';
   }
 }
 
@@ -147,7 +155,10 @@ export function decodeState(hash: string, views?: readonly string[]): ViewState 
   if (view && /^[a-z]{1,20}$/.test(view) && (!views || views.includes(view))) state.view = view;
   const threads = p.get('t');
   if (threads) {
-    state.threads = threads.split(',').map((s) => nonNegativeInt(s)).filter((n): n is number => n !== null);
+    state.threads = threads
+      .split(',')
+      .map((s) => nonNegativeInt(s))
+      .filter((n): n is number => n !== null);
   }
   state.range = decodeSpan(p.get('r'));
   state.zoom = decodeSpan(p.get('z'));

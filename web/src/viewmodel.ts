@@ -65,7 +65,11 @@ export class ViewModel {
   matchWeight = 0;
   private searchKey = '';
 
-  constructor(readonly base: Profile, state: ViewState, transformed?: Profile) {
+  constructor(
+    readonly base: Profile,
+    state: ViewState,
+    transformed?: Profile,
+  ) {
     this.profile = transformed ?? applyTransforms(base, toModelTransforms(state.transforms));
     this.weights = stackWeights(this.profile, {
       threads: state.threads.filter((t) => t < base.threads.length),

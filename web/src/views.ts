@@ -47,8 +47,15 @@ export class CallTreeView {
 
   constructor(private readonly host: ViewHost) {
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'calltree');
-    const header = h('div', { class: 'list-header tree-cols' },
-      cell('num', 'Total'), cell('num', 'Total %'), cell('num', 'Self'), cell('num', 'Self %'), cell('name', 'Function'));
+    const header = h(
+      'div',
+      { class: 'list-header tree-cols' },
+      cell('num', 'Total'),
+      cell('num', 'Total %'),
+      cell('num', 'Self'),
+      cell('num', 'Self %'),
+      cell('name', 'Function'),
+    );
     this.element = h('div', { class: 'panel-fill list-panel' }, header, this.list.element);
     this.list.element.addEventListener('keydown', (e) => this.onKey(e));
     this.list.element.addEventListener('click', (e) => {
@@ -77,7 +84,10 @@ export class CallTreeView {
       let node = tree.roots.length > 0 ? tree.roots[0] : -1;
       for (let d = 0; d < 8 && node >= 0; d++) {
         this.expanded.add(node);
-        node = tree.childCount[node] > 0 && tree.total[tree.children[tree.childStart[node]]] > tree.total[node] * 0.5 ? tree.children[tree.childStart[node]] : -1;
+        node =
+          tree.childCount[node] > 0 && tree.total[tree.children[tree.childStart[node]]] > tree.total[node] * 0.5
+            ? tree.children[tree.childStart[node]]
+            : -1;
       }
       this.cursor = 0;
     }
@@ -120,11 +130,20 @@ export class CallTreeView {
     row.className = `vlist-row tree-cols${i === this.cursor ? ' cursor' : ''}${func === this.host.selectedFunction() ? ' selected' : ''}${vm.match && vm.match[func] ? ' match' : ''}`;
     const hasChildren = tree.childCount[n] > 0;
     const twisty = h('span', { class: 'twisty' }, hasChildren ? (this.expanded.has(n) ? '▾' : '▸') : ' ');
-    const name = h('span', { class: 'name', style: `padding-left:${tree.depth[n] * 12}px` }, twisty,
-      h('span', { class: 'fn' }, funcName(vm.profile, func)), h('span', { class: 'loc' }, funcLocation(vm, func)));
+    const name = h(
+      'span',
+      { class: 'name', style: `padding-left:${tree.depth[n] * 12}px` },
+      twisty,
+      h('span', { class: 'fn' }, funcName(vm.profile, func)),
+      h('span', { class: 'loc' }, funcLocation(vm, func)),
+    );
     row.append(
-      cell('num', formatCount(tree.total[n])), cell('num', formatPercent(tree.total[n], vm.total)),
-      cell('num', formatCount(tree.self[n])), cell('num', formatPercent(tree.self[n], vm.total)), name);
+      cell('num', formatCount(tree.total[n])),
+      cell('num', formatPercent(tree.total[n], vm.total)),
+      cell('num', formatCount(tree.self[n])),
+      cell('num', formatPercent(tree.self[n], vm.total)),
+      name,
+    );
     row.title = `${funcName(vm.profile, func)}\n${funcLocation(vm, func)}`;
   }
 
@@ -134,8 +153,12 @@ export class CallTreeView {
     const n = this.visible[this.cursor];
     let handled = true;
     switch (e.key) {
-      case 'ArrowDown': this.cursor = Math.min(this.visible.length - 1, this.cursor + 1); break;
-      case 'ArrowUp': this.cursor = Math.max(0, this.cursor - 1); break;
+      case 'ArrowDown':
+        this.cursor = Math.min(this.visible.length - 1, this.cursor + 1);
+        break;
+      case 'ArrowUp':
+        this.cursor = Math.max(0, this.cursor - 1);
+        break;
       case 'ArrowRight':
         if (tree.childCount[n] > 0 && !this.expanded.has(n)) this.toggle(n);
         else if (tree.childCount[n] > 0) this.cursor++;
@@ -155,8 +178,11 @@ export class CallTreeView {
         this.rebuild();
         break;
       }
-      case 'Enter': this.host.selectFunction(tree.func[n]); break;
-      default: handled = false;
+      case 'Enter':
+        this.host.selectFunction(tree.func[n]);
+        break;
+      default:
+        handled = false;
     }
     if (!handled) return;
     e.preventDefault();
@@ -193,13 +219,29 @@ export class FunctionTableView {
   private renderHeader(): void {
     const vm = this.vm!;
     const sortable = (key: SortKey, label: string, cls: string) => {
-      const el = h('button', { class: `${cls} sort${this.sort === key ? ' active' : ''}`, type: 'button', onclick: () => { this.sort = key; this.show(vm); } },
-        label + (this.sort === key ? (key === 'name' ? ' ▴' : ' ▾') : ''));
+      const el = h(
+        'button',
+        {
+          class: `${cls} sort${this.sort === key ? ' active' : ''}`,
+          type: 'button',
+          onclick: () => {
+            this.sort = key;
+            this.show(vm);
+          },
+        },
+        label + (this.sort === key ? (key === 'name' ? ' ▴' : ' ▾') : ''),
+      );
       return el;
     };
-    replaceChildren(this.header,
-      sortable('self', 'Self', 'num'), cell('num', 'Self %'), sortable('total', 'Total', 'num'), cell('num', 'Total %'),
-      cell('num', vm.hasJit() ? 'JIT %' : ''), sortable('name', 'Function', 'name'));
+    replaceChildren(
+      this.header,
+      sortable('self', 'Self', 'num'),
+      cell('num', 'Self %'),
+      sortable('total', 'Total', 'num'),
+      cell('num', 'Total %'),
+      cell('num', vm.hasJit() ? 'JIT %' : ''),
+      sortable('name', 'Function', 'name'),
+    );
   }
 
   private shownKey: unknown[] = [];
@@ -240,10 +282,13 @@ export class FunctionTableView {
     const jit = vm.hasJit() ? vm.jitSelf() : null;
     row.className = `vlist-row func-cols${f === this.host.selectedFunction() ? ' selected' : ''}`;
     row.append(
-      cell('num', formatCount(self[f])), cell('num', formatPercent(self[f], vm.total)),
-      cell('num', formatCount(total[f])), cell('num', formatPercent(total[f], vm.total)),
+      cell('num', formatCount(self[f])),
+      cell('num', formatPercent(self[f], vm.total)),
+      cell('num', formatCount(total[f])),
+      cell('num', formatPercent(total[f], vm.total)),
       cell('num', jit && self[f] > 0 ? formatPercent(jit[f], self[f]) : ''),
-      h('span', { class: 'name' }, h('span', { class: 'fn' }, funcName(vm.profile, f)), h('span', { class: 'loc' }, funcLocation(vm, f))));
+      h('span', { class: 'name' }, h('span', { class: 'fn' }, funcName(vm.profile, f)), h('span', { class: 'loc' }, funcLocation(vm, f))),
+    );
   }
 }
 
@@ -264,16 +309,42 @@ export class SandwichView {
   private readonly memo = new Memo<{ callers: FlameLayout; callees: FlameLayout }>();
   private vm: ViewModel | null = null;
 
-  constructor(private readonly host: ViewHost & { placeTooltip(lines: HTMLElement[], x: number, y: number): void; hideTooltip(): void; paletteFor(): Palette | null }) {
+  constructor(
+    private readonly host: ViewHost & {
+      placeTooltip(lines: HTMLElement[], x: number, y: number): void;
+      hideTooltip(): void;
+      paletteFor(): Palette | null;
+    },
+  ) {
     const callbacks = (which: () => FlameCanvas) => ({
       onHover: (hit: Hit | null, x: number, y: number) => this.tooltip(which(), hit, x, y),
-      onClick: (hit: Hit | null) => { if (hit) this.host.selectFunction(hit.func, 'sandwich'); },
+      onClick: (hit: Hit | null) => {
+        if (hit) this.host.selectFunction(hit.func, 'sandwich');
+      },
     });
-    this.callers = new FlameCanvas(this.callersHost, callbacks(() => this.callers));
-    this.callees = new FlameCanvas(this.calleesHost, callbacks(() => this.callees));
+    this.callers = new FlameCanvas(
+      this.callersHost,
+      callbacks(() => this.callers),
+    );
+    this.callees = new FlameCanvas(
+      this.calleesHost,
+      callbacks(() => this.callees),
+    );
     this.callees.icicle = true;
-    this.element = h('div', { class: 'panel-fill sandwich' }, this.empty,
-      h('div', { class: 'sandwich-flames' }, h('h3', null, 'Callers'), this.callersHost, this.summary, h('h3', null, 'Callees'), this.calleesHost));
+    this.element = h(
+      'div',
+      { class: 'panel-fill sandwich' },
+      this.empty,
+      h(
+        'div',
+        { class: 'sandwich-flames' },
+        h('h3', null, 'Callers'),
+        this.callersHost,
+        this.summary,
+        h('h3', null, 'Callees'),
+        this.calleesHost,
+      ),
+    );
   }
 
   show(vm: ViewModel, state: ViewState): void {
@@ -293,11 +364,23 @@ export class SandwichView {
       return { callers: callersVm.flameLayout(true), callees: calleesVm.flameLayout(false) };
     });
     const data = callersAndCallees(vm.profile, vm.weights, func);
-    replaceChildren(this.summary,
-      h('strong', null, funcName(vm.profile, func)), ' ', h('span', { class: 'loc' }, funcLocation(vm, func)), ' ',
-      h('span', null, `total ${formatWeight(data.total, vm.unit)} (${formatPercent(data.total, vm.total)}), self ${formatWeight(data.self, vm.unit)} (${formatPercent(data.self, vm.total)})`));
+    replaceChildren(
+      this.summary,
+      h('strong', null, funcName(vm.profile, func)),
+      ' ',
+      h('span', { class: 'loc' }, funcLocation(vm, func)),
+      ' ',
+      h(
+        'span',
+        null,
+        `total ${formatWeight(data.total, vm.unit)} (${formatPercent(data.total, vm.total)}), self ${formatWeight(data.self, vm.unit)} (${formatPercent(data.self, vm.total)})`,
+      ),
+    );
     const names = Array.from(vm.profile.funcs.name, (s) => vm.profile.strings[s]);
-    for (const [canvas, layout] of [[this.callers, layouts.callers], [this.callees, layouts.callees]] as const) {
+    for (const [canvas, layout] of [
+      [this.callers, layouts.callers],
+      [this.callees, layouts.callees],
+    ] as const) {
       if (canvas.names.length !== names.length) canvas.setNames(names);
       canvas.palette = this.host.paletteFor();
       canvas.selectedFunc = func;
@@ -308,13 +391,24 @@ export class SandwichView {
 
   private tooltip(canvas: FlameCanvas, hit: Hit | null, x: number, y: number): void {
     const vm = this.vm;
-    if (!hit || !vm || !canvas.flame) { this.host.hideTooltip(); return; }
+    if (!hit || !vm || !canvas.flame) {
+      this.host.hideTooltip();
+      return;
+    }
     const t = canvas.flame.tree;
-    this.host.placeTooltip([
-      h('div', { class: 'tt-name' }, funcName(vm.profile, hit.func)),
-      h('div', { class: 'tt-loc' }, funcLocation(vm, hit.func) || '(no file)'),
-      h('div', null, `${canvas === this.callers ? 'Through this call path' : 'Total'}: ${formatWeight(t.total[hit.node], vm.unit)} (${formatPercent(t.total[hit.node], vm.total)})`),
-    ], x, y);
+    this.host.placeTooltip(
+      [
+        h('div', { class: 'tt-name' }, funcName(vm.profile, hit.func)),
+        h('div', { class: 'tt-loc' }, funcLocation(vm, hit.func) || '(no file)'),
+        h(
+          'div',
+          null,
+          `${canvas === this.callers ? 'Through this call path' : 'Total'}: ${formatWeight(t.total[hit.node], vm.unit)} (${formatPercent(t.total[hit.node], vm.total)})`,
+        ),
+      ],
+      x,
+      y,
+    );
   }
 }
 
@@ -337,7 +431,8 @@ export class SourceView {
     const file = funcFile(vm.profile, func);
     const name = funcName(vm.profile, func);
     if (!file) return this.message(`Source unavailable: the profile records no file for ${name}.`);
-    if (!isSourceFileName(file)) return this.message(`Source unavailable: ${file} is not a source file (only .py, .pyx, .c and similar files are shown).`);
+    if (!isSourceFileName(file))
+      return this.message(`Source unavailable: ${file} is not a source file (only .py, .pyx, .c and similar files are shown).`);
     // Line costs of the whole file, each line once per sample (a line two functions share is not counted twice).
     const fileIndex = vm.profile.funcs.file[func];
     const cached = vm.fileLines(fileIndex);
@@ -374,22 +469,44 @@ export class SourceView {
       const line = i + 1;
       const c = perLine.get(line);
       const heat = c && max > 0 ? c.total / max : 0;
-      const row = h('div', { class: `src-row${c ? ' hot' : ''}`, 'data-line': line },
+      const row = h(
+        'div',
+        { class: `src-row${c ? ' hot' : ''}`, 'data-line': line },
         cell('num', c ? formatCount(c.self) : ''),
         cell('num', c ? formatCount(c.total) : ''),
         cell('num', c ? formatPercent(c.total, vm.total) : ''),
         cell('lineno', String(line)),
-        h('code', null, srcLines[i]));
+        h('code', null, srcLines[i]),
+      );
       if (heat > 0) row.style.setProperty('--heat', heat.toFixed(3));
       if (line === firstLine) scrollTo = row;
       rows.push(row);
     }
-    replaceChildren(this.element,
-      h('div', { class: 'src-header' },
+    replaceChildren(
+      this.element,
+      h(
+        'div',
+        { class: 'src-header' },
         h('strong', null, file),
-        h('span', { class: 'loc' }, hasLineData ? ' — heat: samples per line (self, total, % of total)' : ' — this profile has no per-line samples: heat shows each function\'s total at its first line')),
-      h('div', { class: 'src-cols' }, cell('num', 'Self'), cell('num', 'Total'), cell('num', '%'), cell('lineno', 'Line'), cell('code', 'Source')),
-      h('div', { class: 'src-body' }, ...rows));
+        h(
+          'span',
+          { class: 'loc' },
+          hasLineData
+            ? ' — heat: samples per line (self, total, % of total)'
+            : " — this profile has no per-line samples: heat shows each function's total at its first line",
+        ),
+      ),
+      h(
+        'div',
+        { class: 'src-cols' },
+        cell('num', 'Self'),
+        cell('num', 'Total'),
+        cell('num', '%'),
+        cell('lineno', 'Line'),
+        cell('code', 'Source'),
+      ),
+      h('div', { class: 'src-body' }, ...rows),
+    );
     if (scrollTo) (scrollTo as HTMLElement).scrollIntoView({ block: 'center' });
   }
 }

@@ -13,7 +13,10 @@ export class VirtualList {
   private count = 0;
   private rendered = new Map<number, HTMLElement>();
 
-  constructor(private readonly renderRow: (index: number, row: HTMLDivElement) => void, className = '') {
+  constructor(
+    private readonly renderRow: (index: number, row: HTMLDivElement) => void,
+    className = '',
+  ) {
     this.body = h('div', { class: 'vlist-body' });
     this.spacer = h('div', { class: 'vlist-spacer' }, this.body);
     this.element = h('div', { class: `vlist ${className}`, tabindex: 0 }, this.spacer);
@@ -59,7 +62,10 @@ export class VirtualList {
     const first = Math.max(0, Math.floor(top / LIST_ROW_HEIGHT) - 5);
     const last = Math.min(this.count, Math.ceil((top + height) / LIST_ROW_HEIGHT) + 5);
     for (const [i, el] of this.rendered) {
-      if (i < first || i >= last) { el.remove(); this.rendered.delete(i); }
+      if (i < first || i >= last) {
+        el.remove();
+        this.rendered.delete(i);
+      }
     }
     for (let i = first; i < last; i++) {
       if (this.rendered.has(i)) continue;

@@ -27,11 +27,24 @@ export interface Dump {
 }
 
 const STATE_TEXT: Record<string, string> = {
-  R: 'running', S: 'sleeping', D: 'disk wait', T: 'stopped', t: 'traced', Z: 'zombie', X: 'dead', I: 'idle',
+  R: 'running',
+  S: 'sleeping',
+  D: 'disk wait',
+  T: 'stopped',
+  t: 'traced',
+  Z: 'zombie',
+  X: 'dead',
+  I: 'idle',
 };
 
 export function framesOut(frames: PyFrame[]): NonNullable<DumpedThread['frames']> {
-  return frames.map((f) => ({ name: f.code.name, qualname: f.code.qualname, file: f.code.file, line: f.line, firstLine: f.code.firstLine }));
+  return frames.map((f) => ({
+    name: f.code.name,
+    qualname: f.code.qualname,
+    file: f.code.file,
+    line: f.line,
+    firstLine: f.code.firstLine,
+  }));
 }
 
 /** Opens the process (throws AttachError), looks once, closes. */

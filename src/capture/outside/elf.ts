@@ -69,7 +69,13 @@ export function readElf(path: string, wanted: readonly string[]): ElfInfo {
     const sh = read(shoff, shentsize * shnum);
     const section = (i: number) => {
       const at = i * shentsize;
-      return { type: sh.readUInt32LE(at + 4), offset: u64(sh, at + 24), size: u64(sh, at + 32), link: sh.readUInt32LE(at + 40), entsize: u64(sh, at + 56) };
+      return {
+        type: sh.readUInt32LE(at + 4),
+        offset: u64(sh, at + 24),
+        size: u64(sh, at + 32),
+        link: sh.readUInt32LE(at + 40),
+        entsize: u64(sh, at + 56),
+      };
     };
     const wantedBytes = wanted.map((w) => Buffer.from(w + '\0', 'latin1'));
     for (let i = 0; i < shnum; i++) {
@@ -100,7 +106,11 @@ export function readElf(path: string, wanted: readonly string[]): ElfInfo {
         const nameOff = syms.readUInt32LE(at);
         for (let w = 0; w < wanted.length; w++) {
           const name = wantedBytes[w];
-          if (strtab[nameOff] === name[0] && strtab.compare(name, 0, name.length, nameOff, nameOff + name.length) === 0 && !symbols.has(wanted[w])) {
+          if (
+            strtab[nameOff] === name[0] &&
+            strtab.compare(name, 0, name.length, nameOff, nameOff + name.length) === 0 &&
+            !symbols.has(wanted[w])
+          ) {
             symbols.set(wanted[w], value);
           }
         }

@@ -34,7 +34,10 @@ export class KernelThread {
   private statFd = -1;
   private schedFd = -1;
 
-  constructor(readonly pid: number, readonly tid: number) {
+  constructor(
+    readonly pid: number,
+    readonly tid: number,
+  ) {
     try {
       this.statFd = openSync(`/proc/${pid}/task/${tid}/stat`, 'r');
     } catch {
@@ -85,7 +88,9 @@ export class KernelThread {
 
 export function taskIds(pid: number): number[] {
   try {
-    return readdirSync(`/proc/${pid}/task`).map(Number).filter((n) => n > 0);
+    return readdirSync(`/proc/${pid}/task`)
+      .map(Number)
+      .filter((n) => n > 0);
   } catch {
     return [];
   }

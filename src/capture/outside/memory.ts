@@ -9,7 +9,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 export class MemoryReadError extends Error {
-  constructor(readonly address: number, readonly length: number, readonly code: string) {
+  constructor(
+    readonly address: number,
+    readonly length: number,
+    readonly code: string,
+  ) {
     super(`cannot read ${length} bytes at 0x${address.toString(16)} (${code})`);
   }
 }
@@ -103,7 +107,8 @@ export class ProcessMemory {
   /** `length` bytes at `address` as of this look (a view into a cache: copy it to keep it). */
   read(address: number, length: number): Buffer {
     const last = this.lastRegion;
-    if (last !== null && address >= last.start && address + length <= last.end) return last.bytes.subarray(address - last.start, address - last.start + length);
+    if (last !== null && address >= last.start && address + length <= last.end)
+      return last.bytes.subarray(address - last.start, address - last.start + length);
     for (const r of this.regions) {
       if (address >= r.start && address + length <= r.end) {
         this.lastRegion = r;

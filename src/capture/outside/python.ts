@@ -218,7 +218,12 @@ export class PythonReader {
       const lasti = b.readInt32LE(L.frameLasti);
       let line = code.lines.get(lasti);
       if (line === undefined) {
-        line = L.minor <= 9 ? lineFromLnotab(code.linetable, code.firstLine, lasti) : lasti < 0 ? code.firstLine : lineFrom310(code.linetable, code.firstLine, lasti * 2);
+        line =
+          L.minor <= 9
+            ? lineFromLnotab(code.linetable, code.firstLine, lasti)
+            : lasti < 0
+              ? code.firstLine
+              : lineFrom310(code.linetable, code.firstLine, lasti * 2);
         code.lines.set(lasti, line);
       }
       out.push({ code, line });
@@ -244,7 +249,8 @@ export class PythonReader {
       chunks.sort((a, b) => a.start - b.start);
       let w = 0;
       for (const c of chunks) {
-        if (w > 0 && c.start <= chunks[w - 1].end && c.end - chunks[w - 1].start <= MAX_RANGE) chunks[w - 1].end = Math.max(chunks[w - 1].end, c.end);
+        if (w > 0 && c.start <= chunks[w - 1].end && c.end - chunks[w - 1].start <= MAX_RANGE)
+          chunks[w - 1].end = Math.max(chunks[w - 1].end, c.end);
         else chunks[w++] = c;
       }
       chunks.length = w;

@@ -9,7 +9,15 @@ import { resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { RecordError } from '../errors.js';
 import type { TargetCommand } from '../command.js';
-import { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult } from '../child.js';
+import {
+  FORWARDED,
+  inTerminalForeground,
+  removeQuietly,
+  timestamp,
+  type InterpreterInfo,
+  type ProfileFollower,
+  type RecordResult,
+} from '../child.js';
 import { AttachError } from './errors.js';
 import { SUPPORTED_MINORS } from './layouts.js';
 import { OutsideSampler } from './sampler.js';
@@ -42,16 +50,22 @@ export function outsideUnavailable(interpreter: InterpreterInfo): string | null 
   if (process.platform !== 'linux') return 'the outside sampler needs Linux (/proc)';
   if (interpreter.implementation !== 'cpython') return `${interpreter.implementation} is sampled from inside`;
   const minor = Number(interpreter.version.split('.')[1]);
-  if (!SUPPORTED_MINORS.includes(minor)) return `CPython ${interpreter.version} is not one the outside sampler reads (3.${SUPPORTED_MINORS[0]}–3.${SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1]})`;
+  if (!SUPPORTED_MINORS.includes(minor))
+    return `CPython ${interpreter.version} is not one the outside sampler reads (3.${SUPPORTED_MINORS[0]}–3.${SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1]})`;
   try {
-    if (readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim() === '3') return 'the kernel forbids reading other processes (kernel.yama.ptrace_scope = 3)';
+    if (readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim() === '3')
+      return 'the kernel forbids reading other processes (kernel.yama.ptrace_scope = 3)';
   } catch {
     // no Yama: ptrace rules are the classic ones, and our own child is always readable
   }
   return null;
 }
 
-function sampler(pid: number, options: Pick<OutsideRecordOptions, 'wall' | 'memory' | 'lines' | 'gil' | 'rate' | 'subprocesses'>, sinkPath: string): OutsideSampler {
+function sampler(
+  pid: number,
+  options: Pick<OutsideRecordOptions, 'wall' | 'memory' | 'lines' | 'gil' | 'rate' | 'subprocesses'>,
+  sinkPath: string,
+): OutsideSampler {
   return new OutsideSampler({
     pid,
     mode: options.wall ? 'wall' : 'cpu',
@@ -66,12 +80,21 @@ function sampler(pid: number, options: Pick<OutsideRecordOptions, 'wall' | 'memo
 
 /** `-m module`: a missing module is one line and no file, as with the in-process agent. */
 function checkModule(command: TargetCommand, interpreter: InterpreterInfo, options: OutsideRecordOptions, tmp: string): void {
-  const r = spawnSync(interpreter.path, [...command.interpreterOptions.filter((o) => o !== '-u'), '-c', 'import importlib.util, sys\ntry:\n    found = importlib.util.find_spec(sys.argv[1])\nexcept Exception:\n    found = None\nsys.exit(0 if found else 3)', command.what], {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: 'ignore',
-    timeout: 30_000,
-  });
+  const r = spawnSync(
+    interpreter.path,
+    [
+      ...command.interpreterOptions.filter((o) => o !== '-u'),
+      '-c',
+      'import importlib.util, sys\ntry:\n    found = importlib.util.find_spec(sys.argv[1])\nexcept Exception:\n    found = None\nsys.exit(0 if found else 3)',
+      command.what,
+    ],
+    {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: 'ignore',
+      timeout: 30_000,
+    },
+  );
   if (r.status === 3) {
     removeQuietly(tmp);
     throw new RecordError(`${command.what}: no module named ${command.what}`);
@@ -79,7 +102,11 @@ function checkModule(command: TargetCommand, interpreter: InterpreterInfo, optio
 }
 
 /** Runs the command and samples it from outside until it exits. */
-export async function recordOutside(command: TargetCommand, interpreter: InterpreterInfo, options: OutsideRecordOptions): Promise<RecordResult> {
+export async function recordOutside(
+  command: TargetCommand,
+  interpreter: InterpreterInfo,
+  options: OutsideRecordOptions,
+): Promise<RecordResult> {
   const output = options.output;
   const tmp = `${output}.${process.pid}.tmp`;
   if (command.kind === 'module') checkModule(command, interpreter, options, tmp);
@@ -125,8 +152,8 @@ export async function recordOutside(command: TargetCommand, interpreter: Interpr
   const totals = s.stop();
   if (options.follower) await options.follower.finish();
   const wallMs = Date.now() - started;
-  const signalNumber = exit.signal ? (osConstants.signals as Record<string, number>)[exit.signal] ?? 0 : 0;
-  const exitCode = exit.signal ? 128 + signalNumber : exit.code ?? 1;
+  const signalNumber = exit.signal ? ((osConstants.signals as Record<string, number>)[exit.signal] ?? 0) : 0;
+  const exitCode = exit.signal ? 128 + signalNumber : (exit.code ?? 1);
   const notes: string[] = [];
   if (s.python === '' && s.lastProblem && totals.samples === 0) notes.push(`could not read the program's Python: ${s.lastProblem.message}`);
   const torn = tornNote(totals);
@@ -157,7 +184,11 @@ export interface AttachOptions extends Omit<OutsideRecordOptions, 'output' | 'st
 
 function processName(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().replace(/[^\w.-]/g, '_') || 'process';
+    return (
+      readFileSync(`/proc/${pid}/comm`, 'utf8')
+        .trim()
+        .replace(/[^\w.-]/g, '_') || 'process'
+    );
   } catch {
     return 'process';
   }
@@ -187,7 +218,8 @@ export async function attachOutside(pid: number, options: AttachOptions): Promis
     removeQuietly(tmp);
     if (err instanceof AttachError) throw new RecordError(err.message);
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'ENOENT') throw new RecordError(`cannot write ${options.output ?? output}: ${e.code === 'EACCES' ? 'permission denied' : 'no such directory'}`);
+    if (e.code === 'EACCES' || e.code === 'ENOENT')
+      throw new RecordError(`cannot write ${options.output ?? output}: ${e.code === 'EACCES' ? 'permission denied' : 'no such directory'}`);
     throw err;
   }
   const started = Date.now();

@@ -72,7 +72,18 @@ export class OutsideSampler {
   private lastChildScan = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  readonly totals: RunTotals = { samples: 0, idleSamples: 0, looks: 0, stackReads: 0, tornReads: 0, tornStacks: 0, durationS: 0, cpuS: 0, samplerCpuS: 0, processes: 0 };
+  readonly totals: RunTotals = {
+    samples: 0,
+    idleSamples: 0,
+    looks: 0,
+    stackReads: 0,
+    tornReads: 0,
+    tornStacks: 0,
+    durationS: 0,
+    cpuS: 0,
+    samplerCpuS: 0,
+    processes: 0,
+  };
   /** The first reason Python could not be read in the main process (null once it was). */
   lastProblem: AttachError | null = null;
   python = '';
@@ -83,7 +94,18 @@ export class OutsideSampler {
   }
 
   private addProcess(pid: number): ProcessState {
-    const p: ProcessState = { pid, reader: null, retryAt: 0, attempts: 0, threads: new Map(), names: new Map(), nameMisses: new Set(), done: false, counted: false, looked: false };
+    const p: ProcessState = {
+      pid,
+      reader: null,
+      retryAt: 0,
+      attempts: 0,
+      threads: new Map(),
+      names: new Map(),
+      nameMisses: new Set(),
+      done: false,
+      counted: false,
+      looked: false,
+    };
     this.processes.set(pid, p);
     return p;
   }
@@ -267,7 +289,8 @@ export class OutsideSampler {
       // CPU on a loaded machine has not run yet: it was waiting). On a heavily loaded machine a
       // thread also sits runnable where it was preempted (often a system call's return): those
       // looks count as running there, a bias only a quieter machine removes.
-      const running = cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
+      const running =
+        cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
       const idle = o.mode === 'wall' && !running;
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
       // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting

@@ -70,7 +70,8 @@ function hostPath(pid: number, path: string): string {
 }
 
 export function locatePython(pid: number): PythonTarget {
-  if (!Number.isInteger(pid) || pid <= 0 || !existsSync(`/proc/${pid}`)) throw new AttachError('no-such-process', `no such process: ${pid}`);
+  if (!Number.isInteger(pid) || pid <= 0 || !existsSync(`/proc/${pid}`))
+    throw new AttachError('no-such-process', `no such process: ${pid}`);
   let maps: Mapping[];
   try {
     maps = readMaps(pid);
@@ -116,7 +117,10 @@ export function locatePython(pid: number): PythonTarget {
       throw new AttachError('unsupported-version', unsupportedMessage(pid, `${m[1]}.${m[2]}`));
     }
     const what = exe ? basename(exe) : `process ${pid}`;
-    throw new AttachError('not-python', `process ${pid} (${what}) is not a CPython 3 process: no _PyRuntime in ${exe || 'its executable'} or a libpython it loaded`);
+    throw new AttachError(
+      'not-python',
+      `process ${pid} (${what}) is not a CPython 3 process: no _PyRuntime in ${exe || 'its executable'} or a libpython it loaded`,
+    );
   }
   const first = maps.find((m) => m.path === found!.path && m.offset === 0);
   if (!first) throw new AttachError('not-python', `process ${pid}: ${found.path} is not mapped`);
@@ -150,7 +154,16 @@ export function locatePython(pid: number): PythonTarget {
     let layout = layoutFor(minor);
     if (!layout) throw new AttachError('unsupported-version', unsupportedMessage(pid, version));
     if (minor >= 13) layout = withDebugOffsets(memory, runtime, layout, pid, version);
-    return { pid, version, minor, layout, runtime, codeType: found.elf.symbols.has('PyCode_Type') ? at('PyCode_Type') : 0, binary: found.path, memory };
+    return {
+      pid,
+      version,
+      minor,
+      layout,
+      runtime,
+      codeType: found.elf.symbols.has('PyCode_Type') ? at('PyCode_Type') : 0,
+      binary: found.path,
+      memory,
+    };
   } catch (err) {
     memory.close();
     if (err instanceof AttachError) throw err;
@@ -169,7 +182,11 @@ function withDebugOffsets(memory: ProcessMemory, runtime: number, layout: Python
   const b = memory.readFresh(runtime, 584);
   if (b.toString('latin1', 0, 8) !== 'xdebugpy') return layout;
   const o = (at: number) => u64At(b, at);
-  if (o(16) !== 0) throw new AttachError('unsupported-version', `process ${pid} runs a free-threaded Python ${version}, which pyrometer cannot read from outside (supported: ${SUPPORTED_TEXT}, default builds)`);
+  if (o(16) !== 0)
+    throw new AttachError(
+      'unsupported-version',
+      `process ${pid} runs a free-threaded Python ${version}, which pyrometer cannot read from outside (supported: ${SUPPORTED_TEXT}, default builds)`,
+    );
   return {
     ...layout,
     runtimeInterpretersHead: o(40),

@@ -26,7 +26,15 @@ import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
-import { MARKER_HEADER, MARKER_META, MARKER_STACKTRACE, MARKER_TRAILER, readMeta, TAG_CODE, walkRecords } from '../../formats/vmprof/records.js';
+import {
+  MARKER_HEADER,
+  MARKER_META,
+  MARKER_STACKTRACE,
+  MARKER_TRAILER,
+  readMeta,
+  TAG_CODE,
+  walkRecords,
+} from '../../formats/vmprof/records.js';
 import { concatBytes } from '../../formats/bytes.js';
 
 const READ_BYTES = 1 << 20;
@@ -51,7 +59,10 @@ export class VmprofFollower {
   /** Samples records read so far (for reports). */
   stackRecords = 0;
 
-  constructor(private readonly path: string, private readonly agentDir?: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly agentDir?: string,
+  ) {}
 
   /** Reads what the file gained since the last poll; false while the file does not exist yet. */
   poll(): boolean {
@@ -118,7 +129,8 @@ export class VmprofFollower {
     const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
     const depth = Number(view.getBigInt64(9, true));
     for (let i = 0; i + 1 < depth; i += 2) {
-      if (view.getBigInt64(17 + i * 8, true) === BigInt(TAG_CODE) && !this.named.has(view.getBigInt64(17 + (i + 1) * 8, true))) return false;
+      if (view.getBigInt64(17 + i * 8, true) === BigInt(TAG_CODE) && !this.named.has(view.getBigInt64(17 + (i + 1) * 8, true)))
+        return false;
     }
     return true;
   }
@@ -147,4 +159,3 @@ export class VmprofFollower {
     this.fd = null;
   }
 }
-

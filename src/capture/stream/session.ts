@@ -61,7 +61,15 @@ export class StreamSession implements ProfileFollower {
       // must not label later samples with the earlier boundary.
       const until = now;
       if (stacks.length > 0) {
-        this.sender.queue({ service: this.options.service, labels: this.labels, from: this.lastCut, until: Math.max(until, this.lastCut + 1), unit: 'samples', kind: this.options.kind, ...chunkBody(stacks) });
+        this.sender.queue({
+          service: this.options.service,
+          labels: this.labels,
+          from: this.lastCut,
+          until: Math.max(until, this.lastCut + 1),
+          unit: 'samples',
+          kind: this.options.kind,
+          ...chunkBody(stacks),
+        });
       }
       this.lastCut = until;
       while (this.nextCut <= now) this.nextCut += this.options.intervalMs;

@@ -411,8 +411,11 @@ export function readCallgrind(bytes: Uint8Array): Profile {
   if (summary !== null && (summary as number[])[0] !== totals[0]) {
     builder.warn(`the file's summary (${(summary as number[])[0]}) differs from the sum of its costs (${totals[0]})`);
   }
-  if (relativeCosts) builder.warn('costs written relative to the previous cost line (`*`, `+N`, `-N`) were read so; valgrind never writes them');
-  builder.warn('callgrind records no call paths: the call tree is reconstructed from call-edge costs (exact costs are in the function table)');
+  if (relativeCosts)
+    builder.warn('costs written relative to the previous cost line (`*`, `+N`, `-N`) were read so; valgrind never writes them');
+  builder.warn(
+    'callgrind records no call paths: the call tree is reconstructed from call-edge costs (exact costs are in the function table)',
+  );
   const data: CallgrindData = {
     events: eventNames,
     totals,

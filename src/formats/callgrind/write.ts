@@ -164,7 +164,14 @@ function fromCallgrind(data: CallgrindData, profile: Profile): { events: string[
     if (i === undefined) {
       i = functions.length;
       byFunc.set(f.func, i);
-      functions.push({ name: f.name, file: f.file || '???', object: f.object || undefined, firstLine: profile.funcs.line[f.func] ?? 0, lines: new Map(), calls: new Map() });
+      functions.push({
+        name: f.name,
+        file: f.file || '???',
+        object: f.object || undefined,
+        firstLine: profile.funcs.line[f.func] ?? 0,
+        lines: new Map(),
+        calls: new Map(),
+      });
     }
     const lines = functions[i].lines;
     for (const l of f.lines) {
@@ -218,7 +225,11 @@ export function writeCallgrind(profile: Profile, options: WriteOptions = {}): st
       const callee = functions[c.callee];
       if (callee.object && callee.object !== f.object) body.push(`cob=${objects.ref(callee.object)}`);
       if (callee.file !== f.file) body.push(`cfi=${files.ref(callee.file)}`);
-      body.push(`cfn=${names.ref(callee.name)}`, `calls=${Math.round(c.calls)} ${Math.max(0, callee.firstLine)}`, `${Math.max(0, c.line)} ${costText(c.inclusive)}`);
+      body.push(
+        `cfn=${names.ref(callee.name)}`,
+        `calls=${Math.round(c.calls)} ${Math.max(0, callee.firstLine)}`,
+        `${Math.max(0, c.line)} ${costText(c.inclusive)}`,
+      );
     }
   }
   const command = profile.meta.extra.argv ?? profile.meta.extra.cmd ?? profile.meta.extra.command;

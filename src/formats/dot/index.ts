@@ -38,8 +38,10 @@ export function dotString(text: string): string {
     const code = ch.codePointAt(0)!;
     if (ch === '\\') out += '\\\\';
     else if (ch === '"') out += '\\"';
-    else if (code < 0x20 || code === 0x7f) out += `\\\\x${code.toString(16).padStart(2, '0')}`; // shown as the text \x01
-    else if (code >= 0xd800 && code <= 0xdfff) out += '\ufffd'; // lone surrogate: not encodable
+    else if (code < 0x20 || code === 0x7f)
+      out += `\\\\x${code.toString(16).padStart(2, '0')}`; // shown as the text \x01
+    else if (code >= 0xd800 && code <= 0xdfff)
+      out += '\ufffd'; // lone surrogate: not encodable
     else out += ch;
   }
   return out + '"';
@@ -58,7 +60,10 @@ function hslToHex(h: number, s: number, l: number): string {
     if (x * 3 < 2) return m1 + (m2 - m1) * (2 / 3 - x) * 6;
     return m1;
   };
-  const byte = (v: number) => Math.round(Math.max(0, Math.min(1, v)) * 255).toString(16).padStart(2, '0');
+  const byte = (v: number) =>
+    Math.round(Math.max(0, Math.min(1, v)) * 255)
+      .toString(16)
+      .padStart(2, '0');
   return `#${byte(hue(h + 1 / 3))}${byte(hue(h))}${byte(hue(h - 1 / 3))}`;
 }
 
@@ -121,7 +126,9 @@ function recordedCalls(profile: Profile): { edges: Map<number, number>; funcs: M
     edges.set(key, (edges.get(key) ?? 0) + c.calls);
     funcs.set(c.callee, (funcs.get(c.callee) ?? 0) + c.calls);
   }
-  const pstats = profile.attachments.pstats as { rows?: { func: number; calls: number; callers: { func: number; calls: number }[] }[] } | undefined;
+  const pstats = profile.attachments.pstats as
+    | { rows?: { func: number; calls: number; callers: { func: number; calls: number }[] }[] }
+    | undefined;
   for (const row of pstats?.rows ?? []) {
     funcs.set(row.func, (funcs.get(row.func) ?? 0) + row.calls);
     for (const c of row.callers) {
@@ -161,7 +168,11 @@ export function writeDot(profile: Profile, options: DotOptions = {}): string {
     const labelLines = [name];
     if (file) labelLines.push(line > 0 ? `${file}:${line}` : file);
     const count = funcCalls.get(f);
-    labelLines.push(percent(weight * 100), `(${percent(share(self[f]) * 100)})`, count === undefined ? weightLabel(totals[f], unit) : `${count}×`);
+    labelLines.push(
+      percent(weight * 100),
+      `(${percent(share(self[f]) * 100)})`,
+      count === undefined ? weightLabel(totals[f], unit) : `${count}×`,
+    );
     const color = temperatureColor(weight);
     const fontsize = Math.max(MIN_FONT, weight * MAX_FONT).toFixed(2);
     // Label lines are joined with DOT's "\n" (centred line break) after escaping each line.

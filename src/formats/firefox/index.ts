@@ -23,13 +23,7 @@
  * their indices. Long columns are emitted lazily (json-chunks.ts) so a profile
  * with tens of millions of samples never becomes one string.
  */
-import {
-  CATEGORIES,
-  type Category,
-  KIND_PYTHON,
-  type Profile,
-  type Thread,
-} from '../../model/profile.js';
+import { CATEGORIES, type Category, KIND_PYTHON, type Profile, type Thread } from '../../model/profile.js';
 import type { Format, WriteOptions } from '../registry.js';
 import { readFirefox, sniffFirefox } from './read.js';
 import { JsonColumn, constantColumn, jsonChunks, jsonNumber, jsonText, numberColumn } from '../json-chunks.js';
@@ -133,7 +127,7 @@ function markerPayload(
     for (const [key, value] of Object.entries(data)) {
       const format = fields.get(key);
       if (!format) continue;
-      if (format === 'string') payload[key] = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+      if (format === 'string') payload[key] = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
       else payload[key] = value;
     }
   }
@@ -276,7 +270,8 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
   ];
   if (meta.interpreter) extraEntries.push({ label: 'Interpreter', format: 'string', value: meta.interpreter });
   if (meta.flags.length > 0) extraEntries.push({ label: 'Modes', format: 'string', value: meta.flags.join(', ') });
-  if (meta.approximateCallTree) extraEntries.push({ label: 'Call tree', format: 'string', value: 'reconstructed (the source has no call paths)' });
+  if (meta.approximateCallTree)
+    extraEntries.push({ label: 'Call tree', format: 'string', value: 'reconstructed (the source has no call paths)' });
   for (const [key, value] of Object.entries(meta.extra)) extraEntries.push({ label: key, format: 'string', value: String(value) });
   for (const warning of meta.warnings) extraEntries.push({ label: 'Warning', format: 'string', value: warning });
 
@@ -374,8 +369,16 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
 
 function emptyThread(): Record<string, unknown> {
   return {
-    processType: 'default', processStartupTime: 0, processShutdownTime: null, registerTime: 0, unregisterTime: null,
-    pausedRanges: [], name: 'main', isMainThread: true, pid: '0', tid: '0',
+    processType: 'default',
+    processStartupTime: 0,
+    processShutdownTime: null,
+    registerTime: 0,
+    unregisterTime: null,
+    pausedRanges: [],
+    name: 'main',
+    isMainThread: true,
+    pid: '0',
+    tid: '0',
     samples: { stack: [], time: [], weight: null, weightType: 'samples', length: 0 },
     markers: { data: [], name: [], startTime: [], endTime: [], phase: [], category: [], length: 0 },
   };

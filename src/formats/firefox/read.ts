@@ -26,14 +26,7 @@
  *   speedscope weighs them; markers are kept by name and time.
  */
 import { ProfileBuilder } from '../../model/builder.js';
-import {
-  CATEGORIES,
-  type Category,
-  type FunctionKind,
-  type Profile,
-  type StackIndex,
-  type WeightUnit,
-} from '../../model/profile.js';
+import { CATEGORIES, type Category, type FunctionKind, type Profile, type StackIndex, type WeightUnit } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from '../json-input.js';
 
@@ -117,7 +110,9 @@ function readProcessed(o: Row, meta: Row, path: string): Profile {
   if (typeof meta.product === 'string') builder.meta.extra.product = meta.product;
   readExtra(builder, meta);
   const categoryNames = Array.isArray(meta.categories)
-    ? meta.categories.map((c) => (typeof c === 'object' && c !== null && typeof (c as Row).name === 'string' ? ((c as Row).name as string) : ''))
+    ? meta.categories.map((c) =>
+        typeof c === 'object' && c !== null && typeof (c as Row).name === 'string' ? ((c as Row).name as string) : '',
+      )
     : [];
   const shared = o.shared === undefined ? null : asObject(o.shared, `${path}.shared`);
   const pyrometerFile = meta.product === 'pyrometer';
@@ -191,7 +186,9 @@ class StackMapper {
     const sourceCol = column(t.funcs, 'source', nf, fp, true);
     const fileNameCol = column(t.funcs, 'fileName', nf, fp, true);
     const lineCol = column(t.funcs, 'lineNumber', nf, fp, true);
-    const sourceFiles = t.sources ? column(t.sources, 'filename', tableLength(t.sources, `${path}.sources`, 'filename'), `${path}.sources`)! : [];
+    const sourceFiles = t.sources
+      ? column(t.sources, 'filename', tableLength(t.sources, `${path}.sources`, 'filename'), `${path}.sources`)!
+      : [];
     const funcInfo: { name: string; file: string; line: number; isJS: boolean }[] = [];
     for (let f = 0; f < nf; f++) {
       let file = '';

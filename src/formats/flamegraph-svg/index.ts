@@ -42,14 +42,30 @@ export function xmlEscape(text: string): string {
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
     switch (ch) {
-      case '&': out += '&amp;'; break;
-      case '<': out += '&lt;'; break;
-      case '>': out += '&gt;'; break;
-      case '"': out += '&quot;'; break;
-      case "'": out += '&#39;'; break;
-      case '\n': out += '&#10;'; break;
-      case '\r': out += '&#13;'; break;
-      case '\t': out += '&#9;'; break;
+      case '&':
+        out += '&amp;';
+        break;
+      case '<':
+        out += '&lt;';
+        break;
+      case '>':
+        out += '&gt;';
+        break;
+      case '"':
+        out += '&quot;';
+        break;
+      case "'":
+        out += '&#39;';
+        break;
+      case '\n':
+        out += '&#10;';
+        break;
+      case '\r':
+        out += '&#13;';
+        break;
+      case '\t':
+        out += '&#9;';
+        break;
       default:
         if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
         else if ((code >= 0xd800 && code <= 0xdfff) || code === 0xfffe || code === 0xffff) out += '\ufffd';

@@ -253,7 +253,7 @@ export function parseJitlog(bytes: Uint8Array): JitLog {
   let trace: JitTrace | null = null;
   let stageKind: JitStageKind | null = null;
   const unknownOps = new Set<number>();
-  const stage = (): JitStage | null => (trace && stageKind ? trace.stages[stageKind] ?? null : null);
+  const stage = (): JitStage | null => (trace && stageKind ? (trace.stages[stageKind] ?? null) : null);
   const needStage = (what: string, at: number): JitStage => stage() ?? fail(`${what} outside of a trace`, at);
 
   let recordStart = c.pos;
@@ -283,7 +283,17 @@ export function parseJitlog(bytes: Uint8Array): JitLog {
           if (type !== 'loop' && type !== 'bridge') fail(`trace type ${JSON.stringify(type)} is neither loop nor bridge`, recordStart);
           const descr = c.addr();
           const jitdriver = log.version >= 2 ? c.str() : null;
-          trace = { id, type: type as 'loop' | 'bridge', descr, jitdriver, stages: {}, entryCount: 0, address: null, aborted: false, label: '' };
+          trace = {
+            id,
+            type: type as 'loop' | 'bridge',
+            descr,
+            jitdriver,
+            stages: {},
+            entryCount: 0,
+            address: null,
+            aborted: false,
+            label: '',
+          };
           stageKind = null;
           log.traces.push(trace);
           byId.set(id, trace);
@@ -446,7 +456,8 @@ export function parseJitlog(bytes: Uint8Array): JitLog {
     if (t.address) byAddress.set(t.address.start, t);
     for (const kind of ['asm', 'opt'] as const) {
       for (const op of t.stages[kind]?.ops ?? []) {
-        if (op.name === 'label' && op.descrId !== undefined && !labelByDescr.has(op.descrId)) labelByDescr.set(op.descrId, { trace: t, op });
+        if (op.name === 'label' && op.descrId !== undefined && !labelByDescr.has(op.descrId))
+          labelByDescr.set(op.descrId, { trace: t, op });
       }
     }
   }
@@ -483,7 +494,8 @@ export function parseJitlog(bytes: Uint8Array): JitLog {
 export function readJitlog(bytes: Uint8Array): Profile {
   const log = parseJitlog(bytes);
   const builder = new ProfileBuilder(FORMAT, { interpreter: 'pypy', formatVersion: log.version, flags: ['jit'] });
-  if (log.truncatedAt >= 0) log.warnings.push(`the jitlog ends in the middle of a record at byte ${log.truncatedAt} (truncated?): everything before it was read`);
+  if (log.truncatedAt >= 0)
+    log.warnings.push(`the jitlog ends in the middle of a record at byte ${log.truncatedAt} (truncated?): everything before it was read`);
   for (const w of log.warnings) builder.warn(w);
   builder.meta.extra.machine = log.machine;
   builder.meta.extra.traces = String(log.traces.length);
@@ -505,7 +517,7 @@ export function sniffJitlog(head: Uint8Array): boolean {
 
 export const jitlogFormat: Format = {
   name: FORMAT,
-  description: "PyPy JIT log (_jitlog / JITLOG=file): traces, operations, merge points, counters",
+  description: 'PyPy JIT log (_jitlog / JITLOG=file): traces, operations, merge points, counters',
   extensions: ['jit', 'jitlog'],
   sniff: (head) => sniffJitlog(head),
   read: (bytes) => withFormatErrors(FORMAT, () => readJitlog(bytes)),

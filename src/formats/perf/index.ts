@@ -49,8 +49,19 @@ export interface PerfHeader {
 /** What `\s` matches in a JS regex: the separators between header fields. */
 function isSpace(c: number): boolean {
   if (c > 32 && c < 160) return false; // the common case first: printable ASCII
-  return c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a)
-    || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 function isDigit(c: number): boolean {
@@ -124,8 +135,15 @@ export function parsePerfHeader(line: string): PerfHeader | null {
   const m = SIMPLE_HEADER.exec(line);
   if (m) {
     return {
-      comm: m[1], pid: m[2], tid: m[3] ?? m[2], cpu: m[4] !== undefined ? Number(m[4]) : null,
-      seconds: Number(m[5]), secondsText: m[5], period: m[6] !== undefined ? Number(m[6]) : null, event: m[7], rest: m[9],
+      comm: m[1],
+      pid: m[2],
+      tid: m[3] ?? m[2],
+      cpu: m[4] !== undefined ? Number(m[4]) : null,
+      seconds: Number(m[5]),
+      secondsText: m[5],
+      period: m[6] !== undefined ? Number(m[6]) : null,
+      event: m[7],
+      rest: m[9],
     };
   }
   const count = tokenize(line);
@@ -159,7 +177,12 @@ export function parsePerfHeader(line: string): PerfHeader | null {
 }
 
 /** After "seconds:": an optional period, the event (up to a ':' or space), its modifiers, and the rest of the line. */
-function headerTail(line: string, count: number, stampToken: number, stampLength: number): { period: number | null; event: string; rest: string } | null {
+function headerTail(
+  line: string,
+  count: number,
+  stampToken: number,
+  stampLength: number,
+): { period: number | null; event: string; rest: string } | null {
   // The event may follow the colon directly ("1.5:cycles:") or be the next token.
   let t = stampToken;
   let at = spans[2 * t] + stampLength;

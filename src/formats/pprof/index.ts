@@ -43,13 +43,45 @@ export function pprofProfileType(): protobuf.Type {
   return profileType;
 }
 
-export interface PprofValueType { type: number; unit: number }
-export interface PprofLabel { key: number; str?: number; num?: number; num_unit?: number }
-export interface PprofSample { location_id: number[]; value: number[]; label: PprofLabel[] }
-export interface PprofLine { function_id?: number; line?: number; column?: number }
-export interface PprofLocation { id: number; mapping_id?: number; address?: number; line: PprofLine[]; is_folded?: boolean }
-export interface PprofFunction { id: number; name?: number; system_name?: number; filename?: number; start_line?: number }
-export interface PprofMapping { id: number; filename?: number; build_id?: number }
+export interface PprofValueType {
+  type: number;
+  unit: number;
+}
+export interface PprofLabel {
+  key: number;
+  str?: number;
+  num?: number;
+  num_unit?: number;
+}
+export interface PprofSample {
+  location_id: number[];
+  value: number[];
+  label: PprofLabel[];
+}
+export interface PprofLine {
+  function_id?: number;
+  line?: number;
+  column?: number;
+}
+export interface PprofLocation {
+  id: number;
+  mapping_id?: number;
+  address?: number;
+  line: PprofLine[];
+  is_folded?: boolean;
+}
+export interface PprofFunction {
+  id: number;
+  name?: number;
+  system_name?: number;
+  filename?: number;
+  start_line?: number;
+}
+export interface PprofMapping {
+  id: number;
+  filename?: number;
+  build_id?: number;
+}
 export interface PprofMessage {
   sample_type: PprofValueType[];
   sample: PprofSample[];
@@ -77,7 +109,11 @@ export function decodePprof(bytes: Uint8Array): PprofMessage {
     const text = e instanceof Error ? e.message : String(e);
     const at = /offset (\d+)|out of range: (\d+)/.exec(text);
     const offset = at ? Number(at[1] ?? at[2]) : bytes.length;
-    const what = /wire type/.test(text) ? 'invalid wire type' : /out of range/.test(text) ? 'truncated field or bad varint' : 'malformed message';
+    const what = /wire type/.test(text)
+      ? 'invalid wire type'
+      : /out of range/.test(text)
+        ? 'truncated field or bad varint'
+        : 'malformed message';
     throw new ProfileFormatError(FORMAT, `not a valid pprof protobuf: ${what}`, offset);
   }
   return type.toObject(message, { longs: Number, arrays: true }) as unknown as PprofMessage;
@@ -137,13 +173,21 @@ const PROCESS_KEYS = ['pid', 'process id', 'process_id'];
 
 function unitOf(unit: string): { weightUnit: WeightUnit; toMs: number } {
   switch (unit) {
-    case 'nanoseconds': return { weightUnit: 'ns', toMs: 1e-6 };
-    case 'microseconds': return { weightUnit: 'us', toMs: 1e-3 };
-    case 'milliseconds': return { weightUnit: 'ms', toMs: 1 };
-    case 'seconds': return { weightUnit: 'ms', toMs: 1000 };
-    case 'bytes': return { weightUnit: 'bytes', toMs: 0 };
-    case 'count': case 'samples': return { weightUnit: 'samples', toMs: 0 };
-    default: return { weightUnit: 'events', toMs: 0 };
+    case 'nanoseconds':
+      return { weightUnit: 'ns', toMs: 1e-6 };
+    case 'microseconds':
+      return { weightUnit: 'us', toMs: 1e-3 };
+    case 'milliseconds':
+      return { weightUnit: 'ms', toMs: 1 };
+    case 'seconds':
+      return { weightUnit: 'ms', toMs: 1000 };
+    case 'bytes':
+      return { weightUnit: 'bytes', toMs: 0 };
+    case 'count':
+    case 'samples':
+      return { weightUnit: 'samples', toMs: 0 };
+    default:
+      return { weightUnit: 'events', toMs: 0 };
   }
 }
 
@@ -169,12 +213,18 @@ export function readPprof(bytes: Uint8Array): Profile {
     return strings[i];
   };
   if (strings.length > 0 && strings[0] !== '') throw new ProfileFormatError(FORMAT, 'string_table[0] must be the empty string', 0);
-  const sampleTypes = m.sample_type.map((t, i) => ({ type: str(t.type, `sample_type[${i}].type`), unit: str(t.unit, `sample_type[${i}].unit`) }));
+  const sampleTypes = m.sample_type.map((t, i) => ({
+    type: str(t.type, `sample_type[${i}].type`),
+    unit: str(t.unit, `sample_type[${i}].unit`),
+  }));
   let weightType = 0;
   const preferred = m.default_sample_type ? str(m.default_sample_type, 'default_sample_type') : '';
   for (const name of [preferred, 'cpu', 'samples']) {
     const i = name ? sampleTypes.findIndex((t) => t.type === name) : -1;
-    if (i >= 0) { weightType = i; break; }
+    if (i >= 0) {
+      weightType = i;
+      break;
+    }
   }
   const { weightUnit, toMs } = unitOf(sampleTypes[weightType]?.unit ?? 'count');
 
@@ -218,7 +268,8 @@ export function readPprof(bytes: Uint8Array): Profile {
     for (let i = loc.line.length - 1; i >= 0; i--) {
       const line = loc.line[i];
       const fn = line.function_id ? functions.get(line.function_id) : undefined;
-      if (!fn) throw new ProfileFormatError(FORMAT, `location ${id} refers to function ${line.function_id ?? 0}, which is not defined`, -1, 0);
+      if (!fn)
+        throw new ProfileFormatError(FORMAT, `location ${id} refers to function ${line.function_id ?? 0}, which is not defined`, -1, 0);
       const name = str(fn.name, `function ${fn.id} name`) || str(fn.system_name, `function ${fn.id} system_name`) || `function ${fn.id}`;
       const file = str(fn.filename, `function ${fn.id} filename`);
       const kind = /\.py[wx]?$/.test(file) ? 'python' : 'native';
@@ -282,13 +333,20 @@ export function readPprof(bytes: Uint8Array): Profile {
 function valueTypeFor(profile: Profile): { type: string; unit: string; scale: number } | null {
   const { weightUnit, interval } = profile.meta;
   switch (weightUnit) {
-    case 'ms': return { type: 'cpu', unit: 'nanoseconds', scale: 1e6 };
-    case 'us': return { type: 'cpu', unit: 'nanoseconds', scale: 1e3 };
-    case 'ns': return { type: 'cpu', unit: 'nanoseconds', scale: 1 };
-    case 'bytes': return { type: 'space', unit: 'bytes', scale: 1 };
-    case 'instructions': return { type: 'instructions', unit: 'count', scale: 1 };
-    case 'events': return { type: 'events', unit: 'count', scale: 1 };
-    case 'samples': return interval > 0 ? { type: 'cpu', unit: 'nanoseconds', scale: interval * 1e6 } : null;
+    case 'ms':
+      return { type: 'cpu', unit: 'nanoseconds', scale: 1e6 };
+    case 'us':
+      return { type: 'cpu', unit: 'nanoseconds', scale: 1e3 };
+    case 'ns':
+      return { type: 'cpu', unit: 'nanoseconds', scale: 1 };
+    case 'bytes':
+      return { type: 'space', unit: 'bytes', scale: 1 };
+    case 'instructions':
+      return { type: 'instructions', unit: 'count', scale: 1 };
+    case 'events':
+      return { type: 'events', unit: 'count', scale: 1 };
+    case 'samples':
+      return interval > 0 ? { type: 'cpu', unit: 'nanoseconds', scale: interval * 1e6 } : null;
   }
 }
 
@@ -325,7 +383,10 @@ export function pprofMessage(profile: Profile, options: WriteOptions = {}): Ppro
       functions.push({ id: funcId[func], name: s(name), system_name: s(name), filename: s(file), start_line: profile.funcs.line[func] });
     }
     locationId[frame] = locations.length + 1;
-    locations.push({ id: locationId[frame], line: [{ function_id: funcId[func], line: profile.frames.line[frame] || profile.funcs.line[func] }] });
+    locations.push({
+      id: locationId[frame],
+      line: [{ function_id: funcId[func], line: profile.frames.line[frame] || profile.funcs.line[func] }],
+    });
     return locationId[frame];
   };
   const stackLocations = new Map<StackIndex, number[]>();

@@ -114,7 +114,8 @@ export function readPstats(bytes: Uint8Array): Profile {
   if (!(top instanceof MarshalDict)) {
     throw new ProfileFormatError(FORMAT, `expected a marshalled dict, found ${describe(top)}`, 0);
   }
-  if (!reader.atEnd) throw new ProfileFormatError(FORMAT, `${bytes.length - reader.offset} unexpected bytes after the statistics dict`, reader.offset);
+  if (!reader.atEnd)
+    throw new ProfileFormatError(FORMAT, `${bytes.length - reader.offset} unexpected bytes after the statistics dict`, reader.offset);
 
   const builder = new ProfileBuilder(FORMAT, {
     weightUnit: 'ms',
@@ -219,7 +220,8 @@ export function readPstats(bytes: Uint8Array): Profile {
     // recursive calls are left out since the outermost call's time includes them.
     const countSum = row.callers.reduce((s, c) => s + (c.func === row.func ? 0 : c.calls), 0);
     for (const c of row.callers) {
-      const cost = c.cumtime !== null ? c.cumtime * 1000 : countSum > 0 && c.func !== row.func ? (row.cumtime * 1000 * c.calls) / countSum : 0;
+      const cost =
+        c.cumtime !== null ? c.cumtime * 1000 : countSum > 0 && c.func !== row.func ? (row.cumtime * 1000 * c.calls) / countSum : 0;
       edgeCaller.push(c.func);
       edgeCallee.push(row.func);
       edgeCost.push(cost);
@@ -247,7 +249,9 @@ export function readPstats(bytes: Uint8Array): Profile {
   builder.meta.extra.totalCalls = String(totalCalls);
   builder.meta.extra.primitiveCalls = String(primitiveCalls);
   builder.meta.extra.totalSeconds = String(totalTime);
-  builder.warn('pstats records no call paths: the call tree is reconstructed from caller/callee totals (exact numbers are in the function table)');
+  builder.warn(
+    'pstats records no call paths: the call tree is reconstructed from caller/callee totals (exact numbers are in the function table)',
+  );
   const table: PstatsTable = { timeUnit: 's', variant, totalCalls, primitiveCalls, totalTime, rows };
   builder.attachments.pstats = table;
   return builder.build();

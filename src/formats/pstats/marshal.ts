@@ -29,7 +29,10 @@ export class MarshalDict {
 }
 
 export class MarshalSet {
-  constructor(readonly items: MarshalValue[], readonly frozen: boolean) {}
+  constructor(
+    readonly items: MarshalValue[],
+    readonly frozen: boolean,
+  ) {}
 }
 
 /** What is kept of a code object: enough to name it. */
@@ -84,7 +87,10 @@ export class MarshalReader {
   private readonly view: DataView;
   private readonly refs: MarshalValue[] = [];
 
-  constructor(private readonly bytes: Uint8Array, private readonly format = 'marshal') {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly format = 'marshal',
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -175,44 +181,48 @@ export class MarshalReader {
       case 0x69 /* i */:
         value = this.i32();
         break;
-      case 0x49 /* I */: {
-        this.need(8, 'an int64');
-        const v = this.view.getBigInt64(this.pos, true);
-        this.pos += 8;
-        value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
-        break;
-      }
-      case 0x6c /* l */: {
-        const n = this.i32();
-        const count = Math.abs(n);
-        this.need(count * 2, 'long digits');
-        let v = 0n;
-        for (let i = count - 1; i >= 0; i--) {
-          const digit = this.view.getUint16(this.pos + i * 2, true);
-          if (digit > 0x7fff) this.fail('long digit out of range', this.pos + i * 2);
-          v = (v << 15n) | BigInt(digit);
+      case 0x49 /* I */:
+        {
+          this.need(8, 'an int64');
+          const v = this.view.getBigInt64(this.pos, true);
+          this.pos += 8;
+          value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
+          break;
         }
-        this.pos += count * 2;
-        if (n < 0) v = -v;
-        value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
-        break;
-      }
+      case 0x6c /* l */:
+        {
+          const n = this.i32();
+          const count = Math.abs(n);
+          this.need(count * 2, 'long digits');
+          let v = 0n;
+          for (let i = count - 1; i >= 0; i--) {
+            const digit = this.view.getUint16(this.pos + i * 2, true);
+            if (digit > 0x7fff) this.fail('long digit out of range', this.pos + i * 2);
+            v = (v << 15n) | BigInt(digit);
+          }
+          this.pos += count * 2;
+          if (n < 0) v = -v;
+          value = Number.isSafeInteger(Number(v)) ? Number(v) : v;
+          break;
+        }
       case 0x66 /* f */:
         value = this.textFloat();
         break;
       case 0x67 /* g */:
         value = this.f64();
         break;
-      case 0x78 /* x */: {
-        const real = this.textFloat();
-        value = { real, imag: this.textFloat() };
-        break;
-      }
-      case 0x79 /* y */: {
-        const real = this.f64();
-        value = { real, imag: this.f64() };
-        break;
-      }
+      case 0x78 /* x */:
+        {
+          const real = this.textFloat();
+          value = { real, imag: this.textFloat() };
+          break;
+        }
+      case 0x79 /* y */:
+        {
+          const real = this.f64();
+          value = { real, imag: this.f64() };
+          break;
+        }
       case 0x73 /* s */:
         value = this.take(this.length('bytes'), 'bytes').slice();
         break;
@@ -233,33 +243,36 @@ export class MarshalReader {
         return this.sequence(this.length('tuple'), slot, depth);
       case 0x29 /* ) */:
         return this.sequence(this.u8(), slot, depth);
-      case 0x7b /* { */: {
-        const dict = new MarshalDict();
-        if (slot >= 0) this.refs[slot] = dict;
-        for (;;) {
-          this.need(1, 'a dict key');
-          if (this.bytes[this.pos] === 0x30 /* '0' NULL */) {
-            this.pos++;
-            return dict;
+      case 0x7b /* { */:
+        {
+          const dict = new MarshalDict();
+          if (slot >= 0) this.refs[slot] = dict;
+          for (;;) {
+            this.need(1, 'a dict key');
+            if (this.bytes[this.pos] === 0x30 /* '0' NULL */) {
+              this.pos++;
+              return dict;
+            }
+            dict.offsets.push(this.pos);
+            dict.keys.push(this.read(depth + 1));
+            dict.values.push(this.read(depth + 1));
           }
-          dict.offsets.push(this.pos);
-          dict.keys.push(this.read(depth + 1));
-          dict.values.push(this.read(depth + 1));
         }
-      }
       case 0x3c /* < */:
-      case 0x3e /* > */: {
-        const n = this.length('set');
-        const set = new MarshalSet([], type === 0x3e);
-        if (slot >= 0) this.refs[slot] = set;
-        for (let i = 0; i < n; i++) set.items.push(this.read(depth + 1));
-        return set;
-      }
-      case 0x72 /* r */: {
-        const index = this.i32() >>> 0;
-        if (index >= this.refs.length) this.fail(`back-reference ${index} to an unknown value (${this.refs.length} known)`, start);
-        return this.refs[index];
-      }
+      case 0x3e /* > */:
+        {
+          const n = this.length('set');
+          const set = new MarshalSet([], type === 0x3e);
+          if (slot >= 0) this.refs[slot] = set;
+          for (let i = 0; i < n; i++) set.items.push(this.read(depth + 1));
+          return set;
+        }
+      case 0x72 /* r */:
+        {
+          const index = this.i32() >>> 0;
+          if (index >= this.refs.length) this.fail(`back-reference ${index} to an unknown value (${this.refs.length} known)`, start);
+          return this.refs[index];
+        }
       case 0x63 /* c */:
         return this.readCode(slot, depth, start);
       case 0x30 /* 0 */:
@@ -308,7 +321,8 @@ export class MarshalReader {
 
   private sequence(n: number, slot: number, depth: number): MarshalValue[] {
     // Every element takes at least one byte: a length beyond the input is corrupt, not a reason to allocate.
-    if (n > this.bytes.length - this.pos) this.fail(`truncated: a sequence of ${n} items cannot fit in the ${this.bytes.length - this.pos} bytes left`);
+    if (n > this.bytes.length - this.pos)
+      this.fail(`truncated: a sequence of ${n} items cannot fit in the ${this.bytes.length - this.pos} bytes left`);
     const items: MarshalValue[] = [];
     if (slot >= 0) this.refs[slot] = items;
     for (let i = 0; i < n; i++) items.push(this.read(depth + 1));

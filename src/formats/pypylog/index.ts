@@ -79,7 +79,12 @@ export interface PypyLogInfo {
 function parseSummaryLine(section: PypyLogSection, text: string): void {
   const colon = text.lastIndexOf(':');
   if (colon <= 0) return;
-  const values = text.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(Number);
+  const values = text
+    .slice(colon + 1)
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   if (values.length === 0 || values.some(Number.isNaN)) return;
   section.summary ??= {};
   section.summary[text.slice(0, colon).trim()] = values.length === 1 ? values[0] : values;
@@ -126,7 +131,8 @@ export function parsePypyLog(bytes: Uint8Array): PypyLog {
         continue;
       }
       inner.lineCount++;
-      if (inner.lines.length < MAX_SECTION_LINES) inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+      if (inner.lines.length < MAX_SECTION_LINES)
+        inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
       if (inner.category === 'jit-summary') parseSummaryLine(inner, line);
       else if (inner.category === 'jit-backend-counts') parseCountLine(inner, line);
       continue;
@@ -227,7 +233,15 @@ export function readPypyLog(bytes: Uint8Array, spanMs?: number): Profile {
   const thread = builder.thread('0', 'main');
   const counts: Record<string, number> = {};
   for (const s of log.sections) {
-    builder.addMarker(thread, s.category, clock.toMs(s.startTick), clock.toMs(s.endTick), markerCategory(s.category), markerData(s), s.depth);
+    builder.addMarker(
+      thread,
+      s.category,
+      clock.toMs(s.startTick),
+      clock.toMs(s.endTick),
+      markerCategory(s.category),
+      markerData(s),
+      s.depth,
+    );
     counts[s.category] = (counts[s.category] ?? 0) + 1;
   }
   builder.meta.extra.ticksPerMs = String(clock.ticksPerMs);
@@ -274,7 +288,14 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   if ('sections' in log) {
     const clock = tickClock(log.firstTick, log.lastTick, spanMs);
     for (const s of log.sections) {
-      added.push({ name: s.category, category: markerCategory(s.category), start: clock.toMs(s.startTick), end: clock.toMs(s.endTick), depth: s.depth, data: markerData(s) });
+      added.push({
+        name: s.category,
+        category: markerCategory(s.category),
+        start: clock.toMs(s.startTick),
+        end: clock.toMs(s.endTick),
+        depth: s.depth,
+        data: markerData(s),
+      });
     }
   } else {
     const info = log.attachments.pypylog as PypyLogInfo | undefined;
@@ -303,7 +324,15 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   for (let i = 0; i < threads.length; i++) if (main < 0 || threads[i].samples.length > threads[main].samples.length) main = i;
   if (main < 0) {
     const empty = { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null };
-    const noMarkers: MarkerTable = { length: 0, name: new Int32Array(0), start: new Float64Array(0), end: new Float64Array(0), category: new Int32Array(0), depth: new Int32Array(0), data: [] };
+    const noMarkers: MarkerTable = {
+      length: 0,
+      name: new Int32Array(0),
+      start: new Float64Array(0),
+      end: new Float64Array(0),
+      category: new Int32Array(0),
+      depth: new Int32Array(0),
+      data: [],
+    };
     threads.push({ id: '0', name: 'main', processId: '', samples: empty, markers: noMarkers });
     main = 0;
   }
@@ -334,7 +363,7 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   });
   threads[main] = { ...threads[main], markers };
   const warnings = [...profile.meta.warnings];
-  warnings.push('PyPy log markers are timed by stretching the log\'s tick range over this profile\'s span: approximate');
+  warnings.push("PyPy log markers are timed by stretching the log's tick range over this profile's span: approximate");
   return { ...profile, meta: { ...profile.meta, warnings }, strings, threads };
 }
 

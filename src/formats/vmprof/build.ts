@@ -54,14 +54,31 @@ export function buildFrames(tree: ProtoStacks, names: CodeNames, b: ProfileBuild
     let func: number;
     let category: Category | undefined;
     switch (kind) {
-      case P_BLACKHOLE: func = fixed('<blackhole interpreter>', 'jit'); break;
-      case P_JITTING: func = fixed('<JIT compiler>', 'jit'); break;
-      case P_GC: func = fixed('<GC>', 'gc'); break;
-      case P_OTHER_TAG: func = fixed(`<unknown frame kind ${line}>`, 'other'); break;
-      case P_ASSEMBLER: func = named(addr, 'jit', '<JIT code'); break;
-      case P_NATIVE: func = named(addr, 'native', '<unknown'); break;
-      case P_JITTED: func = named(addr, 'python', '<unknown'); category = 'jit'; break;
-      case P_CODE: func = named(addr, 'python', '<unknown'); break;
+      case P_BLACKHOLE:
+        func = fixed('<blackhole interpreter>', 'jit');
+        break;
+      case P_JITTING:
+        func = fixed('<JIT compiler>', 'jit');
+        break;
+      case P_GC:
+        func = fixed('<GC>', 'gc');
+        break;
+      case P_OTHER_TAG:
+        func = fixed(`<unknown frame kind ${line}>`, 'other');
+        break;
+      case P_ASSEMBLER:
+        func = named(addr, 'jit', '<JIT code');
+        break;
+      case P_NATIVE:
+        func = named(addr, 'native', '<unknown');
+        break;
+      case P_JITTED:
+        func = named(addr, 'python', '<unknown');
+        category = 'jit';
+        break;
+      case P_CODE:
+        func = named(addr, 'python', '<unknown');
+        break;
       default: {
         // Untagged: odd addresses are native frames (start address | 1); legacy stacks are native C stacks.
         func = named(addr, (tree.addrLo[addr] & 1) === 1 || names.legacy ? 'native' : 'python', '<unknown');
@@ -127,7 +144,8 @@ export function rssCounter(profile: Profile): Counter {
     for (let i = 0; i < n; i++) {
       let best = -1;
       for (let t = 0; t < parts.length; t++) {
-        if (cursor[t] < parts[t].samples.length && (best < 0 || parts[t].samples.time[cursor[t]] < parts[best].samples.time[cursor[best]])) best = t;
+        if (cursor[t] < parts[t].samples.length && (best < 0 || parts[t].samples.time[cursor[t]] < parts[best].samples.time[cursor[best]]))
+          best = t;
       }
       time[i] = parts[best].samples.time[cursor[best]];
       value[i] = (parts[best].samples.rss as Float64Array)[cursor[best]];

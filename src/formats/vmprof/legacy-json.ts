@@ -34,7 +34,10 @@ export function parseLegacyUpload(json: unknown): LegacyUpload {
   const vm = typeof body.VM === 'string' ? body.VM : '';
   const argv = typeof body.argv === 'string' ? body.argv : Array.isArray(body.argv) ? body.argv.join(' ') : '';
   if (!('profiles' in body)) fail('missing "profiles"');
-  const b = new ProfileBuilder(FORMAT, { interpreter: vm.toLowerCase(), formatVersion: typeof body.version === 'number' ? body.version : null });
+  const b = new ProfileBuilder(FORMAT, {
+    interpreter: vm.toLowerCase(),
+    formatVersion: typeof body.version === 'number' ? body.version : null,
+  });
   const thread = b.thread('0', 'main');
   const frameOf = new Map<string, number>();
   const frame = (vmprofName: string): number => {

@@ -43,7 +43,14 @@ const FORMAT = 'vmprof';
 const MAX_STRING = 1 << 24;
 
 const RECORD_NAMES: Record<number, string> = {
-  1: 'stack', 2: 'code name', 3: 'trailer', 4: 'interpreter name', 5: 'header', 6: 'start time', 7: 'meta', 8: 'native symbol',
+  1: 'stack',
+  2: 'code name',
+  3: 'trailer',
+  4: 'interpreter name',
+  5: 'header',
+  6: 'start time',
+  7: 'meta',
+  8: 'native symbol',
 };
 
 const TWO_32 = 4294967296;
@@ -333,7 +340,11 @@ export class VmprofParser implements RecordParser {
   /** Finishes: names frames, builds stacks through the builder, renumbers samples. */
   finish(): Profile {
     if (this.state === 'static') {
-      throw new ProfileFormatError(FORMAT, 'a VMProf header (words 0, 3, 0, period, flags); the input is too short', this.framing.consumed + this.framing.carryLength);
+      throw new ProfileFormatError(
+        FORMAT,
+        'a VMProf header (words 0, 3, 0, period, flags); the input is too short',
+        this.framing.consumed + this.framing.carryLength,
+      );
     }
     const b = this.builder;
     const framing = this.framing;
@@ -386,7 +397,15 @@ export class VmprofParser implements RecordParser {
       name: this.extra[`thread_name:${id}`] ?? '',
       processId: '',
       samples: { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null }, // fillThreads
-      markers: { length: 0, name: new Int32Array(0), start: new Float64Array(0), end: new Float64Array(0), category: new Int32Array(0), depth: new Int32Array(0), data: [] },
+      markers: {
+        length: 0,
+        name: new Int32Array(0),
+        start: new Float64Array(0),
+        end: new Float64Array(0),
+        category: new Int32Array(0),
+        depth: new Int32Array(0),
+        data: [],
+      },
     }));
     // Counter first: it reads the sample blocks in file order, which fillThreads lets go.
     const counter = this.memory ? samples.rssCounterInFileOrder() : null;

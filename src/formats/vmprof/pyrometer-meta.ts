@@ -221,7 +221,17 @@ function applyTimeMarks(profile: Profile, weighted: boolean): void {
   const overlapping = segments.some((s, i) => i > 0 && s.first <= segments[i - 1].last);
   if (overlapping) {
     // processes interleaved in the file (not how merge.ts writes them): one time line
-    segments = [{ processId: '', first: segments[0].first, last: Math.max(...segments.map((s) => s.last)), startMs: 0, endMs: NaN, anchorIndex: [], anchorTime: [] }];
+    segments = [
+      {
+        processId: '',
+        first: segments[0].first,
+        last: Math.max(...segments.map((s) => s.last)),
+        startMs: 0,
+        endMs: NaN,
+        anchorIndex: [],
+        anchorTime: [],
+      },
+    ];
   }
   const segmentOf = (record: number): Segment => {
     let at = segments[0];

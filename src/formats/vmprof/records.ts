@@ -136,9 +136,10 @@ export function readMeta(bytes: Uint8Array, start: number): [string, string] {
 /** Every META record of a walked file, key to value. */
 export function metas(bytes: Uint8Array, walk: Walk): Map<string, string> {
   const out = new Map<string, string>();
-  for (const r of walk.records) if (r.marker === MARKER_META) {
-    const [k, v] = readMeta(bytes, r.start);
-    out.set(k, v);
-  }
+  for (const r of walk.records)
+    if (r.marker === MARKER_META) {
+      const [k, v] = readMeta(bytes, r.start);
+      out.set(k, v);
+    }
   return out;
 }

@@ -140,7 +140,11 @@ export class VmprofEncoder {
 
   /** The 5-word static header. */
   staticHeader(periodUsec = 1000): this {
-    this.word(0).word(3).word(0).word(periodUsec).word(this.wordSize === 4 && this.addrSize === 8 ? 1 : 0);
+    this.word(0)
+      .word(3)
+      .word(0)
+      .word(periodUsec)
+      .word(this.wordSize === 4 && this.addrSize === 8 ? 1 : 0);
     return this;
   }
 
@@ -149,7 +153,9 @@ export class VmprofEncoder {
     this.version = version;
     this.flags = flags;
     const name = utf8.encode(interpreter);
-    this.u8(MARKER_HEADER).u8(version >> 8).u8(version & 0xff);
+    this.u8(MARKER_HEADER)
+      .u8(version >> 8)
+      .u8(version & 0xff);
     if (version >= 4) this.u8(flags);
     return this.u8(name.length).bytes_(name);
   }
@@ -358,7 +364,9 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
     for (let r = 0; r < repeats; r++) enc.stack(entries, threadIds[ti], rssValue, 1);
   }
   if (truncatedStacks > 0) {
-    options.warn?.(`${truncatedStacks} stack${truncatedStacks > 1 ? 's were' : ' was'} deeper than VMProf's ${MAX_DEPTH} entries: only the innermost ${MAX_DEPTH} were written`);
+    options.warn?.(
+      `${truncatedStacks} stack${truncatedStacks > 1 ? 's were' : ' was'} deeper than VMProf's ${MAX_DEPTH} entries: only the innermost ${MAX_DEPTH} were written`,
+    );
   }
   const stop = profile.meta.endTime || (start ? start + order.length * (periodUsec / 1000) : 0);
   enc.trailer(stop);

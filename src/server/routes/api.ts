@@ -128,7 +128,8 @@ export function registerApiRoutes(app: FastifyInstance, service: ProfileService,
     await requireAccess(service, policy, request, 'write');
     const id = idParam(request);
     const kind = (request.params as Record<string, string>).kind;
-    if (!(ATTACHMENT_KINDS as readonly string[]).includes(kind)) throw new UploadError(400, `unknown side-file kind "${kind}" (expected ${ATTACHMENT_KINDS.join(' or ')})`);
+    if (!(ATTACHMENT_KINDS as readonly string[]).includes(kind))
+      throw new UploadError(400, `unknown side-file kind "${kind}" (expected ${ATTACHMENT_KINDS.join(' or ')})`);
     const query = request.query as Record<string, string | undefined>;
     const attachment = await service.ingestAttachment(id, kind as AttachmentKind, await uploadBody(request, query.file));
     return reply.code(201).send(attachmentJson(attachment, origin(request)));

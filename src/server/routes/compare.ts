@@ -33,7 +33,12 @@ function normalization(value: string | undefined): Normalization {
   throw new UploadError(400, `normalize takes "share" or "time", not "${value.slice(0, 40)}"`);
 }
 
-async function compareStored(service: ProfileService, before: string, after: string, norm: Normalization): Promise<{ rows: [ProfileRow, ProfileRow]; cmp: Comparison }> {
+async function compareStored(
+  service: ProfileService,
+  before: string,
+  after: string,
+  norm: Normalization,
+): Promise<{ rows: [ProfileRow, ProfileRow]; cmp: Comparison }> {
   const [a, b] = [await storedProfile(service, before), await storedProfile(service, after)];
   try {
     return { rows: [a.row, b.row], cmp: compareFunctions(a.profile, b.profile, { normalization: norm }) };
@@ -50,17 +55,31 @@ function fmt(v: number, unit: string, signed = false): string {
 
 function comparePage(rows: [ProfileRow, ProfileRow], cmp: Comparison): string {
   const label = (r: ProfileRow) => `<a href="/profiles/${text(r.id)}">${text(r.name || r.fileName || r.id)}</a>`;
-  const top = cmp.functions.slice(0, 100).map((f) => `<tr><td class="num">${fmt(f.beforeSelf, cmp.unit)}</td><td class="num">${fmt(f.afterSelf, cmp.unit)}</td><td class="num">${fmt(f.delta, cmp.unit, true)}</td><td class="num">${f.ratio === Infinity ? 'new' : f.beforeSelf === 0 && f.afterSelf === 0 ? '–' : `${f.ratio.toFixed(2)}×`}</td><td class="name">${text(f.name)} <span class="muted">${text(f.file)}</span></td></tr>`).join('\n');
-  return layout('compare', `<h1>Compare</h1><p>before ${label(rows[0])} · after ${label(rows[1])}</p>
+  const top = cmp.functions
+    .slice(0, 100)
+    .map(
+      (f) =>
+        `<tr><td class="num">${fmt(f.beforeSelf, cmp.unit)}</td><td class="num">${fmt(f.afterSelf, cmp.unit)}</td><td class="num">${fmt(f.delta, cmp.unit, true)}</td><td class="num">${f.ratio === Infinity ? 'new' : f.beforeSelf === 0 && f.afterSelf === 0 ? '–' : `${f.ratio.toFixed(2)}×`}</td><td class="name">${text(f.name)} <span class="muted">${text(f.file)}</span></td></tr>`,
+    )
+    .join('\n');
+  return layout(
+    'compare',
+    `<h1>Compare</h1><p>before ${label(rows[0])} · after ${label(rows[1])}</p>
 <p class="muted">Self time ${cmp.normalization === 'share' ? "as a share of each profile's own total" : 'in milliseconds'}; functions matched by name and file name. The interactive viewer is not built on this server (web/dist).</p>
 <table><thead><tr><th class="num">before</th><th class="num">after</th><th class="num">delta</th><th class="num">ratio</th><th>function</th></tr></thead><tbody>
 ${top}
-</tbody></table>`);
+</tbody></table>`,
+  );
 }
 
 export function registerCompareRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
   const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.code(status).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff').send(body);
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', PAGE_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(body);
 
   app.get('/api/v1/compare', async (request) => {
     await requireAccess(service, policy, request, 'view');
@@ -70,7 +89,13 @@ export function registerCompareRoutes(app: FastifyInstance, service: ProfileServ
     if (!(top > 0)) throw new UploadError(400, 'top takes a whole number above 0');
     const { rows, cmp } = await compareStored(service, q.before, q.after, normalization(q.normalize));
     const functions = cmp.functions.slice(0, top).map((f) => ({ ...f, ratio: Number.isFinite(f.ratio) ? f.ratio : null }));
-    return { before: { id: rows[0].id, ...cmp.before }, after: { id: rows[1].id, ...cmp.after }, normalization: cmp.normalization, unit: cmp.unit, functions };
+    return {
+      before: { id: rows[0].id, ...cmp.before },
+      after: { id: rows[1].id, ...cmp.after },
+      normalization: cmp.normalization,
+      unit: cmp.unit,
+      functions,
+    };
   });
 
   const page = async (request: FastifyRequest, reply: FastifyReply, before: string, after: string) => {

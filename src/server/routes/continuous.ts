@@ -56,11 +56,16 @@ const range = (r: { from: number; to: number; resolutionMs: number }) => ({
 export function registerContinuousRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, series: SeriesStore): void {
   app.get('/continuous', async (request, reply) => {
     const allowed = !policy.privateView || (await isAuthorized(service, request));
-    return reply.code(allowed ? 200 : 401).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff')
+    return reply
+      .code(allowed ? 200 : 401)
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', PAGE_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
       .send(allowed ? continuousPage() : loginPage());
   });
   app.get('/assets/pyrometer-continuous.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(CONTINUOUS_SCRIPT));
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(CONTINUOUS_SCRIPT),
+  );
 
   app.get('/api/v1/continuous/services', async (request) => {
     await requireAccess(service, policy, request, 'view');
@@ -78,8 +83,16 @@ export function registerContinuousRoutes(app: FastifyInstance, service: ProfileS
     await requireAccess(service, policy, request, 'view');
     const selector = selectorOf(request);
     const merged = await series.merged(selector);
-    const profile = profileFromStacks(merged.stacks, { service: selector.service, from: merged.from, to: merged.to, labels: selector.labels });
-    reply.header('Content-Type', SERIALIZED_MODEL_MEDIA_TYPE).header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'no-store');
+    const profile = profileFromStacks(merged.stacks, {
+      service: selector.service,
+      from: merged.from,
+      to: merged.to,
+      labels: selector.labels,
+    });
+    reply
+      .header('Content-Type', SERIALIZED_MODEL_MEDIA_TYPE)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Cache-Control', 'no-store');
     reply.header('X-Pyrometer-Range', `${new Date(merged.from).toISOString()}/${new Date(merged.to).toISOString()}`);
     return reply.header('Content-Encoding', 'gzip').send(gzipSync(serializeProfile(profile)));
   });
@@ -99,7 +112,10 @@ export function registerContinuousRoutes(app: FastifyInstance, service: ProfileS
     const b = selectorOf(request, 'b.');
     const limit = intParam(request.query as Query, 'limit', 50, 10_000);
     const [before, after] = await Promise.all([series.merged(a), series.merged(b)]);
-    const side = (selector: SeriesSelector, merged: typeof before) => ({ stacks: merged.stacks, profile: profileFromStacks(merged.stacks, { service: selector.service, ...merged, labels: selector.labels }) });
+    const side = (selector: SeriesSelector, merged: typeof before) => ({
+      stacks: merged.stacks,
+      profile: profileFromStacks(merged.stacks, { service: selector.service, ...merged, labels: selector.labels }),
+    });
     return { a: range(before), b: range(after), ...diffSelections(side(a, before), side(b, after), limit) };
   });
 

@@ -48,15 +48,19 @@ async function summarize(profile: Profile): Promise<ProfileSummary> {
   const table = functionTable(profile, weights);
   let totalWeight = 0;
   for (const t of profile.threads) for (let i = 0; i < t.samples.length; i++) totalWeight += t.samples.weight[i];
-  const order = Array.from({ length: profile.funcs.length }, (_, i) => i).sort((a, b) => table.self[b] - table.self[a]).slice(0, 30);
+  const order = Array.from({ length: profile.funcs.length }, (_, i) => i)
+    .sort((a, b) => table.self[b] - table.self[a])
+    .slice(0, 30);
   return {
-    topFunctions: order.filter((f) => table.self[f] > 0 || table.total[f] > 0).map((f) => ({
-      name: profile.strings[profile.funcs.name[f]],
-      file: profile.funcs.file[f] < 0 ? '' : profile.strings[profile.funcs.file[f]],
-      line: profile.funcs.line[f],
-      self: table.self[f],
-      total: table.total[f],
-    })),
+    topFunctions: order
+      .filter((f) => table.self[f] > 0 || table.total[f] > 0)
+      .map((f) => ({
+        name: profile.strings[profile.funcs.name[f]],
+        file: profile.funcs.file[f] < 0 ? '' : profile.strings[profile.funcs.file[f]],
+        line: profile.funcs.line[f],
+        self: table.self[f],
+        total: table.total[f],
+      })),
     totalWeight,
     weightUnit: profile.meta.weightUnit,
     warnings: profile.meta.warnings,
@@ -65,7 +69,12 @@ async function summarize(profile: Profile): Promise<ProfileSummary> {
 
 export function registerPageRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
   const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.code(status).type('text/html; charset=utf-8').header('Content-Security-Policy', PAGE_CSP).header('X-Content-Type-Options', 'nosniff').send(body);
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', PAGE_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(body);
 
   /** On a private server, pages ask for a token instead of answering. */
   const mayView = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
@@ -75,7 +84,8 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
   };
 
   app.get('/assets/pyrometer-server.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(PAGES_SCRIPT));
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(PAGES_SCRIPT),
+  );
 
   app.get('/', async (request, reply) => {
     if (!(await mayView(request, reply))) return reply;
@@ -90,7 +100,11 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(1, Number(query.page)) : 1;
     const result = await service.store.list({ ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const shown = { q: query.q, interpreter: query.interpreter, from: query.from, to: query.to };
-    return html(reply, 200, listPage({ rows: result.rows, count: result.count, page, pageSize: PAGE_SIZE, filters: shown, interpreters: ['cpython', 'pypy'] }));
+    return html(
+      reply,
+      200,
+      listPage({ rows: result.rows, count: result.count, page, pageSize: PAGE_SIZE, filters: shown, interpreters: ['cpython', 'pypy'] }),
+    );
   });
 
   app.get('/profiles/:id', async (request, reply) => {
@@ -142,7 +156,11 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     if (rest === 'index.html') {
       // The router treats /viewer and /viewer/ alike; a <base> keeps the page's relative asset URLs right for both.
       const page = (await readFile(join(viewerDir, 'index.html'), 'utf8')).replace(/<head>/i, '<head><base href="/viewer/">');
-      return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(page);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('Cache-Control', 'no-cache')
+        .header('X-Content-Type-Options', 'nosniff')
+        .send(page);
     }
     const path = safeJoin(viewerDir, rest);
     if (!path) return html(reply, 400, notFoundPage('That path is not allowed.'));

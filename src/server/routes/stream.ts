@@ -66,7 +66,10 @@ function multipartParts(request: FastifyRequest, body: Buffer): Promise<Map<stri
     const parts = new Map<string, Buffer>();
     let parser;
     try {
-      parser = new Busboy({ headers: request.headers as never, limits: { files: 8, fields: 8, parts: 16, fieldSize: 1 << 20, fileSize: MAX_CHUNK_BYTES } });
+      parser = new Busboy({
+        headers: request.headers as never,
+        limits: { files: 8, fields: 8, parts: 16, fieldSize: 1 << 20, fileSize: MAX_CHUNK_BYTES },
+      });
     } catch (err) {
       reject(new UploadError(400, `bad multipart body (${(err as Error).message})`));
       return;
@@ -100,7 +103,11 @@ export function pyroscopeTextStacks(text: string, format: 'folded' | 'lines'): {
       continue;
     }
     const m = /^(.*\S)\s+(\d+(?:\.\d+)?)$/s.exec(line);
-    if (!m) throw new UploadError(400, `folded body, line ${lineNumber}: expected "frame;frame;... count", found ${JSON.stringify(line.slice(0, 80))}`);
+    if (!m)
+      throw new UploadError(
+        400,
+        `folded body, line ${lineNumber}: expected "frame;frame;... count", found ${JSON.stringify(line.slice(0, 80))}`,
+      );
     stacks.push({ stack: m[1], weight: Number(m[2]) });
   }
   return stacks;
@@ -112,7 +119,12 @@ export async function pyroscopeChunk(request: FastifyRequest): Promise<StreamChu
   const contentType = String(request.headers['content-type'] ?? '');
   // Pyroscope's own rules: format first, then the content type (multipart is pprof), else folded.
   let format = (query.format ?? '').toLowerCase();
-  if (!format) format = /^binary\/octet-stream\+(trie|tree)/i.test(contentType) ? 'trie' : /multipart\/form-data/i.test(contentType) ? 'pprof' : 'folded';
+  if (!format)
+    format = /^binary\/octet-stream\+(trie|tree)/i.test(contentType)
+      ? 'trie'
+      : /multipart\/form-data/i.test(contentType)
+        ? 'pprof'
+        : 'folded';
   if (!['folded', 'lines', 'pprof'].includes(format)) {
     throw new UploadError(415, `format "${format.slice(0, 40)}" is not supported: send folded, lines or pprof`);
   }
@@ -129,7 +141,10 @@ export async function pyroscopeChunk(request: FastifyRequest): Promise<StreamChu
     throw err;
   }
   // `app.cpu` is the app `app` with profile type `cpu`; pprof names carry no type (it is in the profile).
-  const typed = /^(.*)\.(cpu|wall|itimer|alloc_objects|alloc_space|inuse_objects|inuse_space|goroutines|mutex_count|mutex_duration|block_count|block_duration)$/.exec(name.app);
+  const typed =
+    /^(.*)\.(cpu|wall|itimer|alloc_objects|alloc_space|inuse_objects|inuse_space|goroutines|mutex_count|mutex_duration|block_count|block_duration)$/.exec(
+      name.app,
+    );
   const service = typed ? typed[1] : name.app;
   checkService(service, (what) => {
     throw new UploadError(400, `name: ${what}`);

@@ -61,7 +61,12 @@ export function parseLimitOffset(query: Record<string, string | undefined>, defa
 }
 
 /** Search filters shared by the JSON listings and the page: q, interpreter, from, to (dates or ISO times). */
-export function parseFilters(query: Record<string, string | undefined>): { text?: string; interpreter?: string; from?: number; to?: number } {
+export function parseFilters(query: Record<string, string | undefined>): {
+  text?: string;
+  interpreter?: string;
+  from?: number;
+  to?: number;
+} {
   const time = (v: string | undefined, name: string, endOfDay: boolean): number | undefined => {
     if (!v) return undefined;
     const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
@@ -137,7 +142,15 @@ export function registerVmprofRoutes(app: FastifyInstance, service: ProfileServi
       if (o > 0) params.set('offset', String(o));
       return `${base}${path}?${params}`;
     };
-    const results = await Promise.all(result.rows.map(async (row) => vmprofRuntimeJson(row, (await service.store.listAttachments(row.id)).find((a) => a.kind === 'jitlog'), base)));
+    const results = await Promise.all(
+      result.rows.map(async (row) =>
+        vmprofRuntimeJson(
+          row,
+          (await service.store.listAttachments(row.id)).find((a) => a.kind === 'jitlog'),
+          base,
+        ),
+      ),
+    );
     return {
       count: result.count,
       next: offset + limit < result.count ? page(offset + limit) : null,

@@ -10,14 +10,23 @@ import type { WeightedStack } from '../../formats/stream-chunk.js';
 import { compareFunctions, type Comparison } from '../../model/compare.js';
 
 /** The merged stacks of a selection as a Profile (one thread), with the range in its meta. */
-export function profileFromStacks(stacks: WeightedStack[], meta: { service: string; from: number; to: number; labels?: Record<string, string> }): Profile {
-  const text = stacks.filter((s) => s.weight > 0).map((s) => `${s.stack} ${Math.round(s.weight)}\n`).join('');
+export function profileFromStacks(
+  stacks: WeightedStack[],
+  meta: { service: string; from: number; to: number; labels?: Record<string, string> },
+): Profile {
+  const text = stacks
+    .filter((s) => s.weight > 0)
+    .map((s) => `${s.stack} ${Math.round(s.weight)}\n`)
+    .join('');
   const profile = readCollapsed(new TextEncoder().encode(text));
   profile.meta.format = 'pyrometer-continuous';
   profile.meta.startTime = meta.from;
   profile.meta.endTime = meta.to;
   profile.meta.warnings = profile.meta.warnings.filter((w) => !w.startsWith('no samples'));
-  profile.meta.extra = { service: meta.service, ...Object.fromEntries(Object.entries(meta.labels ?? {}).map(([k, v]) => [`label:${k}`, v])) };
+  profile.meta.extra = {
+    service: meta.service,
+    ...Object.fromEntries(Object.entries(meta.labels ?? {}).map(([k, v]) => [`label:${k}`, v])),
+  };
   if (profile.threads[0]) profile.threads[0].name = meta.service;
   return profile;
 }
@@ -68,7 +77,11 @@ const sum = (stacks: WeightedStack[]) => stacks.reduce((n, s) => n + s.weight, 0
  * (model/compare.ts: functions matched by name and file, shares of each
  * selection's own total, biggest self change first), plus their stacks.
  */
-export function diffSelections(before: { profile: Profile; stacks: WeightedStack[] }, after: { profile: Profile; stacks: WeightedStack[] }, limit = 50): SelectionDiff {
+export function diffSelections(
+  before: { profile: Profile; stacks: WeightedStack[] },
+  after: { profile: Profile; stacks: WeightedStack[] },
+  limit = 50,
+): SelectionDiff {
   const comparison = compareFunctions(before.profile, after.profile);
   const stacks = new Map<string, StackDiff>();
   for (const s of before.stacks) stacks.set(s.stack, { stack: s.stack, before: s.weight, after: 0 });
@@ -92,7 +105,10 @@ export function topFunctionsOverTime(buckets: { time: number; stacks: WeightedSt
   const perBucket = buckets.map((b) => functionWeights(b.stacks));
   const overall = new Map<string, number>();
   for (const m of perBucket) for (const f of m.values()) overall.set(f.func, (overall.get(f.func) ?? 0) + f.self);
-  const chosen = [...overall].filter(([, self]) => self > 0).sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0])).slice(0, top);
+  const chosen = [...overall]
+    .filter(([, self]) => self > 0)
+    .sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0]))
+    .slice(0, top);
   return {
     times: buckets.map((b) => b.time),
     totals: buckets.map((b) => sum(b.stacks)),

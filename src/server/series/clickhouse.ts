@@ -78,7 +78,13 @@ export function parseClickHouseUrl(url: string): ClickHouseLocation {
   const params = new URLSearchParams(m[5] ?? '');
   const cluster = params.get('cluster');
   if (cluster !== null && !/^[A-Za-z0-9_]+$/.test(cluster)) throw new Error(`bad ClickHouse cluster name "${cluster}"`);
-  return { servers, database: m[4] || 'pyrometer', cluster, user: decodeURIComponent(m[1] ?? 'default') || 'default', password: decodeURIComponent(m[2] ?? '') };
+  return {
+    servers,
+    database: m[4] || 'pyrometer',
+    cluster,
+    user: decodeURIComponent(m[1] ?? 'default') || 'default',
+    password: decodeURIComponent(m[2] ?? ''),
+  };
 }
 
 /** A string as a ClickHouse literal. */
@@ -115,7 +121,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const where = parseClickHouseUrl(url);
     // Loaded here, not at the top: only a server using this store pays for the client.
     const { createClient } = await import('@clickhouse/client');
-    const make = (server: string) => createClient({ url: server, username: where.user, password: where.password, log: { level: 127 }, request_timeout: 60_000 });
+    const make = (server: string) =>
+      createClient({ url: server, username: where.user, password: where.password, log: { level: 127 }, request_timeout: 60_000 });
     const shards = where.servers.map(make);
     const store = new ClickHouseSeriesStore(shards[0], shards, where, retentionMs);
     try {
@@ -138,19 +145,29 @@ export class ClickHouseSeriesStore implements SeriesStore {
     for (const shard of this.shards) {
       const run = (query: string) => shard.command({ query });
       await run(`CREATE DATABASE IF NOT EXISTS ${d}`);
-      await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_series_local (id UInt64, service String, labels String, last_seen UInt64) ENGINE = ReplacingMergeTree(last_seen) ORDER BY id`);
+      await run(
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_series_local (id UInt64, service String, labels String, last_seen UInt64) ENGINE = ReplacingMergeTree(last_seen) ORDER BY id`,
+      );
       await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_stacks_local (id UInt64, stack String) ENGINE = ReplacingMergeTree ORDER BY id`);
-      await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_chunks_local (sender String, seq UInt64, received_at UInt64) ENGINE = ReplacingMergeTree ORDER BY (sender, seq)`);
+      await run(
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_chunks_local (sender String, seq UInt64, received_at UInt64) ENGINE = ReplacingMergeTree ORDER BY (sender, seq)`,
+      );
       for (const r of RESOLUTIONS_MS) {
-        await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_samples_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64) ENGINE = SummingMergeTree(weight) PARTITION BY ${day} ORDER BY (series, bucket, stack)`);
+        await run(
+          `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64) ENGINE = SummingMergeTree(weight) PARTITION BY ${day} ORDER BY (series, bucket, stack)`,
+        );
       }
       for (const r of RESOLUTIONS_MS.slice(1)) {
-        await run(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${d}.cp_rollup_${SUFFIX[r]} TO ${d}.cp_samples_${SUFFIX[r]}_local AS SELECT series, intDiv(bucket, ${r}) * ${r} AS bucket, stack, weight FROM ${d}.cp_samples_10s_local`);
+        await run(
+          `CREATE MATERIALIZED VIEW IF NOT EXISTS ${d}.cp_rollup_${SUFFIX[r]} TO ${d}.cp_samples_${SUFFIX[r]}_local AS SELECT series, intDiv(bucket, ${r}) * ${r} AS bucket, stack, weight FROM ${d}.cp_samples_10s_local`,
+        );
       }
       const cluster = this.where.cluster;
       if (cluster) {
         const distributed = (name: string, key: string) =>
-          run(`CREATE TABLE IF NOT EXISTS ${d}.${name} AS ${d}.${name}_local ENGINE = Distributed(${cluster}, ${d}, ${name}_local, ${key})`);
+          run(
+            `CREATE TABLE IF NOT EXISTS ${d}.${name} AS ${d}.${name}_local ENGINE = Distributed(${cluster}, ${d}, ${name}_local, ${key})`,
+          );
         await distributed('cp_series', 'id');
         await distributed('cp_stacks', 'id');
         await distributed('cp_chunks', 'cityHash64(sender)');
@@ -193,7 +210,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
   private async writeChunks(chunks: StreamChunk[]): Promise<IngestResult[]> {
     const settings = { insert_distributed_sync: 1 } as Record<string, unknown>;
     const insert = (table: string, values: Record<string, unknown>[]) =>
-      values.length === 0 ? Promise.resolve() : this.client.insert({ table: this.table(table), values, format: 'JSONEachRow', clickhouse_settings: settings as never });
+      values.length === 0
+        ? Promise.resolve()
+        : this.client.insert({ table: this.table(table), values, format: 'JSONEachRow', clickhouse_settings: settings as never });
     // Marks of chunks already stored (and repeats within this batch).
     const marked = new Set<string>();
     const withSender = chunks.filter((c) => c.sender);
@@ -201,7 +220,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
       // A superset (every sender x every seq), narrowed to exact pairs below: tuple IN lists vary across versions.
       const senders = [...new Set(withSender.map((c) => literal(c.sender)))].join(', ');
       const seqs = [...new Set(withSender.map((c) => c.seq))].join(', ');
-      const rows = await this.rows<{ sender: string; seq_text: string }>(`SELECT sender, toString(seq) AS seq_text FROM ${this.table('cp_chunks')} WHERE sender IN (${senders}) AND seq IN (${seqs})`);
+      const rows = await this.rows<{ sender: string; seq_text: string }>(
+        `SELECT sender, toString(seq) AS seq_text FROM ${this.table('cp_chunks')} WHERE sender IN (${senders}) AND seq IN (${seqs})`,
+      );
       for (const r of rows) marked.add(`${r.sender}\n${r.seq_text}`);
     }
     const results: IngestResult[] = [];
@@ -287,7 +308,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const texts = new Map<string, string>();
     for (let i = 0; i < ids.length; i += 20_000) {
       const part = ids.slice(i, i + 20_000);
-      const rows = await this.rows<{ id_text: string; stack_text: string }>(`SELECT toString(id) AS id_text, any(stack) AS stack_text FROM ${this.table('cp_stacks')} WHERE id IN (${part.join(',')}) GROUP BY id`);
+      const rows = await this.rows<{ id_text: string; stack_text: string }>(
+        `SELECT toString(id) AS id_text, any(stack) AS stack_text FROM ${this.table('cp_stacks')} WHERE id IN (${part.join(',')}) GROUP BY id`,
+      );
       for (const r of rows) texts.set(r.id_text, r.stack_text);
     }
     return texts;
@@ -296,15 +319,24 @@ export class ClickHouseSeriesStore implements SeriesStore {
   async merged(selector: SeriesSelector): Promise<MergedStacks> {
     const { resolutionMs, from, to, where, table } = await this.plan(selector);
     if (!where) return { resolutionMs, from, to, stacks: [] };
-    const rows = await this.rows<{ stack_id: string; total: number }>(`SELECT toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY stack`);
+    const rows = await this.rows<{ stack_id: string; total: number }>(
+      `SELECT toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY stack`,
+    );
     const texts = await this.stackTexts(rows.map((r) => r.stack_id));
-    return { resolutionMs, from, to, stacks: rows.filter((r) => texts.has(r.stack_id)).map((r) => ({ stack: texts.get(r.stack_id)!, weight: Number(r.total) })) };
+    return {
+      resolutionMs,
+      from,
+      to,
+      stacks: rows.filter((r) => texts.has(r.stack_id)).map((r) => ({ stack: texts.get(r.stack_id)!, weight: Number(r.total) })),
+    };
   }
 
   async timeline(selector: SeriesSelector): Promise<Timeline> {
     const { resolutionMs, from, to, where, table } = await this.plan(selector);
     if (!where) return { resolutionMs, from, to, points: [] };
-    const rows = await this.rows<{ t: string; total: number }>(`SELECT bucket AS t, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket ORDER BY bucket`);
+    const rows = await this.rows<{ t: string; total: number }>(
+      `SELECT bucket AS t, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket ORDER BY bucket`,
+    );
     return { resolutionMs, from, to, points: rows.map((r) => ({ time: Number(r.t), weight: Number(r.total) })) };
   }
 
@@ -335,8 +367,14 @@ export class ClickHouseSeriesStore implements SeriesStore {
         // Whole days older than the cut-off: partitions are YYYYMMDD of the bucket's UTC day.
         const cut = new Date(now - keep).toISOString().slice(0, 10).replace(/-/g, '');
         const table = `cp_samples_${SUFFIX[r]}_local`;
-        const old = await (await shard.query({ query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(d)} AND table = ${literal(table)} AND active AND partition < ${literal(cut)}`, format: 'JSONEachRow' })).json<{ partition: string }>();
-        for (const p of old) if (/^\d{8}$/.test(p.partition)) await shard.command({ query: `ALTER TABLE ${d}.${table} DROP PARTITION ${p.partition}` });
+        const old = await (
+          await shard.query({
+            query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(d)} AND table = ${literal(table)} AND active AND partition < ${literal(cut)}`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ partition: string }>();
+        for (const p of old)
+          if (/^\d{8}$/.test(p.partition)) await shard.command({ query: `ALTER TABLE ${d}.${table} DROP PARTITION ${p.partition}` });
       }
     }
   }
@@ -344,7 +382,12 @@ export class ClickHouseSeriesStore implements SeriesStore {
   async diskBytes(): Promise<number> {
     let total = 0;
     for (const shard of this.shards) {
-      const rows = await (await shard.query({ query: `SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = ${literal(this.where.database)} AND active AND table LIKE 'cp_%'`, format: 'JSONEachRow' })).json<{ bytes: string }>();
+      const rows = await (
+        await shard.query({
+          query: `SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = ${literal(this.where.database)} AND active AND table LIKE 'cp_%'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ bytes: string }>();
       total += Number(rows[0]?.bytes ?? 0);
     }
     return total;

@@ -26,6 +26,6 @@ export async function openSeriesStore(options: SeriesStoreOptions): Promise<Seri
     const { ClickHouseSeriesStore } = await import('./clickhouse.js');
     return ClickHouseSeriesStore.open(options.store, retention);
   }
-  const file = options.store ? resolve(options.store) : options.profileDb ?? join(options.dataDir, 'continuous.db');
+  const file = options.store ? resolve(options.store) : (options.profileDb ?? join(options.dataDir, 'continuous.db'));
   return new SqliteSeriesStore(file, retention);
 }

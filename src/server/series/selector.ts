@@ -28,7 +28,9 @@ export function parseTime(text: string, now = Date.now(), what = 'time'): number
   }
   const date = Date.parse(s);
   if (/^\d{4}-\d{2}-\d{2}/.test(s) && Number.isFinite(date)) return date;
-  throw new SelectorError(`${what} "${s.slice(0, 40)}" is not a time: use now, now-1h, -15m, Unix seconds or ms, or an ISO date like 2026-12-03T08:00:00Z`);
+  throw new SelectorError(
+    `${what} "${s.slice(0, 40)}" is not a time: use now, now-1h, -15m, Unix seconds or ms, or an ISO date like 2026-12-03T08:00:00Z`,
+  );
 }
 
 /** `k=v` items (from a repeated query parameter or a comma list) into labels. */
@@ -40,7 +42,10 @@ export function parseLabelList(items: string | string[] | undefined): Record<str
       if (part.trim() === '') continue;
       const eq = part.indexOf('=');
       if (eq <= 0) throw new SelectorError(`label "${part.slice(0, 60)}" must be key=value`);
-      labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      labels[part.slice(0, eq).trim()] = part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
     }
   }
   return checkLabels(labels, (what) => {

@@ -54,7 +54,10 @@ export class SqliteSeriesStore implements SeriesStore {
   /** Stack ids known to be in cp_stacks (saves a statement per stack; reset by expire()). */
   private readonly knownStacks = new Set<bigint>();
 
-  constructor(readonly location: string, readonly retentionMs = DEFAULT_RETENTION_MS) {
+  constructor(
+    readonly location: string,
+    readonly retentionMs = DEFAULT_RETENTION_MS,
+  ) {
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
     this.db = new Database(location);
     this.db.pragma('journal_mode = WAL');
@@ -62,11 +65,15 @@ export class SqliteSeriesStore implements SeriesStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
     const seen = this.db.prepare('INSERT INTO cp_chunks (sender, seq, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
-    const series = this.db.prepare('INSERT INTO cp_series (id, service, labels, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)');
+    const series = this.db.prepare(
+      'INSERT INTO cp_series (id, service, labels, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)',
+    );
     const stack = this.db.prepare('INSERT INTO cp_stacks (id, stack) VALUES (?, ?) ON CONFLICT DO NOTHING');
     const samples = RESOLUTIONS_MS.map((r) => ({
       r,
-      add: this.db.prepare(`INSERT INTO ${TABLE[r]} (series, bucket, stack, weight) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET weight = weight + excluded.weight`),
+      add: this.db.prepare(
+        `INSERT INTO ${TABLE[r]} (series, bucket, stack, weight) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET weight = weight + excluded.weight`,
+      ),
     }));
     const insertChunk = (chunk: StreamChunk): IngestResult => {
       if (chunk.sender && seen.run(chunk.sender, chunk.seq, Date.now()).changes === 0) return { stored: false, samples: 0, stacks: 0 };
@@ -120,9 +127,17 @@ export class SqliteSeriesStore implements SeriesStore {
   }
 
   private seriesRows(service?: string): { id: bigint; service: string; labels: Record<string, string>; lastSeen: number }[] {
-    const statement = service === undefined ? this.db.prepare('SELECT id, service, labels, last_seen FROM cp_series') : this.db.prepare('SELECT id, service, labels, last_seen FROM cp_series WHERE service = ?');
+    const statement =
+      service === undefined
+        ? this.db.prepare('SELECT id, service, labels, last_seen FROM cp_series')
+        : this.db.prepare('SELECT id, service, labels, last_seen FROM cp_series WHERE service = ?');
     const rows = (service === undefined ? statement.safeIntegers(true).all() : statement.safeIntegers(true).all(service)) as Row[];
-    return rows.map((r) => ({ id: r.id as bigint, service: String(r.service), labels: JSON.parse(String(r.labels)), lastSeen: Number(r.last_seen) }));
+    return rows.map((r) => ({
+      id: r.id as bigint,
+      service: String(r.service),
+      labels: JSON.parse(String(r.labels)),
+      lastSeen: Number(r.last_seen),
+    }));
   }
 
   async services(): Promise<ServiceInfo[]> {
@@ -139,7 +154,9 @@ export class SqliteSeriesStore implements SeriesStore {
 
   /** The matching series ids as an SQL list (they are integers we made: no injection possible). */
   private seriesList(selector: SeriesSelector): string | null {
-    const ids = this.seriesRows(selector.service).filter((s) => labelsMatch(s.labels, selector.labels)).map((s) => s.id.toString());
+    const ids = this.seriesRows(selector.service)
+      .filter((s) => labelsMatch(s.labels, selector.labels))
+      .map((s) => s.id.toString());
     return ids.length === 0 ? null : ids.join(',');
   }
 
@@ -152,7 +169,9 @@ export class SqliteSeriesStore implements SeriesStore {
     const { resolutionMs, from, to, list, table } = this.plan(selector);
     if (!list) return { resolutionMs, from, to, stacks: [] };
     const rows = this.db
-      .prepare(`SELECT k.stack AS stack, x.weight AS weight FROM (SELECT stack, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY stack) x JOIN cp_stacks k ON k.id = x.stack`)
+      .prepare(
+        `SELECT k.stack AS stack, x.weight AS weight FROM (SELECT stack, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY stack) x JOIN cp_stacks k ON k.id = x.stack`,
+      )
       .all(from, to) as { stack: string; weight: number }[];
     return { resolutionMs, from, to, stacks: rows };
   }
@@ -161,7 +180,9 @@ export class SqliteSeriesStore implements SeriesStore {
     const { resolutionMs, from, to, list, table } = this.plan(selector);
     if (!list) return { resolutionMs, from, to, points: [] };
     const rows = this.db
-      .prepare(`SELECT bucket AS time, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`)
+      .prepare(
+        `SELECT bucket AS time, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
+      )
       .all(from, to) as { time: number; weight: number }[];
     return { resolutionMs, from, to, points: rows };
   }
@@ -170,7 +191,9 @@ export class SqliteSeriesStore implements SeriesStore {
     const { resolutionMs, from, to, list, table } = this.plan(selector);
     if (!list) return { resolutionMs, from, to, buckets: [] };
     const rows = this.db
-      .prepare(`SELECT x.bucket AS time, k.stack AS stack, x.weight AS weight FROM (SELECT bucket, stack, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY bucket, stack) x JOIN cp_stacks k ON k.id = x.stack ORDER BY x.bucket`)
+      .prepare(
+        `SELECT x.bucket AS time, k.stack AS stack, x.weight AS weight FROM (SELECT bucket, stack, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY bucket, stack) x JOIN cp_stacks k ON k.id = x.stack ORDER BY x.bucket`,
+      )
       .all(from, to) as { time: number; stack: string; weight: number }[];
     const buckets: BucketStacks['buckets'] = [];
     for (const r of rows) {
@@ -196,7 +219,9 @@ export class SqliteSeriesStore implements SeriesStore {
   async diskBytes(): Promise<number> {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     try {
-      const row = this.db.prepare("SELECT sum(pgsize) AS bytes FROM dbstat WHERE name LIKE 'cp_%' OR name LIKE 'sqlite_autoindex_cp_%'").get() as Row;
+      const row = this.db
+        .prepare("SELECT sum(pgsize) AS bytes FROM dbstat WHERE name LIKE 'cp_%' OR name LIKE 'sqlite_autoindex_cp_%'")
+        .get() as Row;
       return Number(row.bytes ?? 0);
     } catch {
       const pages = Number(this.db.pragma('page_count', { simple: true }));

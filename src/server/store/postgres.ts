@@ -48,7 +48,10 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly location: string;
 
-  private constructor(private readonly pool: pg.Pool, url: string) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    url: string,
+  ) {
     this.location = redactUrl(url);
   }
 
@@ -152,9 +155,26 @@ export class PostgresStore implements Store {
            vm = CASE WHEN vm = '' THEN $5 ELSE vm END, start_time = $6, stop_time = $7, arch = $8, os = $9,
            sample_count = $10, thread_count = $11, duration_ms = $12, raw_size = $13, raw_sha256 = $14,
            raw_blob = $15, raw_encoding = $16, model_blob = $17, model_size = $18 WHERE id = $1`,
-        [id, facts.fileName, facts.format, facts.interpreter, facts.vm ?? facts.interpreter, facts.startTime, facts.stopTime,
-          facts.arch, facts.os, facts.sampleCount, facts.threadCount, facts.durationMs, facts.rawSize, facts.rawSha256,
-          rawBlob, facts.rawEncoding, modelBlob, facts.modelSize],
+        [
+          id,
+          facts.fileName,
+          facts.format,
+          facts.interpreter,
+          facts.vm ?? facts.interpreter,
+          facts.startTime,
+          facts.stopTime,
+          facts.arch,
+          facts.os,
+          facts.sampleCount,
+          facts.threadCount,
+          facts.durationMs,
+          facts.rawSize,
+          facts.rawSha256,
+          rawBlob,
+          facts.rawEncoding,
+          modelBlob,
+          facts.modelSize,
+        ],
       );
     });
   }
@@ -163,14 +183,25 @@ export class PostgresStore implements Store {
     return this.transaction(async (c) => {
       await this.lockRuntime(c, a.profileId);
       const blob = await this.insertBlob(c, data);
-      await c.query(`INSERT INTO attachments (${ATTACHMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [a.id, a.profileId, a.kind, a.fileName, a.createdAt, a.size, a.sha256, blob, a.encoding]);
+      await c.query(`INSERT INTO attachments (${ATTACHMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+        a.id,
+        a.profileId,
+        a.kind,
+        a.fileName,
+        a.createdAt,
+        a.size,
+        a.sha256,
+        blob,
+        a.encoding,
+      ]);
       return { ...a, blob };
     });
   }
 
   async listAttachments(profileId: string): Promise<AttachmentRow[]> {
-    const { rows } = await this.pool.query(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE profile_id = $1 ORDER BY created_at, id`, [profileId]);
+    const { rows } = await this.pool.query(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE profile_id = $1 ORDER BY created_at, id`, [
+      profileId,
+    ]);
     return rows.map(attachmentFromRow);
   }
 
@@ -224,7 +255,11 @@ export class PostgresStore implements Store {
   }
 
   async createToken(name: string, hash: string): Promise<TokenRow> {
-    const { rows } = await this.pool.query(`INSERT INTO tokens (name, hash, created_at) VALUES ($1, $2, $3) RETURNING ${TOKEN_COLUMNS}`, [name, hash, Date.now()]);
+    const { rows } = await this.pool.query(`INSERT INTO tokens (name, hash, created_at) VALUES ($1, $2, $3) RETURNING ${TOKEN_COLUMNS}`, [
+      name,
+      hash,
+      Date.now(),
+    ]);
     return tokenFromRow(rows[0]);
   }
 

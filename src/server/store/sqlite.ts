@@ -114,36 +114,44 @@ export class SqliteStore implements Store {
   }
 
   async storeProfile(id: string, facts: ParsedProfileFacts, raw: BlobSource, model: BlobSource): Promise<void> {
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT completed, has_profile FROM profiles WHERE id = ?').get(id) as Row | undefined;
-      if (!row) throw new StoreConflictError(`no runtime ${id}`);
-      if (Number(row.completed) === 1) throw new StoreConflictError('the runtime data is already frozen, cannot upload any more files');
-      if (Number(row.has_profile) === 1) throw new StoreConflictError('this runtime already has a profile');
-      const rawBlob = this.insertBlob(raw);
-      const modelBlob = this.insertBlob(model);
-      this.db.prepare(`UPDATE profiles SET has_profile = 1, file_name = @fileName, format = @format,
+    this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT completed, has_profile FROM profiles WHERE id = ?').get(id) as Row | undefined;
+        if (!row) throw new StoreConflictError(`no runtime ${id}`);
+        if (Number(row.completed) === 1) throw new StoreConflictError('the runtime data is already frozen, cannot upload any more files');
+        if (Number(row.has_profile) === 1) throw new StoreConflictError('this runtime already has a profile');
+        const rawBlob = this.insertBlob(raw);
+        const modelBlob = this.insertBlob(model);
+        this.db
+          .prepare(`UPDATE profiles SET has_profile = 1, file_name = @fileName, format = @format,
           interpreter = @interpreter, vm = CASE WHEN vm = '' THEN @vm ELSE vm END, start_time = @startTime,
           stop_time = @stopTime, arch = @arch, os = @os, sample_count = @sampleCount, thread_count = @threadCount,
           duration_ms = @durationMs, raw_size = @rawSize, raw_sha256 = @rawSha256, raw_blob = @rawBlob,
           raw_encoding = @rawEncoding, model_blob = @modelBlob, model_size = @modelSize WHERE id = @id`)
-        .run({ ...facts, vm: facts.vm ?? facts.interpreter, id, rawBlob, modelBlob });
-    }).immediate();
+          .run({ ...facts, vm: facts.vm ?? facts.interpreter, id, rawBlob, modelBlob });
+      })
+      .immediate();
   }
 
   async addAttachment(a: Omit<AttachmentRow, 'blob'>, data: BlobSource): Promise<AttachmentRow> {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT completed FROM profiles WHERE id = ?').get(a.profileId) as Row | undefined;
-      if (!row) throw new StoreConflictError(`no runtime ${a.profileId}`);
-      if (Number(row.completed) === 1) throw new StoreConflictError('the runtime data is already frozen, cannot upload any more files');
-      const blob = this.insertBlob(data);
-      this.db.prepare(`INSERT INTO attachments (${ATTACHMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(a.id, a.profileId, a.kind, a.fileName, a.createdAt, a.size, a.sha256, blob, a.encoding);
-      return { ...a, blob };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT completed FROM profiles WHERE id = ?').get(a.profileId) as Row | undefined;
+        if (!row) throw new StoreConflictError(`no runtime ${a.profileId}`);
+        if (Number(row.completed) === 1) throw new StoreConflictError('the runtime data is already frozen, cannot upload any more files');
+        const blob = this.insertBlob(data);
+        this.db
+          .prepare(`INSERT INTO attachments (${ATTACHMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(a.id, a.profileId, a.kind, a.fileName, a.createdAt, a.size, a.sha256, blob, a.encoding);
+        return { ...a, blob };
+      })
+      .immediate();
   }
 
   async listAttachments(profileId: string): Promise<AttachmentRow[]> {
-    const rows = this.db.prepare(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE profile_id = ? ORDER BY created_at, id`).all(profileId) as Row[];
+    const rows = this.db
+      .prepare(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE profile_id = ? ORDER BY created_at, id`)
+      .all(profileId) as Row[];
     return rows.map(attachmentFromRow);
   }
 
@@ -159,7 +167,9 @@ export class SqliteStore implements Store {
   async list(query: ListQuery): Promise<ListResult> {
     const { where, params } = listWhere(query, (i) => `@p${i}`, 'LIKE');
     const named: Record<string, unknown> = {};
-    params.forEach((v, i) => { named[`p${i + 1}`] = v; });
+    params.forEach((v, i) => {
+      named[`p${i + 1}`] = v;
+    });
     const count = Number((this.db.prepare(`SELECT count(*) AS n FROM profiles WHERE ${where}`).get(named) as Row).n);
     const rows = this.db
       .prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
@@ -168,20 +178,28 @@ export class SqliteStore implements Store {
   }
 
   async deleteProfile(id: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT raw_blob, model_blob FROM profiles WHERE id = ?').get(id) as Row | undefined;
-      if (!row) return false;
-      const blobs = [row.raw_blob, row.model_blob, ...(this.db.prepare('SELECT blob FROM attachments WHERE profile_id = ?').all(id) as Row[]).map((r) => r.blob)];
-      const drop = this.db.prepare('DELETE FROM blob_chunks WHERE blob = ?');
-      for (const blob of blobs) if (blob) drop.run(blob);
-      this.db.prepare('DELETE FROM attachments WHERE profile_id = ?').run(id);
-      this.db.prepare('DELETE FROM profiles WHERE id = ?').run(id);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT raw_blob, model_blob FROM profiles WHERE id = ?').get(id) as Row | undefined;
+        if (!row) return false;
+        const blobs = [
+          row.raw_blob,
+          row.model_blob,
+          ...(this.db.prepare('SELECT blob FROM attachments WHERE profile_id = ?').all(id) as Row[]).map((r) => r.blob),
+        ];
+        const drop = this.db.prepare('DELETE FROM blob_chunks WHERE blob = ?');
+        for (const blob of blobs) if (blob) drop.run(blob);
+        this.db.prepare('DELETE FROM attachments WHERE profile_id = ?').run(id);
+        this.db.prepare('DELETE FROM profiles WHERE id = ?').run(id);
+        return true;
+      })
+      .immediate();
   }
 
   async deleteAbandonedRuntimes(createdBefore: number): Promise<number> {
-    const ids = (this.db.prepare('SELECT id FROM profiles WHERE has_profile = 0 AND created_at < ?').all(createdBefore) as Row[]).map((r) => String(r.id));
+    const ids = (this.db.prepare('SELECT id FROM profiles WHERE has_profile = 0 AND created_at < ?').all(createdBefore) as Row[]).map((r) =>
+      String(r.id),
+    );
     let deleted = 0;
     for (const id of ids) if (await this.deleteProfile(id)) deleted++;
     return deleted;

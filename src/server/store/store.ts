@@ -227,10 +227,15 @@ export function tokenFromRow(r: Record<string, unknown>): TokenRow {
 export function listWhere(query: ListQuery, param: (i: number) => string, like: string): { where: string; params: unknown[] } {
   const clauses = ['has_profile = 1'];
   const params: unknown[] = [];
-  const add = (value: unknown) => { params.push(value); return param(params.length); };
+  const add = (value: unknown) => {
+    params.push(value);
+    return param(params.length);
+  };
   if (query.text) {
     const p = add(likePattern(query.text));
-    clauses.push(`(name ${like} ${p} ESCAPE '\\' OR file_name ${like} ${p} ESCAPE '\\' OR interpreter ${like} ${p} ESCAPE '\\' OR vm ${like} ${p} ESCAPE '\\')`);
+    clauses.push(
+      `(name ${like} ${p} ESCAPE '\\' OR file_name ${like} ${p} ESCAPE '\\' OR interpreter ${like} ${p} ESCAPE '\\' OR vm ${like} ${p} ESCAPE '\\')`,
+    );
   }
   if (query.interpreter) {
     const p = add(query.interpreter.toLowerCase());

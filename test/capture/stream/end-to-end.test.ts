@@ -32,19 +32,60 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const pyenv = (version: string) => join(execFileSync('pyenv', ['root'], { encoding: 'utf8' }).trim(), 'versions', version, 'bin', 'python3');
+const pyenv = (version: string) =>
+  join(execFileSync('pyenv', ['root'], { encoding: 'utf8' }).trim(), 'versions', version, 'bin', 'python3');
 
-interface Run { service: string; interpreter: string; stdout: string; stderr: string; code: number | null; profile: string }
+interface Run {
+  service: string;
+  interpreter: string;
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  profile: string;
+}
 
 function recordStreaming(url: string, service: string, interpreter: string): Promise<Run> {
   const profile = join(work, `${service}.prof`);
-  const argv = ['record', '-o', profile, '--stream', url, '--service', service, '--label', 'test=e2e', '--interval', '2', '--', interpreter, testData('continuous/phases.py'), String(PHASE_S)];
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(argv)}); })`],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYROMETER_DATA: join(work, 'client-data') } });
+  const argv = [
+    'record',
+    '-o',
+    profile,
+    '--stream',
+    url,
+    '--service',
+    service,
+    '--label',
+    'test=e2e',
+    '--interval',
+    '2',
+    '--',
+    interpreter,
+    testData('continuous/phases.py'),
+    String(PHASE_S),
+  ];
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(argv)}); })`,
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYROMETER_DATA: join(work, 'client-data') } },
+  );
   const run: Run = { service, interpreter, stdout: '', stderr: '', code: null, profile };
-  child.stdout.on('data', (d: Buffer) => { run.stdout += d; });
-  child.stderr.on('data', (d: Buffer) => { run.stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => { run.code = code; resolve(run); }));
+  child.stdout.on('data', (d: Buffer) => {
+    run.stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    run.stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      run.code = code;
+      resolve(run);
+    }),
+  );
 }
 
 function phaseTimes(run: Run): Record<string, number> {
@@ -87,7 +128,10 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
     const b = inside(t['b.start'], t['b.end']);
     const functionsIn = async (r: { from: number; to: number }) => {
       const table = await get(`/api/v1/continuous/functions?service=${run.service}&label=test=e2e&from=${r.from}&to=${r.to}&limit=1000`);
-      const total = (name: string) => table.functions.filter((f: { func: string }) => f.func.startsWith(`${name} (`)).reduce((n: number, f: { total: number }) => n + f.total, 0) / table.total;
+      const total = (name: string) =>
+        table.functions
+          .filter((f: { func: string }) => f.func.startsWith(`${name} (`))
+          .reduce((n: number, f: { total: number }) => n + f.total, 0) / table.total;
       return { a: total('phase_a'), b: total('phase_b'), samples: table.total };
     };
     const inA = await functionsIn(a);
@@ -98,8 +142,13 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
     assert.ok(inA.a > 0.8 && inA.b < 0.05, `${run.service}: phase A range is phase_a (${JSON.stringify(inA)})`);
     assert.ok(inB.b > 0.8 && inB.a < 0.05, `${run.service}: phase B range is phase_b (${JSON.stringify(inB)})`);
 
-    const diff = await get(`/api/v1/continuous/diff?service=${run.service}&a.from=${a.from}&a.to=${a.to}&b.from=${b.from}&b.to=${b.to}&limit=1000`);
-    const change = (name: string) => diff.functions.filter((f: { name: string }) => f.name === name).reduce((n: number, f: { afterTotal: number; beforeTotal: number }) => n + f.afterTotal - f.beforeTotal, 0);
+    const diff = await get(
+      `/api/v1/continuous/diff?service=${run.service}&a.from=${a.from}&a.to=${a.to}&b.from=${b.from}&b.to=${b.to}&limit=1000`,
+    );
+    const change = (name: string) =>
+      diff.functions
+        .filter((f: { name: string }) => f.name === name)
+        .reduce((n: number, f: { afterTotal: number; beforeTotal: number }) => n + f.afterTotal - f.beforeTotal, 0);
     assert.ok(change('phase_a') < -80, `${run.service}: phase_a down (${change('phase_a')})`);
     assert.ok(change('phase_b') > 80, `${run.service}: phase_b up (${change('phase_b')})`);
 
@@ -111,15 +160,33 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
 
   // Pyroscope's agents push beside them: folded text, then pprof the way pyroscope-go uploads it.
   const now = Math.floor(Date.now() / 1000);
-  const folded = await fetch(`${url}/ingest?name=${encodeURIComponent('legacy.cpu{env=prod}')}&from=${now - 10}&until=${now}&format=folded&sampleRate=100&spyName=pyspy`, { method: 'POST', body: 'main;serve;handle 70\nmain;gc 30\n' });
+  const folded = await fetch(
+    `${url}/ingest?name=${encodeURIComponent('legacy.cpu{env=prod}')}&from=${now - 10}&until=${now}&format=folded&sampleRate=100&spyName=pyspy`,
+    { method: 'POST', body: 'main;serve;handle 70\nmain;gc 30\n' },
+  );
   assert.equal(folded.status, 200);
   const boundary = 'pyroscopeboundary';
   const pprof = fixtureBytes('pprof/simple.pb.gz');
-  const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="profile"; filename="profile.pprof"\r\nContent-Type: application/octet-stream\r\n\r\n`), Buffer.from(pprof), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  const multipart = await fetch(`${url}/ingest?name=${encodeURIComponent('gosvc.cpu{env=prod}')}&from=${now - 10}&until=${now}&spyName=gospy`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body });
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="profile"; filename="profile.pprof"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    Buffer.from(pprof),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const multipart = await fetch(
+    `${url}/ingest?name=${encodeURIComponent('gosvc.cpu{env=prod}')}&from=${now - 10}&until=${now}&spyName=gospy`,
+    { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body },
+  );
   assert.equal(multipart.status, 200);
   const legacy = await get(`/api/v1/continuous/functions?service=legacy&label=env=prod&from=${(now - 60) * 1000}&to=${(now + 60) * 1000}`);
-  assert.deepEqual(legacy.functions.slice(0, 2).map((f: { func: string; self: number }) => [f.func, f.self]), [['handle', 70], ['gc', 30]]);
+  assert.deepEqual(
+    legacy.functions.slice(0, 2).map((f: { func: string; self: number }) => [f.func, f.self]),
+    [
+      ['handle', 70],
+      ['gc', 30],
+    ],
+  );
   const gosvc = await get(`/api/v1/continuous/functions?service=gosvc&from=${(now - 60) * 1000}&to=${(now + 60) * 1000}`);
   assert.ok(gosvc.total > 0);
   const services = (await get('/api/v1/continuous/services')).services.map((s: { service: string }) => s.service);

@@ -16,27 +16,35 @@ import { readVmprof } from '../../../src/formats/vmprof/index.js';
 import { sumStacks } from '../../../src/server/series/store.js';
 import { fixtureBytes, prng } from '../../helpers.js';
 
-const asObject = (stacks: { stack: string; weight: number }[]) => Object.fromEntries(sumStacks(stacks).map((s) => [s.stack, s.weight]).sort());
+const asObject = (stacks: { stack: string; weight: number }[]) =>
+  Object.fromEntries(
+    sumStacks(stacks)
+      .map((s) => [s.stack, s.weight])
+      .sort(),
+  );
 
 /** A profile made here by `record` with a real interpreter: our sampler on CPython (lines and memory on), _vmprof on PyPy. */
 function recording(interpreter: string, options: { lines?: boolean; memory?: boolean }) {
   return async (dir: string): Promise<Uint8Array> => {
     const script = join(dir, 'work.py');
     // Runs by the clock (1.5 s on any interpreter), in two threads.
-    writeFileSync(script, [
-      'import threading, time',
-      'def f(n):',
-      '    return sum(i * i for i in range(n))',
-      'def run():',
-      '    end = time.time() + 1.5',
-      '    while time.time() < end:',
-      '        f(20000)',
-      't = threading.Thread(target=run)',
-      't.start()',
-      'run()',
-      't.join()',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      script,
+      [
+        'import threading, time',
+        'def f(n):',
+        '    return sum(i * i for i in range(n))',
+        'def run():',
+        '    end = time.time() + 1.5',
+        '    while time.time() < end:',
+        '        f(20000)',
+        't = threading.Thread(target=run)',
+        't.start()',
+        'run()',
+        't.join()',
+        '',
+      ].join('\n'),
+    );
     const output = join(dir, 'work.prof');
     await record([interpreter, script], { output, ...options, stdio: 'ignore', cwd: dir });
     return new Uint8Array(readFileSync(output));
@@ -48,7 +56,9 @@ type Source = [string, (dir: string) => Promise<Uint8Array>, number];
 // The fixtures were written by vmprof-python on PyPy, which names many code objects only at the end:
 // their stacks are held back until then (no cut count asked); fresh recordings name them as they go.
 const sources: Source[] = [
-  ...['vmprof/pypy-primes-mem.prof', 'vmprof/pypy-threads-realtime.prof', 'vmprof/pypy-wordcount.prof'].map((name): Source => [name, async () => fixtureBytes(name), 0]),
+  ...['vmprof/pypy-primes-mem.prof', 'vmprof/pypy-threads-realtime.prof', 'vmprof/pypy-wordcount.prof'].map(
+    (name): Source => [name, async () => fixtureBytes(name), 0],
+  ),
   ['our CPython sampler, recorded now', recording('python3', { lines: true, memory: true }), 3],
   // PyPy's _vmprof may write the program's code names only when its buffers fill: on a loaded
   // machine a 1.5 s run can hold every stack to the end (the sums are what is checked here;
@@ -68,7 +78,7 @@ for (const [name, source, minimumCuts] of sources) {
       const random = prng(name.length);
       const pieces: { stack: string; weight: number }[] = [];
       let cuts = 0;
-      for (let at = 0; at < bytes.length;) {
+      for (let at = 0; at < bytes.length; ) {
         const step = 1 + Math.floor(random() * 4000); // flushes end anywhere, mid-record included
         appendFileSync(path, bytes.subarray(at, at + step));
         at += step;

@@ -21,13 +21,24 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 const T0 = Math.floor(Date.now() / 10_000) * 10_000 - 600_000;
 const chunk = (i: number, weight = 1) => ({
-  service: 'snd', labels: { run: 'a' }, from: T0 + i * 10_000, until: T0 + (i + 1) * 10_000, unit: 'samples', kind: 'cpu',
+  service: 'snd',
+  labels: { run: 'a' },
+  from: T0 + i * 10_000,
+  until: T0 + (i + 1) * 10_000,
+  unit: 'samples',
+  kind: 'cpu',
   ...chunkBody([{ stack: `main;f${i}`, weight }]),
 });
 
 async function serve(port: number, name: string) {
   const series = new SqliteSeriesStore(join(work, `${name}.db`));
-  const app = await buildApp({ store: SqliteStore.open(join(work, `${name}.db`)), spoolDir: join(work, `${name}-spool`), viewerDir: null, parseInWorkers: false, seriesStore: series });
+  const app = await buildApp({
+    store: SqliteStore.open(join(work, `${name}.db`)),
+    spoolDir: join(work, `${name}-spool`),
+    viewerDir: null,
+    parseInWorkers: false,
+    seriesStore: series,
+  });
   await app.listen({ host: '127.0.0.1', port });
   return { app, series };
 }
@@ -56,7 +67,10 @@ test('server away: chunks wait on disk, then arrive once each when it comes', as
     assert.equal(stats.sent, 5);
     assert.equal(stats.droppedFull + stats.rejected, 0);
     const merged = await series.merged({ service: 'snd', from: T0, to: T0 + 60_000 });
-    assert.equal(merged.stacks.reduce((n, s) => n + s.weight, 0), 1 + 2 + 3 + 4 + 5);
+    assert.equal(
+      merged.stacks.reduce((n, s) => n + s.weight, 0),
+      1 + 2 + 3 + 4 + 5,
+    );
   } finally {
     await app.close();
   }
@@ -64,7 +78,13 @@ test('server away: chunks wait on disk, then arrive once each when it comes', as
 
 test('a full buffer drops the oldest chunks and counts them', async () => {
   const port = await freePort();
-  const sender = new ChunkSender({ url: `http://127.0.0.1:${port}`, spoolDir: join(work, 'spool-b'), maxBuffered: 3, minBackoffMs: 20, maxBackoffMs: 50 });
+  const sender = new ChunkSender({
+    url: `http://127.0.0.1:${port}`,
+    spoolDir: join(work, 'spool-b'),
+    maxBuffered: 3,
+    minBackoffMs: 20,
+    maxBackoffMs: 50,
+  });
   for (let i = 0; i < 7; i++) sender.queue(chunk(i));
   const stats = await sender.close(100);
   assert.equal(stats.droppedFull, 4);
@@ -88,7 +108,10 @@ test('chunks left by an earlier run are sent by the next one from the same buffe
     await until(() => second.stats.buffered === 0, 'the buffer to drain');
     assert.equal((await second.close(1000)).sent, 3);
     const merged = await series.merged({ service: 'snd', from: T0, to: T0 + 60_000 });
-    assert.equal(merged.stacks.reduce((n, s) => n + s.weight, 0), 60);
+    assert.equal(
+      merged.stacks.reduce((n, s) => n + s.weight, 0),
+      60,
+    );
   } finally {
     await app.close();
   }
