@@ -3,7 +3,9 @@
  * outside/record-outside.ts): the result they return, the follower `--stream` hands them, and how
  * they run the program's process (output names, signal forwarding, clean-up).
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, unlinkSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { TargetCommand } from './command.js';
 
 /** Something that reads the profile file as the program writes it. */
@@ -52,7 +54,7 @@ export function removeQuietly(path: string): void {
 }
 
 /** True when this process is in the terminal's foreground process group: then a Ctrl-C reached the child too. */
-export function inTerminalForeground(): boolean {
+function inTerminalForeground(): boolean {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -64,4 +66,40 @@ export function inTerminalForeground(): boolean {
   }
 }
 
-export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Waits for the program to end (`exit`, or `close` when its pipes must drain too), passing on the
+ * signals pyrometer receives meanwhile; rejects when it could not be run.
+ */
+export async function awaitChildForwardingSignals(child: ChildProcess, event: 'exit' | 'close'): Promise<ChildExit> {
+  const forward = (signal: NodeJS.Signals) => {
+    // a Ctrl-C at the terminal reaches the whole foreground process group, the child included
+    if (signal === 'SIGINT' && inTerminalForeground()) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    return await new Promise<ChildExit>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once(event, (code: number | null, signal: NodeJS.Signals | null) => resolveExit({ code, signal }));
+    });
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}
+
+/** The exit code a shell would report: the program's own, or 128 + the number of the signal that ended it. */
+export function shellExitCode(exit: ChildExit): number {
+  if (!exit.signal) return exit.code ?? 1;
+  return 128 + ((osConstants.signals as Record<string, number>)[exit.signal] ?? 0);
+}

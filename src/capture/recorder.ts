@@ -25,7 +25,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
 import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
@@ -34,16 +33,17 @@ import { stripAgentFrames } from './strip-agent.js';
 import { walkRecords } from '../formats/vmprof/records.js';
 import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
 import {
-  FORWARDED,
-  inTerminalForeground,
+  awaitChildForwardingSignals,
   removeQuietly,
+  shellExitCode,
   timestamp,
+  type ChildExit,
   type InterpreterInfo,
   type ProfileFollower,
   type RecordResult,
 } from './child.js';
 
-export { FORWARDED, inTerminalForeground, removeQuietly, timestamp, type InterpreterInfo, type ProfileFollower, type RecordResult };
+export type { InterpreterInfo, ProfileFollower, RecordResult };
 
 export interface RecordOptions {
   /** Output file; default `<script>-<timestamp>.prof` in `cwd`, never overwriting. */
@@ -294,28 +294,12 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   });
   child.stdio[3]?.on('error', () => {});
 
-  const forward = (signal: NodeJS.Signals) => {
-    // a Ctrl-C at the terminal reaches the whole foreground process group, the child included
-    if (signal === 'SIGINT' && inTerminalForeground()) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-
-  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  let exit: ChildExit;
   try {
-    exit = await new Promise((resolvePromise, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolvePromise({ code, signal }));
-    });
+    exit = await awaitChildForwardingSignals(child, 'close');
   } catch (err) {
     cleanup();
     throw new RecordError(`${command.interpreter}: could not run it (${(err as Error).message})`);
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
   }
   const wallMs = Date.now() - started;
 
@@ -324,8 +308,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     cleanup();
     throw new RecordError(`${command.what === '-c' ? command.interpreter : command.what}: ${error[1]}`);
   }
-  const signalNumber = exit.signal ? ((osConstants.signals as Record<string, number>)[exit.signal] ?? 0) : 0;
-  const exitCode = exit.signal ? 128 + signalNumber : (exit.code ?? 1);
+  const exitCode = shellExitCode(exit);
   if (!/^started /m.test(status)) {
     cleanup();
     throw new RecordError(

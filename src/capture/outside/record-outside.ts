@@ -6,14 +6,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { constants as osConstants } from 'node:os';
 import { RecordError } from '../errors.js';
 import type { TargetCommand } from '../command.js';
 import {
-  FORWARDED,
-  inTerminalForeground,
+  awaitChildForwardingSignals,
   removeQuietly,
+  shellExitCode,
   timestamp,
+  type ChildExit,
   type InterpreterInfo,
   type ProfileFollower,
   type RecordResult,
@@ -127,33 +127,18 @@ export async function recordOutside(
   s.start(() => {});
   options.follower?.started(tmp, child.pid, 'outside');
   options.onStarted?.(child.pid);
-  const forward = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGINT' && inTerminalForeground()) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
-  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  let exit: ChildExit;
   try {
-    exit = await new Promise((resolveExit, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => resolveExit({ code, signal }));
-    });
+    exit = await awaitChildForwardingSignals(child, 'exit');
   } catch (err) {
     s.stop();
     removeQuietly(tmp);
     throw new RecordError(`${command.interpreter}: could not run it (${(err as Error).message})`);
-  } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
   }
   const totals = s.stop();
   if (options.follower) await options.follower.finish();
   const wallMs = Date.now() - started;
-  const signalNumber = exit.signal ? ((osConstants.signals as Record<string, number>)[exit.signal] ?? 0) : 0;
-  const exitCode = exit.signal ? 128 + signalNumber : (exit.code ?? 1);
+  const exitCode = shellExitCode(exit);
   const notes: string[] = [];
   if (s.python === '' && s.lastProblem && totals.samples === 0) notes.push(`could not read the program's Python: ${s.lastProblem.message}`);
   const torn = tornNote(totals);

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { chunkBody } from '../../formats/stream-chunk.js';
-import type { ProfileFollower } from '../recorder.js';
+import type { ProfileFollower } from '../child.js';
 import { VmprofFollower } from './follow.js';
 import { ChunkSender, type SenderCounts, type SenderOptions } from './sender.js';
 
