@@ -62,7 +62,7 @@ export async function attachAndReport(pid: number, opts: AttachCliOptions, setEx
     `pyrometer: sampling process ${pid} from outside${opts.duration ? ` for ${opts.duration} s` : ''} (Ctrl-C to stop)\n`,
   );
   const stream = opts.stream
-    ? startStream(
+    ? await startStream(
         streamOptionsFrom(
           { label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN },
           { pid },
@@ -141,7 +141,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         if (argv.length === 0)
           throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
         const stream = opts.stream
-          ? startStream(
+          ? await startStream(
               streamOptionsFrom(
                 { ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN },
                 { argv },

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CliError } from './errors.js';
 import { parseTargetCommand, targetStem } from '../capture/command.js';
 import { agentPath } from '../capture/recorder.js';
-import { StreamSession, type StreamOptions } from '../capture/stream/session.js';
+import type { StreamOptions, StreamSession } from '../capture/stream/session.js';
 import { checkLabels, checkService } from '../formats/stream-chunk.js';
 import { defaultDataDir } from '../server/store/open.js';
 
@@ -107,7 +107,13 @@ export interface RunningStream {
   stop(): Promise<boolean>;
 }
 
-export function startStream(options: StreamOptions, userSpool: boolean, out: NodeJS.WritableStream = process.stderr): RunningStream {
+export async function startStream(
+  options: StreamOptions,
+  userSpool: boolean,
+  out: NodeJS.WritableStream = process.stderr,
+): Promise<RunningStream> {
+  // the follower and sender (and the VMProf reader they use) load only when --stream is given
+  const { StreamSession } = await import('../capture/stream/session.js');
   const session = new StreamSession(options);
   let stopped: Promise<boolean> | null = null;
   return {
