@@ -92,6 +92,18 @@ function matrix(py: Interpreter): void {
       }
     });
 
+    test('a thread seen before threading registered it still gets its threading name', async () => {
+      const run = await runPyrometer(['record', '--wall', '--rate', '200', '-o', 'n.prof', '--', py.path, program('late_name.py')]);
+      try {
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stdout, 'done\n');
+        const profile = await readProfile(join(run.dir, 'n.prof'));
+        threadIndex(profile, 'late-registered');
+      } finally {
+        removeDir(run.dir);
+      }
+    });
+
     test('CPU mode: work ≥ 95%, waiting threads (nearly) absent, asyncio work visible, 80/20 split within 5 points', async () => {
       const run = await runPyrometer(['record', '-o', 'c.prof', '--', py.path, program('mixed.py'), '1.5']);
       const split = await runPyrometer(['record', '-o', 's.prof', '--', py.path, dataPath('split.py'), '40', '60000']);

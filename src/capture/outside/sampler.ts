@@ -43,6 +43,12 @@ interface ThreadState {
   lastCpuNs: number;
   credit: number;
   announced: boolean;
+  /** The name came from `threading` (a kernel name is provisional: a new thread registers in
+   *  threading._active only after its first Python frames run). */
+  named: boolean;
+  /** When the provisional name was announced (name lookups are retried for a while after). */
+  announcedAt: number;
+  nameRetryAt: number;
 }
 
 interface ProcessState {
@@ -53,7 +59,6 @@ interface ProcessState {
   attempts: number;
   threads: Map<number, ThreadState>;
   names: Map<number, string>;
-  nameMisses: Set<number>;
   done: boolean;
   /** Counted in totals.processes (once, also across an exec). */
   counted: boolean;
@@ -62,6 +67,10 @@ interface ProcessState {
 }
 
 const CHILD_SCAN_MS = 20;
+/** A thread first seen before `threading` registered it is asked for its name again every
+ *  NAME_RETRY_MS for NAME_RETRY_WINDOW_MS (threads started with _thread never get one). */
+const NAME_RETRY_MS = 20;
+const NAME_RETRY_WINDOW_MS = 2000;
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -101,7 +110,6 @@ export class OutsideSampler {
       attempts: 0,
       threads: new Map(),
       names: new Map(),
-      nameMisses: new Set(),
       done: false,
       counted: false,
       looked: false,
@@ -243,7 +251,6 @@ export class OutsideSampler {
     for (const t of p.threads.values()) t.kernel.close();
     p.threads.clear();
     p.names.clear();
-    p.nameMisses.clear();
     p.reader?.close();
     p.reader = null;
     p.attempts = 0;
@@ -271,7 +278,7 @@ export class OutsideSampler {
         const kernel = new KernelThread(p.pid, t.tid);
         // on the first look at a process its threads' CPU so far was before we watched; a thread
         // that appears later was born since the last look: all its CPU is new
-        st = { kernel, lastCpuNs: 0, credit: 0, announced: false };
+        st = { kernel, lastCpuNs: 0, credit: 0, announced: false, named: false, announcedAt: 0, nameRetryAt: 0 };
         p.threads.set(t.tid, st);
         if (!p.looked) {
           st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
@@ -307,9 +314,12 @@ export class OutsideSampler {
       }
       this.totals.stackReads++;
       if (frames.length === 0) continue; // no Python code on this thread right now
-      if (!st.announced) {
+      if (!st.announced || (!st.named && now >= st.nameRetryAt && now - st.announcedAt < NAME_RETRY_WINDOW_MS)) {
+        const name = this.threadName(p, st, t.tid, t.threadId, !st.announced);
+        if (!st.announced || st.named) o.sink.thread({ pid: p.pid, tid: t.tid, name });
+        if (!st.announced) st.announcedAt = now;
         st.announced = true;
-        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, t.tid, t.threadId) });
+        st.nameRetryAt = now + NAME_RETRY_MS;
       }
       if (o.memory && rss < 0) rss = rssKb(p.pid);
       o.sink.sample({ pid: p.pid, tid: t.tid, frames, count, idle, rssKb: rss < 0 ? 0 : rss, timeMs: now - this.startPerf });
@@ -325,22 +335,24 @@ export class OutsideSampler {
     }
   }
 
-  private threadName(p: ProcessState, tid: number, threadId: number): string {
-    // read the names again for each thread not seen yet (threads are few; a thread threading
-    // does not know, started with _thread, is looked up once)
-    if (!p.names.has(threadId) && !p.nameMisses.has(threadId) && p.reader) {
+  /** The thread's `threading` name, else (first time only) the kernel's; a later call that finds
+   *  the `threading` name sets st.named so the caller announces it again (last name wins). */
+  private threadName(p: ProcessState, st: ThreadState, tid: number, threadId: number, first: boolean): string {
+    if (!p.names.has(threadId) && p.reader) {
       try {
         for (const [id, name] of threadNames(p.reader)) p.names.set(id, name);
       } catch {
         // threading's objects were changing or are not readable: the kernel's names below
       }
-      if (!p.names.has(threadId)) p.nameMisses.add(threadId);
     }
     const name = p.names.get(threadId);
-    if (name) return name;
+    if (name) {
+      st.named = true;
+      return name;
+    }
+    if (!first) return '';
     if (tid === p.pid) return 'MainThread';
-    const st = p.threads.get(tid);
-    return st?.kernel.comm() || `thread-${tid}`;
+    return st.kernel.comm() || `thread-${tid}`;
   }
 
   /** Stops looking; the sink gets its totals. */
