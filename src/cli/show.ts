@@ -29,6 +29,7 @@ interface ShowOptions {
   format?: string;
   prune_percent?: number;
   prune_level?: number;
+  traces?: boolean;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -59,6 +60,8 @@ Examples:
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
+  $ pyrometer show out.prof --traces             PyPy: JIT traces (out.prof.jit beside it) by time in them
+  $ pyrometer show out.prof.jit                  the traces of a JIT log alone, by entry count
 `;
 
 export const registerShow: RegisterCommand = (program: Command) => {
@@ -75,7 +78,8 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
-    .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));
+    .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'))
+    .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code');
   addSelectionOptions(command)
     .option('--json', 'print a machine-readable summary instead (with the tree and lines when --tree / --lines are given)')
     .option('-f, --format <name>', 'read the file as this format instead of detecting it')
@@ -90,6 +94,21 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (opts.prune_level !== undefined) opts.depth = opts.prune_level;
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
       const profile = await loadForCli(file, { format: opts.format });
+      // A JIT log read alone has traces and no samples: its traces are what there is to show.
+      if (profile.meta.format === 'jitlog' && !opts.tree && !opts.inverted && !opts.lines) opts.traces = true;
+      if (opts.traces) {
+        const { renderTraces, tracesJson, NO_JITLOG } = await import('../report/traces.js');
+        if (opts.json) {
+          const json = tracesJson(profile, { top: opts.top ?? 20 });
+          if (json === null) throw usageError(NO_JITLOG);
+          process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+        } else {
+          const rows = terminalRows(process.stdout);
+          const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 8)) : 20);
+          process.stdout.write(renderTraces(profile, { top }, terminalStyle(process.stdout)));
+        }
+        return;
+      }
       const threads = resolveThreads(profile, opts.thread);
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = { threads, hideIdle: opts.hideIdle, inverted: opts.inverted, minPercent: opts.minPercent, depth: opts.depth };
