@@ -93,7 +93,7 @@ function matrix(py: Interpreter): void {
     });
 
     test('a thread seen before threading registered it still gets its threading name', async () => {
-      const run = await runPyrometer(['record', '--wall', '--rate', '200', '-o', 'n.prof', '--', py.path, program('late_name.py')]);
+      const run = await runPyrometer(['record', '--rate', '200', '-o', 'n.prof', '--', py.path, program('late_name.py')]);
       try {
         assert.equal(run.code, 0, run.stderr);
         assert.equal(run.stdout, 'done\n');
