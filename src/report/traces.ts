@@ -15,7 +15,19 @@ import { jitSamplesOf } from '../model/jit-samples.js';
 import type { Profile } from '../model/profile.js';
 import { totalSamples } from '../model/profile.js';
 import { caveatLines, headerLine, select } from './common.js';
-import { ellipsize, ellipsizePath, formatNumber, formatPercent, heat, padEnd, padStart, sanitize, shortenPath, commonDirectory, type Style } from './text.js';
+import {
+  ellipsize,
+  ellipsizePath,
+  formatNumber,
+  formatPercent,
+  heat,
+  padEnd,
+  padStart,
+  sanitize,
+  shortenPath,
+  commonDirectory,
+  type Style,
+} from './text.js';
 
 export interface TracesOptions {
   /** How many traces to list (default 20). */
@@ -116,14 +128,23 @@ export function renderTraces(profile: Profile, options: TracesOptions, style: St
   const fixed = (sampled ? timeW + samplesW + 2 * GAP.length : 0) + entriesW + traceW + 2 * GAP.length;
   const sourceW = Math.max(12, style.width - fixed);
   if (common) out.push(style.dim(`paths relative to ${sanitize(shortenPath(common, '', style.home))}`));
-  const head = (sampled ? padStart('time', timeW) + GAP + padStart('samples', samplesW) + GAP : '') + padStart('entries', entriesW) + GAP + padEnd('trace', traceW) + GAP + 'source';
+  const head =
+    (sampled ? padStart('time', timeW) + GAP + padStart('samples', samplesW) + GAP : '') +
+    padStart('entries', entriesW) +
+    GAP +
+    padEnd('trace', traceW) +
+    GAP +
+    'source';
   out.push('', style.bold(head));
   for (const c of cells) {
     const left = sampled ? heat(style, padStart(c.time, timeW), c.percent) + GAP + padStart(c.samples, samplesW) + GAP : '';
     out.push(left + padStart(c.entries, entriesW) + GAP + padEnd(c.trace, traceW) + GAP + ellipsize(c.source, sourceW));
   }
   if (all.length > shown.length) out.push(style.dim(`… ${all.length - shown.length} more (--top ${all.length} shows all)`));
-  out.push('', style.dim('open them with: pyrometer view FILE  (the "JIT traces" tab: operations, source lines, guards and bridges, machine code)'));
+  out.push(
+    '',
+    style.dim('open them with: pyrometer view FILE  (the "JIT traces" tab: operations, source lines, guards and bridges, machine code)'),
+  );
   return out.join('\n') + '\n';
 }
 

@@ -48,7 +48,8 @@ test('PyPy --jitlog: the hot loop is a trace of count_words with its source line
     const trace = log.traces.find((t) => t.id === loop.id)!;
     const sources = opSources(trace, 'opt');
     trace.stages.opt!.ops.forEach((op, i) => {
-      if (op.name === 'call_r' || op.name === 'call_i') assert.ok(sources[i] === null || [12, 16, 17, 18, 19, 20].includes(sources[i]!.line!));
+      if (op.name === 'call_r' || op.name === 'call_i')
+        assert.ok(sources[i] === null || [12, 16, 17, 18, 19, 20].includes(sources[i]!.line!));
     });
     // Time: every sample that ran JIT code of this program lands in an assembled trace, most in count_words' traces.
     const jit = jitSamplesOf(profile.attachments);

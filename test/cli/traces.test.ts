@@ -60,7 +60,13 @@ test('show FILE --traces --json: the same rows for scripts', async () => {
   assert.equal(json.jitSamples, 63);
   assert.equal(json.machine, 'x86_64');
   assert.deepEqual(
-    json.traces.map((t: { id: number; kind: string; samples: number; percent: number; entryCount: number }) => [t.id, t.kind, t.samples, t.percent, t.entryCount]),
+    json.traces.map((t: { id: number; kind: string; samples: number; percent: number; entryCount: number }) => [
+      t.id,
+      t.kind,
+      t.samples,
+      t.percent,
+      t.entryCount,
+    ]),
     [
       [10, 'loop', 39, 55.714, 55],
       [4, 'loop', 18, 25.714, 200274],

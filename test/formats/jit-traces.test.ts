@@ -49,21 +49,18 @@ test('traces: word count — samples per trace, kinds and sources equal vmprof-p
     ],
     'sorted by profile time',
   );
-  assert.deepEqual(
-    Object.fromEntries(traces.map((t) => [t.id, `${t.kind} ${t.source?.scope}`])),
-    {
-      3: 'bridge _count_elements',
-      4: 'loop _count_elements',
-      5: 'bridge _count_elements',
-      6: 'bridge _count_elements',
-      7: 'bridge _count_elements',
-      8: 'bridge __contains__',
-      9: 'bridge __contains__',
-      10: 'loop <module>',
-      11: 'bridge decode',
-      12: 'loop nlargest',
-    },
-  );
+  assert.deepEqual(Object.fromEntries(traces.map((t) => [t.id, `${t.kind} ${t.source?.scope}`])), {
+    3: 'bridge _count_elements',
+    4: 'loop _count_elements',
+    5: 'bridge _count_elements',
+    6: 'bridge _count_elements',
+    7: 'bridge _count_elements',
+    8: 'bridge __contains__',
+    9: 'bridge __contains__',
+    10: 'loop <module>',
+    11: 'bridge decode',
+    12: 'loop nlargest',
+  });
   // Traces that were never entered after sampling started come last, by entry count.
   assert.deepEqual(
     traces.slice(5).map((t) => t.id),
@@ -88,7 +85,10 @@ test('traces: word count — guards with bridges, and each bridge points back at
   // Loop 4 (_count_elements) has the bridges 5, 6 and 7 on its guards; bridges 3 and 9 hang from guards of traces
   // compiled before the jitlog started (no parent).
   assert.deepEqual(
-    byId.get(4)!.bridges.map((b) => b.bridge).sort((a, b) => a - b),
+    byId
+      .get(4)!
+      .bridges.map((b) => b.bridge)
+      .sort((a, b) => a - b),
     [5, 6, 7],
   );
   assert.equal(byId.get(3)!.parent, null);
@@ -151,7 +151,32 @@ test('traces: addresses find their trace; functions find the traces that ran the
 test('traces: the entry bridge kind, and a log without samples', () => {
   // A loop started with entry_bridge=True carries 1 in the descr field (rjitlog.start_new_trace).
   const log: JitLog = parseJitlog(
-    new Uint8Array([0x1e, 4, 0, 0, 6, 0, 0, 0, ...Buffer.from('x86_64'), 0x12, 0, 0, 0x1b, ...u64(7), 4, 0, 0, 0, ...Buffer.from('loop'), ...u64(1), 0, 0, 0, 0]),
+    new Uint8Array([
+      0x1e,
+      4,
+      0,
+      0,
+      6,
+      0,
+      0,
+      0,
+      ...Buffer.from('x86_64'),
+      0x12,
+      0,
+      0,
+      0x1b,
+      ...u64(7),
+      4,
+      0,
+      0,
+      0,
+      ...Buffer.from('loop'),
+      ...u64(1),
+      0,
+      0,
+      0,
+      0,
+    ]),
   );
   const [t] = summarizeTraces(log, null);
   assert.equal(t.kind, 'entry bridge');
