@@ -9,7 +9,7 @@
  * guard's bridge and a bridge's parent select that trace. All of it is in the URL (tr=, ln=, f=).
  *
  * Machine code is shown as bytes, not disassembled: the one well-kept x86-64 disassembler on
- * npm (iced-x86 1.21, WebAssembly) would add about 380 KB gzipped to a 134 KB viewer (measured,
+ * npm (iced-x86 1.21, WebAssembly) would add 381 KB gzipped to a 134 KB viewer (measured,
  * docs/performance.md).
  */
 import type { JitMergePoint, JitOp, JitStageKind, JitTrace } from '../../src/formats/jitlog/index.js';
