@@ -192,6 +192,9 @@ class VMProfWriter:
         self.buffer = _BytesIO()
         self.write = self.buffer.write  # records go straight in; flush() empties the buffer
         self.meta_keys = set()
+        # bytes written ahead of the buffered records at each flush: the sampler's `w:` META
+        # weighing them, so a reader following the file never sees a record before its weight
+        self.ahead = None
         name = interpreter.encode()
         head = struct.pack(_WORD, 0) + struct.pack(_WORD, 3) + struct.pack(_WORD, 0)
         head += struct.pack(_WORD, period_usec) + struct.pack(_WORD, 0)
@@ -211,23 +214,29 @@ class VMProfWriter:
         buffer = self.buffer
         end = buffer.tell()
         if end:
+            ahead = self.ahead() if self.ahead is not None else b''
+            if ahead:
+                self._write_all(memoryview(ahead), len(ahead))
             view = buffer.getbuffer()
             try:
-                done = 0
-                while done < end:
-                    try:
-                        done += os.write(self.fd, view[done:end])
-                    except OSError as e:
-                        # the program closed our descriptor (os.closerange(3, ...) before exec,
-                        # a daemon's clean-up): go on in the same file, at its end
-                        if e.errno != 9 or self.path is None:
-                            raise
-                        self.fd = _high_fd(os.open(self.path, os.O_WRONLY | os.O_APPEND))
-                        _protected_fds.add(self.fd)
+                self._write_all(view, end)
             finally:
                 view.release()
             # rewound, not truncated: the block keeps its size for the next records
             buffer.seek(0)
+
+    def _write_all(self, view, end):
+        done = 0
+        while done < end:
+            try:
+                done += os.write(self.fd, view[done:end])
+            except OSError as e:
+                # the program closed our descriptor (os.closerange(3, ...) before exec,
+                # a daemon's clean-up): go on in the same file, at its end
+                if e.errno != 9 or self.path is None:
+                    raise
+                self.fd = _high_fd(os.open(self.path, os.O_WRONLY | os.O_APPEND))
+                _protected_fds.add(self.fd)
 
     def discard(self):
         self.buffer.seek(0)
@@ -369,6 +378,7 @@ class Sampler:
         flags = (FLAG_LINES if lines else 0) | (FLAG_MEMORY if memory else 0) | (FLAG_REAL_TIME if wall else 0)
         self.writer = VMProfWriter(fd, int(round(self.period * 1e6)), flags,
                                    'pypy-sampler' if _IS_PYPY else 'cpython', path)
+        self.writer.ahead = self._weights_meta
         self.codes = {}  # uid -> code object: keeps ids from being reused while we run
         self.natives = {}  # (code uid, line, name) -> native uid
         self.next_native = 3
@@ -740,13 +750,21 @@ class Sampler:
         for i in range(0, int(self.marks_used), 2):
             meta('ts:%d' % marks[i], '%.3f' % ((marks[i + 1] - start) * 1000.0))
         self.marks_used = 0
-        weights = self.weights
-        if weights:
-            # records of weight 1 need no mark: old files (one record per period) had none
-            if max(weights) > 1:
-                meta('w:%d' % (self.records - len(weights)), ','.join(map(str, weights)))
-            del weights[:]
         self.writer.flush()
+
+    def _weights_meta(self):
+        """The `w:` META weighing the buffered records (written ahead of them by the writer's
+        flush, whatever calls it); empty when all weigh 1, as in files from before weights."""
+        weights = self.weights
+        if not weights:
+            return b''
+        out = b''
+        if max(weights) > 1:
+            k = _string_bytes('w:%d' % (self.records - len(weights)))
+            v = _string_bytes(','.join(map(str, weights)))
+            out = b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v
+        del weights[:]
+        return out
 
     # -- control --------------------------------------------------------------------------
     def start(self):
