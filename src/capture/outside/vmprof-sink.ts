@@ -29,9 +29,15 @@ interface PendingRecord {
   weight: number;
 }
 
-/** `py:name:firstline:file`, ':' in the name replaced as the readers expect. */
+/**
+ * `py:name:firstline:file`, ':' in the name replaced as the readers expect. The name is the code
+ * object's `co_name`, never 3.11's `co_qualname`: vmprof-python's C sampler, PyPy's `_vmprof` and
+ * our in-process agent all write `co_name`, and CPython before 3.11 has nothing else, so the same
+ * program gets the same names on every interpreter and from either sampler (first line and file
+ * still tell two `run` methods apart).
+ */
 function codeRecordName(code: CodeInfo): string {
-  return `py:${code.qualname.replace(/:/g, ';')}:${code.firstLine}:${code.file || '-'}`;
+  return `py:${code.name.replace(/:/g, ';')}:${code.firstLine}:${code.file || '-'}`;
 }
 
 export class VmprofFileSink implements SampleSink {
