@@ -23,14 +23,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { testData } from '../helpers.js';
-import { decode, sum, weightsOf, type Decoded } from './vmprof-decode.js';
+import { decode, sum, unweighted, weightsOf, type Decoded } from './vmprof-decode.js';
 import { loadProfile } from '../../src/formats/load.js';
 import { profileFacts } from '../../src/report/info.js';
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
-import { MARKER_META, MARKER_STACKTRACE, readMeta, walkRecords } from '../../src/formats/vmprof/records.js';
 import { readVmprof } from '../../src/formats/vmprof/index.js';
 import { collapsedStacks } from '../../src/formats/collapsed.js';
-import { concatBytes } from '../../src/formats/bytes.js';
 
 const file = (name: string) => testData(`formats/vmprof/${name}`);
 const decoded = (name: string) => decode(new Uint8Array(readFileSync(file(name))));
@@ -141,17 +139,8 @@ test('an outside recording written the old way (a look as n identical records, n
   // what the outside sampler wrote before weights, made from today's file: each stack record
   // repeated by its weight, the w: keys dropped
   const bytes = new Uint8Array(readFileSync(file('outside-sleeper-wall.prof')));
-  const walk = walkRecords(bytes);
-  assert.ok(walk);
   const weights = weightsOf(decode(bytes));
-  const parts: Uint8Array[] = [bytes.subarray(0, walk.records[0].start)];
-  let n = 0;
-  for (const r of walk.records) {
-    const record = bytes.subarray(r.start, r.end);
-    if (r.marker === MARKER_STACKTRACE) for (let i = weights[n++]; i > 0; i--) parts.push(record);
-    else if (r.marker !== MARKER_META || !readMeta(bytes, r.start)[0].startsWith('w:')) parts.push(record);
-  }
-  const old = readVmprof(concatBytes(parts));
+  const old = readVmprof(unweighted(bytes));
   const today = readVmprof(bytes);
   const byStack = (p: typeof old) => Object.fromEntries(collapsedStacks(p).map((s) => [s.stack, s.weight]));
   assert.equal(profileFacts(old).samples, sum(weights), 'one record per period');
