@@ -996,6 +996,7 @@ class PyPyVMProf:
         self.wall = wall
         self.memory = memory
         self.jitlog_fd = None
+        self.threads_started = False
         if jitlog_path:
             import _jitlog
             self._jitlog = _jitlog
@@ -1012,6 +1013,25 @@ class PyPyVMProf:
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
         self._vmprof.enable(self.fd, self.period, int(self.memory), int(self.lines), int(self.native), int(self.wall))
         _running.append(self)
+        if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
+            self._watch_first_thread()
+
+    def _watch_first_thread(self):
+        """Notes (once, then steps aside) that the program started a thread: in wall-clock mode
+        this _vmprof samples only the thread that enabled it, which the summary then says."""
+        name = '_start_joinable_thread' if hasattr(threading, '_start_joinable_thread') else '_start_new_thread'
+        original = getattr(threading, name, None)
+        if original is None:
+            return
+        profiler = self
+
+        def start_thread(*args, **kwargs):
+            if getattr(threading, name, None) is start_thread:
+                setattr(threading, name, original)
+            profiler.threads_started = True
+            return original(*args, **kwargs)
+
+        setattr(threading, name, start_thread)
 
     def give_way(self, reason):
         # _vmprof's C handler and timer cannot share SIGPROF: the profile ends here
@@ -1044,11 +1064,16 @@ class PyPyVMProf:
                     except Exception:
                         pass  # unnamed native frames are still a valid profile
                     metas = {'sampling_stopped': note}
-                    if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
-                        # real-time mode samples registered threads; this _vmprof registers only
-                        # the thread that enabled it, and offers no way to add the others
-                        metas['sampling_note'] = ("--wall: this PyPy's _vmprof samples only the main thread in "
-                                                  "wall-clock mode (it cannot register other threads)")
+                    if self.threads_started:
+                        # Real-time mode (SIGALRM) samples the threads on _vmprof's list, and only
+                        # the enabling thread is put there: vmprof-python's insert_real_time_thread()
+                        # is missing from PyPy's _vmprof, libpypy exports no way in, and forwarding
+                        # SIGALRM from Python is GIL-bound, interrupts the threads' waits, and lands in
+                        # samples PyPy writes with thread id 0 (threads not told apart). See README.
+                        metas['sampling_note'] = (
+                            "--wall on PyPy: _vmprof sampled only the main thread, not the threads the "
+                            "program started (PyPy's _vmprof cannot add threads to its wall-clock "
+                            "sampling); for every thread: --wall --engine sampler (no JIT frames)")
                     for key, value in metas.items():
                         if value:
                             k, v = _string_bytes(key), _string_bytes(value)
