@@ -29,12 +29,14 @@ export interface MarkerItem extends MarkerInput {
 
 /**
  * Where markers go on the stack chart's axis. Markers are wall-clock ms over the
- * run; samples normally are too, but a VMProf file without real-time timestamps
- * only has evenly spaced sample times (index x period) that cover the run in a
- * different span. Then the phases are placed proportionally on the samples'
+ * run; samples normally are too (recorded, or spread over the recorded duration:
+ * meta.sampleTimes), but a file with neither sample times nor a duration only has
+ * evenly spaced sample times (index x period) that cover the run in a different span. Then the phases are placed proportionally on the samples'
  * span (both stretch over the same run), and `proportional` says so.
  */
 export function markerAxis(profile: Profile, runMs: number): { offset: number; scale: number; proportional: boolean } {
+  // samples at recorded times, or spread over the recorded duration, are on the markers' clock already
+  if ((profile.meta.sampleTimes ?? 'recorded') !== 'order') return { offset: 0, scale: 1, proportional: false };
   let first = Infinity;
   let last = -Infinity;
   for (const t of profile.threads) {

@@ -349,4 +349,5 @@ function applyTimeMarks(profile: Profile, weighted: boolean): void {
       }
     }
   }
+  meta.sampleTimes = 'recorded';
 }
