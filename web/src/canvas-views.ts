@@ -3,6 +3,7 @@
  * (one FlameCanvas, the memory and phases tracks above it).
  */
 import type { Profile } from '../../src/model/profile.js';
+import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { profileDuration } from '../../src/model/profile.js';
 import { idleStacks } from '../../src/model/analysis.js';
 import { h } from './dom.js';
@@ -179,7 +180,8 @@ export class StackChartView implements View {
     // GC and JIT phases (PyPy log markers) of the threads shown, on the same time axis.
     const axis = markerAxis(vm.base, runMs);
     const items = this.markerItems.get([vm.base, threads.join(',')], () => collectMarkers(vm.base, threads, axis));
-    area.markers.setMarkers(items, runMs, axis.proportional);
+    const logTiming = (vm.base.attachments.pypylogTiming as PypyLogTiming | undefined)?.source ?? null;
+    area.markers.setMarkers(items, runMs, axis.proportional, logTiming);
     area.markers.setViewport(canvas.x0, canvas.x1);
     canvas.resize();
   }
