@@ -9,6 +9,16 @@ import { join } from 'node:path';
 import { loadWithSideFiles } from '../../src/formats/sidefiles.js';
 import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { profileDuration, type Profile } from '../../src/model/profile.js';
+import { callTreeTopDown, functionTable, stackWeights } from '../../src/model/analysis.js';
+import {
+  callTreeTimeSplit,
+  functionTimeSplit,
+  stackTimeSplit,
+  TIME_CLASS_COUNT,
+  TIME_CLASSES,
+  totalTimeSplit,
+  type TimeClass,
+} from '../../src/model/time-split.js';
 import { testData } from '../helpers.js';
 import { removeDir, runPyrometer, scratchDir } from './run.js';
 
@@ -46,10 +56,12 @@ function markersNamed(p: Profile, name: string): { start: number; end: number }[
 describe('PyPy recordings with --jitlog --pypylog', () => {
   let dir = '';
   let gcRun: Recorded;
+  let jitRun: Recorded;
 
   before(async () => {
     dir = scratchDir();
     gcRun = await recordPyPy(dir, 'gc_collect');
+    jitRun = await recordPyPy(dir, 'jit_loop');
   });
 
   after(() => removeDir(dir));
@@ -74,5 +86,46 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     // and its steps are there too, inside the call
     const steps = markersNamed(p, 'gc-collect-step').filter((s) => s.end >= collect - 0.05 * run && s.start <= collected + 0.05 * run);
     assert.ok(steps.length > 0, 'major collection steps during gc.collect()');
+  });
+
+  /** Checks that per function and per call-tree node the split sums to the total time; returns the profile's totals per class. */
+  function assertSplitSums(p: Profile, label: string): Record<TimeClass, number> {
+    const split = stackTimeSplit(p);
+    const weights = stackWeights(p);
+    const table = functionTable(p, weights);
+    const perFunc = functionTimeSplit(p, split);
+    let checked = 0;
+    for (let f = 0; f < p.funcs.length; f++) {
+      if (table.total[f] === 0) continue;
+      let sum = 0;
+      for (let c = 0; c < TIME_CLASS_COUNT; c++) sum += perFunc[f * TIME_CLASS_COUNT + c];
+      assert.ok(Math.abs(sum - table.total[f]) <= 1e-9 * table.total[f], `${label} ${p.strings[p.funcs.name[f]]}: split ${sum}, total ${table.total[f]}`);
+      checked++;
+    }
+    assert.ok(checked > 1, `${label}: functions with time`);
+    const tree = callTreeTopDown(p, weights);
+    const perNode = callTreeTimeSplit(tree, split);
+    for (let n = 0; n < tree.length; n++) {
+      let sum = 0;
+      for (let c = 0; c < TIME_CLASS_COUNT; c++) sum += perNode[n * TIME_CLASS_COUNT + c];
+      assert.ok(Math.abs(sum - tree.total[n]) <= 1e-9 * tree.total[n], `${label} node ${n}: split ${sum}, total ${tree.total[n]}`);
+    }
+    const totals = totalTimeSplit(split);
+    return Object.fromEntries(TIME_CLASSES.map((c, i) => [c, totals[i]])) as Record<TimeClass, number>;
+  }
+
+  test('JIT-heavy loop: its time splits into JIT code, interpreted, GC and compiling, summing to each function\'s time', () => {
+    const totals = assertSplitSums(jitRun.profile, 'jit_loop');
+    assert.ok(totals.jit > 0, `time in JIT code: ${JSON.stringify(totals)}`);
+    // the log's tracing/optimizing/backend sections overlap the samples of the run
+    assert.ok(totals.compiling > 0, `time compiling: ${JSON.stringify(totals)}`);
+    const mix = jitRun.profile.strings.indexOf('mix');
+    assert.ok(mix >= 0, 'the hot function was sampled');
+  });
+
+  test('GC-heavy allocation: minor and major collections (from the log) in the split, summing to each function\'s time', () => {
+    const totals = assertSplitSums(gcRun.profile, 'gc_collect');
+    assert.ok(totals['gc-minor'] > 0, `minor collections: ${JSON.stringify(totals)}`);
+    assert.ok(totals['gc-major'] > 0, `major collections: ${JSON.stringify(totals)}`);
   });
 });

@@ -1,4 +1,6 @@
-# JIT-heavy: a numeric loop the JIT compiles early and then runs as machine code.
+# JIT-heavy: a traced loop calling a numeric function many times, so the function runs as
+# machine code entered from the trace (PyPy's _vmprof shows such a frame as JIT code; a few
+# long calls entered from the interpreter show as interpreted frames).
 def mix(n):
     acc = 0
     for i in range(n):
@@ -6,7 +8,11 @@ def mix(n):
     return acc
 
 
-total = 0
-for round in range(60):
-    total += mix(1000000)
-print(total)
+def main(rounds, n):
+    total = 0
+    for _ in range(rounds):
+        total += mix(n)
+    return total
+
+
+print(main(6000, 20000))
