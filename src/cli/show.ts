@@ -14,6 +14,7 @@ import { renderFlat } from '../report/flat.js';
 import { renderTree } from '../report/tree.js';
 import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
+import { renderPypy } from '../report/pypy.js';
 
 interface ShowOptions {
   top?: number;
@@ -23,6 +24,7 @@ interface ShowOptions {
   minPercent: number;
   depth?: number;
   lines?: boolean;
+  pypy?: boolean;
   thread?: string[];
   hideIdle?: boolean;
   json?: boolean;
@@ -56,6 +58,7 @@ Examples:
   $ pyrometer show out.prof --tree --inverted --depth 4
                                                  who calls the hottest functions
   $ pyrometer show out.prof --lines              hottest lines (profile recorded with --lines)
+  $ pyrometer show out.prof --pypy               per function: JIT code, interpreted, GC, JIT compiling, native
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
@@ -74,6 +77,10 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--min-percent <p>', 'in the tree, hide calls below this share of the total', percentage('--min-percent'), 1)
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
+    .option(
+      '--pypy',
+      'where each function\'s time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)',
+    )
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));
   addSelectionOptions(command)
@@ -109,6 +116,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       const rows = terminalRows(process.stdout);
       const sections: string[] = [];
       if (wantTree) sections.push(renderTree(profile, treeOptions, style));
+      if (opts.pypy) sections.push(renderPypy(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 20 }, style));
       if (opts.lines) {
         sections.push(renderLines(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 5, readSource: sourceReader() }, style));
       }

@@ -21,6 +21,7 @@ import {
 } from '../../src/model/time-split.js';
 import { testData } from '../helpers.js';
 import { removeDir, runPyrometer, scratchDir } from './run.js';
+import { runCli, stopCli } from '../cli/run.js';
 
 interface Recorded {
   profile: Profile;
@@ -64,7 +65,10 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     jitRun = await recordPyPy(dir, 'jit_loop');
   });
 
-  after(() => removeDir(dir));
+  after(() => {
+    stopCli();
+    removeDir(dir);
+  });
 
   test('gc.collect() at a known moment: a major collection is drawn there, within 5% of the run', () => {
     const p = gcRun.profile;
@@ -127,5 +131,32 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     const totals = assertSplitSums(gcRun.profile, 'gc_collect');
     assert.ok(totals['gc-minor'] > 0, `minor collections: ${JSON.stringify(totals)}`);
     assert.ok(totals['gc-major'] > 0, `major collections: ${JSON.stringify(totals)}`);
+  });
+
+  test('show --json and show --pypy carry the same split: per function and per tree node it sums to the total', async () => {
+    const path = join(dir, 'gc_collect.prof');
+    const json = JSON.parse((await runCli(['show', path, '--json', '--tree', '--min-percent', '0', '--top', '1000'])).stdout);
+    assert.equal(json.timeSplit.labels.jit, 'JIT code');
+    assert.equal(json.timeSplit.labels.compiling, 'JIT compiling');
+    assert.match(json.timeSplit.phases, /real times/);
+    const sum = (split: Record<string, number>) => Object.values(split).reduce((a, b) => a + b, 0);
+    for (const f of json.functions) assert.ok(Math.abs(sum(f.split) - f.total) <= 1e-9 * f.total, `${f.name}: ${JSON.stringify(f.split)} vs ${f.total}`);
+    for (const n of json.tree.nodes) assert.ok(Math.abs(sum(n.split) - n.total) <= 1e-9 * n.total, `node ${n.name}`);
+    assert.ok(json.timeSplit.totals['gc-major'] > 0);
+
+    const text = (await runCli(['show', path, '--pypy'])).stdout;
+    assert.match(text, /PyPy log phases at their real times/);
+    const header = text.split('\n').find((l) => l.startsWith('total'))!;
+    assert.ok(header, text);
+    assert.match(header, /JIT code/);
+    assert.match(header, /GC major/);
+    // each row's class columns (shares of the function's total) add up to 100%
+    const rows = text.split('\n').filter((l) => /^\s*[\d.]+%\s/.test(l));
+    assert.ok(rows.length >= 2, text);
+    for (const row of rows) {
+      const shares = [...row.matchAll(/([\d.]+)%/g)].map((m) => Number(m[1])).slice(1);
+      const total = shares.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - 100) <= 0.1 * shares.length, `${row}: ${total}`);
+    }
   });
 });
