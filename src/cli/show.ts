@@ -15,6 +15,7 @@ import { renderTree } from '../report/tree.js';
 import { renderTreeHtml } from '../report/tree-html.js';
 import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
+import { renderPypy } from '../report/pypy.js';
 
 interface ShowOptions {
   top?: number;
@@ -24,6 +25,7 @@ interface ShowOptions {
   minPercent: number;
   depth?: number;
   lines?: boolean;
+  pypy?: boolean;
   thread?: string[];
   hideIdle?: boolean;
   json?: boolean;
@@ -60,6 +62,7 @@ Examples:
   $ pyrometer show out.prof --tree --inverted --depth 4
                                                  who calls the hottest functions
   $ pyrometer show out.prof --lines              hottest lines (profile recorded with --lines)
+  $ pyrometer show out.prof --pypy               per function: JIT code, interpreted, GC, JIT compiling, native
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
@@ -84,6 +87,10 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--indent <n>', 'in the tree, columns per level, 1 to 8 (default 3; vmprofshow: 0 is the default)', integerIn('--indent', 0, 8))
     .option('--html', 'print the tree as an HTML page of folding sections (implies --tree; vmprofshow tree --html)')
     .option('--filter <text>', 'with --lines: only functions whose name or file contains the text (implies --lines)')
+    .option(
+      '--pypy',
+      "where each function's time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)",
+    )
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000));
   addSelectionOptions(command)
@@ -136,6 +143,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       const rows = terminalRows(process.stdout);
       const sections: string[] = [];
       if (wantTree) sections.push(renderTree(profile, treeOptions, style));
+      if (opts.pypy) sections.push(renderPypy(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 20 }, style));
       if (opts.lines) {
         sections.push(
           renderLines(
