@@ -35,6 +35,7 @@ interface ShowOptions {
   indent?: number;
   html?: boolean;
   filter?: string;
+  traces?: boolean;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -69,6 +70,8 @@ Examples:
   $ pyrometer show out.prof tree --html > tree.html  the tree as a page of folding sections
   $ pyrometer show out.prof tree --indent 4       4 columns per tree level
   $ pyrometer show out.prof lines --filter parse  line costs of functions whose name or file has "parse"
+  $ pyrometer show out.prof --traces             PyPy: JIT traces (out.prof.jit beside it) by time in them
+  $ pyrometer show out.prof.jit                  the traces of a JIT log alone, by entry count
 `;
 
 export const registerShow: RegisterCommand = (program: Command) => {
@@ -92,7 +95,8 @@ export const registerShow: RegisterCommand = (program: Command) => {
       "where each function's time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)",
     )
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
-    .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000));
+    .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000))
+    .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code');
   addSelectionOptions(command)
     .option('--json', 'print a machine-readable summary instead (with the tree and lines when --tree / --lines are given)')
     .option('-f, --format <name>', 'read the file as this format instead of detecting it')
@@ -112,6 +116,21 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (opts.indent === 0) opts.indent = undefined;
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
       const profile = await loadForCli(file, { format: opts.format });
+      // A JIT log read alone has traces and no samples: its traces are what there is to show.
+      if (profile.meta.format === 'jitlog' && !opts.tree && !opts.inverted && !opts.lines) opts.traces = true;
+      if (opts.traces) {
+        const { renderTraces, tracesJson, NO_JITLOG } = await import('../report/traces.js');
+        if (opts.json) {
+          const json = tracesJson(profile, { top: opts.top ?? 20 });
+          if (json === null) throw usageError(NO_JITLOG);
+          process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+        } else {
+          const rows = terminalRows(process.stdout);
+          const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 8)) : 20);
+          process.stdout.write(renderTraces(profile, { top }, terminalStyle(process.stdout)));
+        }
+        return;
+      }
       const threads = resolveThreads(profile, opts.thread);
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = {
