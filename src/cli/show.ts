@@ -14,6 +14,8 @@ import { renderFlat } from '../report/flat.js';
 import { renderTree } from '../report/tree.js';
 import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
+import type { Profile } from '../model/profile.js';
+import { allocationMeasures, allocationProfile, weighByAllocation, type AllocationMeasure } from '../model/allocations.js';
 
 interface ShowOptions {
   top?: number;
@@ -29,6 +31,7 @@ interface ShowOptions {
   format?: string;
   prune_percent?: number;
   prune_level?: number;
+  alloc?: string | boolean;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -48,6 +51,21 @@ function sourceReader(): (file: string) => string[] | null {
   };
 }
 
+/** The allocation samples of a recording, weighted by objects or bytes (the measure it has when none is named). */
+function allocationView(profile: Profile, file: string, measure: string | undefined): Profile {
+  const alloc = allocationProfile(profile);
+  if (!alloc) throw usageError(`${file} has no allocation samples: record with --alloc (they are in OUT.alloc beside the profile)`);
+  const measures = allocationMeasures(alloc);
+  if (measure !== undefined && measure !== 'objects' && measure !== 'bytes')
+    throw usageError(`--alloc takes "objects" or "bytes", not "${measure}"`);
+  const chosen = (measure as AllocationMeasure | undefined) ?? measures[0] ?? 'objects';
+  if (!measures.includes(chosen))
+    throw usageError(
+      `${file}: this recording's allocation samples have no ${chosen} (${alloc.meta.extra.source ?? 'its source'} counts ${measures.join(' and ') || 'nothing'})`,
+    );
+  return weighByAllocation(alloc, chosen);
+}
+
 const EXAMPLES = `
 Examples:
   $ pyrometer show out.prof                      the 20 functions with the most self time
@@ -58,6 +76,8 @@ Examples:
   $ pyrometer show out.prof --lines              hottest lines (profile recorded with --lines)
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
+  $ pyrometer show out.prof --alloc              functions that allocated most (recorded with --alloc)
+  $ pyrometer show out.prof --alloc bytes --tree
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
 `;
 
@@ -74,6 +94,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--min-percent <p>', 'in the tree, hide calls below this share of the total', percentage('--min-percent'), 1)
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
+    .option('--alloc [measure]', 'where the program allocated (a recording made with --alloc): by "objects" (default) or "bytes"')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));
   addSelectionOptions(command)
@@ -89,7 +110,8 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (opts.prune_percent !== undefined) opts.minPercent = opts.prune_percent;
       if (opts.prune_level !== undefined) opts.depth = opts.prune_level;
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
-      const profile = await loadForCli(file, { format: opts.format });
+      let profile = await loadForCli(file, { format: opts.format });
+      if (opts.alloc !== undefined) profile = allocationView(profile, file, typeof opts.alloc === 'string' ? opts.alloc : undefined);
       const threads = resolveThreads(profile, opts.thread);
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = { threads, hideIdle: opts.hideIdle, inverted: opts.inverted, minPercent: opts.minPercent, depth: opts.depth };

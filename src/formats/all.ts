@@ -24,6 +24,7 @@ import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
 import { lcovFormat } from './lcov.js';
+import { allocFormat } from './alloc.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -44,6 +45,7 @@ registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
 registerFormat(pyinstrumentFormat);
 registerFormat(scaleneFormat);
+registerFormat(allocFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 
