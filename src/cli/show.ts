@@ -14,6 +14,7 @@ import { renderFlat } from '../report/flat.js';
 import { renderTree } from '../report/tree.js';
 import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
+import { renderMemory } from '../report/memory.js';
 import type { Profile } from '../model/profile.js';
 import { allocationMeasures, allocationProfile, weighByAllocation, type AllocationMeasure } from '../model/allocations.js';
 
@@ -32,6 +33,7 @@ interface ShowOptions {
   prune_percent?: number;
   prune_level?: number;
   alloc?: string | boolean;
+  memory?: boolean;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -78,6 +80,7 @@ Examples:
   $ pyrometer show out.prof --json | jq '.functions[0]'
   $ pyrometer show out.prof --alloc              functions that allocated most (recorded with --alloc)
   $ pyrometer show out.prof --alloc bytes --tree
+  $ pyrometer show out.prof --memory             lines and functions that grew memory (recorded with --mem --lines)
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
 `;
 
@@ -95,6 +98,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--depth <n>', 'in the tree, show at most this many levels', positiveInteger('--depth'))
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
     .option('--alloc [measure]', 'where the program allocated (a recording made with --alloc): by "objects" (default) or "bytes"')
+    .option('--memory', 'where memory (RSS) grew and shrank, by function and by line (a recording made with --mem)')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));
   addSelectionOptions(command)
@@ -134,6 +138,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (opts.lines) {
         sections.push(renderLines(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 5, readSource: sourceReader() }, style));
       }
+      if (opts.memory) sections.push(renderMemory(profile, { threads, top: opts.top, readSource: sourceReader() }, style));
       if (sections.length === 0) {
         // Default length: 20, or what fits above the prompt on a short terminal.
         const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 6)) : 20);
