@@ -93,7 +93,7 @@ function matrix(py: Interpreter): void {
     });
 
     test('a thread seen before threading registered it still gets its threading name', async () => {
-      const run = await runPyrometer(['record', '--wall', '--rate', '200', '-o', 'n.prof', '--', py.path, program('late_name.py')]);
+      const run = await runPyrometer(['record', '--rate', '200', '-o', 'n.prof', '--', py.path, program('late_name.py')]);
       try {
         assert.equal(run.code, 0, run.stderr);
         assert.equal(run.stdout, 'done\n');
@@ -106,7 +106,9 @@ function matrix(py: Interpreter): void {
 
     test('CPU mode: work ≥ 95%, waiting threads (nearly) absent, asyncio work visible, 80/20 split within 5 points', async () => {
       const run = await runPyrometer(['record', '-o', 'c.prof', '--', py.path, program('mixed.py'), '1.5']);
-      const split = await runPyrometer(['record', '-o', 's.prof', '--', py.path, dataPath('split.py'), '40', '60000']);
+      // ~2 s of CPU: on a loaded machine looks come at irregular times and the share is a binomial
+      // estimate; ~1,500 samples put 5 points beyond 3 standard errors (1 s read 74.9% once in CI)
+      const split = await runPyrometer(['record', '-o', 's.prof', '--', py.path, dataPath('split.py'), '80', '60000']);
       try {
         assert.equal(run.code, 0, run.stderr);
         const profile = await readProfile(join(run.dir, 'c.prof'));
@@ -129,7 +131,7 @@ function matrix(py: Interpreter): void {
           assert.ok(n <= 0.02 * everything, `${name} has ${n} of ${everything} CPU samples`);
         }
         assert.equal(split.code, 0, split.stderr);
-        assert.equal(split.stdout.trim(), '71999040');
+        assert.equal(split.stdout.trim(), '143998080');
         const self = selfByName(await readProfile(join(split.dir, 's.prof')));
         const f = self.get('f') ?? 0;
         const g = self.get('g') ?? 0;

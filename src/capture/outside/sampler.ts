@@ -46,9 +46,9 @@ interface ThreadState {
   /** The name came from `threading` (a kernel name is provisional: a new thread registers in
    *  threading._active only after its first Python frames run). */
   named: boolean;
-  /** When the provisional name was announced (name lookups are retried for a while after). */
-  announcedAt: number;
+  /** When to look for the `threading` name again, and the current (doubling) delay. */
   nameRetryAt: number;
+  nameDelayMs: number;
 }
 
 interface ProcessState {
@@ -67,10 +67,11 @@ interface ProcessState {
 }
 
 const CHILD_SCAN_MS = 20;
-/** A thread first seen before `threading` registered it is asked for its name again every
- *  NAME_RETRY_MS for NAME_RETRY_WINDOW_MS (threads started with _thread never get one). */
-const NAME_RETRY_MS = 20;
-const NAME_RETRY_WINDOW_MS = 2000;
+/** A thread first seen before `threading` registered it is asked for its name again, after
+ *  20 ms, then twice as long each time up to every 250 ms (threads started with _thread never
+ *  get one; a lookup is a few reads of threading._active). */
+const NAME_RETRY_MIN_MS = 20;
+const NAME_RETRY_MAX_MS = 250;
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -278,12 +279,19 @@ export class OutsideSampler {
         const kernel = new KernelThread(p.pid, t.tid);
         // on the first look at a process its threads' CPU so far was before we watched; a thread
         // that appears later was born since the last look: all its CPU is new
-        st = { kernel, lastCpuNs: 0, credit: 0, announced: false, named: false, announcedAt: 0, nameRetryAt: 0 };
+        st = { kernel, lastCpuNs: 0, credit: 0, announced: false, named: false, nameRetryAt: 0, nameDelayMs: 0 };
         p.threads.set(t.tid, st);
         if (!p.looked) {
           st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
           continue;
         }
+      }
+      if (st.announced && !st.named && now >= st.nameRetryAt) {
+        // asked on looks that take no sample too: a deep or busy thread's stack reads may fail for a while
+        const name = this.threadName(p, st, t.tid, t.threadId, false);
+        if (st.named) o.sink.thread({ pid: p.pid, tid: t.tid, name });
+        st.nameDelayMs = Math.min(2 * st.nameDelayMs, NAME_RETRY_MAX_MS);
+        st.nameRetryAt = now + st.nameDelayMs;
       }
       const facts = st.kernel.facts();
       if (!facts) continue;
@@ -314,12 +322,11 @@ export class OutsideSampler {
       }
       this.totals.stackReads++;
       if (frames.length === 0) continue; // no Python code on this thread right now
-      if (!st.announced || (!st.named && now >= st.nameRetryAt && now - st.announcedAt < NAME_RETRY_WINDOW_MS)) {
-        const name = this.threadName(p, st, t.tid, t.threadId, !st.announced);
-        if (!st.announced || st.named) o.sink.thread({ pid: p.pid, tid: t.tid, name });
-        if (!st.announced) st.announcedAt = now;
+      if (!st.announced) {
+        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, st, t.tid, t.threadId, true) });
         st.announced = true;
-        st.nameRetryAt = now + NAME_RETRY_MS;
+        st.nameDelayMs = NAME_RETRY_MIN_MS;
+        st.nameRetryAt = now + st.nameDelayMs;
       }
       if (o.memory && rss < 0) rss = rssKb(p.pid);
       o.sink.sample({ pid: p.pid, tid: t.tid, frames, count, idle, rssKb: rss < 0 ? 0 : rss, timeMs: now - this.startPerf });
