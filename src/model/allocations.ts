@@ -67,8 +67,16 @@ export interface AllocatedType {
   bytes: number;
 }
 
-/** Allocations by the sampled object's type, largest `measure` first (samples of unknown type under ''). */
-export function allocationsByType(profile: Profile, measure: AllocationMeasure, threads?: number[]): AllocatedType[] {
+/**
+ * Allocations by the sampled object's type, largest `measure` first (samples of unknown type
+ * under ''), over the chosen threads (all when none) and time range [start, end) in ms.
+ */
+export function allocationsByType(
+  profile: Profile,
+  measure: AllocationMeasure,
+  threads?: number[],
+  range?: [number, number],
+): AllocatedType[] {
   const a = allocationColumns(profile);
   if (!a) return [];
   const byType = new Map<StringIndex, AllocatedType>();
@@ -76,7 +84,9 @@ export function allocationsByType(profile: Profile, measure: AllocationMeasure, 
   for (const t of chosen) {
     const types = a.type[t];
     if (!types) continue;
+    const time = profile.threads[t].samples.time;
     for (let i = 0; i < types.length; i++) {
+      if (range && (time[i] < range[0] || time[i] >= range[1])) continue;
       let row = byType.get(types[i]);
       if (!row) byType.set(types[i], (row = { name: types[i] < 0 ? '' : profile.strings[types[i]], objects: 0, bytes: 0 }));
       row.objects += a.objects[t][i];

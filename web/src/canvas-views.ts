@@ -41,7 +41,7 @@ export class CanvasArea {
     this.panel.append(this.markersPanel, this.memoryPanel, this.flameHost);
     this.flameHost.append(this.threadLabel, this.empty);
     this.canvas = new FlameCanvas(this.flameHost, callbacks);
-    this.memory = new MemoryTrack(this.memoryPanel);
+    this.memory = new MemoryTrack(this.memoryPanel, callbacks.onRangeSelect);
     this.markers = new MarkerTrack(this.markersPanel, onMarkerHover);
   }
 
@@ -164,6 +164,7 @@ export class StackChartView implements View {
     area.threadLabel.hidden = vm.base.threads.length < 2 || threads.length > 1;
     area.threadLabel.textContent = `Timeline of ${threadLabel(vm.base, threads[0] ?? 0)}`;
     area.memory.setSeries(memorySeries(vm.profile, state.threads));
+    area.memory.setRange(state.range);
     area.memory.setViewport(canvas.x0, canvas.x1);
     // GC and JIT phases (PyPy log markers) of the threads shown, on the same time axis.
     const runMs = profileDuration(vm.base);

@@ -90,6 +90,15 @@ class _Writer:
         self.file.close()
 
 
+def _caller(getframe):
+    """The frame that was running when the hook was called, or None when none was (the hook
+    can be called with no Python frame at all: at start-up, at exit, from C)."""
+    try:
+        return getframe(2)
+    except ValueError:
+        return None
+
+
 def _cpython_sampler(writer):
     threshold = gc.get_threshold()[0] or 700
     half = threshold // 2
@@ -135,8 +144,11 @@ def _cpython_sampler(writer):
                     size = getsizeof(newest)
                 except Exception:
                     size = 0
-        with writer.lock:
-            writer.sample(getframe(1), count, count * size, type_name)
+        try:
+            with writer.lock:
+                writer.sample(_caller(getframe), count, count * size, type_name)
+        except Exception:
+            pass  # an allocation sample lost, never the program's run
 
     gc.callbacks.append(on_gc)
     writer.meta('source', 'gc.callbacks')
@@ -166,8 +178,12 @@ def _pypy_sampler(writer):
     getframe = sys._getframe
 
     def on_minor(stats):
-        with writer.lock:
-            writer.sample(getframe(1), 0, stats.count * nursery, '')
+        # PyPy raises a hook's exception in the program: nothing of ours may escape
+        try:
+            with writer.lock:
+                writer.sample(_caller(getframe), 0, stats.count * nursery, '')
+        except Exception:
+            pass
 
     previous = gc.hooks.on_gc_minor
     gc.hooks.on_gc_minor = on_minor
