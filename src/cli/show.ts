@@ -16,6 +16,9 @@ import { renderTreeHtml } from '../report/tree-html.js';
 import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
 import { renderPypy } from '../report/pypy.js';
+import { renderMemory } from '../report/memory.js';
+import type { Profile } from '../model/profile.js';
+import { allocationMeasures, allocationProfile, weighByAllocation, type AllocationMeasure } from '../model/allocations.js';
 
 interface ShowOptions {
   top?: number;
@@ -36,6 +39,8 @@ interface ShowOptions {
   html?: boolean;
   filter?: string;
   traces?: boolean;
+  alloc?: string | boolean;
+  memory?: boolean;
 }
 
 /** Source files for --lines, read once each; unreadable or huge files give null (the line then has no text). */
@@ -55,6 +60,21 @@ function sourceReader(): (file: string) => string[] | null {
   };
 }
 
+/** The allocation samples of a recording, weighted by objects or bytes (the measure it has when none is named). */
+function allocationView(profile: Profile, file: string, measure: string | undefined): Profile {
+  const alloc = allocationProfile(profile);
+  if (!alloc) throw usageError(`${file} has no allocation samples: record with --alloc (they are in OUT.alloc beside the profile)`);
+  const measures = allocationMeasures(alloc);
+  if (measure !== undefined && measure !== 'objects' && measure !== 'bytes')
+    throw usageError(`--alloc takes "objects" or "bytes", not "${measure}"`);
+  const chosen = (measure as AllocationMeasure | undefined) ?? measures[0] ?? 'objects';
+  if (!measures.includes(chosen))
+    throw usageError(
+      `${file}: this recording's allocation samples have no ${chosen} (${alloc.meta.extra.source ?? 'its source'} counts ${measures.join(' and ') || 'nothing'})`,
+    );
+  return weighByAllocation(alloc, chosen);
+}
+
 const EXAMPLES = `
 Examples:
   $ pyrometer show out.prof                      the 20 functions with the most self time
@@ -66,6 +86,9 @@ Examples:
   $ pyrometer show out.prof --pypy               per function: JIT code, interpreted, GC, JIT compiling, native
   $ pyrometer show out.prof --thread MainThread --hide-idle
   $ pyrometer show out.prof --json | jq '.functions[0]'
+  $ pyrometer show out.prof --alloc              functions that allocated most (recorded with --alloc)
+  $ pyrometer show out.prof --alloc bytes --tree
+  $ pyrometer show out.prof --memory             lines and functions that grew memory (recorded with --mem --lines)
   $ pyrometer show out.prof tree --prune_percent 5  vmprofshow's spelling works too (tree, flat, lines)
   $ pyrometer show out.prof tree --html > tree.html  the tree as a page of folding sections
   $ pyrometer show out.prof tree --indent 4       4 columns per tree level
@@ -94,6 +117,8 @@ export const registerShow: RegisterCommand = (program: Command) => {
       '--pypy',
       "where each function's time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)",
     )
+    .option('--alloc [measure]', 'where the program allocated (a recording made with --alloc): by "objects" (default) or "bytes"')
+    .option('--memory', 'where memory (RSS) grew and shrank, by function and by line (a recording made with --mem)')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000))
     .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code');
@@ -115,7 +140,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       // vmprofshow takes 0 for its default indentation
       if (opts.indent === 0) opts.indent = undefined;
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
-      const profile = await loadForCli(file, { format: opts.format });
+      let profile = await loadForCli(file, { format: opts.format });
       // A JIT log read alone has traces and no samples: its traces are what there is to show.
       if (profile.meta.format === 'jitlog' && !opts.tree && !opts.inverted && !opts.lines) opts.traces = true;
       if (opts.traces) {
@@ -131,6 +156,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
         }
         return;
       }
+      if (opts.alloc !== undefined) profile = allocationView(profile, file, typeof opts.alloc === 'string' ? opts.alloc : undefined);
       const threads = resolveThreads(profile, opts.thread);
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = {
@@ -172,6 +198,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
           ),
         );
       }
+      if (opts.memory) sections.push(renderMemory(profile, { threads, top: opts.top, readSource: sourceReader() }, style));
       if (sections.length === 0) {
         // Default length: 20, or what fits above the prompt on a short terminal.
         const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 6)) : 20);
