@@ -8,6 +8,8 @@ import type { CanvasArea } from './canvas-views.js';
 import type { Palette } from './colors.js';
 import { FlameView, StackChartView } from './canvas-views.js';
 import { CompareView } from './compare-view.js';
+import { AllocationView } from './alloc-view.js';
+import { MemoryGrowthView } from './memory-view.js';
 import type { ViewState } from './state.js';
 import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
@@ -77,6 +79,8 @@ export const VIEWS: readonly ViewEntry[] = [
     },
     create: (host) => new TracesView(host),
   },
+  { name: 'alloc', label: 'Allocations', create: (host) => new AllocationView(host) },
+  { name: 'memory', label: 'Memory growth', create: (host) => new MemoryGrowthView(host) },
   { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
 ];
 

@@ -320,7 +320,7 @@ export class TracesView implements View {
         ? h(
             'p',
             { class: 'muted asm-note' },
-            'Machine code as bytes (offset from the trace start), not disassembled: an x86-64 disassembler would triple the viewer’s size.',
+            'Machine code as bytes (offset from the trace start), not disassembled: an x86-64 disassembler would make the viewer’s download 3.8 times larger.',
           )
         : null;
     replaceChildren(this.detail, header, note, h('div', { class: `ops${stage === 'asm' ? ' with-asm' : ''}` }, ...rows));

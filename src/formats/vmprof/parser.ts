@@ -394,6 +394,7 @@ export class VmprofParser implements RecordParser {
     meta.startTime = this.startTime;
     meta.endTime = this.endTime;
     meta.weightUnit = 'samples';
+    meta.sampleTimes = this.timedSamples ? 'recorded' : 'order';
     const flags: string[] = [];
     if (this.memory) flags.push('memory');
     if (this.lines) flags.push('lines');
