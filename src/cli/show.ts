@@ -150,15 +150,18 @@ export const registerShow: RegisterCommand = (program: Command) => {
       let profile = await loadForCli(file, { format: opts.format });
       // A JIT log read alone has traces and no samples: its traces are what there is to show.
       if (profile.meta.format === 'jitlog' && !opts.tree && !opts.inverted && !opts.lines) opts.traces = true;
-      if (opts.trace !== undefined && !opts.json) {
-        const { renderTrace, hasTraces, NO_JITLOG } = await import('../report/traces.js');
+      if (opts.trace !== undefined) {
+        const { renderTrace, traceJson, hasTraces, NO_JITLOG } = await import('../report/traces.js');
         if (!hasTraces(profile)) throw usageError(NO_JITLOG);
-        const text = renderTrace(profile, opts.trace, terminalStyle(process.stdout));
+        const json = opts.json ? traceJson(profile, opts.trace) : null;
+        const text = opts.json
+          ? json && JSON.stringify(json, null, 2) + '\n'
+          : renderTrace(profile, opts.trace, terminalStyle(process.stdout));
         if (text === null) throw usageError(`the JIT log has no trace ${opts.trace} (pyrometer show ${file} --traces lists them)`);
         process.stdout.write(text);
         return;
       }
-      if (opts.traces || opts.trace !== undefined) {
+      if (opts.traces) {
         const { renderTraces, tracesJson, NO_JITLOG } = await import('../report/traces.js');
         if (opts.json) {
           const json = tracesJson(profile, { top: opts.top ?? 20 });

@@ -34,6 +34,59 @@ export interface TracesOptions {
   top?: number;
 }
 
+export interface TraceJson {
+  trace: Omit<TraceSummary, 'opCounts'> & { ops: TraceSummary['opCounts'] };
+  /** Every stage the log has, each operation with the source line it came from and, for a guard, its bridge. */
+  stages: Partial<
+    Record<
+      'noopt' | 'opt' | 'asm',
+      {
+        index: number;
+        op: string;
+        result: string;
+        args: string[];
+        descr?: string;
+        file?: string;
+        line?: number;
+        scope?: string;
+        bridge?: number;
+        asm?: { offset: number; hex: string };
+      }[]
+    >
+  >;
+}
+
+/** `show --trace ID --json`: one trace with its operations per stage; null when there is no such trace. */
+export function traceJson(profile: Profile, id: number): TraceJson | null {
+  const log = jitlogOf(profile.attachments);
+  const summary = log ? rows(profile, log).find((t) => t.id === id) : undefined;
+  const trace = log?.traces.find((t) => t.id === id);
+  if (!summary || !trace) return null;
+  const bridgeByDescr = new Map(summary.bridges.map((b) => [b.descrId, b.bridge]));
+  const { opCounts, ...rest } = summary;
+  const stages: TraceJson['stages'] = {};
+  for (const kind of ['noopt', 'opt', 'asm'] as const) {
+    const stage = trace.stages[kind];
+    if (!stage) continue;
+    const sources = opSources(trace, kind);
+    stages[kind] = stage.ops.map((op, index) => {
+      const mp = sources[index];
+      const bridge = op.descrId !== undefined ? bridgeByDescr.get(op.descrId) : undefined;
+      return {
+        index,
+        op: op.name,
+        result: op.result,
+        args: op.args,
+        ...(op.descr !== undefined ? { descr: op.descr } : {}),
+        ...(mp ? { file: mp.file, line: mp.line, scope: mp.scope } : {}),
+        ...(bridge !== undefined ? { bridge } : {}),
+        ...(op.asm ? { asm: { offset: op.asm.offset, hex: op.asm.hex } } : {}),
+      };
+    });
+  }
+  return { trace: { ...rest, ops: opCounts }, stages };
+}
+
 /**
  * One trace's operations (`show --traces --trace ID`): its optimised stage (the recorded one when the
  * log has no other) under the source line each came from, guards with their bridges marked `→ bridge N`.

@@ -108,3 +108,22 @@ test('show FILE --trace ID: one trace operation by operation, under its source l
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /the JIT log has no trace 99 \(pyrometer show .* --traces lists them\)/);
 });
+
+test('show FILE --trace ID --json: every stage, each operation with its source line, guards with their bridges, machine code as hex', async () => {
+  const r = await runCli(['show', join(dir, 'run.prof'), '--trace', '4', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.trace.id, 4);
+  assert.equal(json.trace.samples, 18);
+  assert.deepEqual(json.trace.ops, { noopt: 162, opt: 104, asm: 117 });
+  assert.deepEqual(Object.keys(json.stages), ['noopt', 'opt', 'asm']);
+  assert.equal(json.stages.opt.length, 104);
+  const bridges = json.stages.asm.filter((op: { bridge?: number }) => op.bridge !== undefined);
+  assert.deepEqual(bridges.map((op: { bridge: number }) => op.bridge).sort(), [5, 6, 7]);
+  for (const op of bridges) assert.match(op.op, /^guard_/);
+  const withCode = json.stages.asm.filter((op: { asm?: { hex: string } }) => op.asm && op.asm.hex.length > 0);
+  assert.ok(withCode.length > 80);
+  assert.ok(json.stages.opt.some((op: { line?: number; scope?: string }) => op.line === 527 && op.scope === '_count_elements'));
+  const missing = await runCli(['show', join(dir, 'run.prof'), '--trace', '99', '--json']);
+  assert.equal(missing.code, 2);
+});
