@@ -11,6 +11,16 @@ import { flatRows, type FlatOptions } from './flat.js';
 import { profileFacts, type ProfileFacts } from './info.js';
 import { buildTree, treeLines, type TreeOptions } from './tree.js';
 import { hasLineData, hotLineFunctions } from './lines.js';
+import {
+  callTreeTimeSplit,
+  functionTimeSplit,
+  splitRecord,
+  stackTimeSplit,
+  TIME_CLASS_LABELS,
+  totalTimeSplit,
+  type TimeClass,
+} from '../model/time-split.js';
+import { phaseTimingNote } from './pypy.js';
 
 export interface ShowJson {
   meta: Omit<ProfileFacts, 'threads'>;
@@ -25,8 +35,12 @@ export interface ShowJson {
     total: number;
     selfPercent: number;
     totalPercent: number;
+    /** Where the function's total time went (model/time-split.ts): the non-zero classes, summing to `total`. */
+    split: Partial<Record<TimeClass, number>>;
   }[];
   moreFunctions: number;
+  /** The split of the selected time into JIT code, interpreted, GC, JIT compiling, native, idle, other. */
+  timeSplit: { labels: Record<TimeClass, string>; totals: Partial<Record<TimeClass, number>>; phases: string };
   /** With `lines`: per-line costs of the hottest functions; null when the profile has no line numbers. */
   lines?:
     | { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[]
@@ -34,7 +48,18 @@ export interface ShowJson {
   tree?: {
     inverted: boolean;
     minPercent: number;
-    nodes: { id: number; parent: number; depth: number; name: string; file: string; line: number; self: number; total: number }[];
+    nodes: {
+      id: number;
+      parent: number;
+      depth: number;
+      name: string;
+      file: string;
+      line: number;
+      self: number;
+      total: number;
+      /** Top-down trees: where the node's total went, as for functions. */
+      split?: Partial<Record<TimeClass, number>>;
+    }[];
   };
 }
 
@@ -52,6 +77,8 @@ export function showJson(
   const { rows, more } = flatRows(profile, selected, options);
   const total = selected.total;
   const pct = (x: number) => (total > 0 ? round((100 * x) / total) : 0);
+  const split = stackTimeSplit(profile, { threads: selected.threads, hideIdle: options.hideIdle });
+  const perFunc = functionTimeSplit(profile, split);
   const result: ShowJson = {
     meta,
     totals: { samples: selected.samples, weight: total, weightUnit: profile.meta.weightUnit, durationMs: facts.durationMs },
@@ -71,8 +98,10 @@ export function showJson(
       total: r.total,
       selfPercent: pct(r.self),
       totalPercent: pct(r.total),
+      split: splitRecord(perFunc, r.func),
     })),
     moreFunctions: more,
+    timeSplit: { labels: TIME_CLASS_LABELS, totals: splitRecord(totalTimeSplit(split), 0), phases: phaseTimingNote(profile) },
   };
   if (options.lines) {
     if (!hasLineData(profile)) result.lines = null;
@@ -93,6 +122,7 @@ export function showJson(
   }
   if (options.tree) {
     const tree = buildTree(profile, selected, options.tree.inverted);
+    const perNode = options.tree.inverted ? null : callTreeTimeSplit(tree, split);
     const lines = treeLines(tree, options.tree);
     const idOf = new Map<number, number>();
     const nodes: NonNullable<ShowJson['tree']>['nodes'] = [];
@@ -111,6 +141,7 @@ export function showJson(
         line: profile.funcs.line[f],
         self: tree.self[n],
         total: tree.total[n],
+        ...(perNode ? { split: splitRecord(perNode, n) } : {}),
       });
     }
     result.tree = { inverted: !!options.tree.inverted, minPercent: options.tree.minPercent ?? 1, nodes };

@@ -13,7 +13,8 @@
 import { functionTable, functionsByCost, lineCosts, type LineCost } from '../model/analysis.js';
 import { funcFile, funcName, type Profile } from '../model/profile.js';
 import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
-import { displayWidth, ellipsize, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
+import { displayWidth, ellipsize, formatNumber, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
+import type { ScaleneLine } from '../formats/scalene.js';
 
 export interface LinesOptions extends Selection {
   /** How many functions to break down (default 5). */
@@ -65,8 +66,9 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
   const selected = select(profile, options);
   const out: string[] = [headerLine(profile, selected, style, ['lines'])];
   out.push(...caveatLines(profile, style));
+  const memory = memoryLines(profile, options, style);
   if (selected.total <= 0) {
-    out.push('', emptyMessage(profile, options));
+    out.push('', emptyMessage(profile, options), ...memory);
     return out.join('\n') + '\n';
   }
   if (!hasLineData(profile)) {
@@ -120,5 +122,36 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     }
     if (omitted > 0) out.push(style.dim(`  … ${omitted} cheaper line${omitted === 1 ? '' : 's'} not shown`));
   }
+  out.push(...memory);
   return out.join('\n') + '\n';
+}
+
+/**
+ * Memory cost columns per line, for profiles that measured them (Scalene): the lines that
+ * allocated most, with MB allocated, net growth, peak, allocation count and Python's share.
+ * A line can cost memory and no CPU, so this is its own ranking, not a column of the CPU one.
+ */
+function memoryLines(profile: Profile, options: LinesOptions, style: Style): string[] {
+  const scalene = profile.attachments.scalene as { lines?: ScaleneLine[] } | undefined;
+  const rows = (scalene?.lines ?? []).filter((l) => l.mallocMb > 0 || l.peakMb > 0 || l.growthMb !== 0);
+  if (rows.length === 0) return [];
+  rows.sort((a, b) => b.mallocMb - a.mallocMb || b.peakMb - a.peakMb || a.file.localeCompare(b.file) || a.line - b.line);
+  const shown = rows.slice(0, 2 * Math.max(1, options.top ?? 5));
+  const mb = (n: number) => padStart(formatNumber(n, Math.abs(n) < 10 ? 1 : 0), 9);
+  const out = ['', style.bold('memory per line') + style.dim('  (MB; Scalene measured it, not sampled call paths)')];
+  out.push(
+    style.dim(
+      `  ${padStart('alloc', 9)} ${padStart('growth', 9)} ${padStart('peak', 9)} ${padStart('mallocs', 8)} ${padStart('python', 7)}  line`,
+    ),
+  );
+  for (const l of shown) {
+    const source = options.readSource?.(l.file);
+    const text = source && l.line <= source.length ? `  ${sanitize(source[l.line - 1].trim())}` : '';
+    const row =
+      `  ${mb(l.mallocMb)} ${mb(l.growthMb)} ${mb(l.peakMb)} ${padStart(formatNumber(l.mallocs), 8)} ` +
+      `${padStart(`${Math.round(100 * l.pythonFraction)}%`, 7)}  ${l.func} ${l.file}:${l.line}`;
+    out.push(ellipsize(row + text, style.width, 0));
+  }
+  if (rows.length > shown.length) out.push(style.dim(`  … ${rows.length - shown.length} more lines that allocated`));
+  return out;
 }

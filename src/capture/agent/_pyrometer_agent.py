@@ -1003,9 +1003,11 @@ class PyPyVMProf:
             self.jitlog_fd = _high_fd(os.open(jitlog_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
             _protected_fds.add(self.jitlog_fd)
         self.stopped = False
+        self.clock_start = None
 
     def start(self):
         self.start_wall = time.perf_counter()
+        self.clock_start = _tick_clock_pair()
         if self.jitlog_fd is not None:
             self._jitlog.enable(self.jitlog_fd)
         # enable(fileno, period, memory, lines, native, real_time). PyPy 7.3 takes lines but
@@ -1053,6 +1055,7 @@ class PyPyVMProf:
         self.stopped = True
         if self in _running:
             _running.remove(self)
+        clock_stop = _tick_clock_pair()
         try:
             # as vmprof-python does: stop sampling, name the native frames (0x08 records), then
             # disable() writes the trailer (and removes the timer and the handler)
@@ -1064,6 +1067,10 @@ class PyPyVMProf:
                     except Exception:
                         pass  # unnamed native frames are still a valid profile
                     metas = {'sampling_stopped': note}
+                    if self.clock_start and clock_stop:
+                        # PYPYLOG's timestamps are this tick counter: both clocks at start and stop
+                        # place its GC and JIT phases at their real times (formats/pypylog)
+                        metas['pypylog_clock'] = '%d %.3f %d %.3f' % (self.clock_start + clock_stop)
                     if self.threads_started:
                         # Real-time mode (SIGALRM) samples the threads on _vmprof's list, and only
                         # the enabling thread is put there: vmprof-python's insert_real_time_thread()
@@ -1084,6 +1091,18 @@ class PyPyVMProf:
             _protected_fds.discard(self.fd)
             if self.jitlog_fd is not None:
                 self._jitlog.disable()  # closes the fd itself
+
+
+def _tick_clock_pair():
+    """(PyPy's debug tick counter, Unix time in ms) read together, or None off PyPy."""
+    try:
+        from __pypy__ import debug_read_timestamp
+    except ImportError:
+        return None
+    before = debug_read_timestamp()
+    wall_ms = time.time() * 1000.0
+    after = debug_read_timestamp()
+    return ((before + after) // 2, wall_ms)
 
 
 def _native_addresses(path):

@@ -27,10 +27,9 @@
  * sampler write every name before its first use.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
 import { VmprofEncoder } from '../../formats/vmprof/write.js';
-import type { WeightedStack } from '../../formats/stream-chunk.js';
+import { profileStacks, type WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
 import {
   MARKER_HEADER,
@@ -183,7 +182,7 @@ export class VmprofFollower {
     this.stacks = [];
     let bytes = concatBytes(parts);
     if (this.rpython && this.agentDir) bytes = stripAgentFrames(bytes, this.agentDir) ?? bytes;
-    return collapsedStacks(readVmprof(bytes));
+    return profileStacks(readVmprof(bytes));
   }
 
   close(): void {

@@ -364,4 +364,5 @@ function applyTimeMarks(profile: Profile, weighted: boolean): void {
       }
     }
   }
+  meta.sampleTimes = 'recorded';
 }

@@ -11,7 +11,7 @@ import { record } from '../../../src/capture/recorder.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmprofFollower } from '../../../src/capture/stream/follow.js';
-import { collapsedStacks } from '../../../src/formats/collapsed.js';
+import { profileStacks } from '../../../src/formats/stream-chunk.js';
 import { readVmprof } from '../../../src/formats/vmprof/index.js';
 import { sumStacks } from '../../../src/server/series/store.js';
 import { fixtureBytes, prng } from '../../helpers.js';
@@ -99,7 +99,7 @@ for (const [name, source, minimumCuts] of sources) {
       follower.close();
       assert.ok(cuts >= minimumCuts, `only ${cuts} non-empty cuts`);
       assert.ok(follower.finished);
-      assert.deepEqual(asObject(pieces), asObject(collapsedStacks(readVmprof(bytes))));
+      assert.deepEqual(asObject(pieces), asObject(profileStacks(readVmprof(bytes))));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
