@@ -62,7 +62,7 @@ const sources: Source[] = [
   // both CPython samplers write a look once with its weight (w: META, numbered over the whole
   // file): each piece must carry its own records' weights, whichever side of them the META is
   ['the outside sampler on CPython, recorded now', recording('python3', { lines: true, memory: true }), 3],
-  ['the in-process agent on CPython, wall clock, recorded now', recording('python3', { inProcess: true, wall: true }), 1],
+  ['the in-process agent on CPython, wall clock, recorded now', recording('python3', { inProcess: true, wall: true }), 3],
   // PyPy's _vmprof may write the program's code names only when its buffers fill: on a loaded
   // machine a 1.5 s run can hold every stack to the end (the sums are what is checked here;
   // the end-to-end test sees a 40 s PyPy run stream as it goes).
@@ -82,7 +82,9 @@ for (const [name, source, minimumCuts] of sources) {
       const pieces: { stack: string; weight: number }[] = [];
       let cuts = 0;
       for (let at = 0; at < bytes.length; ) {
-        const step = 1 + Math.floor(random() * 4000); // flushes end anywhere, mid-record included
+        // flushes end anywhere, mid-record included; ~80 of them whatever the file's size (a
+        // recording on a busy machine is small: each look is one weighted record)
+        const step = 1 + Math.floor(random() * Math.max(64, Math.min(4000, bytes.length / 40)));
         appendFileSync(path, bytes.subarray(at, at + step));
         at += step;
         assert.equal(follower.poll(), true);
