@@ -10,10 +10,6 @@ import { loadForCli } from './load.js';
 import { addSelectionOptions, percentage, positiveInteger, resolveThreads } from './options.js';
 import { terminalRows, terminalStyle } from './terminal.js';
 import { usageError } from './errors.js';
-import { renderFlat } from '../report/flat.js';
-import { renderTree } from '../report/tree.js';
-import { renderLines } from '../report/lines.js';
-import { showJson } from '../report/json.js';
 
 interface ShowOptions {
   top?: number;
@@ -94,6 +90,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = { threads, hideIdle: opts.hideIdle, inverted: opts.inverted, minPercent: opts.minPercent, depth: opts.depth };
       if (opts.json) {
+        const { showJson } = await import('../report/json.js');
         const summary = showJson(profile, {
           threads,
           hideIdle: opts.hideIdle,
@@ -108,13 +105,16 @@ export const registerShow: RegisterCommand = (program: Command) => {
       const style = terminalStyle(process.stdout);
       const rows = terminalRows(process.stdout);
       const sections: string[] = [];
-      if (wantTree) sections.push(renderTree(profile, treeOptions, style));
+      // each renderer loads when asked for (start-up of the other commands, issue 18)
+      if (wantTree) sections.push((await import('../report/tree.js')).renderTree(profile, treeOptions, style));
       if (opts.lines) {
+        const { renderLines } = await import('../report/lines.js');
         sections.push(renderLines(profile, { threads, hideIdle: opts.hideIdle, top: opts.top ?? 5, readSource: sourceReader() }, style));
       }
       if (sections.length === 0) {
         // Default length: 20, or what fits above the prompt on a short terminal.
         const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 6)) : 20);
+        const { renderFlat } = await import('../report/flat.js');
         sections.push(renderFlat(profile, { threads, hideIdle: opts.hideIdle, top, sort: opts.sort as 'self' | 'total' }, style));
       }
       process.stdout.write(sections.join('\n'));
