@@ -28,13 +28,19 @@ function assertNone(modules: string[], prefixes: string[]): void {
   assert.deepEqual(found, [], 'loaded but not used');
 }
 
-test('--version loads no reader, sampler, server or heavy package', () => {
+test('--version loads no command, reader, sampler, server or heavy package', () => {
   const { stdout, modules } = loadedBy(['--version']);
   assert.match(stdout, /^\d+\.\d+\.\d+/);
   assert.ok(modules.includes('src/cli/main.ts'), 'the list is the real one');
   assertNone(modules, [
     ...HEAVY_PACKAGES.map((p) => `node_modules/${p}/`),
+    'src/cli/show.ts',
+    'src/cli/record.ts',
+    'src/capture/recorder.ts',
+    'src/capture/outside/',
+    'src/formats/load.ts',
     'src/formats/all.ts',
+    'src/formats/vmprof/',
     'src/formats/stream-chunk.ts',
     'src/formats/vmprof/parser.ts',
     'src/capture/outside/',
@@ -55,6 +61,8 @@ test('info of a VMProf file loads the VMProf reader only: not the other readers,
     'src/formats/pstats/',
     'src/formats/jitlog/',
     'src/formats/pypylog/',
+    'src/cli/record.ts',
+    'src/capture/recorder.ts',
     'src/capture/outside/',
   ]);
 });
