@@ -7,7 +7,8 @@
  * convert) sees GC/JIT markers and traces without extra flags.
  *
  * Names looked for, for `dir/run.prof`: run.prof.jit, run.prof.jitlog,
- * run.prof.pypylog, run.jit, run.jitlog, run.pypylog, each also with `.gz`.
+ * run.prof.pypylog, run.jit, run.jitlog, run.pypylog, each also with `.gz`; and the allocation
+ * samples of `record --alloc`, run.prof.alloc (attached as `attachments.allocationProfile`).
  * A side file that cannot be read does not stop the profile from loading: it
  * becomes a warning in meta.warnings naming the file and the problem.
  */
@@ -18,7 +19,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Profile } from '../model/profile.js';
 import { loadProfile, type LoadOptions } from './load.js';
 
-export type SideFileKind = 'jitlog' | 'pypylog';
+export type SideFileKind = 'jitlog' | 'pypylog' | 'alloc';
 
 export interface SideFile {
   path: string;
@@ -37,6 +38,7 @@ export function sideFileKind(path: string): SideFileKind | null {
   const lower = path.toLowerCase().replace(/\.gz$/, '');
   if (lower.endsWith('.jit') || lower.endsWith('.jitlog')) return 'jitlog';
   if (lower.endsWith('.pypylog')) return 'pypylog';
+  if (lower.endsWith('.alloc')) return 'alloc';
   return null;
 }
 
@@ -47,7 +49,7 @@ export function findSideFiles(profilePath: string): SideFile[] {
   if (stem !== bases[0]) bases.push(stem);
   const found = new Map<SideFileKind, SideFile>();
   for (const base of bases) {
-    for (const suffix of ['.jit', '.jitlog', '.pypylog']) {
+    for (const suffix of ['.jit', '.jitlog', '.pypylog', '.alloc']) {
       for (const path of [`${base}${suffix}`, `${base}${suffix}.gz`]) {
         const kind = sideFileKind(path)!;
         if (found.has(kind) || path === profilePath) continue;
@@ -70,6 +72,10 @@ export async function attachSideFile(profile: Profile, file: SideFile): Promise<
   if (file.kind === 'jitlog') {
     const { parseJitlog } = await import('./jitlog/index.js');
     return { ...profile, attachments: { ...profile.attachments, jitlog: parseJitlog(bytes) } };
+  }
+  if (file.kind === 'alloc') {
+    const { readAllocations } = await import('./alloc.js');
+    return { ...profile, attachments: { ...profile.attachments, allocationProfile: readAllocations(bytes) } };
   }
   const { attachPypyLog, parsePypyLog } = await import('./pypylog/index.js');
   return attachPypyLog(profile, parsePypyLog(bytes));
