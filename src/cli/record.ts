@@ -63,7 +63,7 @@ export async function attachAndReport(pid: number, opts: AttachCliOptions, setEx
   );
   const stream = opts.stream
     ? await startStream(
-        streamOptionsFrom(
+        await streamOptionsFrom(
           { label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN },
           { pid },
           opts.wall ? 'wall' : 'cpu',
@@ -142,7 +142,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
           throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
         const stream = opts.stream
           ? await startStream(
-              streamOptionsFrom(
+              await streamOptionsFrom(
                 { ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN },
                 { argv },
                 resolved.record.wall ? 'wall' : 'cpu',
