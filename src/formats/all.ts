@@ -25,6 +25,7 @@ import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
 import { v8LogFormat } from './v8log.js';
 import { lcovFormat } from './lcov.js';
+import { allocFormat } from './alloc.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -46,6 +47,7 @@ registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
 registerFormat(pyinstrumentFormat);
 registerFormat(scaleneFormat);
+registerFormat(allocFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

@@ -11,7 +11,7 @@
  * the caller's job (`readSource`) so this stays a pure function.
  */
 import { functionTable, functionsByCost, lineCosts, type LineCost } from '../model/analysis.js';
-import { funcFile, type Profile } from '../model/profile.js';
+import { funcFile, funcName, type Profile } from '../model/profile.js';
 import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
 import { displayWidth, ellipsize, formatNumber, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
 import type { ScaleneLine } from '../formats/scalene.js';
@@ -21,6 +21,8 @@ export interface LinesOptions extends Selection {
   top?: number;
   /** Lines of a source file, or null when it cannot be read. */
   readSource?: (file: string) => string[] | null;
+  /** Only functions whose name or file contains this text (vmprofshow's `lines --filter`). */
+  filter?: string;
 }
 
 /** True when some frame carries a line other than its function's first line. */
@@ -38,8 +40,11 @@ export const NO_LINE_DATA =
   'This profile has no line numbers, so there is nothing to break down per line.\n' +
   'Record one with line data:  pyrometer record --lines -o out.prof -- python3 your_program.py';
 
-/** The functions to break down: the hottest by self time (then total) that have any line numbers. */
-export function hotLineFunctions(profile: Profile, weights: Float64Array, top: number) {
+/**
+ * The functions to break down: the hottest by self time (then total) that have any line numbers,
+ * and, with `filter`, whose name or file contains it.
+ */
+export function hotLineFunctions(profile: Profile, weights: Float64Array, top: number, filter?: string) {
   const costs = functionTable(profile, weights);
   const perLine = lineCosts(profile, weights);
   // By self time, then total: callers with no self time still show where they made their calls.
@@ -47,7 +52,8 @@ export function hotLineFunctions(profile: Profile, weights: Float64Array, top: n
     .sort((a, b) => costs.self[b] - costs.self[a] || costs.total[b] - costs.total[a] || a - b)
     .filter((f) => {
       const lines = perLine.get(f);
-      return lines !== undefined && [...lines.keys()].some((l) => l > 0);
+      if (lines === undefined || ![...lines.keys()].some((l) => l > 0)) return false;
+      return !filter || funcName(profile, f).includes(filter) || funcFile(profile, f).includes(filter);
     })
     .slice(0, Math.max(1, top));
   return { costs, perLine, hot };
@@ -69,7 +75,11 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     out.push('', NO_LINE_DATA);
     return out.join('\n') + '\n';
   }
-  const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
+  const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5, options.filter);
+  if (hot.length === 0 && options.filter) {
+    out.push('', `No function with line numbers has "${sanitize(options.filter)}" in its name or file.`);
+    return out.join('\n') + '\n';
+  }
   const paths = new PathShortener(profile, hot, style.home, style.cwd);
   if (paths.common) out.push(paths.note(style));
   const total = selected.total;
