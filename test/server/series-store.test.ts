@@ -92,7 +92,9 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
 
     test('a resent chunk (same sender and seq) is stored once', async () => {
       // A resent chunk is the same chunk (same series and time); its weights changed here only to show they are not added.
-      const again = await store.ingest(chunk({ at: BASE + 30_000, sender: 's1', seq: 3, stacks: { 'main (app.py:1);a (app.py:5)': 1000 } }));
+      const again = await store.ingest(
+        chunk({ at: BASE + 30_000, sender: 's1', seq: 3, stacks: { 'main (app.py:1);a (app.py:5)': 1000 } }),
+      );
       assert.equal(again.stored, false);
       const phaseA = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + 60_000 });
       assert.equal(asObject(phaseA.stacks)['main (app.py:1);a (app.py:5)'], 60);
