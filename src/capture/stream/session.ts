@@ -29,6 +29,9 @@ export class StreamSession implements ProfileFollower {
   private readonly sender: ChunkSender;
   private labels: Record<string, string>;
   private timer: NodeJS.Timeout | null = null;
+  /** Fires at the next interval boundary: a cut left to the next poll came up to POLL_MS late, and the
+   * chunk's midpoint (its bucket in the store) then fell before the boundary with samples taken after it. */
+  private cutTimer: NodeJS.Timeout | null = null;
   private lastCut = 0;
   private nextCut = 0;
   /** Intervals already sent, latest last: samples that reach a chunk late (PyPy's held names) go back to theirs. */
@@ -52,6 +55,7 @@ export class StreamSession implements ProfileFollower {
     this.nextCut = (Math.floor(this.lastCut / this.options.intervalMs) + 1) * this.options.intervalMs;
     this.timer = setInterval(() => this.tick(false), Math.min(POLL_MS, this.options.intervalMs));
     this.timer.unref();
+    this.scheduleCut();
   }
 
   private tick(final: boolean): void {
@@ -94,9 +98,22 @@ export class StreamSession implements ProfileFollower {
     return this.windows[0]?.from ?? this.lastCut;
   }
 
+  private scheduleCut(): void {
+    this.cutTimer = setTimeout(
+      () => {
+        this.tick(false);
+        if (this.timer) this.scheduleCut();
+      },
+      Math.max(0, this.nextCut - Date.now()),
+    );
+    this.cutTimer.unref();
+  }
+
   async finish(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.cutTimer) clearTimeout(this.cutTimer);
+    this.cutTimer = null;
     this.tick(true);
     this.follower?.close();
   }
