@@ -14,6 +14,27 @@ import type { ViewState } from './state.js';
 import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
 import { CallTreeView, FunctionTableView, SandwichView, SourceView, type ViewHost } from './views.js';
+import { coverageCounts } from '../../src/formats/coverage.js';
+
+/** Coverage files are recognised by name before any is read: loading every profile to look would cost the big ones. */
+const COVERAGE_NAME = /\.(info|gcov|lcov)(\.gz)?$/i;
+
+/**
+ * Line execution counts for `path` from a coverage file (gcov, lcov) loaded beside the shown profile (`view
+ * perf.txt cov.info`): the "profile the interpreter" workflow puts the counts next to the C profile's lines.
+ */
+async function coverageBeside(host: AppHost, vm: ViewModel, path: string): Promise<{ counts: Map<number, number>; from: string } | null> {
+  if (vm.base.meta.flags.includes('coverage')) return null; // the shown profile is the coverage itself
+  const names = host.profileNames();
+  for (let i = 0; i < names.length; i++) {
+    if (!COVERAGE_NAME.test(names[i])) continue;
+    const profile = await host.loadProfile(i);
+    if (profile === vm.base) continue;
+    const counts = coverageCounts(profile, path);
+    if (counts) return { counts, from: names[i] };
+  }
+  return null;
+}
 
 /** What the app offers its views. */
 export interface AppHost extends ViewHost {
@@ -65,6 +86,7 @@ export const VIEWS: readonly ViewEntry[] = [
               return text;
             }),
           (trace, line) => host.update({ view: 'traces', trace, line }, 'push'),
+          (vm, path) => coverageBeside(host, vm, path),
         ),
         (v, vm, s) => v.show(vm, s.func, s.line, traceLines(vm.base)),
       ),
