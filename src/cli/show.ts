@@ -79,7 +79,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--lines', 'per-line costs inside the hottest functions (needs a profile with line numbers)')
     .option(
       '--pypy',
-      'where each function\'s time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)',
+      "where each function's time went: JIT code, interpreted, GC minor/major, JIT compiling, native (PyPy; with the PYPYLOG of record --pypylog)",
     )
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's spelling of --depth", positiveInteger('--prune_level'));

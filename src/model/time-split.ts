@@ -20,19 +20,21 @@
  * everywhere, in names and colours.
  */
 import { lowerBoundTime, idleStacks, type CallTree, type SampleFilter } from './analysis.js';
-import {
-  CATEGORY_GC,
-  CATEGORY_IDLE,
-  CATEGORY_JIT,
-  CATEGORY_KERNEL,
-  CATEGORY_NATIVE,
-  CATEGORY_PYTHON,
-  type Profile,
-} from './profile.js';
+import { CATEGORY_GC, CATEGORY_IDLE, CATEGORY_JIT, CATEGORY_KERNEL, CATEGORY_NATIVE, CATEGORY_PYTHON, type Profile } from './profile.js';
 
 export type TimeClass = 'jit' | 'interpreted' | 'gc-minor' | 'gc-major' | 'gc' | 'compiling' | 'native' | 'idle' | 'other';
 /** The classes in display order; a split is a row of TIME_CLASSES.length numbers in this order. */
-export const TIME_CLASSES: readonly TimeClass[] = ['jit', 'interpreted', 'gc-minor', 'gc-major', 'gc', 'compiling', 'native', 'idle', 'other'];
+export const TIME_CLASSES: readonly TimeClass[] = [
+  'jit',
+  'interpreted',
+  'gc-minor',
+  'gc-major',
+  'gc',
+  'compiling',
+  'native',
+  'idle',
+  'other',
+];
 export const TIME_CLASS_COUNT = TIME_CLASSES.length;
 export const TIME_CLASS_LABELS: Record<TimeClass, string> = {
   jit: 'JIT code',

@@ -11,7 +11,14 @@
  */
 import { functionTable, functionsByCost } from '../model/analysis.js';
 import type { Profile } from '../model/profile.js';
-import { functionTimeSplit, stackTimeSplit, TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES, totalTimeSplit } from '../model/time-split.js';
+import {
+  functionTimeSplit,
+  stackTimeSplit,
+  TIME_CLASS_COUNT,
+  TIME_CLASS_LABELS,
+  TIME_CLASSES,
+  totalTimeSplit,
+} from '../model/time-split.js';
 import { caveatLines, displayName, emptyMessage, headerLine, PathShortener, select, type Selection } from './common.js';
 import { displayWidth, ellipsize, ellipsizePath, formatPercent, padEnd, padStart, type Style } from './text.js';
 
@@ -46,8 +53,7 @@ export function renderPypy(profile: Profile, options: PypyOptions, style: Style)
   const shown = TIME_CLASSES.map((_, c) => c).filter((c) => totals[c] > 0);
   out.push(style.dim(phaseTimingNote(profile)));
   out.push(
-    'whole run: ' +
-      shown.map((c) => `${TIME_CLASS_LABELS[TIME_CLASSES[c]]} ${formatPercent(totals[c], selected.total)}`).join(' · '),
+    'whole run: ' + shown.map((c) => `${TIME_CLASS_LABELS[TIME_CLASSES[c]]} ${formatPercent(totals[c], selected.total)}`).join(' · '),
   );
   const order = functionsByCost(costs.total).slice(0, Math.max(1, options.top ?? 20));
   const paths = new PathShortener(profile, order, style.home, style.cwd);
@@ -62,7 +68,10 @@ export function renderPypy(profile: Profile, options: PypyOptions, style: Style)
   const names = order.map((f) => displayName(profile, f));
   const nameW = Math.max(8, Math.min(Math.max('function'.length, ...names.map(displayWidth)), style.width - fixed - 14));
   const locW = Math.max(0, style.width - fixed - nameW - GAP.length);
-  out.push('', style.bold((headers.map((h, i) => padStart(h, widths[i])).join(GAP) + GAP + padEnd('function', nameW) + GAP + 'location').trimEnd()));
+  out.push(
+    '',
+    style.bold((headers.map((h, i) => padStart(h, widths[i])).join(GAP) + GAP + padEnd('function', nameW) + GAP + 'location').trimEnd()),
+  );
   order.forEach((f, k) => {
     const cells = rows[k].map((cell, i) => padStart(cell, widths[i])).join(GAP);
     const location = paths.location(f);

@@ -30,9 +30,12 @@ interface Recorded {
 
 async function recordPyPy(dir: string, program: string): Promise<Recorded> {
   const out = `${program}.prof`;
-  const run = await runPyrometer(['record', '--jitlog', '--pypylog', '-o', out, '--', 'pypy3', testData(`capture/pypy-time/${program}.py`)], {
-    cwd: dir,
-  });
+  const run = await runPyrometer(
+    ['record', '--jitlog', '--pypylog', '-o', out, '--', 'pypy3', testData(`capture/pypy-time/${program}.py`)],
+    {
+      cwd: dir,
+    },
+  );
   assert.equal(run.code, 0, run.stderr);
   return { profile: await loadWithSideFiles(join(dir, out)), stdout: run.stdout };
 }
@@ -103,7 +106,10 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
       if (table.total[f] === 0) continue;
       let sum = 0;
       for (let c = 0; c < TIME_CLASS_COUNT; c++) sum += perFunc[f * TIME_CLASS_COUNT + c];
-      assert.ok(Math.abs(sum - table.total[f]) <= 1e-9 * table.total[f], `${label} ${p.strings[p.funcs.name[f]]}: split ${sum}, total ${table.total[f]}`);
+      assert.ok(
+        Math.abs(sum - table.total[f]) <= 1e-9 * table.total[f],
+        `${label} ${p.strings[p.funcs.name[f]]}: split ${sum}, total ${table.total[f]}`,
+      );
       checked++;
     }
     assert.ok(checked > 1, `${label}: functions with time`);
@@ -118,7 +124,7 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     return Object.fromEntries(TIME_CLASSES.map((c, i) => [c, totals[i]])) as Record<TimeClass, number>;
   }
 
-  test('JIT-heavy loop: its time splits into JIT code, interpreted, GC and compiling, summing to each function\'s time', () => {
+  test("JIT-heavy loop: its time splits into JIT code, interpreted, GC and compiling, summing to each function's time", () => {
     const totals = assertSplitSums(jitRun.profile, 'jit_loop');
     assert.ok(totals.jit > 0, `time in JIT code: ${JSON.stringify(totals)}`);
     // the log's tracing/optimizing/backend sections overlap the samples of the run
@@ -127,7 +133,7 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     assert.ok(mix >= 0, 'the hot function was sampled');
   });
 
-  test('GC-heavy allocation: minor and major collections (from the log) in the split, summing to each function\'s time', () => {
+  test("GC-heavy allocation: minor and major collections (from the log) in the split, summing to each function's time", () => {
     const totals = assertSplitSums(gcRun.profile, 'gc_collect');
     assert.ok(totals['gc-minor'] > 0, `minor collections: ${JSON.stringify(totals)}`);
     assert.ok(totals['gc-major'] > 0, `major collections: ${JSON.stringify(totals)}`);
@@ -140,7 +146,8 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     assert.equal(json.timeSplit.labels.compiling, 'JIT compiling');
     assert.match(json.timeSplit.phases, /real times/);
     const sum = (split: Record<string, number>) => Object.values(split).reduce((a, b) => a + b, 0);
-    for (const f of json.functions) assert.ok(Math.abs(sum(f.split) - f.total) <= 1e-9 * f.total, `${f.name}: ${JSON.stringify(f.split)} vs ${f.total}`);
+    for (const f of json.functions)
+      assert.ok(Math.abs(sum(f.split) - f.total) <= 1e-9 * f.total, `${f.name}: ${JSON.stringify(f.split)} vs ${f.total}`);
     for (const n of json.tree.nodes) assert.ok(Math.abs(sum(n.split) - n.total) <= 1e-9 * n.total, `node ${n.name}`);
     assert.ok(json.timeSplit.totals['gc-major'] > 0);
 

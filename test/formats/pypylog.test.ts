@@ -195,7 +195,8 @@ test('pypylog: the clocks record wrote (tick, Unix ms at start and stop) place s
   // 1000 ticks per ms; tick 5,000,000 is read 100 ms after the profile's start, tick 6,000,000 at 1,100 ms
   const profile = runWithClock('5000000 1000000000100.000 6000000 1000000001100.000');
   // the log starts before the profile (interpreter start-up) and ends after it
-  const log = '[4c4b40] {gc-minor\n[4c4b41] gc-minor}\n[4dd1e0] {gc-collect-step\n[4ef2f0] gc-collect-step}\n[5a06e0] {jit-tracing\n[5a4178] jit-tracing}\n';
+  const log =
+    '[4c4b40] {gc-minor\n[4c4b41] gc-minor}\n[4dd1e0] {gc-collect-step\n[4ef2f0] gc-collect-step}\n[5a06e0] {jit-tracing\n[5a4178] jit-tracing}\n';
   const merged = attachPypyLog(profile, parsePypyLog(utf8(log)));
   const m = merged.threads[0].markers;
   const at = (name: string) => {

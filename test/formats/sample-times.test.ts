@@ -44,7 +44,9 @@ for (const mode of [[], ['--wall'], ['--in-process', '--wall']]) {
   test(`CPython, 3 threads, record ${mode.join(' ') || '(outside, CPU time)'}: samples at recorded times, the chart's axis is the duration within 1%`, async () => {
     const dir = scratchDir();
     try {
-      const run = await runPyrometer(['record', '-o', 'threads.prof', ...mode, '--', 'python3', fixture('programs/threads.py')], { cwd: dir });
+      const run = await runPyrometer(['record', '-o', 'threads.prof', ...mode, '--', 'python3', fixture('programs/threads.py')], {
+        cwd: dir,
+      });
       assert.equal(run.code, 0, run.stderr);
       const p = await readProfile(join(dir, 'threads.prof'));
       assert.equal(p.meta.sampleTimes, 'recorded');

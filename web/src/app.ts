@@ -8,7 +8,7 @@ import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/m
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
-import { makePalette, moduleOf, type Palette } from './colors.js';
+import { makePalette, makeTimePalette, moduleOf, type Palette } from './colors.js';
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
 import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
@@ -425,13 +425,15 @@ export class App implements AppHost {
     vm.setSearch(state.search, state.regex);
     // The legend and the JIT colouring follow the current selection, so the palette does too.
     const palette = this.paletteMemo.get([state.colorBy, state.theme, vm.base, vm], () =>
-      makePalette(
-        base,
-        state.colorBy,
-        state.theme === 'dark',
-        state.colorBy === 'module' ? vm.functions().total : undefined,
-        vm.mostlyJit(),
-      ),
+      state.colorBy === 'time'
+        ? makeTimePalette(state.theme === 'dark', vm.splitTotals(), vm.dominantClassOfFunctions())
+        : makePalette(
+            base,
+            state.colorBy,
+            state.theme === 'dark',
+            state.colorBy === 'module' ? vm.functions().total : undefined,
+            vm.mostlyJit(),
+          ),
     );
     this.canvas.palette = palette;
     this.canvas.match = vm.match;
@@ -542,9 +544,10 @@ export class App implements AppHost {
       { 'aria-label': 'Colour by' },
       h('option', { value: 'kind' }, 'Colour: kind'),
       h('option', { value: 'module' }, 'Colour: module'),
+      h('option', { value: 'time' }, 'Colour: where time went'),
     );
     colorBy.value = s.colorBy;
-    colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' }));
+    colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' | 'time' }));
     const icicle = h(
       'button',
       {

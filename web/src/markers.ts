@@ -217,7 +217,10 @@ export class MarkerTrack {
         timing === 'clock'
           ? h(
               'span',
-              { class: 'muted markers-timing', title: "The log's tick counter and the wall clock were read together at the recording's start and stop." },
+              {
+                class: 'muted markers-timing',
+                title: "The log's tick counter and the wall clock were read together at the recording's start and stop.",
+              },
               '· at their real times (clocks recorded with the profile)',
             )
           : timing === 'span'

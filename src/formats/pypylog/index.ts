@@ -274,9 +274,7 @@ export function readPypyLog(bytes: Uint8Array, spanMs?: number): Profile {
 export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile {
   const spanMs = profileDuration(profile);
   const recorded = recordedTickClock(profile);
-  const timing: PypyLogTiming = recorded
-    ? { source: 'clock', ticksPerMs: recorded.ticksPerMs }
-    : { source: 'span', ticksPerMs: NaN };
+  const timing: PypyLogTiming = recorded ? { source: 'clock', ticksPerMs: recorded.ticksPerMs } : { source: 'span', ticksPerMs: NaN };
   /** The recorded clock when the profile has one, else the log's range stretched over the profile's span. */
   const clockFor = (firstTick: number, lastTick: number) => {
     const clock = recorded ?? tickClock(firstTick, lastTick, spanMs);
@@ -377,7 +375,13 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   threads[main] = { ...threads[main], markers };
   const warnings = [...profile.meta.warnings];
   if (!recorded) warnings.push("PyPy log markers are timed by stretching the log's tick range over this profile's span: approximate");
-  return { ...profile, meta: { ...profile.meta, warnings }, strings, threads, attachments: { ...profile.attachments, pypylogTiming: timing } };
+  return {
+    ...profile,
+    meta: { ...profile.meta, warnings },
+    strings,
+    threads,
+    attachments: { ...profile.attachments, pypylogTiming: timing },
+  };
 }
 
 /** How attachPypyLog placed a log's sections on the profile's clock (`profile.attachments.pypylogTiming`). */
