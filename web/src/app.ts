@@ -757,7 +757,7 @@ export class App implements AppHost {
     );
   }
 
-  /** "GC 18.6% · JIT 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
+  /** "GC 18.6% · JIT compiling 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
   private phaseShares(p: Profile): string {
     return this.phaseText.get([p], () => {
       const run = profileDuration(p);

@@ -102,10 +102,21 @@ export function makePalette(
       for (let s = 0; s < SHADES; s++) fills.push(hsl(KIND_HUES[k], k === 4 ? 5 : sat, light[s]));
       legend.push({ label: KIND_LABELS[k], color: fills[k * SHADES] });
     }
+    // PyPy's JIT compiler (kind jit, as vmprof names it) is compiling, not JIT code running: its own colour
+    const compiling = fills.length;
+    let hasCompiler = false;
+    fills.push(timeClassColor('compiling', dark));
     for (let f = 0; f < profile.funcs.length; f++) {
+      const name = profile.strings[profile.funcs.name[f]];
+      if (name === '<JIT compiler>') {
+        funcColor[f] = compiling;
+        hasCompiler = true;
+        continue;
+      }
       const kind = mostlyJit && mostlyJit[f] ? 2 : Math.min(profile.funcs.kind[f], KIND_HUES.length - 1);
-      funcColor[f] = kind * SHADES + (hash(profile.strings[profile.funcs.name[f]]) % SHADES);
+      funcColor[f] = kind * SHADES + (hash(name) % SHADES);
     }
+    if (hasCompiler) legend.push({ label: TIME_CLASS_LABELS.compiling, color: fills[compiling] });
   } else {
     const modules = new Map<string, number>();
     const weightOf = new Map<string, number>();
