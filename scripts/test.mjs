@@ -26,7 +26,12 @@ if (files.length === 0) {
 // Tests that measure how a sampler sees CPU time run on their own afterwards, one file at a time:
 // beside another test file's Chromium or ClickHouse on 2 cores, the programs they sample are starved
 // and their shares say more about the neighbours than about the sampler.
-const ALONE = ['test/capture/outside-matrix.test.ts', 'test/capture/stream/end-to-end.test.ts', 'test/cli/diff.test.ts'];
+const ALONE = [
+  'test/capture/outside-matrix.test.ts',
+  'test/capture/alloc.test.ts',
+  'test/capture/stream/end-to-end.test.ts',
+  'test/cli/diff.test.ts',
+];
 const together = files.filter((f) => !ALONE.includes(f));
 const alone = files.filter((f) => ALONE.includes(f));
 const run = (list, concurrency) =>

@@ -33,6 +33,8 @@ export interface RecordResult {
   profilePath: string;
   jitlogPath: string | null;
   pypylogPath: string | null;
+  /** `--alloc`: the allocation samples beside the profile (OUT.alloc), when the program wrote any. */
+  allocPath?: string | null;
   wallMs: number;
   /** Child processes merged into the profile (--subprocesses). */
   subprocesses: number;

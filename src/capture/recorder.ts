@@ -54,6 +54,8 @@ export interface RecordOptions {
   wall?: boolean;
   /** Record RSS with each sample. */
   memory?: boolean;
+  /** Sample allocations into OUT.alloc (a start-up hook in the program: see agent/alloc/). */
+  alloc?: boolean;
   /** Record line numbers per frame. */
   lines?: boolean;
   /** false: no native (C code) frames (vmprof's --no-native). */
@@ -244,9 +246,15 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   // a program written for vmprof finds our vmprof module, whichever sampler runs (children inherit it)
   env.PYTHONPATH = env.PYTHONPATH ? `${apiPath()}${delimiter}${env.PYTHONPATH}` : apiPath();
   const output = chooseOutput(command, options, cwd);
+  const allocTmp = options.alloc ? startAllocationHook(env, output, command.interpreterOptions) : null;
   if (outsideProblem === null) {
     writableOrThrow(output, options.output);
-    return recordOutside(command, interpreter, { ...options, output, rate, cwd, env });
+    try {
+      return finishAllocations(await recordOutside(command, interpreter, { ...options, output, rate, cwd, env }), allocTmp);
+    } catch (err) {
+      if (allocTmp) removeQuietly(allocTmp);
+      throw err;
+    }
   }
   const tmp = writableOrThrow(output, options.output);
   const jitlogTmp = options.jitlog ? `${output}.jit.${process.pid}.tmp` : null;
@@ -254,7 +262,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
   if (childDir) mkdirSync(childDir, { recursive: true });
   const cleanup = () => {
-    for (const p of [tmp, jitlogTmp, pypylogTmp]) if (p) removeQuietly(p);
+    for (const p of [tmp, jitlogTmp, pypylogTmp, allocTmp]) if (p) removeQuietly(p);
     if (childDir) rmSync(childDir, { recursive: true, force: true });
   };
 
@@ -364,17 +372,51 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     pypylogPath = `${output}.pypylog`;
     renameSync(pypylogTmp, pypylogPath);
   }
-  return {
-    command,
-    interpreter,
-    engine,
-    exitCode,
-    signal: exit.signal,
-    profilePath: output,
-    jitlogPath,
-    pypylogPath,
-    wallMs,
-    subprocesses,
-    notes,
-  };
+  return finishAllocations(
+    {
+      command,
+      interpreter,
+      engine,
+      exitCode,
+      signal: exit.signal,
+      profilePath: output,
+      jitlogPath,
+      pypylogPath,
+      wallMs,
+      subprocesses,
+      notes,
+    },
+    allocTmp,
+  );
+}
+
+/**
+ * `--alloc`: allocation sampling needs code in the program's process, whichever sampler takes
+ * the time profile (the outside one reads memory, it cannot be called at an allocation). The
+ * hook is a sitecustomize (agent/alloc/) put first on PYTHONPATH: it runs at start-up before the
+ * program, adds no frames below it, and works the same under both samplers. Returns the side
+ * file it writes to.
+ */
+function startAllocationHook(env: NodeJS.ProcessEnv, output: string, interpreterOptions: string[]): string {
+  if (interpreterOptions.some((o) => /^-[bBdEiIOqsSuvx]+$/.test(o) && /[SI]/.test(o))) {
+    throw new RecordError('--alloc starts through site.py, which -S and -I turn off: record without them', 2);
+  }
+  const allocTmp = `${output}.alloc.${process.pid}.tmp`;
+  const hookDir = join(dirname(agentPath()), 'alloc');
+  env.PYTHONPATH = env.PYTHONPATH ? `${hookDir}${delimiter}${env.PYTHONPATH}` : hookDir;
+  env.PYROMETER_ALLOC_OUT = allocTmp;
+  env.PYROMETER_ALLOC_SKIP = `${dirname(agentPath())}/`;
+  return allocTmp;
+}
+
+function finishAllocations(result: RecordResult, allocTmp: string | null): RecordResult {
+  if (!allocTmp) return result;
+  if (!existsSync(allocTmp) || statSync(allocTmp).size === 0) {
+    removeQuietly(allocTmp);
+    result.notes.push('--alloc: the program wrote no allocation samples (did it start through site.py?)');
+    return { ...result, allocPath: null };
+  }
+  const allocPath = `${result.profilePath}.alloc`;
+  renameSync(allocTmp, allocPath);
+  return { ...result, allocPath };
 }

@@ -24,6 +24,7 @@ export interface RecordCliOptions {
   wall?: boolean;
   realTime?: boolean;
   mem?: boolean;
+  alloc?: boolean;
   lines?: boolean;
   rate?: number;
   period?: number;
@@ -70,6 +71,7 @@ export function defineRecordOptions(command: Command): Command {
     .option('--wall', 'sample wall-clock time: every thread, including sleeping and waiting ones (marked idle)')
     .option('-r, --real-time', "vmprof's spelling of --wall")
     .option('--mem', 'record the resident set size (RSS) with each sample')
+    .option('--alloc', 'also sample where the program allocates (CPython: gc.callbacks, PyPy: gc.hooks) into <output>.alloc')
     .option('--lines', 'record the line number of every frame')
     .option('--rate <hz>', `samples per second (default: ${DEFAULT_RATE})`, rateOption)
     .option('-p, --period <seconds>', "vmprof's spelling of the rate: seconds between samples (--period 0.01 = --rate 100)", periodOption)
@@ -188,6 +190,7 @@ export function resolveRecordOptions(
     force: opts.force,
     wall: opts.wall || opts.realTime || undefined,
     memory: opts.mem,
+    alloc: opts.alloc,
     lines: opts.lines,
     rate,
     pypylog: opts.pypylog,

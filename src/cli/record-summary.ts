@@ -155,6 +155,7 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   for (const w of [...summary.warnings, ...result.notes]) lines.push(`  note: ${w}`);
   lines.push(`  profile: ${out}`);
   if (result.jitlogPath) lines.push(`  JIT log: ${relative(process.cwd(), result.jitlogPath) || result.jitlogPath}`);
+  if (result.allocPath) lines.push(`  allocations: ${relative(process.cwd(), result.allocPath) || result.allocPath}`);
   if (result.pypylogPath) lines.push(`  PyPy log: ${relative(process.cwd(), result.pypylogPath) || result.pypylogPath}`);
   lines.push(`  next: pyrometer show ${quoteArg(out)}`);
   lines.push(`        pyrometer view ${quoteArg(out)}`);

@@ -23,7 +23,9 @@ import { scaleneFormat } from './scalene.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
+import { v8LogFormat } from './v8log.js';
 import { lcovFormat } from './lcov.js';
+import { allocFormat } from './alloc.js';
 
 registerFormat(vmprofFormat);
 registerFormat(pstatsFormat);
@@ -32,6 +34,7 @@ registerFormat(callgrindFormat);
 registerFormat(perfFormat);
 registerFormat(pypylogFormat);
 registerFormat(jitlogFormat);
+registerFormat(v8LogFormat);
 registerFormat(firefoxFormat);
 registerFormat(dotFormat);
 registerFormat(flameSvgFormat);
@@ -44,6 +47,7 @@ registerFormat(traceEventFormat);
 registerFormat(heapProfileFormat);
 registerFormat(pyinstrumentFormat);
 registerFormat(scaleneFormat);
+registerFormat(allocFormat);
 registerFormat(collapsedFormat); // lenient text: after every text format with a signature
 registerFormat(pprofFormat); // binary without magic: last
 

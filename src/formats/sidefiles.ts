@@ -7,7 +7,8 @@
  * convert) sees GC/JIT markers and traces without extra flags.
  *
  * Names looked for, for `dir/run.prof`: run.prof.jit, run.prof.jitlog,
- * run.prof.pypylog, run.jit, run.jitlog, run.pypylog, each also with `.gz`.
+ * run.prof.pypylog, run.jit, run.jitlog, run.pypylog, each also with `.gz`; and the allocation
+ * samples of `record --alloc`, run.prof.alloc (attached as `attachments.allocationProfile`).
  * A side file that cannot be read does not stop the profile from loading: it
  * becomes a warning in meta.warnings naming the file and the problem.
  */
@@ -18,9 +19,10 @@ import { gunzipSync } from 'node:zlib';
 import type { Profile } from '../model/profile.js';
 import { loadProfile, type LoadOptions } from './load.js';
 import { parseJitlog } from './jitlog/index.js';
+import { readAllocations } from './alloc.js';
 import { attachPypyLog, parsePypyLog } from './pypylog/index.js';
 
-export type SideFileKind = 'jitlog' | 'pypylog';
+export type SideFileKind = 'jitlog' | 'pypylog' | 'alloc';
 
 export interface SideFile {
   path: string;
@@ -39,6 +41,7 @@ export function sideFileKind(path: string): SideFileKind | null {
   const lower = path.toLowerCase().replace(/\.gz$/, '');
   if (lower.endsWith('.jit') || lower.endsWith('.jitlog')) return 'jitlog';
   if (lower.endsWith('.pypylog')) return 'pypylog';
+  if (lower.endsWith('.alloc')) return 'alloc';
   return null;
 }
 
@@ -49,7 +52,7 @@ export function findSideFiles(profilePath: string): SideFile[] {
   if (stem !== bases[0]) bases.push(stem);
   const found = new Map<SideFileKind, SideFile>();
   for (const base of bases) {
-    for (const suffix of ['.jit', '.jitlog', '.pypylog']) {
+    for (const suffix of ['.jit', '.jitlog', '.pypylog', '.alloc']) {
       for (const path of [`${base}${suffix}`, `${base}${suffix}.gz`]) {
         const kind = sideFileKind(path)!;
         if (found.has(kind) || path === profilePath) continue;
@@ -72,6 +75,7 @@ export async function attachSideFile(profile: Profile, file: SideFile): Promise<
     const log = parseJitlog(bytes);
     return { ...profile, attachments: { ...profile.attachments, jitlog: log } };
   }
+  if (file.kind === 'alloc') return { ...profile, attachments: { ...profile.attachments, allocationProfile: readAllocations(bytes) } };
   return attachPypyLog(profile, parsePypyLog(bytes));
 }
 

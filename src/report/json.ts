@@ -65,7 +65,10 @@ export interface ShowJson {
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeOptions | false; lines?: boolean }): ShowJson {
+export function showJson(
+  profile: Profile,
+  options: FlatOptions & { tree?: TreeOptions | false; lines?: boolean; filter?: string },
+): ShowJson {
   const selection: Selection = { threads: options.threads, hideIdle: options.hideIdle };
   const selected = select(profile, selection);
   const facts = profileFacts(profile);
@@ -103,7 +106,7 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
   if (options.lines) {
     if (!hasLineData(profile)) result.lines = null;
     else {
-      const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
+      const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5, options.filter);
       result.lines = hot.map((f) => ({
         name: funcName(profile, f),
         file: funcFile(profile, f),

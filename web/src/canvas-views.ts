@@ -45,7 +45,7 @@ export class CanvasArea {
     this.panel.append(this.markersPanel, this.memoryPanel, this.flameHost);
     this.flameHost.append(this.threadLabel, this.timeNote, this.empty);
     this.canvas = new FlameCanvas(this.flameHost, callbacks);
-    this.memory = new MemoryTrack(this.memoryPanel);
+    this.memory = new MemoryTrack(this.memoryPanel, callbacks.onRangeSelect);
     this.markers = new MarkerTrack(this.markersPanel, onMarkerHover);
   }
 
@@ -172,6 +172,7 @@ export class StackChartView implements View {
     area.threadLabel.hidden = vm.base.threads.length < 2 || threads.length > 1;
     area.threadLabel.textContent = `Timeline of ${threadLabel(vm.base, threads[0] ?? 0)}`;
     area.memory.setSeries(memorySeries(vm.profile, state.threads));
+    area.memory.setRange(state.range);
     area.memory.setViewport(canvas.x0, canvas.x1);
     area.timeNote.hidden = timing === 'recorded';
     area.timeNote.textContent =

@@ -1,0 +1,125 @@
+/**
+ * Memory growth by function and by line, from profiles that recorded RSS with each sample
+ * (`record --mem`): like memory_profiler's line report, but statistical. Between two
+ * consecutive looks the resident set size changed by some amount; that change is charged to
+ * the code the later look found running (the code that ran in between, as far as a sampler can
+ * tell). Growth and shrink are kept apart, so code that allocates and frees shows both rather
+ * than a net zero. The samples of all chosen threads are taken together in time order: RSS is
+ * the process's, and a look that sampled several threads changes it once.
+ *
+ * Per function: `selfGrowth` where it was the innermost frame, `totalGrowth` where it was
+ * anywhere on the stack (once per sample, however deep it recursed). Per line: the innermost
+ * frame that has a line number (a recording with --lines), so a native frame on top still
+ * charges its Python caller's line. Values are bytes.
+ */
+import { lowerBoundTime, type SampleFilter } from './analysis.js';
+import type { FuncIndex, Profile } from './profile.js';
+
+export interface FunctionGrowth {
+  func: FuncIndex;
+  selfGrowth: number;
+  selfShrink: number;
+  totalGrowth: number;
+  totalShrink: number;
+}
+
+export interface LineGrowth {
+  func: FuncIndex;
+  line: number;
+  growth: number;
+  shrink: number;
+}
+
+export interface MemoryGrowth {
+  /** Sum of all increases and of all decreases (a positive number), in bytes. */
+  growth: number;
+  shrink: number;
+  /** Pairs of consecutive looks that had an RSS reading. */
+  intervals: number;
+  /** Functions by total growth, largest first (only those with some growth or shrink). */
+  functions: FunctionGrowth[];
+  /** Lines by growth, largest first. */
+  lines: LineGrowth[];
+}
+
+/** True when some sample of the profile carries an RSS reading. */
+export function hasMemoryReadings(profile: Profile): boolean {
+  return profile.threads.some((t) => t.samples.rss !== null && t.samples.rss.some((v) => Number.isFinite(v) && v > 0));
+}
+
+export function memoryGrowth(profile: Profile, filter: Pick<SampleFilter, 'threads' | 'startTime' | 'endTime'> = {}): MemoryGrowth {
+  const chosen = filter.threads && filter.threads.length > 0 ? filter.threads : profile.threads.map((_, i) => i);
+  // the readings of the chosen threads, merged in time order (each thread's are already ordered)
+  const times: number[] = [];
+  const values: number[] = [];
+  const stacks: number[] = [];
+  const order: number[] = [];
+  for (const t of chosen) {
+    const s = profile.threads[t]?.samples;
+    if (!s || !s.rss) continue;
+    const from = filter.startTime === undefined ? 0 : lowerBoundTime(s.time, s.length, filter.startTime);
+    for (let i = from; i < s.length; i++) {
+      if (filter.endTime !== undefined && s.time[i] >= filter.endTime) break;
+      const v = s.rss[i];
+      if (!(Number.isFinite(v) && v > 0)) continue;
+      order.push(order.length);
+      times.push(s.time[i]);
+      values.push(v * 1024);
+      stacks.push(s.stack[i]);
+    }
+  }
+  order.sort((a, b) => times[a] - times[b] || a - b);
+
+  const { stacks: table, frames } = profile;
+  const fnGrowth = new Map<FuncIndex, FunctionGrowth>();
+  const lineGrowth = new Map<string, LineGrowth>();
+  const seen = new Int32Array(profile.funcs.length).fill(-1);
+  let growth = 0;
+  let shrink = 0;
+  let intervals = 0;
+  const fn = (f: FuncIndex) => {
+    let row = fnGrowth.get(f);
+    if (!row) fnGrowth.set(f, (row = { func: f, selfGrowth: 0, selfShrink: 0, totalGrowth: 0, totalShrink: 0 }));
+    return row;
+  };
+  for (let k = 1; k < order.length; k++) {
+    const delta = values[order[k]] - values[order[k - 1]];
+    intervals++;
+    if (delta === 0) continue;
+    const up = delta > 0 ? delta : 0;
+    const down = delta < 0 ? -delta : 0;
+    growth += up;
+    shrink += down;
+    let s = stacks[order[k]];
+    if (s < 0) continue;
+    const leaf = fn(frames.func[table.frame[s]]);
+    leaf.selfGrowth += up;
+    leaf.selfShrink += down;
+    let lineDone = false;
+    for (; s >= 0; s = table.prefix[s]) {
+      const frame = table.frame[s];
+      const f = frames.func[frame];
+      if (seen[f] !== k) {
+        seen[f] = k;
+        const row = fn(f);
+        row.totalGrowth += up;
+        row.totalShrink += down;
+      }
+      if (!lineDone && frames.line[frame] > 0) {
+        lineDone = true;
+        const key = `${f}:${frames.line[frame]}`;
+        let row = lineGrowth.get(key);
+        if (!row) lineGrowth.set(key, (row = { func: f, line: frames.line[frame], growth: 0, shrink: 0 }));
+        row.growth += up;
+        row.shrink += down;
+      }
+    }
+  }
+  return {
+    growth,
+    shrink,
+    intervals,
+    functions: [...fnGrowth.values()].sort((a, b) => b.totalGrowth - a.totalGrowth || b.selfGrowth - a.selfGrowth || a.func - b.func),
+    lines: [...lineGrowth.values()].sort((a, b) => b.growth - a.growth || a.func - b.func || a.line - b.line),
+  };
+}

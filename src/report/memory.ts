@@ -1,0 +1,64 @@
+/**
+ * `pyrometer show --memory`: where the resident set size grew and shrank (a recording made
+ * with --mem), by function and by line with its source text; src/model/memory-growth.ts says
+ * how a change between two looks is charged.
+ *
+ *   grew 61.0 MiB, shrank 1.2 MiB over 1,055 looks
+ *     grown   shrunk  total grown  function  location
+ *   60.0 MiB  0 KiB     60.0 MiB   grow      grow.py:2
+ *   line      grown   shrunk
+ *   grow.py:5 60.0 MiB  0 KiB      data.append(...)
+ */
+import { hasMemoryReadings, memoryGrowth } from '../model/memory-growth.js';
+import type { Profile } from '../model/profile.js';
+import { PathShortener, displayName, select, type Selection } from './common.js';
+import { ellipsize, formatKiB, padEnd, padStart, sanitize, type Style } from './text.js';
+
+export interface MemoryReportOptions extends Selection {
+  /** Rows in each table (default 10). */
+  top?: number;
+  readSource?: (file: string) => string[] | null;
+}
+
+export const NO_MEMORY_READINGS =
+  'This profile has no memory readings, so there is no growth to charge to code.\n' +
+  'Record one with them:  pyrometer record --mem --lines -o out.prof -- python3 your_program.py';
+
+const size = (bytes: number) => formatKiB(bytes / 1024);
+
+export function renderMemory(profile: Profile, options: MemoryReportOptions, style: Style): string {
+  if (!hasMemoryReadings(profile)) return `${NO_MEMORY_READINGS}\n`;
+  const { threads } = select(profile, options);
+  const g = memoryGrowth(profile, { threads });
+  const top = options.top ?? 10;
+  const functions = g.functions.slice(0, top);
+  const lines = g.lines.filter((l) => l.growth > 0 || l.shrink > 0).slice(0, top);
+  const paths = new PathShortener(profile, [...functions.map((f) => f.func), ...lines.map((l) => l.func)], style.home, style.cwd);
+  const out: string[] = [
+    style.bold(
+      `memory (RSS) grew ${size(g.growth)} and shrank ${size(g.shrink)} over ${g.intervals.toLocaleString('en-US')} intervals between looks`,
+    ),
+  ];
+  const note = paths.note(style);
+  if (note) out.push(note);
+  out.push('', style.bold(`${padStart('grew', 10)}  ${padStart('shrank', 10)}  ${padStart('grew (total)', 12)}  function  location`));
+  for (const f of functions) {
+    out.push(
+      `${padStart(size(f.selfGrowth), 10)}  ${padStart(size(f.selfShrink), 10)}  ${padStart(size(f.totalGrowth), 12)}  ${displayName(profile, f.func)}  ${style.dim(paths.location(f.func))}`,
+    );
+  }
+  if (lines.length === 0) {
+    out.push('', style.dim('no line numbers: record with --lines to see growth by line'));
+    return `${out.join('\n')}\n`;
+  }
+  const where = lines.map((l) => paths.location(l.func, l.line));
+  const width = Math.max(4, ...where.map((w) => w.length));
+  out.push('', style.bold(`${padEnd('line', width)}  ${padStart('grew', 10)}  ${padStart('shrank', 10)}  source`));
+  lines.forEach((l, i) => {
+    const file = profile.funcs.file[l.func] >= 0 ? profile.strings[profile.funcs.file[l.func]] : '';
+    const text = file ? (options.readSource?.(file)?.[l.line - 1] ?? '') : '';
+    const head = `${padEnd(where[i], width)}  ${padStart(size(l.growth), 10)}  ${padStart(size(l.shrink), 10)}  `;
+    out.push(head + ellipsize(sanitize(text.trim()), Math.max(10, style.width - head.length)));
+  });
+  return `${out.join('\n')}\n`;
+}
