@@ -17,7 +17,7 @@ import { profileDuration, type Profile } from '../../src/model/profile.js';
 import { fixture, testData } from '../helpers.js';
 import { TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 import { removeDir, runPyrometer, scratchDir } from '../capture/run.js';
-import { Harness, shot } from './harness.js';
+import { Harness, hoverTooltip, rootRowY, shot } from './harness.js';
 
 const THREADS = 0;
 const SPREAD = 1;
@@ -146,6 +146,9 @@ describe('viewer: one time axis, where the time went', () => {
       legend.some((l) => l.label === TIME_CLASS_LABELS[TIME_CLASSES[rootClass]]),
       `root class ${TIME_CLASSES[rootClass]}, legend ${JSON.stringify(legend)}`,
     );
+    // the tooltip gives the frame's split, largest first
+    const tip = await hoverTooltip(page, 40, await rootRowY(page));
+    assert.match(tip, /\nTime: (JIT code|interpreted|GC minor|GC major) [\d.]+%( · [A-Za-z ]+ [\d.<]+%)*$/m);
     await shot(page, 'split-flame-colouring');
     await page.close();
   });

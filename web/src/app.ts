@@ -20,6 +20,7 @@ import { VIEWS, VIEW_NAMES, type AppHost, type View } from './registry.js';
 import { decodeState, encodeState, type ViewName, type ViewState, type ViewTransform } from './state.js';
 import { toModelTransforms, ViewModel } from './viewmodel.js';
 import { funcLocation } from './views.js';
+import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 
 export interface TestHooks {
   /** performance.now() when the first flame graph was painted (ms since navigation). */
@@ -849,6 +850,13 @@ export class App implements AppHost {
       const ownSelf = vm.functions().self[hit.func];
       lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
     }
+    if (vm.hasSplit()) {
+      // where this frame's time went: the node's own split in the top-down flame graph, else the function's
+      const node = this.canvas.mode === 'flame' && !this.state.inverted;
+      const split = node ? vm.treeSplit() : vm.functionSplit();
+      const row = node ? hit.node : hit.func;
+      lines.push(h('div', { class: 'tt-split' }, `Time: ${splitText(split, row)}`));
+    }
     if (this.canvas.mode === 'stack') {
       const lanes = this.canvasArea.lanes;
       const lane = laneOfRow(lanes, hit.row);
@@ -919,4 +927,19 @@ function transformLabel(p: Profile, t: ViewTransform): string {
 function fileFunc(p: Profile, file: number): number {
   for (let f = 0; f < p.funcs.length; f++) if (p.funcs.file[f] === file) return f;
   return 0;
+}
+
+/** "JIT code 61% · GC minor 8% · …": the non-zero classes of a split row, largest first. */
+function splitText(split: Float64Array, row: number): string {
+  let total = 0;
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) total += split[row * TIME_CLASS_COUNT + c];
+  const parts: [number, string][] = [];
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) {
+    const v = split[row * TIME_CLASS_COUNT + c];
+    if (v > 0) parts.push([v, `${TIME_CLASS_LABELS[TIME_CLASSES[c]]} ${formatPercent(v, total)}`]);
+  }
+  return parts
+    .sort((a, b) => b[0] - a[0])
+    .map((p) => p[1])
+    .join(' · ');
 }
