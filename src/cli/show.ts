@@ -39,6 +39,7 @@ interface ShowOptions {
   html?: boolean;
   filter?: string;
   traces?: boolean;
+  trace?: number;
   alloc?: string | boolean;
   memory?: boolean;
 }
@@ -95,6 +96,7 @@ Examples:
   $ pyrometer show out.prof lines --filter parse  line costs of functions whose name or file has "parse"
   $ pyrometer show out.prof --traces             PyPy: JIT traces (out.prof.jit beside it) by time in them
   $ pyrometer show out.prof.jit                  the traces of a JIT log alone, by entry count
+  $ pyrometer show out.prof --trace 4            one trace's operations with their source lines
 `;
 
 export const registerShow: RegisterCommand = (program: Command) => {
@@ -121,7 +123,12 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--memory', 'where memory (RSS) grew and shrank, by function and by line (a recording made with --mem)')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000))
-    .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code');
+    .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code')
+    .option(
+      '--trace <id>',
+      "PyPy: one JIT trace's operations under their source lines (an id from --traces)",
+      integerIn('--trace', 0, Number.MAX_SAFE_INTEGER),
+    );
   addSelectionOptions(command)
     .option('--json', 'print a machine-readable summary instead (with the tree and lines when --tree / --lines are given)')
     .option('-f, --format <name>', 'read the file as this format instead of detecting it')
@@ -143,6 +150,17 @@ export const registerShow: RegisterCommand = (program: Command) => {
       let profile = await loadForCli(file, { format: opts.format });
       // A JIT log read alone has traces and no samples: its traces are what there is to show.
       if (profile.meta.format === 'jitlog' && !opts.tree && !opts.inverted && !opts.lines) opts.traces = true;
+      if (opts.trace !== undefined) {
+        const { renderTrace, traceJson, hasTraces, NO_JITLOG } = await import('../report/traces.js');
+        if (!hasTraces(profile)) throw usageError(NO_JITLOG);
+        const json = opts.json ? traceJson(profile, opts.trace) : null;
+        const text = opts.json
+          ? json && JSON.stringify(json, null, 2) + '\n'
+          : renderTrace(profile, opts.trace, terminalStyle(process.stdout));
+        if (text === null) throw usageError(`the JIT log has no trace ${opts.trace} (pyrometer show ${file} --traces lists them)`);
+        process.stdout.write(text);
+        return;
+      }
       if (opts.traces) {
         const { renderTraces, tracesJson, NO_JITLOG } = await import('../report/traces.js');
         if (opts.json) {

@@ -10,7 +10,7 @@
  * are left out. `--json` gives the same rows (tracesJson).
  */
 import type { JitLog } from '../formats/jitlog/index.js';
-import { jitlogOf, summarizeTraces, type TraceSummary } from '../formats/jitlog/traces.js';
+import { jitlogOf, opSources, summarizeTraces, traceTitle, type TraceSummary } from '../formats/jitlog/traces.js';
 import { jitSamplesOf } from '../model/jit-samples.js';
 import type { Profile } from '../model/profile.js';
 import { totalSamples } from '../model/profile.js';
@@ -32,6 +32,101 @@ import {
 export interface TracesOptions {
   /** How many traces to list (default 20). */
   top?: number;
+}
+
+export interface TraceJson {
+  trace: Omit<TraceSummary, 'opCounts'> & { ops: TraceSummary['opCounts'] };
+  /** Every stage the log has, each operation with the source line it came from and, for a guard, its bridge. */
+  stages: Partial<
+    Record<
+      'noopt' | 'opt' | 'asm',
+      {
+        index: number;
+        op: string;
+        result: string;
+        args: string[];
+        descr?: string;
+        file?: string;
+        line?: number;
+        scope?: string;
+        bridge?: number;
+        asm?: { offset: number; hex: string };
+      }[]
+    >
+  >;
+}
+
+/** `show --trace ID --json`: one trace with its operations per stage; null when there is no such trace. */
+export function traceJson(profile: Profile, id: number): TraceJson | null {
+  const log = jitlogOf(profile.attachments);
+  const summary = log ? rows(profile, log).find((t) => t.id === id) : undefined;
+  const trace = log?.traces.find((t) => t.id === id);
+  if (!summary || !trace) return null;
+  const bridgeByDescr = new Map(summary.bridges.map((b) => [b.descrId, b.bridge]));
+  const { opCounts, ...rest } = summary;
+  const stages: TraceJson['stages'] = {};
+  for (const kind of ['noopt', 'opt', 'asm'] as const) {
+    const stage = trace.stages[kind];
+    if (!stage) continue;
+    const sources = opSources(trace, kind);
+    stages[kind] = stage.ops.map((op, index) => {
+      const mp = sources[index];
+      const bridge = op.descrId !== undefined ? bridgeByDescr.get(op.descrId) : undefined;
+      return {
+        index,
+        op: op.name,
+        result: op.result,
+        args: op.args,
+        ...(op.descr !== undefined ? { descr: op.descr } : {}),
+        ...(mp ? { file: mp.file, line: mp.line, scope: mp.scope } : {}),
+        ...(bridge !== undefined ? { bridge } : {}),
+        ...(op.asm ? { asm: { offset: op.asm.offset, hex: op.asm.hex } } : {}),
+      };
+    });
+  }
+  return { trace: { ...rest, ops: opCounts }, stages };
+}
+
+/**
+ * One trace's operations (`show --traces --trace ID`): its optimised stage (the recorded one when the
+ * log has no other) under the source line each came from, guards with their bridges marked `→ bridge N`.
+ * Null when the profile has no jitlog or no such trace.
+ */
+export function renderTrace(profile: Profile, id: number, style: Style): string | null {
+  const log = jitlogOf(profile.attachments);
+  const summary = log ? rows(profile, log).find((t) => t.id === id) : undefined;
+  const trace = log?.traces.find((t) => t.id === id);
+  if (!log || !summary || !trace) return null;
+  const kind = trace.stages.opt ? 'opt' : trace.stages.noopt ? 'noopt' : null;
+  const out = [style.bold(sanitize(traceTitle(summary)))];
+  out.push(
+    style.dim(
+      `entered ${formatNumber(summary.entryCount)} times · ${formatNumber(summary.samples)} samples` +
+        (summary.parent ? ` · bridge from trace ${summary.parent.trace}, guard #${summary.parent.opIndex}` : ''),
+    ),
+  );
+  if (!kind) return out.concat('', 'The log has no operations for this trace.').join('\n') + '\n';
+  // Guards carry their descr in every stage: the bridges found in the assembled stage mark these operations too.
+  const bridgeByDescr = new Map(summary.bridges.map((b) => [b.descrId, b.bridge]));
+  const sources = opSources(trace, kind);
+  out.push(
+    style.dim(
+      `${kind === 'opt' ? 'optimized' : 'recorded'} operations (${trace.stages[kind]!.ops.length}), under the source line each came from:`,
+    ),
+    '',
+  );
+  let previous: unknown = null;
+  trace.stages[kind]!.ops.forEach((op, i) => {
+    const mp = sources[i];
+    if (mp && mp !== previous)
+      out.push(style.cyan(sanitize(`  ${mp.scope ?? '?'}  ${mp.file ?? '?'}:${mp.line ?? 0}${mp.opcode ? `  ${mp.opcode}` : ''}`)));
+    previous = mp;
+    const lhs = op.result && op.result !== '?' && op.result !== 'None' ? `${op.result} = ` : '';
+    const bridge = op.descrId !== undefined ? bridgeByDescr.get(op.descrId) : undefined;
+    const text = ellipsize(sanitize(`${lhs}${op.name}(${op.args.join(', ')})`), Math.max(20, style.width - 18));
+    out.push(`${padStart(String(i), 6)}  ${text}${bridge !== undefined ? style.yellow(`  → bridge ${bridge}`) : ''}`);
+  });
+  return out.join('\n') + '\n';
 }
 
 export interface TracesJson {

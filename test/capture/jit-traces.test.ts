@@ -19,6 +19,7 @@ test('PyPy --jitlog: the hot loop is a trace of count_words with its source line
   const run = await runPyrometer(['record', '--jitlog', '-o', 'j.prof', '--', 'pypy3', program, '20000']);
   try {
     assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /pyrometer view j\.prof\n\s+pyrometer show j\.prof --traces /);
     const profile = await loadWithSideFiles(join(run.dir, 'j.prof'));
     const log = jitlogOf(profile.attachments);
     assert.ok(log, 'the jitlog beside the profile is attached');

@@ -88,3 +88,42 @@ test('show FILE --traces without a jitlog says how to record one', async () => {
   assert.equal(j.code, 2);
   assert.match(j.stderr, /no JIT log/);
 });
+
+test('show FILE --trace ID: one trace operation by operation, under its source lines, guards marked with their bridges', async () => {
+  const r = await runCli(['show', join(dir, 'run.prof'), '--trace', '4']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0], /^loop 4: _count_elements \(\/usr\/lib\/pypy3\.9\/collections\/__init__\.py:526\)$/);
+  assert.match(lines[1], /entered 200,274 times · 18 samples/);
+  const ops = lines.filter((l) => /^\s+\d+ {2}/.test(l));
+  assert.equal(ops.length, 104, 'the optimised stage has 104 operations (vmprof-python: len(stages["opt"].ops))');
+  const bridged = ops.filter((l) => /→ bridge \d+$/.test(l)).map((l) => Number(/→ bridge (\d+)$/.exec(l)![1]));
+  assert.deepEqual(
+    bridged.sort((a, b) => a - b),
+    [5, 6, 7],
+  );
+  for (const l of ops.filter((l) => /→ bridge/.test(l))) assert.match(l, /^\s+\d+ {2}guard_/);
+  assert.ok(lines.some((l) => /^ {2}_count_elements {2}\/usr\/lib\/pypy3\.9\/collections\/__init__\.py:527 {2}\w+/.test(l)));
+  const missing = await runCli(['show', join(dir, 'run.prof.jit'), '--trace', '99']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /the JIT log has no trace 99 \(pyrometer show .* --traces lists them\)/);
+});
+
+test('show FILE --trace ID --json: every stage, each operation with its source line, guards with their bridges, machine code as hex', async () => {
+  const r = await runCli(['show', join(dir, 'run.prof'), '--trace', '4', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.trace.id, 4);
+  assert.equal(json.trace.samples, 18);
+  assert.deepEqual(json.trace.ops, { noopt: 162, opt: 104, asm: 117 });
+  assert.deepEqual(Object.keys(json.stages), ['noopt', 'opt', 'asm']);
+  assert.equal(json.stages.opt.length, 104);
+  const bridges = json.stages.asm.filter((op: { bridge?: number }) => op.bridge !== undefined);
+  assert.deepEqual(bridges.map((op: { bridge: number }) => op.bridge).sort(), [5, 6, 7]);
+  for (const op of bridges) assert.match(op.op, /^guard_/);
+  const withCode = json.stages.asm.filter((op: { asm?: { hex: string } }) => op.asm && op.asm.hex.length > 0);
+  assert.ok(withCode.length > 80);
+  assert.ok(json.stages.opt.some((op: { line?: number; scope?: string }) => op.line === 527 && op.scope === '_count_elements'));
+  const missing = await runCli(['show', join(dir, 'run.prof'), '--trace', '99', '--json']);
+  assert.equal(missing.code, 2);
+});

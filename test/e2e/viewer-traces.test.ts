@@ -118,6 +118,30 @@ describe('viewer: JIT traces', () => {
     assert.ok(atLine.length > 0 && atLine.every((l) => l === '5'), atLine.join(','));
   });
 
+  test('flame graph frame -> its traces: clicking _count_elements, then JIT traces in the selection bar', async () => {
+    const page = await harness.openPage('v=flame');
+    // The widest flame graph node of _count_elements, clicked in its middle.
+    const point = await page.evaluate(() => {
+      const canvas = window.__pyrometer.canvas!;
+      const tree = canvas.flame!.tree;
+      const names = canvas.names;
+      let best = -1;
+      for (let i = 0; i < tree.length; i++)
+        if (names[tree.func[i]] === '_count_elements' && (best < 0 || tree.total[i] > tree.total[best])) best = i;
+      const r = canvas.flameNodeRect(best)!;
+      const box = (document.querySelector('canvas.flame-canvas') as HTMLCanvasElement).getBoundingClientRect();
+      return { x: box.left + r.x + r.w / 2, y: box.top + r.y + 8 };
+    });
+    await page.mouse.click(point.x, point.y);
+    await page.locator('.selection .fn', { hasText: '_count_elements' }).waitFor();
+    await page.locator('.selection button.jit-traces').click();
+    await page.locator('.traces-filter').waitFor();
+    assert.match(await page.locator('.traces-filter').innerText(), /Traces that ran _count_elements \(6 of 10\)/);
+    // "show all" lists every trace again, the function still selected.
+    await page.locator('.traces-filter button').click();
+    await page.waitForFunction(() => document.querySelectorAll('.traces-list .trace-row[data-trace]').length === 10);
+  });
+
   test('no tab for a profile without a jitlog; a traces link on it falls back to the flame graph', async () => {
     const page = await harness.openPage('p=1&v=traces');
     assert.equal(await page.locator('.tab[data-view="traces"]').count(), 0);

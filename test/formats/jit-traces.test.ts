@@ -17,6 +17,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fixture } from '../helpers.js';
 import { loadProfile } from '../../src/formats/load.js';
 import { attachSideFile } from '../../src/formats/sidefiles.js';
@@ -190,3 +191,25 @@ function u64(n: number): number[] {
   b.writeBigUInt64LE(BigInt(n));
   return [...b];
 }
+
+// vmprof-python on vmprof-firefox-converter's example.jitlog: one trace, "40 loop 8 function_a (2, 'example.py')
+// {'noopt': 54, 'opt': 39, 'asm': 43}" (unique_id, type, counter, first merge point scope and (line, file), ops per stage).
+test('traces: the firefox converter example equals vmprof-python (one loop of function_a, entered 8 times)', () => {
+  const log = parseJitlog(new Uint8Array(readFileSync(fixture('pypy/example.jitlog'))));
+  const [t, ...rest] = summarizeTraces(log, null);
+  assert.equal(rest.length, 0);
+  assert.deepEqual(
+    { id: t.id, kind: t.kind, entries: t.entryCount, source: t.source, ops: t.opCounts },
+    {
+      id: 40,
+      kind: 'loop',
+      entries: 8,
+      source: { scope: 'function_a', file: 'example.py', line: 2 },
+      ops: { noopt: 54, opt: 39, asm: 43 },
+    },
+  );
+  assert.deepEqual(
+    t.lines.map((l) => l.line),
+    [2, 3],
+  );
+});

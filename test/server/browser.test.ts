@@ -47,6 +47,33 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The lines of wordcount.py its traces name (3-5), as the vmprof client appends them before uploading. */
+const WORDCOUNT_LINES: [number, number, string][] = [
+  [3, 0, 'for line in sys.stdin:'],
+  [4, 4, 'words = line.lower().split()'],
+  [5, 4, 'counts.update(words)'],
+];
+
+/** A SOURCE_CODE record (jitlog/objects.py encode_source_code_lines): file, then (line, indent, text) per line. */
+function sourceCodeRecord(file: string, lines: [number, number, string][]): Buffer {
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const n = Buffer.alloc(4);
+    n.writeUInt32LE(b.length);
+    return Buffer.concat([n, b]);
+  };
+  const count = Buffer.alloc(2);
+  count.writeUInt16LE(lines.length);
+  const parts = [Buffer.from([0x22]), str(file), count];
+  for (const [line, indent, text] of lines) {
+    const head = Buffer.alloc(3);
+    head.writeUInt16LE(line);
+    head.writeUInt8(indent, 2);
+    parts.push(head, str(text));
+  }
+  return Buffer.concat(parts);
+}
+
 async function vmprofUpload(argv: string, file: string, jitlog?: string): Promise<{ rid: string; jid: string | null }> {
   const created = await (
     await fetch(`${base}/api/runtime/new`, {
@@ -67,7 +94,7 @@ async function vmprofUpload(argv: string, file: string, jitlog?: string): Promis
     const jit = await fetch(`${base}/api/runtime/upload/jit/${created.runtime_id}/add`, {
       method: 'POST',
       headers: { 'Content-Disposition': 'attachment; filename=/tmp/jitq1w2e3.log.zip' },
-      body: gzipSync(readFileSync(jitlog)),
+      body: gzipSync(Buffer.concat([readFileSync(jitlog), sourceCodeRecord('wordcount.py', WORDCOUNT_LINES)])),
     });
     assert.equal(jit.status, 200);
     jid = (await jit.json()).jid;
@@ -97,8 +124,15 @@ test("the vmprof client's JIT log link (#/<jid>/traces) opens the JIT traces tab
     const first = page.locator('.traces-list .trace-row[data-trace]').first();
     assert.match((await first.innerText()).replace(/\s+/g, ' '), /^55\.7% 39 55 loop 10 /);
     assert.equal(await page.locator('.traces-list .trace-row[data-trace]').count(), 10);
+    // The server has no source files: the lines the client appended to the jitlog stand in for them.
+    assert.match(await page.locator('.mp-row', { hasText: 'wordcount.py:4' }).first().innerText(), /words = line\.lower\(\)\.split\(\)/);
     mkdirSync(join(testOutput, 'screenshots'), { recursive: true });
     await page.screenshot({ path: join(testOutput, 'screenshots', 'server-traces-link.png') });
+    await page.locator('.mp-row button[data-line="5"]').first().click();
+    const marked = page.locator('.src-row.at-line');
+    await marked.waitFor();
+    assert.equal(await marked.getAttribute('data-line'), '5');
+    assert.match(await marked.innerText(), /counts\.update\(words\)/);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

@@ -11,7 +11,7 @@ import { CompareView } from './compare-view.js';
 import { AllocationView } from './alloc-view.js';
 import { MemoryGrowthView } from './memory-view.js';
 import type { ViewState } from './state.js';
-import { profileTraces, traceLines, TracesView } from './traces-view.js';
+import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
 import { CallTreeView, FunctionTableView, SandwichView, SourceView, type ViewHost } from './views.js';
 
@@ -56,7 +56,14 @@ export const VIEWS: readonly ViewEntry[] = [
     create: (host) =>
       adapt(
         new SourceView(
-          (path) => host.readSource(path),
+          // On the server there are no source files; a jitlog uploaded by the vmprof client carries the lines it traced.
+          (path) =>
+            host.readSource(path).catch((err: unknown) => {
+              const profile = host.currentProfile();
+              const text = profile ? sourceFromJitlog(profile, path) : null;
+              if (text === null) throw err;
+              return text;
+            }),
           (trace, line) => host.update({ view: 'traces', trace, line }, 'push'),
         ),
         (v, vm, s) => v.show(vm, s.func, s.line, traceLines(vm.base)),

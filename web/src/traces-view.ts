@@ -9,7 +9,7 @@
  * guard's bridge and a bridge's parent select that trace. All of it is in the URL (tr=, ln=, f=).
  *
  * Machine code is shown as bytes, not disassembled: the one well-kept x86-64 disassembler on
- * npm (iced-x86 1.21, WebAssembly) would add about 380 KB gzipped to a 134 KB viewer (measured,
+ * npm (iced-x86 1.21, WebAssembly) would add 381 KB gzipped to a 134 KB viewer (measured,
  * docs/performance.md).
  */
 import type { JitMergePoint, JitOp, JitStageKind, JitTrace } from '../../src/formats/jitlog/index.js';
@@ -71,6 +71,34 @@ export function traceLines(profile: Profile): Map<string, Map<number, number[]>>
     }
   }
   return out;
+}
+
+/**
+ * Source text the jitlog carries (SOURCE_CODE records: the vmprof client appends the lines its
+ * merge points name before uploading), as file -> line -> text. The server has no source files,
+ * so this is all the source it can show.
+ */
+const sourceCache = new WeakMap<Profile, Map<string, Map<number, string>>>();
+
+export function jitlogSource(profile: Profile): Map<string, Map<number, string>> {
+  let out = sourceCache.get(profile);
+  if (out) return out;
+  out = new Map();
+  for (const s of jitlogOf(profile.attachments)?.sourceCode ?? []) {
+    let lines = out.get(s.file);
+    if (!lines) out.set(s.file, (lines = new Map()));
+    for (const l of s.lines) lines.set(l.line, ' '.repeat(Math.min(l.indent, 80)) + l.text);
+  }
+  sourceCache.set(profile, out);
+  return out;
+}
+
+/** A source file rebuilt from the jitlog's lines (the others left blank), or null when it has none of the file. */
+export function sourceFromJitlog(profile: Profile, file: string): string | null {
+  const lines = jitlogSource(profile).get(file);
+  if (!lines || lines.size === 0) return null;
+  const last = Math.max(...lines.keys());
+  return Array.from({ length: last }, (_, i) => lines.get(i + 1) ?? '').join('\n');
 }
 
 export class TracesView implements View {
@@ -292,7 +320,7 @@ export class TracesView implements View {
         ? h(
             'p',
             { class: 'muted asm-note' },
-            'Machine code as bytes (offset from the trace start), not disassembled: an x86-64 disassembler would triple the viewer’s size.',
+            'Machine code as bytes (offset from the trace start), not disassembled: an x86-64 disassembler would make the viewer’s download 3.8 times larger.',
           )
         : null;
     replaceChildren(this.detail, header, note, h('div', { class: `ops${stage === 'asm' ? ' with-asm' : ''}` }, ...rows));
@@ -302,6 +330,7 @@ export class TracesView implements View {
   private mergePointRow(profile: Profile, mp: JitMergePoint, t: TraceSummary, state: ViewState): HTMLElement {
     const where = `${mp.scope ?? '?'}  ${mp.file ?? '?'}:${mp.line ?? 0}${mp.opcode ? `  ${mp.opcode}` : ''}`;
     const func = mp.scope && mp.file ? functionAt(profile, mp.scope, mp.file, mp.line ?? 0) : -1;
+    const text = mp.file && mp.line ? jitlogSource(profile).get(mp.file)?.get(mp.line) : undefined;
     return h(
       'div',
       { class: `mp-row${state.line > 0 && mp.line === state.line ? ' at-line' : ''}` },
@@ -318,6 +347,7 @@ export class TracesView implements View {
             where,
           )
         : h('span', { title: 'The profile has no samples in this function, so the source view cannot open it' }, where),
+      text !== undefined ? h('code', { class: 'mp-source' }, text.trim()) : null,
     );
   }
 }
