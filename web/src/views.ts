@@ -18,6 +18,8 @@ import { Memo } from './memo.js';
 import type { ViewState } from './state.js';
 import { isSourceFileName } from '../../src/model/source-files.js';
 import { callgrindFileLines } from '../../src/formats/callgrind/index.js';
+import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
+import { timeClassColor } from './colors.js';
 
 export interface ViewHost {
   selectFunction(func: number, view?: 'sandwich' | 'source' | 'flame' | 'tree'): void;
@@ -35,6 +37,25 @@ function cell(cls: string, text: string): HTMLSpanElement {
   return h('span', { class: cls }, text);
 }
 
+/**
+ * Where a row's time went (model/time-split.ts) as a stacked bar, one coloured part per class,
+ * widths in proportion; the tooltip lists the shares. Row `i` of `split`.
+ */
+export function splitBar(split: Float64Array, i: number): HTMLSpanElement {
+  let total = 0;
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) total += split[i * TIME_CLASS_COUNT + c];
+  const bar = h('span', { class: 'split-bar' });
+  const lines: string[] = [];
+  for (let c = 0; c < TIME_CLASS_COUNT && total > 0; c++) {
+    const v = split[i * TIME_CLASS_COUNT + c];
+    if (v <= 0) continue;
+    const cls = TIME_CLASSES[c];
+    bar.append(h('i', { 'data-class': cls, style: `width:${(100 * v) / total}%;background:${timeClassColor(cls)}` }));
+    lines.push(`${TIME_CLASS_LABELS[cls]} ${formatPercent(v, total)}`);
+  }
+  return h('span', { class: 'split', title: lines.join('\n') }, bar);
+}
+
 /** Call tree, top-down or bottom-up: expandable rows, keyboard navigation. */
 export class CallTreeView {
   readonly element: HTMLDivElement;
@@ -45,19 +66,13 @@ export class CallTreeView {
   private visible: number[] = [];
   private cursor = 0;
   private shownMatch: Uint8Array | null = null;
+  private readonly header = h('div', { class: 'list-header tree-cols' });
+  /** Top-down tree with more than one class of time: each node's split (model/time-split.ts). */
+  private split: Float64Array | null = null;
 
   constructor(private readonly host: ViewHost) {
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'calltree');
-    const header = h(
-      'div',
-      { class: 'list-header tree-cols' },
-      cell('num', 'Total'),
-      cell('num', 'Total %'),
-      cell('num', 'Self'),
-      cell('num', 'Self %'),
-      cell('name', 'Function'),
-    );
-    this.element = h('div', { class: 'panel-fill list-panel' }, header, this.list.element);
+    this.element = h('div', { class: 'panel-fill list-panel' }, this.header, this.list.element);
     this.list.element.addEventListener('keydown', (e) => this.onKey(e));
     this.list.element.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest('.vlist-row') as HTMLElement | null;
@@ -80,6 +95,17 @@ export class CallTreeView {
     if (tree !== this.tree) {
       this.tree = tree;
       this.vm = vm;
+      this.split = !inverted && vm.hasSplit() ? vm.treeSplit() : null;
+      this.header.classList.toggle('with-split', this.split !== null);
+      replaceChildren(
+        this.header,
+        cell('num', 'Total'),
+        cell('num', 'Total %'),
+        cell('num', 'Self'),
+        cell('num', 'Self %'),
+        this.split ? h('span', { class: 'split', title: TIME_CLASS_HELP }, 'Where time went') : null,
+        cell('name', 'Function'),
+      );
       this.expanded.clear();
       // Open the heaviest path a few levels deep, as profilers do.
       let node = tree.roots.length > 0 ? tree.roots[0] : -1;
@@ -128,7 +154,7 @@ export class CallTreeView {
     const vm = this.vm!;
     const n = this.visible[i];
     const func = tree.func[n];
-    row.className = `vlist-row tree-cols${i === this.cursor ? ' cursor' : ''}${func === this.host.selectedFunction() ? ' selected' : ''}${vm.match && vm.match[func] ? ' match' : ''}`;
+    row.className = `vlist-row tree-cols${this.split ? ' with-split' : ''}${i === this.cursor ? ' cursor' : ''}${func === this.host.selectedFunction() ? ' selected' : ''}${vm.match && vm.match[func] ? ' match' : ''}`;
     const hasChildren = tree.childCount[n] > 0;
     const twisty = h('span', { class: 'twisty' }, hasChildren ? (this.expanded.has(n) ? '▾' : '▸') : ' ');
     const name = h(
@@ -143,8 +169,9 @@ export class CallTreeView {
       cell('num', formatPercent(tree.total[n], vm.total)),
       cell('num', formatCount(tree.self[n])),
       cell('num', formatPercent(tree.self[n], vm.total)),
-      name,
     );
+    if (this.split) row.append(splitBar(this.split, n));
+    row.append(name);
     row.title = `${funcName(vm.profile, func)}\n${funcLocation(vm, func)}`;
   }
 
@@ -194,6 +221,9 @@ export class CallTreeView {
 
 type SortKey = 'self' | 'total' | 'name';
 
+const TIME_CLASS_HELP =
+  "Where each function's total time went: JIT code (running compiled machine code), interpreted, GC minor/major (PyPy log phases overlapping its samples) or GC on the stack, JIT compiling (tracing, optimizing, backend), native, idle. Hover a bar for the shares.";
+
 /** The function table: sortable by self, total or name; filtered by the search box. */
 export class FunctionTableView {
   readonly element: HTMLDivElement;
@@ -241,8 +271,10 @@ export class FunctionTableView {
       sortable('total', 'Total', 'num'),
       cell('num', 'Total %'),
       cell('num', vm.hasJit() ? 'JIT %' : ''),
+      vm.hasSplit() ? h('span', { class: 'split', title: TIME_CLASS_HELP }, 'Where time went') : null,
       sortable('name', 'Function', 'name'),
     );
+    this.header.classList.toggle('with-split', vm.hasSplit());
   }
 
   private shownKey: unknown[] = [];
@@ -281,13 +313,17 @@ export class FunctionTableView {
     const f = this.rows[i];
     const { self, total } = vm.functions();
     const jit = vm.hasJit() ? vm.jitSelf() : null;
-    row.className = `vlist-row func-cols${f === this.host.selectedFunction() ? ' selected' : ''}`;
+    const split = vm.hasSplit() ? vm.functionSplit() : null;
+    row.className = `vlist-row func-cols${split ? ' with-split' : ''}${f === this.host.selectedFunction() ? ' selected' : ''}`;
     row.append(
       cell('num', formatCount(self[f])),
       cell('num', formatPercent(self[f], vm.total)),
       cell('num', formatCount(total[f])),
       cell('num', formatPercent(total[f], vm.total)),
       cell('num', jit && self[f] > 0 ? formatPercent(jit[f], self[f]) : ''),
+    );
+    if (split) row.append(splitBar(split, f));
+    row.append(
       h('span', { class: 'name' }, h('span', { class: 'fn' }, funcName(vm.profile, f)), h('span', { class: 'loc' }, funcLocation(vm, f))),
     );
   }

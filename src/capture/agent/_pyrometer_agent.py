@@ -771,6 +771,7 @@ class Sampler:
         self.start_wall = time.perf_counter()
         self.start_cpu = time.process_time()
         self.writer.meta('start_monotonic', '%.6f' % self.start_wall)
+        self.clock_start = _tick_clock_pair()  # PyPy (--engine sampler): ties a PYPYLOG to this profile
         # the main thread's clock has run since the interpreter started: count from now
         st = self._thread_state(self.main_ident)
         if st.clock is not None:
@@ -965,6 +966,9 @@ class Sampler:
         w.meta('records', int(self.records))
         w.meta('snapshots', int(self.snapshots))
         w.meta('duration_s', '%.6f' % duration)
+        clock_stop = _tick_clock_pair()
+        if getattr(self, 'clock_start', None) and clock_stop:
+            w.meta('pypylog_clock', '%d %.3f %d %.3f' % (self.clock_start + clock_stop))
         w.meta('cpu_s', '%.6f' % cpu)
         w.meta('rate_hz_actual', '%.1f' % (self.snapshots / clock_s if clock_s > 0 else 0.0))
         w.meta('sampler_cpu_s', '%.6f' % self.own_cpu)
