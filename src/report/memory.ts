@@ -12,7 +12,7 @@
 import { hasMemoryReadings, memoryGrowth } from '../model/memory-growth.js';
 import type { Profile } from '../model/profile.js';
 import { PathShortener, displayName, select, type Selection } from './common.js';
-import { ellipsize, formatKiB, padEnd, padStart, sanitize, type Style } from './text.js';
+import { displayWidth, ellipsize, ellipsizePath, formatKiB, padEnd, padStart, sanitize, type Style } from './text.js';
 
 export interface MemoryReportOptions extends Selection {
   /** Rows in each table (default 10). */
@@ -51,14 +51,15 @@ export function renderMemory(profile: Profile, options: MemoryReportOptions, sty
     out.push('', style.dim('no line numbers: record with --lines to see growth by line'));
     return `${out.join('\n')}\n`;
   }
-  const where = lines.map((l) => paths.location(l.func, l.line));
-  const width = Math.max(4, ...where.map((w) => w.length));
+  // long paths (files with no common directory) give way to the source text: at most 40 columns
+  const where = lines.map((l) => ellipsizePath(paths.location(l.func, l.line), 40));
+  const width = Math.max(4, ...where.map((w) => displayWidth(w)));
   out.push('', style.bold(`${padEnd('line', width)}  ${padStart('grew', 10)}  ${padStart('shrank', 10)}  source`));
   lines.forEach((l, i) => {
     const file = profile.funcs.file[l.func] >= 0 ? profile.strings[profile.funcs.file[l.func]] : '';
     const text = file ? (options.readSource?.(file)?.[l.line - 1] ?? '') : '';
     const head = `${padEnd(where[i], width)}  ${padStart(size(l.growth), 10)}  ${padStart(size(l.shrink), 10)}  `;
-    out.push(head + ellipsize(sanitize(text.trim()), Math.max(10, style.width - head.length)));
+    out.push(head + ellipsize(sanitize(text.trim()), Math.max(10, style.width - displayWidth(head)), 0));
   });
   return `${out.join('\n')}\n`;
 }
