@@ -36,9 +36,9 @@ export interface MemoryGrowth {
   shrink: number;
   /** Pairs of consecutive looks that had an RSS reading. */
   intervals: number;
-  /** Functions by total growth, largest first (only those with some growth or shrink). */
+  /** Functions by net total growth (growth − shrink, memory_profiler's "increment"), largest first. */
   functions: FunctionGrowth[];
-  /** Lines by growth, largest first. */
+  /** Lines by net growth, largest first (ties: by growth). */
   lines: LineGrowth[];
 }
 
@@ -119,7 +119,16 @@ export function memoryGrowth(profile: Profile, filter: Pick<SampleFilter, 'threa
     growth,
     shrink,
     intervals,
-    functions: [...fnGrowth.values()].sort((a, b) => b.totalGrowth - a.totalGrowth || b.selfGrowth - a.selfGrowth || a.func - b.func),
-    lines: [...lineGrowth.values()].sort((a, b) => b.growth - a.growth || a.func - b.func || a.line - b.line),
+    // ranked by net growth: a reading that dips and recovers (seen on a loaded machine: -132 MiB then
+    // +132 MiB within a loop that allocates nothing it keeps) adds to both sums, not to the net
+    functions: [...fnGrowth.values()].sort(
+      (a, b) =>
+        b.totalGrowth - b.totalShrink - (a.totalGrowth - a.totalShrink) ||
+        b.selfGrowth - b.selfShrink - (a.selfGrowth - a.selfShrink) ||
+        a.func - b.func,
+    ),
+    lines: [...lineGrowth.values()].sort(
+      (a, b) => b.growth - b.shrink - (a.growth - a.shrink) || b.growth - a.growth || a.func - b.func || a.line - b.line,
+    ),
   };
 }

@@ -121,8 +121,8 @@ for (const python of cpythons().filter((p) => /3\.(8|13)/.test(p.label))) {
       const shown = await runPyrometer(['show', 'out.prof', '--memory'], { cwd: run.dir });
       assert.equal(shown.code, 0, shown.stderr);
       // the first line of the by-line table is the growing line, with its source
-      const byLine = shown.stdout.split('\n').slice(shown.stdout.split('\n').findIndex((l) => /^line +grew/.test(l)) + 1);
-      assert.match(byLine[0] ?? '', /grow_list\.py:10 +\S+ \S+ +\S+ \S+ +data\.append\(\[i\] \* 100\)/, shown.stdout);
+      const byLine = shown.stdout.split('\n').slice(shown.stdout.split('\n').findIndex((l) => /^line +grew +shrank +net/.test(l)) + 1);
+      assert.match(byLine[0] ?? '', /grow_list\.py:10 +\S+ \S+ +\S+ \S+ +\+\S+ \S+ +data\.append\(\[i\] \* 100\)/, shown.stdout);
     } finally {
       removeDir(run.dir);
     }

@@ -68,7 +68,7 @@ describe('viewer: allocations, memory growth, the memory curve', () => {
     const page = await harness.openPage(`p=${CPYTHON}&v=memory`);
     await page.locator('.growth-lines').waitFor();
     const firstLine = await page.locator('.growth-lines tr').nth(1).innerText();
-    assert.match(firstLine, /grow\s+grow_list\.py:10\s+data\.append\(\[i\] \* 100\)/);
+    assert.match(firstLine, /\+[\d.]+ MiB\s+grow\s+grow_list\.py:10\s+data\.append\(\[i\] \* 100\)/);
     assert.match(await page.locator('.memory-growth-note').innerText(), /RSS grew [\d.]+ MiB/);
     await shot(page, 'memory-growth');
     await page.close();
