@@ -87,9 +87,23 @@ test('--alloc on pypy3: gc.hooks minor collections, 80/20 split of bytes within 
     const { share, samples } = await bigShare(path, 'bytes');
     assert.ok(samples >= 40, `${samples} samples`);
     assert.ok(Math.abs(share - 80) <= 5, `big's share ${share.toFixed(1)}%`);
+    // show --alloc picks the measure the recording has; asking for objects says why not
+    const shown = await runPyrometer(['show', 'out.prof', '--alloc'], { cwd: run.dir });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /pyrometer-alloc · PyPy[^\n]* weighing [\d,]+ bytes/);
+    const objects = await runPyrometer(['show', 'out.prof', '--alloc', 'objects'], { cwd: run.dir });
+    assert.equal(objects.code, 2);
+    assert.match(objects.stderr, /have no objects \(gc\.hooks\.on_gc_minor counts bytes\)/);
   } finally {
     removeDir(run.dir);
   }
+});
+
+test('--alloc with --pid: a clear error (the hook starts with the interpreter)', async () => {
+  const run = await runPyrometer(['record', '--pid', String(process.pid), '--alloc']);
+  removeDir(run.dir);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--alloc needs a program record starts/);
 });
 
 test('--alloc with -S: a clear error, nothing recorded', async () => {

@@ -73,7 +73,7 @@ export function axisTicks(max: number, count = 3): number[] {
   const unit = 1024 ** Math.max(0, Math.floor(Math.log(raw) / Math.log(1024)));
   const inUnit = raw / unit;
   const magnitude = 10 ** Math.floor(Math.log10(inUnit));
-  const step = ([1, 2, 5, 10].find((m) => m * magnitude >= inUnit) ?? 10) * magnitude * unit;
+  const step = Math.max(1, ([1, 2, 5, 10].find((m) => m * magnitude >= inUnit) ?? 10) * magnitude * unit); // whole bytes
   const out: number[] = [];
   for (let v = step; v <= max * 1.0001; v += step) out.push(v);
   return out;
