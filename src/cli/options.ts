@@ -12,6 +12,16 @@ export function positiveInteger(name: string) {
   };
 }
 
+/** A whole number from `min` to `max`. */
+export function integerIn(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw usageError(`${name} takes a whole number from ${min} to ${max}, not "${sanitize(value)}"`);
+    return n;
+  };
+}
+
 export function percentage(name: string) {
   return (value: string): number => {
     const n = Number(value.replace(/%$/, ''));

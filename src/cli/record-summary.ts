@@ -159,6 +159,7 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   if (result.pypylogPath) lines.push(`  PyPy log: ${relative(process.cwd(), result.pypylogPath) || result.pypylogPath}`);
   lines.push(`  next: pyrometer show ${quoteArg(out)}`);
   lines.push(`        pyrometer view ${quoteArg(out)}`);
+  if (result.jitlogPath) lines.push(`        pyrometer show ${quoteArg(out)} --traces   (the JIT traces, by time in them)`);
   return lines.join('\n') + '\n';
 }
 

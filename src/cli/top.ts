@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import type { RegisterCommand } from './commands.js';
 import { CliError } from './errors.js';
 import { pidOption } from './record.js';
+import { positiveInteger } from './options.js';
 import { sanitize } from '../report/text.js';
 
 const EXAMPLES = `
 Examples:
   $ pyrometer top 4242            refreshed every second until Ctrl-C or the process ends
   $ pyrometer top 4242 --wall     waiting threads count too (shown as idle)
+  $ pyrometer top 4242 -n 5 > top.txt   five refreshes, then exit (no screen clearing when not a terminal)
 `;
 
 export const registerTop: RegisterCommand = (program: Command) => {
@@ -27,9 +29,11 @@ export const registerTop: RegisterCommand = (program: Command) => {
       100,
     )
     .option('--wall', 'count waiting threads too (their time shows as idle)')
-    .option('--once', 'print one refresh and exit (for scripts and tests)')
+    .option('-n, --iterations <n>', 'print this many refreshes, then exit (like top -n)', positiveInteger('--iterations'))
+    .option('--once', 'print one refresh and exit (= -n 1)')
     .addHelpText('after', EXAMPLES)
-    .action(async (pid: number, opts: { rate: number; wall?: boolean; once?: boolean }) => {
+    .action(async (pid: number, opts: { rate: number; wall?: boolean; once?: boolean; iterations?: number }) => {
+      const refreshes = opts.once ? 1 : (opts.iterations ?? Infinity);
       const { OutsideSampler } = await import('../capture/outside/sampler.js');
       const { CountingSink } = await import('../capture/outside/top.js');
       const { AttachError } = await import('../capture/outside/errors.js');
@@ -59,9 +63,10 @@ export const registerTop: RegisterCommand = (program: Command) => {
         process.stdout.write((tty ? '\x1b[H\x1b[2J' : '') + lines.join('\n') + '\n');
       };
       await new Promise<void>((resolveDone) => {
+        let rendered = 0;
         const refresh = setInterval(() => {
           render();
-          if (opts.once) finish();
+          if (++rendered >= refreshes) finish();
         }, 1000);
         const finish = () => {
           clearInterval(refresh);

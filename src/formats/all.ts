@@ -23,6 +23,7 @@ import { scaleneFormat } from './scalene.js';
 import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
+import { v8LogFormat } from './v8log.js';
 import { lcovFormat } from './lcov.js';
 import { allocFormat } from './alloc.js';
 
@@ -33,6 +34,7 @@ registerFormat(callgrindFormat);
 registerFormat(perfFormat);
 registerFormat(pypylogFormat);
 registerFormat(jitlogFormat);
+registerFormat(v8LogFormat);
 registerFormat(firefoxFormat);
 registerFormat(dotFormat);
 registerFormat(flameSvgFormat);

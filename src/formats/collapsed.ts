@@ -26,7 +26,7 @@
  * characters U+FFFD: the format cannot escape them.
  */
 import { ProfileBuilder } from '../model/builder.js';
-import type { FrameIndex, Profile } from '../model/profile.js';
+import { CATEGORIES, FUNCTION_KINDS, type Category, type FrameIndex, type FunctionKind, type Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format, ReadOptions, WriteOptions } from './registry.js';
 import { looksBinary, textLines } from './text-lines.js';
@@ -46,6 +46,34 @@ export interface ParsedFrameLabel {
   name: string;
   file: string;
   line: number;
+  /** From an annotation suffix (`_[j]`, `_[k]`, ...); undefined when the label has none. */
+  category?: Category;
+}
+
+/**
+ * Frame category annotations at the end of a label. `_[j]` (JIT) and `_[k]` (kernel) are
+ * flamegraph.pl's (stackcollapse-perf.pl --all writes them); the others are ours, written only
+ * by `collapsedStacks(..., { categories: true })` (stream chunks), so a stored stack keeps PyPy's
+ * JIT, GC and native frames apart. A label is annotated only when its category differs from
+ * what the reader infers without one (python with a file, other without).
+ */
+const CATEGORY_SUFFIXES: [string, Category][] = [
+  ['_[j]', 'jit'],
+  ['_[k]', 'kernel'],
+  ['_[gc]', 'gc'],
+  ['_[native]', 'native'],
+  ['_[idle]', 'idle'],
+  ['_[python]', 'python'],
+  ['_[other]', 'other'],
+];
+const SUFFIX_OF = new Map(CATEGORY_SUFFIXES.map(([suffix, category]) => [category, suffix]));
+
+/** The function kind a category implies when the label alone cannot say (kernel code is native code). */
+function kindForCategory(category: Category | undefined, file: string): FunctionKind {
+  if (category === 'native' || category === 'kernel') return 'native';
+  if (category === 'gc') return 'gc';
+  if (category === 'jit' && file === '') return 'jit';
+  return file === '' ? 'other' : 'python';
 }
 
 /** Splits a py-spy style label `name (file:line)`; plain labels keep file '' and line 0. */
@@ -70,6 +98,11 @@ function trimBlanksEnd(text: string): string {
 }
 
 export function parseFrameLabel(label: string): ParsedFrameLabel {
+  if (label.endsWith(']')) {
+    for (const [suffix, category] of CATEGORY_SUFFIXES) {
+      if (label.length > suffix.length && label.endsWith(suffix)) return { ...parseFrameLabel(label.slice(0, -suffix.length)), category };
+    }
+  }
   let m = PYSPY_FRAME_WITH_LINE.exec(label);
   if (m && m[1] !== '') return { name: m[1], file: m[2], line: Number(m[3]) };
   const noLine = pyspyFrameWithoutLine(label);
@@ -111,10 +144,10 @@ export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Pr
   const frameOf = (label: string): FrameIndex => {
     let frame = frameByLabel.get(label);
     if (frame === undefined) {
-      const { name, file, line } = parseFrameLabel(label);
+      const { name, file, line, category } = parseFrameLabel(label);
       // py-spy labels carry the line being executed; the function's first line is unknown.
-      const func = builder.func(name, file, 0, file === '' ? 'other' : 'python');
-      frame = builder.frame(func, line);
+      const func = builder.func(name, file, 0, kindForCategory(category, file));
+      frame = builder.frame(func, line, category);
       frameByLabel.set(label, frame);
     }
     return frame;
@@ -196,15 +229,28 @@ function cleanLabel(s: string): string {
   return s.replace(/[;\r\n\u2028\u2029\u0085]/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
 }
 
-/** The collapsed label of a frame: `name (file:line)` when the file is known, else the name. */
-export function frameLabel(profile: Profile, frame: FrameIndex): string {
+/**
+ * The collapsed label of a frame: `name (file:line)` when the file is known, else the name;
+ * with `categories`, followed by the frame's category annotation when the reader could not infer it.
+ */
+export function frameLabel(profile: Profile, frame: FrameIndex, categories = false): string {
   const func = profile.frames.func[frame];
   const name = profile.strings[profile.funcs.name[func]];
   const fileIndex = profile.funcs.file[func];
-  if (fileIndex < 0) return cleanLabel(name === '' ? '[unknown]' : name);
-  const line = profile.frames.line[frame] || profile.funcs.line[func];
-  const file = profile.strings[fileIndex].replace(/[()]/g, '_');
-  return cleanLabel(`${name} (${file}${line > 0 ? `:${line}` : ''})`);
+  let label: string;
+  if (fileIndex < 0) label = cleanLabel(name === '' ? '[unknown]' : name);
+  else {
+    const line = profile.frames.line[frame] || profile.funcs.line[func];
+    const file = profile.strings[fileIndex].replace(/[()]/g, '_');
+    label = cleanLabel(`${name} (${file}${line > 0 ? `:${line}` : ''})`);
+  }
+  if (!categories) return label;
+  const category = CATEGORIES[profile.frames.category[frame]];
+  const kind = FUNCTION_KINDS[profile.funcs.kind[func]];
+  const inferred = fileIndex < 0 ? 'other' : 'python';
+  // Annotated when the category, or the kind it implies, is not what the bare label reads back as.
+  if (category === inferred && kind === inferred) return label;
+  return label + SUFFIX_OF.get(category)!;
 }
 
 /** Scale so that every weight becomes an integer: fractional ms become us, fractional us become ns. */
@@ -222,6 +268,7 @@ function integerScale(profile: Profile, threads: number[]): number {
 export function collapsedStacks(
   profile: Profile,
   threads: number[] = profile.threads.map((_, i) => i),
+  options: { categories?: boolean } = {},
 ): { stack: string; weight: number }[] {
   const weights = new Float64Array(profile.stacks.length);
   for (const t of threads) {
@@ -233,7 +280,7 @@ export function collapsedStacks(
   const out: { stack: string; weight: number }[] = [];
   for (let s = 0; s < profile.stacks.length; s++) {
     const prefix = profile.stacks.prefix[s];
-    const label = frameLabel(profile, profile.stacks.frame[s]);
+    const label = frameLabel(profile, profile.stacks.frame[s], options.categories);
     labels[s] = prefix < 0 ? label : `${labels[prefix]};${label}`;
     if (weights[s] > 0) out.push({ stack: labels[s], weight: weights[s] });
   }

@@ -16,9 +16,10 @@
  * (category python), native code (native) and the system (kernel), each
  * weighted in ms (percent x elapsed time). A line belongs to the function
  * whose region starts where the line's does, else to the nearest function
- * above it, else to `<module>`. Memory per line (MB allocated, peak, average,
- * allocation count, Python share, copy volume) is kept in
- * `attachments.scalene`; the footprint over time becomes a counter.
+ * above it, else to `<module>`. Memory per line (MB allocated, growth, peak,
+ * average, allocation count, Python share, copy volume) is kept in
+ * `attachments.scalene` (`show --lines` lists it as memory cost columns beside the
+ * CPU ones); the footprint over time becomes a counter.
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { Category, Profile } from '../model/profile.js';
@@ -34,6 +35,8 @@ export interface ScaleneLine {
   line: number;
   cpuMs: number;
   mallocMb: number;
+  /** Net growth of the footprint on this line (MB; negative when it freed more than it took). */
+  growthMb: number;
   peakMb: number;
   avgMb: number;
   mallocs: number;
@@ -115,13 +118,14 @@ export function readScalene(bytes: Uint8Array): Profile {
           line: lineno,
           cpuMs,
           mallocMb: numberOr(l.n_malloc_mb),
+          growthMb: numberOr(l.n_growth_mb),
           peakMb: numberOr(l.n_peak_mb),
           avgMb: numberOr(l.n_avg_mb),
           mallocs: numberOr(l.n_mallocs),
           pythonFraction: numberOr(l.n_python_fraction),
           copyMbPerS: numberOr(l.n_copy_mb_s),
         };
-        if (cpuMs > 0 || entry.mallocMb > 0 || entry.peakMb > 0 || entry.copyMbPerS > 0) lines.push(entry);
+        if (cpuMs > 0 || entry.mallocMb > 0 || entry.peakMb > 0 || entry.growthMb !== 0 || entry.copyMbPerS > 0) lines.push(entry);
       });
     }
     builder.attachments.scalene = { lines };

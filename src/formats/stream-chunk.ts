@@ -14,7 +14,9 @@
  *     "stacks": [[0, 1], [0]],                              root first, indices into frames
  *     "weights": [12, 3] }                                  one per stack, > 0
  *
- * Frames are collapsed (folded) labels, `name (file:line)`: the same text
+ * Frames are collapsed (folded) labels, `name (file:line)`, with a category
+ * annotation (`_[j]` JIT, `_[gc]`, `_[native]`, ...: see collapsed.ts) when the
+ * frame's category is not what the bare label reads back as: the same text
  * Pyroscope's folded ingest carries and our collapsed reader splits back into
  * functions, so a stored stack is one string (labels joined by ';', which a
  * label never contains). gzip of this JSON is within a few percent of a binary
@@ -186,7 +188,7 @@ export function chunkBody(stacks: Iterable<WeightedStack>): Pick<StreamChunk, 'f
   return { frames, stacks: out, weights };
 }
 
-/** Every stack of a profile with its summed weight (all threads), as stored. */
+/** Every stack of a profile with its summed weight (all threads), as stored: frame categories kept as label annotations. */
 export function profileStacks(profile: Profile): WeightedStack[] {
-  return collapsedStacks(profile);
+  return collapsedStacks(profile, undefined, { categories: true });
 }

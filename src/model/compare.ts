@@ -16,7 +16,8 @@
  */
 import { GrowableColumn, IntPairMap } from './columns.js';
 import { callTreeTopDown, stackWeights, totalWeight, type CallTree, type SampleFilter } from './analysis.js';
-import { funcFile, funcName, type Profile } from './profile.js';
+import { funcFile, funcName, type FuncIndex, type Profile } from './profile.js';
+import { applyTransforms, type Transform } from './transforms.js';
 
 export type Normalization = 'share' | 'time';
 
@@ -75,6 +76,80 @@ export class FunctionKeys {
 
 export interface CompareOptions extends Pick<SampleFilter, 'hideIdle'> {
   normalization?: Normalization;
+  /**
+   * View transforms (focus, merge, collapse, drop...) in the after profile's function numbering:
+   * applied to the after profile, and to the before profile through the cross-profile function
+   * matching, so both sides are the same view of their run.
+   */
+  transforms?: readonly Transform[];
+}
+
+/**
+ * Transforms written against `from`'s functions, rewritten for `to`: each function becomes the
+ * function of `to` with the same matching key (name and file name; the first of them when `to` has
+ * several, its own line then preferred). Where `to` has no such function a focus keeps nothing (the
+ * code never ran there), a merge, drop or recursion collapse does nothing, and a call path stops
+ * matching. A module collapse names its file by path, else by file name. Transforms without
+ * functions (category focus, drop below a share, merge files by pattern) carry over as they are.
+ */
+export function transformsForOther(transforms: readonly Transform[], from: Profile, to: Profile): Transform[] {
+  if (transforms.length === 0) return [];
+  const keys = new FunctionKeys();
+  const fromKeys = keys.keysOf(from);
+  const toKeys = keys.keysOf(to);
+  const byKey = new Map<number, FuncIndex>();
+  for (let f = 0; f < to.funcs.length; f++) {
+    const known = byKey.get(toKeys[f]);
+    if (known === undefined) byKey.set(toKeys[f], f);
+  }
+  const match = (f: FuncIndex): FuncIndex => {
+    if (f < 0 || f >= fromKeys.length) return -1;
+    const first = byKey.get(fromKeys[f]);
+    if (first === undefined) return -1;
+    // Same name and file at several first lines: the one at the same line, else the first.
+    for (let g = first; g < to.funcs.length; g++) if (toKeys[g] === fromKeys[f] && to.funcs.line[g] === from.funcs.line[f]) return g;
+    return first;
+  };
+  const out: Transform[] = [];
+  for (const t of transforms) {
+    switch (t.type) {
+      case 'focus-function':
+      case 'cut-below':
+        out.push({ ...t, func: match(t.func) }); // -1 matches no frame: nothing is kept
+        break;
+      case 'merge-function':
+      case 'drop-function': {
+        const func = match(t.func);
+        if (func >= 0) out.push({ ...t, func });
+        break;
+      }
+      case 'collapse-recursion': {
+        const func = t.func < 0 ? -1 : match(t.func);
+        if (t.func < 0 || func >= 0) out.push({ ...t, func });
+        break;
+      }
+      case 'focus-subtree':
+      case 'merge-call-node':
+        out.push({ ...t, path: t.path.map(match) });
+        break;
+      case 'collapse-module': {
+        const path = t.file >= 0 ? from.strings[t.file] : '';
+        let file = to.strings.indexOf(path);
+        if (file < 0) {
+          const name = fileName(path);
+          for (let f = 0; f < to.funcs.length && file < 0; f++) {
+            const g = to.funcs.file[f];
+            if (g >= 0 && fileName(to.strings[g]) === name) file = g;
+          }
+        }
+        if (file >= 0) out.push({ ...t, file });
+        break;
+      }
+      default:
+        out.push(t);
+    }
+  }
+  return out;
 }
 
 export interface FunctionChange {
@@ -146,8 +221,15 @@ function keyCosts(
   return { self, total };
 }
 
+/** Both profiles with the after profile's transforms applied, the before one's through function matching. */
+function transformedPair(before: Profile, after: Profile, transforms: readonly Transform[] = []): [Profile, Profile] {
+  if (transforms.length === 0) return [before, after];
+  return [applyTransforms(before, transformsForOther(transforms, after, before)), applyTransforms(after, transforms)];
+}
+
 /** Function-level comparison: self and total per matched function, sorted by the absolute self change. */
 export function compareFunctions(before: Profile, after: Profile, options: CompareOptions = {}): Comparison {
+  [before, after] = transformedPair(before, after, options.transforms);
   return compareWeighted(
     before,
     stackWeights(before, { hideIdle: options.hideIdle }),
@@ -283,6 +365,7 @@ export function diffTree(
 
 /** Convenience for the CLI and server: both top-down trees and the after tree's diff. */
 export function compareTrees(before: Profile, after: Profile, options: CompareOptions = {}): TreeDiff {
+  [before, after] = transformedPair(before, after, options.transforms);
   const normalization = options.normalization ?? 'share';
   const wb = stackWeights(before, { hideIdle: options.hideIdle });
   const wa = stackWeights(after, { hideIdle: options.hideIdle });

@@ -151,7 +151,16 @@ export interface ProfileMeta {
   approximateCallTree: boolean;
   /** Problems found while reading that did not stop it (e.g. a truncated file). */
   warnings: string[];
+  /**
+   * Where sample times came from: `recorded` (the file has them: the default when absent),
+   * `spread` (the file has none, but a start and stop: samples are spread evenly over that
+   * duration, in file order, every thread on the one clock) or `order` (neither: sample i is
+   * at i x period, an order rather than a time).
+   */
+  sampleTimes?: SampleTiming;
 }
+
+export type SampleTiming = 'recorded' | 'spread' | 'order';
 
 export interface Profile {
   meta: ProfileMeta;

@@ -11,6 +11,16 @@ import { flatRows, type FlatOptions } from './flat.js';
 import { profileFacts, type ProfileFacts } from './info.js';
 import { buildTree, treeLines, type TreeOptions } from './tree.js';
 import { hasLineData, hotLineFunctions } from './lines.js';
+import {
+  callTreeTimeSplit,
+  functionTimeSplit,
+  splitRecord,
+  stackTimeSplit,
+  TIME_CLASS_LABELS,
+  totalTimeSplit,
+  type TimeClass,
+} from '../model/time-split.js';
+import { phaseTimingNote } from './pypy.js';
 
 export interface ShowJson {
   meta: Omit<ProfileFacts, 'threads'>;
@@ -25,8 +35,12 @@ export interface ShowJson {
     total: number;
     selfPercent: number;
     totalPercent: number;
+    /** Where the function's total time went (model/time-split.ts): the non-zero classes, summing to `total`. */
+    split: Partial<Record<TimeClass, number>>;
   }[];
   moreFunctions: number;
+  /** The split of the selected time into JIT code, interpreted, GC, JIT compiling, native, idle, other. */
+  timeSplit: { labels: Record<TimeClass, string>; totals: Partial<Record<TimeClass, number>>; phases: string };
   /** With `lines`: per-line costs of the hottest functions; null when the profile has no line numbers. */
   lines?:
     | { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[]
@@ -34,13 +48,27 @@ export interface ShowJson {
   tree?: {
     inverted: boolean;
     minPercent: number;
-    nodes: { id: number; parent: number; depth: number; name: string; file: string; line: number; self: number; total: number }[];
+    nodes: {
+      id: number;
+      parent: number;
+      depth: number;
+      name: string;
+      file: string;
+      line: number;
+      self: number;
+      total: number;
+      /** Top-down trees: where the node's total went, as for functions. */
+      split?: Partial<Record<TimeClass, number>>;
+    }[];
   };
 }
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeOptions | false; lines?: boolean }): ShowJson {
+export function showJson(
+  profile: Profile,
+  options: FlatOptions & { tree?: TreeOptions | false; lines?: boolean; filter?: string },
+): ShowJson {
   const selection: Selection = { threads: options.threads, hideIdle: options.hideIdle };
   const selected = select(profile, selection);
   const facts = profileFacts(profile);
@@ -49,6 +77,8 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
   const { rows, more } = flatRows(profile, selected, options);
   const total = selected.total;
   const pct = (x: number) => (total > 0 ? round((100 * x) / total) : 0);
+  const split = stackTimeSplit(profile, { threads: selected.threads, hideIdle: options.hideIdle });
+  const perFunc = functionTimeSplit(profile, split);
   const result: ShowJson = {
     meta,
     totals: { samples: selected.samples, weight: total, weightUnit: profile.meta.weightUnit, durationMs: facts.durationMs },
@@ -68,13 +98,15 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
       total: r.total,
       selfPercent: pct(r.self),
       totalPercent: pct(r.total),
+      split: splitRecord(perFunc, r.func),
     })),
     moreFunctions: more,
+    timeSplit: { labels: TIME_CLASS_LABELS, totals: splitRecord(totalTimeSplit(split), 0), phases: phaseTimingNote(profile) },
   };
   if (options.lines) {
     if (!hasLineData(profile)) result.lines = null;
     else {
-      const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
+      const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5, options.filter);
       result.lines = hot.map((f) => ({
         name: funcName(profile, f),
         file: funcFile(profile, f),
@@ -90,6 +122,7 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
   }
   if (options.tree) {
     const tree = buildTree(profile, selected, options.tree.inverted);
+    const perNode = options.tree.inverted ? null : callTreeTimeSplit(tree, split);
     const lines = treeLines(tree, options.tree);
     const idOf = new Map<number, number>();
     const nodes: NonNullable<ShowJson['tree']>['nodes'] = [];
@@ -108,6 +141,7 @@ export function showJson(profile: Profile, options: FlatOptions & { tree?: TreeO
         line: profile.funcs.line[f],
         self: tree.self[n],
         total: tree.total[n],
+        ...(perNode ? { split: splitRecord(perNode, n) } : {}),
       });
     }
     result.tree = { inverted: !!options.tree.inverted, minPercent: options.tree.minPercent ?? 1, nodes };

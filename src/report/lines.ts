@@ -11,15 +11,18 @@
  * the caller's job (`readSource`) so this stays a pure function.
  */
 import { functionTable, functionsByCost, lineCosts, type LineCost } from '../model/analysis.js';
-import { funcFile, type Profile } from '../model/profile.js';
+import { funcFile, funcName, type Profile } from '../model/profile.js';
 import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
-import { displayWidth, ellipsize, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
+import { displayWidth, ellipsize, formatNumber, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
+import type { ScaleneLine } from '../formats/scalene.js';
 
 export interface LinesOptions extends Selection {
   /** How many functions to break down (default 5). */
   top?: number;
   /** Lines of a source file, or null when it cannot be read. */
   readSource?: (file: string) => string[] | null;
+  /** Only functions whose name or file contains this text (vmprofshow's `lines --filter`). */
+  filter?: string;
 }
 
 /** True when some frame carries a line other than its function's first line. */
@@ -37,8 +40,11 @@ export const NO_LINE_DATA =
   'This profile has no line numbers, so there is nothing to break down per line.\n' +
   'Record one with line data:  pyrometer record --lines -o out.prof -- python3 your_program.py';
 
-/** The functions to break down: the hottest by self time (then total) that have any line numbers. */
-export function hotLineFunctions(profile: Profile, weights: Float64Array, top: number) {
+/**
+ * The functions to break down: the hottest by self time (then total) that have any line numbers,
+ * and, with `filter`, whose name or file contains it.
+ */
+export function hotLineFunctions(profile: Profile, weights: Float64Array, top: number, filter?: string) {
   const costs = functionTable(profile, weights);
   const perLine = lineCosts(profile, weights);
   // By self time, then total: callers with no self time still show where they made their calls.
@@ -46,7 +52,8 @@ export function hotLineFunctions(profile: Profile, weights: Float64Array, top: n
     .sort((a, b) => costs.self[b] - costs.self[a] || costs.total[b] - costs.total[a] || a - b)
     .filter((f) => {
       const lines = perLine.get(f);
-      return lines !== undefined && [...lines.keys()].some((l) => l > 0);
+      if (lines === undefined || ![...lines.keys()].some((l) => l > 0)) return false;
+      return !filter || funcName(profile, f).includes(filter) || funcFile(profile, f).includes(filter);
     })
     .slice(0, Math.max(1, top));
   return { costs, perLine, hot };
@@ -59,15 +66,20 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
   const selected = select(profile, options);
   const out: string[] = [headerLine(profile, selected, style, ['lines'])];
   out.push(...caveatLines(profile, style));
+  const memory = memoryLines(profile, options, style);
   if (selected.total <= 0) {
-    out.push('', emptyMessage(profile, options));
+    out.push('', emptyMessage(profile, options), ...memory);
     return out.join('\n') + '\n';
   }
   if (!hasLineData(profile)) {
     out.push('', NO_LINE_DATA);
     return out.join('\n') + '\n';
   }
-  const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5);
+  const { costs, perLine, hot } = hotLineFunctions(profile, selected.weights, options.top ?? 5, options.filter);
+  if (hot.length === 0 && options.filter) {
+    out.push('', `No function with line numbers has "${sanitize(options.filter)}" in its name or file.`);
+    return out.join('\n') + '\n';
+  }
   const paths = new PathShortener(profile, hot, style.home, style.cwd);
   if (paths.common) out.push(paths.note(style));
   const total = selected.total;
@@ -110,5 +122,36 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
     }
     if (omitted > 0) out.push(style.dim(`  … ${omitted} cheaper line${omitted === 1 ? '' : 's'} not shown`));
   }
+  out.push(...memory);
   return out.join('\n') + '\n';
+}
+
+/**
+ * Memory cost columns per line, for profiles that measured them (Scalene): the lines that
+ * allocated most, with MB allocated, net growth, peak, allocation count and Python's share.
+ * A line can cost memory and no CPU, so this is its own ranking, not a column of the CPU one.
+ */
+function memoryLines(profile: Profile, options: LinesOptions, style: Style): string[] {
+  const scalene = profile.attachments.scalene as { lines?: ScaleneLine[] } | undefined;
+  const rows = (scalene?.lines ?? []).filter((l) => l.mallocMb > 0 || l.peakMb > 0 || l.growthMb !== 0);
+  if (rows.length === 0) return [];
+  rows.sort((a, b) => b.mallocMb - a.mallocMb || b.peakMb - a.peakMb || a.file.localeCompare(b.file) || a.line - b.line);
+  const shown = rows.slice(0, 2 * Math.max(1, options.top ?? 5));
+  const mb = (n: number) => padStart(formatNumber(n, Math.abs(n) < 10 ? 1 : 0), 9);
+  const out = ['', style.bold('memory per line') + style.dim('  (MB; Scalene measured it, not sampled call paths)')];
+  out.push(
+    style.dim(
+      `  ${padStart('alloc', 9)} ${padStart('growth', 9)} ${padStart('peak', 9)} ${padStart('mallocs', 8)} ${padStart('python', 7)}  line`,
+    ),
+  );
+  for (const l of shown) {
+    const source = options.readSource?.(l.file);
+    const text = source && l.line <= source.length ? `  ${sanitize(source[l.line - 1].trim())}` : '';
+    const row =
+      `  ${mb(l.mallocMb)} ${mb(l.growthMb)} ${mb(l.peakMb)} ${padStart(formatNumber(l.mallocs), 8)} ` +
+      `${padStart(`${Math.round(100 * l.pythonFraction)}%`, 7)}  ${l.func} ${l.file}:${l.line}`;
+    out.push(ellipsize(row + text, style.width, 0));
+  }
+  if (rows.length > shown.length) out.push(style.dim(`  … ${rows.length - shown.length} more lines that allocated`));
+  return out;
 }

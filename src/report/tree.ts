@@ -24,6 +24,16 @@ export interface TreeOptions extends Selection {
   minPercent?: number;
   /** Show this many levels (roots are level 1); unlimited when absent. */
   depth?: number;
+  /** Columns per level of the tree's guides (1–8, default 3: `├─ `); vmprofshow's --indent. */
+  indent?: number;
+}
+
+/** The guides in front of a line: `│  ` for each open level above, then `├─ ` or `└─ `, `indent` columns each. */
+export function treeGuides(lastAt: readonly boolean[], first: number, depth: number, last: boolean, indent = 3): string {
+  const pad = (lead: string, fill: string) => lead + fill.repeat(Math.max(0, indent - 2)) + (indent >= 2 ? ' ' : '');
+  let guides = '';
+  for (let d = first; d < depth; d++) guides += lastAt[d] ? ' '.repeat(indent) : pad('│', ' ');
+  return guides + pad(last ? '└' : '├', '─');
 }
 
 /** One visible line of the tree: a node, or a summary of the children too small to show. */
@@ -115,7 +125,8 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
   out.push('', style.bold(padStart('total', pctW) + GAP + padStart('self', pctW)));
   // Room for the guides: leave at least ~24 columns for the name.
   const fixed = pctW * 2 + GAP.length * 2;
-  const maxLevels = Math.max(2, Math.floor((style.width - fixed - 24) / 3));
+  const indent = options.indent ?? 3;
+  const maxLevels = Math.max(2, Math.floor((style.width - fixed - 24) / indent));
   // lastAt[d]: whether the most recent line at depth d was the last of its siblings.
   const lastAt: boolean[] = [];
   for (const line of lines) {
@@ -124,8 +135,7 @@ export function renderTree(profile: Profile, options: TreeOptions, style: Style)
     if (line.depth > 0) {
       const first = Math.max(1, line.depth - maxLevels + 1);
       if (first > 1) guides += style.dim(`+${first - 1} `);
-      for (let d = first; d < line.depth; d++) guides += lastAt[d] ? '   ' : '│  ';
-      guides += line.last ? '└─ ' : '├─ ';
+      guides += treeGuides(lastAt, first, line.depth, line.last, indent);
     }
     const indentWidth = displayWidth(guides);
     const room = Math.max(8, style.width - fixed - indentWidth);

@@ -23,10 +23,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { testData } from '../helpers.js';
-import { decode, sum, weightsOf, type Decoded } from './vmprof-decode.js';
+import { decode, sum, unweighted, weightsOf, type Decoded } from './vmprof-decode.js';
 import { loadProfile } from '../../src/formats/load.js';
 import { profileFacts } from '../../src/report/info.js';
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
+import { readVmprof } from '../../src/formats/vmprof/index.js';
+import { collapsedStacks } from '../../src/formats/collapsed.js';
 
 const file = (name: string) => testData(`formats/vmprof/${name}`);
 const decoded = (name: string) => decode(new Uint8Array(readFileSync(file(name))));
@@ -85,6 +87,65 @@ test("vmprof-python's count is what the decoder and info report: CPU time, the s
     profile.threads.map((t) => t.name),
     ['MainThread'],
   );
+});
+
+/*
+ * The outside sampler (record's default on CPython) writes the same way: one record per look at a
+ * thread, weighted in `w:`. Files recorded with `pyrometer record --rate 200 [--wall] -- python3
+ * test/data/capture/sleeper.py` (CPython 3.11.7, the outside sampler); the same oracle said:
+ *
+ *   outside-sleeper-wall.prof: version 6, cpython, period 5000 us, 111 samples;
+ *     thread 0xbd0: 78 (compute 44, <idle> 25, start-up code 9); thread 0xbfb: 33 (<idle> 33)
+ *   outside-sleeper-cpu.prof: version 6, cpython, period 5000 us, 29 samples;
+ *     thread 0xca4: 29 (compute 28, addpackage 1)
+ *
+ * (Before, the outside sampler wrote a look standing for n periods as n identical records: the
+ * oracle counted 165 and 39 samples in these runs, the weighted periods, not the looks.)
+ */
+test("outside sampler: vmprof-python's count is the looks, info gives looks and weighted time apart", async () => {
+  for (const [name, records, threads, weighted] of [
+    ['outside-sleeper-wall.prof', 111, { '0xbd0': 78, '0xbfb': 33 }, 165],
+    ['outside-sleeper-cpu.prof', 29, { '0xca4': 29 }, 39],
+  ] as const) {
+    const d = decoded(name);
+    const c = counts(d);
+    assert.equal(c.records, records, name);
+    assert.deepEqual(c.threads, threads, name);
+    assert.equal(d.meta.get('engine'), 'outside');
+    assert.equal(Number(d.meta.get('records')), records, `${name}: META records`);
+    assert.ok(d.stacks.every((s) => s.depth > 0));
+    const profile = await loadProfile(file(name));
+    const facts = profileFacts(profile);
+    assert.equal(facts.samples, records, `${name}: info's looks = vmprof-python's samples`);
+    assert.ok(facts.weightedLooks, name);
+    assert.equal(facts.totalWeight, sum(weightsOf(d)), `${name}: weighted periods = the w: weights`);
+    assert.equal(facts.totalWeight, weighted, name);
+    assert.equal(facts.totalWeight, Number(profile.meta.extra.samples), `${name}: the sampler's own count`);
+  }
+  // wall clock: the napper is all idle; CPU time: never there
+  const wall = await loadProfile(file('outside-sleeper-wall.prof'));
+  const napper = wall.threads.findIndex((t) => t.name === 'napper');
+  assert.ok(napper >= 0);
+  assert.equal(totalWeight(stackWeights(wall, { threads: [napper], hideIdle: true })), 0);
+  assert.ok(totalWeight(stackWeights(wall, { threads: [napper] })) > 0);
+  const cpu = await loadProfile(file('outside-sleeper-cpu.prof'));
+  assert.deepEqual(
+    cpu.threads.map((t) => t.name),
+    ['MainThread'],
+  );
+});
+
+test('an outside recording written the old way (a look as n identical records, no w:) reads as the same weighted profile', async () => {
+  // what the outside sampler wrote before weights, made from today's file: each stack record
+  // repeated by its weight, the w: keys dropped
+  const bytes = new Uint8Array(readFileSync(file('outside-sleeper-wall.prof')));
+  const weights = weightsOf(decode(bytes));
+  const old = readVmprof(unweighted(bytes));
+  const today = readVmprof(bytes);
+  const byStack = (p: typeof old) => Object.fromEntries(collapsedStacks(p).map((s) => [s.stack, s.weight]));
+  assert.equal(profileFacts(old).samples, sum(weights), 'one record per period');
+  assert.equal(profileFacts(old).weightedLooks, false);
+  assert.deepEqual(byStack(old), byStack(today));
 });
 
 test('old files, one record per period and no w: marks, read as they always did', async () => {

@@ -7,6 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { decode } from './vmprof-decode.js';
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { CATEGORY_IDLE, funcName, type Profile } from '../../src/model/profile.js';
 import { cpythons, type Interpreter } from './interpreters.js';
@@ -99,6 +101,11 @@ function matrix(py: Interpreter): void {
         assert.equal(run.stdout, 'done\n');
         const profile = await readProfile(join(run.dir, 'n.prof'));
         threadIndex(profile, 'late-registered');
+        // the later name is written once, under its own key: vmprof-python's reader refuses a
+        // repeated META key (the decoder asserts the same), and took the first name
+        const decoded = decode(new Uint8Array(readFileSync(join(run.dir, 'n.prof'))));
+        const renamed = [...decoded.meta].filter(([k]) => k.startsWith('thread_renamed:'));
+        for (const [, name] of renamed) assert.equal(name, 'late-registered');
       } finally {
         removeDir(run.dir);
       }

@@ -13,7 +13,7 @@ import { layoutFor, SUPPORTED_MINORS } from '../../src/capture/outside/layouts.j
 import { unsupportedMessage } from '../../src/capture/outside/target.js';
 import { cpythons, pyenvPython } from './interpreters.js';
 import { join } from 'node:path';
-import { KIND_PYTHON } from '../../src/model/profile.js';
+import { funcFile, funcName, KIND_PYTHON } from '../../src/model/profile.js';
 import { dataPath, projectRoot, readProfile, removeDir, runPyrometer, selfByName } from './run.js';
 
 // Every instruction offset of every code object in a module, with the line CPython gives it.
@@ -279,6 +279,37 @@ test('record --wall --gil --lines --mem from outside: only GIL holders, a line o
   }
 });
 
+for (const minor of ['3.10', '3.12']) {
+  test(`names: the outside sampler and the in-process agent write the same co_name for a method, a closure, a genexpr (${minor})`, async () => {
+    const python = pyenvPython(minor);
+    assert.ok(python, `this test needs pyenv's CPython ${minor}`);
+    const program = dataPath('outside/names.py');
+    const outside = await runPyrometer(['record', '-o', 'o.prof', '--', python, program]);
+    const inside = await runPyrometer(['record', '--in-process', '-o', 'i.prof', '--', python, program]);
+    try {
+      assert.equal(outside.code, 0, outside.stderr);
+      assert.equal(inside.code, 0, inside.stderr);
+      // the program's own functions, as each profile names them
+      const names = async (path: string) => {
+        const profile = await readProfile(path);
+        const out = new Set<string>();
+        for (let f = 0; f < profile.funcs.length; f++)
+          if (profile.funcs.kind[f] === KIND_PYTHON && funcFile(profile, f) === program) out.add(funcName(profile, f));
+        return [...out].sort();
+      };
+      const fromOutside = await names(join(outside.dir, 'o.prof'));
+      const fromInside = await names(join(inside.dir, 'i.prof'));
+      // co_qualname on 3.11+ would be Shape.area, outer.<locals>.inner, Shape.area.<locals>.<genexpr>
+      const expected = ['<genexpr>', '<module>', 'area', 'inner', 'outer', 'spin'];
+      assert.deepEqual(fromOutside, expected, 'outside');
+      assert.deepEqual(fromInside, expected, 'in-process');
+    } finally {
+      removeDir(outside.dir);
+      removeDir(inside.dir);
+    }
+  });
+}
+
 test('the bundled example: the outside sampler and the in-process agent agree on the top functions', async () => {
   const example = join(projectRoot, 'examples/hotspots.py');
   const outside = await runPyrometer(['record', '-o', 'o.prof', '--', 'python3', example]);
@@ -287,17 +318,13 @@ test('the bundled example: the outside sampler and the in-process agent agree on
     assert.equal(outside.code, 0, outside.stderr);
     assert.equal(inside.code, 0, inside.stderr);
     assert.equal(outside.stdout, inside.stdout);
-    // outside names are qualified (Random.randrange), the agent's are not: compare the last part
-    const top = async (path: string, n: number) => {
-      const self = selfByName(await readProfile(path));
-      const merged = new Map<string, number>();
-      for (const [name, w] of self)
-        if (!name.startsWith('<')) merged.set(name.split('.').pop()!, (merged.get(name.split('.').pop()!) ?? 0) + w);
-      return [...merged]
+    // both samplers name functions by co_name (the names-agree test below)
+    const top = async (path: string, n: number) =>
+      [...selfByName(await readProfile(path))]
+        .filter(([name]) => !name.startsWith('<'))
         .sort((a, b) => b[1] - a[1])
         .slice(0, n)
         .map(([name]) => name);
-    };
     const outTop = await top(join(outside.dir, 'o.prof'), 3);
     const inTop = await top(join(inside.dir, 'i.prof'), 6);
     assert.equal(outTop[0], 'improve_route');

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATEGORY_JIT, KIND_NATIVE, funcName, frameFunc } from '../../src/model/profile.js';
 import { dataPath, filesIn, readProfile, removeDir, runPyrometer, selfByName, totalByName } from './run.js';
+import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 
 function jitFrameCount(profile: Awaited<ReturnType<typeof readProfile>>): number {
   let jitFrames = 0;
@@ -125,5 +126,55 @@ test('PyPy with our own sampler (--engine sampler, the fallback when _vmprof is 
     assert.equal(totalByName(profile, [alpha]).get('crunch_in_beta') ?? 0, 0);
   } finally {
     removeDir(run.dir);
+  }
+});
+
+/*
+ * --wall on PyPy 7.3.11: _vmprof's real-time mode (SIGALRM) samples the threads on its own list,
+ * and only the thread that called enable() is put there. vmprof-python's C extension adds others
+ * with insert_real_time_thread(); PyPy's _vmprof has no such function, libpypy3.9-c.so exports no
+ * symbol for it, and forwarding SIGALRM from a Python thread (tried) is GIL-bound, interrupts the
+ * threads' waits and gives samples that PyPy writes with thread id 0. So the summary says so and
+ * what to do: --engine sampler samples every thread (no JIT frames).
+ */
+test('PyPy --wall: _vmprof samples the main thread only, the summary says so and points to --engine sampler', async () => {
+  const threaded = await runPyrometer(['record', '--wall', '-o', 'w.prof', '--', 'pypy3', dataPath('threads.py'), '150000000']);
+  const alone = await runPyrometer(['record', '--wall', '-o', 'a.prof', '--', 'pypy3', '-c', 'print("alone")']);
+  const every = await runPyrometer([
+    'record',
+    '--wall',
+    '--engine',
+    'sampler',
+    '-o',
+    's.prof',
+    '--',
+    'pypy3',
+    dataPath('threads.py'),
+    '150000000',
+  ]);
+  try {
+    for (const run of [threaded, alone, every]) assert.equal(run.code, 0, run.stderr);
+    assert.match(threaded.stderr, /note: --wall on PyPy: _vmprof sampled only the main thread.*--wall --engine sampler/);
+    const profile = await readProfile(join(threaded.dir, 'w.prof'));
+    const total = totalWeight(stackWeights(profile));
+    const workers = (totalByName(profile).get('crunch_in_alpha') ?? 0) + (totalByName(profile).get('crunch_in_beta') ?? 0);
+    // the workers compute while the main thread waits in join(): sampled, they would have 2/3
+    assert.ok(workers < 0.2 * total, `workers ${workers} of ${total}`);
+    assert.ok((totalByName(profile).get('join') ?? 0) > 0.5 * total);
+    // no thread started: nothing to say
+    assert.doesNotMatch(alone.stderr, /note: --wall/);
+    // --engine sampler: every thread, by name, busy
+    const all = await readProfile(join(every.dir, 's.prof'));
+    assert.doesNotMatch(every.stderr, /note: --wall/);
+    for (const [name, fn] of [
+      ['alpha-worker', 'crunch_in_alpha'],
+      ['beta-worker', 'crunch_in_beta'],
+    ]) {
+      const t = all.threads.findIndex((th) => th.name === name);
+      assert.ok(t >= 0, `threads ${all.threads.map((th) => th.name)}`);
+      assert.ok((totalByName(all, [t]).get(fn) ?? 0) > 0, `${fn} in ${name}`);
+    }
+  } finally {
+    for (const run of [threaded, alone, every]) removeDir(run.dir);
   }
 });

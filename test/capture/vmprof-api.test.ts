@@ -14,12 +14,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataPath, readProfile, removeDir, runPyrometer, scratchDir, selfByName } from './run.js';
-import { decode } from './vmprof-decode.js';
+import { decode, unweighted } from './vmprof-decode.js';
 import { apiPath } from '../../src/capture/recorder.js';
 import { runCli, stopCli } from '../cli/run.js';
+import { fixture, testData } from '../helpers.js';
 
 const INTERPRETERS = ['python3', 'pypy3'];
 
@@ -149,4 +150,69 @@ print('ok')
   const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: apiPath() }, timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'ok\n');
+});
+
+/** read_profile(path).get_tree() printed by our module: `name count` per node, `depth` levels. */
+function treeOf(path: string, depth: number): string[] {
+  const code = `
+import sys, vmprof
+t = vmprof.read_profile(sys.argv[1]).get_tree()
+def short(n): return n.name.split(':')[1] if n.name.count(':') >= 3 else n.name
+nodes = []
+def show(n, d, ind):
+    nodes.append(n)
+    if d <= ${depth}:
+        print('%s%s %d' % (ind, short(n), n.count))
+    for c in sorted(n.children.values(), key=lambda c: (-c.count, short(c))):
+        show(c, d + 1, ind + '  ')
+show(t, 0, '')
+print('nodes', len(nodes))
+`;
+  const r = spawnSync('python3', ['-c', code, path], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: apiPath() }, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trimEnd().split('\n');
+}
+
+/*
+ * get_tree() on files with more than one root (threads' entry points) is vmprof-python's: the
+ * first record's root, every other root hung under it, then filter_top's `<module>` through the
+ * heaviest branch. vmprof-python's stats.Stats(...).get_tree() (HEAD of 2026-12-03, reader.py and
+ * stats.py run with /usr/bin/python3 -S beside the project) printed, for the files below:
+ *
+ *   fixtures/vmprof/pypy-threads-realtime.prof (PyPy, 3 threads; the first record's root is
+ *   entry_point, where our module used to return the tree of entry_point alone): 57 nodes,
+ *     <module> 227 / run_path 227 / _run_module_code 227 / _run_code 227 / <module> 227 /
+ *     join 200 (_wait_for_tstate_lock 200), start 21 (wait 7), __import__ 6 (_gcd_import 6)
+ *   data/formats/vmprof/pyrometer-sleeper-wall.prof with each record repeated by its weight (two
+ *   threads; the first record is the napper's _bootstrap, which our module used to return):
+ *     <module> 157 / compute 156 (<idle> 12), join 1 (_wait_for_tstate_lock 1): 5 nodes
+ *   and the same trees for vmprof_cpuburn.prof, example.prof, example_with_lines.prof, pypy-primes.prof.
+ * Our module reads the weighted file itself (count = weight) to the same tree.
+ */
+test("get_tree() on multi-root, multi-thread files: vmprof-python's tree", () => {
+  assert.deepEqual(treeOf(fixture('vmprof/pypy-threads-realtime.prof'), 6), [
+    '<module> 227',
+    '  run_path 227',
+    '    _run_module_code 227',
+    '      _run_code 227',
+    '        <module> 227',
+    '          join 200',
+    '            _wait_for_tstate_lock 200',
+    '          start 21',
+    '            wait 7',
+    '          __import__ 6',
+    '            _gcd_import 6',
+    'nodes 57',
+  ]);
+  const weighted = testData('formats/vmprof/pyrometer-sleeper-wall.prof');
+  const expected = ['<module> 157', '  compute 156', '    <idle> 12', '  join 1', '    _wait_for_tstate_lock 1', 'nodes 5'];
+  const dir = scratchDir();
+  try {
+    const expanded = join(dir, 'expanded.prof');
+    writeFileSync(expanded, unweighted(new Uint8Array(readFileSync(weighted))));
+    assert.deepEqual(treeOf(expanded, 100), expected, 'records repeated by weight, as vmprof-python read them');
+    assert.deepEqual(treeOf(weighted, 100), expected, 'the weighted file: counts are weights');
+  } finally {
+    removeDir(dir);
+  }
 });

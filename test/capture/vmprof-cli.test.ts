@@ -190,7 +190,34 @@ test("show FILE tree|flat|lines: vmprofshow's syntax gives what the flags give",
     await same(['tree'], ['--tree']);
     await same(['flat'], []);
     await same(['lines'], ['--lines']);
-    await same(['tree', '--prune_percent', '5', '--prune_level', '3'], ['--tree', '--min-percent', '5', '--depth', '3']);
+    // vmprofshow (vmprof/show.py): prune_level n prints the root and n levels below it, 0 = no limit
+    await same(['tree', '--prune_percent', '5', '--prune_level', '3'], ['--tree', '--min-percent', '5', '--depth', '4']);
+    await same(['tree', '--prune_level', '0'], ['--tree']);
+    // --indent n: columns per level (vmprofshow: 0 to 8, 0 = its default)
+    await same(['tree', '--indent', '0'], ['--tree']);
+    await same(['tree', '--indent', '3'], ['--tree']);
+    const wide = (await runCli(['show', file, 'tree', '--indent', '6'])).stdout;
+    assert.match(wide, /└──── \S/);
+    assert.doesNotMatch(wide, /└─ \S/);
+    const tooWide = await runCli(['show', file, 'tree', '--indent', '9']);
+    assert.equal(tooWide.code, 2);
+    assert.match(tooWide.stderr, /--indent takes a whole number from 0 to 8, not "9"/);
+    // --html: the tree as a page (vmprofshow tree --html), the same pruning
+    const html = await runCli(['show', file, 'tree', '--html', '--prune_level', '2']);
+    assert.equal(html.code, 0, html.stderr);
+    assert.match(html.stdout, /^<!doctype html>/);
+    assert.equal(html.stdout.match(/<details/g)?.length, html.stdout.match(/<\/details>/g)?.length);
+    assert.equal(html.stdout.match(/<summary>/g)?.length, 3, 'the root and 2 levels below it');
+    assert.equal((await runCli(['show', file, '--html', '--json'])).code, 2);
+    // lines --filter: only functions whose name or file has the text (vmprofshow lines --filter)
+    const unfiltered = (await runCli(['show', file, 'lines'])).stdout;
+    assert.match(unfiltered, /^function_a /m);
+    assert.doesNotMatch(unfiltered, /^function_b /m, 'not among the 5 hottest by self time');
+    const filtered = await runCli(['show', file, 'lines', '--filter', 'function_b']);
+    assert.equal(filtered.code, 0, filtered.stderr);
+    assert.match(filtered.stdout, /^function_b /m);
+    assert.doesNotMatch(filtered.stdout, /^function_a /m);
+    await same(['--filter', 'example.py'], ['lines', '--filter', 'example.py']);
     assert.notEqual((await runCli(['show', file, 'tree'])).stdout, (await runCli(['show', file])).stdout);
     const bad = await runCli(['show', file, 'graph']);
     assert.equal(bad.code, 2);

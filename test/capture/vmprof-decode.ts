@@ -4,6 +4,8 @@
  * files with it, so they stay readable by vmprof-python's own reader.
  */
 import assert from 'node:assert/strict';
+import { MARKER_META, MARKER_STACKTRACE, readMeta, walkRecords } from '../../src/formats/vmprof/records.js';
+import { concatBytes } from '../../src/formats/bytes.js';
 
 export interface Decoded {
   period: number;
@@ -138,3 +140,22 @@ export function weightsOf(d: Decoded): number[] {
 }
 
 export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * The file as a writer without weights would have made it: each stack record repeated by its
+ * `w:` weight, the `w:` keys dropped (how our samplers wrote before weights, and what readers that
+ * count records, vmprof-python's included, must see to count the same as our weighted reading).
+ */
+export function unweighted(bytes: Uint8Array): Uint8Array {
+  const walk = walkRecords(bytes);
+  assert.ok(walk, 'a VMProf file');
+  const weights = weightsOf(decode(bytes));
+  const parts: Uint8Array[] = [bytes.subarray(0, walk.records[0].start)];
+  let n = 0;
+  for (const r of walk.records) {
+    const record = bytes.subarray(r.start, r.end);
+    if (r.marker === MARKER_STACKTRACE) for (let i = weights[n++]; i > 0; i--) parts.push(record);
+    else if (r.marker !== MARKER_META || !readMeta(bytes, r.start)[0].startsWith('w:')) parts.push(record);
+  }
+  return concatBytes(parts);
+}

@@ -303,6 +303,20 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     await page.close();
   });
 
+  test('compare with a transform: it applies to before too (matched by name and file name)', async () => {
+    // Functions of "after": main 0, compute 1, parse 2. Dropping parse leaves compute all of each side.
+    const page = await harness.openPage(`v=compare&p=${AFTER}&cmp=${BEFORE}&tf=drop:2`);
+    await page.waitForFunction(() => /transforms apply to both/.test(document.querySelector('.compare-note')!.textContent!));
+    const compute = page.locator('.compare-table .vlist-row', { hasText: 'compute' }).first();
+    await compute.waitFor();
+    assert.match(await compute.innerText(), /100\.0%\s+100\.0%\s+0\.00%\s+1\.00×\s+compute/);
+    const rows = await page.locator('.compare-table .vlist-row').allInnerTexts();
+    assert.ok(!rows.some((r) => /parse\s*io\.py/.test(r)), `parse is dropped on both sides: ${rows.join(' | ')}`);
+    assert.match(await tipAt(page, '.compare-flame canvas', 100, 8 + 9), /^compute\nBefore: 100(\.0)?% · after: 100(\.0)?%/);
+    await shot(page, 'compare-transform-both-sides');
+    await page.close();
+  });
+
   test('coverage heat: an lcov file shows line execution counts in the source view', async () => {
     const page = await harness.openPage(`p=${COVERAGE}&v=source&f=1`);
     const line5 = page.locator('.src-row[data-line="5"]');

@@ -23,6 +23,7 @@ const inputs: [string, string][] = [
   ['trace-event', 'formats/trace-event/node-trace-events.json'],
   ['chrome', 'formats/trace-event/chromium-devtools-trace.json.gz'],
   ['heapprofile', 'formats/node/node-heap-prof.heapprofile'],
+  ['v8log', 'formats/node/node-prof.v8.log.gz'],
   ['pyinstrument', 'formats/pyinstrument/work.pyisession'],
   ['pyinstrument', 'formats/pyinstrument/work.html'],
   ['lprof', 'formats/lprof/work.py311.lprof'],

@@ -185,7 +185,7 @@ test('jitlog: every record type, prefix-compressed merge points, versions 1 and 
     assert.equal(bridge.type, 'bridge');
     assert.equal(bridge.entryCount, 40);
     assert.deepEqual(bridge.address, { start: 0x1000, end: 0x1040 });
-    assert.deepEqual(bridge.stages.asm!.ops[0].asm, { offset: 0, size: 4 }); // two U+0090 are 4 UTF-8 bytes
+    assert.deepEqual(bridge.stages.asm!.ops[0].asm, { offset: 0, size: 4, hex: 'c290c290' }); // two U+0090 are 4 UTF-8 bytes
     assert.deepEqual(log.sourceCode, [
       {
         file: '/home/me/prog.py',

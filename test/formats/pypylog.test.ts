@@ -9,9 +9,11 @@ import {
   sniffPypyLog,
   tickClock,
   type PypyLogInfo,
+  type PypyLogTiming,
 } from '../../src/formats/pypylog/index.js';
 import { readVmprof } from '../../src/formats/vmprof/index.js';
 import type { Profile } from '../../src/model/profile.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
 import { assertFormatError, assertSniffsAs, utf8 } from './format-helpers.js';
 
 function markerSummary(p: Profile, thread = 0) {
@@ -178,4 +180,46 @@ test('pypylog: sniffing', () => {
   assert.ok(!sniffPypyLog(utf8('[216bcf7ccf2] gc-set-nursery-size}\n')));
   assert.ok(!sniffPypyLog(utf8('[INFO] {"a": 1}\n')));
   assert.ok(!sniffPypyLog(utf8('main;foo 1\n')));
+});
+
+/** A one-sample profile of a 1 s run starting at Unix ms 1e12, with META pypylog_clock when given. */
+function runWithClock(clock?: string): Profile {
+  const b = new ProfileBuilder('vmprof', { startTime: 1e12, endTime: 1e12 + 1000, interval: 1 });
+  const t = b.thread('1', 'main');
+  b.addSampleFrames(t, [b.frame(b.func('main', 'm.py', 1))], 0);
+  if (clock !== undefined) b.meta.extra.pypylog_clock = clock;
+  return b.build();
+}
+
+test('pypylog: the clocks record wrote (tick, Unix ms at start and stop) place sections at their real times', () => {
+  // 1000 ticks per ms; tick 5,000,000 is read 100 ms after the profile's start, tick 6,000,000 at 1,100 ms
+  const profile = runWithClock('5000000 1000000000100.000 6000000 1000000001100.000');
+  // the log starts before the profile (interpreter start-up) and ends after it
+  const log =
+    '[4c4b40] {gc-minor\n[4c4b41] gc-minor}\n[4dd1e0] {gc-collect-step\n[4ef2f0] gc-collect-step}\n[5a06e0] {jit-tracing\n[5a4178] jit-tracing}\n';
+  const merged = attachPypyLog(profile, parsePypyLog(utf8(log)));
+  const m = merged.threads[0].markers;
+  const at = (name: string) => {
+    const i = findMarker(merged, name);
+    return [m.start[i], m.end[i]];
+  };
+  assert.deepEqual(at('gc-minor'), [100, 100.001]); // 0x4c4b40 = 5,000,000
+  assert.deepEqual(at('gc-collect-step'), [200, 274]); // 5,100,000 .. 5,174,000
+  assert.deepEqual(at('jit-tracing'), [1000, 1015]);
+  assert.deepEqual(merged.attachments.pypylogTiming as PypyLogTiming, { source: 'clock', ticksPerMs: 1000 });
+  assert.doesNotMatch(merged.meta.warnings.join('\n'), /approximate/);
+  // the same log without the clocks: its tick range stretched over the run, and said so
+  const stretched = attachPypyLog(runWithClock(), parsePypyLog(utf8(log)));
+  assert.equal((stretched.attachments.pypylogTiming as PypyLogTiming).source, 'span');
+  assert.equal(stretched.threads[0].markers.start[findMarker(stretched, 'gc-minor')], 0);
+  assert.match(stretched.meta.warnings.join('\n'), /approximate/);
+});
+
+test('pypylog: unusable clock marks (garbled, stopped before started, one clock still) fall back to the stretched span', () => {
+  const log = utf8('[10] {gc-minor\n[20] gc-minor}\n');
+  for (const clock of ['', 'garbage', '5 100 5 200', '5 100 9 100', '9 100 5 200', '5 100 NaN 200', '1 2 3']) {
+    const merged = attachPypyLog(runWithClock(clock), parsePypyLog(log));
+    assert.equal((merged.attachments.pypylogTiming as PypyLogTiming).source, 'span', JSON.stringify(clock));
+    assert.deepEqual([merged.threads[0].markers.start[0], merged.threads[0].markers.end[0]], [0, 1000]);
+  }
 });

@@ -4,6 +4,8 @@ import { readScalene, type ScaleneLine } from '../../src/formats/scalene.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { lineCosts, stackWeights } from '../../src/model/analysis.js';
 import { CATEGORIES, funcName } from '../../src/model/profile.js';
+import { renderLines } from '../../src/report/lines.js';
+import { plainStyle } from '../../src/report/text.js';
 import { assertExportRoundTrip, assertFormatError, assertModelInvariants, assertSniffsAs, utf8 } from './format-helpers.js';
 
 /** A LineDetail with every field scalene_json.py writes, zero unless given. */
@@ -86,6 +88,8 @@ const profile = {
         line(5, '    return data\n', { n_cpu_percent_python: 10 }, 3),
         line(12, '    total = sum(x * x for x in data)\n', { n_cpu_percent_c: 25, n_copy_mb_s: 3 }, 10),
         line(20, 'print(total)\n'),
+        // Memory and no CPU: still a cost.
+        line(21, 'cache = [0] * 10**6\n', { n_malloc_mb: 8, n_growth_mb: 7.5, n_peak_mb: 8, n_mallocs: 1, n_python_fraction: 1 }, 21),
       ],
     },
   },
@@ -131,6 +135,23 @@ test('scalene: per-line CPU becomes line costs, split into Python, native and sy
   assert.deepEqual([...p.counters[0].time], [1, 2, 1500]);
   assert.deepEqual([...p.counters[0].value], [5 * 1024, 10 * 1024, 120 * 1024]);
   assertExportRoundTrip(p, 'speedscope');
+});
+
+test('scalene: per-line memory is a cost: show --lines ranks lines by MB allocated, with growth, peak and mallocs', () => {
+  const p = readScalene(utf8(JSON.stringify(profile)));
+  const out = renderLines(p, {}, plainStyle(140)).split('\n');
+  const header = out.findIndex((l) => l.startsWith('memory per line'));
+  assert.ok(header > 0, out.join('\n'));
+  const rows = out.slice(header + 2).filter((l) => l.trim() !== '');
+  assert.deepEqual(
+    rows.map((l) => l.trim().split(/\s+/)),
+    [
+      ['50', '0', '60', '4', '25%', 'parse', '/app/work.py:4'],
+      ['8', '7.5', '8', '1', '100%', 'crunch', '/app/work.py:21'],
+    ],
+  );
+  const mem = (p.attachments.scalene as { lines: ScaleneLine[] }).lines.find((l) => l.line === 21)!;
+  assert.deepEqual([mem.cpuMs, mem.growthMb], [0, 7.5]);
 });
 
 test('scalene: bad input is one error', () => {

@@ -150,12 +150,15 @@ test('ts:<n> marks: records between marks are interpolated, the last stretch run
       expected.map((_, i) => 1000 + i),
     );
   }
-  // no marks: the reader's i * period stays
+  // no marks: the reader's i * period, spread over the recorded start-stop span
   const plain = readVmprof(samplerFile({ samples, meta: { 'thread_name:0x10': 'a' } }));
-  assert.deepEqual(Array.from(plain.threads[threadByName(plain, 'a')].samples.time), [0, 2, 4, 6, 8]);
-  // a file from another writer keeps i * period too, whatever its META says
+  const spread = (p: typeof plain) => [0, 2, 4, 6, 8].map((i) => (i * (p.meta.endTime - p.meta.startTime)) / 10);
+  assert.equal(plain.meta.sampleTimes, 'spread');
+  assert.deepEqual(Array.from(plain.threads[threadByName(plain, 'a')].samples.time), spread(plain));
+  // a file from another writer is spread too, whatever its META says
   const other = readVmprof(samplerFile({ samples, meta, sampler: false }));
-  assert.deepEqual(Array.from(other.threads[0].samples.time), [0, 2, 4, 6, 8]);
+  assert.equal(other.meta.sampleTimes, 'spread');
+  assert.deepEqual(Array.from(other.threads[0].samples.time), spread(other));
 });
 
 test('a starved sampler (one late look with many records per thread): each run of a thread reaches back one period per record', () => {
@@ -221,16 +224,18 @@ test('merged --subprocesses file (merge.ts): each thread gets its pid, children 
   assert.deepEqual(leafs(p, 1), ['nap[python]', '<idle>[idle]', 'nap[python]', 'nap[python]']);
 });
 
-test("merged file from PyPy's own _vmprof (no sampler META): threads still get their pids, nothing else changes", () => {
+test("merged file from PyPy's own _vmprof (no sampler META): threads still get their pids, times are spread over the run", () => {
   const one = (pid: string, tid: number) =>
     samplerFile({ samples: [{ entries: [IDLE, MAIN], tid }], meta: { pid, 'ts:0': '5.000' }, sampler: false });
   const merged = mergeChildProfiles(one('100', 0x10), [{ pid: '200', bytes: one('200', 0x30) }]);
   const p = readVmprof(merged.bytes);
+  // no ts: marks are applied (not our sampler's file): the two samples are spread over the run
+  const half = (p.meta.endTime - p.meta.startTime) / 2;
   assert.deepEqual(
     p.threads.map((t) => [t.processId, t.id, Array.from(t.samples.time)]),
     [
       ['100', '0x10', [0]],
-      ['200', '0x30', [1]],
+      ['200', '0x30', [half]],
     ],
   );
   assert.deepEqual(leafs(p, 0), ['<idle>[native]']);

@@ -119,7 +119,10 @@ for (const layout of LAYOUTS) {
           layout.addrSize > layout.wordSize ? ['16', '32'] : ['0x10', '0x20'],
         );
         assert.equal(p.threads[0].name, 'worker');
-        assert.deepEqual(Array.from(p.threads[0].samples.time), version >= 7 ? [0, 500, 1500] : [0, 2, 6]);
+        // version 7 records times; 5 and 6 have a stop time: 4 samples spread over its 50 ms; older ones keep i x period
+        const expected = version >= 7 ? [0, 500, 1500] : version >= 5 ? [0, 12.5, 37.5] : [0, 2, 6];
+        assert.deepEqual(Array.from(p.threads[0].samples.time), expected);
+        assert.equal(p.meta.sampleTimes, version >= 7 ? 'recorded' : version >= 5 ? 'spread' : 'order');
       } else {
         assert.deepEqual(
           p.threads.map((th) => th.id),

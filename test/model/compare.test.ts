@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import type { Profile } from '../../src/model/profile.js';
-import { compareFunctions, compareTrees, CompareError } from '../../src/model/compare.js';
+import { compareFunctions, compareTrees, CompareError, transformsForOther } from '../../src/model/compare.js';
 import { funcName } from '../../src/model/profile.js';
 
 /** A profile of `main -> name` stacks: [name, file, line, samples] per leaf, at `interval` ms per sample. */
@@ -148,4 +148,76 @@ test('call-path matching: each node of "after" gets the same path\'s total in "b
   assert.deepEqual(byName.get('compute'), [140, 70]);
   assert.deepEqual(byName.get('parse'), [30, 30]);
   assert.deepEqual(byName.get('cache'), [10, 0]);
+});
+
+test('transforms apply to both sides: written against "after", carried to "before" by function matching', () => {
+  // Different directories and a moved line: the functions still match by name and file name.
+  const before = profile([
+    ['parse', 'io.py', 10, 100],
+    ['compute', 'calc.py', 20, 100],
+  ]);
+  const after = profile(
+    [
+      ['parse', 'io.py', 14, 100],
+      ['compute', 'calc.py', 20, 300],
+      ['fresh', 'new.py', 1, 50],
+    ],
+    { dir: '/srv/app' },
+  );
+  const afterFunc = (name: string) => [...Array(after.funcs.length).keys()].find((f) => funcName(after, f) === name)!;
+  const beforeFunc = (name: string) => [...Array(before.funcs.length).keys()].find((f) => funcName(before, f) === name)!;
+  const row = (c: ReturnType<typeof compareFunctions>, name: string) => c.functions.find((f) => f.name === name);
+
+  // Without transforms compute grows from 50% to 66.7%; with parse and fresh dropped on both sides it is all of each.
+  const dropped = compareFunctions(before, after, {
+    transforms: [
+      { type: 'drop-function', func: afterFunc('parse') },
+      { type: 'drop-function', func: afterFunc('fresh') },
+    ],
+  });
+  assert.equal(row(dropped, 'parse'), undefined);
+  assert.deepEqual(
+    [row(dropped, 'compute')!.beforeSelf, row(dropped, 'compute')!.afterSelf, row(dropped, 'compute')!.delta],
+    [100, 100, 0],
+  );
+
+  // Focus on compute: main is cut from both, time compares compute alone.
+  const focused = compareFunctions(before, after, {
+    normalization: 'time',
+    transforms: [{ type: 'focus-function', func: afterFunc('compute') }],
+  });
+  assert.equal(row(focused, 'main'), undefined);
+  assert.deepEqual([focused.before.total, focused.after.total], [100, 300]);
+
+  // A function "before" never had: focusing on it leaves "before" empty, not whole.
+  const onlyAfter = compareFunctions(before, after, { transforms: [{ type: 'focus-function', func: afterFunc('fresh') }] });
+  assert.equal(onlyAfter.before.total, 0);
+  assert.equal(onlyAfter.after.total, 50);
+
+  // The rewritten transforms name "before"'s own functions and files.
+  const file = after.funcs.file[afterFunc('compute')];
+  assert.deepEqual(
+    transformsForOther(
+      [
+        { type: 'merge-function', func: afterFunc('parse') },
+        { type: 'merge-function', func: afterFunc('fresh') },
+        { type: 'collapse-module', file },
+        { type: 'merge-call-node', path: [afterFunc('main'), afterFunc('fresh')] },
+        { type: 'focus-category', category: 2 },
+      ],
+      after,
+      before,
+    ),
+    [
+      { type: 'merge-function', func: beforeFunc('parse') },
+      { type: 'collapse-module', file: before.funcs.file[beforeFunc('compute')] },
+      { type: 'merge-call-node', path: [beforeFunc('main'), -1] },
+      { type: 'focus-category', category: 2 },
+    ],
+  );
+
+  // The differential tree gets the same treatment.
+  const tree = compareTrees(before, after, { transforms: [{ type: 'drop-function', func: afterFunc('parse') }] });
+  const computeNode = [...Array(tree.tree.length).keys()].find((n) => funcName(after, tree.tree.func[n]) === 'compute')!;
+  assert.equal(tree.other[computeNode], 100, 'before: compute is all that is left');
 });

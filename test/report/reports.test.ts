@@ -6,7 +6,8 @@ import { renderTree, treeLines, buildTree } from '../../src/report/tree.js';
 import { hasLineData, renderLines } from '../../src/report/lines.js';
 import { profileFacts, renderInfo } from '../../src/report/info.js';
 import { showJson } from '../../src/report/json.js';
-import { select } from '../../src/report/common.js';
+import { displayName, select } from '../../src/report/common.js';
+import { renderTreeHtml } from '../../src/report/tree-html.js';
 import { displayWidth, makeStyle, plainStyle } from '../../src/report/text.js';
 import { addStacks, stacksProfile } from './stacks.js';
 
@@ -349,4 +350,79 @@ test('empty results say why: no samples in the file, or none left by the selecti
   const it = idle.thread('1');
   idle.addSample(it, idle.stackOf([idle.frame(idle.func('sleep', '', 0, 'native'), 0, 'idle')]), 0);
   assert.match(renderFlat(idle.build(), { hideIdle: true }, plainStyle()), /every selected sample was idle \(try without --hide-idle\)/);
+});
+
+test('tree --indent: columns per level for the guides, 3 by default', () => {
+  const guidesOf = (indent?: number) =>
+    lines(renderTree(profile, { minPercent: 10, indent }, plainStyle(120)))
+      .filter((l) => /%\s+\S+%\s+[│├└ ]/.test(l) && /[├└]/.test(l))
+      .map((l) => /([│├└─ ]*[├└]─* ?)\S/.exec(l.slice(16))?.[1] ?? '');
+  assert.deepEqual(guidesOf(), ['├─ ', '│  └─ ', '└─ ', '   └─ ']);
+  assert.deepEqual(guidesOf(3), guidesOf());
+  assert.deepEqual(guidesOf(5), ['├─── ', '│    └─── ', '└─── ', '     └─── ']);
+  assert.deepEqual(guidesOf(2), ['├ ', '│ └ ', '└ ', '  └ ']);
+  assert.deepEqual(guidesOf(1), ['├', '│└', '└', ' └']);
+});
+
+test('tree --html: nested <details> in the text tree’s order and depths, names escaped', () => {
+  const b = new ProfileBuilder('test', { interpreter: 'cpython', interval: 1 });
+  addStacks(
+    b,
+    ['<module>@/a.py:1;main@/a.py:3;a&b<x>@/a.py:9 6', '<module>@/a.py:1;main@/a.py:3;small@/a.py:20 1', '<module>@/a.py:1 3'],
+    '1',
+  );
+  const p = b.build();
+  for (const options of [{ minPercent: 0 }, { minPercent: 15 }, { depth: 2 }, { inverted: true, minPercent: 0 }]) {
+    const html = renderTreeHtml(p, options);
+    const tree = buildTree(p, select(p, options), options.inverted);
+    const expected = treeLines(tree, options).map((l) => ({
+      depth: l.depth,
+      name: l.node < 0 ? `… ${l.hiddenCount} more` : displayName(p, tree.func[l.node]) + (l.truncated ? ' …' : ''),
+    }));
+    // walk the tags: depth of each summary from the <details> open around it
+    const seen: { depth: number; name: string }[] = [];
+    let depth = -1;
+    for (const m of html.matchAll(/<details[^>]*>|<\/details>|<summary>(.*?)<\/summary>/g)) {
+      if (m[0].startsWith('<details')) depth++;
+      else if (m[0] === '</details>') depth--;
+      else {
+        const bold = /<b>(.*?)<\/b>/.exec(m[1]);
+        const text = (
+          bold
+            ? bold[1]
+            : m[1]
+                .replace(/<span[^>]*>[^<]*<\/span>/g, '')
+                .trim()
+                .replace(/ below.*$/, '')
+        )
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&amp;/g, '&');
+        seen.push({ depth, name: text });
+      }
+    }
+    assert.equal(depth, -1, 'every <details> closed');
+    assert.deepEqual(seen, expected, JSON.stringify(options));
+    assert.ok(!/<b>[^<]*[<>&][^<]*<\/b>/.test(html.replace(/&(lt|gt|amp|quot);/g, '')), 'names escaped');
+    assert.ok(html.startsWith('<!doctype html>'));
+  }
+});
+
+test('lines --filter: only functions whose name or file contains the text', () => {
+  const p = stacksProfile(['main@/app/run.py:1:2;parse@/app/parse.py:10:12 4', 'main@/app/run.py:1:3;compute@/app/calc.py:5:7 6']);
+  const names = (filter?: string) =>
+    lines(renderLines(p, { filter, top: 10 }, plainStyle(120)))
+      .filter((l) => /self .*total/.test(l) && !/line/.test(l))
+      .map((l) => l.split(/\s+/)[0]);
+  assert.deepEqual(names(), ['compute', 'parse', 'main']);
+  assert.deepEqual(names('pars'), ['parse']);
+  assert.deepEqual(names('calc.py'), ['compute']);
+  assert.deepEqual(names('/app/'), ['compute', 'parse', 'main']);
+  assert.match(renderLines(p, { filter: 'nothing' }, plainStyle(120)), /No function with line numbers has "nothing" in its name or file/);
+  const json = showJson(p, { lines: true, filter: 'pars' });
+  assert.deepEqual(
+    json.lines?.map((f) => f.name),
+    ['parse'],
+  );
 });

@@ -148,7 +148,7 @@ function suite(name: string, openStore: () => Promise<Store>) {
       assert.equal(page.status, 200);
       assert.match(await page.text(), /Hottest functions/);
       const traces = await fetch(`${server.base}/jitlogs/${jid}`, { redirect: 'manual' });
-      assert.equal(traces.headers.get('location'), `/profiles/${rid}`);
+      assert.equal(traces.headers.get('location'), `/profiles/${rid}#v=traces`);
 
       const raw = Buffer.from(await (await fetch(`${server.base}/api/v1/profiles/${rid}/raw`)).arrayBuffer());
       assert.ok(raw.equals(readFileSync(prof)), 'the upload comes back byte for byte');

@@ -91,7 +91,10 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
     });
 
     test('a resent chunk (same sender and seq) is stored once', async () => {
-      const again = await store.ingest(chunk({ at: BASE, sender: 's1', seq: 3, stacks: { 'main (app.py:1);a (app.py:5)': 1000 } }));
+      // A resent chunk is the same chunk (same series and time); its weights changed here only to show they are not added.
+      const again = await store.ingest(
+        chunk({ at: BASE + 30_000, sender: 's1', seq: 3, stacks: { 'main (app.py:1);a (app.py:5)': 1000 } }),
+      );
       assert.equal(again.stored, false);
       const phaseA = await store.merged({ service: 'api', labels: { version: '1.2' }, from: BASE, to: BASE + 60_000 });
       assert.equal(asObject(phaseA.stacks)['main (app.py:1);a (app.py:5)'], 60);
@@ -150,6 +153,55 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       await store.expire(BASE + 40 * 86_400_000); // past the 30-day retention: nothing left
       assert.deepEqual((await store.merged({ service: 'api', from: BASE, to: BASE + HOUR, resolutionMs: 3_600_000 })).stacks, []);
     });
+
+    const replayed = (seq: number, weight = 5) =>
+      chunk({
+        service: 'replay',
+        labels: { host: 'r1' },
+        at: BASE + seq * 10_000,
+        sender: 'replayer',
+        seq,
+        stacks: { 'main (r.py:1)': weight },
+      });
+    const replayTotal = async () =>
+      (await store.merged({ service: 'replay', from: BASE, to: BASE + HOUR })).stacks.reduce((n, s) => n + s.weight, 0);
+
+    test('a chunk replayed after a lost acknowledgement is stored once: by a fresh server, after merges, and twice at once', async () => {
+      assert.equal((await store.ingest(replayed(1))).stored, true);
+      if (store instanceof ClickHouseSeriesStore) await store.optimize(); // the record of the chunk must survive merges
+      // The acknowledgement was lost and the server restarted: a new store on the same data, no memory of the chunk.
+      const restarted = await open();
+      try {
+        assert.equal((await restarted.ingest(replayed(1))).stored, false);
+        // The sender gave up waiting and sent again while the first copy was still being written.
+        const both = await Promise.all([restarted.ingest(replayed(2)), restarted.ingest(replayed(2))]);
+        assert.deepEqual(both.map((r) => r.stored).sort(), [false, true]);
+      } finally {
+        await restarted.close();
+      }
+      assert.equal(await replayTotal(), 10);
+    });
+    if (name.startsWith('ClickHouse')) {
+      test('ClickHouse: the samples insert landed but its answer was lost; the resent chunk is not added again', async () => {
+        // Forces the lost answer: the insert of the 10 s rows runs, then the store is told it failed.
+        const client = (store as unknown as { client: { insert: (p: { table: string }) => Promise<unknown> } }).client;
+        const insert = client.insert.bind(client);
+        client.insert = async (params) => {
+          const result = await insert(params);
+          if (params.table.includes('cp_samples_10s')) throw new Error('connection reset (forced by the test)');
+          return result;
+        };
+        try {
+          await assert.rejects(store.ingest(replayed(3)), /forced by the test/);
+        } finally {
+          client.insert = insert;
+        }
+        const before = await replayTotal();
+        assert.equal((await store.ingest(replayed(3))).stored, false, 'the resent chunk is recognised');
+        assert.equal(await replayTotal(), before);
+        assert.equal(before, 15, 'and its first copy counts');
+      });
+    }
   });
 }
 

@@ -35,6 +35,8 @@ test('every field survives an encode/decode round trip', () => {
     compare: 1,
     diffNorm: 'time',
     diffShow: 'before',
+    trace: 10,
+    line: 4,
   };
   const hash = encodeState(state);
   assert.deepEqual(decodeState(`#${hash}`), state);

@@ -53,6 +53,8 @@ export class App implements AppHost {
   private readonly phaseText = new Memo<string>();
   private readonly wholeTotal = new Memo<number>();
   private vm: ViewModel | null = null;
+  /** Profiles whose load finished, by index (views offered only for some profiles look here). */
+  private readonly loaded = new Map<number, Profile>();
   private tooltipOwner: 'canvas' | 'markers' = 'canvas';
   private threadsOpen = false;
   private zoomTimer = 0;
@@ -364,12 +366,17 @@ export class App implements AppHost {
     this.markers.setColors({ text: v('--frame-text'), background: v('--bg'), outline: v('--fg') }, this.state.theme === 'dark');
   }
 
+  currentProfile(): Profile | null {
+    return this.loaded.get(this.state.profile) ?? null;
+  }
+
   loadProfile(index: number): Promise<Profile> {
     let p = this.profiles.get(index);
     if (!p) {
       const t0 = performance.now();
       p = this.sources[index].load().then((profile) => {
         this.hooks.timings.load ??= performance.now() - t0;
+        this.loaded.set(index, profile);
         return profile;
       });
       // A failed load is tried again next time.
@@ -394,7 +401,9 @@ export class App implements AppHost {
   }
 
   private async render(): Promise<void> {
-    if (!this.availableViews().some((v) => v.name === this.state.view)) this.state = { ...this.state, view: 'flame' };
+    // Whether a view is offered may depend on the profile (JIT traces): decided once it is loaded.
+    const known = this.loaded.has(this.state.profile);
+    if (known && !this.availableViews().some((v) => v.name === this.state.view)) this.state = { ...this.state, view: 'flame' };
     this.writeUrl('replace');
     this.applyTheme();
     let base: Profile;
@@ -408,6 +417,10 @@ export class App implements AppHost {
       this.hooks.error = (err as Error).message;
       this.showEmpty(`Could not open ${this.sources[this.state.profile]?.name ?? 'the profile'}: ${(err as Error).message}`);
       return;
+    }
+    if (!this.availableViews().some((v) => v.name === this.state.view)) {
+      this.state = { ...this.state, view: 'flame' };
+      this.writeUrl('replace');
     }
     const state = this.state;
     const tKey = JSON.stringify(state.transforms);
@@ -726,6 +739,13 @@ export class App implements AppHost {
       act(`Only ${CATEGORIES[vm.profile.funcs.kind[f]]} frames`, { type: 'focus-category', category: vm.profile.funcs.kind[f] }),
       h('button', { type: 'button', onclick: () => this.update({ view: 'sandwich' }) }, 'Callers / callees'),
       h('button', { type: 'button', onclick: () => this.update({ view: 'source' }) }, 'Source'),
+      this.availableViews().some((v) => v.name === 'traces')
+        ? h(
+            'button',
+            { type: 'button', class: 'jit-traces', onclick: () => this.update({ view: 'traces', trace: -1, line: 0 }, 'push') },
+            'JIT traces',
+          )
+        : null,
       h('button', { type: 'button', class: 'remove', 'aria-label': 'Clear selection', onclick: () => this.update({ func: -1 }) }, '×'),
     );
   }

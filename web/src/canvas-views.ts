@@ -3,11 +3,13 @@
  * (one FlameCanvas, the memory and phases tracks above it).
  */
 import type { Profile } from '../../src/model/profile.js';
+import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { profileDuration } from '../../src/model/profile.js';
 import { idleStacks } from '../../src/model/analysis.js';
 import { h } from './dom.js';
+import { formatMs } from './format.js';
 import { FlameCanvas, type FlameCanvasCallbacks } from './flamecanvas.js';
-import { functionPaths, layoutStackChart, stackLanes, type Lane, type StackChart } from './layout.js';
+import { functionPaths, layoutStackChart, onRunAxis, stackLanes, type Lane, type StackChart } from './layout.js';
 import { collectMarkers, markerAxis, MarkerTrack, type MarkerItem } from './markers.js';
 import { Memo } from './memo.js';
 import { MemoryTrack, memorySeries } from './memory.js';
@@ -28,6 +30,8 @@ export class CanvasArea {
   readonly markersPanel = h('div', { class: 'markers-panel', hidden: true });
   readonly flameHost = h('div', { class: 'flame-host' });
   readonly threadLabel = h('div', { class: 'chart-thread', hidden: true });
+  /** Stack chart: how the samples' times were found, when the file did not record them. */
+  readonly timeNote = h('div', { class: 'chart-time-note', hidden: true });
   readonly empty = h('div', { class: 'canvas-empty', hidden: true });
   readonly canvas: FlameCanvas;
   readonly memory: MemoryTrack;
@@ -39,7 +43,7 @@ export class CanvasArea {
 
   constructor(callbacks: FlameCanvasCallbacks, onMarkerHover: (item: MarkerItem | null, x: number, y: number) => void) {
     this.panel.append(this.markersPanel, this.memoryPanel, this.flameHost);
-    this.flameHost.append(this.threadLabel, this.empty);
+    this.flameHost.append(this.threadLabel, this.timeNote, this.empty);
     this.canvas = new FlameCanvas(this.flameHost, callbacks);
     this.memory = new MemoryTrack(this.memoryPanel, callbacks.onRangeSelect);
     this.markers = new MarkerTrack(this.markersPanel, onMarkerHover);
@@ -80,6 +84,7 @@ export class FlameView implements View {
     area.memoryPanel.hidden = true;
     area.markersPanel.hidden = true;
     area.threadLabel.hidden = true;
+    area.timeNote.hidden = true;
     area.canvas.icicle = state.icicle;
     area.canvas.nodeColor = null;
     const t0 = performance.now();
@@ -134,6 +139,8 @@ export class StackChartView implements View {
     this.shownThreads = threads;
     const key = [vm.profile, threads.join(','), state.hideIdle, this.collapsedKey];
     const fresh = !this.chart.has(key);
+    const runMs = profileDuration(vm.base);
+    const timing = vm.base.meta.sampleTimes ?? 'recorded';
     const built = this.chart.get(key, () => {
       const p = vm.profile;
       const idle = state.hideIdle ? idleStacks(p) : null;
@@ -152,9 +159,9 @@ export class StackChartView implements View {
           (t) => `${this.collapsed.has(t) ? '▸' : '▾'} ${threadLabel(vm.base, t)}${this.collapsed.has(t) ? ' (collapsed)' : ''}`,
         );
         const stacked = stackLanes(charts, labels);
-        return { chart: stacked.chart, lanes: stacked.lanes, func: paths.func };
+        return { chart: onRunAxis(stacked.chart, runMs, timing), lanes: stacked.lanes, func: paths.func };
       }
-      return { chart: charts[0] ?? { rows: [], startTime: 0, endTime: 1 }, lanes: [], func: paths.func };
+      return { chart: onRunAxis(charts[0] ?? { rows: [], startTime: 0, endTime: 1 }, runMs, timing), lanes: [], func: paths.func };
     });
     area.lanes = built.lanes;
     canvas.showStackChart(built.chart, built.func, !fresh || this.collapsedKey !== '', built.lanes);
@@ -166,11 +173,16 @@ export class StackChartView implements View {
     area.memory.setSeries(memorySeries(vm.profile, state.threads));
     area.memory.setRange(state.range);
     area.memory.setViewport(canvas.x0, canvas.x1);
+    area.timeNote.hidden = timing === 'recorded';
+    area.timeNote.textContent =
+      timing === 'spread'
+        ? `Sample times are not in this file: samples spread evenly over the recorded ${formatMs(runMs)}`
+        : 'Sample times and duration are not in this file: samples in order, one sampling period apart';
     // GC and JIT phases (PyPy log markers) of the threads shown, on the same time axis.
-    const runMs = profileDuration(vm.base);
     const axis = markerAxis(vm.base, runMs);
     const items = this.markerItems.get([vm.base, threads.join(',')], () => collectMarkers(vm.base, threads, axis));
-    area.markers.setMarkers(items, runMs, axis.proportional);
+    const logTiming = (vm.base.attachments.pypylogTiming as PypyLogTiming | undefined)?.source ?? null;
+    area.markers.setMarkers(items, runMs, axis.proportional, logTiming);
     area.markers.setViewport(canvas.x0, canvas.x1);
     canvas.resize();
   }

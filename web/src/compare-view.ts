@@ -6,14 +6,23 @@
  * normalisation are the model's (src/model/compare.ts), shared with `pyrometer diff`.
  */
 import type { Profile } from '../../src/model/profile.js';
-import { compareWeighted, CompareError, diffTree, type Comparison, type Normalization, type TreeDiff } from '../../src/model/compare.js';
+import {
+  compareWeighted,
+  CompareError,
+  diffTree,
+  transformsForOther,
+  type Comparison,
+  type Normalization,
+  type TreeDiff,
+} from '../../src/model/compare.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
 import { FlameCanvas, type Hit } from './flamecanvas.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
 import { Memo } from './memo.js';
 import type { AppHost, View } from './registry.js';
 import type { ViewState } from './state.js';
-import { ViewModel } from './viewmodel.js';
+import { toModelTransforms, ViewModel } from './viewmodel.js';
 import { VirtualList } from './virtuallist.js';
 import type { Palette } from './colors.js';
 
@@ -133,15 +142,17 @@ export class CompareView implements View {
     }
     if (request !== this.request) return;
     const t0 = performance.now();
-    // "Before" is read whole (its own function numbering: the after profile's transforms do not apply), with the same idle choice.
-    const bvm = this.beforeVm.get(
-      [before, state.hideIdle],
-      () => new ViewModel(before, { ...state, transforms: [], threads: [], range: null, search: '' }),
-    );
+    // "Before" gets the same transforms (focus, merge, collapse...) through the cross-profile function matching, and the
+    // same idle choice; its threads and range are its own.
+    const bvm = this.beforeVm.get([before, vm.base, JSON.stringify(state.transforms), state.hideIdle], () => {
+      const transforms = transformsForOther(toModelTransforms(state.transforms), vm.base, before);
+      const beforeState = { ...state, transforms: [], threads: [], range: null, search: '' };
+      return new ViewModel(before, beforeState, applyTransforms(before, transforms));
+    });
     const norm: Normalization = state.diffNorm;
     const cmp = this.table.get([bvm, vm, norm], () => {
       try {
-        return compareWeighted(before, bvm.weights, vm.profile, vm.weights, norm);
+        return compareWeighted(bvm.profile, bvm.weights, vm.profile, vm.weights, norm);
       } catch (err) {
         if (err instanceof CompareError) return err.message;
         throw err;
@@ -172,7 +183,8 @@ export class CompareView implements View {
     this.host.timing('compare', performance.now() - t0);
     this.comparison = cmp;
     const how = norm === 'share' ? "as a share of each profile's own total" : 'in milliseconds';
-    this.note.textContent = `Compared ${how}; functions and call paths matched by name and file name (lines and directories may differ). Red: grew from before to after; blue: shrank; grey: the same.`;
+    const both = state.transforms.length > 0 ? " The view's transforms apply to both profiles." : '';
+    this.note.textContent = `Compared ${how}; functions and call paths matched by name and file name (lines and directories may differ).${both} Red: grew from before to after; blue: shrank; grey: the same.`;
     this.drawn = state.diffShow;
     if (this.shown !== shown) {
       this.shown = shown;

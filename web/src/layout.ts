@@ -210,6 +210,17 @@ export function layoutStackChart(
   return { rows: rows.map((r) => r.finish()), startTime: n > 0 ? sampleTime[0] : 0, endTime };
 }
 
+/**
+ * The chart's time axis is the run's: from its start (0) to its recorded duration, so
+ * samples, phases and the memory curve share one axis whatever stretch the samples
+ * cover. Profiles whose sample times are only an order (no times, no duration) keep
+ * the samples' own span.
+ */
+export function onRunAxis(chart: StackChart, runMs: number, timing: 'recorded' | 'spread' | 'order'): StackChart {
+  if (timing === 'order' || !(runMs > 0) || chart.rows.length === 0) return chart;
+  return { ...chart, startTime: Math.min(0, chart.startTime), endTime: Math.max(runMs, chart.endTime) };
+}
+
 /** Index of the first box in a row that ends after `time` (binary search). */
 export function firstBoxEndingAfter(row: StackChartRow, time: number): number {
   let lo = 0;

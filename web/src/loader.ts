@@ -2,8 +2,8 @@
  * Where profiles come from, in order of precedence:
  *  1. an HTML report: a <script id="pyrometer-data" type="application/json"> element holding
  *     {profiles: [{name, model (base64 of the serialized model), sources: {path: text}}]};
- *  2. the page's query: `?profile=URL` (repeatable; optional `&name=` per profile, in order, and
- *     `&source=URL-prefix`): the seam the
+ *  2. the page's query: `?profile=URL` (repeatable; optional `&name=` and `&jitlog=URL` per
+ *     profile, in order — the server's uploaded PyPy jitlog —, and `&source=URL-prefix`): the seam the
  *     profile server uses (`?profile=/api/v1/profiles/<id>/model`); the body may be the serialized
  *     model or any format pyrometer reads;
  *  3. the local view server: `api/profiles` lists the files given to `pyrometer view`;
@@ -11,7 +11,8 @@
  */
 import type { Profile } from '../../src/model/profile.js';
 import { deserializeProfile, isSerializedProfile } from '../../src/model/serialize.js';
-import { parseProfileBytes } from './parse.js';
+import { parseJitlog } from '../../src/formats/jitlog/index.js';
+import { gunzip, parseProfileBytes } from './parse.js';
 
 export interface ProfileSource {
   name: string;
@@ -69,11 +70,29 @@ export function querySources(search: string): ProfileSource[] | null {
   if (urls.length === 0) return null;
   const sourcePrefix = params.get('source');
   const names = params.getAll('name');
+  const jitlogs = params.getAll('jitlog');
   return urls.map((url, i) => ({
     name: names[i] || url.split('?')[0].split('/').filter(Boolean).slice(-2).join('/') || url,
-    load: async () => decode(await fetchBytes(url), url),
+    load: async () => {
+      const [profile, jitlog] = await Promise.all([decode(await fetchBytes(url), url), jitlogs[i] ? attachableJitlog(jitlogs[i]) : null]);
+      if (!jitlog) return profile;
+      return 'warning' in jitlog
+        ? { ...profile, meta: { ...profile.meta, warnings: [...profile.meta.warnings, jitlog.warning] } }
+        : { ...profile, attachments: { ...profile.attachments, jitlog: jitlog.log } };
+    },
     readSource: (path: string) => fetchSource(sourcePrefix, path),
   }));
+}
+
+/** The jitlog at a URL (gzip or not), or why it could not be attached: the profile opens either way. */
+async function attachableJitlog(url: string): Promise<{ log: ReturnType<typeof parseJitlog> } | { warning: string }> {
+  try {
+    let bytes = await fetchBytes(url);
+    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes);
+    return { log: parseJitlog(bytes) };
+  } catch (err) {
+    return { warning: `the JIT log was not attached (${(err as Error).message})` };
+  }
 }
 
 export async function serverSources(): Promise<ProfileSource[] | null> {

@@ -6,6 +6,7 @@
  * log are never markup).
  */
 import type { Profile } from '../../src/model/profile.js';
+import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { h, replaceChildren } from './dom.js';
 import { formatMs, formatPercent } from './format.js';
 import {
@@ -29,12 +30,14 @@ export interface MarkerItem extends MarkerInput {
 
 /**
  * Where markers go on the stack chart's axis. Markers are wall-clock ms over the
- * run; samples normally are too, but a VMProf file without real-time timestamps
- * only has evenly spaced sample times (index x period) that cover the run in a
- * different span. Then the phases are placed proportionally on the samples'
+ * run; samples normally are too (recorded, or spread over the recorded duration:
+ * meta.sampleTimes), but a file with neither sample times nor a duration only has
+ * evenly spaced sample times (index x period) that cover the run in a different span. Then the phases are placed proportionally on the samples'
  * span (both stretch over the same run), and `proportional` says so.
  */
 export function markerAxis(profile: Profile, runMs: number): { offset: number; scale: number; proportional: boolean } {
+  // samples at recorded times, or spread over the recorded duration, are on the markers' clock already
+  if ((profile.meta.sampleTimes ?? 'recorded') !== 'order') return { offset: 0, scale: 1, proportional: false };
   let first = Infinity;
   let last = -Infinity;
   for (const t of profile.threads) {
@@ -166,9 +169,10 @@ export class MarkerTrack {
 
   /**
    * Shows markers (null or none hides the track); `duration` is the run's wall-clock length for
-   * the shares, `proportional` when markers were placed proportionally (see markerAxis).
+   * the shares, `proportional` when markers were placed proportionally (see markerAxis),
+   * `timing` how a PyPy log's ticks were put on the profile's clock (attachPypyLog).
    */
-  setMarkers(items: MarkerItem[] | null, duration: number, proportional = false): void {
+  setMarkers(items: MarkerItem[] | null, duration: number, proportional = false, timing: PypyLogTiming['source'] | null = null): void {
     if (!items || items.length === 0) {
       this.items = [];
       this.layout = null;
@@ -210,6 +214,26 @@ export class MarkerTrack {
               '· placed in proportion to the samples',
             )
           : null,
+        timing === 'clock'
+          ? h(
+              'span',
+              {
+                class: 'muted markers-timing',
+                title: "The log's tick counter and the wall clock were read together at the recording's start and stop.",
+              },
+              '· at their real times (clocks recorded with the profile)',
+            )
+          : timing === 'span'
+            ? h(
+                'span',
+                {
+                  class: 'muted markers-timing',
+                  title:
+                    "This profile carries no clock marks for the log (recorded elsewhere or by an older pyrometer): the log's first to last timestamp is stretched over the profile's run. The log also covers start-up and exit, so times are approximate.",
+                },
+                "· approximate times (the log's span stretched over the run)",
+              )
+            : null,
       );
     }
     this.container.hidden = false;

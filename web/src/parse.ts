@@ -6,7 +6,7 @@ import type { Profile } from '../../src/model/profile.js';
 import { sniffFormat } from '../../src/formats/all.js';
 import { utf16ToUtf8 } from '../../src/formats/text-encoding.js';
 
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

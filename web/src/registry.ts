@@ -11,6 +11,7 @@ import { CompareView } from './compare-view.js';
 import { AllocationView } from './alloc-view.js';
 import { MemoryGrowthView } from './memory-view.js';
 import type { ViewState } from './state.js';
+import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
 import { CallTreeView, FunctionTableView, SandwichView, SourceView, type ViewHost } from './views.js';
 
@@ -26,6 +27,8 @@ export interface AppHost extends ViewHost {
   hideTooltip(): void;
   timing(name: string, ms: number): void;
   paletteFor(): Palette | null;
+  /** The current profile once loaded (null before), for views offered only for some profiles. */
+  currentProfile(): Profile | null;
 }
 
 export interface View {
@@ -50,7 +53,31 @@ export const VIEWS: readonly ViewEntry[] = [
   {
     name: 'source',
     label: 'Source',
-    create: (host) => adapt(new SourceView((path) => host.readSource(path)), (v, vm, s) => v.show(vm, s.func)),
+    create: (host) =>
+      adapt(
+        new SourceView(
+          // On the server there are no source files; a jitlog uploaded by the vmprof client carries the lines it traced.
+          (path) =>
+            host.readSource(path).catch((err: unknown) => {
+              const profile = host.currentProfile();
+              const text = profile ? sourceFromJitlog(profile, path) : null;
+              if (text === null) throw err;
+              return text;
+            }),
+          (trace, line) => host.update({ view: 'traces', trace, line }, 'push'),
+        ),
+        (v, vm, s) => v.show(vm, s.func, s.line, traceLines(vm.base)),
+      ),
+  },
+  {
+    name: 'traces',
+    label: 'JIT traces',
+    // PyPy with a jitlog: recorded with --jitlog, a .jit beside the profile, or the server's uploaded jitlog.
+    available: (host) => {
+      const p = host.currentProfile();
+      return p !== null && profileTraces(p) !== null;
+    },
+    create: (host) => new TracesView(host),
   },
   { name: 'alloc', label: 'Allocations', create: (host) => new AllocationView(host) },
   { name: 'memory', label: 'Memory growth', create: (host) => new MemoryGrowthView(host) },

@@ -44,6 +44,10 @@ export interface ViewState {
   diffNorm: 'share' | 'time';
   /** Compare view: whose shape the differential flame graph draws. */
   diffShow: 'after' | 'before';
+  /** JIT traces view: the selected trace's id, -1 for none. */
+  trace: number;
+  /** A source line to show (source view) or whose operations to mark (traces view); 0 for none. */
+  line: number;
 }
 
 export function defaultState(): ViewState {
@@ -66,6 +70,8 @@ export function defaultState(): ViewState {
     compare: -1,
     diffNorm: 'share',
     diffShow: 'after',
+    trace: -1,
+    line: 0,
   };
 }
 
@@ -122,6 +128,8 @@ export function encodeState(state: ViewState): string {
   if (state.compare >= 0) p.set('cmp', String(state.compare));
   if (state.diffNorm !== d.diffNorm) p.set('dn', state.diffNorm);
   if (state.diffShow !== d.diffShow) p.set('ds', state.diffShow);
+  if (state.trace >= 0) p.set('tr', String(state.trace));
+  if (state.line > 0) p.set('ln', String(state.line));
   return p.toString();
 }
 
@@ -198,6 +206,10 @@ export function decodeState(hash: string, views?: readonly string[]): ViewState 
   const compare = nonNegativeInt(p.get('cmp'));
   if (compare !== null) state.compare = compare;
   if (p.get('dn') === 'time') state.diffNorm = 'time';
+  const trace = nonNegativeInt(p.get('tr'));
+  if (trace !== null) state.trace = trace;
+  const line = nonNegativeInt(p.get('ln'));
+  if (line !== null) state.line = line;
   if (p.get('ds') === 'before') state.diffShow = 'before';
   return state;
 }

@@ -417,7 +417,11 @@ export class SourceView {
   readonly element: HTMLDivElement;
   private request = 0;
 
-  constructor(private readonly readSource: (path: string) => Promise<string>) {
+  constructor(
+    private readonly readSource: (path: string) => Promise<string>,
+    /** Opens the JIT traces view on a trace, marking a line (PyPy profiles with a jitlog). */
+    private readonly openTrace: (trace: number, line: number) => void = () => {},
+  ) {
     this.element = h('div', { class: 'panel-fill source' });
   }
 
@@ -425,7 +429,11 @@ export class SourceView {
     replaceChildren(this.element, h('p', { class: 'empty source-unavailable' }, text));
   }
 
-  async show(vm: ViewModel, func: number): Promise<void> {
+  /**
+   * `line`: a line to scroll to and mark (0: the function's first line). `jitLines`: source file
+   * -> line -> JIT traces whose operations came from that line; such lines link to the trace.
+   */
+  async show(vm: ViewModel, func: number, line = 0, jitLines: Map<string, Map<number, number[]>> | null = null): Promise<void> {
     const request = ++this.request;
     if (func < 0 || func >= vm.profile.funcs.length) return this.message('Select a function to see its source.');
     const file = funcFile(vm.profile, func);
@@ -463,23 +471,41 @@ export class SourceView {
     for (const c of perLine.values()) max = Math.max(max, c.total);
     const srcLines = text.split(/\r?\n/);
     const rows: HTMLElement[] = [];
-    const firstLine = vm.profile.funcs.line[func];
+    const firstLine = line > 0 ? line : vm.profile.funcs.line[func];
+    const traced = jitLines?.get(file) ?? null;
     let scrollTo: HTMLElement | null = null;
     for (let i = 0; i < srcLines.length; i++) {
-      const line = i + 1;
-      const c = perLine.get(line);
+      const lineNo = i + 1;
+      const c = perLine.get(lineNo);
       const heat = c && max > 0 ? c.total / max : 0;
+      const traces = traced?.get(lineNo);
       const row = h(
         'div',
-        { class: `src-row${c ? ' hot' : ''}`, 'data-line': line },
+        { class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}`, 'data-line': lineNo },
         cell('num', c ? formatCount(c.self) : ''),
         cell('num', c ? formatCount(c.total) : ''),
         cell('num', c ? formatPercent(c.total, vm.total) : ''),
-        cell('lineno', String(line)),
-        h('code', null, srcLines[i]),
+        cell('lineno', String(lineNo)),
+        h(
+          'code',
+          null,
+          traces
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'jit-link',
+                  title: `JIT traces with operations from this line: ${traces.join(', ')}`,
+                  onclick: () => this.openTrace(traces[0], lineNo),
+                },
+                'JIT',
+              )
+            : null,
+          srcLines[i],
+        ),
       );
       if (heat > 0) row.style.setProperty('--heat', heat.toFixed(3));
-      if (line === firstLine) scrollTo = row;
+      if (lineNo === firstLine) scrollTo = row;
       rows.push(row);
     }
     replaceChildren(

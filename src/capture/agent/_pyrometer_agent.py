@@ -192,6 +192,9 @@ class VMProfWriter:
         self.buffer = _BytesIO()
         self.write = self.buffer.write  # records go straight in; flush() empties the buffer
         self.meta_keys = set()
+        # bytes written ahead of the buffered records at each flush: the sampler's `w:` META
+        # weighing them, so a reader following the file never sees a record before its weight
+        self.ahead = None
         name = interpreter.encode()
         head = struct.pack(_WORD, 0) + struct.pack(_WORD, 3) + struct.pack(_WORD, 0)
         head += struct.pack(_WORD, period_usec) + struct.pack(_WORD, 0)
@@ -211,23 +214,29 @@ class VMProfWriter:
         buffer = self.buffer
         end = buffer.tell()
         if end:
+            ahead = self.ahead() if self.ahead is not None else b''
+            if ahead:
+                self._write_all(memoryview(ahead), len(ahead))
             view = buffer.getbuffer()
             try:
-                done = 0
-                while done < end:
-                    try:
-                        done += os.write(self.fd, view[done:end])
-                    except OSError as e:
-                        # the program closed our descriptor (os.closerange(3, ...) before exec,
-                        # a daemon's clean-up): go on in the same file, at its end
-                        if e.errno != 9 or self.path is None:
-                            raise
-                        self.fd = _high_fd(os.open(self.path, os.O_WRONLY | os.O_APPEND))
-                        _protected_fds.add(self.fd)
+                self._write_all(view, end)
             finally:
                 view.release()
             # rewound, not truncated: the block keeps its size for the next records
             buffer.seek(0)
+
+    def _write_all(self, view, end):
+        done = 0
+        while done < end:
+            try:
+                done += os.write(self.fd, view[done:end])
+            except OSError as e:
+                # the program closed our descriptor (os.closerange(3, ...) before exec,
+                # a daemon's clean-up): go on in the same file, at its end
+                if e.errno != 9 or self.path is None:
+                    raise
+                self.fd = _high_fd(os.open(self.path, os.O_WRONLY | os.O_APPEND))
+                _protected_fds.add(self.fd)
 
     def discard(self):
         self.buffer.seek(0)
@@ -369,6 +378,7 @@ class Sampler:
         flags = (FLAG_LINES if lines else 0) | (FLAG_MEMORY if memory else 0) | (FLAG_REAL_TIME if wall else 0)
         self.writer = VMProfWriter(fd, int(round(self.period * 1e6)), flags,
                                    'pypy-sampler' if _IS_PYPY else 'cpython', path)
+        self.writer.ahead = self._weights_meta
         self.codes = {}  # uid -> code object: keeps ids from being reused while we run
         self.natives = {}  # (code uid, line, name) -> native uid
         self.next_native = 3
@@ -740,13 +750,21 @@ class Sampler:
         for i in range(0, int(self.marks_used), 2):
             meta('ts:%d' % marks[i], '%.3f' % ((marks[i + 1] - start) * 1000.0))
         self.marks_used = 0
-        weights = self.weights
-        if weights:
-            # records of weight 1 need no mark: old files (one record per period) had none
-            if max(weights) > 1:
-                meta('w:%d' % (self.records - len(weights)), ','.join(map(str, weights)))
-            del weights[:]
         self.writer.flush()
+
+    def _weights_meta(self):
+        """The `w:` META weighing the buffered records (written ahead of them by the writer's
+        flush, whatever calls it); empty when all weigh 1, as in files from before weights."""
+        weights = self.weights
+        if not weights:
+            return b''
+        out = b''
+        if max(weights) > 1:
+            k = _string_bytes('w:%d' % (self.records - len(weights)))
+            v = _string_bytes(','.join(map(str, weights)))
+            out = b'\x07' + struct.pack(_WORD, len(k)) + k + struct.pack(_WORD, len(v)) + v
+        del weights[:]
+        return out
 
     # -- control --------------------------------------------------------------------------
     def start(self):
@@ -978,15 +996,18 @@ class PyPyVMProf:
         self.wall = wall
         self.memory = memory
         self.jitlog_fd = None
+        self.threads_started = False
         if jitlog_path:
             import _jitlog
             self._jitlog = _jitlog
             self.jitlog_fd = _high_fd(os.open(jitlog_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
             _protected_fds.add(self.jitlog_fd)
         self.stopped = False
+        self.clock_start = None
 
     def start(self):
         self.start_wall = time.perf_counter()
+        self.clock_start = _tick_clock_pair()
         if self.jitlog_fd is not None:
             self._jitlog.enable(self.jitlog_fd)
         # enable(fileno, period, memory, lines, native, real_time). PyPy 7.3 takes lines but
@@ -994,6 +1015,25 @@ class PyPyVMProf:
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
         self._vmprof.enable(self.fd, self.period, int(self.memory), int(self.lines), int(self.native), int(self.wall))
         _running.append(self)
+        if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
+            self._watch_first_thread()
+
+    def _watch_first_thread(self):
+        """Notes (once, then steps aside) that the program started a thread: in wall-clock mode
+        this _vmprof samples only the thread that enabled it, which the summary then says."""
+        name = '_start_joinable_thread' if hasattr(threading, '_start_joinable_thread') else '_start_new_thread'
+        original = getattr(threading, name, None)
+        if original is None:
+            return
+        profiler = self
+
+        def start_thread(*args, **kwargs):
+            if getattr(threading, name, None) is start_thread:
+                setattr(threading, name, original)
+            profiler.threads_started = True
+            return original(*args, **kwargs)
+
+        setattr(threading, name, start_thread)
 
     def give_way(self, reason):
         # _vmprof's C handler and timer cannot share SIGPROF: the profile ends here
@@ -1015,6 +1055,7 @@ class PyPyVMProf:
         self.stopped = True
         if self in _running:
             _running.remove(self)
+        clock_stop = _tick_clock_pair()
         try:
             # as vmprof-python does: stop sampling, name the native frames (0x08 records), then
             # disable() writes the trailer (and removes the timer and the handler)
@@ -1026,11 +1067,20 @@ class PyPyVMProf:
                     except Exception:
                         pass  # unnamed native frames are still a valid profile
                     metas = {'sampling_stopped': note}
-                    if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
-                        # real-time mode samples registered threads; this _vmprof registers only
-                        # the thread that enabled it, and offers no way to add the others
-                        metas['sampling_note'] = ("--wall: this PyPy's _vmprof samples only the main thread in "
-                                                  "wall-clock mode (it cannot register other threads)")
+                    if self.clock_start and clock_stop:
+                        # PYPYLOG's timestamps are this tick counter: both clocks at start and stop
+                        # place its GC and JIT phases at their real times (formats/pypylog)
+                        metas['pypylog_clock'] = '%d %.3f %d %.3f' % (self.clock_start + clock_stop)
+                    if self.threads_started:
+                        # Real-time mode (SIGALRM) samples the threads on _vmprof's list, and only
+                        # the enabling thread is put there: vmprof-python's insert_real_time_thread()
+                        # is missing from PyPy's _vmprof, libpypy exports no way in, and forwarding
+                        # SIGALRM from Python is GIL-bound, interrupts the threads' waits, and lands in
+                        # samples PyPy writes with thread id 0 (threads not told apart). See README.
+                        metas['sampling_note'] = (
+                            "--wall on PyPy: _vmprof sampled only the main thread, not the threads the "
+                            "program started (PyPy's _vmprof cannot add threads to its wall-clock "
+                            "sampling); for every thread: --wall --engine sampler (no JIT frames)")
                     for key, value in metas.items():
                         if value:
                             k, v = _string_bytes(key), _string_bytes(value)
@@ -1041,6 +1091,18 @@ class PyPyVMProf:
             _protected_fds.discard(self.fd)
             if self.jitlog_fd is not None:
                 self._jitlog.disable()  # closes the fd itself
+
+
+def _tick_clock_pair():
+    """(PyPy's debug tick counter, Unix time in ms) read together, or None off PyPy."""
+    try:
+        from __pypy__ import debug_read_timestamp
+    except ImportError:
+        return None
+    before = debug_read_timestamp()
+    wall_ms = time.time() * 1000.0
+    after = debug_read_timestamp()
+    return ((before + after) // 2, wall_ms)
 
 
 def _native_addresses(path):

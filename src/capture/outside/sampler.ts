@@ -57,6 +57,8 @@ interface ProcessState {
   /** When to try finding Python again (before exec, or before the runtime is up). */
   retryAt: number;
   attempts: number;
+  /** When the search for Python in it began (a child that stays something else is let go). */
+  searchSince: number;
   threads: Map<number, ThreadState>;
   names: Map<number, string>;
   done: boolean;
@@ -67,6 +69,8 @@ interface ProcessState {
 }
 
 const CHILD_SCAN_MS = 20;
+/** How long a child is searched for Python (it may exec into Python late) before it is let go. */
+const CHILD_SEARCH_MS = 30_000;
 /** A thread first seen before `threading` registered it is asked for its name again, after
  *  20 ms, then twice as long each time up to every 250 ms (threads started with _thread never
  *  get one; a lookup is a few reads of threading._active). */
@@ -109,6 +113,7 @@ export class OutsideSampler {
       reader: null,
       retryAt: 0,
       attempts: 0,
+      searchSince: performance.now(),
       threads: new Map(),
       names: new Map(),
       done: false,
@@ -146,10 +151,12 @@ export class OutsideSampler {
       // while a process execs, its files and memory can be refused or half there for a moment:
       // only a final answer, or many failed attempts, ends the search
       const final = err.problem === 'pypy' || err.problem === 'unsupported-version';
-      // the program itself is waited for as long as it lives (a loaded machine can take seconds to
-      // bring its runtime up); a child that never turns into Python is given up after 20 tries
-      if (final || !processAlive(p.pid) || (p.pid !== this.options.pid && p.attempts > 20)) p.done = true;
-      p.retryAt = performance.now() + Math.min(50, 2 * p.attempts);
+      // the program itself is waited for as long as it lives, a child for CHILD_SEARCH_MS: a loaded
+      // machine can take seconds to exec a child and bring its runtime up (20 tries in 0.4 s missed
+      // a multiprocessing worker at load 27); the tries thin out to one every 250 ms
+      const now = performance.now();
+      if (final || !processAlive(p.pid) || (p.pid !== this.options.pid && now - p.searchSince > CHILD_SEARCH_MS)) p.done = true;
+      p.retryAt = now + Math.min(p.attempts <= 25 ? 50 : 250, 2 * p.attempts);
       return false;
     }
   }
@@ -256,6 +263,7 @@ export class OutsideSampler {
     p.reader = null;
     p.attempts = 0;
     p.retryAt = 0;
+    p.searchSince = performance.now();
     p.looked = false;
   }
 

@@ -33,8 +33,9 @@ export class CountingSink implements SampleSink {
     }
     const seen = new Set<string>();
     s.frames.forEach((f, i) => {
-      const key = `${f.code.qualname}\0${f.code.file}\0${f.code.firstLine}`;
-      if (!this.rows.has(key)) this.rows.set(key, { name: f.code.qualname, where: `${f.code.file}:${f.code.firstLine}` });
+      // co_name, as the profiles `record` writes name functions (vmprof-sink.ts)
+      const key = `${f.code.name}\0${f.code.file}\0${f.code.firstLine}`;
+      if (!this.rows.has(key)) this.rows.set(key, { name: f.code.name, where: `${f.code.file}:${f.code.firstLine}` });
       if (i === 0) this.self.set(key, (this.self.get(key) ?? 0) + s.count);
       if (!seen.has(key)) {
         seen.add(key);

@@ -2,10 +2,13 @@
  * The outside sampler's samples as a VMProf version 6 file, laid out as the in-process agent
  * writes it (src/capture/agent/_pyrometer_agent.py; one reader and `record`'s summary serve
  * both): META `sampler` = `pyrometer`, thread names keyed `thread_name:0x<tid>`, a
- * `ts:<record>` mark at most every 10 ms, each sample one record of count 1 (a stack worth n
- * periods is written n times), the native `<idle>` frame on top of a waiting thread. Records
- * go to the file as they are made (whole records, flushed every 64 KiB or 0.25 s and at the
- * end), so a killed run leaves a readable file and `record --stream` can follow it.
+ * `ts:<record>` mark at most every 10 ms, the native `<idle>` frame on top of a waiting thread.
+ * Each look at a thread is one record of count 1 (vmprof's reader wants 1) whatever time it
+ * stands for; its weight in periods goes in a `w:<first record>` META (pyrometer-meta.ts), only
+ * when some weight is not 1, so files of one look per period are what they always were.
+ * Records go to the file in batches (every 0.25 s or 4096 records, and at the end), each batch
+ * after the `w:` META that weighs it, so a killed run leaves a readable file and a follower
+ * (`record --stream`) never reads a record before its weight.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { VmprofEncoder } from '../../formats/vmprof/write.js';
@@ -17,10 +20,24 @@ const FLAG_LINES = 2;
 const FLAG_REAL_TIME = 0x10;
 const IDLE_UID = 1;
 const FLUSH_MS = 250;
+const FLUSH_RECORDS = 4096;
 
-/** `py:name:firstline:file`, ':' in the name replaced as the readers expect. */
+interface PendingRecord {
+  entries: number[];
+  tid: number;
+  rssKb: number;
+  weight: number;
+}
+
+/**
+ * `py:name:firstline:file`, ':' in the name replaced as the readers expect. The name is the code
+ * object's `co_name`, never 3.11's `co_qualname`: vmprof-python's C sampler, PyPy's `_vmprof` and
+ * our in-process agent all write `co_name`, and CPython before 3.11 has nothing else, so the same
+ * program gets the same names on every interpreter and from either sampler (first line and file
+ * still tell two `run` methods apart).
+ */
 function codeRecordName(code: CodeInfo): string {
-  return `py:${code.qualname.replace(/:/g, ';')}:${code.firstLine}:${code.file || '-'}`;
+  return `py:${code.name.replace(/:/g, ';')}:${code.firstLine}:${code.file || '-'}`;
 }
 
 export class VmprofFileSink implements SampleSink {
@@ -28,10 +45,12 @@ export class VmprofFileSink implements SampleSink {
   private enc!: VmprofEncoder;
   private run!: RunInfo;
   private readonly announced = new Set<number>();
+  private readonly threadNames = new Map<number, { name: string; renamed: boolean }>();
+  /** Stack records made so far, written or pending. */
   private records = 0;
+  private pending: PendingRecord[] = [];
   private lastMarkMs = -Infinity;
   private lastFlushMs = 0;
-  private entries: number[] = [];
 
   constructor(path: string) {
     this.fd = openSync(path, 'w');
@@ -68,9 +87,22 @@ export class VmprofFileSink implements SampleSink {
     while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done);
   }
 
+  /**
+   * A thread's name and process, once: vmprof's reader rejects a repeated META key. A name
+   * found later (a thread first seen before `threading` registered it) goes once in
+   * `thread_renamed:<tid>`, which our reader prefers (pyrometer-meta.ts).
+   */
   thread(thread: ThreadInfo): void {
-    this.enc.meta(`thread_name:0x${thread.tid.toString(16)}`, thread.name);
-    this.enc.meta(`thread_pid:0x${thread.tid.toString(16)}`, String(thread.pid));
+    const id = `0x${thread.tid.toString(16)}`;
+    const written = this.threadNames.get(thread.tid);
+    if (written === undefined) {
+      this.enc.meta(`thread_name:${id}`, thread.name);
+      this.enc.meta(`thread_pid:${id}`, String(thread.pid));
+    } else if (written.name !== thread.name && !written.renamed) {
+      this.enc.meta(`thread_renamed:${id}`, thread.name);
+      written.renamed = true;
+    } else return;
+    this.threadNames.set(thread.tid, { name: thread.name, renamed: written?.renamed ?? false });
   }
 
   meta(key: string, value: string): void {
@@ -82,8 +114,7 @@ export class VmprofFileSink implements SampleSink {
       this.enc.meta(`ts:${this.records}`, s.timeMs.toFixed(3));
       this.lastMarkMs = s.timeMs;
     }
-    const e = this.entries;
-    e.length = 0;
+    const e: number[] = [];
     const lines = this.run.lines;
     if (s.idle) {
       if (lines) e.push(0);
@@ -98,18 +129,31 @@ export class VmprofFileSink implements SampleSink {
       if (lines) e.push(f.line);
       e.push(uid);
     }
-    for (let i = 0; i < s.count; i++) this.enc.stack(e, s.tid, s.rssKb, 1);
-    this.records += s.count;
-    if (s.timeMs - this.lastFlushMs >= FLUSH_MS) {
+    this.pending.push({ entries: e, tid: s.tid, rssKb: s.rssKb, weight: s.count });
+    this.records++;
+    if (s.timeMs - this.lastFlushMs >= FLUSH_MS || this.pending.length >= FLUSH_RECORDS) {
       this.lastFlushMs = s.timeMs;
-      this.enc.bytes(); // with onChunk: writes what is buffered
+      this.flush();
     }
   }
 
+  /** The pending records' weights (when any is not 1), then the records, to the file. */
+  private flush(): void {
+    const pending = this.pending;
+    if (pending.some((r) => r.weight !== 1)) {
+      this.enc.meta(`w:${this.records - pending.length}`, pending.map((r) => r.weight).join(','));
+    }
+    for (const r of pending) this.enc.stack(r.entries, r.tid, r.rssKb, 1);
+    this.pending = [];
+    this.enc.bytes(); // with onChunk: writes what is buffered
+  }
+
   end(t: RunTotals): void {
+    this.flush();
     const clockS = this.run.mode === 'cpu' ? t.cpuS : t.durationS;
     const m: [string, string | number][] = [
       ['samples', t.samples],
+      ['records', this.records],
       ['snapshots', t.looks],
       ['duration_s', t.durationS.toFixed(6)],
       ['cpu_s', t.cpuS.toFixed(6)],

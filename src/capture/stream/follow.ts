@@ -14,6 +14,11 @@
  * agent's own frames are taken out of PyPy stacks the way `record` does.
  * Reading is linear: every byte is read once, names are re-read per cut.
  *
+ * Record weights (`w:<n>` META, pyrometer-meta.ts) number the records of the whole file: the
+ * follower keeps each stack record's number and the weights it has read, and gives each piece
+ * its own `w:0` for its records. The outside sampler writes a batch's `w:` before the batch; the
+ * in-process agent writes it right after, in the same write: a weight is looked up at the cut.
+ *
  * PyPy's `_vmprof` may write a code object's name a little after the first
  * samples that use it (its sample and name buffers are flushed separately): a
  * PyPy stack record naming a code id not seen yet is held back until the name
@@ -22,9 +27,9 @@
  * sampler write every name before its first use.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { collapsedStacks } from '../../formats/collapsed.js';
 import { readVmprof } from '../../formats/vmprof/index.js';
-import type { WeightedStack } from '../../formats/stream-chunk.js';
+import { VmprofEncoder } from '../../formats/vmprof/write.js';
+import { profileStacks, type WeightedStack } from '../../formats/stream-chunk.js';
 import { stripAgentFrames } from '../strip-agent.js';
 import {
   MARKER_HEADER,
@@ -49,9 +54,11 @@ export class VmprofFollower {
   private headerRecord: Uint8Array | null = null;
   private carry: Uint8Array = new Uint8Array(0);
   private readonly names: Uint8Array[] = [];
-  private stacks: Uint8Array[] = [];
+  private stacks: { record: Uint8Array; number: number }[] = [];
+  /** Weights other than 1 by record number (from `w:` METAs), until the record is cut. */
+  private readonly weights = new Map<number, number>();
   /** PyPy stack records waiting for a code name, with when they were read. */
-  private held: { record: Uint8Array; since: number }[] = [];
+  private held: { record: Uint8Array; number: number; since: number }[] = [];
   private readonly named = new Set<bigint>();
   private rpython = false;
   /** True once the trailer was read: the writer is done. */
@@ -109,19 +116,34 @@ export class VmprofFollower {
       const record = buffer.slice(r.start, r.end);
       end = r.end;
       if (r.marker === MARKER_STACKTRACE) {
-        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, since: Date.now() });
-        else this.stacks.push(record);
-        this.stackRecords++;
+        const number = this.stackRecords++;
+        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, number, since: Date.now() });
+        else this.stacks.push({ record, number });
       } else if (r.marker === MARKER_TRAILER) {
         this.finished = true;
       } else if (r.marker === MARKER_HEADER) {
         this.headerRecord = record;
-      } else if (r.marker !== MARKER_META || !readMeta(buffer, r.start)[0].startsWith('ts:')) {
-        // Names, start time, META (not the time marks: they count records of the whole file).
+      } else if (r.marker === MARKER_META) {
+        // time marks and weights count records of the whole file: not copied into pieces
+        const [key, value] = readMeta(buffer, r.start);
+        if (key.startsWith('w:')) this.noteWeights(key, value);
+        else if (!key.startsWith('ts:')) this.names.push(record);
+      } else {
+        // names, start time
         this.names.push(record);
       }
     }
     this.carry = buffer.slice(end);
+  }
+
+  private noteWeights(key: string, value: string): void {
+    let n = Number(key.slice(2));
+    if (!Number.isInteger(n) || n < 0) return;
+    for (const text of value.split(',')) {
+      const w = Number(text);
+      if (Number.isInteger(w) && w > 1) this.weights.set(n, w);
+      n++;
+    }
   }
 
   /** Are the code ids of a PyPy stack record (pairs of tag, value) all named already? */
@@ -141,17 +163,26 @@ export class VmprofFollower {
       const now = Date.now();
       const still: typeof this.held = [];
       for (const h of this.held) {
-        if (final || this.finished || now - h.since > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h.record);
+        if (final || this.finished || now - h.since > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h);
         else still.push(h);
       }
       this.held = still;
     }
     if (this.stacks.length === 0 || !this.fileHeader) return [];
-    const parts = [this.fileHeader, ...(this.headerRecord ? [this.headerRecord] : []), ...this.names, ...this.stacks];
+    const weights = this.stacks.map((s) => this.weights.get(s.number) ?? 1);
+    for (const s of this.stacks) this.weights.delete(s.number);
+    const weightMeta = weights.some((w) => w !== 1) ? [new VmprofEncoder().meta('w:0', weights.join(',')).bytes()] : [];
+    const parts = [
+      this.fileHeader,
+      ...(this.headerRecord ? [this.headerRecord] : []),
+      ...this.names,
+      ...weightMeta,
+      ...this.stacks.map((s) => s.record),
+    ];
     this.stacks = [];
     let bytes = concatBytes(parts);
     if (this.rpython && this.agentDir) bytes = stripAgentFrames(bytes, this.agentDir) ?? bytes;
-    return collapsedStacks(readVmprof(bytes));
+    return profileStacks(readVmprof(bytes));
   }
 
   close(): void {

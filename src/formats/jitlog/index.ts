@@ -62,8 +62,8 @@ export interface JitOp {
   descrId?: number;
   /** Variables a guard passes on when it fails (version >= 2). */
   failArgs?: string[];
-  /** Where the operation's machine code is: offset from the trace start and size in bytes. */
-  asm?: { offset: number; size: number };
+  /** Where the operation's machine code is: offset from the trace start, size in bytes, the bytes in hex. */
+  asm?: { offset: number; size: number; hex: string };
   /** Executions counted at this label (JITLOG_COUNTER 'l'). */
   count?: number;
 }
@@ -130,6 +130,8 @@ export interface JitLog {
 const STAGE_OF: Record<number, JitStageKind> = { 0x17: 'noopt', 0x18: 'opt', 0x19: 'asm' };
 const MP_NAMES: Record<number, keyof JitMergePoint> = { 0x1: 'file', 0x2: 'line', 0x4: 'index', 0x8: 'scope', 0x10: 'opcode' };
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** Thrown by the cursor when the input ends inside a record. */
 class Truncated extends Error {}
 
@@ -188,12 +190,14 @@ class Cursor {
     }
     return this.utf8.decode(this.bytes.subarray(start, start + n));
   }
-  /** Skips a u32-length blob and returns its length. */
-  blob(): number {
+  /** A u32-length blob as lowercase hex. */
+  hexBlob(): string {
     const n = this.u32();
     this.need(n);
+    let out = '';
+    for (let i = this.pos; i < this.pos + n; i++) out += HEX[this.bytes[i]];
     this.pos += n;
-    return n;
+    return out;
   }
 }
 
@@ -338,9 +342,9 @@ export function parseJitlog(bytes: Uint8Array): JitLog {
         }
         case 0x16: {
           const offset = c.u16();
-          const size = c.blob();
+          const hex = c.hexBlob();
           const last = stage()?.ops.at(-1);
-          if (last) last.asm = { offset, size };
+          if (last) last.asm = { offset, size: hex.length / 2, hex };
           break;
         }
         case 0x1d: {

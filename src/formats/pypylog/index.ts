@@ -14,8 +14,11 @@
  * `jit-summary` (key -> numbers) and `jit-backend-counts` (entry/bridge counters).
  * Read alone, ticks are converted at a rate estimated from jit-summary's TOTAL
  * seconds when the log has one, else at a nominal 2.5 GHz (with a warning either way);
- * `attachPypyLog` re-times the markers against the wall-clock span of the VMProf
- * profile recorded beside the log and adds them to its main thread.
+ * `attachPypyLog` re-times the markers on the clock of the VMProf profile recorded
+ * beside the log and adds them to its main thread: exactly when the profile carries
+ * both clocks read together (`record` writes META pypylog_clock), else by stretching
+ * the log's tick range over the profile's span (approximate; attachments.pypylogTiming
+ * says which).
  */
 import { ProfileBuilder } from '../../model/builder.js';
 import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
@@ -270,6 +273,14 @@ export function readPypyLog(bytes: Uint8Array, spanMs?: number): Profile {
  */
 export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile {
   const spanMs = profileDuration(profile);
+  const recorded = recordedTickClock(profile);
+  const timing: PypyLogTiming = recorded ? { source: 'clock', ticksPerMs: recorded.ticksPerMs } : { source: 'span', ticksPerMs: NaN };
+  /** The recorded clock when the profile has one, else the log's range stretched over the profile's span. */
+  const clockFor = (firstTick: number, lastTick: number) => {
+    const clock = recorded ?? tickClock(firstTick, lastTick, spanMs);
+    if (!recorded) timing.ticksPerMs = clock.ticksPerMs;
+    return clock;
+  };
   const strings = [...profile.strings];
   const stringIndex = new Map<string, number>();
   strings.forEach((s, i) => stringIndex.has(s) || stringIndex.set(s, i));
@@ -286,7 +297,7 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   type Added = { name: string; category: string; start: number; end: number; depth: number; data: Record<string, unknown> | null };
   const added: Added[] = [];
   if ('sections' in log) {
-    const clock = tickClock(log.firstTick, log.lastTick, spanMs);
+    const clock = clockFor(log.firstTick, log.lastTick);
     for (const s of log.sections) {
       added.push({
         name: s.category,
@@ -300,7 +311,7 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   } else {
     const info = log.attachments.pypylog as PypyLogInfo | undefined;
     if (!info) throw new Error('attachPypyLog: the second profile was not read from a PyPy log');
-    const clock = tickClock(info.firstTick, info.lastTick, spanMs);
+    const clock = clockFor(info.firstTick, info.lastTick);
     for (const t of log.threads) {
       for (let i = 0; i < t.markers.length; i++) {
         const data = t.markers.data[i];
@@ -363,8 +374,41 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   });
   threads[main] = { ...threads[main], markers };
   const warnings = [...profile.meta.warnings];
-  warnings.push("PyPy log markers are timed by stretching the log's tick range over this profile's span: approximate");
-  return { ...profile, meta: { ...profile.meta, warnings }, strings, threads };
+  if (!recorded) warnings.push("PyPy log markers are timed by stretching the log's tick range over this profile's span: approximate");
+  return {
+    ...profile,
+    meta: { ...profile.meta, warnings },
+    strings,
+    threads,
+    attachments: { ...profile.attachments, pypylogTiming: timing },
+  };
+}
+
+/** How attachPypyLog placed a log's sections on the profile's clock (`profile.attachments.pypylogTiming`). */
+export interface PypyLogTiming {
+  /**
+   * `clock`: from the tick counter and the wall clock read together at the profile's start and
+   * stop (META `pypylog_clock`, written by `record`): sections land where they happened.
+   * `span`: the log's first to last tick stretched over the profile's start-stop span: the log
+   * also covers start-up and exit, so times are approximate (about 10% on the fixtures).
+   */
+  source: 'clock' | 'span';
+  ticksPerMs: number;
+}
+
+/**
+ * The tick-to-ms clock from META `pypylog_clock` = "tick0 unixMs0 tick1 unixMs1" (PyPy's debug
+ * tick counter, which PYPYLOG's timestamps are, read with the Unix time at the start and stop
+ * of the recording); ms are from the profile's start. Null when absent or not usable.
+ */
+export function recordedTickClock(profile: Profile): { ticksPerMs: number; toMs: (tick: number) => number } | null {
+  const text = profile.meta.extra.pypylog_clock;
+  if (typeof text !== 'string' || !(profile.meta.startTime > 0)) return null;
+  const [tick0, ms0, tick1, ms1] = text.trim().split(/\s+/).map(Number);
+  if (![tick0, ms0, tick1, ms1].every(Number.isFinite) || !(tick1 > tick0) || !(ms1 > ms0)) return null;
+  const ticksPerMs = (tick1 - tick0) / (ms1 - ms0);
+  const offset = ms0 - profile.meta.startTime;
+  return { ticksPerMs, toMs: (tick: number) => offset + (tick - tick0) / ticksPerMs };
 }
 
 export function sniffPypyLog(head: Uint8Array): boolean {

@@ -32,7 +32,8 @@
  *   become one jit frame. GC -> `<GC>` (kind gc); BLACKHOLE and JITTING -> `<blackhole
  *   interpreter>` and `<JIT compiler>` (kind jit).
  * - Sample times: version 7 files carry them; otherwise sample i (counting all threads, in
- *   file order) is at i * period from the start. Start and stop times bound the run (meta).
+ *   file order) is at i * period from the start, then spread evenly over the recorded
+ *   duration when the file has start and stop times (sample-times.ts, meta.sampleTimes).
  *   The count word is the sample's weight (always 1 in real files).
  * - Memory mode: samples.rss (KiB) and a process-wide counter `RSS` (KiB).
  * - A file cut short (no trailer, half a record) keeps every complete record and says so
@@ -49,6 +50,7 @@ import { ProfileFormatError } from '../errors.js';
 import type { Format } from '../registry.js';
 import { VmprofParser } from './parser.js';
 import { applySamplerMeta } from './pyrometer-meta.js';
+import { spreadUntimedSamples } from './sample-times.js';
 import { writeVmprof } from './write.js';
 
 export { VmprofParser } from './parser.js';
@@ -61,7 +63,7 @@ export function readVmprof(bytes: Uint8Array): Profile {
   }
   const parser = new VmprofParser();
   parser.push(bytes);
-  return applySamplerMeta(parser.finish());
+  return spreadUntimedSamples(applySamplerMeta(parser.finish()));
 }
 
 /** Reads a VMProf file from chunks of any size; memory grows with distinct stacks, not with the file. */
@@ -77,7 +79,7 @@ export async function readVmprofStream(chunks: AsyncIterable<Uint8Array> | Itera
     }
     parser.push(chunk);
   }
-  return applySamplerMeta(parser.finish());
+  return spreadUntimedSamples(applySamplerMeta(parser.finish()));
 }
 
 /** True when the bytes start with a VMProf static header (words 0, 3, 0, period, 0|1) and a record. */

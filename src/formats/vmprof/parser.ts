@@ -12,6 +12,7 @@
  * - build.ts: at the end, proto frames get their names and become the model's frames and stacks.
  */
 import { ProfileBuilder } from '../../model/builder.js';
+import type { JitSamples } from '../../model/jit-samples.js';
 import type { Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { buildFrames, internStacks, rssCounter, stacksAreDistinct, stackTable } from './build.js';
@@ -32,6 +33,7 @@ import {
   MARKER_TRAILER,
   MARKER_VIRTUAL_IP,
   MAX_DEPTH,
+  TAG_ASSEMBLER,
   utf8,
 } from './records.js';
 import { SampleBlocks } from './sample-blocks.js';
@@ -96,6 +98,8 @@ export class VmprofParser implements RecordParser {
   private readonly cache = new StackCache(this.tree);
   private readonly samples = new SampleBlocks((lo, hi) => this.threadId(lo, hi));
   private firstSampleTime = NaN;
+  /** PyPy: samples that ran JIT code, with the machine-code address of their ASSEMBLER entry. */
+  private readonly jit = { stack: [] as number[], thread: [] as number[], weight: [] as number[], address: [] as number[] };
 
   push(chunk: Uint8Array): void {
     this.framing.push(chunk);
@@ -323,10 +327,32 @@ export class VmprofParser implements RecordParser {
       thread = samples.thread(0, 0);
     }
     const i = samples.add(stack, thread);
+    if (this.tree.rpython && depth % 2 === 0) this.noteJitAddress(view, entries, depth, stack, thread, weight);
     if (this.memory) samples.rss(i, a === 8 ? view.getUint32(p, true) + view.getInt32(p + 4, true) * TWO_32 : view.getInt32(p, true));
     if (this.timedSamples) samples.time(i, time);
     if (weight !== 1) samples.weight(i, weight);
     return pos + size;
+  }
+
+  /**
+   * The innermost ASSEMBLER entry of a PyPy stack ((kind, value) pairs, innermost first): the
+   * start of the JIT code the sample ran in. The walk drops it (the call tree has one frame per
+   * function) and cached stacks are not walked again, so it is read here for every sample.
+   */
+  private noteJitAddress(view: DataView, entries: number, depth: number, stack: number, thread: number, weight: number): void {
+    const a = this.addrSize;
+    for (let p = entries; p < entries + depth * a; p += 2 * a) {
+      const tagLo = view.getUint32(p, true);
+      const tagHi = a === 8 ? view.getUint32(p + 4, true) : 0;
+      if (tagLo !== TAG_ASSEMBLER || tagHi !== 0) continue;
+      const lo = view.getUint32(p + a, true);
+      const hi = a === 8 ? view.getUint32(p + a + 4, true) : 0;
+      this.jit.stack.push(stack);
+      this.jit.thread.push(thread);
+      this.jit.weight.push(weight);
+      this.jit.address.push(hi * TWO_32 + lo);
+      return;
+    }
   }
 
   /** Thread ids: pointers (CPython on Unix) in hex, OS ids (Windows) and PyPy's 0 in decimal. */
@@ -368,6 +394,7 @@ export class VmprofParser implements RecordParser {
     meta.startTime = this.startTime;
     meta.endTime = this.endTime;
     meta.weightUnit = 'samples';
+    meta.sampleTimes = this.timedSamples ? 'recorded' : 'order';
     const flags: string[] = [];
     if (this.memory) flags.push('memory');
     if (this.lines) flags.push('lines');
@@ -410,6 +437,15 @@ export class VmprofParser implements RecordParser {
     // Counter first: it reads the sample blocks in file order, which fillThreads lets go.
     const counter = this.memory ? samples.rssCounterInFileOrder() : null;
     samples.fillThreads(profile, stackMap);
+    if (this.jit.stack.length > 0) {
+      const jitSamples: JitSamples = {
+        stack: Int32Array.from(this.jit.stack, (proto) => (proto < 0 || stackMap === null ? proto : stackMap[proto])),
+        thread: Int32Array.from(this.jit.thread),
+        weight: Float64Array.from(this.jit.weight),
+        address: Float64Array.from(this.jit.address),
+      };
+      profile.attachments.jitSamples = jitSamples;
+    }
     if (this.memory) profile.counters.push(counter ?? rssCounter(profile));
     return profile;
   }

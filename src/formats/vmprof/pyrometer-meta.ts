@@ -8,11 +8,16 @@
  * - `w:<n>` = `w0,w1,…`: the weights, in sampling periods, of stack records n, n+1, …: each
  *   look writes a stack once, weighted by the CPU or wall time it stands for (vmprof's own
  *   reader, which wants count 1 per record, sees one sample per look). Records no `w:` covers
- *   weigh 1, so files written before (one record per period) read as they always did.
+ *   weigh 1, so files written before (one record per period) read as they always did. Both
+ *   samplers (the agent and src/capture/outside/vmprof-sink.ts) write a batch's `w:` just ahead
+ *   of the batch's records, so a follower of the growing file has each weight before its record.
  * - `ts:<n>` = milliseconds (from the sampler's start) at which stack record n was written;
  *   n counts the stack records of the whole file, all threads together, from 0. The agent
  *   writes one at most every 10 ms, for the first record of a look at the threads. Merged
  *   children's marks are renumbered to the merged file and shifted to the parent's clock.
+ * - `thread_renamed:<tid>` = a better name for the thread than `thread_name:<tid>` (the outside
+ *   sampler names a thread when first seen, and once more if `threading` names it later: META
+ *   keys must not repeat for vmprof's reader).
  * - `thread_pid:<tid>` = the pid of the process a thread belonged to (merged `--subprocesses`
  *   files); `<tid>` is spelled as the reader prints thread ids, like `thread_name:<tid>`.
  * - `duration_s`, `start_monotonic`, `process:<pid>:duration_s`, `process:<pid>:start_monotonic`:
@@ -46,6 +51,7 @@ export function applySamplerMeta(profile: Profile): Profile {
   }
   markIdleFrames(profile);
   assignProcesses(profile);
+  applyRenames(profile);
   const weights = applyRecordWeights(profile);
   applyTimeMarks(profile, weights);
   return profile;
@@ -119,6 +125,15 @@ function assignProcesses(profile: Profile): void {
   for (const thread of profile.threads) {
     const pid = extra[`thread_pid:${thread.id}`];
     if (pid !== undefined && pid !== '') thread.processId = pid;
+  }
+}
+
+/** The outside sampler's later name for a thread first seen before `threading` named it. */
+function applyRenames(profile: Profile): void {
+  const extra = profile.meta.extra;
+  for (const thread of profile.threads) {
+    const name = extra[`thread_renamed:${thread.id}`];
+    if (name) thread.name = name;
   }
 }
 
@@ -349,4 +364,5 @@ function applyTimeMarks(profile: Profile, weighted: boolean): void {
       }
     }
   }
+  meta.sampleTimes = 'recorded';
 }

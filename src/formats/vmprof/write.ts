@@ -286,7 +286,7 @@ export function writeVmprof(profile: Profile, options: WriteOptions = {}): Uint8
   for (const [k, v] of Object.entries(profile.meta.extra)) {
     // Thread names are written from the threads below: a profile read from VMProf has them in
     // extra too, and vmprof's reader refuses a file with a key twice ("key duplication").
-    if (k === 'word_size' || k === 'addr_size' || k.startsWith('thread_name:')) continue;
+    if (k === 'word_size' || k === 'addr_size' || k.startsWith('thread_name:') || k.startsWith('thread_renamed:')) continue;
     enc.meta(k, v);
   }
   const threadIds = threads.map((t, i) => threadIdValue(t.id, i));

@@ -117,12 +117,15 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     }
     const row = await service.store.getProfile(id);
     if (!row || !row.hasProfile) return html(reply, 404, notFoundPage(`There is no profile ${id}.`));
+    const attachments = await service.store.listAttachments(id);
     if (viewerDir) {
-      // The seam with the viewer (web/src/loader.ts): it loads `?profile=<url>`, here our serialized model.
+      // The seam with the viewer (web/src/loader.ts): it loads `?profile=<url>`, here our serialized model,
+      // and `&jitlog=<url>`, the uploaded PyPy jitlog (its JIT traces tab), parsed in the browser.
       const params = new URLSearchParams({ profile: `/api/v1/profiles/${id}/model` });
+      const jitlog = attachments.find((a) => a.kind === 'jitlog');
+      if (jitlog) params.set('jitlog', `/api/v1/attachments/${jitlog.id}/raw`);
       return reply.redirect(`/viewer/?${params}`, 302);
     }
-    const attachments = await service.store.listAttachments(id);
     let summary: ProfileSummary | null = null;
     try {
       summary = await summarize(deserializeProfile(gunzipSync(await readBlobBytes(service.store, row.modelBlob!))));
@@ -135,8 +138,10 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
   app.get('/jitlogs/:id', async (request, reply) => {
     if (!(await mayView(request, reply))) return reply;
     const attachment = await service.store.getAttachment(checkId((request.params as Record<string, string>).id));
-    if (!attachment) return html(reply, 404, notFoundPage('There is no such jitlog.'));
-    return reply.redirect(`/profiles/${attachment.profileId}`, 302);
+    if (!attachment || attachment.kind !== 'jitlog') return html(reply, 404, notFoundPage('There is no such jitlog.'));
+    // vmprof's `#/<jid>/traces` link: the profile in the viewer's JIT traces tab (the fragment survives the
+    // viewer redirect of /profiles/<id>; the page without the viewer ignores it).
+    return reply.redirect(`/profiles/${attachment.profileId}#v=traces`, 302);
   });
 
   app.get('/login', async (_request, reply) => html(reply, 200, loginPage()));

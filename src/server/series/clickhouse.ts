@@ -8,12 +8,15 @@
  * Tables, in database D (created on every listed server):
  *   cp_series_local   ReplacingMergeTree(last_seen) ORDER BY id
  *   cp_stacks_local   ReplacingMergeTree ORDER BY id: stacks deduplicated by their 64-bit hash
- *   cp_samples_10s_local, _1m_local, _1h_local
+ *   cp_samples_10s_local
+ *                     ReplacingMergeTree, PARTITION BY day, ORDER BY (series, bucket, stack, sender, seq):
+ *                     each row says which chunk brought it, so these rows are also the record of
+ *                     which chunks are stored (see Idempotence). A query of one service's range
+ *                     reads one contiguous slice of the key.
+ *   cp_samples_1m_local, _1h_local
  *                     SummingMergeTree(weight), PARTITION BY day, ORDER BY (series, bucket, stack):
- *                     a query of one service's range reads one contiguous slice of the key.
- *                     Chunks are inserted at 10 s; two materialized views roll them up into
- *                     1 min and 1 h as they arrive, on the shard that received them.
- *   cp_chunks_local   ReplacingMergeTree ORDER BY (sender, seq): chunks already stored
+ *                     two materialized views roll the 10 s rows up as they are inserted, on the
+ *                     shard that received them.
  * With `?cluster=NAME` (a cluster in the servers' <remote_servers>), each table
  * also gets a Distributed table without the `_local` suffix over all shards:
  * samples and series sharded by series id (a series' rows and its rollups stay
@@ -26,9 +29,22 @@
  *
  * Batching: ClickHouse wants few large inserts, not one per chunk. Chunks that
  * arrive together wait up to BATCH_MS and go out as one INSERT per table; each
- * ingest() resolves when its batch is written. A chunk is marked stored after
- * its samples: a server lost between the two writes means the sender resends and
- * that chunk counts twice (at least once; SQLite is exactly once).
+ * ingest() resolves when its batch is written.
+ *
+ * Idempotence (a chunk resent after a lost acknowledgement is stored once): 18.16 has
+ * no insert deduplication outside replicated tables (no insert_deduplication_token,
+ * no non_replicated_deduplication_window) and no transactions, so a separate "chunk
+ * stored" table written after the samples left a window where the samples were in and
+ * the mark was not (ClickHouse's answer to the insert lost, or the server killed):
+ * the resent chunk counted twice. Instead the 10 s rows carry (sender, seq): one
+ * chunk's rows share a series, so they are one block on one shard and land together or
+ * not at all, and before writing, the batch asks which of its chunks already have rows
+ * (by series and bucket: the front of the key). Batches of one server run one at a time,
+ * so two copies of a chunk are never checked together. Two servers receiving the same
+ * chunk at the same moment could both write it; the 10 s table then holds identical
+ * keys, which ReplacingMergeTree collapses at its next merge (the rollups keep both).
+ * Chunks without a sender (Pyroscope's ingest) cannot be recognised when resent: each
+ * gets a random seq so that two of them never replace each other.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chunkStacks, type StreamChunk } from '../../formats/stream-chunk.js';
@@ -92,6 +108,24 @@ function literal(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+/**
+ * Databases made before the 10 s rows carried their chunk (sender, seq) cannot tell a resent
+ * chunk: say so instead of failing on the first insert.
+ */
+async function checkChunkColumns(shard: ClickHouseClient, database: string): Promise<void> {
+  const columns = await (
+    await shard.query({
+      query: `SELECT name FROM system.columns WHERE database = ${literal(database)} AND table = 'cp_samples_10s_local'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string }>();
+  if (!columns.some((c) => c.name === 'sender'))
+    throw new Error(
+      `the ClickHouse database ${database} was made by an older pyrometer (its 10 s samples do not say which chunk brought them): ` +
+        `drop it (DROP DATABASE ${database}) or give serve another database in the --store URL`,
+    );
+}
+
 interface Pending {
   chunk: StreamChunk;
   resolve: (result: IngestResult) => void;
@@ -150,9 +184,10 @@ export class ClickHouseSeriesStore implements SeriesStore {
       );
       await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_stacks_local (id UInt64, stack String) ENGINE = ReplacingMergeTree ORDER BY id`);
       await run(
-        `CREATE TABLE IF NOT EXISTS ${d}.cp_chunks_local (sender String, seq UInt64, received_at UInt64) ENGINE = ReplacingMergeTree ORDER BY (sender, seq)`,
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_10s_local (series UInt64, bucket UInt64, stack UInt64, weight Float64, sender String, seq UInt64) ENGINE = ReplacingMergeTree PARTITION BY ${day} ORDER BY (series, bucket, stack, sender, seq)`,
       );
-      for (const r of RESOLUTIONS_MS) {
+      await checkChunkColumns(shard, d);
+      for (const r of RESOLUTIONS_MS.slice(1)) {
         await run(
           `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64) ENGINE = SummingMergeTree(weight) PARTITION BY ${day} ORDER BY (series, bucket, stack)`,
         );
@@ -170,7 +205,6 @@ export class ClickHouseSeriesStore implements SeriesStore {
           );
         await distributed('cp_series', 'id');
         await distributed('cp_stacks', 'id');
-        await distributed('cp_chunks', 'cityHash64(sender)');
         for (const r of RESOLUTIONS_MS) await distributed(`cp_samples_${SUFFIX[r]}`, 'series');
       }
     }
@@ -213,34 +247,33 @@ export class ClickHouseSeriesStore implements SeriesStore {
       values.length === 0
         ? Promise.resolve()
         : this.client.insert({ table: this.table(table), values, format: 'JSONEachRow', clickhouse_settings: settings as never });
-    // Marks of chunks already stored (and repeats within this batch).
-    const marked = new Set<string>();
+    // Chunks of this batch already stored: their rows are in the 10 s table (and repeats within this batch).
+    const stored = new Set<string>();
     const withSender = chunks.filter((c) => c.sender);
     if (withSender.length > 0) {
-      // A superset (every sender x every seq), narrowed to exact pairs below: tuple IN lists vary across versions.
-      const senders = [...new Set(withSender.map((c) => literal(c.sender)))].join(', ');
-      const seqs = [...new Set(withSender.map((c) => c.seq))].join(', ');
+      // A superset (every series x bucket x sender x seq), narrowed to exact chunks below: tuple IN lists vary across versions.
+      const list = (values: Iterable<string | number | bigint>) => [...new Set(values)].join(', ');
       const rows = await this.rows<{ sender: string; seq_text: string }>(
-        `SELECT sender, toString(seq) AS seq_text FROM ${this.table('cp_chunks')} WHERE sender IN (${senders}) AND seq IN (${seqs})`,
+        `SELECT DISTINCT sender, toString(seq) AS seq_text FROM ${this.table('cp_samples_10s')} WHERE ` +
+          `series IN (${list(withSender.map((c) => hashId(seriesKey(c.service, c.labels))))}) AND ` +
+          `bucket IN (${list(withSender.map((c) => bucketOf(chunkTime(c), RESOLUTIONS_MS[0])))}) AND ` +
+          `sender IN (${list(withSender.map((c) => literal(c.sender)))}) AND seq IN (${list(withSender.map((c) => c.seq))})`,
       );
-      for (const r of rows) marked.add(`${r.sender}\n${r.seq_text}`);
+      for (const r of rows) stored.add(`${r.sender}\n${r.seq_text}`);
     }
     const results: IngestResult[] = [];
     const series: Record<string, unknown>[] = [];
     const stacks: Record<string, unknown>[] = [];
     const samples: Record<string, unknown>[] = [];
-    const marks: Record<string, unknown>[] = [];
     const newStacks: bigint[] = [];
     for (const chunk of chunks) {
       const key = `${chunk.sender}\n${chunk.seq}`;
-      if (chunk.sender && marked.has(key)) {
+      if (chunk.sender && stored.has(key)) {
         results.push({ stored: false, samples: 0, stacks: 0 });
         continue;
       }
-      if (chunk.sender) {
-        marked.add(key);
-        marks.push({ sender: chunk.sender, seq: String(chunk.seq), received_at: String(Date.now()) });
-      }
+      if (chunk.sender) stored.add(key);
+      const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
       const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
       series.push({ id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) });
       const bucket = String(bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]));
@@ -253,7 +286,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
           newStacks.push(id);
           stacks.push({ id: id.toString(), stack });
         }
-        samples.push({ series: seriesId, bucket, stack: id.toString(), weight });
+        samples.push({ series: seriesId, bucket, stack: id.toString(), weight, sender: chunk.sender, seq });
         total += weight;
       }
       results.push({ stored: true, samples: total, stacks: rows.length });
@@ -261,8 +294,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
     try {
       // Stacks and series first: a sample never refers to a stack that is not there.
       await Promise.all([insert('cp_stacks', stacks), insert('cp_series', series)]);
+      // The samples are also the record that their chunk is stored: one insert, nothing after it.
       await insert('cp_samples_10s', samples);
-      await insert('cp_chunks', marks);
     } catch (err) {
       for (const id of newStacks) this.knownStacks.delete(id);
       throw err;
@@ -396,7 +429,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
   /** Merges parts now (tests and benches measure the merged state). */
   async optimize(): Promise<void> {
     for (const shard of this.shards) {
-      for (const name of ['cp_series', 'cp_stacks', 'cp_chunks', ...RESOLUTIONS_MS.map((r) => `cp_samples_${SUFFIX[r]}`)]) {
+      for (const name of ['cp_series', 'cp_stacks', ...RESOLUTIONS_MS.map((r) => `cp_samples_${SUFFIX[r]}`)]) {
         await shard.command({ query: `OPTIMIZE TABLE ${this.where.database}.${name}_local FINAL` });
       }
     }

@@ -11,7 +11,7 @@ import { record } from '../../../src/capture/recorder.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmprofFollower } from '../../../src/capture/stream/follow.js';
-import { collapsedStacks } from '../../../src/formats/collapsed.js';
+import { profileStacks } from '../../../src/formats/stream-chunk.js';
 import { readVmprof } from '../../../src/formats/vmprof/index.js';
 import { sumStacks } from '../../../src/server/series/store.js';
 import { fixtureBytes, prng } from '../../helpers.js';
@@ -24,7 +24,7 @@ const asObject = (stacks: { stack: string; weight: number }[]) =>
   );
 
 /** A profile made here by `record` with a real interpreter: our sampler on CPython (lines and memory on), _vmprof on PyPy. */
-function recording(interpreter: string, options: { lines?: boolean; memory?: boolean }) {
+function recording(interpreter: string, options: { lines?: boolean; memory?: boolean; inProcess?: boolean; wall?: boolean }) {
   return async (dir: string): Promise<Uint8Array> => {
     const script = join(dir, 'work.py');
     // Runs by the clock (1.5 s on any interpreter), in two threads.
@@ -59,7 +59,10 @@ const sources: Source[] = [
   ...['vmprof/pypy-primes-mem.prof', 'vmprof/pypy-threads-realtime.prof', 'vmprof/pypy-wordcount.prof'].map(
     (name): Source => [name, async () => fixtureBytes(name), 0],
   ),
-  ['our CPython sampler, recorded now', recording('python3', { lines: true, memory: true }), 3],
+  // both CPython samplers write a look once with its weight (w: META, numbered over the whole
+  // file): each piece must carry its own records' weights, whichever side of them the META is
+  ['the outside sampler on CPython, recorded now', recording('python3', { lines: true, memory: true }), 3],
+  ['the in-process agent on CPython, wall clock, recorded now', recording('python3', { inProcess: true, wall: true }), 1],
   // PyPy's _vmprof may write the program's code names only when its buffers fill: on a loaded
   // machine a 1.5 s run can hold every stack to the end (the sums are what is checked here;
   // the end-to-end test sees a 40 s PyPy run stream as it goes).
@@ -94,7 +97,7 @@ for (const [name, source, minimumCuts] of sources) {
       follower.close();
       assert.ok(cuts >= minimumCuts, `only ${cuts} non-empty cuts`);
       assert.ok(follower.finished);
-      assert.deepEqual(asObject(pieces), asObject(collapsedStacks(readVmprof(bytes))));
+      assert.deepEqual(asObject(pieces), asObject(profileStacks(readVmprof(bytes))));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

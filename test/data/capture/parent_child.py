@@ -25,4 +25,7 @@ if __name__ == '__main__':
         print(pool.map(work_in_pool_worker, [3_000_000]))
     code = 'def work_in_subprocess():\n    return sum(i % 3 for i in range(3_000_000))\nprint(work_in_subprocess())\n'
     subprocess.run([sys.executable, '-c', code], check=True)
+    # a child that turns into Python only after a second (a shell that sleeps, then execs it)
+    late = code.replace('work_in_subprocess', 'work_in_late_child')
+    subprocess.run(['/bin/sh', '-c', 'sleep 1; exec "$0" -c "$1"', sys.executable, late], check=True)
     print(work_in_parent(3_000_000))

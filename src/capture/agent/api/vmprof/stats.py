@@ -208,28 +208,54 @@ class Stats(object):
                 result[addr] = result.get(addr, 0) + count
         return sorted(result.items(), key=lambda a: a[1]), total
 
-    def get_tree(self):
-        """The call tree from the root; node.count is weight, node.lines line -> weight."""
-        first = next((t for t, _, _, _ in self.profiles if t), None)
-        if first is None:
+    def get_top(self, profiles):
+        """The root of the first record with a stack, weighing every record."""
+        for trace, _, _, _ in profiles:
+            if trace:
+                break
+        else:
             raise EmptyProfileFile('no samples')
-        top = Node(first[0], self._get_name(first[0]))
+        return Node(trace[0], self._get_name(trace[0]), sum(count for _, count, _, _ in profiles))
+
+    def get_tree(self):
+        """vmprof-python's tree (its stats.py): the root of the first record, every other record
+        added under it, so a record with another root (another thread's entry point) hangs that
+        root under the first one; then filter_top picks the node programs want. node.count is
+        weight (vmprof: records), node.lines line -> weight."""
+        top = self.get_top(self.profiles)
         for trace, count, _, _ in self.profiles:
-            if not trace or trace[0] != top.addr:
-                continue  # another root (another thread's entry point)
-            top.count += count
+            last = top.addr
             cur = top
-            for i in range(1, len(trace)):
-                addr = trace[i]
+            for addr in trace:
                 if addr <= 0:
-                    if self.profile_lines:
-                        cur.lines[-addr] = cur.lines.get(-addr, 0) + count
+                    # a line (negative), after the code it is in
+                    cur.lines[-addr] = cur.lines.get(-addr, 0) + count
                     continue
-                if addr == cur.addr:
-                    continue  # recursion written twice in a row
-                cur = cur.add_child(addr, self._get_name(addr))
-                cur.count += count
-        return top
+                if addr == last:
+                    continue  # the root itself, or recursion written twice in a row
+                last = addr
+                cur = cur.add_child(addr, self._get_name(addr), count)
+        return self.filter_top(top)
+
+    def filter_top(self, top):
+        """The first `<module>` node going down (not vmprof's own __main__), through the heaviest
+        child where the tree branches; the root when there is none, as vmprof-python does."""
+        first_top = top
+        while True:
+            if top.name.startswith('py:<module>') and 'vmprof/__main__.py' not in top.name:
+                return top
+            if len(top.children) > 1:
+                heaviest, count = None, -1
+                for child in top.children.values():
+                    if child.count > count:
+                        heaviest, count = child, child.count
+                top = heaviest
+            else:
+                try:
+                    top = top['']
+                except KeyError:
+                    break
+        return first_top
 
 
 class Node(object):
@@ -241,17 +267,22 @@ class Node(object):
         self.lines = {}
         self.meta = {}
 
-    def add_child(self, addr, name):
+    def add_child(self, addr, name, count=1):
         child = self.children.get(addr)
         if child is None:
-            child = self.children[addr] = Node(addr, name)
+            child = self.children[addr] = Node(addr, name, count)
+        else:
+            child.count += count
         return child
 
-    def __getitem__(self, name):
+    def __getitem__(self, item):
+        """A child by address (int), or the first whose name contains `item` (vmprof's lookup)."""
+        if isinstance(item, int):
+            return self.children[item]
         for child in self.children.values():
-            if child.name == name:
+            if item in child.name:
                 return child
-        raise KeyError(name)
+        raise KeyError(item)
 
     def walk(self, callback):
         callback(self)
@@ -260,6 +291,17 @@ class Node(object):
 
     def get_self_count(self):
         return self.count - sum(c.count for c in self.children.values())
+
+    self_count = property(get_self_count)
+
+    def cumulative_meta(self, d=None):
+        if d is None:
+            d = {}
+        for child in self.children.values():
+            child.cumulative_meta(d)
+        for k, v in self.meta.items():
+            d[k] = d.get(k, 0) + v
+        return d
 
     def flatten(self):
         return self

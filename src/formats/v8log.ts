@@ -1,0 +1,372 @@
+/**
+ * V8 tick logs (`node --prof` writes isolate-0x…-v8.log; `d8 --prof` writes v8.log): what
+ * `node --prof-process` reads.
+ *
+ * Layout: one CSV record a line, the first field its kind. Commas inside a field are escaped as
+ * `\x2C` (newer V8) or the field is double-quoted (older V8). The records we use:
+ *   shared-library,<path>,<start>,<end>,<aslr slide>    a native library's address range
+ *   code-creation,<type>,<kind>,[<µs>,]<start>,<size>,<name>[,<sfi>,<state>]
+ *       type JS (older V8: LazyCompile/Function/Script) names "fn script:line:col"; state `~` is
+ *       bytecode, `^` Sparkplug, `+` Maglev, `*` TurboFan; Builtin/BytecodeHandler/Stub are V8's own code
+ *   code-move,<from>,<to> · code-delete,<start>         the code map changes as the GC moves code
+ *   code-source-info,<start>,<script>,<src start>,<src end>,<C<code off>O<src off>[I<inl>]…>,…
+ *   script-source,<id>,<url>,<source>                    lets a source offset become a line
+ *   tick,<pc>,<µs>,<external callback?>,<tos or callback>,<vm state>,<return addresses…>
+ * A tick's addresses are resolved through the code map as it stands at that tick (the map is
+ * replayed in file order, as V8's tick processor does), the pc first (the leaf), then each return
+ * address; `+n`/`-n` frames are offsets from the previous one. An address in a shared library
+ * without V8 code is that library (we do not read symbol tables: `--prof-process` runs `nm`);
+ * an address nowhere is left out, like the tick processor's unaccounted frames.
+ *
+ * Model: JS functions are `other` functions (a frame category `jit` when the code was compiled
+ * by Sparkplug/Maglev/TurboFan), V8 builtins, bytecode handlers and libraries are `native`; a
+ * tick in the GC state gets a `(garbage collector)` leaf, an idle one the idle category. Frame
+ * lines come from code-source-info when the log has it, else the function's own line.
+ */
+import { ProfileBuilder } from '../model/builder.js';
+import type { Category, FrameIndex, Profile, StackIndex } from '../model/profile.js';
+import { ProfileFormatError } from './errors.js';
+import type { Format } from './registry.js';
+import { headLines, looksBinary, textLines } from './text-lines.js';
+
+const FORMAT = 'v8log';
+const RECORD = /^(v8-version|shared-library|code-creation|profiler|tick|new|heap-capacity),/;
+/** V8's StateTag values (include/v8-unwinder.h). */
+const VM_GC = 1;
+const VM_IDLE = 8;
+
+export function sniffV8Log(head: Uint8Array): boolean {
+  if (head.length === 0 || looksBinary(head)) return false;
+  const lines = headLines(head, 3);
+  if (lines.length === 0 || !RECORD.test(lines[0])) return false;
+  // One record kind at the start is not enough for a file that merely begins with "tick,".
+  return lines[0].startsWith('v8-version,') || lines.slice(1).some((l) => RECORD.test(l));
+}
+
+/** Splits one record; handles `\x2C`-style escapes and older V8's double-quoted fields. */
+function splitRecord(line: string): string[] {
+  if (!line.includes('"') && !line.includes('\\')) return line.split(',');
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else if (c === '\\' && i + 1 < line.length) {
+      const e = line[i + 1];
+      const hex = e === 'x' ? 2 : e === 'u' ? 4 : 0;
+      if (hex > 0 && /^[0-9a-fA-F]+$/.test(line.slice(i + 2, i + 2 + hex))) {
+        field += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 2 + hex), 16));
+        i += 1 + hex;
+      } else {
+        field += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e;
+        i++;
+      }
+    } else field += c;
+  }
+  out.push(field);
+  return out;
+}
+
+const address = (s: string): number => Number.parseInt(s, 16);
+
+interface CodeEntry {
+  start: number;
+  size: number;
+  func: number;
+  category: Category | undefined;
+  /** Sorted code offsets and the source offsets they map to (code-source-info), or null. */
+  codeOffsets: number[] | null;
+  sourceOffsets: number[] | null;
+  script: number;
+  /** The function's own line, used when no source position applies. */
+  line: number;
+}
+
+/** The code map: entries sorted by start address, changed by creation, move and delete. */
+class CodeMap {
+  private starts: number[] = [];
+  private entries: CodeEntry[] = [];
+
+  private lowerBound(a: number): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.starts[mid] < a) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  add(entry: CodeEntry): void {
+    // New code may overlap code V8 freed without a code-delete record: drop what it covers.
+    let i = this.lowerBound(entry.start);
+    if (i > 0 && this.starts[i - 1] + this.entries[i - 1].size > entry.start) i--;
+    let j = i;
+    while (j < this.starts.length && this.starts[j] < entry.start + Math.max(entry.size, 1)) j++;
+    this.starts.splice(i, j - i, entry.start);
+    this.entries.splice(i, j - i, entry);
+  }
+
+  remove(start: number): CodeEntry | undefined {
+    const i = this.lowerBound(start);
+    if (i >= this.starts.length || this.starts[i] !== start) return undefined;
+    this.starts.splice(i, 1);
+    return this.entries.splice(i, 1)[0];
+  }
+
+  find(a: number): CodeEntry | undefined {
+    const i = this.lowerBound(a + 1) - 1;
+    if (i < 0) return undefined;
+    const e = this.entries[i];
+    // A zero-size entry owns only its start address.
+    return a < e.start + Math.max(e.size, 1) ? e : undefined;
+  }
+}
+
+/** "fn script:line:col" (or "script:line:col" for a top-level, or just "fn") → its parts. */
+function jsName(name: string): { name: string; file: string; line: number } {
+  const m = /^(.*?) ?(\S*?):(\d+)(?::\d+)?$/.exec(name);
+  if (!m || m[2] === '') return { name: name || '(anonymous)', file: '', line: 0 };
+  return { name: m[1] || '(anonymous)', file: m[2], line: Number(m[3]) };
+}
+
+const JS_TYPES = new Set(['JS', 'LazyCompile', 'Function', 'Script', 'Eval']);
+
+export function readV8Log(bytes: Uint8Array): Profile {
+  const builder = new ProfileBuilder(FORMAT, { weightUnit: 'samples' });
+  const thread = builder.thread('main', 'main');
+  const code = new CodeMap();
+  const libraries: { start: number; end: number; frame: FrameIndex }[] = [];
+  const scriptLineStarts = new Map<number, number[]>();
+  const frameCache = new Map<string, FrameIndex>();
+  const jsFuncs = new Set<number>();
+  let gcFrame = -1;
+  let idleFrame = -1;
+  let ticks = 0;
+  let sawV8Record = false;
+  let lastTime = 0;
+  let skipped = 0;
+  let firstSkipped = 0;
+  const frames: FrameIndex[] = [];
+
+  const frameOf = (entry: CodeEntry, offset: number): FrameIndex => {
+    let line = entry.line;
+    if (entry.codeOffsets && entry.sourceOffsets) {
+      const starts = scriptLineStarts.get(entry.script);
+      let lo = 0;
+      let hi = entry.codeOffsets.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (entry.codeOffsets[mid] <= offset) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo > 0 && starts) line = lineOfOffset(starts, entry.sourceOffsets[lo - 1]);
+    }
+    const key = `${entry.func}:${line}:${entry.category ?? ''}`;
+    let frame = frameCache.get(key);
+    if (frame === undefined) {
+      frame = builder.frame(entry.func, line, entry.category);
+      frameCache.set(key, frame);
+    }
+    return frame;
+  };
+
+  const resolve = (a: number): FrameIndex => {
+    const entry = code.find(a);
+    if (entry) return frameOf(entry, a - entry.start);
+    for (const lib of libraries) if (a >= lib.start && a < lib.end) return lib.frame;
+    return -1;
+  };
+
+  for (const { text, lineNumber } of textLines(bytes)) {
+    if (text === '') continue;
+    const kind = text.slice(0, text.indexOf(','));
+    try {
+      switch (kind) {
+        case 'tick': {
+          const f = splitRecord(text);
+          if (f.length < 6) throw new Error('a tick needs pc, time, external flag, tos and vm state');
+          let pc = address(f[1]);
+          const time = Number(f[2]);
+          if (!Number.isFinite(pc) || !Number.isFinite(time)) throw new Error(`bad tick address or time "${f[1]}", "${f[2]}"`);
+          let tos = address(f[4]) || 0;
+          if (f[3] === '1') {
+            // In an external callback the pc points into the callback; the callback is the frame.
+            pc = tos;
+            tos = 0;
+          } else if (tos !== 0) {
+            // The top of stack counts only when it is JS code entered without a frame.
+            const e = code.find(tos);
+            if (!e || !jsFuncs.has(e.func)) tos = 0;
+          }
+          frames.length = 0; // leaf first here, reversed below
+          const leaf = resolve(pc);
+          if (leaf >= 0) frames.push(leaf);
+          if (tos !== 0) {
+            const t = resolve(tos);
+            if (t >= 0) frames.push(t);
+          }
+          let previous = pc;
+          for (let i = 6; i < f.length; i++) {
+            const s = f[i];
+            const c = s.charCodeAt(0);
+            let a: number;
+            if (c === 0x2b || c === 0x2d) a = previous + Number.parseInt(s, 16);
+            else if (c === 0x6f)
+              continue; // "overflow": the stack was cut
+            else a = address(s);
+            previous = a;
+            const frame = resolve(a);
+            if (frame >= 0) frames.push(frame);
+          }
+          frames.reverse();
+          const vmState = Number(f[5]);
+          let stack: StackIndex = builder.stackOf(frames);
+          if (vmState === VM_GC) {
+            if (gcFrame < 0) gcFrame = builder.frame(builder.func('(garbage collector)', '', 0, 'gc'), 0);
+            stack = builder.stack(stack, gcFrame);
+          } else if (vmState === VM_IDLE) {
+            if (idleFrame < 0) idleFrame = builder.frame(builder.func('(idle)', '', 0, 'other'), 0, 'idle');
+            stack = builder.stack(stack, idleFrame);
+          }
+          // Tick times are µs since the isolate started; a sample time must not go back.
+          lastTime = Math.max(lastTime, time / 1000);
+          builder.addSample(thread, stack, lastTime);
+          ticks++;
+          break;
+        }
+        case 'code-creation': {
+          const f = splitRecord(text);
+          // Newer logs carry a timestamp before the address; older ones do not.
+          const o = f[3]?.startsWith('0x') ? 3 : 4;
+          const start = address(f[o]);
+          const size = Number(f[o + 1]);
+          if (!Number.isFinite(start) || !Number.isFinite(size)) throw new Error(`bad code address or size "${f[o]}", "${f[o + 1]}"`);
+          const type = f[1];
+          const rawName = f[o + 2] ?? '';
+          const state = f[o + 4] ?? '';
+          let func: number;
+          let line = 0;
+          let category: Category | undefined;
+          if (JS_TYPES.has(type)) {
+            const parsed = jsName(rawName.replace(/^[~^+*]/, ''));
+            line = parsed.line;
+            func = builder.func(parsed.name, parsed.file, parsed.line, 'other');
+            jsFuncs.add(func);
+            if (state === '^' || state === '+' || state === '*') category = 'jit';
+          } else {
+            func = builder.func(rawName === '' ? `(${type})` : rawName, '', 0, 'native');
+          }
+          code.add({ start, size, func, category, codeOffsets: null, sourceOffsets: null, script: -1, line });
+          sawV8Record = true;
+          break;
+        }
+        case 'code-move': {
+          const f = splitRecord(text);
+          const entry = code.remove(address(f[1]));
+          if (entry) {
+            entry.start = address(f[2]);
+            code.add(entry);
+          }
+          break;
+        }
+        case 'code-delete':
+          code.remove(address(splitRecord(text)[1]));
+          break;
+        case 'code-source-info': {
+          const f = splitRecord(text);
+          const entry = code.find(address(f[1]));
+          if (!entry || entry.start !== address(f[1])) break;
+          const codeOffsets: number[] = [];
+          const sourceOffsets: number[] = [];
+          for (const m of (f[5] ?? '').matchAll(/C(\d+)O(\d+)(?:I\d+)?/g)) {
+            codeOffsets.push(Number(m[1]));
+            sourceOffsets.push(Number(m[2]));
+          }
+          if (codeOffsets.length > 0) {
+            entry.codeOffsets = codeOffsets;
+            entry.sourceOffsets = sourceOffsets;
+            entry.script = Number(f[2]);
+          }
+          break;
+        }
+        case 'script-source': {
+          const f = splitRecord(text);
+          // The source may itself contain commas (escaped), already undone by splitRecord.
+          const source = f.slice(3).join(',');
+          const starts = [0];
+          for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
+          scriptLineStarts.set(Number(f[1]), starts);
+          break;
+        }
+        case 'shared-library': {
+          const f = splitRecord(text);
+          const path = f[1];
+          const start = address(f[2]);
+          const end = address(f[3]);
+          if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error('bad shared-library range');
+          const base = path.slice(path.lastIndexOf('/') + 1) || path;
+          libraries.push({ start, end, frame: builder.frame(builder.func(base, path, 0, 'native'), 0) });
+          sawV8Record = true;
+          break;
+        }
+        case 'v8-version': {
+          const f = splitRecord(text);
+          builder.meta.extra['v8-version'] = f.slice(1, 5).join('.') + (f[5] && f[5] !== '0' ? f[5] : '');
+          sawV8Record = true;
+          break;
+        }
+        case 'profiler': {
+          const f = splitRecord(text);
+          // "profiler,begin,<sampling interval µs>"
+          if (f[1] === 'begin' && Number(f[2]) > 0) builder.meta.interval = Number(f[2]) / 1000;
+          break;
+        }
+        default:
+          if (!/^[a-z][a-z0-9-]*$/.test(kind)) {
+            if (skipped++ === 0) firstSkipped = lineNumber;
+          }
+      }
+    } catch (e) {
+      if (e instanceof ProfileFormatError) throw e;
+      throw new ProfileFormatError(FORMAT, (e as Error).message, -1, lineNumber);
+    }
+  }
+  if (!sawV8Record && ticks === 0)
+    throw new ProfileFormatError(FORMAT, 'no v8-version, code-creation or tick records: not a V8 log', -1, 1);
+  if (skipped > 0)
+    builder.meta.warnings.push(`v8log: skipped ${skipped} lines that are not V8 log records (first at line ${firstSkipped})`);
+  builder.meta.extra.ticks = String(ticks);
+  builder.meta.interpreter = 'v8';
+  return builder.build();
+}
+
+function lineOfOffset(lineStarts: number[], offset: number): number {
+  let lo = 0;
+  let hi = lineStarts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lineStarts[mid] <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo; // 1-based: the number of line starts at or before the offset
+}
+
+export const v8LogFormat: Format = {
+  name: FORMAT,
+  description: 'V8 tick log (node --prof isolate-*.log): JS and native stacks through the code map',
+  extensions: ['v8.log', 'log'],
+  sniff: (head) => sniffV8Log(head),
+  read: (bytes) => readV8Log(bytes),
+};

@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readV8Log } from '../../src/formats/v8log.js';
+import { funcName, type Profile } from '../../src/model/profile.js';
+import {
+  assertExportRoundTrip,
+  assertFormatError,
+  assertModelInvariants,
+  assertNotSniffedAs,
+  assertSniffsAs,
+  stackMultiset,
+  utf8,
+} from './format-helpers.js';
+
+const stacks = (p: Profile) => Object.fromEntries([...stackMultiset(p)].sort());
+
+// Addresses: node's text at 0x1000-0x9000; JS code at 0x20000+.
+const SYNTH = [
+  'v8-version,11,3,244,8,-node.38,0',
+  'shared-library,/usr/bin/node,0x1000,0x9000,0',
+  'profiler,begin,1000',
+  'code-creation,Builtin,2,10,0x2000,64,InterpreterEntryTrampoline',
+  'code-creation,JS,10,20,0x20000,100,main /app/main.js:1:1,0x90000,~',
+  'code-creation,JS,10,21,0x20100,100,work /app/main.js:5:14,0x90010,~',
+  'script-source,7,/app/main.js,function main() {\\n  work()\\n}\\n\\nfunction work() {\\n  let s = 0\\x2C t = 1\\n  return s\\n}\\n',
+  // work's bytecode: code offsets 0-9 map to the source's line 6, 10+ to line 7.
+  'code-source-info,0x20100,7,44,90,C0O50C10O70,,',
+  'tick,0x20105,1000,0,0x0,0,0x2010,0x20010', // work line 6 <- trampoline <- main
+  'tick,0x20150,2000,0,0x0,0,-0x140', // a frame relative to the pc: 0x20010
+  // Optimised work replaces the bytecode: same function, jit category, own line (no source info).
+  'code-creation,JS,11,25,0x30000,200,work /app/main.js:5:14,0x90010,*',
+  'tick,0x30010,3000,0,0x0,0,0x20010,overflow',
+  // The GC moves main's code; the old address no longer resolves.
+  'code-move,0x20000,0x40000',
+  'tick,0x30010,4000,0,0x0,1,0x40010,0x20010',
+  // A frameless call: top of stack is JS code (main), pc in a library.
+  'tick,0x5000,5000,0,0x40020,6',
+  // An external callback: the callback address stands for the pc.
+  'tick,0x7fff0000,6000,1,0x6000,6,0x40010',
+  'code-delete,0x30000',
+  'tick,0x30010,7000,0,0x0,8,0x40010', // deleted code and idle state
+  // Older V8: no timestamp, a double-quoted name with a comma.
+  'code-creation,LazyCompile,0,0x50000,10,"a,b /old.js:3",0x90020,~',
+  'tick,0x50004,8000,0,0x0,0',
+].join('\n');
+
+test('v8log: ticks become stacks through the code map as it stands at each tick', () => {
+  const bytes = utf8(SYNTH);
+  assertSniffsAs(bytes, 'v8log', 'isolate-0x31375e80-19881-v8.log');
+  const p = readV8Log(bytes);
+  assertModelInvariants(p);
+  assert.equal(p.meta.interval, 1);
+  assert.equal(p.meta.extra['v8-version'], '11.3.244.8-node.38');
+  assert.deepEqual([...p.threads[0].samples.time], [1, 2, 3, 4, 5, 6, 7, 8], 'tick µs become ms');
+  assert.deepEqual(stacks(p), {
+    'main (/app/main.js:1);InterpreterEntryTrampoline;work (/app/main.js:6)': 1,
+    'main (/app/main.js:1);work (/app/main.js:7)': 1,
+    'main (/app/main.js:1);work (/app/main.js:5)': 1,
+    'main (/app/main.js:1);work (/app/main.js:5);(garbage collector)': 1,
+    'main (/app/main.js:1);node (/usr/bin/node)': 2,
+    'main (/app/main.js:1);(idle)': 1,
+    'a,b (/old.js:3)': 1,
+  });
+  const jitFrames = [...Array(p.frames.length).keys()].filter((f) => p.frames.category[f] === 2);
+  assert.deepEqual(
+    jitFrames.map((f) => funcName(p, p.frames.func[f])),
+    ['work'],
+    'only the TurboFan code is a jit frame',
+  );
+  assertExportRoundTrip(p, 'speedscope');
+});
+
+test('v8log: bad records are one error with a line; other logs are not V8 logs', () => {
+  assertFormatError(() => readV8Log(utf8('v8-version,11,3,0,0,0,0\ntick,zz,1,0,0x0,0\n')), 'v8log', /bad tick address.*\(line 2\)/);
+  assertFormatError(() => readV8Log(utf8('v8-version,11,3,0,0,0,0\ntick,0x1\n')), 'v8log', /tick needs/);
+  assertFormatError(() => readV8Log(utf8('code-creation,JS,1,2,0xq,x,f\n')), 'v8log', /bad code address/);
+  assertFormatError(() => readV8Log(utf8('hello,world\n')), 'v8log', /not a V8 log/);
+  assertNotSniffedAs(utf8('tick,tock\nsome other,csv\n'), 'v8log');
+  assertNotSniffedAs(utf8('[1a2b] {gc-minor\n[1a2c] gc-minor}\n'), 'v8log');
+});
+
+const WORKLOAD = `function hot() {
+  let s = 0;
+  for (let i = 0; i < 2e6; i++) {
+    s += Math.sqrt(i) * Math.sin(i);
+  }
+  return s;
+}
+function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+const t = Date.now();
+while (Date.now() - t < 400) { hot(); fib(20); }
+`;
+
+/** The JS function names of a --prof-process --preprocess tick, root first. */
+function preprocessedJsNames(pre: { code: { name: string; type: string }[] }, s: number[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < s.length; i += 2) {
+    const entry = pre.code[s[i]];
+    if (s[i] < 0 || entry?.type !== 'JS') continue;
+    const name = entry.name.slice(0, entry.name.lastIndexOf(' '));
+    names.push(name === '' ? '(anonymous)' : name);
+  }
+  return names.reverse();
+}
+
+test('v8log: a real node --prof log matches node --prof-process --preprocess tick by tick', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyrometer-v8log-'));
+  try {
+    writeFileSync(join(dir, 'work.js'), WORKLOAD);
+    execFileSync(process.execPath, ['--prof', 'work.js'], { cwd: dir });
+    const log = readdirSync(dir).find((f) => /^isolate-.*\.log$/.test(f));
+    assert.ok(log, 'node --prof wrote an isolate log');
+    const bytes = new Uint8Array(readFileSync(join(dir, log)));
+    assertSniffsAs(bytes, 'v8log', log);
+    const p = readV8Log(bytes);
+    assertModelInvariants(p);
+    const pre = JSON.parse(
+      execFileSync(process.execPath, ['--prof-process', '--preprocess', log], {
+        cwd: dir,
+        maxBuffer: 1 << 30,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString(),
+    ) as { code: { name: string; type: string }[]; ticks: { tm: number; s: number[] }[] };
+
+    const samples = p.threads[0].samples;
+    assert.equal(samples.length, pre.ticks.length, 'one sample per tick');
+    let mismatches = 0;
+    for (let i = 0; i < samples.length; i++) {
+      assert.equal(samples.time[i], pre.ticks[i].tm / 1000, `tick ${i} time`);
+      const ours: string[] = [];
+      for (let s = samples.stack[i]; s >= 0; s = p.stacks.prefix[s]) {
+        const func = p.frames.func[p.stacks.frame[s]];
+        if (p.funcs.kind[func] === 4 /* other: JS */ && p.frames.category[p.stacks.frame[s]] !== 5) ours.push(funcName(p, func));
+      }
+      ours.reverse();
+      if (JSON.stringify(ours) !== JSON.stringify(preprocessedJsNames(pre, pre.ticks[i].s))) mismatches++;
+    }
+    assert.equal(mismatches, 0, 'every tick has the JS frames the tick processor finds');
+
+    // The hot loop's body is where hot's own time goes: line 3 or 4 of work.js, never outside hot.
+    const hotLines = new Map<number, number>();
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples.stack[i];
+      if (s < 0) continue;
+      const frame = p.stacks.frame[s];
+      if (funcName(p, p.frames.func[frame]) !== 'hot') continue;
+      hotLines.set(p.frames.line[frame], (hotLines.get(p.frames.line[frame]) ?? 0) + 1);
+    }
+    const hotTotal = [...hotLines.values()].reduce((a, b) => a + b, 0);
+    assert.ok(hotTotal > 20, `hot has its own samples: ${JSON.stringify([...hotLines])}`);
+    assert.ok(
+      [...hotLines.keys()].every((l) => l >= 1 && l <= 7),
+      `hot's lines lie in hot: ${JSON.stringify([...hotLines])}`,
+    );
+    assert.ok(((hotLines.get(3) ?? 0) + (hotLines.get(4) ?? 0)) / hotTotal > 0.5, `mostly the loop: ${JSON.stringify([...hotLines])}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
