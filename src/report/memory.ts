@@ -41,6 +41,12 @@ export function renderMemory(profile: Profile, options: MemoryReportOptions, sty
       `memory (RSS) grew ${size(g.growth)} and shrank ${size(g.shrink)} over ${g.intervals.toLocaleString('en-US')} intervals between looks`,
     ),
   ];
+  if (g.gapGrowth > 0 || g.gapShrink > 0)
+    out.push(
+      style.yellow(
+        `note: ${size(g.gapGrowth)} of the growth and ${size(g.gapShrink)} of the shrink happened across ${g.gaps} gap${g.gaps === 1 ? '' : 's'} between looks (looks lost: a busy machine, torn stacks) and are charged to no code`,
+      ),
+    );
   const note = paths.note(style);
   if (note) out.push(note);
   out.push('', style.bold(`${padStart('grew', 10)}  ${padStart('shrank', 10)}  ${padStart('net (total)', 12)}  function  location`));

@@ -155,7 +155,10 @@ test("pypy3 --wall --lines: what PyPy's _vmprof cannot do is said, one line each
     assert.match(run.stderr, /note: --lines: this PyPy's _vmprof \(Python 3\.\d+\.\d+\) records no line numbers/);
     assert.equal(profile.threads.length, 1);
     // sleeper.py starts threads: the summary says only the main thread was sampled, and what samples them all
-    assert.match(run.stderr, /note: --wall on PyPy: _vmprof sampled only the main thread, not the threads the program started.*--wall --engine sampler/);
+    assert.match(
+      run.stderr,
+      /note: --wall on PyPy: _vmprof sampled only the main thread, not the threads the program started.*--wall --engine sampler/,
+    );
   } finally {
     removeDir(run.dir);
   }

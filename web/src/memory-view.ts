@@ -42,7 +42,10 @@ export class MemoryGrowthView implements View {
     this.note.textContent =
       `RSS grew ${formatBytes(g.growth)} and shrank ${formatBytes(g.shrink)} over ${g.intervals.toLocaleString('en-US')} intervals between looks` +
       `${state.range ? ` (range ${formatMs(state.range[0])} – ${formatMs(state.range[1])})` : ''}. ` +
-      'Each change is charged to the code the later look found running: a statistical line report, growth and shrink kept apart, ranked by net growth.';
+      'Each change is charged to the code the later look found running: a statistical line report, growth and shrink kept apart, ranked by net growth.' +
+      (g.gapGrowth > 0 || g.gapShrink > 0
+        ? ` ${formatBytes(g.gapGrowth)} of the growth and ${formatBytes(g.gapShrink)} of the shrink happened across ${g.gaps} gaps between looks (looks lost) and are charged to no code.`
+        : '');
     const cell = (text: string, num = true) =>
       h('td', { style: num ? 'text-align:right;padding:1px 8px' : 'padding:1px 8px;white-space:pre' }, text);
     const head = (...labels: string[]) =>
