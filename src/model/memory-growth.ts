@@ -4,8 +4,9 @@
  * consecutive looks the resident set size changed by some amount; that change is charged to
  * the code the later look found running (the code that ran in between, as far as a sampler can
  * tell). Growth and shrink are kept apart, so code that allocates and frees shows both rather
- * than a net zero. The samples of all chosen threads are taken together in time order: RSS is
- * the process's, and a look that sampled several threads changes it once.
+ * than a net zero. The samples of all chosen threads are taken together (each thread's in its
+ * record order, threads merged by time): RSS is the process's, and a look that sampled several
+ * threads changes it once.
  *
  * Per function: `selfGrowth` where it was the innermost frame, `totalGrowth` where it was
  * anywhere on the stack (once per sample, however deep it recursed). Per line: the innermost
@@ -18,7 +19,7 @@
  * read), and whatever grew memory meanwhile is not the code the next look happens to find — a
  * test saw 90 MiB of a list's growth charged to the loop that ran after it.
  */
-import { lowerBoundTime, type SampleFilter } from './analysis.js';
+import type { SampleFilter } from './analysis.js';
 import type { FuncIndex, Profile } from './profile.js';
 
 export interface FunctionGrowth {
@@ -62,26 +63,41 @@ export function hasMemoryReadings(profile: Profile): boolean {
 
 export function memoryGrowth(profile: Profile, filter: Pick<SampleFilter, 'threads' | 'startTime' | 'endTime'> = {}): MemoryGrowth {
   const chosen = filter.threads && filter.threads.length > 0 ? filter.threads : profile.threads.map((_, i) => i);
-  // the readings of the chosen threads, merged in time order (each thread's are already ordered)
-  const times: number[] = [];
-  const values: number[] = [];
-  const stacks: number[] = [];
-  const order: number[] = [];
+  // the readings of the chosen threads: each thread's in its own record order (the order the
+  // looks happened, whatever times a reader placed them at: a VMProf file read at the time of
+  // writing gave a few samples times far past the run's end), threads merged by time
+  const runs: { time: number[]; value: number[]; stack: number[] }[] = [];
   for (const t of chosen) {
     const s = profile.threads[t]?.samples;
     if (!s || !s.rss) continue;
-    const from = filter.startTime === undefined ? 0 : lowerBoundTime(s.time, s.length, filter.startTime);
-    for (let i = from; i < s.length; i++) {
-      if (filter.endTime !== undefined && s.time[i] >= filter.endTime) break;
+    const run = { time: [] as number[], value: [] as number[], stack: [] as number[] };
+    for (let i = 0; i < s.length; i++) {
+      if (filter.startTime !== undefined && s.time[i] < filter.startTime) continue;
+      if (filter.endTime !== undefined && s.time[i] >= filter.endTime) continue;
       const v = s.rss[i];
       if (!(Number.isFinite(v) && v > 0)) continue;
-      order.push(order.length);
-      times.push(s.time[i]);
-      values.push(v * 1024);
-      stacks.push(s.stack[i]);
+      run.time.push(s.time[i]);
+      run.value.push(v * 1024);
+      run.stack.push(s.stack[i]);
     }
+    if (run.time.length > 0) runs.push(run);
   }
-  order.sort((a, b) => times[a] - times[b] || a - b);
+  const times: number[] = [];
+  const values: number[] = [];
+  const stacks: number[] = [];
+  const cursor = runs.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let r = 0; r < runs.length; r++) {
+      if (cursor[r] < runs[r].time.length && (best < 0 || runs[r].time[cursor[r]] < runs[best].time[cursor[best]])) best = r;
+    }
+    if (best < 0) break;
+    const i = cursor[best]++;
+    times.push(runs[best].time[i]);
+    values.push(runs[best].value[i]);
+    stacks.push(runs[best].stack[i]);
+  }
+  const order = times.map((_, i) => i);
 
   const { stacks: table, frames } = profile;
   const fnGrowth = new Map<FuncIndex, FunctionGrowth>();

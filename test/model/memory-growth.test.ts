@@ -75,6 +75,15 @@ test('a change across a gap between looks (looks lost) is charged to no code, an
   );
 });
 
+test("each thread's readings are taken in record order, whatever times a reader placed them at", () => {
+  const p = profile();
+  // a sample time placed far past the run (seen from the VMProf reader): the look order stands
+  p.threads[0].samples.time[2] = 9000;
+  const g = memoryGrowth(p, { threads: [0] });
+  assert.equal(g.growth, 70 * 1024);
+  assert.equal(g.shrink, 30 * 1024);
+});
+
 test('a profile without readings has none', () => {
   const b = new ProfileBuilder('test');
   b.addSampleFrames(b.thread('1'), [b.frame(b.func('f', 'x.py', 1))], 0);

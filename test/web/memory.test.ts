@@ -36,3 +36,15 @@ test('the series carries RSS in bytes and the top-level GC phases, major apart f
   assert.equal(s.time.length, 10);
   assert.deepEqual(Array.from(s.gc!), [5, 7, 0, 40, 45, 1]);
 });
+
+test('a reading placed past the run or back in time is left out of the curve (it drew one flat line)', () => {
+  const b = new ProfileBuilder('test');
+  const t = b.thread('1', 'main');
+  const frame = b.frame(b.func('f', 'x.py', 1));
+  for (let i = 0; i < 10; i++) b.addSampleFrames(t, [frame], i * 10, 1, 1000 + i);
+  b.meta.interval = 10;
+  const p = b.build();
+  p.threads[0].samples.time[4] = 5000; // what a reader placed past the end
+  const s = memorySeries(p, [])!;
+  assert.deepEqual(Array.from(s.time), [0, 10, 20, 30, 50, 60, 70, 80, 90]);
+});
