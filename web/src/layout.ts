@@ -222,7 +222,14 @@ export function onRunAxis(chart: StackChart, runMs: number, timing: 'recorded' |
 }
 
 /** Index of the first box in a row that ends after `time` (binary search). */
-export function firstBoxEndingAfter(row: StackChartRow, time: number): number {
+/** Boxes in time order: a stack chart row or a marker row. */
+export interface TimeBoxes {
+  length: number;
+  start: Float64Array;
+  end: Float64Array;
+}
+
+export function firstBoxEndingAfter(row: TimeBoxes, time: number): number {
   let lo = 0;
   let hi = row.length;
   while (lo < hi) {
@@ -385,7 +392,7 @@ export function hitTestMarkers(layout: MarkerLayout, time: number, row: number, 
   if (!r) return -1;
   let best = -1;
   let bestDistance = Infinity;
-  for (let i = firstBoxEndingAfter(r as StackChartRow, time - slack); i < r.length && r.start[i] <= time + slack; i++) {
+  for (let i = firstBoxEndingAfter(r, time - slack); i < r.length && r.start[i] <= time + slack; i++) {
     const distance = time < r.start[i] ? r.start[i] - time : time > r.end[i] ? time - r.end[i] : 0;
     if (distance < bestDistance) {
       best = i;

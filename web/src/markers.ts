@@ -9,15 +9,7 @@ import type { Profile } from '../../src/model/profile.js';
 import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { h, replaceChildren } from './dom.js';
 import { formatMs, formatPercent } from './format.js';
-import {
-  firstBoxEndingAfter,
-  hitTestMarkers,
-  layoutMarkers,
-  markerTimeByCategory,
-  type MarkerInput,
-  type MarkerLayout,
-  type StackChartRow,
-} from './layout.js';
+import { firstBoxEndingAfter, hitTestMarkers, layoutMarkers, markerTimeByCategory, type MarkerInput, type MarkerLayout } from './layout.js';
 
 export interface MarkerItem extends MarkerInput {
   /** Wall-clock start and end (ms from the run's start) as the profile records them; start/end are on the chart's axis. */
@@ -318,7 +310,7 @@ export class MarkerTrack {
       const row = layout.rows[r];
       const y = 1 + r * ROW;
       let lastPixel = -Infinity;
-      for (let i = firstBoxEndingAfter(row as StackChartRow, this.x0); i < row.length; i++) {
+      for (let i = firstBoxEndingAfter(row, this.x0); i < row.length; i++) {
         const start = row.start[i];
         if (start > this.x1) break;
         const px = (start - this.x0) * scale;
