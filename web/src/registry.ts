@@ -10,6 +10,8 @@ import { FlameView, StackChartView } from './canvas-views.js';
 import { CompareView } from './compare-view.js';
 import { AllocationView } from './alloc-view.js';
 import { MemoryGrowthView } from './memory-view.js';
+import { allocationProfile } from '../../src/model/allocations.js';
+import { hasMemoryReadings } from '../../src/model/memory-growth.js';
 import type { ViewState } from './state.js';
 import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
@@ -101,8 +103,26 @@ export const VIEWS: readonly ViewEntry[] = [
     },
     create: (host) => new TracesView(host),
   },
-  { name: 'alloc', label: 'Allocations', create: (host) => new AllocationView(host) },
-  { name: 'memory', label: 'Memory growth', create: (host) => new MemoryGrowthView(host) },
+  {
+    name: 'alloc',
+    label: 'Allocations',
+    // recorded with --alloc: OUT.alloc beside the profile, or an .alloc file opened alone
+    available: (host) => {
+      const p = host.currentProfile();
+      return p !== null && allocationProfile(p) !== null;
+    },
+    create: (host) => new AllocationView(host),
+  },
+  {
+    name: 'memory',
+    label: 'Memory growth',
+    // recorded with --mem (RSS with the samples)
+    available: (host) => {
+      const p = host.currentProfile();
+      return p !== null && hasMemoryReadings(p);
+    },
+    create: (host) => new MemoryGrowthView(host),
+  },
   { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
 ];
 
