@@ -50,7 +50,10 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     assert.match(summary, /1,526 sections/);
     // The status line of every view carries the same shares.
     const share = (label: string) => new RegExp(`${label} [\\d.]+ (?:ms|µs) \\(([\\d.]+%) of the run\\)`).exec(summary)![1];
-    assert.match(await page.locator('.status').innerText(), new RegExp(`GC ${share('GC')} · JIT compiling ${share('JIT compiling')} of the run`));
+    assert.match(
+      await page.locator('.status').innerText(),
+      new RegExp(`GC ${share('GC')} · JIT compiling ${share('JIT compiling')} of the run`),
+    );
     const painted = await page.evaluate(() => window.__pyrometer.markers!.painted);
     assert.ok((painted.gc ?? 0) > 10, `GC bars painted: ${JSON.stringify(painted)}`);
     assert.ok((painted.jit ?? 0) > 5, `JIT bars painted: ${JSON.stringify(painted)}`);
