@@ -31,7 +31,6 @@ import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type 
 import { mergeChildProfiles } from './merge.js';
 import { stripAgentFrames } from './strip-agent.js';
 import { walkRecords } from '../formats/vmprof/records.js';
-import { outsideUnavailable, recordOutside } from './outside/record-outside.js';
 import {
   awaitChildForwardingSignals,
   removeQuietly,
@@ -229,11 +228,13 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   }
   // CPython is sampled from outside the process unless asked otherwise or not possible
   // (arguments that are not UTF-8 reach the program as bytes only through the agent)
+  // the outside sampler (ELF, /proc, layouts) loads only here: other commands start without it
+  const outside = engine === 'sampler' && !options.inProcess && rawTarget === null ? await import('./outside/record-outside.js') : null;
   const outsideProblem =
     engine === 'sampler' && !options.inProcess
       ? rawTarget !== null
         ? 'arguments that are not UTF-8 reach the program as typed only this way'
-        : outsideUnavailable(interpreter)
+        : outside!.outsideUnavailable(interpreter)
       : 'in-process';
   const fallbackNote =
     outsideProblem !== null && outsideProblem !== 'in-process' && !isPyPy ? `sampled from inside the program: ${outsideProblem}` : null;
@@ -250,7 +251,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (outsideProblem === null) {
     writableOrThrow(output, options.output);
     try {
-      return finishAllocations(await recordOutside(command, interpreter, { ...options, output, rate, cwd, env }), allocTmp);
+      return finishAllocations(await outside!.recordOutside(command, interpreter, { ...options, output, rate, cwd, env }), allocTmp);
     } catch (err) {
       if (allocTmp) removeQuietly(allocTmp);
       throw err;
@@ -272,6 +273,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.memory) agentArgs.push('--mem');
   if (options.native === false) agentArgs.push('--no-native');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
+  if (engine === 'vmprof' && options.follower?.nameFlushMs) agentArgs.push('--flush-names', String(options.follower.nameFlushMs / 1000));
   if (childDir) agentArgs.push('--subprocess-dir', childDir);
   // argv as bytes end to end: names that are not UTF-8 reach the program as they were typed
   if (rawTarget) agentArgs.push('--target-hex', rawTarget.map((b) => b.toString('hex')).join(','));

@@ -9,8 +9,7 @@ import { loadForCli } from './load.js';
 import { positiveInteger } from './options.js';
 import { terminalStyle } from './terminal.js';
 import { CliError, usageError } from './errors.js';
-import { compareFunctions, CompareError, type Normalization } from '../model/compare.js';
-import { renderDiff } from '../report/diff.js';
+import type { Normalization } from '../model/compare.js';
 
 const EXAMPLES = `
 Examples:
@@ -42,6 +41,7 @@ export const registerDiff: RegisterCommand = (program: Command) => {
       if (opts.normalize !== 'share' && opts.normalize !== 'time')
         throw usageError(`--normalize takes "share" or "time", not "${opts.normalize}"`);
       const profiles = [await loadForCli(before), await loadForCli(after)];
+      const { compareFunctions, CompareError } = await import('../model/compare.js');
       let cmp;
       try {
         cmp = compareFunctions(profiles[0], profiles[1], { normalization: opts.normalize as Normalization, hideIdle: opts.hideIdle });
@@ -67,6 +67,7 @@ export const registerDiff: RegisterCommand = (program: Command) => {
         );
         return;
       }
+      const { renderDiff } = await import('../report/diff.js');
       process.stdout.write(renderDiff(cmp, { top: opts.top, names: [basename(before), basename(after)] }, terminalStyle(process.stdout)));
     });
 };

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { RegisterCommand } from './commands.js';
 import { loadForCli } from './load.js';
 import { terminalStyle } from './terminal.js';
-import { profileFacts, renderInfo } from '../report/info.js';
 
 const EXAMPLES = `
 Examples:
@@ -21,6 +20,7 @@ export const registerInfo: RegisterCommand = (program: Command) => {
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: { json?: boolean; format?: string }) => {
       const profile = await loadForCli(file, { format: opts.format });
+      const { profileFacts, renderInfo } = await import('../report/info.js');
       if (opts.json) process.stdout.write(JSON.stringify(profileFacts(profile), null, 2) + '\n');
       else process.stdout.write(renderInfo(profile, terminalStyle(process.stdout)));
     });

@@ -11,7 +11,7 @@
 import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { commands } from './commands.js';
+import { commandsFor } from './commands.js';
 import { FALLBACK_EXAMPLES } from './examples.js';
 import { asCliError, CliError } from './errors.js';
 import { setColorChoice } from './terminal.js';
@@ -90,7 +90,8 @@ function exitQuietlyOnClosedPipe(): void {
   });
 }
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
+/** The program with the commands `argv` needs (all of them without `argv`: commands.ts). */
+export async function buildProgram(setExitCode: (code: number) => void, argv?: readonly string[]): Promise<Command> {
   const program = new Command('pyrometer');
   program
     .description('Profile Python programs (CPython and PyPy): record, show, view, convert and share profiles.')
@@ -100,7 +101,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-color', 'never colour the output')
     .addHelpText('after', PROGRAM_HELP)
     .hook('preAction', () => setColorChoice(program.opts().color));
-  for (const register of commands) register(program, setExitCode);
+  for (const register of await commandsFor(argv)) register(program, setExitCode);
   configureTree(program, 'pyrometer');
   return program;
 }
@@ -133,10 +134,11 @@ export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   setColorChoice(undefined);
   let exitCode = 0;
-  const program = buildProgram((code) => {
-    exitCode = code;
-  });
+  let program: Command;
   try {
+    program = await buildProgram((code) => {
+      exitCode = code;
+    }, argv);
     await program.parseAsync(withCommandSeparator(program, argv), { from: 'user' });
   } catch (err) {
     return reportError(err);

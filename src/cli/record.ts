@@ -63,7 +63,7 @@ export async function attachAndReport(pid: number, opts: AttachCliOptions, setEx
   );
   const stream = opts.stream
     ? await startStream(
-        streamOptionsFrom(
+        await streamOptionsFrom(
           { label: [], interval: 10_000, streamBuffer: 360, ...opts, token: opts.token ?? process.env.PYROMETER_TOKEN },
           { pid },
           opts.wall ? 'wall' : 'cpu',
@@ -117,6 +117,8 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
         if (opts.pid !== undefined) {
           if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
+          if (resolved.record.alloc)
+            throw new CliError('--alloc needs a program record starts (its hook runs at interpreter start-up), not a running --pid', 2);
           const r = resolved.record;
           await attachAndReport(
             opts.pid,
@@ -142,7 +144,7 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
           throw new CliError('nothing to record: put the program after --, e.g. `pyrometer record -- python3 app.py` (or --pid PID)', 2);
         const stream = opts.stream
           ? await startStream(
-              streamOptionsFrom(
+              await streamOptionsFrom(
                 { ...opts, token: opts.token ?? opts.webAuth ?? process.env.PYROMETER_TOKEN },
                 { argv },
                 resolved.record.wall ? 'wall' : 'cpu',

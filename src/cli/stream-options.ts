@@ -10,7 +10,6 @@ import { CliError } from './errors.js';
 import { parseTargetCommand, targetStem } from '../capture/command.js';
 import { agentPath } from '../capture/recorder.js';
 import type { StreamOptions, StreamSession } from '../capture/stream/session.js';
-import { checkLabels, checkService } from '../formats/stream-chunk.js';
 import { defaultDataDir } from '../server/store/open.js';
 
 export interface StreamCliOptions {
@@ -73,7 +72,13 @@ export function defaultServiceOf(target: { argv: string[] } | { pid: number }): 
   }
 }
 
-export function streamOptionsFrom(opts: StreamCliOptions, target: { argv: string[] } | { pid: number }, kind: string): StreamOptions {
+export async function streamOptionsFrom(
+  opts: StreamCliOptions,
+  target: { argv: string[] } | { pid: number },
+  kind: string,
+): Promise<StreamOptions> {
+  // the chunk format (with fflate) loads only when --stream is given
+  const { checkLabels, checkService } = await import('../formats/stream-chunk.js');
   const url = opts.stream!;
   if (!/^https?:\/\/[^/]+/i.test(url)) throw new CliError(`--stream must be the server's http:// or https:// URL, not "${url}"`, 2);
   const fail = (what: string): never => {

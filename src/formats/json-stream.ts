@@ -81,7 +81,8 @@ export class JsonArrayStream {
     while (i < n) {
       const c = chunk[i];
       if (this.capturing) {
-        // Scan to the end of the captured value.
+        // Scan to the end of the captured value: `end` is set (one past its last byte) where it ends.
+        let end = -1;
         if (this.inString) {
           if (!this.escaped && c !== 0x5c && c !== 0x22) {
             // Jump to the next quote or backslash: most of a trace's bytes are inside strings.
@@ -98,38 +99,20 @@ export class JsonArrayStream {
           else if (c === 0x5c) this.escaped = true;
           else if (c === 0x22) {
             this.inString = false;
-            if (this.depth === 0) {
-              // A string value on its own ends with its closing quote.
-              i++;
-              this.finishCapture(chunk, captureStart, i);
-              captureStart = -1;
-              continue;
-            }
+            if (this.depth === 0) end = i + 1; // a string value on its own ends with its closing quote
           }
-          i++;
-          continue;
-        }
-        if (this.scalar) {
-          if (SPACE[c] || c === 0x2c || c === 0x5d || c === 0x7d) {
-            this.finishCapture(chunk, captureStart, i);
-            captureStart = -1;
-            continue; // the delimiter is handled by the mode below
-          }
-          i++;
-          continue;
-        }
-        if (c === 0x22) this.inString = true;
+        } else if (this.scalar) {
+          if (SPACE[c] || c === 0x2c || c === 0x5d || c === 0x7d) end = i; // the delimiter is handled by the mode below
+        } else if (c === 0x22) this.inString = true;
         else if (c === 0x7b || c === 0x5b) this.depth++;
-        else if (c === 0x7d || c === 0x5d) {
-          this.depth--;
-          if (this.depth === 0) {
-            i++;
-            this.finishCapture(chunk, captureStart, i);
-            captureStart = -1;
-            continue;
-          }
+        else if ((c === 0x7d || c === 0x5d) && --this.depth === 0) end = i + 1;
+        if (end < 0) {
+          i++;
+          continue;
         }
-        i++;
+        this.finishCapture(chunk, captureStart, end);
+        captureStart = -1;
+        i = end;
         continue;
       }
       if (this.mode === 'key-text') {

@@ -23,7 +23,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Profile } from '../model/profile.js';
 import { deserializeProfile, isSerializedProfile } from '../model/serialize.js';
-import { formatByName, sniffFormat, type Format } from './all.js';
+import type { Format } from './registry.js';
+import { vmprofSignature } from './vmprof/signature.js';
 import { ProfileFormatError, UnknownFormatError } from './errors.js';
 import { utf16Encoding, utf16ToUtf8 } from './text-encoding.js';
 import { concatBytes } from './bytes.js';
@@ -148,7 +149,24 @@ async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes = DEFAULT_MAX
   return concatBytes(parts);
 }
 
-function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Format {
+/**
+ * True when VMProf is what sniffing every format would pick for these bytes: it is the first
+ * format in the sniffing order (all.ts), so it wins whenever it matches, unless a file name with
+ * another format's extension breaks the tie (registry.ts sniffFormat).
+ */
+function surelyVmprof(head: Uint8Array, fileName: string): boolean {
+  const lower = fileName.toLowerCase().replace(/\.gz$/, '');
+  return vmprofSignature.sniff(head) && (fileName === '' || vmprofSignature.extensions.some((e) => lower.endsWith(`.${e}`)));
+}
+
+/**
+ * The reader for some bytes. VMProf, the format `record` writes, is picked without loading the
+ * other readers (protobufjs, fflate and twenty modules: most of `info run.prof`'s start-up);
+ * anything else loads them all and sniffs.
+ */
+async function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Promise<Format> {
+  if (!forced && surelyVmprof(head, fileName)) return (await import('./vmprof/index.js')).vmprofFormat;
+  const { formatByName, sniffFormat } = await import('./all.js');
   if (forced) {
     const format = formatByName(forced);
     if (!format || (!format.read && !format.readStream)) {
@@ -186,7 +204,7 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
   const inMemoryLimit = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all, inMemoryLimit, gzipped));
   if (utf16Encoding(sniff.head)) return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), fileName, options.format, path);
-  const format = pickFormat(sniff.head, fileName, options.format, path);
+  const format = await pickFormat(sniff.head, fileName, options.format, path);
   const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
   if (format.readStream && (!format.read || info.size > threshold)) {
     return format.readStream(all, { fileName });
@@ -212,7 +230,7 @@ export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?
 
 /** Reads decompressed UTF-8 (or binary) bytes held in memory with the reader that fits. */
 async function readBytes(data: Uint8Array, fileName: string, format: string | undefined, source: string): Promise<Profile> {
-  const f = pickFormat(data.subarray(0, SNIFF_BYTES), fileName, format, source);
+  const f = await pickFormat(data.subarray(0, SNIFF_BYTES), fileName, format, source);
   if (f.read) return f.read(data, { fileName });
   async function* single(): AsyncGenerator<Uint8Array> {
     yield data;

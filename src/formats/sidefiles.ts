@@ -18,9 +18,6 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Profile } from '../model/profile.js';
 import { loadProfile, type LoadOptions } from './load.js';
-import { parseJitlog } from './jitlog/index.js';
-import { readAllocations } from './alloc.js';
-import { attachPypyLog, parsePypyLog } from './pypylog/index.js';
 
 export type SideFileKind = 'jitlog' | 'pypylog' | 'alloc';
 
@@ -71,11 +68,16 @@ async function readMaybeGzip(path: string): Promise<Uint8Array> {
 /** Attaches one side file to a profile (returns a new Profile when it adds markers). */
 export async function attachSideFile(profile: Profile, file: SideFile): Promise<Profile> {
   const bytes = await readMaybeGzip(file.path);
+  // Their readers load only when such a file is there: most profiles come alone (start-up, issue 18).
   if (file.kind === 'jitlog') {
-    const log = parseJitlog(bytes);
-    return { ...profile, attachments: { ...profile.attachments, jitlog: log } };
+    const { parseJitlog } = await import('./jitlog/index.js');
+    return { ...profile, attachments: { ...profile.attachments, jitlog: parseJitlog(bytes) } };
   }
-  if (file.kind === 'alloc') return { ...profile, attachments: { ...profile.attachments, allocationProfile: readAllocations(bytes) } };
+  if (file.kind === 'alloc') {
+    const { readAllocations } = await import('./alloc.js');
+    return { ...profile, attachments: { ...profile.attachments, allocationProfile: readAllocations(bytes) } };
+  }
+  const { attachPypyLog, parsePypyLog } = await import('./pypylog/index.js');
   return attachPypyLog(profile, parsePypyLog(bytes));
 }
 

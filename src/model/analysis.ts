@@ -384,32 +384,19 @@ export interface LineCost {
  * frames without line information.
  */
 export function lineCosts(profile: Profile, weights: Float64Array): Map<FuncIndex, Map<number, LineCost>> {
-  const { stacks, frames } = profile;
+  const { frames } = profile;
   const result = new Map<FuncIndex, Map<number, LineCost>>();
-  const cost = (f: number, line: number): LineCost => {
-    let lines = result.get(f);
-    if (!lines) result.set(f, (lines = new Map()));
-    let c = lines.get(line);
-    if (!c) lines.set(line, (c = { self: 0, total: 0 }));
-    return c;
-  };
-  const seen = new Set<number>();
-  for (let s = 0; s < stacks.length; s++) {
-    const w = weights[s];
-    if (w === 0) continue;
-    seen.clear();
-    for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
-      const frame = stacks.frame[cur];
+  addLineCosts(
+    profile,
+    weights,
+    (frame) => frames.func[frame] * 2097152 + frames.line[frame], // exact: funcs < 2^31, lines < 2^21
+    (frame) => {
       const f = frames.func[frame];
-      const line = frames.line[frame];
-      const c = cost(f, line);
-      if (cur === s) c.self += w;
-      const key = f * 2097152 + line; // exact: funcs < 2^31, lines < 2^21
-      if (seen.has(key)) continue;
-      seen.add(key);
-      c.total += w;
-    }
-  }
+      let lines = result.get(f);
+      if (!lines) result.set(f, (lines = new Map()));
+      return costOf(lines, frames.line[frame]);
+    },
+  );
   return result;
 }
 
@@ -421,8 +408,35 @@ export function lineCosts(profile: Profile, weights: Float64Array): Map<FuncInde
  * line exceeds 100%.
  */
 export function fileLineCosts(profile: Profile, weights: Float64Array, file: number): Map<number, LineCost> {
-  const { stacks, frames, funcs } = profile;
+  const { frames, funcs } = profile;
   const result = new Map<number, LineCost>();
+  addLineCosts(
+    profile,
+    weights,
+    (frame) => (funcs.file[frames.func[frame]] === file && frames.line[frame] > 0 ? frames.line[frame] : null),
+    (frame) => costOf(result, frames.line[frame]),
+  );
+  return result;
+}
+
+function costOf(lines: Map<number, LineCost>, line: number): LineCost {
+  let c = lines.get(line);
+  if (!c) lines.set(line, (c = { self: 0, total: 0 }));
+  return c;
+}
+
+/**
+ * The walk both line views share: every frame of a weighted stack that the view keeps (`keyOf`
+ * gives its line's key, null to leave it out) adds the stack's weight to its line's cost: to
+ * `self` when it is the innermost frame, to `total` once per sample and key.
+ */
+function addLineCosts(
+  profile: Profile,
+  weights: Float64Array,
+  keyOf: (frame: number) => number | null,
+  cost: (frame: number) => LineCost,
+): void {
+  const { stacks } = profile;
   const seen = new Set<number>();
   for (let s = 0; s < stacks.length; s++) {
     const w = weights[s];
@@ -430,18 +444,15 @@ export function fileLineCosts(profile: Profile, weights: Float64Array, file: num
     seen.clear();
     for (let cur = s; cur >= 0; cur = stacks.prefix[cur]) {
       const frame = stacks.frame[cur];
-      if (funcs.file[frames.func[frame]] !== file) continue;
-      const line = frames.line[frame];
-      if (line <= 0) continue;
-      let c = result.get(line);
-      if (!c) result.set(line, (c = { self: 0, total: 0 }));
+      const key = keyOf(frame);
+      if (key === null) continue;
+      const c = cost(frame);
       if (cur === s) c.self += w;
-      if (seen.has(line)) continue;
-      seen.add(line);
+      if (seen.has(key)) continue;
+      seen.add(key);
       c.total += w;
     }
   }
-  return result;
 }
 
 export interface CallersAndCallees {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { serializeProfile } from '../../src/model/serialize.js';
+import { Command } from 'commander';
+import { COMMANDS, commandsFor } from '../../src/cli/commands.js';
 import { buildProgram, packageVersion, withCommandSeparator } from '../../src/cli/main.js';
 import { displayWidth } from '../../src/report/text.js';
 import { fixture, projectRoot } from '../helpers.js';
@@ -71,7 +73,7 @@ test('--help lists the commands and ends with examples', async () => {
 });
 
 test('every command has help with examples', async () => {
-  const program = buildProgram(() => {});
+  const program = await buildProgram(() => {});
   const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
   assert.ok(names.includes('show') && names.includes('info'));
   for (const name of names) {
@@ -82,8 +84,8 @@ test('every command has help with examples', async () => {
   }
 });
 
-test("record without --: the program's own options stay the program's", () => {
-  const program = buildProgram(() => {});
+test("record without --: the program's own options stay the program's", async () => {
+  const program = await buildProgram(() => {});
   const sep = (args: string[]) => withCommandSeparator(program, args);
   assert.deepEqual(sep(['record', 'python3', '-u', 'app.py', '-o', 'x']), ['record', '--', 'python3', '-u', 'app.py', '-o', 'x']);
   // our options, and the values of those that take one, come before the program's first word
@@ -351,4 +353,20 @@ test('hostile names from a file reach the terminal as text', async () => {
   // JSON keeps the real name (escaped by JSON itself).
   const json = JSON.parse((await runCli(['show', file('hostile.model'), '--json'])).stdout);
   assert.equal(json.functions[0].name, '\u001b[2Jwipe');
+});
+
+test('each command module registers the command its name in commands.ts says (main loads it by that name)', async () => {
+  for (const [name, load] of COMMANDS) {
+    const program = new Command('pyrometer');
+    (await load())(program, () => {});
+    assert.deepEqual(
+      program.commands.map((c) => c.name()),
+      [name],
+    );
+  }
+  // a bare --version needs no command; a command's arguments need that command alone; help needs all
+  assert.equal((await commandsFor(['--version'])).length, 0);
+  assert.equal((await commandsFor(['--color', 'info', 'x.prof'])).length, 1);
+  assert.equal((await commandsFor(['--help'])).length, COMMANDS.length);
+  assert.equal((await commandsFor(['shw', 'x.prof'])).length, COMMANDS.length);
 });

@@ -88,3 +88,13 @@ test('errors: unknown content, unknown forced format, truncated gzip, missing fi
   await assert.rejects(loadProfile(join(dir, 'missing.prof')), (e) => (e as NodeJS.ErrnoException).code === 'ENOENT');
   await assert.rejects(loadProfile(dir), (e) => (e as NodeJS.ErrnoException).code === 'EISDIR');
 });
+
+test('the loader picks VMProf without the other readers only where sniffing all would pick it too', async () => {
+  // its premise: VMProf is first in the sniffing order, so it wins every tie but a file name's
+  const { allFormats, sniffFormat } = await import('../../src/formats/all.js');
+  assert.equal(allFormats()[0].name, 'vmprof');
+  const bytes = new Uint8Array(readFileSync(fixture('vmprof/pypy-wordcount-opt.prof')));
+  for (const name of ['run.prof', 'run.vmprof', 'run.prof.gz', 'run'])
+    assert.equal(sniffFormat(bytes.subarray(0, 65536), name)?.name, 'vmprof');
+  assert.equal((await loadProfileBytes(bytes, 'run.prof')).meta.format, 'vmprof');
+});

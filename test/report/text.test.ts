@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../helpers.js';
 import {
   commonDirectory,
   displayWidth,
   ellipsize,
   ellipsizePath,
   formatDuration,
+  formatNumber,
   formatPercent,
   makeStyle,
   sanitize,
@@ -122,4 +124,47 @@ test('makeStyle: colours only when asked', () => {
   assert.equal(makeStyle({ color: false }).red('x'), 'x');
   assert.match(makeStyle({ color: true }).red('x'), /\u001b\[31mx\u001b\[39m/);
   assert.equal(makeStyle({ width: 10 }).width, 40, 'never narrower than 40 columns');
+});
+
+test('formatNumber writes what toLocaleString en-US writes (its oracle), halves and carries included', () => {
+  // one formatter per digits: what toLocaleString builds on every call
+  const formatters = [0, 1, 2, 3].map((d) => new Intl.NumberFormat('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }));
+  const intl = (n: number, digits: number) => formatters[digits].format(n);
+  const random = prng(18);
+  const values = [
+    0,
+    0.5,
+    1.5,
+    2.5,
+    0.125,
+    1.005,
+    1.015,
+    1.045,
+    1.45,
+    2.675,
+    9.995,
+    99.95,
+    999.5,
+    999999.5,
+    0.05,
+    0.95,
+    0.0049,
+    1e-7,
+    1e20,
+    123456789.987654,
+    2 ** 53,
+    1e21,
+    -0,
+    -1.5,
+    -1234.5678,
+    0.1 + 0.2,
+    1 / 3,
+    2 / 3,
+  ];
+  for (let i = 0; i < 2000; i++) {
+    const scale = 10 ** Math.floor(random() * 12 - 3);
+    values.push(random() * scale, Math.round(random() * 100000) / 1000, Math.round(random() * 1e6) / 200, Math.floor(random() * 1e9));
+  }
+  for (const n of values)
+    for (const digits of [0, 1, 2, 3]) assert.equal(formatNumber(n, digits), intl(n, digits), `${n} to ${digits} digits`);
 });

@@ -17,6 +17,7 @@ import type { Palette } from './colors.js';
 import { Memo } from './memo.js';
 import type { ViewState } from './state.js';
 import { isSourceFileName } from '../../src/model/source-files.js';
+import { callgrindFileLines } from '../../src/formats/callgrind/index.js';
 import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 import { timeClassColor } from './colors.js';
 
@@ -448,6 +449,9 @@ export class SandwichView {
   }
 }
 
+/** Line execution counts of a source file from another loaded profile (gcov/lcov), and that profile's name. */
+export type CoverageLookup = (vm: ViewModel, path: string) => Promise<{ counts: Map<number, number>; from: string } | null>;
+
 /** The selected function's file with per-line sample counts as heat. */
 export class SourceView {
   readonly element: HTMLDivElement;
@@ -457,6 +461,7 @@ export class SourceView {
     private readonly readSource: (path: string) => Promise<string>,
     /** Opens the JIT traces view on a trace, marking a line (PyPy profiles with a jitlog). */
     private readonly openTrace: (trace: number, line: number) => void = () => {},
+    private readonly coverageFor: CoverageLookup = async () => null,
   ) {
     this.element = h('div', { class: 'panel-fill source' });
   }
@@ -482,7 +487,10 @@ export class SourceView {
     const cached = vm.fileLines(fileIndex);
     const hasLineData = cached.size > 0;
     const perLine = hasLineData ? cached : new Map<number, { self: number; total: number }>();
-    if (!hasLineData) {
+    // callgrind: frames without lines, but exact exclusive costs per line beside them.
+    const callgrindLines = hasLineData ? null : callgrindFileLines(vm.profile, file);
+    if (callgrindLines) for (const [line, cost] of callgrindLines) perLine.set(line, { self: cost, total: cost });
+    else if (!hasLineData) {
       // No per-line samples: fall back to each function's first line with its totals.
       const { self, total } = vm.functions();
       for (let f = 0; f < vm.profile.funcs.length; f++) {
@@ -496,8 +504,10 @@ export class SourceView {
     }
     this.message(`Loading ${file}…`);
     let text: string;
+    // A coverage file loaded beside this profile (a C profile of the same run): its counts go in a column of their own.
+    let coverage: Awaited<ReturnType<CoverageLookup>> = null;
     try {
-      text = await this.readSource(file);
+      [text, coverage] = await Promise.all([this.readSource(file), this.coverageFor(vm, file).catch(() => null)]);
     } catch (err) {
       if (request === this.request) this.message(`Source unavailable: ${(err as Error).message}`);
       return;
@@ -515,9 +525,14 @@ export class SourceView {
       const c = perLine.get(lineNo);
       const heat = c && max > 0 ? c.total / max : 0;
       const traces = traced?.get(lineNo);
+      const runs = coverage?.counts.get(lineNo);
       const row = h(
         'div',
-        { class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}`, 'data-line': lineNo },
+        {
+          class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}${coverage ? ' with-runs' : ''}`,
+          'data-line': lineNo,
+        },
+        ...(coverage ? [cell('num runs', runs === undefined ? '' : formatCount(runs))] : []),
         cell('num', c ? formatCount(c.self) : ''),
         cell('num', c ? formatCount(c.total) : ''),
         cell('num', c ? formatPercent(c.total, vm.total) : ''),
@@ -555,12 +570,16 @@ export class SourceView {
           { class: 'loc' },
           hasLineData
             ? ' — heat: samples per line (self, total, % of total)'
-            : " — this profile has no per-line samples: heat shows each function's total at its first line",
+            : callgrindLines
+              ? " — heat: callgrind's exclusive cost per line (first event; calls made on a line are not included)"
+              : " — this profile has no per-line samples: heat shows each function's total at its first line",
         ),
+        coverage ? h('span', { class: 'loc src-coverage' }, `· runs: line executions from ${coverage.from}`) : null,
       ),
       h(
         'div',
-        { class: 'src-cols' },
+        { class: `src-cols${coverage ? ' with-runs' : ''}` },
+        ...(coverage ? [cell('num', 'Runs')] : []),
         cell('num', 'Self'),
         cell('num', 'Total'),
         cell('num', '%'),

@@ -54,7 +54,7 @@ import {
   type BucketStacks,
   chooseResolution,
   chunkTime,
-  collectLabels,
+  groupByBucket,
   DEFAULT_RETENTION_MS,
   hashId,
   type IngestResult,
@@ -66,6 +66,7 @@ import {
   type SeriesSelector,
   type SeriesStore,
   seriesKey,
+  servicesOf,
   type ServiceInfo,
   type Timeline,
 } from './store.js';
@@ -317,15 +318,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 
   async services(): Promise<ServiceInfo[]> {
-    const byService = new Map<string, ServiceInfo>();
-    for (const s of await this.seriesRows()) {
-      let info = byService.get(s.service);
-      if (!info) byService.set(s.service, (info = { service: s.service, series: 0, lastSeen: 0, labels: {} }));
-      info.series++;
-      info.lastSeen = Math.max(info.lastSeen, s.lastSeen);
-      collectLabels(info.labels, s.labels);
-    }
-    return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+    return servicesOf(await this.seriesRows());
   }
 
   private async plan(selector: SeriesSelector) {
@@ -380,15 +373,10 @@ export class ClickHouseSeriesStore implements SeriesStore {
       `SELECT bucket AS t, toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket, stack ORDER BY bucket`,
     );
     const texts = await this.stackTexts([...new Set(rows.map((r) => r.stack_id))]);
-    const buckets: BucketStacks['buckets'] = [];
-    for (const r of rows) {
-      const time = Number(r.t);
-      const text = texts.get(r.stack_id);
-      if (text === undefined) continue;
-      if (buckets.length === 0 || buckets[buckets.length - 1].time !== time) buckets.push({ time, stacks: [] });
-      buckets[buckets.length - 1].stacks.push({ stack: text, weight: Number(r.total) });
-    }
-    return { resolutionMs, from, to, buckets };
+    const named = rows
+      .filter((r) => texts.has(r.stack_id))
+      .map((r) => ({ time: Number(r.t), stack: texts.get(r.stack_id)!, weight: Number(r.total) }));
+    return { resolutionMs, from, to, buckets: groupByBucket(named) };
   }
 
   async expire(now: number): Promise<void> {

@@ -18,7 +18,7 @@ import {
   type BucketStacks,
   chooseResolution,
   chunkTime,
-  collectLabels,
+  groupByBucket,
   DEFAULT_RETENTION_MS,
   hashId,
   type IngestResult,
@@ -30,6 +30,7 @@ import {
   type SeriesSelector,
   type SeriesStore,
   seriesKey,
+  servicesOf,
   type ServiceInfo,
   type Timeline,
 } from './store.js';
@@ -141,15 +142,7 @@ export class SqliteSeriesStore implements SeriesStore {
   }
 
   async services(): Promise<ServiceInfo[]> {
-    const byService = new Map<string, ServiceInfo>();
-    for (const s of this.seriesRows()) {
-      let info = byService.get(s.service);
-      if (!info) byService.set(s.service, (info = { service: s.service, series: 0, lastSeen: 0, labels: {} }));
-      info.series++;
-      info.lastSeen = Math.max(info.lastSeen, s.lastSeen);
-      collectLabels(info.labels, s.labels);
-    }
-    return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+    return servicesOf(this.seriesRows());
   }
 
   /** The matching series ids as an SQL list (they are integers we made: no injection possible). */
@@ -195,12 +188,7 @@ export class SqliteSeriesStore implements SeriesStore {
         `SELECT x.bucket AS time, k.stack AS stack, x.weight AS weight FROM (SELECT bucket, stack, sum(weight) AS weight FROM ${table} WHERE series IN (${list}) AND bucket >= ? AND bucket < ? GROUP BY bucket, stack) x JOIN cp_stacks k ON k.id = x.stack ORDER BY x.bucket`,
       )
       .all(from, to) as { time: number; stack: string; weight: number }[];
-    const buckets: BucketStacks['buckets'] = [];
-    for (const r of rows) {
-      if (buckets.length === 0 || buckets[buckets.length - 1].time !== r.time) buckets.push({ time: r.time, stacks: [] });
-      buckets[buckets.length - 1].stacks.push({ stack: r.stack, weight: r.weight });
-    }
-    return { resolutionMs, from, to, buckets };
+    return { resolutionMs, from, to, buckets: groupByBucket(rows) };
   }
 
   async expire(now: number): Promise<void> {

@@ -146,6 +146,29 @@ export function labelsMatch(labels: Record<string, string>, wanted: Record<strin
   return true;
 }
 
+/** The services of a store's series, by name: how many series, the newest chunk, every label's values. */
+export function servicesOf(series: Iterable<{ service: string; labels: Record<string, string>; lastSeen: number }>): ServiceInfo[] {
+  const byService = new Map<string, ServiceInfo>();
+  for (const s of series) {
+    let info = byService.get(s.service);
+    if (!info) byService.set(s.service, (info = { service: s.service, series: 0, lastSeen: 0, labels: {} }));
+    info.series++;
+    info.lastSeen = Math.max(info.lastSeen, s.lastSeen);
+    collectLabels(info.labels, s.labels);
+  }
+  return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+}
+
+/** Rows ordered by bucket time, grouped into one entry per bucket. */
+export function groupByBucket(rows: Iterable<{ time: number; stack: string; weight: number }>): BucketStacks['buckets'] {
+  const buckets: BucketStacks['buckets'] = [];
+  for (const r of rows) {
+    if (buckets.length === 0 || buckets[buckets.length - 1].time !== r.time) buckets.push({ time: r.time, stacks: [] });
+    buckets[buckets.length - 1].stacks.push({ stack: r.stack, weight: r.weight });
+  }
+  return buckets;
+}
+
 /** Adds one service's series labels into a key -> sorted values map. */
 export function collectLabels(target: Record<string, string[]>, labels: Record<string, string>): void {
   for (const [k, v] of Object.entries(labels)) {
