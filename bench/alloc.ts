@@ -10,7 +10,8 @@
  *   tracemalloc  python3 -X tracemalloc=1 workload: full tracing, the standard library's answer
  * Workloads: bench/workloads/alloc.py (dicts, tuples, strings made and dropped) and
  * test/data/capture/alloc_split.py (lists kept alive: a collection every 700 allocations).
- * Prints median ratios with 95% bootstrap intervals. Usage: npm run bench:alloc [-- ROUNDS]
+ * Prints median ratios with 95% bootstrap intervals. Usage: [PYTHON=pypy3] npm run bench:alloc [-- ROUNDS]
+ * (PyPy has no tracemalloc: there only plain and --alloc run).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +31,11 @@ const workloads = [
   { name: 'alloc_split.py (kept alive)', args: [join(root, 'test/data/capture/alloc_split.py'), '200000', '16'] },
 ];
 type Mode = 'plain' | '--alloc' | 'tracemalloc';
-const modes: Mode[] = ['plain', '--alloc', 'tracemalloc'];
+const version = spawnSync(python, ['-c', 'import sys; print(sys.version.split()[0], sys.implementation.name)'], { encoding: 'utf8' })
+  .stdout.trim()
+  .split(' ');
+// PyPy has no tracemalloc: there the hook is measured against the plain run only
+const modes: Mode[] = version[1] === 'pypy' ? ['plain', '--alloc'] : ['plain', '--alloc', 'tracemalloc'];
 
 function run(mode: Mode, args: string[]): number {
   const env = { ...process.env };
@@ -46,8 +51,7 @@ function run(mode: Mode, args: string[]): number {
   return out.cpu;
 }
 
-const version = spawnSync(python, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8' }).stdout.trim();
-console.log(`bench:alloc — ${python} ${version}, ${rounds} alternating rounds, CPU seconds of the program (median)`);
+console.log(`bench:alloc — ${python} ${version.join(' ')}, ${rounds} alternating rounds, CPU seconds of the program (median)`);
 for (const w of workloads) {
   const times: Record<Mode, number[]> = { plain: [], '--alloc': [], tracemalloc: [] };
   for (let r = 0; r < rounds; r++) {
@@ -63,6 +67,7 @@ for (const w of workloads) {
   };
   console.log(`\n${w.name}: plain ${median(times.plain).toFixed(2)} s`);
   console.log(`  --alloc / plain      ${fmt(ratios('--alloc'))}   (${median(times['--alloc']).toFixed(2)} s)`);
-  console.log(`  tracemalloc / plain  ${fmt(ratios('tracemalloc'))}   (${median(times.tracemalloc).toFixed(2)} s)`);
+  if (modes.includes('tracemalloc'))
+    console.log(`  tracemalloc / plain  ${fmt(ratios('tracemalloc'))}   (${median(times.tracemalloc).toFixed(2)} s)`);
 }
 rmSync(scratch, { recursive: true, force: true });

@@ -78,13 +78,17 @@ const fmt = (xs: number[]) => {
   const [lo, hi] = medianInterval(xs);
   return `${median(xs).toFixed(1)} ms (90% interval ${lo.toFixed(1)}-${hi.toFixed(1)})`;
 };
-console.log(`word-count jitlog ${(bytes.length / 1024).toFixed(0)} KiB, 10 traces, ${samples?.address.length ?? 0} JIT samples; ${rounds} rounds; load ${loadavg()[0].toFixed(1)}`);
+console.log(
+  `word-count jitlog ${(bytes.length / 1024).toFixed(0)} KiB, 10 traces, ${samples?.address.length ?? 0} JIT samples; ${rounds} rounds; load ${loadavg()[0].toFixed(1)}`,
+);
 console.log(`| pyrometer parseJitlog + summarizeTraces | ${fmt(a)} |`);
 if (b.length > 0) {
   const ratios = b.map((x, i) => x / a[i]);
   const [lo, hi] = medianInterval(ratios);
   console.log(`| vmprof-python parse_jitlog (${python}) | ${fmt(b)} |`);
-  console.log(`ratio vmprof-python / pyrometer per round: median ${median(ratios).toFixed(1)}x (90% interval ${lo.toFixed(1)}-${hi.toFixed(1)}x)`);
+  console.log(
+    `ratio vmprof-python / pyrometer per round: median ${median(ratios).toFixed(1)}x (90% interval ${lo.toFixed(1)}-${hi.toFixed(1)}x)`,
+  );
 } else {
   console.log('vmprof-python: not run (set VMPROF_PYTHON to a vmprof-python checkout)');
 }

@@ -28,6 +28,7 @@ if (files.length === 0) {
 // and their shares say more about the neighbours than about the sampler.
 const ALONE = [
   'test/capture/outside-matrix.test.ts',
+  'test/capture/outside-wall-state.test.ts',
   'test/capture/alloc.test.ts',
   'test/capture/stream/end-to-end.test.ts',
   'test/cli/diff.test.ts',

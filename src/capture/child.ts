@@ -12,6 +12,11 @@ import type { TargetCommand } from './command.js';
 export interface ProfileFollower {
   /** The program runs and writes `path` (a VMProf file; `engine` is vmprof or sampler). */
   started(path: string, pid: number, engine: string): void;
+  /**
+   * How often PyPy's _vmprof should be made to write the code names it holds back (ms), so that
+   * streamed samples are named while the program runs (the agent's --flush-names).
+   */
+  readonly nameFlushMs?: number;
   /** The program has exited and written its last records; the file is rewritten and renamed after this resolves. */
   finish(): Promise<void>;
 }

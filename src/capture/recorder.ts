@@ -273,6 +273,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   if (options.memory) agentArgs.push('--mem');
   if (options.native === false) agentArgs.push('--no-native');
   if (jitlogTmp) agentArgs.push('--jitlog', jitlogTmp);
+  if (engine === 'vmprof' && options.follower?.nameFlushMs) agentArgs.push('--flush-names', String(options.follower.nameFlushMs / 1000));
   if (childDir) agentArgs.push('--subprocess-dir', childDir);
   // argv as bytes end to end: names that are not UTF-8 reach the program as they were typed
   if (rawTarget) agentArgs.push('--target-hex', rawTarget.map((b) => b.toString('hex')).join(','));

@@ -114,14 +114,19 @@ export function formatSummary(summary: RecordSummary, result: RecordResult, requ
   }
   let rate =
     `  rate: ${fmt(requestedRate)} Hz requested (${clock} time)` + (weighted ? '' : `, ${fmt(summary.sampleRate)} samples/s recorded`);
-  if (weighted && summary.snapshotRate !== null) {
+  if (weighted && summary.snapshotRate !== null && result.engine === 'outside') {
+    rate += `; ${fmt(summary.snapshotRate)} looks/s from outside the process (nothing was loaded into the program)`;
+    // the outside sampler runs on its own timer: fewer looks mean it got too little CPU
+    if (summary.snapshotRate < requestedRate * 0.9) {
+      rate += `, fewer than asked (a busy machine), each weighted by the ${mode.wall ? 'elapsed' : "threads' measured CPU"} time`;
+    }
+  } else if (weighted && summary.snapshotRate !== null) {
     rate += `; ${fmt(summary.snapshotRate)} looks/s actually taken`;
     if (summary.snapshotRate < requestedRate * 0.9) {
       rate += mode.wall
         ? ' (the sampler thread waits for the GIL), each weighted by elapsed time'
         : ' (CPU timers fire at most once per kernel tick), each weighted by measured thread CPU time';
     }
-    if (result.engine === 'outside') rate += ' from outside the process (nothing was loaded into the program)';
   } else if (summary.snapshotRate !== null && result.engine === 'outside') {
     rate += `; ${fmt(summary.snapshotRate)} looks/s from outside the process (nothing was loaded into the program)`;
   } else if (summary.snapshotRate !== null) {

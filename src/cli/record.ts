@@ -117,6 +117,8 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
         const resolved = resolveRecordOptions(opts, (name) => command.getOptionValueSource(name) === 'cli');
         if (opts.pid !== undefined) {
           if (argv.length > 0) throw new CliError('give either --pid or a command to run, not both', 2);
+          if (resolved.record.alloc)
+            throw new CliError('--alloc needs a program record starts (its hook runs at interpreter start-up), not a running --pid', 2);
           const r = resolved.record;
           await attachAndReport(
             opts.pid,

@@ -44,3 +44,55 @@ export function coverageProfile(format: string, files: CoverageFile[], warnings:
   for (const w of warnings) b.warn(w);
   return b.build();
 }
+
+/** Path components, either separator, without empty ones and `.`. */
+function components(path: string): string[] {
+  return path.split(/[\\/]+/).filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * Line execution counts of one source file from a coverage profile (gcov, lcov), for the source
+ * view of another profile of the same program (perf, callgrind): null when `coverage` is not a
+ * coverage profile or has no such file. The file is matched by path, else by the longest common
+ * tail of path components (a build directory and a profile's relative path name the same file),
+ * at least the file name; a tie between two coverage files is no match.
+ */
+export function coverageCounts(coverage: Profile, path: string): Map<number, number> | null {
+  if (!coverage.meta.flags.includes('coverage') || path === '') return null;
+  const wanted = components(path);
+  const files = new Set<number>();
+  for (let f = 0; f < coverage.funcs.length; f++) if (coverage.funcs.file[f] >= 0) files.add(coverage.funcs.file[f]);
+  let best = -1;
+  let bestTail = 0;
+  let tie = false;
+  for (const file of files) {
+    const text = coverage.strings[file];
+    if (text === path) {
+      best = file;
+      tie = false;
+      break;
+    }
+    const have = components(text);
+    let tail = 0;
+    while (tail < have.length && tail < wanted.length && have[have.length - 1 - tail] === wanted[wanted.length - 1 - tail]) tail++;
+    if (tail > bestTail) {
+      best = file;
+      bestTail = tail;
+      tie = false;
+    } else if (tail === bestTail && tail > 0) tie = true;
+  }
+  if (best < 0 || tie) return null;
+  const counts = new Map<number, number>();
+  const { stacks, frames, funcs } = coverage;
+  for (const thread of coverage.threads) {
+    const { stack, weight } = thread.samples;
+    for (let i = 0; i < stack.length; i++) {
+      if (stack[i] < 0) continue;
+      const frame = stacks.frame[stack[i]];
+      if (funcs.file[frames.func[frame]] !== best) continue;
+      const line = frames.line[frame];
+      counts.set(line, (counts.get(line) ?? 0) + weight[i]);
+    }
+  }
+  return counts;
+}

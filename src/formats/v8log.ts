@@ -43,21 +43,30 @@ export function sniffV8Log(head: Uint8Array): boolean {
   return lines[0].startsWith('v8-version,') || lines.slice(1).some((l) => RECORD.test(l));
 }
 
-/** Splits one record; handles `\x2C`-style escapes and older V8's double-quoted fields. */
-function splitRecord(line: string): string[] {
-  if (!line.includes('"') && !line.includes('\\')) return line.split(',');
+/**
+ * Splits one record. Newer V8 escapes commas (`\x2C`) and leaves quotes alone (a script's source
+ * may start with `"use strict"`); older V8 (node 8) double-quotes names and paths instead. `quoted`
+ * says which the log uses (decided from its first shared-library or code-creation record).
+ */
+function splitRecord(line: string, quoted = false): string[] {
+  if (!quoted || !line.includes('"')) {
+    // Newer V8 escapes every comma inside a field: the commas left are separators.
+    const fields = line.split(',');
+    if (line.includes('\\')) for (let i = 0; i < fields.length; i++) if (fields[i].includes('\\')) fields[i] = unescapeField(fields[i]);
+    return fields;
+  }
   const out: string[] = [];
   let field = '';
-  let quoted = false;
+  let inQuotes = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
-    if (quoted) {
+    if (inQuotes) {
       if (c === '"' && line[i + 1] === '"') {
         field += '"';
         i++;
-      } else if (c === '"') quoted = false;
+      } else if (c === '"') inQuotes = false;
       else field += c;
-    } else if (c === '"' && field === '') quoted = true;
+    } else if (c === '"' && field === '') inQuotes = true;
     else if (c === ',') {
       out.push(field);
       field = '';
@@ -77,6 +86,16 @@ function splitRecord(line: string): string[] {
   return out;
 }
 
+const ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))/gs;
+
+/** V8's log escapes: `\x2C`, `\u00e9`, `\n`, `\\`. */
+function unescapeField(field: string): string {
+  return field.replace(ESCAPE, (_, hex2: string | undefined, hex4: string | undefined, c: string | undefined) => {
+    if (hex2 !== undefined || hex4 !== undefined) return String.fromCharCode(Number.parseInt((hex2 ?? hex4)!, 16));
+    return c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c!;
+  });
+}
+
 const address = (s: string): number => Number.parseInt(s, 16);
 
 interface CodeEntry {
@@ -90,47 +109,82 @@ interface CodeEntry {
   script: number;
   /** The function's own line, used when no source position applies. */
   line: number;
+  /** Frames of this code by line, made on first use. */
+  frames: Map<number, FrameIndex> | null;
 }
 
-/** The code map: entries sorted by start address, changed by creation, move and delete. */
-class CodeMap {
-  private starts: number[] = [];
-  private entries: CodeEntry[] = [];
+const PAGE = 4096;
+/** Entries spanning more pages than this are kept in a short list instead of under every page. */
+const BIG_PAGES = 256;
 
-  private lowerBound(a: number): number {
-    let lo = 0;
-    let hi = this.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid] < a) lo = mid + 1;
-      else hi = mid;
+/**
+ * The code map, changed by creation, move and delete as the log goes: each entry is listed under
+ * every 4 KiB page it covers, so a lookup scans the few entries of one page, and an insert or a
+ * delete costs the pages of one entry (a sorted array paid a shift of the whole map per insert:
+ * quadratic on a log with 100,000 code objects).
+ */
+class CodeMap {
+  private readonly pages = new Map<number, CodeEntry[]>();
+  private readonly big: CodeEntry[] = [];
+  private readonly byStart = new Map<number, CodeEntry>();
+
+  private static end(e: CodeEntry): number {
+    return e.start + Math.max(e.size, 1); // a zero-size entry owns its start address
+  }
+
+  private static isBig(e: CodeEntry): boolean {
+    return Math.floor((CodeMap.end(e) - 1) / PAGE) - Math.floor(e.start / PAGE) >= BIG_PAGES;
+  }
+
+  /** Entries overlapping [start, end). */
+  private overlapping(start: number, end: number): CodeEntry[] {
+    const out = new Set<CodeEntry>();
+    for (const e of this.big) if (e.start < end && CodeMap.end(e) > start) out.add(e);
+    if (Math.floor((end - 1) / PAGE) - Math.floor(start / PAGE) >= BIG_PAGES) {
+      for (const e of this.byStart.values()) if (e.start < end && CodeMap.end(e) > start) out.add(e);
+    } else {
+      for (let page = Math.floor(start / PAGE); page <= Math.floor((end - 1) / PAGE); page++) {
+        for (const e of this.pages.get(page) ?? []) if (e.start < end && CodeMap.end(e) > start) out.add(e);
+      }
     }
-    return lo;
+    return [...out];
   }
 
   add(entry: CodeEntry): void {
     // New code may overlap code V8 freed without a code-delete record: drop what it covers.
-    let i = this.lowerBound(entry.start);
-    if (i > 0 && this.starts[i - 1] + this.entries[i - 1].size > entry.start) i--;
-    let j = i;
-    while (j < this.starts.length && this.starts[j] < entry.start + Math.max(entry.size, 1)) j++;
-    this.starts.splice(i, j - i, entry.start);
-    this.entries.splice(i, j - i, entry);
+    for (const old of this.overlapping(entry.start, CodeMap.end(entry))) this.remove(old.start);
+    this.byStart.set(entry.start, entry);
+    if (CodeMap.isBig(entry)) {
+      this.big.push(entry);
+      return;
+    }
+    for (let page = Math.floor(entry.start / PAGE); page <= Math.floor((CodeMap.end(entry) - 1) / PAGE); page++) {
+      const list = this.pages.get(page);
+      if (list) list.push(entry);
+      else this.pages.set(page, [entry]);
+    }
   }
 
   remove(start: number): CodeEntry | undefined {
-    const i = this.lowerBound(start);
-    if (i >= this.starts.length || this.starts[i] !== start) return undefined;
-    this.starts.splice(i, 1);
-    return this.entries.splice(i, 1)[0];
+    const e = this.byStart.get(start);
+    if (!e) return undefined;
+    this.byStart.delete(start);
+    if (CodeMap.isBig(e)) {
+      this.big.splice(this.big.indexOf(e), 1);
+      return e;
+    }
+    for (let page = Math.floor(e.start / PAGE); page <= Math.floor((CodeMap.end(e) - 1) / PAGE); page++) {
+      const list = this.pages.get(page)!;
+      list.splice(list.indexOf(e), 1);
+      if (list.length === 0) this.pages.delete(page);
+    }
+    return e;
   }
 
   find(a: number): CodeEntry | undefined {
-    const i = this.lowerBound(a + 1) - 1;
-    if (i < 0) return undefined;
-    const e = this.entries[i];
-    // A zero-size entry owns only its start address.
-    return a < e.start + Math.max(e.size, 1) ? e : undefined;
+    for (const e of this.pages.get(Math.floor(a / PAGE)) ?? []) if (a >= e.start && a < CodeMap.end(e)) return e;
+    for (const e of this.big) if (a >= e.start && a < CodeMap.end(e)) return e;
+    return undefined;
   }
 }
 
@@ -149,7 +203,6 @@ export function readV8Log(bytes: Uint8Array): Profile {
   const code = new CodeMap();
   const libraries: { start: number; end: number; frame: FrameIndex }[] = [];
   const scriptLineStarts = new Map<number, number[]>();
-  const frameCache = new Map<string, FrameIndex>();
   const jsFuncs = new Set<number>();
   let gcFrame = -1;
   let idleFrame = -1;
@@ -173,11 +226,11 @@ export function readV8Log(bytes: Uint8Array): Profile {
       }
       if (lo > 0 && starts) line = lineOfOffset(starts, entry.sourceOffsets[lo - 1]);
     }
-    const key = `${entry.func}:${line}:${entry.category ?? ''}`;
-    let frame = frameCache.get(key);
+    entry.frames ??= new Map();
+    let frame = entry.frames.get(line);
     if (frame === undefined) {
       frame = builder.frame(entry.func, line, entry.category);
-      frameCache.set(key, frame);
+      entry.frames.set(line, frame);
     }
     return frame;
   };
@@ -189,13 +242,16 @@ export function readV8Log(bytes: Uint8Array): Profile {
     return -1;
   };
 
+  let quoted: boolean | null = null;
   for (const { text, lineNumber } of textLines(bytes)) {
     if (text === '') continue;
     const kind = text.slice(0, text.indexOf(','));
+    // Old logs quote every name and path: a shared-library or code-creation record shows which kind this is.
+    if (quoted === null && (kind === 'shared-library' || kind === 'code-creation')) quoted = /,"/.test(text);
     try {
       switch (kind) {
         case 'tick': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           if (f.length < 6) throw new Error('a tick needs pc, time, external flag, tos and vm state');
           let pc = address(f[1]);
           const time = Number(f[2]);
@@ -247,7 +303,7 @@ export function readV8Log(bytes: Uint8Array): Profile {
           break;
         }
         case 'code-creation': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           // Newer logs carry a timestamp before the address; older ones do not.
           const o = f[3]?.startsWith('0x') ? 3 : 4;
           const start = address(f[o]);
@@ -268,12 +324,12 @@ export function readV8Log(bytes: Uint8Array): Profile {
           } else {
             func = builder.func(rawName === '' ? `(${type})` : rawName, '', 0, 'native');
           }
-          code.add({ start, size, func, category, codeOffsets: null, sourceOffsets: null, script: -1, line });
+          code.add({ start, size, func, category, codeOffsets: null, sourceOffsets: null, script: -1, line, frames: null });
           sawV8Record = true;
           break;
         }
         case 'code-move': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           const entry = code.remove(address(f[1]));
           if (entry) {
             entry.start = address(f[2]);
@@ -282,10 +338,10 @@ export function readV8Log(bytes: Uint8Array): Profile {
           break;
         }
         case 'code-delete':
-          code.remove(address(splitRecord(text)[1]));
+          code.remove(address(splitRecord(text, quoted === true)[1]));
           break;
         case 'code-source-info': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           const entry = code.find(address(f[1]));
           if (!entry || entry.start !== address(f[1])) break;
           const codeOffsets: number[] = [];
@@ -295,6 +351,7 @@ export function readV8Log(bytes: Uint8Array): Profile {
             sourceOffsets.push(Number(m[2]));
           }
           if (codeOffsets.length > 0) {
+            entry.frames = null;
             entry.codeOffsets = codeOffsets;
             entry.sourceOffsets = sourceOffsets;
             entry.script = Number(f[2]);
@@ -302,7 +359,7 @@ export function readV8Log(bytes: Uint8Array): Profile {
           break;
         }
         case 'script-source': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           // The source may itself contain commas (escaped), already undone by splitRecord.
           const source = f.slice(3).join(',');
           const starts = [0];
@@ -311,7 +368,7 @@ export function readV8Log(bytes: Uint8Array): Profile {
           break;
         }
         case 'shared-library': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           const path = f[1];
           const start = address(f[2]);
           const end = address(f[3]);
@@ -322,13 +379,13 @@ export function readV8Log(bytes: Uint8Array): Profile {
           break;
         }
         case 'v8-version': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           builder.meta.extra['v8-version'] = f.slice(1, 5).join('.') + (f[5] && f[5] !== '0' ? f[5] : '');
           sawV8Record = true;
           break;
         }
         case 'profiler': {
-          const f = splitRecord(text);
+          const f = splitRecord(text, quoted === true);
           // "profiler,begin,<sampling interval µs>"
           if (f[1] === 'begin' && Number(f[2]) > 0) builder.meta.interval = Number(f[2]) / 1000;
           break;

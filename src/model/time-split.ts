@@ -105,40 +105,65 @@ export interface PhaseSegments {
 }
 
 export function phaseSegments(profile: Profile): PhaseSegments {
-  const items: { start: number; end: number; depth: number; cls: number }[] = [];
+  // the phase sections as columns (a log has tens of thousands: no object per section)
+  let count = 0;
+  for (const t of profile.threads) count += t.markers.length;
+  const itemStart = new Float64Array(count);
+  const itemEnd = new Float64Array(count);
+  const itemDepth = new Int32Array(count);
+  const itemClass = new Uint8Array(count);
+  const classOfName = new Map<number, number>();
+  let n = 0;
+  let sorted = true;
   for (const t of profile.threads) {
     const m = t.markers;
     for (let i = 0; i < m.length; i++) {
       if (!(m.end[i] > m.start[i])) continue;
-      const cls = phaseClass(profile.strings[m.name[i]] ?? '');
-      if (cls >= 0) items.push({ start: m.start[i], end: m.end[i], depth: m.depth[i], cls });
+      let cls = classOfName.get(m.name[i]);
+      if (cls === undefined) classOfName.set(m.name[i], (cls = phaseClass(profile.strings[m.name[i]] ?? '')));
+      if (cls < 0) continue;
+      if (n > 0 && m.start[i] < itemStart[n - 1]) sorted = false;
+      itemStart[n] = m.start[i];
+      itemEnd[n] = m.end[i];
+      itemDepth[n] = m.depth[i];
+      itemClass[n] = cls;
+      n++;
     }
   }
-  const bounds: number[] = [];
-  for (const it of items) bounds.push(it.start, it.end);
-  bounds.sort((a, b) => a - b);
-  items.sort((a, b) => a.start - b.start);
+  // a log's sections come in the order they opened: sorted by start already, unless several threads have some
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  if (!sorted) order.sort((a, b) => itemStart[a] - itemStart[b] || a - b);
+  const bounds = new Float64Array(2 * n);
+  bounds.set(itemStart.subarray(0, n));
+  bounds.set(itemEnd.subarray(0, n), n);
+  bounds.sort();
   const start: number[] = [];
   const end: number[] = [];
   const cls: number[] = [];
-  const active: typeof items = [];
+  const active: number[] = []; // sections open at the current bound (they nest a few deep: a short list)
   let next = 0;
   for (let b = 0; b + 1 < bounds.length; b++) {
     const from = bounds[b];
     const to = bounds[b + 1];
     if (!(to > from)) continue;
-    while (next < items.length && items[next].start <= from) active.push(items[next++]);
-    // sections nest a few deep: the active list stays short
-    for (let k = active.length - 1; k >= 0; k--) if (active[k].end <= from) active.splice(k, 1);
-    let inner: (typeof items)[number] | null = null;
-    for (const a of active) if (inner === null || a.depth > inner.depth || (a.depth === inner.depth && a.start >= inner.start)) inner = a;
-    if (inner === null) continue;
+    while (next < n && itemStart[order[next]] <= from) active.push(order[next++]);
+    let inner = -1;
+    let kept = 0;
+    for (let k = 0; k < active.length; k++) {
+      const a = active[k];
+      if (itemEnd[a] <= from) continue;
+      active[kept++] = a;
+      if (inner < 0 || itemDepth[a] > itemDepth[inner] || (itemDepth[a] === itemDepth[inner] && itemStart[a] >= itemStart[inner]))
+        inner = a;
+    }
+    active.length = kept;
+    if (inner < 0) continue;
     const last = cls.length - 1;
-    if (last >= 0 && cls[last] === inner.cls && end[last] === from) end[last] = to;
+    if (last >= 0 && cls[last] === itemClass[inner] && end[last] === from) end[last] = to;
     else {
       start.push(from);
       end.push(to);
-      cls.push(inner.cls);
+      cls.push(itemClass[inner]);
     }
   }
   return { start: Float64Array.from(start), end: Float64Array.from(end), cls: Uint8Array.from(cls), length: cls.length };
@@ -177,6 +202,10 @@ export function stackTimeSplit(profile: Profile, filter: SampleFilter = {}): Flo
       const a = time[i];
       const b = i + 1 < length ? Math.max(a, time[i + 1]) : a + period;
       while (seg < phases.length && phases.end[seg] <= a) seg++;
+      if (seg >= phases.length || phases.start[seg] >= b || (b === a && phases.start[seg] > a)) {
+        split[row + own] += w; // most samples: no phase in their time
+        continue;
+      }
       share.fill(0);
       let covered = 0;
       if (b > a) {

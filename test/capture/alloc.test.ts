@@ -87,9 +87,23 @@ test('--alloc on pypy3: gc.hooks minor collections, 80/20 split of bytes within 
     const { share, samples } = await bigShare(path, 'bytes');
     assert.ok(samples >= 40, `${samples} samples`);
     assert.ok(Math.abs(share - 80) <= 5, `big's share ${share.toFixed(1)}%`);
+    // show --alloc picks the measure the recording has; asking for objects says why not
+    const shown = await runPyrometer(['show', 'out.prof', '--alloc'], { cwd: run.dir });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /pyrometer-alloc · PyPy[^\n]* weighing [\d,]+ bytes/);
+    const objects = await runPyrometer(['show', 'out.prof', '--alloc', 'objects'], { cwd: run.dir });
+    assert.equal(objects.code, 2);
+    assert.match(objects.stderr, /have no objects \(gc\.hooks\.on_gc_minor counts bytes\)/);
   } finally {
     removeDir(run.dir);
   }
+});
+
+test('--alloc with --pid: a clear error (the hook starts with the interpreter)', async () => {
+  const run = await runPyrometer(['record', '--pid', String(process.pid), '--alloc']);
+  removeDir(run.dir);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--alloc needs a program record starts/);
 });
 
 test('--alloc with -S: a clear error, nothing recorded', async () => {
@@ -112,15 +126,17 @@ for (const python of cpythons().filter((p) => /3\.(8|13)/.test(p.label))) {
       const growth = memoryGrowth(profile);
       assert.ok(growth.growth > 50 * 1024 * 1024, `grew ${growth.growth} bytes`);
       const top = growth.lines[0];
-      assert.equal(funcName(profile, top.func), 'grow');
-      assert.equal(top.line, 10);
+      const table = growth.lines.slice(0, 4).map((l) => `${funcName(profile, l.func)}:${l.line} +${l.growth} -${l.shrink}`);
+      assert.equal(`${funcName(profile, top.func)}:${top.line}`, 'grow:10', table.join(', '));
       assert.equal(
         funcName(profile, growth.functions.find((f) => f.selfGrowth > 0 && funcName(profile, f.func) !== '<module>')!.func),
         'grow',
       );
       const shown = await runPyrometer(['show', 'out.prof', '--memory'], { cwd: run.dir });
       assert.equal(shown.code, 0, shown.stderr);
-      assert.match(shown.stdout, /grow_list\.py:10 +\S+ \S+ +\S+ \S+ +data\.append\(\[i\] \* 100\)/);
+      // the first line of the by-line table is the growing line, with its source
+      const byLine = shown.stdout.split('\n').slice(shown.stdout.split('\n').findIndex((l) => /^line +grew +shrank +net/.test(l)) + 1);
+      assert.match(byLine[0] ?? '', /grow_list\.py:10 +\S+ \S+ +\S+ \S+ +\+\S+ \S+ +data\.append\(\[i\] \* 100\)/, shown.stdout);
     } finally {
       removeDir(run.dir);
     }

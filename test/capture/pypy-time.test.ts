@@ -28,10 +28,10 @@ interface Recorded {
   stdout: string;
 }
 
-async function recordPyPy(dir: string, program: string): Promise<Recorded> {
-  const out = `${program}.prof`;
+async function recordPyPy(dir: string, program: string, engine: string[] = ['--jitlog']): Promise<Recorded> {
+  const out = `${[program, ...engine].join('')}.prof`;
   const run = await runPyrometer(
-    ['record', '--jitlog', '--pypylog', '-o', out, '--', 'pypy3', testData(`capture/pypy-time/${program}.py`)],
+    ['record', ...engine, '--pypylog', '-o', out, '--', 'pypy3', testData(`capture/pypy-time/${program}.py`)],
     {
       cwd: dir,
     },
@@ -74,13 +74,21 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
   });
 
   test('gc.collect() at a known moment: a major collection is drawn there, within 5% of the run', () => {
-    const p = gcRun.profile;
+    assertMajorCollectionAtCollect(gcRun);
+  });
+
+  test("the same with pyrometer's own sampler on PyPy (--engine sampler): it writes the clocks too", async () => {
+    assertMajorCollectionAtCollect(await recordPyPy(dir, 'gc_collect', ['--engine', 'sampler']));
+  });
+
+  function assertMajorCollectionAtCollect(recorded: Recorded): void {
+    const p = recorded.profile;
     const timing = p.attachments.pypylogTiming as PypyLogTiming;
     assert.equal(timing.source, 'clock', 'record wrote both clocks beside the profile');
     assert.ok(!p.meta.warnings.some((w) => /approximate/.test(w)), `no approximate-timing warning: ${p.meta.warnings}`);
     const run = profileDuration(p);
-    const collect = programMark(gcRun, 'collect');
-    const collected = programMark(gcRun, 'collected');
+    const collect = programMark(recorded, 'collect');
+    const collected = programMark(recorded, 'collected');
     assert.ok(collect > 0 && collected <= run, `gc.collect() ran at ${collect}-${collected} ms of a ${run} ms run`);
     // gc.collect() finishes a major collection: its last step ends in gc-collect-done
     const done = markersNamed(p, 'gc-collect-done');
@@ -93,7 +101,7 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     // and its steps are there too, inside the call
     const steps = markersNamed(p, 'gc-collect-step').filter((s) => s.end >= collect - 0.05 * run && s.start <= collected + 0.05 * run);
     assert.ok(steps.length > 0, 'major collection steps during gc.collect()');
-  });
+  }
 
   /** Checks that per function and per call-tree node the split sums to the total time; returns the profile's totals per class. */
   function assertSplitSums(p: Profile, label: string): Record<TimeClass, number> {
@@ -140,7 +148,7 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
   });
 
   test('show --json and show --pypy carry the same split: per function and per tree node it sums to the total', async () => {
-    const path = join(dir, 'gc_collect.prof');
+    const path = join(dir, 'gc_collect--jitlog.prof');
     const json = JSON.parse((await runCli(['show', path, '--json', '--tree', '--min-percent', '0', '--top', '1000'])).stdout);
     assert.equal(json.timeSplit.labels.jit, 'JIT code');
     assert.equal(json.timeSplit.labels.compiling, 'JIT compiling');

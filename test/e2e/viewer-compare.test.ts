@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { fixture, testData } from '../helpers.js';
 import { serializeProfile } from '../../src/model/serialize.js';
+import { loadProfile } from '../../src/formats/load.js';
+import { funcFile, funcName } from '../../src/model/profile.js';
 import { beforeAfterProfiles, busyProfile, comprehensionProfile, manyLeavesProfile, manyThreadsProfile } from '../web/synthetic.js';
 import { Harness, paintedShare, rootRowY, shot, waitReady, work } from './harness.js';
 
@@ -27,6 +29,10 @@ const LISTCOMP = 5;
 const THREADS = 6;
 const LEAVES = 7;
 const COVERAGE = 8;
+const CALLGRIND = 9;
+let callgrindMain = -1;
+let loopLineIr = '';
+let squareLineIr = '';
 
 const harness = new Harness();
 
@@ -78,9 +84,11 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     rmSync(join(dir, 'loop.gcda'), { force: true });
     copyFileSync(testData('coverage/loop.c'), join(dir, 'loop.c'));
     for (const [cmd, ...args] of [
-      ['gcc', '--coverage', '-O0', '-o', 'loop', 'loop.c'],
+      ['gcc', '--coverage', '-g', '-O0', '-o', 'loop', 'loop.c'],
       ['./loop'],
       ['lcov', '--quiet', '--capture', '--directory', '.', '--output-file', 'cov.info'],
+      // A C profile of the same program: its source view shows the coverage counts beside its own costs.
+      ['valgrind', '--tool=callgrind', '--callgrind-out-file=loop.callgrind', './loop'],
     ]) {
       const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
@@ -95,7 +103,20 @@ describe('viewer in Chromium: compare and the rough edges', () => {
       join(dir, 'threads.pyrmodel'),
       join(dir, 'leaves.pyrmodel'),
       join(dir, 'cov.info'),
+      join(dir, 'loop.callgrind'),
     ]);
+    // callgrind_annotate (valgrind's own) gives each source line's exclusive instructions: the oracle for the source view.
+    const annotate = spawnSync('callgrind_annotate', ['--auto=yes', 'loop.callgrind'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(annotate.status, 0, annotate.stderr);
+    const annotated = (source: string) => new RegExp(`^\\s*([\\d,]+) \\(.*\\)\\s+${source}`, 'm').exec(annotate.stdout)?.[1];
+    loopLineIr = annotated('for \\(int i = 0;')!;
+    squareLineIr = annotated('total \\+= square')!;
+    assert.ok(loopLineIr && squareLineIr, annotate.stdout.slice(-2000));
+    const callgrind = await loadProfile(join(dir, 'loop.callgrind'));
+    callgrindMain = [...Array(callgrind.funcs.length).keys()].find(
+      (f) => funcName(callgrind, f) === 'main' && funcFile(callgrind, f).endsWith('loop.c'),
+    )!;
+    assert.ok(callgrindMain >= 0, 'callgrind profiled main in loop.c');
   });
 
   after(() => harness.stop());
@@ -324,6 +345,21 @@ describe('viewer in Chromium: compare and the rough edges', () => {
     assert.match(await line5.innerText(), /^1,001\s+1,001\s+[\d.]+%\s+5\s+for \(int i = 0; i < 1000; i\+\+\) \{$/);
     assert.match(await page.locator('.src-row[data-line="7"]').innerText(), /^334\s+334/);
     await shot(page, 'compare-coverage-source');
+    await page.close();
+  });
+
+  test('coverage beside a C profile: callgrind of the same program shows its line executions in the source view', async () => {
+    const page = await harness.openPage(`p=${CALLGRIND}&v=source&f=${callgrindMain}`);
+    const line5 = page.locator('.src-row[data-line="5"]');
+    await line5.waitFor();
+    await page.locator('.src-coverage', { hasText: 'cov.info' }).waitFor();
+    await shot(page, 'compare-coverage-beside-callgrind');
+    // Runs (from lcov), then callgrind's own instructions on the line, as callgrind_annotate counts them.
+    const cells = async (line: number) => (await page.locator(`.src-row[data-line="${line}"]`).innerText()).split('\n');
+    assert.deepEqual((await cells(5)).slice(0, 3), ['1,001', loopLineIr, loopLineIr]);
+    assert.match((await cells(5)).at(-1)!, /for \(int i = 0; i < 1000; i\+\+\) \{$/);
+    assert.deepEqual((await cells(7)).slice(0, 3), ['334', squareLineIr, squareLineIr]);
+    assert.match(await page.locator('.src-cols').innerText(), /^Runs\s+Self\s+Total/);
     await page.close();
   });
 

@@ -9,9 +9,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { dataPath, removeDir, runPyrometer, scratchDir } from '../capture/run.js';
 import { Harness, shot, waitReady } from './harness.js';
+import { writeFileSync } from 'node:fs';
+import { serializeProfile } from '../../src/model/serialize.js';
+import { busyProfile } from '../web/synthetic.js';
 
 const CPYTHON = 0;
 const PYPY = 1;
+const PLAIN = 2;
 const harness = new Harness();
 let dir = '';
 
@@ -28,7 +32,8 @@ describe('viewer: allocations, memory growth, the memory curve', () => {
       { cwd: dir },
     );
     assert.equal(pypy.code, 0, pypy.stderr);
-    await harness.start([join(dir, 'grow.prof'), join(dir, 'pypy.prof')]);
+    writeFileSync(join(dir, 'plain.pyrmodel'), serializeProfile(busyProfile()));
+    await harness.start([join(dir, 'grow.prof'), join(dir, 'pypy.prof'), join(dir, 'plain.pyrmodel')]);
   });
 
   after(async () => {
@@ -68,7 +73,7 @@ describe('viewer: allocations, memory growth, the memory curve', () => {
     const page = await harness.openPage(`p=${CPYTHON}&v=memory`);
     await page.locator('.growth-lines').waitFor();
     const firstLine = await page.locator('.growth-lines tr').nth(1).innerText();
-    assert.match(firstLine, /grow\s+grow_list\.py:10\s+data\.append\(\[i\] \* 100\)/);
+    assert.match(firstLine, /\+[\d.]+ MiB\s+grow\s+grow_list\.py:10\s+data\.append\(\[i\] \* 100\)/);
     assert.match(await page.locator('.memory-growth-note').innerText(), /RSS grew [\d.]+ MiB/);
     await shot(page, 'memory-growth');
     await page.close();
@@ -105,6 +110,23 @@ describe('viewer: allocations, memory growth, the memory curve', () => {
     await page.locator('canvas.memory-canvas').waitFor({ state: 'visible' });
     await shot(page, 'memory-curve-pypy-gc');
     await page.close();
+  });
+
+  test('the Allocations and Memory growth tabs are offered only for profiles that have the data', async () => {
+    const page = await harness.openPage(`p=${CPYTHON}&v=flame`);
+    const tabs = await page.locator('.tabs').innerText();
+    assert.match(tabs, /Allocations/);
+    assert.match(tabs, /Memory growth/);
+    await page.close();
+    const plain = await harness.openPage(`p=${PLAIN}&v=flame`);
+    const plainTabs = await plain.locator('.tabs').innerText();
+    // the synthetic profile has RSS readings but no allocation samples
+    assert.match(plainTabs, /Memory growth/);
+    assert.doesNotMatch(plainTabs, /Allocations/);
+    await plain.close();
+    const link = await harness.openPage(`p=${PLAIN}&v=alloc`);
+    assert.match(await link.evaluate(() => location.hash), /v=flame|^(?!.*v=)/);
+    await link.close();
   });
 
   test('no console errors', () => {

@@ -46,11 +46,14 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     const summary = await page.locator('.markers-summary').innerText();
     assert.match(summary, /PyPy phases/);
     assert.match(summary, /GC [\d.]+ (ms|µs) \([\d.]+% of the run\)/);
-    assert.match(summary, /JIT [\d.]+ (ms|µs) \([\d.]+% of the run\)/);
+    assert.match(summary, /JIT compiling [\d.]+ (ms|µs) \([\d.]+% of the run\)/);
     assert.match(summary, /1,526 sections/);
     // The status line of every view carries the same shares.
     const share = (label: string) => new RegExp(`${label} [\\d.]+ (?:ms|µs) \\(([\\d.]+%) of the run\\)`).exec(summary)![1];
-    assert.match(await page.locator('.status').innerText(), new RegExp(`GC ${share('GC')} · JIT ${share('JIT')} of the run`));
+    assert.match(
+      await page.locator('.status').innerText(),
+      new RegExp(`GC ${share('GC')} · JIT compiling ${share('JIT compiling')} of the run`),
+    );
     const painted = await page.evaluate(() => window.__pyrometer.markers!.painted);
     assert.ok((painted.gc ?? 0) > 10, `GC bars painted: ${JSON.stringify(painted)}`);
     assert.ok((painted.jit ?? 0) > 5, `JIT bars painted: ${JSON.stringify(painted)}`);
@@ -63,9 +66,9 @@ describe('viewer: PyPy phases, inverted flame graph, thread lanes, keyboard', ()
     // Straight from a stack chart frame to the section: one move shows the section's tooltip.
     assert.match(await hoverTooltip(page, 300, 22 + 9), /^entry_point\n/);
     await page.mouse.move(track.x + jit.x + jit.w / 2, track.y + jit.y + 5);
-    await page.locator('.tooltip', { hasText: 'JIT phase' }).waitFor();
+    await page.locator('.tooltip', { hasText: 'JIT compiling phase' }).waitFor();
     const jitTip = await page.locator('.tooltip').innerText();
-    assert.match(jitTip, new RegExp(`^${jit.name}\\nJIT phase\\nDuration: [\\d.]+ (ms|µs)\\nStart: [\\d.]+ (ms|µs) · end`));
+    assert.match(jitTip, new RegExp(`^${jit.name}\\nJIT compiling phase\\nDuration: [\\d.]+ (ms|µs)\\nStart: [\\d.]+ (ms|µs) · end`));
     await shot(page, 'pypy-phases-jit-tooltip');
     const gc = (await page.evaluate(() => window.__pyrometer.markers!.widestBox('gc')))!;
     await page.mouse.move(track.x + gc.x + Math.max(1, gc.w / 2), track.y + gc.y + 5);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGcov } from '../../src/formats/gcov.js';
 import { readLcov } from '../../src/formats/lcov.js';
+import { coverageCounts } from '../../src/formats/coverage.js';
 import { fileLineCosts, functionTable, stackWeights } from '../../src/model/analysis.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 import { testData } from '../helpers.js';
@@ -120,6 +121,32 @@ test('lcov edge cases: several files, a line listed twice adds up, lines before 
   assert.equal(p.funcs.kind[0], 0, 'a .py file is Python code');
   assert.match(p.meta.warnings[0], /skipped 2 lines .*line 11/);
   assertFormatError(() => readLcov(utf8('TN:\nend_of_record\n')), 'lcov', /no SF:/);
+});
+
+test('coverageCounts: the counts of one file for another profile of the program, matched by path or its tail', () => {
+  const text = ['SF:/build/src/a.c', 'DA:3,7', 'DA:4,2', 'end_of_record', 'SF:/build/lib/b.c', 'DA:1,9', 'end_of_record'].join('\n');
+  const p = readLcov(utf8(text));
+  const counts = (path: string) => {
+    const c = coverageCounts(p, path);
+    return c && Object.fromEntries(c);
+  };
+  assert.deepEqual(counts('/build/src/a.c'), { 3: 7, 4: 2 }, 'the same path');
+  assert.deepEqual(counts('src/a.c'), { 3: 7, 4: 2 }, 'a relative path (perf, callgrind with ./src/a.c)');
+  assert.deepEqual(counts('/elsewhere/checkout/lib/b.c'), { 1: 9 }, 'another checkout: the file name and its directory agree');
+  assert.equal(counts('/build/src/c.c'), null, 'no such file');
+  assert.equal(
+    coverageCounts(readLcov(utf8('SF:/x/a.c\nDA:1,1\nend_of_record\nSF:/y/a.c\nDA:1,2\nend_of_record\n')), 'a.c'),
+    null,
+    'two files tie: no guess',
+  );
+  assert.equal(
+    coverageCounts(readGcov(gcovBytes, { fileName: 'loop.c.gcov' }), '/somewhere/loop.c')?.get(5),
+    1001,
+    'gcov: the loop header',
+  );
+  // A profile that is not coverage has no counts to give.
+  const notCoverage = { ...p, meta: { ...p.meta, flags: [] } };
+  assert.equal(coverageCounts(notCoverage, '/build/src/a.c'), null);
 });
 
 test('sniffing keeps coverage apart from collapsed stacks and other text', () => {

@@ -54,6 +54,36 @@ test('a time range and a thread choice narrow the looks', () => {
   assert.equal(memoryGrowth(p, { threads: [1] }).intervals, 0);
 });
 
+test('a change across a gap between looks (looks lost) is charged to no code, and counted apart', () => {
+  const b = new ProfileBuilder('test');
+  const t = b.thread('1', 'main');
+  const grow = b.frame(b.func('grow', 'app.py', 1), 2);
+  const spin = b.frame(b.func('spin', 'app.py', 5), 6);
+  let rss = 1000;
+  for (let i = 0; i < 20; i++) b.addSampleFrames(t, [grow], i, 1, (rss += 10));
+  // looks lost for 50 ms while 500 KiB more were grown; the next look finds spin
+  b.addSampleFrames(t, [spin], 70, 1, (rss += 500));
+  for (let i = 1; i < 10; i++) b.addSampleFrames(t, [spin], 70 + i, 1, rss);
+  const p = b.build();
+  const g = memoryGrowth(p);
+  assert.equal(g.gaps, 1);
+  assert.equal(g.gapGrowth, 500 * 1024);
+  assert.equal(g.growth, (19 * 10 + 500) * 1024);
+  assert.deepEqual(
+    g.lines.map((l) => [funcName(p, l.func), l.line, l.growth / 1024]),
+    [['grow', 2, 190]],
+  );
+});
+
+test("each thread's readings are taken in record order, whatever times a reader placed them at", () => {
+  const p = profile();
+  // a sample time placed far past the run (seen from the VMProf reader): the look order stands
+  p.threads[0].samples.time[2] = 9000;
+  const g = memoryGrowth(p, { threads: [0] });
+  assert.equal(g.growth, 70 * 1024);
+  assert.equal(g.shrink, 30 * 1024);
+});
+
 test('a profile without readings has none', () => {
   const b = new ProfileBuilder('test');
   b.addSampleFrames(b.thread('1'), [b.frame(b.func('f', 'x.py', 1))], 0);

@@ -17,7 +17,7 @@ import { chunkBody, encodeChunk, type StreamChunk } from '../../src/formats/stre
 import { collapsedStacks } from '../../src/formats/collapsed.js';
 import { readPprof } from '../../src/formats/pprof/index.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
-import { totalSamples } from '../../src/model/profile.js';
+import { CATEGORIES, FUNCTION_KINDS, totalSamples } from '../../src/model/profile.js';
 import { gunzipSync } from 'node:zlib';
 import { fixtureBytes } from '../helpers.js';
 
@@ -138,6 +138,39 @@ describe('our chunks', () => {
     assert.doesNotMatch(bad.json().error, /\n/);
     const notChunk = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from([0x1f, 0x8b, 1, 2, 3]) });
     assert.equal(notChunk.statusCode, 400);
+  });
+
+  test("frame categories of a chunk (PyPy's JIT, GC, native) reach the profile the continuous page opens", async () => {
+    const stacks = {
+      'main (app.py:1);work (app.py:6)_[j]': 7,
+      'main (app.py:1);work (app.py:6)': 3,
+      'main (app.py:1);gc_collect_step_[gc]': 2,
+      'main (app.py:1);memcpy (libc.so.6)_[native]': 4,
+    };
+    const posted = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' },
+      payload: Buffer.from(encodeChunk(chunk({ service: 'pypyweb', sender: 'cat', stacks }))),
+    });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const r = await request({
+      method: 'GET',
+      url: `/api/v1/continuous/profile?service=pypyweb&from=${T0}&to=${T0 + 60_000}`,
+      headers: auth(),
+    });
+    assert.equal(r.statusCode, 200);
+    const profile = deserializeProfile(new Uint8Array(r.rawPayload));
+    const leaves: Record<string, number> = {};
+    for (const t of profile.threads) {
+      for (let i = 0; i < t.samples.length; i++) {
+        const frame = profile.stacks.frame[t.samples.stack[i]];
+        const func = profile.frames.func[frame];
+        const key = `${profile.strings[profile.funcs.name[func]]}/${FUNCTION_KINDS[profile.funcs.kind[func]]}/${CATEGORIES[profile.frames.category[frame]]}`;
+        leaves[key] = (leaves[key] ?? 0) + t.samples.weight[i];
+      }
+    }
+    assert.deepEqual(leaves, { 'work/python/jit': 7, 'work/python/python': 3, 'gc_collect_step/gc/gc': 2, 'memcpy/native/native': 4 });
   });
 });
 

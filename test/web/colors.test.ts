@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
-import { makePalette, moduleOf } from '../../web/src/colors.js';
+import { makePalette, makeTimePalette, moduleOf, timeClassColor } from '../../web/src/colors.js';
+import { TIME_CLASS_COUNT, TIME_CLASSES } from '../../src/model/time-split.js';
 import { formatBytes, formatMs, formatPercent, formatWeight } from '../../web/src/format.js';
 
 function profileWith(funcs: [string, string, 'python' | 'native' | 'jit' | 'gc'][]) {
@@ -53,6 +54,35 @@ test('kind colouring gives each kind its own colours, the legend lists the kinds
   assert.equal(hue(colourOf(ids[2])), hue(legendColour('GC')));
   assert.equal(hue(colourOf(ids[3])), hue(legendColour('JIT')));
   assert.equal(p.dimmed, p.fills.length - 1);
+});
+
+test("JIT code and JIT compiling never share a colour: PyPy's <JIT compiler> frame by kind, and the time classes", () => {
+  const { profile, ids } = profileWith([
+    ['loop', 'l.py', 'jit'],
+    ['<JIT compiler>', '', 'jit'],
+  ]);
+  const p = makePalette(profile, 'kind', false);
+  assert.notEqual(p.fills[p.funcColor[ids[0]]].split(' ')[0], p.fills[p.funcColor[ids[1]]].split(' ')[0]);
+  assert.deepEqual(
+    p.legend.map((l) => l.label),
+    ['Python', 'native', 'JIT', 'GC', 'other', 'JIT compiling'],
+  );
+  assert.equal(p.dimmed, p.fills.length - 1);
+  // the time palette: one colour per class, all different; the legend lists the classes with time only
+  for (const dark of [false, true]) {
+    const colours = TIME_CLASSES.map((c) => timeClassColor(c, dark));
+    assert.equal(new Set(colours).size, TIME_CLASS_COUNT);
+  }
+  const totals = new Float64Array(TIME_CLASS_COUNT);
+  totals[TIME_CLASSES.indexOf('jit')] = 3;
+  totals[TIME_CLASSES.indexOf('compiling')] = 1;
+  const time = makeTimePalette(false, totals, new Uint8Array([0, 5]));
+  assert.deepEqual(
+    time.legend.map((l) => l.label),
+    ['JIT code', 'JIT compiling'],
+  );
+  assert.notEqual(time.legend[0].color, time.legend[1].color);
+  assert.equal(time.fills[time.funcColor[1]], timeClassColor('compiling'));
 });
 
 test('module colouring lists only modules with weight, heaviest first', () => {

@@ -71,8 +71,8 @@ test('markers: time per category is the union of its intervals', () => {
   assert.equal(markerTimeByCategory([]).size, 0);
 });
 
-test("markers are placed on the samples' span when the samples carry no wall-clock times", () => {
-  const b = new ProfileBuilder('test', { interval: 1 });
+test("markers are placed on the samples' span when the samples' times are only an order (no times, no duration)", () => {
+  const b = new ProfileBuilder('test', { interval: 1, sampleTimes: 'order' });
   const t = b.thread('1');
   const f = b.frame(b.func('main', 'm.py', 1));
   for (let i = 0; i < 10; i++) b.addSampleFrames(t, [f], i);
@@ -85,6 +85,11 @@ test("markers are placed on the samples' span when the samples carry no wall-clo
   assert.deepEqual([item.start, item.end, item.wallStart, item.wallEnd, item.name, item.category], [2.5, 5, 50, 100, 'gc-minor', 'gc']);
   // Real timestamps (the spans agree): markers stay where they are.
   assert.deepEqual(markerAxis(p, 10.5), { offset: 0, scale: 1, proportional: false });
+  // Recorded or spread sample times are on the markers' clock whatever span they cover
+  // (an outside sampler starts after the interpreter's start-up): no proportional placement.
+  for (const sampleTimes of ['recorded', 'spread', undefined] as const) {
+    assert.deepEqual(markerAxis({ ...p, meta: { ...p.meta, sampleTimes } }, 200), { offset: 0, scale: 1, proportional: false });
+  }
 });
 
 test('marker data summary: log lines first, raw ticks left out, control characters flattened', () => {

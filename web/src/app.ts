@@ -8,7 +8,7 @@ import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/m
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
-import { makePalette, moduleOf, type Palette } from './colors.js';
+import { makePalette, makeTimePalette, moduleOf, type Palette } from './colors.js';
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
 import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
@@ -20,6 +20,7 @@ import { VIEWS, VIEW_NAMES, type AppHost, type View } from './registry.js';
 import { decodeState, encodeState, type ViewName, type ViewState, type ViewTransform } from './state.js';
 import { toModelTransforms, ViewModel } from './viewmodel.js';
 import { funcLocation } from './views.js';
+import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 
 export interface TestHooks {
   /** performance.now() when the first flame graph was painted (ms since navigation). */
@@ -438,13 +439,15 @@ export class App implements AppHost {
     vm.setSearch(state.search, state.regex);
     // The legend and the JIT colouring follow the current selection, so the palette does too.
     const palette = this.paletteMemo.get([state.colorBy, state.theme, vm.base, vm], () =>
-      makePalette(
-        base,
-        state.colorBy,
-        state.theme === 'dark',
-        state.colorBy === 'module' ? vm.functions().total : undefined,
-        vm.mostlyJit(),
-      ),
+      state.colorBy === 'time'
+        ? makeTimePalette(state.theme === 'dark', vm.splitTotals(), vm.dominantClassOfFunctions())
+        : makePalette(
+            base,
+            state.colorBy,
+            state.theme === 'dark',
+            state.colorBy === 'module' ? vm.functions().total : undefined,
+            vm.mostlyJit(),
+          ),
     );
     this.canvas.palette = palette;
     this.canvas.match = vm.match;
@@ -555,9 +558,10 @@ export class App implements AppHost {
       { 'aria-label': 'Colour by' },
       h('option', { value: 'kind' }, 'Colour: kind'),
       h('option', { value: 'module' }, 'Colour: module'),
+      h('option', { value: 'time' }, 'Colour: where time went'),
     );
     colorBy.value = s.colorBy;
-    colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' }));
+    colorBy.addEventListener('change', () => this.update({ colorBy: colorBy.value as 'kind' | 'module' | 'time' }));
     const icicle = h(
       'button',
       {
@@ -774,7 +778,7 @@ export class App implements AppHost {
     );
   }
 
-  /** "GC 18.6% · JIT 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
+  /** "GC 18.6% · JIT compiling 9.5% of the run" for profiles with PyPy log markers (every view shows it in the status line). */
   private phaseShares(p: Profile): string {
     return this.phaseText.get([p], () => {
       const run = profileDuration(p);
@@ -846,6 +850,13 @@ export class App implements AppHost {
       const ownSelf = vm.functions().self[hit.func];
       lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
     }
+    if (vm.hasSplit()) {
+      // where this frame's time went: the node's own split in the top-down flame graph, else the function's
+      const node = this.canvas.mode === 'flame' && !this.state.inverted;
+      const split = node ? vm.treeSplit() : vm.functionSplit();
+      const row = node ? hit.node : hit.func;
+      lines.push(h('div', { class: 'tt-split' }, `Time: ${splitText(split, row)}`));
+    }
     if (this.canvas.mode === 'stack') {
       const lanes = this.canvasArea.lanes;
       const lane = laneOfRow(lanes, hit.row);
@@ -916,4 +927,19 @@ function transformLabel(p: Profile, t: ViewTransform): string {
 function fileFunc(p: Profile, file: number): number {
   for (let f = 0; f < p.funcs.length; f++) if (p.funcs.file[f] === file) return f;
   return 0;
+}
+
+/** "JIT code 61% · GC minor 8% · …": the non-zero classes of a split row, largest first. */
+function splitText(split: Float64Array, row: number): string {
+  let total = 0;
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) total += split[row * TIME_CLASS_COUNT + c];
+  const parts: [number, string][] = [];
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) {
+    const v = split[row * TIME_CLASS_COUNT + c];
+    if (v > 0) parts.push([v, `${TIME_CLASS_LABELS[TIME_CLASSES[c]]} ${formatPercent(v, total)}`]);
+  }
+  return parts
+    .sort((a, b) => b[0] - a[0])
+    .map((p) => p[1])
+    .join(' · ');
 }

@@ -4,6 +4,7 @@
  * rectangles by colour and sets fillStyle once per batch.
  */
 import type { Profile } from '../../src/model/profile.js';
+import { TIME_CLASS_LABELS, TIME_CLASSES, type TimeClass } from '../../src/model/time-split.js';
 
 export const KIND_LABELS = ['Python', 'native', 'JIT', 'GC', 'other'];
 /** Base hues per function kind (FUNCTION_KINDS order). */
@@ -48,6 +49,39 @@ export function moduleOf(profile: Profile, func: number): string {
 }
 
 /**
+ * Where time went (model/time-split.ts), one colour per class. "JIT code" keeps the JIT
+ * kind's green; "JIT compiling" is a clearly different magenta; GC minor/major/stack are
+ * shades of the GC red; interpreted the Python blue, native the native orange.
+ */
+const TIME_CLASS_HSL: Record<TimeClass, [number, number, number]> = {
+  jit: [130, 55, 45],
+  interpreted: [210, 60, 58],
+  'gc-minor': [0, 70, 68],
+  'gc-major': [0, 70, 45],
+  gc: [0, 35, 58],
+  compiling: [300, 60, 55],
+  native: [30, 75, 55],
+  idle: [0, 0, 75],
+  other: [270, 10, 60],
+};
+
+export function timeClassColor(cls: TimeClass, dark = false): string {
+  const [h, s, l] = TIME_CLASS_HSL[cls];
+  return hsl(h, s, dark ? Math.max(25, l - 18) : l);
+}
+
+/** The palette of the "where time went" colouring: colour index = class index (TIME_CLASSES order). */
+export function makeTimePalette(dark: boolean, totals: Float64Array | null, funcClass: Uint8Array): Palette {
+  const fills = TIME_CLASSES.map((c) => timeClassColor(c, dark));
+  const legend = TIME_CLASSES.map((c, i) => ({ label: TIME_CLASS_LABELS[c], color: fills[i], i }))
+    .filter((l) => !totals || totals[l.i] > 0)
+    .map(({ label, color }) => ({ label, color }));
+  fills.push(dark ? '#3a3d42' : '#e4e4e4');
+  // where a view colours functions rather than tree nodes (stack chart, sandwich): the function's main class
+  return { fills, dimmed: fills.length - 1, funcColor: funcClass, legend };
+}
+
+/**
  * `mostlyJit` (kind colouring): functions whose self time was mostly in JIT-compiled
  * frames (PyPy) take the JIT colour although their kind is Python.
  */
@@ -68,10 +102,21 @@ export function makePalette(
       for (let s = 0; s < SHADES; s++) fills.push(hsl(KIND_HUES[k], k === 4 ? 5 : sat, light[s]));
       legend.push({ label: KIND_LABELS[k], color: fills[k * SHADES] });
     }
+    // PyPy's JIT compiler (kind jit, as vmprof names it) is compiling, not JIT code running: its own colour
+    const compiling = fills.length;
+    let hasCompiler = false;
+    fills.push(timeClassColor('compiling', dark));
     for (let f = 0; f < profile.funcs.length; f++) {
+      const name = profile.strings[profile.funcs.name[f]];
+      if (name === '<JIT compiler>') {
+        funcColor[f] = compiling;
+        hasCompiler = true;
+        continue;
+      }
       const kind = mostlyJit && mostlyJit[f] ? 2 : Math.min(profile.funcs.kind[f], KIND_HUES.length - 1);
-      funcColor[f] = kind * SHADES + (hash(profile.strings[profile.funcs.name[f]]) % SHADES);
+      funcColor[f] = kind * SHADES + (hash(name) % SHADES);
     }
+    if (hasCompiler) legend.push({ label: TIME_CLASS_LABELS.compiling, color: fills[compiling] });
   } else {
     const modules = new Map<string, number>();
     const weightOf = new Map<string, number>();

@@ -109,13 +109,15 @@ export function categoryColor(category: string, dark: boolean): string {
   const c = category.toLowerCase();
   const light = dark ? 42 : 62;
   if (c.startsWith('gc')) return `hsl(0 ${dark ? 50 : 65}% ${light}%)`;
-  if (c.startsWith('jit')) return `hsl(130 ${dark ? 40 : 50}% ${light - 4}%)`;
+  // PyPy log jit-* sections are the JIT compiling (tracing, optimizing, backend): the compiling
+  // colour of the time split, not the green of JIT code running (model/time-split.ts, colors.ts)
+  if (c.startsWith('jit')) return `hsl(300 ${dark ? 40 : 55}% ${light - 4}%)`;
   return `hsl(270 ${dark ? 20 : 25}% ${light}%)`;
 }
 
 export function categoryLabel(category: string): string {
   const c = category.toLowerCase();
-  return c === 'gc' ? 'GC' : c === 'jit' ? 'JIT' : category || 'other';
+  return c === 'gc' ? 'GC' : c === 'jit' ? 'JIT compiling' : category || 'other';
 }
 
 const ROW = 12;

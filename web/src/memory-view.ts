@@ -15,6 +15,7 @@ import type { ViewState } from './state.js';
 import type { ViewModel } from './viewmodel.js';
 
 const MAX_ROWS = 100;
+const signed = (bytes: number) => (bytes < 0 ? `−${formatBytes(-bytes)}` : `+${formatBytes(bytes)}`);
 
 export class MemoryGrowthView implements View {
   readonly element: HTMLElement;
@@ -41,7 +42,10 @@ export class MemoryGrowthView implements View {
     this.note.textContent =
       `RSS grew ${formatBytes(g.growth)} and shrank ${formatBytes(g.shrink)} over ${g.intervals.toLocaleString('en-US')} intervals between looks` +
       `${state.range ? ` (range ${formatMs(state.range[0])} – ${formatMs(state.range[1])})` : ''}. ` +
-      'Each change is charged to the code the later look found running: a statistical line report, growth and shrink kept apart.';
+      'Each change is charged to the code the later look found running: a statistical line report, growth and shrink kept apart, ranked by net growth.' +
+      (g.gapGrowth > 0 || g.gapShrink > 0
+        ? ` ${formatBytes(g.gapGrowth)} of the growth and ${formatBytes(g.gapShrink)} of the shrink happened across ${g.gaps} gaps between looks (looks lost) and are charged to no code.`
+        : '');
     const cell = (text: string, num = true) =>
       h('td', { style: num ? 'text-align:right;padding:1px 8px' : 'padding:1px 8px;white-space:pre' }, text);
     const head = (...labels: string[]) =>
@@ -58,7 +62,7 @@ export class MemoryGrowthView implements View {
       'table',
       { class: 'growth-functions' },
       h('caption', { style: 'text-align:left;font-weight:600' }, 'By function'),
-      head('Grew (self)', 'Shrank (self)', 'Grew (total)', 'Shrank (total)', 'Function'),
+      head('Grew (self)', 'Shrank (self)', 'Grew (total)', 'Shrank (total)', 'Net (total)', 'Function'),
       ...g.functions
         .slice(0, MAX_ROWS)
         .map((f) =>
@@ -69,6 +73,7 @@ export class MemoryGrowthView implements View {
             cell(formatBytes(f.selfShrink)),
             cell(formatBytes(f.totalGrowth)),
             cell(formatBytes(f.totalShrink)),
+            cell(signed(f.totalGrowth - f.totalShrink)),
             cell(where(f.func, p.funcs.line[f.func]), false),
           ),
         ),
@@ -83,7 +88,7 @@ export class MemoryGrowthView implements View {
       'table',
       { class: 'growth-lines' },
       h('caption', { style: 'text-align:left;font-weight:600' }, 'By line'),
-      head('Grew', 'Shrank', 'Line', 'Source'),
+      head('Grew', 'Shrank', 'Net', 'Line', 'Source'),
       ...lineRows.map((l) => {
         const file = p.funcs.file[l.func] >= 0 ? p.strings[p.funcs.file[l.func]] : '';
         return h(
@@ -91,6 +96,7 @@ export class MemoryGrowthView implements View {
           null,
           cell(formatBytes(l.growth)),
           cell(formatBytes(l.shrink)),
+          cell(signed(l.growth - l.shrink)),
           cell(where(l.func, l.line), false),
           cell((sources.get(file)?.[l.line - 1] ?? '').trim(), false),
         );

@@ -34,34 +34,45 @@ function gcPhases(profile: Profile, threads: number[]): Float64Array | undefined
   return out;
 }
 
+/**
+ * The readings in time order: one whose time is past the run's end or before the last kept one is
+ * left out (a VMProf file read here gave a few samples times 10× past the run's end, which drew
+ * the curve as one flat line to there).
+ */
+function inTimeOrder(
+  time: ArrayLike<number>,
+  value: ArrayLike<number>,
+  scale: number,
+  end: number,
+): { time: Float64Array; value: Float64Array } {
+  const t: number[] = [];
+  const v: number[] = [];
+  let last = -Infinity;
+  for (let i = 0; i < time.length; i++) {
+    if (!(time[i] >= last) || time[i] > end || !(Number.isFinite(value[i]) && value[i] > 0)) continue;
+    last = time[i];
+    t.push(time[i]);
+    v.push(value[i] * scale);
+  }
+  return { time: Float64Array.from(t), value: Float64Array.from(v) };
+}
+
 /** RSS from a memory counter, else from the samples' RSS column of the chosen threads. */
 export function memorySeries(profile: Profile, threads: number[]): MemorySeries | null {
   const gc = gcPhases(profile, threads);
+  const duration = profileDuration(profile);
+  const end = duration > 0 ? duration * 1.01 + (profile.meta.interval || 0) : Infinity;
   const counter = profile.counters.find((c) => /mem|rss/i.test(c.name) || /mem/i.test(c.category));
   if (counter && counter.time.length > 0) {
     const scale = /^kib?$|^kb$/i.test(counter.unit) ? 1024 : /^mib?$|^mb$/i.test(counter.unit) ? 1048576 : 1;
-    return { time: counter.time, value: counter.value.map((v) => v * scale), label: counter.name, gc };
+    return { ...inTimeOrder(counter.time, counter.value, scale, end), label: counter.name, gc };
   }
   const chosen = threads.length > 0 ? threads : profile.threads.map((_, i) => i);
   for (const t of chosen) {
     const s = profile.threads[t]?.samples;
     if (!s || !s.rss) continue;
-    const time: number[] = [];
-    const value: number[] = [];
-    for (let i = 0; i < s.length; i++) {
-      const v = s.rss[i];
-      if (Number.isFinite(v) && v > 0) {
-        time.push(s.time[i]);
-        value.push(v * 1024);
-      }
-    }
-    if (time.length > 1)
-      return {
-        time: Float64Array.from(time),
-        value: Float64Array.from(value),
-        label: `RSS (${profile.threads[t].name || profile.threads[t].id})`,
-        gc,
-      };
+    const series = inTimeOrder(s.time.subarray(0, s.length), s.rss.subarray(0, s.length), 1024, end);
+    if (series.time.length > 1) return { ...series, label: `RSS (${profile.threads[t].name || profile.threads[t].id})`, gc };
   }
   return null;
 }
@@ -73,7 +84,7 @@ export function axisTicks(max: number, count = 3): number[] {
   const unit = 1024 ** Math.max(0, Math.floor(Math.log(raw) / Math.log(1024)));
   const inUnit = raw / unit;
   const magnitude = 10 ** Math.floor(Math.log10(inUnit));
-  const step = ([1, 2, 5, 10].find((m) => m * magnitude >= inUnit) ?? 10) * magnitude * unit;
+  const step = Math.max(1, ([1, 2, 5, 10].find((m) => m * magnitude >= inUnit) ?? 10) * magnitude * unit); // whole bytes
   const out: number[] = [];
   for (let v = step; v <= max * 1.0001; v += step) out.push(v);
   return out;

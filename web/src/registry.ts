@@ -10,10 +10,33 @@ import { FlameView, StackChartView } from './canvas-views.js';
 import { CompareView } from './compare-view.js';
 import { AllocationView } from './alloc-view.js';
 import { MemoryGrowthView } from './memory-view.js';
+import { allocationProfile } from '../../src/model/allocations.js';
+import { hasMemoryReadings } from '../../src/model/memory-growth.js';
 import type { ViewState } from './state.js';
 import { profileTraces, sourceFromJitlog, traceLines, TracesView } from './traces-view.js';
 import type { ViewModel } from './viewmodel.js';
 import { CallTreeView, FunctionTableView, SandwichView, SourceView, type ViewHost } from './views.js';
+import { coverageCounts } from '../../src/formats/coverage.js';
+
+/** Coverage files are recognised by name before any is read: loading every profile to look would cost the big ones. */
+const COVERAGE_NAME = /\.(info|gcov|lcov)(\.gz)?$/i;
+
+/**
+ * Line execution counts for `path` from a coverage file (gcov, lcov) loaded beside the shown profile (`view
+ * perf.txt cov.info`): the "profile the interpreter" workflow puts the counts next to the C profile's lines.
+ */
+async function coverageBeside(host: AppHost, vm: ViewModel, path: string): Promise<{ counts: Map<number, number>; from: string } | null> {
+  if (vm.base.meta.flags.includes('coverage')) return null; // the shown profile is the coverage itself
+  const names = host.profileNames();
+  for (let i = 0; i < names.length; i++) {
+    if (!COVERAGE_NAME.test(names[i])) continue;
+    const profile = await host.loadProfile(i);
+    if (profile === vm.base) continue;
+    const counts = coverageCounts(profile, path);
+    if (counts) return { counts, from: names[i] };
+  }
+  return null;
+}
 
 /** What the app offers its views. */
 export interface AppHost extends ViewHost {
@@ -65,6 +88,7 @@ export const VIEWS: readonly ViewEntry[] = [
               return text;
             }),
           (trace, line) => host.update({ view: 'traces', trace, line }, 'push'),
+          (vm, path) => coverageBeside(host, vm, path),
         ),
         (v, vm, s) => v.show(vm, s.func, s.line, traceLines(vm.base)),
       ),
@@ -79,8 +103,26 @@ export const VIEWS: readonly ViewEntry[] = [
     },
     create: (host) => new TracesView(host),
   },
-  { name: 'alloc', label: 'Allocations', create: (host) => new AllocationView(host) },
-  { name: 'memory', label: 'Memory growth', create: (host) => new MemoryGrowthView(host) },
+  {
+    name: 'alloc',
+    label: 'Allocations',
+    // recorded with --alloc: OUT.alloc beside the profile, or an .alloc file opened alone
+    available: (host) => {
+      const p = host.currentProfile();
+      return p !== null && allocationProfile(p) !== null;
+    },
+    create: (host) => new AllocationView(host),
+  },
+  {
+    name: 'memory',
+    label: 'Memory growth',
+    // recorded with --mem (RSS with the samples)
+    available: (host) => {
+      const p = host.currentProfile();
+      return p !== null && hasMemoryReadings(p);
+    },
+    create: (host) => new MemoryGrowthView(host),
+  },
   { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
 ];
 

@@ -36,7 +36,7 @@ export interface ViewState {
   /** Zoomed window of the flame graph (weight units) or stack chart (ms); null when not zoomed. */
   zoom: [number, number] | null;
   hideIdle: boolean;
-  colorBy: 'kind' | 'module';
+  colorBy: 'kind' | 'module' | 'time';
   theme: 'light' | 'dark';
   /** Compare view: the "before" profile's index (the current profile is "after"); -1 when not comparing. */
   compare: number;
@@ -200,7 +200,7 @@ export function decodeState(hash: string, views?: readonly string[]): ViewState 
   state.icicle = p.get('ici') === '1';
   state.hideIdle = p.get('idle') !== '1';
   const color = p.get('c');
-  if (color === 'module' || color === 'kind') state.colorBy = color;
+  if (color === 'module' || color === 'kind' || color === 'time') state.colorBy = color;
   const theme = p.get('th');
   if (theme === 'dark' || theme === 'light') state.theme = theme;
   const compare = nonNegativeInt(p.get('cmp'));

@@ -19,6 +19,7 @@ import {
   type LineCost,
 } from '../../src/model/analysis.js';
 import { applyTransforms, type Transform } from '../../src/model/transforms.js';
+import { callTreeTimeSplit, functionTimeSplit, stackTimeSplit, TIME_CLASS_COUNT, totalTimeSplit } from '../../src/model/time-split.js';
 import type { ViewState, ViewTransform } from './state.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
 
@@ -49,6 +50,20 @@ export function compileSearch(search: string, regex: boolean): string | RegExp |
   }
 }
 
+/** The index of each row's largest class (rows of TIME_CLASS_COUNT numbers); rows without time get 'interpreted'. */
+function dominantClasses(split: Float64Array): Uint8Array {
+  const out = new Uint8Array(split.length / TIME_CLASS_COUNT).fill(1);
+  for (let n = 0; n < out.length; n++) {
+    let best = -1;
+    for (let c = 0; c < TIME_CLASS_COUNT; c++) {
+      const v = split[n * TIME_CLASS_COUNT + c];
+      if (v > 0 && (best < 0 || v > split[n * TIME_CLASS_COUNT + best])) best = c;
+    }
+    if (best >= 0) out[n] = best;
+  }
+  return out;
+}
+
 export class ViewModel {
   readonly profile: Profile;
   readonly weights: Float64Array;
@@ -64,6 +79,13 @@ export class ViewModel {
   match: Uint8Array | null = null;
   matchWeight = 0;
   private searchKey = '';
+  private readonly filter: Parameters<typeof stackWeights>[1];
+  private splitByStack: Float64Array | null = null;
+  private splitByFunc: Float64Array | null = null;
+  private splitByNode: Float64Array | null = null;
+  private splitTotal: Float64Array | null = null;
+  private nodeClass: Uint8Array | null = null;
+  private funcClass: Uint8Array | null = null;
 
   constructor(
     readonly base: Profile,
@@ -71,12 +93,13 @@ export class ViewModel {
     transformed?: Profile,
   ) {
     this.profile = transformed ?? applyTransforms(base, toModelTransforms(state.transforms));
-    this.weights = stackWeights(this.profile, {
+    this.filter = {
       threads: state.threads.filter((t) => t < base.threads.length),
       startTime: state.range?.[0],
       endTime: state.range?.[1],
       hideIdle: state.hideIdle,
-    });
+    };
+    this.weights = stackWeights(this.profile, this.filter);
     this.total = totalWeight(this.weights);
     this.setSearch(state.search, state.regex);
   }
@@ -155,6 +178,43 @@ export class ViewModel {
     const out = new Uint8Array(funcs.length);
     for (let f = 0; f < funcs.length; f++) out[f] = self[f] > 0 && jit[f] * 2 >= self[f] ? 1 : 0;
     return out;
+  }
+
+  /** Where the selected time went per stack (model/time-split.ts): TIME_CLASS_COUNT numbers per row. */
+  timeSplit(): Float64Array {
+    return (this.splitByStack ??= stackTimeSplit(this.profile, this.filter));
+  }
+
+  /** Per function: the split of its total time. */
+  functionSplit(): Float64Array {
+    return (this.splitByFunc ??= functionTimeSplit(this.profile, this.timeSplit()));
+  }
+
+  /** Per node of the top-down tree: the split of its total time. */
+  treeSplit(): Float64Array {
+    return (this.splitByNode ??= callTreeTimeSplit(this.topDown(), this.timeSplit()));
+  }
+
+  /** The whole selection's split. */
+  splitTotals(): Float64Array {
+    return (this.splitTotal ??= totalTimeSplit(this.timeSplit()));
+  }
+
+  /** Worth a column: the time went to more than one class. */
+  hasSplit(): boolean {
+    let classes = 0;
+    for (const v of this.splitTotals()) if (v > 0) classes++;
+    return classes > 1;
+  }
+
+  /** Per top-down tree node: the class with most of its time (the flame graph's "where time went" colouring). */
+  dominantClassOfNodes(): Uint8Array {
+    return (this.nodeClass ??= dominantClasses(this.treeSplit()));
+  }
+
+  /** Per function: the class with most of its total time (the stack chart's and sandwich's colouring). */
+  dominantClassOfFunctions(): Uint8Array {
+    return (this.funcClass ??= dominantClasses(this.functionSplit()));
   }
 
   hasJit(): boolean {

@@ -17,6 +17,9 @@ import type { Palette } from './colors.js';
 import { Memo } from './memo.js';
 import type { ViewState } from './state.js';
 import { isSourceFileName } from '../../src/model/source-files.js';
+import { callgrindFileLines } from '../../src/formats/callgrind/index.js';
+import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
+import { timeClassColor } from './colors.js';
 
 export interface ViewHost {
   selectFunction(func: number, view?: 'sandwich' | 'source' | 'flame' | 'tree'): void;
@@ -34,6 +37,25 @@ function cell(cls: string, text: string): HTMLSpanElement {
   return h('span', { class: cls }, text);
 }
 
+/**
+ * Where a row's time went (model/time-split.ts) as a stacked bar, one coloured part per class,
+ * widths in proportion; the tooltip lists the shares. Row `i` of `split`.
+ */
+export function splitBar(split: Float64Array, i: number): HTMLSpanElement {
+  let total = 0;
+  for (let c = 0; c < TIME_CLASS_COUNT; c++) total += split[i * TIME_CLASS_COUNT + c];
+  const bar = h('span', { class: 'split-bar' });
+  const lines: string[] = [];
+  for (let c = 0; c < TIME_CLASS_COUNT && total > 0; c++) {
+    const v = split[i * TIME_CLASS_COUNT + c];
+    if (v <= 0) continue;
+    const cls = TIME_CLASSES[c];
+    bar.append(h('i', { 'data-class': cls, style: `width:${(100 * v) / total}%;background:${timeClassColor(cls)}` }));
+    lines.push(`${TIME_CLASS_LABELS[cls]} ${formatPercent(v, total)}`);
+  }
+  return h('span', { class: 'split', title: lines.join('\n') }, bar);
+}
+
 /** Call tree, top-down or bottom-up: expandable rows, keyboard navigation. */
 export class CallTreeView {
   readonly element: HTMLDivElement;
@@ -44,19 +66,13 @@ export class CallTreeView {
   private visible: number[] = [];
   private cursor = 0;
   private shownMatch: Uint8Array | null = null;
+  private readonly header = h('div', { class: 'list-header tree-cols' });
+  /** Top-down tree with more than one class of time: each node's split (model/time-split.ts). */
+  private split: Float64Array | null = null;
 
   constructor(private readonly host: ViewHost) {
     this.list = new VirtualList((i, row) => this.renderRow(i, row), 'calltree');
-    const header = h(
-      'div',
-      { class: 'list-header tree-cols' },
-      cell('num', 'Total'),
-      cell('num', 'Total %'),
-      cell('num', 'Self'),
-      cell('num', 'Self %'),
-      cell('name', 'Function'),
-    );
-    this.element = h('div', { class: 'panel-fill list-panel' }, header, this.list.element);
+    this.element = h('div', { class: 'panel-fill list-panel' }, this.header, this.list.element);
     this.list.element.addEventListener('keydown', (e) => this.onKey(e));
     this.list.element.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest('.vlist-row') as HTMLElement | null;
@@ -79,6 +95,17 @@ export class CallTreeView {
     if (tree !== this.tree) {
       this.tree = tree;
       this.vm = vm;
+      this.split = !inverted && vm.hasSplit() ? vm.treeSplit() : null;
+      this.header.classList.toggle('with-split', this.split !== null);
+      replaceChildren(
+        this.header,
+        cell('num', 'Total'),
+        cell('num', 'Total %'),
+        cell('num', 'Self'),
+        cell('num', 'Self %'),
+        this.split ? h('span', { class: 'split', title: TIME_CLASS_HELP }, 'Where time went') : null,
+        cell('name', 'Function'),
+      );
       this.expanded.clear();
       // Open the heaviest path a few levels deep, as profilers do.
       let node = tree.roots.length > 0 ? tree.roots[0] : -1;
@@ -127,7 +154,7 @@ export class CallTreeView {
     const vm = this.vm!;
     const n = this.visible[i];
     const func = tree.func[n];
-    row.className = `vlist-row tree-cols${i === this.cursor ? ' cursor' : ''}${func === this.host.selectedFunction() ? ' selected' : ''}${vm.match && vm.match[func] ? ' match' : ''}`;
+    row.className = `vlist-row tree-cols${this.split ? ' with-split' : ''}${i === this.cursor ? ' cursor' : ''}${func === this.host.selectedFunction() ? ' selected' : ''}${vm.match && vm.match[func] ? ' match' : ''}`;
     const hasChildren = tree.childCount[n] > 0;
     const twisty = h('span', { class: 'twisty' }, hasChildren ? (this.expanded.has(n) ? '▾' : '▸') : ' ');
     const name = h(
@@ -142,8 +169,9 @@ export class CallTreeView {
       cell('num', formatPercent(tree.total[n], vm.total)),
       cell('num', formatCount(tree.self[n])),
       cell('num', formatPercent(tree.self[n], vm.total)),
-      name,
     );
+    if (this.split) row.append(splitBar(this.split, n));
+    row.append(name);
     row.title = `${funcName(vm.profile, func)}\n${funcLocation(vm, func)}`;
   }
 
@@ -193,6 +221,9 @@ export class CallTreeView {
 
 type SortKey = 'self' | 'total' | 'name';
 
+const TIME_CLASS_HELP =
+  "Where each function's total time went: JIT code (running compiled machine code), interpreted, GC minor/major (PyPy log phases overlapping its samples) or GC on the stack, JIT compiling (tracing, optimizing, backend), native, idle. Hover a bar for the shares.";
+
 /** The function table: sortable by self, total or name; filtered by the search box. */
 export class FunctionTableView {
   readonly element: HTMLDivElement;
@@ -240,8 +271,10 @@ export class FunctionTableView {
       sortable('total', 'Total', 'num'),
       cell('num', 'Total %'),
       cell('num', vm.hasJit() ? 'JIT %' : ''),
+      vm.hasSplit() ? h('span', { class: 'split', title: TIME_CLASS_HELP }, 'Where time went') : null,
       sortable('name', 'Function', 'name'),
     );
+    this.header.classList.toggle('with-split', vm.hasSplit());
   }
 
   private shownKey: unknown[] = [];
@@ -280,13 +313,17 @@ export class FunctionTableView {
     const f = this.rows[i];
     const { self, total } = vm.functions();
     const jit = vm.hasJit() ? vm.jitSelf() : null;
-    row.className = `vlist-row func-cols${f === this.host.selectedFunction() ? ' selected' : ''}`;
+    const split = vm.hasSplit() ? vm.functionSplit() : null;
+    row.className = `vlist-row func-cols${split ? ' with-split' : ''}${f === this.host.selectedFunction() ? ' selected' : ''}`;
     row.append(
       cell('num', formatCount(self[f])),
       cell('num', formatPercent(self[f], vm.total)),
       cell('num', formatCount(total[f])),
       cell('num', formatPercent(total[f], vm.total)),
       cell('num', jit && self[f] > 0 ? formatPercent(jit[f], self[f]) : ''),
+    );
+    if (split) row.append(splitBar(split, f));
+    row.append(
       h('span', { class: 'name' }, h('span', { class: 'fn' }, funcName(vm.profile, f)), h('span', { class: 'loc' }, funcLocation(vm, f))),
     );
   }
@@ -412,6 +449,9 @@ export class SandwichView {
   }
 }
 
+/** Line execution counts of a source file from another loaded profile (gcov/lcov), and that profile's name. */
+export type CoverageLookup = (vm: ViewModel, path: string) => Promise<{ counts: Map<number, number>; from: string } | null>;
+
 /** The selected function's file with per-line sample counts as heat. */
 export class SourceView {
   readonly element: HTMLDivElement;
@@ -421,6 +461,7 @@ export class SourceView {
     private readonly readSource: (path: string) => Promise<string>,
     /** Opens the JIT traces view on a trace, marking a line (PyPy profiles with a jitlog). */
     private readonly openTrace: (trace: number, line: number) => void = () => {},
+    private readonly coverageFor: CoverageLookup = async () => null,
   ) {
     this.element = h('div', { class: 'panel-fill source' });
   }
@@ -446,7 +487,10 @@ export class SourceView {
     const cached = vm.fileLines(fileIndex);
     const hasLineData = cached.size > 0;
     const perLine = hasLineData ? cached : new Map<number, { self: number; total: number }>();
-    if (!hasLineData) {
+    // callgrind: frames without lines, but exact exclusive costs per line beside them.
+    const callgrindLines = hasLineData ? null : callgrindFileLines(vm.profile, file);
+    if (callgrindLines) for (const [line, cost] of callgrindLines) perLine.set(line, { self: cost, total: cost });
+    else if (!hasLineData) {
       // No per-line samples: fall back to each function's first line with its totals.
       const { self, total } = vm.functions();
       for (let f = 0; f < vm.profile.funcs.length; f++) {
@@ -460,8 +504,10 @@ export class SourceView {
     }
     this.message(`Loading ${file}…`);
     let text: string;
+    // A coverage file loaded beside this profile (a C profile of the same run): its counts go in a column of their own.
+    let coverage: Awaited<ReturnType<CoverageLookup>> = null;
     try {
-      text = await this.readSource(file);
+      [text, coverage] = await Promise.all([this.readSource(file), this.coverageFor(vm, file).catch(() => null)]);
     } catch (err) {
       if (request === this.request) this.message(`Source unavailable: ${(err as Error).message}`);
       return;
@@ -479,9 +525,14 @@ export class SourceView {
       const c = perLine.get(lineNo);
       const heat = c && max > 0 ? c.total / max : 0;
       const traces = traced?.get(lineNo);
+      const runs = coverage?.counts.get(lineNo);
       const row = h(
         'div',
-        { class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}`, 'data-line': lineNo },
+        {
+          class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}${coverage ? ' with-runs' : ''}`,
+          'data-line': lineNo,
+        },
+        ...(coverage ? [cell('num runs', runs === undefined ? '' : formatCount(runs))] : []),
         cell('num', c ? formatCount(c.self) : ''),
         cell('num', c ? formatCount(c.total) : ''),
         cell('num', c ? formatPercent(c.total, vm.total) : ''),
@@ -519,12 +570,16 @@ export class SourceView {
           { class: 'loc' },
           hasLineData
             ? ' — heat: samples per line (self, total, % of total)'
-            : " — this profile has no per-line samples: heat shows each function's total at its first line",
+            : callgrindLines
+              ? " — heat: callgrind's exclusive cost per line (first event; calls made on a line are not included)"
+              : " — this profile has no per-line samples: heat shows each function's total at its first line",
         ),
+        coverage ? h('span', { class: 'loc src-coverage' }, `· runs: line executions from ${coverage.from}`) : null,
       ),
       h(
         'div',
-        { class: 'src-cols' },
+        { class: `src-cols${coverage ? ' with-runs' : ''}` },
+        ...(coverage ? [cell('num', 'Runs')] : []),
         cell('num', 'Self'),
         cell('num', 'Total'),
         cell('num', '%'),

@@ -771,6 +771,7 @@ class Sampler:
         self.start_wall = time.perf_counter()
         self.start_cpu = time.process_time()
         self.writer.meta('start_monotonic', '%.6f' % self.start_wall)
+        self.clock_start = _tick_clock_pair()  # PyPy (--engine sampler): ties a PYPYLOG to this profile
         # the main thread's clock has run since the interpreter started: count from now
         st = self._thread_state(self.main_ident)
         if st.clock is not None:
@@ -965,6 +966,9 @@ class Sampler:
         w.meta('records', int(self.records))
         w.meta('snapshots', int(self.snapshots))
         w.meta('duration_s', '%.6f' % duration)
+        clock_stop = _tick_clock_pair()
+        if getattr(self, 'clock_start', None) and clock_stop:
+            w.meta('pypylog_clock', '%d %.3f %d %.3f' % (self.clock_start + clock_stop))
         w.meta('cpu_s', '%.6f' % cpu)
         w.meta('rate_hz_actual', '%.1f' % (self.snapshots / clock_s if clock_s > 0 else 0.0))
         w.meta('sampler_cpu_s', '%.6f' % self.own_cpu)
@@ -981,11 +985,18 @@ class Sampler:
         _protected_fds.discard(w.fd)
 
 
+# The filler module --flush-names compiles (see PyPyVMProf._start_name_flusher); stream/follow.ts
+# recognises its file name.
+_NAME_FLUSH_FILE = '<pyrometer-flush-names: filler code that makes PyPy write the code names it holds back>'
+_NAME_FLUSH_SOURCE = ''.join('def pyrometer_flushes_pypy_code_names_%02d_%s(): pass\n' % (i, 'x' * 50) for i in range(40))
+
+
 class PyPyVMProf:
     """PyPy's own _vmprof (and _jitlog): genuine VMProf files, JIT frames included."""
 
-    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True, lines=False):
+    def __init__(self, fd, rate_hz, wall, memory, jitlog_path, path=None, native=True, lines=False, flush_names=0.0):
         import _vmprof
+        self.flush_names = flush_names
         self.native = native
         self.lines = lines
         self.stop_note = None
@@ -1015,8 +1026,32 @@ class PyPyVMProf:
         # native=1: without it PyPy 7.3 records no JIT frames (ASSEMBLER/JITTED entries)
         self._vmprof.enable(self.fd, self.period, int(self.memory), int(self.lines), int(self.native), int(self.wall))
         _running.append(self)
+        if self.flush_names > 0:
+            self._start_name_flusher()
         if self.wall and not hasattr(self._vmprof, 'insert_real_time_thread'):
             self._watch_first_thread()
+
+    def _start_name_flusher(self):
+        """--stream: PyPy's _vmprof writes each sample at once but holds the names of new code
+        objects in a buffer (about 8 KiB) that it writes only when full or at disable(), so a
+        stream could not name the program's functions until the end. Compiling one module of
+        40 long-named functions registers a buffer's worth of names and pushes the held ones out
+        (well under a millisecond once warm). The filler code never runs; `record` leaves its
+        names out of the stream (FLUSH_NAMES_FILE)."""
+        profiler = self
+
+        def flush():
+            while not profiler.stopped:
+                time.sleep(profiler.flush_names)
+                if profiler.stopped:
+                    break
+                try:
+                    compile(_NAME_FLUSH_SOURCE, _NAME_FLUSH_FILE, 'exec')
+                except Exception:
+                    break
+
+        t = threading.Thread(target=flush, name='pyrometer-name-flush', daemon=True)
+        t.start()
 
     def _watch_first_thread(self):
         """Notes (once, then steps aside) that the program started a thread: in wall-clock mode
@@ -1187,6 +1222,7 @@ class _Options:
     subprocess_dir = None
     native = True
     target_hex = None
+    flush_names = 0.0
 
 
 def _parse(argv):
@@ -1201,7 +1237,7 @@ def _parse(argv):
                 target = [os.fsdecode(bytes.fromhex(h)) for h in opts.target_hex.split(',')]
             return opts, target
         if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env', '--subprocess-dir',
-                 '--target-hex'):
+                 '--target-hex', '--flush-names'):
             value = argv[i + 1]
             i += 2
             if a == '--unset-env':
@@ -1219,6 +1255,8 @@ def _parse(argv):
                 opts.rate = float(value)
             elif a == '--engine':
                 opts.engine = value
+            elif a == '--flush-names':
+                opts.flush_names = float(value)
             else:
                 opts.jitlog = value
             continue
@@ -1529,7 +1567,8 @@ def main(argv):
             if fn is not None:
                 hidden.add(id(fn.__code__))
     if engine == 'vmprof':
-        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native, opts.lines)
+        profiler = PyPyVMProf(fd, opts.rate, opts.wall, opts.memory, opts.jitlog, opts.out, opts.native, opts.lines,
+                              opts.flush_names)
     else:
         profiler = Sampler(fd, opts.rate, opts.wall, opts.lines, opts.memory, stop_ids, opts.native, opts.out)
     _state['profiler'] = profiler

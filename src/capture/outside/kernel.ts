@@ -1,7 +1,9 @@
 /**
- * What the kernel knows about a process's threads: the CPU each has used (schedstat: nanoseconds
- * on CPU, ~8 µs a read; stat's utime+stime in clock ticks where schedstat is missing, ~50 µs),
- * its state (stat: R running or runnable) and its name (comm). Files are kept open and re-read
+ * What the kernel knows about a process's threads: the CPU each has used and how many times it
+ * was put on a CPU (schedstat: nanoseconds on CPU, ~8 µs a read; stat's utime+stime in clock
+ * ticks where schedstat is missing), its state (stat, also ~8 µs: R running or runnable) and its
+ * name (comm). schedstat's CPU time moves at scheduler ticks (4 ms here) for a thread that keeps
+ * running, so over one short look it can read 0 for a thread that computed all along. Files are kept open and re-read
  * at offset 0, which makes procfs produce fresh content.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
@@ -23,6 +25,8 @@ export interface ThreadFacts {
   state: string;
   /** CPU time used so far, nanoseconds. */
   cpuNs: number;
+  /** How many times the thread was put on a CPU so far (schedstat's third field); NaN without schedstat. */
+  slices: number;
 }
 
 /** Splits /proc/…/stat after the `(comm)` field (comm may hold spaces and parentheses). */
@@ -54,14 +58,15 @@ export class KernelThread {
   facts(): ThreadFacts | null {
     if (this.schedFd >= 0) {
       const sched = preadText(this.schedFd);
-      const ns = sched ? Number(sched.slice(0, sched.indexOf(' '))) : NaN;
-      if (Number.isFinite(ns)) return { state: '', cpuNs: ns };
+      const fields = sched ? sched.split(' ') : [];
+      const ns = Number(fields[0]);
+      if (Number.isFinite(ns)) return { state: '', cpuNs: ns, slices: Number(fields[2]) };
     }
     if (this.statFd < 0) return null;
     const stat = preadText(this.statFd);
     if (stat === null || stat.length === 0) return null;
     const fields = statFields(stat);
-    return { state: fields[0], cpuNs: (Number(fields[11]) + Number(fields[12])) * TICK_NS };
+    return { state: fields[0], cpuNs: (Number(fields[11]) + Number(fields[12])) * TICK_NS, slices: NaN };
   }
 
   /** The one-letter state from stat (R running or runnable, S sleeping, D disk wait, …); '' when gone. */

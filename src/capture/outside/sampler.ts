@@ -8,9 +8,9 @@
  *   one procfs read and no memory reads); a sample stands for `floor(credit / period)` periods
  *   and is written only when the thread is running at the look, so CPU used before a wait is
  *   not charged to the wait (the bias of "CPU since the last look, at the current stack").
- * - wall mode: every thread earns the elapsed time; it is idle when the kernel says it was not
- *   running: under half the elapsed time on CPU (schedstat) and not in state R now (stat) —
- *   never because of who held the GIL.
+ * - wall mode: every thread earns the elapsed time; it is idle when the kernel says it is not
+ *   running at the look: asleep now (stat), or woken but not on a CPU since (schedstat's count
+ *   of slices; waitingNow below) — never because of who held the GIL.
  * - `gil`: only the thread holding the GIL earns anything.
  * A torn stack (it changed while being read) is read once more, then dropped with its credit
  * and counted.
@@ -21,6 +21,7 @@
 import { AttachError } from './errors.js';
 import { childProcesses, KernelThread, processAlive, rssKb } from './kernel.js';
 import { PythonReader } from './python.js';
+import type { PyFrame } from './python.js';
 import type { RunTotals, SampleSink } from './sink.js';
 import { locatePython } from './target.js';
 import { threadNames } from './thread-names.js';
@@ -41,6 +42,10 @@ export interface OutsideOptions {
 interface ThreadState {
   kernel: KernelThread;
   lastCpuNs: number;
+  /** Wall mode: the thread was last seen asleep, how many times it had been on a CPU then, and where its stack stood. */
+  asleep: boolean;
+  asleepSlices: number;
+  asleepPlace: string;
   credit: number;
   announced: boolean;
   /** The name came from `threading` (a kernel name is provisional: a new thread registers in
@@ -76,6 +81,35 @@ const CHILD_SEARCH_MS = 30_000;
  *  get one; a lookup is a few reads of threading._active). */
 const NAME_RETRY_MIN_MS = 20;
 const NAME_RETRY_MAX_MS = 250;
+
+/** What the kernel says of a thread at a wall-mode look (see wallState). */
+type WallState = 'asleep' | 'woken' | 'ran' | 'busy';
+
+/**
+ * Wall mode: the thread's state at this look. The kernel's state now is a sample of its state
+ * over time, as the look is a sample of its stack: `asleep` (S, D: time.sleep, select, a lock,
+ * I/O, the GIL) waits; `busy` (R, not seen asleep since it last ran) computes, or is preempted on a
+ * loaded machine, even with no CPU of late. A thread seen asleep and runnable now is `woken` if it
+ * has not been on a CPU since (schedstat's count of slices: still in its time.sleep or select as
+ * far as the program knows), `ran` if it has (then its stack tells: see lookAt).
+ * The CPU used since the last look decided this before: schedstat's CPU time moves at scheduler
+ * ticks, so a thread computing all along could read 0 and was called idle (15-40% of a computing
+ * thread's looks on 2 busy cores). Without schedstat (slices NaN) a woken thread counts as `ran`.
+ */
+function wallState(st: ThreadState, state: string, slices: number): WallState {
+  if (state !== 'R') {
+    st.asleep = true;
+    st.asleepSlices = slices;
+    return 'asleep';
+  }
+  if (!st.asleep) return 'busy';
+  return Number.isFinite(slices) && slices === st.asleepSlices ? 'woken' : 'ran';
+}
+
+/** Where a stack stands: its innermost code, line and depth. */
+function stackPlace(frames: PyFrame[]): string {
+  return frames.length === 0 ? '' : `${frames[0].code.id}:${frames[0].line}:${frames.length}`;
+}
 
 export class OutsideSampler {
   private readonly processes = new Map<number, ProcessState>();
@@ -287,7 +321,18 @@ export class OutsideSampler {
         const kernel = new KernelThread(p.pid, t.tid);
         // on the first look at a process its threads' CPU so far was before we watched; a thread
         // that appears later was born since the last look: all its CPU is new
-        st = { kernel, lastCpuNs: 0, credit: 0, announced: false, named: false, nameRetryAt: 0, nameDelayMs: 0 };
+        st = {
+          kernel,
+          lastCpuNs: 0,
+          asleep: false,
+          asleepSlices: NaN,
+          asleepPlace: '',
+          credit: 0,
+          announced: false,
+          named: false,
+          nameRetryAt: 0,
+          nameDelayMs: 0,
+        };
         p.threads.set(t.tid, st);
         if (!p.looked) {
           st.lastCpuNs = kernel.facts()?.cpuNs ?? 0;
@@ -307,14 +352,11 @@ export class OutsideSampler {
       st.lastCpuNs = facts.cpuNs;
       this.totals.cpuS += cpuMs / 1000;
       if (o.gil && t.tstate !== gilHolder) continue;
-      // "running" per the kernel: on CPU for most of the interval, or (asked only when unsure)
-      // in state R now and on CPU for a part of it (a thread just woken and still waiting for a
-      // CPU on a loaded machine has not run yet: it was waiting). On a heavily loaded machine a
-      // thread also sits runnable where it was preempted (often a system call's return): those
-      // looks count as running there, a bias only a quieter machine removes.
-      const running =
-        cpuMs >= 0.5 * elapsed || (cpuMs >= (o.mode === 'wall' ? 0.1 * elapsed : 1e-3) && (facts.state || st.kernel.state()) === 'R');
-      const idle = o.mode === 'wall' && !running;
+      // CPU mode, "running" per the kernel: on CPU for most of the interval, or (asked only when
+      // unsure) in state R now and on CPU for a part of it (a thread just woken and still waiting
+      // for a CPU on a loaded machine has not run yet: it was waiting).
+      const running = o.mode === 'cpu' && (cpuMs >= 0.5 * elapsed || (cpuMs >= 1e-3 && (facts.state || st.kernel.state()) === 'R'));
+      const wall = o.mode === 'wall' ? wallState(st, facts.state || st.kernel.state(), facts.slices) : 'busy';
       st.credit += o.mode === 'wall' ? elapsed : cpuMs;
       // CPU mode: the CPU a thread used is written where it is running; a thread caught waiting
       // (e.g. for the GIL after a system call) keeps its credit for its next running look
@@ -330,6 +372,14 @@ export class OutsideSampler {
       }
       this.totals.stackReads++;
       if (frames.length === 0) continue; // no Python code on this thread right now
+      // asleep, or woken without a CPU since: waiting. Woken and on a CPU since, still at the
+      // stack it slept at and with little CPU: its wait has not returned to Python yet (waiting
+      // for the GIL or a CPU after its system call), still waiting; anywhere else, or computing
+      // in the same C call, it moved on: busy from now.
+      const place = o.mode === 'wall' ? stackPlace(frames) : '';
+      if (wall === 'asleep') st.asleepPlace = place;
+      const idle = wall === 'asleep' || wall === 'woken' || (wall === 'ran' && place === st.asleepPlace && cpuMs < 0.5 * elapsed);
+      if (wall === 'ran' && !idle) st.asleep = false;
       if (!st.announced) {
         o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, st, t.tid, t.threadId, true) });
         st.announced = true;

@@ -43,7 +43,16 @@ import {
 import { concatBytes } from '../../formats/bytes.js';
 
 const READ_BYTES = 1 << 20;
-const HOLD_MS = 30_000;
+/** How long a PyPy stack waits for its code names before it goes out with unnamed frames. */
+export const HOLD_MS = 30_000;
+/** The file name of the filler code the agent compiles to make PyPy write its held names (_NAME_FLUSH_FILE). */
+const FLUSH_FILLER = '<pyrometer-flush-names';
+const latin1 = new TextDecoder('latin1');
+
+/** A name record of the agent's filler code: never in a stack, so not worth re-reading at every cut. */
+function isFlushFiller(record: Uint8Array): boolean {
+  return record.length > FLUSH_FILLER.length && latin1.decode(record).includes(FLUSH_FILLER);
+}
 const FILE_HEADER_BYTES = 40;
 
 export class VmprofFollower {
@@ -54,11 +63,12 @@ export class VmprofFollower {
   private headerRecord: Uint8Array | null = null;
   private carry: Uint8Array = new Uint8Array(0);
   private readonly names: Uint8Array[] = [];
-  private stacks: { record: Uint8Array; number: number }[] = [];
+  /** Stack records not cut yet, with when they were read (ms since the epoch). */
+  private stacks: { record: Uint8Array; number: number; arrived: number }[] = [];
   /** Weights other than 1 by record number (from `w:` METAs), until the record is cut. */
   private readonly weights = new Map<number, number>();
   /** PyPy stack records waiting for a code name, with when they were read. */
-  private held: { record: Uint8Array; number: number; since: number }[] = [];
+  private held: { record: Uint8Array; number: number; arrived: number }[] = [];
   private readonly named = new Set<bigint>();
   private rpython = false;
   /** True once the trailer was read: the writer is done. */
@@ -111,14 +121,15 @@ export class VmprofFollower {
     if (walk === null) throw new Error(`${this.path}: not a VMProf file this machine wrote (8-byte words)`);
     this.rpython ||= walk.rpython;
     let end = lead.length;
+    const arrived = Date.now();
     for (const r of walk.records) {
       if (r.start < lead.length) continue; // the header record we put in front
       const record = buffer.slice(r.start, r.end);
       end = r.end;
       if (r.marker === MARKER_STACKTRACE) {
         const number = this.stackRecords++;
-        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, number, since: Date.now() });
-        else this.stacks.push({ record, number });
+        if (this.rpython && !this.namesKnown(record)) this.held.push({ record, number, arrived });
+        else this.stacks.push({ record, number, arrived });
       } else if (r.marker === MARKER_TRAILER) {
         this.finished = true;
       } else if (r.marker === MARKER_HEADER) {
@@ -128,7 +139,7 @@ export class VmprofFollower {
         const [key, value] = readMeta(buffer, r.start);
         if (key.startsWith('w:')) this.noteWeights(key, value);
         else if (!key.startsWith('ts:')) this.names.push(record);
-      } else {
+      } else if (!isFlushFiller(record)) {
         // names, start time
         this.names.push(record);
       }
@@ -159,27 +170,55 @@ export class VmprofFollower {
 
   /** The stacks collected since the last cut, with their weights; empty when none. `final`: the file is complete, hold nothing back. */
   cut(final = false): WeightedStack[] {
+    return this.cutByArrival(final, () => 0)[0]?.stacks ?? [];
+  }
+
+  /**
+   * The stacks collected since the last cut, grouped by `windowOf(when each record was read)`
+   * (the stream's interval it reached the file in). A PyPy stack held back for a code name and
+   * released now goes to the window it arrived in, not this one: PyPy writes the samples as it
+   * takes them, the names later, and a phase of the program must not move to when its names came.
+   */
+  cutByArrival(final: boolean, windowOf: (arrivedMs: number) => number): { window: number; stacks: WeightedStack[] }[] {
     if (this.held.length > 0) {
       const now = Date.now();
       const still: typeof this.held = [];
       for (const h of this.held) {
-        if (final || this.finished || now - h.since > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h);
+        if (final || this.finished || now - h.arrived > HOLD_MS || this.namesKnown(h.record)) this.stacks.push(h);
         else still.push(h);
       }
       this.held = still;
     }
     if (this.stacks.length === 0 || !this.fileHeader) return [];
-    const weights = this.stacks.map((s) => this.weights.get(s.number) ?? 1);
-    for (const s of this.stacks) this.weights.delete(s.number);
+    const groups = new Map<number, typeof this.stacks>();
+    for (const s of this.stacks) {
+      const window = windowOf(s.arrived);
+      const group = groups.get(window);
+      if (group) group.push(s);
+      else groups.set(window, [s]);
+    }
+    this.stacks = [];
+    const out: { window: number; stacks: WeightedStack[] }[] = [];
+    for (const [window, stacks] of [...groups].sort((a, b) => a[0] - b[0])) {
+      // Records in file order within a group: the reader sees them as the finished file has them.
+      stacks.sort((a, b) => a.number - b.number);
+      out.push({ window, stacks: this.piece(stacks) });
+    }
+    return out;
+  }
+
+  /** header + names + these stack records, read with the ordinary reader. */
+  private piece(stacks: { record: Uint8Array; number: number }[]): WeightedStack[] {
+    const weights = stacks.map((s) => this.weights.get(s.number) ?? 1);
+    for (const s of stacks) this.weights.delete(s.number);
     const weightMeta = weights.some((w) => w !== 1) ? [new VmprofEncoder().meta('w:0', weights.join(',')).bytes()] : [];
     const parts = [
-      this.fileHeader,
+      this.fileHeader!,
       ...(this.headerRecord ? [this.headerRecord] : []),
       ...this.names,
       ...weightMeta,
-      ...this.stacks.map((s) => s.record),
+      ...stacks.map((s) => s.record),
     ];
-    this.stacks = [];
     let bytes = concatBytes(parts);
     if (this.rpython && this.agentDir) bytes = stripAgentFrames(bytes, this.agentDir) ?? bytes;
     return profileStacks(readVmprof(bytes));

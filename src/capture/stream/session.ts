@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { chunkBody } from '../../formats/stream-chunk.js';
 import type { ProfileFollower } from '../child.js';
-import { VmprofFollower } from './follow.js';
+import { HOLD_MS, VmprofFollower } from './follow.js';
 import { ChunkSender, type SenderCounts, type SenderOptions } from './sender.js';
 
 export interface StreamOptions extends SenderOptions {
@@ -29,13 +29,21 @@ export class StreamSession implements ProfileFollower {
   private readonly sender: ChunkSender;
   private labels: Record<string, string>;
   private timer: NodeJS.Timeout | null = null;
+  /** Fires at the next interval boundary: a cut left to the next poll came up to POLL_MS late, and the
+   * chunk's midpoint (its bucket in the store) then fell before the boundary with samples taken after it. */
+  private cutTimer: NodeJS.Timeout | null = null;
   private lastCut = 0;
   private nextCut = 0;
+  /** Intervals already sent, latest last: samples that reach a chunk late (PyPy's held names) go back to theirs. */
+  private windows: { from: number; until: number }[] = [];
+  /** PyPy: make _vmprof write the names it holds once an interval, so its samples can go out named. */
+  readonly nameFlushMs: number;
   /** A problem reading the profile (the capture goes on; the report says it). */
   error = '';
 
   constructor(private readonly options: StreamOptions) {
     this.sender = new ChunkSender(options);
+    this.nameFlushMs = options.intervalMs;
     this.labels = { host: hostname(), ...options.labels };
     this.sender.kick(); // chunks an earlier run left behind
   }
@@ -47,6 +55,7 @@ export class StreamSession implements ProfileFollower {
     this.nextCut = (Math.floor(this.lastCut / this.options.intervalMs) + 1) * this.options.intervalMs;
     this.timer = setInterval(() => this.tick(false), Math.min(POLL_MS, this.options.intervalMs));
     this.timer.unref();
+    this.scheduleCut();
   }
 
   private tick(final: boolean): void {
@@ -56,21 +65,25 @@ export class StreamSession implements ProfileFollower {
     try {
       follower.poll();
       if (!final && now < this.nextCut) return;
-      const stacks = follower.cut(final);
       // The chunk holds what was written until now: a tick that runs late (a loaded machine)
       // must not label later samples with the earlier boundary.
-      const until = now;
-      if (stacks.length > 0) {
+      const until = Math.max(now, this.lastCut + 1);
+      for (const piece of follower.cutByArrival(final, (arrived) => this.windowOf(arrived))) {
+        if (piece.stacks.length === 0) continue;
+        const sent = this.windows.find((w) => w.from === piece.window);
         this.sender.queue({
           service: this.options.service,
           labels: this.labels,
-          from: this.lastCut,
-          until: Math.max(until, this.lastCut + 1),
+          from: sent ? sent.from : this.lastCut,
+          until: sent ? sent.until : until,
           unit: 'samples',
           kind: this.options.kind,
-          ...chunkBody(stacks),
+          ...chunkBody(piece.stacks),
         });
       }
+      this.windows.push({ from: this.lastCut, until });
+      // A held sample is released within HOLD_MS: older intervals are never asked for.
+      while (this.windows.length > 1 && this.windows[0].until < now - HOLD_MS - 2 * this.options.intervalMs) this.windows.shift();
       this.lastCut = until;
       while (this.nextCut <= now) this.nextCut += this.options.intervalMs;
     } catch (err) {
@@ -78,9 +91,29 @@ export class StreamSession implements ProfileFollower {
     }
   }
 
+  /** The start of the interval a record read at `arrived` belongs to: the current one, or one already sent. */
+  private windowOf(arrived: number): number {
+    if (arrived >= this.lastCut) return this.lastCut;
+    for (let i = this.windows.length - 1; i >= 0; i--) if (this.windows[i].from <= arrived) return this.windows[i].from;
+    return this.windows[0]?.from ?? this.lastCut;
+  }
+
+  private scheduleCut(): void {
+    this.cutTimer = setTimeout(
+      () => {
+        this.tick(false);
+        if (this.timer) this.scheduleCut();
+      },
+      Math.max(0, this.nextCut - Date.now()),
+    );
+    this.cutTimer.unref();
+  }
+
   async finish(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.cutTimer) clearTimeout(this.cutTimer);
+    this.cutTimer = null;
     this.tick(true);
     this.follower?.close();
   }

@@ -454,6 +454,24 @@ function parseNumber(token: string): number {
   return Number(token);
 }
 
+/**
+ * Exclusive cost (first event) per line of one source file, from a callgrind profile's exact
+ * per-line costs: its samples are a derived call tree whose frames carry no lines, so a source
+ * view reads the lines here. Null when the profile is not from callgrind or has no line of the file.
+ */
+export function callgrindFileLines(profile: Profile, file: string): Map<number, number> | null {
+  const data = profile.attachments.callgrind as CallgrindData | undefined;
+  if (!data) return null;
+  const out = new Map<number, number>();
+  for (const f of data.functions) {
+    for (const row of f.lines) {
+      if (row.line <= 0 || (row.file ?? f.file) !== file) continue;
+      out.set(row.line, (out.get(row.line) ?? 0) + row.self[0]);
+    }
+  }
+  return out.size > 0 ? out : null;
+}
+
 export function sniffCallgrind(head: Uint8Array): boolean {
   const text = new TextDecoder('latin1').decode(head.subarray(0, 8192));
   if (/^\s*# callgrind format/.test(text)) return true;

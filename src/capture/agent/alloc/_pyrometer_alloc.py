@@ -20,10 +20,10 @@ Side file (UTF-8 text, one record a line, fields split by tabs; \\, tab and newl
   ``S time_ms objects bytes type thread frames``        one sample; time_ms = Unix time in ms;
        frames = ``id:line`` innermost first, split by spaces
 """
+import _thread
 import gc
 import os
 import sys
-import threading
 import time
 
 _IS_PYPY = sys.implementation.name == 'pypy'
@@ -35,10 +35,26 @@ def _escape(s):
     return s.replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
 
 
+def _thread_name():
+    # threading's name when the program uses threading (we do not import it: PyPy start-up time)
+    threading = sys.modules.get('threading')
+    if threading is not None:
+        current = threading._active.get(_thread.get_ident())
+        if current is not None:
+            return current.name
+        if _thread.get_ident() == threading.main_thread().ident:
+            return 'MainThread'
+        return 'thread %d' % _thread.get_ident()
+    return 'MainThread' if _thread.get_ident() == _MAIN_IDENT else 'thread %d' % _thread.get_ident()
+
+
+_MAIN_IDENT = _thread.get_ident()
+
+
 class _Writer:
     def __init__(self, path, skip_prefix):
         self.file = open(path, 'w', encoding='utf-8', errors='surrogateescape')
-        self.lock = threading.Lock()
+        self.lock = _thread.allocate_lock()
         self.codes = {}
         self.lines = ['pyrometer-alloc 1\n']
         self.skip_prefix = skip_prefix
@@ -67,7 +83,7 @@ class _Writer:
             frame = frame.f_back
             depth += 1
         lines.append('S\t%.3f\t%d\t%d\t%s\t%s\t%s\n' % (
-            time.time() * 1000.0, objects, nbytes, _escape(type_name), _escape(threading.current_thread().name),
+            time.time() * 1000.0, objects, nbytes, _escape(type_name), _escape(_thread_name()),
             ' '.join(parts)))
         self.samples += 1
         if len(lines) >= FLUSH_EVERY:
@@ -213,7 +229,7 @@ def start(path, skip_prefix=''):
     stop = _pypy_sampler(writer) if _IS_PYPY else _cpython_sampler(writer)
     _state['writer'] = writer
     _state['stop'] = stop
-    import atexit
+    import atexit  # a built-in module: no start-up cost
     atexit.register(finish)
 
 

@@ -26,6 +26,14 @@ def _start_alloc_sampling():
 def _chain_next_sitecustomize():
     # we shadowed any other sitecustomize on the path: find the next one and run it as Python would
     here = os.path.dirname(os.path.abspath(__file__))
+    # importlib costs ~25 ms of PyPy's start-up: only when there is another one to run
+    if not any(
+        os.path.exists(os.path.join(p or '.', name))
+        for p in sys.path
+        if os.path.abspath(p or '.') != here
+        for name in ('sitecustomize.py', 'sitecustomize')
+    ):
+        return
     import importlib.machinery
     import importlib.util
     path = [p for p in sys.path if os.path.abspath(p or '.') != here]
