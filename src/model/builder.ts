@@ -13,8 +13,10 @@ import {
   type FrameIndex,
   type FuncIndex,
   type FunctionKind,
+  type MarkerTable,
   type Profile,
   type ProfileMeta,
+  type SampleTable,
   type StackIndex,
   type StringIndex,
   type ThreadIndex,
@@ -54,6 +56,24 @@ export function emptyMeta(format: string): ProfileMeta {
     extra: {},
     approximateCallTree: false,
     warnings: [],
+  };
+}
+
+/** A thread's sample table with no samples. */
+export function emptySamples(): SampleTable {
+  return { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null };
+}
+
+/** A thread's marker table with no markers. */
+export function emptyMarkers(): MarkerTable {
+  return {
+    length: 0,
+    name: new Int32Array(0),
+    start: new Float64Array(0),
+    end: new Float64Array(0),
+    category: new Int32Array(0),
+    depth: new Int32Array(0),
+    data: [],
   };
 }
 

@@ -14,6 +14,7 @@ import {
   profileFacts,
   removeSpoolDir,
   safeFileName,
+  type SpooledFile,
   spoolUpload,
   UploadError,
   writeModel,
@@ -89,16 +90,7 @@ export class ProfileService {
     const existing = await this.requireOpenRuntime(id);
     if (existing.hasProfile) throw new UploadError(409, 'this runtime already has a profile');
     const fileName = safeFileName(body.fileName, 'profile');
-    const dir = await newSpoolDir(this.spoolRoot);
-    try {
-      const spooled = await spoolUpload(body.stream, dir, {
-        maxBytes: this.maxUploadBytes,
-        fileName,
-        contentEncoding: body.contentEncoding,
-        contentLength: body.contentLength,
-      });
-      if (spooled.size === 0) throw new UploadError(400, `${fileName}: the upload is empty`);
-      const plainPath = await plainForParsing(spooled, fileName, this.maxUploadBytes);
+    await this.withSpooledUpload(body, fileName, async ({ spooled, plainPath, dir }) => {
       // Compress the raw bytes (zlib's thread pool) while the reader parses.
       const rawPromise = compressedRaw(spooled);
       rawPromise.catch(() => {});
@@ -124,13 +116,37 @@ export class ProfileService {
         raw.source,
         model.source,
       );
+    });
+    return (await this.store.getProfile(id))!;
+  }
+
+  /**
+   * An upload spooled into a directory of its own, refused when empty and made plain (gunzipped)
+   * for the readers, then handed to `work`. The directory goes when `work` is done; a store
+   * conflict (a concurrent upload won) becomes a 409.
+   */
+  private async withSpooledUpload<T>(
+    body: UploadBody,
+    fileName: string,
+    work: (upload: { spooled: SpooledFile; plainPath: string; dir: string }) => Promise<T>,
+  ): Promise<T> {
+    const dir = await newSpoolDir(this.spoolRoot);
+    try {
+      const spooled = await spoolUpload(body.stream, dir, {
+        maxBytes: this.maxUploadBytes,
+        fileName,
+        contentEncoding: body.contentEncoding,
+        contentLength: body.contentLength,
+      });
+      if (spooled.size === 0) throw new UploadError(400, `${fileName}: the upload is empty`);
+      const plainPath = await plainForParsing(spooled, fileName, this.maxUploadBytes);
+      return await work({ spooled, plainPath, dir });
     } catch (err) {
       if (err instanceof StoreConflictError) throw new UploadError(409, err.message);
       throw err;
     } finally {
       await removeSpoolDir(dir);
     }
-    return (await this.store.getProfile(id))!;
   }
 
   /** One call: a new runtime holding this profile, frozen. Used by /api/v1 and `pyrometer upload`. */
@@ -149,16 +165,7 @@ export class ProfileService {
   async ingestAttachment(profileId: string, kind: AttachmentKind, body: UploadBody): Promise<AttachmentRow> {
     await this.requireOpenRuntime(profileId);
     const fileName = safeFileName(body.fileName, kind);
-    const dir = await newSpoolDir(this.spoolRoot);
-    try {
-      const spooled = await spoolUpload(body.stream, dir, {
-        maxBytes: this.maxUploadBytes,
-        fileName,
-        contentEncoding: body.contentEncoding,
-        contentLength: body.contentLength,
-      });
-      if (spooled.size === 0) throw new UploadError(400, `${fileName}: the upload is empty`);
-      const plainPath = await plainForParsing(spooled, fileName, this.maxUploadBytes);
+    return this.withSpooledUpload(body, fileName, async ({ spooled, plainPath }) => {
       await checkAttachment(kind, plainPath, fileName);
       const raw = await compressedRaw(spooled);
       return await this.store.addAttachment(
@@ -174,12 +181,7 @@ export class ProfileService {
         },
         raw.source,
       );
-    } catch (err) {
-      if (err instanceof StoreConflictError) throw new UploadError(409, err.message);
-      throw err;
-    } finally {
-      await removeSpoolDir(dir);
-    }
+    });
   }
 
   /** `POST /api/log/`: the whole profile as JSON, stored as a frozen runtime. */

@@ -233,12 +233,7 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
     );
     const markerNames = Array.from({ length: markers.length }, (_, i) => markerNameIndex(thread, i));
     return {
-      processType: 'default',
-      processStartupTime: 0,
-      processShutdownTime: null,
-      registerTime: 0,
-      unregisterTime: null,
-      pausedRanges: [],
+      ...threadLifetime(),
       showMarkersInTimeline: markers.length > 0,
       name: thread.name || `Thread ${thread.id}`,
       isMainThread: outIndex === 0,
@@ -367,7 +362,8 @@ export function firefoxProfileTree(profile: Profile, options: WriteOptions = {})
   };
 }
 
-function emptyThread(): Record<string, unknown> {
+/** The process and lifetime fields every written thread starts with (we know no more of them). */
+function threadLifetime(): Record<string, unknown> {
   return {
     processType: 'default',
     processStartupTime: 0,
@@ -375,6 +371,12 @@ function emptyThread(): Record<string, unknown> {
     registerTime: 0,
     unregisterTime: null,
     pausedRanges: [],
+  };
+}
+
+function emptyThread(): Record<string, unknown> {
+  return {
+    ...threadLifetime(),
     name: 'main',
     isMainThread: true,
     pid: '0',

@@ -20,7 +20,7 @@
  * the log's tick range over the profile's span (approximate; attachments.pypylogTiming
  * says which).
  */
-import { ProfileBuilder } from '../../model/builder.js';
+import { emptyMarkers, emptySamples, ProfileBuilder } from '../../model/builder.js';
 import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { StringLines } from '../text-lines.js';
@@ -334,17 +334,7 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
   let main = -1;
   for (let i = 0; i < threads.length; i++) if (main < 0 || threads[i].samples.length > threads[main].samples.length) main = i;
   if (main < 0) {
-    const empty = { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null };
-    const noMarkers: MarkerTable = {
-      length: 0,
-      name: new Int32Array(0),
-      start: new Float64Array(0),
-      end: new Float64Array(0),
-      category: new Int32Array(0),
-      depth: new Int32Array(0),
-      data: [],
-    };
-    threads.push({ id: '0', name: 'main', processId: '', samples: empty, markers: noMarkers });
+    threads.push({ id: '0', name: 'main', processId: '', samples: emptySamples(), markers: emptyMarkers() });
     main = 0;
   }
   const old = threads[main].markers;

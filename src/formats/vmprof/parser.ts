@@ -11,7 +11,7 @@
  * - sample-blocks.ts: samples in file order in fixed-size blocks, split per thread at the end.
  * - build.ts: at the end, proto frames get their names and become the model's frames and stacks.
  */
-import { ProfileBuilder } from '../../model/builder.js';
+import { emptyMarkers, emptySamples, ProfileBuilder } from '../../model/builder.js';
 import type { JitSamples } from '../../model/jit-samples.js';
 import type { Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
@@ -423,16 +423,8 @@ export class VmprofParser implements RecordParser {
       id,
       name: this.extra[`thread_name:${id}`] ?? '',
       processId: '',
-      samples: { length: 0, stack: new Int32Array(0), time: new Float64Array(0), weight: new Float64Array(0), rss: null }, // fillThreads
-      markers: {
-        length: 0,
-        name: new Int32Array(0),
-        start: new Float64Array(0),
-        end: new Float64Array(0),
-        category: new Int32Array(0),
-        depth: new Int32Array(0),
-        data: [],
-      },
+      samples: emptySamples(), // fillThreads
+      markers: emptyMarkers(),
     }));
     // Counter first: it reads the sample blocks in file order, which fillThreads lets go.
     const counter = this.memory ? samples.rssCounterInFileOrder() : null;

@@ -14,7 +14,8 @@ import { deserializeProfile } from '../../model/serialize.js';
 import type { Profile } from '../../model/profile.js';
 import { checkId, isAuthorized, requireAccess, type AccessPolicy } from '../http.js';
 import { UploadError } from '../ingest.js';
-import { layout, loginPage, notFoundPage, PAGE_CSP, text } from '../pages.js';
+import { layout, loginPage, notFoundPage, text } from '../pages.js';
+import { sendPage } from './pages.js';
 import type { ProfileService } from '../service.js';
 import type { ProfileRow } from '../store/store.js';
 import { readBlobBytes } from '../store/store.js';
@@ -73,14 +74,6 @@ ${top}
 }
 
 export function registerCompareRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .header('Content-Security-Policy', PAGE_CSP)
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(body);
-
   app.get('/api/v1/compare', async (request) => {
     await requireAccess(service, policy, request, 'view');
     const q = request.query as Record<string, string | undefined>;
@@ -99,16 +92,16 @@ export function registerCompareRoutes(app: FastifyInstance, service: ProfileServ
   });
 
   const page = async (request: FastifyRequest, reply: FastifyReply, before: string, after: string) => {
-    if (policy.privateView && !(await isAuthorized(service, request))) return html(reply, 401, loginPage());
+    if (policy.privateView && !(await isAuthorized(service, request))) return sendPage(reply, 401, loginPage());
     let rows: [ProfileRow, ProfileRow];
     try {
       for (const id of [before, after]) checkId(id);
       const found = [await service.store.getProfile(before), await service.store.getProfile(after)];
       const missing = [before, after].find((id, i) => !found[i]?.hasProfile);
-      if (missing) return html(reply, 404, notFoundPage(`There is no profile ${missing}.`));
+      if (missing) return sendPage(reply, 404, notFoundPage(`There is no profile ${missing}.`));
       rows = found as [ProfileRow, ProfileRow];
     } catch (err) {
-      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      if (err instanceof UploadError) return sendPage(reply, err.statusCode, notFoundPage(err.message));
       throw err;
     }
     if (viewerDir) {
@@ -122,9 +115,9 @@ export function registerCompareRoutes(app: FastifyInstance, service: ProfileServ
     }
     try {
       const { cmp } = await compareStored(service, before, after, 'share');
-      return html(reply, 200, comparePage(rows, cmp));
+      return sendPage(reply, 200, comparePage(rows, cmp));
     } catch (err) {
-      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      if (err instanceof UploadError) return sendPage(reply, err.statusCode, notFoundPage(err.message));
       throw err;
     }
   };
@@ -137,12 +130,12 @@ export function registerCompareRoutes(app: FastifyInstance, service: ProfileServ
   app.get('/compare', async (request, reply) => {
     const raw = (request.query as Record<string, string | string[] | undefined>).id;
     const ids = Array.isArray(raw) ? raw : raw ? [raw] : [];
-    if (ids.length !== 2) return html(reply, 400, notFoundPage(`Pick exactly two profiles to compare (${ids.length} picked).`));
+    if (ids.length !== 2) return sendPage(reply, 400, notFoundPage(`Pick exactly two profiles to compare (${ids.length} picked).`));
     let rows;
     try {
       rows = [await service.store.getProfile(checkId(ids[0])), await service.store.getProfile(checkId(ids[1]))];
     } catch (err) {
-      if (err instanceof UploadError) return html(reply, err.statusCode, notFoundPage(err.message));
+      if (err instanceof UploadError) return sendPage(reply, err.statusCode, notFoundPage(err.message));
       throw err;
     }
     // The older upload is "before".

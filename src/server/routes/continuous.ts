@@ -21,7 +21,8 @@ import { gzipSync } from 'node:zlib';
 import { serializeProfile, SERIALIZED_MODEL_MEDIA_TYPE } from '../../model/serialize.js';
 import { UploadError } from '../ingest.js';
 import { isAuthorized, requireAccess, type AccessPolicy } from '../http.js';
-import { loginPage, PAGE_CSP } from '../pages.js';
+import { loginPage } from '../pages.js';
+import { sendPage } from './pages.js';
 import { CONTINUOUS_SCRIPT, continuousPage } from '../continuous-page.js';
 import type { ProfileService } from '../service.js';
 import type { SeriesSelector, SeriesStore } from '../series/store.js';
@@ -56,12 +57,7 @@ const range = (r: { from: number; to: number; resolutionMs: number }) => ({
 export function registerContinuousRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, series: SeriesStore): void {
   app.get('/continuous', async (request, reply) => {
     const allowed = !policy.privateView || (await isAuthorized(service, request));
-    return reply
-      .code(allowed ? 200 : 401)
-      .type('text/html; charset=utf-8')
-      .header('Content-Security-Policy', PAGE_CSP)
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(allowed ? continuousPage() : loginPage());
+    return sendPage(reply, allowed ? 200 : 401, allowed ? continuousPage() : loginPage());
   });
   app.get('/assets/pyrometer-continuous.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(CONTINUOUS_SCRIPT),

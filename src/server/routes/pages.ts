@@ -67,19 +67,21 @@ async function summarize(profile: Profile): Promise<ProfileSummary> {
   };
 }
 
-export function registerPageRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .header('Content-Security-Policy', PAGE_CSP)
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(body);
+/** A server page: HTML with the pages' Content-Security-Policy and no MIME sniffing. */
+export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('Content-Security-Policy', PAGE_CSP)
+    .header('X-Content-Type-Options', 'nosniff')
+    .send(body);
+}
 
+export function registerPageRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, viewerDir: string | null): void {
   /** On a private server, pages ask for a token instead of answering. */
   const mayView = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     if (!policy.privateView || (await isAuthorized(service, request))) return true;
-    html(reply, 401, loginPage());
+    sendPage(reply, 401, loginPage());
     return false;
   };
 
@@ -94,13 +96,13 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     try {
       filters = parseFilters(query);
     } catch (err) {
-      if (err instanceof UploadError) return html(reply, 400, notFoundPage(err.message));
+      if (err instanceof UploadError) return sendPage(reply, 400, notFoundPage(err.message));
       throw err;
     }
     const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(1, Number(query.page)) : 1;
     const result = await service.store.list({ ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const shown = { q: query.q, interpreter: query.interpreter, from: query.from, to: query.to };
-    return html(
+    return sendPage(
       reply,
       200,
       listPage({ rows: result.rows, count: result.count, page, pageSize: PAGE_SIZE, filters: shown, interpreters: ['cpython', 'pypy'] }),
@@ -113,10 +115,10 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     try {
       id = checkId((request.params as Record<string, string>).id);
     } catch (err) {
-      return html(reply, 400, notFoundPage((err as Error).message));
+      return sendPage(reply, 400, notFoundPage((err as Error).message));
     }
     const row = await service.store.getProfile(id);
-    if (!row || !row.hasProfile) return html(reply, 404, notFoundPage(`There is no profile ${id}.`));
+    if (!row || !row.hasProfile) return sendPage(reply, 404, notFoundPage(`There is no profile ${id}.`));
     const attachments = await service.store.listAttachments(id);
     if (viewerDir) {
       // The seam with the viewer (web/src/loader.ts): it loads `?profile=<url>`, here our serialized model,
@@ -132,31 +134,31 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
     } catch (err) {
       request.log.warn({ err }, 'profile summary failed');
     }
-    return html(reply, 200, profileFallbackPage(row, attachments, summary));
+    return sendPage(reply, 200, profileFallbackPage(row, attachments, summary));
   });
 
   app.get('/jitlogs/:id', async (request, reply) => {
     if (!(await mayView(request, reply))) return reply;
     const attachment = await service.store.getAttachment(checkId((request.params as Record<string, string>).id));
-    if (!attachment || attachment.kind !== 'jitlog') return html(reply, 404, notFoundPage('There is no such jitlog.'));
+    if (!attachment || attachment.kind !== 'jitlog') return sendPage(reply, 404, notFoundPage('There is no such jitlog.'));
     // vmprof's `#/<jid>/traces` link: the profile in the viewer's JIT traces tab (the fragment survives the
     // viewer redirect of /profiles/<id>; the page without the viewer ignores it).
     return reply.redirect(`/profiles/${attachment.profileId}#v=traces`, 302);
   });
 
-  app.get('/login', async (_request, reply) => html(reply, 200, loginPage()));
+  app.get('/login', async (_request, reply) => sendPage(reply, 200, loginPage()));
 
   app.post('/login', async (request, reply) => {
     const form = new URLSearchParams(await smallBody(request, 4096));
     const token = (form.get('token') ?? '').trim();
-    if (!(await tokenIsValid(service, token))) return html(reply, 401, loginPage('That token is not valid.'));
+    if (!(await tokenIsValid(service, token))) return sendPage(reply, 401, loginPage('That token is not valid.'));
     const secure = request.protocol === 'https' ? '; Secure' : '';
     reply.header('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000${secure}`);
     return reply.redirect('/', 303);
   });
 
   const viewerFile = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!viewerDir) return html(reply, 404, notFoundPage('The viewer is not built on this server.'));
+    if (!viewerDir) return sendPage(reply, 404, notFoundPage('The viewer is not built on this server.'));
     const rest = (request.params as Record<string, string>)['*'] || 'index.html';
     if (rest === 'index.html') {
       // The router treats /viewer and /viewer/ alike; a <base> keeps the page's relative asset URLs right for both.
@@ -168,14 +170,14 @@ export function registerPageRoutes(app: FastifyInstance, service: ProfileService
         .send(page);
     }
     const path = safeJoin(viewerDir, rest);
-    if (!path) return html(reply, 400, notFoundPage('That path is not allowed.'));
+    if (!path) return sendPage(reply, 400, notFoundPage('That path is not allowed.'));
     let info;
     try {
       info = await stat(path);
     } catch {
-      return html(reply, 404, notFoundPage('No such file.'));
+      return sendPage(reply, 404, notFoundPage('No such file.'));
     }
-    if (!info.isFile()) return html(reply, 404, notFoundPage('No such file.'));
+    if (!info.isFile()) return sendPage(reply, 404, notFoundPage('No such file.'));
     return reply
       .type(mediaTypeOf(path))
       .header('X-Content-Type-Options', 'nosniff')
