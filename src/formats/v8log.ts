@@ -188,11 +188,31 @@ class CodeMap {
   }
 }
 
-/** "fn script:line:col" (or "script:line:col" for a top-level, or just "fn") → its parts. */
+/** Where a trailing ":digits" of name[0, to) starts (its colon), or -1. */
+function digitsTail(name: string, to: number): number {
+  let i = to;
+  while (i > 0 && name.charCodeAt(i - 1) >= 48 && name.charCodeAt(i - 1) <= 57) i--;
+  return i < to && i > 0 && name.charCodeAt(i - 1) === 58 /* : */ ? i - 1 : -1;
+}
+
+/**
+ * "fn script:line:col" (or "script:line:col" for a top-level, or just "fn") → its parts. A
+ * scan from the end (the regular expression it replaces was quadratic on long names): the
+ * line is the last ":digits" but one when two end the name, the script the run of non-space
+ * before it, the function what precedes that (less one separating space).
+ */
 export function jsName(name: string): { name: string; file: string; line: number } {
-  const m = /^(.*?) ?(\S*?):(\d+)(?::\d+)?$/.exec(name);
-  if (!m || m[2] === '') return { name: name || '(anonymous)', file: '', line: 0 };
-  return { name: m[1] || '(anonymous)', file: m[2], line: Number(m[3]) };
+  const fallback = { name: name || '(anonymous)', file: '', line: 0 };
+  const last = digitsTail(name, name.length);
+  if (last < 0) return fallback;
+  const before = digitsTail(name, last);
+  const fileEnd = before >= 0 ? before : last;
+  const line = Number(name.slice(fileEnd + 1, before >= 0 ? last : name.length));
+  let fileStart = fileEnd;
+  while (fileStart > 0 && !/\s/.test(name[fileStart - 1])) fileStart--;
+  if (fileStart === fileEnd) return fallback;
+  const fnEnd = fileStart > 0 && name[fileStart - 1] === ' ' ? fileStart - 1 : fileStart;
+  return { name: name.slice(0, fnEnd) || '(anonymous)', file: name.slice(fileStart, fileEnd), line };
 }
 
 const JS_TYPES = new Set(['JS', 'LazyCompile', 'Function', 'Script', 'Eval']);

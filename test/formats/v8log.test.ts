@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readV8Log } from '../../src/formats/v8log.js';
+import { jsName, readV8Log } from '../../src/formats/v8log.js';
 import { readV8LogJson } from '../../src/formats/v8log-json.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { SpeedscopeImporter, viewerTotal } from './speedscope-harness.js';
@@ -263,4 +263,22 @@ test('v8log-json: unresolved entries, raw addresses, GC ticks; bad input is one 
   shape('{"code": [], "ticks": 3}', /\$\.ticks: expected an array/);
   assertFormatError(() => readV8LogJson(utf8('{"code": [')), 'v8log-json', /unexpected end of input/);
   assertNotSniffedAs(utf8('{"head": {"callFrame": {}}}'), 'v8log-json');
+});
+
+test('JS names: function, script and line split from the end, in time linear in the name', () => {
+  const cases: [string, { name: string; file: string; line: number }][] = [
+    ['fib /tmp/a.js:3:10', { name: 'fib', file: '/tmp/a.js', line: 3 }],
+    ['script.js:1:1', { name: '(anonymous)', file: 'script.js', line: 1 }],
+    ['a b c.js:12', { name: 'a b', file: 'c.js', line: 12 }],
+    ['x:1:2:3', { name: '(anonymous)', file: 'x:1', line: 2 }],
+    ['f  /a.js:4', { name: 'f ', file: '/a.js', line: 4 }],
+    ['f\t/a.js:9', { name: 'f\t', file: '/a.js', line: 9 }],
+    [':1:2', { name: ':1:2', file: '', line: 0 }],
+    ['fn', { name: 'fn', file: '', line: 0 }],
+    ['', { name: '(anonymous)', file: '', line: 0 }],
+  ];
+  for (const [input, expected] of cases) assert.deepEqual(jsName(input), expected, JSON.stringify(input));
+  // the regular expression this replaced took seconds on such a name
+  const long = `${'0'.repeat(200_000)}0`;
+  assert.deepEqual(jsName(long), { name: long, file: '', line: 0 });
 });
