@@ -269,6 +269,51 @@ export function callTreeTimeSplit(tree: CallTree, split: Float64Array): Float64A
   return out;
 }
 
+/**
+ * Per node of a bottom-up (inverted) call tree (row n): the split of its total time. A node
+ * stands for the samples whose stack ends with its path (its function innermost, then the
+ * callers), so each stack's row is added to the nodes met walking from its innermost frame
+ * outwards. `tree` must be built from the same selection as `split`.
+ */
+export function invertedTreeTimeSplit(profile: Profile, tree: CallTree, split: Float64Array): Float64Array {
+  const K = TIME_CLASS_COUNT;
+  const { stacks, frames, funcs } = profile;
+  const out = new Float64Array(tree.length * K);
+  const rootOf = new Int32Array(funcs.length).fill(-1);
+  for (const r of tree.roots) rootOf[tree.func[r]] = r;
+  // most nodes have a caller or two: a scan; a node called from many places gets a map, once
+  const wide = new Map<number, Map<number, number>>();
+  const childOf = (node: number, func: number): number => {
+    const from = tree.childStart[node];
+    const count = tree.childCount[node];
+    if (count <= 8) {
+      for (let k = from; k < from + count; k++) if (tree.func[tree.children[k]] === func) return tree.children[k];
+      return -1;
+    }
+    let byFunc = wide.get(node);
+    if (!byFunc) {
+      byFunc = new Map();
+      for (let k = from; k < from + count; k++) byFunc.set(tree.func[tree.children[k]], tree.children[k]);
+      wide.set(node, byFunc);
+    }
+    return byFunc.get(func) ?? -1;
+  };
+  for (let s = 0; s < stacks.length; s++) {
+    const row = s * K;
+    let any = false;
+    for (let c = 0; c < K; c++) if (split[row + c] !== 0) any = true;
+    if (!any) continue;
+    let node = rootOf[frames.func[stacks.frame[s]]];
+    for (let cur = s; node >= 0; ) {
+      for (let c = 0; c < K; c++) out[node * K + c] += split[row + c];
+      cur = stacks.prefix[cur];
+      if (cur < 0) break;
+      node = childOf(node, frames.func[stacks.frame[cur]]);
+    }
+  }
+  return out;
+}
+
 /** Totals per class over all stacks. */
 export function totalTimeSplit(split: Float64Array): Float64Array {
   const K = TIME_CLASS_COUNT;

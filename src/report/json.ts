@@ -14,6 +14,7 @@ import { hasLineData, hotLineFunctions } from './lines.js';
 import {
   callTreeTimeSplit,
   functionTimeSplit,
+  invertedTreeTimeSplit,
   splitRecord,
   stackTimeSplit,
   TIME_CLASS_LABELS,
@@ -57,8 +58,8 @@ export interface ShowJson {
       line: number;
       self: number;
       total: number;
-      /** Top-down trees: where the node's total went, as for functions. */
-      split?: Partial<Record<TimeClass, number>>;
+      /** Where the node's total went, as for functions (top-down and inverted trees). */
+      split: Partial<Record<TimeClass, number>>;
     }[];
   };
 }
@@ -122,7 +123,7 @@ export function showJson(
   }
   if (options.tree) {
     const tree = buildTree(profile, selected, options.tree.inverted);
-    const perNode = options.tree.inverted ? null : callTreeTimeSplit(tree, split);
+    const perNode = options.tree.inverted ? invertedTreeTimeSplit(profile, tree, split) : callTreeTimeSplit(tree, split);
     const lines = treeLines(tree, options.tree);
     const idOf = new Map<number, number>();
     const nodes: NonNullable<ShowJson['tree']>['nodes'] = [];
@@ -141,7 +142,7 @@ export function showJson(
         line: profile.funcs.line[f],
         self: tree.self[n],
         total: tree.total[n],
-        ...(perNode ? { split: splitRecord(perNode, n) } : {}),
+        split: splitRecord(perNode, n),
       });
     }
     result.tree = { inverted: !!options.tree.inverted, minPercent: options.tree.minPercent ?? 1, nodes };

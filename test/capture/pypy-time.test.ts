@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { loadWithSideFiles } from '../../src/formats/sidefiles.js';
 import type { PypyLogTiming } from '../../src/formats/pypylog/index.js';
 import { profileDuration, type Profile } from '../../src/model/profile.js';
-import { callTreeTopDown, functionTable, stackWeights } from '../../src/model/analysis.js';
+import { callTreeBottomUp, callTreeTopDown, functionTable, stackWeights } from '../../src/model/analysis.js';
 import {
   callTreeTimeSplit,
   functionTimeSplit,
+  invertedTreeTimeSplit,
   stackTimeSplit,
   TIME_CLASS_COUNT,
   TIME_CLASSES,
@@ -103,7 +104,7 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
     assert.ok(steps.length > 0, 'major collection steps during gc.collect()');
   }
 
-  /** Checks that per function and per call-tree node the split sums to the total time; returns the profile's totals per class. */
+  /** Checks that per function and per call-tree node (top-down and inverted) the split sums to the total time; returns the profile's totals per class. */
   function assertSplitSums(p: Profile, label: string): Record<TimeClass, number> {
     const split = stackTimeSplit(p);
     const weights = stackWeights(p);
@@ -129,6 +130,26 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
       assert.ok(Math.abs(sum - tree.total[n]) <= 1e-9 * tree.total[n], `${label} node ${n}: split ${sum}, total ${tree.total[n]}`);
     }
     const totals = totalTimeSplit(split);
+    // inverted: every node sums to its total, and the roots (where samples were taken) share the whole split
+    const inverted = callTreeBottomUp(p, weights);
+    const perInverted = invertedTreeTimeSplit(p, inverted, split);
+    assert.ok(inverted.length > inverted.roots.length, `${label}: an inverted tree with callers`);
+    for (let n = 0; n < inverted.length; n++) {
+      let sum = 0;
+      for (let c = 0; c < TIME_CLASS_COUNT; c++) sum += perInverted[n * TIME_CLASS_COUNT + c];
+      assert.ok(
+        Math.abs(sum - inverted.total[n]) <= 1e-9 * inverted.total[n],
+        `${label} inverted node ${n}: split ${sum}, total ${inverted.total[n]}`,
+      );
+    }
+    for (let c = 0; c < TIME_CLASS_COUNT; c++) {
+      let roots = 0;
+      for (const r of inverted.roots) roots += perInverted[r * TIME_CLASS_COUNT + c];
+      assert.ok(
+        Math.abs(roots - totals[c]) <= 1e-9 * Math.max(1, totals[c]),
+        `${label} inverted roots ${TIME_CLASSES[c]}: ${roots} vs ${totals[c]}`,
+      );
+    }
     return Object.fromEntries(TIME_CLASSES.map((c, i) => [c, totals[i]])) as Record<TimeClass, number>;
   }
 
@@ -158,6 +179,13 @@ describe('PyPy recordings with --jitlog --pypylog', () => {
       assert.ok(Math.abs(sum(f.split) - f.total) <= 1e-9 * f.total, `${f.name}: ${JSON.stringify(f.split)} vs ${f.total}`);
     for (const n of json.tree.nodes) assert.ok(Math.abs(sum(n.split) - n.total) <= 1e-9 * n.total, `node ${n.name}`);
     assert.ok(json.timeSplit.totals['gc-major'] > 0);
+    const inverted = JSON.parse((await runCli(['show', path, '--json', '--tree', '--inverted', '--min-percent', '0'])).stdout);
+    assert.equal(inverted.tree.inverted, true);
+    assert.ok(
+      inverted.tree.nodes.some((n: { depth: number }) => n.depth > 0),
+      'callers below the roots',
+    );
+    for (const n of inverted.tree.nodes) assert.ok(Math.abs(sum(n.split) - n.total) <= 1e-9 * n.total, `inverted node ${n.name}`);
 
     const text = (await runCli(['show', path, '--pypy'])).stdout;
     assert.match(text, /PyPy log phases at their real times/);
