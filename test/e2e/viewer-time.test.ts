@@ -6,7 +6,9 @@
  * - A pypy3 recording with --jitlog --pypylog (made here): samples and the PYPYLOG phases on the
  *   one axis, the phases timed by the recorded clocks; the "where time went" column in the
  *   function table and the call tree, and the flame graph coloured by it ("JIT code" and
- *   "JIT compiling" in different colours). Screenshots go to test-output/screenshots/.
+ *   "JIT compiling" in different colours); the same column in the inverted (bottom-up) call tree,
+ *   each node's bar the model's split of the samples whose stack ends with its path.
+ *   Screenshots go to test-output/screenshots/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,9 @@ import { join } from 'node:path';
 import { loadWithSideFiles } from '../../src/formats/sidefiles.js';
 import { profileDuration, type Profile } from '../../src/model/profile.js';
 import { fixture, testData } from '../helpers.js';
-import { TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
+import { invertedTreeTimeSplit, stackTimeSplit, TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
+import { callTreeBottomUp, stackWeights } from '../../src/model/analysis.js';
+import { funcFile, funcName } from '../../src/model/profile.js';
 import { removeDir, runPyrometer, scratchDir } from '../capture/run.js';
 import { Harness, hoverTooltip, rootRowY, shot } from './harness.js';
 
@@ -123,6 +127,77 @@ describe('viewer: one time axis, where the time went', () => {
     assert.equal(await tree.locator('.list-header .split').innerText(), 'Where time went');
     await shot(tree, 'split-call-tree');
     await tree.close();
+  });
+
+  test("the inverted call tree shows the same column: each node's bar is the model's split of its samples", async () => {
+    const page = await harness.openPage(`p=${PYPY}&v=tree&inv=1`);
+    await page.locator('.vlist-row .split-bar').first().waitFor();
+    assert.equal(await page.locator('.list-header .split').innerText(), 'Where time went');
+    const rows = await page.evaluate(() =>
+      [...document.querySelectorAll('.vlist-row')].map((r) => ({
+        name: (r.querySelector('.fn') as HTMLElement).innerText,
+        loc: (r.querySelector('.loc') as HTMLElement).innerText,
+        depth: parseFloat((r.querySelector('.name') as HTMLElement).style.paddingLeft) / 12,
+        parts: [...r.querySelectorAll('.split i')].map((i) => ({
+          cls: (i as HTMLElement).dataset.class!,
+          width: parseFloat((i as HTMLElement).style.width),
+        })),
+      })),
+    );
+    assert.ok(
+      rows.some((r) => r.depth > 0),
+      `callers shown below a root: ${JSON.stringify(rows.slice(0, 3))}`,
+    );
+    // the model's inverted tree of the same selection (idle hidden, as the viewer starts); the style keeps 4 decimals
+    const p = profiles[PYPY];
+    const filter = { hideIdle: true };
+    const tree = callTreeBottomUp(p, stackWeights(p, filter));
+    const split = invertedTreeTimeSplit(p, tree, stackTimeSplit(p, filter));
+    const loc = (f: number) => (funcFile(p, f) ? (p.funcs.line[f] > 0 ? `${funcFile(p, f)}:${p.funcs.line[f]}` : funcFile(p, f)) : '');
+    const matches = (n: number, r: (typeof rows)[number]) => funcName(p, tree.func[n]) === r.name && loc(tree.func[n]) === r.loc;
+    const path: number[] = []; // the node of the last row seen at each depth
+    let checked = 0;
+    for (const r of rows) {
+      const siblings =
+        r.depth === 0
+          ? [...tree.roots]
+          : [
+              ...tree.children.subarray(
+                tree.childStart[path[r.depth - 1]],
+                tree.childStart[path[r.depth - 1]] + tree.childCount[path[r.depth - 1]],
+              ),
+            ];
+      const node = siblings.find((n) => matches(n, r));
+      assert.ok(node !== undefined, `row ${r.name} (${r.loc}) at depth ${r.depth} is a node of the model's inverted tree`);
+      path[r.depth] = node;
+      const sum = r.parts.reduce((a, x) => a + x.width, 0);
+      assert.ok(Math.abs(sum - 100) < 0.01, `${r.name}: parts add to ${sum}%`);
+      for (let c = 0; c < TIME_CLASS_COUNT; c++) {
+        const want = (100 * split[node * TIME_CLASS_COUNT + c]) / tree.total[node];
+        const got = r.parts.find((x) => x.cls === TIME_CLASSES[c])?.width ?? 0;
+        assert.ok(Math.abs(got - want) < 1e-3, `${r.name} depth ${r.depth} ${TIME_CLASSES[c]}: bar ${got}%, model ${want}%`);
+      }
+      checked++;
+    }
+    assert.ok(checked >= 3, `${checked} rows checked`);
+    await shot(page, 'split-inverted-call-tree');
+    await page.close();
+
+    // the inverted flame graph is coloured by it too: a root in the colour of its own largest class
+    const flame = await harness.openPage(`p=${PYPY}&v=flame&c=time&inv=1`);
+    const root = await flame.evaluate(() => {
+      const c = window.__pyrometer.canvas!;
+      const r = c.flame!.tree.roots[0];
+      return { cls: c.nodeColor![r], func: c.flame!.tree.func[r] };
+    });
+    const modelRoot = tree.roots[0];
+    assert.equal(root.func, tree.func[modelRoot]);
+    let best = 0;
+    for (let c = 1; c < TIME_CLASS_COUNT; c++)
+      if (split[modelRoot * TIME_CLASS_COUNT + c] > split[modelRoot * TIME_CLASS_COUNT + best]) best = c;
+    assert.equal(TIME_CLASSES[root.cls], TIME_CLASSES[best]);
+    await shot(flame, 'split-inverted-flame');
+    await flame.close();
   });
 
   test('the flame graph coloured by where time went: JIT code and JIT compiling have different colours and names', async () => {

@@ -851,9 +851,9 @@ export class App implements AppHost {
       lines.push(h('div', null, `JIT: ${formatPercent(jit, ownSelf)} of the function's self time ran as JIT code`));
     }
     if (vm.hasSplit()) {
-      // where this frame's time went: the node's own split in the top-down flame graph, else the function's
-      const node = this.canvas.mode === 'flame' && !this.state.inverted;
-      const split = node ? vm.treeSplit() : vm.functionSplit();
+      // where this frame's time went: the node's own split in the flame graph (top-down or inverted), else the function's
+      const node = this.canvas.mode === 'flame';
+      const split = !node ? vm.functionSplit() : this.state.inverted ? vm.invertedTreeSplit() : vm.treeSplit();
       const row = node ? hit.node : hit.func;
       lines.push(h('div', { class: 'tt-split' }, `Time: ${splitText(split, row)}`));
     }

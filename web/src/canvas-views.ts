@@ -86,8 +86,8 @@ export class FlameView implements View {
     area.threadLabel.hidden = true;
     area.timeNote.hidden = true;
     area.canvas.icicle = state.icicle;
-    // "where time went": each frame in the colour of the class with most of its time (top-down tree nodes)
-    area.canvas.nodeColor = state.colorBy === 'time' && !state.inverted ? vm.dominantClassOfNodes() : null;
+    // "where time went": each frame in the colour of the class with most of its time (the shown tree's nodes)
+    area.canvas.nodeColor = state.colorBy === 'time' ? vm.dominantClassOfNodes(state.inverted) : null;
     const t0 = performance.now();
     const layout = vm.flameLayout(state.inverted);
     this.host.timing('layout', performance.now() - t0);

@@ -19,7 +19,14 @@ import {
   type LineCost,
 } from '../../src/model/analysis.js';
 import { applyTransforms, type Transform } from '../../src/model/transforms.js';
-import { callTreeTimeSplit, functionTimeSplit, stackTimeSplit, TIME_CLASS_COUNT, totalTimeSplit } from '../../src/model/time-split.js';
+import {
+  callTreeTimeSplit,
+  functionTimeSplit,
+  invertedTreeTimeSplit,
+  stackTimeSplit,
+  TIME_CLASS_COUNT,
+  totalTimeSplit,
+} from '../../src/model/time-split.js';
 import type { ViewState, ViewTransform } from './state.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
 
@@ -83,8 +90,10 @@ export class ViewModel {
   private splitByStack: Float64Array | null = null;
   private splitByFunc: Float64Array | null = null;
   private splitByNode: Float64Array | null = null;
+  private splitByInvertedNode: Float64Array | null = null;
   private splitTotal: Float64Array | null = null;
   private nodeClass: Uint8Array | null = null;
+  private invertedNodeClass: Uint8Array | null = null;
   private funcClass: Uint8Array | null = null;
 
   constructor(
@@ -195,6 +204,11 @@ export class ViewModel {
     return (this.splitByNode ??= callTreeTimeSplit(this.topDown(), this.timeSplit()));
   }
 
+  /** Per node of the bottom-up (inverted) tree: the split of its total time. */
+  invertedTreeSplit(): Float64Array {
+    return (this.splitByInvertedNode ??= invertedTreeTimeSplit(this.profile, this.bottomUp(), this.timeSplit()));
+  }
+
   /** The whole selection's split. */
   splitTotals(): Float64Array {
     return (this.splitTotal ??= totalTimeSplit(this.timeSplit()));
@@ -207,8 +221,9 @@ export class ViewModel {
     return classes > 1;
   }
 
-  /** Per top-down tree node: the class with most of its time (the flame graph's "where time went" colouring). */
-  dominantClassOfNodes(): Uint8Array {
+  /** Per node of the top-down or inverted tree: the class with most of its time (the flame graph's "where time went" colouring). */
+  dominantClassOfNodes(inverted = false): Uint8Array {
+    if (inverted) return (this.invertedNodeClass ??= dominantClasses(this.invertedTreeSplit()));
     return (this.nodeClass ??= dominantClasses(this.treeSplit()));
   }
 

@@ -67,7 +67,7 @@ export class CallTreeView {
   private cursor = 0;
   private shownMatch: Uint8Array | null = null;
   private readonly header = h('div', { class: 'list-header tree-cols' });
-  /** Top-down tree with more than one class of time: each node's split (model/time-split.ts). */
+  /** A tree with more than one class of time: each node's split (model/time-split.ts), top-down or inverted. */
   private split: Float64Array | null = null;
 
   constructor(private readonly host: ViewHost) {
@@ -95,7 +95,7 @@ export class CallTreeView {
     if (tree !== this.tree) {
       this.tree = tree;
       this.vm = vm;
-      this.split = !inverted && vm.hasSplit() ? vm.treeSplit() : null;
+      this.split = !vm.hasSplit() ? null : inverted ? vm.invertedTreeSplit() : vm.treeSplit();
       this.header.classList.toggle('with-split', this.split !== null);
       replaceChildren(
         this.header,
