@@ -82,7 +82,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 
 /** Folders of speedscope's corpus in formats pyrometer does not claim. */
 const UNCLAIMED_DIRS = ['Instruments', 'haskell', 'java-flight-recorder', 'papyrus', 'pmcstat', 'stackprof', 'Safari'];
-const UNCLAIMED_FILES = /(^|\/)safari-[^/]*$|\.(zip|map|md|grammar)$|(^|\/)\.(DS_Store|gitignore)$|\.v8log\.json/;
+const UNCLAIMED_FILES = /(^|\/)safari-[^/]*$|\.(zip|map|md|grammar)$|(^|\/)\.(DS_Store|gitignore)$/;
 
 function walk(d: string, out: string[] = []): string[] {
   for (const name of readdirSync(d).sort()) {

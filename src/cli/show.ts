@@ -17,12 +17,16 @@ import { renderLines } from '../report/lines.js';
 import { showJson } from '../report/json.js';
 import { renderPypy } from '../report/pypy.js';
 import { renderMemory } from '../report/memory.js';
-import type { Profile } from '../model/profile.js';
+import { CATEGORY_NATIVE, type Profile } from '../model/profile.js';
+import { mergeCategory } from '../model/transforms.js';
 import { allocationMeasures, allocationProfile, weighByAllocation, type AllocationMeasure } from '../model/allocations.js';
 
 interface ShowOptions {
   top?: number;
   sort: string;
+  includeCallees?: boolean;
+  native?: boolean;
+  percentCutoff?: number;
   tree?: boolean;
   inverted?: boolean;
   minPercent: number;
@@ -123,6 +127,9 @@ export const registerShow: RegisterCommand = (program: Command) => {
     .option('--memory', 'where memory (RSS) grew and shrank, by function and by line (a recording made with --mem)')
     .option('--prune_percent <p>', "vmprofshow's spelling of --min-percent", percentage('--prune_percent'))
     .option('--prune_level <n>', "vmprofshow's: show the root and n levels below it (0: no limit)", integerIn('--prune_level', 0, 1000))
+    .option('--include-callees', "vmprofshow flat's: order functions by their total time, callees included (= --sort total)")
+    .option('--no-native', "vmprofshow flat's: native (C) frames' time goes to the Python function that called them")
+    .option('--percent-cutoff <p>', "vmprofshow flat's: leave out functions below this share of the time", percentage('--percent-cutoff'))
     .option('--traces', 'PyPy: list the JIT traces (from the jitlog beside the profile) by the time spent in their machine code')
     .option(
       '--trace <id>',
@@ -146,6 +153,7 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (opts.prune_level !== undefined) opts.depth = opts.prune_level === 0 ? undefined : opts.prune_level + 1;
       // vmprofshow takes 0 for its default indentation
       if (opts.indent === 0) opts.indent = undefined;
+      if (opts.includeCallees) opts.sort = 'total';
       if (opts.sort !== 'self' && opts.sort !== 'total') throw usageError(`--sort takes "self" or "total", not "${opts.sort}"`);
       let profile = await loadForCli(file, { format: opts.format });
       // A JIT log read alone has traces and no samples: its traces are what there is to show.
@@ -175,6 +183,8 @@ export const registerShow: RegisterCommand = (program: Command) => {
         return;
       }
       if (opts.alloc !== undefined) profile = allocationView(profile, file, typeof opts.alloc === 'string' ? opts.alloc : undefined);
+      // commander's --no-native sets native: false (true by default)
+      if (opts.native === false) profile = mergeCategory(profile, CATEGORY_NATIVE);
       const threads = resolveThreads(profile, opts.thread);
       const wantTree = !!(opts.tree || opts.inverted);
       const treeOptions = {
@@ -220,7 +230,13 @@ export const registerShow: RegisterCommand = (program: Command) => {
       if (sections.length === 0) {
         // Default length: 20, or what fits above the prompt on a short terminal.
         const top = opts.top ?? (rows !== undefined ? Math.max(5, Math.min(20, rows - 6)) : 20);
-        sections.push(renderFlat(profile, { threads, hideIdle: opts.hideIdle, top, sort: opts.sort as 'self' | 'total' }, style));
+        sections.push(
+          renderFlat(
+            profile,
+            { threads, hideIdle: opts.hideIdle, top, sort: opts.sort as 'self' | 'total', minPercent: opts.percentCutoff },
+            style,
+          ),
+        );
       }
       process.stdout.write(sections.join('\n'));
     });

@@ -24,6 +24,7 @@ import { collapsedFormat } from './collapsed.js';
 import { pprofFormat } from './pprof/index.js';
 import { gcovFormat } from './gcov.js';
 import { v8LogFormat } from './v8log.js';
+import { v8LogJsonFormat } from './v8log-json.js';
 import { lcovFormat } from './lcov.js';
 import { allocFormat } from './alloc.js';
 
@@ -35,6 +36,7 @@ registerFormat(perfFormat);
 registerFormat(pypylogFormat);
 registerFormat(jitlogFormat);
 registerFormat(v8LogFormat);
+registerFormat(v8LogJsonFormat);
 registerFormat(firefoxFormat);
 registerFormat(dotFormat);
 registerFormat(flameSvgFormat);

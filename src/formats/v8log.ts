@@ -189,7 +189,7 @@ class CodeMap {
 }
 
 /** "fn script:line:col" (or "script:line:col" for a top-level, or just "fn") → its parts. */
-function jsName(name: string): { name: string; file: string; line: number } {
+export function jsName(name: string): { name: string; file: string; line: number } {
   const m = /^(.*?) ?(\S*?):(\d+)(?::\d+)?$/.exec(name);
   if (!m || m[2] === '') return { name: name || '(anonymous)', file: '', line: 0 };
   return { name: m[1] || '(anonymous)', file: m[2], line: Number(m[3]) };

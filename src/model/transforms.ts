@@ -189,6 +189,19 @@ export function applyTransform(profile: Profile, transform: Transform): Profile 
 }
 
 /** Applies transforms in order (the breadcrumbs of a view). */
+/**
+ * Removes every frame of one category; its time goes to the nearest caller of another category
+ * (vmprofshow flat --no-native: native frames' time is their Python caller's). A sample made only
+ * of such frames has an empty stack.
+ */
+export function mergeCategory(profile: Profile, category: number): Profile {
+  const frameCategory = profile.frames.category;
+  const { stacks } = profile;
+  return remapStacks(profile, (s, parentNew, rebuild) =>
+    frameCategory[stacks.frame[s]] === category ? parentNew : rebuild.stack(parentNew, stacks.frame[s]),
+  );
+}
+
 export function applyTransforms(profile: Profile, transforms: readonly Transform[]): Profile {
   let out = profile;
   for (const t of transforms) out = applyTransform(out, t);

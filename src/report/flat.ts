@@ -40,6 +40,8 @@ export interface FlatOptions extends Selection {
   top?: number;
   /** Order by self (default) or total weight. */
   sort?: 'self' | 'total';
+  /** Leave out functions whose ordering cost is below this share of the total (vmprofshow's --percent-cutoff). */
+  minPercent?: number;
 }
 
 export interface FlatRow {
@@ -53,7 +55,9 @@ export function flatRows(profile: Profile, selected: Selected, options: FlatOpti
   const costs = functionTable(profile, selected.weights);
   const [primary, secondary] = options.sort === 'total' ? [costs.total, costs.self] : [costs.self, costs.total];
   // Every function that was on a stack, so callers with no self time (main) still show, last.
-  const order = functionsByCost(costs.total).sort((a, b) => primary[b] - primary[a] || secondary[b] - secondary[a] || a - b);
+  let order = functionsByCost(costs.total).sort((a, b) => primary[b] - primary[a] || secondary[b] - secondary[a] || a - b);
+  const cutoff = options.minPercent ?? 0;
+  if (cutoff > 0) order = order.filter((f) => 100 * primary[f] >= cutoff * selected.total);
   const top = Math.max(1, options.top ?? 20);
   const rows = order.slice(0, top).map((func) => ({ func, self: costs.self[func], total: costs.total[func] }));
   return { rows, more: order.length - rows.length };

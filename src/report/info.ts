@@ -162,6 +162,9 @@ export function renderInfo(profile: Profile, style: Style): string {
   rows.push(['functions', `${formatNumber(f.functions)} (${formatNumber(f.stacks)} distinct stacks)`]);
   rows.push(['memory', f.memory ? `${formatKiB(f.memory.minKiB)} – ${formatKiB(f.memory.maxKiB)} RSS` : 'not recorded']);
   rows.push(['markers', formatNumber(f.markers)]);
+  // the file had no sample times: say how the timeline places them (model ProfileMeta.sampleTimes)
+  if (profile.meta.sampleTimes === 'spread') rows.push(['sample times', 'not in the file: spread evenly over the recorded duration']);
+  else if (profile.meta.sampleTimes === 'order') rows.push(['sample times', 'not in the file, nor a stop time: one period apart']);
   if (f.approximateCallTree) rows.push(['call tree', 'reconstructed (the format records no call paths)']);
   const keyW = Math.max(...rows.map(([k]) => k.length));
   const out = rows.map(([k, v]) => `${style.bold(padEnd(k, keyW))}  ${v}`);

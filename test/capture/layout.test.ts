@@ -50,11 +50,12 @@ test('CPU mode: header, META, code names before use, one record per look and sta
   assert.ok(d.stacks.length > 20);
   const tid = d.stacks[0].thread;
   assert.equal(d.meta.get(`thread_name:0x${tid.toString(16)}`), 'MainThread');
-  // innermost first: the first entry of a hot sample is f or g, the last is <module>
-  const leaf = d.names.get(d.stacks[d.stacks.length - 1].entries[0]) ?? '';
+  // innermost first: the first entry of most samples is f or g, the last is <module> (the last
+  // record may be the interpreter's exit, e.g. threading._shutdown)
   const root = d.names.get(d.stacks[0].entries[d.stacks[0].depth - 1]) ?? '';
   assert.match(root, /^py:<module>:1:.*split\.py$/);
-  assert.match(leaf, /^py:(f|g|main|<module>):\d+:/);
+  const hot = d.stacks.filter((s) => /^py:(f|g):\d+:/.test(d.names.get(s.entries[0]) ?? '')).length;
+  assert.ok(hot >= 0.5 * d.stacks.length, `${hot} of ${d.stacks.length} records have f or g innermost`);
   assert.match(d.names.get(1n) ?? '', /^n:<idle>:0:-$/);
   // ts:<n> marks: sample numbers in order with times in milliseconds
   const marks = [...d.meta].filter(([k]) => k.startsWith('ts:')).map(([k, v]) => [Number(k.slice(3)), Number(v)]);

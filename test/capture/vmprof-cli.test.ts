@@ -226,3 +226,42 @@ test("show FILE tree|flat|lines: vmprofshow's syntax gives what the flags give",
     stopCli();
   }
 });
+
+test("show FILE flat: vmprofshow's --include-callees, --no-native and --percent-cutoff", async () => {
+  const { runCli, stopCli } = await import('../cli/run.js');
+  const { fixture } = await import('../helpers.js');
+  try {
+    // a real vmprof-python CPython profile with native frames
+    const file = fixture('vmprof/vmprof_cpuburn.prof');
+    const rows = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => /^\s*[\d.]+%/.test(l))
+        .map((l) => l.trim().split(/\s+/));
+    // --include-callees: ordered by total time, as --sort total
+    const callees = await runCli(['show', file, 'flat', '--include-callees']);
+    assert.equal(callees.code, 0, callees.stderr);
+    assert.equal(callees.stdout, (await runCli(['show', file, '--sort', 'total'])).stdout);
+    // --no-native: no native rows, and the native time is the Python callers' (self times add up to the whole)
+    const plain = rows((await runCli(['show', file, 'flat', '-n', '100'])).stdout);
+    assert.ok(
+      plain.some((r) => r[3].startsWith('<native') || r[3] === 'PyObject_SetAttr'),
+      'the plain table lists native functions',
+    );
+    const python = rows((await runCli(['show', file, 'flat', '--no-native', '-n', '100'])).stdout);
+    assert.ok(python.length >= 3);
+    for (const r of python) assert.match(r[4] ?? '', /cpuburn\.py:\d+/, `${r.join(' ')} is a Python function`);
+    const selfSum = python.reduce((sum, r) => sum + Number(r[2].replace(/,/g, '')), 0);
+    assert.equal(selfSum, 5551, 'every sample is some Python function’s self time');
+    assert.equal(python[0][3], '_next_rand', 'the random number generator with its C calls ranks first');
+    // --percent-cutoff: rows below the share are left out
+    const cut = rows((await runCli(['show', file, 'flat', '--percent-cutoff', '10', '-n', '100'])).stdout);
+    assert.deepEqual(
+      cut.map((r) => r[3]),
+      plain.filter((r) => Number(r[0].replace('%', '')) >= 10).map((r) => r[3]),
+    );
+    assert.ok(cut.length >= 2 && cut.length < plain.length);
+  } finally {
+    stopCli();
+  }
+});

@@ -10,6 +10,8 @@ import { readVmprof } from '../../src/formats/vmprof/index.js';
 import { profileDuration, type Profile } from '../../src/model/profile.js';
 import { functionPaths, layoutStackChart, onRunAxis, stackLanes } from '../../web/src/layout.js';
 import { fixture, fixtureBytes } from '../helpers.js';
+import { renderInfo } from '../../src/report/info.js';
+import { plainStyle } from '../../src/report/text.js';
 import { readProfile, removeDir, runPyrometer, scratchDir } from '../capture/run.js';
 
 /** The stack chart the viewer draws of every thread: one lane each, on the run's axis. */
@@ -68,6 +70,8 @@ test("vmprof-python's CPython file has no sample times: spread evenly over its r
   const { time, length } = p.threads[0].samples;
   const step = profileDuration(p) / length;
   for (let i = 1; i < length; i++) assert.ok(Math.abs(time[i] - time[i - 1] - step) < 1e-9, `even steps at ${i}`);
+  // info says so (the viewer does under its stack chart: test/e2e/viewer-time)
+  assert.match(renderInfo(p, plainStyle()), /^sample times +not in the file: spread evenly over the recorded duration$/m);
 });
 
 test("PyPy's _vmprof file (no sample times) with memory: samples and the RSS curve spread over the run together", () => {
@@ -82,6 +86,7 @@ test('a file with neither sample times nor a stop time keeps i x period and says
   const p = readVmprof(fixtureBytes('vmprof/richards.cpython.prof'));
   assert.equal(p.meta.sampleTimes, 'order');
   assert.equal(p.threads[0].samples.time[5], 5 * p.meta.interval);
+  assert.match(renderInfo(p, plainStyle()), /^sample times +not in the file, nor a stop time: one period apart$/m);
   // the chart keeps the samples' own span: there is no run to put them on
   const { start, end } = chartAxis(p);
   assert.equal(start, 0);

@@ -5,6 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readV8Log } from '../../src/formats/v8log.js';
+import { readV8LogJson } from '../../src/formats/v8log-json.js';
+import { ProfileFormatError } from '../../src/formats/errors.js';
+import { SpeedscopeImporter, viewerTotal } from './speedscope-harness.js';
 import { funcName, type Profile } from '../../src/model/profile.js';
 import {
   assertExportRoundTrip,
@@ -108,6 +111,25 @@ function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 for (let k = 0; k < 25; k++) { hot(); fib(20); }
 `;
 
+/** Per sample in time order: its JS functions (kind other, not idle), root first, joined. */
+function jsStacksPerTick(p: Profile): string[] {
+  const out: string[] = [];
+  const samples = p.threads[0].samples;
+  for (let i = 0; i < samples.length; i++) {
+    const names: string[] = [];
+    for (let s = samples.stack[i]; s >= 0; s = p.stacks.prefix[s]) {
+      const frame = p.stacks.frame[s];
+      const func = p.frames.func[frame];
+      if (p.funcs.kind[func] === 4 /* other: JS */ && p.frames.category[frame] !== 5) names.push(funcName(p, func));
+    }
+    out.push(names.reverse().join(';'));
+  }
+  return out;
+}
+
+/** The preprocessed output of the real log, for speedscope's importer below. */
+let sharedPreprocessed: Uint8Array | null = null;
+
 /** The JS function names of a --prof-process --preprocess tick, root first. */
 function preprocessedJsNames(pre: { code: { name: string; type: string }[] }, s: number[]): string[] {
   const names: string[] = [];
@@ -131,28 +153,40 @@ test('v8log: a real node --prof log matches node --prof-process --preprocess tic
     assertSniffsAs(bytes, 'v8log', log);
     const p = readV8Log(bytes);
     assertModelInvariants(p);
-    const pre = JSON.parse(
+    const preBytes = new Uint8Array(
       execFileSync(process.execPath, ['--prof-process', '--preprocess', log], {
         cwd: dir,
         maxBuffer: 1 << 30,
         stdio: ['ignore', 'pipe', 'ignore'],
-      }).toString(),
-    ) as { code: { name: string; type: string }[]; ticks: { tm: number; s: number[] }[] };
+      }),
+    );
+    const pre = JSON.parse(new TextDecoder().decode(preBytes)) as {
+      code: { name: string; type: string }[];
+      ticks: { tm: number; s: number[] }[];
+    };
 
     const samples = p.threads[0].samples;
     assert.equal(samples.length, pre.ticks.length, 'one sample per tick');
     let mismatches = 0;
+    const ours = jsStacksPerTick(p);
     for (let i = 0; i < samples.length; i++) {
       assert.equal(samples.time[i], pre.ticks[i].tm / 1000, `tick ${i} time`);
-      const ours: string[] = [];
-      for (let s = samples.stack[i]; s >= 0; s = p.stacks.prefix[s]) {
-        const func = p.frames.func[p.stacks.frame[s]];
-        if (p.funcs.kind[func] === 4 /* other: JS */ && p.frames.category[p.stacks.frame[s]] !== 5) ours.push(funcName(p, func));
-      }
-      ours.reverse();
-      if (JSON.stringify(ours) !== JSON.stringify(preprocessedJsNames(pre, pre.ticks[i].s))) mismatches++;
+      if (ours[i] !== preprocessedJsNames(pre, pre.ticks[i].s).join(';')) mismatches++;
     }
     assert.equal(mismatches, 0, 'every tick has the JS frames the tick processor finds');
+
+    // The tick processor's own output, read by its reader, gives each tick the same JS stack.
+    assertSniffsAs(preBytes, 'v8log-json', 'work.v8log.json');
+    const fromJson = readV8LogJson(preBytes);
+    assertModelInvariants(fromJson);
+    assert.deepEqual(jsStacksPerTick(fromJson), jsStacksPerTick(p));
+    const json = fromJson.threads[0].samples;
+    assert.equal(
+      json.weight.reduce((a, b) => a + b, 0),
+      pre.ticks.at(-1)!.tm,
+      'ticks weigh the time since the one before',
+    );
+    sharedPreprocessed = preBytes;
 
     // The hot loop's body is where hot's own time goes: line 3 or 4 of work.js, never outside hot.
     const hotLines = new Map<number, number>();
@@ -173,4 +207,60 @@ test('v8log: a real node --prof log matches node --prof-process --preprocess tic
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("v8log-json: speedscope's own importer shows the total we read for node's preprocessed ticks", async () => {
+  assert.ok(sharedPreprocessed, 'the real-log test made the file');
+  const speedscope = new SpeedscopeImporter();
+  await speedscope.start();
+  try {
+    const { importer, exported } = await speedscope.import('work.v8log.json', sharedPreprocessed, 60_000);
+    assert.match(importer, /v8/i);
+    assert.ok(exported);
+    const ours = viewerTotal(readV8LogJson(sharedPreprocessed));
+    const theirs = viewerTotal(exported);
+    assert.ok(theirs > 0 && Math.abs(ours - theirs) <= 1e-3 * theirs, `ours ${ours}, speedscope ${theirs}`);
+  } finally {
+    await speedscope.stop();
+  }
+});
+
+test('v8log-json: unresolved entries, raw addresses, GC ticks; bad input is one error', () => {
+  const bytes = utf8(
+    JSON.stringify({
+      code: [
+        { name: '/usr/bin/node', type: 'SHARED_LIB' },
+        { name: 'main /app/m.js:1:1', type: 'JS', kind: 'Unopt', func: 0 },
+        { name: 'hot /app/m.js:4:10', type: 'JS', kind: 'Opt', func: 1 },
+      ],
+      functions: [],
+      ticks: [
+        { tm: 2000, vm: 0, s: [2, 5, -1, 77, 1, 9] },
+        { tm: 1000, vm: 0, s: [-1, 12345] },
+        { tm: 3500, vm: 1, s: [99, 0, 1, 3] },
+      ],
+    }),
+  );
+  assertSniffsAs(bytes, 'v8log-json', 'x.v8log.json');
+  const p = readV8LogJson(bytes);
+  assertModelInvariants(p);
+  assert.equal(p.meta.weightUnit, 'us');
+  // Sorted by time, each weighing the time since the previous tick (the first: since the start).
+  assert.deepEqual([...p.threads[0].samples.weight], [1000, 1000, 1500]);
+  assert.deepEqual(stacks(p), {
+    'main (/app/m.js:1);hot (/app/m.js:4)': 1, // ms
+    'main (/app/m.js:1);0x63;(garbage collector)': 1.5,
+  });
+  const hot = [...Array(p.frames.length).keys()].find((f) => funcName(p, p.frames.func[f]) === 'hot')!;
+  assert.equal(p.frames.category[hot], 2, 'optimised code is a JIT frame');
+  // Shape errors name the JSON path instead of a byte offset.
+  const shape = (text: string, pattern: RegExp) =>
+    assert.throws(
+      () => readV8LogJson(utf8(text)),
+      (e) => e instanceof ProfileFormatError && e.format === 'v8log-json' && pattern.test(e.message) && !e.message.includes('\n'),
+    );
+  shape('{"code": [], "ticks": [{"tm": 1, "s": [0.5, 0]}]}', /\$\.ticks\[0\]\.s: code index 0\.5 is not an index/);
+  shape('{"code": [], "ticks": 3}', /\$\.ticks: expected an array/);
+  assertFormatError(() => readV8LogJson(utf8('{"code": [')), 'v8log-json', /unexpected end of input/);
+  assertNotSniffedAs(utf8('{"head": {"callFrame": {}}}'), 'v8log-json');
 });

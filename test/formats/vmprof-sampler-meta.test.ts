@@ -325,3 +325,29 @@ test('real --subprocesses recording: parent, pool worker and subprocess threads 
     removeDir(run.dir);
   }
 });
+
+test('real --mem recording of one thread: sample times never go back, and the RSS curve keeps each sample’s value at its time', async () => {
+  // one thread: the RSS counter once shared the samples' arrays, and the time marks moved them twice
+  // (sample 15 of a 4.3 s run read 7,094 ms; the curve drew a flat line)
+  const run = await runPyrometer(['record', '--mem', '--rate', '1000', '-o', 'm.prof', '--', 'python3', dataPath('grow_list.py')]);
+  try {
+    assert.equal(run.code, 0, run.stderr);
+    const p = await readProfile(join(run.dir, 'm.prof'));
+    assertModelInvariants(p);
+    assert.equal(p.meta.sampleTimes, 'recorded');
+    const t = p.threads.find((th) => th.samples.length > 0)!;
+    const s = t.samples;
+    assert.ok(s.length > 50, `samples: ${s.length}`);
+    const endMs = Number(p.meta.extra.duration_s) * 1000;
+    for (let i = 1; i < s.length; i++) assert.ok(s.time[i] >= s.time[i - 1], `sample ${i}: ${s.time[i - 1]} then ${s.time[i]}`);
+    assert.ok(s.time[s.length - 1] <= endMs + 1, `last sample at ${s.time[s.length - 1]} ms of ${endMs}`);
+    const rss = p.counters.find((c) => c.name === 'RSS')!;
+    assert.equal(rss.time.length, s.length);
+    for (let i = 0; i < s.length; i++) {
+      assert.equal(rss.time[i], s.time[i], `counter time ${i}`);
+      assert.equal(rss.value[i], s.rss![i], `counter value ${i}`);
+    }
+  } finally {
+    removeDir(run.dir);
+  }
+});

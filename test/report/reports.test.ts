@@ -305,6 +305,8 @@ test('json: totals match the samples, the tree is a flat node list', () => {
     total: 65,
     selfPercent: 50,
     totalPercent: 65,
+    // where its time went (model/time-split.ts): all Python frames, so all interpreted
+    split: { interpreted: 65 },
   });
   const nodes = json.tree!.nodes;
   assert.equal(nodes.length, 5);

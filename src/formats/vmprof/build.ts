@@ -134,8 +134,10 @@ export function rssCounter(profile: Profile): Counter {
   let time: Float64Array;
   let value: Float64Array;
   if (parts.length === 1) {
-    time = parts[0].samples.time;
-    value = parts[0].samples.rss as Float64Array;
+    // copies: the sampler's time marks later move sample times and counter times each by
+    // their record number (an aliased array was moved twice, its times read as record numbers)
+    time = parts[0].samples.time.slice();
+    value = (parts[0].samples.rss as Float64Array).slice();
   } else {
     const n = parts.reduce((sum, t) => sum + t.samples.length, 0);
     time = new Float64Array(n);
