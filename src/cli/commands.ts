@@ -40,9 +40,12 @@ const PROGRAM_ONLY = new Set(['-V', '--version', '--color', '--no-color']);
 export async function commandsFor(argv?: readonly string[]): Promise<RegisterCommand[]> {
   let wanted = COMMANDS;
   if (argv) {
-    const word = argv.find((a) => !a.startsWith('-'));
+    const at = argv.findIndex((a) => !a.startsWith('-'));
+    const word = at < 0 ? undefined : argv[at];
+    // `pyrometer -h info` is the program's help, which lists every command
+    const programHelp = argv.slice(0, at < 0 ? argv.length : at).some((a) => a === '-h' || a === '--help');
     const named = COMMANDS.filter(([name]) => name === word);
-    if (named.length > 0) wanted = named;
+    if (named.length > 0 && !programHelp) wanted = named;
     else if (word === undefined && argv.length > 0 && argv.every((a) => PROGRAM_ONLY.has(a))) wanted = [];
   }
   return Promise.all(wanted.map(([, load]) => load()));

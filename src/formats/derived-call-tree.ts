@@ -116,6 +116,12 @@ class WeightHeap {
  * Builds the approximate tree and appends one sample per node (its self weight,
  * time 0) to `thread`. `frameOf(f)` gives the builder frame for function f.
  */
+/** Each function's one frame (no line), made when the tree first needs it: what `frameOf` is for readers without lines. */
+export function framePerFunction(builder: ProfileBuilder, funcCount: number): (func: number) => FrameIndex {
+  const frames = new Int32Array(funcCount).fill(-1);
+  return (f) => (frames[f] >= 0 ? frames[f] : (frames[f] = builder.frame(f)));
+}
+
 export function emitDerivedCallTree(
   builder: ProfileBuilder,
   thread: ThreadIndex,

@@ -368,5 +368,6 @@ test('each command module registers the command its name in commands.ts says (ma
   assert.equal((await commandsFor(['--version'])).length, 0);
   assert.equal((await commandsFor(['--color', 'info', 'x.prof'])).length, 1);
   assert.equal((await commandsFor(['--help'])).length, COMMANDS.length);
+  assert.equal((await commandsFor(['-h', 'info'])).length, COMMANDS.length);
   assert.equal((await commandsFor(['shw', 'x.prof'])).length, COMMANDS.length);
 });

@@ -39,7 +39,7 @@ import { ProfileFormatError } from '../errors.js';
 import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
-import { emitDerivedCallTree } from '../derived-call-tree.js';
+import { emitDerivedCallTree, framePerFunction } from '../derived-call-tree.js';
 import { writeCallgrind } from './write.js';
 
 const FORMAT = 'callgrind';
@@ -391,7 +391,6 @@ export function readCallgrind(bytes: Uint8Array): Profile {
   }
   const edges = [...calls.values()];
   const thread = builder.thread(builder.meta.extra.pid ?? '0', 'main', builder.meta.extra.pid ?? '');
-  const frames = new Int32Array(funcCount).fill(-1);
   emitDerivedCallTree(
     builder,
     thread,
@@ -403,7 +402,7 @@ export function readCallgrind(bytes: Uint8Array): Profile {
       edgeCallee: Int32Array.from(edges, (e) => e.callee.func),
       edgeCost: Float64Array.from(edges, (e) => e.inclusive[0]),
     },
-    (f) => (frames[f] >= 0 ? frames[f] : (frames[f] = builder.frame(f))),
+    framePerFunction(builder, funcCount),
   );
 
   const totals = new Array<number>(nEvents).fill(0);

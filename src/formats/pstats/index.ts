@@ -22,7 +22,7 @@ import type { FuncIndex, Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
-import { emitDerivedCallTree } from '../derived-call-tree.js';
+import { emitDerivedCallTree, framePerFunction } from '../derived-call-tree.js';
 import { MarshalDict, MarshalReader, type MarshalValue } from './marshal.js';
 
 const FORMAT = 'pstats';
@@ -229,7 +229,6 @@ export function readPstats(bytes: Uint8Array): Profile {
   }
 
   const thread = builder.thread('0', 'main');
-  const frames = new Int32Array(funcCount).fill(-1);
   emitDerivedCallTree(
     builder,
     thread,
@@ -241,7 +240,7 @@ export function readPstats(bytes: Uint8Array): Profile {
       edgeCallee: Int32Array.from(edgeCallee),
       edgeCost: Float64Array.from(edgeCost),
     },
-    (f) => (frames[f] >= 0 ? frames[f] : (frames[f] = builder.frame(f))),
+    framePerFunction(builder, funcCount),
   );
 
   const variant = sawIntCallers && !sawTupleCallers ? 'profile' : 'cProfile';
