@@ -8,12 +8,14 @@
  * apart), 5,000 distinct stacks (a third of the leaf frames JIT code, some <GC> and
  * <JIT compiler> frames), and 50,000 PyPy log sections in the order they opened (minor
  * collections with nested walkroots, major steps, tracing with a nested minor collection).
- * Alternating rounds, median ms and the ratio with a 90% bootstrap interval.
+ * Alternating rounds, median ms and the ratio with a 90% bootstrap interval. Second pair: the
+ * split per inverted (bottom-up) tree node beside building that tree, which the inverted views
+ * do anyway.
  * Usage: npm run bench:split [-- ROUNDS]
  */
 import { ProfileBuilder } from '../src/model/builder.js';
-import { functionTable, stackWeights } from '../src/model/analysis.js';
-import { functionTimeSplit, stackTimeSplit } from '../src/model/time-split.js';
+import { callTreeBottomUp, functionTable, stackWeights } from '../src/model/analysis.js';
+import { functionTimeSplit, invertedTreeTimeSplit, stackTimeSplit } from '../src/model/time-split.js';
 import { prng } from '../test/helpers.js';
 import { median, medianInterval } from './stats.js';
 
@@ -72,10 +74,33 @@ for (let r = 0; r < rounds; r++) {
   split.push(got.split);
   ratios.push(got.split / got.base);
 }
+// the inverted tree's split, given the per-stack split every split view shares
+const weights = stackWeights(profile);
+const perStack = stackTimeSplit(profile);
+const tree = callTreeBottomUp(profile, weights);
+const treeMs: number[] = [];
+const invertedMs: number[] = [];
+const invertedRatios: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? ['tree', 'split'] : ['split', 'tree'];
+  const got: Record<string, number> = {};
+  for (const which of order)
+    got[which] =
+      which === 'tree' ? time(() => callTreeBottomUp(profile, weights)) : time(() => invertedTreeTimeSplit(profile, tree, perStack));
+  treeMs.push(got.tree);
+  invertedMs.push(got.split);
+  invertedRatios.push(got.split / got.tree);
+}
 const [lo, hi] = medianInterval(ratios);
+const [ilo, ihi] = medianInterval(invertedRatios);
 console.log(
   `bench:split — ${SAMPLES.toLocaleString('en-US')} samples, ${profile.stacks.length.toLocaleString('en-US')} stacks, 50,000 log sections, ${rounds} alternating rounds`,
 );
 console.log(`  weights + function table (every view)   ${median(base).toFixed(1)} ms`);
 console.log(`  time split per stack + per function     ${median(split).toFixed(1)} ms`);
 console.log(`  ratio split / weights                   ${median(ratios).toFixed(2)} (90% interval ${lo.toFixed(2)}-${hi.toFixed(2)})`);
+console.log(`  inverted tree (${tree.length.toLocaleString('en-US')} nodes)            ${median(treeMs).toFixed(1)} ms`);
+console.log(`  its split per node                      ${median(invertedMs).toFixed(1)} ms`);
+console.log(
+  `  ratio split / tree                      ${median(invertedRatios).toFixed(2)} (90% interval ${ilo.toFixed(2)}-${ihi.toFixed(2)})`,
+);
