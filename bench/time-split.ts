@@ -58,39 +58,37 @@ const time = (fn: () => unknown): number => {
   fn();
   return performance.now() - t0;
 };
-const base: number[] = [];
-const split: number[] = [];
-const ratios: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? ['base', 'split'] : ['split', 'base'];
-  const got: Record<string, number> = {};
-  for (const which of order) {
-    got[which] =
-      which === 'base'
-        ? time(() => functionTable(profile, stackWeights(profile)))
-        : time(() => functionTimeSplit(profile, stackTimeSplit(profile)));
+/** `rounds` alternating rounds of a baseline and a candidate: each one's times and the per-round ratios candidate / baseline. */
+function alternate(baseline: () => unknown, candidate: () => unknown): { base: number[]; cand: number[]; ratios: number[] } {
+  const out = { base: [] as number[], cand: [] as number[], ratios: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    const [b, c] = r % 2 === 0 ? [time(baseline), time(candidate)] : [time(candidate), time(baseline)].reverse();
+    out.base.push(b);
+    out.cand.push(c);
+    out.ratios.push(c / b);
   }
-  base.push(got.base);
-  split.push(got.split);
-  ratios.push(got.split / got.base);
+  return out;
 }
+const {
+  base,
+  cand: split,
+  ratios,
+} = alternate(
+  () => functionTable(profile, stackWeights(profile)),
+  () => functionTimeSplit(profile, stackTimeSplit(profile)),
+);
 // the inverted tree's split, given the per-stack split every split view shares
 const weights = stackWeights(profile);
 const perStack = stackTimeSplit(profile);
 const tree = callTreeBottomUp(profile, weights);
-const treeMs: number[] = [];
-const invertedMs: number[] = [];
-const invertedRatios: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? ['tree', 'split'] : ['split', 'tree'];
-  const got: Record<string, number> = {};
-  for (const which of order)
-    got[which] =
-      which === 'tree' ? time(() => callTreeBottomUp(profile, weights)) : time(() => invertedTreeTimeSplit(profile, tree, perStack));
-  treeMs.push(got.tree);
-  invertedMs.push(got.split);
-  invertedRatios.push(got.split / got.tree);
-}
+const {
+  base: treeMs,
+  cand: invertedMs,
+  ratios: invertedRatios,
+} = alternate(
+  () => callTreeBottomUp(profile, weights),
+  () => invertedTreeTimeSplit(profile, tree, perStack),
+);
 const [lo, hi] = medianInterval(ratios);
 const [ilo, ihi] = medianInterval(invertedRatios);
 console.log(

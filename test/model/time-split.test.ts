@@ -131,8 +131,9 @@ test('time split: an idle sample takes no phase time; hidden idle samples and fi
   }
 });
 
-test('time split: per function (recursion counted once) and per call-tree node, the classes sum to the total time', () => {
-  const p = profileOf(
+/** Recursion, a native leaf, a <GC> frame; gc-minor 0.5-1.75 takes half of sample 0 and three quarters of sample 1. */
+function recursionProfile(): Profile {
+  return profileOf(
     [
       [MAIN, LOOP_JIT, LOOP_JIT],
       [MAIN, LOOP, LOOP_JIT, ['x', 'native']],
@@ -141,6 +142,10 @@ test('time split: per function (recursion counted once) and per call-tree node, 
     ],
     [['gc-minor', 0.5, 1.75, 0]],
   );
+}
+
+test('time split: per function (recursion counted once) and per call-tree node, the classes sum to the total time', () => {
+  const p = recursionProfile();
   const split = stackTimeSplit(p);
   const weights = stackWeights(p);
   const table = functionTable(p, weights);
@@ -174,16 +179,7 @@ function byInvertedPath(
 }
 
 test('time split: per inverted-tree node, the split of the samples whose stack ends with its path', () => {
-  // gc-minor 0.5-1.75 takes half of sample 0 and three quarters of sample 1
-  const p = profileOf(
-    [
-      [MAIN, LOOP_JIT, LOOP_JIT],
-      [MAIN, LOOP, LOOP_JIT, ['x', 'native']],
-      [MAIN, ['<GC>', 'gc']],
-      [MAIN, LOOP],
-    ],
-    [['gc-minor', 0.5, 1.75, 0]],
-  );
+  const p = recursionProfile();
   const { paths } = byInvertedPath(p);
   assert.deepEqual(Object.fromEntries(paths), {
     loop: { jit: 0.5, 'gc-minor': 0.5, interpreted: 1 },
