@@ -265,8 +265,10 @@ test('record --wall --gil --lines --mem from outside: only GIL holders, a line o
     assert.equal(profile.meta.extra.gil_only, '1');
     const byName = new Map(profile.threads.map((t) => [t.name, t.samples.length]));
     assert.ok((byName.get('MainThread') ?? 0) > 20, `main thread samples: ${byName.get('MainThread')}`);
-    // a thread blocked in lock.acquire never holds the GIL
-    assert.equal(byName.get('locked') ?? 0, 0);
+    // a thread blocked in lock.acquire never holds the GIL (it held it only while starting, before it
+    // blocked: a look can land there on a loaded machine)
+    const locked = byName.get('locked') ?? 0;
+    assert.ok(locked <= 0.05 * (byName.get('MainThread') ?? 0), `the blocked thread held the GIL in ${locked} looks`);
     for (let f = 0; f < profile.frames.length; f++) {
       if (profile.funcs.kind[profile.frames.func[f]] === KIND_PYTHON) assert.ok(profile.frames.line[f] > 0, `frame ${f} has no line`);
     }

@@ -15,10 +15,13 @@ export interface CliResult {
 
 let worker: ChildProcess | null = null;
 let nextId = 0;
-const pending = new Map<number, (result: CliResult) => void>();
+/** Requests waiting for an answer, per worker: a worker stopped by stopCli() may exit after the next
+ *  one started, and its exit must fail only its own requests (it once failed the next test's). */
+const pendingOf = new WeakMap<ChildProcess, Map<number, (result: CliResult) => void>>();
 
 function getWorker(): ChildProcess {
   if (worker) return worker;
+  const pending = new Map<number, (result: CliResult) => void>();
   const child = fork(fileURLToPath(new URL('./cli-worker.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     cwd: projectRoot,
@@ -32,8 +35,9 @@ function getWorker(): ChildProcess {
   child.on('exit', (code) => {
     for (const resolve of pending.values()) resolve({ code: -1, stdout: '', stderr: `CLI worker exited with ${code}` });
     pending.clear();
-    worker = null;
+    if (worker === child) worker = null;
   });
+  pendingOf.set(child, pending);
   worker = child;
   return child;
 }
@@ -50,7 +54,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   const merged: Record<string, string | null> = {};
   for (const [k, v] of Object.entries({ NO_COLOR: undefined, FORCE_COLOR: undefined, COLUMNS: undefined, ...env })) merged[k] = v ?? null;
   return new Promise((resolve) => {
-    pending.set(id, resolve);
+    pendingOf.get(w)!.set(id, resolve);
     w.send({ id, args, env: merged });
   });
 }
