@@ -41,7 +41,9 @@ const alone = files.filter((f) => ALONE.includes(f));
 const run = (list, concurrency) =>
   list.length === 0
     ? 0
-    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], {
+    : // a test still running after 15 minutes has hung (the longest, a whole interpreter matrix
+      // suite, takes about 3 on a loaded machine): it fails instead of stalling the run
+      (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...list], {
         cwd: root,
         stdio: 'inherit',
       }).status ?? 1);

@@ -27,9 +27,14 @@ function getWorker(): ChildProcess {
     cwd: projectRoot,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // The worker keeps the test file's process alive only while it owes an answer: a test that
+  // forgets stopCli() (or loses its worker) ends instead of hanging the run.
+  child.unref();
+  child.channel?.unref();
   child.on('message', (message: CliResult & { id: number }) => {
     const resolve = pending.get(message.id);
     pending.delete(message.id);
+    if (pending.size === 0) child.channel?.unref();
     resolve?.({ code: message.code, stdout: message.stdout, stderr: message.stderr });
   });
   child.on('exit', (code) => {
@@ -55,6 +60,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   for (const [k, v] of Object.entries({ NO_COLOR: undefined, FORCE_COLOR: undefined, COLUMNS: undefined, ...env })) merged[k] = v ?? null;
   return new Promise((resolve) => {
     pendingOf.get(w)!.set(id, resolve);
+    w.channel?.ref();
     w.send({ id, args, env: merged });
   });
 }
