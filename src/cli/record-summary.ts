@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 import { createReadStream } from 'node:fs';
 // the VMProf reader alone: formats/load.js loads every format's reader (~0.1 s CPU at start-up)
 import { readVmprofStream } from '../formats/vmprof/index.js';
-import { sanitize } from '../report/text.js';
+import { formatNumber, sanitize } from '../report/text.js';
 import { functionTable, stackWeights, totalWeight } from '../model/analysis.js';
 import { funcFile, funcName, profileDuration, type Profile } from '../model/profile.js';
 import type { RecordResult } from '../capture/recorder.js';
@@ -83,7 +83,8 @@ function quoteArg(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Whole numbers with thousands separators (report/text's formatter: Intl's first use costs ~15 ms). */
+const fmt = (n: number) => formatNumber(Math.round(n));
 
 /** The printed summary (plain text; the CLI writes it to stderr so the program's stdout stays its own). */
 export function formatSummary(summary: RecordSummary, result: RecordResult, requestedRate: number, mode: { wall?: boolean }): string {
