@@ -64,8 +64,7 @@ export function hasMemoryReadings(profile: Profile): boolean {
 export function memoryGrowth(profile: Profile, filter: Pick<SampleFilter, 'threads' | 'startTime' | 'endTime'> = {}): MemoryGrowth {
   const chosen = filter.threads && filter.threads.length > 0 ? filter.threads : profile.threads.map((_, i) => i);
   // the readings of the chosen threads: each thread's in its own record order (the order the
-  // looks happened, whatever times a reader placed them at: a VMProf file read at the time of
-  // writing gave a few samples times far past the run's end), threads merged by time
+  // looks happened, whatever times a reader placed them at), threads merged by time
   const runs: { time: number[]; value: number[]; stack: number[] }[] = [];
   for (const t of chosen) {
     const s = profile.threads[t]?.samples;

@@ -36,8 +36,8 @@ function gcPhases(profile: Profile, threads: number[]): Float64Array | undefined
 
 /**
  * The readings in time order: one whose time is past the run's end or before the last kept one is
- * left out (a VMProf file read here gave a few samples times 10× past the run's end, which drew
- * the curve as one flat line to there).
+ * left out (one misplaced reading draws the curve as one flat line to it; the VMProf reader once
+ * placed some 10× past the run's end).
  */
 function inTimeOrder(
   time: ArrayLike<number>,

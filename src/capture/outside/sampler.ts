@@ -66,6 +66,8 @@ interface ProcessState {
   searchSince: number;
   threads: Map<number, ThreadState>;
   names: Map<number, string>;
+  /** The look at which threading's names were last read. */
+  namesReadAt: number;
   done: boolean;
   /** Counted in totals.processes (once, also across an exec). */
   counted: boolean;
@@ -151,6 +153,7 @@ export class OutsideSampler {
       searchSince: performance.now(),
       threads: new Map(),
       names: new Map(),
+      namesReadAt: -1,
       done: false,
       counted: false,
       looked: false,
@@ -188,10 +191,10 @@ export class OutsideSampler {
       const final = err.problem === 'pypy' || err.problem === 'unsupported-version';
       // the program itself is waited for as long as it lives, a child for CHILD_SEARCH_MS: a loaded
       // machine can take seconds to exec a child and bring its runtime up (20 tries in 0.4 s missed
-      // a multiprocessing worker at load 27); the tries thin out to one every 250 ms
+      // a multiprocessing worker at load 27); a child's tries thin out to one every 250 ms
       const now = performance.now();
       if (final || !processAlive(p.pid) || (p.pid !== this.options.pid && now - p.searchSince > CHILD_SEARCH_MS)) p.done = true;
-      p.retryAt = now + Math.min(p.attempts <= 25 ? 50 : 250, 2 * p.attempts);
+      p.retryAt = now + Math.min(p.pid === this.options.pid ? 50 : 250, 2 * p.attempts);
       return false;
     }
   }
@@ -302,6 +305,7 @@ export class OutsideSampler {
     for (const t of p.threads.values()) t.kernel.close();
     p.threads.clear();
     p.names.clear();
+    p.namesReadAt = -1;
     p.reader?.close();
     p.reader = null;
     p.attempts = 0;
@@ -350,8 +354,11 @@ export class OutsideSampler {
       }
       if (st.announced && !st.named && now >= st.nameRetryAt) {
         // asked on looks that take no sample too: a deep or busy thread's stack reads may fail for a while
-        const name = this.threadName(p, st, t.tid, t.threadId, false);
-        if (st.named) o.sink.thread({ pid: p.pid, tid: t.tid, name });
+        const name = this.threadingName(p, t.threadId, now);
+        if (name !== undefined) {
+          st.named = true;
+          o.sink.thread({ pid: p.pid, tid: t.tid, name });
+        }
         st.nameDelayMs = Math.min(2 * st.nameDelayMs, NAME_RETRY_MAX_MS);
         st.nameRetryAt = now + st.nameDelayMs;
       }
@@ -390,7 +397,10 @@ export class OutsideSampler {
       const idle = wall === 'asleep' || wall === 'woken' || (wall === 'ran' && place === st.asleepPlace && cpuMs < 0.5 * elapsed);
       if (wall === 'ran' && !idle) st.asleep = false;
       if (!st.announced) {
-        o.sink.thread({ pid: p.pid, tid: t.tid, name: this.threadName(p, st, t.tid, t.threadId, true) });
+        const name = this.threadingName(p, t.threadId, now);
+        st.named = name !== undefined;
+        // until threading names it: the kernel's name (a later threading name is announced again)
+        o.sink.thread({ pid: p.pid, tid: t.tid, name: name ?? (t.tid === p.pid ? 'MainThread' : st.kernel.comm() || `thread-${t.tid}`) });
         st.announced = true;
         st.nameDelayMs = NAME_RETRY_MIN_MS;
         st.nameRetryAt = now + st.nameDelayMs;
@@ -409,24 +419,18 @@ export class OutsideSampler {
     }
   }
 
-  /** The thread's `threading` name, else (first time only) the kernel's; a later call that finds
-   *  the `threading` name sets st.named so the caller announces it again (last name wins). */
-  private threadName(p: ProcessState, st: ThreadState, tid: number, threadId: number, first: boolean): string {
-    if (!p.names.has(threadId) && p.reader) {
+  /** The thread's `threading` name, if threading has registered it; threading's names are read
+   *  at most once per look of a process (several threads may be waiting for theirs). */
+  private threadingName(p: ProcessState, threadId: number, now: number): string | undefined {
+    if (!p.names.has(threadId) && p.reader && p.namesReadAt !== now) {
+      p.namesReadAt = now;
       try {
         for (const [id, name] of threadNames(p.reader)) p.names.set(id, name);
       } catch {
-        // threading's objects were changing or are not readable: the kernel's names below
+        // threading's objects were changing or are not readable: asked again later
       }
     }
-    const name = p.names.get(threadId);
-    if (name) {
-      st.named = true;
-      return name;
-    }
-    if (!first) return '';
-    if (tid === p.pid) return 'MainThread';
-    return st.kernel.comm() || `thread-${tid}`;
+    return p.names.get(threadId);
   }
 
   /** Stops looking; the sink gets its totals. */

@@ -20,11 +20,7 @@ export function spreadUntimedSamples(profile: Profile): Profile {
   if (!(period > 0) || !(meta.startTime > 0) || !(duration > 0) || count === 0) return profile;
   // sample i is at i * period now: at i * (duration / count) it is in the same place of the run
   const scale = duration / (count * period);
-  // a one-thread file's RSS counter shares its time column with the samples: scale each column once
-  const scaled = new Set<Float64Array>();
   const scaleColumn = (time: Float64Array): void => {
-    if (scaled.has(time)) return;
-    scaled.add(time);
     for (let i = 0; i < time.length; i++) time[i] *= scale;
   };
   for (const t of profile.threads) scaleColumn(t.samples.time);
