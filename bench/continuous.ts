@@ -25,7 +25,7 @@
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,29 @@ function startServe(args: string[], cwd = root): Promise<{ url: string; child: C
   });
 }
 
+/** CPU seconds (user + system) so far of each child process of this one, by command name (Linux /proc). */
+function childCpuSeconds(): Map<string, number> {
+  const byName = new Map<string, number>();
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return byName;
+  }
+  for (const pid of children) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = /\((.*)\)/.exec(stat)![1];
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+      byName.set(name, (byName.get(name) ?? 0) + ticks / 100);
+    } catch {
+      /* exited */
+    }
+  }
+  return byName;
+}
+
 async function post(url: string, body: Uint8Array, contentType: string): Promise<void> {
   const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
@@ -133,6 +156,8 @@ async function post(url: string, body: Uint8Array, contentType: string): Promise
 interface IngestRound {
   /** Which server: this checkout, or the --baseline one. */
   server: string;
+  /** CPU ms per chunk during the round: serve (node), clickhouse-server, and this client. */
+  cpuMsPerChunk: { serve: number; clickhouse: number; client: number };
   format: 'chunk' | 'pyroscope-folded';
   chunks: number;
   seconds: number;
@@ -194,7 +219,12 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
       const contentType = format === 'chunk' ? 'application/vnd.pyrometer.chunk' : 'text/plain';
       const order = Math.floor(round / 2) % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) {
+        const cpuBefore = childCpuSeconds();
+        const clientBefore = process.cpuUsage();
         const seconds = await drive(bodies.map((b, i) => () => post(server.url + paths[i], b, contentType)));
+        const cpuAfter = childCpuSeconds();
+        const clientCpu = process.cpuUsage(clientBefore);
+        const delta = (name: string) => ((cpuAfter.get(name) ?? 0) - (cpuBefore.get(name) ?? 0)) * 1000;
         const bytes = bodies.reduce((n, b) => n + b.length, 0);
         const r: IngestRound = {
           server: server.name,
@@ -204,10 +234,16 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
           chunksPerS: CHUNKS / seconds,
           samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds,
           bytesPerChunk: bytes / CHUNKS,
+          // Every serve (node) child is counted: with --baseline both run, but only one is sent to at a time.
+          cpuMsPerChunk: {
+            serve: delta('node') / CHUNKS,
+            clickhouse: delta('clickhouse-serv') / CHUNKS,
+            client: (clientCpu.user + clientCpu.system) / 1000 / CHUNKS,
+          },
         };
         rounds.push(r);
         console.log(
-          `  ${label}${servers.length > 1 ? ` [${server.name}]` : ''} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk (load ${loadavg()[0].toFixed(1)})`,
+          `  ${label}${servers.length > 1 ? ` [${server.name}]` : ''} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk; CPU ms/chunk: serve ${r.cpuMsPerChunk.serve.toFixed(2)}, clickhouse ${r.cpuMsPerChunk.clickhouse.toFixed(2)}, client ${r.cpuMsPerChunk.client.toFixed(2)} (load ${loadavg()[0].toFixed(1)})`,
         );
       }
     }
