@@ -12,7 +12,7 @@ import { makePalette, makeTimePalette, moduleOf, type Palette } from './colors.j
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
 import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { laneOfRow, markerTimeByCategory } from './layout.js';
+import { laneOfRow, markerTimeByCategory, type FlameLayout } from './layout.js';
 import { collectMarkers, categoryLabel, markerDataSummary, type MarkerItem, type MarkerTrack } from './markers.js';
 import type { ProfileSource } from './loader.js';
 import { Memo } from './memo.js';
@@ -25,6 +25,8 @@ import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/mod
 export interface TestHooks {
   /** performance.now() when the first flame graph was painted (ms since navigation). */
   firstFlamePaint: number | null;
+  /** The layout that first paint drew (the top of the bottom-up tree when a big profile opens inverted). */
+  firstFlameLayout: FlameLayout | null;
   paints: number;
   lastPaintMs: number;
   /** Where the time to a first view went (ms): load = fetch + decode, weights, tree + layout. */
@@ -63,6 +65,7 @@ export class App implements AppHost {
   private readonly views = new Map<string, View>();
   private readonly hooks: TestHooks = {
     firstFlamePaint: null,
+    firstFlameLayout: null,
     paints: 0,
     lastPaintMs: 0,
     paintLog: null,
@@ -129,6 +132,7 @@ export class App implements AppHost {
           this.hooks.paintLog?.push(ms);
           if (this.hooks.firstFlamePaint === null && this.canvas.mode === 'flame' && this.canvas.flame) {
             this.hooks.firstFlamePaint = performance.now();
+            this.hooks.firstFlameLayout = this.canvas.flame;
           }
         },
       },
