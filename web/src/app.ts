@@ -8,7 +8,7 @@ import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/m
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
-import { makePalette, makeTimePalette, moduleOf, type Palette } from './colors.js';
+import { makePalette, makeTimePalette, type Palette } from './colors.js';
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
 import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
@@ -18,7 +18,8 @@ import type { ProfileSource } from './loader.js';
 import { Memo } from './memo.js';
 import { VIEWS, VIEW_NAMES, type AppHost, type View } from './registry.js';
 import { decodeState, encodeState, type ViewName, type ViewState, type ViewTransform } from './state.js';
-import { toModelTransforms, ViewModel } from './viewmodel.js';
+import { ViewModel } from './viewmodel.js';
+import { toModelTransforms, transformLabel } from '../../src/model/view-transforms.js';
 import { funcLocation } from './views.js';
 import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 
@@ -903,34 +904,6 @@ export class App implements AppHost {
 
 function location_hash(): string {
   return window.location.hash.replace(/^#/, '');
-}
-
-function transformLabel(p: Profile, t: ViewTransform): string {
-  const name = (f: number) => (f >= 0 && f < p.funcs.length ? funcName(p, f) : `#${f}`);
-  switch (t.type) {
-    case 'focus-function':
-      return `Focus: ${name(t.func)}`;
-    case 'merge-function':
-      return `Merge: ${name(t.func)}`;
-    case 'collapse-recursion':
-      return `Collapse recursion: ${name(t.func)}`;
-    case 'drop-function':
-      return `Drop: ${name(t.func)}`;
-    case 'focus-category':
-      return `Only ${CATEGORIES[t.category] ?? `category ${t.category}`} frames`;
-    case 'collapse-module':
-      return `Collapse module: ${t.file >= 0 && t.file < p.strings.length ? moduleOf(p, fileFunc(p, t.file)) : `#${t.file}`}`;
-    case 'merge-call-node':
-      return `Merge call node: ${t.path.map(name).join(' → ')}`;
-    case 'hide-stdlib':
-      return 'Standard library hidden';
-  }
-}
-
-/** A function of the given file (for naming a module by one of its functions). */
-function fileFunc(p: Profile, file: number): number {
-  for (let f = 0; f < p.funcs.length; f++) if (p.funcs.file[f] === file) return f;
-  return 0;
 }
 
 /** "JIT code 61% · GC minor 8% · …": the non-zero classes of a split row, largest first. */

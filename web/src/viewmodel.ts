@@ -19,7 +19,7 @@ import {
   type FunctionCosts,
   type LineCost,
 } from '../../src/model/analysis.js';
-import { applyTransforms, type Transform } from '../../src/model/transforms.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import {
   callTreeTimeSplit,
   functionTimeSplit,
@@ -28,15 +28,9 @@ import {
   TIME_CLASS_COUNT,
   totalTimeSplit,
 } from '../../src/model/time-split.js';
-import type { ViewState, ViewTransform } from './state.js';
+import type { ViewState } from './state.js';
+import { toModelTransforms } from '../../src/model/view-transforms.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
-
-/** Files of the Python standard library (CPython and PyPy layouts), not site-packages. */
-export const STDLIB_PATTERN = String.raw`(^|[\\/])(lib-python[\\/][\d.]+|lib_pypy|(?:pypy|python)\d(\.\d+)?)[\\/](?!site-packages|dist-packages)|^<frozen `;
-
-export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
-  return transforms.map((t) => (t.type === 'hide-stdlib' ? { type: 'merge-files', pattern: STDLIB_PATTERN } : t));
-}
 
 /** Compiles the search box: a case-insensitive RegExp in regex mode, else a plain substring. Null when empty or invalid. */
 export function compileSearch(search: string, regex: boolean): string | RegExp | null {
