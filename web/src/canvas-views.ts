@@ -91,9 +91,10 @@ export class FlameView implements View {
     const t0 = performance.now();
     // Opened inverted and unzoomed, a big profile paints from the top of its bottom-up tree first.
     const first = state.inverted && !state.zoom && state.colorBy !== 'time';
-    // (twice the window's width: the canvas is at most as wide, and a node at the very edge of a
-    // half pixel is laid out whatever the last bit of the sums)
-    const layout = first ? vm.invertedFlameFirst(window.innerWidth * 2) : vm.flameLayout(state.inverted);
+    // (the canvas fills its host; 1% wider, so that a node at the very edge of a half pixel is laid out
+    // whatever the last bit of the sums)
+    const width = area.flameHost.clientWidth || window.innerWidth;
+    const layout = first ? vm.invertedFlameFirst(Math.ceil(width * 1.01) + 1) : vm.flameLayout(state.inverted);
     this.host.timing('layout', performance.now() - t0);
     const keep = area.canvas.mode === 'flame' && area.canvas.flame === layout;
     area.canvas.showFlame(layout, keep);
