@@ -16,15 +16,12 @@
 import { CATEGORIES, funcFile, funcName, moduleOf, type Profile } from './profile.js';
 import type { Transform } from './transforms.js';
 
-/** A transform as the viewer keeps it; `hide-stdlib` expands to merges when applied (toModelTransforms). */
+/**
+ * A transform as the viewer keeps it: the model's, less those only code uses (the sandwich's focus
+ * and cut, drop-below, merge by file pattern); `hide-stdlib` expands to merges (toModelTransforms).
+ */
 export type ViewTransform =
-  | { type: 'focus-function'; func: number }
-  | { type: 'merge-function'; func: number }
-  | { type: 'collapse-recursion'; func: number }
-  | { type: 'drop-function'; func: number }
-  | { type: 'focus-category'; category: number }
-  | { type: 'collapse-module'; file: number }
-  | { type: 'merge-call-node'; path: number[] }
+  | Exclude<Transform, { type: 'focus-subtree' | 'cut-below' | 'drop-below' | 'merge-files' }>
   | { type: 'hide-stdlib' };
 
 /** Files of the Python standard library (CPython and PyPy layouts), not site-packages. */
