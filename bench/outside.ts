@@ -13,8 +13,18 @@
  * 3. The rate sustained on a 50-deep stack (bench/workloads/deep50.py, one busy thread) asked
  *    for 1000 Hz: looks per second achieved and the share of one core the sampler used.
  *
+ * 4. Overhead interleaved in one process (--interleaved SECONDS per rate, default 40; 0 skips it):
+ *    bench/workloads/blocks.py runs equal ~10 ms blocks of work for SECONDS and reports each
+ *    block's CPU time and its start and end on CLOCK_MONOTONIC. This process samples it in 1 s
+ *    windows, on and off in a random order within each pair of windows. A block wholly inside an
+ *    "on" window is compared with the blocks of the "off" window of the same pair: the ratio of
+ *    their mean CPU per pair, median over pairs with a 90% bootstrap interval. Separate runs of a
+ *    program scatter by ±5% on this VM (page placement, frequency, neighbours), which hides a
+ *    0.5% effect; paired windows a second apart in one process do not carry that scatter.
+ *
  * record's fixed start-up on `python3 -c pass` is bench:startup's job (it runs record as users do).
- * Options: --rounds N (default 3), --python PATH (default python3), --json FILE.
+ * Options: --rounds N (default 3), --interleaved SECONDS (default 40), --python PATH (default
+ * python3), --json FILE.
  * The machine may be shared: compare ratios within one run, and say so when quoting numbers.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +37,7 @@ import { childProcesses } from '../src/capture/outside/kernel.js';
 import { OutsideSampler } from '../src/capture/outside/sampler.js';
 import type { RunTotals, Sample, SampleSink, RunInfo, ThreadInfo } from '../src/capture/outside/sink.js';
 import { VmprofFileSink } from '../src/capture/outside/vmprof-sink.js';
+import { prng } from '../test/helpers.js';
 import { median, medianInterval } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,10 +47,12 @@ const option = (name: string, fallback: string) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
 if (args.includes('--help')) {
-  process.stdout.write('usage: npm run bench:outside -- [--rounds N] [--python PATH] [--json FILE]\n');
+  process.stdout.write('usage: npm run bench:outside -- [--rounds N] [--interleaved SECONDS] [--python PATH] [--json FILE]\n');
   process.exit(0);
 }
 const ROUNDS = Number(option('--rounds', '3'));
+const INTERLEAVED_S = Number(option('--interleaved', '40'));
+const WINDOW_MS = 1000;
 // the real executable: a pyenv shim would put a shell (and its short-lived children) between us and Python
 const PYTHON = spawnSync(option('--python', 'python3'), ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const JSON_OUT = resolve(root, option('--json', 'bench/out/outside.json'));
@@ -129,7 +142,77 @@ async function runOutside(program: string[], rate: number, mode: 'cpu' | 'wall' 
   };
 }
 
-const fmtPct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
+interface Interleaved {
+  rate: number;
+  pairs: number;
+  blocksOn: number;
+  blocksOff: number;
+  /** per pair of windows: mean block CPU while sampled / while not */
+  ratios: number[];
+  samplerLooks: number;
+}
+
+/** Part 4: one process, sampling switched on and off in paired 1 s windows (see the header). */
+async function runInterleaved(rate: number, seconds: number): Promise<Interleaved> {
+  const child = spawn(PYTHON, [join(root, 'bench/workloads/blocks.py'), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  let running = true;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      running = false;
+      r();
+    }),
+  );
+  const wait = (ms: number) => Promise.race([exited, new Promise<void>((r) => setTimeout(r, ms))]);
+  const random = prng(0x5eed + rate);
+  const windows: { pair: number; on: boolean; start: bigint; end: bigint }[] = [];
+  let looks = 0;
+  await wait(300); // the interpreter's own start-up is not part of the comparison
+  for (let pair = 0; running; pair++) {
+    const order = random() < 0.5 ? [true, false] : [false, true];
+    for (const on of order) {
+      if (!running) break;
+      const start = process.hrtime.bigint();
+      if (on) {
+        const sampler = new OutsideSampler({
+          pid: child.pid!,
+          mode: 'cpu',
+          rateHz: rate,
+          sink: new VmprofFileSink(join(scratch, 'interleaved.prof')),
+        });
+        sampler.start(() => {});
+        await wait(WINDOW_MS);
+        looks += sampler.stop().looks;
+      } else await wait(WINDOW_MS);
+      windows.push({ pair, on, start, end: process.hrtime.bigint() });
+    }
+  }
+  await exited;
+  const perWindow = windows.map(() => ({ cpu: 0, blocks: 0 }));
+  for (const line of stdout.trim().split('\n')) {
+    const [start, end, cpu] = line.split(' ').map((x) => BigInt(x));
+    const w = windows.findIndex((x) => x.start <= start && end <= x.end);
+    if (w < 0) continue; // ran across a switch, or outside the windows
+    perWindow[w].cpu += Number(cpu);
+    perWindow[w].blocks++;
+  }
+  const ratios: number[] = [];
+  let blocksOn = 0;
+  let blocksOff = 0;
+  for (let i = 0; i + 1 < windows.length; i++) {
+    if (windows[i].pair !== windows[i + 1].pair) continue;
+    const [a, b] = [perWindow[i], perWindow[i + 1]];
+    if (!a.blocks || !b.blocks) continue;
+    const [on, off] = windows[i].on ? [a, b] : [b, a];
+    ratios.push(on.cpu / on.blocks / (off.cpu / off.blocks));
+    blocksOn += on.blocks;
+    blocksOff += off.blocks;
+  }
+  return { rate, pairs: ratios.length, blocksOn, blocksOff, ratios, samplerLooks: looks };
+}
+
+const fmtPct = (r: number, digits = 1) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(digits)}%`;
 
 async function main(): Promise<void> {
   mkdirSync(dirname(JSON_OUT), { recursive: true });
@@ -183,9 +266,28 @@ async function main(): Promise<void> {
     '',
     `50-deep stack at 1000 Hz asked (${deep.length} runs of 2 s CPU): ${dm((c) => c.looks / c.durationS).toFixed(0)} looks/s, sampler ${dm((c) => (100 * c.cpuS) / c.durationS).toFixed(1)}% of one core, ${dm((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} µs per look, ${dm((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(2)} µs per frame written.`,
   );
+  // 4. interleaved windows in one process
+  const interleaved: Interleaved[] = [];
+  if (INTERLEAVED_S > 0) {
+    lines.push(
+      '',
+      `Interleaved in one process (blocks.py, ${INTERLEAVED_S} s per rate, paired ${WINDOW_MS} ms windows, CPU per block sampled / not):`,
+      '',
+    );
+    lines.push('| rate | pairs | blocks sampled / not | looks | CPU overhead per block (90% CI) |');
+    lines.push('|---|---|---|---|---|');
+    for (const rate of [100, 1000]) {
+      const r = await runInterleaved(rate, INTERLEAVED_S);
+      interleaved.push(r);
+      const [lo, hi] = medianInterval(r.ratios);
+      lines.push(
+        `| ${rate} Hz | ${r.pairs} | ${r.blocksOn} / ${r.blocksOff} | ${r.samplerLooks} | ${fmtPct(median(r.ratios), 2)} (${fmtPct(lo, 2)} … ${fmtPct(hi, 2)}) |`,
+      );
+    }
+  }
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
-  writeFileSync(JSON_OUT, JSON.stringify({ python: PYTHON, rounds: ROUNDS, rows, deep, text }, null, 2));
+  writeFileSync(JSON_OUT, JSON.stringify({ python: PYTHON, rounds: ROUNDS, rows, deep, interleaved, text }, null, 2));
   rmSync(scratch, { recursive: true, force: true });
 }
 
