@@ -181,6 +181,33 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       }
       assert.equal(await replayTotal(), 10);
     });
+    test('chunks with many distinct frames and stacks keep every stack apart', async () => {
+      // The ClickHouse store numbers frames (at most 65,536, lowered here to 1,000): 600 frames, then
+      // 600 others (the numbering starts over between them), then 14,000 in one chunk (more than
+      // it numbers: stacks taken by their text). The 15,200 stacks of the merged answer also need
+      // their texts fetched in more than one query (one query's ids are bounded by max_query_size).
+      const limit = ClickHouseSeriesStore.frameNumberLimit;
+      ClickHouseSeriesStore.frameNumberLimit = 1_000;
+      const wide = (prefix: string, n: number, at: number) =>
+        chunk({
+          service: 'wide',
+          labels: {},
+          at,
+          stacks: Object.fromEntries(Array.from({ length: n }, (_, i) => [`main (w.py:1);${prefix}${i} (w.py:${i})`, 1 + (i % 3)])),
+        });
+      try {
+        for (const [prefix, n, at] of [['a', 600, BASE], ['b', 600, BASE + 10_000], ['c', 14_000, BASE + 20_000]] as const)
+          assert.equal((await store.ingest(wide(prefix, n, at))).stored, true);
+      } finally {
+        ClickHouseSeriesStore.frameNumberLimit = limit;
+      }
+      const merged = await store.merged({ service: 'wide', from: BASE, to: BASE + 60_000 });
+      const byStack = asObject(merged.stacks);
+      assert.equal(merged.stacks.length, 15_200);
+      for (const [prefix, i] of [['a', 0], ['a', 599], ['b', 7], ['b', 598], ['c', 1_001], ['c', 13_999]] as const)
+        assert.equal(byStack[`main (w.py:1);${prefix}${i} (w.py:${i})`], 1 + (i % 3), `${prefix}${i}`);
+    });
+
     const raced = (seq: number) =>
       chunk({ service: 'race', labels: { host: 'r1' }, at: BASE + seq * 10_000, sender: 'racer', seq, stacks: { 'main (r.py:1);hot (r.py:2)': 7 } });
     /** The race service's total at each resolution: 10 s, 1 min, 1 h. */
