@@ -371,9 +371,12 @@ let clickhouse: ClickHouseCluster | null = null;
 try {
   console.log(`bench:continuous — ${SERVICES} services, ${CHUNKS} chunks per round, ${CLIENTS} clients, ${ROUNDS} rounds each format`);
   if (WITH_SQLITE) {
-    const sqliteRounds = await ingestBench('SQLite', [{ name: 'this', args: ['--port', '0', '--data', join(work, 'sqlite-serve')], cwd: root }]);
+    const sqliteRounds = await ingestBench('SQLite', [
+      { name: 'this', args: ['--port', '0', '--data', join(work, 'sqlite-serve')], cwd: root },
+    ]);
     results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
-    if (WITH_QUERY) results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
+    if (WITH_QUERY)
+      results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
   }
   if (WITH_CLICKHOUSE) {
     clickhouse = await startClickHouse(1);
@@ -404,7 +407,12 @@ try {
         );
       }
     }
-    if (WITH_QUERY) results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
+    if (WITH_QUERY)
+      results.clickhouseQuery = await queryBench(
+        'ClickHouse',
+        (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)),
+        work,
+      );
   }
   for (const key of ['sqliteIngest', 'clickhouseIngest']) {
     const s = results[key] as ReturnType<typeof summarize> | undefined;

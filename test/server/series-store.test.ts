@@ -196,7 +196,11 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
           stacks: Object.fromEntries(Array.from({ length: n }, (_, i) => [`main (w.py:1);${prefix}${i} (w.py:${i})`, 1 + (i % 3)])),
         });
       try {
-        for (const [prefix, n, at] of [['a', 600, BASE], ['b', 600, BASE + 10_000], ['c', 14_000, BASE + 20_000]] as const)
+        for (const [prefix, n, at] of [
+          ['a', 600, BASE],
+          ['b', 600, BASE + 10_000],
+          ['c', 14_000, BASE + 20_000],
+        ] as const)
           assert.equal((await store.ingest(wide(prefix, n, at))).stored, true);
       } finally {
         ClickHouseSeriesStore.frameNumberLimit = limit;
@@ -204,12 +208,26 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       const merged = await store.merged({ service: 'wide', from: BASE, to: BASE + 60_000 });
       const byStack = asObject(merged.stacks);
       assert.equal(merged.stacks.length, 15_200);
-      for (const [prefix, i] of [['a', 0], ['a', 599], ['b', 7], ['b', 598], ['c', 1_001], ['c', 13_999]] as const)
+      for (const [prefix, i] of [
+        ['a', 0],
+        ['a', 599],
+        ['b', 7],
+        ['b', 598],
+        ['c', 1_001],
+        ['c', 13_999],
+      ] as const)
         assert.equal(byStack[`main (w.py:1);${prefix}${i} (w.py:${i})`], 1 + (i % 3), `${prefix}${i}`);
     });
 
     const raced = (seq: number) =>
-      chunk({ service: 'race', labels: { host: 'r1' }, at: BASE + seq * 10_000, sender: 'racer', seq, stacks: { 'main (r.py:1);hot (r.py:2)': 7 } });
+      chunk({
+        service: 'race',
+        labels: { host: 'r1' },
+        at: BASE + seq * 10_000,
+        sender: 'racer',
+        seq,
+        stacks: { 'main (r.py:1);hot (r.py:2)': 7 },
+      });
     /** The race service's total at each resolution: 10 s, 1 min, 1 h. */
     const raceTotals = async () =>
       Promise.all(
