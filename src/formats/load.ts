@@ -167,23 +167,21 @@ function surelyVmprof(head: Uint8Array, fileName: string): boolean {
 }
 
 /**
- * The reader for some bytes. VMProf, the format `record` writes, is picked without loading the
- * other readers (protobufjs, fflate and twenty modules: most of `info run.prof`'s start-up);
- * anything else loads them all and sniffs.
+ * The reader for some bytes. VMProf, the format `record` writes, is picked from its signature
+ * alone; anything else sniffs through the catalog of signatures and loads only the reader that
+ * matches (not protobufjs, fflate and twenty modules: most of `info`'s start-up).
  */
 async function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Promise<Format> {
   if (!forced && surelyVmprof(head, fileName)) return (await import('./vmprof/index.js')).vmprofFormat;
-  const { formatByName, sniffFormat } = await import('./all.js');
+  const { readerByName, sniffReader } = await import('./catalog.js');
   if (forced) {
-    const format = formatByName(forced);
-    if (!format || (!format.read && !format.readStream)) {
-      throw new UnknownFormatError(`${source} (no reader called "${forced}")`);
-    }
-    return format;
+    const entry = readerByName(forced);
+    if (!entry) throw new UnknownFormatError(`${source} (no reader called "${forced}")`);
+    return entry.load();
   }
-  const format = sniffFormat(head, fileName);
-  if (!format || (!format.read && !format.readStream)) throw new UnknownFormatError(source);
-  return format;
+  const entry = sniffReader(head, fileName);
+  if (!entry) throw new UnknownFormatError(source);
+  return entry.load();
 }
 
 /** Loads a profile file of any format pyrometer reads (gzip-compressed or not). */

@@ -27,6 +27,8 @@ import type { Category, Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { scaleneSignature } from './signatures/scalene.js';
+export { sniffScalene } from './signatures/scalene.js';
 
 const FORMAT = 'scalene';
 
@@ -41,13 +43,6 @@ const MEMORY_FIELDS: [field: string, column: LineMetricColumn][] = [
   ['n_python_fraction', { key: 'pythonFraction', label: 'python', unit: 'fraction' }],
   ['n_copy_mb_s', { key: 'copyMbPerS', label: 'copy', unit: 'MB/s' }],
 ];
-
-export function sniffScalene(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head);
-  return (
-    /^\s*\{/.test(text) && /"elapsed_time_sec"\s*:/.test(text) && /"(?:max_footprint_mb|growth_rate|n_cpu_percent_python)"\s*:/.test(text)
-  );
-}
 
 const numberOr = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
@@ -141,9 +136,6 @@ export function readScalene(bytes: Uint8Array): Profile {
 }
 
 export const scaleneFormat: Format = {
-  name: FORMAT,
-  description: "Scalene's JSON profile: per-line CPU (Python, native, system) and memory",
-  extensions: ['scalene.json'],
-  sniff: (head) => sniffScalene(head),
+  ...scaleneSignature,
   read: (bytes) => readScalene(bytes),
 };

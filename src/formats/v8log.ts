@@ -31,21 +31,14 @@ import type { Category, FrameIndex, Profile, StackIndex } from '../model/profile
 import { ProfileFormatError } from './errors.js';
 import { findSymbol, placeSymbols, rangeFits, type NativeSymbolSource, type PlacedSymbols } from './native-symbols.js';
 import type { Format, ReadOptions } from './registry.js';
-import { headLines, looksBinary, textLines } from './text-lines.js';
+import { v8LogSignature } from './signatures/v8log.js';
+import { textLines } from './text-lines.js';
+export { sniffV8Log } from './signatures/v8log.js';
 
 const FORMAT = 'v8log';
-const RECORD = /^(v8-version|shared-library|code-creation|profiler|tick|new|heap-capacity),/;
 /** V8's StateTag values (include/v8-unwinder.h). */
 const VM_GC = 1;
 const VM_IDLE = 8;
-
-export function sniffV8Log(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  const lines = headLines(head, 3);
-  if (lines.length === 0 || !RECORD.test(lines[0])) return false;
-  // One record kind at the start is not enough for a file that merely begins with "tick,".
-  return lines[0].startsWith('v8-version,') || lines.slice(1).some((l) => RECORD.test(l));
-}
 
 /**
  * Splits one record. Newer V8 escapes commas (`\x2C`) and leaves quotes alone (a script's source
@@ -521,9 +514,6 @@ function lineOfOffset(lineStarts: number[], offset: number): number {
 }
 
 export const v8LogFormat: Format = {
-  name: FORMAT,
-  description: 'V8 tick log (node --prof isolate-*.log): JS and native stacks through the code map',
-  extensions: ['v8.log', 'log'],
-  sniff: (head) => sniffV8Log(head),
+  ...v8LogSignature,
   read: (bytes, options) => readV8Log(bytes, options),
 };
