@@ -12,6 +12,10 @@
  * - callgrind: `callgrind_annotate` (wall time of the whole tool, which also prints).
  * A missing tool is reported as such, never guessed.
  *
+ * - V8 tick log: a `node --prof` log of a native-heavy workload, read with native symbols (the
+ *   libraries' ELF symbol tables) and without, beside `node --prof-process --preprocess` (which
+ *   runs nm on the same libraries).
+ *
  * Then the trace-event reader on a READERS_BENCH_TRACE_MB (default 100) MB
  * synthetic Chrome trace (bench/trace-event.ts), beside speedscope's importer
  * in headless Chromium on the same file: READERS_BENCH_TRACE_ROUNDS (default 3)
@@ -23,7 +27,7 @@
  *
  * Prints a Markdown table for docs/performance.md.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -33,6 +37,8 @@ import { readCallgrind } from '../src/formats/callgrind/index.js';
 import { readPerfScript } from '../src/formats/perf/index.js';
 import { readPypyLog } from '../src/formats/pypylog/index.js';
 import { readJitlog } from '../src/formats/jitlog/index.js';
+import { readV8Log } from '../src/formats/v8log.js';
+import { machineSymbols } from '../src/formats/machine-symbols.js';
 import type { Profile } from '../src/model/profile.js';
 import { measureOurs, measureSpeedscope, writeTrace, type Measurement } from './trace-event.js';
 import { median, medianInterval } from './stats.js';
@@ -162,6 +168,33 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
     time(() => readJitlog(jit)),
     '—',
   );
+  // V8 tick log with native frames: hashing, JSON and sorting run in node's and V8's C++.
+  const v8Dir = join(tmp, 'v8');
+  mkdirSync(v8Dir);
+  writeFileSync(
+    join(v8Dir, 'native.js'),
+    `const crypto = require('node:crypto'); let s = 0;
+for (let k = 0; k < 3000; k++) {
+  s += crypto.createHash('sha256').update('x'.repeat(2000)).digest()[0];
+  s += JSON.stringify(JSON.parse(JSON.stringify({ a: [k, 2, 3], b: 'y'.repeat(200) }))).length;
+  if (k % 50 === 0) s += new Float64Array(20000).map(Math.random).sort()[0];
+}`,
+  );
+  spawnSync(process.execPath, ['--prof', 'native.js'], { cwd: v8Dir, stdio: 'ignore' });
+  const v8LogName = readdirSync(v8Dir).find((f) => /^isolate-.*\.log$/.test(f));
+  if (v8LogName) {
+    const v8Path = join(v8Dir, v8LogName);
+    const v8 = new Uint8Array(readFileSync(v8Path));
+    const ticks = readV8Log(v8).threads[0].samples.length;
+    const processor = timeTool(process.execPath, ['--prof-process', '--preprocess', v8Path]);
+    row(
+      `V8 log, node --prof (${ticks} ticks), native frames by symbol`,
+      v8.length,
+      time(() => readV8Log(v8, { nativeSymbols: machineSymbols })),
+      processor === null ? 'node --prof-process: failed' : `node --prof-process --preprocess (nm): ${processor.toFixed(1)} ms`,
+    );
+    row(`V8 log, same file, native frames by library (no symbols)`, v8.length, time(() => readV8Log(v8)), '—');
+  }
   const traceMb = Number(process.env.READERS_BENCH_TRACE_MB ?? 100);
   if (traceMb > 0) {
     const tracePath = join(tmp, 'bench.trace.json');
