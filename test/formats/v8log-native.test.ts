@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { readV8Log } from '../../src/formats/v8log.js';
 import { machineSymbols } from '../../src/formats/machine-symbols.js';
 import { readElfFunctionSymbols } from '../../src/formats/elf.js';
+import { loadProfile } from '../../src/formats/load.js';
 import type { NativeSymbolSource, NativeSymbolTable } from '../../src/formats/native-symbols.js';
 import { funcFile, funcName, type Profile } from '../../src/model/profile.js';
 import { assertModelInvariants } from './format-helpers.js';
@@ -260,4 +261,37 @@ test('elf: function symbols as nm lists them (t, T, W; not data, ifuncs or undef
   writeFileSync(notElf, 'not an ELF file at all, just text long enough for a header...................');
   assert.match((machineSymbols.read(notElf) as Error).message, /not an ELF file/);
   rmSync(dirname(notElf), { recursive: true, force: true });
+});
+
+test('loadProfile names native frames from this machine by default, and not when told (the server, for uploads)', async () => {
+  // A log whose library is the node binary running this test, mapped at a made-up start.
+  const table = readElfFunctionSymbols(process.execPath);
+  // A symbol alone at its address (an alias listed before it would win) with nothing starting just after.
+  const all = table.tables.flat();
+  const starts = new Map<number, number>();
+  for (const s of all) starts.set(s.fileOffset, (starts.get(s.fileOffset) ?? 0) + 1);
+  const symbol = all.find(
+    (s) =>
+      s.size > 16 &&
+      s.fileOffset > 0 &&
+      s.fileOffset + s.size < table.executableEnds.at(-1)! &&
+      starts.get(s.fileOffset) === 1 &&
+      !starts.has(s.fileOffset + 1),
+  )!;
+  const start = 0x10000000;
+  const log = [
+    'v8-version,11,3,244,8,-node.38,0',
+    `shared-library,${process.execPath},0x${start.toString(16)},0x${(start + table.executableEnds.at(-1)!).toString(16)},0`,
+    `tick,0x${(start + symbol.fileOffset + 1).toString(16)},1,0,0x0,0`,
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'pyrometer-v8load-'));
+  try {
+    const path = join(dir, 'isolate-0x1-1-v8.log');
+    writeFileSync(path, log);
+    const leafName = (p: Profile) => funcName(p, p.frames.func[p.stacks.frame[p.threads[0].samples.stack[0]]]);
+    assert.equal(leafName(await loadProfile(path)), machineSymbols.displayName(symbol.name));
+    assert.equal(leafName(await loadProfile(path, { nativeSymbols: false })), basename(process.execPath));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
