@@ -19,12 +19,17 @@
  *    same size (another seed: same functions, other tree) to its first differential flame graph,
  *    and the stack chart's ctrl+wheel zoom frame times.
  *
- * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--runs N] [--no-speedscope]
+ * 6. With --baseline REF (a git ref, e.g. main): REF's viewer (web/ and src/ of that commit, bundled
+ *    into bench/out/baseline) opened inverted on the same page server in the same runs, taking turns
+ *    with ours, for a before/after of the inverted first paint.
+ *
+ * Usage: node --import tsx bench/viewer.ts [--samples N] [--nodes N] [--depth N] [--runs N] [--no-speedscope] [--baseline REF]
  * Each viewer is measured --runs times (default 3, alternating); the summary is the median over runs.
  * Results: printed, and written to bench/out/viewer.json.
  */
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, extname, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -211,9 +216,39 @@ async function measurePyrometer(browser: Browser, url: string, screenshot: boole
   };
 }
 
+/** The viewer bundle (app.js) of git ref `ref`, built from its web/ and src/ (the repository's node_modules bundle it). */
+function buildBaseline(ref: string): string {
+  const dir = join(out, 'baseline');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['archive', '--format=tar', ref, 'web', 'src'], { cwd: root, maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  execFileSync(process.execPath, [join(dir, 'web/build.mjs')], { cwd: dir, stdio: 'inherit' });
+  return join(dir, 'web/dist/app.js');
+}
+
+/** Navigation to the first painted inverted flame graph, with `appJs` (another build of the viewer) instead of ours when given. */
+async function invertedFirstPaint(browser: Browser, url: string, errors: string[], appJs?: string): Promise<number> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
+  page.on('pageerror', (e) => errors.push(e.message));
+  if (appJs) {
+    const body = readFileSync(appJs);
+    await page.route('**/app.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body }));
+  }
+  await page.goto(`${url}#inv=1`);
+  await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
+  const ms = Math.round((await page.evaluate('window.__pyrometer.firstFlamePaint')) as number);
+  await page.close();
+  return ms;
+}
+
 interface ExtraRun {
   /** Navigation to the first painted flame graph with the URL asking for it inverted. */
   invertedFirstPaintMs: number;
+  /** The same with the --baseline viewer, in the same run (taking turns with ours). */
+  baselineInvertedFirstPaintMs?: number;
+  /** After that first paint: building and laying out the whole bottom-up tree (the page's own timing). */
+  wholeInvertedMs?: number;
   /** On an open page: click on "Inverted" to the inverted flame graph painted. */
   invertToggleMs: number;
   /** Navigation to the Compare view's first differential flame graph (both profiles loaded, matched, laid out). */
@@ -224,7 +259,7 @@ interface ExtraRun {
   errors: string[];
 }
 
-async function measureExtras(browser: Browser, url: string, screenshot: boolean): Promise<ExtraRun> {
+async function measureExtras(browser: Browser, url: string, screenshot: boolean, run: number, baseline?: string): Promise<ExtraRun> {
   const errors: string[] = [];
   const open = async (hash: string): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
@@ -232,10 +267,19 @@ async function measureExtras(browser: Browser, url: string, screenshot: boolean)
     await page.goto(`${url}#${hash}`);
     return page;
   };
+  // Ours and the baseline take turns at going first, so that a run's load falls on both alike.
+  let baselineInvertedFirstPaintMs: number | undefined;
+  if (baseline && run % 2 === 1) baselineInvertedFirstPaintMs = await invertedFirstPaint(browser, url, errors, baseline);
   let page = await open('inv=1');
   await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
   const invertedFirstPaintMs = Math.round((await page.evaluate('window.__pyrometer.firstFlamePaint')) as number);
+  // The whole tree follows the first paint: wait for it, its time is the page's own measure.
+  await page.waitForFunction('window.__pyrometer.timings.wholeInverted != null', null, { timeout: 120000 }).catch(() => {});
+  const whole = (await page.evaluate('window.__pyrometer.timings.wholeInverted')) as number | undefined;
+  const wholeInvertedMs = whole === undefined ? undefined : Math.round(whole);
+  if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-inverted-open.png') });
   await page.close();
+  if (baseline && run % 2 === 0) baselineInvertedFirstPaintMs = await invertedFirstPaint(browser, url, errors, baseline);
   page = await open('');
   await page.waitForFunction('window.__pyrometer && window.__pyrometer.firstFlamePaint != null', null, { timeout: 120000 });
   // Bottom-up trees have no stack-to-node map: that is how the page tells the inverted graph is the one painted.
@@ -265,7 +309,16 @@ async function measureExtras(browser: Browser, url: string, screenshot: boolean)
   const stackDraw = stats((await page.evaluate('window.__pyrometer.paintLog')) as number[]);
   if (screenshot) await page.screenshot({ path: join(out, 'viewer-bench-stack.png') });
   await page.close();
-  return { invertedFirstPaintMs, invertToggleMs: Math.round(invertToggleMs), compareFirstPaintMs, stackZoom, stackDraw, errors };
+  return {
+    invertedFirstPaintMs,
+    baselineInvertedFirstPaintMs,
+    wholeInvertedMs,
+    invertToggleMs: Math.round(invertToggleMs),
+    compareFirstPaintMs,
+    stackZoom,
+    stackDraw,
+    errors,
+  };
 }
 
 async function measureSpeedscope(browser: Browser, port: number, screenshot: boolean): Promise<Run> {
@@ -296,6 +349,9 @@ async function main(): Promise<void> {
   const withSpeedscope = !process.argv.includes('--no-speedscope');
   const runs = arg('runs', 3);
   mkdirSync(out, { recursive: true });
+  const baselineAt = process.argv.indexOf('--baseline');
+  const baselineRef = baselineAt >= 0 ? process.argv[baselineAt + 1] : undefined;
+  const baseline = baselineRef ? buildBaseline(baselineRef) : undefined;
 
   let t0 = performance.now();
   const profile = generateProfile(samples, nodes, maxDepth);
@@ -393,10 +449,11 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       pyrometerRuns.push(await measurePyrometer(browser, server.url, run === runs - 1));
       if (withSpeedscope) speedscopeRuns.push(await measureSpeedscope(browser, ssPort, run === runs - 1));
-      extraRuns.push(await measureExtras(browser, server.url, run === runs - 1));
+      extraRuns.push(await measureExtras(browser, server.url, run === runs - 1, run, baseline));
       const x = extraRuns[run];
+      const before = x.baselineInvertedFirstPaintMs === undefined ? '' : `; ${baselineRef} ${x.baselineInvertedFirstPaintMs} ms`;
       console.log(
-        `run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph; inverted ${x.invertedFirstPaintMs} ms (toggle ${x.invertToggleMs} ms), compare ${x.compareFirstPaintMs} ms, stack zoom p95 ${x.stackZoom.p95.toFixed(1)} ms`,
+        `run ${run + 1}/${runs}: pyrometer ${pyrometerRuns[run].firstFlamePaintMs} ms${withSpeedscope ? `, speedscope ${speedscopeRuns[run].firstFlamePaintMs} ms` : ''} to first flame graph; inverted ${x.invertedFirstPaintMs} ms (whole tree ${x.wholeInvertedMs ?? '-'} ms later${before}; toggle ${x.invertToggleMs} ms), compare ${x.compareFirstPaintMs} ms, stack zoom p95 ${x.stackZoom.p95.toFixed(1)} ms`,
       );
     }
   } finally {
@@ -409,6 +466,14 @@ async function main(): Promise<void> {
   results.pyrometerIssue16 = {
     summary: {
       invertedFirstPaintMs: median(extraRuns.map((r) => r.invertedFirstPaintMs)),
+      ...(baseline
+        ? {
+            baselineRef,
+            baselineInvertedFirstPaintMs: median(extraRuns.map((r) => r.baselineInvertedFirstPaintMs!)),
+            baselineOverOursInverted: median(extraRuns.map((r) => r.baselineInvertedFirstPaintMs! / r.invertedFirstPaintMs)),
+          }
+        : {}),
+      wholeInvertedMs: median(extraRuns.filter((r) => r.wholeInvertedMs !== undefined).map((r) => r.wholeInvertedMs!)),
       invertToggleMs: median(extraRuns.map((r) => r.invertToggleMs)),
       compareFirstPaintMs: median(extraRuns.map((r) => r.compareFirstPaintMs)),
       stackZoomMedianMs: median(extraRuns.map((r) => r.stackZoom.median)),

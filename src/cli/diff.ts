@@ -17,6 +17,14 @@ Examples:
   $ pyrometer diff cpython.pstats pypy.prof         across formats and interpreters
   $ pyrometer diff a.prof b.prof --normalize time   milliseconds instead of shares of each total
   $ pyrometer diff a.prof b.prof --json | jq '.functions[0]'
+  $ pyrometer diff a.prof b.prof --transform focus:handle   both runs focused on handle()
+  $ pyrometer diff a.prof b.prof --transform 'drop:warmup~stdlib'   the viewer's tf= syntax
+
+Transforms (--transform, the syntax of the viewer's links, tf=): focus:F, merge:F, rec:F (collapse
+recursion), drop:F, cat:C (only native, python, jit... frames), mod:FILE (collapse a module),
+mcn:F.F.F (merge one call node), stdlib (hide the standard library). F is a function's name or its
+number in AFTER; each transform applies to AFTER and, through the same name-and-file matching as
+the table, to BEFORE.
 `;
 
 interface DiffOptions {
@@ -24,6 +32,7 @@ interface DiffOptions {
   normalize: string;
   hideIdle?: boolean;
   json?: boolean;
+  transform: string[];
 }
 
 export const registerDiff: RegisterCommand = (program: Command) => {
@@ -36,15 +45,30 @@ export const registerDiff: RegisterCommand = (program: Command) => {
     .option('--normalize <how>', '"share": each function\'s share of its profile\'s total; "time": milliseconds', 'share')
     .option('--hide-idle', 'leave out samples where the thread was idle (waiting, sleeping)')
     .option('--json', "print every function's before/after/delta/ratio as JSON")
+    .option(
+      '--transform <t>',
+      "view both profiles through a transform, as in the viewer's link: focus:F, drop:F, merge:F... (repeat, or join with ~)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (before: string, after: string, opts: DiffOptions) => {
       if (opts.normalize !== 'share' && opts.normalize !== 'time')
         throw usageError(`--normalize takes "share" or "time", not "${opts.normalize}"`);
       const profiles = [await loadForCli(before), await loadForCli(after)];
       const { compareFunctions, CompareError } = await import('../model/compare.js');
+      const { decodeTransforms, describeTransforms, toModelTransforms } = await import('../model/view-transforms.js');
+      // Written against AFTER's functions, as the viewer's Compare view does (it shows AFTER).
+      const { transforms, errors } = decodeTransforms(opts.transform.join('~'), profiles[1]);
+      if (errors.length > 0) throw usageError(`--transform: ${errors[0].message} in ${basename(after)}`);
+      const applied = describeTransforms(profiles[1], transforms);
       let cmp;
       try {
-        cmp = compareFunctions(profiles[0], profiles[1], { normalization: opts.normalize as Normalization, hideIdle: opts.hideIdle });
+        cmp = compareFunctions(profiles[0], profiles[1], {
+          normalization: opts.normalize as Normalization,
+          hideIdle: opts.hideIdle,
+          transforms: toModelTransforms(transforms),
+        });
       } catch (err) {
         if (err instanceof CompareError) throw new CliError(err.message);
         throw err;
@@ -59,6 +83,7 @@ export const registerDiff: RegisterCommand = (program: Command) => {
               after: { file: after, ...cmp.after },
               normalization: cmp.normalization,
               unit: cmp.unit,
+              transforms: applied,
               functions,
             },
             null,
@@ -68,6 +93,12 @@ export const registerDiff: RegisterCommand = (program: Command) => {
         return;
       }
       const { renderDiff } = await import('../report/diff.js');
-      process.stdout.write(renderDiff(cmp, { top: opts.top, names: [basename(before), basename(after)] }, terminalStyle(process.stdout)));
+      process.stdout.write(
+        renderDiff(
+          cmp,
+          { top: opts.top, names: [basename(before), basename(after)], transforms: applied.map((t) => t.label) },
+          terminalStyle(process.stdout),
+        ),
+      );
     });
 };

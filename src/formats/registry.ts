@@ -6,10 +6,16 @@
  * Node-side loader (load.ts) adds files, gzip and streaming.
  */
 import type { Profile } from '../model/profile.js';
+import type { NativeSymbolSource } from './native-symbols.js';
 
 export interface ReadOptions {
   /** The file name, when known: a hint for sniffing, never the only evidence. */
   fileName?: string;
+  /**
+   * Function symbols of native libraries named in the profile, read on this machine (the Node-side
+   * loader passes one; the browser none): lets a V8 log name native frames by function.
+   */
+  nativeSymbols?: NativeSymbolSource;
 }
 
 export interface WriteOptions {
@@ -47,6 +53,8 @@ export interface Format extends FormatSignature {
    * piece to the file as it comes.
    */
   writeChunks?(profile: Profile, options?: WriteOptions): Iterable<Uint8Array | string>;
+  /** The reader names native frames from ReadOptions.nativeSymbols: loaders fetch a source only for these. */
+  readsNativeSymbols?: boolean;
 }
 
 const formats: Format[] = [];

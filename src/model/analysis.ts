@@ -339,6 +339,79 @@ export function callTreeBottomUp(profile: Profile, weights: Float64Array): CallT
   return { ...tree, stackToNode: new Int32Array(0) };
 }
 
+/**
+ * The part of the bottom-up tree a flame graph shows where a node narrower than `minTotal` is drawn
+ * as one block down to its subtree's deepest row (web/src/flamecanvas.ts): the roots, and the callers
+ * of every node whose total is at least `minTotal`. Nodes, numbering order, totals and selfs are
+ * those of `callTreeBottomUp` restricted to these nodes (sums are added in the same stack order, so
+ * they are equal to the last bit); `deepest` gives each node's deepest depth in the whole tree.
+ * On a big profile it is a few percent of the whole tree: what the inverted flame graph's first
+ * paint needs, without the cost of materialising every path.
+ */
+export function callTreeBottomUpTop(profile: Profile, weights: Float64Array, minTotal: number): { tree: CallTree; deepest: Int32Array } {
+  const { stacks, frames } = profile;
+  const prefix = stacks.prefix;
+  const stackDepth = stacks.depth;
+  const funcOf = (stack: number) => frames.func[stacks.frame[stack]];
+  let weighted = 0;
+  for (let s = 0; s < stacks.length; s++) if (weights[s] !== 0) weighted++;
+  const acc = new TreeAccumulator(weighted);
+  const deep = new GrowableColumn(Int32Array, Math.max(1 << 10, weighted));
+  const depthOf = new GrowableColumn(Int32Array, Math.max(1 << 10, weighted));
+  /** The node for (parent, func), reached by a stack at `cur` with `w`: adds the weight and the depth below. */
+  const visit = (parent: number, cur: number, w: number): number => {
+    const before = acc.func.length;
+    const node = acc.node(parent, funcOf(cur));
+    if (node === before) {
+      deep.push(0);
+      depthOf.push(parent < 0 ? 0 : depthOf.data[parent] + 1);
+    }
+    acc.total.data[node] += w;
+    // the stack's callers above `cur` continue the path below this node: depth[cur] - 1 more rows
+    const reach = depthOf.data[node] + stackDepth[cur] - 1;
+    if (reach > deep.data[node]) deep.data[node] = reach;
+    return node;
+  };
+  // One level at a time, in stack order (so every node's sums are added in callTreeBottomUp's
+  // order): each weighted stack is at a node and a frame (`cur`); only the stacks of nodes at
+  // least `minTotal` wide go one caller further.
+  let cur = new Int32Array(weighted);
+  let node = new Int32Array(weighted);
+  let weight = new Float64Array(weighted);
+  let active = 0;
+  for (let s = 0; s < stacks.length; s++) {
+    const w = weights[s];
+    if (w === 0) continue;
+    const n = visit(-1, s, w);
+    acc.self.data[n] += w;
+    cur[active] = s;
+    node[active] = n;
+    weight[active++] = w;
+  }
+  let nextCur = new Int32Array(weighted);
+  let nextNode = new Int32Array(weighted);
+  let nextWeight = new Float64Array(weighted);
+  while (active > 0) {
+    let kept = 0;
+    const total = acc.total.data;
+    for (let i = 0; i < active; i++) {
+      const caller = prefix[cur[i]];
+      if (caller < 0 || total[node[i]] < minTotal) continue;
+      nextNode[kept] = visit(node[i], caller, weight[i]);
+      nextCur[kept] = caller;
+      nextWeight[kept++] = weight[i];
+    }
+    [cur, nextCur] = [nextCur, cur];
+    [node, nextNode] = [nextNode, node];
+    [weight, nextWeight] = [nextWeight, weight];
+    active = kept;
+  }
+  const { tree, newIndexOf } = acc.finish();
+  const deepest = new Int32Array(tree.length);
+  for (let old = 0; old < tree.length; old++) deepest[newIndexOf[old]] = deep.data[old];
+  return { tree: { ...tree, stackToNode: new Int32Array(0) }, deepest };
+}
+
 export interface FunctionCosts {
   /** Indexed by FuncIndex: weight of samples whose innermost frame is the function. */
   self: Float64Array;

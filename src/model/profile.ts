@@ -184,6 +184,23 @@ export function funcFile(profile: Profile, func: FuncIndex): string {
   return file < 0 ? '' : profile.strings[file];
 }
 
+/** The module a function belongs to: its file's directory-less stem, or the dotted prefix of its name. */
+export function moduleOf(profile: Profile, func: number): string {
+  const file = profile.funcs.file[func];
+  if (file >= 0) {
+    const path = profile.strings[file];
+    const parts = path.split(/[\\/]/);
+    const siteIndex = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+    if (siteIndex >= 0 && siteIndex + 1 < parts.length) return parts[siteIndex + 1].replace(/\.py$/, '');
+    const libIndex = parts.findIndex((p) => /^(python|pypy)\d/.test(p) || p === 'lib-python' || p === 'lib_pypy');
+    if (libIndex >= 0) return 'stdlib';
+    return parts[parts.length - 1] || path;
+  }
+  const name = profile.strings[profile.funcs.name[func]];
+  const dot = name.indexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name.split(/[:\s]/)[0] || '(unknown)';
+}
+
 export function funcKind(profile: Profile, func: FuncIndex): FunctionKind {
   return FUNCTION_KINDS[profile.funcs.kind[func]];
 }

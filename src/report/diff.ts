@@ -27,6 +27,8 @@ export function formatRatio(ratio: number): string {
 export interface DiffTextOptions {
   top: number;
   names: [string, string];
+  /** The transforms both sides went through, in words (none: the profiles as recorded). */
+  transforms?: string[];
 }
 
 export function renderDiff(cmp: Comparison, options: DiffTextOptions, style: Style): string {
@@ -37,6 +39,8 @@ export function renderDiff(cmp: Comparison, options: DiffTextOptions, style: Sty
       : 'self time in milliseconds';
   out.push(`${style.bold('before')} ${sanitize(options.names[0])} · ${style.bold('after')} ${sanitize(options.names[1])}`);
   out.push(style.dim(`Compared by ${how}; functions matched by name and file name.`));
+  if (options.transforms && options.transforms.length > 0)
+    out.push(style.dim(`Both profiles transformed: ${options.transforms.map(sanitize).join(' · ')}.`));
   const rows = cmp.functions.slice(0, options.top);
   if (rows.length === 0) {
     out.push('', 'Both profiles are empty: nothing to compare.');

@@ -74,6 +74,38 @@ test('across formats and interpreters: VMProf on CPython against cProfile on PyP
   assert.equal(out.functions.filter((x) => x.name === 'compute').length, 1);
 });
 
+test('--transform: merging compute moves its change to its caller, on both sides, by name or by number', async () => {
+  const diff = async (...args: string[]) => {
+    const run = await runPyrometer(['diff', 'before.prof', 'after.prof', '--normalize', 'time', '--json', ...args], { cwd: dir });
+    assert.equal(run.code, 0, run.stderr);
+    return JSON.parse(run.stdout) as DiffJson & { transforms: { code: string; label: string }[] };
+  };
+  const plain = await diff();
+  const merged = await diff('--transform', 'merge:compute');
+  assert.equal(merged.transforms.length, 1);
+  assert.match(merged.transforms[0].code, /^merge:\d+$/);
+  assert.equal(merged.transforms[0].label, 'Merge: compute');
+  // compute's self time is now main's, in "before" too (matched by name and file): main takes
+  // compute's place at the top, with the sum of both functions' changes.
+  const of = (out: DiffJson, name: string) => out.functions.find((f) => f.name === name && f.file === 'work.py');
+  assert.equal(of(merged, 'compute'), undefined);
+  assert.equal(merged.functions[0].name, 'main');
+  const expected = of(plain, 'compute')!.delta + (of(plain, 'main')?.delta ?? 0);
+  assert.ok(Math.abs(merged.functions[0].delta - expected) < 1e-6, `main ${merged.functions[0].delta} ms, expected ${expected}`);
+  assert.ok(Math.abs(of(merged, 'steady')!.delta - of(plain, 'steady')!.delta) < 1e-6, 'steady untouched');
+  // The number the viewer's link would hold is the same transform.
+  assert.deepEqual((await diff('--transform', merged.transforms[0].code)).functions, merged.functions);
+});
+
+test('--transform: focus on steady leaves compute out and steady unchanged; the table says so', async () => {
+  const run = await runPyrometer(['diff', 'before.prof', 'after.prof', '--transform', 'focus:steady'], { cwd: dir });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /Both profiles transformed: Focus: steady\./);
+  assert.doesNotMatch(run.stdout, / compute /);
+  // steady is the whole of each focused profile: 100% before and after
+  assert.match(run.stdout, /100\.0% +100\.0% +0\.0% +1\.00x +steady +work\.py/);
+});
+
 test('bad input: a missing file and a bad --normalize get one-line errors', async () => {
   const missing = await runPyrometer(['diff', 'before.prof', 'nope.prof'], { cwd: dir });
   assert.equal(missing.code, 1);
@@ -82,6 +114,16 @@ test('bad input: a missing file and a bad --normalize get one-line errors', asyn
   const bad = await runPyrometer(['diff', 'before.prof', 'after.prof', '--normalize', 'median'], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--normalize takes "share" or "time"/);
+  for (const [transform, message] of [
+    ['focus:nope', /--transform: transform "focus:nope": no function is named "nope" in after\.prof/],
+    ['twist:compute', /transform "twist:compute": unknown; one of focus, merge/],
+    ['focus:999999', /there is no function number 999999/],
+  ] as const) {
+    const r = await runPyrometer(['diff', 'before.prof', 'after.prof', '--transform', transform], { cwd: dir });
+    assert.equal(r.code, 2, transform);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
 });
 
 test('view --compare prints the Compare view URL; with one file it is a usage error', async () => {

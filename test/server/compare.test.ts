@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 import { fixture } from '../helpers.js';
+import { deserializeProfile } from '../../src/model/serialize.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-compare-'));
 const apps: FastifyInstance[] = [];
@@ -99,6 +100,88 @@ test('bad requests get a clear 4xx', async () => {
     assert.equal(res.status, status, url);
     assert.match(((await res.json()) as { error: string }).error, message);
   }
+});
+
+const APPEND = "<method 'append' of 'list' objects>";
+
+interface TransformedJson extends CompareJson {
+  transforms: { code: string; label: string }[];
+  functions: (CompareJson['functions'][number] & { delta: number })[];
+}
+
+async function compareJson(query: string): Promise<TransformedJson> {
+  const res = await fetch(`${base}/api/v1/compare?before=${ids.pypy}&after=${ids.cpython}&normalize=time${query}`);
+  const body = (await res.json()) as TransformedJson;
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body;
+}
+
+test('JSON with tf: merging list.append gives its time to primes on both sides (PyPy before, CPython after)', async () => {
+  const plain = await compareJson('');
+  const merged = await compareJson(`&tf=${encodeURIComponent(`merge:${APPEND}`)}`);
+  assert.deepEqual(plain.transforms, []);
+  assert.equal(merged.transforms.length, 1);
+  assert.match(merged.transforms[0].code, /^merge:\d+$/);
+  assert.equal(merged.transforms[0].label, `Merge: ${APPEND}`);
+  const of = (out: TransformedJson, name: string) => out.functions.find((f) => f.name === name);
+  assert.equal(of(merged, APPEND), undefined);
+  // append is called by primes only: primes' self becomes the sum, before and after (matched across interpreters)
+  for (const side of ['beforeSelf', 'afterSelf'] as const) {
+    const expected = of(plain, 'primes')![side] + of(plain, APPEND)![side];
+    assert.ok(expected > of(plain, 'primes')![side], `append has ${side} time to give`);
+    assert.ok(Math.abs(of(merged, 'primes')![side] - expected) < 1e-6, `${side}: ${of(merged, 'primes')![side]} vs ${expected}`);
+  }
+  // by number (the viewer's link) and as repeated parameters: the same answer
+  assert.deepEqual((await compareJson(`&tf=${merged.transforms[0].code}`)).functions, merged.functions);
+});
+
+test('JSON with tf: dropping primes puts benchmark first, its own time unchanged', async () => {
+  const plain = await compareJson('');
+  assert.equal(plain.functions[0].name, 'primes');
+  const dropped = await compareJson('&tf=drop:primes');
+  assert.equal(dropped.functions[0].name, 'benchmark');
+  assert.equal(
+    dropped.functions.find((f) => f.name === 'primes'),
+    undefined,
+  );
+  const benchmark = plain.functions.find((f) => f.name === 'benchmark')!;
+  assert.equal(dropped.functions[0].beforeSelf, benchmark.beforeSelf);
+  assert.equal(dropped.functions[0].afterSelf, benchmark.afterSelf);
+  // two tf parameters are the two transforms in turn
+  const both = await compareJson('&tf=drop:primes&tf=merge:benchmark');
+  assert.deepEqual(
+    both.transforms.map((t) => t.label),
+    ['Drop: primes', 'Merge: benchmark'],
+  );
+  assert.equal(
+    both.functions.find((f) => f.name === 'benchmark'),
+    undefined,
+  );
+});
+
+test('tf: a bad transform is a 400 saying why; the viewer link and the table carry the transforms', async () => {
+  for (const [tf, message] of [
+    ['focus:nope', /tf: transform "focus:nope": no function is named "nope"/],
+    ['spin:1', /unknown; one of focus/],
+    ['mcn:a.b', /path of function numbers/],
+  ]) {
+    const res = await fetch(`${base}/api/v1/compare?before=${ids.pypy}&after=${ids.cpython}&tf=${encodeURIComponent(tf)}`);
+    assert.equal(res.status, 400, tf);
+    assert.match(((await res.json()) as { error: string }).error, message);
+  }
+  const table = await (await fetch(`${base}/compare/${ids.pypy}/${ids.cpython}?tf=drop:primes`)).text();
+  assert.match(table, /Both profiles transformed: Drop: primes\./);
+  assert.doesNotMatch(table, /<td class="name">primes /);
+  const page = await fetch(`${viewerBase}/compare/${ids.v1}/${ids.v2}?tf=drop:primes`, { redirect: 'manual' });
+  assert.equal(page.status, 302);
+  const hash = new URLSearchParams(new URL(page.headers.get('location')!, viewerBase).hash.slice(1));
+  // the viewer gets the number of primes in "after" (v2: the PyPy pstats, as stored)
+  const stored = await (await fetch(`${viewerBase}/api/v1/profiles/${ids.v2}/model`)).arrayBuffer();
+  const model = deserializeProfile(new Uint8Array(stored)); // fetch undoes the content-encoding
+  const primes = model.funcs.name.findIndex((n) => model.strings[n] === 'primes');
+  assert.equal(hash.get('tf'), `drop:${primes}`);
+  const bad = await fetch(`${viewerBase}/compare/${ids.v1}/${ids.v2}?tf=drop:nope`, { redirect: 'manual' });
+  assert.equal(bad.status, 400);
 });
 
 test('the list page links compare: tick two, the older is "before", and the viewer opens in Compare', async () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
-import { makePalette, makeTimePalette, moduleOf, timeClassColor } from '../../web/src/colors.js';
+import { makePalette, makeTimePalette, timeClassColor } from '../../web/src/colors.js';
+import { moduleOf } from '../../src/model/profile.js';
 import { TIME_CLASS_COUNT, TIME_CLASSES } from '../../src/model/time-split.js';
 import { formatBytes, formatMs, formatPercent, formatWeight } from '../../web/src/format.js';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { funcName } from '../../src/model/profile.js';
 import { defaultState } from '../../web/src/state.js';
-import { compileSearch, STDLIB_PATTERN, ViewModel } from '../../web/src/viewmodel.js';
+import { compileSearch, ViewModel } from '../../web/src/viewmodel.js';
+import { STDLIB_PATTERN } from '../../src/model/view-transforms.js';
 import { busyProfile } from './synthetic.js';
 
 test('search by substring and by regex reports the matched share of the total', () => {

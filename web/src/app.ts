@@ -8,23 +8,26 @@ import { CATEGORIES, funcName, profileDuration, totalSamples } from '../../src/m
 import { stackWeights, totalWeight } from '../../src/model/analysis.js';
 import { applyTransforms } from '../../src/model/transforms.js';
 import { h, replaceChildren } from './dom.js';
-import { makePalette, makeTimePalette, moduleOf, type Palette } from './colors.js';
+import { makePalette, makeTimePalette, type Palette } from './colors.js';
 import { CanvasArea, StackChartView, threadLabel } from './canvas-views.js';
 import type { FlameCanvas, Hit } from './flamecanvas.js';
 import { formatMs, formatPercent, formatWeight, formatCount } from './format.js';
-import { laneOfRow, markerTimeByCategory } from './layout.js';
+import { laneOfRow, markerTimeByCategory, type FlameLayout } from './layout.js';
 import { collectMarkers, categoryLabel, markerDataSummary, type MarkerItem, type MarkerTrack } from './markers.js';
 import type { ProfileSource } from './loader.js';
 import { Memo } from './memo.js';
 import { VIEWS, VIEW_NAMES, type AppHost, type View } from './registry.js';
 import { decodeState, encodeState, type ViewName, type ViewState, type ViewTransform } from './state.js';
-import { toModelTransforms, ViewModel } from './viewmodel.js';
+import { ViewModel } from './viewmodel.js';
+import { toModelTransforms, transformLabel } from '../../src/model/view-transforms.js';
 import { funcLocation } from './views.js';
 import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 
 export interface TestHooks {
   /** performance.now() when the first flame graph was painted (ms since navigation). */
   firstFlamePaint: number | null;
+  /** The layout that first paint drew (the top of the bottom-up tree when a big profile opens inverted). */
+  firstFlameLayout: FlameLayout | null;
   paints: number;
   lastPaintMs: number;
   /** Where the time to a first view went (ms): load = fetch + decode, weights, tree + layout. */
@@ -63,6 +66,7 @@ export class App implements AppHost {
   private readonly views = new Map<string, View>();
   private readonly hooks: TestHooks = {
     firstFlamePaint: null,
+    firstFlameLayout: null,
     paints: 0,
     lastPaintMs: 0,
     paintLog: null,
@@ -129,6 +133,7 @@ export class App implements AppHost {
           this.hooks.paintLog?.push(ms);
           if (this.hooks.firstFlamePaint === null && this.canvas.mode === 'flame' && this.canvas.flame) {
             this.hooks.firstFlamePaint = performance.now();
+            this.hooks.firstFlameLayout = this.canvas.flame;
           }
         },
       },
@@ -899,34 +904,6 @@ export class App implements AppHost {
 
 function location_hash(): string {
   return window.location.hash.replace(/^#/, '');
-}
-
-function transformLabel(p: Profile, t: ViewTransform): string {
-  const name = (f: number) => (f >= 0 && f < p.funcs.length ? funcName(p, f) : `#${f}`);
-  switch (t.type) {
-    case 'focus-function':
-      return `Focus: ${name(t.func)}`;
-    case 'merge-function':
-      return `Merge: ${name(t.func)}`;
-    case 'collapse-recursion':
-      return `Collapse recursion: ${name(t.func)}`;
-    case 'drop-function':
-      return `Drop: ${name(t.func)}`;
-    case 'focus-category':
-      return `Only ${CATEGORIES[t.category] ?? `category ${t.category}`} frames`;
-    case 'collapse-module':
-      return `Collapse module: ${t.file >= 0 && t.file < p.strings.length ? moduleOf(p, fileFunc(p, t.file)) : `#${t.file}`}`;
-    case 'merge-call-node':
-      return `Merge call node: ${t.path.map(name).join(' → ')}`;
-    case 'hide-stdlib':
-      return 'Standard library hidden';
-  }
-}
-
-/** A function of the given file (for naming a module by one of its functions). */
-function fileFunc(p: Profile, file: number): number {
-  for (let f = 0; f < p.funcs.length; f++) if (p.funcs.file[f] === file) return f;
-  return 0;
 }
 
 /** "JIT code 61% · GC minor 8% · …": the non-zero classes of a split row, largest first. */

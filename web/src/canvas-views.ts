@@ -89,12 +89,32 @@ export class FlameView implements View {
     // "where time went": each frame in the colour of the class with most of its time (the shown tree's nodes)
     area.canvas.nodeColor = state.colorBy === 'time' ? vm.dominantClassOfNodes(state.inverted) : null;
     const t0 = performance.now();
-    const layout = vm.flameLayout(state.inverted);
+    // Opened inverted and unzoomed, a big profile paints from the top of its bottom-up tree first.
+    const first = state.inverted && !state.zoom && state.colorBy !== 'time';
+    // (the canvas fills its host; 1% wider, so that a node at the very edge of a half pixel is laid out
+    // whatever the last bit of the sums)
+    const width = area.flameHost.clientWidth || window.innerWidth;
+    const layout = first ? vm.invertedFlameFirst(Math.ceil(width * 1.01) + 1) : vm.flameLayout(state.inverted);
     this.host.timing('layout', performance.now() - t0);
     const keep = area.canvas.mode === 'flame' && area.canvas.flame === layout;
     area.canvas.showFlame(layout, keep);
     area.applyZoom(state);
     area.canvas.range = null;
+    if (first && !vm.hasWholeInvertedFlame()) {
+      // The whole tree once that paint is on screen (the next frame has begun), in the same viewport;
+      // unless the canvas shows something else by then.
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            if (area.canvas.flame !== layout) return;
+            const t1 = performance.now();
+            const whole = vm.flameLayout(true);
+            this.host.timing('wholeInverted', performance.now() - t1);
+            if (area.canvas.flame === layout) area.canvas.showFlame(whole, true);
+          }),
+        ),
+      );
+    }
   }
 }
 

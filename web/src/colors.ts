@@ -3,7 +3,7 @@
  * Colours are small palettes indexed per function, so the renderer batches
  * rectangles by colour and sets fillStyle once per batch.
  */
-import type { Profile } from '../../src/model/profile.js';
+import { moduleOf, type Profile } from '../../src/model/profile.js';
 import { TIME_CLASS_LABELS, TIME_CLASSES, type TimeClass } from '../../src/model/time-split.js';
 
 export const KIND_LABELS = ['Python', 'native', 'JIT', 'GC', 'other'];
@@ -29,23 +29,6 @@ function hash(s: string): number {
 
 function hsl(h: number, s: number, l: number): string {
   return `hsl(${h} ${s}% ${l}%)`;
-}
-
-/** The module a function belongs to: its file's directory-less stem, or the dotted prefix of its name. */
-export function moduleOf(profile: Profile, func: number): string {
-  const file = profile.funcs.file[func];
-  if (file >= 0) {
-    const path = profile.strings[file];
-    const parts = path.split(/[\\/]/);
-    const siteIndex = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
-    if (siteIndex >= 0 && siteIndex + 1 < parts.length) return parts[siteIndex + 1].replace(/\.py$/, '');
-    const libIndex = parts.findIndex((p) => /^(python|pypy)\d/.test(p) || p === 'lib-python' || p === 'lib_pypy');
-    if (libIndex >= 0) return 'stdlib';
-    return parts[parts.length - 1] || path;
-  }
-  const name = profile.strings[profile.funcs.name[func]];
-  const dot = name.indexOf('.');
-  return dot > 0 ? name.slice(0, dot) : name.split(/[:\s]/)[0] || '(unknown)';
 }
 
 /**

@@ -22,7 +22,8 @@ import { layoutFlame, type FlameLayout } from './layout.js';
 import { Memo } from './memo.js';
 import type { AppHost, View } from './registry.js';
 import type { ViewState } from './state.js';
-import { toModelTransforms, ViewModel } from './viewmodel.js';
+import { ViewModel } from './viewmodel.js';
+import { toModelTransforms } from '../../src/model/view-transforms.js';
 import { VirtualList } from './virtuallist.js';
 import type { Palette } from './colors.js';
 

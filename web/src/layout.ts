@@ -35,8 +35,12 @@ export interface FlameLayout {
   rows: number;
 }
 
-/** Lays the roots side by side, widest first, each child at its parent's left edge plus its elder siblings' widths. */
-export function layoutFlame(tree: TreeLike): FlameLayout {
+/**
+ * Lays the roots side by side, widest first, each child at its parent's left edge plus its elder
+ * siblings' widths. `deepestBelow`: for a tree cut short (model's callTreeBottomUpTop), the deepest
+ * depth of each node's whole subtree, so a cut node is drawn as deep as the whole tree draws it.
+ */
+export function layoutFlame(tree: TreeLike, deepestBelow?: Int32Array): FlameLayout {
   const n = tree.length;
   const x = new Float64Array(n);
   const subtreeEnd = new Int32Array(n);
@@ -63,7 +67,7 @@ export function layoutFlame(tree: TreeLike): FlameLayout {
   // indices than their parent, so a backward pass sees every child's end before its parent.
   for (let i = n - 1; i >= 0; i--) {
     let end = i + 1;
-    let deep = tree.depth[i];
+    let deep = deepestBelow ? deepestBelow[i] : tree.depth[i];
     const start = tree.childStart[i];
     for (let k = start; k < start + tree.childCount[i]; k++) {
       const c = tree.children[k];
@@ -72,6 +76,7 @@ export function layoutFlame(tree: TreeLike): FlameLayout {
     }
     subtreeEnd[i] = end;
     deepest[i] = deep;
+    if (deep + 1 > rows) rows = deep + 1;
   }
   return { tree, x, subtreeEnd, deepest, width, rows };
 }

@@ -7,16 +7,9 @@
 /** A view's name as the registry (registry.ts) lists it; the URL's `v=`. */
 export type ViewName = string;
 
-/** A transform as the viewer keeps it; `hide-stdlib` expands to merges when applied. */
-export type ViewTransform =
-  | { type: 'focus-function'; func: number }
-  | { type: 'merge-function'; func: number }
-  | { type: 'collapse-recursion'; func: number }
-  | { type: 'drop-function'; func: number }
-  | { type: 'focus-category'; category: number }
-  | { type: 'collapse-module'; file: number }
-  | { type: 'merge-call-node'; path: number[] }
-  | { type: 'hide-stdlib' };
+import { decodeTransforms, encodeTransforms, type ViewTransform } from '../../src/model/view-transforms.js';
+
+export type { ViewTransform };
 
 export interface ViewState {
   /** Which loaded profile (index in the list). */
@@ -75,38 +68,6 @@ export function defaultState(): ViewState {
   };
 }
 
-const TRANSFORM_CODES: Record<string, ViewTransform['type']> = {
-  focus: 'focus-function',
-  merge: 'merge-function',
-  rec: 'collapse-recursion',
-  drop: 'drop-function',
-  cat: 'focus-category',
-  mod: 'collapse-module',
-  mcn: 'merge-call-node',
-  stdlib: 'hide-stdlib',
-};
-
-function transformCode(t: ViewTransform): string {
-  switch (t.type) {
-    case 'focus-function':
-      return `focus:${t.func}`;
-    case 'merge-function':
-      return `merge:${t.func}`;
-    case 'collapse-recursion':
-      return `rec:${t.func}`;
-    case 'drop-function':
-      return `drop:${t.func}`;
-    case 'focus-category':
-      return `cat:${t.category}`;
-    case 'collapse-module':
-      return `mod:${t.file}`;
-    case 'merge-call-node':
-      return `mcn:${t.path.join('.')}`;
-    case 'hide-stdlib':
-      return 'stdlib';
-  }
-}
-
 /** Encodes only what differs from the defaults, so plain links stay short. */
 export function encodeState(state: ViewState): string {
   const d = defaultState();
@@ -115,7 +76,7 @@ export function encodeState(state: ViewState): string {
   if (state.view !== d.view) p.set('v', state.view);
   if (state.threads.length > 0) p.set('t', state.threads.join(','));
   if (state.range) p.set('r', `${round(state.range[0])}_${round(state.range[1])}`);
-  if (state.transforms.length > 0) p.set('tf', state.transforms.map(transformCode).join('~'));
+  if (state.transforms.length > 0) p.set('tf', encodeTransforms(state.transforms));
   if (state.search) p.set('s', state.search);
   if (state.regex) p.set('re', '1');
   if (state.func >= 0) p.set('f', String(state.func));
@@ -171,27 +132,7 @@ export function decodeState(hash: string, views?: readonly string[]): ViewState 
   state.range = decodeSpan(p.get('r'));
   state.zoom = decodeSpan(p.get('z'));
   const tf = p.get('tf');
-  if (tf) {
-    for (const part of tf.split('~')) {
-      const [code, arg] = part.split(':');
-      const type = TRANSFORM_CODES[code];
-      if (!type) continue;
-      if (type === 'hide-stdlib') {
-        state.transforms.push({ type });
-        continue;
-      }
-      if (type === 'merge-call-node') {
-        const path = (arg ?? '').split('.').map((x) => nonNegativeInt(x));
-        if (path.length > 0 && path.every((x) => x !== null)) state.transforms.push({ type, path: path as number[] });
-        continue;
-      }
-      const n = nonNegativeInt(arg ?? null);
-      if (n === null) continue;
-      if (type === 'focus-category') state.transforms.push({ type, category: n });
-      else if (type === 'collapse-module') state.transforms.push({ type, file: n });
-      else state.transforms.push({ type, func: n });
-    }
-  }
+  if (tf) state.transforms = decodeTransforms(tf).transforms;
   state.search = p.get('s') ?? '';
   state.regex = p.get('re') === '1';
   const func = nonNegativeInt(p.get('f'));

@@ -6,6 +6,7 @@ import type { Profile } from '../../src/model/profile.js';
 import { CATEGORY_JIT } from '../../src/model/profile.js';
 import {
   callTreeBottomUp,
+  callTreeBottomUpTop,
   callTreeTopDown,
   fileLineCosts,
   functionTable,
@@ -18,7 +19,7 @@ import {
   type FunctionCosts,
   type LineCost,
 } from '../../src/model/analysis.js';
-import { applyTransforms, type Transform } from '../../src/model/transforms.js';
+import { applyTransforms } from '../../src/model/transforms.js';
 import {
   callTreeTimeSplit,
   functionTimeSplit,
@@ -27,15 +28,9 @@ import {
   TIME_CLASS_COUNT,
   totalTimeSplit,
 } from '../../src/model/time-split.js';
-import type { ViewState, ViewTransform } from './state.js';
+import type { ViewState } from './state.js';
+import { toModelTransforms } from '../../src/model/view-transforms.js';
 import { layoutFlame, type FlameLayout } from './layout.js';
-
-/** Files of the Python standard library (CPython and PyPy layouts), not site-packages. */
-export const STDLIB_PATTERN = String.raw`(^|[\\/])(lib-python[\\/][\d.]+|lib_pypy|(?:pypy|python)\d(\.\d+)?)[\\/](?!site-packages|dist-packages)|^<frozen `;
-
-export function toModelTransforms(transforms: ViewTransform[]): Transform[] {
-  return transforms.map((t) => (t.type === 'hide-stdlib' ? { type: 'merge-files', pattern: STDLIB_PATTERN } : t));
-}
 
 /** Compiles the search box: a case-insensitive RegExp in regex mode, else a plain substring. Null when empty or invalid. */
 export function compileSearch(search: string, regex: boolean): string | RegExp | null {
@@ -71,6 +66,9 @@ function dominantClasses(split: Float64Array): Uint8Array {
   return out;
 }
 
+/** Up to this many frames in the weighted stacks, the whole bottom-up tree is built at once (~100 ms at most). */
+const WHOLE_INVERTED_AT_ONCE = 200_000;
+
 export class ViewModel {
   readonly profile: Profile;
   readonly weights: Float64Array;
@@ -79,6 +77,7 @@ export class ViewModel {
   private bottomUpTree: CallTree | null = null;
   private flame: FlameLayout | null = null;
   private invertedFlame: FlameLayout | null = null;
+  private invertedTop: { minTotal: number; layout: FlameLayout } | null = null;
   private funcs: FunctionCosts | null = null;
   private lineData: Map<number, Map<number, LineCost>> | null = null;
   private fileLineData = new Map<number, Map<number, LineCost>>();
@@ -144,6 +143,31 @@ export class ViewModel {
   flameLayout(inverted = false): FlameLayout {
     if (inverted) return (this.invertedFlame ??= layoutFlame(this.bottomUp()));
     return (this.flame ??= layoutFlame(this.topDown()));
+  }
+
+  /**
+   * The inverted flame graph for a first paint at most `widthPx` wide, unzoomed. A bottom-up tree has
+   * a node per distinct path from a leaf, a million of them on a big profile, nearly all under a
+   * pixel: when the whole tree would be big, this lays out only the nodes such a paint draws one by
+   * one and the callers below them (model's callTreeBottomUpTop: the same picture), and
+   * `hasWholeInvertedFlame()` says the whole is still to be built (`flameLayout(true)`).
+   */
+  invertedFlameFirst(widthPx: number): FlameLayout {
+    if (this.invertedFlame) return this.invertedFlame;
+    const { stacks } = this.profile;
+    let paths = 0; // the whole tree's size at most: one node per frame of each weighted stack
+    for (let s = 0; s < stacks.length; s++) if (this.weights[s] !== 0) paths += stacks.depth[s];
+    if (paths <= WHOLE_INVERTED_AT_ONCE) return this.flameLayout(true);
+    const minTotal = (0.5 * this.total) / Math.max(1, widthPx); // the canvas's half pixel, unzoomed
+    if (this.invertedTop?.minTotal !== minTotal) {
+      const { tree, deepest } = callTreeBottomUpTop(this.profile, this.weights, minTotal);
+      this.invertedTop = { minTotal, layout: layoutFlame(tree, deepest) };
+    }
+    return this.invertedTop.layout;
+  }
+
+  hasWholeInvertedFlame(): boolean {
+    return this.invertedFlame !== null;
   }
 
   functions(): FunctionCosts {

@@ -7,7 +7,7 @@
 import { existsSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { FileFactsCache } from '../file-facts-cache.js';
-import { readElf, type ElfInfo } from './elf.js';
+import { readElf, type ElfInfo } from '../../formats/elf.js';
 import { AttachError, notPermittedMessage } from './errors.js';
 import { layoutFor, SUPPORTED_TEXT, type PythonLayout } from './layouts.js';
 import { readMaps, type Mapping } from './maps.js';
