@@ -20,7 +20,7 @@
  * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
  *    per row of each resolution.
  *
- * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite]
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR]
  * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
@@ -50,6 +50,9 @@ const ROUNDS = arg('rounds', 3);
 const QUERIES = arg('queries', 60);
 const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
 const WITH_SQLITE = !process.argv.includes('--no-sqlite');
+const WITH_QUERY = !process.argv.includes('--no-query');
+/** --cpu-prof DIR: `serve` writes a V8 CPU profile there when it stops (to see where ingest time goes). */
+const CPU_PROF_DIR = process.argv.includes('--cpu-prof') ? resolve(process.argv[process.argv.indexOf('--cpu-prof') + 1]) : null;
 const POOL = 150;
 const SAMPLES_PER_CHUNK = 1000;
 
@@ -98,12 +101,13 @@ function startServe(args: string[]): Promise<{ url: string; child: ChildProcess 
   const child = spawn(
     process.execPath,
     [
+      ...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []),
       '--import',
       'tsx',
       '-e',
       `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', ...args])}); })`,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', process.env.CHTRACE ? 'inherit' : 'pipe'] },
   );
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -113,7 +117,7 @@ function startServe(args: string[]): Promise<{ url: string; child: ChildProcess 
       if (m) resolvePromise({ url: m[1], child });
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stderr?.on('data', onData);
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
   });
 }
@@ -188,7 +192,10 @@ async function ingestBench(label: string, serveArgs: string[]): Promise<IngestRo
       );
     }
   } finally {
+    // Waited for: a stopping server writes its CPU profile (--cpu-prof) and releases the store.
+    const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGTERM');
+    await exited;
   }
   return rounds;
 }
@@ -305,7 +312,7 @@ try {
   if (WITH_SQLITE) {
     const sqliteRounds = await ingestBench('SQLite', ['--port', '0', '--data', join(work, 'sqlite-serve')]);
     results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
-    results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
+    if (WITH_QUERY) results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
   }
   if (WITH_CLICKHOUSE) {
     clickhouse = await startClickHouse(1);
@@ -318,7 +325,7 @@ try {
       clickhouse.url('bench_ingest'),
     ]);
     results.clickhouseIngest = { rounds: chRounds, ...summarize(chRounds) };
-    results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
+    if (WITH_QUERY) results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
   }
   for (const key of ['sqliteIngest', 'clickhouseIngest']) {
     const s = results[key] as ReturnType<typeof summarize> | undefined;

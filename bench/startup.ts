@@ -3,13 +3,17 @@
  * `node -e 0` in the same rounds.
  *
  * Each round runs, in a rotating order (so no command always runs first or after a given one):
- * `node -e 0`, `pyrometer --version`, `pyrometer info FILE` on a real 156 KiB VMProf profile,
- * `python3 -c pass`, `pyrometer record -- python3 -c pass` and the same with `--in-process`. The table gives each command's
- * median wall time and its ratio to `node -e 0` measured within the same round (median of the
- * per-round ratios, with a 90% bootstrap interval). record's own share is record minus the bare
- * interpreter in the same round: our start-up, the agent's, and reading the profile back for the
- * summary. `node: import fastify` is what loading the profile server's HTTP stack alone costs
- * (the reason `view` keeps its own small node:http server: docs/design.md).
+ * `node -e 0`, `pyrometer --version`, `pyrometer info FILE` on a real 156 KiB VMProf profile and
+ * on a real cProfile (pstats) file (a format found by sniffing), `python3 -c pass`,
+ * `pyrometer record -- python3 -c pass` and the same with `--in-process`; and the same record and
+ * plain run with the interpreter's real binary instead of `python3` (on this machine a pyenv shim,
+ * a bash script that costs ~100 ms a start, and that the probe cache cannot keep). The table gives
+ * each command's median wall time and its ratio to `node -e 0` measured within the same round
+ * (median of the per-round ratios, with a 90% bootstrap interval). record's own share is record
+ * minus the plain program in the same round: Node's start, our modules, the interpreter probe,
+ * the sampler finding Python, and reading the profile back for the summary. `node: import fastify`
+ * is what loading the profile server's HTTP stack alone costs (the reason `view` keeps its own
+ * small node:http server: docs/design.md).
  *
  * `--old DIR` also runs DIR/bin/pyrometer.js (an older build, e.g. a `git archive` of main with
  * its dist/) in the same rounds: before/after from one run. STARTUP_BENCH_ROUNDS (default 15).
@@ -27,7 +31,10 @@ const rounds = Number(process.env.STARTUP_BENCH_ROUNDS ?? 15);
 const oldIndex = process.argv.indexOf('--old');
 const oldRoot = oldIndex > 0 ? resolve(process.argv[oldIndex + 1]) : null;
 const file = join(root, 'test/fixtures/vmprof/pypy-wordcount-opt.prof');
+const pstatsFile = join(root, 'test/fixtures/cprofile/cprofile-python3-wordcount.pstats');
 const python = 'python3';
+// the binary python3 runs in the end (past pyenv's shim): its probe answer is cached
+const realPython = spawnSync(python, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const scratch = mkdtempSync(join(tmpdir(), 'pyrometer-startup-'));
 
 interface Case {
@@ -38,6 +45,7 @@ const node = process.execPath;
 const cli = (base: string, tag: string): Case[] => [
   { label: `pyrometer --version${tag}`, argv: [node, join(base, 'bin/pyrometer.js'), '--version'] },
   { label: `pyrometer info FILE${tag}`, argv: [node, join(base, 'bin/pyrometer.js'), 'info', file] },
+  { label: `pyrometer info FILE.pstats${tag}`, argv: [node, join(base, 'bin/pyrometer.js'), 'info', pstatsFile] },
   {
     label: `pyrometer record -- python3 -c pass${tag}`,
     argv: [
@@ -49,6 +57,21 @@ const cli = (base: string, tag: string): Case[] => [
       '--force',
       '--',
       python,
+      '-c',
+      'pass',
+    ],
+  },
+  {
+    label: `pyrometer record -- PYTHON -c pass${tag}`,
+    argv: [
+      node,
+      join(base, 'bin/pyrometer.js'),
+      'record',
+      '-o',
+      join(scratch, `b${tag ? 'old' : ''}.prof`),
+      '--force',
+      '--',
+      realPython,
       '-c',
       'pass',
     ],
@@ -74,6 +97,7 @@ const cli = (base: string, tag: string): Case[] => [
 const cases: Case[] = [
   { label: 'node -e 0', argv: [node, '-e', '0'] },
   { label: 'python3 -c pass', argv: [python, '-c', 'pass'] },
+  { label: 'PYTHON -c pass', argv: [realPython, '-c', 'pass'] },
   // what `view` would add to its start-up on the profile server's HTTP stack (docs/design.md)
   {
     label: 'node: import fastify',
@@ -114,12 +138,18 @@ try {
       `| \`${c.label}\` | ${median(per(c.label)).toFixed(0)} ms | ${c.label === 'node -e 0' ? '1' : ratioRow(c.label, 'node -e 0')} |`,
     );
   for (const tag of oldRoot ? ['', ' (old)'] : ['']) {
-    const own = per(`pyrometer record -- python3 -c pass${tag}`).map((t, i) => t - per('python3 -c pass')[i]);
-    const [low, high] = medianInterval(own);
-    console.log(
-      `\nrecord's own share${tag}: ${median(own).toFixed(0)} ms (90% interval ${low.toFixed(0)}–${high.toFixed(0)}) over \`python3 -c pass\` alone`,
-    );
+    for (const [py, plain] of [
+      ['python3', 'python3 -c pass'],
+      ['PYTHON', 'PYTHON -c pass'],
+    ]) {
+      const own = per(`pyrometer record -- ${py} -c pass${tag}`).map((t, i) => t - per(plain)[i]);
+      const [low, high] = medianInterval(own);
+      console.log(
+        `\nrecord's own share${tag} with ${py}: ${median(own).toFixed(0)} ms (90% interval ${low.toFixed(0)}–${high.toFixed(0)}) over \`${plain}\` alone`,
+      );
+    }
   }
+  console.log(`\nPYTHON = ${realPython}`);
   if (oldRoot) {
     console.log('\nnew / old, same round:');
     for (const c of cli(root, '')) console.log(`  ${c.label}: ${ratioRow(c.label, `${c.label} (old)`)}`);

@@ -2,6 +2,7 @@
 # Installs the system packages the full test suite drives for real, only when missing:
 # pypy3 (capture on PyPy), chromium (viewer end-to-end tests), postgresql (server store),
 # graphviz (checks our DOT output with `dot`), libxml2-utils (xmllint: our SVG is well-formed XML),
+# binutils (nm and objdump: `node --prof-process` names native frames with them, the oracle of the V8 log's symbols),
 # valgrind (callgrind_annotate reads our callgrind output), gcc and lcov (real gcov/lcov coverage files),
 # clickhouse-server (the continuous store's ClickHouse backend; the tests start their own servers from
 # scripts/clickhouse/). Debian/Ubuntu only; needs root or sudo.
@@ -12,6 +13,7 @@ command -v pypy3 >/dev/null 2>&1 || need+=(pypy3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v nm >/dev/null 2>&1 && command -v objdump >/dev/null 2>&1 || need+=(binutils)
 command -v callgrind_annotate >/dev/null 2>&1 || need+=(valgrind)
 command -v gcov >/dev/null 2>&1 || need+=(gcc)
 command -v lcov >/dev/null 2>&1 || need+=(lcov)

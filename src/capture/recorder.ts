@@ -11,7 +11,7 @@
  * The agent writes only whole records, and the file gets its final name only once the
  * child has exited, so a reader never sees a half-written profile.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -24,11 +24,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecordError } from './errors.js';
-import { findExecutable, parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
+import { parseTargetCommand, targetStem, vmprofModuleHint, type TargetCommand } from './command.js';
 import { mergeChildProfiles } from './merge.js';
+import { probeInterpreter } from './probe.js';
 import { stripAgentFrames } from './strip-agent.js';
 import { walkRecords } from '../formats/vmprof/records.js';
 import {
@@ -83,6 +84,11 @@ export interface RecordOptions {
   onStarted?: (pid: number) => void;
   /** Reads the profile while it is written (`record --stream`). */
   follower?: ProfileFollower;
+  /**
+   * Settled before the program starts: work the caller wants done while the interpreter is probed
+   * (the CLI loads the summary's reader), never while the program runs beside the sampler.
+   */
+  beforeStart?: Promise<unknown>;
 }
 
 export const DEFAULT_RATE = 1000;
@@ -133,38 +139,6 @@ export function apiPath(): string {
   return join(dirname(agentPath()), 'api');
 }
 
-const PROBE = [
-  'import sys',
-  "print('pyrometer-probe', sys.implementation.name, '%d.%d.%d' % sys.version_info[:3], end=' ')",
-  'try:\n import _vmprof\n print(1)\nexcept ImportError:\n print(0)',
-].join('\n');
-
-/** Runs `interp -S -c …` (-S: no site import, half the probe's start-up; the answers do not depend on it) to learn that it is Python 3.8+ and which one; a clear error otherwise. */
-export function probeInterpreter(interpreter: string, cwd: string, env: NodeJS.ProcessEnv): InterpreterInfo {
-  const path = findExecutable(interpreter, cwd, env);
-  if (!path) throw new RecordError(`${interpreter}: interpreter not found`);
-  try {
-    statSync(path);
-  } catch {
-    throw new RecordError(`${interpreter}: interpreter not found`);
-  }
-  const r = spawnSync(path, ['-S', '-c', PROBE], { cwd, env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new RecordError(`${interpreter}: permission denied`);
-    throw new RecordError(`${interpreter}: could not run it (${code ?? r.error.message})`);
-  }
-  const m = /pyrometer-probe (\S+) (\d+)\.(\d+)\.(\d+) ([01])/.exec(r.stdout ?? '');
-  if (!m) throw new RecordError(`${interpreter} is not a Python interpreter (it did not run \`${basename(interpreter)} -c\`)`);
-  const [major, minor] = [Number(m[2]), Number(m[3])];
-  if (major < 3 || (major === 3 && minor < 7)) {
-    throw new RecordError(
-      `${interpreter} is Python ${m[2]}.${m[3]}.${m[4]}; pyrometer record needs Python 3.7 or newer (3.8 for PyPy and --in-process)`,
-    );
-  }
-  return { path, implementation: m[1], version: `${m[2]}.${m[3]}.${m[4]}`, hasVmprof: m[5] === '1' };
-}
-
 /** The output path: `-o` as given (refusing to overwrite without --force), or a fresh default name. */
 export function chooseOutput(command: TargetCommand, options: RecordOptions, cwd: string): string {
   if (options.output) {
@@ -202,8 +176,12 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   Object.assign(env, command.envAssignments);
   const vmprofHint = vmprofModuleHint(command);
   if (vmprofHint) throw new RecordError(vmprofHint, 2);
-  const interpreter = probeInterpreter(command.interpreter, cwd, env);
   const rawTarget = rawArguments(argv, command.target, options.rawArgv);
+  // the outside sampler's modules load while the interpreter is probed (CPython's usual path)
+  const outsideModule =
+    !options.inProcess && rawTarget === null && options.engine !== 'vmprof' ? import('./outside/record-outside.js') : null;
+  outsideModule?.catch(() => {}); // unused for PyPy; a failure surfaces where it is awaited
+  const interpreter = await probeInterpreter(command.interpreter, cwd, env);
   if (command.kind === 'script') {
     // the bytes of a non-UTF-8 name when we have them (Node decoded argv as UTF-8)
     const script = rawTarget ? Buffer.concat([Buffer.from(`${cwd}/`), rawTarget[0]]) : resolve(cwd, command.what);
@@ -229,7 +207,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   // CPython is sampled from outside the process unless asked otherwise or not possible
   // (arguments that are not UTF-8 reach the program as bytes only through the agent)
   // the outside sampler (ELF, /proc, layouts) loads only here: other commands start without it
-  const outside = engine === 'sampler' && !options.inProcess && rawTarget === null ? await import('./outside/record-outside.js') : null;
+  const outside = engine === 'sampler' && outsideModule ? await outsideModule : null;
   const outsideProblem =
     engine === 'sampler' && !options.inProcess
       ? rawTarget !== null
@@ -248,6 +226,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   env.PYTHONPATH = env.PYTHONPATH ? `${apiPath()}${delimiter}${env.PYTHONPATH}` : apiPath();
   const output = chooseOutput(command, options, cwd);
   const allocTmp = options.alloc ? startAllocationHook(env, output, command.interpreterOptions) : null;
+  await options.beforeStart?.catch(() => {});
   if (outsideProblem === null) {
     writableOrThrow(output, options.output);
     try {

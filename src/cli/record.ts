@@ -152,14 +152,24 @@ export const registerRecord: RegisterCommand = (program: Command, setExitCode) =
               Boolean(opts.streamSpool),
             )
           : null;
+        // the summary's reader loads while the interpreter is probed, when this process would otherwise
+        // wait (record waits for it before starting the program, so it never competes with the sampler);
+        // not at start-up, where --help and usage errors need none of it
+        const summaryModule = import('./record-summary.js');
+        summaryModule.catch(() => {}); // a record that fails early never awaits it
         let result;
         try {
-          result = await record(argv, { ...resolved.record, inProcess: opts.inProcess, gil: opts.gil, follower: stream?.session });
+          result = await record(argv, {
+            ...resolved.record,
+            inProcess: opts.inProcess,
+            gil: opts.gil,
+            follower: stream?.session,
+            beforeStart: summaryModule,
+          });
         } finally {
           if (stream && !result) await stream.stop();
         }
-        // the readers load after the program has run: they are not part of its start-up
-        const { recordSummary } = await import('./record-summary.js');
+        const { recordSummary } = await summaryModule;
         process.stderr.write(await recordSummary(result, resolved.rate, { wall: resolved.record.wall }));
         setExitCode(result.exitCode);
         if (stream && !(await stream.stop()) && result.exitCode === 0) setExitCode(1);

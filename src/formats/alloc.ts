@@ -19,8 +19,7 @@ import type { FrameIndex, Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { textLines } from './text-lines.js';
-
-const SIGNATURE = 'pyrometer-alloc ';
+import { allocSignature, SIGNATURE } from './signatures/alloc.js';
 
 function unescape(field: string): string {
   if (!field.includes('\\')) return field;
@@ -135,9 +134,6 @@ export function readAllocations(bytes: Uint8Array): Profile {
 }
 
 export const allocFormat: Format = {
-  name: ALLOCATION_FORMAT,
-  description: 'allocation samples written by pyrometer record --alloc (OUT.alloc)',
-  extensions: ['alloc'],
-  sniff: (head) => new TextDecoder().decode(head.subarray(0, SIGNATURE.length)) === SIGNATURE,
+  ...allocSignature,
   read: (bytes) => readAllocations(bytes),
 };

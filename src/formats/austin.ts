@@ -31,7 +31,9 @@ import { ProfileBuilder } from '../model/builder.js';
 import type { FrameIndex, Profile, StackIndex } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { looksBinary, textLines } from './text-lines.js';
+import { textLines } from './text-lines.js';
+import { austinSignature } from './signatures/austin.js';
+export { sniffAustin } from './signatures/austin.js';
 
 const FORMAT = 'austin';
 
@@ -41,17 +43,6 @@ const META = /^#([^:]*):(.*)$/s;
 /** Stands for a sample of a thread that had no Python frame (austin writes no frames at all). */
 const NO_PYTHON_FRAME = '\u0000none';
 const NATIVE_FILE = /\.so(\.|$)|\.dylib$|\.dll$/i;
-
-export function sniffAustin(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  let lines = 0;
-  for (const { text } of textLines(head.subarray(0, 8192))) {
-    if (text.startsWith('# austin:')) return true;
-    if (text.trim() === '' || text.startsWith('#')) continue;
-    return /^P\d+;T[^; ]+[; ]/.test(text) && ++lines > 0;
-  }
-  return false;
-}
 
 type Mode = 'wall' | 'cpu' | 'memory' | 'full';
 
@@ -246,9 +237,6 @@ function trackMemory(memory: Map<string, MemoryTrack>, pid: string, time: number
 }
 
 export const austinFormat: Format = {
-  name: FORMAT,
-  description: 'austin text output (wall, cpu, memory and full modes)',
-  extensions: ['austin'],
-  sniff: (head) => sniffAustin(head),
+  ...austinSignature,
   read: (bytes) => readAustin(bytes),
 };

@@ -28,6 +28,8 @@ import type { Category, FunctionKind, Profile, StackIndex } from '../model/profi
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { chromeSignature } from './signatures/chrome.js';
+export { sniffChrome } from './signatures/chrome.js';
 
 const FORMAT = 'chrome';
 
@@ -37,15 +39,6 @@ export interface CallNode {
   name: string;
   url: string;
   line: number; // 1-based, 0 unknown
-}
-
-export function sniffChrome(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head.subarray(0, 16384));
-  if (/"traceEvents"\s*:/.test(text)) return false; // a trace: trace-event.ts
-  // Key order varies (Node writes "nodes" first, sorted dumps start with "endTime").
-  if (/^\s*\{/.test(text) && /"nodes"\s*:\s*\[/.test(text) && /"callFrame"\s*:/.test(text)) return true;
-  // Legacy profiles; a .heapprofile has a head too, but its nodes carry selfSize.
-  return /^\s*\{/.test(text) && /"head"\s*:\s*\{/.test(text) && /"functionName"\s*:/.test(text) && !/"selfSize"\s*:/.test(text);
 }
 
 export function readChrome(bytes: Uint8Array): Profile {
@@ -224,9 +217,6 @@ function readLegacy(builder: ProfileBuilder, thread: number, o: Record<string, u
 }
 
 export const chromeFormat: Format = {
-  name: FORMAT,
-  description: 'Chrome / Node CPU profile (.cpuprofile, DevTools Profiler.Profile, legacy head/timestamps)',
-  extensions: ['cpuprofile'],
-  sniff: (head) => sniffChrome(head),
+  ...chromeSignature,
   read: (bytes) => readChrome(bytes),
 };

@@ -29,18 +29,17 @@ import { ProfileBuilder } from '../model/builder.js';
 import { CATEGORIES, FUNCTION_KINDS, type Category, type FrameIndex, type FunctionKind, type Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format, ReadOptions, WriteOptions } from './registry.js';
-import { looksBinary, textLines } from './text-lines.js';
+import { textLines } from './text-lines.js';
+import { collapsedSignature, SAMPLE_LINE } from './signatures/collapsed.js';
+export { sniffCollapsed } from './signatures/collapsed.js';
 
 const FORMAT = 'collapsed';
 
-/** `stack count`: the count is the last space-separated field (flamegraph.pl accepts decimals). */
-const SAMPLE_LINE = /^(.*\S) +(\d+(?:\.\d+)?)$/s; // `s`: names may hold U+2028 and other line separators
 /** py-spy frame: `name (file:line)`. */
 const PYSPY_FRAME_WITH_LINE = /^(.*) \(([^()]*):(\d+)\)$/s;
 const PYSPY_PROCESS = /^process (\d+):"(.*)"$/;
 /** py-spy `--threads`: `thread (0x7F..)`, or `thread (0x7F..): name` when the thread has a name. */
 const PYSPY_THREAD = /^thread \((0x[0-9A-Fa-f]+|\d+)\)(?:: (.*))?$/s;
-const AUSTIN_LINE = /^P\d+;T/;
 
 export interface ParsedFrameLabel {
   name: string;
@@ -108,34 +107,6 @@ export function parseFrameLabel(label: string): ParsedFrameLabel {
   const noLine = pyspyFrameWithoutLine(label);
   if (noLine) return noLine;
   return { name: label === '' ? '[unknown]' : label, file: '', line: 0 };
-}
-
-/** The start of a very long stack line: many `;`-separated frames, none empty, not another format's text. */
-function looksLikeCutStack(text: string): boolean {
-  const line = text.trimStart();
-  if (/^[{[<#]/.test(line) || AUSTIN_LINE.test(line)) return false;
-  const frames = line.split(';');
-  return frames.length >= 16 && frames.slice(0, -1).every((f) => f.trim() !== '');
-}
-
-export function sniffCollapsed(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  // A first line longer than the head (a deep stack): judged by its frames, its count being out of sight.
-  if (head.length >= 64 * 1024 && head.indexOf(0x0a) < 0) return looksLikeCutStack(new TextDecoder('utf-8').decode(head));
-  let checked = 0;
-  let valid = 0;
-  for (const { text, offset } of textLines(head)) {
-    // The last line of a truncated head may be cut in the middle.
-    if (offset > 0 && head.indexOf(0x0a, offset) < 0 && head.length >= 64 * 1024) break;
-    const line = text.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('//')) continue;
-    if (AUSTIN_LINE.test(line)) return false;
-    checked++;
-    if (SAMPLE_LINE.test(line) && !line.endsWith(':')) valid++;
-    if (checked >= 20) break;
-  }
-  // Most lines must be samples; a stray invalid line (speedscope's sample has one) is tolerated.
-  return valid > 0 && valid * 3 >= checked * 2;
 }
 
 export function readCollapsed(bytes: Uint8Array, _options: ReadOptions = {}): Profile {
@@ -299,10 +270,7 @@ export function writeCollapsed(profile: Profile, options: WriteOptions = {}): st
 }
 
 export const collapsedFormat: Format = {
-  name: FORMAT,
-  description: 'Collapsed stacks (flamegraph.pl, py-spy --format raw): "a;b;c 12" lines',
-  extensions: ['collapsed', 'folded', 'txt'],
-  sniff: (head) => sniffCollapsed(head),
+  ...collapsedSignature,
   read: (bytes, options) => readCollapsed(bytes, options),
   write: (profile, options) => writeCollapsed(profile, options),
 };

@@ -9,7 +9,9 @@ import type { Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import { coverageProfile, type CoverageFile } from './coverage.js';
 import type { Format, ReadOptions } from './registry.js';
-import { headLines, looksBinary, textLines } from './text-lines.js';
+import { textLines } from './text-lines.js';
+import { gcovSignature } from './signatures/gcov.js';
+export { sniffGcov } from './signatures/gcov.js';
 
 const FORMAT = 'gcov';
 /**
@@ -25,11 +27,6 @@ function countLine(text: string): [string, string, string, string] | null {
   return [text, text.slice(0, colon), number[1], rest.slice(number[0].length)];
 }
 const FUNCTION = /^function (.+?) called (\d+)/;
-
-export function sniffGcov(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  return /^\s*-:\s*0:Source:/.test(headLines(head, 1)[0] ?? '');
-}
 
 export function readGcov(bytes: Uint8Array, options: ReadOptions = {}): Profile {
   const file: CoverageFile = { path: options.fileName?.replace(/\.gcov$/, '') ?? 'unknown', functions: [], lines: new Map() };
@@ -78,9 +75,6 @@ export function readGcov(bytes: Uint8Array, options: ReadOptions = {}): Profile 
 }
 
 export const gcovFormat: Format = {
-  name: FORMAT,
-  description: 'gcov annotated source (.gcov): line execution counts from gcc --coverage',
-  extensions: ['gcov'],
-  sniff: sniffGcov,
+  ...gcovSignature,
   read: readGcov,
 };

@@ -17,13 +17,10 @@ import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
 import { stackResolver, type CallNode } from './chrome.js';
+import { heapProfileSignature } from './signatures/heapprofile.js';
+export { sniffHeapProfile } from './signatures/heapprofile.js';
 
 const FORMAT = 'heapprofile';
-
-export function sniffHeapProfile(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head.subarray(0, 16384));
-  return /^\s*\{\s*"head"\s*:\s*\{/.test(text) && /"selfSize"\s*:/.test(text) && /"callFrame"\s*:/.test(text);
-}
 
 export function readHeapProfile(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
@@ -70,9 +67,6 @@ export function readHeapProfile(bytes: Uint8Array): Profile {
 }
 
 export const heapProfileFormat: Format = {
-  name: FORMAT,
-  description: 'V8 sampling heap profile (.heapprofile from Chrome DevTools or node --heap-prof): allocated bytes per call path',
-  extensions: ['heapprofile'],
-  sniff: (head) => sniffHeapProfile(head),
+  ...heapProfileSignature,
   read: (bytes) => readHeapProfile(bytes),
 };

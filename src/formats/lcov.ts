@@ -9,16 +9,11 @@ import type { Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import { coverageProfile, type CoverageFile } from './coverage.js';
 import type { Format, ReadOptions } from './registry.js';
-import { headLines, looksBinary, textLines } from './text-lines.js';
+import { textLines } from './text-lines.js';
+import { lcovSignature, RECORD } from './signatures/lcov.js';
+export { sniffLcov } from './signatures/lcov.js';
 
 const FORMAT = 'lcov';
-const RECORD = /^(TN|SF|FN|FNDA|FNF|FNH|DA|BRDA|BRF|BRH|LF|LH|VER|FNL|FNA):/;
-
-export function sniffLcov(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  const lines = headLines(head, 8).filter((l) => l.trim() !== '');
-  return lines.length > 0 && /^(TN|SF):/.test(lines[0]) && lines.slice(0, 4).every((l) => RECORD.test(l) || l === 'end_of_record');
-}
 
 export function readLcov(bytes: Uint8Array, _options: ReadOptions = {}): Profile {
   const files: CoverageFile[] = [];
@@ -76,9 +71,6 @@ export function readLcov(bytes: Uint8Array, _options: ReadOptions = {}): Profile
 }
 
 export const lcovFormat: Format = {
-  name: FORMAT,
-  description: 'lcov tracefile (.info): line execution counts (lcov, geninfo, coverage.py)',
-  extensions: ['info', 'lcov'],
-  sniff: sniffLcov,
+  ...lcovSignature,
   read: readLcov,
 };

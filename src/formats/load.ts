@@ -28,6 +28,8 @@ import { vmprofSignature } from './vmprof/signature.js';
 import { ProfileFormatError, UnknownFormatError } from './errors.js';
 import { utf16Encoding, utf16ToUtf8 } from './text-encoding.js';
 import { concatBytes } from './bytes.js';
+import { machineSymbols } from './machine-symbols.js';
+import type { ReadOptions } from './registry.js';
 
 export interface LoadOptions {
   /** Use this reader (a format name or extension) instead of sniffing. */
@@ -44,6 +46,11 @@ export interface LoadOptions {
    * limit for streaming readers (their memory follows distinct stacks, not size).
    */
   maxBytes?: number;
+  /**
+   * Name native frames from the libraries on this machine (a V8 log's shared libraries): right for
+   * a file profiled here, the default; the server turns it off for files uploaded from elsewhere.
+   */
+  nativeSymbols?: boolean;
 }
 
 const SNIFF_BYTES = 64 * 1024;
@@ -160,23 +167,21 @@ function surelyVmprof(head: Uint8Array, fileName: string): boolean {
 }
 
 /**
- * The reader for some bytes. VMProf, the format `record` writes, is picked without loading the
- * other readers (protobufjs, fflate and twenty modules: most of `info run.prof`'s start-up);
- * anything else loads them all and sniffs.
+ * The reader for some bytes. VMProf, the format `record` writes, is picked from its signature
+ * alone; anything else sniffs through the catalog of signatures and loads only the reader that
+ * matches (not protobufjs, fflate and twenty modules: most of `info`'s start-up).
  */
 async function pickFormat(head: Uint8Array, fileName: string, forced: string | undefined, source: string): Promise<Format> {
   if (!forced && surelyVmprof(head, fileName)) return (await import('./vmprof/index.js')).vmprofFormat;
-  const { formatByName, sniffFormat } = await import('./all.js');
+  const { readerByName, sniffReader } = await import('./catalog.js');
   if (forced) {
-    const format = formatByName(forced);
-    if (!format || (!format.read && !format.readStream)) {
-      throw new UnknownFormatError(`${source} (no reader called "${forced}")`);
-    }
-    return format;
+    const entry = readerByName(forced);
+    if (!entry) throw new UnknownFormatError(`${source} (no reader called "${forced}")`);
+    return entry.load();
   }
-  const format = sniffFormat(head, fileName);
-  if (!format || (!format.read && !format.readStream)) throw new UnknownFormatError(source);
-  return format;
+  const entry = sniffReader(head, fileName);
+  if (!entry) throw new UnknownFormatError(source);
+  return entry.load();
 }
 
 /** Loads a profile file of any format pyrometer reads (gzip-compressed or not). */
@@ -186,6 +191,7 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
     throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
   }
   const fileName = basename(options.fileName ?? path);
+  const readOptions: ReadOptions = { fileName, nativeSymbols: options.nativeSymbols === false ? undefined : machineSymbols };
   // Read once: look at the magic, then feed the same bytes through gunzip when needed.
   const counter = { read: 0 };
   const raw = fileChunks(path, info.size, counter, options.onProgress);
@@ -203,13 +209,13 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
   const gzipped = chunks !== raw;
   const inMemoryLimit = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all, inMemoryLimit, gzipped));
-  if (utf16Encoding(sniff.head)) return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), fileName, options.format, path);
+  if (utf16Encoding(sniff.head)) return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), readOptions, options.format, path);
   const format = await pickFormat(sniff.head, fileName, options.format, path);
   const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
   if (format.readStream && (!format.read || info.size > threshold)) {
-    return format.readStream(all, { fileName });
+    return format.readStream(all, readOptions);
   }
-  return format.read!(await collect(all, inMemoryLimit, gzipped), { fileName });
+  return format.read!(await collect(all, inMemoryLimit, gzipped), readOptions);
 }
 
 /** Parses bytes already in memory (gzip undone here too): for uploads and tests. */
@@ -225,15 +231,15 @@ export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?
     }
   }
   if (isSerializedProfile(data)) return deserializeProfile(data);
-  return readBytes(utf16ToUtf8(data), basename(fileName), format, fileName || 'the input');
+  return readBytes(utf16ToUtf8(data), { fileName: basename(fileName) }, format, fileName || 'the input');
 }
 
 /** Reads decompressed UTF-8 (or binary) bytes held in memory with the reader that fits. */
-async function readBytes(data: Uint8Array, fileName: string, format: string | undefined, source: string): Promise<Profile> {
-  const f = await pickFormat(data.subarray(0, SNIFF_BYTES), fileName, format, source);
-  if (f.read) return f.read(data, { fileName });
+async function readBytes(data: Uint8Array, options: ReadOptions, format: string | undefined, source: string): Promise<Profile> {
+  const f = await pickFormat(data.subarray(0, SNIFF_BYTES), options.fileName ?? '', format, source);
+  if (f.read) return f.read(data, options);
   async function* single(): AsyncGenerator<Uint8Array> {
     yield data;
   }
-  return f.readStream!(single(), { fileName });
+  return f.readStream!(single(), options);
 }

@@ -19,8 +19,10 @@ import { ProfileBuilder } from '../model/builder.js';
 import type { Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { PickleDict, PickleObject, PickleTuple, looksLikePickle, readPickle } from './pickle.js';
+import { PickleDict, PickleObject, PickleTuple, readPickle } from './pickle.js';
 import { withFormatErrors } from './reader-guard.js';
+import { lprofSignature } from './signatures/lprof.js';
+export { sniffLprof } from './signatures/lprof.js';
 
 const FORMAT = 'lprof';
 
@@ -30,13 +32,6 @@ export interface LprofLine {
   line: number;
   hits: number;
   ms: number;
-}
-
-export function sniffLprof(head: Uint8Array): boolean {
-  if (!looksLikePickle(head)) return false;
-  // The class name is near the start: "line_profiler" then "LineStats".
-  const text = new TextDecoder('latin1').decode(head.subarray(0, 256));
-  return text.includes('line_profiler') && text.includes('LineStats');
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -98,9 +93,6 @@ export function readLprof(bytes: Uint8Array): Profile {
 }
 
 export const lprofFormat: Format = {
-  name: FORMAT,
-  description: "line_profiler's .lprof (a pickle of per-line hits and times; read safely, nothing is run)",
-  extensions: ['lprof'],
-  sniff: (head) => sniffLprof(head),
+  ...lprofSignature,
   read: (bytes) => readLprof(bytes),
 };

@@ -431,8 +431,3 @@ export function readPickle(bytes: Uint8Array, format: string): unknown {
   }
   return fail('the data ends before STOP', bytes.length);
 }
-
-/** The `pickletools`-style check that bytes start like a pickle: PROTO 2..5, or a protocol-0/1 opening opcode. */
-export function looksLikePickle(head: Uint8Array): boolean {
-  return head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5;
-}

@@ -26,18 +26,11 @@ import type { Profile, StackIndex } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { JsonShapeError, asArray, asNumber, asObject, asString, jsonSyntaxError, parseJsonProfile } from './json-input.js';
+import { pyinstrumentSignature } from './signatures/pyinstrument.js';
+export { sniffPyinstrument } from './signatures/pyinstrument.js';
 
 const FORMAT = 'pyinstrument';
 const HTML_MARKER = 'const sessionData = ';
-
-export function sniffPyinstrument(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head);
-  if (/^\s*\{/.test(text)) {
-    if (/"frame_records"\s*:/.test(text) && /"start_call_stack"\s*:/.test(text)) return true;
-    return /"root_frame"\s*:/.test(text) && /"sample_count"\s*:/.test(text);
-  }
-  return /^\s*<(?:!DOCTYPE|html)/i.test(text) && text.includes('pyinstrument');
-}
 
 export function readPyinstrument(bytes: Uint8Array): Profile {
   let root: unknown;
@@ -222,9 +215,6 @@ function readTree(builder: ProfileBuilder, thread: number, root: unknown, rootPa
 }
 
 export const pyinstrumentFormat: Format = {
-  name: FORMAT,
-  description: 'pyinstrument session (.pyisession), JSON output and HTML output (the embedded session)',
-  extensions: ['pyisession', 'pyinstrument.json', 'pyinstrument.html'],
-  sniff: (head) => sniffPyinstrument(head),
+  ...pyinstrumentSignature,
   read: (bytes) => readPyinstrument(bytes),
 };

@@ -6,10 +6,16 @@
  * Node-side loader (load.ts) adds files, gzip and streaming.
  */
 import type { Profile } from '../model/profile.js';
+import type { NativeSymbolSource } from './native-symbols.js';
 
 export interface ReadOptions {
   /** The file name, when known: a hint for sniffing, never the only evidence. */
   fileName?: string;
+  /**
+   * Function symbols of native libraries named in the profile, read on this machine (the Node-side
+   * loader passes one; the browser none): lets a V8 log name native frames by function.
+   */
+  nativeSymbols?: NativeSymbolSource;
 }
 
 export interface WriteOptions {
@@ -21,7 +27,8 @@ export interface WriteOptions {
   [key: string]: unknown;
 }
 
-export interface Format {
+/** What names and recognises a format, without its reader (formats/catalog.ts loads readers from these). */
+export interface FormatSignature {
   /** Short id used by `--to` and in messages, e.g. "vmprof", "pstats". */
   name: string;
   /** Human description for `--list-formats`. */
@@ -30,6 +37,9 @@ export interface Format {
   extensions: string[];
   /** True when the first bytes (at most 64 KiB, already decompressed) look like this format. */
   sniff?(head: Uint8Array, fileName?: string): boolean;
+}
+
+export interface Format extends FormatSignature {
   read?(bytes: Uint8Array, options?: ReadOptions): Profile;
   /**
    * Streaming reader for formats whose files get huge (VMProf): consumes chunks
@@ -58,13 +68,27 @@ export function allFormats(): readonly Format[] {
 }
 
 export function formatByName(name: string): Format | undefined {
+  return byName(formats, name);
+}
+
+/** The entry called `name` (or with that extension) in a list of formats or signatures. */
+export function byName<T extends { name: string; extensions: string[] }>(list: readonly T[], name: string): T | undefined {
   const lower = name.toLowerCase();
-  return formats.find((f) => f.name === lower || f.extensions.includes(lower));
+  return list.find((f) => f.name === lower || f.extensions.includes(lower));
 }
 
 /** Picks the reader for some bytes: content first, then the file name as a tie-breaker. */
 export function sniffFormat(head: Uint8Array, fileName?: string): Format | undefined {
-  const candidates = formats.filter((f) => f.read && f.sniff && f.sniff(head, fileName));
+  return pickBySniff(
+    formats.filter((f) => f.read),
+    head,
+    fileName,
+  );
+}
+
+/** The first of `list` whose sniff accepts the bytes; among several, the one the file name's extension names. */
+export function pickBySniff<T extends FormatSignature>(list: readonly T[], head: Uint8Array, fileName?: string): T | undefined {
+  const candidates = list.filter((f) => f.sniff && f.sniff(head, fileName));
   if (candidates.length <= 1 || !fileName) return candidates[0];
   const lower = fileName.toLowerCase().replace(/\.gz$/, '');
   return candidates.find((f) => f.extensions.some((e) => lower.endsWith(`.${e}`))) ?? candidates[0];

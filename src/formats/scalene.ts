@@ -17,39 +17,32 @@
  * weighted in ms (percent x elapsed time). A line belongs to the function
  * whose region starts where the line's does, else to the nearest function
  * above it, else to `<module>`. Memory per line (MB allocated, growth, peak,
- * average, allocation count, Python share, copy volume) is kept in
- * `attachments.scalene` (`show --lines` lists it as memory cost columns beside the
- * CPU ones); the footprint over time becomes a counter.
+ * average, allocation count, Python share, copy volume) becomes the model's line
+ * metrics (model/line-metrics.ts: `show --lines`/`--json`, the viewer's source
+ * view and the speedscope writer carry them); the footprint over time becomes a counter.
  */
 import { ProfileBuilder } from '../model/builder.js';
+import type { LineMetricColumn, LineMetrics } from '../model/line-metrics.js';
 import type { Category, Profile } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { scaleneSignature } from './signatures/scalene.js';
+export { sniffScalene } from './signatures/scalene.js';
 
 const FORMAT = 'scalene';
 
-export interface ScaleneLine {
-  file: string;
-  func: string;
-  line: number;
-  cpuMs: number;
-  mallocMb: number;
-  /** Net growth of the footprint on this line (MB; negative when it freed more than it took). */
-  growthMb: number;
-  peakMb: number;
-  avgMb: number;
-  mallocs: number;
-  pythonFraction: number;
-  copyMbPerS: number;
-}
-
-export function sniffScalene(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head);
-  return (
-    /^\s*\{/.test(text) && /"elapsed_time_sec"\s*:/.test(text) && /"(?:max_footprint_mb|growth_rate|n_cpu_percent_python)"\s*:/.test(text)
-  );
-}
+/** Scalene's per-line memory fields, in the order they become line-metric columns. */
+const MEMORY_FIELDS: [field: string, column: LineMetricColumn][] = [
+  ['n_malloc_mb', { key: 'allocMb', label: 'alloc', unit: 'MB' }],
+  // Net growth of the footprint on the line (negative when it freed more than it took).
+  ['n_growth_mb', { key: 'growthMb', label: 'growth', unit: 'MB' }],
+  ['n_peak_mb', { key: 'peakMb', label: 'peak', unit: 'MB' }],
+  ['n_avg_mb', { key: 'avgMb', label: 'avg', unit: 'MB' }],
+  ['n_mallocs', { key: 'mallocs', label: 'mallocs', unit: 'count' }],
+  ['n_python_fraction', { key: 'pythonFraction', label: 'python', unit: 'fraction' }],
+  ['n_copy_mb_s', { key: 'copyMbPerS', label: 'copy', unit: 'MB/s' }],
+];
 
 const numberOr = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
@@ -69,7 +62,7 @@ export function readScalene(bytes: Uint8Array): Profile {
     if (typeof o.max_footprint_mb === 'number') builder.meta.extra.maxFootprintMb = String(o.max_footprint_mb);
     const thread = builder.thread('main', 'main');
     const files = asObject(o.files, '$.files');
-    const lines: ScaleneLine[] = [];
+    const memory: LineMetrics = { columns: MEMORY_FIELDS.map(([, c]) => c), func: [], line: [], values: MEMORY_FIELDS.map(() => []) };
     let time = 0;
     for (const [file, value] of Object.entries(files)) {
       const fp = `$.files[${JSON.stringify(file)}]`;
@@ -104,31 +97,22 @@ export function readScalene(bytes: Uint8Array): Profile {
         for (const [, pct] of parts) if (pct < 0) throw new JsonShapeError(`${lp}: a negative CPU percentage`);
         const fn = owner(lineno, numberOr(l.start_region_line, -1));
         const func = builder.func(fn.name, file, fn.line, 'python');
-        let cpuMs = 0;
         for (const [category, pct] of parts) {
           const ms = (pct / 100) * elapsedMs;
           if (ms <= 0) continue;
           builder.addSample(thread, builder.stack(-1, builder.frame(func, lineno, category)), time, ms);
           time += ms;
-          cpuMs += ms;
         }
-        const entry: ScaleneLine = {
-          file,
-          func: fn.name,
-          line: lineno,
-          cpuMs,
-          mallocMb: numberOr(l.n_malloc_mb),
-          growthMb: numberOr(l.n_growth_mb),
-          peakMb: numberOr(l.n_peak_mb),
-          avgMb: numberOr(l.n_avg_mb),
-          mallocs: numberOr(l.n_mallocs),
-          pythonFraction: numberOr(l.n_python_fraction),
-          copyMbPerS: numberOr(l.n_copy_mb_s),
-        };
-        if (cpuMs > 0 || entry.mallocMb > 0 || entry.peakMb > 0 || entry.growthMb !== 0 || entry.copyMbPerS > 0) lines.push(entry);
+        const values = MEMORY_FIELDS.map(([field]) => numberOr(l[field]));
+        // A line that allocated, grew, peaked or copied is a row; Python's share alone is not a cost.
+        if (values.some((v, k) => v !== 0 && MEMORY_FIELDS[k][1].key !== 'pythonFraction')) {
+          memory.func.push(func);
+          memory.line.push(lineno);
+          values.forEach((v, k) => memory.values[k].push(v));
+        }
       });
     }
-    builder.attachments.scalene = { lines };
+    if (memory.func.length > 0) builder.attachments.lineMetrics = memory;
     // The footprint over time: [ns since the start, MB].
     if (Array.isArray(o.samples) && o.samples.length > 0) {
       const pairs = o.samples
@@ -152,9 +136,6 @@ export function readScalene(bytes: Uint8Array): Profile {
 }
 
 export const scaleneFormat: Format = {
-  name: FORMAT,
-  description: "Scalene's JSON profile: per-line CPU (Python, native, system) and memory",
-  extensions: ['scalene.json'],
-  sniff: (head) => sniffScalene(head),
+  ...scaleneSignature,
   read: (bytes) => readScalene(bytes),
 };

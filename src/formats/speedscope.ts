@@ -28,6 +28,8 @@ import type { FrameIndex, Profile, WeightUnit } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format, WriteOptions } from './registry.js';
 import { parseJsonProfile, JsonShapeError, asArray, asNumber, asObject, asString } from './json-input.js';
+import { speedscopeSignature } from './signatures/speedscope.js';
+export { sniffSpeedscope } from './signatures/speedscope.js';
 
 const FORMAT = 'speedscope';
 const SCHEMA_URL = 'https://www.speedscope.app/file-format-schema.json';
@@ -41,11 +43,6 @@ const UNITS: Record<string, { unit: WeightUnit; toMs: number }> = {
   seconds: { unit: 'ms', toMs: 1000 },
   bytes: { unit: 'bytes', toMs: 0 },
 };
-
-export function sniffSpeedscope(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head);
-  return /^\s*\{/.test(text) && text.includes('speedscope.app/file-format-schema.json');
-}
 
 export function readSpeedscope(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
@@ -260,10 +257,7 @@ export function writeSpeedscope(profile: Profile, options: WriteOptions = {}): s
 }
 
 export const speedscopeFormat: Format = {
-  name: FORMAT,
-  description: 'speedscope JSON (evented and sampled profiles; every thread a profile)',
-  extensions: ['speedscope.json', 'speedscope'],
-  sniff: (head) => sniffSpeedscope(head),
+  ...speedscopeSignature,
   read: (bytes) => readSpeedscope(bytes),
   write: (profile, options) => writeSpeedscope(profile, options),
 };

@@ -41,6 +41,8 @@ import { JsonShapeError, asArray, asNumber, asObject } from './json-input.js';
 import { JsonArrayStream } from './json-stream.js';
 import { addTimedSamples, collectNodes, stackResolver, type CallNode } from './chrome.js';
 import { withFormatErrors } from './reader-guard.js';
+import { traceEventSignature } from './signatures/trace-event.js';
+export { sniffTraceEvents } from './signatures/trace-event.js';
 
 const FORMAT = 'trace-event';
 
@@ -620,22 +622,8 @@ export async function readTraceEventStream(chunks: AsyncIterable<Uint8Array>): P
   }
 }
 
-/**
- * Trace files start with `[` or `{"traceEvents"` (or another key, then
- * traceEvents), and their first event has a phase.
- */
-export function sniffTraceEvents(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head.subarray(0, 16384)).replace(/^\uFEFF/, '');
-  if (/^\s*\[\s*\{/.test(text)) return /"ph"\s*:\s*"[A-Za-z]"/.test(text);
-  if (/^\s*\{/.test(text)) return /"traceEvents"\s*:\s*\[/.test(text);
-  return false;
-}
-
 export const traceEventFormat: Format = {
-  name: FORMAT,
-  description: 'Chrome Trace Event Format (chrome://tracing, Perfetto JSON, VizTracer, DevTools performance traces)',
-  extensions: ['trace.json', 'trace'],
-  sniff: (head) => sniffTraceEvents(head),
+  ...traceEventSignature,
   read: (bytes: Uint8Array, _options?: ReadOptions) => readTraceEvents(bytes),
   readStream: (chunks) => readTraceEventStream(chunks),
 };

@@ -19,15 +19,12 @@ import { ProfileFormatError } from './errors.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
 import type { Format } from './registry.js';
 import { jsName } from './v8log.js';
+import { v8LogJsonSignature } from './signatures/v8log-json.js';
+export { sniffV8LogJson } from './signatures/v8log-json.js';
 
 const FORMAT = 'v8log-json';
 const OPTIMISED = new Set(['Opt', 'Sparkplug', 'Maglev', 'Turbofan', 'Baseline']);
 const VM_GC = 1;
-
-export function sniffV8LogJson(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head.subarray(0, 16384));
-  return /^\s*\{\s*"code"\s*:\s*\[/.test(text) && /"type"\s*:\s*"(?:SHARED_LIB|CPP|CODE|JS)"/.test(text);
-}
 
 export function readV8LogJson(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
@@ -93,9 +90,6 @@ export function readV8LogJson(bytes: Uint8Array): Profile {
 }
 
 export const v8LogJsonFormat: Format = {
-  name: FORMAT,
-  description: 'node --prof-process --preprocess output (.v8log.json): resolved V8 ticks, as speedscope imports them',
-  extensions: ['v8log.json'],
-  sniff: (head) => sniffV8LogJson(head),
+  ...v8LogJsonSignature,
   read: (bytes) => readV8LogJson(bytes),
 };

@@ -15,8 +15,11 @@
  * A tick's addresses are resolved through the code map as it stands at that tick (the map is
  * replayed in file order, as V8's tick processor does), the pc first (the leaf), then each return
  * address; `+n`/`-n` frames are offsets from the previous one. An address in a shared library
- * without V8 code is that library (we do not read symbol tables: `--prof-process` runs `nm`);
- * an address nowhere is left out, like the tick processor's unaccounted frames.
+ * without V8 code is the library's function there when the loader can read the library's symbol
+ * table on this machine (ReadOptions.nativeSymbols: the ELF file at the logged path, checked
+ * against the logged range; placed as the tick processor places `nm`'s output, native-symbols.ts),
+ * else the library itself; an address nowhere is left out, like the tick processor's unaccounted
+ * frames.
  *
  * Model: JS functions are `other` functions (a frame category `jit` when the code was compiled
  * by Sparkplug/Maglev/TurboFan), V8 builtins, bytecode handlers and libraries are `native`; a
@@ -26,22 +29,16 @@
 import { ProfileBuilder } from '../model/builder.js';
 import type { Category, FrameIndex, Profile, StackIndex } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
-import type { Format } from './registry.js';
-import { headLines, looksBinary, textLines } from './text-lines.js';
+import { findSymbol, placeSymbols, rangeFits, type NativeSymbolSource, type PlacedSymbols } from './native-symbols.js';
+import type { Format, ReadOptions } from './registry.js';
+import { v8LogSignature } from './signatures/v8log.js';
+import { textLines } from './text-lines.js';
+export { sniffV8Log } from './signatures/v8log.js';
 
 const FORMAT = 'v8log';
-const RECORD = /^(v8-version|shared-library|code-creation|profiler|tick|new|heap-capacity),/;
 /** V8's StateTag values (include/v8-unwinder.h). */
 const VM_GC = 1;
 const VM_IDLE = 8;
-
-export function sniffV8Log(head: Uint8Array): boolean {
-  if (head.length === 0 || looksBinary(head)) return false;
-  const lines = headLines(head, 3);
-  if (lines.length === 0 || !RECORD.test(lines[0])) return false;
-  // One record kind at the start is not enough for a file that merely begins with "tick,".
-  return lines[0].startsWith('v8-version,') || lines.slice(1).some((l) => RECORD.test(l));
-}
 
 /**
  * Splits one record. Newer V8 escapes commas (`\x2C`) and leaves quotes alone (a script's source
@@ -217,11 +214,23 @@ export function jsName(name: string): { name: string; file: string; line: number
 
 const JS_TYPES = new Set(['JS', 'LazyCompile', 'Function', 'Script', 'Eval']);
 
-export function readV8Log(bytes: Uint8Array): Profile {
+interface Library {
+  start: number;
+  end: number;
+  path: string;
+  /** The library's own frame, for addresses outside its known functions. */
+  frame: FrameIndex;
+  symbols: PlacedSymbols | null;
+  /** Frames of its functions by symbol index, made on first use. */
+  symbolFrames: Map<number, FrameIndex>;
+}
+
+export function readV8Log(bytes: Uint8Array, options: ReadOptions = {}): Profile {
   const builder = new ProfileBuilder(FORMAT, { weightUnit: 'samples' });
   const thread = builder.thread('main', 'main');
   const code = new CodeMap();
-  const libraries: { start: number; end: number; frame: FrameIndex }[] = [];
+  const libraries: Library[] = [];
+  const symbolsOf = librarySymbols(options.nativeSymbols);
   const scriptLineStarts = new Map<number, number[]>();
   const jsFuncs = new Set<number>();
   let gcFrame = -1;
@@ -258,8 +267,27 @@ export function readV8Log(bytes: Uint8Array): Profile {
   const resolve = (a: number): FrameIndex => {
     const entry = code.find(a);
     if (entry) return frameOf(entry, a - entry.start);
-    for (const lib of libraries) if (a >= lib.start && a < lib.end) return lib.frame;
-    return -1;
+    // A library can be listed several times (node's own binary: once per executable segment), each
+    // record placing the symbols inside its range: any record holding the address may know its function.
+    let first: Library | undefined;
+    for (const lib of libraries) {
+      if (a < lib.start || a >= lib.end) continue;
+      first ??= lib;
+      const frame = symbolFrame(lib, a);
+      if (frame >= 0) return frame;
+    }
+    return first ? first.frame : -1;
+  };
+
+  const symbolFrame = (lib: Library, a: number): FrameIndex => {
+    const i = lib.symbols ? findSymbol(lib.symbols, a) : -1;
+    if (i < 0) return -1;
+    let frame = lib.symbolFrames.get(i);
+    if (frame === undefined) {
+      frame = builder.frame(builder.func(symbolsOf.displayName(lib.symbols!.names[i]), lib.path, 0, 'native'), 0);
+      lib.symbolFrames.set(i, frame);
+    }
+    return frame;
   };
 
   let quoted: boolean | null = null;
@@ -394,7 +422,9 @@ export function readV8Log(bytes: Uint8Array): Profile {
           const end = address(f[3]);
           if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error('bad shared-library range');
           const base = path.slice(path.lastIndexOf('/') + 1) || path;
-          libraries.push({ start, end, frame: builder.frame(builder.func(base, path, 0, 'native'), 0) });
+          const frame = builder.frame(builder.func(base, path, 0, 'native'), 0);
+          const slide = f[4] ? address(f[4]) || 0 : 0;
+          libraries.push({ start, end, path, frame, symbols: symbolsOf.place(path, start, end, slide), symbolFrames: new Map() });
           sawV8Record = true;
           break;
         }
@@ -422,11 +452,54 @@ export function readV8Log(bytes: Uint8Array): Profile {
   }
   if (!sawV8Record && ticks === 0)
     throw new ProfileFormatError(FORMAT, 'no v8-version, code-creation or tick records: not a V8 log', -1, 1);
+  const unnamed = symbolsOf.unnamed();
+  if (unnamed) builder.meta.warnings.push(`v8log: ${unnamed}`);
   if (skipped > 0)
     builder.meta.warnings.push(`v8log: skipped ${skipped} lines that are not V8 log records (first at line ${firstSkipped})`);
   builder.meta.extra.ticks = String(ticks);
   builder.meta.interpreter = 'v8';
   return builder.build();
+}
+
+/**
+ * Symbol tables by library path, read once each, and why a library's frames keep its name: no
+ * symbol source (the browser), no such file here, or a file whose executable segments do not
+ * end where the logged range does (another build than the one profiled).
+ */
+function librarySymbols(source: NativeSymbolSource | undefined) {
+  const tables = new Map<string, ReturnType<NativeSymbolSource['read']>>();
+  const reasons = new Map<string, string>();
+  return {
+    place(path: string, start: number, end: number, slide: number): PlacedSymbols | null {
+      // Pseudo-libraries ([vdso], [vsyscall]) have no file.
+      if (!source || !path.startsWith('/')) return null;
+      if (slide !== 0) {
+        // Only macOS logs a slide, and its libraries are Mach-O, which we do not read.
+        reasons.set(path, 'an ASLR slide: not a Linux log');
+        return null;
+      }
+      let table = tables.get(path);
+      if (table === undefined) {
+        table = source.read(path);
+        tables.set(path, table);
+      }
+      if (table instanceof Error) {
+        reasons.set(path, table.message);
+        return null;
+      }
+      if (!rangeFits(table, start, end)) {
+        reasons.set(path, `the file here is not the one profiled (the logged range 0x${(end - start).toString(16)} long ends no executable segment)`);
+        return null;
+      }
+      return placeSymbols(table, start, end);
+    },
+    displayName: (symbol: string): string => source?.displayName(symbol) ?? symbol,
+    unnamed(): string | null {
+      if (reasons.size === 0) return null;
+      const list = [...reasons].map(([path, why]) => `${path} (${why})`).join('; ');
+      return `native frames of ${reasons.size} librar${reasons.size === 1 ? 'y are' : 'ies are'} named by library, not function: ${list}`;
+    },
+  };
 }
 
 function lineOfOffset(lineStarts: number[], offset: number): number {
@@ -441,9 +514,6 @@ function lineOfOffset(lineStarts: number[], offset: number): number {
 }
 
 export const v8LogFormat: Format = {
-  name: FORMAT,
-  description: 'V8 tick log (node --prof isolate-*.log): JS and native stacks through the code map',
-  extensions: ['v8.log', 'log'],
-  sniff: (head) => sniffV8Log(head),
-  read: (bytes) => readV8Log(bytes),
+  ...v8LogSignature,
+  read: (bytes, options) => readV8Log(bytes, options),
 };

@@ -22,6 +22,7 @@ import {
   type TimeClass,
 } from '../model/time-split.js';
 import { phaseTimingNote } from './pypy.js';
+import { lineMetrics, rowsByMetric, type LineMetricColumn } from '../model/line-metrics.js';
 
 export interface ShowJson {
   meta: Omit<ProfileFacts, 'threads'>;
@@ -46,6 +47,14 @@ export interface ShowJson {
   lines?:
     | { name: string; file: string; line: number; self: number; total: number; lines: { line: number; self: number; total: number }[] }[]
     | null;
+  /**
+   * Costs measured per line besides the samples (Scalene's memory: model/line-metrics.ts), present
+   * when the profile has them: every measured line, by the first column (MB allocated) largest first.
+   */
+  lineMetrics?: {
+    columns: LineMetricColumn[];
+    lines: { name: string; file: string; line: number; values: Record<string, number> }[];
+  };
   tree?: {
     inverted: boolean;
     minPercent: number;
@@ -120,6 +129,18 @@ export function showJson(
           .map(([line, c]) => ({ line, self: c.self, total: c.total })),
       }));
     }
+  }
+  const metrics = lineMetrics(profile);
+  if (metrics) {
+    result.lineMetrics = {
+      columns: metrics.columns,
+      lines: rowsByMetric(metrics, 0).map((r) => ({
+        name: funcName(profile, metrics.func[r]),
+        file: funcFile(profile, metrics.func[r]),
+        line: metrics.line[r],
+        values: Object.fromEntries(metrics.columns.map((c, k) => [c.key, metrics.values[k][r]])),
+      })),
+    };
   }
   if (options.tree) {
     const tree = buildTree(profile, selected, options.tree.inverted);

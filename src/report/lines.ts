@@ -14,7 +14,7 @@ import { functionTable, functionsByCost, lineCosts, type LineCost } from '../mod
 import { funcFile, funcName, type Profile } from '../model/profile.js';
 import { caveatLines, emptyMessage, displayName, headerLine, PathShortener, select, type Selection } from './common.js';
 import { displayWidth, ellipsize, formatNumber, formatPercent, heat, padStart, sanitize, type Style } from './text.js';
-import type { ScaleneLine } from '../formats/scalene.js';
+import { lineMetrics, metricColumn } from '../model/line-metrics.js';
 
 export interface LinesOptions extends Selection {
   /** How many functions to break down (default 5). */
@@ -132,10 +132,20 @@ export function renderLines(profile: Profile, options: LinesOptions, style: Styl
  * A line can cost memory and no CPU, so this is its own ranking, not a column of the CPU one.
  */
 function memoryLines(profile: Profile, options: LinesOptions, style: Style): string[] {
-  const scalene = profile.attachments.scalene as { lines?: ScaleneLine[] } | undefined;
-  const rows = (scalene?.lines ?? []).filter((l) => l.mallocMb > 0 || l.peakMb > 0 || l.growthMb !== 0);
+  const m = lineMetrics(profile);
+  const alloc = m ? metricColumn(m, 'allocMb') : -1;
+  if (!m || alloc < 0) return [];
+  const column = (key: string) => {
+    const k = metricColumn(m, key);
+    return (r: number) => (k < 0 ? 0 : m.values[k][r]);
+  };
+  const [growth, peak, mallocs, python] = ['growthMb', 'peakMb', 'mallocs', 'pythonFraction'].map(column);
+  const rows = [...m.func.keys()].filter((r) => m.values[alloc][r] > 0 || peak(r) > 0 || growth(r) !== 0);
   if (rows.length === 0) return [];
-  rows.sort((a, b) => b.mallocMb - a.mallocMb || b.peakMb - a.peakMb || a.file.localeCompare(b.file) || a.line - b.line);
+  rows.sort((a, b) => m.values[alloc][b] - m.values[alloc][a] || peak(b) - peak(a) || fileOf(a).localeCompare(fileOf(b)) || m.line[a] - m.line[b]);
+  function fileOf(r: number): string {
+    return funcFile(profile, m!.func[r]);
+  }
   const shown = rows.slice(0, 2 * Math.max(1, options.top ?? 5));
   const mb = (n: number) => padStart(formatNumber(n, Math.abs(n) < 10 ? 1 : 0), 9);
   const out = ['', style.bold('memory per line') + style.dim('  (MB; Scalene measured it, not sampled call paths)')];
@@ -144,12 +154,14 @@ function memoryLines(profile: Profile, options: LinesOptions, style: Style): str
       `  ${padStart('alloc', 9)} ${padStart('growth', 9)} ${padStart('peak', 9)} ${padStart('mallocs', 8)} ${padStart('python', 7)}  line`,
     ),
   );
-  for (const l of shown) {
-    const source = options.readSource?.(l.file);
-    const text = source && l.line <= source.length ? `  ${sanitize(source[l.line - 1].trim())}` : '';
+  for (const r of shown) {
+    const file = fileOf(r);
+    const line = m.line[r];
+    const source = options.readSource?.(file);
+    const text = source && line <= source.length ? `  ${sanitize(source[line - 1].trim())}` : '';
     const row =
-      `  ${mb(l.mallocMb)} ${mb(l.growthMb)} ${mb(l.peakMb)} ${padStart(formatNumber(l.mallocs), 8)} ` +
-      `${padStart(`${Math.round(100 * l.pythonFraction)}%`, 7)}  ${l.func} ${l.file}:${l.line}`;
+      `  ${mb(m.values[alloc][r])} ${mb(growth(r))} ${mb(peak(r))} ${padStart(formatNumber(mallocs(r)), 8)} ` +
+      `${padStart(`${Math.round(100 * python(r))}%`, 7)}  ${funcName(profile, m.func[r])} ${file}:${line}`;
     out.push(ellipsize(row + text, style.width, 0));
   }
   if (rows.length > shown.length) out.push(style.dim(`  … ${rows.length - shown.length} more lines that allocated`));

@@ -39,7 +39,8 @@ export type ModelBuilder = (path: string, fileName: string, dir: string) => Prom
 export const buildModelInProcess: ModelBuilder = async (path, fileName, dir) => {
   // Loaded on first use: the readers are the bulk of the code and `pyrometer token` never needs them.
   const { loadProfile } = await import('../formats/load.js');
-  const profile = await loadProfile(path, { fileName });
+  // Uploaded from another machine: its native libraries are not ours to name frames from.
+  const profile = await loadProfile(path, { fileName, nativeSymbols: false });
   return { facts: profileFacts(profile), model: await writeModel(profile, dir) };
 };
 

@@ -67,8 +67,43 @@ test('info of a VMProf file loads the VMProf reader only: not the other readers,
   ]);
 });
 
-test('info of another format still sniffs among all readers', () => {
-  const { stdout, modules } = loadedBy(['info', fixture('cprofile/cprofile-python3-wordcount.pstats')]);
-  assert.match(stdout, /pstats/i);
-  assert.ok(modules.includes('src/formats/all.ts'));
+/** Every reader module but the one a file needs: what sniffing through formats/catalog.ts must not load. */
+const OTHER_READERS = [
+  'src/formats/all.ts',
+  'src/formats/vmprof/parser.ts',
+  'src/formats/pstats/index.ts',
+  'src/formats/pprof/index.ts',
+  'src/formats/speedscope.ts',
+  'src/formats/collapsed.ts',
+  'src/formats/callgrind/index.ts',
+  'src/formats/firefox/index.ts',
+  'src/formats/chrome.ts',
+  'src/formats/trace-event.ts',
+  'src/formats/perf/index.ts',
+  'src/formats/jitlog/index.ts',
+  'src/formats/pypylog/index.ts',
+];
+
+for (const [file, format, reader] of [
+  ['cprofile/cprofile-python3-wordcount.pstats', /pstats/i, 'src/formats/pstats/index.ts'],
+  ['speedscope/simple.speedscope.json', /speedscope/i, 'src/formats/speedscope.ts'],
+] as const) {
+  test(`info of ${file} loads its reader only: not the other readers, protobufjs or fflate`, () => {
+    const { stdout, modules } = loadedBy(['info', fixture(file)]);
+    assert.match(stdout, format);
+    assert.ok(modules.includes(reader), `${reader} loaded`);
+    assertNone(modules, [
+      ...HEAVY_PACKAGES.map((p) => `node_modules/${p}/`),
+      ...OTHER_READERS.filter((m) => m !== reader),
+      'src/cli/record.ts',
+      'src/capture/outside/',
+    ]);
+  });
+}
+
+test('info of a gzipped pprof file loads protobufjs (the checks above can fail)', () => {
+  const { stdout, modules } = loadedBy(['info', fixture('pprof/simple.pb.gz')]);
+  assert.match(stdout, /pprof/i);
+  assert.ok(modules.some((m) => m.startsWith('node_modules/protobufjs/')));
+  assert.ok(!modules.includes('src/formats/all.ts'));
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readScalene, type ScaleneLine } from '../../src/formats/scalene.js';
+import { readScalene } from '../../src/formats/scalene.js';
+import { lineMetrics, metricColumn } from '../../src/model/line-metrics.js';
+import { showJson } from '../../src/report/json.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { lineCosts, stackWeights } from '../../src/model/analysis.js';
 import { CATEGORIES, funcName } from '../../src/model/profile.js';
@@ -124,13 +126,15 @@ test('scalene: per-line CPU becomes line costs, split into Python, native and sy
     .map((r) => CATEGORIES[p.frames.category[r]])
     .sort();
   assert.deepEqual(line4, ['kernel', 'native', 'python']);
-  const mem = (p.attachments.scalene as { lines: ScaleneLine[] }).lines.find((l) => l.line === 4)!;
-  assert.deepEqual([mem.func, mem.mallocMb, mem.peakMb, mem.mallocs, mem.pythonFraction], ['parse', 50, 60, 4, 0.25]);
-  assert.equal(
-    (p.attachments.scalene as { lines: ScaleneLine[] }).lines.some((l) => l.line === 20),
-    false,
-    'lines without cost are left out',
+  const m = lineMetrics(p)!;
+  const row = (line: number) => m.line.indexOf(line);
+  const value = (line: number, key: string) => m.values[metricColumn(m, key)][row(line)];
+  assert.equal(funcName(p, m.func[row(4)]), 'parse');
+  assert.deepEqual(
+    ['allocMb', 'peakMb', 'mallocs', 'pythonFraction'].map((k) => value(4, k)),
+    [50, 60, 4, 0.25],
   );
+  assert.deepEqual(m.line, [4, 12, 21], 'lines that allocated, grew, peaked or copied; not CPU-only lines nor line 20');
   // The footprint samples (ns since the start, MB) in time order, as KiB.
   assert.deepEqual([...p.counters[0].time], [1, 2, 1500]);
   assert.deepEqual([...p.counters[0].value], [5 * 1024, 10 * 1024, 120 * 1024]);
@@ -150,8 +154,24 @@ test('scalene: per-line memory is a cost: show --lines ranks lines by MB allocat
       ['8', '7.5', '8', '1', '100%', 'crunch', '/app/work.py:21'],
     ],
   );
-  const mem = (p.attachments.scalene as { lines: ScaleneLine[] }).lines.find((l) => l.line === 21)!;
-  assert.deepEqual([mem.cpuMs, mem.growthMb], [0, 7.5]);
+});
+
+test('scalene: show --json carries the memory per line, largest allocation first', () => {
+  const p = readScalene(utf8(JSON.stringify(profile)));
+  const json = showJson(p, { threads: [0], top: 20 });
+  assert.deepEqual(
+    json.lineMetrics!.columns.map((c) => `${c.key}/${c.unit}`),
+    ['allocMb/MB', 'growthMb/MB', 'peakMb/MB', 'avgMb/MB', 'mallocs/count', 'pythonFraction/fraction', 'copyMbPerS/MB/s'],
+  );
+  assert.deepEqual(
+    json.lineMetrics!.lines.map((l) => [l.name, l.line, l.values.allocMb, l.values.growthMb, l.values.copyMbPerS]),
+    [
+      ['parse', 4, 50, 0, 0],
+      ['crunch', 21, 8, 7.5, 0],
+      ['crunch', 12, 0, 0, 3],
+    ],
+  );
+  assert.ok(JSON.parse(JSON.stringify(json)).lineMetrics, 'survives JSON');
 });
 
 test('scalene: bad input is one error', () => {

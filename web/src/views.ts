@@ -17,6 +17,7 @@ import type { Palette } from './colors.js';
 import { Memo } from './memo.js';
 import type { ViewState } from './state.js';
 import { isSourceFileName } from '../../src/model/source-files.js';
+import { fileLineMetrics, lineMetrics, metricColumn } from '../../src/model/line-metrics.js';
 import { callgrindFileLines } from '../../src/formats/callgrind/index.js';
 import { TIME_CLASS_COUNT, TIME_CLASS_LABELS, TIME_CLASSES } from '../../src/model/time-split.js';
 import { timeClassColor } from './colors.js';
@@ -449,6 +450,18 @@ export class SandwichView {
   }
 }
 
+/** MB with a precision that suits its size. */
+function formatMegabytes(mb: number): string {
+  return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)} MB`;
+}
+
+function formatMetric(value: number, unit: string): string {
+  if (unit === 'MB') return formatMegabytes(value);
+  if (unit === 'fraction') return `${Math.round(100 * value)}%`;
+  if (unit === 'MB/s') return `${value.toFixed(1)} MB/s`;
+  return formatCount(value);
+}
+
 /** Line execution counts of a source file from another loaded profile (gcov/lcov), and that profile's name. */
 export type CoverageLookup = (vm: ViewModel, path: string) => Promise<{ counts: Map<number, number>; from: string } | null>;
 
@@ -515,6 +528,14 @@ export class SourceView {
     if (request !== this.request) return;
     let max = 0;
     for (const c of perLine.values()) max = Math.max(max, c.total);
+    // Memory measured per line (Scalene): MB allocated in a column of its own, with its own heat.
+    const metrics = lineMetrics(vm.profile);
+    const allocColumn = metrics ? metricColumn(metrics, 'allocMb') : -1;
+    const memory = metrics && allocColumn >= 0 ? fileLineMetrics(vm.profile, metrics, fileIndex) : null;
+    let maxMemory = 0;
+    if (memory) for (const v of memory.values()) maxMemory = Math.max(maxMemory, v[allocColumn]);
+    const withMemory = memory !== null && maxMemory > 0;
+    const rowClass = `${coverage ? ' with-runs' : ''}${withMemory ? ' with-memory' : ''}`;
     const srcLines = text.split(/\r?\n/);
     const rows: HTMLElement[] = [];
     const firstLine = line > 0 ? line : vm.profile.funcs.line[func];
@@ -526,13 +547,20 @@ export class SourceView {
       const heat = c && max > 0 ? c.total / max : 0;
       const traces = traced?.get(lineNo);
       const runs = coverage?.counts.get(lineNo);
+      const mem = withMemory ? memory.get(lineNo) : undefined;
+      const memCell = withMemory ? cell('num mem', mem && mem[allocColumn] > 0 ? `${formatMegabytes(mem[allocColumn])}` : '') : null;
+      if (memCell && mem && mem[allocColumn] > 0) {
+        memCell.style.setProperty('--mem-heat', (mem[allocColumn] / maxMemory).toFixed(3));
+        memCell.title = metrics!.columns.map((col, k) => `${col.label}: ${formatMetric(mem[k], col.unit)}`).join('\n');
+      }
       const row = h(
         'div',
         {
-          class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}${coverage ? ' with-runs' : ''}`,
+          class: `src-row${c ? ' hot' : ''}${line > 0 && lineNo === line ? ' at-line' : ''}${rowClass}`,
           'data-line': lineNo,
         },
         ...(coverage ? [cell('num runs', runs === undefined ? '' : formatCount(runs))] : []),
+        ...(memCell ? [memCell] : []),
         cell('num', c ? formatCount(c.self) : ''),
         cell('num', c ? formatCount(c.total) : ''),
         cell('num', c ? formatPercent(c.total, vm.total) : ''),
@@ -575,11 +603,13 @@ export class SourceView {
               : " — this profile has no per-line samples: heat shows each function's total at its first line",
         ),
         coverage ? h('span', { class: 'loc src-coverage' }, `· runs: line executions from ${coverage.from}`) : null,
+        withMemory ? h('span', { class: 'loc src-memory' }, '· memory: MB allocated on the line (measured, blue heat; hover for growth, peak, mallocs)') : null,
       ),
       h(
         'div',
-        { class: `src-cols${coverage ? ' with-runs' : ''}` },
+        { class: `src-cols${rowClass}` },
         ...(coverage ? [cell('num', 'Runs')] : []),
+        ...(withMemory ? [cell('num', 'Memory')] : []),
         cell('num', 'Self'),
         cell('num', 'Total'),
         cell('num', '%'),

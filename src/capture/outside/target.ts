@@ -6,7 +6,7 @@
  */
 import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readElf, type ElfInfo } from './elf.js';
+import { readElf, type ElfInfo } from '../../formats/elf.js';
 import { AttachError, notPermittedMessage } from './errors.js';
 import { layoutFor, SUPPORTED_TEXT, type PythonLayout } from './layouts.js';
 import { readMaps, type Mapping } from './maps.js';

@@ -41,6 +41,8 @@ import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
 import { emitDerivedCallTree, framePerFunction } from '../derived-call-tree.js';
 import { writeCallgrind } from './write.js';
+import { callgrindSignature } from './signature.js';
+export { sniffCallgrind } from './signature.js';
 
 const FORMAT = 'callgrind';
 
@@ -471,18 +473,8 @@ export function callgrindFileLines(profile: Profile, file: string): Map<number, 
   return out.size > 0 ? out : null;
 }
 
-export function sniffCallgrind(head: Uint8Array): boolean {
-  const text = new TextDecoder('latin1').decode(head.subarray(0, 8192));
-  if (/^\s*# callgrind format/.test(text)) return true;
-  // Without the magic comment: a header with events: and the name lines of the body.
-  return /^events:[ \t]*\S/m.test(text) && /^(fl|fn|ob)=/m.test(text) && !/^\s*[{[]/.test(text);
-}
-
 export const callgrindFormat: Format = {
-  name: FORMAT,
-  description: 'valgrind callgrind / cachegrind output (callgrind.out.<pid>), also xdebug profiles',
-  extensions: ['callgrind', 'out', 'cachegrind'],
-  sniff: (head) => sniffCallgrind(head),
+  ...callgrindSignature,
   read: (bytes) => withFormatErrors(FORMAT, () => readCallgrind(bytes)),
   write: (profile, options) => writeCallgrind(profile, options),
 };

@@ -25,7 +25,8 @@
  */
 import { CATEGORIES, type Category, KIND_PYTHON, type Profile, type Thread } from '../../model/profile.js';
 import type { Format, WriteOptions } from '../registry.js';
-import { readFirefox, sniffFirefox } from './read.js';
+import { readFirefox } from './read.js';
+import { firefoxSignature } from './signature.js';
 import { JsonColumn, constantColumn, jsonChunks, jsonNumber, jsonText, numberColumn } from '../json-chunks.js';
 
 /** The processed-format version this writer produces (Firefox Profiler's PROCESSED_PROFILE_VERSION). */
@@ -387,10 +388,7 @@ function emptyThread(): Record<string, unknown> {
 }
 
 export const firefoxFormat: Format = {
-  name: 'firefox',
-  description: 'Firefox Profiler processed profile (open at profiler.firefox.com); reads the gecko format too',
-  extensions: ['firefox.json', 'gecko.json'],
-  sniff: (head) => sniffFirefox(head),
+  ...firefoxSignature,
   read: (bytes) => readFirefox(bytes),
   write: (profile, options) => jsonText(firefoxProfileTree(profile, options)),
   writeChunks: (profile, options) => jsonChunks(firefoxProfileTree(profile, options)),

@@ -29,20 +29,11 @@ import { ProfileBuilder } from '../../model/builder.js';
 import { CATEGORIES, type Category, type FunctionKind, type Profile, type StackIndex, type WeightUnit } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from '../json-input.js';
+export { sniffFirefox } from './signature.js';
 
 const FORMAT = 'firefox';
 
 type Row = Record<string, unknown>;
-
-export function sniffFirefox(head: Uint8Array): boolean {
-  const text = new TextDecoder().decode(head);
-  if (!/^\s*\{/.test(text)) return false;
-  if (/"preprocessedProfileVersion"\s*:/.test(text)) return true;
-  // Firefox DevTools' old performance panel: { "label", "duration", "markers", ... "profile": gecko }.
-  if (/^\s*\{\s*"label"\s*:\s*"[^"]*"\s*,\s*"duration"\s*:\s*[\d.]+\s*,\s*"markers"\s*:/.test(text)) return true;
-  // Gecko: a meta object and thread tables described by schemas.
-  return /"meta"\s*:\s*\{/.test(text) && /"schema"\s*:\s*\{/.test(text) && /"(?:stackTable|frameTable|stringTable)"\s*:/.test(text);
-}
 
 export function readFirefox(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);

@@ -26,6 +26,8 @@ import { ProfileFormatError } from '../errors.js';
 import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
 import type { Format } from '../registry.js';
+import { pypylogSignature } from './signature.js';
+export { sniffPypyLog } from './signature.js';
 
 const FORMAT = 'pypylog';
 
@@ -401,15 +403,7 @@ export function recordedTickClock(profile: Profile): { ticksPerMs: number; toMs:
   return { ticksPerMs, toMs: (tick: number) => offset + (tick - tick0) / ticksPerMs };
 }
 
-export function sniffPypyLog(head: Uint8Array): boolean {
-  const text = new TextDecoder('latin1').decode(head.subarray(0, 1024));
-  return /^\[[0-9a-fA-F]+\] \{[^\s{}]+\r?\n/.test(text);
-}
-
 export const pypylogFormat: Format = {
-  name: FORMAT,
-  description: 'PyPy debug log (PYPYLOG=...:file): GC and JIT sections as markers',
-  extensions: ['pypylog', 'log'],
-  sniff: (head) => sniffPypyLog(head),
+  ...pypylogSignature,
   read: (bytes) => withFormatErrors(FORMAT, () => readPypyLog(bytes)),
 };
