@@ -28,7 +28,6 @@ import { vmprofSignature } from './vmprof/signature.js';
 import { ProfileFormatError, UnknownFormatError } from './errors.js';
 import { utf16Encoding, utf16ToUtf8 } from './text-encoding.js';
 import { concatBytes } from './bytes.js';
-import { machineSymbols } from './machine-symbols.js';
 import type { ReadOptions } from './registry.js';
 
 export interface LoadOptions {
@@ -191,7 +190,8 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
     throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
   }
   const fileName = basename(options.fileName ?? path);
-  const readOptions: ReadOptions = { fileName, nativeSymbols: options.nativeSymbols === false ? undefined : machineSymbols };
+  const readOptions: ReadOptions = { fileName };
+  const withSymbols = options.nativeSymbols !== false;
   // Read once: look at the magic, then feed the same bytes through gunzip when needed.
   const counter = { read: 0 };
   const raw = fileChunks(path, info.size, counter, options.onProgress);
@@ -209,8 +209,10 @@ export async function loadProfile(path: string, options: LoadOptions = {}): Prom
   const gzipped = chunks !== raw;
   const inMemoryLimit = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (isSerializedProfile(sniff.head)) return deserializeProfile(await collect(all, inMemoryLimit, gzipped));
-  if (utf16Encoding(sniff.head)) return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), readOptions, options.format, path);
+  if (utf16Encoding(sniff.head))
+    return readBytes(utf16ToUtf8(await collect(all, inMemoryLimit, gzipped)), readOptions, options.format, path, withSymbols);
   const format = await pickFormat(sniff.head, fileName, options.format, path);
+  if (withSymbols) await addNativeSymbols(format, readOptions);
   const threshold = options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
   if (format.readStream && (!format.read || info.size > threshold)) {
     return format.readStream(all, readOptions);
@@ -231,12 +233,24 @@ export async function loadProfileBytes(bytes: Uint8Array, fileName = '', format?
     }
   }
   if (isSerializedProfile(data)) return deserializeProfile(data);
-  return readBytes(utf16ToUtf8(data), { fileName: basename(fileName) }, format, fileName || 'the input');
+  return readBytes(utf16ToUtf8(data), { fileName: basename(fileName) }, format, fileName || 'the input', false);
 }
 
 /** Reads decompressed UTF-8 (or binary) bytes held in memory with the reader that fits. */
-async function readBytes(data: Uint8Array, options: ReadOptions, format: string | undefined, source: string): Promise<Profile> {
+/** The libraries on this machine as the reader's symbol source; loaded (ELF reader, demangler) only for readers that use it. */
+async function addNativeSymbols(format: Format, options: ReadOptions): Promise<void> {
+  if (format.readsNativeSymbols) options.nativeSymbols = (await import('./machine-symbols.js')).machineSymbols;
+}
+
+async function readBytes(
+  data: Uint8Array,
+  options: ReadOptions,
+  format: string | undefined,
+  source: string,
+  withSymbols: boolean,
+): Promise<Profile> {
   const f = await pickFormat(data.subarray(0, SNIFF_BYTES), options.fileName ?? '', format, source);
+  if (withSymbols) await addNativeSymbols(f, options);
   if (f.read) return f.read(data, options);
   async function* single(): AsyncGenerator<Uint8Array> {
     yield data;

@@ -53,6 +53,8 @@ export interface Format extends FormatSignature {
    * piece to the file as it comes.
    */
   writeChunks?(profile: Profile, options?: WriteOptions): Iterable<Uint8Array | string>;
+  /** The reader names native frames from ReadOptions.nativeSymbols: loaders fetch a source only for these. */
+  readsNativeSymbols?: boolean;
 }
 
 const formats: Format[] = [];

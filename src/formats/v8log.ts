@@ -488,7 +488,10 @@ function librarySymbols(source: NativeSymbolSource | undefined) {
         return null;
       }
       if (!rangeFits(table, start, end)) {
-        reasons.set(path, `the file here is not the one profiled (the logged range 0x${(end - start).toString(16)} long ends no executable segment)`);
+        reasons.set(
+          path,
+          `the file here is not the one profiled (the logged range 0x${(end - start).toString(16)} long ends no executable segment)`,
+        );
         return null;
       }
       return placeSymbols(table, start, end);
@@ -516,4 +519,5 @@ function lineOfOffset(lineStarts: number[], offset: number): number {
 export const v8LogFormat: Format = {
   ...v8LogSignature,
   read: (bytes, options) => readV8Log(bytes, options),
+  readsNativeSymbols: true,
 };
