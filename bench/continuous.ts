@@ -20,12 +20,12 @@
  * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
  *    per row of each resolution.
  *
- * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR]
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR] [--baseline DIR]
  * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,8 @@ const QUERIES = arg('queries', 60);
 const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
 const WITH_SQLITE = !process.argv.includes('--no-sqlite');
 const WITH_QUERY = !process.argv.includes('--no-query');
+/** --baseline DIR: another pyrometer checkout (with node_modules) whose `serve` runs the same ClickHouse ingest rounds, alternating. */
+const BASELINE = process.argv.includes('--baseline') ? resolve(process.argv[process.argv.indexOf('--baseline') + 1]) : null;
 /** --cpu-prof DIR: `serve` writes a V8 CPU profile there when it stops (to see where ingest time goes). */
 const CPU_PROF_DIR = process.argv.includes('--cpu-prof') ? resolve(process.argv[process.argv.indexOf('--cpu-prof') + 1]) : null;
 const POOL = 150;
@@ -97,7 +99,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
 }
 
-function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+function startServe(args: string[], cwd = root): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
@@ -107,7 +109,7 @@ function startServe(args: string[]): Promise<{ url: string; child: ChildProcess 
       '-e',
       `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['serve', ...args])}); })`,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', process.env.CHTRACE ? 'inherit' : 'pipe'] },
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -122,6 +124,29 @@ function startServe(args: string[]): Promise<{ url: string; child: ChildProcess 
   });
 }
 
+/** CPU seconds (user + system) so far of each child process of this one, by command name (Linux /proc). */
+function childCpuSeconds(): Map<string, number> {
+  const byName = new Map<string, number>();
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return byName;
+  }
+  for (const pid of children) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = /\((.*)\)/.exec(stat)![1];
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+      byName.set(name, (byName.get(name) ?? 0) + ticks / 100);
+    } catch {
+      /* exited */
+    }
+  }
+  return byName;
+}
+
 async function post(url: string, body: Uint8Array, contentType: string): Promise<void> {
   const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
@@ -129,6 +154,10 @@ async function post(url: string, body: Uint8Array, contentType: string): Promise
 }
 
 interface IngestRound {
+  /** Which server: this checkout, or the --baseline one. */
+  server: string;
+  /** CPU ms per chunk during the round: serve (node), clickhouse-server, and this client. */
+  cpuMsPerChunk: { serve: number; clickhouse: number; client: number };
   format: 'chunk' | 'pyroscope-folded';
   chunks: number;
   seconds: number;
@@ -149,53 +178,82 @@ async function drive(requests: (() => Promise<void>)[]): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function ingestBench(label: string, serveArgs: string[]): Promise<IngestRound[]> {
-  const { url, child } = await startServe(serveArgs);
+interface ServeSetup {
+  name: string;
+  args: string[];
+  cwd: string;
+}
+
+/**
+ * Ingest rounds against one or more servers (this checkout and, with --baseline, an older one,
+ * each on its own database): every round sends the same bodies to each, in an order that
+ * alternates round by round, so that the machine's load falls on both alike.
+ */
+async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestRound[]> {
+  const servers: { name: string; url: string; child: ChildProcess }[] = [];
   const rounds: IngestRound[] = [];
   try {
+    for (const setup of setups) servers.push({ name: setup.name, ...(await startServe(setup.args, setup.cwd)) });
     const base = Math.floor(Date.now() / 10_000) * 10_000 - 3_000_000;
     let seq = 0;
     for (let round = 0; round < ROUNDS * 2; round++) {
       const format = round % 2 === 0 ? 'chunk' : 'pyroscope-folded';
       // Each round sends fresh chunks (new seq, later times): nothing is a resend.
       const bodies: Uint8Array[] = [];
-      const urls: string[] = [];
+      const paths: string[] = [];
       for (let i = 0; i < CHUNKS; i++) {
         const service = i % SERVICES;
         const at = base + (seq + Math.floor(i / SERVICES)) * 10_000;
         const stacks = chunkStacks(service);
         if (format === 'chunk') {
           bodies.push(encodeChunk(chunkOf(service, at, stacks, seq * SERVICES + i)));
-          urls.push(`${url}/api/v1/stream`);
+          paths.push('/api/v1/stream');
         } else {
           bodies.push(new TextEncoder().encode(stacks.map((s) => `${s.stack} ${s.weight}\n`).join('')));
-          urls.push(
-            `${url}/ingest?name=${encodeURIComponent(`svc${service}.cpu{host=host${service % 10},pid=${1000 + service}}`)}&from=${Math.floor(at / 1000)}&until=${Math.floor(at / 1000) + 10}&format=folded&spyName=bench&sampleRate=100`,
+          paths.push(
+            `/ingest?name=${encodeURIComponent(`svc${service}.cpu{host=host${service % 10},pid=${1000 + service}}`)}&from=${Math.floor(at / 1000)}&until=${Math.floor(at / 1000) + 10}&format=folded&spyName=bench&sampleRate=100`,
           );
         }
       }
       seq += Math.ceil(CHUNKS / SERVICES) + 1;
       const contentType = format === 'chunk' ? 'application/vnd.pyrometer.chunk' : 'text/plain';
-      const seconds = await drive(bodies.map((b, i) => () => post(urls[i], b, contentType)));
-      const bytes = bodies.reduce((n, b) => n + b.length, 0);
-      const r = {
-        format,
-        chunks: CHUNKS,
-        seconds,
-        chunksPerS: CHUNKS / seconds,
-        samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds,
-        bytesPerChunk: bytes / CHUNKS,
-      } as IngestRound;
-      rounds.push(r);
-      console.log(
-        `  ${label} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk (load ${loadavg()[0].toFixed(1)})`,
-      );
+      const order = Math.floor(round / 2) % 2 === 0 ? servers : [...servers].reverse();
+      for (const server of order) {
+        const cpuBefore = childCpuSeconds();
+        const clientBefore = process.cpuUsage();
+        const seconds = await drive(bodies.map((b, i) => () => post(server.url + paths[i], b, contentType)));
+        const cpuAfter = childCpuSeconds();
+        const clientCpu = process.cpuUsage(clientBefore);
+        const delta = (name: string) => ((cpuAfter.get(name) ?? 0) - (cpuBefore.get(name) ?? 0)) * 1000;
+        const bytes = bodies.reduce((n, b) => n + b.length, 0);
+        const r: IngestRound = {
+          server: server.name,
+          format,
+          chunks: CHUNKS,
+          seconds,
+          chunksPerS: CHUNKS / seconds,
+          samplesPerS: (CHUNKS * SAMPLES_PER_CHUNK) / seconds,
+          bytesPerChunk: bytes / CHUNKS,
+          // Every serve (node) child is counted: with --baseline both run, but only one is sent to at a time.
+          cpuMsPerChunk: {
+            serve: delta('node') / CHUNKS,
+            clickhouse: delta('clickhouse-serv') / CHUNKS,
+            client: (clientCpu.user + clientCpu.system) / 1000 / CHUNKS,
+          },
+        };
+        rounds.push(r);
+        console.log(
+          `  ${label}${servers.length > 1 ? ` [${server.name}]` : ''} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk; CPU ms/chunk: serve ${r.cpuMsPerChunk.serve.toFixed(2)}, clickhouse ${r.cpuMsPerChunk.clickhouse.toFixed(2)}, client ${r.cpuMsPerChunk.client.toFixed(2)} (load ${loadavg()[0].toFixed(1)})`,
+        );
+      }
     }
   } finally {
-    // Waited for: a stopping server writes its CPU profile (--cpu-prof) and releases the store.
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    await exited;
+    for (const { child } of servers) {
+      // Waited for: a stopping server writes its CPU profile (--cpu-prof) and releases the store.
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
   return rounds;
 }
@@ -278,7 +336,8 @@ async function queryBench(label: string, open: (name: string) => Promise<SeriesS
   return { hourLoadSeconds: hourLoad, diskBytes, samples, bytesPerSample: diskBytes / samples, hour, week };
 }
 
-function summarize(rounds: IngestRound[]) {
+function summarize(all: IngestRound[], server = 'this') {
+  const rounds = all.filter((r) => r.server === server);
   const of = (format: string) =>
     rounds
       .filter((r) => r.format === format)
@@ -310,21 +369,39 @@ let clickhouse: ClickHouseCluster | null = null;
 try {
   console.log(`bench:continuous — ${SERVICES} services, ${CHUNKS} chunks per round, ${CLIENTS} clients, ${ROUNDS} rounds each format`);
   if (WITH_SQLITE) {
-    const sqliteRounds = await ingestBench('SQLite', ['--port', '0', '--data', join(work, 'sqlite-serve')]);
+    const sqliteRounds = await ingestBench('SQLite', [{ name: 'this', args: ['--port', '0', '--data', join(work, 'sqlite-serve')], cwd: root }]);
     results.sqliteIngest = { rounds: sqliteRounds, ...summarize(sqliteRounds) };
     if (WITH_QUERY) results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
   }
   if (WITH_CLICKHOUSE) {
     clickhouse = await startClickHouse(1);
-    const chRounds = await ingestBench('ClickHouse', [
-      '--port',
-      '0',
-      '--data',
-      join(work, 'ch-serve'),
-      '--store',
-      clickhouse.url('bench_ingest'),
-    ]);
+    const setups = [{ name: 'this', cwd: root, database: 'bench_ingest' }];
+    if (BASELINE) setups.push({ name: 'baseline', cwd: BASELINE, database: 'bench_ingest_baseline' });
+    const chRounds = await ingestBench(
+      'ClickHouse',
+      setups.map((s) => ({
+        name: s.name,
+        cwd: s.cwd,
+        args: ['--port', '0', '--data', join(work, `ch-serve-${s.name}`), '--store', clickhouse!.url(s.database)],
+      })),
+    );
     results.clickhouseIngest = { rounds: chRounds, ...summarize(chRounds) };
+    if (BASELINE) {
+      results.clickhouseIngestBaseline = summarize(chRounds, 'baseline');
+      // This checkout / the baseline, round by round (the two ran back to back on the same bodies).
+      const ratios = (format: string) => {
+        const ours = chRounds.filter((r) => r.server === 'this' && r.format === format);
+        const theirs = chRounds.filter((r) => r.server === 'baseline' && r.format === format);
+        return ours.map((r, i) => r.chunksPerS / theirs[i].chunksPerS).sort((a, b) => a - b);
+      };
+      for (const format of ['chunk', 'pyroscope-folded']) {
+        const r = ratios(format);
+        results[`clickhouseVsBaseline_${format}`] = r;
+        console.log(
+          `ClickHouse ${format}: this / baseline chunks/s per round: median ${percentile(r, 0.5).toFixed(2)} [${r[0].toFixed(2)}, ${r[r.length - 1].toFixed(2)}]`,
+        );
+      }
+    }
     if (WITH_QUERY) results.clickhouseQuery = await queryBench('ClickHouse', (name) => ClickHouseSeriesStore.open(clickhouse!.url(`bench_${name}`)), work);
   }
   for (const key of ['sqliteIngest', 'clickhouseIngest']) {

@@ -181,7 +181,71 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       }
       assert.equal(await replayTotal(), 10);
     });
+    const raced = (seq: number) =>
+      chunk({ service: 'race', labels: { host: 'r1' }, at: BASE + seq * 10_000, sender: 'racer', seq, stacks: { 'main (r.py:1);hot (r.py:2)': 7 } });
+    /** The race service's total at each resolution: 10 s, 1 min, 1 h. */
+    const raceTotals = async () =>
+      Promise.all(
+        [10_000, 60_000, 3_600_000].map(async (resolutionMs) =>
+          (await store.merged({ service: 'race', from: BASE, to: BASE + HOUR, resolutionMs })).stacks.reduce((n, s) => n + s.weight, 0),
+        ),
+      );
+
+    test('two servers on the same data given the same chunk at once: it counts once at every resolution', async () => {
+      // SQLite: one file, one writer at a time (the check is in the write's transaction); ClickHouse: see the forced race below.
+      const other = await open();
+      try {
+        const results = await Promise.all([store.ingest(raced(1)), other.ingest(raced(1))]);
+        assert.ok(results.some((r) => r.stored === false));
+      } finally {
+        await other.close();
+      }
+      assert.deepEqual(await raceTotals(), [7, 7, 7]);
+    });
     if (name.startsWith('ClickHouse')) {
+      test('ClickHouse: two servers both write the same chunk before either counts its copies; it counts once, also after merges', async () => {
+        // Forces the race: each server's samples insert lands, then waits until the other's has landed too.
+        const other = await open();
+        let landed = 0;
+        let bothLanded!: () => void;
+        const barrier = new Promise<void>((resolve) => {
+          bothLanded = resolve;
+        });
+        const hold = (s: SeriesStore) => {
+          const client = (s as unknown as { client: { insert: (p: { table: string }) => Promise<unknown> } }).client;
+          const insert = client.insert.bind(client);
+          client.insert = async (params) => {
+            const result = await insert(params);
+            if (params.table.includes('cp_samples_10s')) {
+              if (++landed === 2) bothLanded();
+              await barrier;
+            }
+            return result;
+          };
+          return () => {
+            client.insert = insert;
+          };
+        };
+        const release = [hold(store), hold(other)];
+        try {
+          const results = await Promise.all([store.ingest(raced(2)), other.ingest(raced(2))]);
+          assert.equal(landed, 2, 'both copies were written');
+          // Each counted two copies: neither says it stored the chunk, and it is there once.
+          assert.deepEqual(
+            results.map((r) => r.stored),
+            [false, false],
+          );
+        } finally {
+          for (const r of release) r();
+          await other.close();
+        }
+        assert.deepEqual(await raceTotals(), [14, 14, 14]);
+        await (store as ClickHouseSeriesStore).optimize();
+        assert.deepEqual(await raceTotals(), [14, 14, 14], 'merges keep one correction per copy');
+        const minute = await store.timeline({ service: 'race', from: BASE, to: BASE + HOUR, resolutionMs: 60_000 });
+        assert.deepEqual(minute.points, [{ time: BASE, weight: 14 }]);
+      });
+
       test('ClickHouse: the samples insert landed but its answer was lost; the resent chunk is not added again', async () => {
         // Forces the lost answer: the insert of the 10 s rows runs, then the store is told it failed.
         const client = (store as unknown as { client: { insert: (p: { table: string }) => Promise<unknown> } }).client;

@@ -9,14 +9,20 @@
  *   cp_series_local   ReplacingMergeTree(last_seen) ORDER BY id
  *   cp_stacks_local   ReplacingMergeTree ORDER BY id: stacks deduplicated by their 64-bit hash
  *   cp_samples_10s_local
- *                     ReplacingMergeTree, PARTITION BY day, ORDER BY (series, bucket, stack, sender, seq):
- *                     each row says which chunk brought it, so these rows are also the record of
- *                     which chunks are stored (see Idempotence). A query of one service's range
- *                     reads one contiguous slice of the key.
+ *                     MergeTree, PARTITION BY day, ORDER BY (series, bucket, stack): each row
+ *                     also says which chunk brought it (sender, seq) and which write (copy, one
+ *                     random id per batch). A query of one service's range reads one contiguous
+ *                     slice of the key.
  *   cp_samples_1m_local, _1h_local
  *                     SummingMergeTree(weight), PARTITION BY day, ORDER BY (series, bucket, stack):
  *                     two materialized views roll the 10 s rows up as they are inserted, on the
  *                     shard that received them.
+ *   cp_chunks_local   MergeTree ORDER BY (sender, seq): one row per chunk per write, filled by a
+ *                     materialized view from the 10 s rows (so it is in exactly when they are).
+ *   cp_corrections_10s_local, _1m_local, _1h_local
+ *                     ReplacingMergeTree(copies) ORDER BY (series, bucket, stack, sender, seq):
+ *                     minus the weights of a chunk's extra copies (see Once only), one table per
+ *                     resolution so that each is dropped with the rows it corrects.
  * With `?cluster=NAME` (a cluster in the servers' <remote_servers>), each table
  * also gets a Distributed table without the `_local` suffix over all shards:
  * samples and series sharded by series id (a series' rows and its rollups stay
@@ -40,22 +46,28 @@
  * beside the samples, in parallel: a query finds samples through their series, so
  * samples whose series row is not there yet are simply not seen yet.
  *
- * Idempotence (a chunk resent after a lost acknowledgement is stored once): 18.16 has
- * no insert deduplication outside replicated tables (no insert_deduplication_token,
- * no non_replicated_deduplication_window) and no transactions, so a separate "chunk
- * stored" table written after the samples left a window where the samples were in and
- * the mark was not (ClickHouse's answer to the insert lost, or the server killed):
- * the resent chunk counted twice. Instead the 10 s rows carry (sender, seq): one
- * chunk's rows share a series, so they are one block on one shard and land together or
- * not at all, and before writing, the batch asks which of its chunks already have rows
- * (by series and bucket: the front of the key). Batches of one server run one at a time,
- * so two copies of a chunk are never checked together. Two servers receiving the same
- * chunk at the same moment could both write it; the 10 s table then holds identical
- * keys, which ReplacingMergeTree collapses at its next merge (the rollups keep both).
- * Chunks without a sender (Pyroscope's ingest) cannot be recognised when resent: each
- * gets a random seq so that two of them never replace each other.
+ * Once only (a chunk resent after a lost acknowledgement, or given to two servers at
+ * once, counts once): 18.16 has no insert deduplication outside replicated tables (no
+ * insert_deduplication_token, no non_replicated_deduplication_window), no transactions,
+ * and nothing one server could lock against another. So a copy is not prevented but
+ * cancelled. Every write of a chunk leaves a row in cp_chunks (the view runs inside the
+ * samples' insert). After its samples are in, a batch asks cp_chunks how many copies of
+ * each of its chunks exist; for a chunk with n > 1 it writes correction rows, the chunk's
+ * weights times -(n - 1), keyed by (series, bucket, stack, sender, seq) with version n.
+ * Every query adds the corrections (the latest version of each key) to whichever
+ * resolution it reads, so a copy counts once in the 10 s rows and in the rollups. Two
+ * writes of one chunk, by one server or by two racing ones: each writes its samples, then
+ * counts; the later of the two counts sees both copies (the earlier one's insert was
+ * answered before it counted), so at least one writes the correction before it answers,
+ * and a correction written twice for the same n is one row after replacement (argMax
+ * at read). A chunk's copies share its series, so its rows, its cp_chunks row and its
+ * corrections are on one shard. The counting is one query per batch, after the insert:
+ * the earlier design asked before writing (which also cost a round trip) and could not
+ * see another server's copy in flight. Chunks without a sender (Pyroscope's ingest) cannot
+ * be recognised when resent: each gets a random seq and no cp_chunks row.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { StreamChunk } from '../../formats/stream-chunk.js';
 import {
@@ -128,8 +140,8 @@ function literal(text: string): string {
 }
 
 /**
- * Databases made before the 10 s rows carried their chunk (sender, seq) cannot tell a resent
- * chunk: say so instead of failing on the first insert.
+ * Databases made before the 10 s rows carried their chunk and write (sender, seq, copy) cannot
+ * count copies: say so instead of failing on the first insert.
  */
 async function checkChunkColumns(shard: ClickHouseClient, database: string): Promise<void> {
   const columns = await (
@@ -138,9 +150,9 @@ async function checkChunkColumns(shard: ClickHouseClient, database: string): Pro
       format: 'JSONEachRow',
     })
   ).json<{ name: string }>();
-  if (!columns.some((c) => c.name === 'sender'))
+  if (!columns.some((c) => c.name === 'copy'))
     throw new Error(
-      `the ClickHouse database ${database} was made by an older pyrometer (its 10 s samples do not say which chunk brought them): ` +
+      `the ClickHouse database ${database} was made by an older pyrometer (its 10 s samples do not say which write brought them): ` +
         `drop it (DROP DATABASE ${database}) or give serve another database in the --store URL`,
     );
 }
@@ -208,9 +220,20 @@ export class ClickHouseSeriesStore implements SeriesStore {
       );
       await run(`CREATE TABLE IF NOT EXISTS ${d}.cp_stacks_local (id UInt64, stack String) ENGINE = ReplacingMergeTree ORDER BY id`);
       await run(
-        `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_10s_local (series UInt64, bucket UInt64, stack UInt64, weight Float64, sender String, seq UInt64) ENGINE = ReplacingMergeTree PARTITION BY ${day} ORDER BY (series, bucket, stack, sender, seq)`,
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_10s_local (series UInt64, bucket UInt64, stack UInt64, weight Float64, sender String, seq UInt64, copy UInt64) ENGINE = MergeTree PARTITION BY ${day} ORDER BY (series, bucket, stack)`,
       );
+      await run(
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_chunks_local (sender String, seq UInt64, copy UInt64, chunk_bucket UInt64) ENGINE = MergeTree PARTITION BY toYYYYMMDD(toDateTime(intDiv(chunk_bucket, 1000))) ORDER BY (sender, seq)`,
+      );
+      for (const r of RESOLUTIONS_MS) {
+        await run(
+          `CREATE TABLE IF NOT EXISTS ${d}.cp_corrections_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64, sender String, seq UInt64, copies UInt64) ENGINE = ReplacingMergeTree(copies) PARTITION BY ${day} ORDER BY (series, bucket, stack, sender, seq)`,
+        );
+      }
       await checkChunkColumns(shard, d);
+      await run(
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${d}.cp_chunk_writes TO ${d}.cp_chunks_local AS SELECT sender, seq, copy, min(bucket) AS chunk_bucket FROM ${d}.cp_samples_10s_local WHERE sender != '' GROUP BY sender, seq, copy`,
+      );
       for (const r of RESOLUTIONS_MS.slice(1)) {
         await run(
           `CREATE TABLE IF NOT EXISTS ${d}.cp_samples_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64) ENGINE = SummingMergeTree(weight) PARTITION BY ${day} ORDER BY (series, bucket, stack)`,
@@ -230,6 +253,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
         await distributed('cp_series', 'id');
         await distributed('cp_stacks', 'id');
         for (const r of RESOLUTIONS_MS) await distributed(`cp_samples_${SUFFIX[r]}`, 'series');
+        // Never inserted into (the view fills the local tables), only read: any key will do.
+        await distributed('cp_chunks', 'seq');
+        for (const r of RESOLUTIONS_MS) await distributed(`cp_corrections_${SUFFIX[r]}`, 'series');
       }
     }
   }
@@ -283,37 +309,28 @@ export class ClickHouseSeriesStore implements SeriesStore {
             format: 'TabSeparated',
             clickhouse_settings: settings as never,
           });
-    // Chunks of this batch already stored: their rows are in the 10 s table (and repeats within this batch).
-    const stored = new Set<string>();
-    const withSender = chunks.filter((c) => c.sender);
-    if (withSender.length > 0) {
-      // A superset (every series x bucket x sender x seq), narrowed to exact chunks below: tuple IN lists vary across versions.
-      const list = (values: Iterable<string | number | bigint>) => [...new Set(values)].join(', ');
-      const rows = await this.rows<{ sender: string; seq_text: string }>(
-        `SELECT DISTINCT sender, toString(seq) AS seq_text FROM ${this.table('cp_samples_10s')} WHERE ` +
-          `series IN (${list(withSender.map((c) => hashId(seriesKey(c.service, c.labels))))}) AND ` +
-          `bucket IN (${list(withSender.map((c) => bucketOf(chunkTime(c), RESOLUTIONS_MS[0])))}) AND ` +
-          `sender IN (${list(withSender.map((c) => literal(c.sender)))}) AND seq IN (${list(withSender.map((c) => c.seq))})`,
-      );
-      for (const r of rows) stored.add(`${r.sender}\n${r.seq_text}`);
-    }
+    // Repeats within this batch are dropped here; copies written by other batches or servers are counted after the insert.
+    const inBatch = new Set<string>();
+    const copy = randomBytes(8).readBigUInt64LE(0).toString();
     const results: IngestResult[] = [];
+    const written: { chunk: StreamChunk; result: number; seriesId: string; bucket: number; weights: Map<string, number> }[] = [];
     const series: Record<string, unknown>[] = [];
     const stacks: Record<string, unknown>[] = [];
     const samples: string[] = [];
     const newStacks: string[] = [];
     for (const chunk of chunks) {
       const key = `${chunk.sender}\n${chunk.seq}`;
-      if (chunk.sender && stored.has(key)) {
+      if (chunk.sender && inBatch.has(key)) {
         results.push({ stored: false, samples: 0, stacks: 0 });
         continue;
       }
-      if (chunk.sender) stored.add(key);
+      if (chunk.sender) inBatch.add(key);
       const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
       const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
       series.push({ id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) });
-      const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\n`;
-      const rowStart = `${seriesId}\t${bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0])}\t`;
+      const bucket = bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]);
+      const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\t${copy}\n`;
+      const rowStart = `${seriesId}\t${bucket}\t`;
       let total = 0;
       const weights = this.stackWeights(chunk);
       for (const [id, weight] of weights) {
@@ -325,6 +342,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
         samples.push(`${rowStart}${id}\t${weight}${rowEnd}`);
         total += weight;
       }
+      if (chunk.sender) written.push({ chunk, result: results.length, seriesId, bucket, weights });
       results.push({ stored: true, samples: total, stacks: weights.size });
     }
     try {
@@ -334,7 +352,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
           // Stacks first: a sample never refers to a stack that is not there.
           await insert('cp_stacks', stacks);
           for (const id of newStacks) this.unwrittenStacks.delete(id);
-          // The samples are also the record that their chunk is stored: one insert, nothing after it.
+          // One insert: the samples, their rollups and the chunks' cp_chunks rows (views).
           await insertLines('cp_samples_10s', samples);
         })(),
       ]);
@@ -343,7 +361,38 @@ export class ClickHouseSeriesStore implements SeriesStore {
       for (const id of newStacks) this.knownStacks.delete(id);
       throw err;
     }
+    if (written.length > 0) await this.cancelCopies(written, results, insertLines);
     return results;
+  }
+
+  /**
+   * Counts the copies of the chunks just written; for each chunk written n > 1 times
+   * (by this server or another), writes its weights times -(n - 1) as corrections and
+   * answers it as not stored (see Once only).
+   */
+  private async cancelCopies(
+    written: { chunk: StreamChunk; result: number; seriesId: string; bucket: number; weights: Map<string, number> }[],
+    results: IngestResult[],
+    insertLines: (table: string, lines: string[]) => Promise<unknown>,
+  ): Promise<void> {
+    // A superset (every sender x seq), narrowed to exact chunks below: tuple IN lists vary across versions.
+    const list = (values: Iterable<string | number>) => [...new Set(values)].join(', ');
+    const rows = await this.rows<{ sender: string; seq_text: string; copies: string }>(
+      `SELECT sender, toString(seq) AS seq_text, uniqExact(copy) AS copies FROM ${this.table('cp_chunks')} ` +
+        `WHERE sender IN (${list(written.map((w) => literal(w.chunk.sender)))}) AND seq IN (${list(written.map((w) => w.chunk.seq))}) ` +
+        'GROUP BY sender, seq HAVING copies > 1',
+    );
+    if (rows.length === 0) return;
+    const copies = new Map(rows.map((r) => [`${r.sender}\n${r.seq_text}`, Number(r.copies)]));
+    const corrections: string[] = [];
+    for (const w of written) {
+      const n = copies.get(`${w.chunk.sender}\n${w.chunk.seq}`);
+      if (n === undefined) continue;
+      const rowEnd = `\t${tsvField(w.chunk.sender)}\t${w.chunk.seq}\t${n}\n`;
+      for (const [id, weight] of w.weights) corrections.push(`${w.seriesId}\t${w.bucket}\t${id}\t${-(n - 1) * weight}${rowEnd}`);
+      results[w.result] = { stored: false, samples: 0, stacks: 0 };
+    }
+    await Promise.all(RESOLUTIONS_MS.map((r) => insertLines(`cp_corrections_${SUFFIX[r]}`, corrections)));
   }
 
   /**
@@ -410,7 +459,12 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const ids = (await this.seriesRows(selector.service)).filter((s) => labelsMatch(s.labels, selector.labels)).map((s) => s.id);
     const range = bucketRange(selector, resolutionMs);
     const where = `series IN (${ids.join(',')}) AND bucket >= ${range.from} AND bucket < ${range.to}`;
-    return { resolutionMs, ...range, where: ids.length === 0 ? null : where, table: this.table(`cp_samples_${SUFFIX[resolutionMs]}`) };
+    // The selection's rows (b: bucket, s: stack, w: weight) with the corrections of copied chunks added (see Once only).
+    const source =
+      `(SELECT bucket AS b, stack AS s, weight AS w FROM ${this.table(`cp_samples_${SUFFIX[resolutionMs]}`)} WHERE ${where} ` +
+      `UNION ALL SELECT intDiv(bucket, ${resolutionMs}) * ${resolutionMs} AS b, stack AS s, argMax(weight, copies) AS w ` +
+      `FROM ${this.table(`cp_corrections_${SUFFIX[resolutionMs]}`)} WHERE ${where} GROUP BY series, bucket, stack, sender, seq)`;
+    return { resolutionMs, ...range, source: ids.length === 0 ? null : source };
   }
 
   /** Stack texts of ids, looked up in one query. */
@@ -427,10 +481,10 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 
   async merged(selector: SeriesSelector): Promise<MergedStacks> {
-    const { resolutionMs, from, to, where, table } = await this.plan(selector);
-    if (!where) return { resolutionMs, from, to, stacks: [] };
+    const { resolutionMs, from, to, source } = await this.plan(selector);
+    if (!source) return { resolutionMs, from, to, stacks: [] };
     const rows = await this.rows<{ stack_id: string; total: number }>(
-      `SELECT toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY stack`,
+      `SELECT toString(s) AS stack_id, sum(w) AS total FROM ${source} GROUP BY s`,
     );
     const texts = await this.stackTexts(rows.map((r) => r.stack_id));
     return {
@@ -442,19 +496,17 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 
   async timeline(selector: SeriesSelector): Promise<Timeline> {
-    const { resolutionMs, from, to, where, table } = await this.plan(selector);
-    if (!where) return { resolutionMs, from, to, points: [] };
-    const rows = await this.rows<{ t: string; total: number }>(
-      `SELECT bucket AS t, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket ORDER BY bucket`,
-    );
+    const { resolutionMs, from, to, source } = await this.plan(selector);
+    if (!source) return { resolutionMs, from, to, points: [] };
+    const rows = await this.rows<{ t: string; total: number }>(`SELECT b AS t, sum(w) AS total FROM ${source} GROUP BY b ORDER BY b`);
     return { resolutionMs, from, to, points: rows.map((r) => ({ time: Number(r.t), weight: Number(r.total) })) };
   }
 
   async bucketStacks(selector: SeriesSelector): Promise<BucketStacks> {
-    const { resolutionMs, from, to, where, table } = await this.plan(selector);
-    if (!where) return { resolutionMs, from, to, buckets: [] };
+    const { resolutionMs, from, to, source } = await this.plan(selector);
+    if (!source) return { resolutionMs, from, to, buckets: [] };
     const rows = await this.rows<{ t: string; stack_id: string; total: number }>(
-      `SELECT bucket AS t, toString(stack) AS stack_id, sum(weight) AS total FROM ${table} WHERE ${where} GROUP BY bucket, stack ORDER BY bucket`,
+      `SELECT b AS t, toString(s) AS stack_id, sum(w) AS total FROM ${source} GROUP BY b, s ORDER BY b`,
     );
     const texts = await this.stackTexts([...new Set(rows.map((r) => r.stack_id))]);
     const named = rows
@@ -465,13 +517,20 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   async expire(now: number): Promise<void> {
     const d = this.where.database;
+    // Each resolution's corrections go with its rows; a chunk's record of copies as long as
+    // its 10 s rows (a copy arriving later than that is not recognised).
+    const tables: [string, number][] = [
+      ...RESOLUTIONS_MS.flatMap((r): [string, number][] => [
+        [`cp_samples_${SUFFIX[r]}_local`, keepMs(r, this.retentionMs)],
+        [`cp_corrections_${SUFFIX[r]}_local`, keepMs(r, this.retentionMs)],
+      ]),
+      ['cp_chunks_local', keepMs(RESOLUTIONS_MS[0], this.retentionMs)],
+    ];
     for (const shard of this.shards) {
-      for (const r of RESOLUTIONS_MS) {
-        const keep = keepMs(r, this.retentionMs);
+      for (const [table, keep] of tables) {
         if (!Number.isFinite(keep)) continue;
         // Whole days older than the cut-off: partitions are YYYYMMDD of the bucket's UTC day.
         const cut = new Date(now - keep).toISOString().slice(0, 10).replace(/-/g, '');
-        const table = `cp_samples_${SUFFIX[r]}_local`;
         const old = await (
           await shard.query({
             query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(d)} AND table = ${literal(table)} AND active AND partition < ${literal(cut)}`,
@@ -501,7 +560,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
   /** Merges parts now (tests and benches measure the merged state). */
   async optimize(): Promise<void> {
     for (const shard of this.shards) {
-      for (const name of ['cp_series', 'cp_stacks', ...RESOLUTIONS_MS.map((r) => `cp_samples_${SUFFIX[r]}`)]) {
+      const perResolution = RESOLUTIONS_MS.flatMap((r) => [`cp_samples_${SUFFIX[r]}`, `cp_corrections_${SUFFIX[r]}`]);
+      for (const name of ['cp_series', 'cp_stacks', 'cp_chunks', ...perResolution]) {
         await shard.command({ query: `OPTIMIZE TABLE ${this.where.database}.${name}_local FINAL` });
       }
     }

@@ -1,0 +1,70 @@
+/**
+ * Once only across server processes: two real `pyrometer serve` processes on one
+ * ClickHouse database are given the same chunks at the same moment (a sender that
+ * timed out on one server and resent to the other, behind a load balancer); every
+ * chunk counts once at 10 s, 1 min and 1 h. The interleaving that needs the
+ * correction (both copies written before either counts) is forced in
+ * series-store.test.ts; this is the same over HTTP with real processes.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chunkBody, encodeChunk, STREAM_CHUNK_MEDIA_TYPE, type StreamChunk } from '../../src/formats/stream-chunk.js';
+import { ClickHouseSeriesStore } from '../../src/server/series/clickhouse.js';
+import { startClickHouse } from './clickhouse-cluster.js';
+import { killed, startServe, type ServeProcess } from './serve-process.js';
+
+const work = mkdtempSync(join(tmpdir(), 'pyrometer-two-servers-'));
+const servers: ServeProcess[] = [];
+let stopClickHouse = () => {};
+after(async () => {
+  for (const s of servers) await killed(s.child, 'SIGKILL');
+  stopClickHouse();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const HOUR = 3_600_000;
+const BASE = Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR;
+const CHUNKS = 12;
+
+test('two serve processes given the same chunks at the same time store each once, at every resolution', async () => {
+  const clickhouse = await startClickHouse(1);
+  stopClickHouse = clickhouse.stop;
+  const url = clickhouse.url('two_servers');
+  // One after the other: the first creates the tables.
+  for (const name of ['a', 'b']) servers.push(await startServe(['--port', '0', '--data', join(work, name), '--store', url]));
+  const chunk = (i: number): StreamChunk => ({
+    service: 'twice',
+    labels: { host: 'h1' },
+    from: BASE + i * 10_000,
+    until: BASE + (i + 1) * 10_000,
+    unit: 'samples',
+    kind: 'cpu',
+    sender: 'sender-1',
+    seq: i,
+    ...chunkBody([{ stack: `main (m.py:1);step${i} (m.py:2)`, weight: i + 1 }]),
+  });
+  const post = async (server: ServeProcess, body: Uint8Array) => {
+    const r = await fetch(`${server.url}/api/v1/stream`, { method: 'POST', body, headers: { 'Content-Type': STREAM_CHUNK_MEDIA_TYPE } });
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()) as { stored: boolean };
+  };
+  for (let i = 0; i < CHUNKS; i++) {
+    const body = encodeChunk(chunk(i));
+    const answers = await Promise.all(servers.map((s) => post(s, body)));
+    // Whichever counted both copies says so; at most one says it stored the chunk.
+    assert.ok(answers.filter((a) => a.stored).length <= 1, `chunk ${i}: ${JSON.stringify(answers)}`);
+  }
+  const store = await ClickHouseSeriesStore.open(url);
+  try {
+    const expected = Object.fromEntries(Array.from({ length: CHUNKS }, (_, i) => [`main (m.py:1);step${i} (m.py:2)`, i + 1]));
+    for (const resolutionMs of [10_000, 60_000, 3_600_000]) {
+      const merged = await store.merged({ service: 'twice', from: BASE, to: BASE + HOUR, resolutionMs });
+      assert.deepEqual(Object.fromEntries(merged.stacks.map((s) => [s.stack, s.weight])), expected, `at ${resolutionMs} ms`);
+    }
+  } finally {
+    await store.close();
+  }
+});
