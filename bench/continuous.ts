@@ -7,7 +7,8 @@
  *
  * 1. Ingest: `pyrometer serve` runs as its own process (SQLite; then
  *    `--store clickhouse://…` against a throw-away clickhouse-server from
- *    scripts/clickhouse/). C clients post pre-encoded chunks for 100 services
+ *    scripts/clickhouse/). C clients (default 100: one per service, as each sender
+ *    posts one chunk at a time) post pre-encoded chunks for 100 services
  *    (POST /api/v1/stream), and, alternating with it, the same samples as
  *    Pyroscope's folded format (POST /ingest, what its agents send): chunks/s,
  *    samples/s, bytes per chunk on the wire, per round; ratio of the two.
@@ -45,7 +46,8 @@ function arg(name: string, fallback: number): number {
 }
 const SERVICES = 100;
 const CHUNKS = arg('chunks', 2000);
-const CLIENTS = arg('clients', 16);
+// One request in flight per simulated service, as each service's sender sends its chunks one at a time.
+const CLIENTS = arg('clients', SERVICES);
 const ROUNDS = arg('rounds', 3);
 const QUERIES = arg('queries', 60);
 const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
