@@ -12,17 +12,22 @@
  * - callgrind: `callgrind_annotate` (wall time of the whole tool, which also prints).
  * A missing tool is reported as such, never guessed.
  *
+ * - V8 tick log: a `node --prof` log of a native-heavy workload, read with native symbols (the
+ *   libraries' ELF symbol tables) and without, beside `node --prof-process --preprocess` (which
+ *   runs nm on the same libraries).
+ *
  * Then the trace-event reader on a READERS_BENCH_TRACE_MB (default 100) MB
  * synthetic Chrome trace (bench/trace-event.ts), beside speedscope's importer
  * in headless Chromium on the same file: READERS_BENCH_TRACE_ROUNDS (default 3)
- * rounds, each running both, the order alternating; medians of wall time and
- * peak RSS, and the per-round speed ratio (median, min-max).
+ * rounds, each running both, the order alternating; medians of wall time, MB/s and
+ * peak RSS with 90% bootstrap intervals (bench/stats.ts), every round's numbers, and
+ * the per-round ratios (speedscope / pyrometer) with theirs.
  * READERS_BENCH_TRACE_MB=0 skips it; speedscope gets READERS_BENCH_SPEEDSCOPE_TIMEOUT_S
  * (default 900) per round, after which the row says it gave no profile.
  *
  * Prints a Markdown table for docs/performance.md.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -32,18 +37,17 @@ import { readCallgrind } from '../src/formats/callgrind/index.js';
 import { readPerfScript } from '../src/formats/perf/index.js';
 import { readPypyLog } from '../src/formats/pypylog/index.js';
 import { readJitlog } from '../src/formats/jitlog/index.js';
+import { readV8Log } from '../src/formats/v8log.js';
+import { machineSymbols } from '../src/formats/machine-symbols.js';
 import type { Profile } from '../src/model/profile.js';
 import { measureOurs, measureSpeedscope, writeTrace, type Measurement } from './trace-event.js';
+import { median, medianInterval } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = resolve(root, 'test/fixtures');
 const runs = Number(process.env.READERS_BENCH_RUNS ?? 5);
 const pstatsFuncs = Number(process.env.READERS_BENCH_PSTATS_FUNCS ?? 20000);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function time(read: () => Profile): number {
   read();
@@ -164,6 +168,33 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
     time(() => readJitlog(jit)),
     '—',
   );
+  // V8 tick log with native frames: hashing, JSON and sorting run in node's and V8's C++.
+  const v8Dir = join(tmp, 'v8');
+  mkdirSync(v8Dir);
+  writeFileSync(
+    join(v8Dir, 'native.js'),
+    `const crypto = require('node:crypto'); let s = 0;
+for (let k = 0; k < 3000; k++) {
+  s += crypto.createHash('sha256').update('x'.repeat(2000)).digest()[0];
+  s += JSON.stringify(JSON.parse(JSON.stringify({ a: [k, 2, 3], b: 'y'.repeat(200) }))).length;
+  if (k % 50 === 0) s += new Float64Array(20000).map(Math.random).sort()[0];
+}`,
+  );
+  spawnSync(process.execPath, ['--prof', 'native.js'], { cwd: v8Dir, stdio: 'ignore' });
+  const v8LogName = readdirSync(v8Dir).find((f) => /^isolate-.*\.log$/.test(f));
+  if (v8LogName) {
+    const v8Path = join(v8Dir, v8LogName);
+    const v8 = new Uint8Array(readFileSync(v8Path));
+    const ticks = readV8Log(v8).threads[0].samples.length;
+    const processor = timeTool(process.execPath, ['--prof-process', '--preprocess', v8Path]);
+    row(
+      `V8 log, node --prof (${ticks} ticks), native frames by symbol`,
+      v8.length,
+      time(() => readV8Log(v8, { nativeSymbols: machineSymbols })),
+      processor === null ? 'node --prof-process: failed' : `node --prof-process --preprocess (nm): ${processor.toFixed(1)} ms`,
+    );
+    row(`V8 log, same file, native frames by library (no symbols)`, v8.length, time(() => readV8Log(v8)), '—');
+  }
   const traceMb = Number(process.env.READERS_BENCH_TRACE_MB ?? 100);
   if (traceMb > 0) {
     const tracePath = join(tmp, 'bench.trace.json');
@@ -193,24 +224,45 @@ ts.sort(); print(ts[len(ts) // 2] * 1000)
       }
     }
     const mb = size / 1024 / 1024;
-    const m = (xs: Measurement[], k: 'ms' | 'peakRssMb') => median(xs.map((x) => x[k]));
-    traceRows.push(
-      `| pyrometer (\`loadProfile\`: streamed above 16 MB) | ${mb.toFixed(0)} MB | ${m(ours, 'ms').toFixed(0)} ms (${(mb / (m(ours, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(ours, 'peakRssMb').toFixed(0)} MB (node process) |`,
-    );
+    // Median [90% interval] of per-round values; with 3 rounds the interval spans the rounds.
+    const stat = (xs: number[], digits: number) => {
+      const [lo, hi] = medianInterval(xs);
+      return `${median(xs).toFixed(digits)} [${lo.toFixed(digits)}–${hi.toFixed(digits)}]`;
+    };
+    const describe = (xs: Measurement[]) =>
+      `${stat(
+        xs.map((x) => x.ms / 1000),
+        1,
+      )} s | ${stat(
+        xs.map((x) => mb / (x.ms / 1000)),
+        2,
+      )} | ${stat(
+        xs.map((x) => x.peakRssMb),
+        0,
+      )} MB`;
+    traceRows.push(`| pyrometer (\`loadProfile\`: streamed above 16 MB), node process | ${mb.toFixed(0)} MB | ${describe(ours)} |`);
     const done = theirs.filter((t) => !t.failed);
     const version = speedscopeVersion();
-    if (done.length > 0) {
-      traceRows.push(
-        `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${m(done, 'ms').toFixed(0)} ms (${(mb / (m(done, 'ms') / 1000)).toFixed(1)} MB/s) | ${m(done, 'peakRssMb').toFixed(0)} MB (renderer process) |`,
-      );
-      const ratios = done.map((t) => t.ms / ours[theirs.indexOf(t)].ms).sort((a, b) => a - b);
-      traceRows.push(
-        `\nspeedscope time / pyrometer time per round: median ${median(ratios).toFixed(2)}x (min ${ratios[0].toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)}; ${done.length} rounds)`,
-      );
-    }
+    if (done.length > 0) traceRows.push(`| speedscope ${version} importer, Chromium renderer | ${mb.toFixed(0)} MB | ${describe(done)} |`);
     for (const t of theirs.filter((x) => x.failed)) {
       traceRows.push(
-        `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | ${t.peakRssMb.toFixed(0)} MB (renderer process, when stopped) |`,
+        `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | — | ${t.peakRssMb.toFixed(0)} MB (when stopped) |`,
+      );
+    }
+    traceRows.push('', '| round (first to run) | pyrometer | speedscope | time ratio (speedscope / pyrometer) | peak RSS ratio |', '|---|---|---|---|---|');
+    for (let r = 0; r < rounds; r++) {
+      const t = theirs[r];
+      const time = t.failed ? '—' : `${(t.ms / ours[r].ms).toFixed(2)}x`;
+      traceRows.push(
+        `| ${r + 1} (${r % 2 === 0 ? 'pyrometer' : 'speedscope'}) | ${(ours[r].ms / 1000).toFixed(1)} s, ${ours[r].peakRssMb.toFixed(0)} MB | ${t.failed ?? `${(t.ms / 1000).toFixed(1)} s`}, ${t.peakRssMb.toFixed(0)} MB | ${time} | ${(ours[r].peakRssMb / t.peakRssMb).toFixed(2)}x ours/theirs |`,
+      );
+    }
+    if (done.length > 0) {
+      const ratios = done.map((t) => t.ms / ours[theirs.indexOf(t)].ms);
+      const rss = done.map((t) => ours[theirs.indexOf(t)].peakRssMb / t.peakRssMb);
+      traceRows.push(
+        '',
+        `speedscope time / pyrometer time, same round: median ${stat(ratios, 2)}x over ${done.length} rounds; pyrometer peak RSS / speedscope's: ${stat(rss, 2)}x.`,
       );
     }
   }
@@ -228,7 +280,7 @@ console.log('|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (traceRows.length > 0) {
   console.log('\nTrace Event Format, synthetic (8 threads, nested B/E and X slices, instants, counters):\n');
-  console.log('| reader | size | wall time (median) | peak RSS (median) |');
-  console.log('|---|---|---|---|');
+  console.log('| reader | size | wall time, median [90% interval] | MB/s | peak RSS |');
+  console.log('|---|---|---|---|---|');
   for (const r of traceRows) console.log(r);
 }

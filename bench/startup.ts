@@ -9,7 +9,8 @@
  * plain run with the interpreter's real binary instead of `python3` (on this machine a pyenv shim,
  * a bash script that costs ~100 ms a start, and that the probe cache cannot keep). The table gives
  * each command's median wall time and its ratio to `node -e 0` measured within the same round
- * (median of the per-round ratios, with a 90% bootstrap interval). record's own share is record
+ * (median of the per-round ratios, with a 90% bootstrap interval), and the same for CPU time
+ * (user + system of the command and its children: steadier than wall time on a shared machine). record's own share is record
  * minus the plain program in the same round: Node's start, our modules, the interpreter probe,
  * the sampler finding Python, and reading the profile back for the summary. `node: import fastify`
  * is what loading the profile server's HTTP stack alone costs (the reason `view` keeps its own
@@ -107,52 +108,77 @@ const cases: Case[] = [
   ...(oldRoot ? cli(oldRoot, ' (old)') : []),
 ];
 
-function run(c: Case): number {
-  const t0 = performance.now();
-  const r = spawnSync(c.argv[0], c.argv.slice(1), { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = performance.now() - t0;
+/**
+ * Runs a command under a small Python wrapper that reports its wall time and the CPU time (user +
+ * system) of the command and everything it started (RUSAGE_CHILDREN): CPU time says what a command
+ * costs even when a shared machine stretches every wall time, and the wrapper's own start is in
+ * neither number.
+ */
+const MEASURE = [
+  'import resource, subprocess, sys, time',
+  't = time.perf_counter()',
+  'r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)',
+  'wall = time.perf_counter() - t',
+  'u = resource.getrusage(resource.RUSAGE_CHILDREN)',
+  "print('%f %f' % (wall * 1000, (u.ru_utime + u.ru_stime) * 1000))",
+  'sys.exit(r.returncode)',
+].join('\n');
+
+function run(c: Case): { wall: number; cpu: number } {
+  const r = spawnSync(realPython, ['-S', '-c', MEASURE, ...c.argv], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`${c.label} failed (${r.status}): ${r.stderr}`);
-  return ms;
+  const [wall, cpu] = r.stdout.trim().split(' ').map(Number);
+  return { wall, cpu };
 }
 
 try {
   const times = new Map<string, number[]>(cases.map((c) => [c.label, []]));
+  const cpuTimes = new Map<string, number[]>(cases.map((c) => [c.label, []]));
   for (const c of cases) run(c); // warm the file cache
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + round) % cases.length];
-      times.get(c.label)!.push(run(c));
+      const { wall, cpu } = run(c);
+      times.get(c.label)!.push(wall);
+      cpuTimes.get(c.label)!.push(cpu);
     }
   }
-  const per = (label: string) => times.get(label)!;
-  const ratioRow = (label: string, base: string): string => {
-    const ratios = per(label).map((t, i) => t / per(base)[i]);
-    const [low, high] = medianInterval(ratios);
-    return `${median(ratios).toFixed(2)}x (${low.toFixed(2)}–${high.toFixed(2)})`;
+  const interval = (xs: number[], digits: number, unit: string) => {
+    const [low, high] = medianInterval(xs);
+    return `${median(xs).toFixed(digits)}${unit} (${low.toFixed(digits)}–${high.toFixed(digits)})`;
   };
+  const ratios = (of: Map<string, number[]>, label: string, base: string) => of.get(label)!.map((t, i) => t / of.get(base)![i]);
+  const differences = (of: Map<string, number[]>, label: string, base: string) => of.get(label)!.map((t, i) => t - of.get(base)![i]);
   console.log(`${rounds} rounds, node ${process.version}\n`);
-  console.log('| command | median wall | vs `node -e 0`, same round (90% interval) |');
-  console.log('|---|---|---|');
-  for (const c of cases)
+  console.log('| command | median wall | vs `node -e 0`, same round (90% interval) | median CPU | CPU vs `node -e 0` |');
+  console.log('|---|---|---|---|---|');
+  for (const c of cases) {
+    const base = c.label === 'node -e 0';
     console.log(
-      `| \`${c.label}\` | ${median(per(c.label)).toFixed(0)} ms | ${c.label === 'node -e 0' ? '1' : ratioRow(c.label, 'node -e 0')} |`,
+      `| \`${c.label}\` | ${median(times.get(c.label)!).toFixed(0)} ms | ${base ? '1' : interval(ratios(times, c.label, 'node -e 0'), 2, 'x')} | ${median(cpuTimes.get(c.label)!).toFixed(0)} ms | ${base ? '1' : interval(ratios(cpuTimes, c.label, 'node -e 0'), 2, 'x')} |`,
     );
+  }
+  console.log("\nrecord's own share (record minus the plain program, same round; median, 90% interval):\n");
+  console.log('| record of | wall | CPU |');
+  console.log('|---|---|---|');
   for (const tag of oldRoot ? ['', ' (old)'] : ['']) {
     for (const [py, plain] of [
       ['python3', 'python3 -c pass'],
       ['PYTHON', 'PYTHON -c pass'],
     ]) {
-      const own = per(`pyrometer record -- ${py} -c pass${tag}`).map((t, i) => t - per(plain)[i]);
-      const [low, high] = medianInterval(own);
+      const label = `pyrometer record -- ${py} -c pass${tag}`;
       console.log(
-        `\nrecord's own share${tag} with ${py}: ${median(own).toFixed(0)} ms (90% interval ${low.toFixed(0)}–${high.toFixed(0)}) over \`${plain}\` alone`,
+        `| \`${py} -c pass\`${tag} | ${interval(differences(times, label, plain), 0, ' ms')} | ${interval(differences(cpuTimes, label, plain), 0, ' ms')} |`,
       );
     }
   }
   console.log(`\nPYTHON = ${realPython}`);
   if (oldRoot) {
-    console.log('\nnew / old, same round:');
-    for (const c of cli(root, '')) console.log(`  ${c.label}: ${ratioRow(c.label, `${c.label} (old)`)}`);
+    console.log('\nnew / old, same round (wall; CPU):');
+    for (const c of cli(root, ''))
+      console.log(
+        `  ${c.label}: ${interval(ratios(times, c.label, `${c.label} (old)`), 2, 'x')}; ${interval(ratios(cpuTimes, c.label, `${c.label} (old)`), 2, 'x')}`,
+      );
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -32,7 +32,7 @@ interface DiffOptions {
   normalize: string;
   hideIdle?: boolean;
   json?: boolean;
-  transform: string[];
+  transform?: string[];
 }
 
 export const registerDiff: RegisterCommand = (program: Command) => {
@@ -48,8 +48,7 @@ export const registerDiff: RegisterCommand = (program: Command) => {
     .option(
       '--transform <t>',
       "view both profiles through a transform, as in the viewer's link: focus:F, drop:F, merge:F... (repeat, or join with ~)",
-      (value: string, previous: string[]) => [...previous, value],
-      [],
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .addHelpText('after', EXAMPLES)
     .action(async (before: string, after: string, opts: DiffOptions) => {
@@ -59,7 +58,7 @@ export const registerDiff: RegisterCommand = (program: Command) => {
       const { compareFunctions, CompareError } = await import('../model/compare.js');
       const { decodeTransforms, describeTransforms, toModelTransforms } = await import('../model/view-transforms.js');
       // Written against AFTER's functions, as the viewer's Compare view does (it shows AFTER).
-      const { transforms, errors } = decodeTransforms(opts.transform.join('~'), profiles[1]);
+      const { transforms, errors } = decodeTransforms((opts.transform ?? []).join('~'), profiles[1]);
       if (errors.length > 0) throw usageError(`--transform: ${errors[0].message} in ${basename(after)}`);
       const applied = describeTransforms(profiles[1], transforms);
       let cmp;

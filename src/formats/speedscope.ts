@@ -24,6 +24,7 @@
  * profile's unit (ms -> "milliseconds", samples -> "none", ...).
  */
 import { ProfileBuilder } from '../model/builder.js';
+import { lineMetrics, metricColumn, type LineMetrics } from '../model/line-metrics.js';
 import type { FrameIndex, Profile, WeightUnit } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format, WriteOptions } from './registry.js';
@@ -54,6 +55,29 @@ export function readSpeedscope(bytes: Uint8Array): Profile {
   }
 }
 
+/** A line-metric profile our writer made (memoryProfile): bytes per one-frame sample back to MB per line. */
+function readLineMetric(
+  o: Record<string, unknown>,
+  path: string,
+  key: string,
+  metrics: LineMetrics,
+  lineAt: (value: unknown, path: string) => { func: number; line: number },
+): void {
+  const samples = asArray(o.samples, `${path}.samples`);
+  const weights = asArray(o.weights, `${path}.weights`);
+  if (weights.length !== samples.length) throw new JsonShapeError(`${path}.weights: ${weights.length} weights for ${samples.length} samples`);
+  const column = metrics.columns.length;
+  metrics.columns.push({ key, label: key, unit: 'MB' });
+  metrics.values.push(new Array<number>(metrics.func.length).fill(0));
+  samples.forEach((s, si) => {
+    const stack = asArray(s, `${path}.samples[${si}]`);
+    const { func, line } = lineAt(stack[stack.length - 1], `${path}.samples[${si}][${stack.length - 1}]`);
+    metrics.func.push(func);
+    metrics.line.push(line);
+    for (let k = 0; k < metrics.values.length; k++) metrics.values[k].push(k === column ? asNumber(weights[si], `${path}.weights[${si}]`) / (1024 * 1024) : 0);
+  });
+}
+
 function buildFromJson(rootValue: unknown): Profile {
   const root = asObject(rootValue, '$');
   const shared = asObject(root.shared, '$.shared');
@@ -68,6 +92,7 @@ function buildFromJson(rootValue: unknown): Profile {
   if (typeof root.exporter === 'string') builder.meta.extra.exporter = root.exporter;
   if (typeof root.name === 'string') builder.meta.extra.name = root.name;
 
+  const frameLines: { func: number; line: number }[] = [];
   const frames: FrameIndex[] = rawFrames.map((f, i) => {
     const path = `$.shared.frames[${i}]`;
     const o = asObject(f, path);
@@ -75,6 +100,7 @@ function buildFromJson(rootValue: unknown): Profile {
     const file = o.file === undefined || o.file === null ? '' : asString(o.file, `${path}.file`);
     const line = o.line === undefined || o.line === null ? 0 : Math.max(0, Math.trunc(asNumber(o.line, `${path}.line`)));
     const func = builder.func(name, file, 0, file === '' ? 'other' : 'python');
+    frameLines.push({ func, line });
     return builder.frame(func, line);
   });
   const frameAt = (value: unknown, path: string): FrameIndex => {
@@ -85,9 +111,15 @@ function buildFromJson(rootValue: unknown): Profile {
   };
 
   let weightUnit: WeightUnit | null = null;
+  const metrics: LineMetrics = { columns: [], func: [], line: [], values: [] };
   profiles.forEach((p, pi) => {
     const path = `$.profiles[${pi}]`;
     const o = asObject(p, path);
+    const metric = typeof o.name === 'string' && o.unit === 'bytes' && o.type === 'sampled' ? LINE_METRIC.exec(o.name) : null;
+    if (metric) return readLineMetric(o, path, metric[1], metrics, (v, at) => {
+        frameAt(v, at); // checks the index
+        return frameLines[v as number];
+      });
     const type = asString(o.type, `${path}.type`);
     const unitName = asString(o.unit, `${path}.unit`);
     const unit = UNITS[unitName];
@@ -149,6 +181,7 @@ function buildFromJson(rootValue: unknown): Profile {
     }
   });
   builder.meta.weightUnit = weightUnit ?? 'samples';
+  if (metrics.func.length > 0) builder.attachments.lineMetrics = metrics;
   if (profiles.length === 0) builder.warn('no profiles in the file');
   return builder.build();
 }
@@ -191,9 +224,12 @@ export function speedscopeDocument(profile: Profile, options: WriteOptions = {})
   const sharedOf = (frame: FrameIndex): number => {
     if (frameToShared[frame] >= 0) return frameToShared[frame];
     const func = profile.frames.func[frame];
+    frameToShared[frame] = sharedOfLine(func, profile.frames.line[frame] || profile.funcs.line[func]);
+    return frameToShared[frame];
+  };
+  const sharedOfLine = (func: number, line: number): number => {
     const name = profile.strings[profile.funcs.name[func]];
     const file = profile.funcs.file[func] < 0 ? '' : profile.strings[profile.funcs.file[func]];
-    const line = profile.frames.line[frame] || profile.funcs.line[func];
     const key = `${line}\u0000${file}\u0000${name}`;
     let i = sharedIndex.get(key);
     if (i === undefined) {
@@ -204,7 +240,6 @@ export function speedscopeDocument(profile: Profile, options: WriteOptions = {})
       sharedFrames.push(entry);
       sharedIndex.set(key, i);
     }
-    frameToShared[frame] = i;
     return i;
   };
   // Each stack's frame list, root first, computed once per stack and shared by its samples.
@@ -242,6 +277,8 @@ export function speedscopeDocument(profile: Profile, options: WriteOptions = {})
       weights,
     };
   });
+  const memory = memoryProfile(profile, sharedOfLine);
+  if (memory) profiles.push(memory);
   return {
     $schema: SCHEMA_URL,
     exporter: 'pyrometer',
@@ -250,6 +287,31 @@ export function speedscopeDocument(profile: Profile, options: WriteOptions = {})
     shared: { frames: sharedFrames },
     profiles,
   };
+}
+
+/** Names the profile that carries a line metric, so our reader turns it back into one (not a thread). */
+const LINE_METRIC = /\[pyrometer line metric (\w+)\]$/;
+
+/**
+ * Memory measured per line (model/line-metrics.ts: Scalene's MB allocated) as a profile of its
+ * own, in bytes, one one-frame sample per line: speedscope lists it beside the threads.
+ */
+function memoryProfile(profile: Profile, sharedOfLine: (func: number, line: number) => number): SpeedscopeFile['profiles'][number] | null {
+  const metrics = lineMetrics(profile);
+  const alloc = metrics ? metricColumn(metrics, 'allocMb') : -1;
+  if (!metrics || alloc < 0) return null;
+  const samples: number[][] = [];
+  const weights: number[] = [];
+  for (let r = 0; r < metrics.func.length; r++) {
+    const bytes = Math.round(metrics.values[alloc][r] * 1024 * 1024);
+    if (bytes <= 0) continue;
+    samples.push([sharedOfLine(metrics.func[r], metrics.line[r])]);
+    weights.push(bytes);
+  }
+  if (samples.length === 0) return null;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const name = `memory allocated per line [pyrometer line metric ${metrics.columns[alloc].key}]`;
+  return { type: 'sampled', name, unit: 'bytes', startValue: 0, endValue: total, samples, weights };
 }
 
 export function writeSpeedscope(profile: Profile, options: WriteOptions = {}): string {

@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeCachePath, probeInterpreter } from '../../src/capture/probe.js';
+import { probeCache, probeInterpreter } from '../../src/capture/probe.js';
+
+const probeCachePath = (env: NodeJS.ProcessEnv) => probeCache(env).path;
 
 const DEBIAN_PYTHON = realpathSync('/usr/bin/python3');
 
@@ -19,13 +21,13 @@ function scratch(): { dir: string; env: NodeJS.ProcessEnv; cleanup: () => void }
   return { dir, env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-type Cache = { entries: Record<string, { version: string; files: { path: string }[] }> };
+type Cache = { entries: Record<string, { value: { version: string }; files: { path: string }[] }> };
 const readCache = (env: NodeJS.ProcessEnv) => JSON.parse(readFileSync(probeCachePath(env), 'utf8')) as Cache;
 
 /** Marks the cached answer for `binary` so that a result coming from the cache is recognisable. */
 function tamper(env: NodeJS.ProcessEnv, binary: string): void {
   const cache = readCache(env);
-  cache.entries[binary].version = '3.99.0';
+  cache.entries[binary].value.version = '3.99.0';
   writeFileSync(probeCachePath(env), JSON.stringify(cache));
 }
 

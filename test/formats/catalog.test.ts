@@ -53,7 +53,8 @@ test('sniffing through the catalog picks what sniffFormat picks, for every fixtu
 });
 
 test('a format forced by name or extension is the one formatByName gives; writers without a reader are not in it', () => {
-  for (const name of ['pstats', 'cprof', 'LOG', 'pb.gz', 'txt', 'vmprof']) assert.equal(readerByName(name)?.name, formatByName(name)?.name, name);
+  for (const name of ['pstats', 'cprof', 'LOG', 'pb.gz', 'txt', 'vmprof'])
+    assert.equal(readerByName(name)?.name, formatByName(name)?.name, name);
   assert.equal(readerByName('svg'), undefined);
   assert.equal(readerByName('dot'), undefined);
 });

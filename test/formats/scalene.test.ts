@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { readScalene } from '../../src/formats/scalene.js';
 import { lineMetrics, metricColumn } from '../../src/model/line-metrics.js';
 import { showJson } from '../../src/report/json.js';
+import { writeCallgrind } from '../../src/formats/callgrind/write.js';
+import { readCallgrind } from '../../src/formats/callgrind/index.js';
+import { readSpeedscope, speedscopeDocument } from '../../src/formats/speedscope.js';
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { lineCosts, stackWeights } from '../../src/model/analysis.js';
 import { CATEGORIES, funcName } from '../../src/model/profile.js';
@@ -184,4 +187,36 @@ test('scalene: bad input is one error', () => {
   shape({ elapsed_time_sec: 'x', files: {} }, /elapsed_time_sec: expected a number/);
   shape({ elapsed_time_sec: 1, files: { a: { lines: [line(1, 'x', { n_cpu_percent_python: -3 })] } } }, /negative CPU percentage/);
   shape({ elapsed_time_sec: 1, files: { a: { lines: [{ line: 'x' }] } } }, /lines\[0\]\.lineno: expected a number/);
+});
+
+test('scalene: convert carries the memory per line: callgrind as an AllocBytes event, speedscope as a bytes profile our reader reads back', () => {
+  const p = readScalene(utf8(JSON.stringify(profile)));
+  const callgrind = writeCallgrind(p);
+  assert.match(callgrind, /^events: ms AllocBytes$/m);
+  // parse's line 4: 840 ms of CPU and 50 MB.
+  assert.match(callgrind, new RegExp(`^4 840 ${50 * 1024 * 1024}$`, 'm'));
+  // crunch's line 21 allocated 8 MB and took no CPU.
+  assert.match(callgrind, new RegExp(`^21 0 ${8 * 1024 * 1024}$`, 'm'));
+  const back = readCallgrind(utf8(callgrind));
+  assert.deepEqual((back.attachments.callgrind as { events: string[] }).events, ['ms', 'AllocBytes']);
+
+  const doc = speedscopeDocument(p);
+  const memory = doc.profiles.find((x) => x.unit === 'bytes')!;
+  assert.ok(memory.name.startsWith('memory allocated per line'));
+  assert.deepEqual(
+    memory.samples.map((s) => `${doc.shared.frames[s[0]].name}:${doc.shared.frames[s[0]].line}`),
+    ['parse:4', 'crunch:21'],
+  );
+  assert.deepEqual(memory.weights, [50 * 1024 * 1024, 8 * 1024 * 1024]);
+  const read = readSpeedscope(utf8(JSON.stringify(doc)));
+  assert.equal(read.threads.length, 1, 'the memory profile is not a thread');
+  assert.deepEqual(read.meta.warnings, []);
+  const m = lineMetrics(read)!;
+  assert.deepEqual(
+    m.func.map((f, r) => [funcName(read, f), m.line[r], m.values[0][r]]),
+    [
+      ['parse', 4, 50],
+      ['crunch', 21, 8],
+    ],
+  );
 });

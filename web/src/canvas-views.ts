@@ -91,9 +91,9 @@ export class FlameView implements View {
     const t0 = performance.now();
     // Opened inverted and unzoomed, a big profile paints from the top of its bottom-up tree first.
     const first = state.inverted && !state.zoom && state.colorBy !== 'time';
-    // (the canvas fills its host; 1% wider, so that a node at the very edge of a half pixel is laid out
-    // whatever the last bit of the sums)
-    const width = area.flameHost.clientWidth || window.innerWidth;
+    // (the canvas is as wide as its host's box, as FlameCanvas.resize measures it; 1% wider, so that a
+    // node at the very edge of a half pixel is laid out whatever the last bit of the sums)
+    const width = area.flameHost.getBoundingClientRect().width || window.innerWidth;
     const layout = first ? vm.invertedFlameFirst(Math.ceil(width * 1.01) + 1) : vm.flameLayout(state.inverted);
     this.host.timing('layout', performance.now() - t0);
     const keep = area.canvas.mode === 'flame' && area.canvas.flame === layout;

@@ -4,8 +4,9 @@
  * (`Py_Version` from 3.11, else the file name), and the layout for that version (3.13+: checked
  * against the `_Py_DebugOffsets` table at the start of `_PyRuntime`).
  */
-import { existsSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { FileFactsCache } from '../file-facts-cache.js';
 import { readElf, type ElfInfo } from '../../formats/elf.js';
 import { AttachError, notPermittedMessage } from './errors.js';
 import { layoutFor, SUPPORTED_TEXT, type PythonLayout } from './layouts.js';
@@ -29,6 +30,47 @@ const WANTED = ['_PyRuntime', 'Py_Version', 'PyCode_Type'] as const;
 /** ELF facts by file (path, size, mtime): children and retries look at the same few files. */
 const elfCache = new Map<string, ElfInfo | Error>();
 
+interface StoredElf {
+  wanted: string[];
+  symbols: [string, number][];
+  firstLoadVaddr: number;
+  needed: string[];
+}
+
+function validStoredElf(value: unknown): value is StoredElf {
+  const v = value as StoredElf;
+  return (
+    !!v &&
+    Array.isArray(v.wanted) &&
+    v.wanted.join('\0') === WANTED.join('\0') &&
+    Array.isArray(v.symbols) &&
+    v.symbols.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isFinite(e[1])) &&
+    Number.isFinite(v.firstLoadVaddr) &&
+    Array.isArray(v.needed)
+  );
+}
+
+/**
+ * Between runs too (file-facts-cache.ts, elf-symbols.json): reading libpython's symbol table is
+ * most of the first look's time, which a short program does not wait for.
+ */
+let storedElf: FileFactsCache<StoredElf> | null = null;
+
+function readElfOnce(path: string): ElfInfo {
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // readElf reports it
+  }
+  storedElf ??= new FileFactsCache('elf-symbols.json', validStoredElf);
+  const stored = storedElf.get(real);
+  if (stored) return { symbols: new Map(stored.symbols), firstLoadVaddr: stored.firstLoadVaddr, needed: stored.needed };
+  const info = readElf(real, WANTED);
+  storedElf.set(real, [], { wanted: [...WANTED], symbols: [...info.symbols], firstLoadVaddr: info.firstLoadVaddr, needed: info.needed });
+  return info;
+}
+
 function elfOf(path: string): ElfInfo {
   let key = path;
   try {
@@ -40,7 +82,7 @@ function elfOf(path: string): ElfInfo {
   let info = elfCache.get(key);
   if (info === undefined) {
     try {
-      info = readElf(path, WANTED);
+      info = readElfOnce(path);
     } catch (err) {
       info = err as Error;
     }

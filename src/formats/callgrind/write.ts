@@ -19,10 +19,13 @@
  * at the caller's line has the weight of the samples in which that call is on
  * the stack (counted once per sample, at its outermost occurrence), and its
  * call count is the number of such samples (sampling cannot count calls).
+ * Memory measured per line (model/line-metrics.ts: Scalene's MB allocated) becomes a second
+ * event, `AllocBytes`, at the lines that allocated (self cost only: the measure has no call paths).
  * A profile read from callgrind (attachments.callgrind) is written back with
  * its exact events, per-line costs, call counts and inclusive costs (functions
  * the reader mapped to one profile function are merged: its calls cannot tell them apart).
  */
+import { lineMetrics, metricColumn } from '../../model/line-metrics.js';
 import type { Profile, WeightUnit } from '../../model/profile.js';
 import type { WriteOptions } from '../registry.js';
 import type { CallgrindData } from './index.js';
@@ -104,6 +107,9 @@ function fromSamples(profile: Profile, threads: number[] | undefined): { events:
       count[s.stack[i]] += 1;
     }
   }
+  const metrics = lineMetrics(profile);
+  const alloc = metrics ? metricColumn(metrics, 'allocMb') : -1;
+  const events = [EVENT_NAMES[unit], ...(alloc >= 0 ? ['AllocBytes'] : [])];
   const out = new Map<number, FunctionOut>();
   const fn = (f: number): FunctionOut => {
     let o = out.get(f);
@@ -126,7 +132,7 @@ function fromSamples(profile: Profile, threads: number[] | undefined): { events:
     const leafFrame = stacks.frame[s];
     const leaf = fn(frames.func[leafFrame]);
     const line = frames.line[leafFrame];
-    const self = leaf.lines.get(line) ?? [0];
+    const self = leaf.lines.get(line) ?? new Array<number>(events.length).fill(0);
     self[0] += w;
     leaf.lines.set(line, self);
     outermost.clear();
@@ -141,16 +147,26 @@ function fromSamples(profile: Profile, threads: number[] | undefined): { events:
       fn(callee);
       const edgeKey = `${callee}:${callLine}`;
       let edge = caller.calls.get(edgeKey);
-      if (!edge) caller.calls.set(edgeKey, (edge = { callee, line: callLine, calls: 0, inclusive: [0] }));
+      if (!edge) caller.calls.set(edgeKey, (edge = { callee, line: callLine, calls: 0, inclusive: new Array<number>(events.length).fill(0) }));
       edge.calls += count[s];
       edge.inclusive[0] += w;
+    }
+  }
+  if (metrics && alloc >= 0) {
+    for (let r = 0; r < metrics.func.length; r++) {
+      const bytes = Math.round(metrics.values[alloc][r] * 1024 * 1024);
+      if (bytes <= 0) continue;
+      const o = fn(metrics.func[r]);
+      const self = o.lines.get(metrics.line[r]) ?? new Array<number>(events.length).fill(0);
+      self[1] += bytes;
+      o.lines.set(metrics.line[r], self);
     }
   }
   // Functions that are only ever callers still need a record (with no self cost).
   const functions = [...out.entries()].sort((a, b) => a[0] - b[0]);
   const index = new Map(functions.map(([f], i) => [f, i]));
   for (const [, o] of functions) for (const e of o.calls.values()) e.callee = index.get(e.callee)!;
-  return { events: [EVENT_NAMES[unit]], functions: functions.map(([, o]) => o) };
+  return { events, functions: functions.map(([, o]) => o) };
 }
 
 /** The exact data a callgrind reader kept, back in writer form. */
