@@ -154,15 +154,10 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       assert.deepEqual((await store.merged({ service: 'api', from: BASE, to: BASE + HOUR, resolutionMs: 3_600_000 })).stacks, []);
     });
 
-    const replayed = (seq: number, weight = 5) =>
-      chunk({
-        service: 'replay',
-        labels: { host: 'r1' },
-        at: BASE + seq * 10_000,
-        sender: 'replayer',
-        seq,
-        stacks: { 'main (r.py:1)': weight },
-      });
+    /** Chunk number seq of one sender, at the seq-th 10 s of BASE. */
+    const numbered = (service: string, sender: string, stacks: Record<string, number>) => (seq: number) =>
+      chunk({ service, labels: { host: 'r1' }, at: BASE + seq * 10_000, sender, seq, stacks });
+    const replayed = (seq: number, weight = 5) => numbered('replay', 'replayer', { 'main (r.py:1)': weight })(seq);
     const replayTotal = async () =>
       (await store.merged({ service: 'replay', from: BASE, to: BASE + HOUR })).stacks.reduce((n, s) => n + s.weight, 0);
 
@@ -219,15 +214,7 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
         assert.equal(byStack[`main (w.py:1);${prefix}${i} (w.py:${i})`], 1 + (i % 3), `${prefix}${i}`);
     });
 
-    const raced = (seq: number) =>
-      chunk({
-        service: 'race',
-        labels: { host: 'r1' },
-        at: BASE + seq * 10_000,
-        sender: 'racer',
-        seq,
-        stacks: { 'main (r.py:1);hot (r.py:2)': 7 },
-      });
+    const raced = numbered('race', 'racer', { 'main (r.py:1);hot (r.py:2)': 7 });
     /** The race service's total at each resolution: 10 s, 1 min, 1 h. */
     const raceTotals = async () =>
       Promise.all(
