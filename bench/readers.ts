@@ -48,7 +48,6 @@ const fixtures = resolve(root, 'test/fixtures');
 const runs = Number(process.env.READERS_BENCH_RUNS ?? 5);
 const pstatsFuncs = Number(process.env.READERS_BENCH_PSTATS_FUNCS ?? 20000);
 
-
 function time(read: () => Profile): number {
   read();
   const ms: number[] = [];
@@ -193,7 +192,12 @@ for (let k = 0; k < 3000; k++) {
       time(() => readV8Log(v8, { nativeSymbols: machineSymbols })),
       processor === null ? 'node --prof-process: failed' : `node --prof-process --preprocess (nm): ${processor.toFixed(1)} ms`,
     );
-    row(`V8 log, same file, native frames by library (no symbols)`, v8.length, time(() => readV8Log(v8)), '—');
+    row(
+      `V8 log, same file, native frames by library (no symbols)`,
+      v8.length,
+      time(() => readV8Log(v8)),
+      '—',
+    );
   }
   const traceMb = Number(process.env.READERS_BENCH_TRACE_MB ?? 100);
   if (traceMb > 0) {
@@ -249,7 +253,11 @@ for (let k = 0; k < 3000; k++) {
         `| speedscope ${version} importer, Chromium | ${mb.toFixed(0)} MB | ${t.failed} | — | ${t.peakRssMb.toFixed(0)} MB (when stopped) |`,
       );
     }
-    traceRows.push('', '| round (first to run) | pyrometer | speedscope | time ratio (speedscope / pyrometer) | peak RSS ratio |', '|---|---|---|---|---|');
+    traceRows.push(
+      '',
+      '| round (first to run) | pyrometer | speedscope | time ratio (speedscope / pyrometer) | peak RSS ratio |',
+      '|---|---|---|---|---|',
+    );
     for (let r = 0; r < rounds; r++) {
       const t = theirs[r];
       const time = t.failed ? '—' : `${(t.ms / ours[r].ms).toFixed(2)}x`;

@@ -65,7 +65,8 @@ function readLineMetric(
 ): void {
   const samples = asArray(o.samples, `${path}.samples`);
   const weights = asArray(o.weights, `${path}.weights`);
-  if (weights.length !== samples.length) throw new JsonShapeError(`${path}.weights: ${weights.length} weights for ${samples.length} samples`);
+  if (weights.length !== samples.length)
+    throw new JsonShapeError(`${path}.weights: ${weights.length} weights for ${samples.length} samples`);
   const column = metrics.columns.length;
   metrics.columns.push({ key, label: key, unit: 'MB' });
   metrics.values.push(new Array<number>(metrics.func.length).fill(0));
@@ -74,7 +75,8 @@ function readLineMetric(
     const { func, line } = lineAt(stack[stack.length - 1], `${path}.samples[${si}][${stack.length - 1}]`);
     metrics.func.push(func);
     metrics.line.push(line);
-    for (let k = 0; k < metrics.values.length; k++) metrics.values[k].push(k === column ? asNumber(weights[si], `${path}.weights[${si}]`) / (1024 * 1024) : 0);
+    for (let k = 0; k < metrics.values.length; k++)
+      metrics.values[k].push(k === column ? asNumber(weights[si], `${path}.weights[${si}]`) / (1024 * 1024) : 0);
   });
 }
 
@@ -116,7 +118,8 @@ function buildFromJson(rootValue: unknown): Profile {
     const path = `$.profiles[${pi}]`;
     const o = asObject(p, path);
     const metric = typeof o.name === 'string' && o.unit === 'bytes' && o.type === 'sampled' ? LINE_METRIC.exec(o.name) : null;
-    if (metric) return readLineMetric(o, path, metric[1], metrics, (v, at) => {
+    if (metric)
+      return readLineMetric(o, path, metric[1], metrics, (v, at) => {
         frameAt(v, at); // checks the index
         return frameLines[v as number];
       });

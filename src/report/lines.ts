@@ -142,7 +142,9 @@ function memoryLines(profile: Profile, options: LinesOptions, style: Style): str
   const [growth, peak, mallocs, python] = ['growthMb', 'peakMb', 'mallocs', 'pythonFraction'].map(column);
   const rows = [...m.func.keys()].filter((r) => m.values[alloc][r] > 0 || peak(r) > 0 || growth(r) !== 0);
   if (rows.length === 0) return [];
-  rows.sort((a, b) => m.values[alloc][b] - m.values[alloc][a] || peak(b) - peak(a) || fileOf(a).localeCompare(fileOf(b)) || m.line[a] - m.line[b]);
+  rows.sort(
+    (a, b) => m.values[alloc][b] - m.values[alloc][a] || peak(b) - peak(a) || fileOf(a).localeCompare(fileOf(b)) || m.line[a] - m.line[b],
+  );
   function fileOf(r: number): string {
     return funcFile(profile, m!.func[r]);
   }

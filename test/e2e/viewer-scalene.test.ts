@@ -58,7 +58,14 @@ describe('viewer in Chromium: Scalene memory per line', () => {
             { ...line(7, 7, {}), line: 'build' },
           ],
           lines: [
-            line(4, 3, { n_cpu_percent_python: 40, n_cpu_percent_c: 20, n_malloc_mb: 50, n_peak_mb: 60, n_mallocs: 4, n_python_fraction: 0.25 }),
+            line(4, 3, {
+              n_cpu_percent_python: 40,
+              n_cpu_percent_c: 20,
+              n_malloc_mb: 50,
+              n_peak_mb: 60,
+              n_mallocs: 4,
+              n_python_fraction: 0.25,
+            }),
             line(5, 3, { n_cpu_percent_python: 30 }),
             // Memory and no CPU.
             line(8, 7, { n_malloc_mb: 8, n_growth_mb: 7.5, n_peak_mb: 8, n_mallocs: 1, n_python_fraction: 1 }),

@@ -91,7 +91,9 @@ function isFixedExecutable(path: string): boolean {
 /** nm's function symbols (mangled) of a fixed executable, in address order, as [start, end, name]. */
 function nmFunctions(path: string): [number, number, string][] {
   const out: [number, number, string][] = [];
-  for (const line of execFileSync('nm', ['-n', '-S', path], { maxBuffer: 1 << 30 }).toString().split('\n')) {
+  for (const line of execFileSync('nm', ['-n', '-S', path], { maxBuffer: 1 << 30 })
+    .toString()
+    .split('\n')) {
     const m = /^([0-9a-f]{8,16}) ([0-9a-f]{8,16} )?[tTwW] (.*)$/.exec(line);
     if (m) out.push([Number.parseInt(m[1], 16), m[2] ? Number.parseInt(m[2], 16) : 0, m[3]]);
   }
@@ -122,7 +124,11 @@ test('v8log: native frames of a real node --prof log are named by function: as n
     );
     assert.deepEqual(p.meta.warnings, [], 'every library of the log is on this machine and matches');
     const pre = JSON.parse(
-      execFileSync(process.execPath, ['--prof-process', '--preprocess', log], { cwd: dir, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+      execFileSync(process.execPath, ['--prof-process', '--preprocess', log], {
+        cwd: dir,
+        maxBuffer: 1 << 30,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString(),
     ) as { code: { name: string; type: string }[]; ticks: { s: number[] }[] };
     const { ticks, libraries } = logTicks(new TextDecoder().decode(bytes));
     // Files only: [vdso] has none to read symbols from.
@@ -162,12 +168,18 @@ test('v8log: native frames of a real node --prof log are named by function: as n
     assert.ok(byTickProcessor >= 5, `ticks in shared libraries: ${byTickProcessor}`);
     const named = ours.filter((l) => l && !l.name.startsWith('[')).length;
     assert.ok(named >= 20, `native leaves named by function: ${named}`);
-    assert.ok(libraries.some((l) => l.path === process.execPath || l.path.endsWith('/node')), 'the log lists node itself');
+    assert.ok(
+      libraries.some((l) => l.path === process.execPath || l.path.endsWith('/node')),
+      'the log lists node itself',
+    );
 
     // Names are demangled (Itanium C++), plain C names kept.
     const some = ours.find((l, i) => l && mangled[i]!.name === '_ZN2v88internal11HandleScope6ExtendEPNS0_7IsolateE');
     if (some) assert.equal(some.name, 'v8::internal::HandleScope::Extend(v8::internal::Isolate*)');
-    assert.equal(machineSymbols.displayName('_ZN2v88internal11HandleScope6ExtendEPNS0_7IsolateE'), 'v8::internal::HandleScope::Extend(v8::internal::Isolate*)');
+    assert.equal(
+      machineSymbols.displayName('_ZN2v88internal11HandleScope6ExtendEPNS0_7IsolateE'),
+      'v8::internal::HandleScope::Extend(v8::internal::Isolate*)',
+    );
     assert.equal(machineSymbols.displayName('__libc_write'), '__libc_write');
 
     // Without a symbol source (the browser), the same leaves are the libraries.
@@ -238,7 +250,9 @@ test('v8log: native symbols placed by file offset: sizes, unsized symbols, alias
     'shared-library,/lib/libx.so,0x10000,0x13000,0',
     'tick,0x12010,1,0,0x0,0',
   ].join('\n');
-  const q = readV8Log(new TextEncoder().encode(twice), { nativeSymbols: fakeSource({ '/lib/libx.so': { ...libx, executableEnds: [0x1080, 0x3000] } }) });
+  const q = readV8Log(new TextEncoder().encode(twice), {
+    nativeSymbols: fakeSource({ '/lib/libx.so': { ...libx, executableEnds: [0x1080, 0x3000] } }),
+  });
   assert.equal(funcName(q, q.frames.func[q.stacks.frame[q.threads[0].samples.stack[0]]]), 'dynamic');
 });
 

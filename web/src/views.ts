@@ -603,7 +603,13 @@ export class SourceView {
               : " — this profile has no per-line samples: heat shows each function's total at its first line",
         ),
         coverage ? h('span', { class: 'loc src-coverage' }, `· runs: line executions from ${coverage.from}`) : null,
-        withMemory ? h('span', { class: 'loc src-memory' }, '· memory: MB allocated on the line (measured, blue heat; hover for growth, peak, mallocs)') : null,
+        withMemory
+          ? h(
+              'span',
+              { class: 'loc src-memory' },
+              '· memory: MB allocated on the line (measured, blue heat; hover for growth, peak, mallocs)',
+            )
+          : null,
       ),
       h(
         'div',

@@ -147,7 +147,8 @@ function fromSamples(profile: Profile, threads: number[] | undefined): { events:
       fn(callee);
       const edgeKey = `${callee}:${callLine}`;
       let edge = caller.calls.get(edgeKey);
-      if (!edge) caller.calls.set(edgeKey, (edge = { callee, line: callLine, calls: 0, inclusive: new Array<number>(events.length).fill(0) }));
+      if (!edge)
+        caller.calls.set(edgeKey, (edge = { callee, line: callLine, calls: 0, inclusive: new Array<number>(events.length).fill(0) }));
       edge.calls += count[s];
       edge.inclusive[0] += w;
     }
