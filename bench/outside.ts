@@ -18,7 +18,7 @@
  *    block's CPU time and its start and end on CLOCK_MONOTONIC. This process samples it in 1 s
  *    windows, on and off in a random order within each pair of windows. A block wholly inside an
  *    "on" window is compared with the blocks of the "off" window of the same pair: the ratio of
- *    their mean CPU per pair, median over pairs with a 90% bootstrap interval. Separate runs of a
+ *    their median CPU per pair, median over pairs with a 90% bootstrap interval. Separate runs of a
  *    program scatter by ±5% on this VM (page placement, frequency, neighbours), which hides a
  *    0.5% effect; paired windows a second apart in one process do not carry that scatter.
  *
@@ -147,7 +147,7 @@ interface Interleaved {
   pairs: number;
   blocksOn: number;
   blocksOff: number;
-  /** per pair of windows: mean block CPU while sampled / while not */
+  /** per pair of windows: median block CPU while sampled / while not */
   ratios: number[];
   samplerLooks: number;
 }
@@ -189,13 +189,12 @@ async function runInterleaved(rate: number, seconds: number): Promise<Interleave
     }
   }
   await exited;
-  const perWindow = windows.map(() => ({ cpu: 0, blocks: 0 }));
+  const perWindow = windows.map(() => [] as number[]);
   for (const line of stdout.trim().split('\n')) {
     const [start, end, cpu] = line.split(' ').map((x) => BigInt(x));
     const w = windows.findIndex((x) => x.start <= start && end <= x.end);
     if (w < 0) continue; // ran across a switch, or outside the windows
-    perWindow[w].cpu += Number(cpu);
-    perWindow[w].blocks++;
+    perWindow[w].push(Number(cpu));
   }
   const ratios: number[] = [];
   let blocksOn = 0;
@@ -203,11 +202,12 @@ async function runInterleaved(rate: number, seconds: number): Promise<Interleave
   for (let i = 0; i + 1 < windows.length; i++) {
     if (windows[i].pair !== windows[i + 1].pair) continue;
     const [a, b] = [perWindow[i], perWindow[i + 1]];
-    if (!a.blocks || !b.blocks) continue;
+    if (!a.length || !b.length) continue;
     const [on, off] = windows[i].on ? [a, b] : [b, a];
-    ratios.push(on.cpu / on.blocks / (off.cpu / off.blocks));
-    blocksOn += on.blocks;
-    blocksOff += off.blocks;
+    // medians: a block that met an interrupt storm or the hypervisor's steal does not move them
+    ratios.push(median(on) / median(off));
+    blocksOn += on.length;
+    blocksOff += off.length;
   }
   return { rate, pairs: ratios.length, blocksOn, blocksOff, ratios, samplerLooks: looks };
 }
