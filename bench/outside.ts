@@ -23,8 +23,8 @@
  *    0.5% effect; paired windows a second apart in one process do not carry that scatter.
  *
  * record's fixed start-up on `python3 -c pass` is bench:startup's job (it runs record as users do).
- * Options: --rounds N (default 3), --interleaved SECONDS (default 40), --python PATH (default
- * python3), --json FILE.
+ * Options: --rounds N (default 3), --interleaved SECONDS (default 40), --window MS (default 1000),
+ * --interleaved-rates HZ,HZ (default 100,1000), --python PATH (default python3), --json FILE.
  * The machine may be shared: compare ratios within one run, and say so when quoting numbers.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -47,12 +47,15 @@ const option = (name: string, fallback: string) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
 if (args.includes('--help')) {
-  process.stdout.write('usage: npm run bench:outside -- [--rounds N] [--interleaved SECONDS] [--python PATH] [--json FILE]\n');
+  process.stdout.write(
+    'usage: npm run bench:outside -- [--rounds N] [--interleaved SECONDS] [--window MS] [--interleaved-rates HZ,HZ] [--python PATH] [--json FILE]\n',
+  );
   process.exit(0);
 }
 const ROUNDS = Number(option('--rounds', '3'));
 const INTERLEAVED_S = Number(option('--interleaved', '40'));
-const WINDOW_MS = 1000;
+const WINDOW_MS = Number(option('--window', '1000'));
+const INTERLEAVED_RATES = option('--interleaved-rates', '100,1000').split(',').map(Number);
 // the real executable: a pyenv shim would put a shell (and its short-lived children) between us and Python
 const PYTHON = spawnSync(option('--python', 'python3'), ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const JSON_OUT = resolve(root, option('--json', 'bench/out/outside.json'));
@@ -224,48 +227,52 @@ async function main(): Promise<void> {
     { name: 'in-process agent 1000 Hz', run: async () => runAgent(workload, 1000) },
   ];
   const rows: { round: number; config: string; wall: number; cpu: number; cost?: SamplerCost }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // rotate the order so that no configuration always runs first
-    for (let k = 0; k < configs.length; k++) {
-      const c = configs[(k + round) % configs.length];
-      const m = await c.run();
-      rows.push({ round, config: c.name, wall: m.wall, cpu: m.cpu, cost: m.cost });
-      process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name}: cpu ${m.cpu.toFixed(3)} s wall ${m.wall.toFixed(3)} s\n`);
-    }
-  }
-  const lines: string[] = [`Overhead on recursive.py 2 (${PYTHON}), ${ROUNDS} rounds, ratios to the plain run of the same round:`, ''];
-  lines.push('| configuration | median CPU s | CPU overhead (90% CI) | median wall s | wall overhead (90% CI) |');
-  lines.push('|---|---|---|---|---|');
-  for (const c of configs) {
-    const mine = rows.filter((r) => r.config === c.name);
-    const ratio = (key: 'cpu' | 'wall') => mine.map((r) => r[key] / rows.find((p) => p.round === r.round && p.config === 'plain')![key]);
-    const ci = (xs: number[]) => {
-      const [lo, hi] = medianInterval(xs);
-      return `${fmtPct(median(xs))} (${fmtPct(lo)} … ${fmtPct(hi)})`;
-    };
-    lines.push(
-      `| ${c.name} | ${median(mine.map((r) => r.cpu)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('cpu'))} | ${median(mine.map((r) => r.wall)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('wall'))} |`,
-    );
-  }
-  lines.push('', "The outside sampler's own cost (this process, same runs):", '');
-  lines.push('| rate | looks/s | sampler CPU % of a core | µs per look | µs per sample | µs per frame |');
-  lines.push('|---|---|---|---|---|---|');
-  for (const rate of [100, 1000]) {
-    const costs = rows.filter((r) => r.config === `outside ${rate} Hz`).map((r) => r.cost!);
-    const m = (f: (c: SamplerCost) => number) => median(costs.map(f));
-    lines.push(
-      `| ${rate} Hz | ${m((c) => c.looks / c.durationS).toFixed(0)} | ${m((c) => (100 * c.cpuS) / c.durationS).toFixed(1)} | ${m((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.samples)).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(1)} |`,
-    );
-  }
-  // 3. sustained rate on a 50-deep stack
   const deep: SamplerCost[] = [];
-  for (let round = 0; round < Math.max(1, Math.min(ROUNDS, 3)); round++)
-    deep.push((await runOutside([join(root, 'bench/workloads/deep50.py'), '2'], 1000)).cost);
-  const dm = (f: (c: SamplerCost) => number) => median(deep.map(f));
-  lines.push(
-    '',
-    `50-deep stack at 1000 Hz asked (${deep.length} runs of 2 s CPU): ${dm((c) => c.looks / c.durationS).toFixed(0)} looks/s, sampler ${dm((c) => (100 * c.cpuS) / c.durationS).toFixed(1)}% of one core, ${dm((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} µs per look, ${dm((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(2)} µs per frame written.`,
-  );
+  const lines: string[] = [];
+  // --rounds 0: only the interleaved comparison
+  if (ROUNDS > 0) {
+    for (let round = 0; round < ROUNDS; round++) {
+      // rotate the order so that no configuration always runs first
+      for (let k = 0; k < configs.length; k++) {
+        const c = configs[(k + round) % configs.length];
+        const m = await c.run();
+        rows.push({ round, config: c.name, wall: m.wall, cpu: m.cpu, cost: m.cost });
+        process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name}: cpu ${m.cpu.toFixed(3)} s wall ${m.wall.toFixed(3)} s\n`);
+      }
+    }
+    lines.push(`Overhead on recursive.py 2 (${PYTHON}), ${ROUNDS} rounds, ratios to the plain run of the same round:`, '');
+    lines.push('| configuration | median CPU s | CPU overhead (90% CI) | median wall s | wall overhead (90% CI) |');
+    lines.push('|---|---|---|---|---|');
+    for (const c of configs) {
+      const mine = rows.filter((r) => r.config === c.name);
+      const ratio = (key: 'cpu' | 'wall') => mine.map((r) => r[key] / rows.find((p) => p.round === r.round && p.config === 'plain')![key]);
+      const ci = (xs: number[]) => {
+        const [lo, hi] = medianInterval(xs);
+        return `${fmtPct(median(xs))} (${fmtPct(lo)} … ${fmtPct(hi)})`;
+      };
+      lines.push(
+        `| ${c.name} | ${median(mine.map((r) => r.cpu)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('cpu'))} | ${median(mine.map((r) => r.wall)).toFixed(3)} | ${c.name === 'plain' ? '—' : ci(ratio('wall'))} |`,
+      );
+    }
+    lines.push('', "The outside sampler's own cost (this process, same runs):", '');
+    lines.push('| rate | looks/s | sampler CPU % of a core | µs per look | µs per sample | µs per frame |');
+    lines.push('|---|---|---|---|---|---|');
+    for (const rate of [100, 1000]) {
+      const costs = rows.filter((r) => r.config === `outside ${rate} Hz`).map((r) => r.cost!);
+      const m = (f: (c: SamplerCost) => number) => median(costs.map(f));
+      lines.push(
+        `| ${rate} Hz | ${m((c) => c.looks / c.durationS).toFixed(0)} | ${m((c) => (100 * c.cpuS) / c.durationS).toFixed(1)} | ${m((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.samples)).toFixed(0)} | ${m((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(1)} |`,
+      );
+    }
+    // 3. sustained rate on a 50-deep stack
+    for (let round = 0; round < Math.max(1, Math.min(ROUNDS, 3)); round++)
+      deep.push((await runOutside([join(root, 'bench/workloads/deep50.py'), '2'], 1000)).cost);
+    const dm = (f: (c: SamplerCost) => number) => median(deep.map(f));
+    lines.push(
+      '',
+      `50-deep stack at 1000 Hz asked (${deep.length} runs of 2 s CPU): ${dm((c) => c.looks / c.durationS).toFixed(0)} looks/s, sampler ${dm((c) => (100 * c.cpuS) / c.durationS).toFixed(1)}% of one core, ${dm((c) => (1e6 * c.cpuS) / c.looks).toFixed(0)} µs per look, ${dm((c) => (1e6 * c.cpuS) / Math.max(1, c.frames)).toFixed(2)} µs per frame written.`,
+    );
+  }
   // 4. interleaved windows in one process
   const interleaved: Interleaved[] = [];
   if (INTERLEAVED_S > 0) {
@@ -276,7 +283,7 @@ async function main(): Promise<void> {
     );
     lines.push('| rate | pairs | blocks sampled / not | looks | CPU overhead per block (90% CI) |');
     lines.push('|---|---|---|---|---|');
-    for (const rate of [100, 1000]) {
+    for (const rate of INTERLEAVED_RATES) {
       const r = await runInterleaved(rate, INTERLEAVED_S);
       interleaved.push(r);
       const [lo, hi] = medianInterval(r.ratios);
