@@ -12,7 +12,10 @@
  *     "sender": "3f0c…", "seq": 17,                         idempotency: a resent chunk is stored once
  *     "frames": ["main (app.py:10)", "work (app.py:3)"],   collapsed labels, each distinct label once
  *     "stacks": [[0, 1], [0]],                              root first, indices into frames
- *     "weights": [12, 3] }                                  one per stack, > 0
+ *     "weights": [12, 3],                                   one per stack, > 0
+ *     "markers": [{"name": "gc-minor", "start": 1764700000012.5,   optional: phases (PyPy's GC/JIT
+ *                  "end": 1764700000013.1, "category": "gc", "depth": 0}] }   log sections) that ended in
+ *                                                        [from, until], ms since the epoch
  *
  * Frames are collapsed (folded) labels, `name (file:line)`, with a category
  * annotation (`_[j]` JIT, `_[gc]`, `_[native]`, ...: see collapsed.ts) when the
@@ -37,6 +40,22 @@ export const MAX_LABEL_VALUE = 256;
 export const MAX_LABELS = 32;
 export const SERVICE_NAME = /^[a-zA-Z0-9_.\-/:]{1,128}$/;
 
+/** At most this many markers in one chunk (a busy PyPy logs a few thousand GC steps a second). */
+export const MAX_CHUNK_MARKERS = 100_000;
+export const MARKER_CATEGORIES = ['gc', 'jit', 'other'] as const;
+export type MarkerCategory = (typeof MARKER_CATEGORIES)[number];
+const MARKER_NAME = /^[A-Za-z0-9_.:\-]{1,64}$/;
+
+/** A phase of the program (a PyPy GC step, a JIT compilation): ms since the epoch. */
+export interface StreamMarker {
+  name: string;
+  start: number;
+  end: number;
+  category: MarkerCategory;
+  /** Nesting level: 0 top-level, 1 inside one, ... */
+  depth: number;
+}
+
 export interface StreamChunk {
   service: string;
   labels: Record<string, string>;
@@ -49,6 +68,8 @@ export interface StreamChunk {
   frames: string[];
   stacks: number[][];
   weights: number[];
+  /** Optional; absent in chunks from senders that have none (and in older ones). */
+  markers?: StreamMarker[];
 }
 
 /** One stack of a chunk as the store keeps it: labels joined by ';', root first. */
@@ -111,6 +132,7 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
   if (!Number.isSafeInteger(seq) || seq < 0) fail('"seq" must be a whole number >= 0');
   const sender = value.sender === undefined ? '' : String(value.sender);
   if (sender.length > 64) fail('"sender" is longer than 64 characters');
+  const markers = value.markers === undefined ? undefined : checkMarkers(value.markers, fail);
   return {
     service,
     labels,
@@ -123,7 +145,27 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
     frames: frames.map(cleanFrame),
     stacks: stacks as number[][],
     weights: weights as number[],
+    ...(markers ? { markers } : {}),
   };
+}
+
+function checkMarkers(value: unknown, fail: (what: string) => never): StreamMarker[] {
+  if (!Array.isArray(value)) fail('"markers" must be an array');
+  const list = value as unknown[];
+  if (list.length > MAX_CHUNK_MARKERS) fail(`at most ${MAX_CHUNK_MARKERS} markers in a chunk, found ${list.length}`);
+  return list.map((m, i) => {
+    const o = (m && typeof m === 'object' ? m : fail(`marker ${i} must be an object`)) as Record<string, unknown>;
+    const name = typeof o.name === 'string' && MARKER_NAME.test(o.name) ? o.name : fail(`marker ${i}: "name" must be 1-64 letters, digits or _ . : -`);
+    const { start, end } = o;
+    if (typeof start !== 'number' || typeof end !== 'number' || !Number.isFinite(start) || !Number.isFinite(end) || start <= 0 || end < start)
+      fail(`marker ${i}: "start" and "end" must be ms since the epoch with start <= end`);
+    const category = MARKER_CATEGORIES.includes(o.category as MarkerCategory)
+      ? (o.category as MarkerCategory)
+      : fail(`marker ${i}: "category" must be one of ${MARKER_CATEGORIES.join(', ')}`);
+    const depth = o.depth === undefined ? 0 : o.depth;
+    if (!Number.isInteger(depth) || (depth as number) < 0 || (depth as number) > 1000) fail(`marker ${i}: "depth" must be a whole number from 0 to 1000`);
+    return { name, start: start as number, end: end as number, category, depth: depth as number };
+  });
 }
 
 export function checkService(service: string, fail: (what: string) => never): string {
