@@ -155,15 +155,24 @@ function checkMarkers(value: unknown, fail: (what: string) => never): StreamMark
   if (list.length > MAX_CHUNK_MARKERS) fail(`at most ${MAX_CHUNK_MARKERS} markers in a chunk, found ${list.length}`);
   return list.map((m, i) => {
     const o = (m && typeof m === 'object' ? m : fail(`marker ${i} must be an object`)) as Record<string, unknown>;
-    const name = typeof o.name === 'string' && MARKER_NAME.test(o.name) ? o.name : fail(`marker ${i}: "name" must be 1-64 letters, digits or _ . : -`);
+    const name =
+      typeof o.name === 'string' && MARKER_NAME.test(o.name) ? o.name : fail(`marker ${i}: "name" must be 1-64 letters, digits or _ . : -`);
     const { start, end } = o;
-    if (typeof start !== 'number' || typeof end !== 'number' || !Number.isFinite(start) || !Number.isFinite(end) || start <= 0 || end < start)
+    if (
+      typeof start !== 'number' ||
+      typeof end !== 'number' ||
+      !Number.isFinite(start) ||
+      !Number.isFinite(end) ||
+      start <= 0 ||
+      end < start
+    )
       fail(`marker ${i}: "start" and "end" must be ms since the epoch with start <= end`);
     const category = MARKER_CATEGORIES.includes(o.category as MarkerCategory)
       ? (o.category as MarkerCategory)
       : fail(`marker ${i}: "category" must be one of ${MARKER_CATEGORIES.join(', ')}`);
     const depth = o.depth === undefined ? 0 : o.depth;
-    if (!Number.isInteger(depth) || (depth as number) < 0 || (depth as number) > 1000) fail(`marker ${i}: "depth" must be a whole number from 0 to 1000`);
+    if (!Number.isInteger(depth) || (depth as number) < 0 || (depth as number) > 1000)
+      fail(`marker ${i}: "depth" must be a whole number from 0 to 1000`);
     return { name, start: start as number, end: end as number, category, depth: depth as number };
   });
 }

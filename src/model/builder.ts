@@ -77,6 +77,70 @@ export function emptyMarkers(): MarkerTable {
   };
 }
 
+/** A marker to add with withMarkers: times in ms on the profile's clock (from meta.startTime). */
+export interface AddedMarker {
+  name: string;
+  category: string;
+  start: number;
+  end: number;
+  depth: number;
+  data: Record<string, unknown> | null;
+}
+
+/**
+ * A new Profile with markers appended to its main thread (the one with the most samples;
+ * a new thread `main` when it has none): PyPy log sections beside a VMProf profile, streamed
+ * phases beside merged stacks. The input is not modified.
+ */
+export function withMarkers(profile: Profile, added: AddedMarker[]): Profile {
+  const strings = [...profile.strings];
+  const stringIndex = new Map<string, number>();
+  strings.forEach((s, i) => stringIndex.has(s) || stringIndex.set(s, i));
+  const intern = (s: string): number => {
+    let i = stringIndex.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      stringIndex.set(s, i);
+    }
+    return i;
+  };
+  const threads = profile.threads.slice();
+  let main = -1;
+  for (let i = 0; i < threads.length; i++) if (main < 0 || threads[i].samples.length > threads[main].samples.length) main = i;
+  if (main < 0) {
+    threads.push({ id: '0', name: 'main', processId: '', samples: emptySamples(), markers: emptyMarkers() });
+    main = 0;
+  }
+  const old = threads[main].markers;
+  const n = old.length + added.length;
+  const markers: MarkerTable = {
+    length: n,
+    name: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    category: new Int32Array(n),
+    depth: new Int32Array(n),
+    data: [...old.data],
+  };
+  markers.name.set(old.name);
+  markers.start.set(old.start);
+  markers.end.set(old.end);
+  markers.category.set(old.category);
+  markers.depth.set(old.depth);
+  added.forEach((a, j) => {
+    const i = old.length + j;
+    markers.name[i] = intern(a.name);
+    markers.start[i] = a.start;
+    markers.end[i] = a.end;
+    markers.category[i] = intern(a.category);
+    markers.depth[i] = a.depth;
+    markers.data.push(a.data);
+  });
+  threads[main] = { ...threads[main], markers };
+  return { ...profile, strings, threads };
+}
+
 export class ProfileBuilder {
   readonly meta: ProfileMeta;
   private readonly strings: string[] = [];

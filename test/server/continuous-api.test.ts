@@ -172,6 +172,43 @@ describe('our chunks', () => {
     }
     assert.deepEqual(leaves, { 'work/python/jit': 7, 'work/python/python': 3, 'gc_collect_step/gc/gc': 2, 'memcpy/native/native': 4 });
   });
+
+  test("a chunk's markers (PyPy's GC/JIT phases) reach the profile of a range that overlaps them, timed from its start", async () => {
+    const markers = [
+      { name: 'gc-minor', start: T0 + 1_000, end: T0 + 1_004, category: 'gc' as const, depth: 0 },
+      { name: 'gc-minor-walkroots', start: T0 + 1_001, end: T0 + 1_002, category: 'gc' as const, depth: 1 },
+      { name: 'jit-tracing', start: T0 + 5_000, end: T0 + 5_500, category: 'jit' as const, depth: 0 },
+      { name: 'gc-collect-step', start: T0 + 9_000, end: T0 + 9_100, category: 'gc' as const, depth: 0 },
+    ];
+    const posted = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' },
+      payload: Buffer.from(encodeChunk(chunk({ service: 'pypyphases', sender: 'phases', stacks: { 'main (app.py:1)': 5 }, markers }))),
+    });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const profileOf = async (from: number, to: number) => {
+      const r = await request({
+        method: 'GET',
+        url: `/api/v1/continuous/profile?service=pypyphases&from=${from}&to=${to}`,
+        headers: auth(),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      const profile = deserializeProfile(new Uint8Array(r.rawPayload));
+      return profile.threads.flatMap((t) =>
+        Array.from({ length: t.markers.length }, (_, i) => ({
+          name: profile.strings[t.markers.name[i]],
+          category: profile.strings[t.markers.category[i]],
+          start: t.markers.start[i] + profile.meta.startTime,
+          end: t.markers.end[i] + profile.meta.startTime,
+          depth: t.markers.depth[i],
+        })),
+      );
+    };
+    assert.deepEqual(await profileOf(T0, T0 + 60_000), markers);
+    // The samples' range widens to whole 10 s buckets; the markers keep to the range asked for.
+    assert.deepEqual(await profileOf(T0 + 4_000, T0 + 6_000), [markers[2]]);
+  });
 });
 
 describe('Pyroscope /ingest', () => {

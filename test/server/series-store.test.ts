@@ -145,9 +145,65 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       assert.equal(services[0].lastSeen, BASE + 120_000);
     });
 
+    /** PyPy-like phases: a GC step every 2 s with a nested one inside, and a JIT phase crossing a chunk boundary. */
+    const phases = (at: number, host: string): StreamChunk['markers'] => [
+      ...[0, 2000, 4000, 6000, 8000].flatMap((t) => [
+        { name: 'gc-minor', start: at + t + 100, end: at + t + 103.5, category: 'gc' as const, depth: 0 },
+        { name: 'gc-minor-walkroots', start: at + t + 100.25, end: at + t + 101, category: 'gc' as const, depth: 1 },
+      ]),
+      ...(host === 'p1' ? [{ name: 'jit-tracing', start: at + 9_000, end: at + 9_990, category: 'jit' as const, depth: 0 }] : []),
+    ];
+    const pypyChunk = (i: number, host: string) =>
+      chunk({
+        service: 'pypy',
+        labels: { host },
+        at: BASE + i * 10_000,
+        sender: host,
+        seq: i,
+        stacks: { 'main (p.py:1)': 3 },
+        markers: phases(BASE + i * 10_000, host),
+      });
+
+    test('markers: kept per series, returned by range (overlapping, exact) and label, once even when a chunk is resent', async () => {
+      const results = await Promise.all([0, 1, 2].flatMap((i) => [store.ingest(pypyChunk(i, 'p1')), store.ingest(pypyChunk(i, 'p2'))]));
+      assert.ok(results.every((r) => r.stored));
+      assert.equal((await store.ingest(pypyChunk(1, 'p1'))).stored, false); // a resend after a lost acknowledgement
+      // A chunk without markers (an older sender) beside them.
+      await store.ingest(
+        chunk({ service: 'pypy', labels: { host: 'p1' }, at: BASE + 30_000, sender: 'p1', seq: 3, stacks: { 'main (p.py:1)': 3 } }),
+      );
+      if (store instanceof ClickHouseSeriesStore) await store.optimize();
+      const one = await store.markers({ service: 'pypy', labels: { host: 'p1' }, from: BASE, to: BASE + 40_000 });
+      assert.deepEqual(
+        one,
+        [0, 1, 2].flatMap((i) => phases(BASE + i * 10_000, 'p1')!).sort((a, b) => a.start - b.start || a.depth - b.depth),
+      );
+      const both = await store.markers({ service: 'pypy', from: BASE, to: BASE + 40_000 });
+      assert.equal(both.length, 3 * 21);
+      assert.equal(both.filter((m) => m.category === 'jit').length, 3);
+      // Inside one chunk, not on bucket edges: [BASE + 12,101.5, BASE + 18,101) overlaps the gc-minor step that began at
+      // 12,100 (not its walkroots, over at 12,101) and those to 18,100 with theirs, not 19,000's JIT phase.
+      const inside = await store.markers({ service: 'pypy', labels: { host: 'p1' }, from: BASE + 12_101.5, to: BASE + 18_101 });
+      assert.deepEqual(
+        inside.map((m) => `${m.name}@${m.start - BASE}`),
+        [
+          'gc-minor@12100',
+          'gc-minor@14100',
+          'gc-minor-walkroots@14100.25',
+          'gc-minor@16100',
+          'gc-minor-walkroots@16100.25',
+          'gc-minor@18100',
+          'gc-minor-walkroots@18100.25',
+        ],
+      );
+      assert.deepEqual(await store.markers({ service: 'pypy', labels: { host: 'p3' }, from: BASE, to: BASE + 40_000 }), []);
+      assert.deepEqual(await store.markers({ service: 'nobody', from: BASE, to: BASE + 40_000 }), []);
+    });
+
     test('expiry drops each resolution after its own retention', async () => {
       assert.ok((await store.diskBytes()) > 0);
       await store.expire(BASE + 2 * 86_400_000); // two days later: 10 s rows gone, 1 min and 1 h kept
+      assert.deepEqual(await store.markers({ service: 'pypy', from: BASE, to: BASE + 40_000 }), [], 'markers go with the 10 s rows');
       assert.deepEqual((await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 10_000 })).points, []);
       assert.equal((await store.timeline({ service: 'api', from: BASE, to: BASE + 120_000, resolutionMs: 60_000 })).points.length, 2);
       await store.expire(BASE + 40 * 86_400_000); // past the 30-day retention: nothing left

@@ -20,8 +20,8 @@
  * the log's tick range over the profile's span (approximate; attachments.pypylogTiming
  * says which).
  */
-import { emptyMarkers, emptySamples, ProfileBuilder } from '../../model/builder.js';
-import { profileDuration, type MarkerTable, type Profile } from '../../model/profile.js';
+import { type AddedMarker, ProfileBuilder, withMarkers } from '../../model/builder.js';
+import { profileDuration, type Profile } from '../../model/profile.js';
 import { ProfileFormatError } from '../errors.js';
 import { StringLines } from '../text-lines.js';
 import { withFormatErrors } from '../reader-guard.js';
@@ -283,21 +283,7 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
     if (!recorded) timing.ticksPerMs = clock.ticksPerMs;
     return clock;
   };
-  const strings = [...profile.strings];
-  const stringIndex = new Map<string, number>();
-  strings.forEach((s, i) => stringIndex.has(s) || stringIndex.set(s, i));
-  const intern = (s: string): number => {
-    let i = stringIndex.get(s);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      stringIndex.set(s, i);
-    }
-    return i;
-  };
-
-  type Added = { name: string; category: string; start: number; end: number; depth: number; data: Record<string, unknown> | null };
-  const added: Added[] = [];
+  const added: AddedMarker[] = [];
   if ('sections' in log) {
     const clock = clockFor(log.firstTick, log.lastTick);
     for (const s of log.sections) {
@@ -332,46 +318,12 @@ export function attachPypyLog(profile: Profile, log: Profile | PypyLog): Profile
     }
   }
 
-  const threads = profile.threads.slice();
-  let main = -1;
-  for (let i = 0; i < threads.length; i++) if (main < 0 || threads[i].samples.length > threads[main].samples.length) main = i;
-  if (main < 0) {
-    threads.push({ id: '0', name: 'main', processId: '', samples: emptySamples(), markers: emptyMarkers() });
-    main = 0;
-  }
-  const old = threads[main].markers;
-  const n = old.length + added.length;
-  const markers: MarkerTable = {
-    length: n,
-    name: new Int32Array(n),
-    start: new Float64Array(n),
-    end: new Float64Array(n),
-    category: new Int32Array(n),
-    depth: new Int32Array(n),
-    data: [...old.data],
-  };
-  markers.name.set(old.name);
-  markers.start.set(old.start);
-  markers.end.set(old.end);
-  markers.category.set(old.category);
-  markers.depth.set(old.depth);
-  added.forEach((a, j) => {
-    const i = old.length + j;
-    markers.name[i] = intern(a.name);
-    markers.start[i] = a.start;
-    markers.end[i] = a.end;
-    markers.category[i] = intern(a.category);
-    markers.depth[i] = a.depth;
-    markers.data.push(a.data);
-  });
-  threads[main] = { ...threads[main], markers };
+  const marked = withMarkers(profile, added);
   const warnings = [...profile.meta.warnings];
   if (!recorded) warnings.push("PyPy log markers are timed by stretching the log's tick range over this profile's span: approximate");
   return {
-    ...profile,
+    ...marked,
     meta: { ...profile.meta, warnings },
-    strings,
-    threads,
     attachments: { ...profile.attachments, pypylogTiming: timing },
   };
 }

@@ -4,7 +4,8 @@
  *   GET /api/v1/continuous/services                        services, their label keys and values, last seen
  *   GET /api/v1/continuous/timeline?service&from&to&label=k=v…   weight per bucket
  *   GET /api/v1/continuous/profile?service&from&to&label…  the merged selection as a serialized model
- *                                                          (the viewer's input: /viewer/?profile=<this URL>)
+ *                                                          (the viewer's input: /viewer/?profile=<this URL>),
+ *                                                          with the markers (GC/JIT phases) of the exact range
  *   GET /api/v1/continuous/functions?…                     its function table (self, total), heaviest first
  *   GET /api/v1/continuous/diff?service&a.from&a.to&a.label…&b.from&b.to&b.label…
  *                                                          biggest changes from selection a to b, as
@@ -78,13 +79,12 @@ export function registerContinuousRoutes(app: FastifyInstance, service: ProfileS
   app.get('/api/v1/continuous/profile', async (request, reply) => {
     await requireAccess(service, policy, request, 'view');
     const selector = selectorOf(request);
-    const merged = await series.merged(selector);
-    const profile = profileFromStacks(merged.stacks, {
-      service: selector.service,
-      from: merged.from,
-      to: merged.to,
-      labels: selector.labels,
-    });
+    const [merged, markers] = await Promise.all([series.merged(selector), series.markers(selector)]);
+    const profile = profileFromStacks(
+      merged.stacks,
+      { service: selector.service, from: merged.from, to: merged.to, labels: selector.labels },
+      markers,
+    );
     reply
       .header('Content-Type', SERIALIZED_MODEL_MEDIA_TYPE)
       .header('X-Content-Type-Options', 'nosniff')

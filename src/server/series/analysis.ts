@@ -6,13 +6,18 @@
  */
 import { readCollapsed, parseFrameLabel } from '../../formats/collapsed.js';
 import type { Profile } from '../../model/profile.js';
-import type { WeightedStack } from '../../formats/stream-chunk.js';
+import type { StreamMarker, WeightedStack } from '../../formats/stream-chunk.js';
+import { withMarkers } from '../../model/builder.js';
 import { compareFunctions, type Comparison } from '../../model/compare.js';
 
-/** The merged stacks of a selection as a Profile (one thread), with the range in its meta. */
+/**
+ * The merged stacks of a selection as a Profile (one thread), with the range in its meta
+ * and the selection's markers (PyPy's GC/JIT phases) on that thread, timed from `from`.
+ */
 export function profileFromStacks(
   stacks: WeightedStack[],
   meta: { service: string; from: number; to: number; labels?: Record<string, string> },
+  markers: StreamMarker[] = [],
 ): Profile {
   const text = stacks
     .filter((s) => s.weight > 0)
@@ -28,7 +33,18 @@ export function profileFromStacks(
     ...Object.fromEntries(Object.entries(meta.labels ?? {}).map(([k, v]) => [`label:${k}`, v])),
   };
   if (profile.threads[0]) profile.threads[0].name = meta.service;
-  return profile;
+  if (markers.length === 0) return profile;
+  return withMarkers(
+    profile,
+    markers.map((m) => ({
+      name: m.name,
+      category: m.category,
+      start: m.start - meta.from,
+      end: m.end - meta.from,
+      depth: m.depth,
+      data: null,
+    })),
+  );
 }
 
 export interface FunctionWeights {

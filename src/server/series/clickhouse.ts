@@ -23,6 +23,9 @@
  *                     ReplacingMergeTree(copies) ORDER BY (series, bucket, stack, sender, seq):
  *                     minus the weights of a chunk's extra copies (see Once only), one table per
  *                     resolution so that each is dropped with the rows it corrects.
+ *   cp_markers_local  MergeTree, PARTITION BY day of start, ORDER BY (series, start_ms): the phases
+ *                     chunks carried (PyPy's GC/JIT log sections), dropped with the 10 s rows; a
+ *                     copied chunk's markers are equal rows, read once (DISTINCT).
  * With `?cluster=NAME` (a cluster in the servers' <remote_servers>), each table
  * also gets a Distributed table without the `_local` suffix over all shards:
  * samples and series sharded by series id (a series' rows and its rollups stay
@@ -69,7 +72,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { StreamChunk } from '../../formats/stream-chunk.js';
+import type { StreamChunk, StreamMarker } from '../../formats/stream-chunk.js';
 import {
   bucketOf,
   bucketRange,
@@ -82,6 +85,8 @@ import {
   type IngestResult,
   keepMs,
   labelsMatch,
+  markerRange,
+  MAX_QUERY_MARKERS,
   type MergedStacks,
   RESOLUTIONS_MS,
   type ResolutionMs,
@@ -232,6 +237,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
           `CREATE TABLE IF NOT EXISTS ${d}.cp_corrections_${SUFFIX[r]}_local (series UInt64, bucket UInt64, stack UInt64, weight Float64, sender String, seq UInt64, copies UInt64) ENGINE = ReplacingMergeTree(copies) PARTITION BY ${day} ORDER BY (series, bucket, stack, sender, seq)`,
         );
       }
+      await run(
+        `CREATE TABLE IF NOT EXISTS ${d}.cp_markers_local (series UInt64, start_ms Float64, end_ms Float64, name String, category String, depth UInt32) ENGINE = MergeTree PARTITION BY toYYYYMMDD(toDateTime(intDiv(toUInt64(start_ms), 1000))) ORDER BY (series, start_ms)`,
+      );
       await checkChunkColumns(shard, d);
       await run(
         `CREATE MATERIALIZED VIEW IF NOT EXISTS ${d}.cp_chunk_writes TO ${d}.cp_chunks_local AS SELECT sender, seq, copy, min(bucket) AS chunk_bucket FROM ${d}.cp_samples_10s_local WHERE sender != '' GROUP BY sender, seq, copy`,
@@ -253,6 +261,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
             `CREATE TABLE IF NOT EXISTS ${d}.${name} AS ${d}.${name}_local ENGINE = Distributed(${cluster}, ${d}, ${name}_local, ${key})`,
           );
         await distributed('cp_series', 'id');
+        await distributed('cp_markers', 'series');
         await distributed('cp_stacks', 'id');
         for (const r of RESOLUTIONS_MS) await distributed(`cp_samples_${SUFFIX[r]}`, 'series');
         // Never inserted into (the view fills the local tables), only read: any key will do.
@@ -319,6 +328,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const series: Record<string, unknown>[] = [];
     const stacks: Record<string, unknown>[] = [];
     const samples: string[] = [];
+    const markers: Record<string, unknown>[] = [];
     const newStacks: string[] = [];
     for (const chunk of chunks) {
       const key = `${chunk.sender}\n${chunk.seq}`;
@@ -330,6 +340,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
       const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
       const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
       series.push({ id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) });
+      for (const m of chunk.markers ?? [])
+        markers.push({ series: seriesId, start_ms: m.start, end_ms: m.end, name: m.name, category: m.category, depth: m.depth });
       const bucket = bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]);
       const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\t${copy}\n`;
       const rowStart = `${seriesId}\t${bucket}\t`;
@@ -350,6 +362,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
     try {
       await Promise.all([
         insert('cp_series', series),
+        insert('cp_markers', markers),
         (async () => {
           // Stacks first: a sample never refers to a stack that is not there.
           await insert('cp_stacks', stacks);
@@ -533,6 +546,24 @@ export class ClickHouseSeriesStore implements SeriesStore {
     return { resolutionMs, from, to, buckets: groupByBucket(named) };
   }
 
+  async markers(selector: SeriesSelector): Promise<StreamMarker[]> {
+    const ids = (await this.seriesRows(selector.service)).filter((s) => labelsMatch(s.labels, selector.labels)).map((s) => s.id);
+    if (ids.length === 0) return [];
+    const { startFrom, startTo, endFrom } = markerRange(selector);
+    const rows = await this.rows<{ marker: string; from_ms: number; to_ms: number; kind: string; level: number }>(
+      `SELECT DISTINCT series, name AS marker, start_ms AS from_ms, end_ms AS to_ms, category AS kind, depth AS level FROM ${this.table('cp_markers')} ` +
+        `WHERE series IN (${ids.join(',')}) AND start_ms >= ${startFrom} AND start_ms < ${startTo} AND end_ms >= ${endFrom} ` +
+        `ORDER BY from_ms, level LIMIT ${MAX_QUERY_MARKERS}`,
+    );
+    return rows.map((r) => ({
+      name: r.marker,
+      start: Number(r.from_ms),
+      end: Number(r.to_ms),
+      category: r.kind as StreamMarker['category'],
+      depth: Number(r.level),
+    }));
+  }
+
   async expire(now: number): Promise<void> {
     const d = this.where.database;
     // Each resolution's corrections go with its rows; a chunk's record of copies as long as
@@ -543,6 +574,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
         [`cp_corrections_${SUFFIX[r]}_local`, keepMs(r, this.retentionMs)],
       ]),
       ['cp_chunks_local', keepMs(RESOLUTIONS_MS[0], this.retentionMs)],
+      ['cp_markers_local', keepMs(RESOLUTIONS_MS[0], this.retentionMs)],
     ];
     for (const shard of this.shards) {
       for (const [table, keep] of tables) {
@@ -579,7 +611,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
   async optimize(): Promise<void> {
     for (const shard of this.shards) {
       const perResolution = RESOLUTIONS_MS.flatMap((r) => [`cp_samples_${SUFFIX[r]}`, `cp_corrections_${SUFFIX[r]}`]);
-      for (const name of ['cp_series', 'cp_stacks', 'cp_chunks', ...perResolution]) {
+      for (const name of ['cp_series', 'cp_stacks', 'cp_chunks', 'cp_markers', ...perResolution]) {
         await shard.command({ query: `OPTIMIZE TABLE ${this.where.database}.${name}_local FINAL` });
       }
     }

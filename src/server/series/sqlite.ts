@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chunkStacks, type StreamChunk } from '../../formats/stream-chunk.js';
+import { chunkStacks, type StreamChunk, type StreamMarker } from '../../formats/stream-chunk.js';
 import {
   bucketOf,
   bucketRange,
@@ -24,6 +24,8 @@ import {
   type IngestResult,
   keepMs,
   labelsMatch,
+  markerRange,
+  MAX_QUERY_MARKERS,
   type MergedStacks,
   RESOLUTIONS_MS,
   type ResolutionMs,
@@ -42,6 +44,7 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS cp_series_service ON cp_series (service);
   CREATE TABLE IF NOT EXISTS cp_stacks (id INTEGER PRIMARY KEY, stack TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS cp_chunks (sender TEXT NOT NULL, seq INTEGER NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (sender, seq)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS cp_markers (series INTEGER NOT NULL, start_ms REAL NOT NULL, end_ms REAL NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL, depth INTEGER NOT NULL, PRIMARY KEY (series, start_ms, name, depth, end_ms)) WITHOUT ROWID;
   ${RESOLUTIONS_MS.map((r) => `CREATE TABLE IF NOT EXISTS ${TABLE[r]} (series INTEGER NOT NULL, bucket INTEGER NOT NULL, stack INTEGER NOT NULL, weight REAL NOT NULL, PRIMARY KEY (series, bucket, stack)) WITHOUT ROWID;`).join('\n')}
 `;
 
@@ -76,10 +79,14 @@ export class SqliteSeriesStore implements SeriesStore {
         `INSERT INTO ${TABLE[r]} (series, bucket, stack, weight) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET weight = weight + excluded.weight`,
       ),
     }));
+    const marker = this.db.prepare(
+      'INSERT INTO cp_markers (series, start_ms, end_ms, name, category, depth) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
     const insertChunk = (chunk: StreamChunk): IngestResult => {
       if (chunk.sender && seen.run(chunk.sender, chunk.seq, Date.now()).changes === 0) return { stored: false, samples: 0, stacks: 0 };
       const seriesId = signed(hashId(seriesKey(chunk.service, chunk.labels)));
       series.run(seriesId, chunk.service, JSON.stringify(chunk.labels), chunk.until);
+      for (const m of chunk.markers ?? []) marker.run(seriesId, m.start, m.end, m.name, m.category, m.depth);
       const time = chunkTime(chunk);
       let total = 0;
       const rows = chunkStacks(chunk);
@@ -191,12 +198,24 @@ export class SqliteSeriesStore implements SeriesStore {
     return { resolutionMs, from, to, buckets: groupByBucket(rows) };
   }
 
+  async markers(selector: SeriesSelector): Promise<StreamMarker[]> {
+    const list = this.seriesList(selector);
+    if (!list) return [];
+    const { startFrom, startTo, endFrom } = markerRange(selector);
+    return this.db
+      .prepare(
+        `SELECT name, start_ms AS start, end_ms AS "end", category, depth FROM cp_markers WHERE series IN (${list}) AND start_ms >= ? AND start_ms < ? AND end_ms >= ? ORDER BY start_ms, depth LIMIT ${MAX_QUERY_MARKERS}`,
+      )
+      .all(startFrom, startTo, endFrom) as StreamMarker[];
+  }
+
   async expire(now: number): Promise<void> {
     this.db.transaction(() => {
       for (const r of RESOLUTIONS_MS) {
         const keep = keepMs(r, this.retentionMs);
         if (Number.isFinite(keep)) this.db.prepare(`DELETE FROM ${TABLE[r]} WHERE bucket < ?`).run(bucketOf(now - keep, r));
       }
+      this.db.prepare('DELETE FROM cp_markers WHERE start_ms < ?').run(bucketOf(now - keepMs(10_000, this.retentionMs), 10_000));
       // A sender resends only what its bounded buffer holds: a day of marks is plenty.
       this.db.prepare('DELETE FROM cp_chunks WHERE received_at < ?').run(now - keepMs(10_000, this.retentionMs));
       this.db.prepare(`DELETE FROM cp_stacks WHERE id NOT IN (SELECT stack FROM ${TABLE[3_600_000]})`).run();

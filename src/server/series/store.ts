@@ -15,12 +15,16 @@
  *            `retention` (default 30 days); never longer than `retention`.
  *   chunks   (sender, seq) of every stored chunk, so a chunk resent after a
  *            lost acknowledgement is stored once.
+ *   markers  (series, start, end, name, category, depth): the phases a chunk
+ *            carried (PyPy's GC/JIT log sections), ms since the epoch, kept as
+ *            long as the 10 s samples. A query returns those overlapping its
+ *            range (exactly, not widened to buckets), each once.
  *
  * A query picks the finest resolution that still holds its start and gives at
  * most MAX_BUCKETS buckets, and widens the range to whole buckets of it.
  */
 import { createHash } from 'node:crypto';
-import type { StreamChunk, WeightedStack } from '../../formats/stream-chunk.js';
+import type { StreamChunk, StreamMarker, WeightedStack } from '../../formats/stream-chunk.js';
 
 export const RESOLUTIONS_MS = [10_000, 60_000, 3_600_000] as const;
 export type ResolutionMs = (typeof RESOLUTIONS_MS)[number];
@@ -29,6 +33,18 @@ export const RESOLUTION_KEEP_MS: Record<ResolutionMs, number> = { 10_000: 86_400
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
 /** A query reads at most this many buckets per series: 1 h at 10 s, 12 h at 1 min. */
 export const MAX_BUCKETS = 720;
+/** A query returns at most this many markers (the earliest): a viewer draws no more usefully. */
+export const MAX_QUERY_MARKERS = 200_000;
+/**
+ * A query looks for markers starting at most this long before its range (so it reads one
+ * slice of the (series, start) key): a longer phase that began earlier is not returned.
+ */
+export const MAX_MARKER_LOOKBACK_MS = 3_600_000;
+
+/** The marker rows a query reads: [start >= from - lookback, start < to), and end >= from. */
+export function markerRange(selector: Pick<SeriesSelector, 'from' | 'to'>): { startFrom: number; startTo: number; endFrom: number } {
+  return { startFrom: selector.from - MAX_MARKER_LOOKBACK_MS, startTo: selector.to, endFrom: selector.from };
+}
 
 export interface SeriesSelector {
   service: string;
@@ -93,6 +109,8 @@ export interface SeriesStore {
   merged(selector: SeriesSelector): Promise<MergedStacks>;
   timeline(selector: SeriesSelector): Promise<Timeline>;
   bucketStacks(selector: SeriesSelector): Promise<BucketStacks>;
+  /** Markers of the matching series that overlap [from, to) (not widened to buckets), by start time, at most MAX_QUERY_MARKERS. */
+  markers(selector: SeriesSelector): Promise<StreamMarker[]>;
   /** Drops rows older than each resolution keeps. */
   expire(now: number): Promise<void>;
   /** Bytes on disk of the samples and stacks (for the bench). */
