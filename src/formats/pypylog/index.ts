@@ -104,81 +104,110 @@ function parseCountLine(section: PypyLogSection, text: string): void {
   if (section.counts.length < MAX_BACKEND_COUNTS) section.counts.push({ name: text.slice(0, colon).trim(), count });
 }
 
-/** Parses the log's sections with their raw ticks. Throws ProfileFormatError on input that is not a PyPy log. */
-export function parsePypyLog(bytes: Uint8Array): PypyLog {
-  const text = new TextDecoder('utf-8').decode(bytes);
-  if (text.trim() === '') throw new ProfileFormatError(FORMAT, 'empty input', 0);
-  const sections: PypyLogSection[] = [];
-  const open: PypyLogSection[] = [];
-  const warnings: string[] = [];
-  let firstTick = NaN;
-  let lastTick = NaN;
-  let looseLines = 0;
-  let mismatched = 0;
-  let backwards = 0;
+/**
+ * The section parser, one line at a time (parsePypyLog for a whole file; record --stream
+ * for a log still being written). `onClose` gets each section as it closes, nested ones
+ * before the one around them; with `keep` every section is also kept in `sections`, in
+ * the order they opened.
+ */
+export class PypyLogParser {
+  readonly sections: PypyLogSection[] = [];
+  firstTick = NaN;
+  lastTick = NaN;
+  looseLines = 0;
+  lineNo = 0;
+  private readonly open: PypyLogSection[] = [];
+  private mismatched = 0;
+  private backwards = 0;
 
-  let lineNo = 0;
-  const lines = new StringLines(text);
-  for (let line = lines.next(); line !== null; line = lines.next()) {
-    lineNo = lines.number;
+  constructor(
+    private readonly onClose: ((section: PypyLogSection) => void) | null = null,
+    private readonly keep = true,
+  ) {}
+
+  /** One line (without its line break). Throws ProfileFormatError when the log does not start like a PyPy log. */
+  line(line: string): void {
+    this.lineNo++;
     const m = line.charCodeAt(0) === 0x5b /* [ */ ? SECTION.exec(line) : null;
     const opens = m !== null && m[2] === '{' && m[4] === undefined;
     const closes = m !== null && m[2] === undefined && m[4] === '}';
+    const open = this.open;
     if (!opens && !closes) {
-      if (Number.isNaN(firstTick)) {
-        if (line.trim() === '') continue;
+      if (Number.isNaN(this.firstTick)) {
+        if (line.trim() === '') return;
         const shown = line.length > 60 ? `${line.slice(0, 60)}…` : line;
-        throw new ProfileFormatError(FORMAT, `expected "[hex timestamp] {category", found ${JSON.stringify(shown)}`, -1, lineNo);
+        throw new ProfileFormatError(FORMAT, `expected "[hex timestamp] {category", found ${JSON.stringify(shown)}`, -1, this.lineNo);
       }
       const inner = open.at(-1);
       if (!inner) {
-        looseLines++;
-        continue;
+        this.looseLines++;
+        return;
       }
       inner.lineCount++;
-      if (inner.lines.length < MAX_SECTION_LINES)
-        inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+      if (inner.lines.length < MAX_SECTION_LINES) inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
       if (inner.category === 'jit-summary') parseSummaryLine(inner, line);
       else if (inner.category === 'jit-backend-counts') parseCountLine(inner, line);
-      continue;
+      return;
     }
     const tick = parseInt(m![1], 16);
-    if (Number.isNaN(firstTick)) firstTick = tick;
-    if (tick < lastTick) backwards++;
-    else lastTick = tick;
+    if (Number.isNaN(this.firstTick)) this.firstTick = tick;
+    if (tick < this.lastTick) this.backwards++;
+    else this.lastTick = tick;
     const category = m![3];
     if (opens) {
       const section: PypyLogSection = { category, startTick: tick, endTick: tick, depth: open.length, lineCount: 0, lines: [] };
-      sections.push(section);
+      if (this.keep) this.sections.push(section);
       open.push(section);
-      continue;
+      return;
     }
     // A close: it ends the innermost open section of that category (and anything left open inside it).
     let k = open.length - 1;
     while (k >= 0 && open[k].category !== category) k--;
     if (k < 0) {
-      mismatched++;
-      continue;
+      this.mismatched++;
+      return;
     }
     while (open.length > k + 1) {
       const dangling = open.pop()!;
       dangling.endTick = tick;
       dangling.unclosed = true;
-      mismatched++;
+      this.mismatched++;
+      this.onClose?.(dangling);
     }
-    open.pop()!.endTick = tick;
+    const closed = open.pop()!;
+    closed.endTick = tick;
+    this.onClose?.(closed);
   }
-  if (Number.isNaN(firstTick)) throw new ProfileFormatError(FORMAT, 'no "[timestamp] {category" section found', -1, Math.max(lineNo, 1));
-  if (open.length > 0) {
-    for (const s of open) {
-      s.endTick = lastTick;
-      s.unclosed = true;
+
+  /** The log ended: sections still open are closed at its last timestamp. Returns the warnings. */
+  end(): string[] {
+    const warnings: string[] = [];
+    if (this.open.length > 0) {
+      for (const s of this.open) {
+        s.endTick = this.lastTick;
+        s.unclosed = true;
+      }
+      for (let i = this.open.length - 1; i >= 0; i--) this.onClose?.(this.open[i]);
+      warnings.push(`${this.open.length} section(s) still open at the end of the log (truncated?): closed at its last timestamp`);
+      this.open.length = 0;
     }
-    warnings.push(`${open.length} section(s) still open at the end of the log (truncated?): closed at its last timestamp`);
+    if (this.mismatched > 0) warnings.push(`${this.mismatched} section end(s) did not match the open section`);
+    if (this.backwards > 0) warnings.push(`${this.backwards} timestamp(s) went backwards (several CPUs' counters?)`);
+    return warnings;
   }
-  if (mismatched > 0) warnings.push(`${mismatched} section end(s) did not match the open section`);
-  if (backwards > 0) warnings.push(`${backwards} timestamp(s) went backwards (several CPUs' counters?)`);
-  return { firstTick, lastTick, sections, looseLines, warnings };
+}
+
+/** Parses the log's sections with their raw ticks. Throws ProfileFormatError on input that is not a PyPy log. */
+export function parsePypyLog(bytes: Uint8Array): PypyLog {
+  const text = new TextDecoder('utf-8').decode(bytes);
+  if (text.trim() === '') throw new ProfileFormatError(FORMAT, 'empty input', 0);
+  const parser = new PypyLogParser();
+  const lines = new StringLines(text);
+  for (let line = lines.next(); line !== null; line = lines.next()) parser.line(line);
+  if (Number.isNaN(parser.firstTick))
+    throw new ProfileFormatError(FORMAT, 'no "[timestamp] {category" section found', -1, Math.max(parser.lineNo, 1));
+  const warnings = parser.end();
+  return { firstTick: parser.firstTick, lastTick: parser.lastTick, sections: parser.sections, looseLines: parser.looseLines, warnings };
 }
 
 /**
