@@ -12,6 +12,8 @@ import type { TargetCommand } from './command.js';
 export interface ProfileFollower {
   /** The program runs and writes `path` (a VMProf file; `engine` is vmprof or sampler). */
   started(path: string, pid: number, engine: string): void;
+  /** PyPy with --pypylog: also follow its log (`logPath`), placed on the wall clock by the agent's tick pairs (`clockPath`). */
+  followPypyLog?(logPath: string, clockPath: string): void;
   /**
    * How often PyPy's _vmprof should be made to write the code names it holds back (ms), so that
    * streamed samples are named while the program runs (the agent's --flush-names).

@@ -239,10 +239,12 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   const tmp = writableOrThrow(output, options.output);
   const jitlogTmp = options.jitlog ? `${output}.jit.${process.pid}.tmp` : null;
   const pypylogTmp = options.pypylog ? `${output}.pypylog.${process.pid}.tmp` : null;
+  // --stream: the agent's tick clock pairs, to place the log's sections on the wall clock while it runs
+  const tickClockTmp = pypylogTmp && options.follower?.followPypyLog ? `${output}.tick-clock.${process.pid}.tmp` : null;
   const childDir = options.subprocesses ? `${output}.${process.pid}.d` : null;
   if (childDir) mkdirSync(childDir, { recursive: true });
   const cleanup = () => {
-    for (const p of [tmp, jitlogTmp, pypylogTmp, allocTmp]) if (p) removeQuietly(p);
+    for (const p of [tmp, jitlogTmp, pypylogTmp, tickClockTmp, allocTmp]) if (p) removeQuietly(p);
     if (childDir) rmSync(childDir, { recursive: true, force: true });
   };
 
@@ -260,6 +262,10 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     // PyPy reads PYPYLOG at start-up; the agent removes it from os.environ so children do not inherit it
     env.PYPYLOG = `gc,jit-summary,jit-backend-counts,jit-tracing,jit-optimize,jit-backend:${pypylogTmp}`;
     agentArgs.push('--unset-env', 'PYPYLOG');
+    if (tickClockTmp) {
+      agentArgs.push('--tick-clock', tickClockTmp);
+      options.follower?.followPypyLog?.(pypylogTmp, tickClockTmp);
+    }
   }
   const args = [...command.interpreterOptions, agentPath(), ...agentArgs, '--', ...command.target];
   const stdio = options.stdio ?? 'inherit';
@@ -349,6 +355,7 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
     jitlogPath = `${output}.jit`;
     renameSync(jitlogTmp, jitlogPath);
   }
+  if (tickClockTmp) removeQuietly(tickClockTmp); // read by the stream's last cut (follower.finish above)
   if (pypylogTmp && existsSync(pypylogTmp)) {
     pypylogPath = `${output}.pypylog`;
     renameSync(pypylogTmp, pypylogPath);

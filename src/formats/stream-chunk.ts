@@ -44,7 +44,7 @@ export const SERVICE_NAME = /^[a-zA-Z0-9_.\-/:]{1,128}$/;
 export const MAX_CHUNK_MARKERS = 100_000;
 export const MARKER_CATEGORIES = ['gc', 'jit', 'other'] as const;
 export type MarkerCategory = (typeof MARKER_CATEGORIES)[number];
-const MARKER_NAME = /^[A-Za-z0-9_.:\-]{1,64}$/;
+export const MARKER_NAME = /^[A-Za-z0-9_.:\-]{1,64}$/;
 
 /** A phase of the program (a PyPy GC step, a JIT compilation): ms since the epoch. */
 export interface StreamMarker {

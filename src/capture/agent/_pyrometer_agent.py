@@ -1049,6 +1049,8 @@ class PyPyVMProf:
                     compile(_NAME_FLUSH_SOURCE, _NAME_FLUSH_FILE, 'exec')
                 except Exception:
                     break
+                if _tick_clock_fd is not None:
+                    _tick_clock_pair()  # one pair an interval: the stream's clock for PYPYLOG ticks
 
         t = threading.Thread(target=flush, name='pyrometer-name-flush', daemon=True)
         t.start()
@@ -1128,6 +1130,11 @@ class PyPyVMProf:
                 self._jitlog.disable()  # closes the fd itself
 
 
+# --tick-clock PATH (record --stream --pypylog): every pair read is also appended there, so that
+# the stream can place PYPYLOG sections on the wall clock while the program runs (stream/pypylog.ts)
+_tick_clock_fd = None
+
+
 def _tick_clock_pair():
     """(PyPy's debug tick counter, Unix time in ms) read together, or None off PyPy."""
     try:
@@ -1137,7 +1144,13 @@ def _tick_clock_pair():
     before = debug_read_timestamp()
     wall_ms = time.time() * 1000.0
     after = debug_read_timestamp()
-    return ((before + after) // 2, wall_ms)
+    pair = ((before + after) // 2, wall_ms)
+    if _tick_clock_fd is not None:
+        try:
+            os.write(_tick_clock_fd, ('%d %.3f\n' % pair).encode('ascii'))
+        except OSError:
+            pass  # the stream then places fewer sections; the profile is unaffected
+    return pair
 
 
 def _native_addresses(path):
@@ -1226,6 +1239,7 @@ class _Options:
 
 
 def _parse(argv):
+    global _tick_clock_fd
     opts = _Options()
     i = 0
     while i < len(argv):
@@ -1237,7 +1251,7 @@ def _parse(argv):
                 target = [os.fsdecode(bytes.fromhex(h)) for h in opts.target_hex.split(',')]
             return opts, target
         if a in ('--out', '--status-fd', '--rate', '--engine', '--jitlog', '--unset-env', '--subprocess-dir',
-                 '--target-hex', '--flush-names'):
+                 '--target-hex', '--flush-names', '--tick-clock'):
             value = argv[i + 1]
             i += 2
             if a == '--unset-env':
@@ -1257,6 +1271,9 @@ def _parse(argv):
                 opts.engine = value
             elif a == '--flush-names':
                 opts.flush_names = float(value)
+            elif a == '--tick-clock':
+                _tick_clock_fd = _high_fd(os.open(value, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
+                _protected_fds.add(_tick_clock_fd)
             else:
                 opts.jitlog = value
             continue

@@ -9,6 +9,8 @@ import { chunkBody } from '../../formats/stream-chunk.js';
 import type { ProfileFollower } from '../child.js';
 import { HOLD_MS, VmprofFollower } from './follow.js';
 import { ChunkSender, type SenderCounts, type SenderOptions } from './sender.js';
+import { PypyLogFollower } from './pypylog.js';
+import type { StreamChunk } from '../../formats/stream-chunk.js';
 
 export interface StreamOptions extends SenderOptions {
   service: string;
@@ -26,6 +28,8 @@ const POLL_MS = 1000;
 
 export class StreamSession implements ProfileFollower {
   private follower: VmprofFollower | null = null;
+  /** PyPy with --pypylog: the GC/JIT phases, sent as the chunks' markers. */
+  private pypylog: PypyLogFollower | null = null;
   private readonly sender: ChunkSender;
   private labels: Record<string, string>;
   private timer: NodeJS.Timeout | null = null;
@@ -48,6 +52,21 @@ export class StreamSession implements ProfileFollower {
     this.sender.kick(); // chunks an earlier run left behind
   }
 
+  /** Also follow PyPy's log (`logPath`) with the agent's tick clock pairs (`clockPath`): call before started(). */
+  followPypyLog(logPath: string, clockPath: string): void {
+    this.pypylog = new PypyLogFollower(logPath, clockPath);
+  }
+
+  /** What became of PyPy's phases: sections not sent, and why the log stopped being followed. */
+  get pypylogNotes(): string[] {
+    const p = this.pypylog;
+    if (!p) return [];
+    return [
+      ...(p.dropped > 0 ? [`${p.dropped} PyPy log section(s) not streamed (too many waiting, or unusable names)`] : []),
+      ...(p.error ? [p.error] : []),
+    ];
+  }
+
   started(path: string, pid: number): void {
     this.labels = { host: this.labels.host, pid: String(pid), ...this.options.labels };
     this.follower = new VmprofFollower(path, this.options.agentDir);
@@ -64,23 +83,32 @@ export class StreamSession implements ProfileFollower {
     const now = Date.now();
     try {
       follower.poll();
+      this.pypylog?.poll(final);
       if (!final && now < this.nextCut) return;
       // The chunk holds what was written until now: a tick that runs late (a loaded machine)
       // must not label later samples with the earlier boundary.
       const until = Math.max(now, this.lastCut + 1);
+      // Phases that closed since the last cut ride with this cut's first chunk (or one of their own).
+      let markers = this.pypylog?.take() ?? [];
+      const queue = (from: number, to: number, body: Pick<StreamChunk, 'frames' | 'stacks' | 'weights'>) => {
+        const chunk = {
+          service: this.options.service,
+          labels: this.labels,
+          from,
+          until: to,
+          unit: 'samples',
+          kind: this.options.kind,
+          ...body,
+        };
+        this.sender.queue(markers.length > 0 ? { ...chunk, markers } : chunk);
+        markers = [];
+      };
       for (const piece of follower.cutByArrival(final, (arrived) => this.windowOf(arrived))) {
         if (piece.stacks.length === 0) continue;
         const sent = this.windows.find((w) => w.from === piece.window);
-        this.sender.queue({
-          service: this.options.service,
-          labels: this.labels,
-          from: sent ? sent.from : this.lastCut,
-          until: sent ? sent.until : until,
-          unit: 'samples',
-          kind: this.options.kind,
-          ...chunkBody(piece.stacks),
-        });
+        queue(sent ? sent.from : this.lastCut, sent ? sent.until : until, chunkBody(piece.stacks));
       }
+      if (markers.length > 0) queue(this.lastCut, until, chunkBody([]));
       this.windows.push({ from: this.lastCut, until });
       // A held sample is released within HOLD_MS: older intervals are never asked for.
       while (this.windows.length > 1 && this.windows[0].until < now - HOLD_MS - 2 * this.options.intervalMs) this.windows.shift();

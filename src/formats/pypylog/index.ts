@@ -144,7 +144,8 @@ export class PypyLogParser {
         return;
       }
       inner.lineCount++;
-      if (inner.lines.length < MAX_SECTION_LINES) inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+      if (inner.lines.length < MAX_SECTION_LINES)
+        inner.lines.push(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
       if (inner.category === 'jit-summary') parseSummaryLine(inner, line);
       else if (inner.category === 'jit-backend-counts') parseCountLine(inner, line);
       return;

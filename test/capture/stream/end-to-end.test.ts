@@ -6,7 +6,9 @@
  * phase_b); then a query of each phase's range gives the right hot function,
  * the diff of the two ranges shows phase_a down and phase_b up, the streamed
  * total equals the finished file's, and Pyroscope ingest requests (folded and
- * pprof, as its agents send them) land beside them and read back.
+ * pprof, as its agents send them) land beside them and read back. PyPy runs
+ * with --pypylog: its GC/JIT phases stream as markers, every section of the
+ * finished log once, on the wall clock, in the profile a range opens.
  *
  * PHASE_S is 20 s: the shortest phase that always holds one whole 10 s bucket
  * of the store, wherever the phase starts (so each phase's query holds only
@@ -14,12 +16,14 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { loadProfile } from '../../../src/formats/load.js';
 import { collapsedStacks } from '../../../src/formats/collapsed.js';
+import { parsePypyLog } from '../../../src/formats/pypylog/index.js';
+import { deserializeProfile } from '../../../src/model/serialize.js';
 import { fixtureBytes, projectRoot, testData } from '../../helpers.js';
 import { killed, startServe, type ServeProcess } from '../../server/serve-process.js';
 
@@ -42,6 +46,9 @@ interface Run {
   stderr: string;
   code: number | null;
   profile: string;
+  /** Wall clock (ms) before record started and after it exited. */
+  started: number;
+  ended: number;
 }
 
 function recordStreaming(url: string, service: string, interpreter: string): Promise<Run> {
@@ -58,6 +65,7 @@ function recordStreaming(url: string, service: string, interpreter: string): Pro
     'test=e2e',
     '--interval',
     '2',
+    ...(service === 'pypy' ? ['--pypylog'] : []),
     '--',
     interpreter,
     testData('continuous/phases.py'),
@@ -73,7 +81,7 @@ function recordStreaming(url: string, service: string, interpreter: string): Pro
     ],
     { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYROMETER_DATA: join(work, 'client-data') } },
   );
-  const run: Run = { service, interpreter, stdout: '', stderr: '', code: null, profile };
+  const run: Run = { service, interpreter, stdout: '', stderr: '', code: null, profile, started: Date.now(), ended: 0 };
   child.stdout.on('data', (d: Buffer) => {
     run.stdout += d;
   });
@@ -83,9 +91,40 @@ function recordStreaming(url: string, service: string, interpreter: string): Pro
   return new Promise((resolve) =>
     child.on('exit', (code) => {
       run.code = code;
+      run.ended = Date.now();
       resolve(run);
     }),
   );
+}
+
+/** PyPy's GC/JIT phases: every section of the finished OUT.pypylog streamed once, within the run's wall-clock span. */
+async function checkPypyPhases(url: string, run: Run): Promise<void> {
+  const r = await fetch(`${url}/api/v1/continuous/profile?service=pypy&from=${run.started - 60_000}&to=${run.ended + 60_000}`);
+  assert.equal(r.status, 200);
+  const profile = deserializeProfile(new Uint8Array(await r.arrayBuffer()));
+  const markers = profile.threads.flatMap((t) =>
+    Array.from({ length: t.markers.length }, (_, i) => ({
+      name: profile.strings[t.markers.name[i]],
+      category: profile.strings[t.markers.category[i]],
+      start: t.markers.start[i] + profile.meta.startTime,
+      end: t.markers.end[i] + profile.meta.startTime,
+    })),
+  );
+  const log = parsePypyLog(readFileSync(`${run.profile}.pypylog`));
+  const count = (names: string[]) => {
+    const n: Record<string, number> = {};
+    for (const name of names) n[name] = (n[name] ?? 0) + 1;
+    return n;
+  };
+  assert.ok(
+    log.sections.some((s) => s.category.startsWith('gc-')),
+    'the program ran the GC',
+  );
+  assert.deepEqual(count(markers.map((m) => m.name)), count(log.sections.map((s) => s.category)), 'every section streamed once');
+  assert.ok(markers.filter((m) => m.category === 'gc').length > 0);
+  // Placed on the wall clock by the agent's tick/time pairs: inside the run, not at a guessed rate.
+  const outside = markers.filter((m) => !(m.start >= run.started && m.end <= run.ended && m.start <= m.end));
+  assert.equal(outside.length, 0, `markers outside the run ${run.started}-${run.ended}: ${JSON.stringify(outside.slice(0, 3))}`);
 }
 
 function phaseTimes(run: Run): Record<string, number> {
@@ -162,6 +201,7 @@ test('three programs stream two phases; queries, diff and Pyroscope ingest read 
     const whole = await get(`/api/v1/continuous/functions?service=${run.service}&from=${t['a.start'] - 60_000}&to=${t['b.end'] + 60_000}`);
     const file = collapsedStacks(await loadProfile(run.profile)).reduce((n, s) => n + s.weight, 0);
     assert.equal(whole.total, file, `${run.service}: streamed total = the file's total`);
+    if (run.service === 'pypy') await checkPypyPhases(url, run);
   }
 
   // Pyroscope's agents push beside them: folded text, then pprof the way pyroscope-go uploads it.
