@@ -132,8 +132,10 @@ export async function startStream(
         if (counts.droppedFull > 0) problems.push(`${counts.droppedFull} dropped: the buffer was full (--stream-buffer)`);
         if (counts.rejected > 0) problems.push(`${counts.rejected} refused by the server (${counts.lastError})`);
         if (session.error) problems.push(`reading the profile failed: ${session.error}`);
+        // PyPy's phases are extra: missing ones are said, not a failure of the stream.
+        const said = [...problems, ...session.pypylogNotes];
         out.write(
-          `pyrometer: streamed ${counts.sent} chunk${counts.sent === 1 ? '' : 's'} of ${options.service} to ${options.url}${counts.retries ? ` (${counts.retries} retries)` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}\n`,
+          `pyrometer: streamed ${counts.sent} chunk${counts.sent === 1 ? '' : 's'} of ${options.service} to ${options.url}${counts.retries ? ` (${counts.retries} retries)` : ''}${said.length ? `; ${said.join('; ')}` : ''}\n`,
         );
         if (counts.buffered === 0) {
           // An empty buffer is not worth keeping (a --stream-spool directory keeps its sender id).
