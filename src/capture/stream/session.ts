@@ -109,6 +109,8 @@ export class StreamSession implements ProfileFollower {
         queue(sent ? sent.from : this.lastCut, sent ? sent.until : until, chunkBody(piece.stacks));
       }
       if (markers.length > 0) queue(this.lastCut, until, chunkBody([]));
+      // The last cut sends every phase left (more than one chunk holds, after a burst).
+      while (final && (markers = this.pypylog?.take() ?? []).length > 0) queue(this.lastCut, until, chunkBody([]));
       this.windows.push({ from: this.lastCut, until });
       // A held sample is released within HOLD_MS: older intervals are never asked for.
       while (this.windows.length > 1 && this.windows[0].until < now - HOLD_MS - 2 * this.options.intervalMs) this.windows.shift();
