@@ -25,9 +25,8 @@
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { Category, FunctionKind, Profile, StackIndex } from '../model/profile.js';
-import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile, withShapeErrors } from './json-input.js';
 import { chromeSignature } from './signatures/chrome.js';
 export { sniffChrome } from './signatures/chrome.js';
 
@@ -43,7 +42,7 @@ export interface CallNode {
 
 export function readChrome(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     const builder = new ProfileBuilder(FORMAT, { weightUnit: 'ms' });
     const o = asObject(root, '$');
     const thread = builder.thread('main', 'main');
@@ -51,10 +50,7 @@ export function readChrome(bytes: Uint8Array): Profile {
     else if (o.head !== undefined) readLegacy(builder, thread, o);
     else throw new JsonShapeError('$: expected "nodes" (a .cpuprofile) or "head" (a legacy profile)');
     return builder.build();
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 function nodeFromCallFrame(raw: Record<string, unknown>, cf: Record<string, unknown>, path: string, lineBase: number): CallNode {

@@ -13,9 +13,8 @@
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { Profile } from '../model/profile.js';
-import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile, withShapeErrors } from './json-input.js';
 import { stackResolver, type CallNode } from './chrome.js';
 import { heapProfileSignature } from './signatures/heapprofile.js';
 export { sniffHeapProfile } from './signatures/heapprofile.js';
@@ -24,7 +23,7 @@ const FORMAT = 'heapprofile';
 
 export function readHeapProfile(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     const o = asObject(root, '$');
     const builder = new ProfileBuilder(FORMAT, { weightUnit: 'bytes', flags: ['memory'] });
     const thread = builder.thread('main', 'main');
@@ -60,10 +59,7 @@ export function readHeapProfile(bytes: Uint8Array): Profile {
     }
     if (Array.isArray(o.samples)) builder.meta.extra.samples = String(o.samples.length);
     return builder.build();
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 export const heapProfileFormat: Format = {

@@ -10,6 +10,16 @@ import { ProfileFormatError } from './errors.js';
 /** A value of the wrong type or shape; readers turn it into a ProfileFormatError naming the path. */
 export class JsonShapeError extends Error {}
 
+/** Runs a reader's body, turning a JsonShapeError (a value of the wrong shape) into the format's one-line error. */
+export function withShapeErrors<T>(format: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof JsonShapeError) throw new ProfileFormatError(format, e.message);
+    throw e;
+  }
+}
+
 const decoder = new TextDecoder('utf-8');
 
 export function parseJsonProfile(format: string, bytes: Uint8Array): unknown {

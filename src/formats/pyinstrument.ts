@@ -25,7 +25,7 @@ import { ProfileBuilder } from '../model/builder.js';
 import type { Profile, StackIndex } from '../model/profile.js';
 import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { JsonShapeError, asArray, asNumber, asObject, asString, jsonSyntaxError, parseJsonProfile } from './json-input.js';
+import { JsonShapeError, asArray, asNumber, asObject, asString, jsonSyntaxError, parseJsonProfile, withShapeErrors } from './json-input.js';
 import { pyinstrumentSignature } from './signatures/pyinstrument.js';
 export { sniffPyinstrument } from './signatures/pyinstrument.js';
 
@@ -36,7 +36,7 @@ export function readPyinstrument(bytes: Uint8Array): Profile {
   let root: unknown;
   if (/^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64)))) root = sessionFromHtml(bytes);
   else root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     const o = asObject(root, '$');
     const builder = new ProfileBuilder(FORMAT, { weightUnit: 'ms', interpreter: 'cpython' });
     const session = o.session !== undefined ? asObject(o.session, '$.session') : o;
@@ -52,10 +52,7 @@ export function readPyinstrument(bytes: Uint8Array): Profile {
     else if (o.root_frame !== undefined) readTree(builder, builder.thread('main', 'main'), o.root_frame, '$.root_frame', renderedFrame);
     else throw new JsonShapeError('$: expected "frame_records" (a session), "root_frame" (JSON output) or "frame_tree" (HTML output)');
     return builder.build();
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 /** The session object the HTML renderer embeds in its page. */

@@ -24,9 +24,8 @@
 import { ProfileBuilder } from '../model/builder.js';
 import type { LineMetricColumn, LineMetrics } from '../model/line-metrics.js';
 import type { Category, Profile } from '../model/profile.js';
-import { ProfileFormatError } from './errors.js';
 import type { Format } from './registry.js';
-import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile, withShapeErrors } from './json-input.js';
 import { scaleneSignature } from './signatures/scalene.js';
 export { sniffScalene } from './signatures/scalene.js';
 
@@ -48,7 +47,7 @@ const numberOr = (v: unknown, fallback = 0): number => (typeof v === 'number' &&
 
 export function readScalene(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     const o = asObject(root, '$');
     const elapsedMs = asNumber(o.elapsed_time_sec, '$.elapsed_time_sec') * 1000;
     if (elapsedMs < 0) throw new JsonShapeError('$.elapsed_time_sec: negative');
@@ -129,10 +128,7 @@ export function readScalene(bytes: Uint8Array): Profile {
     }
     builder.warn('Scalene keeps time per line, not call paths: each function is a root');
     return builder.build();
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 export const scaleneFormat: Format = {

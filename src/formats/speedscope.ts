@@ -26,9 +26,8 @@
 import { ProfileBuilder } from '../model/builder.js';
 import { lineMetrics, metricColumn, type LineMetrics } from '../model/line-metrics.js';
 import type { FrameIndex, Profile, WeightUnit } from '../model/profile.js';
-import { ProfileFormatError } from './errors.js';
 import type { Format, WriteOptions } from './registry.js';
-import { parseJsonProfile, JsonShapeError, asArray, asNumber, asObject, asString } from './json-input.js';
+import { parseJsonProfile, JsonShapeError, asArray, asNumber, asObject, asString, withShapeErrors } from './json-input.js';
 import { speedscopeSignature } from './signatures/speedscope.js';
 export { sniffSpeedscope } from './signatures/speedscope.js';
 
@@ -47,12 +46,9 @@ const UNITS: Record<string, { unit: WeightUnit; toMs: number }> = {
 
 export function readSpeedscope(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     return buildFromJson(root);
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 /** A line-metric profile our writer made (memoryProfile): bytes per one-frame sample back to MB per line. */

@@ -15,8 +15,7 @@
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { Category, FrameIndex, Profile } from '../model/profile.js';
-import { ProfileFormatError } from './errors.js';
-import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile } from './json-input.js';
+import { JsonShapeError, asArray, asNumber, asObject, parseJsonProfile, withShapeErrors } from './json-input.js';
 import type { Format } from './registry.js';
 import { jsName } from './v8log.js';
 import { v8LogJsonSignature } from './signatures/v8log-json.js';
@@ -28,7 +27,7 @@ const VM_GC = 1;
 
 export function readV8LogJson(bytes: Uint8Array): Profile {
   const root = parseJsonProfile(FORMAT, bytes);
-  try {
+  return withShapeErrors(FORMAT, () => {
     const o = asObject(root, '$');
     const code = asArray(o.code, '$.code');
     const ticks = asArray(o.ticks, '$.ticks').map((t, i) => {
@@ -83,10 +82,7 @@ export function readV8LogJson(bytes: Uint8Array): Profile {
       last = tick.tm;
     }
     return builder.build();
-  } catch (e) {
-    if (e instanceof JsonShapeError) throw new ProfileFormatError(FORMAT, e.message);
-    throw e;
-  }
+  });
 }
 
 export const v8LogJsonFormat: Format = {

@@ -67,6 +67,12 @@ export interface ViewEntry {
   create(host: AppHost): View;
 }
 
+/** A view shown only for a loaded profile that has what it draws. */
+function profileHas(host: AppHost, has: (profile: Profile) => boolean): boolean {
+  const p = host.currentProfile();
+  return p !== null && has(p);
+}
+
 export const VIEWS: readonly ViewEntry[] = [
   { name: 'flame', label: 'Flame graph', create: (host) => new FlameView(host) },
   { name: 'stack', label: 'Stack chart', create: (host) => new StackChartView(host) },
@@ -97,30 +103,21 @@ export const VIEWS: readonly ViewEntry[] = [
     name: 'traces',
     label: 'JIT traces',
     // PyPy with a jitlog: recorded with --jitlog, a .jit beside the profile, or the server's uploaded jitlog.
-    available: (host) => {
-      const p = host.currentProfile();
-      return p !== null && profileTraces(p) !== null;
-    },
+    available: (host) => profileHas(host, (p) => profileTraces(p) !== null),
     create: (host) => new TracesView(host),
   },
   {
     name: 'alloc',
     label: 'Allocations',
     // recorded with --alloc: OUT.alloc beside the profile, or an .alloc file opened alone
-    available: (host) => {
-      const p = host.currentProfile();
-      return p !== null && allocationProfile(p) !== null;
-    },
+    available: (host) => profileHas(host, (p) => allocationProfile(p) !== null),
     create: (host) => new AllocationView(host),
   },
   {
     name: 'memory',
     label: 'Memory growth',
     // recorded with --mem (RSS with the samples)
-    available: (host) => {
-      const p = host.currentProfile();
-      return p !== null && hasMemoryReadings(p);
-    },
+    available: (host) => profileHas(host, (p) => hasMemoryReadings(p)),
     create: (host) => new MemoryGrowthView(host),
   },
   { name: 'compare', label: 'Compare', available: (host) => host.profileNames().length > 1, create: (host) => new CompareView(host) },
