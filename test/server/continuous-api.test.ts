@@ -18,7 +18,7 @@ import { collapsedStacks } from '../../src/formats/collapsed.js';
 import { readPprof } from '../../src/formats/pprof/index.js';
 import { deserializeProfile } from '../../src/model/serialize.js';
 import { CATEGORIES, FUNCTION_KINDS, totalSamples } from '../../src/model/profile.js';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fixtureBytes } from '../helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-continuous-api-'));
@@ -138,6 +138,29 @@ describe('our chunks', () => {
     assert.doesNotMatch(bad.json().error, /\n/);
     const notChunk = await request({ method: 'POST', url: '/api/v1/stream', headers: auth(), payload: Buffer.from([0x1f, 0x8b, 1, 2, 3]) });
     assert.equal(notChunk.statusCode, 400);
+  });
+
+  test('a gzip bomb as a chunk is refused at the inflate limit (413), and the next chunk is stored', async () => {
+    // 64 MiB of zeros gzip to about 64 KiB: under the body limit, but inflating it whole (as the
+    // chunk decoder once did, with no bound) would take 64 MiB, or gigabytes for a bigger bomb.
+    const bomb = gzipSync(Buffer.alloc(64 << 20), { level: 9 });
+    assert.ok(bomb.length < 200_000, `the bomb is ${bomb.length} bytes`);
+    const r = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' },
+      payload: bomb,
+    });
+    assert.equal(r.statusCode, 413, r.body);
+    assert.match(r.json().error, /inflates to more than \d+ bytes/);
+    const next = await request({
+      method: 'POST',
+      url: '/api/v1/stream',
+      headers: { ...auth(), 'content-type': 'application/vnd.pyrometer.chunk' },
+      payload: Buffer.from(encodeChunk(chunk({ seq: 40, stacks: { 'main (a.py:1)': 2 } }))),
+    });
+    assert.equal(next.statusCode, 200, next.body);
+    assert.equal(next.json().stored, true);
   });
 
   test("frame categories of a chunk (PyPy's JIT, GC, native) reach the profile the continuous page opens", async () => {

@@ -182,7 +182,8 @@ export function registerStreamRoutes(app: FastifyInstance, service: ProfileServi
     const body = await bodyBytes(request, MAX_CHUNK_BYTES);
     let chunk: StreamChunk;
     try {
-      chunk = decodeChunk(body);
+      // Inflated here by zlib, bounded: a small gzip body must not inflate to gigabytes.
+      chunk = decodeChunk(inflateIfGzip(body));
     } catch (err) {
       if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
       throw err;
