@@ -83,11 +83,13 @@ export function encodeChunk(chunk: StreamChunk): Uint8Array {
   return gzipSync(new TextEncoder().encode(json), { level: 6 });
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes and checks a chunk; every problem is one ProfileFormatError naming what is wrong. */
 export function decodeChunk(bytes: Uint8Array): StreamChunk {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
+    text = utf8.decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
   } catch (err) {
     throw new ProfileFormatError(FORMAT, `not a gzip-compressed UTF-8 chunk (${(err as Error).message})`, 0);
   }
@@ -113,17 +115,26 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
   const until = Number(value.until);
   if (!Number.isFinite(from) || !Number.isFinite(until) || from <= 0 || until < from)
     fail('"from" and "until" must be ms since the epoch with from <= until');
-  const frames =
-    Array.isArray(value.frames) && value.frames.every((f) => typeof f === 'string')
-      ? (value.frames as string[])
-      : fail('"frames" must be an array of strings');
+  // Plain loops: a server checks hundreds of frames and stacks per chunk, many chunks a second.
+  if (!Array.isArray(value.frames)) fail('"frames" must be an array of strings');
+  const frames = value.frames as unknown[];
+  const cleanFrames = new Array<string>(frames.length);
+  for (let f = 0; f < frames.length; f++) {
+    const frame = frames[f];
+    if (typeof frame !== 'string') fail('"frames" must be an array of strings');
+    cleanFrames[f] = cleanFrame(frame as string);
+  }
   const stacks = Array.isArray(value.stacks) ? (value.stacks as unknown[]) : fail('"stacks" must be an array');
   const weights = Array.isArray(value.weights) ? (value.weights as unknown[]) : fail('"weights" must be an array');
   if (stacks.length !== weights.length) fail('"stacks" and "weights" must have the same length');
   for (let i = 0; i < stacks.length; i++) {
     const s = stacks[i];
-    if (!Array.isArray(s) || s.length === 0 || !s.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length))
-      fail(`stack ${i} must be a non-empty array of frame indices`);
+    if (!Array.isArray(s) || s.length === 0) fail(`stack ${i} must be a non-empty array of frame indices`);
+    for (let j = 0; j < (s as unknown[]).length; j++) {
+      const f = (s as unknown[])[j];
+      if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= frames.length)
+        fail(`stack ${i} must be a non-empty array of frame indices`);
+    }
     const w = weights[i];
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail(`weight ${i} must be a number >= 0`);
   }
@@ -142,7 +153,7 @@ export function decodeChunk(bytes: Uint8Array): StreamChunk {
     kind: typeof value.kind === 'string' ? value.kind : '',
     sender,
     seq,
-    frames: frames.map(cleanFrame),
+    frames: cleanFrames,
     stacks: stacks as number[][],
     weights: weights as number[],
     ...(markers ? { markers } : {}),
@@ -199,9 +210,10 @@ export function checkLabels(labels: unknown, fail: (what: string) => never): Rec
 
 /** A frame label as stored: ';' separates frames and line breaks separate stacks, so neither may be inside one. */
 export function cleanFrame(label: string): string {
-  const clean = label.replace(/[;\r\n]/g, ' ');
-  return clean === '' ? '[unknown]' : clean;
+  if (label === '') return '[unknown]';
+  return FRAME_SEPARATORS.test(label) ? label.replace(/[;\r\n]/g, ' ') : label;
 }
+const FRAME_SEPARATORS = /[;\r\n]/;
 
 /** The chunk's stacks as stored: `a;b;c` text and weight, identical stacks summed, zero weights dropped. */
 export function chunkStacks(chunk: StreamChunk): WeightedStack[] {

@@ -270,6 +270,31 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
         assert.equal(byStack[`main (w.py:1);${prefix}${i} (w.py:${i})`], 1 + (i % 3), `${prefix}${i}`);
     });
 
+    test('a burst of 400 chunks, each sent again while the first copies are being written, counts every chunk once', async () => {
+      // The ClickHouse store writes up to two batches at once: the second copies land in a batch
+      // written beside the first one, so their copies are cancelled across batches (see Once only).
+      const burst = (sender: number, seq: number) =>
+        chunk({
+          service: 'burst',
+          labels: { sender: String(sender) },
+          at: BASE + seq * 10_000,
+          sender: `burst-${sender}`,
+          seq,
+          stacks: { 'main (b.py:1);x (b.py:2)': 3, 'main (b.py:1)': 1 },
+        });
+      const all = Array.from({ length: 400 }, (_, i) => burst(i % 40, Math.floor(i / 40)));
+      const first = Promise.all(all.map((c) => store.ingest(c)));
+      await new Promise((resolve) => setTimeout(resolve, 8));
+      const second = Promise.all(all.map((c) => store.ingest(c)));
+      const results = [...(await first), ...(await second)];
+      assert.equal(results.length, 800);
+      assert.ok(results.filter((r) => r.stored).length <= 400);
+      for (const resolutionMs of [10_000, 60_000, 3_600_000]) {
+        const merged = await store.merged({ service: 'burst', from: BASE, to: BASE + HOUR, resolutionMs });
+        assert.deepEqual(asObject(merged.stacks), { 'main (b.py:1)': 400, 'main (b.py:1);x (b.py:2)': 1200 }, `at ${resolutionMs} ms`);
+      }
+    });
+
     const raced = numbered('race', 'racer', { 'main (r.py:1);hot (r.py:2)': 7 });
     /** The race service's total at each resolution: 10 s, 1 min, 1 h. */
     const raceTotals = async () =>

@@ -11,7 +11,7 @@
  *   cp_samples_10s_local
  *                     MergeTree, PARTITION BY day, ORDER BY (series, bucket, stack): each row
  *                     also says which chunk brought it (sender, seq) and which write (copy, one
- *                     random id per batch). A query of one service's range reads one contiguous
+ *                     random id per write of a chunk). A query of one service's range reads one contiguous
  *                     slice of the key.
  *   cp_samples_1m_local, _1h_local
  *                     SummingMergeTree(weight), PARTITION BY day, ORDER BY (series, bucket, stack):
@@ -36,16 +36,17 @@
  * (`expire`, hourly from the server): the same effect as TTL on servers that
  * lack it, and cheaper (no merge rewrites).
  *
- * Batching: ClickHouse wants few large inserts, not one per chunk. One batch is
- * written at a time; the chunks that arrive meanwhile wait and go out together as
- * the next batch, one INSERT per table (group commit: no timer, so an idle server
- * writes a lone chunk at once and a busy one writes larger batches). Each ingest()
- * resolves when its batch is written. An earlier version waited 50 ms for more
- * chunks and queued each 50 ms slice as its own batch behind the one being
- * written: under load the batches stayed small (1-7 chunks of 100 arriving) and
- * each paid the full round trips, which held ingest to ~140 chunks/s.
- * Stack rows are written once per process (ReplacingMergeTree: a repeat would be
- * harmless), before the samples that use them; series rows (their last_seen) go
+ * Batching: ClickHouse wants few large inserts, not one per chunk. Up to two
+ * batches are written at once; a batch starts when a slot is free and its first
+ * chunk has waited 5 ms, and takes everything pending then, one INSERT per table
+ * (group commit: an idle server writes a lone chunk 5 ms after it comes, a busy one
+ * writes larger batches). Each ingest() resolves when its batch is written. Earlier
+ * versions waited 50 ms and queued each slice behind the batch being written (under
+ * load, batches of 1-7 chunks: ~140 chunks/s), then wrote one batch at a time with
+ * no wait, which under 100 senders alternated a batch of ~99 chunks with one of the
+ * 1 that came late, serve idle while ClickHouse wrote either.
+ * Stack rows are written before the samples that use them, by each batch that uses
+ * them until one has written them (ReplacingMergeTree: a repeat is harmless); series rows (their last_seen) go
  * beside the samples, in parallel: a query finds samples through their series, so
  * samples whose series row is not there yet are simply not seen yet.
  *
@@ -70,7 +71,7 @@
  * be recognised when resent: each gets a random seq and no cp_chunks row.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { StreamChunk, StreamMarker } from '../../formats/stream-chunk.js';
 import {
@@ -100,8 +101,31 @@ import {
 
 /** At most this many sample rows in one INSERT (a larger batch waits for the next one). */
 const BATCH_ROWS = 200_000;
+/**
+ * Batches in flight at once. With one, 100 senders each waiting for its answer moved in lockstep
+ * with ClickHouse: a batch of ~99 chunks, then one of the 1 that came late, each paying an
+ * insert's fixed cost (a part per table: 15-70 ms here) while serve sat idle; with two, one batch
+ * is filled while the other is written.
+ */
+const MAX_WRITES = 2;
+/** How long a batch's first chunk waits for others (a chunk covers 10 s: a few ms is nothing to it). */
+const LINGER_MS = 5;
 /** Stack ids remembered by their frames' numbers; the numbers and ids start over when either is full. */
 const STACK_ID_CACHE = 500_000;
+
+/** A stack seen before: its frames' numbers, its id, and the next stack whose numbers hash alike. */
+interface KnownStack {
+  numbers: number[];
+  id: string;
+  next: KnownStack | undefined;
+}
+
+/** Whether a stack seen before has these frames (chunk frame indices, mapped to numbers). */
+function sameFrames(known: number[], frames: number[], numbers: number[]): boolean {
+  if (known.length !== frames.length) return false;
+  for (let j = 0; j < frames.length; j++) if (known[j] !== numbers[frames[j]]) return false;
+  return true;
+}
 const SUFFIX: Record<ResolutionMs, string> = { 10_000: '10s', 60_000: '1m', 3_600_000: '1h' };
 
 export interface ClickHouseLocation {
@@ -161,8 +185,30 @@ async function checkChunkColumns(shard: ClickHouseClient, database: string): Pro
     );
 }
 
+/**
+ * A chunk made ready to write as it arrives: its sample rows built, its stacks resolved to ids.
+ * The parsed chunk is then garbage at once, instead of surviving (and being copied by the
+ * garbage collector) while it waits for its batch.
+ */
+interface Prepared {
+  sender: string;
+  seq: number;
+  seriesId: string;
+  bucket: number;
+  seriesRow: Record<string, unknown>;
+  markers: Record<string, unknown>[];
+  /** Its stacks' ids and summed weights. */
+  ids: string[];
+  weights: number[];
+  total: number;
+  /** Its rows of cp_samples_10s, TabSeparated: outside V8's heap, so that the collector never copies them while they wait. */
+  rows: Buffer;
+}
+
 interface Pending {
-  chunk: StreamChunk;
+  chunk: Prepared;
+  /** performance.now() when it arrived. */
+  at: number;
   resolve: (result: IngestResult) => void;
   reject: (err: Error) => void;
 }
@@ -171,16 +217,22 @@ export class ClickHouseSeriesStore implements SeriesStore {
   readonly kind = 'clickhouse' as const;
   readonly location: string;
   private pending: Pending[] = [];
-  /** The batch being written, if any. */
-  private writing: Promise<void> | null = null;
-  /** Stack ids already written (ReplacingMergeTree would merge repeats; this saves sending them). */
+  /** The batches being written (at most MAX_WRITES). */
+  private readonly writes = new Set<Promise<void>>();
+  /** The timer that starts the next batch when its first chunk has lingered LINGER_MS. */
+  private lingering: NodeJS.Timeout | null = null;
+  /** Stack ids known to be written (ReplacingMergeTree would merge repeats; this saves sending them). */
   private readonly knownStacks = new Set<string>();
+  /** Random write ids, drawn 256 at a time (see nextCopyId). */
+  private readonly copyIds = new BigUint64Array(256);
+  private copyIdsUsed = 256;
   /** Texts of stacks met but not yet written. */
   private readonly unwrittenStacks = new Map<string, string>();
   /** Process-wide numbers of frame labels (see stackWeights). */
   private readonly frameNumbers = new Map<string, number>();
-  /** Stack ids by their frames' numbers (see stackWeights). */
-  private readonly stackIds = new Map<string, string>();
+  /** Stack ids by a hash of their frames' numbers (see stackWeights). */
+  private readonly stackIds = new Map<number, KnownStack>();
+  private knownStackCount = 0;
 
   /** Frame numbers in use at most: each is one UTF-16 unit of a stack's key, so at most 65,536 (tests lower it). */
   static frameNumberLimit = 65_536;
@@ -273,26 +325,86 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   ingest(chunk: StreamChunk): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ chunk, resolve, reject });
-      // Chunks arriving in the same turn of the event loop go out together; while a batch is being
-      // written, everything that arrives waits for it and goes out as the next batch (group commit).
-      if (!this.writing && this.pending.length === 1) setImmediate(() => this.writeNext());
+      this.pending.push({ chunk: this.prepare(chunk), at: performance.now(), resolve, reject });
+      this.schedule();
     });
   }
 
-  /** Writes what is pending as one batch, if no batch is being written. */
+  private prepare(chunk: StreamChunk): Prepared {
+    const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
+    const bucket = bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]);
+    // Chunks without a sender cannot be recognised when resent: a random seq, and no cp_chunks row.
+    const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+    const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\t${this.nextCopyId()}\n`;
+    const rowStart = `${seriesId}\t${bucket}\t`;
+    const ids: string[] = [];
+    const weights: number[] = [];
+    let total = 0;
+    const lines: string[] = [];
+    for (const [id, weight] of this.stackWeights(chunk)) {
+      ids.push(id);
+      weights.push(weight);
+      total += weight;
+      lines.push(`${rowStart}${id}\t${weight}${rowEnd}`);
+    }
+    return {
+      sender: chunk.sender,
+      seq: chunk.seq,
+      seriesId,
+      bucket,
+      seriesRow: { id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) },
+      markers: (chunk.markers ?? []).map((m) => ({
+        series: seriesId,
+        start_ms: m.start,
+        end_ms: m.end,
+        name: m.name,
+        category: m.category,
+        depth: m.depth,
+      })),
+      ids,
+      weights,
+      total,
+      rows: Buffer.from(lines.join('')),
+    };
+  }
+
+  /** A random 64-bit id for one write of a chunk (its `copy`: see Once only). */
+  private nextCopyId(): string {
+    if (this.copyIdsUsed === this.copyIds.length) {
+      randomFillSync(this.copyIds);
+      this.copyIdsUsed = 0;
+    }
+    return this.copyIds[this.copyIdsUsed++].toString();
+  }
+
+  /**
+   * Starts the next batch when a write slot is free and its first chunk has waited LINGER_MS
+   * (group commit with a short linger, as Kafka's producers batch): the chunks arriving in
+   * those few ms go out together.
+   */
+  private schedule(): void {
+    if (this.pending.length === 0 || this.lingering || this.writes.size >= MAX_WRITES) return;
+    const wait = Math.max(0, this.pending[0].at + LINGER_MS - performance.now());
+    this.lingering = setTimeout(() => {
+      this.lingering = null;
+      this.writeNext();
+    }, wait);
+  }
+
+  /** Writes what is pending as one batch, if a write slot is free. */
   private writeNext(): void {
-    if (this.writing || this.pending.length === 0) return;
+    if (this.writes.size >= MAX_WRITES || this.pending.length === 0) return;
     let rows = 0;
     let n = 0;
-    while (n < this.pending.length && (n === 0 || rows + this.pending[n].chunk.stacks.length <= BATCH_ROWS))
-      rows += this.pending[n++].chunk.stacks.length;
+    while (n < this.pending.length && (n === 0 || rows + this.pending[n].chunk.ids.length <= BATCH_ROWS))
+      rows += this.pending[n++].chunk.ids.length;
     const batch = this.pending.splice(0, n);
-    // One batch at a time: what arrives meanwhile makes the next batch larger (fewer inserts, fewer parts to merge).
-    this.writing = this.writeBatch(batch).finally(() => {
-      this.writing = null;
-      this.writeNext();
+    const write: Promise<void> = this.writeBatch(batch).finally(() => {
+      this.writes.delete(write);
+      this.schedule();
     });
+    this.writes.add(write);
+    this.schedule();
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -304,7 +416,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
     }
   }
 
-  private async writeChunks(chunks: StreamChunk[]): Promise<IngestResult[]> {
+  private async writeChunks(chunks: Prepared[]): Promise<IngestResult[]> {
     const settings = { insert_distributed_sync: 1 } as Record<string, unknown>;
     const insert = (table: string, values: Record<string, unknown>[]) =>
       values.length === 0
@@ -322,14 +434,14 @@ export class ClickHouseSeriesStore implements SeriesStore {
           });
     // Repeats within this batch are dropped here; copies written by other batches or servers are counted after the insert.
     const inBatch = new Set<string>();
-    const copy = randomBytes(8).readBigUInt64LE(0).toString();
     const results: IngestResult[] = [];
-    const written: { chunk: StreamChunk; result: number; seriesId: string; bucket: number; weights: Map<string, number> }[] = [];
+    const written: { chunk: Prepared; result: number }[] = [];
     const series: Record<string, unknown>[] = [];
     const stacks: Record<string, unknown>[] = [];
-    const samples: string[] = [];
+    const samples: Buffer[] = [];
     const markers: Record<string, unknown>[] = [];
     const newStacks: string[] = [];
+    const inBatchStacks = new Set<string>();
     for (const chunk of chunks) {
       const key = `${chunk.sender}\n${chunk.seq}`;
       if (chunk.sender && inBatch.has(key)) {
@@ -337,45 +449,45 @@ export class ClickHouseSeriesStore implements SeriesStore {
         continue;
       }
       if (chunk.sender) inBatch.add(key);
-      const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
-      const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
-      series.push({ id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) });
-      for (const m of chunk.markers ?? [])
-        markers.push({ series: seriesId, start_ms: m.start, end_ms: m.end, name: m.name, category: m.category, depth: m.depth });
-      const bucket = bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]);
-      const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\t${copy}\n`;
-      const rowStart = `${seriesId}\t${bucket}\t`;
-      let total = 0;
-      const weights = this.stackWeights(chunk);
-      for (const [id, weight] of weights) {
-        if (!this.knownStacks.has(id)) {
-          this.knownStacks.add(id);
+      series.push(chunk.seriesRow);
+      for (const m of chunk.markers) markers.push(m);
+      for (const id of chunk.ids) {
+        if (!this.knownStacks.has(id) && !inBatchStacks.has(id)) {
+          // Written by every batch that uses it until one of them has written it (two batches in
+          // flight may both send it: a repeat is harmless), so a batch's samples never land
+          // before their stacks.
+          inBatchStacks.add(id);
           newStacks.push(id);
           stacks.push({ id, stack: this.unwrittenStacks.get(id) });
         }
-        samples.push(`${rowStart}${id}\t${weight}${rowEnd}`);
-        total += weight;
       }
-      if (chunk.sender) written.push({ chunk, result: results.length, seriesId, bucket, weights });
-      results.push({ stored: true, samples: total, stacks: weights.size });
+      samples.push(chunk.rows);
+      if (chunk.sender) written.push({ chunk, result: results.length });
+      results.push({ stored: true, samples: chunk.total, stacks: chunk.ids.length });
     }
-    try {
-      await Promise.all([
-        insert('cp_series', series),
-        insert('cp_markers', markers),
-        (async () => {
-          // Stacks first: a sample never refers to a stack that is not there.
-          await insert('cp_stacks', stacks);
-          for (const id of newStacks) this.unwrittenStacks.delete(id);
-          // One insert: the samples, their rollups and the chunks' cp_chunks rows (views).
-          await insertLines('cp_samples_10s', samples);
-        })(),
-      ]);
-    } catch (err) {
-      // Not written: forget them, so that the resent chunks write them again.
-      for (const id of newStacks) this.knownStacks.delete(id);
-      throw err;
-    }
+    const insertRows = (table: string, rows: Buffer[]) =>
+      rows.length === 0
+        ? Promise.resolve()
+        : this.client.insert({
+            table: this.table(table),
+            values: Readable.from([Buffer.concat(rows)], { objectMode: false }),
+            format: 'TabSeparated',
+            clickhouse_settings: settings as never,
+          });
+    await Promise.all([
+      insert('cp_series', series),
+      insert('cp_markers', markers),
+      (async () => {
+        // Stacks first: a sample never refers to a stack that is not there.
+        await insert('cp_stacks', stacks);
+        for (const id of newStacks) {
+          this.knownStacks.add(id);
+          this.unwrittenStacks.delete(id);
+        }
+        // One insert: the samples, their rollups and the chunks' cp_chunks rows (views).
+        await insertRows('cp_samples_10s', samples);
+      })(),
+    ]);
     if (written.length > 0) await this.cancelCopies(written, results, insertLines);
     return results;
   }
@@ -386,7 +498,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
    * answers it as not stored (see Once only).
    */
   private async cancelCopies(
-    written: { chunk: StreamChunk; result: number; seriesId: string; bucket: number; weights: Map<string, number> }[],
+    written: { chunk: Prepared; result: number }[],
     results: IngestResult[],
     insertLines: (table: string, lines: string[]) => Promise<unknown>,
   ): Promise<void> {
@@ -400,12 +512,12 @@ export class ClickHouseSeriesStore implements SeriesStore {
     if (rows.length === 0) return;
     const copies = new Map(rows.map((r) => [`${r.sender}\n${r.seq_text}`, Number(r.copies)]));
     const corrections: string[] = [];
-    for (const w of written) {
-      const n = copies.get(`${w.chunk.sender}\n${w.chunk.seq}`);
+    for (const { chunk, result } of written) {
+      const n = copies.get(`${chunk.sender}\n${chunk.seq}`);
       if (n === undefined) continue;
-      const rowEnd = `\t${tsvField(w.chunk.sender)}\t${w.chunk.seq}\t${n}\n`;
-      for (const [id, weight] of w.weights) corrections.push(`${w.seriesId}\t${w.bucket}\t${id}\t${-(n - 1) * weight}${rowEnd}`);
-      results[w.result] = { stored: false, samples: 0, stacks: 0 };
+      const rowEnd = `\t${tsvField(chunk.sender)}\t${chunk.seq}\t${n}\n`;
+      chunk.ids.forEach((id, i) => corrections.push(`${chunk.seriesId}\t${chunk.bucket}\t${id}\t${-(n - 1) * chunk.weights[i]}${rowEnd}`));
+      results[result] = { stored: false, samples: 0, stacks: 0 };
     }
     await Promise.all(RESOLUTIONS_MS.map((r) => insertLines(`cp_corrections_${SUFFIX[r]}`, corrections)));
   }
@@ -432,35 +544,45 @@ export class ClickHouseSeriesStore implements SeriesStore {
       }
       return weights;
     }
-    if (this.frameNumbers.size + chunk.frames.length > limit || this.stackIds.size >= STACK_ID_CACHE) {
+    if (this.frameNumbers.size + chunk.frames.length > limit || this.knownStackCount >= STACK_ID_CACHE) {
       this.frameNumbers.clear();
       this.stackIds.clear();
+      this.knownStackCount = 0;
     }
-    const numbers = chunk.frames.map((frame) => {
+    const numbers = new Array<number>(chunk.frames.length);
+    for (let f = 0; f < chunk.frames.length; f++) {
+      const frame = chunk.frames[f];
       let n = this.frameNumbers.get(frame);
       if (n === undefined) {
         n = this.frameNumbers.size;
         this.frameNumbers.set(frame, n);
       }
-      return n;
-    });
+      numbers[f] = n;
+    }
     for (let i = 0; i < chunk.stacks.length; i++) {
       const weight = chunk.weights[i];
       if (!(weight > 0)) continue;
       const frames = chunk.stacks[i];
-      // One UTF-16 unit per frame (numbers stay below 65,536): a short flat key is 3x faster to
-      // make and look up than the numbers joined as text.
-      let key = '';
-      for (let j = 0; j < frames.length; j += 4096) key += String.fromCharCode(...frames.slice(j, j + 4096).map((f) => numbers[f]));
-      let id = this.stackIds.get(key);
-      if (id === undefined) {
+      // A small-integer hash of the frames' numbers (FNV-1a style), then the numbers compared:
+      // no string is made or hashed for a stack seen before.
+      let hash = frames.length;
+      for (let j = 0; j < frames.length; j++) hash = Math.imul(hash ^ numbers[frames[j]], 0x01000193);
+      hash &= 0x3fffffff;
+      let known = this.stackIds.get(hash);
+      while (known !== undefined && !sameFrames(known.numbers, frames, numbers)) known = known.next;
+      let id: string;
+      if (known === undefined) {
         const text = textOf(frames);
         id = hashId(text).toString();
-        this.stackIds.set(key, id);
+        const ofFrames = new Array<number>(frames.length);
+        for (let j = 0; j < frames.length; j++) ofFrames[j] = numbers[frames[j]];
+        this.stackIds.set(hash, { numbers: ofFrames, id, next: this.stackIds.get(hash) });
+        this.knownStackCount++;
         if (!this.knownStacks.has(id)) this.unwrittenStacks.set(id, text);
-      } else if (!this.knownStacks.has(id) && !this.unwrittenStacks.has(id)) {
+      } else {
+        id = known.id;
         // Its write failed after the text was let go: the resent chunk writes it again.
-        this.unwrittenStacks.set(id, textOf(frames));
+        if (!this.knownStacks.has(id) && !this.unwrittenStacks.has(id)) this.unwrittenStacks.set(id, textOf(frames));
       }
       weights.set(id, (weights.get(id) ?? 0) + weight);
     }
@@ -619,9 +741,11 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   async close(): Promise<void> {
     // Every chunk handed to ingest() is written (or failed) before the connections close.
-    while (this.writing || this.pending.length > 0) {
+    while (this.writes.size > 0 || this.pending.length > 0) {
+      if (this.lingering) clearTimeout(this.lingering);
+      this.lingering = null;
       this.writeNext();
-      await this.writing;
+      await Promise.race(this.writes);
     }
     await Promise.all(this.shards.map((c) => c.close()));
   }
