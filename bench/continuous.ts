@@ -21,11 +21,12 @@
  * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
  *    per row of each resolution.
  *
- * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR] [--baseline DIR]
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR] [--baseline DIR] [--clickhouse-data DIR]
  * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -55,8 +56,18 @@ const WITH_SQLITE = !process.argv.includes('--no-sqlite');
 const WITH_QUERY = !process.argv.includes('--no-query');
 /** --baseline DIR: another pyrometer checkout (with node_modules) whose `serve` runs the same ClickHouse ingest rounds, alternating. */
 const BASELINE = process.argv.includes('--baseline') ? resolve(process.argv[process.argv.indexOf('--baseline') + 1]) : null;
+/**
+ * --clickhouse-data DIR: where clickhouse-server keeps its data (default: the temporary directory).
+ * ClickHouse writes a directory of files per part, so the filesystem's cost of making a file
+ * matters: docs/performance.md measures this VM's root ext4, which has no journal, and a journaled one.
+ */
+const CLICKHOUSE_DATA = process.argv.includes('--clickhouse-data')
+  ? resolve(process.argv[process.argv.indexOf('--clickhouse-data') + 1])
+  : tmpdir();
 /** --cpu-prof DIR: `serve` writes a V8 CPU profile there when it stops (to see where ingest time goes). */
 const CPU_PROF_DIR = process.argv.includes('--cpu-prof') ? resolve(process.argv[process.argv.indexOf('--cpu-prof') + 1]) : null;
+/** --serves N: serve processes sharing one store (ClickHouse), the senders spread over them. */
+const SERVES = arg('serves', 1);
 const POOL = 150;
 const SAMPLES_PER_CHUNK = 1000;
 
@@ -122,6 +133,7 @@ function startServe(args: string[], cwd = root): Promise<{ url: string; child: C
     };
     child.stdout!.on('data', onData);
     child.stderr?.on('data', onData);
+
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
   });
 }
@@ -149,10 +161,75 @@ function childCpuSeconds(): Map<string, number> {
   return byName;
 }
 
-async function post(url: string, body: Uint8Array, contentType: string): Promise<void> {
-  const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  await r.arrayBuffer();
+/**
+ * One kept-alive HTTP/1.1 connection that sends ready-made requests one at a time, as a
+ * sender does. The load generator shares the 2 cores with `serve` and ClickHouse, so what it
+ * costs per request is taken from what they get: fetch() took 0.8-1.4 ms of CPU per chunk
+ * here, node:http 0.2-0.35 ms; writing the request's bytes to a socket and reading the status
+ * and Content-Length of the answer (what `wrk` does) costs less again.
+ */
+class Connection {
+  private received = Buffer.alloc(0);
+  private waiting: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => {
+      this.received = this.received.length === 0 ? data : Buffer.concat([this.received, data]);
+      this.answer();
+    });
+    const fail = (err: Error) => {
+      const waiting = this.waiting;
+      this.waiting = null;
+      waiting?.reject(err);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('the server closed the connection')));
+  }
+
+  static open(url: string): Promise<Connection> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolveOpen, reject) => {
+      const socket = connect(Number(port), hostname, () => resolveOpen(new Connection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(request: Buffer): Promise<void> {
+    return new Promise((resolveSend, reject) => {
+      this.waiting = { resolve: resolveSend, reject };
+      this.socket.write(request);
+    });
+  }
+
+  /** Settles the request in flight once its whole answer is here. */
+  private answer(): void {
+    const end = this.received.indexOf('\r\n\r\n');
+    if (end < 0 || !this.waiting) return;
+    const head = this.received.subarray(0, end).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+    const waiting = this.waiting;
+    if (!Number.isFinite(length)) {
+      this.waiting = null;
+      waiting.reject(new Error(`an answer without Content-Length: ${head.slice(0, 200)}`));
+      return;
+    }
+    if (this.received.length < end + 4 + length) return;
+    const body = this.received.subarray(end + 4, end + 4 + length);
+    this.received = this.received.subarray(end + 4 + length);
+    this.waiting = null;
+    if (head.startsWith('HTTP/1.1 200')) waiting.resolve();
+    else waiting.reject(new Error(`${head.split('\r\n')[0]}: ${body.toString().slice(0, 300)}`));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** The bytes of a POST of `body` to `path` on the server at `url`. */
+function postRequest(url: string, path: string, body: Uint8Array, contentType: string): Buffer {
+  const head = `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
 interface IngestRound {
@@ -168,15 +245,22 @@ interface IngestRound {
   bytesPerChunk: number;
 }
 
-/** Posts `requests` with C concurrent clients; seconds taken. */
-async function drive(requests: (() => Promise<void>)[]): Promise<number> {
+/** Sends `requests` over C kept-alive connections, one request in flight on each; seconds taken. */
+async function drive(urls: string[], requests: Buffer[][]): Promise<number> {
+  // Connection i goes to server i mod N (as a load balancer spreads senders over serve processes).
+  const connections = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => Connection.open(urls[i % urls.length])));
   let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < requests.length) await requests[next++]();
-    }),
-  );
+  try {
+    await Promise.all(
+      connections.map(async (connection, i) => {
+        const mine = requests[i % urls.length];
+        while (next < mine.length) await connection.send(mine[next++]);
+      }),
+    );
+  } finally {
+    for (const c of connections) c.close();
+  }
   return (performance.now() - started) / 1000;
 }
 
@@ -192,10 +276,15 @@ interface ServeSetup {
  * alternates round by round, so that the machine's load falls on both alike.
  */
 async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestRound[]> {
-  const servers: { name: string; url: string; child: ChildProcess }[] = [];
+  const servers: { name: string; url: string; child: ChildProcess; urls: string[]; children: ChildProcess[] }[] = [];
   const rounds: IngestRound[] = [];
   try {
-    for (const setup of setups) servers.push({ name: setup.name, ...(await startServe(setup.args, setup.cwd)) });
+    for (const setup of setups) {
+      // --serves N: N serve processes on the same store, each on its own port.
+      const started = [];
+      for (let n = 0; n < SERVES; n++) started.push(await startServe(setup.args, setup.cwd));
+      servers.push({ name: setup.name, ...started[0], urls: started.map((s) => s.url), children: started.map((s) => s.child) });
+    }
     const base = Math.floor(Date.now() / 10_000) * 10_000 - 3_000_000;
     let seq = 0;
     for (let round = 0; round < ROUNDS * 2; round++) {
@@ -221,9 +310,10 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
       const contentType = format === 'chunk' ? 'application/vnd.pyrometer.chunk' : 'text/plain';
       const order = Math.floor(round / 2) % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) {
+        const requests = server.urls.map((url) => bodies.map((b, i) => postRequest(url, paths[i], b, contentType)));
         const cpuBefore = childCpuSeconds();
         const clientBefore = process.cpuUsage();
-        const seconds = await drive(bodies.map((b, i) => () => post(server.url + paths[i], b, contentType)));
+        const seconds = await drive(server.urls, requests);
         const cpuAfter = childCpuSeconds();
         const clientCpu = process.cpuUsage(clientBefore);
         const delta = (name: string) => ((cpuAfter.get(name) ?? 0) - (cpuBefore.get(name) ?? 0)) * 1000;
@@ -250,7 +340,7 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
       }
     }
   } finally {
-    for (const { child } of servers) {
+    for (const child of servers.flatMap((s) => s.children)) {
       // Waited for: a stopping server writes its CPU profile (--cpu-prof) and releases the store.
       const exited = new Promise((done) => child.once('exit', done));
       child.kill('SIGTERM');
@@ -379,7 +469,7 @@ try {
       results.sqliteQuery = await queryBench('SQLite', async (name) => new SqliteSeriesStore(join(work, `q-${name}.db`)), work);
   }
   if (WITH_CLICKHOUSE) {
-    clickhouse = await startClickHouse(1);
+    clickhouse = await startClickHouse(1, CLICKHOUSE_DATA);
     const setups = [{ name: 'this', cwd: root, database: 'bench_ingest' }];
     if (BASELINE) setups.push({ name: 'baseline', cwd: BASELINE, database: 'bench_ingest_baseline' });
     const chRounds = await ingestBench(

@@ -42,7 +42,8 @@ function readLog(path: string): string {
   }
 }
 
-export async function startClickHouse(shards: 1 | 2): Promise<ClickHouseCluster> {
+/** `parent`: where the servers' data directories go (default: the system's temporary directory). */
+export async function startClickHouse(shards: 1 | 2, parent = tmpdir()): Promise<ClickHouseCluster> {
   if (spawnSync('sh', ['-c', 'command -v clickhouse-server'], { encoding: 'utf8' }).status !== 0) {
     throw new Error('clickhouse-server not found: run `npm run test:deps` (installs the Debian clickhouse-server package)');
   }
@@ -56,7 +57,7 @@ export async function startClickHouse(shards: 1 | 2): Promise<ClickHouseCluster>
   };
   try {
     for (const p of ports) {
-      const dir = mkdtempSync(join(tmpdir(), 'pyrometer-ch-'));
+      const dir = mkdtempSync(join(parent, 'pyrometer-ch-'));
       dirs.push(dir);
       const config = readFileSync(join(CONFIG_DIR, 'config.xml'), 'utf8')
         .replaceAll('@DATA@', dir)
