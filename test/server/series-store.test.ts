@@ -271,8 +271,8 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
     });
 
     test('a burst of 400 chunks, each sent again while the first copies are being written, counts every chunk once', async () => {
-      // The ClickHouse store writes up to two batches at once: the second copies land in a batch
-      // written beside the first one, so their copies are cancelled across batches (see Once only).
+      // The second copies come while the ClickHouse store writes the first ones: they go out in a
+      // later batch, and are cancelled after it counts them (see Once only).
       const burst = (sender: number, seq: number) =>
         chunk({
           service: 'burst',

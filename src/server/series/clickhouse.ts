@@ -36,15 +36,15 @@
  * (`expire`, hourly from the server): the same effect as TTL on servers that
  * lack it, and cheaper (no merge rewrites).
  *
- * Batching: ClickHouse wants few large inserts, not one per chunk. Up to two
- * batches are written at once; a batch starts when a slot is free and its first
- * chunk has waited 5 ms, and takes everything pending then, one INSERT per table
- * (group commit: an idle server writes a lone chunk 5 ms after it comes, a busy one
- * writes larger batches). Each ingest() resolves when its batch is written. Earlier
- * versions waited 50 ms and queued each slice behind the batch being written (under
- * load, batches of 1-7 chunks: ~140 chunks/s), then wrote one batch at a time with
- * no wait, which under 100 senders alternated a batch of ~99 chunks with one of the
- * 1 that came late, serve idle while ClickHouse wrote either.
+ * Batching: ClickHouse wants few large inserts, not one per chunk. One batch is
+ * written at a time; the next starts 5 ms after its first chunk came and after the
+ * previous batch was written, and takes everything pending then, one INSERT per table
+ * (group commit with a linger: an idle server writes a lone chunk 5 ms after it comes,
+ * a busy one writes larger batches). Each ingest() resolves when its batch is written.
+ * Each chunk's rows are built when it arrives (prepare), so a batch only joins them.
+ * Earlier versions waited 50 ms and queued each slice behind the batch being written
+ * (under load, batches of 1-7 chunks: ~140 chunks/s), then wrote with no linger, which
+ * under 100 senders alternated a batch of ~99 chunks with one of the 1 that came late.
  * Stack rows are written before the samples that use them, by each batch that uses
  * them until one has written them (ReplacingMergeTree: a repeat is harmless); series rows (their last_seen) go
  * beside the samples, in parallel: a query finds samples through their series, so
@@ -102,13 +102,17 @@ import {
 /** At most this many sample rows in one INSERT (a larger batch waits for the next one). */
 const BATCH_ROWS = 200_000;
 /**
- * Batches in flight at once. With one, 100 senders each waiting for its answer moved in lockstep
- * with ClickHouse: a batch of ~99 chunks, then one of the 1 that came late, each paying an
- * insert's fixed cost (a part per table: 15-70 ms here) while serve sat idle; with two, one batch
- * is filled while the other is written.
+ * Batches in flight at once. Two gave the same ingest rate as one in bench:continuous (0.96-0.99x
+ * of one, alternating rounds) and cost ClickHouse ~30% more CPU a chunk: twice the parts, each a
+ * directory of files, then merged.
  */
-const MAX_WRITES = 2;
-/** How long a batch's first chunk waits for others (a chunk covers 10 s: a few ms is nothing to it). */
+const MAX_WRITES = 1;
+/**
+ * How long a batch waits for more chunks after its first chunk came, and after the previous batch
+ * was written (a chunk covers 10 s: a few ms is nothing to it). Without the wait, 100 senders each
+ * waiting for its answer moved in lockstep: as a batch of ~99 chunks was answered, the 1 that came
+ * late went out alone, and the 99 new ones waited for it, each batch paying an insert's fixed cost.
+ */
 const LINGER_MS = 5;
 /** Stack ids remembered by their frames' numbers; the numbers and ids start over when either is full. */
 const STACK_ID_CACHE = 500_000;
@@ -221,6 +225,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
   private readonly writes = new Set<Promise<void>>();
   /** The timer that starts the next batch when its first chunk has lingered LINGER_MS. */
   private lingering: NodeJS.Timeout | null = null;
+  /** performance.now() when a write slot last came free. */
+  private freedAt = 0;
   /** Stack ids known to be written (ReplacingMergeTree would merge repeats; this saves sending them). */
   private readonly knownStacks = new Set<string>();
   /** Random write ids, drawn 256 at a time (see nextCopyId). */
@@ -378,13 +384,14 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 
   /**
-   * Starts the next batch when a write slot is free and its first chunk has waited LINGER_MS
-   * (group commit with a short linger, as Kafka's producers batch): the chunks arriving in
-   * those few ms go out together.
+   * Starts the next batch when a write slot is free, LINGER_MS after its first chunk came and
+   * after the slot came free (group commit with a short linger, as Kafka's producers batch):
+   * the chunks arriving in those few ms go out together.
    */
   private schedule(): void {
     if (this.pending.length === 0 || this.lingering || this.writes.size >= MAX_WRITES) return;
-    const wait = Math.max(0, this.pending[0].at + LINGER_MS - performance.now());
+    const from = Math.max(this.pending[0].at, this.freedAt);
+    const wait = Math.max(0, from + LINGER_MS - performance.now());
     this.lingering = setTimeout(() => {
       this.lingering = null;
       this.writeNext();
@@ -401,6 +408,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const batch = this.pending.splice(0, n);
     const write: Promise<void> = this.writeBatch(batch).finally(() => {
       this.writes.delete(write);
+      this.freedAt = performance.now();
       this.schedule();
     });
     this.writes.add(write);
