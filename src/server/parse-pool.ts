@@ -13,7 +13,8 @@
  * counts against the pool size, so one slow or stuck upload does not hold
  * back the others (up to twice the pool size; the time limit ends it).
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Worker, ResourceLimits } from 'node:worker_threads';
+import { startWorkerScript } from './worker-script.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ProfileFormatError, UnknownFormatError } from '../formats/errors.js';
@@ -53,20 +54,9 @@ export function deserializeError(e: SerializedError): Error {
   return err;
 }
 
-/**
- * Starts the worker script beside this module: parse-worker.js when built;
- * from source (tests, benchmarks under tsx) parse-worker.ts, behind a tiny
- * bootstrap that registers tsx in the worker first, because a worker does
- * not always inherit the loader (the test runner's processes do not pass it on).
- */
+/** The parse worker beside this module (see startWorkerScript). */
 function startWorker(resourceLimits: ResourceLimits): Worker {
-  if (!fileURLToPath(import.meta.url).endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
-  const script = new URL('./parse-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`, {
-    eval: true,
-    resourceLimits,
-  });
+  return startWorkerScript(import.meta.url, 'parse-worker', { resourceLimits });
 }
 
 export interface ParseLimits {

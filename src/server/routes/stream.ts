@@ -25,7 +25,7 @@ import { ProfileFormatError } from '../../formats/errors.js';
 import { UploadError } from '../ingest.js';
 import { requireAccess, type AccessPolicy } from '../http.js';
 import type { ProfileService } from '../service.js';
-import type { SeriesStore } from '../series/store.js';
+import type { IngestResult, SeriesStore } from '../series/store.js';
 import { parsePyroscopeName, parseTime, SelectorError } from '../series/selector.js';
 
 /** A chunk or an agent's push is a few seconds of samples: far below an upload's limit. */
@@ -180,15 +180,15 @@ export function registerStreamRoutes(app: FastifyInstance, service: ProfileServi
   app.post('/api/v1/stream', async (request) => {
     await requireAccess(service, policy, request, 'write');
     const body = await bodyBytes(request, MAX_CHUNK_BYTES);
-    let chunk: StreamChunk;
+    // Inflated here by zlib, bounded: a small gzip body must not inflate to gigabytes.
+    const json = inflateIfGzip(body);
+    let result: IngestResult;
     try {
-      // Inflated here by zlib, bounded: a small gzip body must not inflate to gigabytes.
-      chunk = decodeChunk(inflateIfGzip(body));
+      result = series.ingestEncoded ? await series.ingestEncoded(json) : await series.ingest(decodeChunk(json));
     } catch (err) {
       if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
       throw err;
     }
-    const result = await series.ingest(chunk);
     return { status: 'ok', stored: result.stored, samples: result.samples, stacks: result.stacks };
   });
 

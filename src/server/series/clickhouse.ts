@@ -71,7 +71,6 @@
  * be recognised when resent: each gets a random seq and no cp_chunks row.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { StreamChunk, StreamMarker } from '../../formats/stream-chunk.js';
 import {
@@ -98,6 +97,8 @@ import {
   type ServiceInfo,
   type Timeline,
 } from './store.js';
+import { ChunkPreparer, type Prepared, tsvField } from './chunk-preparer.js';
+import { PrepareWorker } from './prepare-worker.js';
 
 /** At most this many sample rows in one INSERT (a larger batch waits for the next one). */
 const BATCH_ROWS = 200_000;
@@ -114,22 +115,6 @@ const MAX_WRITES = 1;
  * late went out alone, and the 99 new ones waited for it, each batch paying an insert's fixed cost.
  */
 const LINGER_MS = 5;
-/** Stack ids remembered by their frames' numbers; the numbers and ids start over when either is full. */
-const STACK_ID_CACHE = 500_000;
-
-/** A stack seen before: its frames' numbers, its id, and the next stack whose numbers hash alike. */
-interface KnownStack {
-  numbers: number[];
-  id: string;
-  next: KnownStack | undefined;
-}
-
-/** Whether a stack seen before has these frames (chunk frame indices, mapped to numbers). */
-function sameFrames(known: number[], frames: number[], numbers: number[]): boolean {
-  if (known.length !== frames.length) return false;
-  for (let j = 0; j < frames.length; j++) if (known[j] !== numbers[frames[j]]) return false;
-  return true;
-}
 const SUFFIX: Record<ResolutionMs, string> = { 10_000: '10s', 60_000: '1m', 3_600_000: '1h' };
 
 export interface ClickHouseLocation {
@@ -161,11 +146,6 @@ export function parseClickHouseUrl(url: string): ClickHouseLocation {
   };
 }
 
-/** A string as a TabSeparated field. */
-function tsvField(text: string): string {
-  return /[\\\t\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n') : text;
-}
-
 /** A string as a ClickHouse literal. */
 function literal(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -189,26 +169,6 @@ async function checkChunkColumns(shard: ClickHouseClient, database: string): Pro
     );
 }
 
-/**
- * A chunk made ready to write as it arrives: its sample rows built, its stacks resolved to ids.
- * The parsed chunk is then garbage at once, instead of surviving (and being copied by the
- * garbage collector) while it waits for its batch.
- */
-interface Prepared {
-  sender: string;
-  seq: number;
-  seriesId: string;
-  bucket: number;
-  seriesRow: Record<string, unknown>;
-  markers: Record<string, unknown>[];
-  /** Its stacks' ids and summed weights. */
-  ids: string[];
-  weights: number[];
-  total: number;
-  /** Its rows of cp_samples_10s, TabSeparated: outside V8's heap, so that the collector never copies them while they wait. */
-  rows: Buffer;
-}
-
 interface Pending {
   chunk: Prepared;
   /** performance.now() when it arrived. */
@@ -229,19 +189,20 @@ export class ClickHouseSeriesStore implements SeriesStore {
   private freedAt = 0;
   /** Stack ids known to be written (ReplacingMergeTree would merge repeats; this saves sending them). */
   private readonly knownStacks = new Set<string>();
-  /** Random write ids, drawn 256 at a time (see nextCopyId). */
-  private readonly copyIds = new BigUint64Array(256);
-  private copyIdsUsed = 256;
   /** Texts of stacks met but not yet written. */
   private readonly unwrittenStacks = new Map<string, string>();
-  /** Process-wide numbers of frame labels (see stackWeights). */
-  private readonly frameNumbers = new Map<string, number>();
-  /** Stack ids by a hash of their frames' numbers (see stackWeights). */
-  private readonly stackIds = new Map<number, KnownStack>();
-  private knownStackCount = 0;
+  /** Prepares the chunks given to ingest() (the HTTP route's go to a worker thread: see ingestEncoded). */
+  private readonly preparer = new ChunkPreparer();
+  /** The worker thread preparing the route's chunks, started on first use. */
+  private worker: PrepareWorker | null = null;
 
-  /** Frame numbers in use at most: each is one UTF-16 unit of a stack's key, so at most 65,536 (tests lower it). */
-  static frameNumberLimit = 65_536;
+  /** Frame numbers a preparer keeps at most (tests lower it: see ChunkPreparer). */
+  static get frameNumberLimit(): number {
+    return ChunkPreparer.frameNumberLimit;
+  }
+  static set frameNumberLimit(limit: number) {
+    ChunkPreparer.frameNumberLimit = limit;
+  }
 
   private constructor(
     private readonly client: ClickHouseClient,
@@ -331,56 +292,25 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   ingest(chunk: StreamChunk): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ chunk: this.prepare(chunk), at: performance.now(), resolve, reject });
-      this.schedule();
+      this.enqueue(this.preparer.prepare(chunk), resolve, reject);
     });
   }
 
-  private prepare(chunk: StreamChunk): Prepared {
-    const seriesId = hashId(seriesKey(chunk.service, chunk.labels)).toString();
-    const bucket = bucketOf(chunkTime(chunk), RESOLUTIONS_MS[0]);
-    // Chunks without a sender cannot be recognised when resent: a random seq, and no cp_chunks row.
-    const seq = chunk.sender ? String(chunk.seq) : String(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
-    const rowEnd = `\t${tsvField(chunk.sender)}\t${seq}\t${this.nextCopyId()}\n`;
-    const rowStart = `${seriesId}\t${bucket}\t`;
-    const ids: string[] = [];
-    const weights: number[] = [];
-    let total = 0;
-    const lines: string[] = [];
-    for (const [id, weight] of this.stackWeights(chunk)) {
-      ids.push(id);
-      weights.push(weight);
-      total += weight;
-      lines.push(`${rowStart}${id}\t${weight}${rowEnd}`);
-    }
-    return {
-      sender: chunk.sender,
-      seq: chunk.seq,
-      seriesId,
-      bucket,
-      seriesRow: { id: seriesId, service: chunk.service, labels: JSON.stringify(chunk.labels), last_seen: String(chunk.until) },
-      markers: (chunk.markers ?? []).map((m) => ({
-        series: seriesId,
-        start_ms: m.start,
-        end_ms: m.end,
-        name: m.name,
-        category: m.category,
-        depth: m.depth,
-      })),
-      ids,
-      weights,
-      total,
-      rows: Buffer.from(lines.join('')),
-    };
+  /**
+   * A chunk as the HTTP route has it (its JSON bytes, inflated), decoded and prepared in the
+   * worker thread; a bad chunk rejects with its ProfileFormatError.
+   */
+  async ingestEncoded(json: Uint8Array): Promise<IngestResult> {
+    this.worker ??= new PrepareWorker();
+    const prepared = await this.worker.prepare(json);
+    return new Promise((resolve, reject) => this.enqueue(prepared, resolve, reject));
   }
 
-  /** A random 64-bit id for one write of a chunk (its `copy`: see Once only). */
-  private nextCopyId(): string {
-    if (this.copyIdsUsed === this.copyIds.length) {
-      randomFillSync(this.copyIds);
-      this.copyIdsUsed = 0;
-    }
-    return this.copyIds[this.copyIdsUsed++].toString();
+  private enqueue(chunk: Prepared, resolve: (result: IngestResult) => void, reject: (err: Error) => void): void {
+    // A text stays until its stack is written (a failed write leaves it for the resent chunk).
+    for (const [id, text] of chunk.texts) if (!this.knownStacks.has(id)) this.unwrittenStacks.set(id, text);
+    this.pending.push({ chunk, at: performance.now(), resolve, reject });
+    this.schedule();
   }
 
   /**
@@ -446,7 +376,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
     const written: { chunk: Prepared; result: number }[] = [];
     const series: Record<string, unknown>[] = [];
     const stacks: Record<string, unknown>[] = [];
-    const samples: Buffer[] = [];
+    const samples: Uint8Array[] = [];
     const markers: Record<string, unknown>[] = [];
     const newStacks: string[] = [];
     const inBatchStacks = new Set<string>();
@@ -473,7 +403,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
       if (chunk.sender) written.push({ chunk, result: results.length });
       results.push({ stored: true, samples: chunk.total, stacks: chunk.ids.length });
     }
-    const insertRows = (table: string, rows: Buffer[]) =>
+    const insertRows = (table: string, rows: Uint8Array[]) =>
       rows.length === 0
         ? Promise.resolve()
         : this.client.insert({
@@ -524,77 +454,12 @@ export class ClickHouseSeriesStore implements SeriesStore {
       const n = copies.get(`${chunk.sender}\n${chunk.seq}`);
       if (n === undefined) continue;
       const rowEnd = `\t${tsvField(chunk.sender)}\t${chunk.seq}\t${n}\n`;
-      chunk.ids.forEach((id, i) => corrections.push(`${chunk.seriesId}\t${chunk.bucket}\t${id}\t${-(n - 1) * chunk.weights[i]}${rowEnd}`));
+      chunk.ids.forEach((id: string, i: number) =>
+        corrections.push(`${chunk.seriesId}\t${chunk.bucket}\t${id}\t${-(n - 1) * chunk.weights[i]}${rowEnd}`),
+      );
       results[result] = { stored: false, samples: 0, stacks: 0 };
     }
     await Promise.all(RESOLUTIONS_MS.map((r) => insertLines(`cp_corrections_${SUFFIX[r]}`, corrections)));
-  }
-
-  /**
-   * A chunk's stacks as stack id -> summed weight (zero weights dropped), as chunkStacks() would
-   * give them, without building each stack's text: frames get process-wide numbers, and a stack
-   * is looked up by its frames' numbers. Only a stack not seen before is joined and hashed
-   * (its text kept in unwrittenStacks until it is written). Building and hashing every stack's text
-   * was most of the server's CPU per chunk.
-   */
-  private stackWeights(chunk: StreamChunk): Map<string, number> {
-    const weights = new Map<string, number>();
-    const textOf = (frames: number[]) => frames.map((f) => chunk.frames[f]).join(';');
-    const limit = ClickHouseSeriesStore.frameNumberLimit;
-    if (chunk.frames.length > limit) {
-      // More frames than keys can number: each stack by its text.
-      for (let i = 0; i < chunk.stacks.length; i++) {
-        if (!(chunk.weights[i] > 0)) continue;
-        const text = textOf(chunk.stacks[i]);
-        const id = hashId(text).toString();
-        if (!this.knownStacks.has(id)) this.unwrittenStacks.set(id, text);
-        weights.set(id, (weights.get(id) ?? 0) + chunk.weights[i]);
-      }
-      return weights;
-    }
-    if (this.frameNumbers.size + chunk.frames.length > limit || this.knownStackCount >= STACK_ID_CACHE) {
-      this.frameNumbers.clear();
-      this.stackIds.clear();
-      this.knownStackCount = 0;
-    }
-    const numbers = new Array<number>(chunk.frames.length);
-    for (let f = 0; f < chunk.frames.length; f++) {
-      const frame = chunk.frames[f];
-      let n = this.frameNumbers.get(frame);
-      if (n === undefined) {
-        n = this.frameNumbers.size;
-        this.frameNumbers.set(frame, n);
-      }
-      numbers[f] = n;
-    }
-    for (let i = 0; i < chunk.stacks.length; i++) {
-      const weight = chunk.weights[i];
-      if (!(weight > 0)) continue;
-      const frames = chunk.stacks[i];
-      // A small-integer hash of the frames' numbers (FNV-1a style), then the numbers compared:
-      // no string is made or hashed for a stack seen before.
-      let hash = frames.length;
-      for (let j = 0; j < frames.length; j++) hash = Math.imul(hash ^ numbers[frames[j]], 0x01000193);
-      hash &= 0x3fffffff;
-      let known = this.stackIds.get(hash);
-      while (known !== undefined && !sameFrames(known.numbers, frames, numbers)) known = known.next;
-      let id: string;
-      if (known === undefined) {
-        const text = textOf(frames);
-        id = hashId(text).toString();
-        const ofFrames = new Array<number>(frames.length);
-        for (let j = 0; j < frames.length; j++) ofFrames[j] = numbers[frames[j]];
-        this.stackIds.set(hash, { numbers: ofFrames, id, next: this.stackIds.get(hash) });
-        this.knownStackCount++;
-        if (!this.knownStacks.has(id)) this.unwrittenStacks.set(id, text);
-      } else {
-        id = known.id;
-        // Its write failed after the text was let go: the resent chunk writes it again.
-        if (!this.knownStacks.has(id) && !this.unwrittenStacks.has(id)) this.unwrittenStacks.set(id, textOf(frames));
-      }
-      weights.set(id, (weights.get(id) ?? 0) + weight);
-    }
-    return weights;
   }
 
   private async rows<T>(query: string): Promise<T[]> {
@@ -755,6 +620,8 @@ export class ClickHouseSeriesStore implements SeriesStore {
       this.writeNext();
       await Promise.race(this.writes);
     }
+    await this.worker?.close();
+    this.worker = null;
     await Promise.all(this.shards.map((c) => c.close()));
   }
 }

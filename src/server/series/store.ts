@@ -105,6 +105,11 @@ export interface SeriesStore {
   readonly retentionMs: number;
   /** Adds one chunk. Resolves only once the chunk is durable: that is what a sender's acknowledgement means. */
   ingest(chunk: StreamChunk): Promise<IngestResult>;
+  /**
+   * Optional: adds a chunk given as its JSON bytes (inflated), decoding it where the store likes
+   * (the ClickHouse store: in a worker thread). A bad chunk rejects with its ProfileFormatError.
+   */
+  ingestEncoded?(json: Uint8Array): Promise<IngestResult>;
   services(): Promise<ServiceInfo[]>;
   merged(selector: SeriesSelector): Promise<MergedStacks>;
   timeline(selector: SeriesSelector): Promise<Timeline>;
