@@ -7,9 +7,11 @@
  *
  * 1. Ingest: `pyrometer serve` runs as its own process (SQLite; then
  *    `--store clickhouse://…` against a throw-away clickhouse-server from
- *    scripts/clickhouse/). C clients (default 100: one per service, as each sender
- *    posts one chunk at a time) post pre-encoded chunks for 100 services
- *    (POST /api/v1/stream), and, alternating with it, the same samples as
+ *    scripts/clickhouse/). C kept-alive connections (default 100: one per service,
+ *    as each sender posts one chunk at a time) post pre-encoded chunks for 100
+ *    services (POST /api/v1/stream; the request bytes are made before the clock
+ *    starts, so the load generator costs ~0.05-0.1 ms of CPU a chunk on the cores
+ *    serve and ClickHouse share with it), and, alternating with it, the same samples as
  *    Pyroscope's folded format (POST /ingest, what its agents send): chunks/s,
  *    samples/s, bytes per chunk on the wire, per round; ratio of the two.
  * 2. Query: a store loaded with 1 hour of 10 s chunks for the 100 services, and
@@ -21,7 +23,7 @@
  * 3. Disk: bytes of the 1-hour store per sample (all three resolutions), and
  *    per row of each resolution.
  *
- * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR] [--baseline DIR] [--clickhouse-data DIR]
+ * Usage: node --import tsx bench/continuous.ts [--chunks N] [--clients C] [--rounds R] [--queries Q] [--no-clickhouse] [--no-sqlite] [--no-query] [--cpu-prof DIR] [--baseline DIR] [--clickhouse-data DIR] [--serves N] [--warmup W]
  * Results: printed, and written to bench/out/continuous.json. Run it with `nice`
  * on a shared machine; rounds alternate our chunks and Pyroscope's format.
  */
@@ -50,6 +52,8 @@ const CHUNKS = arg('chunks', 2000);
 // One request in flight per simulated service, as each service's sender sends its chunks one at a time.
 const CLIENTS = arg('clients', SERVICES);
 const ROUNDS = arg('rounds', 3);
+/** --warmup W: rounds of each format sent first and not counted (default 1). */
+const WARMUP = arg('warmup', 1);
 const QUERIES = arg('queries', 60);
 const WITH_CLICKHOUSE = !process.argv.includes('--no-clickhouse');
 const WITH_SQLITE = !process.argv.includes('--no-sqlite');
@@ -287,8 +291,10 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
     }
     const base = Math.floor(Date.now() / 10_000) * 10_000 - 3_000_000;
     let seq = 0;
-    for (let round = 0; round < ROUNDS * 2; round++) {
-      const format = round % 2 === 0 ? 'chunk' : 'pyroscope-folded';
+    // Warm-up rounds (negative) first: a fresh server compiles its hot code and writes every stack
+    // once; a server runs for days, so these are shown but not counted.
+    for (let round = -2 * WARMUP; round < ROUNDS * 2; round++) {
+      const format = (round + 2 * WARMUP) % 2 === 0 ? 'chunk' : 'pyroscope-folded';
       // Each round sends fresh chunks (new seq, later times): nothing is a resend.
       const bodies: Uint8Array[] = [];
       const paths: string[] = [];
@@ -333,9 +339,9 @@ async function ingestBench(label: string, setups: ServeSetup[]): Promise<IngestR
             client: (clientCpu.user + clientCpu.system) / 1000 / CHUNKS,
           },
         };
-        rounds.push(r);
+        if (round >= 0) rounds.push(r);
         console.log(
-          `  ${label}${servers.length > 1 ? ` [${server.name}]` : ''} ingest round ${round + 1} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk; CPU ms/chunk: serve ${r.cpuMsPerChunk.serve.toFixed(2)}, clickhouse ${r.cpuMsPerChunk.clickhouse.toFixed(2)}, client ${r.cpuMsPerChunk.client.toFixed(2)} (load ${loadavg()[0].toFixed(1)})`,
+          `  ${label}${servers.length > 1 ? ` [${server.name}]` : ''} ingest ${round >= 0 ? `round ${round + 1}` : 'warm-up (not counted)'} (${format}): ${r.chunksPerS.toFixed(0)} chunks/s, ${(r.samplesPerS / 1e6).toFixed(2)} M samples/s, ${r.bytesPerChunk.toFixed(0)} B/chunk; CPU ms/chunk: serve ${r.cpuMsPerChunk.serve.toFixed(2)}, clickhouse ${r.cpuMsPerChunk.clickhouse.toFixed(2)}, client ${r.cpuMsPerChunk.client.toFixed(2)} (load ${loadavg()[0].toFixed(1)})`,
         );
       }
     }

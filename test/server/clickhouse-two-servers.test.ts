@@ -68,3 +68,23 @@ test('two serve processes given the same chunks at the same time store each once
     await store.close();
   }
 });
+
+test("a ClickHouse-backed serve reads Pyroscope's folded and lines bodies in its worker thread; bad ones are one-line 400s", async () => {
+  assert.ok(servers.length > 0, 'the test above started the servers');
+  const [server] = servers;
+  const at = Math.floor((BASE + 30 * 60_000) / 1000);
+  const push = (name: string, format: string, body: string) =>
+    fetch(`${server.url}/ingest?name=${encodeURIComponent(name)}&from=${at}&until=${at + 10}&format=${format}`, { method: 'POST', body });
+  assert.equal((await push('pushed.cpu{env=ci}', 'folded', 'main;work 7\nmain;io 2\n')).status, 200);
+  assert.equal((await push('pushed.cpu{env=ci}', 'lines', 'main;work\nmain;work\n')).status, 200);
+  const bad = await push('pushed.cpu{env=ci}', 'folded', 'main;work 7\nmain;io two\n');
+  assert.equal(bad.status, 400);
+  const error = ((await bad.json()) as { error: string }).error;
+  assert.match(error, /line 2/);
+  assert.doesNotMatch(error, /\n/);
+  const merged = (await (
+    await fetch(`${server.url}/api/v1/continuous/functions?service=pushed&from=${at * 1000}&to=${(at + 60) * 1000}`)
+  ).json()) as { total: number; functions: { func: string; self: number }[] };
+  assert.equal(merged.total, 11);
+  assert.equal(merged.functions.find((f) => f.func.startsWith('work'))?.self, 9);
+});

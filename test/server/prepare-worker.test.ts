@@ -10,6 +10,7 @@ import { chunkBody, decodeChunk, type StreamChunk } from '../../src/formats/stre
 import { ProfileFormatError } from '../../src/formats/errors.js';
 import { ChunkPreparer, type Prepared } from '../../src/server/series/chunk-preparer.js';
 import { PrepareWorker } from '../../src/server/series/prepare-worker.js';
+import { pyroscopeTextStacks } from '../../src/formats/pyroscope-text.js';
 
 const chunk = (seq: number, stacks: Record<string, number>): StreamChunk => ({
   service: 'api',
@@ -38,14 +39,14 @@ test('a chunk prepared in the worker is the chunk prepared in-process; stack tex
     const first = chunk(1, { 'main (a.py:1);work (a.py:4)': 7, 'main (a.py:1);io (a.py:9)': 2, 'main (a.py:1)': 1 });
     const second = chunk(2, { 'main (a.py:1);work (a.py:4)': 3, 'main (a.py:1);new (a.py:12)': 5 });
     for (const c of [first, second]) {
-      const there = await worker.prepare(json(c));
+      const there = await worker.prepare({ json: json(c) });
       const here = local.prepare(decodeChunk(json(c)));
       for (const key of ['sender', 'seq', 'seriesId', 'bucket', 'seriesRow', 'markers', 'ids', 'weights', 'total', 'texts'] as const)
         assert.deepEqual(there[key], here[key], key);
       assert.deepEqual(rowsOf(there), rowsOf(here));
     }
     // The second chunk's texts are only its new stack.
-    const again = await worker.prepare(json(chunk(3, { 'main (a.py:1);new (a.py:12)': 1 })));
+    const again = await worker.prepare({ json: json(chunk(3, { 'main (a.py:1);new (a.py:12)': 1 })) });
     assert.deepEqual(again.texts, []);
   } finally {
     await worker.close();
@@ -64,10 +65,43 @@ test('a bad chunk fails in the worker with the ProfileFormatError decoding it in
         inProcess = err as Error;
       }
       assert.ok(inProcess instanceof ProfileFormatError);
-      await assert.rejects(worker.prepare(bytes), (err: Error) => err instanceof ProfileFormatError && err.message === inProcess.message);
+      await assert.rejects(
+        worker.prepare({ json: bytes }),
+        (err: Error) => err instanceof ProfileFormatError && err.message === inProcess.message,
+      );
     }
     // The worker still serves after bad chunks.
-    assert.equal((await worker.prepare(json(chunk(4, { 'main (a.py:1)': 2 })))).total, 2);
+    assert.equal((await worker.prepare({ json: json(chunk(4, { 'main (a.py:1)': 2 })) })).total, 2);
+  } finally {
+    await worker.close();
+  }
+});
+
+test('a Pyroscope folded body is read in the worker as in-process; a bad line is a ProfileFormatError naming it', async () => {
+  const worker = new PrepareWorker();
+  const local = new ChunkPreparer();
+  const meta = {
+    service: 'py',
+    labels: { env: 'x' },
+    from: 1_764_700_000_000,
+    until: 1_764_700_010_000,
+    unit: 'samples',
+    kind: 'cpu',
+    sender: 'f',
+    seq: 9,
+  };
+  try {
+    const text = 'main;work 7\r\nmain;io 2\n\nmain 1\n';
+    const there = await worker.prepare({ text: new TextEncoder().encode(text), format: 'folded', meta });
+    const here = local.prepare({ ...meta, ...chunkBody(pyroscopeTextStacks(text, 'folded')) });
+    assert.deepEqual([there.ids, there.weights, there.total, there.texts], [here.ids, here.weights, here.total, here.texts]);
+    assert.equal(there.total, 10);
+    const lines = await worker.prepare({ text: new TextEncoder().encode('a;b\na;b\n'), format: 'lines', meta });
+    assert.deepEqual(lines.weights, [2]);
+    await assert.rejects(
+      worker.prepare({ text: new TextEncoder().encode('a;b 1\na;b twelve\n'), format: 'folded', meta }),
+      (err: Error) => err instanceof ProfileFormatError && /line 2/.test(err.message),
+    );
   } finally {
     await worker.close();
   }

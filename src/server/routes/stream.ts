@@ -18,14 +18,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Busboy } from '@fastify/busboy';
-import { chunkBody, decodeChunk, type StreamChunk, checkService } from '../../formats/stream-chunk.js';
+import { chunkBody, decodeChunk, checkService, type WeightedStack } from '../../formats/stream-chunk.js';
+import { pyroscopeTextStacks } from '../../formats/pyroscope-text.js';
 import { collapsedStacks } from '../../formats/collapsed.js';
 import { readPprof } from '../../formats/pprof/index.js';
 import { ProfileFormatError } from '../../formats/errors.js';
 import { UploadError } from '../ingest.js';
 import { requireAccess, type AccessPolicy } from '../http.js';
 import type { ProfileService } from '../service.js';
-import type { IngestResult, SeriesStore } from '../series/store.js';
+import type { ChunkMeta, IngestResult, SeriesStore } from '../series/store.js';
 import { parsePyroscopeName, parseTime, SelectorError } from '../series/selector.js';
 
 /** A chunk or an agent's push is a few seconds of samples: far below an upload's limit. */
@@ -90,31 +91,17 @@ function inflateIfGzip(bytes: Buffer): Buffer {
   return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipBounded(bytes, MAX_CHUNK_BYTES) : bytes;
 }
 
-/** Pyroscope's folded (`a;b;c 12` lines) and lines (`a;b;c`, one sample each) bodies. */
-export function pyroscopeTextStacks(text: string, format: 'folded' | 'lines'): { stack: string; weight: number }[] {
-  const stacks: { stack: string; weight: number }[] = [];
-  let lineNumber = 0;
-  for (const raw of text.split('\n')) {
-    lineNumber++;
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    if (format === 'lines') {
-      stacks.push({ stack: line, weight: 1 });
-      continue;
-    }
-    const m = /^(.*\S)\s+(\d+(?:\.\d+)?)$/s.exec(line);
-    if (!m)
-      throw new UploadError(
-        400,
-        `folded body, line ${lineNumber}: expected "frame;frame;... count", found ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    stacks.push({ stack: m[1], weight: Number(m[2]) });
-  }
-  return stacks;
+/**
+ * What a Pyroscope /ingest request carries: the chunk's fields, and its stacks (pprof, read
+ * here) or its folded/lines text (read where the store likes: see SeriesStore.ingestEncoded).
+ */
+export interface PyroscopePush {
+  meta: ChunkMeta;
+  stacks?: WeightedStack[];
+  text?: { bytes: Uint8Array; format: 'folded' | 'lines' };
 }
 
-/** The chunk a Pyroscope /ingest request carries. */
-export async function pyroscopeChunk(request: FastifyRequest): Promise<StreamChunk> {
+export async function pyroscopePush(request: FastifyRequest): Promise<PyroscopePush> {
   const query = request.query as Record<string, string | undefined>;
   const contentType = String(request.headers['content-type'] ?? '');
   // Pyroscope's own rules: format first, then the content type (multipart is pprof), else folded.
@@ -150,9 +137,9 @@ export async function pyroscopeChunk(request: FastifyRequest): Promise<StreamChu
     throw new UploadError(400, `name: ${what}`);
   });
   const body = await bodyBytes(request, MAX_CHUNK_BYTES);
-  let stacks: { stack: string; weight: number }[];
   let unit = query.units || 'samples';
   let kind = typed ? typed[2] : '';
+  const meta = () => ({ service, labels: name.labels, from, until: Math.max(until, from), sender: '', seq: 0 });
   if (format === 'pprof') {
     let pprofBytes: Buffer = body;
     if (/^multipart\/form-data/i.test(contentType)) {
@@ -163,17 +150,26 @@ export async function pyroscopeChunk(request: FastifyRequest): Promise<StreamChu
     }
     try {
       const profile = readPprof(inflateIfGzip(pprofBytes));
-      stacks = collapsedStacks(profile);
+      const stacks = collapsedStacks(profile);
       unit = profile.meta.weightUnit;
       kind ||= 'cpu';
+      return { meta: { ...meta(), unit, kind }, stacks };
     } catch (err) {
       if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
       throw err;
     }
-  } else {
-    stacks = pyroscopeTextStacks(inflateIfGzip(body).toString('utf8'), format as 'folded' | 'lines');
   }
-  return { service, labels: name.labels, from, until: Math.max(until, from), unit, kind, sender: '', seq: 0, ...chunkBody(stacks) };
+  return { meta: { ...meta(), unit, kind }, text: { bytes: inflateIfGzip(body), format: format as 'folded' | 'lines' } };
+}
+
+/** A chunk the store finds bad (ProfileFormatError) is the sender's one-line 400. */
+async function badChunksAre400(ingest: () => Promise<IngestResult>): Promise<IngestResult> {
+  try {
+    return await ingest();
+  } catch (err) {
+    if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
+    throw err;
+  }
 }
 
 export function registerStreamRoutes(app: FastifyInstance, service: ProfileService, policy: AccessPolicy, series: SeriesStore): void {
@@ -182,19 +178,19 @@ export function registerStreamRoutes(app: FastifyInstance, service: ProfileServi
     const body = await bodyBytes(request, MAX_CHUNK_BYTES);
     // Inflated here by zlib, bounded: a small gzip body must not inflate to gigabytes.
     const json = inflateIfGzip(body);
-    let result: IngestResult;
-    try {
-      result = series.ingestEncoded ? await series.ingestEncoded(json) : await series.ingest(decodeChunk(json));
-    } catch (err) {
-      if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
-      throw err;
-    }
+    const result = await badChunksAre400(() => (series.ingestEncoded ? series.ingestEncoded({ json }) : series.ingest(decodeChunk(json))));
     return { status: 'ok', stored: result.stored, samples: result.samples, stacks: result.stacks };
   });
 
   app.post('/ingest', async (request, reply) => {
     await requireAccess(service, policy, request, 'write');
-    await series.ingest(await pyroscopeChunk(request));
+    const push = await pyroscopePush(request);
+    const { text } = push;
+    await badChunksAre400(() => {
+      if (text && series.ingestEncoded) return series.ingestEncoded({ text: text.bytes, format: text.format, meta: push.meta });
+      const stacks = push.stacks ?? pyroscopeTextStacks(Buffer.from(text!.bytes).toString('utf8'), text!.format);
+      return series.ingest({ ...push.meta, ...chunkBody(stacks) });
+    });
     // Pyroscope answers an empty 200.
     return reply.code(200).send('');
   });

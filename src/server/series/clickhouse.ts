@@ -90,6 +90,7 @@ import {
   type MergedStacks,
   RESOLUTIONS_MS,
   type ResolutionMs,
+  type EncodedChunk,
   type SeriesSelector,
   type SeriesStore,
   seriesKey,
@@ -296,13 +297,10 @@ export class ClickHouseSeriesStore implements SeriesStore {
     });
   }
 
-  /**
-   * A chunk as the HTTP route has it (its JSON bytes, inflated), decoded and prepared in the
-   * worker thread; a bad chunk rejects with its ProfileFormatError.
-   */
-  async ingestEncoded(json: Uint8Array): Promise<IngestResult> {
+  /** A chunk as the HTTP routes have it (see EncodedChunk), decoded and prepared in the worker thread. */
+  async ingestEncoded(chunk: EncodedChunk): Promise<IngestResult> {
     this.worker ??= new PrepareWorker();
-    const prepared = await this.worker.prepare(json);
+    const prepared = await this.worker.prepare(chunk);
     return new Promise((resolve, reject) => this.enqueue(prepared, resolve, reject));
   }
 

@@ -9,6 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { ProfileFormatError } from '../../formats/errors.js';
 import { startWorkerScript } from '../worker-script.js';
 import type { Prepared } from './chunk-preparer.js';
+import type { EncodedChunk } from './store.js';
 
 interface Waiting {
   resolve: (prepared: Prepared) => void;
@@ -20,15 +21,15 @@ export class PrepareWorker {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
 
-  /** The chunk in `json` (its JSON bytes) decoded and prepared; a bad chunk rejects with its ProfileFormatError. */
-  prepare(json: Uint8Array): Promise<Prepared> {
+  /** The chunk decoded and prepared; a bad chunk rejects with its ProfileFormatError. */
+  prepare(chunk: EncodedChunk): Promise<Prepared> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // Kept alive while it holds chunks, let go when idle: an idle worker must not keep serve running.
       if (this.waiting.size === 0) worker.ref();
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, json });
+      worker.postMessage({ id, chunk });
     });
   }
 

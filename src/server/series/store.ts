@@ -99,6 +99,12 @@ export interface IngestResult {
   stacks: number;
 }
 
+/** A chunk's fields other than its stacks. */
+export type ChunkMeta = Omit<StreamChunk, 'frames' | 'stacks' | 'weights' | 'markers'>;
+
+/** A chunk as the HTTP routes have it, not yet decoded (see SeriesStore.ingestEncoded). */
+export type EncodedChunk = { json: Uint8Array } | { text: Uint8Array; format: 'folded' | 'lines'; meta: ChunkMeta };
+
 export interface SeriesStore {
   readonly kind: 'sqlite' | 'clickhouse';
   readonly location: string;
@@ -106,10 +112,11 @@ export interface SeriesStore {
   /** Adds one chunk. Resolves only once the chunk is durable: that is what a sender's acknowledgement means. */
   ingest(chunk: StreamChunk): Promise<IngestResult>;
   /**
-   * Optional: adds a chunk given as its JSON bytes (inflated), decoding it where the store likes
-   * (the ClickHouse store: in a worker thread). A bad chunk rejects with its ProfileFormatError.
+   * Optional: adds a chunk still encoded (our chunk's JSON bytes, inflated; or a Pyroscope text
+   * body and the chunk's fields), decoding it where the store likes (the ClickHouse store: in a
+   * worker thread). A bad chunk rejects with its ProfileFormatError.
    */
-  ingestEncoded?(json: Uint8Array): Promise<IngestResult>;
+  ingestEncoded?(chunk: EncodedChunk): Promise<IngestResult>;
   services(): Promise<ServiceInfo[]>;
   merged(selector: SeriesSelector): Promise<MergedStacks>;
   timeline(selector: SeriesSelector): Promise<Timeline>;
