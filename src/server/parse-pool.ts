@@ -16,7 +16,6 @@
 import type { Worker, ResourceLimits } from 'node:worker_threads';
 import { startWorkerScript } from './worker-script.js';
 import { availableParallelism, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { ProfileFormatError, UnknownFormatError } from '../formats/errors.js';
 import type { ModelBuild, ModelBuilder } from './service.js';
 import { UploadError } from './ingest.js';

@@ -74,14 +74,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Readable } from 'node:stream';
 import type { StreamChunk, StreamMarker } from '../../formats/stream-chunk.js';
 import {
-  bucketOf,
   bucketRange,
   type BucketStacks,
   chooseResolution,
-  chunkTime,
   groupByBucket,
   DEFAULT_RETENTION_MS,
-  hashId,
   type IngestResult,
   keepMs,
   labelsMatch,
@@ -93,7 +90,6 @@ import {
   type EncodedChunk,
   type SeriesSelector,
   type SeriesStore,
-  seriesKey,
   servicesOf,
   type ServiceInfo,
   type Timeline,
