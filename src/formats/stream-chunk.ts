@@ -85,7 +85,11 @@ export function encodeChunk(chunk: StreamChunk): Uint8Array {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes and checks a chunk; every problem is one ProfileFormatError naming what is wrong. */
+/**
+ * Decodes and checks a chunk; every problem is one ProfileFormatError naming what is wrong.
+ * Gzip bytes are inflated here with no bound (fflate has none): a server inflates an untrusted
+ * body itself first, under its limit (routes/stream.ts), and passes the JSON.
+ */
 export function decodeChunk(bytes: Uint8Array): StreamChunk {
   let text: string;
   try {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chunkBody, type StreamChunk } from '../../src/formats/stream-chunk.js';
 import { SqliteSeriesStore } from '../../src/server/series/sqlite.js';
 import { ClickHouseSeriesStore } from '../../src/server/series/clickhouse.js';
+import { ChunkPreparer } from '../../src/server/series/chunk-preparer.js';
 import { type SeriesStore } from '../../src/server/series/store.js';
 import { startClickHouse, type ClickHouseCluster } from './clickhouse-cluster.js';
 
@@ -237,8 +238,8 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
       // 600 others (the numbering starts over between them), then 14,000 in one chunk (more than
       // it numbers: stacks taken by their text). The 15,200 stacks of the merged answer also need
       // their texts fetched in more than one query (one query's ids are bounded by max_query_size).
-      const limit = ClickHouseSeriesStore.frameNumberLimit;
-      ClickHouseSeriesStore.frameNumberLimit = 1_000;
+      const limit = ChunkPreparer.frameNumberLimit;
+      ChunkPreparer.frameNumberLimit = 1_000;
       const wide = (prefix: string, n: number, at: number) =>
         chunk({
           service: 'wide',
@@ -254,7 +255,7 @@ function contract(name: string, open: () => Promise<SeriesStore>) {
         ] as const)
           assert.equal((await store.ingest(wide(prefix, n, at))).stored, true);
       } finally {
-        ClickHouseSeriesStore.frameNumberLimit = limit;
+        ChunkPreparer.frameNumberLimit = limit;
       }
       const merged = await store.merged({ service: 'wide', from: BASE, to: BASE + 60_000 });
       const byStack = asObject(merged.stacks);

@@ -18,15 +18,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Busboy } from '@fastify/busboy';
-import { chunkBody, decodeChunk, checkService, type WeightedStack } from '../../formats/stream-chunk.js';
-import { pyroscopeTextStacks } from '../../formats/pyroscope-text.js';
+import { chunkBody, checkService, type StreamChunk } from '../../formats/stream-chunk.js';
 import { collapsedStacks } from '../../formats/collapsed.js';
 import { readPprof } from '../../formats/pprof/index.js';
 import { ProfileFormatError } from '../../formats/errors.js';
 import { UploadError } from '../ingest.js';
 import { requireAccess, type AccessPolicy } from '../http.js';
 import type { ProfileService } from '../service.js';
-import type { ChunkMeta, IngestResult, SeriesStore } from '../series/store.js';
+import { type EncodedChunk, ingestEncoded, type IngestResult, type SeriesStore } from '../series/store.js';
 import { parsePyroscopeName, parseTime, SelectorError } from '../series/selector.js';
 
 /** A chunk or an agent's push is a few seconds of samples: far below an upload's limit. */
@@ -92,16 +91,10 @@ function inflateIfGzip(bytes: Buffer): Buffer {
 }
 
 /**
- * What a Pyroscope /ingest request carries: the chunk's fields, and its stacks (pprof, read
- * here) or its folded/lines text (read where the store likes: see SeriesStore.ingestEncoded).
+ * What a Pyroscope /ingest request carries: a pprof body is read here, into a chunk; a folded or
+ * lines body is left encoded, for the store to read where it likes (see ingestEncoded).
  */
-export interface PyroscopePush {
-  meta: ChunkMeta;
-  stacks?: WeightedStack[];
-  text?: { bytes: Uint8Array; format: 'folded' | 'lines' };
-}
-
-export async function pyroscopePush(request: FastifyRequest): Promise<PyroscopePush> {
+export async function pyroscopePush(request: FastifyRequest): Promise<StreamChunk | EncodedChunk> {
   const query = request.query as Record<string, string | undefined>;
   const contentType = String(request.headers['content-type'] ?? '');
   // Pyroscope's own rules: format first, then the content type (multipart is pprof), else folded.
@@ -139,7 +132,7 @@ export async function pyroscopePush(request: FastifyRequest): Promise<PyroscopeP
   const body = await bodyBytes(request, MAX_CHUNK_BYTES);
   let unit = query.units || 'samples';
   let kind = typed ? typed[2] : '';
-  const meta = () => ({ service, labels: name.labels, from, until: Math.max(until, from), sender: '', seq: 0 });
+  const meta = { service, labels: name.labels, from, until: Math.max(until, from), sender: '', seq: 0 };
   if (format === 'pprof') {
     let pprofBytes: Buffer = body;
     if (/^multipart\/form-data/i.test(contentType)) {
@@ -153,13 +146,13 @@ export async function pyroscopePush(request: FastifyRequest): Promise<PyroscopeP
       const stacks = collapsedStacks(profile);
       unit = profile.meta.weightUnit;
       kind ||= 'cpu';
-      return { meta: { ...meta(), unit, kind }, stacks };
+      return { ...meta, unit, kind, ...chunkBody(stacks) };
     } catch (err) {
       if (err instanceof ProfileFormatError) throw new UploadError(400, err.message);
       throw err;
     }
   }
-  return { meta: { ...meta(), unit, kind }, text: { bytes: inflateIfGzip(body), format: format as 'folded' | 'lines' } };
+  return { meta: { ...meta, unit, kind }, text: inflateIfGzip(body), format: format as 'folded' | 'lines' };
 }
 
 /** A chunk the store finds bad (ProfileFormatError) is the sender's one-line 400. */
@@ -178,19 +171,14 @@ export function registerStreamRoutes(app: FastifyInstance, service: ProfileServi
     const body = await bodyBytes(request, MAX_CHUNK_BYTES);
     // Inflated here by zlib, bounded: a small gzip body must not inflate to gigabytes.
     const json = inflateIfGzip(body);
-    const result = await badChunksAre400(() => (series.ingestEncoded ? series.ingestEncoded({ json }) : series.ingest(decodeChunk(json))));
+    const result = await badChunksAre400(() => ingestEncoded(series, { json }));
     return { status: 'ok', stored: result.stored, samples: result.samples, stacks: result.stacks };
   });
 
   app.post('/ingest', async (request, reply) => {
     await requireAccess(service, policy, request, 'write');
     const push = await pyroscopePush(request);
-    const { text } = push;
-    await badChunksAre400(() => {
-      if (text && series.ingestEncoded) return series.ingestEncoded({ text: text.bytes, format: text.format, meta: push.meta });
-      const stacks = push.stacks ?? pyroscopeTextStacks(Buffer.from(text!.bytes).toString('utf8'), text!.format);
-      return series.ingest({ ...push.meta, ...chunkBody(stacks) });
-    });
+    await badChunksAre400(() => ('frames' in push ? series.ingest(push) : ingestEncoded(series, push)));
     // Pyroscope answers an empty 200.
     return reply.code(200).send('');
   });

@@ -1,26 +1,19 @@
 /**
  * Worker thread of the ClickHouse store (prepare-worker.ts starts it): decodes each
  * chunk's JSON and prepares it (chunk-preparer.ts), off the thread that serves requests.
- * In: { id, chunk } (an EncodedChunk: our chunk's JSON, or a Pyroscope text body). Out: { id, prepared } or { id, error } (a ProfileFormatError's
- * parts, for the route's one-line 400) or { id, failure } (anything else).
+ * In: { id, chunk } (an EncodedChunk: our chunk's JSON, or a Pyroscope text body).
+ * Out: { id, prepared } or { id, error } (a ProfileFormatError's parts, for the
+ * route's one-line 400) or { id, failure } (anything else).
  */
 import { parentPort } from 'node:worker_threads';
-import { chunkBody, decodeChunk, type StreamChunk } from '../../formats/stream-chunk.js';
-import { pyroscopeTextStacks } from '../../formats/pyroscope-text.js';
 import { ProfileFormatError } from '../../formats/errors.js';
 import { ChunkPreparer } from './chunk-preparer.js';
-import type { EncodedChunk } from './store.js';
+import { decodeEncodedChunk, type EncodedChunk } from './store.js';
 
 const preparer = new ChunkPreparer();
-function decode(chunk: EncodedChunk): StreamChunk {
-  if ('json' in chunk) return decodeChunk(chunk.json);
-  const text = Buffer.from(chunk.text.buffer, chunk.text.byteOffset, chunk.text.byteLength).toString('utf8');
-  return { ...chunk.meta, ...chunkBody(pyroscopeTextStacks(text, chunk.format)) };
-}
-
 parentPort!.on('message', ({ id, chunk }: { id: number; chunk: EncodedChunk }) => {
   try {
-    parentPort!.postMessage({ id, prepared: preparer.prepare(decode(chunk)) });
+    parentPort!.postMessage({ id, prepared: preparer.prepare(decodeEncodedChunk(chunk)) });
   } catch (err) {
     if (err instanceof ProfileFormatError)
       parentPort!.postMessage({ id, error: { format: err.format, detail: err.detail, offset: err.offset, lineNumber: err.lineNumber } });

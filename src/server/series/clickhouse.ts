@@ -45,9 +45,8 @@
  * Earlier versions waited 50 ms and queued each slice behind the batch being written
  * (under load, batches of 1-7 chunks: ~140 chunks/s), then wrote with no linger, which
  * under 100 senders alternated a batch of ~99 chunks with one of the 1 that came late.
- * Stack rows are written before the samples that use them, by each batch that uses
- * them until one has written them (ReplacingMergeTree: a repeat is harmless); series rows (their last_seen) go
- * beside the samples, in parallel: a query finds samples through their series, so
+ * Stack rows are written before the samples that use them, once (ReplacingMergeTree
+ * would merge a repeat); series rows (their last_seen) go beside the samples, in parallel: a query finds samples through their series, so
  * samples whose series row is not there yet are simply not seen yet.
  *
  * Once only (a chunk resent after a lost acknowledgement, or given to two servers at
@@ -99,12 +98,6 @@ import { PrepareWorker } from './prepare-worker.js';
 
 /** At most this many sample rows in one INSERT (a larger batch waits for the next one). */
 const BATCH_ROWS = 200_000;
-/**
- * Batches in flight at once. Two gave the same ingest rate as one in bench:continuous (0.96-0.99x
- * of one, alternating rounds) and cost ClickHouse ~30% more CPU a chunk: twice the parts, each a
- * directory of files, then merged.
- */
-const MAX_WRITES = 1;
 /**
  * How long a batch waits for more chunks after its first chunk came, and after the previous batch
  * was written (a chunk covers 10 s: a few ms is nothing to it). Without the wait, 100 senders each
@@ -178,12 +171,16 @@ export class ClickHouseSeriesStore implements SeriesStore {
   readonly kind = 'clickhouse' as const;
   readonly location: string;
   private pending: Pending[] = [];
-  /** The batches being written (at most MAX_WRITES). */
-  private readonly writes = new Set<Promise<void>>();
+  /**
+   * The batch being written, if any. One at a time: two in flight gave the same ingest rate in
+   * bench:continuous (0.96-0.99x, alternating rounds) and cost ClickHouse ~30% more CPU a chunk
+   * (twice the parts, each a directory of files, then merged).
+   */
+  private writing: Promise<void> | null = null;
   /** The timer that starts the next batch when its first chunk has lingered LINGER_MS. */
   private lingering: NodeJS.Timeout | null = null;
-  /** performance.now() when a write slot last came free. */
-  private freedAt = 0;
+  /** performance.now() when the last batch was written. */
+  private writtenAt = 0;
   /** Stack ids known to be written (ReplacingMergeTree would merge repeats; this saves sending them). */
   private readonly knownStacks = new Set<string>();
   /** Texts of stacks met but not yet written. */
@@ -192,14 +189,6 @@ export class ClickHouseSeriesStore implements SeriesStore {
   private readonly preparer = new ChunkPreparer();
   /** The worker thread preparing the route's chunks, started on first use. */
   private worker: PrepareWorker | null = null;
-
-  /** Frame numbers a preparer keeps at most (tests lower it: see ChunkPreparer). */
-  static get frameNumberLimit(): number {
-    return ChunkPreparer.frameNumberLimit;
-  }
-  static set frameNumberLimit(limit: number) {
-    ChunkPreparer.frameNumberLimit = limit;
-  }
 
   private constructor(
     private readonly client: ClickHouseClient,
@@ -308,13 +297,13 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 
   /**
-   * Starts the next batch when a write slot is free, LINGER_MS after its first chunk came and
-   * after the slot came free (group commit with a short linger, as Kafka's producers batch):
-   * the chunks arriving in those few ms go out together.
+   * Starts the next batch when none is being written, LINGER_MS after its first chunk came and
+   * after the last batch was written (group commit with a short linger, as Kafka's producers
+   * batch): the chunks arriving in those few ms go out together.
    */
   private schedule(): void {
-    if (this.pending.length === 0 || this.lingering || this.writes.size >= MAX_WRITES) return;
-    const from = Math.max(this.pending[0].at, this.freedAt);
+    if (this.pending.length === 0 || this.lingering || this.writing) return;
+    const from = Math.max(this.pending[0].at, this.writtenAt);
     const wait = Math.max(0, from + LINGER_MS - performance.now());
     this.lingering = setTimeout(() => {
       this.lingering = null;
@@ -322,21 +311,19 @@ export class ClickHouseSeriesStore implements SeriesStore {
     }, wait);
   }
 
-  /** Writes what is pending as one batch, if a write slot is free. */
+  /** Writes what is pending as one batch, if none is being written. */
   private writeNext(): void {
-    if (this.writes.size >= MAX_WRITES || this.pending.length === 0) return;
+    if (this.writing || this.pending.length === 0) return;
     let rows = 0;
     let n = 0;
     while (n < this.pending.length && (n === 0 || rows + this.pending[n].chunk.ids.length <= BATCH_ROWS))
       rows += this.pending[n++].chunk.ids.length;
     const batch = this.pending.splice(0, n);
-    const write: Promise<void> = this.writeBatch(batch).finally(() => {
-      this.writes.delete(write);
-      this.freedAt = performance.now();
+    this.writing = this.writeBatch(batch).finally(() => {
+      this.writing = null;
+      this.writtenAt = performance.now();
       this.schedule();
     });
-    this.writes.add(write);
-    this.schedule();
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -355,12 +342,12 @@ export class ClickHouseSeriesStore implements SeriesStore {
         ? Promise.resolve()
         : this.client.insert({ table: this.table(table), values, format: 'JSONEachRow', clickhouse_settings: settings as never });
     // The sample rows are many and plain: TabSeparated text costs a fraction of JSONEachRow to make and parse.
-    const insertLines = (table: string, lines: string[]) =>
-      lines.length === 0
+    const insertTsv = (table: string, rows: Uint8Array[]) =>
+      rows.length === 0
         ? Promise.resolve()
         : this.client.insert({
             table: this.table(table),
-            values: Readable.from([Buffer.from(lines.join(''))], { objectMode: false }),
+            values: Readable.from([Buffer.concat(rows)], { objectMode: false }),
             format: 'TabSeparated',
             clickhouse_settings: settings as never,
           });
@@ -385,9 +372,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
       for (const m of chunk.markers) markers.push(m);
       for (const id of chunk.ids) {
         if (!this.knownStacks.has(id) && !inBatchStacks.has(id)) {
-          // Written by every batch that uses it until one of them has written it (two batches in
-          // flight may both send it: a repeat is harmless), so a batch's samples never land
-          // before their stacks.
+          // Known only once written: a batch whose stacks insert failed leaves them for the next.
           inBatchStacks.add(id);
           newStacks.push(id);
           stacks.push({ id, stack: this.unwrittenStacks.get(id) });
@@ -397,15 +382,6 @@ export class ClickHouseSeriesStore implements SeriesStore {
       if (chunk.sender) written.push({ chunk, result: results.length });
       results.push({ stored: true, samples: chunk.total, stacks: chunk.ids.length });
     }
-    const insertRows = (table: string, rows: Uint8Array[]) =>
-      rows.length === 0
-        ? Promise.resolve()
-        : this.client.insert({
-            table: this.table(table),
-            values: Readable.from([Buffer.concat(rows)], { objectMode: false }),
-            format: 'TabSeparated',
-            clickhouse_settings: settings as never,
-          });
     await Promise.all([
       insert('cp_series', series),
       insert('cp_markers', markers),
@@ -417,10 +393,10 @@ export class ClickHouseSeriesStore implements SeriesStore {
           this.unwrittenStacks.delete(id);
         }
         // One insert: the samples, their rollups and the chunks' cp_chunks rows (views).
-        await insertRows('cp_samples_10s', samples);
+        await insertTsv('cp_samples_10s', samples);
       })(),
     ]);
-    if (written.length > 0) await this.cancelCopies(written, results, insertLines);
+    if (written.length > 0) await this.cancelCopies(written, results, insertTsv);
     return results;
   }
 
@@ -432,7 +408,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
   private async cancelCopies(
     written: { chunk: Prepared; result: number }[],
     results: IngestResult[],
-    insertLines: (table: string, lines: string[]) => Promise<unknown>,
+    insertTsv: (table: string, rows: Uint8Array[]) => Promise<unknown>,
   ): Promise<void> {
     // A superset (every sender x seq), narrowed to exact chunks below: tuple IN lists vary across versions.
     const list = (values: Iterable<string | number>) => [...new Set(values)].join(', ');
@@ -453,7 +429,9 @@ export class ClickHouseSeriesStore implements SeriesStore {
       );
       results[result] = { stored: false, samples: 0, stacks: 0 };
     }
-    await Promise.all(RESOLUTIONS_MS.map((r) => insertLines(`cp_corrections_${SUFFIX[r]}`, corrections)));
+    if (corrections.length === 0) return;
+    const body = [Buffer.from(corrections.join(''))];
+    await Promise.all(RESOLUTIONS_MS.map((r) => insertTsv(`cp_corrections_${SUFFIX[r]}`, body)));
   }
 
   private async rows<T>(query: string): Promise<T[]> {
@@ -608,11 +586,11 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   async close(): Promise<void> {
     // Every chunk handed to ingest() is written (or failed) before the connections close.
-    while (this.writes.size > 0 || this.pending.length > 0) {
+    while (this.writing || this.pending.length > 0) {
       if (this.lingering) clearTimeout(this.lingering);
       this.lingering = null;
       this.writeNext();
-      await Promise.race(this.writes);
+      await this.writing;
     }
     await this.worker?.close();
     this.worker = null;

@@ -24,7 +24,8 @@
  * most MAX_BUCKETS buckets, and widens the range to whole buckets of it.
  */
 import { createHash } from 'node:crypto';
-import type { StreamChunk, StreamMarker, WeightedStack } from '../../formats/stream-chunk.js';
+import { chunkBody, decodeChunk, type StreamChunk, type StreamMarker, type WeightedStack } from '../../formats/stream-chunk.js';
+import { pyroscopeTextStacks } from '../../formats/pyroscope-text.js';
 
 export const RESOLUTIONS_MS = [10_000, 60_000, 3_600_000] as const;
 export type ResolutionMs = (typeof RESOLUTIONS_MS)[number];
@@ -104,6 +105,17 @@ export type ChunkMeta = Omit<StreamChunk, 'frames' | 'stacks' | 'weights' | 'mar
 
 /** A chunk as the HTTP routes have it, not yet decoded (see SeriesStore.ingestEncoded). */
 export type EncodedChunk = { json: Uint8Array } | { text: Uint8Array; format: 'folded' | 'lines'; meta: ChunkMeta };
+
+/** Decodes an encoded chunk; a bad one throws its ProfileFormatError. */
+export function decodeEncodedChunk(chunk: EncodedChunk): StreamChunk {
+  if ('json' in chunk) return decodeChunk(chunk.json);
+  return { ...chunk.meta, ...chunkBody(pyroscopeTextStacks(new TextDecoder().decode(chunk.text), chunk.format)) };
+}
+
+/** Adds an encoded chunk: decoded where the store likes (ingestEncoded), else here. */
+export function ingestEncoded(store: SeriesStore, chunk: EncodedChunk): Promise<IngestResult> {
+  return store.ingestEncoded ? store.ingestEncoded(chunk) : store.ingest(decodeEncodedChunk(chunk));
+}
 
 export interface SeriesStore {
   readonly kind: 'sqlite' | 'clickhouse';
