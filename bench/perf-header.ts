@@ -10,25 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { parsePerfHeader, readPerfScript } from '../src/formats/perf/index.js';
 import { fixture } from '../test/helpers.js';
+import { oldParsePerfHeader as oldParse } from '../test/formats/perf-header-oracle.js';
 import { median, medianInterval } from './stats.js';
 
-const OLD_HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s*(?:(\d+)\s+)?([^\s:]+)(\S*)\s*(.*)$/;
-/** The old parsePerfHeader, whole: the regex and the object it built. */
-function oldParse(line: string) {
-  const m = OLD_HEADER.exec(line);
-  if (!m) return null;
-  return {
-    comm: m[1],
-    pid: m[2],
-    tid: m[3] ?? m[2],
-    cpu: m[4] !== undefined ? Number(m[4]) : null,
-    seconds: Number(m[5]),
-    secondsText: m[5],
-    period: m[6] !== undefined ? Number(m[6]) : null,
-    event: m[7],
-    rest: m[9],
-  };
-}
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 9;
 

@@ -5,6 +5,7 @@ import { readPerfScript, sniffPerfScript, parsePerfHeader } from '../../src/form
 import { functionTable, functionsByCost, stackWeights, stackFuncs } from '../../src/model/analysis.js';
 import { CATEGORY_KERNEL, funcFile, funcKind, funcName, totalSamples, type Profile } from '../../src/model/profile.js';
 import { assertFormatError, assertNotSniffedAs, assertSniffsAs, utf8 } from './format-helpers.js';
+import { oldParsePerfHeader } from './perf-header-oracle.js';
 
 function hottestSelf(p: Profile, n: number): string[] {
   const t = functionTable(p, stackWeights(p));
@@ -159,9 +160,6 @@ test('perf: sniffing', () => {
   assertNotSniffedAs(fixtureBytes('collapsed/simple.txt'), 'perf');
 });
 
-// The header used to be one regex; kept here only as the oracle the hand-written parser must agree with.
-const OLD_HEADER = /^(\S.*?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s*(?:(\d+)\s+)?([^\s:]+)(\S*)\s*(.*)$/;
-
 test('perf: the header parser reads every short line exactly as the old regex did', () => {
   const random = prng(7);
   const pieces = [
@@ -192,21 +190,8 @@ test('perf: the header parser reads every short line exactly as the old regex di
     let line = '';
     const count = 1 + Math.floor(random() * 12);
     for (let j = 0; j < count; j++) line += pieces[Math.floor(random() * pieces.length)];
-    const m = OLD_HEADER.exec(line);
-    const expected = m
-      ? {
-          comm: m[1],
-          pid: m[2],
-          tid: m[3] ?? m[2],
-          cpu: m[4] !== undefined ? Number(m[4]) : null,
-          seconds: Number(m[5]),
-          secondsText: m[5],
-          period: m[6] !== undefined ? Number(m[6]) : null,
-          event: m[7],
-          rest: m[9],
-        }
-      : null;
-    if (m) headers++;
+    const expected = oldParsePerfHeader(line);
+    if (expected) headers++;
     assert.deepEqual(parsePerfHeader(line), expected, JSON.stringify(line));
   }
   assert.ok(headers > 1000, `only ${headers} of the random lines were headers`);
