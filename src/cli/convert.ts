@@ -85,7 +85,9 @@ export function formatsTable(list: readonly Format[] = formats.allFormats()): st
 }
 
 /** The writer for an output name (without its `.gz`), or --to. */
-export function pickWriter(output: string, to: string | undefined): Format {
+export async function pickWriter(output: string, to: string | undefined): Promise<Format> {
+  // Loads the writers itself: `query -o` called it without them and crashed on every use.
+  await loadFormats();
   const writable = formats
     .allFormats()
     .filter((f) => f.write)
@@ -192,7 +194,7 @@ export async function runConvert(input: string | undefined, opts: ConvertOptions
   }
   if (!input) throw usageError('convert needs an input file (or --list-formats)');
   if (!opts.output) throw usageError('convert needs an output file: -o <file> (or -o - for standard output)');
-  const format = pickWriter(opts.output, opts.to);
+  const format = await pickWriter(opts.output, opts.to);
   if (opts.output !== '-' && sameFile(input, opts.output)) {
     throw usageError(`the output ${sanitize(opts.output)} is the input file; choose another name`);
   }

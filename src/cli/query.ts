@@ -125,7 +125,7 @@ export const registerQuery: RegisterCommand = (program: Command) => {
         return;
       }
       const { pickWriter, writeOutput } = await import('./convert.js');
-      const format = pickWriter(opts.output, opts.format);
+      const format = await pickWriter(opts.output, opts.format);
       const response = await get(`${base}/api/v1/continuous/profile?${params}`, opts.token);
       const profile = deserializeProfile(new Uint8Array(await response.arrayBuffer()));
       const bytes = await writeOutput(profile, format, opts.output, {});

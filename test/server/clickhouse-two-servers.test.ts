@@ -8,12 +8,14 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkBody, encodeChunk, STREAM_CHUNK_MEDIA_TYPE, type StreamChunk } from '../../src/formats/stream-chunk.js';
 import { ClickHouseSeriesStore } from '../../src/server/series/clickhouse.js';
 import { startClickHouse } from './clickhouse-cluster.js';
+import { projectRoot } from '../helpers.js';
 import { killed, startServe, type ServeProcess } from './serve-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pyrometer-two-servers-'));
@@ -87,4 +89,35 @@ test("a ClickHouse-backed serve reads Pyroscope's folded and lines bodies in its
   ).json()) as { total: number; functions: { func: string; self: number }[] };
   assert.equal(merged.total, 11);
   assert.equal(merged.functions.find((f) => f.func.startsWith('work'))?.self, 9);
+});
+
+test('`pyrometer query -o FILE` writes a selection from a ClickHouse-backed serve as a profile file; `--json` lists its functions', async () => {
+  assert.ok(servers.length > 0, 'the tests above started the servers and pushed samples');
+  const at = Math.floor((BASE + 30 * 60_000) / 1000) * 1000;
+  const query = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['query', servers[0].url, ...args])}); })`,
+      ],
+      { cwd: projectRoot, encoding: 'utf8' },
+    );
+  const range = ['--service', 'pushed', '--from', String(at), '--to', String(at + 60_000)];
+  const out = join(work, 'pushed.collapsed');
+  const written = query(...range, '-o', out);
+  assert.equal(written.status, 0, written.stderr);
+  assert.match(written.stderr, /wrote .*pushed\.collapsed \(collapsed/);
+  const stacks = Object.fromEntries(
+    readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]),
+  );
+  assert.deepEqual(stacks, { 'main;io': 2, 'main;work': 9 });
+  const listed = query(...range, '--json');
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.equal(JSON.parse(listed.stdout).total, 11);
 });
